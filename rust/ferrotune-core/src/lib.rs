@@ -1,1 +1,19 @@
-pub fn x(){}
+//! ferrotune-core: the plain-Rust engine of ferrotune (no Python in here).
+//!
+//! - [`space`]: distributions and their internal f64 representation;
+//! - [`constraints`]: declared spaces with conditions and hard constraints,
+//!   and the constrained sampler;
+//! - [`history`]: the trial records of a study, kept as growing columns;
+//! - [`samplers`]: random, quasi-random and grid search behind one trait.
+
+pub mod constraints;
+pub mod error;
+pub mod history;
+pub mod rng;
+pub mod samplers;
+pub mod space;
+
+pub use constraints::{Constraint, SearchSpace};
+pub use error::{Error, Result};
+pub use history::{History, TrialState};
+pub use space::{Condition, Distribution, Param};

@@ -1,0 +1,519 @@
+"""Test problems with known global minima, for tests and benchmarks.
+
+Every problem is a minimisation problem over a search space made of ferrotune distributions.
+The objective functions are plain numpy code; the known optima below were checked numerically
+(see :func:`self_check`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from ferrotune.distributions import BaseDistribution
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+Choice: TypeAlias = bool | int | float | str | None
+
+#: ``("linear", {name: coefficient, ...}, bound)`` means ``sum(coefficient * value) <= bound``.
+LinearConstraint: TypeAlias = tuple[Literal["linear"], dict[str, float], float]
+#: ``("divisible", a, b)`` means ``params[a] % params[b] == 0``.
+DivisibleConstraint: TypeAlias = tuple[Literal["divisible"], str, str]
+Constraint: TypeAlias = LinearConstraint | DivisibleConstraint
+
+_LINEAR_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Param:
+    """A library-neutral description of one parameter of a problem's search space.
+
+    ``kind`` is ``"float"``, ``"int"`` or ``"categorical"``.  ``low``/``high`` are inclusive
+    bounds (unused for categoricals), ``step`` a grid step (``None`` for continuous floats,
+    ``1`` for plain ints), ``log`` a log-scale flag, and ``choices`` the categories.
+    """
+
+    kind: Literal["float", "int", "categorical"]
+    low: float = 0.0
+    high: float = 0.0
+    step: float | None = None
+    log: bool = False
+    choices: tuple[Choice, ...] = ()
+
+    @staticmethod
+    def real(low: float, high: float, *, step: float | None = None, log: bool = False) -> Param:
+        return Param("float", float(low), float(high), step=step, log=log)
+
+    @staticmethod
+    def integer(low: int, high: int, *, step: int = 1, log: bool = False) -> Param:
+        return Param("int", low, high, step=step, log=log)
+
+    @staticmethod
+    def categorical(choices: Sequence[Choice]) -> Param:
+        return Param("categorical", choices=tuple(choices))
+
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` is a point of this parameter's domain."""
+        if self.kind == "categorical":
+            return any(value == c and type(value) is type(c) for c in self.choices)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            return False
+        v = float(value)
+        if not (self.low <= v <= self.high):
+            return False
+        if self.step is not None:
+            k = (v - self.low) / self.step
+            return abs(k - round(k)) < 1e-8
+        return True
+
+    def to_distribution(self) -> BaseDistribution:
+        """The equivalent ``ferrotune.distributions`` object."""
+        from ferrotune.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
+        if self.kind == "float":
+            return FloatDistribution(self.low, self.high, step=self.step, log=self.log)
+        if self.kind == "int":
+            step = 1 if self.step is None else int(self.step)
+            return IntDistribution(int(self.low), int(self.high), step=step, log=self.log)
+        return CategoricalDistribution(list(self.choices))
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A minimisation problem with a known optimum.
+
+    Attributes:
+        name: The problem's name, as accepted by :func:`get_problem`.
+        params: Library-neutral description of the search space (name -> :class:`Param`).
+        optimum: The known global minimum (of the constrained problem, if constrained).
+        optimal_params: A minimiser, or ``None`` if not known in closed form.
+        constraints: Hard constraints (see :data:`Constraint`), or ``None``.
+        fn: The objective, taking a mapping of parameter values.
+    """
+
+    name: str
+    params: dict[str, Param]
+    optimum: float
+    optimal_params: dict[str, Any] | None
+    fn: Callable[[Mapping[str, Any]], float] = field(repr=False, compare=False)
+    constraints: list[Constraint] | None = None
+
+    @cached_property
+    def space(self) -> dict[str, BaseDistribution]:
+        """The search space as ``ferrotune.distributions`` objects (built on first access)."""
+        return {name: p.to_distribution() for name, p in self.params.items()}
+
+    @property
+    def dim(self) -> int:
+        return len(self.params)
+
+    def __call__(self, params: Mapping[str, Any]) -> float:
+        return float(self.fn(params))
+
+    def regret(self, value: float) -> float:
+        """Simple regret ``value - optimum`` (non-negative for feasible points)."""
+        return float(value) - self.optimum
+
+    def constraint_values(self, params: Mapping[str, Any]) -> list[float]:
+        """One number per constraint, ``<= 0`` when satisfied (the Optuna convention).
+
+        A linear constraint gives ``sum(coef * value) - bound``; a divisibility constraint gives
+        ``0.0`` when satisfied and the remainder (``> 0``) otherwise.
+        """
+        out: list[float] = []
+        for c in self.constraints or []:
+            if c[0] == "linear":
+                _, coefs, bound = c
+                out.append(sum(w * float(params[k]) for k, w in coefs.items()) - bound)
+            else:
+                _, a, b = c
+                out.append(float(int(params[a]) % int(params[b])))
+        return out
+
+    def is_feasible(self, params: Mapping[str, Any]) -> bool:
+        """Whether ``params`` satisfies every constraint (always true when unconstrained)."""
+        return all(v <= _LINEAR_TOL for v in self.constraint_values(params))
+
+
+def _vector(params: Mapping[str, Any], names: Sequence[str]) -> FloatArray:
+    return np.array([float(params[n]) for n in names], dtype=np.float64)
+
+
+def _box(dim: int, low: float, high: float) -> dict[str, Param]:
+    return {f"x{i}": Param.real(low, high) for i in range(dim)}
+
+
+def _vector_problem(
+    name: str,
+    f: Callable[[FloatArray], float],
+    space: dict[str, Param],
+    optimum: float,
+    x_opt: Sequence[float],
+) -> Problem:
+    names = tuple(space)
+
+    def fn(params: Mapping[str, Any]) -> float:
+        return f(_vector(params, names))
+
+    opt = {n: float(v) for n, v in zip(names, x_opt, strict=True)}
+    return Problem(name, space, optimum, opt, fn)
+
+
+def _check_dim(name: str, dim: int, minimum: int) -> None:
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < minimum:
+        raise ValueError(f"{name}: dim must be an integer >= {minimum}, got {dim!r}")
+
+
+# --- Branin ------------------------------------------------------------------------------------
+
+_BRANIN_B = 5.1 / (4.0 * math.pi**2)
+_BRANIN_C = 5.0 / math.pi
+_BRANIN_T = 1.0 / (8.0 * math.pi)
+BRANIN_OPTIMUM = 0.39788735772973816
+
+
+def _branin(x: FloatArray) -> float:
+    x1, x2 = float(x[0]), float(x[1])
+    quad = (x2 - _BRANIN_B * x1 * x1 + _BRANIN_C * x1 - 6.0) ** 2
+    return quad + 10.0 * (1.0 - _BRANIN_T) * math.cos(x1) + 10.0
+
+
+def branin() -> Problem:
+    """Branin-Hoo on ``x0 in [-5, 10], x1 in [0, 15]``.
+
+    Three global minimisers, ``(-pi, 12.275)``, ``(pi, 2.275)`` and ``(3 pi, 2.475)``, all with
+    value ``5 / (4 pi) = 0.397887...``.
+    """
+    space = {"x0": Param.real(-5.0, 10.0), "x1": Param.real(0.0, 15.0)}
+    return _vector_problem("branin", _branin, space, BRANIN_OPTIMUM, (math.pi, 2.275))
+
+
+# --- Hartmann ----------------------------------------------------------------------------------
+
+_HARTMANN_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+_HARTMANN3_A = np.array(
+    [[3.0, 10.0, 30.0], [0.1, 10.0, 35.0], [3.0, 10.0, 30.0], [0.1, 10.0, 35.0]]
+)
+_HARTMANN3_P = 1e-4 * np.array(
+    [[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]],
+    dtype=np.float64,
+)
+_HARTMANN6_A = np.array(
+    [
+        [10.0, 3.0, 17.0, 3.5, 1.7, 8.0],
+        [0.05, 10.0, 17.0, 0.1, 8.0, 14.0],
+        [3.0, 3.5, 1.7, 10.0, 17.0, 8.0],
+        [17.0, 8.0, 0.05, 10.0, 0.1, 14.0],
+    ]
+)
+_HARTMANN6_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ],
+    dtype=np.float64,
+)
+# Minimisers refined numerically (BFGS + Nelder-Mead to ~1e-13) from the published ones.
+_HARTMANN3_XOPT = (0.11458886297873021, 0.5556488896168454, 0.8525469799279678)
+_HARTMANN6_XOPT = (
+    0.2016895143546786,
+    0.15001069292118097,
+    0.4768739775473111,
+    0.27533243018030845,
+    0.3116516151076288,
+    0.6573005338278364,
+)
+HARTMANN3_OPTIMUM = -3.8627797873326597
+HARTMANN6_OPTIMUM = -3.3223680114155147
+
+
+def _hartmann(a: FloatArray, p: FloatArray) -> Callable[[FloatArray], float]:
+    def f(x: FloatArray) -> float:
+        inner = np.sum(a * (x[None, :] - p) ** 2, axis=1)
+        return -float(_HARTMANN_ALPHA @ np.exp(-inner))
+
+    return f
+
+
+def hartmann3() -> Problem:
+    """Hartmann 3-D on ``[0, 1]^3``; minimum ``-3.86278`` near ``(0.1146, 0.5556, 0.8525)``."""
+    f = _hartmann(_HARTMANN3_A, _HARTMANN3_P)
+    return _vector_problem("hartmann3", f, _box(3, 0.0, 1.0), HARTMANN3_OPTIMUM, _HARTMANN3_XOPT)
+
+
+def hartmann6() -> Problem:
+    """Hartmann 6-D on ``[0, 1]^6``; minimum ``-3.32237``."""
+    f = _hartmann(_HARTMANN6_A, _HARTMANN6_P)
+    return _vector_problem("hartmann6", f, _box(6, 0.0, 1.0), HARTMANN6_OPTIMUM, _HARTMANN6_XOPT)
+
+
+# --- Scalable functions ------------------------------------------------------------------------
+
+
+def _rosenbrock(x: FloatArray) -> float:
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2))
+
+
+def rosenbrock(dim: int = 10) -> Problem:
+    """Rosenbrock on ``[-5, 10]^dim`` (``dim >= 2``); minimum ``0`` at ``(1, ..., 1)``."""
+    _check_dim("rosenbrock", dim, 2)
+    return _vector_problem("rosenbrock", _rosenbrock, _box(dim, -5.0, 10.0), 0.0, [1.0] * dim)
+
+
+def _ackley(x: FloatArray) -> float:
+    a, b, c = 20.0, 0.2, 2.0 * math.pi
+    r = math.sqrt(float(np.mean(x * x)))
+    s = float(np.mean(np.cos(c * x)))
+    # Clamp the rounding error at the optimum, where the exact value is 0.
+    return max(0.0, -a * math.exp(-b * r) - math.exp(s) + a + math.e)
+
+
+def ackley(dim: int = 10) -> Problem:
+    """Ackley on ``[-32.768, 32.768]^dim``; minimum ``0`` at the origin."""
+    _check_dim("ackley", dim, 1)
+    space = _box(dim, -32.768, 32.768)
+    return _vector_problem("ackley", _ackley, space, 0.0, [0.0] * dim)
+
+
+def _levy(x: FloatArray) -> float:
+    w = 1.0 + (x - 1.0) / 4.0
+    head = math.sin(math.pi * float(w[0])) ** 2
+    mid = np.sum((w[:-1] - 1.0) ** 2 * (1.0 + 10.0 * np.sin(math.pi * w[:-1] + 1.0) ** 2))
+    last = float(w[-1])
+    tail = (last - 1.0) ** 2 * (1.0 + math.sin(2.0 * math.pi * last) ** 2)
+    return head + float(mid) + tail
+
+
+def levy(dim: int = 10) -> Problem:
+    """Levy on ``[-10, 10]^dim``; minimum ``0`` at ``(1, ..., 1)``."""
+    _check_dim("levy", dim, 1)
+    return _vector_problem("levy", _levy, _box(dim, -10.0, 10.0), 0.0, [1.0] * dim)
+
+
+def _styblinski_tang_1d() -> tuple[float, float]:
+    # The per-coordinate minimiser is the smallest real root of 4 x^3 - 32 x + 5 = 0.
+    roots = np.roots([4.0, 0.0, -32.0, 5.0])
+    x = float(np.min(roots.real))
+    return x, 0.5 * (x**4 - 16.0 * x**2 + 5.0 * x)
+
+
+STYBLINSKI_TANG_XOPT, STYBLINSKI_TANG_OPT_1D = _styblinski_tang_1d()  # -2.90353..., -39.16617...
+
+
+def _styblinski_tang(x: FloatArray) -> float:
+    return 0.5 * float(np.sum(x**4 - 16.0 * x**2 + 5.0 * x))
+
+
+def styblinski_tang(dim: int = 10) -> Problem:
+    """Styblinski-Tang on ``[-5, 5]^dim``; minimum ``-39.16617 * dim`` at ``x_i = -2.90353``."""
+    _check_dim("styblinski_tang", dim, 1)
+    return _vector_problem(
+        "styblinski_tang",
+        _styblinski_tang,
+        _box(dim, -5.0, 5.0),
+        STYBLINSKI_TANG_OPT_1D * dim,
+        [STYBLINSKI_TANG_XOPT] * dim,
+    )
+
+
+# --- Mixed -------------------------------------------------------------------------------------
+
+# Per optimiser choice: (offset added to the objective, scale of the quadratic part, x0 target).
+_MIXED_OPTIMISERS: dict[str, tuple[float, float, float]] = {
+    "sgd": (1.0, 2.0, -1.0),
+    "adam": (0.5, 1.0, 1.5),
+    "rmsprop": (0.75, 0.5, 0.0),
+}
+_MIXED_BATCH_SIZES = (16, 32, 64, 128, 256)
+
+
+def _mixed(params: Mapping[str, Any]) -> float:
+    offset, scale, x0_target = _MIXED_OPTIMISERS[str(params["optimizer"])]
+    x0 = float(params["x0"])
+    x1 = float(params["x1"])
+    lr = float(params["lr"])
+    layers = int(params["layers"])
+    batch = int(params["batch_size"])
+    quad = (
+        (x0 - x0_target) ** 2
+        + 2.0 * (x1 + 0.5) ** 2
+        + (math.log10(lr) + 3.0) ** 2
+        + 0.05 * (layers - 6) ** 2
+        + 0.1 * (math.log2(batch) - 6.0) ** 2
+    )
+    return offset + scale * quad
+
+
+def mixed() -> Problem:
+    """A mixed float / log-float / int / categorical problem.
+
+    ``f = offset[opt] + scale[opt] * ((x0 - t[opt])^2 + 2 (x1 + 0.5)^2 + (log10 lr + 3)^2
+    + 0.05 (layers - 6)^2 + 0.1 (log2 batch_size - 6)^2)``.  The quadratic part is zero at
+    ``x0 = t[opt], x1 = -0.5, lr = 1e-3, layers = 6, batch_size = 64`` (all inside the space and on
+    the grids), so the minimum is the smallest offset, ``0.5``, reached with ``optimizer="adam"``.
+    """
+    space = {
+        "x0": Param.real(-5.0, 5.0),
+        "x1": Param.real(-5.0, 5.0),
+        "lr": Param.real(1e-5, 1e-1, log=True),
+        "layers": Param.integer(1, 16),
+        "optimizer": Param.categorical(list(_MIXED_OPTIMISERS)),
+        "batch_size": Param.categorical(list(_MIXED_BATCH_SIZES)),
+    }
+    best = min(_MIXED_OPTIMISERS, key=lambda k: _MIXED_OPTIMISERS[k][0])
+    offset, _, x0_target = _MIXED_OPTIMISERS[best]
+    opt: dict[str, Any] = {
+        "x0": x0_target,
+        "x1": -0.5,
+        "lr": 1e-3,
+        "layers": 6,
+        "optimizer": best,
+        "batch_size": 64,
+    }
+    return Problem("mixed", space, offset, opt, _mixed)
+
+
+# --- Constrained -------------------------------------------------------------------------------
+
+
+def _constrained(params: Mapping[str, Any]) -> float:
+    x = float(params["x"])
+    y = float(params["y"])
+    d_model = int(params["d_model"])
+    n_heads = int(params["n_heads"])
+    continuous = (x - 1.0) ** 2 + 2.0 * (y - 1.0) ** 2
+    return continuous + ((d_model - 100) / 16.0) ** 2 + (n_heads - 7) ** 2
+
+
+def constrained() -> Problem:
+    """A problem whose unconstrained minimiser is infeasible.
+
+    ``f = (x - 1)^2 + 2 (y - 1)^2 + ((d_model - 100) / 16)^2 + (n_heads - 7)^2`` with
+    ``x, y in [-2, 2]``, ``d_model in {16, 32, ..., 256}`` and ``n_heads in {1, ..., 12}``,
+    under ``x + y <= 1`` and ``d_model % n_heads == 0``.
+
+    Unconstrained, the minimum is ``0.0625`` at ``x = y = 1, d_model = 96, n_heads = 7``, which
+    breaks both constraints.  The continuous part separates from the discrete one: on the line
+    ``x + y = 1`` the Lagrange conditions give ``x = 1/3, y = 2/3`` with value ``2/3``; among the
+    feasible ``(d_model, n_heads)`` pairs the best is ``(112, 7)`` with ``(12/16)^2 = 0.5625``
+    (next: ``(96, 6)`` and ``(96, 8)`` at ``1.0625``).  The constrained minimum is
+    ``2/3 + 0.5625``.
+    """
+    space = {
+        "x": Param.real(-2.0, 2.0),
+        "y": Param.real(-2.0, 2.0),
+        "d_model": Param.integer(16, 256, step=16),
+        "n_heads": Param.integer(1, 12),
+    }
+    constraints: list[Constraint] = [
+        ("linear", {"x": 1.0, "y": 1.0}, 1.0),
+        ("divisible", "d_model", "n_heads"),
+    ]
+    opt: dict[str, Any] = {"x": 1.0 / 3.0, "y": 2.0 / 3.0, "d_model": 112, "n_heads": 7}
+    return Problem("constrained", space, 2.0 / 3.0 + 0.5625, opt, _constrained, constraints)
+
+
+# --- Registry ----------------------------------------------------------------------------------
+
+PROBLEMS: dict[str, Callable[..., Problem]] = {
+    "branin": branin,
+    "hartmann3": hartmann3,
+    "hartmann6": hartmann6,
+    "rosenbrock": rosenbrock,
+    "ackley": ackley,
+    "levy": levy,
+    "styblinski_tang": styblinski_tang,
+    "mixed": mixed,
+    "constrained": constrained,
+}
+
+
+def get_problem(name: str, **kwargs: Any) -> Problem:
+    """Build the problem called ``name``; keyword arguments go to its factory (e.g. ``dim``)."""
+    try:
+        factory = PROBLEMS[name]
+    except KeyError:
+        known = ", ".join(sorted(PROBLEMS))
+        raise ValueError(f"unknown problem {name!r}; known problems: {known}") from None
+    return factory(**kwargs)
+
+
+# --- Self-check --------------------------------------------------------------------------------
+
+
+def _random_point(problem: Problem, rng: np.random.Generator) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, p in problem.params.items():
+        if p.kind == "categorical":
+            out[name] = p.choices[int(rng.integers(len(p.choices)))]
+        elif p.kind == "int":
+            step = 1 if p.step is None else int(p.step)
+            n = (int(p.high) - int(p.low)) // step
+            out[name] = int(p.low) + step * int(rng.integers(n + 1))
+        elif p.log:
+            out[name] = math.exp(rng.uniform(math.log(p.low), math.log(p.high)))
+        else:
+            out[name] = float(rng.uniform(p.low, p.high))
+    return out
+
+
+def self_check(n_samples: int = 20_000, seed: int = 0, atol: float = 1e-9) -> None:
+    """Check every problem's stated optimum numerically; raise ``AssertionError`` on a mismatch.
+
+    For each problem: the value at ``optimal_params`` equals ``optimum`` (within ``atol``), the
+    optimal point lies in the space and is feasible, no random feasible point beats the optimum,
+    and no small perturbation of the continuous coordinates of the optimum beats it either.
+    """
+    rng = np.random.default_rng(seed)
+    problems = [factory() for factory in PROBLEMS.values()]
+    problems += [rosenbrock(2), ackley(1), levy(1), levy(3), styblinski_tang(1), styblinski_tang(4)]
+    for prob in problems:
+        assert prob.optimal_params is not None, prob.name
+        opt = prob.optimal_params
+        assert set(opt) == set(prob.params), prob.name
+        for name, p in prob.params.items():
+            assert p.contains(opt[name]), (prob.name, name, opt[name])
+        assert prob.is_feasible(opt), prob.name
+        value = prob(opt)
+        assert abs(value - prob.optimum) <= atol * max(1.0, abs(prob.optimum)), (
+            prob.name,
+            value,
+            prob.optimum,
+        )
+        for _ in range(n_samples // len(problems)):
+            point = _random_point(prob, rng)
+            if prob.is_feasible(point):
+                assert prob(point) >= prob.optimum - atol, (prob.name, point)
+        for _ in range(200):
+            point = dict(opt)
+            for name, p in prob.params.items():
+                if p.kind == "float" and not p.log:
+                    width = 1e-4 * (p.high - p.low)
+                    point[name] = min(p.high, max(p.low, opt[name] + rng.uniform(-width, width)))
+            if prob.is_feasible(point):
+                assert prob(point) >= prob.optimum - atol, (prob.name, point)
+    # The discrete part of the constrained problem, exhaustively.
+    cons = constrained()
+    best = min(
+        ((d - 100) / 16.0) ** 2 + (h - 7) ** 2
+        for d in range(16, 257, 16)
+        for h in range(1, 13)
+        if d % h == 0
+    )
+    assert abs(best - 0.5625) < 1e-12, best
+    unconstrained = dict(cons.optimal_params or {}, x=1.0, y=1.0, d_model=96)
+    assert not cons.is_feasible(unconstrained)
+    assert cons(unconstrained) < cons.optimum

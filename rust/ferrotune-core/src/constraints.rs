@@ -1,0 +1,604 @@
+//! Declared search spaces with conditions and hard constraints, and the
+//! constrained sampler every sampler draws through.
+//!
+//! A constraint only applies when all of its parameters are active. Values seen
+//! by divisibility and linear constraints are numeric: floats and ints as they
+//! are, categoricals through the numeric value of the chosen choice.
+//!
+//! Sampling strategy (documented for users in `ferrotune.SearchSpace`):
+//! 1. At construction, the constraints whose parameters are all discrete and
+//!    unconditional are grouped into one *block*; if the block's cartesian
+//!    product has at most [`ENUMERATION_LIMIT`] points it is enumerated once and
+//!    only the feasible combinations kept (an empty result is an immediate
+//!    [`Error::Infeasible`]). A unit coordinate then picks one feasible
+//!    combination uniformly, so such constraints never cost a rejection.
+//! 2. Every other constraint is enforced by rejection: candidates are drawn in
+//!    batches until one is feasible, up to a bounded number of draws, after
+//!    which the space is reported infeasible instead of hanging.
+
+use crate::error::{Error, Result};
+use crate::space::{Condition, Distribution, Param};
+
+/// Largest cartesian product of constrained discrete parameters enumerated up front.
+pub const ENUMERATION_LIMIT: u64 = 1 << 18;
+/// Largest grid the grid enumeration will build.
+pub const GRID_LIMIT: usize = 5_000_000;
+/// Relative tolerance of linear inequalities.
+const LINEAR_TOL: f64 = 1e-9;
+
+/// A hard constraint between parameters (indices into the space).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Constraint {
+    /// `value(num) % value(den) == 0`, both integral.
+    Divisible { num: usize, den: usize },
+    /// `sum(coef * value(param)) <= rhs`.
+    Linear { terms: Vec<(usize, f64)>, rhs: f64 },
+    /// The combination of internal values is not allowed.
+    Forbidden { assignment: Vec<(usize, f64)> },
+}
+
+impl Constraint {
+    fn params(&self) -> Vec<usize> {
+        match self {
+            Constraint::Divisible { num, den } => vec![*num, *den],
+            Constraint::Linear { terms, .. } => terms.iter().map(|t| t.0).collect(),
+            Constraint::Forbidden { assignment } => assignment.iter().map(|t| t.0).collect(),
+        }
+    }
+
+    /// True when satisfied by point `x` (internal values, NaN = inactive).
+    /// A constraint with an inactive parameter is satisfied.
+    pub fn satisfied(&self, params: &[Param], x: &[f64]) -> bool {
+        match self {
+            Constraint::Divisible { num, den } => {
+                let (a, b) = (x[*num], x[*den]);
+                if a.is_nan() || b.is_nan() {
+                    return true;
+                }
+                match (params[*num].numeric(a), params[*den].numeric(b)) {
+                    (Some(a), Some(b)) => b != 0.0 && (a % b) == 0.0,
+                    _ => false,
+                }
+            }
+            Constraint::Linear { terms, rhs } => {
+                let mut sum = 0.0;
+                let mut scale = rhs.abs();
+                for &(i, c) in terms {
+                    let v = x[i];
+                    if v.is_nan() {
+                        return true;
+                    }
+                    let Some(v) = params[i].numeric(v) else {
+                        return false;
+                    };
+                    sum += c * v;
+                    scale = scale.max((c * v).abs());
+                }
+                sum <= rhs + LINEAR_TOL * scale.max(1.0)
+            }
+            Constraint::Forbidden { assignment } => {
+                let mut all_equal = true;
+                for &(i, v) in assignment {
+                    if x[i].is_nan() {
+                        return true;
+                    }
+                    all_equal &= x[i] == v;
+                }
+                !all_equal
+            }
+        }
+    }
+}
+
+/// Feasible combinations of the constrained discrete block, stored row-major.
+#[derive(Debug, Clone, PartialEq)]
+struct Block {
+    params: Vec<usize>,
+    combos: Vec<f64>,
+}
+
+impl Block {
+    fn len(&self) -> usize {
+        self.combos.len() / self.params.len()
+    }
+}
+
+/// A declared search space: parameters in an order where parents come first,
+/// conditions, and hard constraints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSpace {
+    params: Vec<Param>,
+    constraints: Vec<Constraint>,
+    /// Constraints checked by rejection (those not folded into the block).
+    rejected: Vec<usize>,
+    block: Option<Block>,
+}
+
+impl SearchSpace {
+    /// Validates and compiles a space. Parents must precede their children.
+    pub fn new(params: Vec<Param>, constraints: Vec<Constraint>) -> Result<Self> {
+        for (i, p) in params.iter().enumerate() {
+            if params[..i].iter().any(|q| q.name == p.name) {
+                return Err(Error::InvalidSpace(format!(
+                    "parameter {:?} is declared twice",
+                    p.name
+                )));
+            }
+            if let Some(c) = &p.condition {
+                if c.parent >= i {
+                    return Err(Error::InvalidSpace(format!(
+                        "parameter {:?}: its condition's parent must be declared before it (conditions cannot form cycles)",
+                        p.name
+                    )));
+                }
+                let parent = &params[c.parent];
+                if c.values.is_empty() {
+                    return Err(Error::InvalidSpace(format!(
+                        "parameter {:?}: condition on {:?} lists no values",
+                        p.name, parent.name
+                    )));
+                }
+                if let Some(v) = c.values.iter().find(|v| !parent.dist.contains(**v)) {
+                    return Err(Error::InvalidSpace(format!(
+                        "parameter {:?}: condition value {v} is not a value of parent {:?}",
+                        p.name, parent.name
+                    )));
+                }
+            }
+            if let (Distribution::Categorical { n }, Some(v)) = (&p.dist, &p.choice_values) {
+                if v.len() != *n {
+                    return Err(Error::InvalidSpace(format!(
+                        "parameter {:?}: {} numeric values for {n} choices",
+                        p.name,
+                        v.len()
+                    )));
+                }
+            }
+        }
+        for c in &constraints {
+            check_constraint(&params, c)?;
+        }
+        let mut space = SearchSpace {
+            params,
+            constraints,
+            rejected: Vec::new(),
+            block: None,
+        };
+        space.compile()?;
+        Ok(space)
+    }
+
+    /// The parameters, parents first.
+    pub fn params(&self) -> &[Param] {
+        &self.params
+    }
+
+    /// The constraints.
+    pub fn constraints(&self) -> &[Constraint] {
+        &self.constraints
+    }
+
+    /// Number of feasible combinations of the enumerated block, if there is one.
+    pub fn enumerated_combinations(&self) -> Option<usize> {
+        self.block.as_ref().map(Block::len)
+    }
+
+    fn compile(&mut self) -> Result<()> {
+        let enumerable = |i: usize| {
+            let p = &self.params[i];
+            p.condition.is_none() && p.dist.cardinality().is_some()
+        };
+        let mut in_block: Vec<usize> = Vec::new();
+        let mut block_constraints = Vec::new();
+        for (ci, c) in self.constraints.iter().enumerate() {
+            let ps = c.params();
+            if ps.iter().all(|&i| enumerable(i)) {
+                block_constraints.push(ci);
+                for i in ps {
+                    if !in_block.contains(&i) {
+                        in_block.push(i);
+                    }
+                }
+            }
+        }
+        in_block.sort_unstable();
+        let size = in_block.iter().try_fold(1u64, |acc, &i| {
+            acc.checked_mul(self.params[i].dist.cardinality().unwrap_or(u64::MAX))
+        });
+        let fits = matches!(size, Some(s) if s <= ENUMERATION_LIMIT);
+        if in_block.is_empty() || !fits {
+            self.rejected = (0..self.constraints.len()).collect();
+            return Ok(());
+        }
+        let size = size.unwrap_or(0);
+        let mut x = vec![f64::NAN; self.params.len()];
+        let mut combos = Vec::new();
+        for mut k in 0..size {
+            for &i in in_block.iter() {
+                let card = self.params[i].dist.cardinality().unwrap_or(1);
+                x[i] = self.params[i].dist.discrete_value(k % card);
+                k /= card;
+            }
+            if block_constraints
+                .iter()
+                .all(|&ci| self.constraints[ci].satisfied(&self.params, &x))
+            {
+                combos.extend(in_block.iter().map(|&i| x[i]));
+            }
+        }
+        if combos.is_empty() {
+            let names: Vec<&str> = in_block
+                .iter()
+                .map(|&i| self.params[i].name.as_str())
+                .collect();
+            return Err(Error::Infeasible(format!(
+                "no combination of {names:?} satisfies the constraints: the feasible set is empty"
+            )));
+        }
+        self.rejected = (0..self.constraints.len())
+            .filter(|ci| !block_constraints.contains(ci))
+            .collect();
+        self.block = Some(Block {
+            params: in_block,
+            combos,
+        });
+        Ok(())
+    }
+
+    /// Marks parameters whose condition does not hold as inactive (NaN), in order.
+    pub fn apply_conditions(&self, x: &mut [f64]) {
+        for (i, p) in self.params.iter().enumerate() {
+            if let Some(Condition { parent, values }) = &p.condition {
+                let pv = x[*parent];
+                if pv.is_nan() || !values.contains(&pv) {
+                    x[i] = f64::NAN;
+                }
+            }
+        }
+    }
+
+    /// True when `x` satisfies every constraint (conditions assumed applied).
+    pub fn is_feasible(&self, x: &[f64]) -> bool {
+        self.constraints
+            .iter()
+            .all(|c| c.satisfied(&self.params, x))
+    }
+
+    /// True when `x` has each parameter active exactly when its condition
+    /// holds, active values inside their distributions, and is feasible.
+    pub fn is_valid(&self, x: &[f64]) -> bool {
+        if x.len() != self.params.len() {
+            return false;
+        }
+        for (i, p) in self.params.iter().enumerate() {
+            let active = match &p.condition {
+                None => true,
+                Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
+            };
+            if active != !x[i].is_nan() || (active && !p.dist.contains(x[i])) {
+                return false;
+            }
+        }
+        self.is_feasible(x)
+    }
+
+    /// Maps a point of the unit cube (one coordinate per parameter) onto a
+    /// configuration, applying the enumerated block and the conditions. The
+    /// result may still violate a rejection-checked constraint.
+    pub fn from_unit(&self, u: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        out.extend(
+            self.params
+                .iter()
+                .zip(u)
+                .map(|(p, &ui)| p.dist.from_unit(ui)),
+        );
+        if let Some(b) = &self.block {
+            let n = b.len();
+            let k = ((u[b.params[0]] * n as f64) as usize).min(n - 1);
+            let w = b.params.len();
+            for (j, &i) in b.params.iter().enumerate() {
+                out[i] = b.combos[k * w + j];
+            }
+        }
+        self.apply_conditions(out);
+    }
+
+    /// True when `x` passes the constraints not already guaranteed by the block.
+    pub fn passes_rejection(&self, x: &[f64]) -> bool {
+        self.rejected
+            .iter()
+            .all(|&ci| self.constraints[ci].satisfied(&self.params, x))
+    }
+
+    /// Draws unit points from `draw` until one maps onto a feasible
+    /// configuration, at most `max_draws` times.
+    pub fn sample_feasible(
+        &self,
+        max_draws: usize,
+        mut draw: impl FnMut(&mut [f64]),
+    ) -> Result<Vec<f64>> {
+        let mut u = vec![0.0; self.params.len()];
+        let mut x = Vec::with_capacity(self.params.len());
+        for _ in 0..max_draws.max(1) {
+            draw(&mut u);
+            self.from_unit(&u, &mut x);
+            if self.passes_rejection(&x) {
+                return Ok(x);
+            }
+        }
+        Err(Error::Infeasible(format!(
+            "no feasible configuration found in {max_draws} draws: the constraints appear to leave an empty (or vanishingly small) feasible set"
+        )))
+    }
+
+    /// Every active, feasible combination of a space whose parameters are all
+    /// discrete, in lexicographic order of the parameters (first varies slowest).
+    pub fn enumerate_grid(&self) -> Result<Vec<Vec<f64>>> {
+        for p in &self.params {
+            if p.dist.cardinality().is_none() {
+                return Err(Error::InvalidSpace(format!(
+                    "parameter {:?}: a grid needs discrete parameters; give this float a step",
+                    p.name
+                )));
+            }
+        }
+        // Constraints are checked as soon as their last parameter is assigned.
+        let mut due: Vec<Vec<usize>> = vec![Vec::new(); self.params.len()];
+        for (ci, c) in self.constraints.iter().enumerate() {
+            if let Some(&last) = c.params().iter().max() {
+                due[last].push(ci);
+            }
+        }
+        let mut out = Vec::new();
+        let mut x = vec![f64::NAN; self.params.len()];
+        self.grid_rec(0, &mut x, &due, &mut out)?;
+        Ok(out)
+    }
+
+    fn grid_rec(
+        &self,
+        i: usize,
+        x: &mut Vec<f64>,
+        due: &[Vec<usize>],
+        out: &mut Vec<Vec<f64>>,
+    ) -> Result<()> {
+        if i == self.params.len() {
+            if out.len() >= GRID_LIMIT {
+                return Err(Error::InvalidSpace(format!(
+                    "the grid has more than {GRID_LIMIT} points"
+                )));
+            }
+            out.push(x.clone());
+            return Ok(());
+        }
+        let p = &self.params[i];
+        let active = match &p.condition {
+            None => true,
+            Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
+        };
+        let card = if active {
+            p.dist.cardinality().unwrap_or(1)
+        } else {
+            1
+        };
+        for k in 0..card {
+            x[i] = if active {
+                p.dist.discrete_value(k)
+            } else {
+                f64::NAN
+            };
+            if due[i]
+                .iter()
+                .all(|&ci| self.constraints[ci].satisfied(&self.params, x))
+            {
+                self.grid_rec(i + 1, x, due, out)?;
+            }
+        }
+        x[i] = f64::NAN;
+        Ok(())
+    }
+}
+
+fn check_constraint(params: &[Param], c: &Constraint) -> Result<()> {
+    let n = params.len();
+    for i in c.params() {
+        if i >= n {
+            return Err(Error::InvalidSpace(format!(
+                "constraint {c:?} names parameter index {i}, but the space has {n} parameters"
+            )));
+        }
+    }
+    let numeric = |i: usize, integral: bool| -> Result<()> {
+        let p = &params[i];
+        let ok = match (&p.dist, &p.choice_values) {
+            (Distribution::Categorical { .. }, Some(vals)) => vals
+                .iter()
+                .all(|v| matches!(v, Some(x) if !integral || x.fract() == 0.0)),
+            (Distribution::Categorical { .. }, None) => false,
+            (Distribution::Int { .. }, _) => true,
+            (Distribution::Float { .. }, _) => !integral,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::InvalidSpace(format!(
+                "parameter {:?}: a {} constraint needs {} values",
+                p.name,
+                if integral { "divisibility" } else { "linear" },
+                if integral { "integer" } else { "numeric" }
+            )))
+        }
+    };
+    match c {
+        Constraint::Divisible { num, den } => {
+            numeric(*num, true)?;
+            numeric(*den, true)?;
+        }
+        Constraint::Linear { terms, rhs } => {
+            if terms.is_empty() || !rhs.is_finite() || terms.iter().any(|t| !t.1.is_finite()) {
+                return Err(Error::InvalidSpace(
+                    "a linear constraint needs at least one term and finite coefficients".into(),
+                ));
+            }
+            for t in terms {
+                numeric(t.0, false)?;
+            }
+        }
+        Constraint::Forbidden { assignment } => {
+            if assignment.is_empty() {
+                return Err(Error::InvalidSpace(
+                    "a forbidden combination needs at least one parameter".into(),
+                ));
+            }
+            for &(i, v) in assignment {
+                if !params[i].dist.contains(v) {
+                    return Err(Error::InvalidSpace(format!(
+                        "parameter {:?}: forbidden value {v} is not a value of its distribution",
+                        params[i].name
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn cat(name: &str, vals: &[f64]) -> Param {
+        Param {
+            name: name.into(),
+            dist: Distribution::categorical(name, vals.len()).unwrap(),
+            condition: None,
+            choice_values: Some(vals.iter().map(|v| Some(*v)).collect()),
+        }
+    }
+
+    fn float(name: &str, lo: f64, hi: f64, cond: Option<Condition>) -> Param {
+        Param {
+            name: name.into(),
+            dist: Distribution::float(name, lo, hi, None, false).unwrap(),
+            condition: cond,
+            choice_values: None,
+        }
+    }
+
+    /// The Transformer space of the design document, with d_model % n_heads == 0.
+    fn transformer() -> SearchSpace {
+        let params = vec![
+            cat("d_model", &[128.0, 256.0, 512.0]),
+            cat("n_heads", &[4.0, 8.0, 16.0, 3.0]),
+            Param {
+                name: "optimizer".into(),
+                dist: Distribution::categorical("optimizer", 2).unwrap(),
+                condition: None,
+                choice_values: Some(vec![None, None]),
+            },
+            float(
+                "beta1",
+                0.8,
+                0.99,
+                Some(Condition {
+                    parent: 2,
+                    values: vec![0.0],
+                }),
+            ),
+        ];
+        let cons = vec![Constraint::Divisible { num: 0, den: 1 }];
+        SearchSpace::new(params, cons).unwrap()
+    }
+
+    #[test]
+    fn enumerated_block_never_violates_and_covers_all_feasible() {
+        let s = transformer();
+        assert_eq!(s.enumerated_combinations(), Some(9));
+        let mut rng = Rng::new(3);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..2000 {
+            let x = s
+                .sample_feasible(100, |u| u.iter_mut().for_each(|v| *v = rng.uniform()))
+                .unwrap();
+            assert!(s.is_valid(&x), "{x:?}");
+            assert_ne!(x[1], 3.0, "n_heads=3 divides no d_model");
+            seen.insert((x[0] as i64, x[1] as i64));
+            assert_eq!(x[3].is_nan(), x[2] != 0.0);
+        }
+        assert_eq!(seen.len(), 9);
+    }
+
+    #[test]
+    fn linear_constraint_by_rejection() {
+        let params = vec![float("x", 0.0, 1.0, None), float("y", 0.0, 1.0, None)];
+        let c = Constraint::Linear {
+            terms: vec![(0, 1.0), (1, 1.0)],
+            rhs: 0.5,
+        };
+        let s = SearchSpace::new(params, vec![c]).unwrap();
+        let mut rng = Rng::new(5);
+        for _ in 0..1000 {
+            let x = s
+                .sample_feasible(10_000, |u| u.iter_mut().for_each(|v| *v = rng.uniform()))
+                .unwrap();
+            assert!(x[0] + x[1] <= 0.5 + 1e-12);
+        }
+    }
+
+    #[test]
+    fn empty_feasible_set_is_an_error_not_a_hang() {
+        let e = SearchSpace::new(
+            vec![cat("a", &[3.0, 5.0]), cat("b", &[2.0, 4.0])],
+            vec![Constraint::Divisible { num: 0, den: 1 }],
+        )
+        .unwrap_err();
+        assert!(matches!(e, Error::Infeasible(_)));
+        let params = vec![float("x", 0.0, 1.0, None)];
+        let c = Constraint::Linear {
+            terms: vec![(0, 1.0)],
+            rhs: -1.0,
+        };
+        let s = SearchSpace::new(params, vec![c]).unwrap();
+        let mut rng = Rng::new(5);
+        let r = s.sample_feasible(1000, |u| u.iter_mut().for_each(|v| *v = rng.uniform()));
+        assert!(matches!(r, Err(Error::Infeasible(_))));
+    }
+
+    #[test]
+    fn grid_lists_only_active_feasible_points() {
+        let mut s = transformer();
+        // beta1 must be discrete for a grid.
+        assert!(s.enumerate_grid().is_err());
+        s.params[3].dist = Distribution::float("beta1", 0.8, 0.9, Some(0.1), false).unwrap();
+        let g = s.enumerate_grid().unwrap();
+        // 9 feasible (d_model, n_heads) x (adam with 2 beta1 values + sgd) = 27.
+        assert_eq!(g.len(), 27);
+        for x in &g {
+            assert!(s.is_valid(x), "{x:?}");
+        }
+    }
+
+    #[test]
+    fn bad_constraints_are_rejected() {
+        let params = vec![float("x", 0.0, 1.0, None), cat("c", &[1.0, 2.0])];
+        assert!(SearchSpace::new(
+            params.clone(),
+            vec![Constraint::Divisible { num: 0, den: 1 }]
+        )
+        .is_err());
+        assert!(SearchSpace::new(
+            params.clone(),
+            vec![Constraint::Divisible { num: 1, den: 7 }]
+        )
+        .is_err());
+        assert!(SearchSpace::new(
+            params,
+            vec![Constraint::Forbidden {
+                assignment: vec![(1, 5.0)]
+            }]
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,420 @@
+//! The trial records of one study, owned by Rust so that samplers read them as
+//! flat f64 columns that grow by one entry per trial (no rebuild on each ask).
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::space::Distribution;
+
+/// Life cycle of a trial, numbered as in Optuna.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum TrialState {
+    Running = 0,
+    Complete = 1,
+    Pruned = 2,
+    Fail = 3,
+    Waiting = 4,
+}
+
+impl TrialState {
+    /// From Optuna's numbering.
+    pub fn from_u8(v: u8) -> Result<Self> {
+        Ok(match v {
+            0 => TrialState::Running,
+            1 => TrialState::Complete,
+            2 => TrialState::Pruned,
+            3 => TrialState::Fail,
+            4 => TrialState::Waiting,
+            _ => return Err(Error::InvalidArgument(format!("unknown trial state {v}"))),
+        })
+    }
+
+    /// True for COMPLETE, PRUNED and FAIL.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            TrialState::Complete | TrialState::Pruned | TrialState::Fail
+        )
+    }
+}
+
+/// One parameter value of a trial.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParamValue {
+    /// Index of the parameter in the study.
+    pub param: u32,
+    /// Index of the distribution among those the parameter has had.
+    pub dist: u32,
+    /// Internal representation.
+    pub value: f64,
+}
+
+/// One trial.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialRecord {
+    pub state: TrialState,
+    pub values: Vec<f64>,
+    pub params: Vec<ParamValue>,
+    pub intermediate: Vec<(i64, f64)>,
+    /// Unix seconds; NaN when not started / not finished.
+    pub started: f64,
+    pub completed: f64,
+}
+
+/// A study-wide parameter: the distributions it has had and a column of its
+/// internal values over all trials (NaN where a trial lacks it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamColumn {
+    pub name: String,
+    pub dists: Vec<Distribution>,
+    pub values: Vec<f64>,
+}
+
+/// All trials of a study.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct History {
+    params: Vec<ParamColumn>,
+    by_name: HashMap<String, u32>,
+    trials: Vec<TrialRecord>,
+    n_objectives: usize,
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(f64::NAN)
+}
+
+impl History {
+    /// An empty history for a study with `n_objectives` objectives.
+    pub fn new(n_objectives: usize) -> Self {
+        History {
+            n_objectives: n_objectives.max(1),
+            ..Default::default()
+        }
+    }
+
+    /// Number of objectives.
+    pub fn n_objectives(&self) -> usize {
+        self.n_objectives
+    }
+
+    /// All trials, by number.
+    pub fn trials(&self) -> &[TrialRecord] {
+        &self.trials
+    }
+
+    /// The study's parameters.
+    pub fn params(&self) -> &[ParamColumn] {
+        &self.params
+    }
+
+    /// Index of a parameter by name.
+    pub fn param_index(&self, name: &str) -> Option<u32> {
+        self.by_name.get(name).copied()
+    }
+
+    /// One trial, or an error naming the number.
+    pub fn trial(&self, number: usize) -> Result<&TrialRecord> {
+        self.trials
+            .get(number)
+            .ok_or_else(|| Error::InvalidTrial(format!("no trial with number {number}")))
+    }
+
+    fn running_mut(&mut self, number: usize) -> Result<&mut TrialRecord> {
+        let t = self
+            .trials
+            .get_mut(number)
+            .ok_or_else(|| Error::InvalidTrial(format!("no trial with number {number}")))?;
+        if t.state != TrialState::Running {
+            return Err(Error::InvalidTrial(format!(
+                "trial {number} is {:?}, not RUNNING: it cannot be changed",
+                t.state
+            )));
+        }
+        Ok(t)
+    }
+
+    /// Adds a trial in `state` (RUNNING or WAITING) and returns its number.
+    pub fn create_trial(&mut self, state: TrialState) -> usize {
+        let started = if state == TrialState::Running {
+            now()
+        } else {
+            f64::NAN
+        };
+        self.trials.push(TrialRecord {
+            state,
+            values: Vec::new(),
+            params: Vec::new(),
+            intermediate: Vec::new(),
+            started,
+            completed: f64::NAN,
+        });
+        self.trials.len() - 1
+    }
+
+    /// Moves a WAITING trial to RUNNING; false when it was not WAITING.
+    pub fn start_waiting(&mut self, number: usize) -> bool {
+        match self.trials.get_mut(number) {
+            Some(t) if t.state == TrialState::Waiting => {
+                t.state = TrialState::Running;
+                t.started = now();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The first WAITING trial, if any.
+    pub fn first_waiting(&self) -> Option<usize> {
+        self.trials
+            .iter()
+            .position(|t| t.state == TrialState::Waiting)
+    }
+
+    /// Registers `dist` for parameter `name`, returning (param, dist) indices.
+    /// A parameter keeps its kind for the whole study (ranges may change
+    /// between trials, as in Optuna).
+    pub fn intern(&mut self, name: &str, dist: &Distribution) -> Result<(u32, u32)> {
+        if let Some(&p) = self.by_name.get(name) {
+            let col = &mut self.params[p as usize];
+            if let Some(last) = col.dists.last() {
+                if last == dist {
+                    return Ok((p, col.dists.len() as u32 - 1));
+                }
+                if !last.same_kind(dist) {
+                    return Err(Error::IncompatibleDistribution {
+                        param: name.to_string(),
+                        msg: format!(
+                            "already used with {last:?} in this study; cannot switch to {dist:?}"
+                        ),
+                    });
+                }
+            }
+            if let Some(i) = col.dists.iter().position(|d| d == dist) {
+                return Ok((p, i as u32));
+            }
+            col.dists.push(dist.clone());
+            return Ok((p, col.dists.len() as u32 - 1));
+        }
+        let p = self.params.len() as u32;
+        self.params.push(ParamColumn {
+            name: name.to_string(),
+            dists: vec![dist.clone()],
+            values: Vec::new(),
+        });
+        self.by_name.insert(name.to_string(), p);
+        Ok((p, 0))
+    }
+
+    /// The value trial `number` already has for `name`, if any, checking that
+    /// it was drawn from the same distribution.
+    pub fn existing(&self, number: usize, name: &str, dist: &Distribution) -> Result<Option<f64>> {
+        let Some(&p) = self.by_name.get(name) else {
+            return Ok(None);
+        };
+        let t = self.trial(number)?;
+        match t.params.iter().find(|v| v.param == p) {
+            None => Ok(None),
+            Some(v) => {
+                let old = &self.params[p as usize].dists[v.dist as usize];
+                if old == dist {
+                    Ok(Some(v.value))
+                } else {
+                    Err(Error::IncompatibleDistribution {
+                        param: name.to_string(),
+                        msg: format!(
+                            "already suggested in trial {number} with {old:?}; cannot suggest it again with {dist:?}"
+                        ),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Records `value` (internal) for `name` in a running trial.
+    pub fn set_param(
+        &mut self,
+        number: usize,
+        name: &str,
+        dist: &Distribution,
+        value: f64,
+    ) -> Result<()> {
+        if !dist.contains(value) {
+            return Err(Error::dist(
+                name,
+                format!("value {value} is not a value of {dist:?}"),
+            ));
+        }
+        if self.existing(number, name, dist)?.is_some() {
+            return Err(Error::IncompatibleDistribution {
+                param: name.to_string(),
+                msg: format!("trial {number} already has a value"),
+            });
+        }
+        self.running_mut(number)?;
+        let (p, d) = self.intern(name, dist)?;
+        let col = &mut self.params[p as usize].values;
+        if col.len() <= number {
+            col.resize(number + 1, f64::NAN);
+        }
+        col[number] = value;
+        self.trials[number].params.push(ParamValue {
+            param: p,
+            dist: d,
+            value,
+        });
+        Ok(())
+    }
+
+    /// Stores an intermediate value; a step reported twice keeps the first value.
+    pub fn report(&mut self, number: usize, step: i64, value: f64) -> Result<()> {
+        let t = self.running_mut(number)?;
+        if !t.intermediate.iter().any(|s| s.0 == step) {
+            t.intermediate.push((step, value));
+        }
+        Ok(())
+    }
+
+    /// Finishes a running trial; a COMPLETE trial needs one value per objective.
+    pub fn finish(&mut self, number: usize, state: TrialState, values: Vec<f64>) -> Result<()> {
+        let n_obj = self.n_objectives;
+        if !state.is_finished() {
+            return Err(Error::InvalidArgument(format!(
+                "a trial can only be finished as COMPLETE, PRUNED or FAIL, not {state:?}"
+            )));
+        }
+        if state == TrialState::Complete && values.len() != n_obj {
+            return Err(Error::InvalidArgument(format!(
+                "the study has {n_obj} objective(s) but {} value(s) were told",
+                values.len()
+            )));
+        }
+        let t = self.running_mut(number)?;
+        t.state = state;
+        t.values = values;
+        t.completed = now();
+        Ok(())
+    }
+
+    /// Number of the best COMPLETE trial for a single objective; `maximize`
+    /// flips the order. Ties keep the earliest trial.
+    pub fn best_trial(&self, maximize: bool) -> Option<usize> {
+        let mut best: Option<(usize, f64)> = None;
+        for (i, t) in self.trials.iter().enumerate() {
+            if t.state != TrialState::Complete {
+                continue;
+            }
+            let v = if maximize { -t.values[0] } else { t.values[0] };
+            if best.is_none_or(|(_, b)| v < b) {
+                best = Some((i, v));
+            }
+        }
+        best.map(|b| b.0)
+    }
+
+    /// Numbers of the COMPLETE trials on the Pareto front (`maximize[k]` per objective).
+    pub fn pareto_front(&self, maximize: &[bool]) -> Vec<usize> {
+        let signed: Vec<(usize, Vec<f64>)> = self
+            .trials
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.state == TrialState::Complete)
+            .map(|(i, t)| {
+                let v = t
+                    .values
+                    .iter()
+                    .zip(maximize)
+                    .map(|(v, &m)| if m { -v } else { *v })
+                    .collect();
+                (i, v)
+            })
+            .collect();
+        let dominates = |a: &[f64], b: &[f64]| {
+            a.iter().zip(b).all(|(x, y)| x <= y) && a.iter().zip(b).any(|(x, y)| x < y)
+        };
+        signed
+            .iter()
+            .filter(|(_, a)| !signed.iter().any(|(_, b)| dominates(b, a)))
+            .map(|(i, _)| *i)
+            .collect()
+    }
+
+    /// Parameters present, with the same distribution, in every COMPLETE trial
+    /// (Optuna's intersection search space), in first-seen order.
+    pub fn intersection_space(&self) -> Vec<(u32, u32)> {
+        let mut inter: Option<Vec<(u32, u32)>> = None;
+        for t in self
+            .trials
+            .iter()
+            .filter(|t| t.state == TrialState::Complete)
+        {
+            let here: Vec<(u32, u32)> = t.params.iter().map(|p| (p.param, p.dist)).collect();
+            inter = Some(match inter {
+                None => here,
+                Some(prev) => prev.into_iter().filter(|x| here.contains(x)).collect(),
+            });
+        }
+        inter.unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_and_errors() {
+        let mut h = History::new(1);
+        let d = Distribution::float("x", 0.0, 1.0, None, false).unwrap();
+        let t = h.create_trial(TrialState::Running);
+        h.set_param(t, "x", &d, 0.5).unwrap();
+        assert_eq!(h.existing(t, "x", &d).unwrap(), Some(0.5));
+        let d2 = Distribution::float("x", 0.0, 2.0, None, false).unwrap();
+        assert!(h.existing(t, "x", &d2).is_err());
+        let c = Distribution::categorical("x", 2).unwrap();
+        let t2 = h.create_trial(TrialState::Running);
+        assert!(matches!(
+            h.set_param(t2, "x", &c, 0.0),
+            Err(Error::IncompatibleDistribution { .. })
+        ));
+        assert!(h.set_param(t2, "y", &d, 2.0).is_err());
+        h.finish(t, TrialState::Complete, vec![1.0]).unwrap();
+        assert!(h.finish(t, TrialState::Complete, vec![1.0]).is_err());
+        assert!(h.finish(t2, TrialState::Complete, vec![]).is_err());
+        h.finish(t2, TrialState::Complete, vec![0.5]).unwrap();
+        assert_eq!(h.best_trial(false), Some(t2));
+        assert_eq!(h.best_trial(true), Some(t));
+        assert_eq!(h.params()[0].values, vec![0.5]);
+    }
+
+    #[test]
+    fn pareto_front_of_two_objectives() {
+        let mut h = History::new(2);
+        for v in [[1.0, 3.0], [2.0, 2.0], [3.0, 3.0], [0.5, 4.0]] {
+            let t = h.create_trial(TrialState::Running);
+            h.finish(t, TrialState::Complete, v.to_vec()).unwrap();
+        }
+        assert_eq!(h.pareto_front(&[false, false]), vec![0, 1, 3]);
+        assert_eq!(h.pareto_front(&[true, true]), vec![2, 3]);
+    }
+
+    #[test]
+    fn intersection_space_keeps_common_params() {
+        let mut h = History::new(1);
+        let d = Distribution::float("x", 0.0, 1.0, None, false).unwrap();
+        for (i, names) in [vec!["a", "b"], vec!["b", "c"]].into_iter().enumerate() {
+            let t = h.create_trial(TrialState::Running);
+            for n in names {
+                h.set_param(t, n, &d, 0.1).unwrap();
+            }
+            h.finish(t, TrialState::Complete, vec![i as f64]).unwrap();
+        }
+        let s = h.intersection_space();
+        assert_eq!(s.len(), 1);
+        assert_eq!(h.params()[s[0].0 as usize].name, "b");
+    }
+}

@@ -1,0 +1,404 @@
+//! Distributions and declared search spaces.
+//!
+//! Every parameter value has an *internal* f64 representation, as in Optuna:
+//! floats are themselves, integers are their value as f64, categoricals are
+//! the index of the choice. An inactive parameter of a conditional space is NaN.
+//!
+//! Samplers that work in the unit cube (random, QMC; later GP) go through
+//! [`Distribution::from_unit`] / [`Distribution::to_unit`]: log parameters are
+//! uniform in log space, and integer or stepped ranges are widened by half a
+//! step on each side so that every grid point gets the same share of [0, 1).
+
+use crate::error::{Error, Result};
+
+/// Relative tolerance used to decide whether a step divides a float range.
+const STEP_TOL: f64 = 1e-8;
+
+/// A parameter's distribution, validated on construction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Distribution {
+    /// A real parameter in [low, high], optionally log-scaled or on a step grid.
+    Float {
+        low: f64,
+        high: f64,
+        step: Option<f64>,
+        log: bool,
+    },
+    /// An integer parameter in [low, high] on a grid of `step`, optionally log-scaled.
+    Int {
+        low: i64,
+        high: i64,
+        step: i64,
+        log: bool,
+    },
+    /// One of `n` choices, represented by its index.
+    Categorical { n: usize },
+}
+
+impl Distribution {
+    /// A float distribution, checked with Optuna's rules.
+    pub fn float(name: &str, low: f64, high: f64, step: Option<f64>, log: bool) -> Result<Self> {
+        if !low.is_finite() || !high.is_finite() {
+            return Err(Error::dist(
+                name,
+                format!("low and high must be finite, got low={low}, high={high}"),
+            ));
+        }
+        if low > high {
+            return Err(Error::dist(
+                name,
+                format!("low must be <= high, got low={low}, high={high}"),
+            ));
+        }
+        if log && step.is_some() {
+            return Err(Error::dist(name, "step and log cannot be used together"));
+        }
+        if log && low <= 0.0 {
+            return Err(Error::dist(
+                name,
+                format!("log=True needs low > 0, got low={low}"),
+            ));
+        }
+        if let Some(s) = step {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(Error::dist(
+                    name,
+                    format!("step must be a positive finite number, got {s}"),
+                ));
+            }
+            let r = (high - low) / s;
+            if (r - r.round()).abs() > STEP_TOL * r.abs().max(1.0) {
+                return Err(Error::dist(
+                    name,
+                    format!(
+                        "step={s} does not divide the range [{low}, {high}] (high - low must be a multiple of step)"
+                    ),
+                ));
+            }
+        }
+        Ok(Distribution::Float {
+            low,
+            high,
+            step,
+            log,
+        })
+    }
+
+    /// An integer distribution, checked with Optuna's rules.
+    pub fn int(name: &str, low: i64, high: i64, step: i64, log: bool) -> Result<Self> {
+        if low > high {
+            return Err(Error::dist(
+                name,
+                format!("low must be <= high, got low={low}, high={high}"),
+            ));
+        }
+        if step < 1 {
+            return Err(Error::dist(name, format!("step must be >= 1, got {step}")));
+        }
+        if log && step != 1 {
+            return Err(Error::dist(
+                name,
+                format!("log=True needs step=1, got step={step}"),
+            ));
+        }
+        if log && low < 1 {
+            return Err(Error::dist(
+                name,
+                format!("log=True needs low >= 1, got low={low}"),
+            ));
+        }
+        if (high - low) % step != 0 {
+            return Err(Error::dist(
+                name,
+                format!(
+                    "step={step} does not divide the range [{low}, {high}] (high - low must be a multiple of step)"
+                ),
+            ));
+        }
+        Ok(Distribution::Int {
+            low,
+            high,
+            step,
+            log,
+        })
+    }
+
+    /// A categorical distribution over `n` choices.
+    pub fn categorical(name: &str, n: usize) -> Result<Self> {
+        if n == 0 {
+            return Err(Error::dist(name, "choices must not be empty"));
+        }
+        Ok(Distribution::Categorical { n })
+    }
+
+    /// True when the distribution has a single possible value.
+    pub fn is_single(&self) -> bool {
+        match *self {
+            Distribution::Float { low, high, .. } => low == high,
+            Distribution::Int { low, high, .. } => low == high,
+            Distribution::Categorical { n } => n == 1,
+        }
+    }
+
+    /// Number of distinct values for discrete distributions (stepped floats,
+    /// ints, categoricals); `None` for continuous floats.
+    pub fn cardinality(&self) -> Option<u64> {
+        match *self {
+            Distribution::Float {
+                low, high, step, ..
+            } => {
+                if low == high {
+                    Some(1)
+                } else {
+                    step.map(|s| ((high - low) / s).round() as u64 + 1)
+                }
+            }
+            Distribution::Int {
+                low, high, step, ..
+            } => Some(((high - low) / step) as u64 + 1),
+            Distribution::Categorical { n } => Some(n as u64),
+        }
+    }
+
+    /// The internal value of the `k`-th point of a discrete distribution.
+    pub fn discrete_value(&self, k: u64) -> f64 {
+        match *self {
+            Distribution::Float {
+                low, high, step, ..
+            } => match step {
+                Some(s) => (low + k as f64 * s).min(high),
+                None => low,
+            },
+            Distribution::Int { low, step, .. } => (low + k as i64 * step) as f64,
+            Distribution::Categorical { .. } => k as f64,
+        }
+    }
+
+    /// True when `x` (internal representation) is a value of this distribution.
+    pub fn contains(&self, x: f64) -> bool {
+        if !x.is_finite() {
+            return false;
+        }
+        match *self {
+            Distribution::Float {
+                low, high, step, ..
+            } => {
+                if x < low || x > high {
+                    return false;
+                }
+                match step {
+                    None => true,
+                    Some(s) => {
+                        let k = (x - low) / s;
+                        (k - k.round()).abs() <= STEP_TOL * k.abs().max(1.0)
+                    }
+                }
+            }
+            Distribution::Int {
+                low, high, step, ..
+            } => {
+                x.fract() == 0.0 && x >= low as f64 && x <= high as f64 && {
+                    let v = x as i64;
+                    (v - low) % step == 0
+                }
+            }
+            Distribution::Categorical { n } => x.fract() == 0.0 && x >= 0.0 && (x as usize) < n,
+        }
+    }
+
+    /// Maps u in [0, 1) onto a value of the distribution (internal representation).
+    ///
+    /// Continuous floats: affine (or affine in log space). Stepped floats and
+    /// ints: the range is widened by half a step on each side, then rounded to
+    /// the grid and clipped, so each grid point gets an equal share (in log
+    /// space for log ints, as Optuna's RandomSampler does).
+    pub fn from_unit(&self, u: f64) -> f64 {
+        let u = u.clamp(0.0, 1.0);
+        match *self {
+            Distribution::Float {
+                low,
+                high,
+                step,
+                log,
+            } => {
+                if low == high {
+                    return low;
+                }
+                if log {
+                    let (a, b) = (low.ln(), high.ln());
+                    (a + u * (b - a)).exp().clamp(low, high)
+                } else if let Some(s) = step {
+                    let n = ((high - low) / s).round();
+                    let k = (u * (n + 1.0)).floor().min(n);
+                    (low + k * s).min(high)
+                } else {
+                    (low + u * (high - low)).clamp(low, high)
+                }
+            }
+            Distribution::Int {
+                low,
+                high,
+                step,
+                log,
+            } => {
+                if low == high {
+                    return low as f64;
+                }
+                if log {
+                    let (a, b) = ((low as f64 - 0.5).ln(), (high as f64 + 0.5).ln());
+                    let v = (a + u * (b - a)).exp().round();
+                    v.clamp(low as f64, high as f64)
+                } else {
+                    let n = ((high - low) / step) as f64;
+                    let k = (u * (n + 1.0)).floor().min(n);
+                    (low as f64 + k * step as f64).min(high as f64)
+                }
+            }
+            Distribution::Categorical { n } => ((u * n as f64).floor() as usize).min(n - 1) as f64,
+        }
+    }
+
+    /// The centre of the cell of [0, 1) that `from_unit` maps onto `x`; the
+    /// inverse of `from_unit` for continuous floats.
+    pub fn to_unit(&self, x: f64) -> f64 {
+        match *self {
+            Distribution::Float {
+                low,
+                high,
+                step,
+                log,
+            } => {
+                if low == high {
+                    return 0.5;
+                }
+                if log {
+                    (x.ln() - low.ln()) / (high.ln() - low.ln())
+                } else if let Some(s) = step {
+                    let n = ((high - low) / s).round();
+                    ((x - low) / s + 0.5) / (n + 1.0)
+                } else {
+                    (x - low) / (high - low)
+                }
+            }
+            Distribution::Int {
+                low,
+                high,
+                step,
+                log,
+            } => {
+                if low == high {
+                    return 0.5;
+                }
+                if log {
+                    let (a, b) = ((low as f64 - 0.5).ln(), (high as f64 + 0.5).ln());
+                    (x.ln() - a) / (b - a)
+                } else {
+                    let n = ((high - low) / step) as f64;
+                    ((x - low as f64) / step as f64 + 0.5) / (n + 1.0)
+                }
+            }
+            Distribution::Categorical { n } => (x + 0.5) / n as f64,
+        }
+    }
+
+    /// True when both distributions are of the same kind (float, int or
+    /// categorical): Optuna lets ranges change between trials but not kinds.
+    pub fn same_kind(&self, other: &Distribution) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
+/// When a parameter of a declared space is active: its parent takes one of
+/// the listed internal values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// Index of the parent parameter in the space.
+    pub parent: usize,
+    /// Internal values of the parent for which the child is active.
+    pub values: Vec<f64>,
+}
+
+/// One parameter of a declared space.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub dist: Distribution,
+    pub condition: Option<Condition>,
+    /// Numeric value of each choice of a categorical (None for non-numeric
+    /// choices such as strings); used by divisibility and linear constraints.
+    pub choice_values: Option<Vec<Option<f64>>>,
+}
+
+impl Param {
+    /// The numeric value a constraint sees for internal value `x`.
+    #[inline]
+    pub fn numeric(&self, x: f64) -> Option<f64> {
+        match &self.choice_values {
+            Some(v) => v.get(x as usize).copied().flatten(),
+            None => Some(x),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_validation_names_the_parameter() {
+        let e = Distribution::float("lr", 1.0, 0.0, None, false).unwrap_err();
+        assert!(e.to_string().contains("lr") && e.to_string().contains("low"));
+        assert!(Distribution::float("x", 0.0, 1.0, None, true).is_err());
+        assert!(Distribution::float("x", 0.1, 1.0, Some(0.1), true).is_err());
+        assert!(Distribution::float("x", 0.0, 1.0, Some(0.3), false).is_err());
+        assert!(Distribution::float("x", 0.0, 0.9, Some(0.3), false).is_ok());
+        assert!(Distribution::float("x", f64::NEG_INFINITY, 1.0, None, false).is_err());
+        assert!(Distribution::float("x", 0.0, f64::NAN, None, false).is_err());
+    }
+
+    #[test]
+    fn int_validation() {
+        assert!(Distribution::int("n", 1, 10, 2, false).is_err());
+        assert!(Distribution::int("n", 1, 9, 2, false).is_ok());
+        assert!(Distribution::int("n", 0, 9, 1, true).is_err());
+        assert!(Distribution::int("n", 1, 9, 2, true).is_err());
+        assert!(Distribution::int("n", 1, 9, 0, false).is_err());
+        assert!(Distribution::categorical("c", 0).is_err());
+    }
+
+    #[test]
+    fn from_unit_stays_in_distribution() {
+        let dists = [
+            Distribution::float("a", -2.0, 3.0, None, false).unwrap(),
+            Distribution::float("a", 1e-5, 1e-2, None, true).unwrap(),
+            Distribution::float("a", 0.0, 1.0, Some(0.25), false).unwrap(),
+            Distribution::int("a", -3, 17, 4, false).unwrap(),
+            Distribution::int("a", 1, 1000, 1, true).unwrap(),
+            Distribution::categorical("a", 3).unwrap(),
+        ];
+        for d in &dists {
+            for i in 0..=1000 {
+                let u = i as f64 / 1000.0;
+                let x = d.from_unit(u);
+                assert!(d.contains(x), "{d:?} {u} {x}");
+                let back = d.from_unit(d.to_unit(x));
+                assert!(
+                    (back - x).abs() <= 1e-9 * x.abs().max(1.0),
+                    "{d:?} {x} {back}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn stepped_grid_points_get_equal_shares() {
+        let d = Distribution::int("a", 0, 4, 1, false).unwrap();
+        let mut counts = [0; 5];
+        for i in 0..5000 {
+            counts[d.from_unit((i as f64 + 0.5) / 5000.0) as usize] += 1;
+        }
+        assert_eq!(counts, [1000; 5]);
+        assert_eq!(d.cardinality(), Some(5));
+        assert_eq!(d.discrete_value(3), 3.0);
+    }
+}
