@@ -7,7 +7,8 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum Error {
     /// A distribution's arguments are invalid (low > high, log with low <= 0, ...).
-    #[error("parameter {param:?}: {msg}")]
+    /// An empty `param` (a distribution built on its own) is left out of the message.
+    #[error("{}{msg}", if param.is_empty() { String::new() } else { format!("parameter {param:?}: ") })]
     InvalidDistribution { param: String, msg: String },
     /// The same name was suggested with an incompatible distribution.
     #[error("parameter {param:?}: {msg}")]

@@ -1,5 +1,74 @@
+//! The compiled module `ferrotune._core`: converts Python values, releases the
+//! GIL around heavy work, and maps core errors onto `ferrotune.exceptions`.
+//! All logic lives in `ferrotune-core`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard};
+
+use ferrotune_core::Error;
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+
+mod samplers;
+mod space;
+mod study;
+
+/// Maps a core error onto the matching `ferrotune.exceptions` class.
+pub(crate) fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
+    let class = match &e {
+        Error::InvalidDistribution { .. } => "InvalidDistributionError",
+        Error::IncompatibleDistribution { .. } => "IncompatibleDistributionError",
+        Error::InvalidSpace(_) => "InvalidSpaceError",
+        Error::Infeasible(_) => "InfeasibleSpaceError",
+        Error::InvalidTrial(_) => "InvalidTrialError",
+        Error::InvalidArgument(_) => "InvalidArgumentError",
+    };
+    let msg = e.to_string();
+    match py
+        .import("ferrotune.exceptions")
+        .and_then(|m| m.getattr(class))
+    {
+        Ok(cls) => PyErr::from_type(cls.cast_into().expect("exception class"), msg),
+        Err(err) => err,
+    }
+}
+
+/// Result of the binding.
+pub(crate) type PyRes<T> = PyResult<T>;
+
+/// Converts a core result.
+pub(crate) fn conv<T>(py: Python<'_>, r: ferrotune_core::Result<T>) -> PyRes<T> {
+    r.map_err(|e| to_pyerr(py, e))
+}
+
+/// Runs heavy core work with the GIL released; a panic becomes a Python
+/// `RuntimeError` instead of unwinding into the interpreter.
+pub(crate) fn detached<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> ferrotune_core::Result<T> + Send,
+) -> PyRes<T> {
+    let out = py.detach(|| catch_unwind(AssertUnwindSafe(f)));
+    match out {
+        Ok(r) => conv(py, r),
+        Err(_) => Err(PyRuntimeError::new_err(
+            "internal error in ferrotune's Rust core (a bug: please report it)",
+        )),
+    }
+}
+
+/// Locks a mutex, recovering the data if a panic poisoned it: every core
+/// operation leaves its data consistent before it can panic.
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[pymodule]
-fn _core(_m: &Bound<PyModule>) -> PyResult<()> {
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<space::Dist>()?;
+    m.add_class::<space::Space>()?;
+    m.add_class::<study::StudyCore>()?;
+    m.add_class::<samplers::RandomSamplerCore>()?;
+    m.add_class::<samplers::QmcSamplerCore>()?;
+    m.add_class::<samplers::GridOrderCore>()?;
     Ok(())
 }

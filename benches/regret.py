@@ -1,0 +1,287 @@
+"""Final simple regret at a fixed budget, over seeds, per problem, library and sampler.
+
+Simple regret is ``min(value over the trials) - known optimum`` (over feasible trials only on a
+constrained problem).  The table shows the median and the interquartile range over seeds, and the
+median wall time of one run.  Every library draws its own seeded random numbers, so only the
+distributions over seeds are comparable, not single runs.
+
+    python benches/regret.py [--quick] [--problems branin,mixed] [--samplers random,tpe]
+                             [--peers optuna,hyperopt] [--seeds 10] [--out results.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from _common import (
+    LIBRARIES,
+    PEERS,
+    SKOPT_ESTIMATORS,
+    Recorder,
+    ask_tell_sampler,
+    create_study,
+    fmt,
+    hyperopt_algo,
+    hyperopt_space,
+    load,
+    load_benchmarks,
+    markdown_table,
+    median,
+    parse_list,
+    quartiles,
+    quiet,
+    skopt_space,
+    suggest_all,
+    unavailable,
+    version,
+)
+
+# (problem name, factory keywords, budget)
+DEFAULT_PROBLEMS: list[tuple[str, dict[str, Any], int]] = [
+    ("branin", {}, 100),
+    ("hartmann6", {}, 100),
+    ("mixed", {}, 200),
+    ("rosenbrock", {"dim": 10}, 300),
+    ("ackley", {"dim": 10}, 300),
+    ("levy", {"dim": 10}, 300),
+]
+# Not run unless named with --problems.
+EXTRA_PROBLEMS: list[tuple[str, dict[str, Any], int]] = [
+    ("hartmann3", {}, 100),
+    ("styblinski_tang", {"dim": 10}, 300),
+    ("constrained", {}, 200),
+]
+SAMPLERS = ("random", "qmc", "tpe", "gp")
+# (library, sampler) pairs that take minutes per run at these budgets; run only when
+# --include-slow is given.
+SLOW = {("skopt", "gp")}
+
+# A run takes (problem, budget, seed) and returns the objective values (None: infeasible).
+Run = Callable[[Any, int, int], list[float | None]]
+
+
+def _value(problem: Any, params: dict[str, Any]) -> float | None:
+    if problem.constraints and not problem.is_feasible(params):
+        return None
+    return problem(params)
+
+
+def _objective(problem: Any, params: dict[str, Any]) -> float:
+    """What the optimiser is told: the objective, also at infeasible points (no penalty)."""
+    return problem(params)
+
+
+def ask_tell_run(library: str, sampler_name: str) -> Run | None:
+    if load(library) is None or ask_tell_sampler(library, sampler_name, 0) is None:
+        return None
+
+    def run(problem: Any, budget: int, seed: int) -> list[float | None]:
+        sampler = ask_tell_sampler(library, sampler_name, seed)
+        study, tell_key = create_study(library, sampler)
+        values: list[float | None] = []
+        for _ in range(budget):
+            trial = study.ask()
+            params = suggest_all(trial, problem.params)
+            study.tell(tell_key(trial), _objective(problem, params))
+            values.append(_value(problem, params))
+        return values
+
+    return run
+
+
+def hyperopt_run(sampler_name: str) -> Run | None:
+    algo = hyperopt_algo(sampler_name)
+    if algo is None:
+        return None
+    from hyperopt import Trials, fmin
+
+    def run(problem: Any, budget: int, seed: int) -> list[float | None]:
+        space, decode = hyperopt_space(problem.params)
+        values: list[float | None] = []
+
+        def objective(sample: dict[str, Any]) -> float:
+            params = decode(sample)
+            values.append(_value(problem, params))
+            return _objective(problem, params)
+
+        fmin(
+            objective,
+            space,
+            algo=algo,
+            max_evals=budget,
+            trials=Trials(),
+            rstate=np.random.default_rng(seed),
+            show_progressbar=False,
+            verbose=False,
+        )
+        return values
+
+    return run
+
+
+def skopt_run(sampler_name: str) -> Run | None:
+    estimator = SKOPT_ESTIMATORS.get(sampler_name)
+    if estimator is None or load("skopt") is None:
+        return None
+    from skopt import Optimizer
+
+    def run(problem: Any, budget: int, seed: int) -> list[float | None]:
+        dims, decode = skopt_space(problem.params)
+        opt = Optimizer(dims, base_estimator=estimator, n_initial_points=10, random_state=seed)
+        values: list[float | None] = []
+        for _ in range(budget):
+            x = opt.ask()
+            params = decode(x)
+            opt.tell(x, _objective(problem, params))
+            values.append(_value(problem, params))
+        return values
+
+    return run
+
+
+def make_run(library: str, sampler_name: str) -> Run | None:
+    if library in ("ferrotune", "optuna", "rustuna"):
+        return ask_tell_run(library, sampler_name)
+    if library == "hyperopt":
+        return hyperopt_run(sampler_name)
+    if library == "skopt":
+        return skopt_run(sampler_name)
+    raise ValueError(library)
+
+
+def best_feasible(values: list[float | None]) -> float:
+    feasible = [v for v in values if v is not None]
+    return min(feasible) if feasible else float("inf")
+
+
+def main(argv: list[str] | None = None) -> int:
+    all_problems = {name: (kw, budget) for name, kw, budget in DEFAULT_PROBLEMS + EXTRA_PROBLEMS}
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 seeds and half the budgets")
+    parser.add_argument("--out", help="append the JSON lines to this file")
+    parser.add_argument("--seeds", type=int, help="number of seeds (default 10, quick 3)")
+    parser.add_argument("--budget-scale", type=float, help="multiply budgets (quick: 0.5)")
+    parser.add_argument("--problems", help=f"comma-separated subset of {','.join(all_problems)}")
+    parser.add_argument("--samplers", help=f"comma-separated subset of {','.join(SAMPLERS)}")
+    parser.add_argument(
+        "--peers", help=f"comma-separated subset of {','.join(PEERS)}, or 'none' (default: all)"
+    )
+    parser.add_argument("--no-ferrotune", action="store_true", help="run the peers only")
+    parser.add_argument(
+        "--include-slow", action="store_true", help=f"also run {sorted(SLOW)} (minutes per run)"
+    )
+    parser.add_argument("--dim", type=int, help="override the dimension of scalable problems")
+    args = parser.parse_args(argv)
+
+    quiet()
+    bm = load_benchmarks()
+    seeds = args.seeds or (3 if args.quick else 10)
+    scale = args.budget_scale or (0.5 if args.quick else 1.0)
+    problem_names = parse_list(args.problems) or [name for name, _, _ in DEFAULT_PROBLEMS]
+    unknown = [p for p in problem_names if p not in all_problems]
+    if unknown:
+        parser.error(f"unknown problems {unknown}; known: {sorted(all_problems)}")
+    samplers = parse_list(args.samplers) or list(SAMPLERS)
+    bad = [s for s in samplers if s not in SAMPLERS]
+    if bad:
+        parser.error(f"unknown samplers {bad}; known: {SAMPLERS}")
+    peers = parse_list(args.peers)
+    if peers is None:
+        peers = list(PEERS)
+    elif peers == ["none"]:
+        peers = []
+    libraries = ([] if args.no_ferrotune else ["ferrotune"]) + [p for p in PEERS if p in peers]
+
+    runs: dict[tuple[str, str], Run] = {}
+    for lib in libraries:
+        for s in samplers:
+            if (lib, s) in SLOW and not args.include_slow:
+                continue
+            run = make_run(lib, s)
+            if run is not None:
+                runs[(lib, s)] = run
+    if not runs:
+        print("nothing to run", file=sys.stderr)
+        return 1
+    print("# runs: " + ", ".join(f"{lib}:{s}" for lib, s in runs), file=sys.stderr)
+
+    rec = Recorder(args.out)
+    results: dict[tuple[str, int, str, str], tuple[list[float], list[float]]] = {}
+    for name in problem_names:
+        kw, budget = all_problems[name]
+        if args.dim is not None and "dim" in kw:
+            kw = {"dim": args.dim}
+        problem = bm.get_problem(name, **kw)
+        budget = max(10, round(budget * scale))
+        label = f"{name}{problem.dim}d" if "dim" in kw else name
+        for seed in range(seeds):
+            for (lib, s), run in runs.items():
+                t0 = time.perf_counter()
+                values = run(problem, budget, seed)
+                seconds = time.perf_counter() - t0
+                if len(values) != budget:
+                    raise RuntimeError(f"{lib}:{s} ran {len(values)} trials, not {budget}")
+                best = best_feasible(values)
+                regret = problem.regret(best)
+                regrets, times = results.setdefault((label, budget, lib, s), ([], []))
+                regrets.append(regret)
+                times.append(seconds)
+                rec.emit(
+                    {
+                        "bench": "regret",
+                        "problem": label,
+                        "budget": budget,
+                        "library": lib,
+                        "version": version(lib),
+                        "sampler": s,
+                        "seed": seed,
+                        "best": best,
+                        "regret": regret,
+                        "n_feasible": sum(v is not None for v in values),
+                        "seconds": round(seconds, 4),
+                    }
+                )
+    rec.close()
+
+    header = ["problem", "budget", "sampler", "library", "median regret", "IQR", "s/run", "time/ft"]
+    rows: list[list[object]] = []
+    order = {label: i for i, label in enumerate(dict.fromkeys(k[0] for k in results))}
+    for (label, budget, lib, s), (regrets, times) in sorted(
+        results.items(),
+        key=lambda kv: (order[kv[0][0]], SAMPLERS.index(kv[0][3]), LIBRARIES.index(kv[0][2])),
+    ):
+        q25, q50, q75 = quartiles(regrets)
+        base = results.get((label, budget, "ferrotune", s))
+        ratio = median(times) / median(base[1]) if base is not None else float("nan")
+        rows.append(
+            [
+                label,
+                budget,
+                s,
+                lib,
+                fmt(q50),
+                f"[{fmt(q25)}, {fmt(q75)}]",
+                fmt(median(times)),
+                fmt(ratio),
+            ]
+        )
+    print()
+    print(f"### Simple regret at the budget, {seeds} seeds (median, [25%, 75%])")
+    print()
+    print(markdown_table(header, rows))
+    print()
+    print("time/ft: median run time relative to ferrotune with the same sampler.")
+    print("versions: " + ", ".join(f"{lib} {version(lib)}" for lib in libraries if load(lib)))
+    for lib, why in unavailable().items():
+        print(f"not run: {lib} ({why})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""ferrotune: hyperparameter optimisation with an Optuna-style API and a Rust core.
+
+Example:
+    >>> import ferrotune
+    >>> def objective(trial):
+    ...     x = trial.suggest_float("x", -10, 10)
+    ...     return (x - 2) ** 2
+    >>> study = ferrotune.create_study(sampler=ferrotune.samplers.RandomSampler(seed=0))
+    >>> study.optimize(objective, n_trials=200)
+    >>> abs(study.best_params["x"] - 2) < 0.5
+    True
+"""
+
+from ferrotune import distributions, exceptions, pruners, samplers, storages, study, trial
+from ferrotune._search_space import Condition, Divisible, Forbidden, Linear, SearchSpace
+from ferrotune.exceptions import TrialPruned
+from ferrotune.study import (
+    Study,
+    StudyDirection,
+    create_study,
+    delete_study,
+    get_all_study_names,
+    load_study,
+)
+from ferrotune.trial import FrozenTrial, Trial, TrialState
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Condition",
+    "Divisible",
+    "Forbidden",
+    "FrozenTrial",
+    "Linear",
+    "SearchSpace",
+    "Study",
+    "StudyDirection",
+    "Trial",
+    "TrialPruned",
+    "TrialState",
+    "__version__",
+    "create_study",
+    "delete_study",
+    "distributions",
+    "exceptions",
+    "get_all_study_names",
+    "load_study",
+    "pruners",
+    "samplers",
+    "storages",
+    "study",
+    "trial",
+]

@@ -1,0 +1,59 @@
+"""Exceptions raised by ferrotune.
+
+Every error caused by bad input is a :class:`ValueError` subclass whose message names
+the parameter and the problem. The Rust core raises these same classes.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DuplicatedStudyError",
+    "FerrotuneError",
+    "IncompatibleDistributionError",
+    "InfeasibleSpaceError",
+    "InvalidArgumentError",
+    "InvalidDistributionError",
+    "InvalidSpaceError",
+    "InvalidTrialError",
+    "TrialPruned",
+]
+
+
+class FerrotuneError(Exception):
+    """Base class of ferrotune's own exceptions."""
+
+
+class InvalidDistributionError(FerrotuneError, ValueError):
+    """A distribution's arguments are invalid (low > high, log with low <= 0, a step that
+    does not divide the range, empty or duplicate choices, non-finite bounds)."""
+
+
+class IncompatibleDistributionError(FerrotuneError, ValueError):
+    """A parameter name was suggested again with a distribution it cannot take."""
+
+
+class InvalidSpaceError(FerrotuneError, ValueError):
+    """A declared search space, condition or constraint is malformed."""
+
+
+class InfeasibleSpaceError(FerrotuneError, ValueError):
+    """No configuration satisfies the hard constraints (the feasible set appears empty)."""
+
+
+class InvalidTrialError(FerrotuneError, ValueError, RuntimeError):
+    """An operation a trial does not allow, such as telling a finished trial.
+
+    Also a :class:`RuntimeError`, as Optuna raises there.
+    """
+
+
+class InvalidArgumentError(FerrotuneError, ValueError):
+    """An argument outside its documented range."""
+
+
+class DuplicatedStudyError(FerrotuneError, ValueError):
+    """A study with that name already exists in the storage."""
+
+
+class TrialPruned(FerrotuneError):  # noqa: N818 - Optuna's public name
+    """Raise inside an objective to stop a trial early and mark it PRUNED."""

@@ -1,0 +1,8 @@
+"""Samplers: how each trial's parameters are chosen."""
+
+from ferrotune.samplers._base import BaseSampler
+from ferrotune.samplers._grid import GridSampler
+from ferrotune.samplers._qmc import QMCSampler
+from ferrotune.samplers._random import RandomSampler
+
+__all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler"]

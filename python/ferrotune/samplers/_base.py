@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import abc
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from ferrotune.distributions import BaseDistribution
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ferrotune.study._study import Study
+    from ferrotune.trial import FrozenTrial, TrialState
+
+__all__ = ["BaseSampler"]
+
+
+class BaseSampler(abc.ABC):
+    """Base class of samplers, with Optuna's hooks so users can write their own.
+
+    A subclass implements :meth:`sample_independent` and, for a joint model,
+    :meth:`infer_relative_search_space` and :meth:`sample_relative`. ferrotune's own
+    samplers also carry a Rust core (``_rust``) that the study calls directly on the
+    hot path; a Python subclass without one is called through these hooks.
+    """
+
+    #: The Rust sampler core used on the fast path, if any.
+    _rust: Any = None
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        """The parameters to sample jointly in :meth:`sample_relative` (none by default)."""
+        return {}
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        """Joint values for ``search_space`` (external representation)."""
+        return {}
+
+    @abc.abstractmethod
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        """A value for one parameter outside the relative search space."""
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        """Called when a trial starts, before any sampling."""
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        """Called when a trial finishes."""
+
+    def reseed_rng(self) -> None:
+        """Re-seeds the sampler's generator from the operating system."""
+
+
+def _seed_or_random(seed: int | None) -> int:
+    """The seed as an unsigned 64-bit integer; a random one for None."""
+    if seed is None:
+        return secrets.randbits(64)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        from ferrotune.exceptions import InvalidArgumentError
+
+        raise InvalidArgumentError(f"seed must be an int or None, got {seed!r}")
+    return seed & 0xFFFF_FFFF_FFFF_FFFF

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from ferrotune import _core
+from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.samplers._base import BaseSampler, _seed_or_random
+from ferrotune.trial import TrialState
+
+if TYPE_CHECKING:
+    from ferrotune.distributions import BaseDistribution
+    from ferrotune.study._study import Study
+    from ferrotune.trial import FrozenTrial
+
+__all__ = ["QMCSampler"]
+
+
+class QMCSampler(BaseSampler):
+    """Quasi-Monte Carlo search: low-discrepancy points instead of random ones.
+
+    Define-by-run studies follow Optuna's QMCSampler: the relative search space is the
+    space of the first COMPLETE trial (single-valued parameters left out); each later
+    trial takes the next point of the sequence for it, and parameters outside it are
+    drawn uniformly at random. On a declared :class:`~ferrotune.SearchSpace` every trial
+    takes the next sequence point over the whole space (conditions and constraints
+    applied; infeasible points are skipped).
+
+    Args:
+        qmc_type: ``"sobol"`` (Joe & Kuo 2008 direction numbers, up to 1000 dimensions)
+            or ``"halton"``.
+        scramble: Randomise the sequence: linear matrix scrambling plus digital shift for
+            Sobol, random digit permutations for Halton. Default True (Optuna's default
+            is False; unscrambled Sobol starts at the all-zero corner and repeats the
+            same points in every study).
+        seed: Seed of the scrambling and of the independent draws; None draws one.
+        warn_independent_sampling: Warn when a parameter outside the relative search
+            space is sampled at random.
+
+    The sequence index is kept by the sampler (one point per trial in this process).
+    """
+
+    def __init__(
+        self,
+        *,
+        qmc_type: str = "sobol",
+        scramble: bool = True,
+        seed: int | None = None,
+        warn_independent_sampling: bool = True,
+    ) -> None:
+        if qmc_type not in ("sobol", "halton"):
+            raise InvalidArgumentError(
+                f"qmc_type must be 'sobol' or 'halton', got {qmc_type!r}"
+            )
+        self._qmc_type = qmc_type
+        self._scramble = bool(scramble)
+        self._seed = _seed_or_random(seed)
+        self._warn = warn_independent_sampling
+        self._rust = _core.QmcSamplerCore(qmc_type, self._scramble, self._seed)
+        self._independent = _core.RandomSamplerCore(self._seed ^ 0x51ED_0F_1D)
+        self._initial_space: dict[str, BaseDistribution] | None = None
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        if self._initial_space is None:
+            first = next(
+                (t for t in study._iter_frozen() if t.state == TrialState.COMPLETE), None
+            )
+            if first is None:
+                return {}
+            self._initial_space = {
+                k: d for k, d in sorted(first.distributions.items()) if not d.single()
+            }
+        return self._initial_space
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        names = list(search_space)
+        u = self._rust.next_point(len(names))
+        return {
+            n: search_space[n].to_external_repr(search_space[n]._core.from_unit(x))
+            for n, x in zip(names, u)
+        }
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        if self._warn and self._initial_space is not None:
+            warnings.warn(
+                f"QMCSampler: parameter {param_name!r} is outside the relative search space "
+                "and is sampled at random",
+                stacklevel=2,
+            )
+        internal = param_distribution._core.from_unit(self._independent.uniform())
+        return param_distribution.to_external_repr(internal)
+
+    def __getstate__(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["_rust"] = self._rust.get_state()
+        d["_independent"] = self._independent.get_state()
+        return d
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        rust_state = state.pop("_rust")
+        independent_state = state.pop("_independent")
+        self.__dict__.update(state)
+        self._rust = _core.QmcSamplerCore(self._qmc_type, self._scramble, self._seed)
+        self._rust.set_state(rust_state)
+        self._independent = _core.RandomSamplerCore(0)
+        self._independent.set_state(independent_state)

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ferrotune import _core
+from ferrotune.exceptions import DuplicatedStudyError
+from ferrotune.storages._base import BaseStorage
+
+if TYPE_CHECKING:
+    from ferrotune.study._direction import StudyDirection
+
+__all__ = ["InMemoryStorage"]
+
+
+@dataclass
+class _StudyRecord:
+    name: str
+    directions: list[StudyDirection]
+    core: _core.StudyCore
+    choices: dict[str, Any] = field(default_factory=dict)
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+    trial_user_attrs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    trial_system_attrs: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+class InMemoryStorage(BaseStorage):
+    """Studies kept in this process (the default). Thread-safe; gone with the process."""
+
+    def __init__(self) -> None:
+        self._studies: dict[int, _StudyRecord] = {}
+        self._by_name: dict[str, int] = {}
+        self._next_id = 0
+        self._lock = threading.Lock()
+
+    def _study(self, study_id: int) -> _StudyRecord:
+        try:
+            return self._studies[study_id]
+        except KeyError:
+            raise KeyError(f"no study with id {study_id}") from None
+
+    def create_new_study(
+        self, directions: list[StudyDirection], study_name: str | None = None
+    ) -> int:
+        with self._lock:
+            name = study_name if study_name is not None else f"no-name-{uuid.uuid4()}"
+            if name in self._by_name:
+                raise DuplicatedStudyError(f"a study named {name!r} already exists")
+            sid = self._next_id
+            self._next_id += 1
+            self._studies[sid] = _StudyRecord(
+                name, list(directions), _core.StudyCore(len(directions))
+            )
+            self._by_name[name] = sid
+            return sid
+
+    def delete_study(self, study_id: int) -> None:
+        with self._lock:
+            rec = self._studies.pop(study_id)
+            del self._by_name[rec.name]
+
+    def get_study_id_from_name(self, study_name: str) -> int:
+        try:
+            return self._by_name[study_name]
+        except KeyError:
+            raise KeyError(f"no study named {study_name!r}") from None
+
+    def get_study_name_from_id(self, study_id: int) -> str:
+        return self._study(study_id).name
+
+    def get_study_directions(self, study_id: int) -> list[StudyDirection]:
+        return list(self._study(study_id).directions)
+
+    def get_all_study_names(self) -> list[str]:
+        return list(self._by_name)
+
+    def get_core(self, study_id: int) -> _core.StudyCore:
+        return self._study(study_id).core
+
+    def get_choices(self, study_id: int) -> dict[str, Any]:
+        return self._study(study_id).choices
+
+    def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._study(study_id).user_attrs[key] = copy.deepcopy(value)
+
+    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._study(study_id).system_attrs[key] = copy.deepcopy(value)
+
+    def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
+        return copy.deepcopy(self._study(study_id).user_attrs)
+
+    def get_study_system_attrs(self, study_id: int) -> dict[str, Any]:
+        return copy.deepcopy(self._study(study_id).system_attrs)
+
+    def _check_trial(self, rec: _StudyRecord, number: int) -> None:
+        if not 0 <= number < rec.core.n_trials():
+            raise KeyError(f"no trial with number {number}")
+
+    def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
+        rec = self._study(study_id)
+        self._check_trial(rec, number)
+        rec.trial_user_attrs.setdefault(number, {})[key] = copy.deepcopy(value)
+
+    def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
+        rec = self._study(study_id)
+        self._check_trial(rec, number)
+        rec.trial_system_attrs.setdefault(number, {})[key] = copy.deepcopy(value)
+
+    def get_trial_user_attrs(self, study_id: int, number: int) -> dict[str, Any]:
+        return copy.deepcopy(self._study(study_id).trial_user_attrs.get(number, {}))
+
+    def get_trial_system_attrs(self, study_id: int, number: int) -> dict[str, Any]:
+        return copy.deepcopy(self._study(study_id).trial_system_attrs.get(number, {}))

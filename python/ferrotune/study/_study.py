@@ -1,0 +1,722 @@
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any
+
+from ferrotune.distributions import (
+    BaseDistribution,
+    CategoricalChoiceType,
+    CategoricalDistribution,
+    _from_tuple,
+)
+from ferrotune.exceptions import (
+    IncompatibleDistributionError,
+    InfeasibleSpaceError,
+    InvalidArgumentError,
+    InvalidTrialError,
+    TrialPruned,
+)
+from ferrotune.pruners import BasePruner, NopPruner
+from ferrotune.samplers import BaseSampler, RandomSampler
+from ferrotune.storages import BaseStorage, get_storage
+from ferrotune.study._direction import StudyDirection
+from ferrotune.trial import FrozenTrial, Trial, TrialState
+from ferrotune.trial._frozen import _LazyFrozenTrial
+
+if TYPE_CHECKING:
+    from ferrotune._search_space import SearchSpace
+
+__all__ = [
+    "Study",
+    "create_study",
+    "delete_study",
+    "get_all_study_names",
+    "load_study",
+]
+
+_logger = logging.getLogger("ferrotune")
+
+ObjectiveFunc = Callable[[Trial], "float | Sequence[float]"]
+Callback = Callable[["Study", FrozenTrial], None]
+
+_FIXED_KEY = "fixed_params"
+
+
+def _overrides(sampler: BaseSampler, name: str) -> bool:
+    return getattr(type(sampler), name) is not getattr(BaseSampler, name)
+
+
+def _timestamp(t: float) -> datetime.datetime | None:
+    return None if math.isnan(t) else datetime.datetime.fromtimestamp(t)
+
+
+class Study:
+    """A study: an optimisation run over trials, with Optuna's names and semantics.
+
+    Create one with :func:`create_study` or :func:`load_study`.
+    """
+
+    def __init__(
+        self,
+        study_name: str,
+        storage: str | BaseStorage | None,
+        sampler: BaseSampler | None = None,
+        pruner: BasePruner | None = None,
+    ) -> None:
+        self._storage = get_storage(storage)
+        self._study_id = self._storage.get_study_id_from_name(study_name)
+        self.study_name = study_name
+        self._core = self._storage.get_core(self._study_id)
+        self._directions = self._storage.get_study_directions(self._study_id)
+        self._n_objectives = len(self._directions)
+        self._choices: dict[str, CategoricalDistribution] = self._storage.get_choices(
+            self._study_id
+        )
+        self._dist_cache: dict[tuple[str, tuple[Any, ...]], BaseDistribution] = {}
+        self._fixed: dict[int, dict[str, Any]] = {}
+        self._fixed_lock = threading.Lock()
+        self._stop_flag = False
+        self.pruner = pruner if pruner is not None else NopPruner()
+        self.sampler = sampler if sampler is not None else RandomSampler()
+
+    @property
+    def sampler(self) -> BaseSampler:
+        """The sampler choosing each trial's parameters."""
+        return self._sampler
+
+    @sampler.setter
+    def sampler(self, sampler: BaseSampler) -> None:
+        if not isinstance(sampler, BaseSampler):
+            raise InvalidArgumentError(
+                f"sampler must be a BaseSampler, got {type(sampler).__name__}"
+            )
+        self._sampler = sampler
+        rust = sampler._rust
+        self._fast = rust is not None and bool(self._core.set_sampler(rust))
+        if not self._fast:
+            self._core.set_sampler(None)
+        self._hook_before = _overrides(sampler, "before_trial")
+        self._hook_after = _overrides(sampler, "after_trial")
+        self._hook_relative = _overrides(sampler, "infer_relative_search_space")
+
+    # ----------------------------------------------------------------- directions
+    @property
+    def direction(self) -> StudyDirection:
+        """The direction of a single-objective study."""
+        if self._n_objectives > 1:
+            raise InvalidArgumentError("this study has several objectives; use directions")
+        return self._directions[0]
+
+    @property
+    def directions(self) -> list[StudyDirection]:
+        """The direction of each objective."""
+        return list(self._directions)
+
+    # ------------------------------------------------------------------- ask/tell
+    def ask(
+        self,
+        space: SearchSpace | None = None,
+        fixed_distributions: Mapping[str, BaseDistribution] | None = None,
+    ) -> Trial:
+        """Starts a trial.
+
+        Args:
+            space: A declared :class:`~ferrotune.SearchSpace`: the whole configuration is
+                sampled now (conditions and hard constraints respected) and is available
+                as ``trial.params``.
+            fixed_distributions: Parameters to suggest now, as Optuna's ``ask``.
+
+        Returns:
+            The running :class:`Trial`. An enqueued trial is started first.
+        """
+        core = self._core
+        number = core.pop_waiting() if self._fixed else None
+        if number is None:
+            number = core.ask()
+        fixed = self._take_fixed(number)
+        trial = Trial(self, number, fixed)
+        if self._hook_before or self._hook_relative:
+            frozen = self._frozen(number)
+            if self._hook_before:
+                self.sampler.before_trial(self, frozen)
+                fixed.update(self._take_fixed(number))
+            if self._hook_relative:
+                rel_space = self.sampler.infer_relative_search_space(self, frozen)
+                if rel_space:
+                    for k, v in self.sampler.sample_relative(self, frozen, rel_space).items():
+                        fixed.setdefault(k, v)
+        if space is not None:
+            self._sample_declared(trial, space)
+        if fixed_distributions:
+            for name, dist in fixed_distributions.items():
+                trial._suggest(name, dist)
+        return trial
+
+    def _take_fixed(self, number: int) -> dict[str, Any]:
+        if not self._fixed:
+            return {}
+        with self._fixed_lock:
+            return self._fixed.pop(number, {})
+
+    def _has_fixed(self, number: int) -> bool:
+        return number in self._fixed
+
+    def _set_fixed(self, number: int, params: Mapping[str, Any]) -> None:
+        with self._fixed_lock:
+            self._fixed[number] = dict(params)
+
+    def _register_choices(
+        self, name: str, choices: Sequence[CategoricalChoiceType]
+    ) -> CategoricalDistribution:
+        dist = CategoricalDistribution(choices) if not isinstance(
+            choices, CategoricalDistribution
+        ) else choices
+        known = self._choices.get(name)
+        if known is None:
+            self._choices[name] = dist
+            return dist
+        if known != dist:
+            raise IncompatibleDistributionError(
+                f"parameter {name!r}: categorical choices {dist.choices} differ from the "
+                f"choices {known.choices} used earlier in this study"
+            )
+        return known
+
+    def _sample_declared(self, trial: Trial, space: SearchSpace) -> None:
+        for name, dist in space.distributions.items():
+            if isinstance(dist, CategoricalDistribution):
+                self._register_choices(name, dist)
+        number = trial.number
+        use_rust = self._fast and not any(n in trial._fixed for n in space.names)
+        for _ in range(space.max_draws):
+            if use_rust:
+                row = self._core.sample_space(number, space._core, space.max_draws)
+            else:
+                row = self._sample_declared_python(trial, space)
+            params = space._external(row)
+            if space._predicates_hold(params):
+                self._core.set_space_params(number, space._core, row)
+                return
+            if not use_rust and all(n in trial._fixed for n in params):
+                break
+        raise InfeasibleSpaceError(
+            f"no configuration satisfying every constraint of the space was found in "
+            f"{space.max_draws} draws"
+        )
+
+    def _sample_declared_python(self, trial: Trial, space: SearchSpace) -> list[float]:
+        """A Python sampler (or fixed values) over a declared space, by rejection."""
+        frozen = self._frozen(trial.number)
+        for _ in range(space.max_draws):
+            row: list[float] = []
+            for name in space.names:
+                cond = space.conditions.get(name)
+                if cond is not None:
+                    pv = row[space._index[cond.parent]]
+                    pdist = space.distributions[cond.parent]
+                    if math.isnan(pv) or pdist.to_external_repr(pv) not in cond.values:
+                        row.append(math.nan)
+                        continue
+                dist = space.distributions[name]
+                if name in trial._fixed:
+                    value = trial._fixed[name]
+                else:
+                    value = self.sampler.sample_independent(self, frozen, name, dist)
+                row.append(dist.to_internal_repr(value))
+            if space._core.is_valid(row):
+                return row
+            if all(n in trial._fixed for n in space.names):
+                raise InfeasibleSpaceError(
+                    f"the fixed configuration {trial._fixed} violates the space's conditions "
+                    "or constraints"
+                )
+        raise InfeasibleSpaceError(
+            f"no feasible configuration found in {space.max_draws} draws"
+        )
+
+    def tell(
+        self,
+        trial: Trial | FrozenTrial | int,
+        values: float | Sequence[float] | None = None,
+        state: TrialState | None = None,
+        skip_if_finished: bool = False,
+    ) -> FrozenTrial:
+        """Finishes a trial.
+
+        Args:
+            trial: The trial or its number.
+            values: The objective value(s); required for COMPLETE.
+            state: COMPLETE (default when values are given), PRUNED or FAIL.
+            skip_if_finished: Return quietly for a trial already finished.
+
+        A NaN or infinite value, a value that is not a number, or the wrong number of
+        values marks the trial FAIL with a warning, as in Optuna. Telling a finished
+        trial raises :class:`~ferrotune.exceptions.InvalidTrialError`.
+
+        Returns:
+            The finished trial (its fields are read when first used).
+        """
+        number = trial if isinstance(trial, int) else trial.number
+        if state is None:
+            if values is None:
+                raise InvalidArgumentError("tell() needs values, or a state of PRUNED or FAIL")
+            state = TrialState.COMPLETE
+        state = TrialState(state)
+        vals: list[float] = []
+        if state == TrialState.COMPLETE:
+            problem, vals = self._check_values(values)
+            if problem is not None:
+                _logger.warning("Trial %d failed: %s", number, problem)
+                state = TrialState.FAIL
+                vals = []
+        elif not state.is_finished():
+            raise InvalidArgumentError(f"tell() needs a finished state, got {state!r}")
+        if skip_if_finished and TrialState(self._core.state(number)).is_finished():
+            return _LazyFrozenTrial(self, number)
+        self._core.tell(number, int(state), vals)
+        if self._hook_after:
+            self.sampler.after_trial(
+                self, self._frozen(number), state, vals if state == TrialState.COMPLETE else None
+            )
+        if _logger.isEnabledFor(logging.INFO):
+            _logger.info("Trial %d finished: %s %s", number, state.name, vals)
+        return _LazyFrozenTrial(self, number)
+
+    def _check_values(self, values: Any) -> tuple[str | None, list[float]]:
+        seq = values if isinstance(values, (list, tuple)) else [values]
+        try:
+            vals = [float(v) for v in seq]
+        except (TypeError, ValueError):
+            return f"the objective returned {values!r}, which is not a number", []
+        if len(vals) != self._n_objectives:
+            return (
+                f"{len(vals)} value(s) for a study with {self._n_objectives} objective(s)",
+                [],
+            )
+        if not all(math.isfinite(v) for v in vals):
+            return f"the objective returned a non-finite value {vals}", []
+        return None, vals
+
+    # ------------------------------------------------------------------ optimize
+    def optimize(
+        self,
+        func: ObjectiveFunc,
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        n_jobs: int = 1,
+        catch: Iterable[type[Exception]] | type[Exception] = (),
+        callbacks: Iterable[Callback] | None = None,
+        gc_after_trial: bool = False,
+        show_progress_bar: bool = False,
+        *,
+        space: SearchSpace | None = None,
+    ) -> None:
+        """Runs trials of ``func`` until ``n_trials``, ``timeout``, :meth:`stop` or Ctrl-C.
+
+        Args:
+            func: The objective: takes a :class:`Trial`, returns a value (or one per
+                objective). Raising :class:`~ferrotune.TrialPruned` marks it PRUNED.
+            n_trials: Number of trials to run (None: until timeout or stop).
+            timeout: Seconds after which no new trial starts.
+            n_jobs: Threads running trials in parallel (-1: one per CPU). The Rust
+                core releases the GIL around heavy work.
+            catch: Exception types that mark the trial FAIL without stopping the study.
+                Any other exception marks it FAIL (traceback logged) and is re-raised.
+            callbacks: Called as ``callback(study, frozen_trial)`` after each trial.
+            gc_after_trial: Run the garbage collector after each trial.
+            show_progress_bar: Show a tqdm bar with the best value so far.
+            space: A declared :class:`~ferrotune.SearchSpace` sampled at each ask.
+
+        Ctrl-C marks the running trial FAIL and re-raises ``KeyboardInterrupt``;
+        nothing already recorded is lost.
+        """
+        if n_trials is not None and (
+            isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0
+        ):
+            raise InvalidArgumentError(f"n_trials must be an int >= 0 or None, got {n_trials!r}")
+        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout >= 0):
+            raise InvalidArgumentError(f"timeout must be a number >= 0 or None, got {timeout!r}")
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+            raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
+        if n_jobs == -1:
+            n_jobs = os.cpu_count() or 1
+        catch_t: tuple[type[Exception], ...] = (
+            (catch,) if isinstance(catch, type) else tuple(catch)
+        )
+        cbs = list(callbacks or [])
+        self._stop_flag = False
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = _progress_bar(n_trials, timeout) if show_progress_bar else None
+        budget_lock = threading.Lock()
+        started = 0
+
+        def take_budget() -> bool:
+            nonlocal started
+            with budget_lock:
+                if self._stop_flag or (n_trials is not None and started >= n_trials):
+                    return False
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                started += 1
+                return True
+
+        def worker() -> None:
+            while take_budget():
+                frozen = self._run_trial(func, catch_t, space)
+                for cb in cbs:
+                    cb(self, frozen)
+                if gc_after_trial:
+                    import gc
+
+                    gc.collect()
+                if bar is not None:
+                    _update_bar(bar, self)
+
+        try:
+            if n_jobs == 1:
+                worker()
+            else:
+                with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                    futures = [pool.submit(worker) for _ in range(n_jobs)]
+                    done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                    for f in done:
+                        if f.exception() is not None:
+                            self._stop_flag = True
+                    for f in futures:
+                        f.result()
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _run_trial(
+        self,
+        func: ObjectiveFunc,
+        catch: tuple[type[Exception], ...],
+        space: SearchSpace | None,
+    ) -> FrozenTrial:
+        trial = self.ask(space)
+        try:
+            value = func(trial)
+        except TrialPruned:
+            return self.tell(trial, state=TrialState.PRUNED)
+        except KeyboardInterrupt:
+            self.tell(trial, state=TrialState.FAIL)
+            self._stop_flag = True
+            raise
+        except Exception as e:
+            _logger.warning(
+                "Trial %d failed with %s: %s", trial.number, type(e).__name__, e, exc_info=True
+            )
+            frozen = self.tell(trial, state=TrialState.FAIL)
+            if isinstance(e, catch):
+                return frozen
+            raise
+        return self.tell(trial, value)
+
+    def stop(self) -> None:
+        """Stops :meth:`optimize` after the running trials finish."""
+        self._stop_flag = True
+
+    def enqueue_trial(
+        self,
+        params: Mapping[str, Any],
+        user_attrs: Mapping[str, Any] | None = None,
+        skip_if_exists: bool = False,
+    ) -> None:
+        """Queues a trial with fixed parameters; the next :meth:`ask` starts it.
+
+        Parameters not listed are sampled as usual. A fixed value outside the
+        distribution suggested for it raises an error when suggested.
+        """
+        if skip_if_exists:
+            for t in self._iter_frozen():
+                if all(t.params.get(k, object()) == v for k, v in params.items()):
+                    return
+            with self._fixed_lock:
+                if any(p == dict(params) for p in self._fixed.values()):
+                    return
+        number = self._core.create_waiting()
+        self._set_fixed(number, params)
+        self._storage.set_trial_system_attr(self._study_id, number, _FIXED_KEY, dict(params))
+        for k, v in (user_attrs or {}).items():
+            self._storage.set_trial_user_attr(self._study_id, number, k, v)
+
+    def add_trial(self, trial: FrozenTrial) -> None:
+        """Adds a finished trial (for example from another study) to this study."""
+        if not trial.state.is_finished():
+            raise InvalidArgumentError(f"add_trial needs a finished trial, got {trial.state!r}")
+        number = self._core.ask()
+        for name, value in trial.params.items():
+            dist = trial.distributions.get(name)
+            if dist is None:
+                raise InvalidArgumentError(f"parameter {name!r} has no distribution")
+            if isinstance(dist, CategoricalDistribution):
+                self._register_choices(name, dist)
+            self._core.set_param(number, name, dist._core, dist.to_internal_repr(value))
+        for step, v in trial.intermediate_values.items():
+            self._core.report(number, step, v)
+        for k, v in trial.user_attrs.items():
+            self._storage.set_trial_user_attr(self._study_id, number, k, v)
+        vals = list(trial.values or []) if trial.state == TrialState.COMPLETE else []
+        self._core.tell(number, int(trial.state), vals)
+
+    def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
+        """Adds several finished trials."""
+        for t in trials:
+            self.add_trial(t)
+
+    # ------------------------------------------------------------------- results
+    def _frozen(self, number: int) -> FrozenTrial:
+        state, values, params, inter, started, completed = self._core.record(number)
+        ext: dict[str, Any] = {}
+        dists: dict[str, BaseDistribution] = {}
+        for name, dt, v in params:
+            key = (name, dt)
+            dist = self._dist_cache.get(key)
+            if dist is None:
+                choices = self._choices.get(name)
+                dist = _from_tuple(dt, choices.choices if choices is not None else None)
+                self._dist_cache[key] = dist
+            ext[name] = dist.to_external_repr(v)
+            dists[name] = dist
+        st = TrialState(state)
+        return FrozenTrial(
+            number=number,
+            state=st,
+            value=None,
+            values=list(values) if st == TrialState.COMPLETE else None,
+            datetime_start=_timestamp(started),
+            datetime_complete=_timestamp(completed),
+            params=ext,
+            distributions=dists,
+            user_attrs=self._storage.get_trial_user_attrs(self._study_id, number),
+            system_attrs=self._storage.get_trial_system_attrs(self._study_id, number),
+            intermediate_values=dict(inter),
+        )
+
+    def _iter_frozen(self) -> Iterator[FrozenTrial]:
+        for n in range(self._core.n_trials()):
+            yield self._frozen(n)
+
+    def get_trials(
+        self, deepcopy: bool = True, states: Container[TrialState] | None = None
+    ) -> list[FrozenTrial]:
+        """All trials (snapshots), optionally only those in ``states``."""
+        return [t for t in self._iter_frozen() if states is None or t.state in states]
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        """All trials, in order of their numbers."""
+        return self.get_trials()
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        """The best COMPLETE trial of a single-objective study."""
+        if self._n_objectives > 1:
+            raise InvalidArgumentError(
+                "best_trial is for single-objective studies; use best_trials"
+            )
+        n = self._core.best_trial(self._directions[0] == StudyDirection.MAXIMIZE)
+        if n is None:
+            raise InvalidArgumentError("no trial is complete yet")
+        return self._frozen(n)
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """Parameters of the best trial."""
+        return self.best_trial.params
+
+    @property
+    def best_value(self) -> float:
+        """Objective value of the best trial."""
+        v = self.best_trial.value
+        assert v is not None  # noqa: S101 - a COMPLETE trial always has values
+        return v
+
+    @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The COMPLETE trials on the Pareto front (all objectives)."""
+        maximize = [d == StudyDirection.MAXIMIZE for d in self._directions]
+        return [self._frozen(n) for n in self._core.pareto_front(maximize)]
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        """The study's user attributes."""
+        return self._storage.get_study_user_attrs(self._study_id)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        """The study's system attributes."""
+        return self._storage.get_study_system_attrs(self._study_id)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Stores a user attribute on the study."""
+        self._storage.set_study_user_attr(self._study_id, key, value)
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Stores a system attribute on the study."""
+        self._storage.set_study_system_attr(self._study_id, key, value)
+
+    def trials_dataframe(self, attrs: Sequence[str] | None = None) -> Any:
+        """The trials as a pandas DataFrame (needs ``pip install ferrotune[pandas]``).
+
+        Columns: number, value (or values_0...), datetime_start, datetime_complete,
+        duration, params_<name>, user_attrs_<key>, state.
+        """
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError(
+                "trials_dataframe() needs pandas: pip install 'ferrotune[pandas]'"
+            ) from e
+        rows = []
+        for t in self._iter_frozen():
+            row: dict[str, Any] = {"number": t.number}
+            if self._n_objectives == 1:
+                row["value"] = t.values[0] if t.values else None
+            else:
+                for i in range(self._n_objectives):
+                    row[f"values_{i}"] = t.values[i] if t.values else None
+            row["datetime_start"] = t.datetime_start
+            row["datetime_complete"] = t.datetime_complete
+            row["duration"] = t.duration
+            for k, v in t.params.items():
+                row[f"params_{k}"] = v
+            for k, v in t.user_attrs.items():
+                row[f"user_attrs_{k}"] = v
+            row["state"] = t.state.name
+            rows.append(row)
+        df = pd.DataFrame(rows)
+        if attrs is not None:
+            keep = [c for c in df.columns if any(c == a or c.startswith(a + "_") for a in attrs)]
+            df = df[keep]
+        return df
+
+    def __repr__(self) -> str:
+        return f"Study(study_name={self.study_name!r}, n_trials={self._core.n_trials()})"
+
+
+def _progress_bar(n_trials: int | None, timeout: float | None) -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        _logger.warning("show_progress_bar needs tqdm: pip install 'ferrotune[progress]'")
+        return None
+    return tqdm(total=n_trials, unit="trial")
+
+
+def _update_bar(bar: Any, study: Study) -> None:
+    bar.update(1)
+    if study._n_objectives == 1:
+        n = study._core.best_trial(study._directions[0] == StudyDirection.MAXIMIZE)
+        if n is not None:
+            bar.set_postfix_str(f"best value: {study._core.record(n)[1][0]:.6g}")
+
+
+def _parse_directions(
+    direction: str | StudyDirection | None,
+    directions: Sequence[str | StudyDirection] | None,
+) -> list[StudyDirection]:
+    if direction is not None and directions is not None:
+        raise InvalidArgumentError("give direction or directions, not both")
+    raw: Sequence[str | StudyDirection] = (
+        [direction if direction is not None else "minimize"] if directions is None else directions
+    )
+    if not raw:
+        raise InvalidArgumentError("directions must not be empty")
+    out = []
+    for d in raw:
+        if isinstance(d, StudyDirection) and d != StudyDirection.NOT_SET:
+            out.append(d)
+        elif d in ("minimize", "maximize"):
+            out.append(
+                StudyDirection.MINIMIZE if d == "minimize" else StudyDirection.MAXIMIZE
+            )
+        else:
+            raise InvalidArgumentError(
+                f"direction must be 'minimize' or 'maximize', got {d!r}"
+            )
+    return out
+
+
+def create_study(
+    *,
+    storage: str | BaseStorage | None = None,
+    sampler: BaseSampler | None = None,
+    pruner: BasePruner | None = None,
+    study_name: str | None = None,
+    direction: str | StudyDirection | None = None,
+    load_if_exists: bool = False,
+    directions: Sequence[str | StudyDirection] | None = None,
+) -> Study:
+    """Creates a study.
+
+    Args:
+        storage: None for an in-memory study, or a storage object.
+        sampler: Defaults to :class:`~ferrotune.samplers.RandomSampler` (Optuna's
+            default, TPE, is not available yet in ferrotune).
+        pruner: Defaults to :class:`~ferrotune.pruners.NopPruner`.
+        study_name: A name; generated when None.
+        direction: ``"minimize"`` (default) or ``"maximize"``.
+        load_if_exists: Load the study of that name if the storage has one.
+        directions: One direction per objective, for multi-objective studies.
+
+    Example:
+        >>> study = ferrotune.create_study(direction="maximize")  # doctest: +SKIP
+    """
+    dirs = _parse_directions(direction, directions)
+    st = get_storage(storage)
+    from ferrotune.exceptions import DuplicatedStudyError
+
+    try:
+        sid = st.create_new_study(dirs, study_name)
+    except DuplicatedStudyError:
+        if not load_if_exists or study_name is None:
+            raise
+        return load_study(study_name=study_name, storage=st, sampler=sampler, pruner=pruner)
+    return Study(st.get_study_name_from_id(sid), st, sampler, pruner)
+
+
+def load_study(
+    *,
+    study_name: str | None,
+    storage: str | BaseStorage,
+    sampler: BaseSampler | None = None,
+    pruner: BasePruner | None = None,
+) -> Study:
+    """Loads an existing study from ``storage``; with ``study_name=None`` the storage
+    must hold exactly one study."""
+    st = get_storage(storage)
+    if study_name is None:
+        names = st.get_all_study_names()
+        if len(names) != 1:
+            raise InvalidArgumentError(
+                f"study_name=None needs a storage with exactly one study, found {len(names)}"
+            )
+        study_name = names[0]
+    try:
+        st.get_study_id_from_name(study_name)
+    except KeyError:
+        raise InvalidArgumentError(f"no study named {study_name!r} in the storage") from None
+    return Study(study_name, st, sampler, pruner)
+
+
+def delete_study(*, study_name: str, storage: str | BaseStorage) -> None:
+    """Deletes a study and its trials."""
+    st = get_storage(storage)
+    st.delete_study(st.get_study_id_from_name(study_name))
+
+
+def get_all_study_names(storage: str | BaseStorage) -> list[str]:
+    """Names of the studies in ``storage``."""
+    return get_storage(storage).get_all_study_names()
+
+
+_ = (InvalidTrialError, TrialPruned)

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from ferrotune.distributions import BaseDistribution
+from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.trial._state import TrialState
+
+if TYPE_CHECKING:
+    from ferrotune.study._study import Study
+
+__all__ = ["FrozenTrial"]
+
+_FIELDS = (
+    "number",
+    "state",
+    "_values",
+    "datetime_start",
+    "datetime_complete",
+    "params",
+    "distributions",
+    "user_attrs",
+    "system_attrs",
+    "intermediate_values",
+)
+
+
+class FrozenTrial:
+    """A snapshot of a trial, as Optuna's ``FrozenTrial``.
+
+    Attributes:
+        number: The trial's number in its study, from 0.
+        state: Its :class:`TrialState`.
+        values: Objective values (None unless COMPLETE); ``value`` for one objective.
+        params: Parameter name -> value, for the parameters the trial has.
+        distributions: Parameter name -> distribution.
+        intermediate_values: Step -> value reported with ``Trial.report``.
+        user_attrs / system_attrs: Attributes set on the trial.
+        datetime_start / datetime_complete: Wall-clock times (None when not reached).
+    """
+
+    __slots__ = (*_FIELDS, "__weakref__")
+
+    number: int
+    state: TrialState
+    _values: list[float] | None
+    datetime_start: datetime.datetime | None
+    datetime_complete: datetime.datetime | None
+    params: dict[str, Any]
+    distributions: dict[str, BaseDistribution]
+    user_attrs: dict[str, Any]
+    system_attrs: dict[str, Any]
+    intermediate_values: dict[int, float]
+
+    def __init__(
+        self,
+        number: int,
+        state: TrialState,
+        value: float | None,
+        datetime_start: datetime.datetime | None,
+        datetime_complete: datetime.datetime | None,
+        params: dict[str, Any],
+        distributions: dict[str, BaseDistribution],
+        user_attrs: dict[str, Any],
+        system_attrs: dict[str, Any],
+        intermediate_values: dict[int, float],
+        trial_id: int | None = None,
+        *,
+        values: list[float] | None = None,
+    ) -> None:
+        if value is not None and values is not None:
+            raise InvalidArgumentError("give either value or values, not both")
+        self.number = number
+        self.state = TrialState(state)
+        self._values = [float(value)] if value is not None else values
+        self.datetime_start = datetime_start
+        self.datetime_complete = datetime_complete
+        self.params = params
+        self.distributions = distributions
+        self.user_attrs = user_attrs
+        self.system_attrs = system_attrs
+        self.intermediate_values = intermediate_values
+
+    @property
+    def value(self) -> float | None:
+        """The objective value of a single-objective trial."""
+        if self._values is None:
+            return None
+        if len(self._values) > 1:
+            raise InvalidArgumentError(
+                "this trial has several objective values; use FrozenTrial.values"
+            )
+        return self._values[0]
+
+    @property
+    def values(self) -> list[float] | None:
+        """The objective values."""
+        return self._values
+
+    @property
+    def _trial_id(self) -> int:
+        return self.number
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        """Time from start to completion."""
+        if self.datetime_start is None or self.datetime_complete is None:
+            return None
+        return self.datetime_complete - self.datetime_start
+
+    @property
+    def last_step(self) -> int | None:
+        """The largest step reported, or None."""
+        return max(self.intermediate_values) if self.intermediate_values else None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FrozenTrial):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in _FIELDS)
+
+    def __hash__(self) -> int:
+        return hash((self.number, self.state))
+
+    def __repr__(self) -> str:
+        return (
+            f"FrozenTrial(number={self.number}, state={self.state!r}, values={self.values}, "
+            f"params={self.params})"
+        )
+
+
+class _LazyFrozenTrial(FrozenTrial):
+    """A FrozenTrial whose fields are read from the study on first access, so that
+    ``Study.tell`` can return one at no cost when the caller ignores it."""
+
+    __slots__ = ("_study",)
+
+    def __init__(self, study: Study, number: int) -> None:
+        self._study = study
+        self.number = number
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _FIELDS:
+            raise AttributeError(name)
+        full = self._study._frozen(self.number)
+        for f in _FIELDS:
+            if f != "number":
+                object.__setattr__(self, f, getattr(full, f))
+        return getattr(self, name)

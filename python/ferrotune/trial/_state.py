@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import enum
+
+__all__ = ["TrialState"]
+
+
+class TrialState(enum.IntEnum):
+    """Life cycle of a trial, numbered as in Optuna."""
+
+    RUNNING = 0
+    COMPLETE = 1
+    PRUNED = 2
+    FAIL = 3
+    WAITING = 4
+
+    def is_finished(self) -> bool:
+        """True for COMPLETE, PRUNED and FAIL."""
+        return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+    def __repr__(self) -> str:
+        return f"TrialState.{self.name}"

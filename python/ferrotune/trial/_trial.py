@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, overload
+
+from ferrotune.distributions import (
+    BaseDistribution,
+    CategoricalChoiceType,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from ferrotune.exceptions import InvalidArgumentError, InvalidDistributionError
+
+if TYPE_CHECKING:
+    from ferrotune.study._study import Study
+
+__all__ = ["Trial"]
+
+
+class Trial:
+    """A running trial: the object an objective function receives.
+
+    Each ``suggest_*`` call with a Rust sampler is one call into the core, which checks
+    the distribution, samples and records the value. Suggesting a name again with the
+    same distribution returns the same value; with another distribution it raises
+    :class:`~ferrotune.exceptions.IncompatibleDistributionError`.
+    """
+
+    __slots__ = ("_core", "_fast", "_fixed", "_number", "study")
+
+    def __init__(self, study: Study, number: int, fixed: dict[str, Any] | None = None) -> None:
+        self.study = study
+        self._number = number
+        self._core = study._core
+        self._fast = study._fast
+        # Values decided before the objective asks for them: enqueued params, grid
+        # points, relative samples of a joint model.
+        self._fixed: dict[str, Any] = fixed if fixed is not None else {}
+
+    @property
+    def number(self) -> int:
+        """The trial's number in its study, from 0."""
+        return self._number
+
+    @property
+    def _trial_id(self) -> int:
+        return self._number
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> float:
+        """Suggests a real value in ``[low, high]``.
+
+        Args:
+            name: Parameter name.
+            low: Lower bound, included.
+            high: Upper bound, included.
+            step: Grid spacing from ``low`` (excludes ``log``).
+            log: Sample uniformly in log space (needs ``low > 0``).
+
+        Returns:
+            The value.
+
+        Raises:
+            InvalidDistributionError: For invalid bounds or step (the message names the
+                parameter).
+            IncompatibleDistributionError: When ``name`` was suggested in this trial with
+                another distribution.
+
+        Example:
+            >>> lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)  # doctest: +SKIP
+        """
+        if self._fast and name not in self._fixed:
+            return self._core.suggest_float(self._number, name, low, high, step, log)  # type: ignore[no-any-return]
+        return self._suggest(name, _named(name, FloatDistribution, low, high, log=log, step=step))  # type: ignore[no-any-return]
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        """Suggests an integer in ``[low, high]`` on a grid of ``step``.
+
+        Args:
+            name: Parameter name.
+            low: Lower bound, included.
+            high: Upper bound, included.
+            step: Grid spacing from ``low``; ``high - low`` must be a multiple of it.
+            log: Sample uniformly in log space (needs ``low >= 1`` and ``step == 1``).
+
+        Returns:
+            The value.
+        """
+        if self._fast and name not in self._fixed:
+            try:
+                return self._core.suggest_int(self._number, name, low, high, step, log)  # type: ignore[no-any-return]
+            except TypeError:
+                pass  # non-int bounds: let the distribution explain the problem
+        return self._suggest(name, _named(name, IntDistribution, low, high, log=log, step=step))  # type: ignore[no-any-return]
+
+    @overload
+    def suggest_categorical(self, name: str, choices: Sequence[str]) -> str: ...
+    @overload
+    def suggest_categorical(self, name: str, choices: Sequence[int]) -> int: ...
+    @overload
+    def suggest_categorical(self, name: str, choices: Sequence[float]) -> float: ...
+    @overload
+    def suggest_categorical(self, name: str, choices: Sequence[bool]) -> bool: ...
+    @overload
+    def suggest_categorical(
+        self, name: str, choices: Sequence[CategoricalChoiceType]
+    ) -> CategoricalChoiceType: ...
+
+    def suggest_categorical(
+        self, name: str, choices: Sequence[CategoricalChoiceType]
+    ) -> CategoricalChoiceType:
+        """Suggests one of ``choices`` (``None``, ``bool``, ``int``, ``float`` or ``str``).
+
+        The choices of a name are fixed for the whole study, as in Optuna.
+        """
+        known = self.study._choices.get(name)
+        if known is None or (known.choices is not choices and known.choices != tuple(choices)):
+            known = self.study._register_choices(name, choices)
+        if self._fast and name not in self._fixed:
+            return known.choices[self._core.suggest_categorical(self._number, name, len(choices))]
+        return self._suggest(name, known)
+
+    def _suggest(self, name: str, dist: BaseDistribution) -> Any:
+        """The general path: fixed values, single-valued distributions, Python samplers."""
+        study = self.study
+        if isinstance(dist, CategoricalDistribution):
+            known = study._choices.get(name)
+            if known is None or known != dist:
+                study._register_choices(name, dist.choices)
+        existing = self._core.existing(self._number, name, dist._core)
+        if existing is not None:
+            return dist.to_external_repr(existing)
+        if name in self._fixed:
+            value = self._fixed[name]
+            try:
+                internal = dist.to_internal_repr(value)
+            except InvalidDistributionError as e:
+                raise InvalidDistributionError(f"parameter {name!r}: fixed value: {e}") from e
+            if not dist._contains(internal):
+                raise InvalidDistributionError(
+                    f"parameter {name!r}: fixed value {value!r} is not a value of {dist!r}"
+                )
+        elif self._fast:
+            internal = self._core.suggest_dist(self._number, name, dist._core)
+            return dist.to_external_repr(internal)
+        else:
+            frozen = study._frozen(self._number)
+            value = study.sampler.sample_independent(study, frozen, name, dist)
+            internal = dist.to_internal_repr(value)
+            if not dist._contains(internal):
+                raise InvalidDistributionError(
+                    f"parameter {name!r}: the sampler returned {value!r}, outside {dist!r}"
+                )
+        self._core.set_param(self._number, name, dist._core, internal)
+        return dist.to_external_repr(internal)
+
+    def report(self, value: float, step: int) -> None:
+        """Reports an intermediate objective value at ``step`` (for pruning).
+
+        A step reported twice keeps its first value, as in Optuna.
+        """
+        if self.study._n_objectives > 1:
+            raise InvalidArgumentError("report() is for single-objective studies")
+        try:
+            v = float(value)
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(f"report: value {value!r} is not a number") from e
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise InvalidArgumentError(f"report: step must be an int >= 0, got {step!r}")
+        self._core.report(self._number, step, v)
+
+    def should_prune(self) -> bool:
+        """True when the study's pruner says this trial should stop now."""
+        pruner = self.study.pruner
+        if pruner._is_nop:
+            return False
+        return bool(pruner.prune(self.study, self.study._frozen(self._number)))
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Stores a JSON-serialisable attribute on the trial."""
+        self.study._storage.set_trial_user_attr(self.study._study_id, self._number, key, value)
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Stores a system attribute on the trial."""
+        self.study._storage.set_trial_system_attr(self.study._study_id, self._number, key, value)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        """User attributes."""
+        return self.study._storage.get_trial_user_attrs(self.study._study_id, self._number)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        """System attributes."""
+        return self.study._storage.get_trial_system_attrs(self.study._study_id, self._number)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Parameter name -> value, for the parameters suggested so far."""
+        return self.study._frozen(self._number).params
+
+    @property
+    def distributions(self) -> dict[str, BaseDistribution]:
+        """Parameter name -> distribution."""
+        return self.study._frozen(self._number).distributions
+
+    @property
+    def datetime_start(self) -> datetime.datetime | None:
+        """When the trial started."""
+        return self.study._frozen(self._number).datetime_start
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self._number})"
+
+
+def _named(name: str, cls: type[BaseDistribution], *args: Any, **kwargs: Any) -> BaseDistribution:
+    """Builds a distribution, putting the parameter name into any error."""
+    try:
+        return cls(*args, **kwargs)
+    except InvalidDistributionError as e:
+        raise InvalidDistributionError(f"parameter {name!r}: {e}") from None
+    except (TypeError, ValueError) as e:
+        raise InvalidDistributionError(f"parameter {name!r}: {e}") from None
+

@@ -1,0 +1,151 @@
+//! Rust samplers as Python objects. Each holds its core sampler behind an
+//! `Arc<Mutex<..>>` that a `StudyCore` shares, so a suggest is one call.
+
+use std::sync::{Arc, Mutex};
+
+use ferrotune_core::rng::Rng;
+use ferrotune_core::samplers::{GridOrder, QmcKind, QmcSampler, RandomSampler, Sampler};
+use pyo3::prelude::*;
+
+use crate::{lock, to_pyerr, PyRes};
+
+/// Shared handle a study keeps to a Rust sampler.
+pub type SamplerHandle = Arc<Mutex<dyn Sampler>>;
+
+/// Uniform random sampler.
+#[pyclass(name = "RandomSamplerCore", module = "ferrotune._core", frozen)]
+pub struct RandomSamplerCore {
+    pub inner: Arc<Mutex<RandomSampler>>,
+}
+
+#[pymethods]
+impl RandomSamplerCore {
+    #[new]
+    fn new(seed: u64) -> Self {
+        RandomSamplerCore {
+            inner: Arc::new(Mutex::new(RandomSampler::new(seed))),
+        }
+    }
+
+    /// The generator state, for pickling.
+    fn get_state(&self) -> [u64; 4] {
+        lock(&self.inner).rng.state()
+    }
+
+    /// Restores a state from `get_state`.
+    fn set_state(&self, state: [u64; 4]) {
+        lock(&self.inner).rng = Rng::from_state(state);
+    }
+
+    /// One uniform draw in [0, 1).
+    fn uniform(&self) -> f64 {
+        lock(&self.inner).rng.uniform()
+    }
+
+    /// Re-seeds the generator.
+    fn reseed(&self, seed: u64) {
+        lock(&self.inner).rng = Rng::new(seed);
+    }
+}
+
+/// Quasi-Monte Carlo sampler (Sobol or Halton).
+#[pyclass(name = "QmcSamplerCore", module = "ferrotune._core", frozen)]
+pub struct QmcSamplerCore {
+    pub inner: Arc<Mutex<QmcSampler>>,
+}
+
+#[pymethods]
+impl QmcSamplerCore {
+    #[new]
+    fn new(py: Python<'_>, kind: &str, scramble: bool, seed: u64) -> PyRes<Self> {
+        let kind = match kind {
+            "sobol" => QmcKind::Sobol,
+            "halton" => QmcKind::Halton,
+            other => {
+                return Err(to_pyerr(
+                    py,
+                    ferrotune_core::Error::InvalidArgument(format!(
+                        "qmc_type must be \"sobol\" or \"halton\", got {other:?}"
+                    )),
+                ))
+            }
+        };
+        Ok(QmcSamplerCore {
+            inner: Arc::new(Mutex::new(QmcSampler::new(kind, scramble, seed))),
+        })
+    }
+
+    /// (index of the next point, independent-draw generator state), for pickling.
+    fn get_state(&self) -> (u64, [u64; 4]) {
+        let s = lock(&self.inner);
+        (s.index, s.rng.state())
+    }
+
+    /// Restores a state from `get_state`.
+    fn set_state(&self, state: (u64, [u64; 4])) {
+        let mut s = lock(&self.inner);
+        s.index = state.0;
+        s.rng = Rng::from_state(state.1);
+    }
+
+    /// The next `dim`-dimensional point of the sequence.
+    fn next_point(&self, py: Python<'_>, dim: usize) -> PyRes<Vec<f64>> {
+        crate::detached(py, || lock(&self.inner).next_point(dim))
+    }
+}
+
+/// Hands out grid indices once each, in a seeded order.
+#[pyclass(name = "GridOrderCore", module = "ferrotune._core", frozen)]
+pub struct GridOrderCore {
+    inner: Mutex<GridOrder>,
+}
+
+#[pymethods]
+impl GridOrderCore {
+    #[new]
+    fn new(n: usize, seed: u64) -> Self {
+        GridOrderCore {
+            inner: Mutex::new(GridOrder::new(n, seed)),
+        }
+    }
+
+    /// The next unvisited index, or None when exhausted.
+    fn next_index(&self) -> Option<usize> {
+        lock(&self.inner).next_index()
+    }
+
+    /// Marks an index as visited.
+    fn mark_visited(&self, i: usize) -> PyRes<()> {
+        let mut g = lock(&self.inner);
+        if i >= g.len() {
+            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                "grid index {i} out of range for {} points",
+                g.len()
+            )));
+        }
+        g.mark_visited(i);
+        Ok(())
+    }
+
+    /// Number of points not yet handed out.
+    fn remaining(&self) -> usize {
+        lock(&self.inner).remaining()
+    }
+
+    fn __len__(&self) -> usize {
+        lock(&self.inner).len()
+    }
+}
+
+/// The core sampler behind a Python sampler object, if it has one.
+pub fn handle_of(obj: &Bound<'_, PyAny>) -> Option<SamplerHandle> {
+    if let Ok(r) = obj.cast::<RandomSamplerCore>() {
+        let h: SamplerHandle = r.get().inner.clone();
+        return Some(h);
+    }
+    if let Ok(q) = obj.cast::<QmcSamplerCore>() {
+        let h: SamplerHandle = q.get().inner.clone();
+        return Some(h);
+    }
+    None
+}

@@ -1,0 +1,179 @@
+//! Distributions and declared spaces as Python objects.
+
+use ferrotune_core::constraints::Constraint;
+use ferrotune_core::{Condition, Distribution, Param, SearchSpace};
+use numpy::{PyArray2, PyArrayMethods};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::{conv, detached, to_pyerr, PyRes};
+
+/// A validated distribution.
+#[pyclass(name = "Dist", module = "ferrotune._core", frozen, from_py_object)]
+#[derive(Clone)]
+pub struct Dist {
+    pub inner: Distribution,
+}
+
+#[pymethods]
+impl Dist {
+    /// A float distribution; `name` only labels errors.
+    #[staticmethod]
+    #[pyo3(signature = (name, low, high, step, log))]
+    fn float(
+        py: Python<'_>,
+        name: &str,
+        low: f64,
+        high: f64,
+        step: Option<f64>,
+        log: bool,
+    ) -> PyRes<Self> {
+        Ok(Dist {
+            inner: conv(py, Distribution::float(name, low, high, step, log))?,
+        })
+    }
+
+    /// An integer distribution.
+    #[staticmethod]
+    fn int(py: Python<'_>, name: &str, low: i64, high: i64, step: i64, log: bool) -> PyRes<Self> {
+        Ok(Dist {
+            inner: conv(py, Distribution::int(name, low, high, step, log))?,
+        })
+    }
+
+    /// A categorical distribution over `n` choices.
+    #[staticmethod]
+    fn categorical(py: Python<'_>, name: &str, n: usize) -> PyRes<Self> {
+        Ok(Dist {
+            inner: conv(py, Distribution::categorical(name, n))?,
+        })
+    }
+
+    /// True when `x` (internal representation) is a value of the distribution.
+    fn contains(&self, x: f64) -> bool {
+        self.inner.contains(x)
+    }
+
+    /// Maps u in [0, 1) onto an internal value.
+    fn from_unit(&self, u: f64) -> f64 {
+        self.inner.from_unit(u)
+    }
+
+    /// Inverse of `from_unit` (cell centre for discrete distributions).
+    fn to_unit(&self, x: f64) -> f64 {
+        self.inner.to_unit(x)
+    }
+}
+
+/// A compiled declared space.
+#[pyclass(name = "Space", module = "ferrotune._core", frozen)]
+pub struct Space {
+    pub inner: SearchSpace,
+    pub names: Vec<String>,
+}
+
+#[pymethods]
+impl Space {
+    /// Compiles a space.
+    ///
+    /// `params`: `(name, Dist, parent_index | None, allowed_parent_values, choice_values | None)`
+    /// in an order with parents first. `constraints`: `("divisible", i, j)`,
+    /// `("linear", [(i, coef), ...], rhs)` or `("forbidden", [(i, internal_value), ...])`.
+    #[new]
+    fn new(
+        py: Python<'_>,
+        params: Vec<(
+            String,
+            Dist,
+            Option<usize>,
+            Vec<f64>,
+            Option<Vec<Option<f64>>>,
+        )>,
+        constraints: Vec<Bound<'_, PyTuple>>,
+    ) -> PyRes<Self> {
+        let names = params.iter().map(|p| p.0.clone()).collect();
+        let params: Vec<Param> = params
+            .into_iter()
+            .map(|(name, d, parent, values, choice_values)| Param {
+                name,
+                dist: d.inner,
+                condition: parent.map(|parent| Condition { parent, values }),
+                choice_values,
+            })
+            .collect();
+        let mut cons = Vec::with_capacity(constraints.len());
+        for c in constraints {
+            let kind: String = c.get_item(0)?.extract()?;
+            cons.push(match kind.as_str() {
+                "divisible" => Constraint::Divisible {
+                    num: c.get_item(1)?.extract()?,
+                    den: c.get_item(2)?.extract()?,
+                },
+                "linear" => Constraint::Linear {
+                    terms: c.get_item(1)?.extract()?,
+                    rhs: c.get_item(2)?.extract()?,
+                },
+                "forbidden" => Constraint::Forbidden {
+                    assignment: c.get_item(1)?.extract()?,
+                },
+                other => {
+                    return Err(to_pyerr(
+                        py,
+                        ferrotune_core::Error::InvalidSpace(format!(
+                            "unknown constraint kind {other:?}"
+                        )),
+                    ))
+                }
+            });
+        }
+        let inner = detached(py, move || SearchSpace::new(params, cons))?;
+        Ok(Space { inner, names })
+    }
+
+    /// Number of feasible combinations of the enumerated constrained block.
+    #[getter]
+    fn enumerated_combinations(&self) -> Option<usize> {
+        self.inner.enumerated_combinations()
+    }
+
+    /// Every active, feasible point of an all-discrete space (NaN = inactive).
+    fn enumerate_grid<'py>(&self, py: Python<'py>) -> PyRes<Bound<'py, PyArray2<f64>>> {
+        let grid = detached(py, || self.inner.enumerate_grid())?;
+        let n = self.inner.params().len();
+        let arr = PyArray2::<f64>::zeros(py, [grid.len(), n], false);
+        {
+            let mut rw = arr.readwrite();
+            let s = rw.as_slice_mut().expect("contiguous");
+            for (i, row) in grid.iter().enumerate() {
+                s[i * n..(i + 1) * n].copy_from_slice(row);
+            }
+        }
+        Ok(arr)
+    }
+
+    /// True when `x` is active exactly where its conditions hold, inside its
+    /// distributions and feasible.
+    fn is_valid(&self, x: Vec<f64>) -> bool {
+        self.inner.is_valid(&x)
+    }
+
+    /// True when `x` satisfies every declarative constraint.
+    fn is_feasible(&self, x: Vec<f64>) -> bool {
+        self.inner.is_feasible(&x)
+    }
+
+    /// Maps a unit-cube point onto a configuration (conditions applied); the
+    /// result may still violate a constraint checked by rejection.
+    fn from_unit(&self, u: Vec<f64>) -> PyRes<Vec<f64>> {
+        if u.len() != self.inner.params().len() {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "expected {} coordinates, got {}",
+                self.inner.params().len(),
+                u.len()
+            )));
+        }
+        let mut out = Vec::new();
+        self.inner.from_unit(&u, &mut out);
+        Ok(out)
+    }
+}

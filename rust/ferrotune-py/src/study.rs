@@ -1,0 +1,354 @@
+//! A study's trial records and its Rust sampler, behind one lock.
+//!
+//! Every per-trial call (ask, suggest, tell) is one crossing. Those calls do
+//! O(1) work and keep the GIL (releasing it would cost more than the work);
+//! calls that search a declared space release it.
+
+use std::sync::Mutex;
+
+use ferrotune_core::history::TrialRecord;
+use ferrotune_core::samplers::DEFAULT_MAX_DRAWS;
+use ferrotune_core::{Distribution, Error, History, TrialState};
+use pyo3::prelude::*;
+
+use crate::samplers::{handle_of, SamplerHandle};
+use crate::space::{Dist, Space};
+use crate::{conv, detached, lock, PyRes};
+
+/// Distribution as it crosses to Python: (kind, low, high, step, log, n_choices),
+/// kind 0 = float, 1 = int, 2 = categorical.
+type DistTuple = (u8, f64, f64, Option<f64>, bool, usize);
+
+fn dist_tuple(d: &Distribution) -> DistTuple {
+    match *d {
+        Distribution::Float {
+            low,
+            high,
+            step,
+            log,
+        } => (0, low, high, step, log, 0),
+        Distribution::Int {
+            low,
+            high,
+            step,
+            log,
+        } => (1, low as f64, high as f64, Some(step as f64), log, 0),
+        Distribution::Categorical { n } => (2, 0.0, 0.0, None, false, n),
+    }
+}
+
+struct Inner {
+    history: History,
+    sampler: Option<SamplerHandle>,
+}
+
+/// Trial records of one study plus the Rust sampler used on the fast path.
+#[pyclass(name = "StudyCore", module = "ferrotune._core", frozen)]
+pub struct StudyCore {
+    inner: Mutex<Inner>,
+}
+
+impl StudyCore {
+    fn suggest(&self, py: Python<'_>, number: usize, name: &str, dist: Distribution) -> PyRes<f64> {
+        let mut g = lock(&self.inner);
+        let Inner { history, sampler } = &mut *g;
+        if let Some(v) = conv(py, history.existing(number, name, &dist))? {
+            return Ok(v);
+        }
+        let Some(sampler) = sampler else {
+            return Err(conv::<()>(
+                py,
+                Err(Error::InvalidArgument(
+                    "this study's sampler is not a Rust sampler".into(),
+                )),
+            )
+            .unwrap_err());
+        };
+        let v = lock(sampler).sample_independent(history, number, name, &dist);
+        conv(py, history.set_param(number, name, &dist, v))?;
+        Ok(v)
+    }
+}
+
+#[pymethods]
+impl StudyCore {
+    #[new]
+    fn new(n_objectives: usize) -> Self {
+        StudyCore {
+            inner: Mutex::new(Inner {
+                history: History::new(n_objectives),
+                sampler: None,
+            }),
+        }
+    }
+
+    /// Uses `sampler` (a Rust sampler core) on the fast path; returns False
+    /// (and clears the fast path) for anything else.
+    fn set_sampler(&self, sampler: &Bound<'_, PyAny>) -> bool {
+        let h = handle_of(sampler);
+        let ok = h.is_some();
+        lock(&self.inner).sampler = h;
+        ok
+    }
+
+    /// Starts a new RUNNING trial and returns its number.
+    fn ask(&self) -> usize {
+        lock(&self.inner).history.create_trial(TrialState::Running)
+    }
+
+    /// Adds a WAITING trial (an enqueued one) and returns its number.
+    fn create_waiting(&self) -> usize {
+        lock(&self.inner).history.create_trial(TrialState::Waiting)
+    }
+
+    /// Moves the first WAITING trial to RUNNING and returns its number.
+    fn pop_waiting(&self) -> Option<usize> {
+        let mut g = lock(&self.inner);
+        let n = g.history.first_waiting()?;
+        g.history.start_waiting(n);
+        Some(n)
+    }
+
+    /// Samples and records a float parameter; returns its value.
+    #[pyo3(signature = (number, name, low, high, step=None, log=false))]
+    fn suggest_float(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        name: &str,
+        low: f64,
+        high: f64,
+        step: Option<f64>,
+        log: bool,
+    ) -> PyRes<f64> {
+        let d = conv(py, Distribution::float(name, low, high, step, log))?;
+        self.suggest(py, number, name, d)
+    }
+
+    /// Samples and records an integer parameter; returns its value.
+    #[pyo3(signature = (number, name, low, high, step=1, log=false))]
+    fn suggest_int(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        name: &str,
+        low: i64,
+        high: i64,
+        step: i64,
+        log: bool,
+    ) -> PyRes<i64> {
+        let d = conv(py, Distribution::int(name, low, high, step, log))?;
+        Ok(self.suggest(py, number, name, d)? as i64)
+    }
+
+    /// Samples and records a categorical parameter; returns the choice index.
+    fn suggest_categorical(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        name: &str,
+        n: usize,
+    ) -> PyRes<usize> {
+        let d = conv(py, Distribution::categorical(name, n))?;
+        Ok(self.suggest(py, number, name, d)? as usize)
+    }
+
+    /// Samples and records a parameter of any distribution with the Rust sampler.
+    fn suggest_dist(&self, py: Python<'_>, number: usize, name: &str, dist: &Dist) -> PyRes<f64> {
+        self.suggest(py, number, name, dist.inner.clone())
+    }
+
+    /// The value a trial already has for `name` under `dist`, or None; an
+    /// error when it has one under another distribution.
+    fn existing(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        name: &str,
+        dist: &Dist,
+    ) -> PyRes<Option<f64>> {
+        conv(
+            py,
+            lock(&self.inner)
+                .history
+                .existing(number, name, &dist.inner),
+        )
+    }
+
+    /// Records a value chosen elsewhere (a Python sampler, a relative sample, an enqueued trial).
+    fn set_param(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        name: &str,
+        dist: &Dist,
+        value: f64,
+    ) -> PyRes<()> {
+        conv(
+            py,
+            lock(&self.inner)
+                .history
+                .set_param(number, name, &dist.inner, value),
+        )
+    }
+
+    /// Samples a whole declared space for a trial with the Rust sampler and
+    /// records the active parameters; returns the configuration (NaN = inactive).
+    #[pyo3(signature = (number, space, max_draws=DEFAULT_MAX_DRAWS))]
+    fn sample_space(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        space: &Space,
+        max_draws: usize,
+    ) -> PyRes<Vec<f64>> {
+        detached(py, || {
+            let mut g = lock(&self.inner);
+            let Inner { history, sampler } = &mut *g;
+            let sampler = sampler.as_ref().ok_or_else(|| {
+                Error::InvalidArgument("this study's sampler is not a Rust sampler".into())
+            })?;
+            let x = lock(sampler).sample_space(history, number, &space.inner, max_draws)?;
+            Ok(x)
+        })
+    }
+
+    /// Records a configuration of a declared space (NaN = inactive, skipped).
+    fn set_space_params(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        space: &Space,
+        values: Vec<f64>,
+    ) -> PyRes<()> {
+        let mut g = lock(&self.inner);
+        for ((p, name), v) in space.inner.params().iter().zip(&space.names).zip(values) {
+            if !v.is_nan() && conv(py, g.history.existing(number, name, &p.dist))?.is_none() {
+                conv(py, g.history.set_param(number, name, &p.dist, v))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Joint values for the given distributions from the Rust sampler, or None.
+    fn sample_relative(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        dists: Vec<Dist>,
+    ) -> PyRes<Option<Vec<f64>>> {
+        let dists: Vec<Distribution> = dists.into_iter().map(|d| d.inner).collect();
+        detached(py, || {
+            let mut g = lock(&self.inner);
+            let Inner { history, sampler } = &mut *g;
+            Ok(sampler
+                .as_ref()
+                .and_then(|s| lock(s).sample_relative(history, number, &dists)))
+        })
+    }
+
+    /// Stores an intermediate value.
+    fn report(&self, py: Python<'_>, number: usize, step: i64, value: f64) -> PyRes<()> {
+        conv(py, lock(&self.inner).history.report(number, step, value))
+    }
+
+    /// Finishes a running trial (state 1 = COMPLETE, 2 = PRUNED, 3 = FAIL).
+    fn tell(&self, py: Python<'_>, number: usize, state: u8, values: Vec<f64>) -> PyRes<()> {
+        let st = conv(py, TrialState::from_u8(state))?;
+        conv(py, lock(&self.inner).history.finish(number, st, values))
+    }
+
+    /// Number of trials.
+    fn n_trials(&self) -> usize {
+        lock(&self.inner).history.trials().len()
+    }
+
+    /// State of one trial.
+    fn state(&self, py: Python<'_>, number: usize) -> PyRes<u8> {
+        Ok(conv(py, lock(&self.inner).history.trial(number).map(|t| t.state))? as u8)
+    }
+
+    /// Counts of trials per state, indexed by state number.
+    fn state_counts(&self) -> [usize; 5] {
+        let mut c = [0; 5];
+        for t in lock(&self.inner).history.trials() {
+            c[t.state as usize] += 1;
+        }
+        c
+    }
+
+    /// One trial as (state, values, [(name, dist, value)], [(step, value)], started, completed).
+    #[allow(clippy::type_complexity)]
+    fn record(
+        &self,
+        py: Python<'_>,
+        number: usize,
+    ) -> PyRes<(
+        u8,
+        Vec<f64>,
+        Vec<(String, DistTuple, f64)>,
+        Vec<(i64, f64)>,
+        f64,
+        f64,
+    )> {
+        let g = lock(&self.inner);
+        let t: &TrialRecord = conv(py, g.history.trial(number))?;
+        let cols = g.history.params();
+        let params = t
+            .params
+            .iter()
+            .map(|p| {
+                let c = &cols[p.param as usize];
+                (
+                    c.name.clone(),
+                    dist_tuple(&c.dists[p.dist as usize]),
+                    p.value,
+                )
+            })
+            .collect();
+        Ok((
+            t.state as u8,
+            t.values.clone(),
+            params,
+            t.intermediate.clone(),
+            t.started,
+            t.completed,
+        ))
+    }
+
+    /// Number of the best COMPLETE trial (single objective), or None.
+    fn best_trial(&self, maximize: bool) -> Option<usize> {
+        lock(&self.inner).history.best_trial(maximize)
+    }
+
+    /// Numbers of the COMPLETE trials on the Pareto front.
+    fn pareto_front(&self, maximize: Vec<bool>) -> Vec<usize> {
+        lock(&self.inner).history.pareto_front(&maximize)
+    }
+
+    /// Optuna's intersection search space: [(name, dist)] present with the
+    /// same distribution in every COMPLETE trial.
+    fn intersection_space(&self) -> Vec<(String, DistTuple)> {
+        let g = lock(&self.inner);
+        let cols = g.history.params();
+        g.history
+            .intersection_space()
+            .into_iter()
+            .map(|(p, d)| {
+                let c = &cols[p as usize];
+                (c.name.clone(), dist_tuple(&c.dists[d as usize]))
+            })
+            .collect()
+    }
+
+    /// Intermediate values of COMPLETE/PRUNED trials at `step` (for pruners).
+    fn intermediate_at(&self, step: i64) -> Vec<f64> {
+        lock(&self.inner)
+            .history
+            .trials()
+            .iter()
+            .filter(|t| matches!(t.state, TrialState::Complete | TrialState::Pruned))
+            .filter_map(|t| t.intermediate.iter().find(|s| s.0 == step).map(|s| s.1))
+            .collect()
+    }
+}
