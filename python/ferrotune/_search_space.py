@@ -152,10 +152,10 @@ class SearchSpace:
             raise InvalidSpaceError(f"max_draws must be a positive int, got {max_draws!r}")
         self.max_draws = max_draws
         conds: dict[str, Condition] = {}
-        for child, c in (conditions or {}).items():
+        for child, spec in (conditions or {}).items():
             if child not in params:
                 raise InvalidSpaceError(f"condition on unknown parameter {child!r}")
-            cond = c if isinstance(c, Condition) else Condition(c[0], c[1])
+            cond = spec if isinstance(spec, Condition) else Condition(spec[0], spec[1])
             if cond.parent not in params:
                 raise InvalidSpaceError(
                     f"parameter {child!r}: its condition names unknown parent {cond.parent!r}"
@@ -238,7 +238,7 @@ class SearchSpace:
         """Active parameters of an internal row (NaN = inactive) as external values."""
         return {
             n: self.distributions[n].to_external_repr(v)
-            for n, v in zip(self.names, row)
+            for n, v in zip(self.names, row, strict=True)
             if not math.isnan(v)
         }
 

@@ -55,7 +55,11 @@ class BaseDistribution(ABC):
     def _key(self) -> tuple[Any, ...]: ...
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self._key() == other._key()  # type: ignore[attr-defined]
+        return (
+            isinstance(other, BaseDistribution)
+            and type(self) is type(other)
+            and (self._key() == other._key())
+        )
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self._key()))
@@ -105,7 +109,9 @@ class FloatDistribution(BaseDistribution):
         return (self.low, self.high, self.log, self.step)
 
     def __repr__(self) -> str:
-        return f"FloatDistribution(low={self.low}, high={self.high}, log={self.log}, step={self.step})"
+        return (
+            f"FloatDistribution(low={self.low}, high={self.high}, log={self.log}, step={self.step})"
+        )
 
 
 class IntDistribution(BaseDistribution):
@@ -150,7 +156,9 @@ class IntDistribution(BaseDistribution):
         return (self.low, self.high, self.log, self.step)
 
     def __repr__(self) -> str:
-        return f"IntDistribution(low={self.low}, high={self.high}, log={self.log}, step={self.step})"
+        return (
+            f"IntDistribution(low={self.low}, high={self.high}, log={self.log}, step={self.step})"
+        )
 
 
 def _choice_key(c: CategoricalChoiceType) -> tuple[str, Any]:
@@ -238,7 +246,7 @@ def _from_tuple(
         return FloatDistribution(low, high, log=log, step=step)
     if kind == 1:
         return IntDistribution(int(low), int(high), log=log, step=int(step or 1))
-    assert choices is not None  # noqa: S101 - internal invariant, never user input
+    assert choices is not None, "categorical choices are registered before use"
     return CategoricalDistribution(choices)
 
 

@@ -88,7 +88,7 @@ class GridSampler(BaseSampler):
         if self._points is not None:
             return self._points[i]
         out: dict[str, Any] = {}
-        for name, vals in zip(reversed(self._names), reversed(self._values)):
+        for name, vals in zip(reversed(self._names), reversed(self._values), strict=True):
             i, k = divmod(i, len(vals))
             out[name] = vals[k]
         return out
@@ -120,8 +120,7 @@ class GridSampler(BaseSampler):
         param_distribution: BaseDistribution,
     ) -> Any:
         raise InvalidArgumentError(
-            f"parameter {param_name!r} is not in the GridSampler's search space "
-            f"({self._names})"
+            f"parameter {param_name!r} is not in the GridSampler's search space ({self._names})"
         )
 
     def is_exhausted(self) -> bool:

@@ -49,9 +49,7 @@ class QMCSampler(BaseSampler):
         warn_independent_sampling: bool = True,
     ) -> None:
         if qmc_type not in ("sobol", "halton"):
-            raise InvalidArgumentError(
-                f"qmc_type must be 'sobol' or 'halton', got {qmc_type!r}"
-            )
+            raise InvalidArgumentError(f"qmc_type must be 'sobol' or 'halton', got {qmc_type!r}")
         self._qmc_type = qmc_type
         self._scramble = bool(scramble)
         self._seed = _seed_or_random(seed)
@@ -64,9 +62,7 @@ class QMCSampler(BaseSampler):
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
         if self._initial_space is None:
-            first = next(
-                (t for t in study._iter_frozen() if t.state == TrialState.COMPLETE), None
-            )
+            first = next((t for t in study._iter_frozen() if t.state == TrialState.COMPLETE), None)
             if first is None:
                 return {}
             self._initial_space = {
@@ -83,7 +79,7 @@ class QMCSampler(BaseSampler):
         u = self._rust.next_point(len(names))
         return {
             n: search_space[n].to_external_repr(search_space[n]._core.from_unit(x))
-            for n, x in zip(names, u)
+            for n, x in zip(names, u, strict=True)
         }
 
     def sample_independent(

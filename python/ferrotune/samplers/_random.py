@@ -55,4 +55,3 @@ class RandomSampler(BaseSampler):
         self._seed = state["seed"]
         self._rust = _core.RandomSamplerCore(self._seed)
         self._rust.set_state(state["state"])
-

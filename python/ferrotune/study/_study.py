@@ -149,6 +149,9 @@ class Study:
                 fixed.update(self._take_fixed(number))
             if self._hook_relative:
                 rel_space = self.sampler.infer_relative_search_space(self, frozen)
+                if space is not None:
+                    # The declared space is sampled jointly below, constraints included.
+                    rel_space = {k: d for k, d in rel_space.items() if k not in space._index}
                 if rel_space:
                     for k, v in self.sampler.sample_relative(self, frozen, rel_space).items():
                         fixed.setdefault(k, v)
@@ -173,11 +176,13 @@ class Study:
             self._fixed[number] = dict(params)
 
     def _register_choices(
-        self, name: str, choices: Sequence[CategoricalChoiceType]
+        self, name: str, choices: Sequence[CategoricalChoiceType] | CategoricalDistribution
     ) -> CategoricalDistribution:
-        dist = CategoricalDistribution(choices) if not isinstance(
-            choices, CategoricalDistribution
-        ) else choices
+        dist = (
+            choices
+            if isinstance(choices, CategoricalDistribution)
+            else CategoricalDistribution(choices)
+        )
         known = self._choices.get(name)
         if known is None:
             self._choices[name] = dist
@@ -237,9 +242,7 @@ class Study:
                     f"the fixed configuration {trial._fixed} violates the space's conditions "
                     "or constraints"
                 )
-        raise InfeasibleSpaceError(
-            f"no feasible configuration found in {space.max_draws} draws"
-        )
+        raise InfeasibleSpaceError(f"no feasible configuration found in {space.max_draws} draws")
 
     def tell(
         self,
@@ -347,9 +350,7 @@ class Study:
             raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
         if n_jobs == -1:
             n_jobs = os.cpu_count() or 1
-        catch_t: tuple[type[Exception], ...] = (
-            (catch,) if isinstance(catch, type) else tuple(catch)
-        )
+        catch_t: tuple[type[Exception], ...] = (catch,) if isinstance(catch, type) else tuple(catch)
         cbs = list(callbacks or [])
         self._stop_flag = False
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -537,7 +538,7 @@ class Study:
     def best_value(self) -> float:
         """Objective value of the best trial."""
         v = self.best_trial.value
-        assert v is not None  # noqa: S101 - a COMPLETE trial always has values
+        assert v is not None, "a COMPLETE trial always has values"
         return v
 
     @property
@@ -631,18 +632,14 @@ def _parse_directions(
     )
     if not raw:
         raise InvalidArgumentError("directions must not be empty")
-    out = []
+    out: list[StudyDirection] = []
     for d in raw:
         if isinstance(d, StudyDirection) and d != StudyDirection.NOT_SET:
             out.append(d)
         elif d in ("minimize", "maximize"):
-            out.append(
-                StudyDirection.MINIMIZE if d == "minimize" else StudyDirection.MAXIMIZE
-            )
+            out.append(StudyDirection.MINIMIZE if d == "minimize" else StudyDirection.MAXIMIZE)
         else:
-            raise InvalidArgumentError(
-                f"direction must be 'minimize' or 'maximize', got {d!r}"
-            )
+            raise InvalidArgumentError(f"direction must be 'minimize' or 'maximize', got {d!r}")
     return out
 
 

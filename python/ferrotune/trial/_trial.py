@@ -73,7 +73,7 @@ class Trial:
             >>> lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)  # doctest: +SKIP
         """
         if self._fast and name not in self._fixed:
-            return self._core.suggest_float(self._number, name, low, high, step, log)  # type: ignore[no-any-return]
+            return self._core.suggest_float(self._number, name, low, high, step, log)
         return self._suggest(name, _named(name, FloatDistribution, low, high, log=log, step=step))  # type: ignore[no-any-return]
 
     def suggest_int(
@@ -93,7 +93,7 @@ class Trial:
         """
         if self._fast and name not in self._fixed:
             try:
-                return self._core.suggest_int(self._number, name, low, high, step, log)  # type: ignore[no-any-return]
+                return self._core.suggest_int(self._number, name, low, high, step, log)
             except TypeError:
                 pass  # non-int bounds: let the distribution explain the problem
         return self._suggest(name, _named(name, IntDistribution, low, high, log=log, step=step))  # type: ignore[no-any-return]
@@ -104,8 +104,6 @@ class Trial:
     def suggest_categorical(self, name: str, choices: Sequence[int]) -> int: ...
     @overload
     def suggest_categorical(self, name: str, choices: Sequence[float]) -> float: ...
-    @overload
-    def suggest_categorical(self, name: str, choices: Sequence[bool]) -> bool: ...
     @overload
     def suggest_categorical(
         self, name: str, choices: Sequence[CategoricalChoiceType]
@@ -123,7 +121,8 @@ class Trial:
             known = self.study._register_choices(name, choices)
         if self._fast and name not in self._fixed:
             return known.choices[self._core.suggest_categorical(self._number, name, len(choices))]
-        return self._suggest(name, known)
+        value: CategoricalChoiceType = self._suggest(name, known)
+        return value
 
     def _suggest(self, name: str, dist: BaseDistribution) -> Any:
         """The general path: fixed values, single-valued distributions, Python samplers."""
@@ -226,4 +225,3 @@ def _named(name: str, cls: type[BaseDistribution], *args: Any, **kwargs: Any) ->
         raise InvalidDistributionError(f"parameter {name!r}: {e}") from None
     except (TypeError, ValueError) as e:
         raise InvalidDistributionError(f"parameter {name!r}: {e}") from None
-

@@ -275,7 +275,7 @@ impl SearchSpace {
                 None => true,
                 Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
             };
-            if active != !x[i].is_nan() || (active && !p.dist.contains(x[i])) {
+            if active == x[i].is_nan() || (active && !p.dist.contains(x[i])) {
                 return false;
             }
         }

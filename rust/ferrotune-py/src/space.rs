@@ -65,6 +65,16 @@ impl Dist {
     }
 }
 
+/// A parameter as Python declares it: (name, distribution, parent index,
+/// allowed parent values, numeric value of each categorical choice).
+type ParamSpec = (
+    String,
+    Dist,
+    Option<usize>,
+    Vec<f64>,
+    Option<Vec<Option<f64>>>,
+);
+
 /// A compiled declared space.
 #[pyclass(name = "Space", module = "ferrotune._core", frozen)]
 pub struct Space {
@@ -82,13 +92,7 @@ impl Space {
     #[new]
     fn new(
         py: Python<'_>,
-        params: Vec<(
-            String,
-            Dist,
-            Option<usize>,
-            Vec<f64>,
-            Option<Vec<Option<f64>>>,
-        )>,
+        params: Vec<ParamSpec>,
         constraints: Vec<Bound<'_, PyTuple>>,
     ) -> PyRes<Self> {
         let names = params.iter().map(|p| p.0.clone()).collect();

@@ -212,7 +212,7 @@ impl QmcSampler {
             scramble,
             seed,
             index: 0,
-            rng: Rng::new(seed ^ 0x5EED_0F_0A11),
+            rng: Rng::new(seed ^ 0x005E_ED0F_0A11),
             cached: None,
         }
     }

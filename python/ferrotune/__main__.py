@@ -1,0 +1,5 @@
+import sys
+
+from ferrotune.cli import main
+
+sys.exit(main())

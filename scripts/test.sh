@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what it needs into a virtualenv,
+# then runs Rust lints and tests, builds the extension, Python lints, and pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${FERROTUNE_TEST_VENV:-.venv-test}
+PYTHON=${PYTHON:-python3}
+
+echo "== setting up $VENV"
+"$PYTHON" -m venv "$VENV"
+# shellcheck disable=SC1091
+. "$VENV/bin/activate"
+python -m pip install -q --upgrade pip
+python -m pip install -q "maturin>=1.9.4,<2"
+
+echo "== cargo fmt, clippy, test"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test -p ferrotune-core
+
+echo "== building the extension and installing the test extras"
+maturin develop --release --extras test
+
+echo "== ruff, mypy"
+ruff check python tests benches examples
+ruff format --check python tests benches examples
+mypy
+
+echo "== pytest"
+set +e
+python -m pytest -q -p no:cacheprovider "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+    echo "pytest collected no tests"
+    exit 0
+fi
+exit "$rc"
