@@ -58,9 +58,9 @@ def transformer_loss(params: Mapping[str, Any]) -> float:
     """
     lr_term = (math.log10(params["learning_rate"]) + 3.0) ** 2
     head_dim = params["d_model"] / params["n_heads"]
-    width_term = 0.3 * (math.log2(head_dim) - 5.0) ** 2 + 0.2 * (
-        math.log2(params["d_model"]) - 8.0
-    ) ** 2
+    width_term = (
+        0.3 * (math.log2(head_dim) - 5.0) ** 2 + 0.2 * (math.log2(params["d_model"]) - 8.0) ** 2
+    )
     depth_term = 0.05 * (params["num_encoder_layers"] - 4) ** 2
     dropout_term = 4.0 * (params["dropout"] - 0.15) ** 2
     act_term = 0.0 if params["activation"] == "gelu" else 0.05

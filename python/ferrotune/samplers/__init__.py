@@ -4,5 +4,6 @@ from ferrotune.samplers._base import BaseSampler
 from ferrotune.samplers._grid import GridSampler
 from ferrotune.samplers._qmc import QMCSampler
 from ferrotune.samplers._random import RandomSampler
+from ferrotune.samplers._tpe import TPESampler
 
-__all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler"]
+__all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler", "TPESampler"]

@@ -53,7 +53,9 @@ class InMemoryStorage(BaseStorage):
             sid = self._next_id
             self._next_id += 1
             self._studies[sid] = _StudyRecord(
-                name, list(directions), _core.StudyCore(len(directions))
+                name,
+                list(directions),
+                _core.StudyCore([int(d) == 2 for d in directions]),  # 2 = MAXIMIZE
             )
             self._by_name[name] = sid
             return sid

@@ -104,7 +104,11 @@ class Study:
             self._core.set_sampler(None)
         self._hook_before = _overrides(sampler, "before_trial")
         self._hook_after = _overrides(sampler, "after_trial")
-        self._hook_relative = _overrides(sampler, "infer_relative_search_space")
+        # Rust samplers with a joint model choose relative values inside the core.
+        self._rust_relative = self._fast and bool(getattr(sampler, "_rust_relative", False))
+        self._hook_relative = (
+            _overrides(sampler, "infer_relative_search_space") and not self._rust_relative
+        )
 
     # ----------------------------------------------------------------- directions
     @property
@@ -142,6 +146,8 @@ class Study:
             number = core.ask()
         fixed = self._take_fixed(number)
         trial = Trial(self, number, fixed)
+        if self._rust_relative and space is None:
+            self._core.relative(number)
         if self._hook_before or self._hook_relative:
             frozen = self._frozen(number)
             if self._hook_before:
@@ -501,6 +507,15 @@ class Study:
             system_attrs=self._storage.get_trial_system_attrs(self._study_id, number),
             intermediate_values=dict(inter),
         )
+
+    def _frozen_distributions(self) -> dict[str, BaseDistribution]:
+        """The latest distribution of every parameter of the study."""
+        out: dict[str, BaseDistribution] = {}
+        for n in range(self._core.n_trials()):
+            for name, dt, _ in self._core.record(n)[2]:
+                choices = self._choices.get(name)
+                out[name] = _from_tuple(dt, choices.choices if choices is not None else None)
+        return out
 
     def _iter_frozen(self) -> Iterator[FrozenTrial]:
         for n in range(self._core.n_trials()):

@@ -180,6 +180,34 @@ class Trial:
             return False
         return bool(pruner.prune(self.study, self.study._frozen(self._number)))
 
+    def set_constraint(self, name: str, value: float) -> None:
+        """Reports a black-box constraint value: ``value <= 0`` means feasible.
+
+        Constraint-aware samplers (TPE) rank infeasible trials after feasible ones. The
+        values are stored on the trial (system attribute ``"constraints"``).
+        """
+        try:
+            v = float(value)
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(f"constraint {name!r}: {value!r} is not a number") from e
+        if v != v:
+            raise InvalidArgumentError(f"constraint {name!r}: value must not be NaN")
+        study = self.study
+        cons = dict(
+            study._storage.get_trial_system_attrs(study._study_id, self._number).get(
+                "constraints", {}
+            )
+        )
+        cons[name] = v
+        self._core.set_constraints(self._number, [cons[k] for k in sorted(cons)])
+        study._storage.set_trial_system_attr(study._study_id, self._number, "constraints", cons)
+
+    @property
+    def constraints(self) -> dict[str, float]:
+        """Constraint values reported with :meth:`set_constraint`."""
+        attrs = self.study._storage.get_trial_system_attrs(self.study._study_id, self._number)
+        return dict(attrs.get("constraints", {}))
+
     def set_user_attr(self, key: str, value: Any) -> None:
         """Stores a JSON-serialisable attribute on the trial."""
         self.study._storage.set_trial_user_attr(self.study._study_id, self._number, key, value)

@@ -61,6 +61,20 @@ pub struct TrialRecord {
     /// Unix seconds; NaN when not started / not finished.
     pub started: f64,
     pub completed: f64,
+    /// Black-box constraint values (<= 0 is feasible), set while running.
+    pub constraints: Vec<f64>,
+}
+
+impl TrialRecord {
+    /// Sum of the positive constraint values (0 for a feasible trial).
+    pub fn violation(&self) -> f64 {
+        self.constraints.iter().filter(|c| **c > 0.0).sum()
+    }
+
+    /// (step, value) of the last reported intermediate value.
+    pub fn last_intermediate(&self) -> Option<(i64, f64)> {
+        self.intermediate.iter().copied().max_by_key(|s| s.0)
+    }
 }
 
 /// A study-wide parameter: the distributions it has had and a column of its
@@ -79,6 +93,17 @@ pub struct History {
     by_name: HashMap<String, u32>,
     trials: Vec<TrialRecord>,
     n_objectives: usize,
+    /// Per objective, true when it is maximised.
+    maximize: Vec<bool>,
+    /// Values a joint sampler chose for a running trial before the objective
+    /// asked for them: (param, dist, value). Gone when the trial finishes.
+    pending: HashMap<usize, Vec<(u32, u32, f64)>>,
+    /// Optuna's intersection search space over COMPLETE trials, kept up to date.
+    intersection: Option<Vec<(u32, u32)>>,
+    /// Group decomposition of the COMPLETE trials' spaces (Optuna's `group=True`).
+    groups: Vec<Vec<(u32, u32)>>,
+    n_complete_or_pruned: usize,
+    any_constraints: bool,
 }
 
 fn now() -> f64 {
@@ -89,12 +114,94 @@ fn now() -> f64 {
 }
 
 impl History {
-    /// An empty history for a study with `n_objectives` objectives.
+    /// An empty history for a study with `n_objectives` objectives, all minimised.
     pub fn new(n_objectives: usize) -> Self {
+        Self::with_directions(vec![false; n_objectives.max(1)])
+    }
+
+    /// An empty history; `maximize[k]` tells whether objective k is maximised.
+    pub fn with_directions(maximize: Vec<bool>) -> Self {
+        let maximize = if maximize.is_empty() {
+            vec![false]
+        } else {
+            maximize
+        };
         History {
-            n_objectives: n_objectives.max(1),
+            n_objectives: maximize.len(),
+            maximize,
             ..Default::default()
         }
+    }
+
+    /// Per objective, whether it is maximised.
+    pub fn maximize(&self) -> &[bool] {
+        &self.maximize
+    }
+
+    /// Number of COMPLETE or PRUNED trials.
+    pub fn n_complete_or_pruned(&self) -> usize {
+        self.n_complete_or_pruned
+    }
+
+    /// True once any trial has reported black-box constraint values.
+    pub fn has_constraints(&self) -> bool {
+        self.any_constraints
+    }
+
+    /// Internal value of parameter `param` in trial `t`: recorded, or pending
+    /// from a joint sampler while the trial runs.
+    #[inline]
+    pub fn value(&self, param: u32, t: usize) -> Option<f64> {
+        if let Some(v) = self.params[param as usize].values.get(t) {
+            if !v.is_nan() {
+                return Some(*v);
+            }
+        }
+        self.pending
+            .get(&t)
+            .and_then(|p| p.iter().find(|e| e.0 == param).map(|e| e.2))
+    }
+
+    /// Stores values a joint sampler chose for running trial `number`.
+    pub fn set_pending(&mut self, number: usize, values: Vec<(u32, u32, f64)>) {
+        if values.is_empty() {
+            self.pending.remove(&number);
+        } else {
+            self.pending.insert(number, values);
+        }
+    }
+
+    /// The pending value for `param` in trial `number` when `dist` contains it.
+    pub fn pending_value(&self, number: usize, param: u32, dist: &Distribution) -> Option<f64> {
+        self.pending
+            .get(&number)?
+            .iter()
+            .find(|e| e.0 == param)
+            .map(|e| e.2)
+            .filter(|v| dist.contains(*v))
+    }
+
+    /// Distribution `dist` of parameter `param`.
+    pub fn dist(&self, param: u32, dist: u32) -> &Distribution {
+        &self.params[param as usize].dists[dist as usize]
+    }
+
+    /// Records black-box constraint values for a running trial.
+    pub fn set_constraints(&mut self, number: usize, values: Vec<f64>) -> Result<()> {
+        if values.iter().any(|v| v.is_nan()) {
+            return Err(Error::InvalidArgument(
+                "constraint values must not be NaN".into(),
+            ));
+        }
+        let t = self.running_mut(number)?;
+        t.constraints = values;
+        self.any_constraints = true;
+        Ok(())
+    }
+
+    /// The group decomposition of the COMPLETE trials' search spaces.
+    pub fn groups(&self) -> &[Vec<(u32, u32)>] {
+        &self.groups
     }
 
     /// Number of objectives.
@@ -152,6 +259,7 @@ impl History {
             intermediate: Vec::new(),
             started,
             completed: f64::NAN,
+            constraints: Vec::new(),
         });
         self.trials.len() - 1
     }
@@ -297,6 +405,41 @@ impl History {
         t.state = state;
         t.values = values;
         t.completed = now();
+        self.pending.remove(&number);
+        if matches!(state, TrialState::Complete | TrialState::Pruned) {
+            self.n_complete_or_pruned += 1;
+        }
+        if state == TrialState::Complete {
+            let here: Vec<(u32, u32)> = self.trials[number]
+                .params
+                .iter()
+                .map(|p| (p.param, p.dist))
+                .collect();
+            self.intersection = Some(match self.intersection.take() {
+                None => here.clone(),
+                Some(prev) => prev.into_iter().filter(|x| here.contains(x)).collect(),
+            });
+            // Group decomposition: split each group into its parts inside and
+            // outside this trial's space, and add what no group covered yet.
+            let mut next: Vec<Vec<(u32, u32)>> = Vec::new();
+            let mut covered: Vec<(u32, u32)> = Vec::new();
+            for g in self.groups.drain(..) {
+                let (inside, outside): (Vec<_>, Vec<_>) =
+                    g.into_iter().partition(|x| here.contains(x));
+                covered.extend(inside.iter().copied());
+                for part in [inside, outside] {
+                    if !part.is_empty() {
+                        next.push(part);
+                    }
+                }
+            }
+            let fresh: Vec<(u32, u32)> =
+                here.into_iter().filter(|x| !covered.contains(x)).collect();
+            if !fresh.is_empty() {
+                next.push(fresh);
+            }
+            self.groups = next;
+        }
         Ok(())
     }
 
@@ -346,19 +489,7 @@ impl History {
     /// Parameters present, with the same distribution, in every COMPLETE trial
     /// (Optuna's intersection search space), in first-seen order.
     pub fn intersection_space(&self) -> Vec<(u32, u32)> {
-        let mut inter: Option<Vec<(u32, u32)>> = None;
-        for t in self
-            .trials
-            .iter()
-            .filter(|t| t.state == TrialState::Complete)
-        {
-            let here: Vec<(u32, u32)> = t.params.iter().map(|p| (p.param, p.dist)).collect();
-            inter = Some(match inter {
-                None => here,
-                Some(prev) => prev.into_iter().filter(|x| here.contains(x)).collect(),
-            });
-        }
-        inter.unwrap_or_default()
+        self.intersection.clone().unwrap_or_default()
     }
 }
 

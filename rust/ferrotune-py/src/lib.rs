@@ -62,6 +62,30 @@ pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// log Φ(x) of the core's truncated-normal numerics (exposed for tests).
+#[pyfunction]
+fn log_ndtr(x: f64) -> f64 {
+    ferrotune_core::samplers::tpe::truncnorm::log_ndtr(x)
+}
+
+/// Φ⁻¹(p) (AS 241).
+#[pyfunction]
+fn ndtri(p: f64) -> f64 {
+    ferrotune_core::samplers::tpe::truncnorm::ndtri(p)
+}
+
+/// log density of N(mu, sigma²) truncated to [low, high].
+#[pyfunction]
+fn truncnorm_logpdf(x: f64, mu: f64, sigma: f64, low: f64, high: f64) -> f64 {
+    ferrotune_core::samplers::tpe::truncnorm::truncnorm_logpdf(x, mu, sigma, low, high)
+}
+
+/// Quantile at u of the standard normal truncated to [a, b].
+#[pyfunction]
+fn truncnorm_ppf(u: f64, a: f64, b: f64) -> f64 {
+    ferrotune_core::samplers::tpe::truncnorm::truncnorm_ppf(u, a, b)
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<space::Dist>()?;
@@ -70,5 +94,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<samplers::RandomSamplerCore>()?;
     m.add_class::<samplers::QmcSamplerCore>()?;
     m.add_class::<samplers::GridOrderCore>()?;
+    m.add_class::<samplers::TpeSamplerCore>()?;
+    m.add_function(wrap_pyfunction!(log_ndtr, m)?)?;
+    m.add_function(wrap_pyfunction!(ndtri, m)?)?;
+    m.add_function(wrap_pyfunction!(truncnorm_logpdf, m)?)?;
+    m.add_function(wrap_pyfunction!(truncnorm_ppf, m)?)?;
     Ok(())
 }

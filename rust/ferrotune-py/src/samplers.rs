@@ -4,7 +4,10 @@
 use std::sync::{Arc, Mutex};
 
 use ferrotune_core::rng::Rng;
-use ferrotune_core::samplers::{GridOrder, QmcKind, QmcSampler, RandomSampler, Sampler};
+use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
+use ferrotune_core::samplers::{
+    GridOrder, QmcKind, QmcSampler, RandomSampler, Sampler, TpeConfig, TpeSampler,
+};
 use pyo3::prelude::*;
 
 use crate::{lock, to_pyerr, PyRes};
@@ -137,6 +140,87 @@ impl GridOrderCore {
     }
 }
 
+/// Tree-structured Parzen Estimator.
+#[pyclass(name = "TpeSamplerCore", module = "ferrotune._core", frozen)]
+pub struct TpeSamplerCore {
+    pub inner: Arc<Mutex<TpeSampler>>,
+}
+
+#[pymethods]
+impl TpeSamplerCore {
+    #[new]
+    #[pyo3(signature = (n_startup_trials, n_ei_candidates, multivariate, group, constant_liar,
+                        prior_weight, consider_magic_clip, consider_endpoints, seed,
+                        gamma=None, weights=None))]
+    fn new(
+        py: Python<'_>,
+        n_startup_trials: usize,
+        n_ei_candidates: usize,
+        multivariate: bool,
+        group: bool,
+        constant_liar: bool,
+        prior_weight: f64,
+        consider_magic_clip: bool,
+        consider_endpoints: bool,
+        seed: u64,
+        gamma: Option<Py<PyAny>>,
+        weights: Option<Py<PyAny>>,
+    ) -> PyRes<Self> {
+        let cfg = TpeConfig {
+            n_startup_trials,
+            n_ei_candidates,
+            multivariate,
+            group,
+            constant_liar,
+            parzen: ParzenSettings {
+                prior_weight,
+                consider_magic_clip,
+                consider_endpoints,
+            },
+        };
+        let mut s = crate::conv(py, TpeSampler::new(cfg, seed))?;
+        // User callables run under the GIL, re-acquired from the detached core.
+        s.set_gamma(gamma.map(|f| -> ferrotune_core::samplers::tpe::GammaFn {
+            Box::new(move |n| {
+                Python::attach(|py| {
+                    f.call1(py, (n,))
+                        .and_then(|r| r.extract::<usize>(py))
+                        .map_err(|e| e.to_string())
+                })
+            })
+        }));
+        s.set_weights(
+            weights.map(|f| -> ferrotune_core::samplers::tpe::WeightsFn {
+                Box::new(move |n| {
+                    Python::attach(|py| {
+                        f.call1(py, (n,))
+                            .and_then(|r| r.extract::<Vec<f64>>(py))
+                            .map_err(|e| e.to_string())
+                    })
+                })
+            }),
+        );
+        Ok(TpeSamplerCore {
+            inner: Arc::new(Mutex::new(s)),
+        })
+    }
+
+    /// The generator state, for pickling.
+    fn get_state(&self) -> [u64; 4] {
+        lock(&self.inner).rng.state()
+    }
+
+    /// Restores a state from `get_state`.
+    fn set_state(&self, state: [u64; 4]) {
+        lock(&self.inner).rng = Rng::from_state(state);
+    }
+
+    /// Re-seeds the generator.
+    fn reseed(&self, seed: u64) {
+        lock(&self.inner).rng = Rng::new(seed);
+    }
+}
+
 /// The core sampler behind a Python sampler object, if it has one.
 pub fn handle_of(obj: &Bound<'_, PyAny>) -> Option<SamplerHandle> {
     if let Ok(r) = obj.cast::<RandomSamplerCore>() {
@@ -145,6 +229,10 @@ pub fn handle_of(obj: &Bound<'_, PyAny>) -> Option<SamplerHandle> {
     }
     if let Ok(q) = obj.cast::<QmcSamplerCore>() {
         let h: SamplerHandle = q.get().inner.clone();
+        return Some(h);
+    }
+    if let Ok(t) = obj.cast::<TpeSamplerCore>() {
+        let h: SamplerHandle = t.get().inner.clone();
         return Some(h);
     }
     None

@@ -55,6 +55,13 @@ impl StudyCore {
         if let Some(v) = conv(py, history.existing(number, name, &dist))? {
             return Ok(v);
         }
+        if let Some(v) = history
+            .param_index(name)
+            .and_then(|p| history.pending_value(number, p, &dist))
+        {
+            conv(py, history.set_param(number, name, &dist, v))?;
+            return Ok(v);
+        }
         let Some(sampler) = sampler else {
             return Err(conv::<()>(
                 py,
@@ -72,14 +79,40 @@ impl StudyCore {
 
 #[pymethods]
 impl StudyCore {
+    /// A study whose objective k is maximised when `maximize[k]`.
     #[new]
-    fn new(n_objectives: usize) -> Self {
+    fn new(maximize: Vec<bool>) -> Self {
         StudyCore {
             inner: Mutex::new(Inner {
-                history: History::new(n_objectives),
+                history: History::with_directions(maximize),
                 sampler: None,
             }),
         }
+    }
+
+    /// Lets the Rust sampler choose values jointly for a new trial (TPE's
+    /// multivariate mode); they are used when the objective suggests them.
+    /// Returns how many parameters were chosen.
+    fn relative(&self, py: Python<'_>, number: usize) -> PyRes<usize> {
+        detached(py, || {
+            let mut g = lock(&self.inner);
+            let Inner { history, sampler } = &mut *g;
+            let vals = match sampler {
+                Some(s) => lock(s).relative_values(history, number)?,
+                None => Vec::new(),
+            };
+            let n = vals.len();
+            history.set_pending(number, vals);
+            Ok(n)
+        })
+    }
+
+    /// Records black-box constraint values (<= 0 feasible) of a running trial.
+    fn set_constraints(&self, py: Python<'_>, number: usize, values: Vec<f64>) -> PyRes<()> {
+        conv(
+            py,
+            lock(&self.inner).history.set_constraints(number, values),
+        )
     }
 
     /// Uses `sampler` (a Rust sampler core) on the fast path; returns False

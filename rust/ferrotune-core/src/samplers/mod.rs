@@ -3,6 +3,7 @@
 pub mod grid;
 pub mod qmc;
 pub mod random;
+pub mod tpe;
 
 use crate::constraints::SearchSpace;
 use crate::error::Result;
@@ -12,6 +13,7 @@ use crate::space::Distribution;
 pub use grid::GridOrder;
 pub use qmc::{QmcKind, QmcSampler};
 pub use random::RandomSampler;
+pub use tpe::{TpeConfig, TpeSampler};
 
 /// Default number of candidate draws before a declared space is reported infeasible.
 pub const DEFAULT_MAX_DRAWS: usize = 100_000;
@@ -37,6 +39,17 @@ pub trait Sampler: Send {
         space: &SearchSpace,
         max_draws: usize,
     ) -> Result<Vec<f64>>;
+
+    /// Values the sampler chooses jointly for a new trial before the
+    /// objective asks for them: (param, dist, internal value), where (param,
+    /// dist) index into the history. Empty for samplers without a joint model.
+    fn relative_values(
+        &mut self,
+        _history: &History,
+        _trial: usize,
+    ) -> Result<Vec<(u32, u32, f64)>> {
+        Ok(Vec::new())
+    }
 
     /// Joint values for `dists` (the relative search space inferred from the
     /// history); `None` when the sampler has no joint model.

@@ -1,0 +1,731 @@
+//! Tree-structured Parzen Estimator (Bergstra et al. 2011, "Algorithms for
+//! Hyper-Parameter Optimization"; Watanabe 2023, "Tree-structured Parzen
+//! Estimator: Understanding Its Algorithm Components and Why They Matter",
+//! arXiv 2304.11127), with Optuna 5's defaults and split rules.
+//!
+//! Each ask: the finished trials are split into a "good" set (the best
+//! gamma(n) by value) and a "bad" set; one Parzen estimator l(x) is fitted to
+//! the good set and one g(x) to the bad set; `n_ei_candidates` points are drawn
+//! from l(x) and the one maximising log l(x) - log g(x) (the expected
+//! improvement up to a monotone map) is returned.
+//!
+//! Split order (Optuna's): feasible COMPLETE trials by value; then PRUNED trials
+//! (deeper last step first, then by last intermediate value); then trials that
+//! violate black-box constraints, by total violation. With `constant_liar`,
+//! RUNNING trials always join the bad set, so parallel workers spread out.
+//! Several objectives (MOTPE, Ozaki et al. 2020/2022): the good set is filled by
+//! non-dominated fronts, the last front tie-broken by greedy hypervolume
+//! subset selection; good-set weights are uniform, as in Optuna 5.
+
+pub mod parzen;
+pub mod truncnorm;
+
+use std::collections::HashMap;
+
+use super::Sampler;
+use crate::constraints::SearchSpace;
+use crate::error::{Error, Result};
+use crate::history::{History, TrialState};
+use crate::rng::Rng;
+use crate::space::{Condition, Distribution};
+use parzen::{Parzen, ParzenSettings};
+
+/// A user-supplied gamma: number of finished trials -> size of the good set.
+pub type GammaFn = Box<dyn Fn(usize) -> std::result::Result<usize, String> + Send>;
+/// A user-supplied weighting: number of observations -> one weight each, oldest first.
+pub type WeightsFn = Box<dyn Fn(usize) -> std::result::Result<Vec<f64>, String> + Send>;
+
+/// Optuna's default gamma: min(ceil(0.1 n), 25).
+pub fn default_gamma(n: usize) -> usize {
+    n.div_ceil(10).min(25)
+}
+
+/// Optuna's default gamma for several objectives: ceil(0.1 n).
+pub fn default_gamma_multi(n: usize) -> usize {
+    n.div_ceil(10)
+}
+
+/// Optuna's default weights: 1 for the newest 25 observations, a linear ramp
+/// from 1/n to 1 for the older ones.
+pub fn default_weights(n: usize) -> Vec<f64> {
+    if n < 25 {
+        return vec![1.0; n];
+    }
+    let m = n - 25;
+    let start = 1.0 / n as f64;
+    let mut w: Vec<f64> = match m {
+        0 => Vec::new(),
+        1 => vec![start],
+        _ => (0..m)
+            .map(|i| start + (1.0 - start) * i as f64 / (m - 1) as f64)
+            .collect(),
+    };
+    w.extend(std::iter::repeat_n(1.0, 25));
+    w
+}
+
+/// Settings of the sampler; see the Python `TPESampler` for their meaning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TpeConfig {
+    pub n_startup_trials: usize,
+    pub n_ei_candidates: usize,
+    pub multivariate: bool,
+    pub group: bool,
+    pub constant_liar: bool,
+    pub parzen: ParzenSettings,
+}
+
+impl Default for TpeConfig {
+    fn default() -> Self {
+        TpeConfig {
+            n_startup_trials: 10,
+            n_ei_candidates: 24,
+            multivariate: true,
+            group: false,
+            constant_liar: true,
+            parzen: ParzenSettings {
+                prior_weight: 1.0,
+                consider_magic_clip: true,
+                consider_endpoints: false,
+            },
+        }
+    }
+}
+
+/// The TPE sampler.
+pub struct TpeSampler {
+    pub cfg: TpeConfig,
+    pub rng: Rng,
+    gamma: Option<GammaFn>,
+    weights: Option<WeightsFn>,
+}
+
+impl std::fmt::Debug for TpeSampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TpeSampler")
+            .field("cfg", &self.cfg)
+            .finish()
+    }
+}
+
+/// One dimension of a space to model: the study's parameter index (None for a
+/// parameter no trial has yet) and its distribution.
+type Dims = [(Option<u32>, Distribution)];
+
+impl TpeSampler {
+    /// A sampler with `cfg`; `seed` drives every random choice.
+    pub fn new(cfg: TpeConfig, seed: u64) -> Result<Self> {
+        if cfg.n_ei_candidates == 0 {
+            return Err(Error::InvalidArgument(
+                "n_ei_candidates must be >= 1".into(),
+            ));
+        }
+        if !(cfg.parzen.prior_weight.is_finite() && cfg.parzen.prior_weight >= 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "prior_weight must be a finite number >= 0, got {}",
+                cfg.parzen.prior_weight
+            )));
+        }
+        Ok(TpeSampler {
+            cfg,
+            rng: Rng::new(seed),
+            gamma: None,
+            weights: None,
+        })
+    }
+
+    /// Replaces the default gamma.
+    pub fn set_gamma(&mut self, f: Option<GammaFn>) {
+        self.gamma = f;
+    }
+
+    /// Replaces the default weights.
+    pub fn set_weights(&mut self, f: Option<WeightsFn>) {
+        self.weights = f;
+    }
+
+    fn gamma(&self, n: usize, multi: bool) -> Result<usize> {
+        match &self.gamma {
+            Some(f) => f(n).map_err(|e| Error::InvalidArgument(format!("gamma: {e}"))),
+            None if multi => Ok(default_gamma_multi(n)),
+            None => Ok(default_gamma(n)),
+        }
+    }
+
+    fn weights(&self, n: usize) -> Result<Vec<f64>> {
+        let w = match &self.weights {
+            Some(f) => f(n).map_err(|e| Error::InvalidArgument(format!("weights: {e}")))?,
+            None => return Ok(default_weights(n)),
+        };
+        if w.len() < n {
+            return Err(Error::InvalidArgument(format!(
+                "weights({n}) returned {} values",
+                w.len()
+            )));
+        }
+        let w = w[..n].to_vec();
+        if w.iter().any(|x| !x.is_finite() || *x < 0.0) || (n > 0 && w.iter().sum::<f64>() <= 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "weights({n}) must be finite, non-negative and not all zero"
+            )));
+        }
+        Ok(w)
+    }
+
+    /// Splits the trials (all but `current`) into good and bad sets, each sorted by number.
+    pub fn split(&self, h: &History, current: usize) -> Result<(Vec<usize>, Vec<usize>)> {
+        let multi = h.n_objectives() > 1;
+        let cons = h.has_constraints();
+        let sign: Vec<f64> = h
+            .maximize()
+            .iter()
+            .map(|&m| if m { -1.0 } else { 1.0 })
+            .collect();
+        let (mut complete, mut pruned, mut running, mut infeasible) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (t, rec) in h.trials().iter().enumerate() {
+            if t == current {
+                continue;
+            }
+            match rec.state {
+                TrialState::Running if self.cfg.constant_liar => running.push(t),
+                TrialState::Complete | TrialState::Pruned if cons && rec.violation() > 0.0 => {
+                    infeasible.push(t)
+                }
+                TrialState::Complete => complete.push(t),
+                TrialState::Pruned => pruned.push(t),
+                _ => {}
+            }
+        }
+        let n = complete.len() + pruned.len() + infeasible.len();
+        let mut n_below = self.gamma(n, multi)?;
+        let trials = h.trials();
+
+        let (mut below, mut above) = if multi {
+            let lvals: Vec<Vec<f64>> = complete
+                .iter()
+                .map(|&t| {
+                    trials[t]
+                        .values
+                        .iter()
+                        .zip(&sign)
+                        .map(|(v, s)| v * s)
+                        .collect()
+                })
+                .collect();
+            let chosen = split_multi(&lvals, n_below.min(complete.len()));
+            let mut b = Vec::new();
+            let mut a = Vec::new();
+            for (i, &t) in complete.iter().enumerate() {
+                if chosen[i] {
+                    b.push(t)
+                } else {
+                    a.push(t)
+                }
+            }
+            (b, a)
+        } else {
+            complete.sort_by(|&x, &y| {
+                (trials[x].values[0] * sign[0]).total_cmp(&(trials[y].values[0] * sign[0]))
+            });
+            let k = n_below.min(complete.len());
+            let above = complete.split_off(k);
+            (complete, above)
+        };
+        n_below = n_below.saturating_sub(below.len());
+
+        let pruned_key = |t: usize| -> (f64, f64) {
+            match trials[t].last_intermediate() {
+                Some((step, v)) if v.is_nan() => (-(step as f64), f64::INFINITY),
+                Some((step, v)) => (-(step as f64), v * sign[0]),
+                None => (1.0, 0.0),
+            }
+        };
+        pruned.sort_by(|&x, &y| {
+            let (a, b) = (pruned_key(x), pruned_key(y));
+            a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1))
+        });
+        let k = n_below.min(pruned.len());
+        let pruned_above = pruned.split_off(k);
+        below.extend(pruned);
+        above.extend(pruned_above);
+        n_below = n_below.saturating_sub(k);
+
+        infeasible.sort_by(|&x, &y| trials[x].violation().total_cmp(&trials[y].violation()));
+        let k = n_below.min(infeasible.len());
+        let infeasible_above = infeasible.split_off(k);
+        below.extend(infeasible);
+        above.extend(infeasible_above);
+        above.extend(running);
+        below.sort_unstable();
+        above.sort_unstable();
+        Ok((below, above))
+    }
+
+    /// Row-major observations of `dims` from `trials` that have all of them.
+    fn gather(h: &History, trials: &[usize], dims: &Dims) -> (Vec<f64>, usize) {
+        let mut obs = Vec::with_capacity(trials.len() * dims.len());
+        let mut n = 0;
+        'trial: for &t in trials {
+            let start = obs.len();
+            for (p, d) in dims {
+                let v = p.and_then(|p| h.value(p, t));
+                match v {
+                    Some(v) if d.contains(v) => obs.push(v),
+                    _ => {
+                        obs.truncate(start);
+                        continue 'trial;
+                    }
+                }
+            }
+            n += 1;
+        }
+        (obs, n)
+    }
+
+    /// Fits l(x) and g(x) for `dims`.
+    fn fit(
+        &self,
+        h: &History,
+        below: &[usize],
+        above: &[usize],
+        dims: &Dims,
+    ) -> Result<(Parzen, Parzen)> {
+        let dists: Vec<Distribution> = dims.iter().map(|d| d.1.clone()).collect();
+        let (ob, nb) = Self::gather(h, below, dims);
+        let (oa, na) = Self::gather(h, above, dims);
+        let wb = if h.n_objectives() > 1 {
+            vec![1.0; nb]
+        } else {
+            self.weights(nb)?
+        };
+        let wa = self.weights(na)?;
+        Ok((
+            Parzen::new(&dists, &ob, &wb, &self.cfg.parzen),
+            Parzen::new(&dists, &oa, &wa, &self.cfg.parzen),
+        ))
+    }
+
+    /// Samples `dims` jointly: the best of `n_ei_candidates` draws from l(x).
+    fn sample_joint(
+        &mut self,
+        h: &History,
+        below: &[usize],
+        above: &[usize],
+        dims: &Dims,
+    ) -> Result<Vec<f64>> {
+        let (l, g) = self.fit(h, below, above, dims)?;
+        let m = self.cfg.n_ei_candidates;
+        let cands = l.sample(&mut self.rng, m);
+        let (lb, la) = (l.log_pdf(&cands), g.log_pdf(&cands));
+        let best = argmax((0..m).map(|i| lb[i] - la[i]));
+        let d = dims.len();
+        Ok(cands[best * d..(best + 1) * d].to_vec())
+    }
+
+    fn startup(&self, h: &History) -> bool {
+        h.n_complete_or_pruned() < self.cfg.n_startup_trials
+    }
+}
+
+fn argmax(scores: impl Iterator<Item = f64>) -> usize {
+    let mut best = (0, f64::NEG_INFINITY);
+    for (i, s) in scores.enumerate() {
+        if s > best.1 || (best.1 == f64::NEG_INFINITY && i == 0) {
+            best = (i, s);
+        }
+    }
+    best.0
+}
+
+impl Sampler for TpeSampler {
+    fn sample_independent(
+        &mut self,
+        h: &History,
+        trial: usize,
+        name: &str,
+        dist: &Distribution,
+    ) -> f64 {
+        if self.startup(h) || dist.is_single() {
+            return dist.from_unit(self.rng.uniform());
+        }
+        let dims = [(h.param_index(name), dist.clone())];
+        let sampled = self
+            .split(h, trial)
+            .and_then(|(b, a)| self.sample_joint(h, &b, &a, &dims));
+        match sampled {
+            Ok(v) => v[0],
+            // A user gamma/weights function failed: fall back to a random draw
+            // rather than losing the trial; the relative path reports the error.
+            Err(_) => dist.from_unit(self.rng.uniform()),
+        }
+    }
+
+    fn relative_values(&mut self, h: &History, trial: usize) -> Result<Vec<(u32, u32, f64)>> {
+        if !self.cfg.multivariate || self.startup(h) {
+            return Ok(Vec::new());
+        }
+        let spaces: Vec<Vec<(u32, u32)>> = if self.cfg.group {
+            h.groups().to_vec()
+        } else {
+            vec![h.intersection_space()]
+        };
+        let (below, above) = self.split(h, trial)?;
+        let mut out = Vec::new();
+        for space in spaces {
+            let space: Vec<(u32, u32)> = space
+                .into_iter()
+                .filter(|&(p, d)| !h.dist(p, d).is_single())
+                .collect();
+            if space.is_empty() {
+                continue;
+            }
+            let dims: Vec<(Option<u32>, Distribution)> = space
+                .iter()
+                .map(|&(p, d)| (Some(p), h.dist(p, d).clone()))
+                .collect();
+            let vals = self.sample_joint(h, &below, &above, &dims)?;
+            out.extend(space.iter().zip(vals).map(|(&(p, d), v)| (p, d, v)));
+        }
+        Ok(out)
+    }
+
+    fn sample_space(
+        &mut self,
+        h: &History,
+        trial: usize,
+        space: &SearchSpace,
+        max_draws: usize,
+    ) -> Result<Vec<f64>> {
+        if self.startup(h) {
+            let rng = &mut self.rng;
+            return space
+                .sample_feasible(max_draws, |u| u.iter_mut().for_each(|v| *v = rng.uniform()));
+        }
+        let params = space.params();
+        // Parameters that are active together (same condition) form a group,
+        // modelled jointly on the trials where the group was active.
+        let mut keys: Vec<Option<&Condition>> = Vec::new();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, p) in params.iter().enumerate() {
+            if p.dist.is_single() {
+                continue;
+            }
+            let key = p.condition.as_ref();
+            match keys.iter().position(|k| *k == key) {
+                Some(g) => groups[g].push(i),
+                None => {
+                    keys.push(key);
+                    groups.push(vec![i]);
+                }
+            }
+        }
+        let (below, above) = self.split(h, trial)?;
+        let mut models = Vec::with_capacity(groups.len());
+        for g in &groups {
+            let dims: Vec<(Option<u32>, Distribution)> = g
+                .iter()
+                .map(|&i| (h.param_index(&params[i].name), params[i].dist.clone()))
+                .collect();
+            models.push(self.fit(h, &below, &above, &dims)?);
+        }
+        let m = self.cfg.n_ei_candidates;
+        let n = params.len();
+        let mut cands: Vec<Vec<f64>> = Vec::with_capacity(m);
+        let mut x = vec![f64::NAN; n];
+        let mut draws = 0;
+        let budget = max_draws.clamp(m, 50 * m);
+        while cands.len() < m && draws < budget {
+            draws += 1;
+            for (i, p) in params.iter().enumerate() {
+                x[i] = if p.dist.is_single() {
+                    p.dist.from_unit(0.5)
+                } else {
+                    f64::NAN
+                };
+            }
+            for (g, idx) in groups.iter().enumerate() {
+                let active = match keys[g] {
+                    None => true,
+                    Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
+                };
+                if active {
+                    let v = models[g].0.sample(&mut self.rng, 1);
+                    for (j, &i) in idx.iter().enumerate() {
+                        x[i] = v[j];
+                    }
+                }
+            }
+            space.apply_conditions(&mut x);
+            if space.is_feasible(&x) {
+                cands.push(x.clone());
+            }
+        }
+        // Where l(x) keeps proposing infeasible points, complete the batch from
+        // the constrained uniform sampler: every candidate is feasible.
+        while cands.len() < m {
+            let rng = &mut self.rng;
+            cands.push(
+                space.sample_feasible(max_draws, |u| {
+                    u.iter_mut().for_each(|v| *v = rng.uniform())
+                })?,
+            );
+        }
+        let mut scores = vec![0.0; m];
+        for (g, idx) in groups.iter().enumerate() {
+            let rows: Vec<usize> = (0..m).filter(|&c| !cands[c][idx[0]].is_nan()).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let pts: Vec<f64> = rows
+                .iter()
+                .flat_map(|&c| idx.iter().map(move |&i| (c, i)))
+                .map(|(c, i)| cands[c][i])
+                .collect();
+            let (l, gg) = &models[g];
+            let (lb, la) = (l.log_pdf(&pts), gg.log_pdf(&pts));
+            for (r, &c) in rows.iter().enumerate() {
+                scores[c] += lb[r] - la[r];
+            }
+        }
+        let best = argmax(scores.into_iter());
+        Ok(cands.swap_remove(best))
+    }
+}
+
+/// Chooses `k` of the (minimised) loss vectors for the good set: whole
+/// non-dominated fronts, the last one tie-broken by greedy hypervolume subset
+/// selection.
+fn split_multi(lvals: &[Vec<f64>], k: usize) -> Vec<bool> {
+    let n = lvals.len();
+    let mut chosen = vec![false; n];
+    if k == 0 {
+        return chosen;
+    }
+    if k >= n {
+        return vec![true; n];
+    }
+    let dominates = |a: &[f64], b: &[f64]| {
+        a.iter().zip(b).all(|(x, y)| x <= y) && a.iter().zip(b).any(|(x, y)| x < y)
+    };
+    let mut remaining: Vec<usize> = (0..n).collect();
+    let mut taken = 0;
+    while taken < k {
+        let front: Vec<usize> = remaining
+            .iter()
+            .copied()
+            .filter(|&i| !remaining.iter().any(|&j| dominates(&lvals[j], &lvals[i])))
+            .collect();
+        if taken + front.len() <= k {
+            for &i in &front {
+                chosen[i] = true;
+            }
+            taken += front.len();
+            remaining.retain(|i| !front.contains(i));
+            continue;
+        }
+        for i in hssp_greedy(lvals, &front, k - taken) {
+            chosen[i] = true;
+        }
+        break;
+    }
+    chosen
+}
+
+/// Greedy hypervolume subset selection of `k` points of `front`.
+fn hssp_greedy(lvals: &[Vec<f64>], front: &[usize], k: usize) -> Vec<usize> {
+    let d = lvals[front[0]].len();
+    // Optuna's reference point: 1.1 x the worst value (0.9 x when negative).
+    let reference: Vec<f64> = (0..d)
+        .map(|j| {
+            let worst = front
+                .iter()
+                .map(|&i| lvals[i][j])
+                .fold(f64::NEG_INFINITY, f64::max);
+            let r = (1.1 * worst).max(0.9 * worst);
+            if r == 0.0 {
+                1e-12
+            } else {
+                r
+            }
+        })
+        .collect();
+    let mut selected: Vec<usize> = Vec::with_capacity(k);
+    let mut pool: Vec<usize> = front.to_vec();
+    // Exact hypervolumes are cheap for small fronts; beyond, use a crowding
+    // distance ordering (NSGA-II), which also spreads the selection.
+    if pool.len() > 64 && d > 2 {
+        let mut crowd: HashMap<usize, f64> = pool.iter().map(|&i| (i, 0.0)).collect();
+        for j in 0..d {
+            let mut s = pool.clone();
+            s.sort_by(|&a, &b| lvals[a][j].total_cmp(&lvals[b][j]));
+            let span = (lvals[s[s.len() - 1]][j] - lvals[s[0]][j]).max(1e-300);
+            *crowd.get_mut(&s[0]).expect("in pool") = f64::INFINITY;
+            *crowd.get_mut(&s[s.len() - 1]).expect("in pool") = f64::INFINITY;
+            for w in 1..s.len() - 1 {
+                *crowd.get_mut(&s[w]).expect("in pool") +=
+                    (lvals[s[w + 1]][j] - lvals[s[w - 1]][j]) / span;
+            }
+        }
+        pool.sort_by(|a, b| crowd[b].total_cmp(&crowd[a]).then(a.cmp(b)));
+        return pool.into_iter().take(k).collect();
+    }
+    let mut base = 0.0;
+    for _ in 0..k {
+        let mut best = (0, f64::NEG_INFINITY);
+        for (pi, &i) in pool.iter().enumerate() {
+            let mut pts: Vec<&[f64]> = selected.iter().map(|&s| lvals[s].as_slice()).collect();
+            pts.push(&lvals[i]);
+            let gain = hypervolume(&pts, &reference) - base;
+            if gain > best.1 {
+                best = (pi, gain);
+            }
+        }
+        let i = pool.swap_remove(best.0);
+        selected.push(i);
+        base += best.1;
+    }
+    selected
+}
+
+/// Hypervolume dominated by `points` (minimisation) up to `reference`, by
+/// slicing along the first objective (exact; for small sets).
+pub fn hypervolume(points: &[&[f64]], reference: &[f64]) -> f64 {
+    let pts: Vec<&[f64]> = points
+        .iter()
+        .copied()
+        .filter(|p| p.iter().zip(reference).all(|(x, r)| x < r))
+        .collect();
+    if pts.is_empty() {
+        return 0.0;
+    }
+    let d = reference.len();
+    if d == 1 {
+        return reference[0] - pts.iter().map(|p| p[0]).fold(f64::INFINITY, f64::min);
+    }
+    let mut order: Vec<&[f64]> = pts;
+    order.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    let mut vol = 0.0;
+    for i in 0..order.len() {
+        let next = if i + 1 < order.len() {
+            order[i + 1][0]
+        } else {
+            reference[0]
+        };
+        let width = next - order[i][0];
+        if width <= 0.0 {
+            continue;
+        }
+        let slice: Vec<&[f64]> = order[..=i].iter().map(|p| &p[1..]).collect();
+        vol += width * hypervolume(&slice, &reference[1..]);
+    }
+    vol
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(
+        sampler: &mut TpeSampler,
+        h: &mut History,
+        f: impl Fn(&[f64]) -> f64,
+        dims: &[Distribution],
+        n: usize,
+    ) -> f64 {
+        let names: Vec<String> = (0..dims.len()).map(|i| format!("x{i}")).collect();
+        let mut best = f64::INFINITY;
+        for _ in 0..n {
+            let t = h.create_trial(TrialState::Running);
+            let rel = sampler.relative_values(h, t).unwrap();
+            h.set_pending(t, rel);
+            let mut x = Vec::new();
+            for (name, d) in names.iter().zip(dims) {
+                let p = h.param_index(name);
+                let v = match p.and_then(|p| h.pending_value(t, p, d)) {
+                    Some(v) => v,
+                    None => sampler.sample_independent(h, t, name, d),
+                };
+                h.set_param(t, name, d, v).unwrap();
+                x.push(v);
+            }
+            let y = f(&x);
+            best = best.min(y);
+            h.finish(t, TrialState::Complete, vec![y]).unwrap();
+        }
+        best
+    }
+
+    #[test]
+    fn default_weights_match_optuna() {
+        assert_eq!(default_weights(3), vec![1.0; 3]);
+        let w = default_weights(30);
+        assert_eq!(w.len(), 30);
+        assert!((w[0] - 1.0 / 30.0).abs() < 1e-15 && w[4] == 1.0 && w[29] == 1.0);
+        assert!(w[..5].windows(2).all(|p| p[0] < p[1]));
+        assert_eq!(default_gamma(9), 1);
+        assert_eq!(default_gamma(1000), 25);
+        assert_eq!(default_gamma_multi(1000), 100);
+    }
+
+    #[test]
+    fn beats_random_on_a_quadratic() {
+        let dims = vec![Distribution::float("x", -5.0, 5.0, None, false).unwrap(); 3];
+        let f = |x: &[f64]| x.iter().map(|v| (v - 1.0) * (v - 1.0)).sum::<f64>();
+        let mut tpe_best = Vec::new();
+        let mut rnd_best = Vec::new();
+        for seed in 0..5 {
+            let mut s = TpeSampler::new(TpeConfig::default(), seed).unwrap();
+            tpe_best.push(run(&mut s, &mut History::new(1), f, &dims, 80));
+            let cfg = TpeConfig {
+                n_startup_trials: 1000,
+                ..TpeConfig::default()
+            };
+            let mut r = TpeSampler::new(cfg, seed).unwrap();
+            rnd_best.push(run(&mut r, &mut History::new(1), f, &dims, 80));
+        }
+        tpe_best.sort_by(f64::total_cmp);
+        rnd_best.sort_by(f64::total_cmp);
+        assert!(tpe_best[2] < rnd_best[2] / 3.0, "{tpe_best:?} {rnd_best:?}");
+        assert!(tpe_best[2] < 0.5, "{tpe_best:?}");
+    }
+
+    #[test]
+    fn split_puts_running_in_bad_set_and_best_in_good() {
+        let mut h = History::new(1);
+        let d = Distribution::float("x", 0.0, 1.0, None, false).unwrap();
+        for i in 0..20 {
+            let t = h.create_trial(TrialState::Running);
+            h.set_param(t, "x", &d, i as f64 / 20.0).unwrap();
+            h.finish(t, TrialState::Complete, vec![(i as f64 - 7.0).abs()])
+                .unwrap();
+        }
+        let r = h.create_trial(TrialState::Running);
+        let me = h.create_trial(TrialState::Running);
+        let s = TpeSampler::new(TpeConfig::default(), 0).unwrap();
+        let (below, above) = s.split(&h, me).unwrap();
+        assert_eq!(below, vec![6, 7]);
+        assert!(above.contains(&r) && !above.contains(&me));
+        assert_eq!(below.len() + above.len(), 21);
+    }
+
+    #[test]
+    fn hypervolume_of_known_sets() {
+        let a = [1.0, 2.0];
+        let b = [2.0, 1.0];
+        assert!((hypervolume(&[&a, &b], &[3.0, 3.0]) - 3.0).abs() < 1e-12);
+        let c = [1.0, 1.0, 1.0];
+        assert!((hypervolume(&[&c], &[2.0, 3.0, 4.0]) - 6.0).abs() < 1e-12);
+        let chosen = split_multi(
+            &[
+                vec![1.0, 4.0],
+                vec![2.0, 2.0],
+                vec![4.0, 1.0],
+                vec![3.0, 3.0],
+            ],
+            2,
+        );
+        assert!(!chosen[3]);
+        assert_eq!(chosen.iter().filter(|c| **c).count(), 2);
+    }
+}
