@@ -68,4 +68,5 @@ def transformer_loss(params: Mapping[str, Any]) -> float:
         opt_term = 10.0 * (params["beta1"] - 0.9) ** 2 + 100.0 * (params["beta2"] - 0.999) ** 2
     else:
         opt_term = 0.3
-    return 0.5 + lr_term + width_term + depth_term + dropout_term + act_term + opt_term
+    total = 0.5 + lr_term + width_term + depth_term + dropout_term + act_term + opt_term
+    return float(total)

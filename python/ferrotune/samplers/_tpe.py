@@ -80,12 +80,12 @@ class TPESampler(BaseSampler):
         consider_endpoints: bool = False,
         seed: int | None = None,
     ) -> None:
-        for name, v in (
-            ("n_startup_trials", n_startup_trials),
-            ("n_ei_candidates", n_ei_candidates),
+        for name, v, least in (
+            ("n_startup_trials", n_startup_trials, 0),
+            ("n_ei_candidates", n_ei_candidates, 1),
         ):
-            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name[2] == "s" else 1):
-                raise InvalidArgumentError(f"{name} must be a non-negative int, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, int) or v < least:
+                raise InvalidArgumentError(f"{name} must be an int >= {least}, got {v!r}")
         if group and not multivariate:
             raise InvalidArgumentError("group=True needs multivariate=True")
         if gamma is not None and not callable(gamma):
