@@ -84,6 +84,20 @@ pub struct ParamColumn {
     pub name: String,
     pub dists: Vec<Distribution>,
     pub values: Vec<f64>,
+    /// (sort key of the value, trial) for every recorded value, ascending:
+    /// kept sorted on insertion so samplers never sort the history.
+    pub sorted: Vec<(u64, u32)>,
+}
+
+/// An integer key that orders like the float (IEEE total order).
+#[inline]
+pub fn sort_key(f: f64) -> u64 {
+    let b = f.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
 }
 
 /// All trials of a study.
@@ -313,6 +327,7 @@ impl History {
             name: name.to_string(),
             dists: vec![dist.clone()],
             values: Vec::new(),
+            sorted: Vec::new(),
         });
         self.by_name.insert(name.to_string(), p);
         Ok((p, 0))
@@ -365,11 +380,15 @@ impl History {
         }
         self.running_mut(number)?;
         let (p, d) = self.intern(name, dist)?;
-        let col = &mut self.params[p as usize].values;
+        let column = &mut self.params[p as usize];
+        let col = &mut column.values;
         if col.len() <= number {
             col.resize(number + 1, f64::NAN);
         }
         col[number] = value;
+        let entry = (sort_key(value), number as u32);
+        let at = column.sorted.partition_point(|e| *e < entry);
+        column.sorted.insert(at, entry);
         self.trials[number].params.push(ParamValue {
             param: p,
             dist: d,

@@ -225,9 +225,12 @@ impl TpeSampler {
             }
             (b, a)
         } else {
-            complete.sort_by(|&x, &y| {
-                (trials[x].values[0] * sign[0]).total_cmp(&(trials[y].values[0] * sign[0]))
-            });
+            let mut keyed: Vec<(u64, usize)> = complete
+                .iter()
+                .map(|&t| (crate::history::sort_key(trials[t].values[0] * sign[0]), t))
+                .collect();
+            keyed.sort_unstable();
+            complete = keyed.into_iter().map(|k| k.1).collect();
             let k = n_below.min(complete.len());
             let above = complete.split_off(k);
             (complete, above)
@@ -262,10 +265,11 @@ impl TpeSampler {
         Ok((below, above))
     }
 
-    /// Row-major observations of `dims` from `trials` that have all of them.
-    fn gather(h: &History, trials: &[usize], dims: &Dims) -> (Vec<f64>, usize) {
+    /// Row-major observations of `dims` from `trials` that have all of them,
+    /// and the trial of each row.
+    fn gather(h: &History, trials: &[usize], dims: &Dims) -> (Vec<f64>, Vec<usize>) {
         let mut obs = Vec::with_capacity(trials.len() * dims.len());
-        let mut n = 0;
+        let mut rows = Vec::with_capacity(trials.len());
         'trial: for &t in trials {
             let start = obs.len();
             for (p, d) in dims {
@@ -278,9 +282,57 @@ impl TpeSampler {
                     }
                 }
             }
-            n += 1;
+            rows.push(t);
         }
-        (obs, n)
+        (obs, rows)
+    }
+
+    /// For each dimension, the rows of `obs` in ascending order of its value,
+    /// read off the history's sorted columns (values still pending for
+    /// running trials are merged in).
+    fn orders(h: &History, rows: &[usize], dims: &Dims, obs: &[f64]) -> Vec<Vec<u32>> {
+        let d = dims.len();
+        let mut row_of = vec![u32::MAX; h.trials().len()];
+        for (r, &t) in rows.iter().enumerate() {
+            row_of[t] = r as u32;
+        }
+        let mut out = Vec::with_capacity(d);
+        for (j, (p, _)) in dims.iter().enumerate() {
+            let mut order: Vec<u32> = Vec::with_capacity(rows.len());
+            if let Some(p) = p {
+                for &(_, t) in &h.params()[*p as usize].sorted {
+                    let r = row_of[t as usize];
+                    if r != u32::MAX {
+                        order.push(r);
+                    }
+                }
+            }
+            if order.len() < rows.len() {
+                let mut seen = vec![false; rows.len()];
+                for &r in &order {
+                    seen[r as usize] = true;
+                }
+                let mut extra: Vec<u32> = (0..rows.len() as u32)
+                    .filter(|&r| !seen[r as usize])
+                    .collect();
+                let val = |r: u32| obs[r as usize * d + j];
+                extra.sort_by(|&a, &b| val(a).total_cmp(&val(b)));
+                let mut merged = Vec::with_capacity(rows.len());
+                let (mut i, mut k) = (0, 0);
+                while i < order.len() || k < extra.len() {
+                    if k == extra.len() || (i < order.len() && val(order[i]) <= val(extra[k])) {
+                        merged.push(order[i]);
+                        i += 1;
+                    } else {
+                        merged.push(extra[k]);
+                        k += 1;
+                    }
+                }
+                order = merged;
+            }
+            out.push(order);
+        }
+        out
     }
 
     /// Fits l(x) and g(x) for `dims`.
@@ -292,17 +344,22 @@ impl TpeSampler {
         dims: &Dims,
     ) -> Result<(Parzen, Parzen)> {
         let dists: Vec<Distribution> = dims.iter().map(|d| d.1.clone()).collect();
-        let (ob, nb) = Self::gather(h, below, dims);
-        let (oa, na) = Self::gather(h, above, dims);
+        let (ob, rb) = Self::gather(h, below, dims);
+        let (oa, ra) = Self::gather(h, above, dims);
         let wb = if h.n_objectives() > 1 {
-            vec![1.0; nb]
+            vec![1.0; rb.len()]
         } else {
-            self.weights(nb)?
+            self.weights(rb.len())?
         };
-        let wa = self.weights(na)?;
+        let wa = self.weights(ra.len())?;
+        let (ordb, orda) = (
+            Self::orders(h, &rb, dims, &ob),
+            Self::orders(h, &ra, dims, &oa),
+        );
+        let s = &self.cfg.parzen;
         Ok((
-            Parzen::new(&dists, &ob, &wb, &self.cfg.parzen),
-            Parzen::new(&dists, &oa, &wa, &self.cfg.parzen),
+            Parzen::with_orders(&dists, &ob, &wb, s, Some(&ordb)),
+            Parzen::with_orders(&dists, &oa, &wa, s, Some(&orda)),
         ))
     }
 

@@ -13,7 +13,7 @@
 //! Categorical kernels put `1 + prior_weight / K` on the observed choice and
 //! `prior_weight / K` on every other one, normalised (K = observations + 1).
 
-use super::truncnorm::{log_gauss_mass, truncnorm_sample, HALF_LN_2PI};
+use super::truncnorm::{log_gauss_mass_cached as log_gauss_mass, truncnorm_sample, HALF_LN_2PI};
 use crate::rng::Rng;
 use crate::space::Distribution;
 
@@ -75,33 +75,38 @@ pub struct Parzen {
     log_weights: Vec<f64>,
     cum_weights: Vec<f64>,
     dims: Vec<Dim>,
+    /// Indices of the stepped dimensions, whose terms need the normal CDF.
+    disc: Vec<usize>,
 }
 
-/// An integer key that sorts like the float (total order).
-#[inline]
-pub(crate) fn sort_key(f: f64) -> u64 {
-    let b = f.to_bits();
-    if b >> 63 == 1 {
-        !b
-    } else {
-        b | (1 << 63)
-    }
-}
+use crate::history::sort_key;
 
 /// Kernels whose log density is this far below the best one's contribute
 /// less than e^-40 (4e-18) of the mixture: they are left out of sums.
 const NEGLIGIBLE: f64 = 40.0;
 
-/// Bandwidths from neighbour gaps, as Optuna's `compute_sigmas`.
-fn neighbour_sigmas(mus: &[f64], low: f64, high: f64, s: &ParzenSettings) -> Vec<f64> {
-    let n = mus.len();
+/// Positions of `mus` in ascending order.
+fn ascending(mus: &[f64]) -> Vec<u32> {
     let mut keys: Vec<(u64, u32)> = mus
         .iter()
         .enumerate()
         .map(|(i, &m)| (sort_key(m), i as u32))
         .collect();
     keys.sort_unstable();
-    let order: Vec<usize> = keys.iter().map(|p| p.1 as usize).collect();
+    keys.into_iter().map(|p| p.1).collect()
+}
+
+/// Bandwidths from neighbour gaps, as Optuna's `compute_sigmas`; `order`
+/// lists the positions of `mus` in ascending order.
+fn neighbour_sigmas(
+    mus: &[f64],
+    order: &[u32],
+    low: f64,
+    high: f64,
+    s: &ParzenSettings,
+) -> Vec<f64> {
+    let n = mus.len();
+    let order: Vec<usize> = order.iter().map(|&i| i as usize).collect();
     let mut ext = Vec::with_capacity(n + 2);
     ext.push(low);
     ext.extend(order.iter().map(|&i| mus[i]));
@@ -132,6 +137,18 @@ impl Parzen {
     /// observation (all inside their distributions); `weights` has one
     /// non-negative weight per observation.
     pub fn new(dists: &[Distribution], obs: &[f64], weights: &[f64], s: &ParzenSettings) -> Self {
+        Self::with_orders(dists, obs, weights, s, None)
+    }
+
+    /// As [`Parzen::new`], with the rows of `obs` already ordered by each
+    /// dimension's value (`orders[j]`), which saves the sorts.
+    pub fn with_orders(
+        dists: &[Distribution],
+        obs: &[f64],
+        weights: &[f64],
+        s: &ParzenSettings,
+        orders: Option<&[Vec<u32>]>,
+    ) -> Self {
         let d = dists.len();
         let n = obs.len().checked_div(d).unwrap_or(0);
         let mut w: Vec<f64> = if n == 0 {
@@ -143,7 +160,7 @@ impl Parzen {
         };
         let total: f64 = w.iter().sum();
         w.iter_mut().for_each(|x| *x /= total);
-        let log_weights = w.iter().map(|x| x.ln()).collect();
+        let log_weights: Vec<f64> = w.iter().map(|x| x.ln()).collect();
         let mut acc = 0.0;
         let cum_weights = w
             .iter()
@@ -153,7 +170,13 @@ impl Parzen {
             })
             .collect();
         let col = |j: usize| (0..n).map(move |i| obs[i * d + j]);
-        let dims = dists
+        let order_of = |j: usize, mus: &[f64]| -> Vec<u32> {
+            match orders {
+                Some(o) => o[j].clone(),
+                None => ascending(mus),
+            }
+        };
+        let dims: Vec<Dim> = dists
             .iter()
             .enumerate()
             .map(|(j, dist)| match *dist {
@@ -183,7 +206,8 @@ impl Parzen {
                         (low, high)
                     };
                     let mut mus: Vec<f64> = col(j).map(|v| if log { v.ln() } else { v }).collect();
-                    let mut sigmas = neighbour_sigmas(&mus, mlow, mhigh, s);
+                    let order = order_of(j, &mus);
+                    let mut sigmas = neighbour_sigmas(&mus, &order, mlow, mhigh, s);
                     mus.push(0.5 * (mlow + mhigh));
                     sigmas.push(mhigh - mlow);
                     let consts = mus
@@ -212,30 +236,43 @@ impl Parzen {
                     high,
                     step: Some(step),
                     log,
-                } => Self::disc(col(j).collect(), low, high, step, log, s),
+                } => {
+                    let v: Vec<f64> = col(j).collect();
+                    let order = order_of(j, &v);
+                    Self::disc(v, &order, low, high, step, log, s)
+                }
                 Distribution::Int {
                     low,
                     high,
                     step,
                     log,
-                } => Self::disc(
-                    col(j).collect(),
-                    low as f64,
-                    high as f64,
-                    step as f64,
-                    log,
-                    s,
-                ),
+                } => {
+                    let v: Vec<f64> = col(j).collect();
+                    let order = order_of(j, &v);
+                    Self::disc(v, &order, low as f64, high as f64, step as f64, log, s)
+                }
             })
+            .collect();
+        let disc = (0..dims.len())
+            .filter(|&j| matches!(dims[j], Dim::Disc { .. }))
             .collect();
         Parzen {
             log_weights,
             cum_weights,
             dims,
+            disc,
         }
     }
 
-    fn disc(obs: Vec<f64>, low: f64, high: f64, step: f64, log: bool, s: &ParzenSettings) -> Dim {
+    fn disc(
+        obs: Vec<f64>,
+        order: &[u32],
+        low: f64,
+        high: f64,
+        step: f64,
+        log: bool,
+        s: &ParzenSettings,
+    ) -> Dim {
         let (alow, ahigh) = (low - step / 2.0, high + step / 2.0);
         let (mlow, mhigh) = if log {
             (alow.ln(), ahigh.ln())
@@ -246,28 +283,33 @@ impl Parzen {
             .into_iter()
             .map(|v| if log { v.ln() } else { v })
             .collect();
-        let mut sigmas = neighbour_sigmas(&mus, mlow, mhigh, s);
+        let mut sigmas = neighbour_sigmas(&mus, order, mlow, mhigh, s);
         mus.push(0.5 * (mlow + mhigh));
         sigmas.push(mhigh - mlow);
-        let mut keyed: Vec<(u64, u64, u32)> = mus
-            .iter()
-            .zip(&sigmas)
-            .enumerate()
-            .map(|(i, (&m, &sg))| (sort_key(m), sort_key(sg), i as u32))
-            .collect();
-        keyed.sort_unstable();
-        let order: Vec<usize> = keyed.iter().map(|p| p.2 as usize).collect();
+        // Walk the kernels by mu; within a run of equal mu, reuse the entry of
+        // an equal sigma.
         let mut uniq: Vec<(f64, f64, f64)> = Vec::new();
         let mut map = vec![0u32; mus.len()];
-        let mut last: Option<(f64, f64)> = None;
-        for &k in &order {
-            let (m, sg) = (mus[k], sigmas[k]);
-            if last != Some((m, sg)) {
-                let nlm = -log_gauss_mass((mlow - m) / sg, (mhigh - m) / sg);
-                uniq.push((m, 1.0 / sg, nlm));
-                last = Some((m, sg));
+        let mut run_start = 0;
+        let prior = (mus.len() - 1) as u32;
+        for &k in order.iter().chain(std::iter::once(&prior)) {
+            let k = k as usize;
+            let (m, inv) = (mus[k], 1.0 / sigmas[k]);
+            if uniq.last().is_none_or(|u| u.0 != m) {
+                run_start = uniq.len();
             }
-            map[k] = (uniq.len() - 1) as u32;
+            let hit = uniq[run_start..]
+                .iter()
+                .position(|u| u.0 == m && u.1 == inv);
+            map[k] = match hit {
+                Some(p) => (run_start + p) as u32,
+                None => {
+                    let sg = sigmas[k];
+                    let nlm = -log_gauss_mass((mlow - m) / sg, (mhigh - m) / sg);
+                    uniq.push((m, inv, nlm));
+                    (uniq.len() - 1) as u32
+                }
+            };
         }
         Dim::Disc {
             log,
@@ -363,28 +405,66 @@ impl Parzen {
         out
     }
 
+    /// The log density term of dimension `j` for kernel `kk` at value `v`,
+    /// computed directly (the reference the fast path is tested against).
+    #[cfg(test)]
+    fn term(&self, j: usize, kk: usize, v: f64) -> f64 {
+        match &self.dims[j] {
+            Dim::Cont {
+                log,
+                mus,
+                inv_sigmas,
+                consts,
+                ..
+            } => {
+                let v = if *log { v.ln() } else { v };
+                let z = (v - mus[kk]) * inv_sigmas[kk];
+                consts[kk] - 0.5 * z * z
+            }
+            Dim::Cat {
+                obs,
+                log_hit,
+                log_miss,
+                log_prior,
+                ..
+            } => match obs.get(kk) {
+                Some(&o) if o == v as usize => *log_hit,
+                Some(_) => *log_miss,
+                None => *log_prior,
+            },
+            Dim::Disc {
+                log,
+                step,
+                uniq,
+                map,
+                ..
+            } => {
+                let (l, r) = (v - step / 2.0, v + step / 2.0);
+                let (l, r) = if *log { (l.ln(), r.ln()) } else { (l, r) };
+                let (mu, inv, nlm) = uniq[map[kk] as usize];
+                super::truncnorm::log_gauss_mass((l - mu) * inv, (r - mu) * inv) + nlm
+            }
+        }
+    }
+
     /// log density of each of the row-major points `x`.
     ///
-    /// Continuous and categorical dimensions are summed for every kernel
-    /// first. Stepped and integer dimensions (whose cell masses need the
-    /// normal CDF) only add non-positive terms, so a kernel already
-    /// [`NEGLIGIBLE`] below the best fully evaluated kernel is dropped before
-    /// they are computed; the masses themselves are cached per distinct value
-    /// and distinct (mu, sigma).
+    /// Continuous and categorical terms are summed for every kernel (tight,
+    /// vectorisable loops). Stepped terms need the normal CDF but are never
+    /// positive, so once the kernel with the largest partial sum has been
+    /// evaluated in full, any kernel already [`NEGLIGIBLE`] below it is dropped
+    /// before its stepped terms are computed (its share of the mixture is under
+    /// e^-40); cell masses are cached per distinct value and distinct kernel.
     pub fn log_pdf(&self, x: &[f64]) -> Vec<f64> {
         let d = self.dims.len();
         let m = x.len().checked_div(d).unwrap_or(0);
         let k = self.n_kernels();
-        let disc: Vec<usize> = (0..d)
-            .filter(|&j| matches!(self.dims[j], Dim::Disc { .. }))
-            .collect();
-        // Per stepped dimension: distinct candidate values and a lazily filled
-        // table of cell log masses (value x distinct kernel), NaN = not yet.
-        let mut caches: Vec<(Vec<f64>, Vec<f64>)> =
-            disc.iter().map(|_| (Vec::new(), Vec::new())).collect();
-        let mut acc = vec![0.0; k];
         let mut out = Vec::with_capacity(m);
+        let mut cache = DiscCache::default();
+        let mut acc = vec![0.0; k];
+        let mut slots = vec![0usize; self.disc.len()];
         for i in 0..m {
+            let xi = &x[i * d..(i + 1) * d];
             acc.copy_from_slice(&self.log_weights);
             for (j, dim) in self.dims.iter().enumerate() {
                 match dim {
@@ -395,8 +475,7 @@ impl Parzen {
                         consts,
                         ..
                     } => {
-                        let v = x[i * d + j];
-                        let v = if *log { v.ln() } else { v };
+                        let v = if *log { xi[j].ln() } else { xi[j] };
                         for (((a, &mu), &inv), &c) in
                             acc.iter_mut().zip(mus).zip(inv_sigmas).zip(consts)
                         {
@@ -411,7 +490,7 @@ impl Parzen {
                         log_prior,
                         ..
                     } => {
-                        let c = x[i * d + j] as usize;
+                        let c = xi[j] as usize;
                         for (a, &o) in acc.iter_mut().zip(obs) {
                             *a += if o == c { *log_hit } else { *log_miss };
                         }
@@ -420,86 +499,90 @@ impl Parzen {
                     Dim::Disc { .. } => {}
                 }
             }
-            if !disc.is_empty() {
-                // Rows of the caches for this point's values.
-                let rows: Vec<usize> = disc
-                    .iter()
-                    .zip(caches.iter_mut())
-                    .map(|(&j, (vals, table))| {
-                        let v = x[i * d + j];
-                        match vals.iter().position(|&u| u == v) {
-                            Some(r) => r,
-                            None => {
-                                let n_uniq = match &self.dims[j] {
-                                    Dim::Disc { uniq, .. } => uniq.len(),
-                                    _ => 0,
-                                };
-                                vals.push(v);
-                                table.extend(std::iter::repeat_n(f64::NAN, n_uniq));
-                                vals.len() - 1
-                            }
-                        }
-                    })
-                    .collect();
-                let term = |kk: usize, caches: &mut Vec<(Vec<f64>, Vec<f64>)>| -> f64 {
-                    let mut t = 0.0;
-                    for (c, &j) in disc.iter().enumerate() {
-                        if let Dim::Disc {
-                            log,
-                            step,
-                            uniq,
-                            map,
-                            ..
-                        } = &self.dims[j]
-                        {
-                            let u = map[kk] as usize;
-                            let (vals, table) = &mut caches[c];
-                            let cell = &mut table[rows[c] * uniq.len() + u];
-                            if cell.is_nan() {
-                                let v = vals[rows[c]];
-                                let (l, r) = (v - step / 2.0, v + step / 2.0);
-                                let (l, r) = if *log { (l.ln(), r.ln()) } else { (l, r) };
-                                let (mu, inv, nlm) = uniq[u];
-                                *cell = log_gauss_mass((l - mu) * inv, (r - mu) * inv) + nlm;
-                            }
-                            t += *cell;
-                        }
-                    }
-                    t
-                };
-                let best = (0..k).fold(0, |b, kk| if acc[kk] > acc[b] { kk } else { b });
-                let best_full = acc[best] + term(best, &mut caches);
-                let cutoff = best_full - NEGLIGIBLE;
-                for kk in 0..k {
-                    if kk == best {
-                        acc[kk] = best_full;
-                    } else if acc[kk] < cutoff {
-                        acc[kk] = f64::NEG_INFINITY;
-                    } else {
-                        acc[kk] += term(kk, &mut caches);
-                    }
+            if self.disc.is_empty() {
+                out.push(super::truncnorm::log_sum_exp(&acc));
+                continue;
+            }
+            for (s, &j) in slots.iter_mut().zip(&self.disc) {
+                if let Dim::Disc { uniq, .. } = &self.dims[j] {
+                    *s = cache.slot(j, xi[j], uniq.len());
                 }
             }
-            out.push(log_sum_exp_pruned(&acc));
+            let best = (0..k).fold(0, |b, kk| if acc[kk] > acc[b] { kk } else { b });
+            acc[best] += self.disc_terms(best, xi, &slots, &mut cache);
+            let cutoff = acc[best] - NEGLIGIBLE;
+            let mut mx = acc[best];
+            for kk in 0..k {
+                if kk == best {
+                    continue;
+                }
+                if acc[kk] < cutoff {
+                    acc[kk] = f64::NEG_INFINITY;
+                } else {
+                    acc[kk] += self.disc_terms(kk, xi, &slots, &mut cache);
+                    mx = mx.max(acc[kk]);
+                }
+            }
+            let floor = mx - NEGLIGIBLE;
+            let sum: f64 = acc
+                .iter()
+                .filter(|&&a| a > floor)
+                .map(|a| (a - mx).exp())
+                .sum();
+            out.push(mx + sum.ln());
         }
         out
     }
+
+    /// Sum of the stepped dimensions' terms for kernel `kk`.
+    #[inline]
+    fn disc_terms(&self, kk: usize, xi: &[f64], slots: &[usize], cache: &mut DiscCache) -> f64 {
+        let mut t = 0.0;
+        for (&j, &slot) in self.disc.iter().zip(slots) {
+            if let Dim::Disc {
+                log,
+                step,
+                uniq,
+                map,
+                ..
+            } = &self.dims[j]
+            {
+                let u = map[kk] as usize;
+                let c = &mut cache.table[slot + u];
+                if c.is_nan() {
+                    let v = xi[j];
+                    let (l, r) = (v - step / 2.0, v + step / 2.0);
+                    let (l, r) = if *log { (l.ln(), r.ln()) } else { (l, r) };
+                    let (mu, inv, nlm) = uniq[u];
+                    *c = log_gauss_mass((l - mu) * inv, (r - mu) * inv) + nlm;
+                }
+                t += *c;
+            }
+        }
+        t
+    }
 }
 
-/// log(Σ exp(v)) leaving out terms [`NEGLIGIBLE`] below the largest.
-fn log_sum_exp_pruned(v: &[f64]) -> f64 {
-    let mx = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if mx == f64::NEG_INFINITY {
-        return mx;
-    }
-    let floor = mx - NEGLIGIBLE;
-    let mut sum = 0.0;
-    for &x in v {
-        if x > floor {
-            sum += (x - mx).exp();
+/// Cell log masses of stepped dimensions, per (dimension, value) row and
+/// distinct kernel; NaN = not computed yet.
+#[derive(Default)]
+struct DiscCache {
+    rows: Vec<(usize, f64, usize)>,
+    table: Vec<f64>,
+}
+
+impl DiscCache {
+    /// Start of the row for value `v` of dimension `j`, created on first use.
+    #[inline]
+    fn slot(&mut self, j: usize, v: f64, width: usize) -> usize {
+        if let Some(r) = self.rows.iter().find(|r| r.0 == j && r.1 == v) {
+            return r.2;
         }
+        let start = self.table.len();
+        self.table.extend(std::iter::repeat_n(f64::NAN, width));
+        self.rows.push((j, v, start));
+        start
     }
-    mx + sum.ln()
 }
 
 #[cfg(test)]
@@ -563,6 +646,38 @@ mod tests {
         let draws = p.sample(&mut rng, 40_000);
         let freq2 = draws.iter().filter(|v| **v == 2.0).count() as f64 / 40_000.0;
         assert!((freq2 - probs[2]).abs() < 0.01, "{freq2} {}", probs[2]);
+    }
+
+    #[test]
+    fn pruned_density_equals_the_full_mixture() {
+        let dists = [
+            Distribution::float("a", 0.0, 1.0, None, false).unwrap(),
+            Distribution::float("b", 1e-4, 1.0, None, true).unwrap(),
+            Distribution::int("c", 1, 50, 1, false).unwrap(),
+            Distribution::categorical("d", 3).unwrap(),
+            Distribution::float("e", 0.0, 2.0, Some(0.25), false).unwrap(),
+        ];
+        let mut rng = Rng::new(9);
+        let n = 400;
+        let mut obs = Vec::new();
+        for _ in 0..n {
+            for d in &dists {
+                // Crowd observations near the lower bounds, as optimisation does.
+                obs.push(d.from_unit(rng.uniform().powi(3)));
+            }
+        }
+        let w: Vec<f64> = (0..n).map(|i| 0.5 + i as f64 / n as f64).collect();
+        let p = Parzen::new(&dists, &obs, &w, &S);
+        let pts = p.sample(&mut rng, 50);
+        let fast = p.log_pdf(&pts);
+        for (i, f) in fast.iter().enumerate() {
+            let xi = &pts[i * 5..(i + 1) * 5];
+            let full: Vec<f64> = (0..p.n_kernels())
+                .map(|kk| p.log_weights[kk] + (0..5).map(|j| p.term(j, kk, xi[j])).sum::<f64>())
+                .collect();
+            let exact = crate::samplers::tpe::truncnorm::log_sum_exp(&full);
+            assert!((f - exact).abs() < 1e-12, "{f} {exact}");
+        }
     }
 
     #[test]
