@@ -18,7 +18,7 @@ from ferrotune.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from ferrotune.samplers import BaseSampler, QMCSampler, RandomSampler
+from ferrotune.samplers import BaseSampler, QMCSampler, RandomSampler, TPESampler
 
 # Relative tolerance when checking that a float lies on its step grid.
 GRID_TOL = 1e-8
@@ -119,6 +119,9 @@ SAMPLERS: dict[str, SamplerFactory] = {
         qmc_type="halton", seed=seed, warn_independent_sampling=False
     ),
     "user": lambda seed: UserSampler(seed),
+    # A short start-up so that the model, not the random start, is exercised.
+    "tpe": lambda seed: TPESampler(seed=seed, n_startup_trials=3),
+    "tpe-univariate": lambda seed: TPESampler(seed=seed, n_startup_trials=3, multivariate=False),
 }
 
 

@@ -248,6 +248,10 @@ class SearchSpace:
             for n in self.names
         ]
 
+    def _accept_row(self, row: Sequence[float]) -> bool:
+        """The Python predicates on an internal row (called from Rust)."""
+        return self._predicates_hold(self._external(row))
+
     def _predicates_hold(self, params: dict[str, Any]) -> bool:
         return all(p(params) for p in self._predicates)
 

@@ -90,6 +90,9 @@ class FloatDistribution(BaseDistribution):
         self.step = None if step is None else float(step)
         self._core = _core.Dist.float("", self.low, self.high, self.step, self.log)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FloatDistribution, (self.low, self.high, self.log, self.step))
+
     def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
         try:
             v = float(param_value_in_external_repr)
@@ -136,6 +139,9 @@ class IntDistribution(BaseDistribution):
         self.step = _as_int("step", step)
         self.log = bool(log)
         self._core = _core.Dist.int("", self.low, self.high, self.step, self.log)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (IntDistribution, (self.low, self.high, self.log, self.step))
 
     def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
         try:
@@ -202,6 +208,16 @@ class CategoricalDistribution(BaseDistribution):
             index[k] = i
         self._index = index
         self._core = _core.Dist.categorical("", len(self.choices))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CategoricalDistribution, (self.choices,))
+
+    def same_choices(self, choices: Sequence[CategoricalChoiceType]) -> bool:
+        """True when ``choices`` are these choices, in order and of the same types."""
+        if choices is self.choices:
+            return True
+        t = tuple(choices)
+        return t == self.choices and tuple(map(type, t)) == tuple(map(type, self.choices))
 
     def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
         try:

@@ -40,6 +40,9 @@ class QMCSampler(BaseSampler):
     The sequence index is kept by the sampler (one point per trial in this process).
     """
 
+    # Independent draws go through `sample_independent`, which warns.
+    _fast_independent = False
+
     def __init__(
         self,
         *,

@@ -150,7 +150,9 @@ class TPESampler(BaseSampler):
     ) -> Any:
         if study.sampler is not self:
             raise InvalidArgumentError("a TPESampler samples only for the study it belongs to")
-        internal = study._core.suggest_dist(trial.number, param_name, param_distribution._core)
+        internal = study._core.sample_independent(
+            trial.number, param_name, param_distribution._core
+        )
         return param_distribution.to_external_repr(internal)
 
     def reseed_rng(self) -> None:

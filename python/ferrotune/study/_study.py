@@ -20,7 +20,7 @@ from ferrotune.exceptions import (
     IncompatibleDistributionError,
     InfeasibleSpaceError,
     InvalidArgumentError,
-    InvalidTrialError,
+    InvalidDistributionError,
     TrialPruned,
 )
 from ferrotune.pruners import BasePruner, NopPruner
@@ -102,6 +102,9 @@ class Study:
         self._fast = rust is not None and bool(self._core.set_sampler(rust))
         if not self._fast:
             self._core.set_sampler(None)
+        # Whether `suggest_*` may sample in Rust directly (a sampler can keep its
+        # Python `sample_independent`, for example to warn).
+        self._fast_suggest = self._fast and bool(getattr(sampler, "_fast_independent", True))
         self._hook_before = _overrides(sampler, "before_trial")
         self._hook_after = _overrides(sampler, "after_trial")
         # Rust samplers with a joint model choose relative values inside the core.
@@ -141,10 +144,15 @@ class Study:
             The running :class:`Trial`. An enqueued trial is started first.
         """
         core = self._core
-        number = core.pop_waiting() if self._fixed else None
+        number = core.pop_waiting()
         if number is None:
             number = core.ask()
-        fixed = self._take_fixed(number)
+            fixed = self._take_fixed(number)
+        else:
+            # An enqueued trial, possibly enqueued through another Study object.
+            fixed = self._take_fixed(number) or dict(
+                self._storage.get_trial_system_attrs(self._study_id, number).get(_FIXED_KEY, {})
+            )
         trial = Trial(self, number, fixed)
         if self._rust_relative and space is None:
             self._core.relative(number)
@@ -160,7 +168,9 @@ class Study:
                     rel_space = {k: d for k, d in rel_space.items() if k not in space._index}
                 if rel_space:
                     for k, v in self.sampler.sample_relative(self, frozen, rel_space).items():
-                        fixed.setdefault(k, v)
+                        if k not in fixed:
+                            fixed[k] = v
+                            trial._relative.add(k)
         if space is not None:
             self._sample_declared(trial, space)
         if fixed_distributions:
@@ -184,11 +194,13 @@ class Study:
     def _register_choices(
         self, name: str, choices: Sequence[CategoricalChoiceType] | CategoricalDistribution
     ) -> CategoricalDistribution:
-        dist = (
-            choices
-            if isinstance(choices, CategoricalDistribution)
-            else CategoricalDistribution(choices)
-        )
+        if isinstance(choices, CategoricalDistribution):
+            dist = choices
+        else:
+            try:
+                dist = CategoricalDistribution(choices)
+            except InvalidDistributionError as e:
+                raise InvalidDistributionError(f"parameter {name!r}: {e}") from None
         known = self._choices.get(name)
         if known is None:
             self._choices[name] = dist
@@ -205,17 +217,20 @@ class Study:
             if isinstance(dist, CategoricalDistribution):
                 self._register_choices(name, dist)
         number = trial.number
-        use_rust = self._fast and not any(n in trial._fixed for n in space.names)
+        if self._fast and not any(n in trial._fixed for n in space.names):
+            # One call: the Rust sampler draws, checks the declarative constraints and
+            # asks the Python predicates (if any) about each candidate.
+            accept = space._accept_row if space._predicates else None
+            row = self._core.sample_space(number, space._core, space.max_draws, accept)
+            self._core.set_space_params(number, space._core, row)
+            return
         for _ in range(space.max_draws):
-            if use_rust:
-                row = self._core.sample_space(number, space._core, space.max_draws)
-            else:
-                row = self._sample_declared_python(trial, space)
+            row = self._sample_declared_python(trial, space)
             params = space._external(row)
             if space._predicates_hold(params):
                 self._core.set_space_params(number, space._core, row)
                 return
-            if not use_rust and all(n in trial._fixed for n in params):
+            if all(n in trial._fixed for n in params):
                 break
         raise InfeasibleSpaceError(
             f"no configuration satisfying every constraint of the space was found in "
@@ -238,6 +253,8 @@ class Study:
                 dist = space.distributions[name]
                 if name in trial._fixed:
                     value = trial._fixed[name]
+                elif dist.single():
+                    value = dist.to_external_repr(dist._core.from_unit(0.5))
                 else:
                     value = self.sampler.sample_independent(self, frozen, name, dist)
                 row.append(dist.to_internal_repr(value))
@@ -729,6 +746,3 @@ def delete_study(*, study_name: str, storage: str | BaseStorage) -> None:
 def get_all_study_names(storage: str | BaseStorage) -> list[str]:
     """Names of the studies in ``storage``."""
     return get_storage(storage).get_all_study_names()
-
-
-_ = (InvalidTrialError, TrialPruned)

@@ -28,16 +28,19 @@ class Trial:
     :class:`~ferrotune.exceptions.IncompatibleDistributionError`.
     """
 
-    __slots__ = ("_core", "_fast", "_fixed", "_number", "study")
+    __slots__ = ("_core", "_fast", "_fixed", "_number", "_relative", "study")
 
     def __init__(self, study: Study, number: int, fixed: dict[str, Any] | None = None) -> None:
         self.study = study
         self._number = number
         self._core = study._core
-        self._fast = study._fast
-        # Values decided before the objective asks for them: enqueued params, grid
-        # points, relative samples of a joint model.
+        self._fast = study._fast_suggest
+        # Values decided before the objective asks for them: enqueued params and grid
+        # points (which must fit the suggested distribution), and relative samples of
+        # a joint model (names in `_relative`), which give way to independent sampling
+        # when the objective suggests a distribution that does not contain them.
         self._fixed: dict[str, Any] = fixed if fixed is not None else {}
+        self._relative: set[str] = set()
 
     @property
     def number(self) -> int:
@@ -117,7 +120,7 @@ class Trial:
         The choices of a name are fixed for the whole study, as in Optuna.
         """
         known = self.study._choices.get(name)
-        if known is None or (known.choices is not choices and known.choices != tuple(choices)):
+        if known is None or not known.same_choices(choices):
             known = self.study._register_choices(name, choices)
         if self._fast and name not in self._fixed:
             return known.choices[self._core.suggest_categorical(self._number, name, len(choices))]
@@ -134,16 +137,11 @@ class Trial:
         existing = self._core.existing(self._number, name, dist._core)
         if existing is not None:
             return dist.to_external_repr(existing)
-        if name in self._fixed:
-            value = self._fixed[name]
-            try:
-                internal = dist.to_internal_repr(value)
-            except InvalidDistributionError as e:
-                raise InvalidDistributionError(f"parameter {name!r}: fixed value: {e}") from e
-            if not dist._contains(internal):
-                raise InvalidDistributionError(
-                    f"parameter {name!r}: fixed value {value!r} is not a value of {dist!r}"
-                )
+        internal = self._preset(name, dist)
+        if internal is not None:
+            pass
+        elif dist.single():
+            internal = dist._core.from_unit(0.5)
         elif self._fast:
             internal = self._core.suggest_dist(self._number, name, dist._core)
             return dist.to_external_repr(internal)
@@ -157,6 +155,24 @@ class Trial:
                 )
         self._core.set_param(self._number, name, dist._core, internal)
         return dist.to_external_repr(internal)
+
+    def _preset(self, name: str, dist: BaseDistribution) -> float | None:
+        """The internal value fixed for ``name`` before sampling, if any."""
+        if name not in self._fixed:
+            return None
+        value = self._fixed[name]
+        try:
+            internal = dist.to_internal_repr(value)
+            ok = dist._contains(internal)
+        except InvalidDistributionError:
+            ok = False
+        if ok:
+            return internal
+        if name in self._relative:
+            return None  # a joint sample that no longer fits: sample independently
+        raise InvalidDistributionError(
+            f"parameter {name!r}: fixed value {value!r} is not a value of {dist!r}"
+        )
 
     def report(self, value: float, step: int) -> None:
         """Reports an intermediate objective value at ``step`` (for pruning).

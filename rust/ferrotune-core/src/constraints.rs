@@ -26,6 +26,10 @@ pub const GRID_LIMIT: usize = 5_000_000;
 /// Relative tolerance of linear inequalities.
 const LINEAR_TOL: f64 = 1e-9;
 
+/// Extra feasibility test a caller adds to a space's own constraints (for
+/// example Python predicates); an error aborts the sampling.
+pub type Accept<'a> = &'a mut dyn FnMut(&[f64]) -> Result<bool>;
+
 /// A hard constraint between parameters (indices into the space).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Constraint {
@@ -316,14 +320,25 @@ impl SearchSpace {
     pub fn sample_feasible(
         &self,
         max_draws: usize,
+        draw: impl FnMut(&mut [f64]),
+    ) -> Result<Vec<f64>> {
+        self.sample_feasible_with(max_draws, draw, &mut |_| Ok(true))
+    }
+
+    /// As [`SearchSpace::sample_feasible`], also requiring `accept` (the
+    /// caller's own constraints, such as Python predicates) to hold.
+    pub fn sample_feasible_with(
+        &self,
+        max_draws: usize,
         mut draw: impl FnMut(&mut [f64]),
+        accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
         let mut u = vec![0.0; self.params.len()];
         let mut x = Vec::with_capacity(self.params.len());
         for _ in 0..max_draws.max(1) {
             draw(&mut u);
             self.from_unit(&u, &mut x);
-            if self.passes_rejection(&x) {
+            if self.passes_rejection(&x) && accept(&x)? {
                 return Ok(x);
             }
         }

@@ -11,6 +11,22 @@
 
 use crate::error::{Error, Result};
 
+/// `x` limited to [lo, hi] without panicking (NaN maps to `lo`), unlike
+/// `f64::clamp`, which panics on NaN bounds: degenerate ranges (subnormal
+/// widths) must still give a value, never a crash.
+#[inline]
+pub fn fit_in(x: f64, lo: f64, hi: f64) -> f64 {
+    if x >= lo {
+        if x <= hi {
+            x
+        } else {
+            hi
+        }
+    } else {
+        lo
+    }
+}
+
 /// Relative tolerance used to decide whether a step divides a float range.
 const STEP_TOL: f64 = 1e-8;
 
@@ -213,7 +229,7 @@ impl Distribution {
     /// the grid and clipped, so each grid point gets an equal share (in log
     /// space for log ints, as Optuna's RandomSampler does).
     pub fn from_unit(&self, u: f64) -> f64 {
-        let u = u.clamp(0.0, 1.0);
+        let u = fit_in(u, 0.0, 1.0);
         match *self {
             Distribution::Float {
                 low,
@@ -226,13 +242,13 @@ impl Distribution {
                 }
                 if log {
                     let (a, b) = (low.ln(), high.ln());
-                    (a + u * (b - a)).exp().clamp(low, high)
+                    fit_in((a + u * (b - a)).exp(), low, high)
                 } else if let Some(s) = step {
                     let n = ((high - low) / s).round();
                     let k = (u * (n + 1.0)).floor().min(n);
                     (low + k * s).min(high)
                 } else {
-                    (low + u * (high - low)).clamp(low, high)
+                    fit_in(low + u * (high - low), low, high)
                 }
             }
             Distribution::Int {
@@ -247,7 +263,7 @@ impl Distribution {
                 if log {
                     let (a, b) = ((low as f64 - 0.5).ln(), (high as f64 + 0.5).ln());
                     let v = (a + u * (b - a)).exp().round();
-                    v.clamp(low as f64, high as f64)
+                    fit_in(v, low as f64, high as f64)
                 } else {
                     let n = ((high - low) / step) as f64;
                     let k = (u * (n + 1.0)).floor().min(n);

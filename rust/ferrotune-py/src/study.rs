@@ -186,6 +186,28 @@ impl StudyCore {
         Ok(self.suggest(py, number, name, d)? as usize)
     }
 
+    /// A value for `name` from the Rust sampler, without recording it.
+    fn sample_independent(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        name: &str,
+        dist: &Dist,
+    ) -> PyRes<f64> {
+        let mut g = lock(&self.inner);
+        let Inner { history, sampler } = &mut *g;
+        match sampler {
+            Some(s) => Ok(lock(s).sample_independent(history, number, name, &dist.inner)),
+            None => Err(conv::<()>(
+                py,
+                Err(Error::InvalidArgument(
+                    "this study's sampler is not a Rust sampler".into(),
+                )),
+            )
+            .unwrap_err()),
+        }
+    }
+
     /// Samples and records a parameter of any distribution with the Rust sampler.
     fn suggest_dist(&self, py: Python<'_>, number: usize, name: &str, dist: &Dist) -> PyRes<f64> {
         self.suggest(py, number, name, dist.inner.clone())
@@ -225,25 +247,46 @@ impl StudyCore {
         )
     }
 
-    /// Samples a whole declared space for a trial with the Rust sampler and
-    /// records the active parameters; returns the configuration (NaN = inactive).
-    #[pyo3(signature = (number, space, max_draws=DEFAULT_MAX_DRAWS))]
+    /// Samples a whole declared space for a trial with the Rust sampler;
+    /// returns the configuration (NaN = inactive). `accept`, when given, is a
+    /// Python callable row -> bool holding the space's Python predicates; the
+    /// Rust sampler calls it on its candidates, so it never proposes a
+    /// configuration a predicate rejects.
+    #[pyo3(signature = (number, space, max_draws=DEFAULT_MAX_DRAWS, accept=None))]
     fn sample_space(
         &self,
         py: Python<'_>,
         number: usize,
         space: &Space,
         max_draws: usize,
+        accept: Option<Py<PyAny>>,
     ) -> PyRes<Vec<f64>> {
-        detached(py, || {
+        let mut raised: Option<PyErr> = None;
+        let out = detached(py, || {
             let mut g = lock(&self.inner);
             let Inner { history, sampler } = &mut *g;
             let sampler = sampler.as_ref().ok_or_else(|| {
                 Error::InvalidArgument("this study's sampler is not a Rust sampler".into())
             })?;
-            let x = lock(sampler).sample_space(history, number, &space.inner, max_draws)?;
+            let mut check = |row: &[f64]| -> ferrotune_core::Result<bool> {
+                let Some(f) = &accept else { return Ok(true) };
+                Python::attach(|py| {
+                    f.call1(py, (row.to_vec(),))
+                        .and_then(|r| r.extract::<bool>(py))
+                })
+                .map_err(|e| {
+                    raised = Some(e);
+                    Error::InvalidArgument("a predicate raised".into())
+                })
+            };
+            let x =
+                lock(sampler).sample_space(history, number, &space.inner, max_draws, &mut check)?;
             Ok(x)
-        })
+        });
+        match (out, raised) {
+            (_, Some(e)) => Err(e),
+            (r, None) => r,
+        }
     }
 
     /// Records a configuration of a declared space (NaN = inactive, skipped).

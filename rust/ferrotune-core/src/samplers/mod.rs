@@ -5,7 +5,7 @@ pub mod qmc;
 pub mod random;
 pub mod tpe;
 
-use crate::constraints::SearchSpace;
+use crate::constraints::{Accept, SearchSpace};
 use crate::error::Result;
 use crate::history::History;
 use crate::space::Distribution;
@@ -32,12 +32,14 @@ pub trait Sampler: Send {
 
     /// A whole configuration of a declared space: active parameters set,
     /// inactive ones NaN, every hard constraint satisfied.
+    /// `accept` adds the caller's own constraints to the space's.
     fn sample_space(
         &mut self,
         history: &History,
         trial: usize,
         space: &SearchSpace,
         max_draws: usize,
+        accept: Accept<'_>,
     ) -> Result<Vec<f64>>;
 
     /// Values the sampler chooses jointly for a new trial before the

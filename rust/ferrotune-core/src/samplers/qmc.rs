@@ -19,7 +19,7 @@ use sobol::params::JoeKuoD6;
 use sobol::Sobol;
 
 use super::Sampler;
-use crate::constraints::SearchSpace;
+use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
 use crate::history::History;
 use crate::rng::Rng;
@@ -245,15 +245,20 @@ impl Sampler for QmcSampler {
         _: usize,
         space: &SearchSpace,
         max_draws: usize,
+        accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
         let dim = space.params().len();
         self.sequence(dim)?;
         let seq = self.cached.as_ref().expect("built above");
         let index = &mut self.index;
-        space.sample_feasible(max_draws, |u| {
-            seq.point(*index, u);
-            *index += 1;
-        })
+        space.sample_feasible_with(
+            max_draws,
+            |u| {
+                seq.point(*index, u);
+                *index += 1;
+            },
+            accept,
+        )
     }
 
     fn sample_relative(

@@ -3,7 +3,7 @@
 //! parameters give each grid point an equal share.
 
 use super::Sampler;
-use crate::constraints::SearchSpace;
+use crate::constraints::{Accept, SearchSpace};
 use crate::error::Result;
 use crate::history::History;
 use crate::rng::Rng;
@@ -41,9 +41,14 @@ impl Sampler for RandomSampler {
         _: usize,
         space: &SearchSpace,
         max_draws: usize,
+        accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
         let rng = &mut self.rng;
-        space.sample_feasible(max_draws, |u| u.iter_mut().for_each(|v| *v = rng.uniform()))
+        space.sample_feasible_with(
+            max_draws,
+            |u| u.iter_mut().for_each(|v| *v = rng.uniform()),
+            accept,
+        )
     }
 
     fn sample_relative(&mut self, _: &History, _: usize, _: &[Distribution]) -> Option<Vec<f64>> {

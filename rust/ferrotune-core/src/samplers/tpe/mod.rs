@@ -23,7 +23,7 @@ pub mod truncnorm;
 use std::collections::HashMap;
 
 use super::Sampler;
-use crate::constraints::SearchSpace;
+use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
 use crate::rng::Rng;
@@ -453,11 +453,15 @@ impl Sampler for TpeSampler {
         trial: usize,
         space: &SearchSpace,
         max_draws: usize,
+        accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
         if self.startup(h) {
             let rng = &mut self.rng;
-            return space
-                .sample_feasible(max_draws, |u| u.iter_mut().for_each(|v| *v = rng.uniform()));
+            return space.sample_feasible_with(
+                max_draws,
+                |u| u.iter_mut().for_each(|v| *v = rng.uniform()),
+                accept,
+            );
         }
         let params = space.params();
         // Parameters that are active together (same condition) form a group,
@@ -514,7 +518,7 @@ impl Sampler for TpeSampler {
                 }
             }
             space.apply_conditions(&mut x);
-            if space.is_feasible(&x) {
+            if space.is_feasible(&x) && accept(&x)? {
                 cands.push(x.clone());
             }
         }
@@ -522,11 +526,11 @@ impl Sampler for TpeSampler {
         // the constrained uniform sampler: every candidate is feasible.
         while cands.len() < m {
             let rng = &mut self.rng;
-            cands.push(
-                space.sample_feasible(max_draws, |u| {
-                    u.iter_mut().for_each(|v| *v = rng.uniform())
-                })?,
-            );
+            cands.push(space.sample_feasible_with(
+                max_draws,
+                |u| u.iter_mut().for_each(|v| *v = rng.uniform()),
+                &mut *accept,
+            )?);
         }
         let mut scores = vec![0.0; m];
         for (g, idx) in groups.iter().enumerate() {
@@ -764,6 +768,23 @@ mod tests {
         assert_eq!(below, vec![6, 7]);
         assert!(above.contains(&r) && !above.contains(&me));
         assert_eq!(below.len() + above.len(), 21);
+    }
+
+    #[test]
+    fn degenerate_ranges_never_panic() {
+        // A subnormal width: bandwidths underflow, yet every value stays in range.
+        let dims = vec![Distribution::float("x", 0.0, 5e-324, None, false).unwrap()];
+        let mut s = TpeSampler::new(
+            TpeConfig {
+                n_startup_trials: 2,
+                ..TpeConfig::default()
+            },
+            3,
+        )
+        .unwrap();
+        let mut h = History::new(1);
+        run(&mut s, &mut h, |x| x[0], &dims, 12);
+        assert!(h.params()[0].values.iter().all(|v| dims[0].contains(*v)));
     }
 
     #[test]

@@ -15,7 +15,7 @@
 
 use super::truncnorm::{log_gauss_mass_cached as log_gauss_mass, truncnorm_sample, HALF_LN_2PI};
 use crate::rng::Rng;
-use crate::space::Distribution;
+use crate::space::{fit_in, Distribution};
 
 /// Estimator settings shared by all dimensions.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,7 +127,7 @@ fn neighbour_sigmas(
     };
     let mut sigmas = vec![0.0; n];
     for (j, &i) in order.iter().enumerate() {
-        sigmas[i] = sorted[j].clamp(min_sigma, max_sigma);
+        sigmas[i] = fit_in(sorted[j], min_sigma, max_sigma).max(f64::MIN_POSITIVE);
     }
     sigmas
 }
@@ -209,7 +209,7 @@ impl Parzen {
                     let order = order_of(j, &mus);
                     let mut sigmas = neighbour_sigmas(&mus, &order, mlow, mhigh, s);
                     mus.push(0.5 * (mlow + mhigh));
-                    sigmas.push(mhigh - mlow);
+                    sigmas.push((mhigh - mlow).max(f64::MIN_POSITIVE));
                     let consts = mus
                         .iter()
                         .zip(&sigmas)
@@ -285,7 +285,7 @@ impl Parzen {
             .collect();
         let mut sigmas = neighbour_sigmas(&mus, order, mlow, mhigh, s);
         mus.push(0.5 * (mlow + mhigh));
-        sigmas.push(mhigh - mlow);
+        sigmas.push((mhigh - mlow).max(f64::MIN_POSITIVE));
         // Walk the kernels by mu; within a run of equal mu, reuse the entry of
         // an equal sigma.
         let mut uniq: Vec<(f64, f64, f64)> = Vec::new();
@@ -356,7 +356,7 @@ impl Parzen {
                     } => {
                         let v = truncnorm_sample(rng, mus[k], sigmas[k], *mlow, *mhigh);
                         let v = if *log { v.exp() } else { v };
-                        v.clamp(*low, *high)
+                        fit_in(v, *low, *high)
                     }
                     Dim::Disc {
                         log,
@@ -371,7 +371,7 @@ impl Parzen {
                     } => {
                         let v = truncnorm_sample(rng, mus[k], sigmas[k], *mlow, *mhigh);
                         let v = if *log { v.exp() } else { v };
-                        (low + ((v - low) / step).round() * step).clamp(*low, *high)
+                        fit_in(low + ((v - low) / step).round() * step, *low, *high)
                     }
                     Dim::Cat {
                         n,

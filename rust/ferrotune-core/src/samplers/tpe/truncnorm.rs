@@ -277,15 +277,19 @@ pub fn truncnorm_ppf(u: f64, a: f64, b: f64) -> f64 {
     } else {
         la + (lu - la).exp().ln_1p()
     };
-    ndtri_log(lp).clamp(a, b)
+    crate::space::fit_in(ndtri_log(lp), a, b)
 }
 
 /// One draw of N(mu, sigma²) truncated to [low, high].
 #[inline]
 pub fn truncnorm_sample(rng: &mut Rng, mu: f64, sigma: f64, low: f64, high: f64) -> f64 {
+    let u = rng.uniform();
+    if !(sigma > 0.0 && sigma.is_finite()) {
+        return crate::space::fit_in(mu, low, high);
+    }
     let a = (low - mu) / sigma;
     let b = (high - mu) / sigma;
-    (mu + sigma * truncnorm_ppf(rng.uniform(), a, b)).clamp(low, high)
+    crate::space::fit_in(mu + sigma * truncnorm_ppf(u, a, b), low, high)
 }
 
 /// log(Σ exp(v)), stable; -inf for an empty slice.
