@@ -291,3 +291,33 @@ def test_multi_objective_optimize() -> None:
     study.optimize(objective, n_trials=20)
     # Every trial is Pareto-optimal for this trade-off.
     assert len(study.best_trials) == 20
+
+
+def test_parallel_workers_with_python_callbacks_in_rust_do_not_deadlock() -> None:
+    """Rust code working without the GIL calls back into Python (a space predicate, a
+    custom gamma) while other threads call into the same study: no thread may wait for a
+    lock while holding the GIL. Run in a subprocess so that a regression fails, not hangs."""
+    import subprocess
+    import sys
+
+    code = """
+import ferrotune
+from ferrotune.distributions import FloatDistribution, IntDistribution
+space = ferrotune.SearchSpace(
+    {"x": FloatDistribution(0, 1), "n": IntDistribution(1, 8)},
+    constraints=[lambda p: p["x"] * p["n"] <= 4.0],
+)
+sampler = ferrotune.samplers.TPESampler(seed=0, n_startup_trials=4, gamma=lambda n: 2)
+study = ferrotune.create_study(sampler=sampler)
+def objective(t):
+    y = t.suggest_float("y", -1, 1)
+    return (t.params["x"] - 0.3) ** 2 + y * y + t.params["n"]
+study.optimize(objective, n_trials=120, n_jobs=4, space=space)
+states = {t.state.name for t in study.trials}
+assert len(study.trials) == 120 and states == {"COMPLETE"}, states
+assert all(t.params["x"] * t.params["n"] <= 4.0 for t in study.trials)
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

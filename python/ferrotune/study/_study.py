@@ -24,7 +24,7 @@ from ferrotune.exceptions import (
     TrialPruned,
 )
 from ferrotune.pruners import BasePruner, NopPruner
-from ferrotune.samplers import BaseSampler, RandomSampler
+from ferrotune.samplers import BaseSampler, TPESampler
 from ferrotune.storages import BaseStorage, get_storage
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial, Trial, TrialState
@@ -84,7 +84,7 @@ class Study:
         self._fixed_lock = threading.Lock()
         self._stop_flag = False
         self.pruner = pruner if pruner is not None else NopPruner()
-        self.sampler = sampler if sampler is not None else RandomSampler()
+        self.sampler = sampler if sampler is not None else TPESampler()
 
     @property
     def sampler(self) -> BaseSampler:
@@ -689,8 +689,7 @@ def create_study(
 
     Args:
         storage: None for an in-memory study, or a storage object.
-        sampler: Defaults to :class:`~ferrotune.samplers.RandomSampler` (Optuna's
-            default, TPE, is not available yet in ferrotune).
+        sampler: Defaults to :class:`~ferrotune.samplers.TPESampler`, as in Optuna.
         pruner: Defaults to :class:`~ferrotune.pruners.NopPruner`.
         study_name: A name; generated when None.
         direction: ``"minimize"`` (default) or ``"maximize"``.

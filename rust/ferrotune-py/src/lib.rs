@@ -86,6 +86,20 @@ fn truncnorm_ppf(u: f64, a: f64, b: f64) -> f64 {
     ferrotune_core::samplers::tpe::truncnorm::truncnorm_ppf(u, a, b)
 }
 
+/// Locks a mutex from code that holds the GIL. If the lock is taken, the GIL
+/// is released while waiting: the holder may be detached Rust work that needs
+/// the GIL to call back into Python (a predicate, a user's gamma), and waiting
+/// with the GIL would deadlock.
+pub(crate) fn lock_py<'a, T: ?Sized + Send>(py: Python<'_>, m: &'a Mutex<T>) -> MutexGuard<'a, T> {
+    loop {
+        match m.try_lock() {
+            Ok(g) => return g,
+            Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => py.detach(|| drop(lock(m))),
+        }
+    }
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<space::Dist>()?;

@@ -10,7 +10,7 @@ use ferrotune_core::samplers::{
 };
 use pyo3::prelude::*;
 
-use crate::{lock, to_pyerr, PyRes};
+use crate::{lock, lock_py, to_pyerr, PyRes};
 
 /// Shared handle a study keeps to a Rust sampler.
 pub type SamplerHandle = Arc<Mutex<dyn Sampler>>;
@@ -31,23 +31,23 @@ impl RandomSamplerCore {
     }
 
     /// The generator state, for pickling.
-    fn get_state(&self) -> [u64; 4] {
-        lock(&self.inner).rng.state()
+    fn get_state(&self, py: Python<'_>) -> [u64; 4] {
+        lock_py(py, &self.inner).rng.state()
     }
 
     /// Restores a state from `get_state`.
-    fn set_state(&self, state: [u64; 4]) {
-        lock(&self.inner).rng = Rng::from_state(state);
+    fn set_state(&self, py: Python<'_>, state: [u64; 4]) {
+        lock_py(py, &self.inner).rng = Rng::from_state(state);
     }
 
     /// One uniform draw in [0, 1).
-    fn uniform(&self) -> f64 {
-        lock(&self.inner).rng.uniform()
+    fn uniform(&self, py: Python<'_>) -> f64 {
+        lock_py(py, &self.inner).rng.uniform()
     }
 
     /// Re-seeds the generator.
-    fn reseed(&self, seed: u64) {
-        lock(&self.inner).rng = Rng::new(seed);
+    fn reseed(&self, py: Python<'_>, seed: u64) {
+        lock_py(py, &self.inner).rng = Rng::new(seed);
     }
 }
 
@@ -79,14 +79,14 @@ impl QmcSamplerCore {
     }
 
     /// (index of the next point, independent-draw generator state), for pickling.
-    fn get_state(&self) -> (u64, [u64; 4]) {
-        let s = lock(&self.inner);
+    fn get_state(&self, py: Python<'_>) -> (u64, [u64; 4]) {
+        let s = lock_py(py, &self.inner);
         (s.index, s.rng.state())
     }
 
     /// Restores a state from `get_state`.
-    fn set_state(&self, state: (u64, [u64; 4])) {
-        let mut s = lock(&self.inner);
+    fn set_state(&self, py: Python<'_>, state: (u64, [u64; 4])) {
+        let mut s = lock_py(py, &self.inner);
         s.index = state.0;
         s.rng = Rng::from_state(state.1);
     }
@@ -113,13 +113,13 @@ impl GridOrderCore {
     }
 
     /// The next unvisited index, or None when exhausted.
-    fn next_index(&self) -> Option<usize> {
-        lock(&self.inner).next_index()
+    fn next_index(&self, py: Python<'_>) -> Option<usize> {
+        lock_py(py, &self.inner).next_index()
     }
 
     /// Marks an index as visited.
-    fn mark_visited(&self, i: usize) -> PyRes<()> {
-        let mut g = lock(&self.inner);
+    fn mark_visited(&self, py: Python<'_>, i: usize) -> PyRes<()> {
+        let mut g = lock_py(py, &self.inner);
         if i >= g.len() {
             return Err(pyo3::exceptions::PyIndexError::new_err(format!(
                 "grid index {i} out of range for {} points",
@@ -131,12 +131,12 @@ impl GridOrderCore {
     }
 
     /// Number of points not yet handed out.
-    fn remaining(&self) -> usize {
-        lock(&self.inner).remaining()
+    fn remaining(&self, py: Python<'_>) -> usize {
+        lock_py(py, &self.inner).remaining()
     }
 
-    fn __len__(&self) -> usize {
-        lock(&self.inner).len()
+    fn __len__(&self, py: Python<'_>) -> usize {
+        lock_py(py, &self.inner).len()
     }
 }
 
@@ -206,18 +206,18 @@ impl TpeSamplerCore {
     }
 
     /// The generator state, for pickling.
-    fn get_state(&self) -> [u64; 4] {
-        lock(&self.inner).rng.state()
+    fn get_state(&self, py: Python<'_>) -> [u64; 4] {
+        lock_py(py, &self.inner).rng.state()
     }
 
     /// Restores a state from `get_state`.
-    fn set_state(&self, state: [u64; 4]) {
-        lock(&self.inner).rng = Rng::from_state(state);
+    fn set_state(&self, py: Python<'_>, state: [u64; 4]) {
+        lock_py(py, &self.inner).rng = Rng::from_state(state);
     }
 
     /// Re-seeds the generator.
-    fn reseed(&self, seed: u64) {
-        lock(&self.inner).rng = Rng::new(seed);
+    fn reseed(&self, py: Python<'_>, seed: u64) {
+        lock_py(py, &self.inner).rng = Rng::new(seed);
     }
 }
 

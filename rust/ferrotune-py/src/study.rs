@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 
 use crate::samplers::{handle_of, SamplerHandle};
 use crate::space::{Dist, Space};
-use crate::{conv, detached, lock, PyRes};
+use crate::{conv, detached, lock, lock_py, PyRes};
 
 /// Distribution as it crosses to Python: (kind, low, high, step, log, n_choices),
 /// kind 0 = float, 1 = int, 2 = categorical.
@@ -50,7 +50,7 @@ pub struct StudyCore {
 
 impl StudyCore {
     fn suggest(&self, py: Python<'_>, number: usize, name: &str, dist: Distribution) -> PyRes<f64> {
-        let mut g = lock(&self.inner);
+        let mut g = lock_py(py, &self.inner);
         let Inner { history, sampler } = &mut *g;
         if let Some(v) = conv(py, history.existing(number, name, &dist))? {
             return Ok(v);
@@ -71,7 +71,10 @@ impl StudyCore {
             )
             .unwrap_err());
         };
-        let v = lock(sampler).sample_independent(history, number, name, &dist);
+        let v = conv(
+            py,
+            lock_py(py, sampler).sample_independent(history, number, name, &dist),
+        )?;
         conv(py, history.set_param(number, name, &dist, v))?;
         Ok(v)
     }
@@ -111,32 +114,38 @@ impl StudyCore {
     fn set_constraints(&self, py: Python<'_>, number: usize, values: Vec<f64>) -> PyRes<()> {
         conv(
             py,
-            lock(&self.inner).history.set_constraints(number, values),
+            lock_py(py, &self.inner)
+                .history
+                .set_constraints(number, values),
         )
     }
 
     /// Uses `sampler` (a Rust sampler core) on the fast path; returns False
     /// (and clears the fast path) for anything else.
-    fn set_sampler(&self, sampler: &Bound<'_, PyAny>) -> bool {
+    fn set_sampler(&self, py: Python<'_>, sampler: &Bound<'_, PyAny>) -> bool {
         let h = handle_of(sampler);
         let ok = h.is_some();
-        lock(&self.inner).sampler = h;
+        lock_py(py, &self.inner).sampler = h;
         ok
     }
 
     /// Starts a new RUNNING trial and returns its number.
-    fn ask(&self) -> usize {
-        lock(&self.inner).history.create_trial(TrialState::Running)
+    fn ask(&self, py: Python<'_>) -> usize {
+        lock_py(py, &self.inner)
+            .history
+            .create_trial(TrialState::Running)
     }
 
     /// Adds a WAITING trial (an enqueued one) and returns its number.
-    fn create_waiting(&self) -> usize {
-        lock(&self.inner).history.create_trial(TrialState::Waiting)
+    fn create_waiting(&self, py: Python<'_>) -> usize {
+        lock_py(py, &self.inner)
+            .history
+            .create_trial(TrialState::Waiting)
     }
 
     /// Moves the first WAITING trial to RUNNING and returns its number.
-    fn pop_waiting(&self) -> Option<usize> {
-        let mut g = lock(&self.inner);
+    fn pop_waiting(&self, py: Python<'_>) -> Option<usize> {
+        let mut g = lock_py(py, &self.inner);
         let n = g.history.first_waiting()?;
         g.history.start_waiting(n);
         Some(n)
@@ -194,10 +203,13 @@ impl StudyCore {
         name: &str,
         dist: &Dist,
     ) -> PyRes<f64> {
-        let mut g = lock(&self.inner);
+        let mut g = lock_py(py, &self.inner);
         let Inner { history, sampler } = &mut *g;
         match sampler {
-            Some(s) => Ok(lock(s).sample_independent(history, number, name, &dist.inner)),
+            Some(s) => conv(
+                py,
+                lock_py(py, s).sample_independent(history, number, name, &dist.inner),
+            ),
             None => Err(conv::<()>(
                 py,
                 Err(Error::InvalidArgument(
@@ -224,7 +236,7 @@ impl StudyCore {
     ) -> PyRes<Option<f64>> {
         conv(
             py,
-            lock(&self.inner)
+            lock_py(py, &self.inner)
                 .history
                 .existing(number, name, &dist.inner),
         )
@@ -241,7 +253,7 @@ impl StudyCore {
     ) -> PyRes<()> {
         conv(
             py,
-            lock(&self.inner)
+            lock_py(py, &self.inner)
                 .history
                 .set_param(number, name, &dist.inner, value),
         )
@@ -297,7 +309,7 @@ impl StudyCore {
         space: &Space,
         values: Vec<f64>,
     ) -> PyRes<()> {
-        let mut g = lock(&self.inner);
+        let mut g = lock_py(py, &self.inner);
         for ((p, name), v) in space.inner.params().iter().zip(&space.names).zip(values) {
             if !v.is_nan() && conv(py, g.history.existing(number, name, &p.dist))?.is_none() {
                 conv(py, g.history.set_param(number, name, &p.dist, v))?;
@@ -325,29 +337,41 @@ impl StudyCore {
 
     /// Stores an intermediate value.
     fn report(&self, py: Python<'_>, number: usize, step: i64, value: f64) -> PyRes<()> {
-        conv(py, lock(&self.inner).history.report(number, step, value))
+        conv(
+            py,
+            lock_py(py, &self.inner).history.report(number, step, value),
+        )
     }
 
     /// Finishes a running trial (state 1 = COMPLETE, 2 = PRUNED, 3 = FAIL).
     fn tell(&self, py: Python<'_>, number: usize, state: u8, values: Vec<f64>) -> PyRes<()> {
         let st = conv(py, TrialState::from_u8(state))?;
-        conv(py, lock(&self.inner).history.finish(number, st, values))
+        conv(
+            py,
+            lock_py(py, &self.inner).history.finish(number, st, values),
+        )
     }
 
     /// Number of trials.
-    fn n_trials(&self) -> usize {
-        lock(&self.inner).history.trials().len()
+    fn n_trials(&self, py: Python<'_>) -> usize {
+        lock_py(py, &self.inner).history.trials().len()
     }
 
     /// State of one trial.
     fn state(&self, py: Python<'_>, number: usize) -> PyRes<u8> {
-        Ok(conv(py, lock(&self.inner).history.trial(number).map(|t| t.state))? as u8)
+        Ok(conv(
+            py,
+            lock_py(py, &self.inner)
+                .history
+                .trial(number)
+                .map(|t| t.state),
+        )? as u8)
     }
 
     /// Counts of trials per state, indexed by state number.
-    fn state_counts(&self) -> [usize; 5] {
+    fn state_counts(&self, py: Python<'_>) -> [usize; 5] {
         let mut c = [0; 5];
-        for t in lock(&self.inner).history.trials() {
+        for t in lock_py(py, &self.inner).history.trials() {
             c[t.state as usize] += 1;
         }
         c
@@ -367,7 +391,7 @@ impl StudyCore {
         f64,
         f64,
     )> {
-        let g = lock(&self.inner);
+        let g = lock_py(py, &self.inner);
         let t: &TrialRecord = conv(py, g.history.trial(number))?;
         let cols = g.history.params();
         let params = t
@@ -393,19 +417,19 @@ impl StudyCore {
     }
 
     /// Number of the best COMPLETE trial (single objective), or None.
-    fn best_trial(&self, maximize: bool) -> Option<usize> {
-        lock(&self.inner).history.best_trial(maximize)
+    fn best_trial(&self, py: Python<'_>, maximize: bool) -> Option<usize> {
+        lock_py(py, &self.inner).history.best_trial(maximize)
     }
 
     /// Numbers of the COMPLETE trials on the Pareto front.
-    fn pareto_front(&self, maximize: Vec<bool>) -> Vec<usize> {
-        lock(&self.inner).history.pareto_front(&maximize)
+    fn pareto_front(&self, py: Python<'_>, maximize: Vec<bool>) -> Vec<usize> {
+        lock_py(py, &self.inner).history.pareto_front(&maximize)
     }
 
     /// Optuna's intersection search space: [(name, dist)] present with the
     /// same distribution in every COMPLETE trial.
-    fn intersection_space(&self) -> Vec<(String, DistTuple)> {
-        let g = lock(&self.inner);
+    fn intersection_space(&self, py: Python<'_>) -> Vec<(String, DistTuple)> {
+        let g = lock_py(py, &self.inner);
         let cols = g.history.params();
         g.history
             .intersection_space()
@@ -418,8 +442,8 @@ impl StudyCore {
     }
 
     /// Intermediate values of COMPLETE/PRUNED trials at `step` (for pruners).
-    fn intermediate_at(&self, step: i64) -> Vec<f64> {
-        lock(&self.inner)
+    fn intermediate_at(&self, py: Python<'_>, step: i64) -> Vec<f64> {
+        lock_py(py, &self.inner)
             .history
             .trials()
             .iter()

@@ -28,7 +28,7 @@ pub trait Sampler: Send {
         trial: usize,
         name: &str,
         dist: &Distribution,
-    ) -> f64;
+    ) -> Result<f64>;
 
     /// A whole configuration of a declared space: active parameters set,
     /// inactive ones NaN, every hard constraint satisfied.

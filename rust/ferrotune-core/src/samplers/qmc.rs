@@ -235,8 +235,14 @@ impl QmcSampler {
 }
 
 impl Sampler for QmcSampler {
-    fn sample_independent(&mut self, _: &History, _: usize, _: &str, dist: &Distribution) -> f64 {
-        dist.from_unit(self.rng.uniform())
+    fn sample_independent(
+        &mut self,
+        _: &History,
+        _: usize,
+        _: &str,
+        dist: &Distribution,
+    ) -> Result<f64> {
+        Ok(dist.from_unit(self.rng.uniform()))
     }
 
     fn sample_space(

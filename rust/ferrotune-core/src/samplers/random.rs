@@ -31,8 +31,14 @@ impl RandomSampler {
 }
 
 impl Sampler for RandomSampler {
-    fn sample_independent(&mut self, _: &History, _: usize, _: &str, dist: &Distribution) -> f64 {
-        self.draw(dist)
+    fn sample_independent(
+        &mut self,
+        _: &History,
+        _: usize,
+        _: &str,
+        dist: &Distribution,
+    ) -> Result<f64> {
+        Ok(self.draw(dist))
     }
 
     fn sample_space(

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
 use crate::rng::Rng;
 use crate::space::{Condition, Distribution};
-use parzen::{Parzen, ParzenSettings};
+use parzen::{ConstMemo, Parzen, ParzenSettings};
 
 /// A user-supplied gamma: number of finished trials -> size of the good set.
 pub type GammaFn = Box<dyn Fn(usize) -> std::result::Result<usize, String> + Send>;
@@ -98,6 +98,35 @@ pub struct TpeSampler {
     pub rng: Rng,
     gamma: Option<GammaFn>,
     weights: Option<WeightsFn>,
+    /// Kernel constants by (param, distribution fingerprint, good set?),
+    /// reused across asks; see [`ConstMemo`].
+    memo: HashMap<(u32, u64, bool), ConstMemo>,
+}
+
+/// A fingerprint of a distribution's arguments (kernel constants depend on the range).
+fn fingerprint(d: &Distribution) -> u64 {
+    let (a, b, c) = match *d {
+        Distribution::Float {
+            low,
+            high,
+            step,
+            log,
+        } => (
+            low.to_bits(),
+            high.to_bits(),
+            step.map_or(0, f64::to_bits) ^ log as u64,
+        ),
+        Distribution::Int {
+            low,
+            high,
+            step,
+            log,
+        } => (low as u64, high as u64, (step as u64) << 1 | log as u64),
+        Distribution::Categorical { n } => (n as u64, 0, 0),
+    };
+    a.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ b.rotate_left(21).wrapping_mul(0xBF58_476D_1CE4_E5B9)
+        ^ c
 }
 
 impl std::fmt::Debug for TpeSampler {
@@ -131,6 +160,7 @@ impl TpeSampler {
             rng: Rng::new(seed),
             gamma: None,
             weights: None,
+            memo: HashMap::new(),
         })
     }
 
@@ -337,7 +367,7 @@ impl TpeSampler {
 
     /// Fits l(x) and g(x) for `dims`.
     fn fit(
-        &self,
+        &mut self,
         h: &History,
         below: &[usize],
         above: &[usize],
@@ -356,11 +386,30 @@ impl TpeSampler {
             Self::orders(h, &rb, dims, &ob),
             Self::orders(h, &ra, dims, &oa),
         );
-        let s = &self.cfg.parzen;
-        Ok((
-            Parzen::with_orders(&dists, &ob, &wb, s, Some(&ordb)),
-            Parzen::with_orders(&dists, &oa, &wa, s, Some(&orda)),
-        ))
+        let s = self.cfg.parzen;
+        let keys: Vec<Option<(u32, u64)>> = dims
+            .iter()
+            .map(|(p, d)| p.map(|p| (p, fingerprint(d))))
+            .collect();
+        let mut take = |below: bool| -> Vec<ConstMemo> {
+            keys.iter()
+                .map(|k| {
+                    k.and_then(|(p, f)| self.memo.remove(&(p, f, below)))
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        let (mut mb, mut ma) = (take(true), take(false));
+        let l = Parzen::with_orders(&dists, &ob, &wb, &s, Some(&ordb), Some((&rb, &mut mb)));
+        let g = Parzen::with_orders(&dists, &oa, &wa, &s, Some(&orda), Some((&ra, &mut ma)));
+        for (below, memos) in [(true, mb), (false, ma)] {
+            for (k, m) in keys.iter().zip(memos) {
+                if let Some((p, f)) = k {
+                    self.memo.insert((*p, *f, below), m);
+                }
+            }
+        }
+        Ok((l, g))
     }
 
     /// Samples `dims` jointly: the best of `n_ei_candidates` draws from l(x).
@@ -402,20 +451,13 @@ impl Sampler for TpeSampler {
         trial: usize,
         name: &str,
         dist: &Distribution,
-    ) -> f64 {
+    ) -> Result<f64> {
         if self.startup(h) || dist.is_single() {
-            return dist.from_unit(self.rng.uniform());
+            return Ok(dist.from_unit(self.rng.uniform()));
         }
         let dims = [(h.param_index(name), dist.clone())];
-        let sampled = self
-            .split(h, trial)
-            .and_then(|(b, a)| self.sample_joint(h, &b, &a, &dims));
-        match sampled {
-            Ok(v) => v[0],
-            // A user gamma/weights function failed: fall back to a random draw
-            // rather than losing the trial; the relative path reports the error.
-            Err(_) => dist.from_unit(self.rng.uniform()),
-        }
+        let (below, above) = self.split(h, trial)?;
+        Ok(self.sample_joint(h, &below, &above, &dims)?[0])
     }
 
     fn relative_values(&mut self, h: &History, trial: usize) -> Result<Vec<(u32, u32, f64)>> {
@@ -705,7 +747,7 @@ mod tests {
                 let p = h.param_index(name);
                 let v = match p.and_then(|p| h.pending_value(t, p, d)) {
                     Some(v) => v,
-                    None => sampler.sample_independent(h, t, name, d),
+                    None => sampler.sample_independent(h, t, name, d).unwrap(),
                 };
                 h.set_param(t, name, d, v).unwrap();
                 x.push(v);

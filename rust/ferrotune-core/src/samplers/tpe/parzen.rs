@@ -13,7 +13,7 @@
 //! Categorical kernels put `1 + prior_weight / K` on the observed choice and
 //! `prior_weight / K` on every other one, normalised (K = observations + 1).
 
-use super::truncnorm::{log_gauss_mass_cached as log_gauss_mass, truncnorm_sample, HALF_LN_2PI};
+use super::truncnorm::{log_gauss_mass, truncnorm_sample, HALF_LN_2PI};
 use crate::rng::Rng;
 use crate::space::{fit_in, Distribution};
 
@@ -24,6 +24,10 @@ pub struct ParzenSettings {
     pub consider_magic_clip: bool,
     pub consider_endpoints: bool,
 }
+
+/// Per observation id, the (mu bits, sigma bits, constant) of its kernel in a
+/// continuous dimension the last time it was computed.
+pub type ConstMemo = Vec<(u64, u64, f64)>;
 
 /// One dimension of the estimator.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,7 +141,7 @@ impl Parzen {
     /// observation (all inside their distributions); `weights` has one
     /// non-negative weight per observation.
     pub fn new(dists: &[Distribution], obs: &[f64], weights: &[f64], s: &ParzenSettings) -> Self {
-        Self::with_orders(dists, obs, weights, s, None)
+        Self::with_orders(dists, obs, weights, s, None, None)
     }
 
     /// As [`Parzen::new`], with the rows of `obs` already ordered by each
@@ -148,6 +152,7 @@ impl Parzen {
         weights: &[f64],
         s: &ParzenSettings,
         orders: Option<&[Vec<u32>]>,
+        mut memo: Option<(&[usize], &mut [ConstMemo])>,
     ) -> Self {
         let d = dists.len();
         let n = obs.len().checked_div(d).unwrap_or(0);
@@ -176,10 +181,9 @@ impl Parzen {
                 None => ascending(mus),
             }
         };
-        let dims: Vec<Dim> = dists
-            .iter()
-            .enumerate()
-            .map(|(j, dist)| match *dist {
+        let mut dims: Vec<Dim> = Vec::with_capacity(d);
+        for (j, dist) in dists.iter().enumerate() {
+            dims.push(match *dist {
                 Distribution::Categorical { n: n_choices } => {
                     let k = (n + 1) as f64;
                     let fill = s.prior_weight / k;
@@ -210,15 +214,38 @@ impl Parzen {
                     let mut sigmas = neighbour_sigmas(&mus, &order, mlow, mhigh, s);
                     mus.push(0.5 * (mlow + mhigh));
                     sigmas.push((mhigh - mlow).max(f64::MIN_POSITIVE));
-                    let consts = mus
-                        .iter()
-                        .zip(&sigmas)
-                        .map(|(&m, &sg)| {
-                            -HALF_LN_2PI
-                                - sg.ln()
-                                - log_gauss_mass((mlow - m) / sg, (mhigh - m) / sg)
-                        })
-                        .collect();
+                    let constant = |m: f64, sg: f64| {
+                        -HALF_LN_2PI - sg.ln() - log_gauss_mass((mlow - m) / sg, (mhigh - m) / sg)
+                    };
+                    let consts = match memo.as_mut() {
+                        // Observations keep their (mu, sigma) from one ask to the
+                        // next, mostly: reuse the constant when both match.
+                        Some((ids, memos)) => {
+                            let mm = &mut memos[j];
+                            let mut out = Vec::with_capacity(mus.len());
+                            for (r, (&m, &sg)) in mus.iter().zip(&sigmas).enumerate() {
+                                if r == n {
+                                    out.push(constant(m, sg));
+                                    continue;
+                                }
+                                let id = ids[r];
+                                if mm.len() <= id {
+                                    mm.resize(id + 1, (0, 0, 0.0));
+                                }
+                                let e = &mut mm[id];
+                                if e.0 != m.to_bits() || e.1 != sg.to_bits() {
+                                    *e = (m.to_bits(), sg.to_bits(), constant(m, sg));
+                                }
+                                out.push(e.2);
+                            }
+                            out
+                        }
+                        None => mus
+                            .iter()
+                            .zip(&sigmas)
+                            .map(|(&m, &sg)| constant(m, sg))
+                            .collect(),
+                    };
                     Dim::Cont {
                         log,
                         low,
@@ -251,8 +278,8 @@ impl Parzen {
                     let order = order_of(j, &v);
                     Self::disc(v, &order, low as f64, high as f64, step as f64, log, s)
                 }
-            })
-            .collect();
+            });
+        }
         let disc = (0..dims.len())
             .filter(|&j| matches!(dims[j], Dim::Disc { .. }))
             .collect();

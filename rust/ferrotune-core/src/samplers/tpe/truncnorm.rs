@@ -8,10 +8,7 @@
 //!   relative accuracy), with an entry point taking log p for deep tails.
 //! - sampling of a truncated normal by inversion of its CDF.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::f64::consts::{FRAC_1_SQRT_2, LN_2, PI};
-use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::rng::Rng;
 
@@ -26,9 +23,9 @@ pub fn ndtr(x: f64) -> f64 {
 
 /// log Φ(x).
 pub fn log_ndtr(x: f64) -> f64 {
-    if x > 6.0 {
-        // Φ(x) = 1 - Φ(-x) with Φ(-x) < 1e-9: log1p is exact enough.
-        -ndtr(-x)
+    if x > 0.0 {
+        // Φ(x) = 1 - Φ(-x): log1p keeps the digits that ln(Φ(x)) would lose.
+        (-ndtr(-x)).ln_1p()
     } else if x > -37.0 {
         ndtr(x).ln()
     } else {
@@ -67,54 +64,6 @@ pub fn log_gauss_mass(a: f64, b: f64) -> f64 {
         // Both tails are small: 1 - Φ(a) - Φ(-b) has no cancellation.
         (-ndtr(a) - ndtr(-b)).ln_1p()
     }
-}
-
-/// A multiply-rotate hasher for pairs of float bit patterns.
-#[derive(Default)]
-struct PairHasher(u64);
-
-impl Hasher for PairHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-/// Entries kept before the cache starts over (about 10 MB).
-const MASS_CACHE_LIMIT: usize = 1 << 18;
-
-thread_local! {
-    static MASS_CACHE: RefCell<HashMap<(u64, u64), f64, BuildHasherDefault<PairHasher>>> =
-        RefCell::new(HashMap::default());
-}
-
-/// [`log_gauss_mass`] memoised per thread. TPE evaluates the same
-/// (kernel, cell) pairs ask after ask: observations keep their bandwidths once
-/// the magic clip's floor settles, and grid values repeat.
-pub fn log_gauss_mass_cached(a: f64, b: f64) -> f64 {
-    if a < -8.5 && b > 8.5 {
-        return 0.0;
-    }
-    MASS_CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        let key = (a.to_bits(), b.to_bits());
-        if let Some(v) = c.get(&key) {
-            return *v;
-        }
-        if c.len() >= MASS_CACHE_LIMIT {
-            c.clear();
-        }
-        let v = log_gauss_mass(a, b);
-        c.insert(key, v);
-        v
-    })
 }
 
 /// Φ⁻¹(p) for p in (0, 1) (AS 241, PPND16).
