@@ -503,12 +503,7 @@ impl Parzen {
                         ..
                     } => {
                         let v = if *log { xi[j].ln() } else { xi[j] };
-                        for (((a, &mu), &inv), &c) in
-                            acc.iter_mut().zip(mus).zip(inv_sigmas).zip(consts)
-                        {
-                            let z = (v - mu) * inv;
-                            *a += c - 0.5 * z * z;
-                        }
+                        add_gauss_terms(&mut acc, v, mus, inv_sigmas, consts);
                     }
                     Dim::Cat {
                         obs,
@@ -587,6 +582,23 @@ impl Parzen {
             }
         }
         t
+    }
+}
+
+/// `acc[k] += consts[k] - ((v - mus[k]) * inv_sigmas[k])² / 2`: the hot loop of
+/// TPE. Slices cut to one length so the loop has no bounds checks and
+/// vectorises.
+#[inline]
+fn add_gauss_terms(acc: &mut [f64], v: f64, mus: &[f64], inv_sigmas: &[f64], consts: &[f64]) {
+    let n = acc
+        .len()
+        .min(mus.len())
+        .min(inv_sigmas.len())
+        .min(consts.len());
+    let (acc, mus, inv, cs) = (&mut acc[..n], &mus[..n], &inv_sigmas[..n], &consts[..n]);
+    for i in 0..n {
+        let z = (v - mus[i]) * inv[i];
+        acc[i] += cs[i] - 0.5 * z * z;
     }
 }
 
