@@ -530,12 +530,26 @@ impl Parzen {
                     *s = cache.slot(j, xi[j], uniq.len());
                 }
             }
-            let best = (0..k).fold(0, |b, kk| if acc[kk] > acc[b] { kk } else { b });
-            acc[best] += self.disc_terms(best, xi, &slots, &mut cache);
-            let cutoff = acc[best] - NEGLIGIBLE;
-            let mut mx = acc[best];
+            // A lower bound on the largest term: the best of the few kernels with
+            // the largest partial sums, evaluated in full.
+            let mut top = [usize::MAX; 4];
             for kk in 0..k {
-                if kk == best {
+                if let Some(pos) = top
+                    .iter()
+                    .position(|&t| t == usize::MAX || acc[kk] > acc[t])
+                {
+                    top[pos..].rotate_right(1);
+                    top[pos] = kk;
+                }
+            }
+            let mut mx = f64::NEG_INFINITY;
+            for &t in top.iter().filter(|&&t| t != usize::MAX) {
+                acc[t] += self.disc_terms(t, xi, &slots, &mut cache);
+                mx = mx.max(acc[t]);
+            }
+            let cutoff = mx - NEGLIGIBLE;
+            for kk in 0..k {
+                if top.contains(&kk) {
                     continue;
                 }
                 if acc[kk] < cutoff {
