@@ -18,9 +18,65 @@ class BaseStorage(abc.ABC):
     Rust :class:`ferrotune._core.StudyCore` per study, which samplers read as columns
     of floats. A storage hands out that core (:meth:`get_core`) and owns everything
     else: study names, directions, attributes, categorical choices. In-memory storage
-    keeps all of it in the process; persistent storages mirror the core into a
-    database.
+    keeps all of it in the process.
+
+    A *persistent* storage (``persistent = True``) also writes every trial change to
+    a database, and keeps the core a mirror of the database: the study calls the
+    trial methods below (``start_trial`` ... ``finish_trial``), and ``sync`` pulls
+    what other workers recorded into the core (``StudyCore.apply_remote``). The
+    in-memory defaults of those methods act on the core alone.
     """
+
+    #: True when trials are written through to a database.
+    persistent: bool = False
+
+    # ------------------------------------------------------------------ trials
+    def start_trial(self, study_id: int) -> tuple[int, dict[str, Any]]:
+        """Starts a trial: the oldest WAITING (enqueued) one, or a new RUNNING one.
+
+        Returns its number and the parameters fixed for it (enqueued values).
+        """
+        core = self.get_core(study_id)
+        number = core.pop_waiting()
+        if number is None:
+            return core.ask(), {}
+        fixed = self.get_trial_system_attrs(study_id, number).get("fixed_params", {})
+        return number, dict(fixed)
+
+    def enqueue_trial(self, study_id: int, params: dict[str, Any]) -> int:
+        """Adds a WAITING trial with fixed parameters; returns its number."""
+        number = self.get_core(study_id).create_waiting()
+        self.set_trial_system_attr(study_id, number, "fixed_params", dict(params))
+        return number
+
+    def record_param(
+        self, study_id: int, number: int, name: str, dist: Any, internal: float
+    ) -> None:
+        """Persists a parameter the core has just recorded (no-op in memory)."""
+
+    def record_intermediate(self, study_id: int, number: int, step: int, value: float) -> None:
+        """Persists an intermediate value the core has just recorded (no-op in memory)."""
+
+    def record_constraints(self, study_id: int, number: int, values: dict[str, float]) -> None:
+        """Persists constraint values the core has just recorded (no-op in memory)."""
+
+    def finish_trial(self, study_id: int, number: int, state: int, values: list[float]) -> None:
+        """Moves a RUNNING trial to a finished state, exactly once.
+
+        Raises:
+            InvalidTrialError: When the trial is not RUNNING (already told).
+        """
+        self.get_core(study_id).tell(number, state, values)
+
+    def sync(self, study_id: int) -> None:
+        """Pulls trials changed by other workers into the core (no-op in memory)."""
+
+    def heartbeat(self, study_id: int, number: int) -> Any:
+        """A context manager that keeps a running trial's heartbeat alive while its
+        objective runs (a null context in memory)."""
+        import contextlib
+
+        return contextlib.nullcontext()
 
     @abc.abstractmethod
     def create_new_study(

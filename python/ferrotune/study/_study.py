@@ -83,6 +83,7 @@ class Study:
         self._fixed: dict[int, dict[str, Any]] = {}
         self._fixed_lock = threading.Lock()
         self._stop_flag = False
+        self._persist = self._storage.persistent
         self.pruner = pruner if pruner is not None else NopPruner()
         self.sampler = sampler if sampler is not None else TPESampler()
 
@@ -104,7 +105,9 @@ class Study:
             self._core.set_sampler(None)
         # Whether `suggest_*` may sample in Rust directly (a sampler can keep its
         # Python `sample_independent`, for example to warn).
-        self._fast_suggest = self._fast and bool(getattr(sampler, "_fast_independent", True))
+        # (A persistent storage needs each value's distribution to write it.)
+        self._rust_independent = self._fast and bool(getattr(sampler, "_fast_independent", True))
+        self._fast_suggest = self._rust_independent and not self._storage.persistent
         self._hook_before = _overrides(sampler, "before_trial")
         self._hook_after = _overrides(sampler, "after_trial")
         # Rust samplers with a joint model choose relative values inside the core.
@@ -144,15 +147,20 @@ class Study:
             The running :class:`Trial`. An enqueued trial is started first.
         """
         core = self._core
-        number = core.pop_waiting()
-        if number is None:
-            number = core.ask()
-            fixed = self._take_fixed(number)
+        if self._persist:
+            number, fixed = self._storage.start_trial(self._study_id)
+            fixed.update(self._take_fixed(number))
         else:
-            # An enqueued trial, possibly enqueued through another Study object.
-            fixed = self._take_fixed(number) or dict(
-                self._storage.get_trial_system_attrs(self._study_id, number).get(_FIXED_KEY, {})
-            )
+            waiting = core.pop_waiting()
+            if waiting is None:
+                number = core.ask()
+                fixed = self._take_fixed(number)
+            else:
+                number = waiting
+                # An enqueued trial, possibly enqueued through another Study object.
+                fixed = self._take_fixed(number) or dict(
+                    self._storage.get_trial_system_attrs(self._study_id, number).get(_FIXED_KEY, {})
+                )
         trial = Trial(self, number, fixed)
         if self._rust_relative and space is None:
             self._core.relative(number)
@@ -222,13 +230,13 @@ class Study:
             # asks the Python predicates (if any) about each candidate.
             accept = space._accept_row if space._predicates else None
             row = self._core.sample_space(number, space._core, space.max_draws, accept)
-            self._core.set_space_params(number, space._core, row)
+            self._record_space(number, space, row)
             return
         for _ in range(space.max_draws):
             row = self._sample_declared_python(trial, space)
             params = space._external(row)
             if space._predicates_hold(params):
-                self._core.set_space_params(number, space._core, row)
+                self._record_space(number, space, row)
                 return
             if all(n in trial._fixed for n in params):
                 break
@@ -236,6 +244,14 @@ class Study:
             f"no configuration satisfying every constraint of the space was found in "
             f"{space.max_draws} draws"
         )
+
+    def _record_space(self, number: int, space: SearchSpace, row: list[float]) -> None:
+        self._core.set_space_params(number, space._core, row)
+        if self._persist:
+            for name, v in zip(space.names, row, strict=True):
+                if not math.isnan(v):
+                    dist = space.distributions[name]
+                    self._storage.record_param(self._study_id, number, name, dist, v)
 
     def _sample_declared_python(self, trial: Trial, space: SearchSpace) -> list[float]:
         """A Python sampler (or fixed values) over a declared space, by rejection."""
@@ -306,6 +322,10 @@ class Study:
             raise InvalidArgumentError(f"tell() needs a finished state, got {state!r}")
         if skip_if_finished and TrialState(self._core.state(number)).is_finished():
             return _LazyFrozenTrial(self, number)
+        if self._persist:
+            # The database decides (exactly one RUNNING -> finished transition);
+            # the core follows.
+            self._storage.finish_trial(self._study_id, number, int(state), vals)
         self._core.tell(number, int(state), vals)
         if self._hook_after:
             self.sampler.after_trial(
@@ -427,7 +447,8 @@ class Study:
     ) -> FrozenTrial:
         trial = self.ask(space)
         try:
-            value = func(trial)
+            with self._storage.heartbeat(self._study_id, trial.number):
+                value = func(trial)
         except TrialPruned:
             return self.tell(trial, state=TrialState.PRUNED)
         except KeyboardInterrupt:
@@ -466,9 +487,8 @@ class Study:
             with self._fixed_lock:
                 if any(p == dict(params) for p in self._fixed.values()):
                     return
-        number = self._core.create_waiting()
+        number = self._storage.enqueue_trial(self._study_id, dict(params))
         self._set_fixed(number, params)
-        self._storage.set_trial_system_attr(self._study_id, number, _FIXED_KEY, dict(params))
         for k, v in (user_attrs or {}).items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
 
@@ -476,19 +496,29 @@ class Study:
         """Adds a finished trial (for example from another study) to this study."""
         if not trial.state.is_finished():
             raise InvalidArgumentError(f"add_trial needs a finished trial, got {trial.state!r}")
-        number = self._core.ask()
+        if self._persist:
+            number, _ = self._storage.start_trial(self._study_id)
+        else:
+            number = self._core.ask()
         for name, value in trial.params.items():
             dist = trial.distributions.get(name)
             if dist is None:
                 raise InvalidArgumentError(f"parameter {name!r} has no distribution")
             if isinstance(dist, CategoricalDistribution):
                 self._register_choices(name, dist)
-            self._core.set_param(number, name, dist._core, dist.to_internal_repr(value))
+            internal = dist.to_internal_repr(value)
+            self._core.set_param(number, name, dist._core, internal)
+            if self._persist:
+                self._storage.record_param(self._study_id, number, name, dist, internal)
         for step, v in trial.intermediate_values.items():
             self._core.report(number, step, v)
+            if self._persist:
+                self._storage.record_intermediate(self._study_id, number, step, v)
         for k, v in trial.user_attrs.items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
         vals = list(trial.values or []) if trial.state == TrialState.COMPLETE else []
+        if self._persist:
+            self._storage.finish_trial(self._study_id, number, int(trial.state), vals)
         self._core.tell(number, int(trial.state), vals)
 
     def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
@@ -535,6 +565,8 @@ class Study:
         return out
 
     def _iter_frozen(self) -> Iterator[FrozenTrial]:
+        if self._persist:
+            self._storage.sync(self._study_id)
         for n in range(self._core.n_trials()):
             yield self._frozen(n)
 
@@ -556,6 +588,8 @@ class Study:
             raise InvalidArgumentError(
                 "best_trial is for single-objective studies; use best_trials"
             )
+        if self._persist:
+            self._storage.sync(self._study_id)
         n = self._core.best_trial(self._directions[0] == StudyDirection.MAXIMIZE)
         if n is None:
             raise InvalidArgumentError("no trial is complete yet")
@@ -576,6 +610,8 @@ class Study:
     @property
     def best_trials(self) -> list[FrozenTrial]:
         """The COMPLETE trials on the Pareto front (all objectives)."""
+        if self._persist:
+            self._storage.sync(self._study_id)
         maximize = [d == StudyDirection.MAXIMIZE for d in self._directions]
         return [self._frozen(n) for n in self._core.pareto_front(maximize)]
 

@@ -142,9 +142,8 @@ class Trial:
             pass
         elif dist.single():
             internal = dist._core.from_unit(0.5)
-        elif self._fast:
-            internal = self._core.suggest_dist(self._number, name, dist._core)
-            return dist.to_external_repr(internal)
+        elif study._rust_independent:
+            internal = self._core.sample_independent(self._number, name, dist._core)
         else:
             frozen = study._frozen(self._number)
             value = study.sampler.sample_independent(study, frozen, name, dist)
@@ -154,6 +153,8 @@ class Trial:
                     f"parameter {name!r}: the sampler returned {value!r}, outside {dist!r}"
                 )
         self._core.set_param(self._number, name, dist._core, internal)
+        if study._persist:
+            study._storage.record_param(study._study_id, self._number, name, dist, internal)
         return dist.to_external_repr(internal)
 
     def _preset(self, name: str, dist: BaseDistribution) -> float | None:
@@ -188,6 +189,8 @@ class Trial:
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
             raise InvalidArgumentError(f"report: step must be an int >= 0, got {step!r}")
         self._core.report(self._number, step, v)
+        if self.study._persist:
+            self.study._storage.record_intermediate(self.study._study_id, self._number, step, v)
 
     def should_prune(self) -> bool:
         """True when the study's pruner says this trial should stop now."""
@@ -217,6 +220,8 @@ class Trial:
         cons[name] = v
         self._core.set_constraints(self._number, [cons[k] for k in sorted(cons)])
         study._storage.set_trial_system_attr(study._study_id, self._number, "constraints", cons)
+        if study._persist:
+            study._storage.record_constraints(study._study_id, self._number, cons)
 
     @property
     def constraints(self) -> dict[str, float]:

@@ -424,6 +424,13 @@ impl History {
         t.state = state;
         t.values = values;
         t.completed = now();
+        self.on_finished(number);
+        Ok(())
+    }
+
+    /// Bookkeeping once trial `number` has reached a finished state.
+    fn on_finished(&mut self, number: usize) {
+        let state = self.trials[number].state;
         self.pending.remove(&number);
         if matches!(state, TrialState::Complete | TrialState::Pruned) {
             self.n_complete_or_pruned += 1;
@@ -458,6 +465,68 @@ impl History {
                 next.push(fresh);
             }
             self.groups = next;
+        }
+    }
+
+    /// Makes sure trial `number` exists: numbers up to it that this history
+    /// has not seen become RUNNING placeholders (trials other workers of a
+    /// shared storage started; [`History::apply_remote`] fills them in).
+    pub fn ensure_trial(&mut self, number: usize, state: TrialState) {
+        while self.trials.len() <= number {
+            let s = if self.trials.len() == number {
+                state
+            } else {
+                TrialState::Running
+            };
+            self.create_trial(s);
+        }
+    }
+
+    /// Brings trial `number` up to date with a record read from a shared
+    /// storage: adds parameters it lacks, reported intermediate values and
+    /// constraints, and its state and values once it has finished there.
+    /// Idempotent: a trial already finished here is left as it is.
+    pub fn apply_remote(
+        &mut self,
+        number: usize,
+        state: TrialState,
+        values: Vec<f64>,
+        params: Vec<(String, Distribution, f64)>,
+        intermediate: Vec<(i64, f64)>,
+        constraints: Vec<f64>,
+        started: f64,
+        completed: f64,
+    ) -> Result<()> {
+        self.ensure_trial(number, TrialState::Running);
+        if self.trials[number].state.is_finished() {
+            return Ok(());
+        }
+        // Parameters are recorded as RUNNING, whatever the remote state.
+        self.trials[number].state = TrialState::Running;
+        for (name, dist, v) in params {
+            if self.existing(number, &name, &dist)?.is_none() {
+                self.set_param(number, &name, &dist, v)?;
+            }
+        }
+        let t = &mut self.trials[number];
+        for (step, v) in intermediate {
+            if !t.intermediate.iter().any(|s| s.0 == step) {
+                t.intermediate.push((step, v));
+            }
+        }
+        if !constraints.is_empty() {
+            t.constraints = constraints;
+            self.any_constraints = true;
+        }
+        let t = &mut self.trials[number];
+        t.started = started;
+        if state.is_finished() {
+            t.state = state;
+            t.values = values;
+            t.completed = completed;
+            self.on_finished(number);
+        } else {
+            t.state = state;
         }
         Ok(())
     }
@@ -539,6 +608,46 @@ mod tests {
         assert_eq!(h.best_trial(false), Some(t2));
         assert_eq!(h.best_trial(true), Some(t));
         assert_eq!(h.params()[0].values, vec![0.5]);
+    }
+
+    #[test]
+    fn remote_trials_fill_gaps_and_are_idempotent() {
+        let mut h = History::new(1);
+        let d = Distribution::float("x", 0.0, 1.0, None, false).unwrap();
+        let mine = h.create_trial(TrialState::Running);
+        // Another worker's trial 2 finished; trial 1 is still unknown here.
+        let params = vec![("x".to_string(), d.clone(), 0.25)];
+        h.apply_remote(
+            2,
+            TrialState::Complete,
+            vec![3.0],
+            params.clone(),
+            vec![(1, 4.0)],
+            vec![],
+            1.0,
+            2.0,
+        )
+        .unwrap();
+        assert_eq!(h.trials().len(), 3);
+        assert_eq!(h.trials()[1].state, TrialState::Running);
+        assert_eq!(h.value(0, 2), Some(0.25));
+        assert_eq!(h.n_complete_or_pruned(), 1);
+        assert_eq!(h.intersection_space(), vec![(0, 0)]);
+        // Seeing it again changes nothing.
+        h.apply_remote(
+            2,
+            TrialState::Complete,
+            vec![3.0],
+            params,
+            vec![(1, 4.0)],
+            vec![],
+            1.0,
+            2.0,
+        )
+        .unwrap();
+        assert_eq!(h.n_complete_or_pruned(), 1);
+        assert_eq!(h.trials()[2].params.len(), 1);
+        assert_eq!(h.trials()[mine].state, TrialState::Running);
     }
 
     #[test]

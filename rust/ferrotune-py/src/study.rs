@@ -110,6 +110,48 @@ impl StudyCore {
         })
     }
 
+    /// Makes sure trial `number` exists (placeholders for unseen numbers).
+    fn ensure_trial(&self, py: Python<'_>, number: usize, state: u8) -> PyRes<()> {
+        let st = conv(py, TrialState::from_u8(state))?;
+        lock_py(py, &self.inner).history.ensure_trial(number, st);
+        Ok(())
+    }
+
+    /// Brings a trial up to date with a record read from a shared storage
+    /// (idempotent; see `History::apply_remote`).
+    #[pyo3(signature = (number, state, values, params, intermediate, constraints, started, completed))]
+    fn apply_remote(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        state: u8,
+        values: Vec<f64>,
+        params: Vec<(String, Dist, f64)>,
+        intermediate: Vec<(i64, f64)>,
+        constraints: Vec<f64>,
+        started: f64,
+        completed: f64,
+    ) -> PyRes<()> {
+        let st = conv(py, TrialState::from_u8(state))?;
+        let params = params
+            .into_iter()
+            .map(|(n, d, v)| (n, d.inner, v))
+            .collect();
+        conv(
+            py,
+            lock_py(py, &self.inner).history.apply_remote(
+                number,
+                st,
+                values,
+                params,
+                intermediate,
+                constraints,
+                started,
+                completed,
+            ),
+        )
+    }
+
     /// Records black-box constraint values (<= 0 feasible) of a running trial.
     fn set_constraints(&self, py: Python<'_>, number: usize, values: Vec<f64>) -> PyRes<()> {
         conv(
