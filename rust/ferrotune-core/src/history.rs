@@ -1,6 +1,7 @@
 //! The trial records of one study, owned by Rust so that samplers read them as
 //! flat f64 columns that grow by one entry per trial (no rebuild on each ask).
 
+use std::cell::{Ref, RefCell};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -84,9 +85,40 @@ pub struct ParamColumn {
     pub name: String,
     pub dists: Vec<Distribution>,
     pub values: Vec<f64>,
-    /// (sort key of the value, trial) for every recorded value, ascending:
-    /// kept sorted on insertion so samplers never sort the history.
-    pub sorted: Vec<(u64, u32)>,
+    /// (sort key of the value, trial) for every recorded value, ascending, as
+    /// of the last [`ParamColumn::sorted`] call; newer entries wait in `tail`.
+    /// Samplers that need the order (TPE) merge the tail when they read it;
+    /// others never pay for it.
+    sorted: RefCell<Vec<(u64, u32)>>,
+    tail: RefCell<Vec<(u64, u32)>>,
+}
+
+impl ParamColumn {
+    /// (sort key, trial) of every recorded value, ascending. Merges entries
+    /// recorded since the last call: O(new log new + n).
+    pub fn sorted(&self) -> Ref<'_, Vec<(u64, u32)>> {
+        let mut tail = self.tail.borrow_mut();
+        if !tail.is_empty() {
+            tail.sort_unstable();
+            let mut sorted = self.sorted.borrow_mut();
+            let old = std::mem::take(&mut *sorted);
+            let mut merged = Vec::with_capacity(old.len() + tail.len());
+            let (mut i, mut j) = (0, 0);
+            while i < old.len() || j < tail.len() {
+                if j == tail.len() || (i < old.len() && old[i] <= tail[j]) {
+                    merged.push(old[i]);
+                    i += 1;
+                } else {
+                    merged.push(tail[j]);
+                    j += 1;
+                }
+            }
+            *sorted = merged;
+            tail.clear();
+        }
+        drop(tail);
+        self.sorted.borrow()
+    }
 }
 
 /// An integer key that orders like the float (IEEE total order).
@@ -327,7 +359,8 @@ impl History {
             name: name.to_string(),
             dists: vec![dist.clone()],
             values: Vec::new(),
-            sorted: Vec::new(),
+            sorted: RefCell::new(Vec::new()),
+            tail: RefCell::new(Vec::new()),
         });
         self.by_name.insert(name.to_string(), p);
         Ok((p, 0))
@@ -387,8 +420,7 @@ impl History {
         }
         col[number] = value;
         let entry = (sort_key(value), number as u32);
-        let at = column.sorted.partition_point(|e| *e < entry);
-        column.sorted.insert(at, entry);
+        column.tail.get_mut().push(entry);
         self.trials[number].params.push(ParamValue {
             param: p,
             dist: d,

@@ -330,7 +330,7 @@ impl TpeSampler {
         for (j, (p, _)) in dims.iter().enumerate() {
             let mut order: Vec<u32> = Vec::with_capacity(rows.len());
             if let Some(p) = p {
-                for &(_, t) in &h.params()[*p as usize].sorted {
+                for &(_, t) in h.params()[*p as usize].sorted().iter() {
                     let r = row_of[t as usize];
                     if r != u32::MAX {
                         order.push(r);
