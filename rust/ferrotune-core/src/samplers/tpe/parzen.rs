@@ -65,6 +65,8 @@ enum Dim {
     Cat {
         n: usize,
         obs: Vec<usize>,
+        /// `obs` as floats, for a vectorisable comparison in `log_pdf`.
+        obs_f: Vec<f64>,
         log_hit: f64,
         log_miss: f64,
         log_prior: f64,
@@ -191,6 +193,7 @@ impl Parzen {
                     Dim::Cat {
                         n: n_choices,
                         obs: col(j).map(|v| v as usize).collect(),
+                        obs_f: col(j).collect(),
                         log_hit: ((1.0 + fill) / row).ln(),
                         log_miss: (fill / row).ln(),
                         log_prior: -(n_choices as f64).ln(),
@@ -506,15 +509,17 @@ impl Parzen {
                         add_gauss_terms(&mut acc, v, mus, inv_sigmas, consts);
                     }
                     Dim::Cat {
-                        obs,
+                        obs_f,
                         log_hit,
                         log_miss,
                         log_prior,
                         ..
                     } => {
-                        let c = xi[j] as usize;
-                        for (a, &o) in acc.iter_mut().zip(obs) {
-                            *a += if o == c { *log_hit } else { *log_miss };
+                        let (c, hit, miss) = (xi[j], *log_hit, *log_miss);
+                        let n = obs_f.len().min(acc.len());
+                        let (a, o) = (&mut acc[..n], &obs_f[..n]);
+                        for t in 0..n {
+                            a[t] += if o[t] == c { hit } else { miss };
                         }
                         acc[k - 1] += log_prior;
                     }
@@ -533,13 +538,19 @@ impl Parzen {
             // A lower bound on the largest term: the best of the few kernels with
             // the largest partial sums, evaluated in full.
             let mut top = [usize::MAX; 4];
+            let mut floor_top = f64::NEG_INFINITY;
             for kk in 0..k {
-                if let Some(pos) = top
-                    .iter()
-                    .position(|&t| t == usize::MAX || acc[kk] > acc[t])
-                {
+                // One comparison for most kernels; insertion only into the top four.
+                if acc[kk] > floor_top || top[3] == usize::MAX {
+                    let pos = top
+                        .iter()
+                        .position(|&t| t == usize::MAX || acc[kk] > acc[t])
+                        .unwrap_or(3);
                     top[pos..].rotate_right(1);
                     top[pos] = kk;
+                    if top[3] != usize::MAX {
+                        floor_top = acc[top[3]];
+                    }
                 }
             }
             let mut mx = f64::NEG_INFINITY;

@@ -212,6 +212,14 @@ pub fn truncnorm_ppf(u: f64, a: f64, b: f64) -> f64 {
         // Work in the lower tail, where log Φ is accurate.
         return -truncnorm_ppf(1.0 - u, -b, -a);
     }
+    if b > -5.0 && a > -8.0 {
+        // No deep tail on either side: plain probabilities are accurate.
+        let (pa, pb) = (ndtr(a), ndtr(b));
+        let x = ndtri(pa + u * (pb - pa));
+        if x.is_finite() {
+            return crate::space::fit_in(x, a, b);
+        }
+    }
     let la = log_ndtr(a);
     let lb = log_ndtr(b);
     // log(Φ(a) + u (Φ(b) - Φ(a))).
