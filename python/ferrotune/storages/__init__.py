@@ -2,24 +2,56 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.storages._base import BaseStorage
+from ferrotune.storages._callbacks import RetryFailedTrialCallback
 from ferrotune.storages._in_memory import InMemoryStorage
 
-__all__ = ["BaseStorage", "InMemoryStorage", "get_storage"]
+if TYPE_CHECKING:
+    from ferrotune.storages._rdb import RDBStorage
+
+__all__ = [
+    "BaseStorage",
+    "InMemoryStorage",
+    "RDBStorage",
+    "RetryFailedTrialCallback",
+    "get_storage",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # RDBStorage needs SQLAlchemy (an optional extra): imported when first used.
+    if name == "RDBStorage":
+        from ferrotune.storages._rdb import RDBStorage
+
+        return RDBStorage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get_storage(storage: str | BaseStorage | None) -> BaseStorage:
-    """The storage for ``create_study(storage=...)``: a new in-memory one for None."""
+    """The storage for ``create_study(storage=...)``: a new in-memory one for None, an
+    :class:`RDBStorage` for a database URL (``sqlite:///...``, ``postgresql+psycopg://...``).
+    """
     if storage is None:
         return InMemoryStorage()
     if isinstance(storage, BaseStorage):
         return storage
     if isinstance(storage, str):
-        raise InvalidArgumentError(
-            f"storage URL {storage!r}: database storages (SQLite, PostgreSQL) are not "
-            "available in this version; pass None for an in-memory study"
-        )
+        if not storage.startswith(("sqlite:", "postgresql", "postgres:")):
+            raise InvalidArgumentError(
+                f"storage URL {storage!r}: use sqlite:///path/study.db or "
+                "postgresql+psycopg://user:password@host/db"
+            )
+        try:
+            from ferrotune.storages._rdb import RDBStorage
+        except ImportError as e:
+            extra = "sqlite" if storage.startswith("sqlite") else "postgres"
+            raise ImportError(
+                f"database storages need SQLAlchemy: pip install 'ferrotune[{extra}]'"
+            ) from e
+        return RDBStorage(storage)
     raise InvalidArgumentError(
         f"storage must be None, a URL or a BaseStorage, got {type(storage).__name__}"
     )

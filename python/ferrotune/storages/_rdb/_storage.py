@@ -1,0 +1,928 @@
+"""Relational-database storage: SQLite on one machine, PostgreSQL across machines."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from ferrotune import _core
+from ferrotune.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    distribution_to_json,
+    json_to_distribution,
+)
+from ferrotune.exceptions import DuplicatedStudyError, InvalidArgumentError, InvalidTrialError
+from ferrotune.storages._base import BaseStorage
+from ferrotune.storages._rdb import _schema as S  # noqa: N812
+
+if TYPE_CHECKING:
+    from ferrotune.study._direction import StudyDirection
+    from ferrotune.study._study import Study
+    from ferrotune.trial import FrozenTrial
+
+__all__ = ["RDBStorage"]
+
+_T = TypeVar("_T")
+
+_RUNNING, _COMPLETE, _PRUNED, _FAIL, _WAITING = 0, 1, 2, 3, 4
+_STATE_NAMES = {0: "RUNNING", 1: "COMPLETE", 2: "PRUNED", 3: "FAIL", 4: "WAITING"}
+_NAN = float("nan")
+_FIXED_KEY = "fixed_params"
+# A key for PostgreSQL's advisory lock around schema creation ("ferrotun" in ASCII).
+_SCHEMA_LOCK_KEY = 0x6665_7272_6F74_756E
+
+
+def _normalise_url(url: str) -> str:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        # Psycopg 3 is the driver of the `postgres` extra.
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _retryable(e: DBAPIError) -> bool:
+    """A transient failure: SQLite's lock timeouts, PostgreSQL deadlocks/serialisation."""
+    if isinstance(e, OperationalError) and "locked" in str(e.orig).lower():
+        return True
+    code = getattr(e.orig, "sqlstate", None)
+    return code in ("40001", "40P01")
+
+
+class _Choices(dict[str, Any]):
+    """A study's categorical distributions: writes new entries through to the database."""
+
+    def __init__(self, storage: RDBStorage, study_id: int) -> None:
+        super().__init__()
+        self._storage = storage
+        self._study_id = study_id
+
+    def __setitem__(self, name: str, dist: Any) -> None:
+        if name not in self:
+            self._storage._save_choices(self._study_id, name, dist)
+        super().__setitem__(name, dist)
+
+    def _load(self, name: str, dist: Any) -> None:
+        super().__setitem__(name, dist)
+
+
+class _StudyCache:
+    """What this process knows of one study: the core mirror and the trials' attrs."""
+
+    def __init__(self, core: _core.StudyCore, choices: _Choices) -> None:
+        self.core = core
+        self.choices = choices
+        self.seen_seq = -1
+        self.trial_ids: dict[int, int] = {}
+        self.user_attrs: dict[int, dict[str, Any]] = {}
+        self.system_attrs: dict[int, dict[str, Any]] = {}
+        # Trials this process started and whose result it tells the core itself.
+        self.local: set[int] = set()
+        self.lock = threading.RLock()
+
+
+class _Heartbeat:
+    """Keeps a running trial's heartbeat fresh from a daemon thread."""
+
+    def __init__(self, storage: RDBStorage, study_id: int, number: int, interval: float) -> None:
+        self._storage = storage
+        self._study_id = study_id
+        self._number = number
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Heartbeat:
+        self._storage._beat(self._study_id, self._number)
+        self._thread = threading.Thread(
+            target=self._run, name=f"ferrotune-heartbeat-{self._number}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            # A lost beat (a passing database error) is retried at the next one.
+            with contextlib.suppress(Exception):
+                self._storage._beat(self._study_id, self._number)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+class RDBStorage(BaseStorage):
+    """Studies in a relational database, shared by processes and machines.
+
+    Args:
+        url: A SQLAlchemy URL: ``sqlite:///path/study.db`` (several processes on one
+            machine; WAL journal, busy timeout) or ``postgresql+psycopg://user:pass@host/db``
+            (many workers on many machines).
+        engine_kwargs: Extra arguments for :func:`sqlalchemy.create_engine`.
+        heartbeat_interval: Seconds between heartbeats of a trial run by
+            :meth:`~ferrotune.Study.optimize`; None (default) records no heartbeat.
+        grace_period: A RUNNING trial whose heartbeat is older than this many seconds is
+            marked FAIL by the next worker that starts a trial; defaults to twice the
+            heartbeat interval.
+        failed_trial_callback: Called as ``callback(study, frozen_trial)`` for each trial
+            that a worker marked FAIL that way, for example
+            :class:`~ferrotune.storages.RetryFailedTrialCallback`.
+        sqlite_timeout: Seconds a SQLite connection waits for a lock.
+
+    Every trial change is one short transaction; trial numbers come from a per-study
+    counter (unique and gap-free), a trial leaves RUNNING exactly once, and an enqueued
+    trial is started by exactly one worker. Values are stored as JSON, never pickled.
+    """
+
+    persistent = True
+
+    def __init__(
+        self,
+        url: str,
+        engine_kwargs: dict[str, Any] | None = None,
+        heartbeat_interval: float | None = None,
+        grace_period: float | None = None,
+        failed_trial_callback: Callable[[Study, FrozenTrial], None] | None = None,
+        sqlite_timeout: float = 60.0,
+        *,
+        _engine: Engine | None = None,
+    ) -> None:
+        if heartbeat_interval is not None and not heartbeat_interval > 0:
+            raise InvalidArgumentError(
+                f"heartbeat_interval must be > 0 or None, got {heartbeat_interval!r}"
+            )
+        if grace_period is not None and not grace_period > 0:
+            raise InvalidArgumentError(f"grace_period must be > 0 or None, got {grace_period!r}")
+        self.url = _normalise_url(url)
+        self.heartbeat_interval = heartbeat_interval
+        self.grace_period = (
+            grace_period
+            if grace_period is not None or heartbeat_interval is None
+            else 2.0 * heartbeat_interval
+        )
+        self.failed_trial_callback = failed_trial_callback
+        self._engine_kwargs = dict(engine_kwargs or {})
+        self._sqlite_timeout = sqlite_timeout
+        self._engine = _engine if _engine is not None else self._create_engine()
+        self._sqlite = self._engine.dialect.name == "sqlite"
+        self._postgres = self._engine.dialect.name == "postgresql"
+        self._studies: dict[int, _StudyCache] = {}
+        self._lock = threading.RLock()
+        self._dist_cache: dict[str, tuple[BaseDistribution, _core.Dist]] = {}
+        self._helper: RDBStorage | None = None
+        self._helper_studies: dict[int, Study] = {}
+        if _engine is None:
+            self._migrate()
+
+    # ------------------------------------------------------------------ engine
+    def _create_engine(self) -> Engine:
+        kwargs = dict(self._engine_kwargs)
+        if self.url.startswith("sqlite"):
+            connect_args = dict(kwargs.pop("connect_args", {}))
+            connect_args.setdefault("timeout", self._sqlite_timeout)
+            connect_args.setdefault("check_same_thread", False)
+            engine = sa.create_engine(self.url, connect_args=connect_args, **kwargs)
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                # Transactions are begun explicitly below (BEGIN IMMEDIATE for writes).
+                dbapi_conn.isolation_level = None
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(conn: Connection) -> None:
+                if conn.get_execution_options().get("ferrotune_write"):
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    conn.exec_driver_sql("BEGIN")
+
+            return engine
+        kwargs.setdefault("pool_pre_ping", True)
+        return sa.create_engine(self.url, **kwargs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError(
+            "RDBStorage cannot be pickled; pass its URL to each process and build one there"
+        )
+
+    def _write(self, fn: Callable[[Connection], _T]) -> _T:
+        """Runs ``fn`` in one write transaction, retried on transient lock errors."""
+        delay = 0.01
+        for attempt in range(100):
+            try:
+                with self._engine.connect() as conn:
+                    conn = conn.execution_options(ferrotune_write=True)
+                    with conn.begin():
+                        return fn(conn)
+            except DBAPIError as e:
+                if not _retryable(e) or attempt == 99:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read(self, fn: Callable[[Connection], _T]) -> _T:
+        """Runs ``fn`` in one read transaction (a consistent snapshot on SQLite)."""
+        delay = 0.01
+        for attempt in range(100):
+            try:
+                with self._engine.connect() as conn, conn.begin():
+                    return fn(conn)
+            except DBAPIError as e:
+                if not _retryable(e) or attempt == 99:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _migrate(self) -> None:
+        def step(conn: Connection) -> None:
+            if self._postgres:
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+            S.metadata.create_all(conn, tables=[S.version_table])
+            row = conn.execute(sa.select(S.version_table.c.version)).first()
+            version = 0 if row is None else int(row[0])
+            if version > S.SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"the database schema is version {version}, newer than this ferrotune "
+                    f"supports ({S.SCHEMA_VERSION}); upgrade ferrotune"
+                )
+            for i in range(version, S.SCHEMA_VERSION):
+                S.MIGRATIONS[i](conn)
+            if row is None:
+                conn.execute(sa.insert(S.version_table).values(id=1, version=S.SCHEMA_VERSION))
+            elif version != S.SCHEMA_VERSION:
+                conn.execute(sa.update(S.version_table).values(version=S.SCHEMA_VERSION))
+
+        self._write(step)
+
+    def schema_version(self) -> int:
+        """The schema version of the database."""
+        return self._read(
+            lambda c: int(c.execute(sa.select(S.version_table.c.version)).scalar_one())
+        )
+
+    def _upsert(self, table: sa.Table, values: dict[str, Any], keys: list[str]) -> Any:
+        if self._postgres:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            pg_stmt = pg_insert(table).values(**values)
+            return pg_stmt.on_conflict_do_update(
+                index_elements=keys,
+                set_={k: pg_stmt.excluded[k] for k in values if k not in keys},
+            )
+        if self._sqlite:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            lite_stmt = sqlite_insert(table).values(**values)
+            return lite_stmt.on_conflict_do_update(
+                index_elements=keys,
+                set_={k: lite_stmt.excluded[k] for k in values if k not in keys},
+            )
+        raise InvalidArgumentError(  # pragma: no cover
+            f"unsupported database {self._engine.dialect.name!r}: use SQLite or PostgreSQL"
+        )
+
+    def _dist(self, dist_json: str) -> tuple[BaseDistribution, _core.Dist]:
+        hit = self._dist_cache.get(dist_json)
+        if hit is None:
+            dist = json_to_distribution(dist_json)
+            hit = (dist, dist._core)
+            self._dist_cache[dist_json] = hit
+        return hit
+
+    # ------------------------------------------------------------------ studies
+    def create_new_study(
+        self, directions: list[StudyDirection], study_name: str | None = None
+    ) -> int:
+        name = study_name if study_name is not None else f"no-name-{uuid.uuid4()}"
+        dirs = json.dumps([int(d) for d in directions])
+
+        def tx(conn: Connection) -> int:
+            res = conn.execute(
+                sa.insert(S.studies).values(name=name, directions=dirs, next_number=0, seq=0)
+            )
+            pk = res.inserted_primary_key
+            assert pk is not None
+            return int(pk[0])
+
+        try:
+            return self._write(tx)
+        except IntegrityError:
+            raise DuplicatedStudyError(f"a study named {name!r} already exists") from None
+
+    def delete_study(self, study_id: int) -> None:
+        def tx(conn: Connection) -> None:
+            found = conn.execute(
+                sa.select(S.studies.c.study_id).where(S.studies.c.study_id == study_id)
+            ).first()
+            if found is None:
+                raise KeyError(f"no study with id {study_id}")
+            ids = sa.select(S.trials.c.trial_id).where(S.trials.c.study_id == study_id)
+            for t in (S.trial_params, S.trial_intermediate, S.trial_attrs):
+                conn.execute(sa.delete(t).where(t.c.trial_id.in_(ids)))
+            conn.execute(sa.delete(S.trials).where(S.trials.c.study_id == study_id))
+            for t in (S.study_attrs, S.study_choices):
+                conn.execute(sa.delete(t).where(t.c.study_id == study_id))
+            conn.execute(sa.delete(S.studies).where(S.studies.c.study_id == study_id))
+
+        self._write(tx)
+        with self._lock:
+            self._studies.pop(study_id, None)
+
+    def get_study_id_from_name(self, study_name: str) -> int:
+        sid = self._read(
+            lambda c: c.execute(
+                sa.select(S.studies.c.study_id).where(S.studies.c.name == study_name)
+            ).scalar()
+        )
+        if sid is None:
+            raise KeyError(f"no study named {study_name!r}")
+        return int(sid)
+
+    def _study_row(self, study_id: int) -> Any:
+        row = self._read(
+            lambda c: c.execute(
+                sa.select(S.studies.c.name, S.studies.c.directions).where(
+                    S.studies.c.study_id == study_id
+                )
+            ).first()
+        )
+        if row is None:
+            raise KeyError(f"no study with id {study_id}")
+        return row
+
+    def get_study_name_from_id(self, study_id: int) -> str:
+        return str(self._study_row(study_id).name)
+
+    def get_study_directions(self, study_id: int) -> list[StudyDirection]:
+        from ferrotune.study._direction import StudyDirection
+
+        return [StudyDirection(d) for d in json.loads(self._study_row(study_id).directions)]
+
+    def get_all_study_names(self) -> list[str]:
+        return self._read(
+            lambda c: [
+                str(n)
+                for n in c.execute(
+                    sa.select(S.studies.c.name).order_by(S.studies.c.study_id)
+                ).scalars()
+            ]
+        )
+
+    def _cache(self, study_id: int) -> _StudyCache:
+        cache = self._studies.get(study_id)
+        if cache is not None:
+            return cache
+        with self._lock:
+            cache = self._studies.get(study_id)
+            if cache is not None:
+                return cache
+            directions = self.get_study_directions(study_id)
+            core = _core.StudyCore([int(d) == 2 for d in directions])  # 2 = MAXIMIZE
+            choices = _Choices(self, study_id)
+            rows = self._read(
+                lambda c: c.execute(
+                    sa.select(S.study_choices.c.name, S.study_choices.c.distribution_json).where(
+                        S.study_choices.c.study_id == study_id
+                    )
+                ).all()
+            )
+            for name, dj in rows:
+                choices._load(name, self._dist(dj)[0])
+            cache = _StudyCache(core, choices)
+            self._studies[study_id] = cache
+        self.sync(study_id)
+        return cache
+
+    def get_core(self, study_id: int) -> _core.StudyCore:
+        return self._cache(study_id).core
+
+    def get_choices(self, study_id: int) -> dict[str, Any]:
+        return self._cache(study_id).choices
+
+    def _save_choices(self, study_id: int, name: str, dist: Any) -> None:
+        dj = distribution_to_json(dist)
+        stmt = self._upsert(
+            S.study_choices,
+            {"study_id": study_id, "name": name, "distribution_json": dj},
+            ["study_id", "name"],
+        )
+        self._write(lambda c: c.execute(stmt))
+
+    def _set_study_attr(self, study_id: int, kind: str, key: str, value: Any) -> None:
+        stmt = self._upsert(
+            S.study_attrs,
+            {"study_id": study_id, "kind": kind, "key": key, "value_json": json.dumps(value)},
+            ["study_id", "kind", "key"],
+        )
+        self._write(lambda c: c.execute(stmt))
+
+    def _get_study_attrs(self, study_id: int, kind: str) -> dict[str, Any]:
+        rows = self._read(
+            lambda c: c.execute(
+                sa.select(S.study_attrs.c.key, S.study_attrs.c.value_json).where(
+                    S.study_attrs.c.study_id == study_id, S.study_attrs.c.kind == kind
+                )
+            ).all()
+        )
+        return {k: json.loads(v) for k, v in rows}
+
+    def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._set_study_attr(study_id, "user", key, value)
+
+    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._set_study_attr(study_id, "system", key, value)
+
+    def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
+        return self._get_study_attrs(study_id, "user")
+
+    def get_study_system_attrs(self, study_id: int) -> dict[str, Any]:
+        return self._get_study_attrs(study_id, "system")
+
+    # ------------------------------------------------------------------ trials
+    @staticmethod
+    def _bump(conn: Connection, study_id: int, new_number: bool = False) -> tuple[int, int]:
+        """Takes the study's next change number (and trial number); locks the study row,
+        so changes commit in the order of their numbers."""
+        values: dict[str, Any] = {"seq": S.studies.c.seq + 1}
+        if new_number:
+            values["next_number"] = S.studies.c.next_number + 1
+        row = conn.execute(
+            sa.update(S.studies)
+            .where(S.studies.c.study_id == study_id)
+            .values(**values)
+            .returning(S.studies.c.seq, S.studies.c.next_number)
+        ).first()
+        if row is None:
+            raise KeyError(f"no study with id {study_id}")
+        return int(row[0]), int(row[1]) - 1
+
+    def _trial_id(self, study_id: int, number: int, conn: Connection | None = None) -> int:
+        cache = self._cache(study_id)
+        tid = cache.trial_ids.get(number)
+        if tid is not None:
+            return tid
+
+        def q(c: Connection) -> Any:
+            return c.execute(
+                sa.select(S.trials.c.trial_id).where(
+                    S.trials.c.study_id == study_id, S.trials.c.number == number
+                )
+            ).scalar()
+
+        found = q(conn) if conn is not None else self._read(q)
+        if found is None:
+            raise KeyError(f"no trial with number {number}")
+        cache.trial_ids[number] = int(found)
+        return int(found)
+
+    def start_trial(self, study_id: int) -> tuple[int, dict[str, Any]]:
+        cache = self._cache(study_id)
+        self.fail_stale_trials(study_id)
+        self.sync(study_id)
+        now = time.time()
+
+        def tx(conn: Connection) -> tuple[int, int, dict[str, Any], bool]:
+            seq, _ = self._bump(conn, study_id)
+            sel = (
+                sa.select(S.trials.c.trial_id, S.trials.c.number)
+                .where(S.trials.c.study_id == study_id, S.trials.c.state == _WAITING)
+                .order_by(S.trials.c.number)
+                .limit(1)
+            )
+            if self._postgres:
+                sel = sel.with_for_update(skip_locked=True)
+            waiting = conn.execute(sel).first()
+            if waiting is not None:
+                tid, number = int(waiting[0]), int(waiting[1])
+                conn.execute(
+                    sa.update(S.trials)
+                    .where(S.trials.c.trial_id == tid, S.trials.c.state == _WAITING)
+                    .values(state=_RUNNING, datetime_start=now, seq=seq)
+                )
+                fixed = conn.execute(
+                    sa.select(S.trial_attrs.c.value_json).where(
+                        S.trial_attrs.c.trial_id == tid,
+                        S.trial_attrs.c.kind == "system",
+                        S.trial_attrs.c.key == _FIXED_KEY,
+                    )
+                ).scalar()
+                return tid, number, (json.loads(fixed) if fixed else {}), True
+            _, number = self._bump(conn, study_id, new_number=True)
+            res = conn.execute(
+                sa.insert(S.trials).values(
+                    study_id=study_id, number=number, state=_RUNNING, datetime_start=now, seq=seq
+                )
+            )
+            pk = res.inserted_primary_key
+            assert pk is not None
+            return int(pk[0]), number, {}, False
+
+        tid, number, fixed, popped = self._write(tx)
+        with cache.lock:
+            cache.trial_ids[number] = tid
+            cache.local.add(number)
+            if popped:
+                cache.core.apply_remote(number, _RUNNING, [], [], [], [], now, _NAN)
+            else:
+                cache.core.ensure_trial(number, _RUNNING)
+        return number, dict(fixed)
+
+    def enqueue_trial(self, study_id: int, params: dict[str, Any]) -> int:
+        cache = self._cache(study_id)
+        fixed_json = json.dumps(dict(params))
+
+        def tx(conn: Connection) -> tuple[int, int]:
+            seq, number = self._bump(conn, study_id, new_number=True)
+            res = conn.execute(
+                sa.insert(S.trials).values(
+                    study_id=study_id, number=number, state=_WAITING, seq=seq
+                )
+            )
+            pk = res.inserted_primary_key
+            assert pk is not None
+            tid = int(pk[0])
+            conn.execute(
+                sa.insert(S.trial_attrs).values(
+                    trial_id=tid, kind="system", key=_FIXED_KEY, value_json=fixed_json
+                )
+            )
+            return tid, number
+
+        tid, number = self._write(tx)
+        with cache.lock:
+            cache.trial_ids[number] = tid
+            cache.system_attrs.setdefault(number, {})[_FIXED_KEY] = json.loads(fixed_json)
+            cache.core.ensure_trial(number, _WAITING)
+        return number
+
+    def _touch(self, conn: Connection, study_id: int, tid: int, running: bool = True) -> None:
+        """Marks a trial changed (a new change number); checks it is RUNNING if asked."""
+        seq, _ = self._bump(conn, study_id)
+        cond = [S.trials.c.trial_id == tid]
+        if running:
+            cond.append(S.trials.c.state == _RUNNING)
+        res = conn.execute(sa.update(S.trials).where(*cond).values(seq=seq))
+        if res.rowcount == 0:
+            state = conn.execute(
+                sa.select(S.trials.c.state).where(S.trials.c.trial_id == tid)
+            ).scalar()
+            raise InvalidTrialError(
+                f"trial {tid} is {_STATE_NAMES.get(int(state or 0), state)}, not RUNNING: "
+                "it cannot be changed"
+            )
+
+    def record_param(
+        self, study_id: int, number: int, name: str, dist: Any, internal: float
+    ) -> None:
+        tid = self._trial_id(study_id, number)
+        dj = distribution_to_json(dist)
+
+        def tx(conn: Connection) -> None:
+            self._touch(conn, study_id, tid)
+            conn.execute(
+                self._upsert(
+                    S.trial_params,
+                    {
+                        "trial_id": tid,
+                        "name": name,
+                        "distribution_json": dj,
+                        "value": float(internal),
+                    },
+                    ["trial_id", "name"],
+                )
+            )
+
+        self._write(tx)
+
+    def record_intermediate(self, study_id: int, number: int, step: int, value: float) -> None:
+        tid = self._trial_id(study_id, number)
+        v = None if math.isnan(value) else float(value)
+
+        def tx(conn: Connection) -> None:
+            self._touch(conn, study_id, tid)
+            exists = conn.execute(
+                sa.select(S.trial_intermediate.c.step).where(
+                    S.trial_intermediate.c.trial_id == tid, S.trial_intermediate.c.step == step
+                )
+            ).first()
+            if exists is None:  # a step reported twice keeps its first value
+                conn.execute(
+                    sa.insert(S.trial_intermediate).values(trial_id=tid, step=step, value=v)
+                )
+
+        self._write(tx)
+
+    def record_constraints(self, study_id: int, number: int, values: dict[str, float]) -> None:
+        tid = self._trial_id(study_id, number)
+        cj = json.dumps(dict(values))
+
+        def tx(conn: Connection) -> None:
+            self._touch(conn, study_id, tid, running=False)
+            conn.execute(
+                sa.update(S.trials).where(S.trials.c.trial_id == tid).values(constraints_json=cj)
+            )
+
+        self._write(tx)
+
+    def finish_trial(self, study_id: int, number: int, state: int, values: list[float]) -> None:
+        cache = self._cache(study_id)
+        tid = self._trial_id(study_id, number)
+        now = time.time()
+        vj = json.dumps([float(v) for v in values]) if values else None
+
+        def tx(conn: Connection) -> int | None:
+            seq, _ = self._bump(conn, study_id)
+            res = conn.execute(
+                sa.update(S.trials)
+                .where(S.trials.c.trial_id == tid, S.trials.c.state == _RUNNING)
+                .values(state=int(state), values_json=vj, datetime_complete=now, seq=seq)
+            )
+            if res.rowcount == 1:
+                return None
+            st = conn.execute(sa.select(S.trials.c.state).where(S.trials.c.trial_id == tid))
+            return int(st.scalar_one())
+
+        current = self._write(tx)
+        if current is not None:
+            with cache.lock:
+                if cache.core.state(number) == _RUNNING:
+                    # Finished elsewhere (for example failed through a stale heartbeat):
+                    # the core follows the database.
+                    cache.local.discard(number)
+                    self._reload_trials(study_id, [number])
+            raise InvalidTrialError(
+                f"trial {number} is {_STATE_NAMES.get(current, current)}, not RUNNING: "
+                "it was already finished"
+            )
+
+    # ------------------------------------------------------------------ sync
+    def sync(self, study_id: int) -> None:
+        cache = self._cache(study_id)
+        with cache.lock:
+            since = cache.seen_seq
+            rows = self._read(lambda c: self._changed(c, study_id, since))
+            self._apply(cache, *rows)
+
+    def _reload_trials(self, study_id: int, numbers: list[int]) -> None:
+        cache = self._cache(study_id)
+        with cache.lock:
+            rows = self._read(lambda c: self._changed(c, study_id, None, numbers))
+            self._apply(cache, *rows, advance=False)
+
+    @staticmethod
+    def _changed(
+        conn: Connection, study_id: int, since: int | None, numbers: list[int] | None = None
+    ) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+        t = S.trials
+        cond: list[Any] = [t.c.study_id == study_id]
+        if since is not None:
+            cond.append(t.c.seq > since)
+        if numbers is not None:
+            cond.append(t.c.number.in_(numbers))
+        trial_rows = conn.execute(
+            sa.select(
+                t.c.trial_id,
+                t.c.number,
+                t.c.state,
+                t.c.values_json,
+                t.c.constraints_json,
+                t.c.datetime_start,
+                t.c.datetime_complete,
+                t.c.seq,
+            )
+            .where(*cond)
+            .order_by(t.c.number)
+        ).all()
+        if not trial_rows:
+            return [], [], [], []
+        p, i, a = S.trial_params, S.trial_intermediate, S.trial_attrs
+        params = conn.execute(
+            sa.select(p.c.trial_id, p.c.name, p.c.distribution_json, p.c.value)
+            .join(t, t.c.trial_id == p.c.trial_id)
+            .where(*cond)
+        ).all()
+        inter = conn.execute(
+            sa.select(i.c.trial_id, i.c.step, i.c.value)
+            .join(t, t.c.trial_id == i.c.trial_id)
+            .where(*cond)
+        ).all()
+        attrs = conn.execute(
+            sa.select(a.c.trial_id, a.c.kind, a.c.key, a.c.value_json)
+            .join(t, t.c.trial_id == a.c.trial_id)
+            .where(*cond)
+        ).all()
+        return list(trial_rows), list(params), list(inter), list(attrs)
+
+    def _apply(
+        self,
+        cache: _StudyCache,
+        trial_rows: list[Any],
+        params: list[Any],
+        inter: list[Any],
+        attrs: list[Any],
+        advance: bool = True,
+    ) -> None:
+        if not trial_rows:
+            return
+        by_tid: dict[int, list[tuple[str, _core.Dist, float]]] = {}
+        choices = cache.choices
+        for tid, name, dj, value in params:
+            dist, core_dist = self._dist(dj)
+            by_tid.setdefault(tid, []).append((name, core_dist, float(value)))
+            if isinstance(dist, CategoricalDistribution) and name not in choices:
+                choices._load(name, dist)
+        inter_by: dict[int, list[tuple[int, float]]] = {}
+        for tid, step, value in inter:
+            inter_by.setdefault(tid, []).append((int(step), _NAN if value is None else value))
+        user: dict[int, dict[str, Any]] = {}
+        system: dict[int, dict[str, Any]] = {}
+        for tid, kind, key, vj in attrs:
+            (user if kind == "user" else system).setdefault(tid, {})[key] = json.loads(vj)
+        core = cache.core
+        top = cache.seen_seq
+        for tid, number, state, vj, cj, started, completed, seq in trial_rows:
+            cache.trial_ids[number] = tid
+            cache.user_attrs[number] = user.get(tid, {})
+            cache.system_attrs[number] = system.get(tid, {})
+            top = max(top, int(seq))
+            if number in cache.local:
+                if number < core.n_trials() and core.state(number) != _RUNNING:
+                    cache.local.discard(number)
+                continue  # this process tells the core about its own trials
+            cons = json.loads(cj) if cj else {}
+            core.apply_remote(
+                number,
+                int(state),
+                json.loads(vj) if vj else [],
+                by_tid.get(tid, []),
+                sorted(inter_by.get(tid, [])),
+                [float(cons[k]) for k in sorted(cons)],
+                _NAN if started is None else float(started),
+                _NAN if completed is None else float(completed),
+            )
+        if advance:
+            cache.seen_seq = top
+
+    # ------------------------------------------------------------------ trial attrs
+    def _set_trial_attr(self, study_id: int, number: int, kind: str, key: str, value: Any) -> None:
+        cache = self._cache(study_id)
+        tid = self._trial_id(study_id, number)
+        vj = json.dumps(value)
+
+        def tx(conn: Connection) -> None:
+            self._touch(conn, study_id, tid, running=False)
+            conn.execute(
+                self._upsert(
+                    S.trial_attrs,
+                    {"trial_id": tid, "kind": kind, "key": key, "value_json": vj},
+                    ["trial_id", "kind", "key"],
+                )
+            )
+
+        self._write(tx)
+        store = cache.user_attrs if kind == "user" else cache.system_attrs
+        with cache.lock:
+            store.setdefault(number, {})[key] = json.loads(vj)
+
+    def _get_trial_attrs(self, study_id: int, number: int, kind: str) -> dict[str, Any]:
+        cache = self._cache(study_id)
+        store = cache.user_attrs if kind == "user" else cache.system_attrs
+        with cache.lock:
+            hit = store.get(number)
+            if hit is not None:
+                copied: dict[str, Any] = json.loads(json.dumps(hit))  # a deep copy
+                return copied
+        if number not in cache.trial_ids:
+            self._trial_id(study_id, number)
+        return {}
+
+    def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
+        self._set_trial_attr(study_id, number, "user", key, value)
+
+    def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
+        self._set_trial_attr(study_id, number, "system", key, value)
+
+    def get_trial_user_attrs(self, study_id: int, number: int) -> dict[str, Any]:
+        return self._get_trial_attrs(study_id, number, "user")
+
+    def get_trial_system_attrs(self, study_id: int, number: int) -> dict[str, Any]:
+        return self._get_trial_attrs(study_id, number, "system")
+
+    # ------------------------------------------------------------------ heartbeats
+    def heartbeat(self, study_id: int, number: int) -> Any:
+        if self.heartbeat_interval is None:
+            return super().heartbeat(study_id, number)
+        return _Heartbeat(self, study_id, number, self.heartbeat_interval)
+
+    def _beat(self, study_id: int, number: int) -> None:
+        tid = self._trial_id(study_id, number)
+        now = time.time()
+        self._write(
+            lambda c: c.execute(
+                sa.update(S.trials)
+                .where(S.trials.c.trial_id == tid, S.trials.c.state == _RUNNING)
+                .values(heartbeat=now)
+            )
+        )
+
+    def fail_stale_trials(self, study_id: int) -> list[int]:
+        """Marks FAIL the RUNNING trials whose heartbeat is older than the grace period,
+        calls ``failed_trial_callback`` for each, and returns their numbers.
+
+        Only this call's own transitions are returned: when several workers look at once,
+        each stale trial is failed (and retried) by exactly one of them.
+        """
+        if self.heartbeat_interval is None or self.grace_period is None:
+            return []
+        deadline = time.time() - self.grace_period
+        t = S.trials
+        stale = self._read(
+            lambda c: c.execute(
+                sa.select(t.c.trial_id, t.c.number).where(
+                    t.c.study_id == study_id,
+                    t.c.state == _RUNNING,
+                    t.c.heartbeat.is_not(None),
+                    t.c.heartbeat < deadline,
+                )
+            ).all()
+        )
+        failed: list[int] = []
+        for tid, number in stale:
+
+            def tx(conn: Connection, tid: int = int(tid)) -> bool:
+                seq, _ = self._bump(conn, study_id)
+                res = conn.execute(
+                    sa.update(t)
+                    .where(t.c.trial_id == tid, t.c.state == _RUNNING, t.c.heartbeat < deadline)
+                    .values(state=_FAIL, datetime_complete=time.time(), seq=seq)
+                )
+                return bool(res.rowcount == 1)
+
+            if self._write(tx):
+                failed.append(int(number))
+        if failed and self.failed_trial_callback is not None:
+            study = self._callback_study(study_id)
+            study._storage.sync(study_id)
+            for number in failed:
+                self.failed_trial_callback(study, study._frozen(number))
+        return failed
+
+    def _callback_study(self, study_id: int) -> Study:
+        """A Study for failed-trial callbacks, on a twin storage with a core of its own
+        (so that the user's sampler on this storage's core is left alone)."""
+        from ferrotune.samplers import RandomSampler
+        from ferrotune.study._study import Study
+
+        with self._lock:
+            study = self._helper_studies.get(study_id)
+            if study is None:
+                if self._helper is None:
+                    self._helper = RDBStorage(
+                        self.url,
+                        heartbeat_interval=self.heartbeat_interval,
+                        grace_period=self.grace_period,
+                        _engine=self._engine,
+                    )
+                name = self.get_study_name_from_id(study_id)
+                study = Study(name, self._helper, sampler=RandomSampler())
+                self._helper_studies[study_id] = study
+            return study
+
+    # ------------------------------------------------------------------ misc
+    def get_all_trial_numbers(
+        self, study_id: int, states: Iterable[int] | None = None
+    ) -> list[int]:
+        """Numbers of the study's trials in the database (optionally only some states)."""
+        t = S.trials
+        cond: list[Any] = [t.c.study_id == study_id]
+        if states is not None:
+            cond.append(t.c.state.in_(list(states)))
+        return self._read(
+            lambda c: [int(n) for n in c.execute(sa.select(t.c.number).where(*cond)).scalars()]
+        )
+
+    def dispose(self) -> None:
+        """Closes the storage's database connections."""
+        self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"RDBStorage({self._engine.url.render_as_string(hide_password=True)!r})"
