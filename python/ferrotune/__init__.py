@@ -17,6 +17,7 @@ from ferrotune.exceptions import TrialPruned
 from ferrotune.study import (
     Study,
     StudyDirection,
+    copy_study,
     create_study,
     delete_study,
     get_all_study_names,
@@ -39,6 +40,7 @@ __all__ = [
     "TrialPruned",
     "TrialState",
     "__version__",
+    "copy_study",
     "create_study",
     "delete_study",
     "distributions",

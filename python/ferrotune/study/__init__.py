@@ -1,5 +1,6 @@
 """Studies: create, load and run optimisations."""
 
+from ferrotune.study._copy import copy_study
 from ferrotune.study._direction import StudyDirection
 from ferrotune.study._study import (
     Study,
@@ -12,6 +13,7 @@ from ferrotune.study._study import (
 __all__ = [
     "Study",
     "StudyDirection",
+    "copy_study",
     "create_study",
     "delete_study",
     "get_all_study_names",

@@ -1,0 +1,56 @@
+"""Copying a study between storages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ferrotune.storages import get_storage
+from ferrotune.trial import TrialState
+
+if TYPE_CHECKING:
+    from ferrotune.storages import BaseStorage
+
+__all__ = ["copy_study"]
+
+
+def copy_study(
+    *,
+    from_study_name: str,
+    from_storage: str | BaseStorage,
+    to_storage: str | BaseStorage,
+    to_study_name: str | None = None,
+) -> None:
+    """Copies a study (directions, attributes, finished trials) into another storage.
+
+    Args:
+        from_study_name: The study to copy.
+        from_storage: Its storage (object or URL).
+        to_storage: Where to copy it (object or URL).
+        to_study_name: The copy's name; defaults to ``from_study_name``.
+
+    Raises:
+        DuplicatedStudyError: When ``to_storage`` already has a study of that name.
+
+    Finished trials keep their parameters, values, intermediate values and attributes,
+    in the order of their numbers; running and waiting trials are not copied.
+    """
+    from ferrotune.samplers import RandomSampler
+    from ferrotune.study._study import create_study, load_study
+
+    src = load_study(
+        study_name=from_study_name, storage=get_storage(from_storage), sampler=RandomSampler()
+    )
+    dst = create_study(
+        storage=get_storage(to_storage),
+        study_name=to_study_name if to_study_name is not None else from_study_name,
+        directions=src.directions,
+        sampler=RandomSampler(),
+    )
+    for k, v in src.system_attrs.items():
+        dst.set_system_attr(k, v)
+    for k, v in src.user_attrs.items():
+        dst.set_user_attr(k, v)
+    for t in src.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)):
+        dst.add_trial(t)
+        for k, v in t.system_attrs.items():
+            dst._storage.set_trial_system_attr(dst._study_id, dst._core.n_trials() - 1, k, v)
