@@ -1,11 +1,22 @@
-"""Command line: ``ferrotune demo`` runs a short optimisation of the running example."""
+"""Command line.
+
+``ferrotune demo`` runs a short optimisation of the running example.
+
+``ferrotune worker --storage URL --study NAME --objective module:function --n-trials N``
+runs trials of a study kept in a database; start as many workers as you like, on one
+machine (SQLite or PostgreSQL) or many (PostgreSQL), and they share the study.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import ferrotune
 from ferrotune.examples import transformer_loss, transformer_space
@@ -46,6 +57,69 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_objective(spec: str) -> Callable[..., Any]:
+    """``module:function`` or ``path/to/file.py:function``."""
+    mod_name, sep, func_name = spec.rpartition(":")
+    if not sep or not mod_name or not func_name:
+        raise SystemExit(f"--objective must be module:function, got {spec!r}")
+    if mod_name.endswith(".py") or os.sep in mod_name:
+        path = os.path.abspath(mod_name)
+        loader_spec = importlib.util.spec_from_file_location("_ferrotune_objective", path)
+        if loader_spec is None or loader_spec.loader is None:
+            raise SystemExit(f"cannot load {path}")
+        module = importlib.util.module_from_spec(loader_spec)
+        loader_spec.loader.exec_module(module)
+    else:
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        module = importlib.import_module(mod_name)
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        raise SystemExit(f"{spec!r}: {func_name!r} is not a function of {mod_name!r}")
+    return func  # type: ignore[no-any-return]
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from ferrotune.storages import RDBStorage, RetryFailedTrialCallback
+
+    objective = _load_objective(args.objective)
+    storage = RDBStorage(
+        args.storage,
+        heartbeat_interval=args.heartbeat_interval,
+        grace_period=args.grace_period,
+        failed_trial_callback=RetryFailedTrialCallback(max_retry=args.max_retry)
+        if args.retry_failed
+        else None,
+    )
+    sampler: ferrotune.samplers.BaseSampler
+    if args.sampler == "random":
+        sampler = ferrotune.samplers.RandomSampler(seed=args.seed)
+    elif args.sampler == "qmc":
+        sampler = ferrotune.samplers.QMCSampler(seed=args.seed)
+    else:
+        sampler = ferrotune.samplers.TPESampler(seed=args.seed)
+    if args.direction is not None:
+        study = ferrotune.create_study(
+            storage=storage,
+            study_name=args.study,
+            direction=args.direction,
+            sampler=sampler,
+            load_if_exists=True,
+        )
+    else:
+        study = ferrotune.load_study(study_name=args.study, storage=storage, sampler=sampler)
+    study.optimize(
+        objective,
+        n_trials=args.n_trials,
+        timeout=args.timeout,
+        catch=(Exception,) if args.catch else (),
+    )
+    if not args.quiet:
+        print(f"worker {os.getpid()}: {args.n_trials} trial(s) of study {args.study!r} done")
+    storage.dispose()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ferrotune`` command."""
     parser = argparse.ArgumentParser(prog="ferrotune", description=__doc__)
@@ -54,9 +128,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--trials", type=int, default=500, help="number of trials (500)")
     demo.add_argument("--sampler", choices=["random", "qmc"], default="qmc")
     demo.add_argument("--seed", type=int, default=0)
+    w = sub.add_parser(
+        "worker",
+        help="run trials of a study kept in a database (start several for parallel work)",
+        description="Runs trials of a study in a database storage; several workers, on "
+        "one machine or many, share the study.",
+    )
+    w.add_argument(
+        "--storage", required=True, help="database URL (sqlite:///... or postgresql+psycopg://...)"
+    )
+    w.add_argument("--study", required=True, help="study name")
+    w.add_argument(
+        "--objective", required=True, help="the objective as module:function or file.py:function"
+    )
+    w.add_argument("--n-trials", type=int, default=None, help="trials this worker runs")
+    w.add_argument("--timeout", type=float, default=None, help="seconds this worker runs")
+    w.add_argument(
+        "--direction",
+        choices=["minimize", "maximize"],
+        default=None,
+        help="create the study with this direction when it does not exist",
+    )
+    w.add_argument("--sampler", choices=["tpe", "random", "qmc"], default="tpe")
+    w.add_argument("--seed", type=int, default=None)
+    w.add_argument(
+        "--heartbeat-interval", type=float, default=None, help="seconds between heartbeats"
+    )
+    w.add_argument(
+        "--grace-period", type=float, default=None, help="seconds before a silent trial fails"
+    )
+    w.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="re-enqueue the parameters of trials failed through a stale heartbeat",
+    )
+    w.add_argument("--max-retry", type=int, default=None)
+    w.add_argument(
+        "--catch", action="store_true", help="mark a trial FAIL on an exception and go on"
+    )
+    w.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return _demo(args)
+    if args.command == "worker":
+        return _worker(args)
     return 2  # pragma: no cover - argparse rejects other commands
 
 
