@@ -28,6 +28,16 @@ ruff format --check python tests benches examples
 mypy
 
 echo "== pytest"
+# The PostgreSQL storage tests need a server: start a throwaway one from Debian's
+# packages unless FERROTUNE_TEST_POSTGRES_URL already names one.
+if [ -z "${FERROTUNE_TEST_POSTGRES_URL:-}" ] && command -v apt-get >/dev/null 2>&1; then
+    if url=$(bash scripts/postgres.sh start | tail -n 1) && [ -n "$url" ]; then
+        export FERROTUNE_TEST_POSTGRES_URL="$url"
+        trap 'bash scripts/postgres.sh stop || true' EXIT
+    else
+        echo "could not start PostgreSQL: its storage tests are skipped"
+    fi
+fi
 set +e
 python -m pytest -q -p no:cacheprovider "$@"
 rc=$?
