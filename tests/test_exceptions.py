@@ -192,4 +192,4 @@ def test_bad_arguments_are_value_errors(call: Any, needle: str) -> None:
 
 def test_string_storage_is_rejected_with_a_clear_error() -> None:
     with pytest.raises(exceptions.InvalidArgumentError, match="sqlite"):
-        ferrotune.create_study(storage="sqlite:///x.db")
+        ferrotune.create_study(storage="mysql://user@host/db")  # not a supported database
