@@ -65,7 +65,40 @@ class BaseDistribution(ABC):
         return hash((type(self).__name__, self._key()))
 
 
-class FloatDistribution(BaseDistribution):
+class _NumericDistribution(BaseDistribution):
+    """What float and int distributions share: bounds, log, step and their uses."""
+
+    __slots__ = ()
+    low: Any
+    high: Any
+    log: bool
+    step: Any
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.low, self.high, self.log, self.step))
+
+    def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
+        try:
+            return float(param_value_in_external_repr)
+        except (TypeError, ValueError) as e:
+            raise InvalidDistributionError(
+                f"{param_value_in_external_repr!r} is not a number"
+            ) from e
+
+    def _single(self) -> bool:
+        return bool(self.low == self.high)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.low, self.high, self.log, self.step)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(low={self.low}, high={self.high}, log={self.log}, "
+            f"step={self.step})"
+        )
+
+
+class FloatDistribution(_NumericDistribution):
     """A real parameter in ``[low, high]``.
 
     Args:
@@ -90,34 +123,11 @@ class FloatDistribution(BaseDistribution):
         self.step = None if step is None else float(step)
         self._core = _core.Dist.float("", self.low, self.high, self.step, self.log)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (FloatDistribution, (self.low, self.high, self.log, self.step))
-
-    def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
-        try:
-            v = float(param_value_in_external_repr)
-        except (TypeError, ValueError) as e:
-            raise InvalidDistributionError(
-                f"{param_value_in_external_repr!r} is not a float value"
-            ) from e
-        return v
-
     def to_external_repr(self, param_value_in_internal_repr: float) -> float:
         return float(param_value_in_internal_repr)
 
-    def _single(self) -> bool:
-        return self.low == self.high
 
-    def _key(self) -> tuple[Any, ...]:
-        return (self.low, self.high, self.log, self.step)
-
-    def __repr__(self) -> str:
-        return (
-            f"FloatDistribution(low={self.low}, high={self.high}, log={self.log}, step={self.step})"
-        )
-
-
-class IntDistribution(BaseDistribution):
+class IntDistribution(_NumericDistribution):
     """An integer parameter in ``[low, high]`` on a grid of ``step``.
 
     Args:
@@ -140,31 +150,8 @@ class IntDistribution(BaseDistribution):
         self.log = bool(log)
         self._core = _core.Dist.int("", self.low, self.high, self.step, self.log)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (IntDistribution, (self.low, self.high, self.log, self.step))
-
-    def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
-        try:
-            v = float(param_value_in_external_repr)
-        except (TypeError, ValueError) as e:
-            raise InvalidDistributionError(
-                f"{param_value_in_external_repr!r} is not an int value"
-            ) from e
-        return v
-
     def to_external_repr(self, param_value_in_internal_repr: float) -> int:
         return int(param_value_in_internal_repr)
-
-    def _single(self) -> bool:
-        return self.low == self.high
-
-    def _key(self) -> tuple[Any, ...]:
-        return (self.low, self.high, self.log, self.step)
-
-    def __repr__(self) -> str:
-        return (
-            f"IntDistribution(low={self.low}, high={self.high}, log={self.log}, step={self.step})"
-        )
 
 
 def _choice_key(c: CategoricalChoiceType) -> tuple[str, Any]:
