@@ -109,11 +109,22 @@ def test_killed_worker_trial_fails_by_heartbeat_and_is_retried(db_url: str, tmp_
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     try:
         _poll(lambda: flag.exists() and flag.read_text().strip() != "")
+        number_s, x_s = flag.read_text().split()
+        number, x = int(number_s), float(x_s)
+
+        def param_written() -> bool:
+            # Parameters reach the database with the next heartbeat at the latest.
+            view = RDBStorage(db_url)
+            try:
+                trials = ferrotune.load_study(study_name="crash", storage=view).trials
+                return len(trials) > number and trials[number].params.get("x") == x
+            finally:
+                view.dispose()
+
+        _poll(param_written)
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
-    number_s, x_s = flag.read_text().split()
-    number, x = int(number_s), float(x_s)
 
     storage = RDBStorage(
         db_url,

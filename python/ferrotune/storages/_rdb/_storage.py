@@ -90,6 +90,8 @@ class _StudyCache:
         self.system_attrs: dict[int, dict[str, Any]] = {}
         # Trials this process started and whose result it tells the core itself.
         self.local: set[int] = set()
+        # Parameters recorded but not yet written, by trial number.
+        self.pending: dict[int, list[dict[str, Any]]] = {}
         self.lock = threading.RLock()
 
 
@@ -214,7 +216,6 @@ class RDBStorage(BaseStorage):
                     conn.exec_driver_sql("BEGIN")
 
             return engine
-        kwargs.setdefault("pool_pre_ping", True)
         return sa.create_engine(self.url, **kwargs)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -299,6 +300,71 @@ class RDBStorage(BaseStorage):
         raise InvalidArgumentError(  # pragma: no cover
             f"unsupported database {self._engine.dialect.name!r}: use SQLite or PostgreSQL"
         )
+
+    def _upsert_params(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Writes parameter rows (trial_id, name, distribution_json, value) in one statement."""
+        t = S.trial_params
+        if self._postgres:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            pg_stmt = pg_insert(t)
+            stmt: Any = pg_stmt.on_conflict_do_update(
+                index_elements=["trial_id", "name"],
+                set_={
+                    "distribution_json": pg_stmt.excluded.distribution_json,
+                    "value": pg_stmt.excluded.value,
+                },
+            )
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            lite_stmt = sqlite_insert(t)
+            stmt = lite_stmt.on_conflict_do_update(
+                index_elements=["trial_id", "name"],
+                set_={
+                    "distribution_json": lite_stmt.excluded.distribution_json,
+                    "value": lite_stmt.excluded.value,
+                },
+            )
+        conn.execute(stmt, rows)
+
+    def _take_pending(self, study_id: int, number: int) -> list[dict[str, Any]]:
+        cache = self._cache(study_id)
+        with cache.lock:
+            return cache.pending.pop(number, [])
+
+    def _put_back(self, study_id: int, number: int, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            cache = self._cache(study_id)
+            with cache.lock:
+                cache.pending[number] = rows + cache.pending.get(number, [])
+
+    def _with_pending(
+        self, study_id: int, number: int, fn: Callable[[Connection, list[dict[str, Any]]], _T]
+    ) -> _T:
+        """Runs ``fn(conn, rows)`` in a write transaction with the trial's parameters not
+        yet written (``rows``); they are kept for a later write when it fails."""
+        rows = self._take_pending(study_id, number)
+        try:
+            return self._write(lambda conn: fn(conn, rows))
+        except BaseException:
+            self._put_back(study_id, number, rows)
+            raise
+
+    def flush(self, study_id: int, number: int | None = None) -> None:
+        """Writes the parameters recorded but not yet written (of one trial, or all)."""
+        cache = self._cache(study_id)
+        with cache.lock:
+            numbers = [number] if number is not None else list(cache.pending)
+        for n in numbers:
+            tid = self._trial_id(study_id, n)
+
+            def tx(conn: Connection, rows: list[dict[str, Any]], tid: int = tid) -> None:
+                if rows:
+                    self._touch(conn, study_id, tid, running=False)
+                    self._upsert_params(conn, rows)
+
+            self._with_pending(study_id, n, tx)
 
     def _dist(self, dist_json: str) -> tuple[BaseDistribution, _core.Dist]:
         hit = self._dist_cache.get(dist_json)
@@ -593,32 +659,28 @@ class RDBStorage(BaseStorage):
     def record_param(
         self, study_id: int, number: int, name: str, dist: Any, internal: float
     ) -> None:
+        """Buffers the parameter; it is written with the trial's next change: a report, an
+        attribute, a heartbeat or the finish (at the latest one heartbeat interval after
+        it was suggested), in one transaction with that change."""
         tid = self._trial_id(study_id, number)
-        dj = distribution_to_json(dist)
-
-        def tx(conn: Connection) -> None:
-            self._touch(conn, study_id, tid)
-            conn.execute(
-                self._upsert(
-                    S.trial_params,
-                    {
-                        "trial_id": tid,
-                        "name": name,
-                        "distribution_json": dj,
-                        "value": float(internal),
-                    },
-                    ["trial_id", "name"],
-                )
-            )
-
-        self._write(tx)
+        row = {
+            "trial_id": tid,
+            "name": name,
+            "distribution_json": distribution_to_json(dist),
+            "value": float(internal),
+        }
+        cache = self._cache(study_id)
+        with cache.lock:
+            cache.pending.setdefault(number, []).append(row)
 
     def record_intermediate(self, study_id: int, number: int, step: int, value: float) -> None:
         tid = self._trial_id(study_id, number)
         v = None if math.isnan(value) else float(value)
 
-        def tx(conn: Connection) -> None:
+        def tx(conn: Connection, rows: list[dict[str, Any]]) -> None:
             self._touch(conn, study_id, tid)
+            if rows:
+                self._upsert_params(conn, rows)
             exists = conn.execute(
                 sa.select(S.trial_intermediate.c.step).where(
                     S.trial_intermediate.c.trial_id == tid, S.trial_intermediate.c.step == step
@@ -629,19 +691,21 @@ class RDBStorage(BaseStorage):
                     sa.insert(S.trial_intermediate).values(trial_id=tid, step=step, value=v)
                 )
 
-        self._write(tx)
+        self._with_pending(study_id, number, tx)
 
     def record_constraints(self, study_id: int, number: int, values: dict[str, float]) -> None:
         tid = self._trial_id(study_id, number)
         cj = json.dumps(dict(values))
 
-        def tx(conn: Connection) -> None:
+        def tx(conn: Connection, rows: list[dict[str, Any]]) -> None:
             self._touch(conn, study_id, tid, running=False)
+            if rows:
+                self._upsert_params(conn, rows)
             conn.execute(
                 sa.update(S.trials).where(S.trials.c.trial_id == tid).values(constraints_json=cj)
             )
 
-        self._write(tx)
+        self._with_pending(study_id, number, tx)
 
     def finish_trial(self, study_id: int, number: int, state: int, values: list[float]) -> None:
         cache = self._cache(study_id)
@@ -649,7 +713,7 @@ class RDBStorage(BaseStorage):
         now = time.time()
         vj = json.dumps([float(v) for v in values]) if values else None
 
-        def tx(conn: Connection) -> int | None:
+        def tx(conn: Connection, rows: list[dict[str, Any]]) -> int | None:
             seq, _ = self._bump(conn, study_id)
             res = conn.execute(
                 sa.update(S.trials)
@@ -657,11 +721,13 @@ class RDBStorage(BaseStorage):
                 .values(state=int(state), values_json=vj, datetime_complete=now, seq=seq)
             )
             if res.rowcount == 1:
+                if rows:
+                    self._upsert_params(conn, rows)
                 return None
             st = conn.execute(sa.select(S.trials.c.state).where(S.trials.c.trial_id == tid))
             return int(st.scalar_one())
 
-        current = self._write(tx)
+        current = self._with_pending(study_id, number, tx)
         if current is not None:
             with cache.lock:
                 if cache.core.state(number) == _RUNNING:
@@ -788,8 +854,10 @@ class RDBStorage(BaseStorage):
         tid = self._trial_id(study_id, number)
         vj = json.dumps(value)
 
-        def tx(conn: Connection) -> None:
+        def tx(conn: Connection, rows: list[dict[str, Any]]) -> None:
             self._touch(conn, study_id, tid, running=False)
+            if rows:
+                self._upsert_params(conn, rows)
             conn.execute(
                 self._upsert(
                     S.trial_attrs,
@@ -798,7 +866,7 @@ class RDBStorage(BaseStorage):
                 )
             )
 
-        self._write(tx)
+        self._with_pending(study_id, number, tx)
         store = cache.user_attrs if kind == "user" else cache.system_attrs
         with cache.lock:
             store.setdefault(number, {})[key] = json.loads(vj)
@@ -836,13 +904,18 @@ class RDBStorage(BaseStorage):
     def _beat(self, study_id: int, number: int) -> None:
         tid = self._trial_id(study_id, number)
         now = time.time()
-        self._write(
-            lambda c: c.execute(
+
+        def tx(conn: Connection, rows: list[dict[str, Any]]) -> None:
+            if rows:
+                self._touch(conn, study_id, tid)
+                self._upsert_params(conn, rows)
+            conn.execute(
                 sa.update(S.trials)
                 .where(S.trials.c.trial_id == tid, S.trials.c.state == _RUNNING)
                 .values(heartbeat=now)
             )
-        )
+
+        self._with_pending(study_id, number, tx)
 
     def fail_stale_trials(self, study_id: int) -> list[int]:
         """Marks FAIL the RUNNING trials whose heartbeat is older than the grace period,

@@ -1,0 +1,222 @@
+"""RDBStorage specifics: schema versions, incremental sync, exclusive transitions,
+heartbeats and retries (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import ferrotune
+from ferrotune.exceptions import InvalidArgumentError, InvalidTrialError
+from ferrotune.samplers import RandomSampler
+from ferrotune.storages import RDBStorage, RetryFailedTrialCallback, get_storage
+from ferrotune.storages._rdb import _schema
+from ferrotune.storages._rdb._storage import _normalise_url
+from ferrotune.study import StudyDirection
+from ferrotune.trial import TrialState
+
+
+def _quad(trial: ferrotune.Trial) -> float:
+    return trial.suggest_float("x", -1.0, 1.0) ** 2
+
+
+def test_schema_is_versioned(db_url: str) -> None:
+    st = RDBStorage(db_url)
+    assert st.schema_version() == _schema.SCHEMA_VERSION == len(_schema.MIGRATIONS)
+    RDBStorage(db_url).dispose()  # a second open migrates nothing
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.update(_schema.version_table).values(version=_schema.SCHEMA_VERSION + 1))
+    engine.dispose()
+    with pytest.raises(RuntimeError, match="newer"):
+        RDBStorage(db_url)
+    st.dispose()
+
+
+def test_sync_reads_only_changed_trials(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = ferrotune.create_study(
+        storage=RDBStorage(db_url), study_name="inc", sampler=RandomSampler(seed=0)
+    )
+    writer.optimize(_quad, n_trials=40)
+    reader_storage = RDBStorage(db_url)
+    reader = ferrotune.load_study(study_name="inc", storage=reader_storage)
+    assert reader._core.n_trials() == 40
+    seen: list[int] = []
+    original = RDBStorage._changed
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        seen.append(len(out[0]))
+        return out
+
+    monkeypatch.setattr(RDBStorage, "_changed", staticmethod(spy))
+    reader_storage.sync(reader._study_id)
+    writer.optimize(_quad, n_trials=2)
+    reader_storage.sync(reader._study_id)
+    assert seen[0] == 0  # nothing changed: one query, no rows
+    assert seen[-1] == 2  # the two new trials only
+    assert reader._core.n_trials() == 42
+    assert reader.trials[41].params == writer.trials[41].params
+
+
+def test_enqueued_trials_are_started_once(db_url: str) -> None:
+    st = RDBStorage(db_url)
+    sid = st.create_new_study([StudyDirection.MINIMIZE], "q")
+    enqueued = {st.enqueue_trial(sid, {"x": i / 100}) for i in range(30)}
+    storages = [RDBStorage(db_url) for _ in range(6)]
+    started: list[tuple[int, dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    def work(s: RDBStorage) -> None:
+        for _ in range(5):
+            got = s.start_trial(sid)
+            with lock:
+                started.append(got)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in storages]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    numbers = [n for n, _ in started]
+    assert sorted(numbers) == sorted(enqueued)
+    assert sorted(f["x"] for _, f in started) == [i / 100 for i in range(30)]
+    # Everything is RUNNING now: the next start is a new trial, numbered after them.
+    assert st.start_trial(sid)[0] == 30
+    for s in [st, *storages]:
+        s.dispose()
+
+
+def test_a_trial_leaves_running_once(db_url: str) -> None:
+    a, b = RDBStorage(db_url), RDBStorage(db_url)
+    sid = a.create_new_study([StudyDirection.MINIMIZE], "once")
+    number, _ = a.start_trial(sid)
+    b.get_core(sid)
+    results: list[str] = []
+
+    def finish(s: RDBStorage, state: int) -> None:
+        try:
+            s.finish_trial(sid, number, state, [1.0] if state == 1 else [])
+            results.append("ok")
+        except InvalidTrialError:
+            results.append("error")
+
+    threads = [threading.Thread(target=finish, args=(s, st)) for s, st in ((a, 1), (b, 3)) * 3]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["error"] * 5 + ["ok"]
+
+
+def test_stale_trial_fails_once_and_is_retried(db_url: str) -> None:
+    def make(**kw: Any) -> RDBStorage:
+        return RDBStorage(db_url, heartbeat_interval=0.05, grace_period=0.3, **kw)
+
+    st = make()
+    study = ferrotune.create_study(storage=st, study_name="stale")
+    trial = study.ask()
+    x = trial.suggest_float("x", 0, 1)
+    with st.heartbeat(study._study_id, trial.number):
+        pass  # one beat, with the parameter written, then silence: the worker "died"
+    watchers = [make(failed_trial_callback=RetryFailedTrialCallback()) for _ in range(3)]
+    failed: list[int] = []
+    deadline = time.monotonic() + 60
+    while not failed and time.monotonic() < deadline:
+        for w in watchers:
+            failed += w.fail_stale_trials(study._study_id)
+        time.sleep(0.05)
+    assert failed == [trial.number]
+    for w in watchers:
+        assert w.fail_stale_trials(study._study_id) == []
+    trials = ferrotune.load_study(study_name="stale", storage=make()).trials
+    assert trials[0].state == TrialState.FAIL
+    assert trials[1].state == TrialState.WAITING
+    assert trials[1].system_attrs["failed_trial"] == 0
+    assert trials[1].system_attrs["retry_history"] == [0]
+    with pytest.raises(InvalidTrialError):
+        study.tell(trial, 1.0)
+    assert study._core.state(trial.number) == int(TrialState.FAIL)
+    # The retry runs with the same parameter.
+    retry = study.ask()
+    assert retry.number == 1
+    assert retry.suggest_float("x", 0, 1) == x
+
+
+def test_retry_respects_max_retry() -> None:
+    study = ferrotune.create_study()
+    t = study.ask()
+    t.suggest_float("x", 0, 1)
+    study.tell(t, state=TrialState.FAIL)
+    RetryFailedTrialCallback(max_retry=0)(study, study.trials[0])
+    assert len(study.trials) == 1
+    RetryFailedTrialCallback(max_retry=1)(study, study.trials[0])
+    assert study.trials[1].state == TrialState.WAITING
+    assert RetryFailedTrialCallback.retry_history(study.trials[1]) == [0]
+    with pytest.raises(InvalidArgumentError):
+        RetryFailedTrialCallback(max_retry=-1)
+
+
+def test_heartbeat_keeps_a_long_trial_alive(db_url: str) -> None:
+    st = RDBStorage(db_url, heartbeat_interval=0.05, grace_period=1.0)
+    study = ferrotune.create_study(storage=st, study_name="alive")
+    watcher = RDBStorage(db_url, heartbeat_interval=0.05, grace_period=1.0)
+    failed: list[int] = []
+
+    def objective(trial: ferrotune.Trial) -> float:
+        trial.suggest_float("x", 0, 1)
+        end = time.monotonic() + 2.0
+        while time.monotonic() < end:
+            failed.extend(watcher.fail_stale_trials(study._study_id))
+            time.sleep(0.05)
+        return 0.0
+
+    study.optimize(objective, n_trials=1)
+    assert failed == []
+    assert study.trials[0].state == TrialState.COMPLETE
+
+
+def test_choices_persist_without_trials(db_url: str) -> None:
+    study = ferrotune.create_study(storage=RDBStorage(db_url), study_name="ch")
+    trial = study.ask()
+    trial.suggest_categorical("act", ["relu", "gelu"])
+    other = RDBStorage(db_url)
+    choices = other.get_choices(other.get_study_id_from_name("ch"))
+    assert choices["act"].choices == ("relu", "gelu")
+
+
+def test_urls_and_errors(tmp_path: Any) -> None:
+    assert _normalise_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert _normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    st = get_storage(url)
+    assert isinstance(st, RDBStorage)
+    assert "x.db" in repr(st)
+    with pytest.raises(TypeError):
+        pickle.dumps(st)
+    with pytest.raises(InvalidArgumentError):
+        get_storage("mysql://x")
+    with pytest.raises(InvalidArgumentError):
+        RDBStorage(url, heartbeat_interval=0)
+    with pytest.raises(InvalidArgumentError, match="no study"):
+        ferrotune.load_study(study_name="missing", storage=url)
+    assert RDBStorage(url, heartbeat_interval=2).grace_period == 4
+
+
+def test_large_study_loads_with_few_queries(sqlite_url: str) -> None:
+    study = ferrotune.create_study(
+        storage=RDBStorage(sqlite_url), study_name="big", sampler=RandomSampler(seed=0)
+    )
+    study.optimize(_quad, n_trials=300)
+    st = RDBStorage(sqlite_url)
+    statements: list[str] = []
+    sa.event.listen(st._engine, "before_cursor_execute", lambda *a: statements.append(str(a[2])))
+    trials = ferrotune.load_study(study_name="big", storage=st).trials
+    assert len(trials) == 300
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) < 20, selects
