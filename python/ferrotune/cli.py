@@ -4,7 +4,8 @@
 
 ``ferrotune worker --storage URL --study NAME --objective module:function --n-trials N``
 runs trials of a study kept in a database; start as many workers as you like, on one
-machine (SQLite or PostgreSQL) or many (PostgreSQL), and they share the study.
+machine (SQLite or PostgreSQL) or many (PostgreSQL), and they share the study
+(``docs/storages.md``).
 """
 
 from __future__ import annotations
