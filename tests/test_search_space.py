@@ -298,7 +298,7 @@ def test_condition_cycles_are_rejected(conditions: dict[str, Any]) -> None:
 
 
 def test_empty_enumerated_feasible_set_is_reported_when_the_space_is_built() -> None:
-    with pytest.raises(InfeasibleSpaceError, match="a"):
+    with pytest.raises(InfeasibleSpaceError, match='"a", "b"'):
         SearchSpace({"a": C([3, 5, 7]), "b": C([2, 4])}, constraints=[Divisible("a", "b")])
     with pytest.raises(InfeasibleSpaceError):
         SearchSpace({"a": I(0, 3)}, constraints=[Linear({"a": 1.0}, lower=4.0)])

@@ -241,7 +241,7 @@ def test_enqueued_value_outside_the_distribution_is_an_error() -> None:
     study = ferrotune.create_study()
     study.enqueue_trial({"x": 2.0})
     trial = study.ask()
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match=r"parameter 'x'"):
         trial.suggest_float("x", 0.0, 1.0)
 
 
@@ -299,7 +299,7 @@ def test_add_trial_built_by_hand() -> None:
     assert study.best_value == 7.0
     # The categorical's choices are now fixed for the study.
     trial = study.ask()
-    with pytest.raises(ValueError, match="c"):
+    with pytest.raises(ValueError, match=r"parameter 'c'"):
         trial.suggest_categorical("c", ["x", "y"])
 
 
@@ -417,7 +417,7 @@ def test_load_study_shares_the_storage() -> None:
     assert len(study.trials) == 5
     # Categorical choices are part of the shared study.
     study.tell(study.ask(fixed_distributions={"c": CategoricalDistribution(["a", "b"])}), 0.0)
-    with pytest.raises(ValueError, match="c"):
+    with pytest.raises(ValueError, match=r"parameter 'c'"):
         loaded.ask().suggest_categorical("c", ["a", "z"])
 
 

@@ -174,7 +174,7 @@ def test_declared_space_grid_applies_python_predicates() -> None:
 
 def test_declared_space_with_a_continuous_float_cannot_be_a_grid() -> None:
     space = ferrotune.SearchSpace({"x": FloatDistribution(0.0, 1.0), "n": IntDistribution(0, 3)})
-    with pytest.raises(InvalidSpaceError, match="x"):
+    with pytest.raises(InvalidSpaceError, match=r"parameter 'x'"):
         GridSampler(space)
 
 

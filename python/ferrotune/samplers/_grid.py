@@ -80,6 +80,32 @@ class GridSampler(BaseSampler):
         self._n = n
         self._order = _core.GridOrderCore(n, self._seed)
         self._rng = _core.RandomSamplerCore(self._seed ^ 0x6121D)
+        # Trials of the study already checked for grid points (resumed studies,
+        # other workers): their points are not handed out again.
+        self._scanned = 0
+        self._index: dict[tuple[Any, ...], int] | None = None
+
+    def _key(self, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        if any(n not in params for n in self._names):
+            return None
+        return tuple((type(params[n]).__name__, params[n]) for n in self._names)
+
+    def _index_of(self, params: Mapping[str, Any]) -> int | None:
+        if self._index is None:
+            self._index = {}
+            for i in range(self._n):
+                k = self._key(self._point(i))
+                if k is not None:
+                    self._index.setdefault(k, i)
+        k = self._key(params)
+        return None if k is None else self._index.get(k)
+
+    def _mark_existing(self, study: Study, upto: int) -> None:
+        for number in range(self._scanned, upto):
+            i = self._index_of(study._frozen(number).params)
+            if i is not None:
+                self._order.mark_visited(i)
+        self._scanned = max(self._scanned, upto)
 
     def __len__(self) -> int:
         return self._n
@@ -96,6 +122,8 @@ class GridSampler(BaseSampler):
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         if study._has_fixed(trial.number):
             return
+        if self._scanned < trial.number:
+            self._mark_existing(study, trial.number)
         i = self._order.next_index()
         if i is None:
             i = int(self._rng.uniform() * self._n) % self._n

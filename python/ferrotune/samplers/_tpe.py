@@ -31,7 +31,10 @@ class TPESampler(BaseSampler):
     (deeper last step first, then by last intermediate value), then trials violating
     black-box constraints (``Trial.set_constraint``) by total violation: feasible trials
     first, as in c-TPE. Several objectives (MOTPE): non-dominated fronts, the last one
-    tie-broken by greedy hypervolume subset selection; uniform weights in the good set.
+    tie-broken by greedy hypervolume subset selection (exact hypervolumes; for three or
+    more objectives with a last front over 64 trials, by crowding distance instead, to
+    bound the cost); uniform weights in the good set. Unlike Optuna, multivariate
+    stays the default for several objectives.
 
     On a declared :class:`~ferrotune.SearchSpace`, parameters active under the same
     condition are modelled jointly on the trials where they were active, and every

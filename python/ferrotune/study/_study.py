@@ -320,6 +320,11 @@ class Study:
                 vals = []
         elif not state.is_finished():
             raise InvalidArgumentError(f"tell() needs a finished state, got {state!r}")
+        elif state == TrialState.PRUNED:
+            # As Optuna: a pruned trial keeps its last intermediate value.
+            inter = self._core.record(number)[3]
+            if inter:
+                vals = [max(inter)[1]]
         if skip_if_finished and TrialState(self._core.state(number)).is_finished():
             return _LazyFrozenTrial(self, number)
         if self._persist:
@@ -429,7 +434,13 @@ class Study:
             else:
                 with ThreadPoolExecutor(max_workers=n_jobs) as pool:
                     futures = [pool.submit(worker) for _ in range(n_jobs)]
-                    done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                    try:
+                        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                    except BaseException:
+                        # Ctrl-C arrives in this thread: no worker starts another
+                        # trial; the running ones finish and are recorded.
+                        self._stop_flag = True
+                        raise
                     for f in done:
                         if f.exception() is not None:
                             self._stop_flag = True
@@ -463,6 +474,9 @@ class Study:
             if isinstance(e, catch):
                 return frozen
             raise
+        if value is None:
+            _logger.warning("Trial %d failed: the objective returned None", trial.number)
+            return self.tell(trial, state=TrialState.FAIL)
         return self.tell(trial, value)
 
     def stop(self) -> None:
@@ -482,7 +496,9 @@ class Study:
         """
         if skip_if_exists:
             for t in self._iter_frozen():
-                if all(t.params.get(k, object()) == v for k, v in params.items()):
+                if t.params.keys() == params.keys() and all(
+                    t.params[k] == v for k, v in params.items()
+                ):
                     return
             with self._fixed_lock:
                 if any(p == dict(params) for p in self._fixed.values()):
@@ -496,17 +512,31 @@ class Study:
         """Adds a finished trial (for example from another study) to this study."""
         if not trial.state.is_finished():
             raise InvalidArgumentError(f"add_trial needs a finished trial, got {trial.state!r}")
+        # Check everything before a trial is created, so bad input leaves nothing behind.
+        vals = list(trial.values or []) if trial.state == TrialState.COMPLETE else []
+        if trial.state == TrialState.COMPLETE:
+            problem, vals = self._check_values(trial.values)
+            if problem is not None:
+                raise InvalidArgumentError(f"add_trial: {problem}")
+        internals: dict[str, float] = {}
+        for name, value in trial.params.items():
+            dist = trial.distributions.get(name)
+            if dist is None:
+                raise InvalidArgumentError(f"add_trial: parameter {name!r} has no distribution")
+            internal = dist.to_internal_repr(value)
+            if not dist._contains(internal):
+                raise InvalidArgumentError(
+                    f"add_trial: parameter {name!r}: {value!r} is not a value of {dist!r}"
+                )
+            if isinstance(dist, CategoricalDistribution):
+                self._register_choices(name, dist)
+            internals[name] = internal
         if self._persist:
             number, _ = self._storage.start_trial(self._study_id)
         else:
             number = self._core.ask()
-        for name, value in trial.params.items():
-            dist = trial.distributions.get(name)
-            if dist is None:
-                raise InvalidArgumentError(f"parameter {name!r} has no distribution")
-            if isinstance(dist, CategoricalDistribution):
-                self._register_choices(name, dist)
-            internal = dist.to_internal_repr(value)
+        for name, internal in internals.items():
+            dist = trial.distributions[name]
             self._core.set_param(number, name, dist._core, internal)
             if self._persist:
                 self._storage.record_param(self._study_id, number, name, dist, internal)
@@ -516,7 +546,8 @@ class Study:
                 self._storage.record_intermediate(self._study_id, number, step, v)
         for k, v in trial.user_attrs.items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
-        vals = list(trial.values or []) if trial.state == TrialState.COMPLETE else []
+        for k, v in trial.system_attrs.items():
+            self._storage.set_trial_system_attr(self._study_id, number, k, v)
         if self._persist:
             self._storage.finish_trial(self._study_id, number, int(trial.state), vals)
         self._core.tell(number, int(trial.state), vals)
@@ -545,7 +576,7 @@ class Study:
             number=number,
             state=st,
             value=None,
-            values=list(values) if st == TrialState.COMPLETE else None,
+            values=list(values) if values else None,
             datetime_start=_timestamp(started),
             datetime_complete=_timestamp(completed),
             params=ext,

@@ -129,6 +129,14 @@ class FrozenTrial:
         )
 
 
+def _frozen_from_fields(fields: dict[str, Any]) -> FrozenTrial:
+    """Rebuilds a FrozenTrial from its fields (the pickle of a lazy one)."""
+    t = FrozenTrial.__new__(FrozenTrial)
+    for f, v in fields.items():
+        object.__setattr__(t, f, v)
+    return t
+
+
 class _LazyFrozenTrial(FrozenTrial):
     """A FrozenTrial whose fields are read from the study on first access, so that
     ``Study.tell`` can return one at no cost when the caller ignores it."""
@@ -138,6 +146,22 @@ class _LazyFrozenTrial(FrozenTrial):
     def __init__(self, study: Study, number: int) -> None:
         self._study = study
         self.number = number
+
+    def _snapshot(self) -> FrozenTrial:
+        return self._study._frozen(self.number)
+
+    def __reduce__(self) -> Any:
+        # Copies and pickles are plain FrozenTrials, read now.
+        snap = self._snapshot()
+        return (_frozen_from_fields, ({f: getattr(snap, f) for f in _FIELDS},))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenTrial:
+        import copy
+
+        return copy.deepcopy(self._snapshot(), memo)
+
+    def __copy__(self) -> FrozenTrial:
+        return self._snapshot()
 
     def __getattr__(self, name: str) -> Any:
         if name not in _FIELDS:

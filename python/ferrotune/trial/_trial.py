@@ -76,7 +76,10 @@ class Trial:
             >>> lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)  # doctest: +SKIP
         """
         if self._fast and name not in self._fixed:
-            return self._core.suggest_float(self._number, name, low, high, step, log)
+            try:
+                return self._core.suggest_float(self._number, name, low, high, step, log)
+            except (TypeError, OverflowError):
+                pass  # bad bounds: let the distribution name the parameter and the problem
         return self._suggest(name, _named(name, FloatDistribution, low, high, log=log, step=step))  # type: ignore[no-any-return]
 
     def suggest_int(
@@ -97,8 +100,8 @@ class Trial:
         if self._fast and name not in self._fixed:
             try:
                 return self._core.suggest_int(self._number, name, low, high, step, log)
-            except TypeError:
-                pass  # non-int bounds: let the distribution explain the problem
+            except (TypeError, OverflowError):
+                pass  # bad bounds: let the distribution name the parameter and the problem
         return self._suggest(name, _named(name, IntDistribution, low, high, log=log, step=step))  # type: ignore[no-any-return]
 
     @overload
@@ -143,7 +146,12 @@ class Trial:
         elif dist.single():
             internal = dist._core.from_unit(0.5)
         elif study._rust_independent:
-            internal = self._core.sample_independent(self._number, name, dist._core)
+            # The Rust path: a joint (relative) sample if there is one, else the
+            # sampler's independent draw; recorded by the core.
+            internal = self._core.suggest_dist(self._number, name, dist._core)
+            if study._persist:
+                study._storage.record_param(study._study_id, self._number, name, dist, internal)
+            return dist.to_external_repr(internal)
         else:
             frozen = study._frozen(self._number)
             value = study.sampler.sample_independent(study, frozen, name, dist)
@@ -217,6 +225,16 @@ class Trial:
                 "constraints", {}
             )
         )
+        if name in cons:
+            # As Optuna: the first value reported for a constraint stands.
+            import warnings
+
+            warnings.warn(
+                f"constraint {name!r} was already set for trial {self._number}; "
+                "the new value is ignored",
+                stacklevel=2,
+            )
+            return
         cons[name] = v
         self._core.set_constraints(self._number, [cons[k] for k in sorted(cons)])
         study._storage.set_trial_system_attr(study._study_id, self._number, "constraints", cons)
@@ -272,5 +290,5 @@ def _named(name: str, cls: type[BaseDistribution], *args: Any, **kwargs: Any) ->
         return cls(*args, **kwargs)
     except InvalidDistributionError as e:
         raise InvalidDistributionError(f"parameter {name!r}: {e}") from None
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, ArithmeticError) as e:
         raise InvalidDistributionError(f"parameter {name!r}: {e}") from None

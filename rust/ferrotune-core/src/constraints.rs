@@ -124,27 +124,27 @@ impl SearchSpace {
         for (i, p) in params.iter().enumerate() {
             if params[..i].iter().any(|q| q.name == p.name) {
                 return Err(Error::InvalidSpace(format!(
-                    "parameter {:?} is declared twice",
+                    "parameter '{}' is declared twice",
                     p.name
                 )));
             }
             if let Some(c) = &p.condition {
                 if c.parent >= i {
                     return Err(Error::InvalidSpace(format!(
-                        "parameter {:?}: its condition's parent must be declared before it (conditions cannot form cycles)",
+                        "parameter '{}': its condition's parent must be declared before it (conditions cannot form cycles)",
                         p.name
                     )));
                 }
                 let parent = &params[c.parent];
                 if c.values.is_empty() {
                     return Err(Error::InvalidSpace(format!(
-                        "parameter {:?}: condition on {:?} lists no values",
+                        "parameter '{}': condition on '{}' lists no values",
                         p.name, parent.name
                     )));
                 }
                 if let Some(v) = c.values.iter().find(|v| !parent.dist.contains(**v)) {
                     return Err(Error::InvalidSpace(format!(
-                        "parameter {:?}: condition value {v} is not a value of parent {:?}",
+                        "parameter '{}': condition value {v} is not a value of parent '{}'",
                         p.name, parent.name
                     )));
                 }
@@ -152,7 +152,7 @@ impl SearchSpace {
             if let (Distribution::Categorical { n }, Some(v)) = (&p.dist, &p.choice_values) {
                 if v.len() != *n {
                     return Err(Error::InvalidSpace(format!(
-                        "parameter {:?}: {} numeric values for {n} choices",
+                        "parameter '{}': {} numeric values for {n} choices",
                         p.name,
                         v.len()
                     )));
@@ -353,7 +353,7 @@ impl SearchSpace {
         for p in &self.params {
             if p.dist.cardinality().is_none() {
                 return Err(Error::InvalidSpace(format!(
-                    "parameter {:?}: a grid needs discrete parameters; give this float a step",
+                    "parameter '{}': a grid needs discrete parameters; give this float a step",
                     p.name
                 )));
             }
@@ -438,7 +438,7 @@ fn check_constraint(params: &[Param], c: &Constraint) -> Result<()> {
             Ok(())
         } else {
             Err(Error::InvalidSpace(format!(
-                "parameter {:?}: a {} constraint needs {} values",
+                "parameter '{}': a {} constraint needs {} values",
                 p.name,
                 if integral { "divisibility" } else { "linear" },
                 if integral { "integer" } else { "numeric" }
@@ -469,7 +469,7 @@ fn check_constraint(params: &[Param], c: &Constraint) -> Result<()> {
             for &(i, v) in assignment {
                 if !params[i].dist.contains(v) {
                     return Err(Error::InvalidSpace(format!(
-                        "parameter {:?}: forbidden value {v} is not a value of its distribution",
+                        "parameter '{}': forbidden value {v} is not a value of its distribution",
                         params[i].name
                     )));
                 }

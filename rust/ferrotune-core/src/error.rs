@@ -8,10 +8,10 @@ use thiserror::Error;
 pub enum Error {
     /// A distribution's arguments are invalid (low > high, log with low <= 0, ...).
     /// An empty `param` (a distribution built on its own) is left out of the message.
-    #[error("{}{msg}", if param.is_empty() { String::new() } else { format!("parameter {param:?}: ") })]
+    #[error("{}{msg}", if param.is_empty() { String::new() } else { format!("parameter '{param}': ") })]
     InvalidDistribution { param: String, msg: String },
     /// The same name was suggested with an incompatible distribution.
-    #[error("parameter {param:?}: {msg}")]
+    #[error("parameter '{param}': {msg}")]
     IncompatibleDistribution { param: String, msg: String },
     /// A declared search space, condition or constraint is malformed.
     #[error("{0}")]

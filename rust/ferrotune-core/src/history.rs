@@ -467,7 +467,7 @@ impl History {
         if matches!(state, TrialState::Complete | TrialState::Pruned) {
             self.n_complete_or_pruned += 1;
         }
-        if state == TrialState::Complete {
+        if matches!(state, TrialState::Complete | TrialState::Pruned) {
             let here: Vec<(u32, u32)> = self.trials[number]
                 .params
                 .iter()
@@ -564,11 +564,12 @@ impl History {
     }
 
     /// Number of the best COMPLETE trial for a single objective; `maximize`
-    /// flips the order. Ties keep the earliest trial.
+    /// flips the order. Ties keep the earliest trial. Trials that violate a
+    /// black-box constraint do not count (as in Optuna).
     pub fn best_trial(&self, maximize: bool) -> Option<usize> {
         let mut best: Option<(usize, f64)> = None;
         for (i, t) in self.trials.iter().enumerate() {
-            if t.state != TrialState::Complete {
+            if t.state != TrialState::Complete || t.violation() > 0.0 {
                 continue;
             }
             let v = if maximize { -t.values[0] } else { t.values[0] };
@@ -585,7 +586,7 @@ impl History {
             .trials
             .iter()
             .enumerate()
-            .filter(|(_, t)| t.state == TrialState::Complete)
+            .filter(|(_, t)| t.state == TrialState::Complete && t.violation() <= 0.0)
             .map(|(i, t)| {
                 let v = t
                     .values
@@ -606,8 +607,8 @@ impl History {
             .collect()
     }
 
-    /// Parameters present, with the same distribution, in every COMPLETE trial
-    /// (Optuna's intersection search space), in first-seen order.
+    /// Parameters present, with the same distribution, in every COMPLETE or
+    /// PRUNED trial (Optuna's intersection search space), in first-seen order.
     pub fn intersection_space(&self) -> Vec<(u32, u32)> {
         self.intersection.clone().unwrap_or_default()
     }

@@ -66,6 +66,12 @@ impl Distribution {
                 format!("low must be <= high, got low={low}, high={high}"),
             ));
         }
+        if !(high - low).is_finite() {
+            return Err(Error::dist(
+                name,
+                "the range is too wide: high - low overflows",
+            ));
+        }
         if log && step.is_some() {
             return Err(Error::dist(name, "step and log cannot be used together"));
         }
@@ -110,6 +116,14 @@ impl Distribution {
         }
         if step < 1 {
             return Err(Error::dist(name, format!("step must be >= 1, got {step}")));
+        }
+        // Values travel as f64, exact for integers up to 2^53.
+        const EXACT: i64 = 1 << 53;
+        if low < -EXACT || high > EXACT {
+            return Err(Error::dist(
+                name,
+                format!("int bounds must lie within ±2^53 (exact as floats), got [{low}, {high}]"),
+            ));
         }
         if log && step != 1 {
             return Err(Error::dist(

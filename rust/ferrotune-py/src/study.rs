@@ -40,6 +40,8 @@ fn dist_tuple(d: &Distribution) -> DistTuple {
 struct Inner {
     history: History,
     sampler: Option<SamplerHandle>,
+    /// Whether the sampler's independent draws are O(1) (suggest keeps the GIL).
+    cheap: bool,
 }
 
 /// Trial records of one study plus the Rust sampler used on the fast path.
@@ -50,34 +52,56 @@ pub struct StudyCore {
 
 impl StudyCore {
     fn suggest(&self, py: Python<'_>, number: usize, name: &str, dist: Distribution) -> PyRes<f64> {
-        let mut g = lock_py(py, &self.inner);
-        let Inner { history, sampler } = &mut *g;
-        if let Some(v) = conv(py, history.existing(number, name, &dist))? {
-            return Ok(v);
-        }
-        if let Some(v) = history
-            .param_index(name)
-            .and_then(|p| history.pending_value(number, p, &dist))
-        {
-            conv(py, history.set_param(number, name, &dist, v))?;
-            return Ok(v);
-        }
-        let Some(sampler) = sampler else {
-            return Err(conv::<()>(
+        let cheap = lock_py(py, &self.inner).cheap;
+        if cheap {
+            // O(1) work (random, QMC): releasing the GIL would cost more than it saves.
+            let mut g = lock_py(py, &self.inner);
+            let Inner {
+                history, sampler, ..
+            } = &mut *g;
+            conv(
                 py,
-                Err(Error::InvalidArgument(
-                    "this study's sampler is not a Rust sampler".into(),
-                )),
+                suggest_in(history, sampler.as_ref(), number, name, &dist),
             )
-            .unwrap_err());
-        };
-        let v = conv(
-            py,
-            lock_py(py, sampler).sample_independent(history, number, name, &dist),
-        )?;
-        conv(py, history.set_param(number, name, &dist, v))?;
-        Ok(v)
+        } else {
+            detached(py, || {
+                let mut g = lock(&self.inner);
+                let Inner {
+                    history, sampler, ..
+                } = &mut *g;
+                suggest_in(history, sampler.as_ref(), number, name, &dist)
+            })
+        }
     }
+}
+
+fn not_rust() -> Error {
+    Error::InvalidArgument("this study's sampler is not a Rust sampler".into())
+}
+
+/// The value trial `number` gets for `name`: the one it already has, the one a
+/// joint sample chose for it, or a fresh draw from the sampler; recorded.
+fn suggest_in(
+    history: &mut History,
+    sampler: Option<&SamplerHandle>,
+    number: usize,
+    name: &str,
+    dist: &Distribution,
+) -> ferrotune_core::Result<f64> {
+    if let Some(v) = history.existing(number, name, dist)? {
+        return Ok(v);
+    }
+    let pending = history
+        .param_index(name)
+        .and_then(|p| history.pending_value(number, p, dist));
+    let v = match pending {
+        Some(v) => v,
+        None => {
+            lock(sampler.ok_or_else(not_rust)?).sample_independent(history, number, name, dist)?
+        }
+    };
+    history.set_param(number, name, dist, v)?;
+    Ok(v)
 }
 
 #[pymethods]
@@ -89,6 +113,7 @@ impl StudyCore {
             inner: Mutex::new(Inner {
                 history: History::with_directions(maximize),
                 sampler: None,
+                cheap: true,
             }),
         }
     }
@@ -99,7 +124,9 @@ impl StudyCore {
     fn relative(&self, py: Python<'_>, number: usize) -> PyRes<usize> {
         detached(py, || {
             let mut g = lock(&self.inner);
-            let Inner { history, sampler } = &mut *g;
+            let Inner {
+                history, sampler, ..
+            } = &mut *g;
             let vals = match sampler {
                 Some(s) => lock(s).relative_values(history, number)?,
                 None => Vec::new(),
@@ -167,7 +194,12 @@ impl StudyCore {
     fn set_sampler(&self, py: Python<'_>, sampler: &Bound<'_, PyAny>) -> bool {
         let h = handle_of(sampler);
         let ok = h.is_some();
-        lock_py(py, &self.inner).sampler = h;
+        let cheap = h
+            .as_ref()
+            .is_none_or(|s| lock_py(py, s).independent_is_cheap());
+        let mut g = lock_py(py, &self.inner);
+        g.sampler = h;
+        g.cheap = cheap;
         ok
     }
 
@@ -246,7 +278,9 @@ impl StudyCore {
         dist: &Dist,
     ) -> PyRes<f64> {
         let mut g = lock_py(py, &self.inner);
-        let Inner { history, sampler } = &mut *g;
+        let Inner {
+            history, sampler, ..
+        } = &mut *g;
         match sampler {
             Some(s) => conv(
                 py,
@@ -318,7 +352,9 @@ impl StudyCore {
         let mut raised: Option<PyErr> = None;
         let out = detached(py, || {
             let mut g = lock(&self.inner);
-            let Inner { history, sampler } = &mut *g;
+            let Inner {
+                history, sampler, ..
+            } = &mut *g;
             let sampler = sampler.as_ref().ok_or_else(|| {
                 Error::InvalidArgument("this study's sampler is not a Rust sampler".into())
             })?;
@@ -358,23 +394,6 @@ impl StudyCore {
             }
         }
         Ok(())
-    }
-
-    /// Joint values for the given distributions from the Rust sampler, or None.
-    fn sample_relative(
-        &self,
-        py: Python<'_>,
-        number: usize,
-        dists: Vec<Dist>,
-    ) -> PyRes<Option<Vec<f64>>> {
-        let dists: Vec<Distribution> = dists.into_iter().map(|d| d.inner).collect();
-        detached(py, || {
-            let mut g = lock(&self.inner);
-            let Inner { history, sampler } = &mut *g;
-            Ok(sampler
-                .as_ref()
-                .and_then(|s| lock(s).sample_relative(history, number, &dists)))
-        })
     }
 
     /// Stores an intermediate value.

@@ -53,14 +53,9 @@ pub trait Sampler: Send {
         Ok(Vec::new())
     }
 
-    /// Joint values for `dists` (the relative search space inferred from the
-    /// history); `None` when the sampler has no joint model.
-    fn sample_relative(
-        &mut self,
-        _history: &History,
-        _trial: usize,
-        _dists: &[Distribution],
-    ) -> Option<Vec<f64>> {
-        None
+    /// True when `sample_independent` is O(1) work (no model to fit): the
+    /// binding then keeps the GIL for it, as releasing it would cost more.
+    fn independent_is_cheap(&self) -> bool {
+        true
     }
 }

@@ -266,19 +266,6 @@ impl Sampler for QmcSampler {
             accept,
         )
     }
-
-    fn sample_relative(
-        &mut self,
-        _: &History,
-        _: usize,
-        dists: &[Distribution],
-    ) -> Option<Vec<f64>> {
-        if dists.is_empty() {
-            return None;
-        }
-        let u = self.next_point(dists.len()).ok()?;
-        Some(dists.iter().zip(u).map(|(d, ui)| d.from_unit(ui)).collect())
-    }
 }
 
 #[cfg(test)]

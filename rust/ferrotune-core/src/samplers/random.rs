@@ -56,10 +56,6 @@ impl Sampler for RandomSampler {
             accept,
         )
     }
-
-    fn sample_relative(&mut self, _: &History, _: usize, _: &[Distribution]) -> Option<Vec<f64>> {
-        None
-    }
 }
 
 #[cfg(test)]

@@ -98,9 +98,11 @@ pub struct TpeSampler {
     pub rng: Rng,
     gamma: Option<GammaFn>,
     weights: Option<WeightsFn>,
-    /// Kernel constants by (param, distribution fingerprint, good set?),
-    /// reused across asks; see [`ConstMemo`].
-    memo: HashMap<(u32, u64, bool), ConstMemo>,
+    /// Kernel constants by (param, good set?), reused across asks while the
+    /// parameter keeps its distribution (fingerprint); see [`ConstMemo`].
+    /// One entry per parameter and side, so memory stays linear in the trials
+    /// even when ranges change from trial to trial.
+    memo: HashMap<(u32, bool), (u64, ConstMemo)>,
 }
 
 /// A fingerprint of a distribution's arguments (kernel constants depend on the range).
@@ -394,8 +396,13 @@ impl TpeSampler {
         let mut take = |below: bool| -> Vec<ConstMemo> {
             keys.iter()
                 .map(|k| {
-                    k.and_then(|(p, f)| self.memo.remove(&(p, f, below)))
-                        .unwrap_or_default()
+                    k.and_then(|(p, f)| {
+                        self.memo
+                            .remove(&(p, below))
+                            .filter(|(fp, _)| *fp == f)
+                            .map(|(_, m)| m)
+                    })
+                    .unwrap_or_default()
                 })
                 .collect()
         };
@@ -405,7 +412,7 @@ impl TpeSampler {
         for (below, memos) in [(true, mb), (false, ma)] {
             for (k, m) in keys.iter().zip(memos) {
                 if let Some((p, f)) = k {
-                    self.memo.insert((*p, *f, below), m);
+                    self.memo.insert((*p, below), (*f, m));
                 }
             }
         }
@@ -445,6 +452,10 @@ fn argmax(scores: impl Iterator<Item = f64>) -> usize {
 }
 
 impl Sampler for TpeSampler {
+    fn independent_is_cheap(&self) -> bool {
+        false
+    }
+
     fn sample_independent(
         &mut self,
         h: &History,
