@@ -151,3 +151,19 @@ def test_second_constraint_value_is_ignored_with_a_warning() -> None:
 
 
 _ = signal  # the SIGINT test sends the signal from the child itself
+
+
+def test_tpe_constraints_func_as_in_optuna() -> None:
+    """Optuna's `constraints_func` works: the values are stored on the trial and
+    best_trial only considers feasible trials."""
+
+    def cons(t: FrozenTrial) -> list[float]:
+        return [0.5 - t.params["x"]]  # feasible when x >= 0.5
+
+    sampler = ferrotune.samplers.TPESampler(seed=0, n_startup_trials=5, constraints_func=cons)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=40)
+    assert all(t.system_attrs["constraints"] == {"c0": 0.5 - t.params["x"]} for t in study.trials)
+    assert study.best_params["x"] >= 0.5
+    feasible_late = sum(t.params["x"] >= 0.5 for t in study.trials[20:])
+    assert feasible_late >= 10

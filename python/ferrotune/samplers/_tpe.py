@@ -10,7 +10,7 @@ from ferrotune.samplers._base import BaseSampler, _seed_or_random
 if TYPE_CHECKING:
     from ferrotune.distributions import BaseDistribution
     from ferrotune.study._study import Study
-    from ferrotune.trial import FrozenTrial
+    from ferrotune.trial import FrozenTrial, TrialState
 
 __all__ = ["TPESampler"]
 
@@ -60,6 +60,12 @@ class TPESampler(BaseSampler):
         consider_endpoints: Let the range ends count as neighbours of the extreme
             observations (False).
         seed: Seed of the generator; None draws one.
+        constraints_func: Optuna's way to give black-box constraints: called with each
+            finished trial, it returns constraint values (``<= 0`` feasible), stored as
+            if reported with ``Trial.set_constraint``.
+        warn_independent_sampling: Accepted for Optuna compatibility; ferrotune never
+            falls back to random sampling after the start-up trials (parameters outside
+            the joint space get univariate TPE), so there is nothing to warn about.
 
     Example:
         >>> sampler = TPESampler(seed=0)
@@ -82,6 +88,8 @@ class TPESampler(BaseSampler):
         consider_magic_clip: bool = True,
         consider_endpoints: bool = False,
         seed: int | None = None,
+        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
+        warn_independent_sampling: bool = True,
     ) -> None:
         for name, v, least in (
             ("n_startup_trials", n_startup_trials, 0),
@@ -107,6 +115,11 @@ class TPESampler(BaseSampler):
             "gamma": gamma,
             "weights": weights,
         }
+        if constraints_func is not None and not callable(constraints_func):
+            raise InvalidArgumentError("constraints_func must be a callable or None")
+        self._constraints_func = constraints_func
+        self._needs_after_trial = constraints_func is not None
+        self._warn_independent_sampling = warn_independent_sampling
         self._seed = _seed_or_random(seed)
         self._rust = self._build()
 
@@ -158,13 +171,38 @@ class TPESampler(BaseSampler):
         )
         return param_distribution.to_external_repr(internal)
 
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        if self._constraints_func is None:
+            return
+        cons = [float(v) for v in self._constraints_func(trial)]
+        study._core.set_constraints(trial.number, cons)
+        named = {f"c{i}": v for i, v in enumerate(cons)}
+        study._storage.set_trial_system_attr(study._study_id, trial.number, "constraints", named)
+        if study._persist:
+            study._storage.record_constraints(study._study_id, trial.number, named)
+
     def reseed_rng(self) -> None:
         self._rust.reseed(_seed_or_random(None))
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"config": self._config, "seed": self._seed, "state": self._rust.get_state()}
+        return {
+            "config": self._config,
+            "seed": self._seed,
+            "state": self._rust.get_state(),
+            "constraints_func": self._constraints_func,
+            "warn": self._warn_independent_sampling,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        self._constraints_func = state.get("constraints_func")
+        self._needs_after_trial = self._constraints_func is not None
+        self._warn_independent_sampling = state.get("warn", True)
         self._config = state["config"]
         self._seed = state["seed"]
         self._rust = self._build()

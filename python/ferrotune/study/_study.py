@@ -109,7 +109,9 @@ class Study:
         self._rust_independent = self._fast and bool(getattr(sampler, "_fast_independent", True))
         self._fast_suggest = self._rust_independent and not self._storage.persistent
         self._hook_before = _overrides(sampler, "before_trial")
-        self._hook_after = _overrides(sampler, "after_trial")
+        self._hook_after = bool(
+            getattr(sampler, "_needs_after_trial", _overrides(sampler, "after_trial"))
+        )
         # Rust samplers with a joint model choose relative values inside the core.
         self._rust_relative = self._fast and bool(getattr(sampler, "_rust_relative", False))
         self._hook_relative = (
@@ -327,15 +329,16 @@ class Study:
                 vals = [max(inter)[1]]
         if skip_if_finished and TrialState(self._core.state(number)).is_finished():
             return _LazyFrozenTrial(self, number)
+        if self._hook_after:
+            # As Optuna: the sampler sees the trial before its state is final.
+            self.sampler.after_trial(
+                self, self._frozen(number), state, vals if state == TrialState.COMPLETE else None
+            )
         if self._persist:
             # The database decides (exactly one RUNNING -> finished transition);
             # the core follows.
             self._storage.finish_trial(self._study_id, number, int(state), vals)
         self._core.tell(number, int(state), vals)
-        if self._hook_after:
-            self.sampler.after_trial(
-                self, self._frozen(number), state, vals if state == TrialState.COMPLETE else None
-            )
         if _logger.isEnabledFor(logging.INFO):
             _logger.info("Trial %d finished: %s %s", number, state.name, vals)
         return _LazyFrozenTrial(self, number)
