@@ -68,18 +68,6 @@ def quiet_optuna() -> Any:
     return optuna
 
 
-def reset_postgres(url: str) -> None:
-    """Drops every table of the benchmark database (ferrotune's and Optuna's)."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    meta = sa.MetaData()
-    meta.reflect(engine)
-    with engine.begin() as conn:
-        meta.drop_all(conn)
-    engine.dispose()
-
-
 # ---------------------------------------------------------------------------- (a)
 def part_trials(n: int, workdir: Path, repeats: int) -> None:
     import ferrotune
@@ -126,10 +114,13 @@ def part_trials(n: int, workdir: Path, repeats: int) -> None:
             emit(part="trials", library=name, n_trials=n, repeat=r, per_trial_ms=t * 1e3)
     med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
     print(f"\n### (a) {n} trials, random sampler, 10 parameters (median of {repeats})\n")
-    print("| storage | ms / trial | vs ferrotune SQLite |")
-    print("|---|---|---|")
+    print("| storage | ms / trial | / ferrotune SQLite | / ferrotune in-memory |")
+    print("|---|---|---|---|")
     for k, v in med.items():
-        print(f"| {k} | {v:.3f} | {v / med['ferrotune-sqlite']:.2f}x |")
+        print(
+            f"| {k} | {v:.3f} | {v / med['ferrotune-sqlite']:.2f}x "
+            f"| {v / med['ferrotune-memory']:.0f}x |"
+        )
     emit(part="trials", summary=med)
 
 
@@ -235,10 +226,13 @@ _WORKER_SCRIPT = """
 import json, sys, time, warnings
 warnings.simplefilter("ignore")
 lib, url, name, n, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+work = float(sys.argv[6]) / 1000.0
 def objective(trial):
     s = 0.0
     for i in range(4):
         s += trial.suggest_float(f"x{i}", -5.0, 5.0) ** 2
+    if work:
+        time.sleep(work)  # the objective's own work, off the CPU
     return s
 if lib == "ferrotune":
     import ferrotune
@@ -255,7 +249,9 @@ print(json.dumps({"start": t0, "end": time.time(), "n": n}))
 """
 
 
-def _throughput(lib: str, url: str, name: str, workers: int, per_worker: int) -> float:
+def _throughput(
+    lib: str, url: str, name: str, workers: int, per_worker: int, work_ms: float
+) -> float:
     if lib == "ferrotune":
         import ferrotune
 
@@ -265,7 +261,17 @@ def _throughput(lib: str, url: str, name: str, workers: int, per_worker: int) ->
         optuna.create_study(storage=url, study_name=name)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _WORKER_SCRIPT, lib, url, name, str(per_worker), str(i)],
+            [
+                sys.executable,
+                "-c",
+                _WORKER_SCRIPT,
+                lib,
+                url,
+                name,
+                str(per_worker),
+                str(i),
+                str(work_ms),
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -281,27 +287,39 @@ def _throughput(lib: str, url: str, name: str, workers: int, per_worker: int) ->
     return workers * per_worker / span
 
 
-def part_workers(pg: str | None, per_worker: int, workers: int) -> None:
+def part_workers(pg: str | None, per_worker: int, workers: int, work: list[float]) -> None:
     if not pg:
         print("# (c) skipped: set FERROTUNE_TEST_POSTGRES_URL or --postgres", file=sys.stderr)
         return
-    reset_postgres(pg)
-    res: dict[tuple[str, int], float] = {}
-    for lib in ("ferrotune", "optuna"):
-        for k in (1, workers):
-            n = per_worker * workers // k
-            tps = _throughput(lib, pg, f"{lib}-w{k}-{time.time_ns()}", k, n)
-            res[(lib, k)] = tps
-            emit(part="workers", library=lib, workers=k, trials=n * k, trials_per_s=tps)
+    res: dict[tuple[str, int, float], float] = {}
+    for ms in work:
+        for lib in ("ferrotune", "optuna"):
+            for k in (1, workers):
+                n = per_worker * workers // k
+                name = f"{lib}-w{k}-{time.time_ns()}"
+                tps = _throughput(lib, pg, name, k, n, ms)
+                res[(lib, k, ms)] = tps
+                emit(
+                    part="workers",
+                    library=lib,
+                    workers=k,
+                    trials=n * k,
+                    objective_ms=ms,
+                    trials_per_s=tps,
+                )
     print(f"\n### (c) PostgreSQL throughput, trials/s ({per_worker * workers} trials each)\n")
-    print(f"| library | 1 worker | {workers} workers | speed-up | vs optuna ({workers} workers) |")
-    print("|---|---|---|---|---|")
-    for lib in ("ferrotune", "optuna"):
-        one, many = res[(lib, 1)], res[(lib, workers)]
-        print(
-            f"| {lib} | {one:.0f} | {many:.0f} | {many / one:.2f}x | "
-            f"{many / res[('optuna', workers)]:.2f}x |"
-        )
+    print(
+        f"| objective | library | 1 worker | {workers} workers | speed-up "
+        f"| vs optuna ({workers} workers) |"
+    )
+    print("|---|---|---|---|---|---|")
+    for ms in work:
+        for lib in ("ferrotune", "optuna"):
+            one, many = res[(lib, 1, ms)], res[(lib, workers, ms)]
+            print(
+                f"| {ms:g} ms | {lib} | {one:.0f} | {many:.0f} | {many / one:.2f}x | "
+                f"{many / res[('optuna', workers, ms)]:.2f}x |"
+            )
 
 
 def main() -> int:
@@ -313,6 +331,11 @@ def main() -> int:
     ap.add_argument("--n-load", type=int, default=20000, help="(b) study size (20000)")
     ap.add_argument("--workers", type=int, default=8, help="(c) worker processes (8)")
     ap.add_argument("--per-worker", type=int, default=100, help="(c) trials per worker (100)")
+    ap.add_argument(
+        "--objective-ms",
+        default="0,20",
+        help="(c) time each objective sleeps, ms, comma-separated (0,20)",
+    )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "ferrotune-bench"))
     ap.add_argument("--postgres", default=os.environ.get("FERROTUNE_TEST_POSTGRES_URL"))
@@ -331,7 +354,8 @@ def main() -> int:
     if "load" in parts:
         part_load(args.n_load, workdir, args.repeats, args.postgres)
     if "workers" in parts:
-        part_workers(args.postgres, args.per_worker, args.workers)
+        work = [float(x) for x in args.objective_ms.split(",")]
+        part_workers(args.postgres, args.per_worker, args.workers, work)
     return 0
 
 

@@ -651,8 +651,11 @@ class RDBStorage(BaseStorage):
             state = conn.execute(
                 sa.select(S.trials.c.state).where(S.trials.c.trial_id == tid)
             ).scalar()
+            number = conn.execute(
+                sa.select(S.trials.c.number).where(S.trials.c.trial_id == tid)
+            ).scalar()
             raise InvalidTrialError(
-                f"trial {tid} is {_STATE_NAMES.get(int(state or 0), state)}, not RUNNING: "
+                f"trial {number} is {_STATE_NAMES.get(int(state or 0), state)}, not RUNNING: "
                 "it cannot be changed"
             )
 
@@ -712,6 +715,9 @@ class RDBStorage(BaseStorage):
         tid = self._trial_id(study_id, number)
         now = time.time()
         vj = json.dumps([float(v) for v in values]) if values else None
+        with cache.lock:
+            # The caller tells the core next: a concurrent sync must not do it first.
+            cache.local.add(number)
 
         def tx(conn: Connection, rows: list[dict[str, Any]]) -> int | None:
             seq, _ = self._bump(conn, study_id)
@@ -727,13 +733,18 @@ class RDBStorage(BaseStorage):
             st = conn.execute(sa.select(S.trials.c.state).where(S.trials.c.trial_id == tid))
             return int(st.scalar_one())
 
-        current = self._with_pending(study_id, number, tx)
+        try:
+            current = self._with_pending(study_id, number, tx)
+        except BaseException:
+            with cache.lock:
+                cache.local.discard(number)
+            raise
         if current is not None:
             with cache.lock:
+                cache.local.discard(number)
                 if cache.core.state(number) == _RUNNING:
                     # Finished elsewhere (for example failed through a stale heartbeat):
                     # the core follows the database.
-                    cache.local.discard(number)
                     self._reload_trials(study_id, [number])
             raise InvalidTrialError(
                 f"trial {number} is {_STATE_NAMES.get(current, current)}, not RUNNING: "
