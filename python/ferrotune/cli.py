@@ -28,13 +28,21 @@ def _demo(args: argparse.Namespace) -> int:
     sampler: ferrotune.samplers.BaseSampler
     if args.sampler == "qmc":
         sampler = ferrotune.samplers.QMCSampler(seed=args.seed)
-    else:
+    elif args.sampler == "random":
         sampler = ferrotune.samplers.RandomSampler(seed=args.seed)
-    study = ferrotune.create_study(direction="minimize", sampler=sampler, study_name="demo")
+    else:
+        sampler = ferrotune.samplers.TPESampler(seed=args.seed)
+    study = ferrotune.create_study(
+        direction="minimize",
+        sampler=sampler,
+        study_name="demo",
+        storage=args.storage,
+        load_if_exists=args.storage is not None,
+    )
     print(
         f"ferrotune {ferrotune.__version__} demo: tuning a Transformer ({len(space.names)} "
         f"hyperparameters, constraint d_model % n_heads == 0) with {type(sampler).__name__}, "
-        f"{args.trials} trials, in-memory storage"
+        f"{args.trials} trials, storage: {args.storage or 'in memory'}"
     )
     every = max(1, args.trials // 10)
     start = time.perf_counter()
@@ -127,8 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="a short optimisation of the Transformer example")
     demo.add_argument("--trials", type=int, default=500, help="number of trials (500)")
-    demo.add_argument("--sampler", choices=["random", "qmc"], default="qmc")
+    demo.add_argument("--sampler", choices=["tpe", "random", "qmc"], default="tpe")
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument(
+        "--storage", default=None, help="a database URL (sqlite:///demo.db); default in memory"
+    )
     w = sub.add_parser(
         "worker",
         help="run trials of a study kept in a database (start several for parallel work)",
