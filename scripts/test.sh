@@ -26,6 +26,7 @@ echo "== ruff, mypy"
 ruff check python tests benches examples
 ruff format --check python tests benches examples
 mypy
+python -m mypy.stubtest ferrotune._core
 
 echo "== pytest"
 # The PostgreSQL storage tests need a server: start a throwaway one from Debian's
