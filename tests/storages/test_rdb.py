@@ -220,3 +220,24 @@ def test_large_study_loads_with_few_queries(sqlite_url: str) -> None:
     assert len(trials) == 300
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) < 20, selects
+
+
+def test_forked_child_writes_through_its_own_connections(sqlite_url: str) -> None:
+    import multiprocessing
+
+    st = RDBStorage(sqlite_url)
+    study = ferrotune.create_study(storage=st, study_name="fork", sampler=RandomSampler(seed=0))
+    study.optimize(_quad, n_trials=3)
+    ctx = multiprocessing.get_context("fork")
+    child = ctx.Process(target=_fork_child, args=(st,))  # the parent's storage object
+    child.start()
+    child.join(120)
+    assert child.exitcode == 0
+    study.optimize(_quad, n_trials=3)
+    numbers = [t.number for t in ferrotune.load_study(study_name="fork", storage=st).trials]
+    assert numbers == list(range(11))
+
+
+def _fork_child(st: RDBStorage) -> None:
+    study = ferrotune.load_study(study_name="fork", storage=st, sampler=RandomSampler(seed=1))
+    study.optimize(_quad, n_trials=5)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -188,6 +190,15 @@ class RDBStorage(BaseStorage):
         self._helper_studies: dict[int, Study] = {}
         if _engine is None:
             self._migrate()
+            # A forked child must not share the parent's pooled connections.
+            ref = weakref.ref(self)
+
+            def _after_fork() -> None:
+                st = ref()
+                if st is not None:
+                    st._engine.dispose(close=False)
+
+            os.register_at_fork(after_in_child=_after_fork)
 
     # ------------------------------------------------------------------ engine
     def _create_engine(self) -> Engine:
