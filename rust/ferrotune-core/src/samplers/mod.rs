@@ -1,5 +1,6 @@
 //! Samplers: one algorithm a module, all behind [`Sampler`].
 
+pub mod gp;
 pub mod grid;
 pub mod qmc;
 pub mod random;
