@@ -1,0 +1,801 @@
+//! A Gaussian-process regression model with standardised outputs and
+//! hyperparameters fitted by maximum a posteriori.
+//!
+//! Model (Rasmussen & Williams 2006, "Gaussian Processes for Machine
+//! Learning", §2.2): y = f(x) + ε, f ~ GP(0, k) with the kernel of
+//! [`super::kernel`], ε ~ N(0, σ_n²), on outputs standardised to mean 0 and
+//! standard deviation 1 (the scale is undone in every prediction).
+//!
+//! Hyperparameters θ = (log ℓ_1..d, log σ_f², log σ_n²). The fit minimises
+//! the negative log posterior
+//!
+//! ```text
+//! L(θ) = ½ yᵀK⁻¹y + ½ log|K| + (n/2) log 2π  -  log p(θ)       (R&W eq. 5.8)
+//! ∂L/∂θ_p = -½ tr((ααᵀ - K⁻¹) ∂K/∂θ_p) - ∂ log p/∂θ_p,  α = K⁻¹y  (R&W eq. 5.9)
+//! ```
+//!
+//! with K = K_f + σ_n² I, so ∂K/∂log σ_n² = σ_n² I. The trace is contracted
+//! pair by pair ([`super::kernel::Kernel::contract_param_grad`]) so that no
+//! n×n derivative matrix is stored: O(n³) for K⁻¹ plus O(n² d).
+//!
+//! Priors (independent normals on the log-parameters, i.e. log-normal on the
+//! parameters; the mode is taken in log coordinates, where we optimise):
+//! - lengthscales: log ℓ_i ~ N(√2 + ½ log d, 3), the dimension-scaled prior of
+//!   Hvarfner, Hellsten & Nardi 2024, "Vanilla Bayesian Optimization Performs
+//!   Great in High Dimensions" (ICML), §4: ℓ ~ LogNormal(μ₀ + log(d)/2, σ₀)
+//!   with μ₀ = √2, σ₀ = √3 (so the variance of log ℓ is 3). Its median
+//!   lengthscale grows like √d, which keeps the prior complexity of the model
+//!   roughly constant as dimensions are added. d counts every dimension the
+//!   kernel sees (continuous and categorical).
+//! - signal variance: log σ_f² ~ N(0, 1), a weak prior centred on the variance
+//!   of the standardised outputs (Hvarfner et al. fix σ_f² = 1; we keep it
+//!   free but anchored).
+//! - noise variance: log σ_n² ~ N(-4, 1) (σ_n² ≈ 0.018 of the output variance
+//!   at the median), the log-normal noise prior BoTorch adopted alongside the
+//!   Hvarfner et al. lengthscale prior, bounded below by a floor (default
+//!   10⁻⁶). For deterministic objectives use [`Noise::Fixed`] with a tiny
+//!   value: the noise is then not fitted at all.
+//!
+//! Optimisation: projected L-BFGS ([`super::lbfgs`]) in a box
+//! (log ℓ ∈ [log 10⁻³, log 10³], log σ_f² ∈ [log 10⁻³, log 10³],
+//! log σ_n² ∈ [log floor, log 10]) from the previous fit (warm start), the
+//! prior mode, and `n_random_starts` draws from the prior.
+//!
+//! Updates: [`Gp::add_observation`] appends one point without refitting the
+//! hyperparameters or re-standardising: the Cholesky factor grows by one row in
+//! O(n²) ([`super::linalg::Cholesky::append`]) and α = K⁻¹y is re-solved in
+//! O(n²). Refitting is left to the caller's schedule.
+
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::samplers::tpe::truncnorm::ndtri;
+use crate::space::fit_in;
+
+use super::kernel::{DimKind, Kernel};
+use super::lbfgs::{multi_start, LbfgsConfig};
+use super::linalg::Cholesky;
+
+const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// Normal priors on the log-hyperparameters: (mean, standard deviation).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Priors {
+    /// Prior of every log-lengthscale.
+    pub log_lengthscale: (f64, f64),
+    /// Prior of the log signal variance.
+    pub log_signal: (f64, f64),
+    /// Prior of the log noise variance (ignored when the noise is fixed).
+    pub log_noise: (f64, f64),
+}
+
+impl Priors {
+    /// The defaults documented in the module docs for `d` input dimensions.
+    pub fn hvarfner(d: usize) -> Self {
+        let d = d.max(1) as f64;
+        Priors {
+            log_lengthscale: (std::f64::consts::SQRT_2 + 0.5 * d.ln(), 3f64.sqrt()),
+            log_signal: (0.0, 1.0),
+            log_noise: (-4.0, 1.0),
+        }
+    }
+
+    /// -log p(θ) up to a constant, and its gradient (written into `g`, added).
+    fn neg_log_density(&self, theta: &[f64], g: &mut [f64], fixed_noise: bool) -> f64 {
+        let d = theta.len() - 2;
+        let mut v = 0.0;
+        let mut term = |i: usize, (m, s): (f64, f64)| {
+            let z = (theta[i] - m) / s;
+            g[i] += z / s;
+            v += 0.5 * z * z;
+        };
+        for i in 0..d {
+            term(i, self.log_lengthscale);
+        }
+        term(d, self.log_signal);
+        if !fixed_noise {
+            term(d + 1, self.log_noise);
+        }
+        v
+    }
+}
+
+/// How the observation noise is treated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Noise {
+    /// Fitted, with variance at least `floor` (standardised units).
+    Inferred { floor: f64 },
+    /// Held at this variance (standardised units); for deterministic objectives.
+    Fixed(f64),
+}
+
+impl Default for Noise {
+    fn default() -> Self {
+        Noise::Inferred { floor: 1e-6 }
+    }
+}
+
+/// Settings of [`Gp::fit`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitConfig {
+    pub noise: Noise,
+    /// None: [`Priors::hvarfner`] for the data's dimension.
+    pub priors: Option<Priors>,
+    /// Starts drawn from the prior, besides the warm start and the prior mode.
+    pub n_random_starts: usize,
+    pub lbfgs: LbfgsConfig,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        FitConfig {
+            noise: Noise::default(),
+            priors: None,
+            n_random_starts: 2,
+            lbfgs: LbfgsConfig {
+                max_iter: 100,
+                gtol: 1e-5,
+                ftol: 1e-10,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// Posterior mean and variance at a point with their gradients w.r.t. x
+/// (original output units; zero on categorical and inactive dimensions).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub mean: f64,
+    pub var: f64,
+    pub d_mean: Vec<f64>,
+    pub d_var: Vec<f64>,
+}
+
+/// A fitted GP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gp {
+    kernel: Kernel,
+    log_noise: f64,
+    noise: Noise,
+    /// Inputs, n×d row-major.
+    x: Vec<f64>,
+    /// Standardised outputs.
+    y: Vec<f64>,
+    y_mean: f64,
+    y_std: f64,
+    chol: Cholesky,
+    alpha: Vec<f64>,
+}
+
+fn check_inputs(kinds: &[DimKind], x: &[f64], y: &[f64]) -> Result<usize> {
+    let d = kinds.len();
+    let n = y.len();
+    if n == 0 {
+        return Err(Error::InvalidArgument(
+            "a GP needs at least one observation".into(),
+        ));
+    }
+    if x.len() != n * d {
+        return Err(Error::InvalidArgument(format!(
+            "inputs have {} entries, expected {n} observations x {d} dimensions",
+            x.len()
+        )));
+    }
+    if let Some(v) = y.iter().find(|v| !v.is_finite()) {
+        return Err(Error::InvalidArgument(format!(
+            "observed values must be finite, got {v}"
+        )));
+    }
+    if let Some(v) = x.iter().find(|v| v.is_infinite()) {
+        return Err(Error::InvalidArgument(format!(
+            "inputs must be finite or NaN (inactive), got {v}"
+        )));
+    }
+    Ok(n)
+}
+
+fn check_point(d: usize, x: &[f64]) -> Result<()> {
+    if x.len() != d {
+        return Err(Error::InvalidArgument(format!(
+            "point has {} coordinates, expected {d}",
+            x.len()
+        )));
+    }
+    if x.iter().any(|v| v.is_infinite()) {
+        return Err(Error::InvalidArgument(
+            "point coordinates must be finite or NaN (inactive)".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn standardise(y: &[f64]) -> (Vec<f64>, f64, f64) {
+    let n = y.len() as f64;
+    let mean = y.iter().sum::<f64>() / n;
+    let var = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    let std = var.sqrt();
+    let std = if std.is_finite() && std > 1e-12 * mean.abs().max(1e-300) && std > 0.0 {
+        std
+    } else {
+        1.0
+    };
+    (y.iter().map(|v| (v - mean) / std).collect(), mean, std)
+}
+
+/// Box of the log-hyperparameters for `d` dimensions under `noise`.
+pub fn param_bounds(d: usize, noise: Noise) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (nlo, nhi) = match noise {
+        Noise::Inferred { floor } => {
+            if !(floor.is_finite() && floor > 0.0 && floor < 10.0) {
+                return Err(Error::InvalidArgument(format!(
+                    "noise floor must lie in (0, 10), got {floor}"
+                )));
+            }
+            (floor.ln(), 10f64.ln())
+        }
+        Noise::Fixed(v) => {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::InvalidArgument(format!(
+                    "fixed noise variance must be finite and > 0, got {v}"
+                )));
+            }
+            (v.ln(), v.ln())
+        }
+    };
+    let (a, b) = (1e-3f64.ln(), 1e3f64.ln());
+    let mut lo = vec![a; d + 1];
+    let mut hi = vec![b; d + 1];
+    lo.push(nlo);
+    hi.push(nhi);
+    Ok((lo, hi))
+}
+
+/// The negative log posterior L(θ) of standardised data and its gradient
+/// (see the module docs), θ = (log ℓ_1..d, log σ_f², log σ_n²).
+pub fn neg_log_posterior(
+    kinds: &[DimKind],
+    x: &[f64],
+    y: &[f64],
+    theta: &[f64],
+    priors: &Priors,
+    fixed_noise: bool,
+) -> Result<(f64, Vec<f64>)> {
+    let n = check_inputs(kinds, x, y)?;
+    let d = kinds.len();
+    if theta.len() != d + 2 {
+        return Err(Error::InvalidArgument(format!(
+            "{} hyperparameters given, expected {}",
+            theta.len(),
+            d + 2
+        )));
+    }
+    let kernel = Kernel::new(kinds.to_vec(), theta[..d].to_vec(), theta[d])?;
+    let noise = theta[d + 1].exp();
+    if !(noise.is_finite() && noise > 0.0) {
+        return Err(Error::InvalidArgument(format!(
+            "log noise variance {} is out of range",
+            theta[d + 1]
+        )));
+    }
+    let mut k = kernel.matrix(x, n);
+    for i in 0..n {
+        k[i * n + i] += noise;
+    }
+    let chol = Cholesky::factor_with_jitter(&k, n)?;
+    let alpha = chol.solve(y)?;
+    let data_fit: f64 = y.iter().zip(&alpha).map(|(a, b)| a * b).sum();
+    let mut value = 0.5 * data_fit + 0.5 * chol.log_det() + 0.5 * n as f64 * LN_2PI;
+    // W = ααᵀ - K⁻¹, reusing the inverse's storage.
+    let mut w = chol.inverse();
+    for i in 0..n {
+        for j in 0..n {
+            w[i * n + j] = alpha[i] * alpha[j] - w[i * n + j];
+        }
+    }
+    let gk = kernel.contract_param_grad(x, n, &w);
+    let mut grad: Vec<f64> = gk.iter().map(|v| -0.5 * v).collect();
+    let trace_w: f64 = (0..n).map(|i| w[i * n + i]).sum();
+    grad.push(if fixed_noise {
+        0.0
+    } else {
+        -0.5 * noise * trace_w
+    });
+    value += priors.neg_log_density(theta, &mut grad, fixed_noise);
+    if !value.is_finite() || grad.iter().any(|v| !v.is_finite()) {
+        return Err(Error::InvalidArgument(
+            "the marginal likelihood is not finite at these hyperparameters".into(),
+        ));
+    }
+    Ok((value, grad))
+}
+
+impl Gp {
+    /// A GP with the given hyperparameters θ = (log ℓ_1..d, log σ_f², log σ_n²),
+    /// no fitting. `x` is n×d row-major (continuous dimensions in [0, 1],
+    /// categorical ones as choice indices, NaN for inactive), `y` the n raw
+    /// observations.
+    pub fn with_params(
+        kinds: Vec<DimKind>,
+        x: Vec<f64>,
+        y: &[f64],
+        theta: &[f64],
+        noise: Noise,
+    ) -> Result<Self> {
+        let n = check_inputs(&kinds, &x, y)?;
+        let d = kinds.len();
+        if theta.len() != d + 2 {
+            return Err(Error::InvalidArgument(format!(
+                "{} hyperparameters given, expected {}",
+                theta.len(),
+                d + 2
+            )));
+        }
+        let kernel = Kernel::new(kinds, theta[..d].to_vec(), theta[d])?;
+        let log_noise = match noise {
+            Noise::Fixed(v) if v.is_finite() && v > 0.0 => v.ln(),
+            Noise::Fixed(v) => {
+                return Err(Error::InvalidArgument(format!(
+                    "fixed noise variance must be finite and > 0, got {v}"
+                )))
+            }
+            Noise::Inferred { .. } => theta[d + 1],
+        };
+        let nv = log_noise.exp();
+        if !(nv.is_finite() && nv > 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "log noise variance {log_noise} is out of range"
+            )));
+        }
+        let (ys, y_mean, y_std) = standardise(y);
+        let mut k = kernel.matrix(&x, n);
+        for i in 0..n {
+            k[i * n + i] += nv;
+        }
+        let chol = Cholesky::factor_with_jitter(&k, n)?;
+        let alpha = chol.solve(&ys)?;
+        Ok(Gp {
+            kernel,
+            log_noise,
+            noise,
+            x,
+            y: ys,
+            y_mean,
+            y_std,
+            chol,
+            alpha,
+        })
+    }
+
+    /// Fits the hyperparameters by MAP (see the module docs) and returns the
+    /// model. `warm_start` (a previous [`Gp::params`]) is tried first when its
+    /// length fits; `rng` draws the random starts.
+    pub fn fit(
+        kinds: Vec<DimKind>,
+        x: Vec<f64>,
+        y: &[f64],
+        config: &FitConfig,
+        warm_start: Option<&[f64]>,
+        rng: &mut Rng,
+    ) -> Result<Self> {
+        check_inputs(&kinds, &x, y)?;
+        let d = kinds.len();
+        let priors = config.priors.unwrap_or_else(|| Priors::hvarfner(d));
+        let (lo, hi) = param_bounds(d, config.noise)?;
+        let fixed = matches!(config.noise, Noise::Fixed(_));
+        let (ys, _, _) = standardise(y);
+
+        let clip = |t: Vec<f64>| -> Vec<f64> {
+            t.iter()
+                .enumerate()
+                .map(|(i, v)| fit_in(*v, lo[i], hi[i]))
+                .collect()
+        };
+        let mut starts = Vec::new();
+        if let Some(w) = warm_start {
+            if w.len() == d + 2 && w.iter().all(|v| v.is_finite()) {
+                starts.push(clip(w.to_vec()));
+            }
+        }
+        let mut mode = vec![priors.log_lengthscale.0; d];
+        mode.push(priors.log_signal.0);
+        mode.push(priors.log_noise.0);
+        starts.push(clip(mode));
+        for _ in 0..config.n_random_starts {
+            let mut draw = |(m, s): (f64, f64)| m + s * ndtri(rng.uniform());
+            let mut t: Vec<f64> = (0..d).map(|_| draw(priors.log_lengthscale)).collect();
+            t.push(draw(priors.log_signal));
+            t.push(draw(priors.log_noise));
+            starts.push(clip(t));
+        }
+
+        let objective = |theta: &[f64], g: &mut [f64]| -> f64 {
+            match neg_log_posterior(&kinds, &x, &ys, theta, &priors, fixed) {
+                Ok((v, grad)) => {
+                    g.copy_from_slice(&grad);
+                    v
+                }
+                Err(_) => f64::INFINITY,
+            }
+        };
+        let best = multi_start(objective, &starts, Some((&lo, &hi)), &config.lbfgs)?;
+        Gp::with_params(kinds, x, y, &best.x, config.noise)
+    }
+
+    /// Number of observations.
+    pub fn n(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Number of input dimensions.
+    pub fn dim(&self) -> usize {
+        self.kernel.dim()
+    }
+
+    /// θ = (log ℓ_1..d, log σ_f², log σ_n²), e.g. to warm-start the next fit.
+    pub fn params(&self) -> Vec<f64> {
+        let mut p = self.kernel.params();
+        p.push(self.log_noise);
+        p
+    }
+
+    /// The kernel with its fitted hyperparameters.
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
+    /// Lengthscales ℓ.
+    pub fn lengthscales(&self) -> Vec<f64> {
+        self.kernel.lengthscales()
+    }
+
+    /// Noise variance in standardised units.
+    pub fn noise_variance(&self) -> f64 {
+        self.log_noise.exp()
+    }
+
+    /// How the noise is treated.
+    pub fn noise(&self) -> Noise {
+        self.noise
+    }
+
+    /// Mean and standard deviation used to standardise the outputs.
+    pub fn standardisation(&self) -> (f64, f64) {
+        (self.y_mean, self.y_std)
+    }
+
+    /// The observations in original units.
+    pub fn observations(&self) -> Vec<f64> {
+        self.y
+            .iter()
+            .map(|v| self.y_mean + self.y_std * v)
+            .collect()
+    }
+
+    /// Posterior mean and variance of f at `x` (original units).
+    pub fn predict(&self, x: &[f64]) -> Result<(f64, f64)> {
+        check_point(self.dim(), x)?;
+        let mut k = self.kernel.cross(x, &self.x, self.n());
+        let mean: f64 = k.iter().zip(&self.alpha).map(|(a, b)| a * b).sum();
+        self.chol.solve_lower_in_place(&mut k)?;
+        let var = (self.kernel.signal_variance() - super::linalg::dot(&k, &k)).max(0.0);
+        Ok((
+            self.y_mean + self.y_std * mean,
+            self.y_std * self.y_std * var,
+        ))
+    }
+
+    /// Posterior mean and variance at `x` with their gradients w.r.t. x:
+    /// ∂μ/∂x = (∂k*/∂x)ᵀα and ∂s²/∂x = -2 (∂k*/∂x)ᵀK⁻¹k* (R&W eqs. 2.25-2.26
+    /// differentiated; k(x, x) = σ_f² does not depend on x).
+    pub fn predict_with_grad(&self, x: &[f64]) -> Result<Prediction> {
+        let d = self.dim();
+        check_point(d, x)?;
+        let n = self.n();
+        let (k, dk) = self.kernel.cross_with_grad(x, &self.x, n);
+        let mean: f64 = k.iter().zip(&self.alpha).map(|(a, b)| a * b).sum();
+        let mut v = k;
+        self.chol.solve_lower_in_place(&mut v)?;
+        let raw_var = self.kernel.signal_variance() - super::linalg::dot(&v, &v);
+        self.chol.solve_upper_in_place(&mut v)?;
+        let mut d_mean = vec![0.0; d];
+        let mut d_var = vec![0.0; d];
+        for j in 0..n {
+            let row = &dk[j * d..(j + 1) * d];
+            for i in 0..d {
+                d_mean[i] += self.alpha[j] * row[i];
+                d_var[i] -= 2.0 * v[j] * row[i];
+            }
+        }
+        let s2 = self.y_std * self.y_std;
+        let clamped = raw_var <= 0.0;
+        Ok(Prediction {
+            mean: self.y_mean + self.y_std * mean,
+            var: s2 * raw_var.max(0.0),
+            d_mean: d_mean.iter().map(|g| g * self.y_std).collect(),
+            d_var: d_var
+                .iter()
+                .map(|g| if clamped { 0.0 } else { g * s2 })
+                .collect(),
+        })
+    }
+
+    /// Adds one observation without refitting: O(n²) through the Cholesky
+    /// append, keeping the hyperparameters and the standardisation. Should
+    /// the appended pivot not be positive (a duplicate point with tiny noise),
+    /// the factor is recomputed with jitter instead (O(n³)). On error the
+    /// model is unchanged.
+    pub fn add_observation(&mut self, x: &[f64], y: f64) -> Result<()> {
+        check_point(self.dim(), x)?;
+        if !y.is_finite() {
+            return Err(Error::InvalidArgument(format!(
+                "observed values must be finite, got {y}"
+            )));
+        }
+        let n = self.n();
+        let col = self.kernel.cross(x, &self.x, n);
+        let diag = self.kernel.signal_variance() + self.noise_variance();
+        let mut chol = self.chol.clone();
+        if chol.append(&col, diag).is_err() {
+            let mut xs = self.x.clone();
+            xs.extend_from_slice(x);
+            let mut k = self.kernel.matrix(&xs, n + 1);
+            for i in 0..=n {
+                k[i * (n + 1) + i] += self.noise_variance();
+            }
+            chol = Cholesky::factor_with_jitter(&k, n + 1)?;
+        }
+        let mut ys = self.y.clone();
+        ys.push((y - self.y_mean) / self.y_std);
+        let alpha = chol.solve(&ys)?;
+        self.chol = chol;
+        self.alpha = alpha;
+        self.y = ys;
+        self.x.extend_from_slice(x);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mixed_data(n: usize, seed: u64) -> (Vec<DimKind>, Vec<f64>, Vec<f64>) {
+        let kinds = vec![
+            DimKind::Continuous,
+            DimKind::Categorical,
+            DimKind::Continuous,
+        ];
+        let mut rng = Rng::new(seed);
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..n {
+            let a = rng.uniform();
+            let c = rng.below(3) as f64;
+            let b = if i % 4 == 0 { f64::NAN } else { rng.uniform() };
+            x.extend([a, c, b]);
+            y.push((5.0 * a).sin() + 0.5 * c + if b.is_nan() { 0.0 } else { b * b });
+        }
+        (kinds, x, y)
+    }
+
+    #[test]
+    fn marginal_likelihood_gradient_matches_finite_differences() {
+        let (kinds, x, y) = mixed_data(15, 1);
+        let (ys, _, _) = standardise(&y);
+        let priors = Priors::hvarfner(3);
+        let theta = vec![-1.0, 0.3, -0.4, 0.2, -3.0];
+        for fixed in [false, true] {
+            let (_, g) = neg_log_posterior(&kinds, &x, &ys, &theta, &priors, fixed).unwrap();
+            let h = 1e-5;
+            for p in 0..theta.len() {
+                let mut tp = theta.clone();
+                tp[p] += h;
+                let mut tm = theta.clone();
+                tm[p] -= h;
+                let fp = neg_log_posterior(&kinds, &x, &ys, &tp, &priors, fixed)
+                    .unwrap()
+                    .0;
+                let fm = neg_log_posterior(&kinds, &x, &ys, &tm, &priors, fixed)
+                    .unwrap()
+                    .0;
+                let fd = if fixed && p == theta.len() - 1 {
+                    0.0
+                } else {
+                    (fp - fm) / (2.0 * h)
+                };
+                assert!(
+                    (fd - g[p]).abs() < 1e-6 * (1.0 + fd.abs()),
+                    "param {p}: fd {fd} vs {}",
+                    g[p]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fit_recovers_a_smooth_function_and_interpolates() {
+        let f = |x: f64| (6.0 * x).sin() + 0.5 * x;
+        let n = 15;
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 + 0.5) / n as f64).collect();
+        let y: Vec<f64> = x.iter().map(|v| f(*v)).collect();
+        let mut rng = Rng::new(7);
+        let gp = Gp::fit(
+            vec![DimKind::Continuous],
+            x.clone(),
+            &y,
+            &FitConfig::default(),
+            None,
+            &mut rng,
+        )
+        .unwrap();
+        let ls = gp.lengthscales()[0];
+        // sin(6x) has a length scale of order 1/6: a sensible ℓ lies in [0.05, 1].
+        assert!((0.05..1.0).contains(&ls), "lengthscale {ls}");
+        assert!(gp.noise_variance() < 1e-2, "noise {}", gp.noise_variance());
+        let (_, s) = gp.standardisation();
+        for i in 0..n {
+            let (m, v) = gp.predict(&[x[i]]).unwrap();
+            assert!((m - y[i]).abs() < 0.05 * s, "at {}: {m} vs {}", x[i], y[i]);
+            assert!(v < 0.01 * s * s, "variance {v} at data");
+        }
+        // Between the training points the fit is close, and far from them the
+        // variance is larger than at the data.
+        for t in [0.2, 0.45, 0.71] {
+            let (m, _) = gp.predict(&[t]).unwrap();
+            assert!((m - f(t)).abs() < 0.05, "at {t}: {m} vs {}", f(t));
+        }
+        let (_, v_data) = gp.predict(&[x[3]]).unwrap();
+        let (_, v_mid) = gp.predict(&[(x[3] + x[4]) / 2.0]).unwrap();
+        assert!(v_mid > v_data);
+        // A warm-started refit lands at the same place.
+        let again = Gp::fit(
+            vec![DimKind::Continuous],
+            x,
+            &y,
+            &FitConfig {
+                n_random_starts: 0,
+                ..Default::default()
+            },
+            Some(&gp.params()),
+            &mut rng,
+        )
+        .unwrap();
+        assert!((again.lengthscales()[0] / ls - 1.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn deterministic_objective_uses_the_fixed_noise() {
+        let (kinds, x, y) = mixed_data(20, 2);
+        let mut rng = Rng::new(3);
+        let cfg = FitConfig {
+            noise: Noise::Fixed(1e-6),
+            ..Default::default()
+        };
+        let gp = Gp::fit(kinds, x.clone(), &y, &cfg, None, &mut rng).unwrap();
+        assert!((gp.noise_variance() - 1e-6).abs() < 1e-18);
+        for i in 0..20 {
+            let (m, _) = gp.predict(&x[i * 3..i * 3 + 3]).unwrap();
+            assert!((m - y[i]).abs() < 1e-2, "{m} vs {}", y[i]);
+        }
+    }
+
+    #[test]
+    fn add_observation_equals_a_model_built_on_all_points() {
+        let (kinds, x, y) = mixed_data(30, 4);
+        let theta = vec![-1.0, 0.3, -0.4, 0.2, -5.0];
+        let noise = Noise::Inferred { floor: 1e-6 };
+        let full = Gp::with_params(kinds.clone(), x.clone(), &y, &theta, noise).unwrap();
+        let mut grown =
+            Gp::with_params(kinds, x[..20 * 3].to_vec(), &y[..20], &theta, noise).unwrap();
+        // Use the full model's standardisation so both describe the same data.
+        let (m, s) = full.standardisation();
+        grown.y_mean = m;
+        grown.y_std = s;
+        grown.y = y[..20].iter().map(|v| (v - m) / s).collect();
+        for i in 20..30 {
+            grown.add_observation(&x[i * 3..i * 3 + 3], y[i]).unwrap();
+        }
+        assert_eq!(grown.n(), 30);
+        for t in [[0.1, 0.0, 0.3], [0.8, 2.0, f64::NAN], [0.5, 1.0, 0.5]] {
+            let (a, b) = (full.predict(&t).unwrap(), grown.predict(&t).unwrap());
+            assert!(
+                (a.0 - b.0).abs() < 1e-8 && (a.1 - b.1).abs() < 1e-8,
+                "{a:?} vs {b:?}"
+            );
+        }
+        // A duplicate point with tiny noise still works (jitter fallback).
+        let mut g = Gp::with_params(
+            vec![DimKind::Continuous],
+            vec![0.2, 0.4],
+            &[1.0, 2.0],
+            &[0.0, 0.0, -30.0],
+            Noise::Inferred { floor: 1e-14 },
+        )
+        .unwrap();
+        g.add_observation(&[0.2], 1.0).unwrap();
+        assert!(g.predict(&[0.3]).unwrap().0.is_finite());
+    }
+
+    #[test]
+    fn prediction_gradients_match_finite_differences() {
+        let (kinds, x, y) = mixed_data(25, 5);
+        let theta = vec![-1.2, 0.0, -0.8, 0.1, -4.0];
+        let gp = Gp::with_params(kinds, x, &y, &theta, Noise::default()).unwrap();
+        for p in [[0.33, 1.0, 0.61], [0.05, 0.0, f64::NAN]] {
+            let pr = gp.predict_with_grad(&p).unwrap();
+            let (m0, v0) = gp.predict(&p).unwrap();
+            assert!((pr.mean - m0).abs() < 1e-12 && (pr.var - v0).abs() < 1e-12);
+            for i in [0usize, 2] {
+                if p[i].is_nan() {
+                    assert_eq!(pr.d_mean[i], 0.0);
+                    continue;
+                }
+                let h = 1e-6;
+                let mut a = p;
+                a[i] += h;
+                let mut b = p;
+                b[i] -= h;
+                let (ma, va) = gp.predict(&a).unwrap();
+                let (mb, vb) = gp.predict(&b).unwrap();
+                let (fm, fv) = ((ma - mb) / (2.0 * h), (va - vb) / (2.0 * h));
+                assert!(
+                    (fm - pr.d_mean[i]).abs() < 1e-6 * (1.0 + fm.abs()),
+                    "{fm} vs {}",
+                    pr.d_mean[i]
+                );
+                assert!(
+                    (fv - pr.d_var[i]).abs() < 1e-6 * (1.0 + fv.abs()),
+                    "{fv} vs {}",
+                    pr.d_var[i]
+                );
+            }
+            assert_eq!(pr.d_mean[1], 0.0);
+        }
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        let k = vec![DimKind::Continuous];
+        let mut rng = Rng::new(0);
+        let cfg = FitConfig::default();
+        assert!(Gp::fit(k.clone(), vec![], &[], &cfg, None, &mut rng).is_err());
+        assert!(Gp::fit(k.clone(), vec![0.1], &[f64::NAN], &cfg, None, &mut rng).is_err());
+        assert!(Gp::fit(k.clone(), vec![f64::INFINITY], &[1.0], &cfg, None, &mut rng).is_err());
+        assert!(Gp::fit(k.clone(), vec![0.1, 0.2], &[1.0], &cfg, None, &mut rng).is_err());
+        let bad_noise = FitConfig {
+            noise: Noise::Inferred { floor: -1.0 },
+            ..Default::default()
+        };
+        assert!(Gp::fit(k.clone(), vec![0.1], &[1.0], &bad_noise, None, &mut rng).is_err());
+        // One point, constant outputs, huge values: all fit.
+        let gp = Gp::fit(k.clone(), vec![0.1], &[3.0], &cfg, None, &mut rng).unwrap();
+        assert!((gp.predict(&[0.1]).unwrap().0 - 3.0).abs() < 1e-3);
+        let gp = Gp::fit(
+            k.clone(),
+            vec![0.1, 0.5, 0.9],
+            &[2.0; 3],
+            &cfg,
+            None,
+            &mut rng,
+        )
+        .unwrap();
+        assert!((gp.predict(&[0.3]).unwrap().0 - 2.0).abs() < 1e-9);
+        let gp = Gp::fit(
+            k.clone(),
+            vec![0.1, 0.5, 0.9],
+            &[1e300, -1e300, 0.0],
+            &cfg,
+            None,
+            &mut rng,
+        );
+        if let Ok(gp) = gp {
+            assert!(gp.predict(&[0.3]).unwrap().0.is_finite());
+        }
+        let gp = Gp::fit(k, vec![0.1, 0.5], &[1.0, 2.0], &cfg, None, &mut rng).unwrap();
+        assert!(gp.predict(&[0.1, 0.2]).is_err());
+        assert!(gp.predict(&[f64::NEG_INFINITY]).is_err());
+        let mut gp = gp;
+        assert!(gp.add_observation(&[0.3], f64::INFINITY).is_err());
+        assert_eq!(gp.n(), 2);
+    }
+}
