@@ -573,8 +573,7 @@ class RDBStorage(BaseStorage):
 
     def start_trial(self, study_id: int) -> tuple[int, dict[str, Any]]:
         cache = self._cache(study_id)
-        self.fail_stale_trials(study_id)
-        self.sync(study_id)
+        self.sync(study_id)  # fails stale trials first
         now = time.time()
 
         def tx(conn: Connection) -> tuple[int, int, dict[str, Any], bool]:
@@ -764,7 +763,11 @@ class RDBStorage(BaseStorage):
 
     # ------------------------------------------------------------------ sync
     def sync(self, study_id: int) -> None:
+        """Fails stale trials (with heartbeats configured), then pulls the trials changed
+        since the last sync into the core: one query per table, changed rows only."""
         cache = self._cache(study_id)
+        if self.heartbeat_interval is not None:
+            self.fail_stale_trials(study_id)
         with cache.lock:
             since = cache.seen_seq
             rows = self._read(lambda c: self._changed(c, study_id, since))
@@ -991,12 +994,8 @@ class RDBStorage(BaseStorage):
             study = self._helper_studies.get(study_id)
             if study is None:
                 if self._helper is None:
-                    self._helper = RDBStorage(
-                        self.url,
-                        heartbeat_interval=self.heartbeat_interval,
-                        grace_period=self.grace_period,
-                        _engine=self._engine,
-                    )
+                    # No heartbeats: the helper never fails trials itself.
+                    self._helper = RDBStorage(self.url, _engine=self._engine)
                 name = self.get_study_name_from_id(study_id)
                 study = Study(name, self._helper, sampler=RandomSampler())
                 self._helper_studies[study_id] = study
