@@ -902,6 +902,8 @@ class RDBStorage(BaseStorage):
         with cache.lock:
             hit = store.get(number)
             if hit is not None:
+                if not hit:
+                    return {}
                 copied: dict[str, Any] = json.loads(json.dumps(hit))  # a deep copy
                 return copied
         if number not in cache.trial_ids:
