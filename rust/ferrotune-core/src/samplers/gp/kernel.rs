@@ -181,6 +181,28 @@ impl Kernel {
         Ok(())
     }
 
+    fn check_point(&self, x: &[f64]) -> Result<()> {
+        if x.len() != self.kinds.len() {
+            return Err(Error::InvalidArgument(format!(
+                "point has {} coordinates, expected {}",
+                x.len(),
+                self.kinds.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_rows(&self, xs: &[f64], n: usize) -> Result<()> {
+        if Some(xs.len()) != n.checked_mul(self.kinds.len()) {
+            return Err(Error::InvalidArgument(format!(
+                "inputs have {} entries, expected {n} rows x {} dimensions",
+                xs.len(),
+                self.kinds.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// Squared distance of a continuous coordinate pair (see module docs).
     #[inline]
     fn cont_sq(a: f64, b: f64) -> f64 {
@@ -222,12 +244,15 @@ impl Kernel {
     }
 
     /// k(x, y).
-    pub fn eval(&self, x: &[f64], y: &[f64]) -> f64 {
-        self.pair(x, y).k
+    pub fn eval(&self, x: &[f64], y: &[f64]) -> Result<f64> {
+        self.check_point(x)?;
+        self.check_point(y)?;
+        Ok(self.pair(x, y).k)
     }
 
     /// The n×n kernel matrix of the rows of `xs` (n×d row-major).
-    pub fn matrix(&self, xs: &[f64], n: usize) -> Vec<f64> {
+    pub fn matrix(&self, xs: &[f64], n: usize) -> Result<Vec<f64>> {
+        self.check_rows(xs, n)?;
         let d = self.dim();
         let mut k = vec![0.0; n * n];
         for i in 0..n {
@@ -238,20 +263,24 @@ impl Kernel {
                 k[j * n + i] = v;
             }
         }
-        k
+        Ok(k)
     }
 
     /// k(x, X_j) for the n rows X_j of `xs`.
-    pub fn cross(&self, x: &[f64], xs: &[f64], n: usize) -> Vec<f64> {
+    pub fn cross(&self, x: &[f64], xs: &[f64], n: usize) -> Result<Vec<f64>> {
+        self.check_point(x)?;
+        self.check_rows(xs, n)?;
         let d = self.dim();
-        (0..n)
+        Ok((0..n)
             .map(|j| self.pair(x, &xs[j * d..(j + 1) * d]).k)
-            .collect()
+            .collect())
     }
 
     /// k(x, X_j) and its gradient w.r.t. x: returns (k, dk) with
     /// dk[j·d + i] = ∂k(x, X_j)/∂x_i (zero on categorical and inactive dims).
-    pub fn cross_with_grad(&self, x: &[f64], xs: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    pub fn cross_with_grad(&self, x: &[f64], xs: &[f64], n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+        self.check_point(x)?;
+        self.check_rows(xs, n)?;
         let d = self.dim();
         let mut k = vec![0.0; n];
         let mut dk = vec![0.0; n * d];
@@ -266,7 +295,7 @@ impl Kernel {
                 }
             }
         }
-        (k, dk)
+        Ok((k, dk))
     }
 
     /// Adds ∂k(x, y)/∂θ_p (times `scale`) to `out[p]`; returns k(x, y).
@@ -289,15 +318,18 @@ impl Kernel {
     }
 
     /// ∂k(x, y)/∂θ for θ = (log ℓ_1..d, log σ_f²).
-    pub fn param_grad(&self, x: &[f64], y: &[f64]) -> Vec<f64> {
+    pub fn param_grad(&self, x: &[f64], y: &[f64]) -> Result<Vec<f64>> {
+        self.check_point(x)?;
+        self.check_point(y)?;
         let mut g = vec![0.0; self.n_params()];
         self.add_param_grad(x, y, 1.0, &mut g);
-        g
+        Ok(g)
     }
 
     /// ∂K/∂θ_p as n×n matrices, one per hyperparameter (O(n² d) memory: for
     /// checks and small n; the model uses [`Kernel::contract_param_grad`]).
-    pub fn param_grad_matrices(&self, xs: &[f64], n: usize) -> Vec<Vec<f64>> {
+    pub fn param_grad_matrices(&self, xs: &[f64], n: usize) -> Result<Vec<Vec<f64>>> {
+        self.check_rows(xs, n)?;
         let d = self.dim();
         let np = self.n_params();
         let mut out = vec![vec![0.0; n * n]; np];
@@ -317,13 +349,20 @@ impl Kernel {
                 }
             }
         }
-        out
+        Ok(out)
     }
 
     /// Σ_ij W_ij ∂K_ij/∂θ_p for a symmetric n×n W, without forming ∂K/∂θ:
     /// O(n² d) time, O(d) extra memory. This is the trace tr(W ∂K/∂θ_p) in the
     /// marginal-likelihood gradient (Rasmussen & Williams 2006, eq. (5.9)).
-    pub fn contract_param_grad(&self, xs: &[f64], n: usize, w: &[f64]) -> Vec<f64> {
+    pub fn contract_param_grad(&self, xs: &[f64], n: usize, w: &[f64]) -> Result<Vec<f64>> {
+        self.check_rows(xs, n)?;
+        if w.len() != n * n {
+            return Err(Error::InvalidArgument(format!(
+                "weight matrix has {} entries, expected {n}x{n}",
+                w.len()
+            )));
+        }
         let d = self.dim();
         let mut g = vec![0.0; self.n_params()];
         for i in 0..n {
@@ -334,7 +373,7 @@ impl Kernel {
             // On the diagonal only the signal variance acts: k(x, x) = σ_f².
             g[d] += w[i * n + i] * self.signal;
         }
-        g
+        Ok(g)
     }
 }
 
@@ -373,13 +412,13 @@ mod tests {
     #[test]
     fn matern_values_and_symmetry() {
         let k = Kernel::new(vec![DimKind::Continuous], vec![0.0], 0.0).unwrap();
-        assert!((k.eval(&[0.3], &[0.3]) - 1.0).abs() < 1e-15);
+        assert!((k.eval(&[0.3], &[0.3]).unwrap() - 1.0).abs() < 1e-15);
         // r = 1: (1 + √5 + 5/3) e^{-√5}.
         let want = (1.0 + SQRT5 + 5.0 / 3.0) * (-SQRT5).exp();
-        assert!((k.eval(&[0.0], &[1.0]) - want).abs() < 1e-15);
+        assert!((k.eval(&[0.0], &[1.0]).unwrap() - want).abs() < 1e-15);
         let k = kernel();
         let xs = inputs(7, 1);
-        let m = k.matrix(&xs, 7);
+        let m = k.matrix(&xs, 7).unwrap();
         for i in 0..7 {
             assert!((m[i * 7 + i] - k.signal_variance()).abs() < 1e-14);
             for j in 0..7 {
@@ -399,7 +438,7 @@ mod tests {
         // The counterexample to "distance 0 when either is missing": 0, NaN, 1.
         let k = Kernel::new(vec![DimKind::Continuous], vec![-1.0], 0.0).unwrap();
         let xs = [0.0, f64::NAN, 1.0];
-        let a = k.matrix(&xs, 3);
+        let a = k.matrix(&xs, 3).unwrap();
         assert!(crate::samplers::gp::linalg::Cholesky::factor(&a, 3).is_ok());
     }
 
@@ -408,7 +447,7 @@ mod tests {
         let k = kernel();
         let n = 9;
         let xs = inputs(n, 2);
-        let g = k.param_grad_matrices(&xs, n);
+        let g = k.param_grad_matrices(&xs, n).unwrap();
         let theta = k.params();
         let h = 1e-6;
         for p in 0..theta.len() {
@@ -420,7 +459,7 @@ mod tests {
             kp.set_params(&tp).unwrap();
             let mut km = k.clone();
             km.set_params(&tm).unwrap();
-            let (mp, mm) = (kp.matrix(&xs, n), km.matrix(&xs, n));
+            let (mp, mm) = (kp.matrix(&xs, n).unwrap(), km.matrix(&xs, n).unwrap());
             for e in 0..n * n {
                 let fd = (mp[e] - mm[e]) / (2.0 * h);
                 assert!(
@@ -437,7 +476,7 @@ mod tests {
                 ((i + j) as f64 * 0.37).cos()
             })
             .collect();
-        let c = k.contract_param_grad(&xs, n, &w);
+        let c = k.contract_param_grad(&xs, n, &w).unwrap();
         for p in 0..theta.len() {
             let want: f64 = (0..n * n).map(|e| w[e] * g[p][e]).sum();
             assert!((c[p] - want).abs() < 1e-10 * (1.0 + want.abs()));
@@ -450,8 +489,8 @@ mod tests {
         let n = 8;
         let xs = inputs(n, 3);
         for x in [vec![0.31, 1.0, 0.77, 0.12], vec![0.9, 2.0, 0.05, f64::NAN]] {
-            let (kv, dk) = k.cross_with_grad(&x, &xs, n);
-            assert_eq!(kv, k.cross(&x, &xs, n));
+            let (kv, dk) = k.cross_with_grad(&x, &xs, n).unwrap();
+            assert_eq!(kv, k.cross(&x, &xs, n).unwrap());
             let h = 1e-6;
             for i in [0usize, 2, 3] {
                 if x[i].is_nan() {
@@ -462,7 +501,7 @@ mod tests {
                 xp[i] += h;
                 let mut xm = x.clone();
                 xm[i] -= h;
-                let (kp, km) = (k.cross(&xp, &xs, n), k.cross(&xm, &xs, n));
+                let (kp, km) = (k.cross(&xp, &xs, n).unwrap(), k.cross(&xm, &xs, n).unwrap());
                 for j in 0..n {
                     let fd = (kp[j] - km[j]) / (2.0 * h);
                     assert!(
@@ -482,6 +521,12 @@ mod tests {
         assert!(Kernel::new(kinds(), vec![0.0, 0.0, 0.0, 1e4], 0.0).is_err());
         assert!(Kernel::new(kinds(), vec![0.0; 4], f64::NAN).is_err());
         let mut k = kernel();
+        assert!(k.matrix(&[0.0; 7], 2).is_err());
+        assert!(k.cross(&[0.0; 3], &[0.0; 8], 2).is_err());
+        assert!(k.cross_with_grad(&[0.0; 4], &[0.0; 7], 2).is_err());
+        assert!(k.contract_param_grad(&[0.0; 8], 2, &[0.0; 3]).is_err());
+        assert!(k.eval(&[0.0; 4], &[0.0; 5]).is_err());
+        assert!(k.param_grad(&[0.0; 4], &[0.0; 4]).is_ok());
         assert!(k.set_params(&[0.0; 5]).is_ok());
         assert!(k.set_params(&[f64::INFINITY, 0.0, 0.0, 0.0, 0.0]).is_err());
     }

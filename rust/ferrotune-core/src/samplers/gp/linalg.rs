@@ -159,19 +159,20 @@ impl Cholesky {
         self.jitter
     }
 
-    /// L[i][j] (0 above the diagonal).
-    #[inline]
-    pub fn get(&self, i: usize, j: usize) -> f64 {
-        if j > i {
-            0.0
+    /// L[i][j] (0 above the diagonal); None outside the matrix.
+    pub fn get(&self, i: usize, j: usize) -> Option<f64> {
+        if i >= self.n || j >= self.n {
+            None
+        } else if j > i {
+            Some(0.0)
         } else {
-            self.l[row_start(i) + j]
+            Some(self.l[row_start(i) + j])
         }
     }
 
-    /// Row i of L up to and including the diagonal.
+    /// Row i < n of L up to and including the diagonal.
     #[inline]
-    pub fn row(&self, i: usize) -> &[f64] {
+    fn row(&self, i: usize) -> &[f64] {
         let r = row_start(i);
         &self.l[r..r + i + 1]
     }
@@ -422,7 +423,8 @@ mod tests {
         assert_eq!(c.n(), n);
         for i in 0..n {
             for j in 0..=i {
-                assert!((c.get(i, j) - full.get(i, j)).abs() <= 1e-14 * full.get(i, i));
+                let (a, b) = (c.get(i, j).unwrap(), full.get(i, j).unwrap());
+                assert!((a - b).abs() <= 1e-14 * full.get(i, i).unwrap());
             }
         }
         assert!((c.log_det() - full.log_det()).abs() < 1e-12);
@@ -485,6 +487,8 @@ mod tests {
         assert!(c.append(&[1.0, 2.0], 1.0).is_err());
         assert!(c.append(&[1e3, 1e3, 1e3], 1.0).is_err());
         assert_eq!(c.n(), 3);
+        assert_eq!(c.get(3, 0), None);
+        assert_eq!(c.get(0, 2), Some(0.0));
         assert!(Cholesky::factor(&[], 0).unwrap().log_det() == 0.0);
     }
 }

@@ -133,8 +133,8 @@ impl Default for FitConfig {
             n_random_starts: 2,
             lbfgs: LbfgsConfig {
                 max_iter: 100,
-                gtol: 1e-5,
-                ftol: 1e-10,
+                gtol: 1e-3,
+                ftol: 1e-9,
                 ..Default::default()
             },
         }
@@ -277,7 +277,7 @@ pub fn neg_log_posterior(
             theta[d + 1]
         )));
     }
-    let mut k = kernel.matrix(x, n);
+    let mut k = kernel.matrix(x, n)?;
     for i in 0..n {
         k[i * n + i] += noise;
     }
@@ -292,7 +292,7 @@ pub fn neg_log_posterior(
             w[i * n + j] = alpha[i] * alpha[j] - w[i * n + j];
         }
     }
-    let gk = kernel.contract_param_grad(x, n, &w);
+    let gk = kernel.contract_param_grad(x, n, &w)?;
     let mut grad: Vec<f64> = gk.iter().map(|v| -0.5 * v).collect();
     let trace_w: f64 = (0..n).map(|i| w[i * n + i]).sum();
     grad.push(if fixed_noise {
@@ -347,7 +347,7 @@ impl Gp {
             )));
         }
         let (ys, y_mean, y_std) = standardise(y);
-        let mut k = kernel.matrix(&x, n);
+        let mut k = kernel.matrix(&x, n)?;
         for i in 0..n {
             k[i * n + i] += nv;
         }
@@ -474,7 +474,7 @@ impl Gp {
     /// Posterior mean and variance of f at `x` (original units).
     pub fn predict(&self, x: &[f64]) -> Result<(f64, f64)> {
         check_point(self.dim(), x)?;
-        let mut k = self.kernel.cross(x, &self.x, self.n());
+        let mut k = self.kernel.cross(x, &self.x, self.n())?;
         let mean: f64 = k.iter().zip(&self.alpha).map(|(a, b)| a * b).sum();
         self.chol.solve_lower_in_place(&mut k)?;
         let var = (self.kernel.signal_variance() - super::linalg::dot(&k, &k)).max(0.0);
@@ -491,7 +491,7 @@ impl Gp {
         let d = self.dim();
         check_point(d, x)?;
         let n = self.n();
-        let (k, dk) = self.kernel.cross_with_grad(x, &self.x, n);
+        let (k, dk) = self.kernel.cross_with_grad(x, &self.x, n)?;
         let mean: f64 = k.iter().zip(&self.alpha).map(|(a, b)| a * b).sum();
         let mut v = k;
         self.chol.solve_lower_in_place(&mut v)?;
@@ -532,13 +532,13 @@ impl Gp {
             )));
         }
         let n = self.n();
-        let col = self.kernel.cross(x, &self.x, n);
+        let col = self.kernel.cross(x, &self.x, n)?;
         let diag = self.kernel.signal_variance() + self.noise_variance();
         let mut chol = self.chol.clone();
         if chol.append(&col, diag).is_err() {
             let mut xs = self.x.clone();
             xs.extend_from_slice(x);
-            let mut k = self.kernel.matrix(&xs, n + 1);
+            let mut k = self.kernel.matrix(&xs, n + 1)?;
             for i in 0..=n {
                 k[i * (n + 1) + i] += self.noise_variance();
             }
