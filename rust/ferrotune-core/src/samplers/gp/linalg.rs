@@ -7,14 +7,14 @@
 //!
 //! Layout. Input matrices are dense, row-major `Vec<f64>` of n×n; only the
 //! lower triangle (j <= i) is read. The factor L (A = L Lᵀ, lower triangular)
-//! is stored *packed by rows*: row i holds its i + 1 entries L[i][0..=i] from
+//! is stored *packed by rows*: row i holds its i + 1 entries L_i0, ..., L_ii from
 //! offset i(i+1)/2. Appending a row is then a push, and every inner product of
 //! the factorisation reads two contiguous row prefixes.
 //!
 //! Algorithm. Cholesky–Banachiewicz (row by row; Golub & Van Loan, "Matrix
 //! Computations", 4th ed., Alg. 4.2.1 in its row-oriented form):
-//! L[i][j] = (A[i][j] - Σ_{k<j} L[i][k] L[j][k]) / L[j][j] for j < i, and
-//! L[i][i] = sqrt(A[i][i] - Σ_{k<i} L[i][k]²).
+//! L_ij = (A_ij - Σ_{k<j} L_ik L_jk) / L_jj for j < i, and
+//! L_ii = sqrt(A_ii - Σ_{k<i} L_ik²).
 //!
 //! Append. If A = L Lᵀ and A' = [[A, a], [aᵀ, α]], then A' = L' L'ᵀ with
 //! L' = [[L, 0], [lᵀ, λ]], where L l = a and λ = sqrt(α - lᵀl) (the bordering
@@ -159,7 +159,7 @@ impl Cholesky {
         self.jitter
     }
 
-    /// L[i][j] (0 above the diagonal); None outside the matrix.
+    /// `L[i][j]` (0 above the diagonal); None outside the matrix.
     pub fn get(&self, i: usize, j: usize) -> Option<f64> {
         if i >= self.n || j >= self.n {
             None
@@ -313,7 +313,7 @@ impl Cholesky {
         Ok(())
     }
 
-    /// log det A = 2 Σ log L[i][i].
+    /// log det A = 2 Σ_i log L_ii.
     pub fn log_det(&self) -> f64 {
         2.0 * (0..self.n).map(|i| self.row(i)[i].ln()).sum::<f64>()
     }
