@@ -150,6 +150,18 @@ fn check(mean: f64, var: f64, best: f64) -> Result<()> {
     Ok(())
 }
 
+/// z = (best - mean)/σ, or an error when it overflows (a variance at the
+/// floor with an enormous gap between mean and incumbent).
+fn improvement_z(mean: f64, s: f64, best: f64) -> Result<f64> {
+    let z = (best - mean) / s;
+    if !z.is_finite() {
+        return Err(Error::InvalidArgument(format!(
+            "standardised improvement overflows (mean={mean}, sigma={s}, best={best})"
+        )));
+    }
+    Ok(z)
+}
+
 /// Converts (∂a/∂μ, ∂a/∂σ) into (∂a/∂μ, ∂a/∂s²).
 fn finish(value: f64, d_mean: f64, d_sigma: f64, s: f64, floored: bool) -> AcqValue {
     AcqValue {
@@ -163,7 +175,7 @@ fn finish(value: f64, d_mean: f64, d_sigma: f64, s: f64, floored: bool) -> AcqVa
 pub fn log_ei(mean: f64, var: f64, best: f64) -> Result<AcqValue> {
     check(mean, var, best)?;
     let (s, floored) = sigma(var);
-    let z = (best - mean) / s;
+    let z = improvement_z(mean, s, best)?;
     let g = log_h_grad(z);
     Ok(finish(
         log_h(z) + s.ln(),
@@ -178,7 +190,7 @@ pub fn log_ei(mean: f64, var: f64, best: f64) -> Result<AcqValue> {
 pub fn ei(mean: f64, var: f64, best: f64) -> Result<AcqValue> {
     check(mean, var, best)?;
     let (s, floored) = sigma(var);
-    let z = (best - mean) / s;
+    let z = improvement_z(mean, s, best)?;
     let value = s * log_h(z).exp();
     Ok(finish(value, -ndtr(z), npdf(z), s, floored))
 }
@@ -187,7 +199,7 @@ pub fn ei(mean: f64, var: f64, best: f64) -> Result<AcqValue> {
 pub fn pi(mean: f64, var: f64, best: f64) -> Result<AcqValue> {
     check(mean, var, best)?;
     let (s, floored) = sigma(var);
-    let z = (best - mean) / s;
+    let z = improvement_z(mean, s, best)?;
     let p = npdf(z);
     Ok(finish(ndtr(z), -p / s, -z * p / s, s, floored))
 }
@@ -483,6 +495,8 @@ mod tests {
         assert!(ei(0.0, f64::INFINITY, 0.0).is_err());
         assert!(pi(0.0, 1.0, f64::NEG_INFINITY).is_err());
         assert!(ucb(0.0, 1.0, -1.0).is_err());
+        assert!(log_ei(-1e300, 0.0, 1e300).is_err());
+        assert!(ei(1e300, 0.0, -1e300).is_err());
     }
 
     #[test]

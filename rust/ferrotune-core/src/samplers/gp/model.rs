@@ -338,7 +338,8 @@ impl Gp {
                     "fixed noise variance must be finite and > 0, got {v}"
                 )))
             }
-            Noise::Inferred { .. } => theta[d + 1],
+            // The floor holds here too, whatever θ says.
+            Noise::Inferred { floor } => theta[d + 1].max(floor.ln()),
         };
         let nv = log_noise.exp();
         if !(nv.is_finite() && nv > 0.0) {
@@ -419,6 +420,20 @@ impl Gp {
         };
         let best = multi_start(objective, &starts, Some((&lo, &hi)), &config.lbfgs)?;
         Gp::with_params(kinds, x, y, &best.x, config.noise)
+    }
+
+    /// A MAP refit on the model's current data (including appended points),
+    /// warm-started from its hyperparameters; the outputs are standardised
+    /// afresh.
+    pub fn refit(&self, config: &FitConfig, rng: &mut Rng) -> Result<Self> {
+        Gp::fit(
+            self.kernel.kinds().to_vec(),
+            self.x.clone(),
+            &self.observations(),
+            config,
+            Some(&self.params()),
+            rng,
+        )
     }
 
     /// Number of observations.
