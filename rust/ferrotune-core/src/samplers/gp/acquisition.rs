@@ -8,7 +8,8 @@
 //!   ∂EI/∂μ = -Φ(z), ∂EI/∂σ = φ(z).
 //! - LogEI (Ament, Daulton, Eriksson, Balandat & Bakshy 2023, "Unexpected
 //!   Improvements to Expected Improvement for Bayesian Optimization", arXiv
-//!   2310.20708, eq. (9)): log EI = log_h(z) + log σ, with
+//!   2310.20708, §4.1, the piecewise log_h of LogEI; equation number not
+//!   checked against the published text): log EI = log_h(z) + log σ, with
 //!   ```text
 //!   log_h(z) = log(φ(z) + zΦ(z))                                 z > -1
 //!            = -z²/2 - c₁ + log1mexp(log(erfcx(-z/√2)|z|) + c₂)   -1/√ε < z <= -1

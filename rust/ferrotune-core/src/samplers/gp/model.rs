@@ -22,8 +22,10 @@
 //! parameters; the mode is taken in log coordinates, where we optimise):
 //! - lengthscales: log ℓ_i ~ N(√2 + ½ log d, 3), the dimension-scaled prior of
 //!   Hvarfner, Hellsten & Nardi 2024, "Vanilla Bayesian Optimization Performs
-//!   Great in High Dimensions" (ICML), §4: ℓ ~ LogNormal(μ₀ + log(d)/2, σ₀)
-//!   with μ₀ = √2, σ₀ = √3 (so the variance of log ℓ is 3). Its median
+//!   Great in High Dimensions" (ICML 2024, arXiv 2402.02229), their proposed
+//!   lengthscale prior ℓ ~ LogNormal(μ₀ + log(d)/2, σ₀) with μ₀ = √2,
+//!   σ₀ = √3 (so the variance of log ℓ is 3); the same constants as BoTorch's
+//!   default since it adopted the paper (`SQRT2 + log(d)/2`, `SQRT3`). Its median
 //!   lengthscale grows like √d, which keeps the prior complexity of the model
 //!   roughly constant as dimensions are added. d counts every dimension the
 //!   kernel sees (continuous and categorical).
