@@ -58,11 +58,6 @@ impl Dist {
     fn from_unit(&self, u: f64) -> f64 {
         self.inner.from_unit(u)
     }
-
-    /// Inverse of `from_unit` (cell centre for discrete distributions).
-    fn to_unit(&self, x: f64) -> f64 {
-        self.inner.to_unit(x)
-    }
 }
 
 /// A parameter as Python declares it: (name, distribution, parent index,
@@ -134,12 +129,6 @@ impl Space {
         Ok(Space { inner, names })
     }
 
-    /// Number of feasible combinations of the enumerated constrained block.
-    #[getter]
-    fn enumerated_combinations(&self) -> Option<usize> {
-        self.inner.enumerated_combinations()
-    }
-
     /// Every active, feasible point of an all-discrete space (NaN = inactive).
     fn enumerate_grid<'py>(&self, py: Python<'py>) -> PyRes<Bound<'py, PyArray2<f64>>> {
         let grid = detached(py, || self.inner.enumerate_grid())?;
@@ -159,25 +148,5 @@ impl Space {
     /// distributions and feasible.
     fn is_valid(&self, x: Vec<f64>) -> bool {
         self.inner.is_valid(&x)
-    }
-
-    /// True when `x` satisfies every declarative constraint.
-    fn is_feasible(&self, x: Vec<f64>) -> bool {
-        self.inner.is_feasible(&x)
-    }
-
-    /// Maps a unit-cube point onto a configuration (conditions applied); the
-    /// result may still violate a constraint checked by rejection.
-    fn from_unit(&self, u: Vec<f64>) -> PyRes<Vec<f64>> {
-        if u.len() != self.inner.params().len() {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "expected {} coordinates, got {}",
-                self.inner.params().len(),
-                u.len()
-            )));
-        }
-        let mut out = Vec::new();
-        self.inner.from_unit(&u, &mut out);
-        Ok(out)
     }
 }

@@ -429,15 +429,6 @@ impl StudyCore {
         )? as u8)
     }
 
-    /// Counts of trials per state, indexed by state number.
-    fn state_counts(&self, py: Python<'_>) -> [usize; 5] {
-        let mut c = [0; 5];
-        for t in lock_py(py, &self.inner).history.trials() {
-            c[t.state as usize] += 1;
-        }
-        c
-    }
-
     /// One trial as (state, values, [(name, dist, value)], [(step, value)], started, completed).
     #[allow(clippy::type_complexity)]
     fn record(
@@ -499,17 +490,6 @@ impl StudyCore {
                 let c = &cols[p as usize];
                 (c.name.clone(), dist_tuple(&c.dists[d as usize]))
             })
-            .collect()
-    }
-
-    /// Intermediate values of COMPLETE/PRUNED trials at `step` (for pruners).
-    fn intermediate_at(&self, py: Python<'_>, step: i64) -> Vec<f64> {
-        lock_py(py, &self.inner)
-            .history
-            .trials()
-            .iter()
-            .filter(|t| matches!(t.state, TrialState::Complete | TrialState::Pruned))
-            .filter_map(|t| t.intermediate.iter().find(|s| s.0 == step).map(|s| s.1))
             .collect()
     }
 }
