@@ -41,7 +41,8 @@
 //! Optimisation: projected L-BFGS ([`super::lbfgs`]) in a box
 //! (log ℓ ∈ [log 10⁻³, log 10³], log σ_f² ∈ [log 10⁻³, log 10³],
 //! log σ_n² ∈ [log floor, log 10]) from the previous fit (warm start), the
-//! prior mode, and `n_random_starts` draws from the prior.
+//! prior mode, and `n_random_starts` draws from the prior; the objective is
+//! divided by n so that the tolerances are per observation.
 //!
 //! Updates: [`Gp::add_observation`] appends one point without refitting the
 //! hyperparameters or re-standardising: the Cholesky factor grows by one row in
@@ -124,6 +125,11 @@ pub struct FitConfig {
     pub priors: Option<Priors>,
     /// Starts drawn from the prior, besides the warm start and the prior mode.
     pub n_random_starts: usize,
+    /// Also start from the prior mode when a warm start is given (it is
+    /// always used without one). Off makes a warm refit a single local run.
+    pub prior_mode_start: bool,
+    /// The optimiser's settings. The objective it sees is L(θ)/n, so `gtol`
+    /// is a tolerance per observation and means the same at every n.
     pub lbfgs: LbfgsConfig,
 }
 
@@ -133,9 +139,10 @@ impl Default for FitConfig {
             noise: Noise::default(),
             priors: None,
             n_random_starts: 2,
+            prior_mode_start: true,
             lbfgs: LbfgsConfig {
                 max_iter: 100,
-                gtol: 1e-3,
+                gtol: 1e-4,
                 ftol: 1e-9,
                 ..Default::default()
             },
@@ -399,10 +406,12 @@ impl Gp {
                 starts.push(clip(w.to_vec()));
             }
         }
-        let mut mode = vec![priors.log_lengthscale.0; d];
-        mode.push(priors.log_signal.0);
-        mode.push(priors.log_noise.0);
-        starts.push(clip(mode));
+        if starts.is_empty() || config.prior_mode_start {
+            let mut mode = vec![priors.log_lengthscale.0; d];
+            mode.push(priors.log_signal.0);
+            mode.push(priors.log_noise.0);
+            starts.push(clip(mode));
+        }
         for _ in 0..config.n_random_starts {
             let mut draw = |(m, s): (f64, f64)| m + s * ndtri(rng.uniform());
             let mut t: Vec<f64> = (0..d).map(|_| draw(priors.log_lengthscale)).collect();
@@ -411,11 +420,14 @@ impl Gp {
             starts.push(clip(t));
         }
 
+        let inv_n = 1.0 / ys.len() as f64;
         let objective = |theta: &[f64], g: &mut [f64]| -> f64 {
             match neg_log_posterior(&kinds, &x, &ys, theta, &priors, fixed) {
                 Ok((v, grad)) => {
-                    g.copy_from_slice(&grad);
-                    v
+                    for (gi, v) in g.iter_mut().zip(&grad) {
+                        *gi = v * inv_n;
+                    }
+                    v * inv_n
                 }
                 Err(_) => f64::INFINITY,
             }
@@ -726,6 +738,7 @@ mod tests {
             &y,
             &FitConfig {
                 n_random_starts: 0,
+                prior_mode_start: false,
                 ..Default::default()
             },
             Some(&gp.params()),
