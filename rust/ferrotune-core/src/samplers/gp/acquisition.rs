@@ -29,6 +29,12 @@
 //!   exp(log Φ(z) - log_h(z)), and asymptotically as |z|(1 + 2/z² - 6/z⁴)
 //!   below z = -10³, where the two logs are too large to subtract.
 //! - PI (Kushner 1964): PI = Φ(z); ∂PI/∂μ = -φ(z)/σ, ∂PI/∂σ = -zφ(z)/σ.
+//! - log probability of feasibility of a black-box constraint c(x) <= 0 with
+//!   its own GP (Gardner, Kusner, Xu, Weinberger & Cunningham 2014,
+//!   "Bayesian Optimization with Inequality Constraints", ICML; Gelbart,
+//!   Snoek & Adams 2014): log PoF = log Φ(-μ_c/σ_c), added to LogEI.
+//!   With w = -μ_c/σ_c, ∂/∂μ_c = -r/σ_c and ∂/∂σ_c = -w r/σ_c, where
+//!   r = φ(w)/Φ(w) = exp(log φ(w) - log Φ(w)) stays finite far in the tail.
 //! - UCB (Srinivas, Krause, Kakade & Seeger 2010, "Gaussian Process
 //!   Optimization in the Bandit Setting"), written for minimisation as the
 //!   negated lower confidence bound -(μ - √β σ), so that larger is better
@@ -203,6 +209,17 @@ pub fn pi(mean: f64, var: f64, best: f64) -> Result<AcqValue> {
     let z = improvement_z(mean, s, best)?;
     let p = npdf(z);
     Ok(finish(ndtr(z), -p / s, -z * p / s, s, floored))
+}
+
+/// log P(c(x) <= 0) for a constraint whose GP posterior at x has mean
+/// `mean` and variance `var` (see the module docs).
+pub fn log_pof(mean: f64, var: f64) -> Result<AcqValue> {
+    check(mean, var, 0.0)?;
+    let (s, floored) = sigma(var);
+    let w = improvement_z(mean, s, 0.0)?;
+    let lp = log_ndtr(w);
+    let r = (-0.5 * w * w - HALF_LN_2PI - lp).exp();
+    Ok(finish(lp, -r / s, -w * r / s, s, floored))
 }
 
 /// Negated lower confidence bound -(μ - √β σ).
@@ -484,6 +501,44 @@ mod tests {
         assert!(Acquisition::Ei
             .value_and_grad(0.0, 1.0, &[1.0], &[], 0.0)
             .is_err());
+    }
+
+    #[test]
+    fn log_pof_is_stable_with_matching_derivatives() {
+        for (m, v) in [
+            (0.0, 1.0),
+            (-2.0, 0.5),
+            (1.5, 0.3),
+            (30.0, 1.0),
+            (-30.0, 1.0),
+            (800.0, 1.0),
+        ] {
+            let a = log_pof(m, v).unwrap();
+            assert!(a.value.is_finite() && a.d_mean.is_finite() && a.d_var.is_finite());
+            let s = f64::sqrt(v);
+            if m / s < 5.0 {
+                assert!((a.value - ndtr(-m / s).ln()).abs() < 1e-12 * (1.0 + a.value.abs()));
+            }
+            let h = 1e-6 * (1.0f64).max(m.abs());
+            let fd_m =
+                (log_pof(m + h, v).unwrap().value - log_pof(m - h, v).unwrap().value) / (2.0 * h);
+            let hv = 1e-6 * v;
+            let fd_v = (log_pof(m, v + hv).unwrap().value - log_pof(m, v - hv).unwrap().value)
+                / (2.0 * hv);
+            assert!(
+                (fd_m - a.d_mean).abs() < 1e-5 * (1.0 + fd_m.abs()),
+                "{m}: {fd_m} vs {}",
+                a.d_mean
+            );
+            assert!(
+                (fd_v - a.d_var).abs() < 1e-5 * (1.0 + fd_v.abs()),
+                "{m}: {fd_v} vs {}",
+                a.d_var
+            );
+        }
+        // Feasibility falls as the constraint's mean rises.
+        assert!(log_pof(1.0, 1.0).unwrap().value < log_pof(0.0, 1.0).unwrap().value);
+        assert!(log_pof(f64::NAN, 1.0).is_err());
     }
 
     #[test]
