@@ -26,9 +26,12 @@
 //! cold fit from one start 0.02 s / 0.4 s / 10 s; a warm refit after ten
 //! appended points 0.02 s / 0.2 s / 1.3 s; an append 0.02 / 0.3 / 3.5 ms;
 //! LogEI with its x-gradient 10 / 40 / 350 µs a point; `predict_batch` of 2048
-//! candidates 7 / 30 / 240 ms. Refitting on every ask is affordable to a few
-//! hundred trials; beyond that the sampler should refit on a schedule and
-//! append in between (see the report on issue 4).
+//! candidates 7 / 30 / 240 ms. A refit schedule that follows from these
+//! (for the sampler to adopt): a warm-started single-start refit
+//! ([`Gp::refit`] with `prior_mode_start: false`) on every ask up to about
+//! 200 trials; beyond, a warm refit once n has grown by 5% since the last one,
+//! [`Gp::add_observation`] in between; and a multi-start fit whenever n
+//! doubles, so that a poor local optimum of the hyperparameters is left.
 
 pub mod acquisition;
 pub mod kernel;
