@@ -14,7 +14,10 @@
 //! ∂L/∂θ_p = -½ tr((ααᵀ - K⁻¹) ∂K/∂θ_p) - ∂ log p/∂θ_p,  α = K⁻¹y  (R&W eq. 5.9)
 //! ```
 //!
-//! with K = K_f + σ_n² I, so ∂K/∂log σ_n² = σ_n² I. The trace is contracted
+//! with K = K_f + σ_n² I, so ∂K/∂log σ_n² = σ_n² I. When K is numerically
+//! singular the Cholesky adds a diagonal jitter ([`super::linalg`]); it is
+//! treated as a constant (no gradient), so L(θ) may jump slightly where the
+//! jitter switches on, which the line search tolerates. The trace is contracted
 //! pair by pair ([`super::kernel::Kernel::contract_param_grad`]) so that no
 //! n×n derivative matrix is stored: O(n³) for K⁻¹ plus O(n² d).
 //!
