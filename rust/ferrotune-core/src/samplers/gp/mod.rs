@@ -38,10 +38,12 @@ pub mod kernel;
 pub mod lbfgs;
 pub mod linalg;
 pub mod model;
+pub mod sampler;
 
 pub use acquisition::Acquisition;
 pub use kernel::{DimKind, Kernel};
 pub use model::{FitConfig, Gp, Noise, Prediction, Priors};
+pub use sampler::{GpAcquisition, GpConfig, GpSampler};
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,943 @@
+//! The GP sampler: Bayesian optimisation with the model of [`super::model`]
+//! and the acquisition functions of [`super::acquisition`] (issue 4).
+//!
+//! Each ask after `n_startup_trials` COMPLETE trials:
+//! 1. Data: the COMPLETE trials that have every modelled parameter (the
+//!    history's intersection space, single-valued parameters skipped; or the
+//!    parameters of a declared space, NaN where inactive). Inputs are mapped by
+//!    [`Distribution::to_unit`] (log scale and the half-step widening of ints
+//!    and stepped floats are handled there), categoricals enter as choice
+//!    indices (Hamming kernel). The objective is minimised: maximised ones are
+//!    negated. Several objectives are scalarised afresh each ask with random
+//!    weights by ParEGO's augmented Chebyshev function (Knowles 2006, "ParEGO",
+//!    IEEE TEC 10(1), eq. 2, ρ = 0.05) on objectives normalised to [0, 1].
+//! 2. Model: the refit schedule of [`super`] — a warm single-start MAP refit
+//!    on every ask up to [`REFIT_EVERY_ASK_UP_TO`] observations; beyond, a warm
+//!    refit once n has grown by [`REFIT_GROWTH`] since the last one and
+//!    O(n²) appends ([`Gp::add_observation`]) in between; a multi-start fit
+//!    (prior mode + two prior draws + the warm start) whenever n has doubled
+//!    since the last one. Hyperparameters are kept across asks.
+//! 3. Parallel workers: RUNNING trials of other workers whose point is known
+//!    (recorded or pending values) are added with the posterior mean as
+//!    their observation — the Kriging believer of Ginsbourger, Le Riche &
+//!    Carraro 2010, "Kriging is well-suited to parallelize optimization" —
+//!    so the variance, and the acquisition, collapse there.
+//! 4. Acquisition optimisation: a scrambled Sobol batch plus perturbations of
+//!    the best observed points, scored by [`Gp::predict_batch`]; the best few
+//!    refined by projected L-BFGS on the continuous dimensions (discrete ones
+//!    held), then a coordinate-wise search over neighbouring grid values of
+//!    integer / stepped dimensions and the choices of categoricals. On a
+//!    declared space only feasible configurations (constraints and the
+//!    caller's `accept`) are ever scored, so no infeasible point is proposed.
+
+use super::acquisition::{srinivas_beta, Acquisition};
+use super::kernel::DimKind;
+use super::lbfgs::{minimize, LbfgsConfig};
+use super::model::{FitConfig, Gp, Noise};
+use crate::constraints::{Accept, SearchSpace};
+use crate::error::{Error, Result};
+use crate::history::{History, TrialState};
+use crate::rng::Rng;
+use crate::samplers::qmc::{QmcKind, QmcSequence};
+use crate::samplers::tpe::truncnorm::ndtri;
+use crate::samplers::Sampler;
+use crate::space::{fit_in, Distribution};
+
+/// Up to this many observations the hyperparameters are refitted on every ask.
+pub const REFIT_EVERY_ASK_UP_TO: usize = 200;
+/// Beyond it, a refit once n has grown by this fraction since the last one.
+pub const REFIT_GROWTH: f64 = 0.05;
+/// Sobol candidates scored per ask (intersection space).
+const N_SOBOL: usize = 1024;
+/// Perturbations of the best observed points scored per ask.
+const N_LOCAL: usize = 256;
+/// Best observed points that are perturbed.
+const N_INCUMBENTS: usize = 4;
+/// Candidates refined by L-BFGS.
+const N_REFINE: usize = 4;
+/// Feasible candidates scored per ask on a declared space.
+const N_SPACE_CANDIDATES: usize = 512;
+/// Categoricals with at most this many choices are scanned in full.
+const MAX_CHOICES_SCANNED: usize = 32;
+/// Grid values on each side tried by the coordinate search of a discrete dimension.
+const GRID_NEIGHBOURS: i64 = 2;
+/// Standard deviation (unit cube) of the perturbations of incumbents.
+const LOCAL_SD: f64 = 0.05;
+/// Noise variance (standardised units) of a deterministic objective.
+const DETERMINISTIC_NOISE: f64 = 1e-6;
+/// ParEGO's augmentation coefficient ρ.
+const PAREGO_RHO: f64 = 0.05;
+
+/// Which acquisition function the sampler maximises.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GpAcquisition {
+    LogEi,
+    Ei,
+    Pi,
+    /// UCB with a fixed β, or the schedule of Srinivas et al. 2010 when None.
+    Ucb {
+        beta: Option<f64>,
+    },
+}
+
+/// Settings of the sampler; see the Python `GPSampler` for their meaning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GpConfig {
+    pub acquisition: GpAcquisition,
+    pub n_startup_trials: usize,
+    pub deterministic_objective: bool,
+}
+
+impl Default for GpConfig {
+    fn default() -> Self {
+        GpConfig {
+            acquisition: GpAcquisition::LogEi,
+            n_startup_trials: 10,
+            deterministic_objective: false,
+        }
+    }
+}
+
+/// What the cached model was fitted on.
+#[derive(Debug, Clone, PartialEq)]
+struct Key {
+    params: Vec<Option<u32>>,
+    dists: Vec<Distribution>,
+}
+
+/// The model kept between asks (without the Kriging-believer fantasies).
+#[derive(Debug, Clone)]
+struct Cache {
+    key: Key,
+    rows: Vec<usize>,
+    y: Vec<f64>,
+    gp: Gp,
+    /// n at the last MAP refit and at the last multi-start fit.
+    n_fit: usize,
+    n_multi: usize,
+}
+
+/// What one ask optimises: the model with its fantasies, the acquisition,
+/// the incumbent value and the best observed inputs (best first, row-major).
+struct Prepared {
+    gp: Gp,
+    acq: Acquisition,
+    best: f64,
+    inc: Vec<f64>,
+}
+
+/// Gaussian-process Bayesian optimisation.
+#[derive(Debug, Clone)]
+pub struct GpSampler {
+    pub cfg: GpConfig,
+    pub rng: Rng,
+    cache: Option<Cache>,
+}
+
+/// Kernel coordinate of internal value `v`: the unit cube for floats and
+/// ints, the choice index for categoricals, NaN when inactive.
+fn encode(dist: &Distribution, v: f64) -> f64 {
+    if v.is_nan() {
+        return f64::NAN;
+    }
+    match dist {
+        Distribution::Categorical { .. } => v,
+        _ => fit_in(dist.to_unit(v), 0.0, 1.0),
+    }
+}
+
+fn kind(dist: &Distribution) -> DimKind {
+    match dist {
+        Distribution::Categorical { .. } => DimKind::Categorical,
+        _ => DimKind::Continuous,
+    }
+}
+
+/// True for floats without a step: refined by gradient.
+fn is_continuous(dist: &Distribution) -> bool {
+    matches!(dist, Distribution::Float { step: None, .. }) && !dist.is_single()
+}
+
+/// Values tried by the coordinate search of a discrete dimension around `v`.
+fn neighbours(dist: &Distribution, v: f64, rng: &mut Rng) -> Vec<f64> {
+    match *dist {
+        Distribution::Categorical { n } if n <= MAX_CHOICES_SCANNED => {
+            (0..n).map(|k| k as f64).collect()
+        }
+        Distribution::Categorical { n } => (0..MAX_CHOICES_SCANNED)
+            .map(|_| rng.below(n as u64) as f64)
+            .collect(),
+        Distribution::Int { low, step, .. } => {
+            let card = dist.cardinality().unwrap_or(1) as i64;
+            let k = ((v - low as f64) / step as f64).round() as i64;
+            (k - GRID_NEIGHBOURS..=k + GRID_NEIGHBOURS)
+                .filter(|&j| j >= 0 && j < card)
+                .map(|j| dist.discrete_value(j as u64))
+                .collect()
+        }
+        Distribution::Float {
+            low, step: Some(s), ..
+        } => {
+            let card = dist.cardinality().unwrap_or(1) as i64;
+            let k = ((v - low) / s).round() as i64;
+            (k - GRID_NEIGHBOURS..=k + GRID_NEIGHBOURS)
+                .filter(|&j| j >= 0 && j < card)
+                .map(|j| dist.discrete_value(j as u64))
+                .collect()
+        }
+        Distribution::Float { .. } => Vec::new(),
+    }
+}
+
+/// Index of the largest score (the first on ties; NaN never wins).
+fn argmax(scores: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, s) in scores.iter().enumerate() {
+        if *s > scores[best] || scores[best].is_nan() {
+            best = i;
+        }
+    }
+    best
+}
+
+impl GpSampler {
+    /// A sampler with `cfg`; `seed` drives every random choice.
+    pub fn new(cfg: GpConfig, seed: u64) -> Result<Self> {
+        if let GpAcquisition::Ucb { beta: Some(b) } = cfg.acquisition {
+            if !(b.is_finite() && b >= 0.0) {
+                return Err(Error::InvalidArgument(format!(
+                    "beta must be a finite number >= 0, got {b}"
+                )));
+            }
+        }
+        Ok(GpSampler {
+            cfg,
+            rng: Rng::new(seed),
+            cache: None,
+        })
+    }
+
+    fn startup(&self, h: &History) -> bool {
+        let n = h
+            .trials()
+            .iter()
+            .filter(|t| t.state == TrialState::Complete)
+            .count();
+        n < self.cfg.n_startup_trials
+    }
+
+    fn noise(&self) -> Noise {
+        if self.cfg.deterministic_objective {
+            Noise::Fixed(DETERMINISTIC_NOISE)
+        } else {
+            Noise::default()
+        }
+    }
+
+    /// Training data for `dims`: kernel inputs of COMPLETE trials (n×d), the
+    /// minimised (scalarised) objective, the trial of each row, and the inputs
+    /// of RUNNING trials other than `current` (Kriging-believer points).
+    /// `allow_inactive`: missing parameters become NaN (declared spaces).
+    fn gather(
+        &mut self,
+        h: &History,
+        current: usize,
+        dims: &[(Option<u32>, Distribution)],
+        allow_inactive: bool,
+    ) -> (Vec<f64>, Vec<f64>, Vec<usize>, Vec<f64>) {
+        let d = dims.len();
+        let sign: Vec<f64> = h
+            .maximize()
+            .iter()
+            .map(|&m| if m { -1.0 } else { 1.0 })
+            .collect();
+        let mut x = Vec::new();
+        let mut raw: Vec<Vec<f64>> = Vec::new();
+        let mut rows = Vec::new();
+        let mut pending = Vec::new();
+        let mut point = vec![0.0; d];
+        for (t, rec) in h.trials().iter().enumerate() {
+            let running = rec.state == TrialState::Running;
+            if t == current || !(running || rec.state == TrialState::Complete) {
+                continue;
+            }
+            if !running
+                && (rec.values.len() != sign.len() || rec.values.iter().any(|v| !v.is_finite()))
+            {
+                continue;
+            }
+            let mut ok = true;
+            let mut any = false;
+            for (j, (p, dist)) in dims.iter().enumerate() {
+                match p.and_then(|p| h.value(p, t)).filter(|v| dist.contains(*v)) {
+                    Some(v) => {
+                        point[j] = encode(dist, v);
+                        any = true;
+                    }
+                    None if allow_inactive => point[j] = f64::NAN,
+                    None => ok = false,
+                }
+            }
+            if !ok || !any {
+                continue;
+            }
+            if running {
+                pending.extend_from_slice(&point);
+            } else {
+                x.extend_from_slice(&point);
+                raw.push(rec.values.iter().zip(&sign).map(|(v, s)| v * s).collect());
+                rows.push(t);
+            }
+        }
+        let y = if sign.len() == 1 {
+            raw.iter().map(|r| r[0]).collect()
+        } else {
+            self.parego(&raw)
+        };
+        (x, y, rows, pending)
+    }
+
+    /// ParEGO scalarisation (Knowles 2006, eq. 2): objectives normalised to
+    /// [0, 1] over the data, weights uniform on the simplex,
+    /// s = max_k w_k f_k + ρ Σ_k w_k f_k.
+    fn parego(&mut self, raw: &[Vec<f64>]) -> Vec<f64> {
+        let Some(first) = raw.first() else {
+            return Vec::new();
+        };
+        let m = first.len();
+        let mut lo = vec![f64::INFINITY; m];
+        let mut hi = vec![f64::NEG_INFINITY; m];
+        for r in raw {
+            for k in 0..m {
+                lo[k] = lo[k].min(r[k]);
+                hi[k] = hi[k].max(r[k]);
+            }
+        }
+        // Uniform on the simplex: normalised exponential draws.
+        let mut w: Vec<f64> = (0..m).map(|_| -(1.0 - self.rng.uniform()).ln()).collect();
+        let total: f64 = w.iter().sum();
+        w.iter_mut()
+            .for_each(|v| *v /= total.max(f64::MIN_POSITIVE));
+        raw.iter()
+            .map(|r| {
+                let f: Vec<f64> = (0..m)
+                    .map(|k| {
+                        let span = hi[k] - lo[k];
+                        if span > 0.0 {
+                            (r[k] - lo[k]) / span
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                let wf = f.iter().zip(&w).map(|(a, b)| a * b);
+                wf.clone().fold(f64::NEG_INFINITY, f64::max) + PAREGO_RHO * wf.sum::<f64>()
+            })
+            .collect()
+    }
+
+    /// The model on (x, y), following the refit schedule (module docs).
+    fn model(
+        &mut self,
+        key: Key,
+        kinds: Vec<DimKind>,
+        x: Vec<f64>,
+        y: Vec<f64>,
+        rows: Vec<usize>,
+    ) -> Result<Gp> {
+        let n = rows.len();
+        let noise = self.noise();
+        let multi = FitConfig {
+            noise,
+            ..FitConfig::default()
+        };
+        let warm = FitConfig {
+            noise,
+            n_random_starts: 0,
+            prior_mode_start: false,
+            ..FitConfig::default()
+        };
+        let cache = self.cache.take().filter(|c| c.key == key);
+        let (gp, n_fit, n_multi) = match cache {
+            None => (Gp::fit(kinds, x, &y, &multi, None, &mut self.rng)?, n, n),
+            Some(c) if c.rows == rows && c.y == y => (c.gp, c.n_fit, c.n_multi),
+            Some(c) => {
+                let theta = c.gp.params();
+                let prefix = rows.len() >= c.rows.len()
+                    && rows[..c.rows.len()] == c.rows[..]
+                    && y[..c.y.len()] == c.y[..];
+                if n >= 2 * c.n_multi.max(1) {
+                    let gp = Gp::fit(kinds, x, &y, &multi, Some(&theta), &mut self.rng)?;
+                    (gp, n, n)
+                } else if n <= REFIT_EVERY_ASK_UP_TO
+                    || n as f64 >= c.n_fit as f64 * (1.0 + REFIT_GROWTH)
+                {
+                    let gp = Gp::fit(kinds, x, &y, &warm, Some(&theta), &mut self.rng)?;
+                    (gp, n, c.n_multi)
+                } else if prefix {
+                    // O(n²) appends between refits.
+                    let mut gp = c.gp;
+                    let d = kinds.len();
+                    for i in c.rows.len()..n {
+                        gp.add_observation(&x[i * d..(i + 1) * d], y[i])?;
+                    }
+                    (gp, c.n_fit, c.n_multi)
+                } else {
+                    (
+                        Gp::with_params(kinds, x, &y, &theta, noise)?,
+                        c.n_fit,
+                        c.n_multi,
+                    )
+                }
+            }
+        };
+        self.cache = Some(Cache {
+            key,
+            rows,
+            y,
+            gp: gp.clone(),
+            n_fit,
+            n_multi,
+        });
+        Ok(gp)
+    }
+
+    /// The model with Kriging-believer fantasies at the points of RUNNING
+    /// trials, the acquisition and the incumbent; None when there is no data.
+    fn prepare(
+        &mut self,
+        h: &History,
+        current: usize,
+        dims: &[(Option<u32>, Distribution)],
+        allow_inactive: bool,
+    ) -> Result<Option<Prepared>> {
+        let (x, y, rows, pending) = self.gather(h, current, dims, allow_inactive);
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let d = dims.len();
+        let key = Key {
+            params: dims.iter().map(|p| p.0).collect(),
+            dists: dims.iter().map(|p| p.1.clone()).collect(),
+        };
+        let kinds = dims.iter().map(|p| kind(&p.1)).collect();
+        let best = y.iter().copied().fold(f64::INFINITY, f64::min);
+        let n = rows.len();
+        let (x_obs, y_obs) = (x.clone(), y.clone());
+        let mut gp = self.model(key, kinds, x, y, rows)?;
+        for p in pending.chunks(d) {
+            let (mean, _) = gp.predict(p)?;
+            gp.add_observation(p, mean)?;
+        }
+        let acq = match self.cfg.acquisition {
+            GpAcquisition::LogEi => Acquisition::LogEi,
+            GpAcquisition::Ei => Acquisition::Ei,
+            GpAcquisition::Pi => Acquisition::Pi,
+            GpAcquisition::Ucb { beta: Some(beta) } => Acquisition::Ucb { beta },
+            GpAcquisition::Ucb { beta: None } => Acquisition::Ucb {
+                beta: srinivas_beta(n + 1, d, 0.1)?,
+            },
+        };
+        // Incumbents, best first, for local candidates.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| y_obs[a].total_cmp(&y_obs[b]));
+        let inc: Vec<f64> = order
+            .iter()
+            .take(N_INCUMBENTS)
+            .flat_map(|&i| x_obs[i * d..(i + 1) * d].iter().copied())
+            .collect();
+        Ok(Some(Prepared { gp, acq, best, inc }))
+    }
+
+    /// Acquisition values of the m rows of `pts` (-∞ where undefined).
+    fn score(gp: &Gp, acq: &Acquisition, best: f64, pts: &[f64], m: usize) -> Result<Vec<f64>> {
+        let (mean, var) = gp.predict_batch(pts, m)?;
+        Ok(mean
+            .iter()
+            .zip(&var)
+            .map(|(&mu, &v)| {
+                acq.eval(mu, v, best)
+                    .map(|a| a.value)
+                    .ok()
+                    .filter(|s| !s.is_nan())
+                    .unwrap_or(f64::NEG_INFINITY)
+            })
+            .collect())
+    }
+
+    /// Optimises the acquisition over the box of `dists` (no constraints):
+    /// internal values of the best point found.
+    fn optimise_box(
+        &mut self,
+        gp: &Gp,
+        acq: &Acquisition,
+        best: f64,
+        inc: &[f64],
+        dists: &[Distribution],
+    ) -> Result<Vec<f64>> {
+        let d = dists.len();
+        let seq = QmcSequence::new(QmcKind::Sobol, d, true, self.rng.next_u64())?;
+        let mut vals: Vec<f64> = Vec::with_capacity((N_SOBOL + N_LOCAL) * d);
+        let mut u = vec![0.0; d];
+        for i in 0..N_SOBOL {
+            seq.point(i as u64, &mut u);
+            vals.extend(dists.iter().zip(&u).map(|(dist, &ui)| dist.from_unit(ui)));
+        }
+        let n_inc = inc.len() / d.max(1);
+        for i in 0..N_LOCAL.min(N_LOCAL * n_inc) {
+            let base = &inc[(i % n_inc) * d..(i % n_inc + 1) * d];
+            for (j, dist) in dists.iter().enumerate() {
+                let v = match dist {
+                    Distribution::Categorical { n } => {
+                        if self.rng.uniform() < 1.0 / d as f64 {
+                            self.rng.below(*n as u64) as f64
+                        } else {
+                            base[j]
+                        }
+                    }
+                    _ => {
+                        let z = ndtri(self.rng.uniform().max(1e-12));
+                        dist.from_unit(base[j] + LOCAL_SD * z)
+                    }
+                };
+                vals.push(v);
+            }
+        }
+        let m = vals.len() / d;
+        let enc: Vec<f64> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| encode(&dists[i % d], v))
+            .collect();
+        let scores = Self::score(gp, acq, best, &enc, m)?;
+        let mut idx: Vec<usize> = (0..m).collect();
+        idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+        let cont: Vec<usize> = (0..d).filter(|&j| is_continuous(&dists[j])).collect();
+        let mut finals: Vec<(f64, Vec<f64>)> = Vec::new();
+        for &c in idx.iter().take(N_REFINE) {
+            let mut v = vals[c * d..(c + 1) * d].to_vec();
+            if !cont.is_empty() {
+                self.refine(gp, acq, best, dists, &cont, &mut v);
+            }
+            self.coordinate_search(gp, acq, best, dists, &mut v)?;
+            let e: Vec<f64> = (0..d).map(|j| encode(&dists[j], v[j])).collect();
+            let s = Self::score(gp, acq, best, &e, 1)?[0];
+            finals.push((s, v));
+        }
+        let scores: Vec<f64> = finals.iter().map(|f| f.0).collect();
+        Ok(finals.swap_remove(argmax(&scores)).1)
+    }
+
+    /// Projected L-BFGS on the continuous dimensions `cont` of `v` (internal
+    /// values), maximising the acquisition with discrete dimensions held.
+    /// Keeps `v` when the refinement fails.
+    fn refine(
+        &self,
+        gp: &Gp,
+        acq: &Acquisition,
+        best: f64,
+        dists: &[Distribution],
+        cont: &[usize],
+        v: &mut [f64],
+    ) {
+        let d = dists.len();
+        let mut full: Vec<f64> = (0..d).map(|j| encode(&dists[j], v[j])).collect();
+        let z0: Vec<f64> = cont.iter().map(|&j| full[j]).collect();
+        let (lo, hi) = (vec![0.0; cont.len()], vec![1.0; cont.len()]);
+        let cfg = LbfgsConfig {
+            max_iter: 50,
+            gtol: 1e-6,
+            ftol: 1e-10,
+            ..LbfgsConfig::default()
+        };
+        let objective = |z: &[f64], g: &mut [f64]| -> f64 {
+            for (k, &j) in cont.iter().enumerate() {
+                full[j] = z[k];
+            }
+            match acq.at(gp, &full, best) {
+                Ok((val, grad)) if val.is_finite() => {
+                    for (k, &j) in cont.iter().enumerate() {
+                        g[k] = -grad[j];
+                    }
+                    -val
+                }
+                _ => f64::INFINITY,
+            }
+        };
+        if let Ok(r) = minimize(objective, &z0, Some((&lo, &hi)), &cfg) {
+            for (k, &j) in cont.iter().enumerate() {
+                v[j] = dists[j].from_unit(r.x[k]);
+            }
+        }
+    }
+
+    /// One pass of coordinate-wise search over the discrete dimensions of `v`:
+    /// each takes the neighbouring grid value (or choice) that maximises the
+    /// acquisition with the others held.
+    fn coordinate_search(
+        &mut self,
+        gp: &Gp,
+        acq: &Acquisition,
+        best: f64,
+        dists: &[Distribution],
+        v: &mut [f64],
+    ) -> Result<()> {
+        let d = dists.len();
+        for j in 0..d {
+            if is_continuous(&dists[j]) || dists[j].is_single() {
+                continue;
+            }
+            let mut opts = neighbours(&dists[j], v[j], &mut self.rng);
+            opts.retain(|o| dists[j].contains(*o));
+            if opts.is_empty() {
+                continue;
+            }
+            let base: Vec<f64> = (0..d).map(|k| encode(&dists[k], v[k])).collect();
+            let mut pts = Vec::with_capacity(opts.len() * d);
+            for &o in &opts {
+                let mut p = base.clone();
+                p[j] = encode(&dists[j], o);
+                pts.extend_from_slice(&p);
+            }
+            let s = Self::score(gp, acq, best, &pts, opts.len())?;
+            let cur = Self::score(gp, acq, best, &base, 1)?[0];
+            let k = argmax(&s);
+            if s[k] > cur {
+                v[j] = opts[k];
+            }
+        }
+        Ok(())
+    }
+
+    /// Joint values for `dims`, or None when there is no data yet.
+    fn propose(
+        &mut self,
+        h: &History,
+        trial: usize,
+        dims: &[(Option<u32>, Distribution)],
+    ) -> Result<Option<Vec<f64>>> {
+        let Some(Prepared { gp, acq, best, inc }) = self.prepare(h, trial, dims, false)? else {
+            return Ok(None);
+        };
+        let dists: Vec<Distribution> = dims.iter().map(|p| p.1.clone()).collect();
+        let v = self.optimise_box(&gp, &acq, best, &inc, &dists)?;
+        // Internal values always inside their distribution.
+        Ok(Some(
+            v.iter()
+                .zip(&dists)
+                .map(|(&x, dist)| {
+                    if dist.contains(x) {
+                        x
+                    } else {
+                        dist.from_unit(encode(dist, x))
+                    }
+                })
+                .collect(),
+        ))
+    }
+
+    fn random_space(
+        &mut self,
+        space: &SearchSpace,
+        max_draws: usize,
+        accept: Accept<'_>,
+    ) -> Result<Vec<f64>> {
+        let rng = &mut self.rng;
+        space.sample_feasible_with(
+            max_draws,
+            |u| u.iter_mut().for_each(|v| *v = rng.uniform()),
+            accept,
+        )
+    }
+}
+
+impl Sampler for GpSampler {
+    fn sample_independent(
+        &mut self,
+        _: &History,
+        _: usize,
+        _: &str,
+        dist: &Distribution,
+    ) -> Result<f64> {
+        Ok(dist.from_unit(self.rng.uniform()))
+    }
+
+    fn relative_values(&mut self, h: &History, trial: usize) -> Result<Vec<(u32, u32, f64)>> {
+        if self.startup(h) {
+            return Ok(Vec::new());
+        }
+        let space: Vec<(u32, u32)> = h
+            .intersection_space()
+            .into_iter()
+            .filter(|&(p, d)| !h.dist(p, d).is_single())
+            .collect();
+        if space.is_empty() {
+            return Ok(Vec::new());
+        }
+        let dims: Vec<(Option<u32>, Distribution)> = space
+            .iter()
+            .map(|&(p, d)| (Some(p), h.dist(p, d).clone()))
+            .collect();
+        // A numerical failure of the model leaves the trial to the seeded
+        // uniform draws of `sample_independent` rather than aborting the study.
+        let vals = match self.propose(h, trial, &dims) {
+            Ok(Some(v)) => v,
+            Ok(None) | Err(_) => return Ok(Vec::new()),
+        };
+        Ok(space
+            .iter()
+            .zip(vals)
+            .map(|(&(p, d), v)| (p, d, v))
+            .collect())
+    }
+
+    fn sample_space(
+        &mut self,
+        h: &History,
+        trial: usize,
+        space: &SearchSpace,
+        max_draws: usize,
+        accept: Accept<'_>,
+    ) -> Result<Vec<f64>> {
+        if self.startup(h) {
+            return self.random_space(space, max_draws, accept);
+        }
+        let params = space.params();
+        let dims: Vec<(Option<u32>, Distribution)> = params
+            .iter()
+            .map(|p| (h.param_index(&p.name), p.dist.clone()))
+            .collect();
+        let prepared = match self.prepare(h, trial, &dims, true) {
+            Ok(Some(p)) => p,
+            Ok(None) | Err(_) => return self.random_space(space, max_draws, accept),
+        };
+        let Prepared { gp, acq, best, inc } = prepared;
+        let d = params.len();
+        // Feasible candidates only: scrambled Sobol points and perturbations
+        // of the incumbents mapped through the space (conditions, enumerated
+        // block), kept when every constraint and `accept` hold.
+        let seq = QmcSequence::new(QmcKind::Sobol, d.max(1), true, self.rng.next_u64())?;
+        let mut cands: Vec<Vec<f64>> = Vec::new();
+        let mut u = vec![0.0; d.max(1)];
+        let mut x = Vec::with_capacity(d);
+        let budget = max_draws.clamp(N_SPACE_CANDIDATES, 20 * N_SPACE_CANDIDATES);
+        let n_inc = inc.len() / d.max(1);
+        let mut draws = 0usize;
+        while cands.len() < N_SPACE_CANDIDATES && draws < budget {
+            if draws % 2 == 1 && n_inc > 0 {
+                let base = &inc[(draws / 2 % n_inc) * d..(draws / 2 % n_inc + 1) * d];
+                for j in 0..d {
+                    let b = if base[j].is_nan() {
+                        self.rng.uniform()
+                    } else {
+                        match params[j].dist {
+                            Distribution::Categorical { n } => {
+                                if self.rng.uniform() < 1.0 / d as f64 {
+                                    self.rng.uniform()
+                                } else {
+                                    (base[j] + 0.5) / n as f64
+                                }
+                            }
+                            _ => base[j] + LOCAL_SD * ndtri(self.rng.uniform().max(1e-12)),
+                        }
+                    };
+                    u[j] = fit_in(b, 0.0, 1.0 - 1e-12);
+                }
+            } else {
+                seq.point(draws as u64, &mut u);
+            }
+            draws += 1;
+            space.from_unit(&u[..d], &mut x);
+            if space.passes_rejection(&x) && space.is_feasible(&x) && accept(&x)? {
+                cands.push(x.clone());
+            }
+        }
+        if cands.is_empty() {
+            // Nothing feasible in the budget: the constrained draw decides
+            // (and reports an infeasible space).
+            return self.random_space(space, max_draws, accept);
+        }
+        let dists: Vec<Distribution> = params.iter().map(|p| p.dist.clone()).collect();
+        let enc: Vec<f64> = cands
+            .iter()
+            .flat_map(|c| c.iter().zip(&dists).map(|(&v, dist)| encode(dist, v)))
+            .collect();
+        let scores = match Self::score(&gp, &acq, best, &enc, cands.len()) {
+            Ok(s) => s,
+            Err(_) => return self.random_space(space, max_draws, accept),
+        };
+        Ok(cands.swap_remove(argmax(&scores)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constraints::Constraint;
+    use crate::space::Param;
+
+    /// Branin on [-5, 10] × [0, 15]; minimum 0.397887.
+    fn branin(x: &[f64]) -> f64 {
+        let pi = std::f64::consts::PI;
+        let b = 5.1 / (4.0 * pi * pi);
+        let c = 5.0 / pi;
+        let t = 1.0 / (8.0 * pi);
+        (x[1] - b * x[0] * x[0] + c * x[0] - 6.0).powi(2) + 10.0 * (1.0 - t) * x[0].cos() + 10.0
+    }
+
+    /// Asks `n` trials of `f` over `dims` through the relative path, as the study does.
+    fn run(
+        s: &mut GpSampler,
+        h: &mut History,
+        f: impl Fn(&[f64]) -> f64,
+        dims: &[Distribution],
+        n: usize,
+    ) -> f64 {
+        let names: Vec<String> = (0..dims.len()).map(|i| format!("x{i}")).collect();
+        let mut best = f64::INFINITY;
+        for _ in 0..n {
+            let t = h.create_trial(TrialState::Running);
+            let rel = s.relative_values(h, t).unwrap();
+            h.set_pending(t, rel);
+            let mut x = Vec::new();
+            for (name, d) in names.iter().zip(dims) {
+                let p = h.param_index(name);
+                let v = match p.and_then(|p| h.pending_value(t, p, d)) {
+                    Some(v) => v,
+                    None => s.sample_independent(h, t, name, d).unwrap(),
+                };
+                assert!(d.contains(v), "{v} outside {d:?}");
+                h.set_param(t, name, d, v).unwrap();
+                x.push(v);
+            }
+            let y = f(&x);
+            best = best.min(y);
+            h.finish(t, TrialState::Complete, vec![y]).unwrap();
+        }
+        best
+    }
+
+    #[test]
+    fn branin_small_regret_in_40_trials() {
+        let dims = vec![
+            Distribution::float("x0", -5.0, 10.0, None, false).unwrap(),
+            Distribution::float("x1", 0.0, 15.0, None, false).unwrap(),
+        ];
+        let mut s = GpSampler::new(GpConfig::default(), 7).unwrap();
+        let best = run(&mut s, &mut History::new(1), branin, &dims, 40);
+        assert!(best - 0.397_887 < 0.01, "best {best}");
+    }
+
+    #[test]
+    fn mixed_values_stay_inside_their_distributions() {
+        let dims = vec![
+            Distribution::float("a", 1e-5, 1e-1, None, true).unwrap(),
+            Distribution::int("b", 1, 1000, 1, true).unwrap(),
+            Distribution::int("c", -3, 9, 3, false).unwrap(),
+            Distribution::float("d", 0.0, 1.0, Some(0.25), false).unwrap(),
+            Distribution::categorical("e", 3).unwrap(),
+            Distribution::float("f", 2.0, 2.0, None, false).unwrap(),
+        ];
+        let f = |x: &[f64]| x[0].ln().abs() + (x[1] - 30.0).abs() + x[2] + x[3] + x[4];
+        let cfg = GpConfig {
+            n_startup_trials: 3,
+            acquisition: GpAcquisition::Ucb { beta: None },
+            ..GpConfig::default()
+        };
+        let mut s = GpSampler::new(cfg, 1).unwrap();
+        run(&mut s, &mut History::new(1), f, &dims, 25);
+    }
+
+    #[test]
+    fn declared_space_constraint_is_never_violated() {
+        let p = |name: &str, dist: Distribution, vals: Option<Vec<Option<f64>>>| Param {
+            name: name.into(),
+            dist,
+            condition: None,
+            choice_values: vals,
+        };
+        let choices = |v: &[f64]| Some(v.iter().map(|x| Some(*x)).collect());
+        let space = SearchSpace::new(
+            vec![
+                p(
+                    "d_model",
+                    Distribution::categorical("d_model", 5).unwrap(),
+                    choices(&[96.0, 128.0, 192.0, 256.0, 512.0]),
+                ),
+                p(
+                    "heads",
+                    Distribution::categorical("heads", 5).unwrap(),
+                    choices(&[3.0, 4.0, 6.0, 8.0, 16.0]),
+                ),
+                p(
+                    "x",
+                    Distribution::float("x", 0.0, 1.0, None, false).unwrap(),
+                    None,
+                ),
+            ],
+            vec![Constraint::Divisible { num: 0, den: 1 }],
+        )
+        .unwrap();
+        let vals = [96.0, 128.0, 192.0, 256.0, 512.0];
+        let heads = [3.0, 4.0, 6.0, 8.0, 16.0];
+        let mut s = GpSampler::new(
+            GpConfig {
+                n_startup_trials: 4,
+                ..GpConfig::default()
+            },
+            3,
+        )
+        .unwrap();
+        let mut h = History::new(1);
+        for _ in 0..25 {
+            let t = h.create_trial(TrialState::Running);
+            let x = s
+                .sample_space(&h, t, &space, 10_000, &mut |_| Ok(true))
+                .unwrap();
+            assert!(space.is_valid(&x));
+            let (dm, nh) = (vals[x[0] as usize], heads[x[1] as usize]);
+            assert_eq!(dm % nh, 0.0, "{dm} % {nh}");
+            for (i, prm) in space.params().iter().enumerate() {
+                h.set_param(t, &prm.name, &prm.dist, x[i]).unwrap();
+            }
+            h.finish(
+                t,
+                TrialState::Complete,
+                vec![(x[2] - 0.3).powi(2) + dm / nh / 100.0],
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn parallel_asks_differ() {
+        let dims = vec![
+            Distribution::float("x0", -5.0, 10.0, None, false).unwrap(),
+            Distribution::float("x1", 0.0, 15.0, None, false).unwrap(),
+        ];
+        let mut s = GpSampler::new(GpConfig::default(), 11).unwrap();
+        let mut h = History::new(1);
+        run(&mut s, &mut h, branin, &dims, 15);
+        // Two asks before either finishes: the first is RUNNING with its values pending.
+        let a = h.create_trial(TrialState::Running);
+        let ra = s.relative_values(&h, a).unwrap();
+        assert_eq!(ra.len(), 2);
+        h.set_pending(a, ra.clone());
+        let b = h.create_trial(TrialState::Running);
+        let rb = s.relative_values(&h, b).unwrap();
+        assert_eq!(rb.len(), 2);
+        let dist = ((ra[0].2 - rb[0].2) / 15.0).powi(2) + ((ra[1].2 - rb[1].2) / 15.0).powi(2);
+        assert!(dist.sqrt() > 1e-3, "{ra:?} vs {rb:?}");
+    }
+
+    #[test]
+    fn bad_beta_is_rejected() {
+        let cfg = GpConfig {
+            acquisition: GpAcquisition::Ucb {
+                beta: Some(f64::NAN),
+            },
+            ..GpConfig::default()
+        };
+        assert!(GpSampler::new(cfg, 0).is_err());
+    }
+}
