@@ -283,7 +283,7 @@ def _throughput(
         if p.returncode != 0:
             raise RuntimeError(f"{lib} worker failed")
         stamps.append(json.loads(out.strip().splitlines()[-1]))
-    span = max(s["end"] for s in stamps) - min(s["start"] for s in stamps)
+    span = float(max(s["end"] for s in stamps) - min(s["start"] for s in stamps))
     return workers * per_worker / span
 
 
