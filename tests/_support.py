@@ -18,7 +18,7 @@ from ferrotune.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from ferrotune.samplers import BaseSampler, QMCSampler, RandomSampler, TPESampler
+from ferrotune.samplers import BaseSampler, GPSampler, QMCSampler, RandomSampler, TPESampler
 
 # Relative tolerance when checking that a float lies on its step grid.
 GRID_TOL = 1e-8
@@ -122,6 +122,7 @@ SAMPLERS: dict[str, SamplerFactory] = {
     # A short start-up so that the model, not the random start, is exercised.
     "tpe": lambda seed: TPESampler(seed=seed, n_startup_trials=3),
     "tpe-univariate": lambda seed: TPESampler(seed=seed, n_startup_trials=3, multivariate=False),
+    "gp": lambda seed: GPSampler(seed=seed, n_startup_trials=3),
 }
 
 

@@ -2,6 +2,7 @@
 
 __all__ = [
     "Dist",
+    "GpSamplerCore",
     "GridOrderCore",
     "QmcSamplerCore",
     "RandomSamplerCore",
@@ -70,6 +71,20 @@ class GridOrderCore:
     def mark_visited(self, i: int) -> None: ...
     def remaining(self) -> int: ...
     def __len__(self) -> int: ...
+
+@final
+class GpSamplerCore:
+    def __new__(
+        cls,
+        acquisition: str,
+        beta: float | None,
+        n_startup_trials: int,
+        deterministic_objective: bool,
+        seed: int,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
 
 @final
 class TpeSamplerCore:

@@ -1,9 +1,17 @@
 """Samplers: how each trial's parameters are chosen."""
 
 from ferrotune.samplers._base import BaseSampler
+from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
 from ferrotune.samplers._qmc import QMCSampler
 from ferrotune.samplers._random import RandomSampler
 from ferrotune.samplers._tpe import TPESampler
 
-__all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler", "TPESampler"]
+__all__ = [
+    "BaseSampler",
+    "GPSampler",
+    "GridSampler",
+    "QMCSampler",
+    "RandomSampler",
+    "TPESampler",
+]

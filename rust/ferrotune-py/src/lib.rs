@@ -109,6 +109,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<samplers::QmcSamplerCore>()?;
     m.add_class::<samplers::GridOrderCore>()?;
     m.add_class::<samplers::TpeSamplerCore>()?;
+    m.add_class::<samplers::GpSamplerCore>()?;
     m.add_function(wrap_pyfunction!(log_ndtr, m)?)?;
     m.add_function(wrap_pyfunction!(ndtri, m)?)?;
     m.add_function(wrap_pyfunction!(truncnorm_logpdf, m)?)?;

@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use ferrotune_core::rng::Rng;
+use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
 use ferrotune_core::samplers::{
     GridOrder, QmcKind, QmcSampler, RandomSampler, Sampler, TpeConfig, TpeSampler,
@@ -221,6 +222,66 @@ impl TpeSamplerCore {
     }
 }
 
+/// Gaussian-process Bayesian optimisation.
+#[pyclass(name = "GpSamplerCore", module = "ferrotune._core", frozen)]
+pub struct GpSamplerCore {
+    pub inner: Arc<Mutex<GpSampler>>,
+}
+
+#[pymethods]
+impl GpSamplerCore {
+    #[new]
+    #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed))]
+    fn new(
+        py: Python<'_>,
+        acquisition: &str,
+        beta: Option<f64>,
+        n_startup_trials: usize,
+        deterministic_objective: bool,
+        seed: u64,
+    ) -> PyRes<Self> {
+        let acquisition = match acquisition {
+            "logei" => GpAcquisition::LogEi,
+            "ei" => GpAcquisition::Ei,
+            "pi" => GpAcquisition::Pi,
+            "ucb" => GpAcquisition::Ucb { beta },
+            other => {
+                return crate::conv(
+                    py,
+                    Err(ferrotune_core::Error::InvalidArgument(format!(
+                        "acquisition must be 'logei', 'ei', 'pi' or 'ucb', got {other:?}"
+                    ))),
+                )
+            }
+        };
+        let cfg = GpConfig {
+            acquisition,
+            n_startup_trials,
+            deterministic_objective,
+        };
+        let s = crate::conv(py, GpSampler::new(cfg, seed))?;
+        Ok(GpSamplerCore {
+            inner: Arc::new(Mutex::new(s)),
+        })
+    }
+
+    /// The generator state, for pickling (the fitted model is not kept: it
+    /// is refitted, cold, on the next ask).
+    fn get_state(&self, py: Python<'_>) -> [u64; 4] {
+        lock_py(py, &self.inner).rng.state()
+    }
+
+    /// Restores a state from `get_state`.
+    fn set_state(&self, py: Python<'_>, state: [u64; 4]) {
+        lock_py(py, &self.inner).rng = Rng::from_state(state);
+    }
+
+    /// Re-seeds the generator.
+    fn reseed(&self, py: Python<'_>, seed: u64) {
+        lock_py(py, &self.inner).rng = Rng::new(seed);
+    }
+}
+
 /// The core sampler behind a Python sampler object, if it has one.
 pub fn handle_of(obj: &Bound<'_, PyAny>) -> Option<SamplerHandle> {
     if let Ok(r) = obj.cast::<RandomSamplerCore>() {
@@ -233,6 +294,10 @@ pub fn handle_of(obj: &Bound<'_, PyAny>) -> Option<SamplerHandle> {
     }
     if let Ok(t) = obj.cast::<TpeSamplerCore>() {
         let h: SamplerHandle = t.get().inner.clone();
+        return Some(h);
+    }
+    if let Ok(g) = obj.cast::<GpSamplerCore>() {
+        let h: SamplerHandle = g.get().inner.clone();
         return Some(h);
     }
     None
