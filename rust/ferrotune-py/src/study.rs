@@ -52,10 +52,9 @@ pub struct StudyCore {
 
 impl StudyCore {
     fn suggest(&self, py: Python<'_>, number: usize, name: &str, dist: Distribution) -> PyRes<f64> {
-        let cheap = lock_py(py, &self.inner).cheap;
-        if cheap {
+        let mut g = lock_py(py, &self.inner);
+        if g.cheap {
             // O(1) work (random, QMC): releasing the GIL would cost more than it saves.
-            let mut g = lock_py(py, &self.inner);
             let Inner {
                 history, sampler, ..
             } = &mut *g;
@@ -64,6 +63,7 @@ impl StudyCore {
                 suggest_in(history, sampler.as_ref(), number, name, &dist),
             )
         } else {
+            drop(g);
             detached(py, || {
                 let mut g = lock(&self.inner);
                 let Inner {
