@@ -241,3 +241,19 @@ def test_forked_child_writes_through_its_own_connections(sqlite_url: str) -> Non
 def _fork_child(st: RDBStorage) -> None:
     study = ferrotune.load_study(study_name="fork", storage=st, sampler=RandomSampler(seed=1))
     study.optimize(_quad, n_trials=5)
+
+
+def test_reading_trials_fails_stale_ones(sqlite_url: str) -> None:
+    st = RDBStorage(sqlite_url, heartbeat_interval=0.05, grace_period=0.2)
+    study = ferrotune.create_study(storage=st, study_name="rd")
+    trial = study.ask()
+    with st.heartbeat(study._study_id, trial.number):
+        pass
+    reader = ferrotune.load_study(
+        study_name="rd",
+        storage=RDBStorage(sqlite_url, heartbeat_interval=0.05, grace_period=0.2),
+    )
+    deadline = time.monotonic() + 60
+    while reader.trials[0].state == TrialState.RUNNING and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reader.trials[0].state == TrialState.FAIL
