@@ -184,7 +184,7 @@ fn neighbours(dist: &Distribution, v: f64, rng: &mut Rng) -> Vec<f64> {
         Distribution::Int { low, step, .. } => {
             let card = dist.cardinality().unwrap_or(1) as i64;
             let k = ((v - low as f64) / step as f64).round() as i64;
-            (k - GRID_NEIGHBOURS..=k + GRID_NEIGHBOURS)
+            (k.saturating_sub(GRID_NEIGHBOURS)..=k.saturating_add(GRID_NEIGHBOURS))
                 .filter(|&j| j >= 0 && j < card)
                 .map(|j| dist.discrete_value(j as u64))
                 .collect()
@@ -194,7 +194,7 @@ fn neighbours(dist: &Distribution, v: f64, rng: &mut Rng) -> Vec<f64> {
         } => {
             let card = dist.cardinality().unwrap_or(1) as i64;
             let k = ((v - low) / s).round() as i64;
-            (k - GRID_NEIGHBOURS..=k + GRID_NEIGHBOURS)
+            (k.saturating_sub(GRID_NEIGHBOURS)..=k.saturating_add(GRID_NEIGHBOURS))
                 .filter(|&j| j >= 0 && j < card)
                 .map(|j| dist.discrete_value(j as u64))
                 .collect()
@@ -744,7 +744,10 @@ impl Sampler for GpSampler {
         // Feasible candidates only: scrambled Sobol points and perturbations
         // of the incumbents mapped through the space (conditions, enumerated
         // block), kept when every constraint and `accept` hold.
-        let seq = QmcSequence::new(QmcKind::Sobol, d.max(1), true, self.rng.next_u64())?;
+        let Ok(seq) = QmcSequence::new(QmcKind::Sobol, d.max(1), true, self.rng.next_u64()) else {
+            // More parameters than Sobol direction numbers: no model search.
+            return self.random_space(space, max_draws, accept);
+        };
         let mut cands: Vec<Vec<f64>> = Vec::new();
         let mut u = vec![0.0; d.max(1)];
         let mut x = Vec::with_capacity(d);
