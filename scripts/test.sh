@@ -35,6 +35,9 @@ if [ -z "${FERROTUNE_TEST_POSTGRES_URL:-}" ] && command -v apt-get >/dev/null 2>
     if url=$(bash scripts/postgres.sh start | tail -n 1) && [ -n "$url" ]; then
         export FERROTUNE_TEST_POSTGRES_URL="$url"
         trap 'bash scripts/postgres.sh stop || true' EXIT
+    elif [ -n "${FERROTUNE_REQUIRE_POSTGRES:-}" ]; then
+        echo "could not start PostgreSQL, and FERROTUNE_REQUIRE_POSTGRES is set" >&2
+        exit 1
     else
         echo "could not start PostgreSQL: its storage tests are skipped"
     fi
