@@ -430,7 +430,7 @@ impl TpeSampler {
         let (l, g) = self.fit(h, below, above, dims)?;
         let m = self.cfg.n_ei_candidates;
         let cands = l.sample(&mut self.rng, m);
-        let (lb, la) = (l.log_pdf(&cands), g.log_pdf_parallel(&cands));
+        let (lb, la) = (l.log_pdf(&cands), g.log_pdf(&cands));
         let best = argmax((0..m).map(|i| lb[i] - la[i]));
         let d = dims.len();
         Ok(cands[best * d..(best + 1) * d].to_vec())

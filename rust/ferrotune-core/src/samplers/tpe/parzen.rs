@@ -87,16 +87,6 @@ pub struct Parzen {
 
 use crate::history::sort_key;
 
-/// Points x kernels above which `log_pdf_parallel` uses a second thread
-/// (below it, spawning costs more than it saves).
-const PARALLEL_WORK: usize = 24 * 400;
-
-/// Cores available to this process (cached).
-fn cores() -> usize {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
 /// Kernels whose log density is this far below the best one's contribute
 /// less than e^-40 (4e-18) of the mixture: they are left out of sums.
 const NEGLIGIBLE: f64 = 40.0;
@@ -591,28 +581,6 @@ impl Parzen {
         out
     }
 
-    /// As [`Parzen::log_pdf`], with the points split over two threads when
-    /// the work (points x kernels) is large and a second core exists: the
-    /// mixture of the bad set, with thousands of kernels, is most of an ask.
-    /// Results are identical to the serial evaluation.
-    pub fn log_pdf_parallel(&self, x: &[f64]) -> Vec<f64> {
-        let d = self.dims.len().max(1);
-        let m = x.len() / d;
-        if m < 2 || m * self.n_kernels() < PARALLEL_WORK || cores() < 2 {
-            return self.log_pdf(x);
-        }
-        let (a, b) = x.split_at((m / 2) * d);
-        std::thread::scope(|s| {
-            let other = s.spawn(|| self.log_pdf(b));
-            let mut out = self.log_pdf(a);
-            match other.join() {
-                Ok(rest) => out.extend(rest),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-            out
-        })
-    }
-
     /// Sum of the stepped dimensions' terms for kernel `kk`.
     #[inline]
     fn disc_terms(&self, kk: usize, xi: &[f64], slots: &[usize], cache: &mut DiscCache) -> f64 {
@@ -774,28 +742,6 @@ mod tests {
             let exact = crate::samplers::tpe::truncnorm::log_sum_exp(&full);
             assert!((f - exact).abs() < 1e-12, "{f} {exact}");
         }
-    }
-
-    #[test]
-    fn parallel_density_equals_serial() {
-        let dists = [
-            Distribution::float("a", 0.0, 1.0, None, false).unwrap(),
-            Distribution::int("c", 1, 50, 1, false).unwrap(),
-            Distribution::categorical("d", 3).unwrap(),
-        ];
-        let mut rng = Rng::new(5);
-        let n = 600;
-        let obs: Vec<f64> = (0..n)
-            .flat_map(|_| {
-                dists
-                    .iter()
-                    .map(|d| d.from_unit(rng.uniform()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        let p = Parzen::new(&dists, &obs, &vec![1.0; n], &S);
-        let pts = p.sample(&mut rng, 24);
-        assert_eq!(p.log_pdf(&pts), p.log_pdf_parallel(&pts));
     }
 
     #[test]
