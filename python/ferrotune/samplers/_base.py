@@ -74,3 +74,48 @@ def _seed_or_random(seed: int | None) -> int:
 
         raise InvalidArgumentError(f"seed must be an int or None, got {seed!r}")
     return seed & 0xFFFF_FFFF_FFFF_FFFF
+
+
+class _RustModelSampler(BaseSampler):
+    """Optuna's hooks for samplers whose joint model runs in the Rust core (TPE, GP).
+
+    Studies call the core directly (``StudyCore.relative`` at ask time, Rust draws on
+    suggest); these hooks serve code that drives a sampler through Optuna's interface.
+    """
+
+    _rust_relative = True
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        inter = {name for name, _ in study._core.intersection_space()}
+        return {
+            k: d for k, d in study._frozen_distributions().items() if k in inter and not d.single()
+        }
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        study._core.relative(trial.number)
+        return {}
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        if study.sampler is not self:
+            from ferrotune.exceptions import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"a {type(self).__name__} samples only for the study it belongs to"
+            )
+        internal = study._core.sample_independent(
+            trial.number, param_name, param_distribution._core
+        )
+        return param_distribution.to_external_repr(internal)
+
+    def reseed_rng(self) -> None:
+        self._rust.reseed(_seed_or_random(None))

@@ -5,19 +5,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import BaseSampler, _seed_or_random
+from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
 
 if TYPE_CHECKING:
-    from ferrotune.distributions import BaseDistribution
-    from ferrotune.study._study import Study
-    from ferrotune.trial import FrozenTrial
+    pass
 
 __all__ = ["GPSampler"]
 
 _ACQUISITIONS = ("logei", "ei", "pi", "ucb")
 
 
-class GPSampler(BaseSampler):
+class GPSampler(_RustModelSampler):
     """Gaussian-process Bayesian optimisation, with the model and its search in Rust.
 
     After ``n_startup_trials`` COMPLETE trials (seeded uniform draws until then), each
@@ -86,8 +84,6 @@ class GPSampler(BaseSampler):
         >>> study = ferrotune.create_study(sampler=sampler)  # doctest: +SKIP
     """
 
-    _rust_relative = True
-
     def __init__(
         self,
         *,
@@ -139,39 +135,6 @@ class GPSampler(BaseSampler):
             c["deterministic_objective"],
             self._seed,
         )
-
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        inter = {name for name, _ in study._core.intersection_space()}
-        return {
-            k: d for k, d in study._frozen_distributions().items() if k in inter and not d.single()
-        }
-
-    def sample_relative(
-        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
-    ) -> dict[str, Any]:
-        # Studies call the Rust path directly (`StudyCore.relative`); this hook is for
-        # code that drives the sampler through Optuna's interface.
-        study._core.relative(trial.number)
-        return {}
-
-    def sample_independent(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        param_name: str,
-        param_distribution: BaseDistribution,
-    ) -> Any:
-        if study.sampler is not self:
-            raise InvalidArgumentError("a GPSampler samples only for the study it belongs to")
-        internal = study._core.sample_independent(
-            trial.number, param_name, param_distribution._core
-        )
-        return param_distribution.to_external_repr(internal)
-
-    def reseed_rng(self) -> None:
-        self._rust.reseed(_seed_or_random(None))
 
     def __getstate__(self) -> dict[str, Any]:
         return {"config": self._config, "seed": self._seed, "state": self._rust.get_state()}

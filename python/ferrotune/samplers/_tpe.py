@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import BaseSampler, _seed_or_random
+from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
 
 if TYPE_CHECKING:
     from ferrotune.distributions import BaseDistribution
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["TPESampler"]
 
 
-class TPESampler(BaseSampler):
+class TPESampler(_RustModelSampler):
     """Tree-structured Parzen Estimator, with every loop in Rust.
 
     Each trial splits the finished trials into a good set (the best ``gamma(n)``) and a
@@ -71,8 +71,6 @@ class TPESampler(BaseSampler):
         >>> sampler = TPESampler(seed=0)
         >>> study = ferrotune.create_study(sampler=sampler)  # doctest: +SKIP
     """
-
-    _rust_relative = True
 
     def __init__(
         self,
@@ -144,32 +142,7 @@ class TPESampler(BaseSampler):
     ) -> dict[str, BaseDistribution]:
         if not self._config["multivariate"]:
             return {}
-        inter = {name for name, _ in study._core.intersection_space()}
-        return {
-            k: d for k, d in study._frozen_distributions().items() if k in inter and not d.single()
-        }
-
-    def sample_relative(
-        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
-    ) -> dict[str, Any]:
-        # Studies call the Rust path directly (`StudyCore.relative`); this hook is for
-        # code that drives the sampler through Optuna's interface.
-        study._core.relative(trial.number)
-        return {}
-
-    def sample_independent(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        param_name: str,
-        param_distribution: BaseDistribution,
-    ) -> Any:
-        if study.sampler is not self:
-            raise InvalidArgumentError("a TPESampler samples only for the study it belongs to")
-        internal = study._core.sample_independent(
-            trial.number, param_name, param_distribution._core
-        )
-        return param_distribution.to_external_repr(internal)
+        return super().infer_relative_search_space(study, trial)
 
     def after_trial(
         self,
@@ -186,9 +159,6 @@ class TPESampler(BaseSampler):
         study._storage.set_trial_system_attr(study._study_id, trial.number, "constraints", named)
         if study._persist:
             study._storage.record_constraints(study._study_id, trial.number, named)
-
-    def reseed_rng(self) -> None:
-        self._rust.reseed(_seed_or_random(None))
 
     def __getstate__(self) -> dict[str, Any]:
         return {
