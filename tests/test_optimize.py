@@ -254,14 +254,23 @@ def test_show_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
     assert _states(study) == [TrialState.COMPLETE] * 7
     err = capsys.readouterr().err
     assert "7/7" in err
+    best = study.best_value
+    assert f"best value: {best:.6g}" in err  # the postfix shows the best value so far
     study.optimize(lambda t: 0.0, timeout=0.05, show_progress_bar=True)
     assert set(_states(study)) == {TrialState.COMPLETE}
 
 
-def test_gc_after_trial() -> None:
+def test_gc_after_trial(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    calls: list[int] = []
+    real = gc.collect
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append(1) or real(*a))
     study = ferrotune.create_study()
     study.optimize(lambda t: 0.0, n_trials=3, gc_after_trial=True)
-    assert len(study.trials) == 3
+    assert len(study.trials) == 3 and len(calls) == 3
+    study.optimize(lambda t: 0.0, n_trials=2)
+    assert len(calls) == 3  # off by default
 
 
 def test_optimize_with_a_declared_space() -> None:
