@@ -25,10 +25,11 @@ use std::collections::HashMap;
 use super::Sampler;
 use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
+use crate::history::sort_key;
 use crate::history::{History, TrialState};
 use crate::rng::Rng;
 use crate::space::{Condition, Distribution};
-use parzen::{ConstMemo, Parzen, ParzenSettings};
+use parzen::{same_clip, ConstMemo, Parzen, ParzenSettings};
 
 /// A user-supplied gamma: number of finished trials -> size of the good set.
 pub type GammaFn = Box<dyn Fn(usize) -> std::result::Result<usize, String> + Send>;
@@ -103,6 +104,33 @@ pub struct TpeSampler {
     /// One entry per parameter and side, so memory stays linear in the trials
     /// even when ranges change from trial to trial.
     memo: HashMap<(u32, bool), (u64, ConstMemo)>,
+    /// The bad set's estimator per modelled space (parameters and
+    /// distribution fingerprints), updated in place from one ask to the next.
+    kept: HashMap<Vec<(u32, u64)>, Kept>,
+}
+
+/// A bad-set estimator kept between asks. From one ask to the next the bad
+/// set gains the trial just finished (or loses one to the good set), so
+/// rather than refitting n kernels, the few that joined or left are inserted
+/// or removed and only their neighbours' bandwidths are recomputed (a
+/// bandwidth depends on the two adjacent observations in its dimension). The
+/// result equals a fresh fit (tests check it); weights, which change for
+/// every old observation, are recomputed in O(n).
+#[derive(Debug, Clone)]
+struct Kept {
+    /// Trial of each observation kernel, ascending (the kernel order).
+    rows: Vec<usize>,
+    /// Row-major internal values of `rows`.
+    obs: Vec<f64>,
+    /// Per dimension: (sort key of the value, trial, model-space value) of
+    /// every row, ascending by (key, trial) as the history orders them.
+    sorted: Vec<Vec<(u64, u32, f64)>>,
+    /// Per trial: 1 when a finished trial has every dimension inside its
+    /// distribution, 2 when not, 0 when not yet known.
+    status: Vec<u8>,
+    parzen: Parzen,
+    /// Number of asks served by an update rather than a fresh fit.
+    updates: usize,
 }
 
 /// A fingerprint of a distribution's arguments (kernel constants depend on the range).
@@ -163,6 +191,7 @@ impl TpeSampler {
             gamma: None,
             weights: None,
             memo: HashMap::new(),
+            kept: HashMap::new(),
         })
     }
 
@@ -347,12 +376,13 @@ impl TpeSampler {
                 let mut extra: Vec<u32> = (0..rows.len() as u32)
                     .filter(|&r| !seen[r as usize])
                     .collect();
-                let val = |r: u32| obs[r as usize * d + j];
-                extra.sort_by(|&a, &b| val(a).total_cmp(&val(b)));
+                // The history's order: by value, ties by trial number.
+                let key = |r: u32| (sort_key(obs[r as usize * d + j]), rows[r as usize]);
+                extra.sort_by_key(|&r| key(r));
                 let mut merged = Vec::with_capacity(rows.len());
                 let (mut i, mut k) = (0, 0);
                 while i < order.len() || k < extra.len() {
-                    if k == extra.len() || (i < order.len() && val(order[i]) <= val(extra[k])) {
+                    if k == extra.len() || (i < order.len() && key(order[i]) <= key(extra[k])) {
                         merged.push(order[i]);
                         i += 1;
                     } else {
@@ -367,6 +397,109 @@ impl TpeSampler {
         out
     }
 
+    /// Row-major values of `dims` for trial `t`, when it has all of them
+    /// inside their distributions.
+    fn row_values(h: &History, t: usize, dims: &Dims, out: &mut Vec<f64>) -> bool {
+        let start = out.len();
+        for (p, d) in dims {
+            match p.and_then(|p| h.value(p, t)) {
+                Some(v) if d.contains(v) => out.push(v),
+                _ => {
+                    out.truncate(start);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// g(x) for `dims` over the `above` trials: the kept estimator updated
+    /// when it is close to the new set, else a fresh fit that is then kept.
+    fn fit_bad(&mut self, h: &History, above: &[usize], dims: &Dims) -> Result<Parzen> {
+        let s = self.cfg.parzen;
+        let dists: Vec<Distribution> = dims.iter().map(|d| d.1.clone()).collect();
+        let key: Option<Vec<(u32, u64)>> = dims
+            .iter()
+            .map(|(p, d)| p.map(|p| (p, fingerprint(d))))
+            .collect();
+        let Some(key) = key else {
+            let (oa, ra) = Self::gather(h, above, dims);
+            let wa = self.weights(ra.len())?;
+            return Ok(Parzen::new(&dists, &oa, &wa, &s));
+        };
+        let d = dims.len();
+        let mut kept = self.kept.remove(&key);
+        // The new rows: finished trials' membership is remembered, running
+        // trials (values may still arrive) are checked on every ask.
+        let mut status = kept
+            .as_mut()
+            .map(|k| std::mem::take(&mut k.status))
+            .unwrap_or_default();
+        if status.len() < h.trials().len() {
+            status.resize(h.trials().len(), 0);
+        }
+        let mut rows = Vec::with_capacity(above.len());
+        let mut scratch = Vec::with_capacity(d);
+        for &t in above {
+            let finished = h.trials()[t].state.is_finished();
+            let ok = match status[t] {
+                1 if finished => true,
+                2 if finished => false,
+                _ => {
+                    scratch.clear();
+                    let ok = Self::row_values(h, t, dims, &mut scratch);
+                    if finished {
+                        status[t] = if ok { 1 } else { 2 };
+                    }
+                    ok
+                }
+            };
+            if ok {
+                rows.push(t);
+            }
+        }
+        let weights = self.weights(rows.len())?;
+        let updated = kept.and_then(|mut k| {
+            let running = |t: usize| !h.trials()[t].state.is_finished();
+            // Trials that left, and trials that joined (running trials are
+            // always replaced: their values may have changed).
+            let (mut gone, mut new) = (Vec::new(), Vec::new());
+            let (mut i, mut j) = (0, 0);
+            while i < k.rows.len() || j < rows.len() {
+                if j == rows.len() || (i < k.rows.len() && k.rows[i] < rows[j]) {
+                    gone.push(k.rows[i]);
+                    i += 1;
+                } else if i == k.rows.len() || rows[j] < k.rows[i] {
+                    new.push(rows[j]);
+                    j += 1;
+                } else {
+                    if running(rows[j]) {
+                        gone.push(rows[j]);
+                        new.push(rows[j]);
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+            let small = gone.len() + new.len() <= 8.max(rows.len() / 8);
+            if !(small && same_clip(k.rows.len(), rows.len(), &s)) {
+                return None;
+            }
+            k.update(h, dims, &gone, &new, &s)?;
+            k.parzen.finish_update(&weights, &s);
+            k.updates += 1;
+            Some(k)
+        });
+        let mut k = match updated {
+            Some(k) => k,
+            None => Kept::fresh(h, &rows, dims, &dists, &weights, &s),
+        };
+        k.status = status;
+        let g = k.parzen.clone();
+        self.kept.insert(key, k);
+        Ok(g)
+    }
+
     /// Fits l(x) and g(x) for `dims`.
     fn fit(
         &mut self,
@@ -377,17 +510,12 @@ impl TpeSampler {
     ) -> Result<(Parzen, Parzen)> {
         let dists: Vec<Distribution> = dims.iter().map(|d| d.1.clone()).collect();
         let (ob, rb) = Self::gather(h, below, dims);
-        let (oa, ra) = Self::gather(h, above, dims);
         let wb = if h.n_objectives() > 1 {
             vec![1.0; rb.len()]
         } else {
             self.weights(rb.len())?
         };
-        let wa = self.weights(ra.len())?;
-        let (ordb, orda) = (
-            Self::orders(h, &rb, dims, &ob),
-            Self::orders(h, &ra, dims, &oa),
-        );
+        let ordb = Self::orders(h, &rb, dims, &ob);
         let s = self.cfg.parzen;
         let keys: Vec<Option<(u32, u64)>> = dims
             .iter()
@@ -406,16 +534,14 @@ impl TpeSampler {
                 })
                 .collect()
         };
-        let (mut mb, mut ma) = (take(true), take(false));
+        let mut mb = take(true);
         let l = Parzen::with_orders(&dists, &ob, &wb, &s, Some(&ordb), Some((&rb, &mut mb)));
-        let g = Parzen::with_orders(&dists, &oa, &wa, &s, Some(&orda), Some((&ra, &mut ma)));
-        for (below, memos) in [(true, mb), (false, ma)] {
-            for (k, m) in keys.iter().zip(memos) {
-                if let Some((p, f)) = k {
-                    self.memo.insert((*p, below), (*f, m));
-                }
+        for (k, m) in keys.iter().zip(mb) {
+            if let Some((p, f)) = k {
+                self.memo.insert((*p, true), (*f, m));
             }
         }
+        let g = self.fit_bad(h, above, dims)?;
         Ok((l, g))
     }
 
@@ -438,6 +564,128 @@ impl TpeSampler {
 
     fn startup(&self, h: &History) -> bool {
         h.n_complete_or_pruned() < self.cfg.n_startup_trials
+    }
+}
+
+impl Kept {
+    /// A fresh fit of `rows` (trials with all of `dims`), with the sorted
+    /// columns that later updates maintain.
+    fn fresh(
+        h: &History,
+        rows: &[usize],
+        dims: &Dims,
+        dists: &[Distribution],
+        weights: &[f64],
+        s: &ParzenSettings,
+    ) -> Kept {
+        let d = dims.len();
+        let mut obs = Vec::with_capacity(rows.len() * d);
+        for &t in rows {
+            let ok = TpeSampler::row_values(h, t, dims, &mut obs);
+            debug_assert!(ok);
+        }
+        let orders = TpeSampler::orders(h, rows, dims, &obs);
+        let parzen = Parzen::with_orders(dists, &obs, weights, s, Some(&orders), None);
+        let sorted = orders
+            .iter()
+            .enumerate()
+            .map(|(j, o)| {
+                o.iter()
+                    .map(|&r| {
+                        let v = obs[r as usize * d + j];
+                        (sort_key(v), rows[r as usize] as u32, parzen.to_model(j, v))
+                    })
+                    .collect()
+            })
+            .collect();
+        Kept {
+            rows: rows.to_vec(),
+            obs,
+            sorted,
+            status: Vec::new(),
+            parzen,
+            updates: 0,
+        }
+    }
+
+    /// Removes the trials `gone` and inserts `new` (both ascending), then
+    /// recomputes the bandwidths next to every change. None when the kept
+    /// state does not match (then the caller refits).
+    fn update(
+        &mut self,
+        h: &History,
+        dims: &Dims,
+        gone: &[usize],
+        new: &[usize],
+        s: &ParzenSettings,
+    ) -> Option<()> {
+        let d = dims.len();
+        let mut touched: Vec<Vec<u32>> = vec![Vec::new(); d];
+        for &t in gone {
+            let r = self.rows.binary_search(&t).ok()?;
+            for j in 0..d {
+                let e = (sort_key(self.obs[r * d + j]), t as u32);
+                let col = &mut self.sorted[j];
+                let pos = col.binary_search_by(|x| (x.0, x.1).cmp(&e)).ok()?;
+                col.remove(pos);
+                if pos > 0 {
+                    touched[j].push(col[pos - 1].1);
+                }
+                if pos < col.len() {
+                    touched[j].push(col[pos].1);
+                }
+            }
+            self.parzen.remove_obs(r);
+            self.rows.remove(r);
+            self.obs.drain(r * d..(r + 1) * d);
+        }
+        let mut x = Vec::with_capacity(d);
+        for &t in new {
+            x.clear();
+            if !TpeSampler::row_values(h, t, dims, &mut x) {
+                return None;
+            }
+            let r = self.rows.partition_point(|&u| u < t);
+            self.rows.insert(r, t);
+            self.obs.splice(r * d..r * d, x.iter().copied());
+            self.parzen.insert_obs(r, &x);
+            for j in 0..d {
+                let e = (sort_key(x[j]), t as u32);
+                let col = &mut self.sorted[j];
+                let pos = col.partition_point(|y| (y.0, y.1) < e);
+                col.insert(pos, (e.0, e.1, self.parzen.to_model(j, x[j])));
+                for q in pos.saturating_sub(1)..(pos + 2).min(col.len()) {
+                    touched[j].push(col[q].1);
+                }
+            }
+        }
+        let n = self.rows.len();
+        for (j, tj) in touched.iter_mut().enumerate() {
+            let Some((low, high)) = self.parzen.model_bounds(j) else {
+                continue;
+            };
+            let col = &self.sorted[j];
+            // The first and last two take their inner gap without endpoints.
+            for q in [0, 1, n.saturating_sub(2), n.saturating_sub(1)] {
+                if q < n {
+                    tj.push(col[q].1);
+                }
+            }
+            tj.sort_unstable();
+            tj.dedup();
+            for &t in tj.iter() {
+                let Ok(r) = self.rows.binary_search(&(t as usize)) else {
+                    continue;
+                };
+                let e = (sort_key(self.obs[r * d + j]), t);
+                let pos = col.binary_search_by(|y| (y.0, y.1).cmp(&e)).ok()?;
+                let prev = if pos == 0 { low } else { col[pos - 1].2 };
+                let next = if pos + 1 == n { high } else { col[pos + 1].2 };
+                let sg = parzen::neighbour_sigma(prev, col[pos].2, next, pos, n, low, high, s);
+                self.parzen.set_sigma(j, r, sg);
+            }
+        }
+        Some(())
     }
 }
 
@@ -768,6 +1016,89 @@ mod tests {
             h.finish(t, TrialState::Complete, vec![y]).unwrap();
         }
         best
+    }
+
+    #[test]
+    fn kept_bad_set_equals_a_fresh_fit() {
+        // Every kind of dimension, running trials (constant liar) and a
+        // parameter that is sometimes missing or out of range.
+        let dims = vec![
+            Distribution::float("a", 0.0, 1.0, None, false).unwrap(),
+            Distribution::float("b", 1e-4, 1.0, None, true).unwrap(),
+            Distribution::int("c", 1, 40, 1, false).unwrap(),
+            Distribution::int("d", 1, 64, 1, true).unwrap(),
+            Distribution::float("e", 0.0, 2.0, Some(0.25), false).unwrap(),
+            Distribution::categorical("f", 3).unwrap(),
+        ];
+        let names = ["a", "b", "c", "d", "e", "f"];
+        let mut h = History::new(1);
+        let mut s = TpeSampler::new(TpeConfig::default(), 3).unwrap();
+        let mut rng = Rng::new(5);
+        let mut running: Vec<usize> = Vec::new();
+        let mut checked = 0;
+        for step in 0..420 {
+            let t = h.create_trial(TrialState::Running);
+            let rel = s.relative_values(&h, t).unwrap();
+            h.set_pending(t, rel);
+            for (i, (name, d)) in names.iter().zip(&dims).enumerate() {
+                // "e" is left out of some trials; those never enter the model.
+                if i == 4 && step % 7 == 3 {
+                    continue;
+                }
+                let p = h.param_index(name);
+                let v = match p.and_then(|p| h.pending_value(t, p, d)) {
+                    Some(v) => v,
+                    None => s.sample_independent(&h, t, name, d).unwrap(),
+                };
+                h.set_param(t, name, d, v).unwrap();
+            }
+            running.push(t);
+            // Finish trials out of order, leaving a few running.
+            while running.len() > 3 || (!running.is_empty() && rng.uniform() < 0.5) {
+                let k = (rng.uniform() * running.len() as f64) as usize % running.len();
+                let u = running.swap_remove(k);
+                let x = h.trials()[u].params[0].value;
+                let state = if u % 11 == 5 {
+                    TrialState::Pruned
+                } else {
+                    TrialState::Complete
+                };
+                h.finish(u, state, vec![(x - 0.3).abs() + rng.uniform() * 0.01])
+                    .unwrap();
+            }
+            if step < 110 || step % 9 != 0 {
+                continue;
+            }
+            let space = h.intersection_space();
+            let model: Vec<(Option<u32>, Distribution)> = space
+                .iter()
+                .map(|&(p, d)| (Some(p), h.dist(p, d).clone()))
+                .collect();
+            let probe = h.create_trial(TrialState::Running);
+            let (_, above) = s.split(&h, probe).unwrap();
+            let kept = s.fit_bad(&h, &above, &model).unwrap();
+            let (oa, ra) = TpeSampler::gather(&h, &above, &model);
+            let wa = s.weights(ra.len()).unwrap();
+            let dists: Vec<Distribution> = model.iter().map(|m| m.1.clone()).collect();
+            let fresh = Parzen::new(&dists, &oa, &wa, &s.cfg.parzen);
+            assert_eq!(kept.n_kernels(), fresh.n_kernels());
+            let mut r1 = Rng::new(step as u64);
+            let pts = fresh.sample(&mut r1, 40);
+            let mut r2 = Rng::new(step as u64);
+            assert_eq!(kept.sample(&mut r2, 40), pts, "step {step}");
+            for (a, b) in kept.log_pdf(&pts).iter().zip(fresh.log_pdf(&pts)) {
+                assert!(
+                    (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                    "step {step}: {a} {b}"
+                );
+            }
+            h.finish(probe, TrialState::Fail, vec![]).unwrap();
+            checked += 1;
+        }
+        assert!(checked > 20);
+        // The comparisons above were of updated estimators, not fresh fits.
+        let updates: usize = s.kept.values().map(|k| k.updates).sum();
+        assert!(updates > 250, "{updates}");
     }
 
     #[test]

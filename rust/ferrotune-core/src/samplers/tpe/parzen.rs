@@ -57,8 +57,13 @@ enum Dim {
         sigmas: Vec<f64>,
         uniq: Vec<(f64, f64, f64)>,
         map: Vec<u32>,
+        /// (mu bits, 1/sigma bits) -> entry of `uniq`; built on the first
+        /// incremental update (entries no kernel uses any more stay).
+        index: std::collections::HashMap<(u64, u64), u32>,
         mlow: f64,
         mhigh: f64,
+        /// Set on linear scales with a small enough grid: see [`OffsetTable`].
+        table: Option<Box<OffsetTable>>,
     },
     /// Categorical: `obs[k]` is the observed choice of kernel k (the prior
     /// kernel has none).
@@ -73,6 +78,87 @@ enum Dim {
         cum_hit: f64,
         cum_miss: f64,
     },
+}
+
+/// On a linear-scale grid, a kernel's log mass of the cell around a value
+/// depends only on the kernel's bandwidth and on the offset from its centre
+/// to the value, a whole number of half steps (the prior kernel sits on a half
+/// step when the grid has an even number of points). Kernels on a grid share
+/// few bandwidths (repeated values get the clipped minimum), so cell masses
+/// cached by (bandwidth, offset) take far fewer normal CDFs than by (value,
+/// distinct kernel). An accelerator: `uniq` and `map` stay valid beside it.
+#[derive(Debug, Clone, PartialEq)]
+struct OffsetTable {
+    /// Per kernel: 2 (mu - low) / step.
+    mu2: Vec<i32>,
+    /// Per kernel: its bandwidth's entry in `inv`.
+    sid: Vec<u32>,
+    /// Per kernel: minus the log of its mass on the widened range.
+    nlm: Vec<f64>,
+    /// Distinct 1 / sigma, and their entries by sigma's bits.
+    inv: Vec<f64>,
+    ids: std::collections::HashMap<u64, u32>,
+    /// Offsets in half steps run over [-half, half]; half = 2 (points - 1).
+    half: i32,
+    low: f64,
+    step: f64,
+}
+
+/// Grids with more points than this use the per-value cache only.
+const MAX_TABLE_POINTS: f64 = 4096.0;
+
+impl OffsetTable {
+    fn build(
+        mus: &[f64],
+        sigmas: &[f64],
+        nlm: Vec<f64>,
+        low: f64,
+        high: f64,
+        step: f64,
+    ) -> Option<Self> {
+        let points = ((high - low) / step).round() + 1.0;
+        if !(points.is_finite() && points <= MAX_TABLE_POINTS) {
+            return None;
+        }
+        let mut t = OffsetTable {
+            mu2: Vec::with_capacity(mus.len()),
+            sid: Vec::with_capacity(mus.len()),
+            nlm,
+            inv: Vec::new(),
+            ids: std::collections::HashMap::new(),
+            half: 2 * (points as i32 - 1),
+            low,
+            step,
+        };
+        for (&m, &sg) in mus.iter().zip(sigmas) {
+            let m2 = t.index(m)?;
+            t.mu2.push(m2);
+            let id = t.id(sg);
+            t.sid.push(id);
+        }
+        Some(t)
+    }
+
+    /// Position of grid value `v` in half steps, if it is one.
+    #[inline]
+    fn index(&self, v: f64) -> Option<i32> {
+        let t = 2.0 * (v - self.low) / self.step;
+        let r = t.round();
+        ((t - r).abs() <= 1e-6 && r >= 0.0 && r <= self.half as f64).then_some(r as i32)
+    }
+
+    fn id(&mut self, sg: f64) -> u32 {
+        let inv = &mut self.inv;
+        *self.ids.entry(sg.to_bits()).or_insert_with(|| {
+            inv.push(1.0 / sg);
+            (inv.len() - 1) as u32
+        })
+    }
+
+    /// Width of a cache row: every offset.
+    fn width(&self) -> usize {
+        2 * self.half as usize + 1
+    }
 }
 
 /// A fitted Parzen estimator over a fixed list of distributions.
@@ -102,6 +188,51 @@ fn ascending(mus: &[f64]) -> Vec<u32> {
     keys.into_iter().map(|p| p.1).collect()
 }
 
+/// The bandwidth of an observation at `v` whose neighbours in ascending order
+/// are `prev` and `next` (`low` / `high` at the ends), among `n` observations:
+/// the larger gap, except that the first and last observations take their
+/// inner gap unless `consider_endpoints`; then the magic clip. The one formula
+/// behind [`neighbour_sigmas`] and the incremental updates, so both agree to
+/// the bit.
+#[inline]
+pub(crate) fn neighbour_sigma(
+    prev: f64,
+    v: f64,
+    next: f64,
+    pos: usize,
+    n: usize,
+    low: f64,
+    high: f64,
+    s: &ParzenSettings,
+) -> f64 {
+    let raw = if !s.consider_endpoints && n >= 2 && pos == 0 {
+        next - v
+    } else if !s.consider_endpoints && n >= 2 && pos == n - 1 {
+        v - prev
+    } else {
+        (v - prev).max(next - v)
+    };
+    let range = high - low;
+    let min_sigma = if s.consider_magic_clip {
+        range / (100.0f64).min(1.0 + (n + 1) as f64)
+    } else {
+        1e-12
+    };
+    fit_in(raw, min_sigma, range).max(f64::MIN_POSITIVE)
+}
+
+/// True when the magic clip's lower bound is the same for `a` and `b`
+/// observations, so bandwidths away from a change keep their values.
+pub(crate) fn same_clip(a: usize, b: usize, s: &ParzenSettings) -> bool {
+    !s.consider_magic_clip || a == b || (a >= 99 && b >= 99)
+}
+
+/// Constant part of a continuous kernel's log density on [mlow, mhigh].
+#[inline]
+fn cont_const(m: f64, sg: f64, mlow: f64, mhigh: f64) -> f64 {
+    -HALF_LN_2PI - sg.ln() - log_gauss_mass((mlow - m) / sg, (mhigh - m) / sg)
+}
+
 /// Bandwidths from neighbour gaps, as Optuna's `compute_sigmas`; `order`
 /// lists the positions of `mus` in ascending order.
 fn neighbour_sigmas(
@@ -112,33 +243,252 @@ fn neighbour_sigmas(
     s: &ParzenSettings,
 ) -> Vec<f64> {
     let n = mus.len();
-    let order: Vec<usize> = order.iter().map(|&i| i as usize).collect();
-    let mut ext = Vec::with_capacity(n + 2);
-    ext.push(low);
-    ext.extend(order.iter().map(|&i| mus[i]));
-    ext.push(high);
-    let mut sorted: Vec<f64> = (1..=n)
-        .map(|i| (ext[i] - ext[i - 1]).max(ext[i + 1] - ext[i]))
-        .collect();
-    if !s.consider_endpoints && ext.len() >= 4 {
-        sorted[0] = ext[2] - ext[1];
-        sorted[n - 1] = ext[n] - ext[n - 1];
-    }
-    let range = high - low;
-    let max_sigma = range;
-    let min_sigma = if s.consider_magic_clip {
-        range / (100.0f64).min(1.0 + (n + 1) as f64)
-    } else {
-        1e-12
-    };
     let mut sigmas = vec![0.0; n];
     for (j, &i) in order.iter().enumerate() {
-        sigmas[i] = fit_in(sorted[j], min_sigma, max_sigma).max(f64::MIN_POSITIVE);
+        let prev = if j == 0 {
+            low
+        } else {
+            mus[order[j - 1] as usize]
+        };
+        let next = if j + 1 == n {
+            high
+        } else {
+            mus[order[j + 1] as usize]
+        };
+        sigmas[i as usize] = neighbour_sigma(prev, mus[i as usize], next, j, n, low, high, s);
     }
     sigmas
 }
 
+/// Normalised log weights and their cumulative sums for `n` observations
+/// (`weights[..n]`) plus the prior kernel.
+fn mixture_weights(weights: &[f64], n: usize, s: &ParzenSettings) -> (Vec<f64>, Vec<f64>) {
+    let mut w: Vec<f64> = if n == 0 {
+        vec![1.0]
+    } else {
+        let mut w = weights[..n].to_vec();
+        w.push(s.prior_weight);
+        w
+    };
+    let total: f64 = w.iter().sum();
+    w.iter_mut().for_each(|x| *x /= total);
+    let log_weights: Vec<f64> = w.iter().map(|x| x.ln()).collect();
+    let mut acc = 0.0;
+    let cum_weights = w
+        .iter()
+        .map(|x| {
+            acc += x;
+            acc
+        })
+        .collect();
+    (log_weights, cum_weights)
+}
+
+impl Dim {
+    /// A categorical kernel's masses with `n` observations: `1 + prior_weight
+    /// / K` on its choice and `prior_weight / K` elsewhere, normalised (K =
+    /// n + 1 kernels).
+    fn set_cat_masses(&mut self, n_obs: usize, s: &ParzenSettings) {
+        if let Dim::Cat {
+            n,
+            log_hit,
+            log_miss,
+            cum_hit,
+            cum_miss,
+            ..
+        } = self
+        {
+            let fill = s.prior_weight / (n_obs + 1) as f64;
+            let row = 1.0 + fill * *n as f64;
+            *log_hit = ((1.0 + fill) / row).ln();
+            *log_miss = (fill / row).ln();
+            *cum_hit = (1.0 + fill) / row;
+            *cum_miss = fill / row;
+        }
+    }
+}
+
 impl Parzen {
+    /// Number of observations (kernels but the prior).
+    pub(crate) fn n_obs(&self) -> usize {
+        self.log_weights.len() - 1
+    }
+
+    /// Model-space bounds of dimension `j` (None for a categorical one).
+    pub(crate) fn model_bounds(&self, j: usize) -> Option<(f64, f64)> {
+        match &self.dims[j] {
+            Dim::Cont { mlow, mhigh, .. } | Dim::Disc { mlow, mhigh, .. } => Some((*mlow, *mhigh)),
+            Dim::Cat { .. } => None,
+        }
+    }
+
+    /// The model-space value of internal value `v` in dimension `j`.
+    pub(crate) fn to_model(&self, j: usize, v: f64) -> f64 {
+        match &self.dims[j] {
+            Dim::Cont { log: true, .. } | Dim::Disc { log: true, .. } => v.ln(),
+            _ => v,
+        }
+    }
+
+    /// Inserts observation `x` (internal values, one per dimension) as kernel
+    /// `row`. Its bandwidths are placeholders until [`Parzen::set_sigma`] is
+    /// called for every continuous and stepped dimension; weights and
+    /// categorical masses until [`Parzen::finish_update`].
+    pub(crate) fn insert_obs(&mut self, row: usize, x: &[f64]) {
+        for (j, dim) in self.dims.iter_mut().enumerate() {
+            match dim {
+                Dim::Cont {
+                    log,
+                    mus,
+                    inv_sigmas,
+                    consts,
+                    sigmas,
+                    ..
+                } => {
+                    mus.insert(row, if *log { x[j].ln() } else { x[j] });
+                    sigmas.insert(row, f64::NAN);
+                    inv_sigmas.insert(row, f64::NAN);
+                    consts.insert(row, f64::NAN);
+                }
+                Dim::Disc {
+                    log,
+                    mus,
+                    sigmas,
+                    map,
+                    table,
+                    ..
+                } => {
+                    mus.insert(row, if *log { x[j].ln() } else { x[j] });
+                    sigmas.insert(row, f64::NAN);
+                    map.insert(row, 0);
+                    if let Some(tb) = table {
+                        match tb.index(x[j]) {
+                            Some(m2) => {
+                                tb.mu2.insert(row, m2);
+                                tb.sid.insert(row, 0);
+                                tb.nlm.insert(row, f64::NAN);
+                            }
+                            None => *table = None,
+                        }
+                    }
+                }
+                Dim::Cat { obs, obs_f, .. } => {
+                    obs.insert(row, x[j] as usize);
+                    obs_f.insert(row, x[j]);
+                }
+            }
+        }
+        self.log_weights.insert(row, f64::NAN);
+        self.cum_weights.insert(row, f64::NAN);
+    }
+
+    /// Removes the kernel of observation `row`.
+    pub(crate) fn remove_obs(&mut self, row: usize) {
+        for dim in &mut self.dims {
+            match dim {
+                Dim::Cont {
+                    mus,
+                    inv_sigmas,
+                    consts,
+                    sigmas,
+                    ..
+                } => {
+                    mus.remove(row);
+                    sigmas.remove(row);
+                    inv_sigmas.remove(row);
+                    consts.remove(row);
+                }
+                Dim::Disc {
+                    mus,
+                    sigmas,
+                    map,
+                    table,
+                    ..
+                } => {
+                    mus.remove(row);
+                    sigmas.remove(row);
+                    map.remove(row);
+                    if let Some(tb) = table {
+                        tb.mu2.remove(row);
+                        tb.sid.remove(row);
+                        tb.nlm.remove(row);
+                    }
+                }
+                Dim::Cat { obs, obs_f, .. } => {
+                    obs.remove(row);
+                    obs_f.remove(row);
+                }
+            }
+        }
+        self.log_weights.remove(row);
+        self.cum_weights.remove(row);
+    }
+
+    /// Sets the bandwidth of observation `row` in dimension `j`, with what
+    /// depends on it.
+    pub(crate) fn set_sigma(&mut self, j: usize, row: usize, sg: f64) {
+        match &mut self.dims[j] {
+            Dim::Cont {
+                mus,
+                inv_sigmas,
+                consts,
+                sigmas,
+                mlow,
+                mhigh,
+                ..
+            } => {
+                if sigmas[row].to_bits() != sg.to_bits() {
+                    sigmas[row] = sg;
+                    inv_sigmas[row] = 1.0 / sg;
+                    consts[row] = cont_const(mus[row], sg, *mlow, *mhigh);
+                }
+            }
+            Dim::Disc {
+                mus,
+                sigmas,
+                uniq,
+                map,
+                index,
+                mlow,
+                mhigh,
+                table,
+                ..
+            } => {
+                if sigmas[row].to_bits() != sg.to_bits() {
+                    sigmas[row] = sg;
+                    let (m, inv) = (mus[row], 1.0 / sg);
+                    if index.is_empty() {
+                        for (u, e) in uniq.iter().enumerate() {
+                            index.insert((e.0.to_bits(), e.1.to_bits()), u as u32);
+                        }
+                    }
+                    map[row] = *index
+                        .entry((m.to_bits(), inv.to_bits()))
+                        .or_insert_with(|| {
+                            let nlm = -log_gauss_mass((*mlow - m) / sg, (*mhigh - m) / sg);
+                            uniq.push((m, inv, nlm));
+                            (uniq.len() - 1) as u32
+                        });
+                    if let Some(tb) = table {
+                        tb.sid[row] = tb.id(sg);
+                        tb.nlm[row] = uniq[map[row] as usize].2;
+                    }
+                }
+            }
+            Dim::Cat { .. } => {}
+        }
+    }
+
+    /// Completes an update: the mixture weights for `weights` (one per
+    /// observation, oldest first) and the categorical masses for the new count.
+    pub(crate) fn finish_update(&mut self, weights: &[f64], s: &ParzenSettings) {
+        let n = self.n_obs();
+        (self.log_weights, self.cum_weights) = mixture_weights(weights, n, s);
+        for dim in &mut self.dims {
+            dim.set_cat_masses(n, s);
+        }
+    }
+
     /// Fits an estimator. `obs` is row-major, one row of internal values per
     /// observation (all inside their distributions); `weights` has one
     /// non-negative weight per observation.
@@ -158,24 +508,7 @@ impl Parzen {
     ) -> Self {
         let d = dists.len();
         let n = obs.len().checked_div(d).unwrap_or(0);
-        let mut w: Vec<f64> = if n == 0 {
-            vec![1.0]
-        } else {
-            let mut w = weights.to_vec();
-            w.push(s.prior_weight);
-            w
-        };
-        let total: f64 = w.iter().sum();
-        w.iter_mut().for_each(|x| *x /= total);
-        let log_weights: Vec<f64> = w.iter().map(|x| x.ln()).collect();
-        let mut acc = 0.0;
-        let cum_weights = w
-            .iter()
-            .map(|x| {
-                acc += x;
-                acc
-            })
-            .collect();
+        let (log_weights, cum_weights) = mixture_weights(weights, n, s);
         let col = |j: usize| (0..n).map(move |i| obs[i * d + j]);
         let order_of = |j: usize, mus: &[f64]| -> Vec<u32> {
             match orders {
@@ -187,19 +520,18 @@ impl Parzen {
         for (j, dist) in dists.iter().enumerate() {
             dims.push(match *dist {
                 Distribution::Categorical { n: n_choices } => {
-                    let k = (n + 1) as f64;
-                    let fill = s.prior_weight / k;
-                    let row = 1.0 + fill * n_choices as f64;
-                    Dim::Cat {
+                    let mut dim = Dim::Cat {
                         n: n_choices,
                         obs: col(j).map(|v| v as usize).collect(),
                         obs_f: col(j).collect(),
-                        log_hit: ((1.0 + fill) / row).ln(),
-                        log_miss: (fill / row).ln(),
+                        log_hit: 0.0,
+                        log_miss: 0.0,
                         log_prior: -(n_choices as f64).ln(),
-                        cum_hit: (1.0 + fill) / row,
-                        cum_miss: fill / row,
-                    }
+                        cum_hit: 0.0,
+                        cum_miss: 0.0,
+                    };
+                    dim.set_cat_masses(n, s);
+                    dim
                 }
                 Distribution::Float {
                     low,
@@ -217,9 +549,7 @@ impl Parzen {
                     let mut sigmas = neighbour_sigmas(&mus, &order, mlow, mhigh, s);
                     mus.push(0.5 * (mlow + mhigh));
                     sigmas.push((mhigh - mlow).max(f64::MIN_POSITIVE));
-                    let constant = |m: f64, sg: f64| {
-                        -HALF_LN_2PI - sg.ln() - log_gauss_mass((mlow - m) / sg, (mhigh - m) / sg)
-                    };
+                    let constant = |m: f64, sg: f64| cont_const(m, sg, mlow, mhigh);
                     let consts = match memo.as_mut() {
                         // Observations keep their (mu, sigma) from one ask to the
                         // next, mostly: reuse the constant when both match.
@@ -341,6 +671,12 @@ impl Parzen {
                 }
             };
         }
+        let table = if log {
+            None
+        } else {
+            let nlm = map.iter().map(|&u| uniq[u as usize].2).collect();
+            OffsetTable::build(&mus, &sigmas, nlm, low, high, step).map(Box::new)
+        };
         Dim::Disc {
             log,
             low,
@@ -350,8 +686,10 @@ impl Parzen {
             sigmas,
             uniq,
             map,
+            index: std::collections::HashMap::new(),
             mlow,
             mhigh,
+            table,
         }
     }
 
@@ -490,7 +828,19 @@ impl Parzen {
         let m = x.len().checked_div(d).unwrap_or(0);
         let k = self.n_kernels();
         let mut out = Vec::with_capacity(m);
-        let mut cache = DiscCache::default();
+        let mut cache = DiscCache {
+            tables: self
+                .disc
+                .iter()
+                .map(|&j| match &self.dims[j] {
+                    Dim::Disc {
+                        table: Some(tb), ..
+                    } => vec![Vec::new(); tb.inv.len()],
+                    _ => Vec::new(),
+                })
+                .collect(),
+            ..DiscCache::default()
+        };
         let mut acc = vec![0.0; k];
         let mut slots = vec![0usize; self.disc.len()];
         for i in 0..m {
@@ -531,8 +881,11 @@ impl Parzen {
                 continue;
             }
             for (s, &j) in slots.iter_mut().zip(&self.disc) {
-                if let Dim::Disc { uniq, .. } = &self.dims[j] {
-                    *s = cache.slot(j, xi[j], uniq.len());
+                if let Dim::Disc { uniq, table, .. } = &self.dims[j] {
+                    *s = match table.as_ref().and_then(|tb| tb.index(xi[j])) {
+                        Some(v2) => v2 as usize,
+                        None => cache.slot(j, xi[j], uniq.len()) | OFF_TABLE,
+                    };
                 }
             }
             // A lower bound on the largest term: the best of the few kernels with
@@ -585,15 +938,33 @@ impl Parzen {
     #[inline]
     fn disc_terms(&self, kk: usize, xi: &[f64], slots: &[usize], cache: &mut DiscCache) -> f64 {
         let mut t = 0.0;
-        for (&j, &slot) in self.disc.iter().zip(slots) {
+        for (pos, (&j, &slot)) in self.disc.iter().zip(slots).enumerate() {
             if let Dim::Disc {
                 log,
                 step,
                 uniq,
                 map,
+                table,
                 ..
             } = &self.dims[j]
             {
+                if let (Some(tb), false) = (table, slot & OFF_TABLE != 0) {
+                    let off = (slot as i32 - tb.mu2[kk] + tb.half) as usize;
+                    let sid = tb.sid[kk] as usize;
+                    let row = &mut cache.tables[pos][sid];
+                    if row.is_empty() {
+                        row.resize(tb.width(), f64::NAN);
+                    }
+                    let c = &mut row[off];
+                    if c.is_nan() {
+                        let d = (off as f64 - tb.half as f64) * (0.5 * tb.step);
+                        let inv = tb.inv[sid];
+                        *c = log_gauss_mass((d - 0.5 * tb.step) * inv, (d + 0.5 * tb.step) * inv);
+                    }
+                    t += *c + tb.nlm[kk];
+                    continue;
+                }
+                let slot = slot & !OFF_TABLE;
                 let u = map[kk] as usize;
                 let c = &mut cache.table[slot + u];
                 if c.is_nan() {
@@ -633,7 +1004,13 @@ fn add_gauss_terms(acc: &mut [f64], v: f64, mus: &[f64], inv_sigmas: &[f64], con
 struct DiscCache {
     rows: Vec<(usize, f64, usize)>,
     table: Vec<f64>,
+    /// Per stepped dimension with an [`OffsetTable`]: a row of offsets per
+    /// distinct bandwidth, allocated on first use.
+    tables: Vec<Vec<Vec<f64>>>,
 }
+
+/// Marks a slot of `DiscCache::table` (a value off the offset table's grid).
+const OFF_TABLE: usize = 1 << (usize::BITS - 1);
 
 impl DiscCache {
     /// Start of the row for value `v` of dimension `j`, created on first use.
