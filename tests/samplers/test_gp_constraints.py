@@ -214,3 +214,10 @@ def test_pickle_keeps_constraints_func() -> None:
     sampler = pickle.loads(pickle.dumps(GPSampler(seed=1, constraints_func=_sum_constraint)))
     late, regret, _ = _run(sampler, report=False)
     assert late >= 0.7 and regret < 0.05
+
+
+def test_documented() -> None:
+    doc = GPSampler.__doc__ or ""
+    for word in ("constraints_func", "set_constraint", "probability of feasibility", "UCB"):
+        assert word in doc, word
+    assert "not yet modelled" not in doc
