@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import abc
+import math
 import secrets
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ferrotune.distributions import BaseDistribution
@@ -63,6 +65,37 @@ class BaseSampler(abc.ABC):
 
     def reseed_rng(self) -> None:
         """Re-seeds the sampler's generator from the operating system."""
+
+
+def _constraints_func_values(
+    constraints_func: Callable[[FrozenTrial], Any], trial: FrozenTrial
+) -> list[float]:
+    """``constraints_func(trial)`` as floats, or an error naming what is wrong with it.
+
+    Raises:
+        InvalidArgumentError: the result is not a sequence of numbers, or one is NaN.
+    """
+    from ferrotune.exceptions import InvalidArgumentError
+
+    raw = constraints_func(trial)
+    where = f"constraints_func for trial {trial.number}"
+    if isinstance(raw, (str, bytes, Mapping)) or not isinstance(raw, Iterable):
+        raise InvalidArgumentError(
+            f"{where} returned {raw!r} ({type(raw).__name__}); "
+            "expected a sequence of numbers, <= 0 feasible"
+        )
+    values: list[float] = []
+    for i, v in enumerate(raw):
+        try:
+            f = float(v)
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(
+                f"{where}: constraint {i} is {v!r}, which is not a number"
+            ) from e
+        if math.isnan(f):
+            raise InvalidArgumentError(f"{where}: constraint {i} is NaN")
+        values.append(f)
+    return values
 
 
 def _seed_or_random(seed: int | None) -> int:

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
+from ferrotune.samplers._base import (
+    _constraints_func_values,
+    _RustModelSampler,
+    _seed_or_random,
+)
+from ferrotune.trial import TrialState
 
 if TYPE_CHECKING:
-    pass
+    from ferrotune.study._study import Study
+    from ferrotune.trial import FrozenTrial
 
 __all__ = ["GPSampler"]
 
@@ -60,13 +67,32 @@ class GPSampler(_RustModelSampler):
     ParEGO's augmented Chebyshev function with random weights (Knowles 2006).
     Parameters outside the modelled space are drawn uniformly (seeded).
 
+    Black-box constraints, reported with :meth:`Trial.set_constraint
+    <ferrotune.Trial.set_constraint>` or returned by ``constraints_func`` (``<= 0``
+    feasible), are always modelled: one Gaussian process per constraint, fitted like the
+    objective's (same kernel, priors and refit schedule, hyperparameters kept per
+    constraint) on the trials that report a finite value for it. The acquisition gains
+    ``Σ_k log P(c_k(x) <= 0)`` under those models (Gardner et al. 2014, "Bayesian
+    Optimization with Inequality Constraints"): added to LogEI; EI and PI are
+    multiplied by the probability of feasibility; UCB, which has no such product, gets
+    the sum added to the bound measured in standard deviations of the objective, a soft
+    penalty near 0 where feasibility is near-certain. The incumbent of LogEI, EI and PI
+    is the best *feasible* value; while no trial is feasible, the probability of
+    feasibility alone is maximised. Constraints are matched by name order (the sorted
+    names of ``set_constraint``; ``c0, c1, ...`` of ``constraints_func``): a trial that
+    reported fewer constraints than others is left out of the constraint models. A
+    constraint whose values are all equal carries nothing to model and is ignored.
+
     Deviations from Optuna's ``GPSampler``: no PyTorch; the acquisition is selectable
     (Optuna uses LogEI only); conditional and declared spaces are modelled instead of
     falling back to random sampling; categoricals use a Hamming kernel on the choice
     index rather than one-hot inputs; lengthscale priors follow Hvarfner et al. rather
-    than Optuna's gamma priors; ``independent_sampler``, ``constraints_func`` and
-    ``warn_independent_sampling`` are not accepted; black-box constraints
-    (``Trial.set_constraint``) are not yet modelled.
+    than Optuna's gamma priors; ``independent_sampler`` and ``warn_independent_sampling``
+    are not accepted; with several objectives constraints weight the ParEGO
+    scalarisation's LogEI rather than Optuna's constrained LogEHVI; a trial with
+    constraint values of a different count than others is left out of the constraint
+    models rather than raising, and one that reported none counts as feasible (as for
+    :attr:`Study.best_trial <ferrotune.Study.best_trial>`).
 
     Args:
         acquisition: ``"logei"`` (LogEI of Ament et al. 2023, the default), ``"ei"``,
@@ -78,6 +104,12 @@ class GPSampler(_RustModelSampler):
         deterministic_objective: Hold the noise variance at ``1e-6`` (of the
             standardised output variance) instead of fitting it (False).
         seed: Seed of the generator; None draws one.
+        constraints_func: Optuna's way to give black-box constraints (None): called with
+            each trial that finishes COMPLETE or PRUNED, it returns a sequence of
+            constraint values (``<= 0`` feasible), stored as if reported with
+            ``Trial.set_constraint`` under the names ``c0, c1, ...``. A result that is
+            not a sequence of numbers, or holds a NaN, raises
+            :class:`~ferrotune.exceptions.InvalidArgumentError`.
 
     Example:
         >>> sampler = GPSampler(seed=0)
@@ -92,6 +124,7 @@ class GPSampler(_RustModelSampler):
         n_startup_trials: int = 10,
         deterministic_objective: bool = False,
         seed: int | None = None,
+        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
     ) -> None:
         if acquisition not in _ACQUISITIONS:
             raise InvalidArgumentError(
@@ -123,6 +156,12 @@ class GPSampler(_RustModelSampler):
             "n_startup_trials": n_startup_trials,
             "deterministic_objective": deterministic_objective,
         }
+        if constraints_func is not None and not callable(constraints_func):
+            raise InvalidArgumentError(
+                f"constraints_func must be a callable or None, got {constraints_func!r}"
+            )
+        self._constraints_func = constraints_func
+        self._needs_after_trial = constraints_func is not None
         self._seed = _seed_or_random(seed)
         self._rust = self._build()
 
@@ -136,10 +175,37 @@ class GPSampler(_RustModelSampler):
             self._seed,
         )
 
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        # As Optuna: constraints of COMPLETE and PRUNED trials only.
+        if self._constraints_func is None or state not in (
+            TrialState.COMPLETE,
+            TrialState.PRUNED,
+        ):
+            return
+        cons = _constraints_func_values(self._constraints_func, trial)
+        study._core.set_constraints(trial.number, cons)
+        named = {f"c{i}": v for i, v in enumerate(cons)}
+        study._storage.set_trial_system_attr(study._study_id, trial.number, "constraints", named)
+        if study._persist:
+            study._storage.record_constraints(study._study_id, trial.number, named)
+
     def __getstate__(self) -> dict[str, Any]:
-        return {"config": self._config, "seed": self._seed, "state": self._rust.get_state()}
+        return {
+            "config": self._config,
+            "seed": self._seed,
+            "state": self._rust.get_state(),
+            "constraints_func": self._constraints_func,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        self._constraints_func = state.get("constraints_func")
+        self._needs_after_trial = self._constraints_func is not None
         self._config = state["config"]
         self._seed = state["seed"]
         self._rust = self._build()

@@ -210,7 +210,8 @@ class Trial:
     def set_constraint(self, name: str, value: float) -> None:
         """Reports a black-box constraint value: ``value <= 0`` means feasible.
 
-        Constraint-aware samplers (TPE) rank infeasible trials after feasible ones. The
+        Constraint-aware samplers use them: TPE ranks infeasible trials after feasible
+        ones, GPSampler models each constraint and seeks feasible improvement. The
         values are stored on the trial (system attribute ``"constraints"``).
         """
         try:

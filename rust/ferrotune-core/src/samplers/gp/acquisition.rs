@@ -40,6 +40,17 @@
 //!   negated lower confidence bound -(μ - √β σ), so that larger is better
 //!   like the others. See [`srinivas_beta`] for the default schedule.
 //!
+//! [`Constrained`] puts an acquisition and the constraints' log PoF together.
+//! With L(x) = Σ_k log PoF_k(x) (the constraints modelled as independent):
+//! LogEI + L (Gardner et al.'s EI × Π PoF, in log space); EI × e^L and
+//! PI × e^L; for UCB, which is not a probability or an expectation that a
+//! PoF could weight, UCB/s_y + L, the bound in units of the objective's
+//! standard deviation s_y plus L as a soft penalty that is about 0 where
+//! feasibility is near-certain and falls like -w²/2 deep in the infeasible
+//! region (our choice; neither paper defines constrained UCB). When no
+//! observed point is feasible there is no incumbent and L alone is maximised
+//! (as in Gelbart et al. 2014, §3.2, and BoTorch/Optuna).
+//!
 //! Variances below [`MIN_VARIANCE`] are raised to it (the posterior at a data
 //! point of a noise-free GP is 0 up to round-off); the variance derivative is
 //! then 0.
@@ -298,6 +309,127 @@ impl Acquisition {
     }
 }
 
+/// An acquisition function with black-box constraints c_k(x) <= 0, each
+/// with its own GP (see the module docs for how they are combined).
+#[derive(Debug, Clone)]
+pub struct Constrained {
+    /// The acquisition of the objective.
+    pub acq: Acquisition,
+    /// The objective's GP.
+    pub objective: Gp,
+    /// The incumbent: the best feasible observed value; None when no
+    /// observation is feasible, and then only feasibility is maximised.
+    pub best: Option<f64>,
+    /// One GP per modelled constraint.
+    pub constraints: Vec<Gp>,
+}
+
+impl Constrained {
+    /// The combined value and gradient from the objective's acquisition
+    /// (value and gradient; unused without an incumbent) and L with its
+    /// gradient (empty gradients for values alone).
+    fn combine(&self, obj: Option<(f64, &[f64])>, l: f64, dl: &[f64]) -> (f64, Vec<f64>) {
+        let (v, g) = match (obj, self.best) {
+            (Some(o), Some(_)) => o,
+            _ => return (l, dl.to_vec()),
+        };
+        if self.constraints.is_empty() {
+            return (v, g.to_vec());
+        }
+        match self.acq {
+            Acquisition::LogEi => (v + l, g.iter().zip(dl).map(|(a, b)| a + b).collect()),
+            Acquisition::Ei | Acquisition::Pi => {
+                // (v e^L)' = e^L (v' + v L').
+                let p = l.exp();
+                (
+                    v * p,
+                    g.iter().zip(dl).map(|(a, b)| p * (a + v * b)).collect(),
+                )
+            }
+            Acquisition::Ucb { .. } => {
+                let s = self.objective.standardisation().1;
+                (
+                    v / s + l,
+                    g.iter().zip(dl).map(|(a, b)| a / s + b).collect(),
+                )
+            }
+        }
+    }
+
+    /// The acquisition's value at `x` and its gradient w.r.t. x (zero on
+    /// categorical and inactive dimensions).
+    pub fn at(&self, x: &[f64]) -> Result<(f64, Vec<f64>)> {
+        let d = x.len();
+        let mut l = 0.0;
+        let mut dl = vec![0.0; d];
+        for gp in &self.constraints {
+            let (v, g) = log_pof_at(gp, x)?;
+            l += v;
+            dl.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+        }
+        match self.best {
+            Some(best) => {
+                let (v, g) = self.acq.at(&self.objective, x, best)?;
+                Ok(self.combine(Some((v, &g)), l, &dl))
+            }
+            None => Ok(self.combine(None, l, &dl)),
+        }
+    }
+
+    /// Values at the m rows of `pts` (m×d row-major); -∞ where a value is
+    /// undefined (NaN or an evaluation error at that point).
+    pub fn value_batch(&self, pts: &[f64], m: usize) -> Result<Vec<f64>> {
+        let mut l = vec![0.0; m];
+        for gp in &self.constraints {
+            let (mean, var) = gp.predict_batch(pts, m)?;
+            for (li, (mu, v)) in l.iter_mut().zip(mean.iter().zip(&var)) {
+                *li += log_pof(*mu, *v).map(|a| a.value).unwrap_or(f64::NAN);
+            }
+        }
+        let obj: Vec<f64> = match self.best {
+            Some(best) => {
+                let (mean, var) = self.objective.predict_batch(pts, m)?;
+                mean.iter()
+                    .zip(&var)
+                    .map(|(&mu, &v)| {
+                        self.acq
+                            .eval(mu, v, best)
+                            .map(|a| a.value)
+                            .unwrap_or(f64::NAN)
+                    })
+                    .collect()
+            }
+            None => vec![0.0; m],
+        };
+        Ok(obj
+            .iter()
+            .zip(&l)
+            .map(|(&v, &li)| {
+                let s = self.combine(Some((v, &[])), li, &[]).0;
+                if s.is_nan() {
+                    f64::NEG_INFINITY
+                } else {
+                    s
+                }
+            })
+            .collect())
+    }
+}
+
+/// log P(c(x) <= 0) under `gp`'s posterior at `x`, with its gradient w.r.t.
+/// x through the chain rule.
+pub fn log_pof_at(gp: &Gp, x: &[f64]) -> Result<(f64, Vec<f64>)> {
+    let p = gp.predict_with_grad(x)?;
+    let a = log_pof(p.mean, p.var)?;
+    let g = p
+        .d_mean
+        .iter()
+        .zip(&p.d_var)
+        .map(|(dm, dv)| a.d_mean * dm + a.d_var * dv)
+        .collect();
+    Ok((a.value, g))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,6 +671,139 @@ mod tests {
         // Feasibility falls as the constraint's mean rises.
         assert!(log_pof(1.0, 1.0).unwrap().value < log_pof(0.0, 1.0).unwrap().value);
         assert!(log_pof(f64::NAN, 1.0).is_err());
+    }
+
+    /// A GP on 20 random points of [0, 1]² × {0, 1} observing `f`.
+    fn gp_of(f: impl Fn(f64, f64, f64) -> f64, seed: u64) -> Gp {
+        use super::super::kernel::DimKind;
+        use super::super::model::Noise;
+        let kinds = vec![
+            DimKind::Continuous,
+            DimKind::Continuous,
+            DimKind::Categorical,
+        ];
+        let mut rng = crate::rng::Rng::new(seed);
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for _ in 0..20 {
+            let (a, b, c) = (rng.uniform(), rng.uniform(), rng.below(2) as f64);
+            x.extend([a, b, c]);
+            y.push(f(a, b, c));
+        }
+        let theta = [-1.0, -0.5, 0.0, 0.0, -6.0];
+        Gp::with_params(kinds, x, &y, &theta, Noise::default()).unwrap()
+    }
+
+    /// Central differences of `f` in the two continuous coordinates of `p`
+    /// against the analytic gradient `g`.
+    fn check_fd(f: impl Fn(&[f64]) -> f64, p: [f64; 3], g: &[f64], what: &str) {
+        assert_eq!(g[2], 0.0, "{what}: categorical gradient");
+        for i in 0..2 {
+            let h = 1e-6;
+            let (mut a, mut b) = (p, p);
+            a[i] += h;
+            b[i] -= h;
+            let fd = (f(&a) - f(&b)) / (2.0 * h);
+            assert!(
+                (fd - g[i]).abs() < 1e-5 * (1.0 + fd.abs()),
+                "{what} at {p:?} dim {i}: fd {fd} vs analytic {}",
+                g[i]
+            );
+        }
+    }
+
+    #[test]
+    fn feasibility_gradient_in_x_matches_finite_differences() {
+        // c(x) = x0 + x1 - 0.8 <= 0, and a second constraint on the other corner.
+        let c1 = gp_of(|a, b, _| a + b - 0.8, 5);
+        let c2 = gp_of(|a, b, c| 0.6 - a * b - 0.1 * c, 6);
+        let obj = gp_of(|a, b, c| (a - 0.3).powi(2) + (3.0 * b).sin() + 0.2 * c, 11);
+        let best = obj
+            .observations()
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        // Inside, on the boundary and deep outside the feasible region (where
+        // log PoF is far in the Gaussian tail).
+        let points = [
+            [0.1, 0.2, 0.0],
+            [0.45, 0.35, 1.0],
+            [0.8, 0.7, 0.0],
+            [0.97, 0.99, 1.0],
+        ];
+        for p in points {
+            let (v, g) = log_pof_at(&c1, &p).unwrap();
+            assert!(v.is_finite() && v <= 0.0);
+            check_fd(|q| log_pof_at(&c1, q).unwrap().0, p, &g, "log PoF");
+        }
+        let acqs = [
+            Acquisition::LogEi,
+            Acquisition::Ei,
+            Acquisition::Pi,
+            Acquisition::Ucb { beta: 4.0 },
+        ];
+        for acq in acqs {
+            for inc in [Some(best), None] {
+                let scorer = Constrained {
+                    acq,
+                    objective: obj.clone(),
+                    best: inc,
+                    constraints: vec![c1.clone(), c2.clone()],
+                };
+                for p in points {
+                    let (v, g) = scorer.at(&p).unwrap();
+                    assert!(v.is_finite(), "{acq:?} {inc:?} at {p:?}");
+                    let what = format!("{acq:?} incumbent {inc:?}");
+                    check_fd(|q| scorer.at(q).unwrap().0, p, &g, &what);
+                    // The batch path gives the same value.
+                    let b = scorer.value_batch(&p, 1).unwrap()[0];
+                    assert!((b - v).abs() < 1e-9 * (1.0 + v.abs()), "{what}: {b} vs {v}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn constrained_value_is_the_documented_combination() {
+        let c = gp_of(|a, b, _| a + b - 0.8, 5);
+        let obj = gp_of(|a, b, _| a - b, 11);
+        let p = [0.6, 0.5, 0.0];
+        let l = log_pof_at(&c, &p).unwrap().0;
+        let (mu, var) = obj.predict(&p).unwrap();
+        let make = |acq, best| Constrained {
+            acq,
+            objective: obj.clone(),
+            best,
+            constraints: vec![c.clone()],
+        };
+        let v = |acq: Acquisition| acq.eval(mu, var, 0.1).unwrap().value;
+        let got = |acq, best| make(acq, best).at(&p).unwrap().0;
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12 * (1.0 + b.abs());
+        assert!(close(
+            got(Acquisition::LogEi, Some(0.1)),
+            v(Acquisition::LogEi) + l
+        ));
+        assert!(close(
+            got(Acquisition::Ei, Some(0.1)),
+            v(Acquisition::Ei) * l.exp()
+        ));
+        assert!(close(
+            got(Acquisition::Pi, Some(0.1)),
+            v(Acquisition::Pi) * l.exp()
+        ));
+        let ucb = Acquisition::Ucb { beta: 2.0 };
+        let s = obj.standardisation().1;
+        assert!(close(got(ucb, Some(0.1)), v(ucb) / s + l));
+        for acq in [Acquisition::LogEi, Acquisition::Ei, ucb] {
+            assert!(close(got(acq, None), l));
+        }
+        // Without constraints the acquisition is unchanged.
+        let plain = Constrained {
+            acq: ucb,
+            objective: obj.clone(),
+            best: Some(0.1),
+            constraints: Vec::new(),
+        };
+        assert_eq!(plain.at(&p).unwrap(), ucb.at(&obj, &p, 0.1).unwrap());
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //!   plus a multi-start helper;
 //! - [`acquisition`]: LogEI (Ament et al. 2023), EI, PI and UCB (Srinivas et
 //!   al. 2010), and the log probability of feasibility of a constraint, each
-//!   with derivatives.
+//!   with derivatives; [`acquisition::Constrained`] combines them.
 //!
 //! Conventions: the objective is *minimised*; inputs are in the unit cube of
 //! [`crate::space::Distribution::to_unit`] for floats and integers, choice

@@ -18,12 +18,25 @@
 //!    O(n²) appends ([`Gp::add_observation`]) in between; a multi-start fit
 //!    (prior mode + two prior draws + the warm start) whenever n has doubled
 //!    since the last one. Hyperparameters are kept across asks.
-//! 3. Parallel workers: RUNNING trials of other workers whose point is known
+//! 3. Black-box constraints (the trials' constraint values, `<= 0`
+//!    feasible, ordered by name): one GP per constraint, fitted like the
+//!    objective's (same kernel, priors and refit schedule, its own warm-started
+//!    hyperparameters) on the rows whose value is finite; a trial that reported
+//!    fewer constraints than the most any did cannot be aligned by position
+//!    and is left out of every constraint model (it still counts in the
+//!    objective's). A constraint whose values are all equal is not modelled.
+//!    The acquisition is combined with Σ log P(c_k <= 0) as in
+//!    [`Constrained`]; the incumbent is the best *feasible* observation (a
+//!    trial with no positive constraint value, as for `History::best_trial`),
+//!    and with none, feasibility alone is maximised. With no feasible trial
+//!    and no constraint to model, the constraints are left out.
+//! 4. Parallel workers: RUNNING trials of other workers whose point is known
 //!    (recorded or pending values) are added with the posterior mean as
-//!    their observation — the Kriging believer of Ginsbourger, Le Riche &
-//!    Carraro 2010, "Kriging is well-suited to parallelize optimization" —
-//!    so the variance, and the acquisition, collapse there.
-//! 4. Acquisition optimisation: a scrambled Sobol batch plus perturbations of
+//!    their observation (in the constraint models too) — the Kriging
+//!    believer of Ginsbourger, Le Riche & Carraro 2010, "Kriging is
+//!    well-suited to parallelize optimization" — so the variance, and the
+//!    acquisition, collapse there.
+//! 5. Acquisition optimisation: a scrambled Sobol batch plus perturbations of
 //!    the best observed points, scored by [`Gp::predict_batch`]; the best few
 //!    refined by projected L-BFGS on the continuous dimensions (discrete ones
 //!    held), then a coordinate-wise search over neighbouring grid values of
@@ -34,7 +47,7 @@
 //! While every observation has the same value there is nothing to model, and
 //! the trial gets the seeded uniform draw of the start-up phase.
 
-use super::acquisition::{srinivas_beta, Acquisition};
+use super::acquisition::{srinivas_beta, Acquisition, Constrained};
 use super::kernel::DimKind;
 use super::lbfgs::{minimize, LbfgsConfig};
 use super::model::{FitConfig, Gp, Noise, Priors};
@@ -131,12 +144,18 @@ struct Cache {
     n_multi: usize,
 }
 
-/// What one ask optimises: the model with its fantasies, the acquisition,
-/// the incumbent value and the best observed inputs (best first, row-major).
+/// Which cached model: the objective's or constraint k's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    Objective,
+    Constraint(usize),
+}
+
+/// What one ask optimises: the acquisition with its models (Kriging-believer
+/// fantasies included) and incumbent, and the best observed inputs (best
+/// feasible first, then the least violating; row-major).
 struct Prepared {
-    gp: Gp,
-    acq: Acquisition,
-    best: f64,
+    scorer: Constrained,
     inc: Vec<f64>,
 }
 
@@ -146,6 +165,9 @@ pub struct GpSampler {
     pub cfg: GpConfig,
     pub rng: Rng,
     cache: Option<Cache>,
+    /// One cache per black-box constraint, by its position in the trials'
+    /// constraint vectors.
+    con_cache: Vec<Option<Cache>>,
 }
 
 /// Kernel coordinate of internal value `v`: the unit cube for floats and
@@ -203,6 +225,16 @@ fn neighbours(dist: &Distribution, v: f64, rng: &mut Rng) -> Vec<f64> {
     }
 }
 
+/// True when every value of `y` is the same (up to round-off).
+fn constant(y: &[f64]) -> bool {
+    let (lo, hi) = y
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    hi - lo <= 1e-12 * lo.abs().max(hi.abs())
+}
+
 /// Index of the largest score (the first on ties; NaN never wins).
 fn argmax(scores: &[f64]) -> usize {
     let mut best = 0;
@@ -228,6 +260,7 @@ impl GpSampler {
             cfg,
             rng: Rng::new(seed),
             cache: None,
+            con_cache: Vec::new(),
         })
     }
 
@@ -350,9 +383,23 @@ impl GpSampler {
             .collect()
     }
 
-    /// The model on (x, y), following the refit schedule (module docs).
+    fn slot(&mut self, slot: Slot) -> &mut Option<Cache> {
+        match slot {
+            Slot::Objective => &mut self.cache,
+            Slot::Constraint(k) => {
+                if self.con_cache.len() <= k {
+                    self.con_cache.resize(k + 1, None);
+                }
+                &mut self.con_cache[k]
+            }
+        }
+    }
+
+    /// The model on (x, y), following the refit schedule (module docs), warm
+    /// started from the model of `slot` kept from earlier asks.
     fn model(
         &mut self,
+        slot: Slot,
         key: Key,
         kinds: Vec<DimKind>,
         x: Vec<f64>,
@@ -377,7 +424,7 @@ impl GpSampler {
             prior_mode_start: false,
             ..FitConfig::default()
         };
-        let cache = self.cache.take().filter(|c| c.key == key);
+        let cache = self.slot(slot).take().filter(|c| c.key == key);
         let (gp, n_fit, n_multi) = match cache {
             None => (Gp::fit(kinds, x, &y, &multi, None, &mut self.rng)?, n, n),
             Some(c) if c.rows == rows && c.y == y => (c.gp, c.n_fit, c.n_multi),
@@ -411,7 +458,7 @@ impl GpSampler {
                 }
             }
         };
-        self.cache = Some(Cache {
+        *self.slot(slot) = Some(Cache {
             key,
             rows,
             y,
@@ -422,7 +469,7 @@ impl GpSampler {
         Ok(gp)
     }
 
-    /// The model with Kriging-believer fantasies at the points of RUNNING
+    /// The models with Kriging-believer fantasies at the points of RUNNING
     /// trials, the acquisition and the incumbent; None when there is no data.
     fn prepare(
         &mut self,
@@ -435,12 +482,7 @@ impl GpSampler {
         // No data, or all observations equal: nothing to model (the posterior
         // would be flat and the acquisition decided by edge effects), so the
         // trial gets the seeded uniform draw.
-        let (lo, hi) = y
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                (a.min(v), b.max(v))
-            });
-        if rows.is_empty() || hi - lo <= 1e-12 * lo.abs().max(hi.abs()) {
+        if rows.is_empty() || constant(&y) {
             return Ok(None);
         }
         let d = dims.len();
@@ -448,17 +490,66 @@ impl GpSampler {
             params: dims.iter().map(|p| p.0).collect(),
             dists: dims.iter().map(|p| p.1.clone()).collect(),
         };
-        let kinds = dims.iter().map(|p| kind(&p.1)).collect();
+        let kinds: Vec<DimKind> = dims.iter().map(|p| kind(&p.1)).collect();
         let n = rows.len();
+        let trials = h.trials();
+        let violation: Vec<f64> = rows.iter().map(|&t| trials[t].violation()).collect();
+        let feasible: Vec<bool> = violation.iter().map(|&v| v <= 0.0).collect();
+        // One GP per black-box constraint, on the rows that report it.
+        let n_con = rows
+            .iter()
+            .map(|&t| trials[t].constraints.len())
+            .max()
+            .unwrap_or(0);
+        self.con_cache.truncate(n_con);
+        let mut cons = Vec::with_capacity(n_con);
+        for k in 0..n_con {
+            let (mut xk, mut yk, mut rk) = (Vec::new(), Vec::new(), Vec::new());
+            for (i, &t) in rows.iter().enumerate() {
+                let c = &trials[t].constraints;
+                // Values are ordered by constraint name; a trial that reported
+                // fewer constraints cannot be aligned with the others.
+                if c.len() == n_con && c[k].is_finite() {
+                    xk.extend_from_slice(&x[i * d..(i + 1) * d]);
+                    yk.push(c[k]);
+                    rk.push(t);
+                }
+            }
+            if rk.is_empty() || constant(&yk) {
+                // Nothing to tell feasible points from infeasible ones.
+                continue;
+            }
+            cons.push(self.model(Slot::Constraint(k), key.clone(), kinds.clone(), xk, yk, rk)?);
+        }
         let (x_obs, y_obs) = (x.clone(), y.clone());
-        let mut gp = self.model(key, kinds, x, y, rows)?;
-        // Incumbents, best observed first.
+        let mut gp = self.model(Slot::Objective, key, kinds, x, y, rows)?;
+        // Incumbents: feasible ones by value, then the others by violation.
         let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| y_obs[a].total_cmp(&y_obs[b]));
-        let best = y_obs[order[0]];
+        order.sort_by(|&a, &b| {
+            feasible[b].cmp(&feasible[a]).then_with(|| {
+                if feasible[a] {
+                    y_obs[a].total_cmp(&y_obs[b])
+                } else {
+                    violation[a].total_cmp(&violation[b])
+                }
+            })
+        });
+        let best = if feasible[order[0]] {
+            Some(y_obs[order[0]])
+        } else if cons.is_empty() {
+            // Nothing feasible and no constraint to model: the constraints
+            // are left out.
+            Some(y_obs.iter().copied().fold(f64::INFINITY, f64::min))
+        } else {
+            None
+        };
         for p in pending.chunks(d) {
             let (mean, _) = gp.predict(p)?;
             gp.add_observation(p, mean)?;
+            for c in cons.iter_mut() {
+                let (mean, _) = c.predict(p)?;
+                c.add_observation(p, mean)?;
+            }
         }
         let acq = match self.cfg.acquisition {
             GpAcquisition::LogEi => Acquisition::LogEi,
@@ -474,32 +565,22 @@ impl GpSampler {
             .take(N_INCUMBENTS)
             .flat_map(|&i| x_obs[i * d..(i + 1) * d].iter().copied())
             .collect();
-        Ok(Some(Prepared { gp, acq, best, inc }))
-    }
-
-    /// Acquisition values of the m rows of `pts` (-∞ where undefined).
-    fn score(gp: &Gp, acq: &Acquisition, best: f64, pts: &[f64], m: usize) -> Result<Vec<f64>> {
-        let (mean, var) = gp.predict_batch(pts, m)?;
-        Ok(mean
-            .iter()
-            .zip(&var)
-            .map(|(&mu, &v)| {
-                acq.eval(mu, v, best)
-                    .map(|a| a.value)
-                    .ok()
-                    .filter(|s| !s.is_nan())
-                    .unwrap_or(f64::NEG_INFINITY)
-            })
-            .collect())
+        Ok(Some(Prepared {
+            scorer: Constrained {
+                acq,
+                objective: gp,
+                best,
+                constraints: cons,
+            },
+            inc,
+        }))
     }
 
     /// Optimises the acquisition over the box of `dists` (no constraints):
     /// internal values of the best point found.
     fn optimise_box(
         &mut self,
-        gp: &Gp,
-        acq: &Acquisition,
-        best: f64,
+        scorer: &Constrained,
         inc: &[f64],
         dists: &[Distribution],
     ) -> Result<Vec<f64>> {
@@ -537,7 +618,7 @@ impl GpSampler {
             .enumerate()
             .map(|(i, &v)| encode(&dists[i % d], v))
             .collect();
-        let scores = Self::score(gp, acq, best, &enc, m)?;
+        let scores = scorer.value_batch(&enc, m)?;
         let mut idx: Vec<usize> = (0..m).collect();
         idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
         let cont: Vec<usize> = (0..d).filter(|&j| is_continuous(&dists[j])).collect();
@@ -545,11 +626,11 @@ impl GpSampler {
         for &c in idx.iter().take(N_REFINE) {
             let mut v = vals[c * d..(c + 1) * d].to_vec();
             if !cont.is_empty() {
-                self.refine(gp, acq, best, dists, &cont, &mut v);
+                Self::refine(scorer, dists, &cont, &mut v);
             }
-            self.coordinate_search(gp, acq, best, dists, &mut v)?;
+            self.coordinate_search(scorer, dists, &mut v)?;
             let e: Vec<f64> = (0..d).map(|j| encode(&dists[j], v[j])).collect();
-            let s = Self::score(gp, acq, best, &e, 1)?[0];
+            let s = scorer.value_batch(&e, 1)?[0];
             finals.push((s, v));
         }
         let scores: Vec<f64> = finals.iter().map(|f| f.0).collect();
@@ -559,15 +640,7 @@ impl GpSampler {
     /// Projected L-BFGS on the continuous dimensions `cont` of `v` (internal
     /// values), maximising the acquisition with discrete dimensions held.
     /// Keeps `v` when the refinement fails.
-    fn refine(
-        &self,
-        gp: &Gp,
-        acq: &Acquisition,
-        best: f64,
-        dists: &[Distribution],
-        cont: &[usize],
-        v: &mut [f64],
-    ) {
+    fn refine(scorer: &Constrained, dists: &[Distribution], cont: &[usize], v: &mut [f64]) {
         let d = dists.len();
         let mut full: Vec<f64> = (0..d).map(|j| encode(&dists[j], v[j])).collect();
         let z0: Vec<f64> = cont.iter().map(|&j| full[j]).collect();
@@ -582,7 +655,7 @@ impl GpSampler {
             for (k, &j) in cont.iter().enumerate() {
                 full[j] = z[k];
             }
-            match acq.at(gp, &full, best) {
+            match scorer.at(&full) {
                 Ok((val, grad)) if val.is_finite() => {
                     for (k, &j) in cont.iter().enumerate() {
                         g[k] = -grad[j];
@@ -604,9 +677,7 @@ impl GpSampler {
     /// acquisition with the others held.
     fn coordinate_search(
         &mut self,
-        gp: &Gp,
-        acq: &Acquisition,
-        best: f64,
+        scorer: &Constrained,
         dists: &[Distribution],
         v: &mut [f64],
     ) -> Result<()> {
@@ -627,8 +698,8 @@ impl GpSampler {
                 p[j] = encode(&dists[j], o);
                 pts.extend_from_slice(&p);
             }
-            let s = Self::score(gp, acq, best, &pts, opts.len())?;
-            let cur = Self::score(gp, acq, best, &base, 1)?[0];
+            let s = scorer.value_batch(&pts, opts.len())?;
+            let cur = scorer.value_batch(&base, 1)?[0];
             let k = argmax(&s);
             if s[k] > cur {
                 v[j] = opts[k];
@@ -644,11 +715,11 @@ impl GpSampler {
         trial: usize,
         dims: &[(Option<u32>, Distribution)],
     ) -> Result<Option<Vec<f64>>> {
-        let Some(Prepared { gp, acq, best, inc }) = self.prepare(h, trial, dims, false)? else {
+        let Some(Prepared { scorer, inc }) = self.prepare(h, trial, dims, false)? else {
             return Ok(None);
         };
         let dists: Vec<Distribution> = dims.iter().map(|p| p.1.clone()).collect();
-        let v = self.optimise_box(&gp, &acq, best, &inc, &dists)?;
+        let v = self.optimise_box(&scorer, &inc, &dists)?;
         // Internal values always inside their distribution.
         Ok(Some(
             v.iter()
@@ -739,7 +810,7 @@ impl Sampler for GpSampler {
             Ok(Some(p)) => p,
             Ok(None) | Err(_) => return self.random_space(space, max_draws, accept),
         };
-        let Prepared { gp, acq, best, inc } = prepared;
+        let Prepared { scorer, inc } = prepared;
         let d = params.len();
         // Feasible candidates only: scrambled Sobol points and perturbations
         // of the incumbents mapped through the space (conditions, enumerated
@@ -793,7 +864,7 @@ impl Sampler for GpSampler {
             .iter()
             .flat_map(|c| c.iter().zip(&dists).map(|(&v, dist)| encode(dist, v)))
             .collect();
-        let scores = match Self::score(&gp, &acq, best, &enc, cands.len()) {
+        let scores = match scorer.value_batch(&enc, cands.len()) {
             Ok(s) => s,
             Err(_) => return self.random_space(space, max_draws, accept),
         };
@@ -959,6 +1030,167 @@ mod tests {
         assert_eq!(rb.len(), 2);
         let dist = ((ra[0].2 - rb[0].2) / 15.0).powi(2) + ((ra[1].2 - rb[1].2) / 15.0).powi(2);
         assert!(dist.sqrt() > 1e-3, "{ra:?} vs {rb:?}");
+    }
+
+    /// Asks `n` trials of `f` subject to black-box constraints `c` (values
+    /// `<= 0` feasible) over `dims`, as [`run`]; returns the points.
+    fn run_constrained(
+        s: &mut GpSampler,
+        h: &mut History,
+        f: impl Fn(&[f64]) -> f64,
+        c: impl Fn(&[f64]) -> Vec<f64>,
+        dims: &[Distribution],
+        n: usize,
+    ) -> Vec<Vec<f64>> {
+        let names: Vec<String> = (0..dims.len()).map(|i| format!("x{i}")).collect();
+        let mut points = Vec::new();
+        for _ in 0..n {
+            let t = h.create_trial(TrialState::Running);
+            let rel = s.relative_values(h, t).unwrap();
+            h.set_pending(t, rel);
+            let mut x = Vec::new();
+            for (name, d) in names.iter().zip(dims) {
+                let p = h.param_index(name);
+                let v = match p.and_then(|p| h.pending_value(t, p, d)) {
+                    Some(v) => v,
+                    None => s.sample_independent(h, t, name, d).unwrap(),
+                };
+                h.set_param(t, name, d, v).unwrap();
+                x.push(v);
+            }
+            h.set_constraints(t, c(&x)).unwrap();
+            h.finish(t, TrialState::Complete, vec![f(&x)]).unwrap();
+            points.push(x);
+        }
+        points
+    }
+
+    fn unit_square() -> Vec<Distribution> {
+        vec![
+            Distribution::float("x0", 0.0, 1.0, None, false).unwrap(),
+            Distribution::float("x1", 0.0, 1.0, None, false).unwrap(),
+        ]
+    }
+
+    /// P(c <= 0) under the cached GP of constraint k at `x` (unit square).
+    fn pof(s: &GpSampler, k: usize, x: &[f64]) -> f64 {
+        let gp = &s.con_cache[k].as_ref().expect("a constraint model").gp;
+        let (m, v) = gp.predict(x).unwrap();
+        crate::samplers::tpe::truncnorm::ndtr(-m / v.sqrt().max(1e-10))
+    }
+
+    #[test]
+    fn chosen_point_is_predicted_feasible() {
+        // Two basins: the deeper at (0.2, 0.3) is infeasible (x0 < 0.5), the
+        // other, at (0.8, 0.7), lies inside the feasible region x0 >= 0.5;
+        // on the boundary f >= 0.09, so the constrained optimum is (0.8, 0.7).
+        let f = |x: &[f64]| {
+            let a = 10.0 * ((x[0] - 0.2).powi(2) + (x[1] - 0.3).powi(2)) - 0.3;
+            let b = (x[0] - 0.8).powi(2) + (x[1] - 0.7).powi(2);
+            a.min(b)
+        };
+        let c = |x: &[f64]| vec![0.5 - x[0]];
+        let dims = unit_square();
+        let mut s = GpSampler::new(GpConfig::default(), 5).unwrap();
+        let mut h = History::new(1);
+        run_constrained(&mut s, &mut h, f, c, &dims, 20);
+        let mut feasible_asks = 0;
+        for _ in 0..5 {
+            let t = h.create_trial(TrialState::Running);
+            let rel = s.relative_values(&h, t).unwrap();
+            let x = [rel[0].2, rel[1].2];
+            let p = pof(&s, 0, &x);
+            // Unconstrained, LogEI would search the infeasible basin, where
+            // P(feasible) is about 0.
+            assert!(p > 0.9, "P(feasible) = {p} at {x:?}");
+            feasible_asks += usize::from(c(&x)[0] <= 0.0);
+            for (k, (name, d)) in ["x0", "x1"].iter().zip(&dims).enumerate() {
+                h.set_param(t, name, d, x[k]).unwrap();
+            }
+            h.set_constraints(t, c(&x)).unwrap();
+            h.finish(t, TrialState::Complete, vec![f(&x)]).unwrap();
+        }
+        assert_eq!(feasible_asks, 5);
+        let best = h.best_trial(false).unwrap();
+        assert!(h.trials()[best].values[0] < 1e-3, "{:?}", h.trials()[best]);
+    }
+
+    #[test]
+    fn optimum_on_the_constraint_boundary_is_approached() {
+        // The objective falls towards x0 = 0; x0 >= 0.6 is feasible: the
+        // constrained optimum is (0.6, 0.3), value 0.6.
+        let f = |x: &[f64]| x[0] + (x[1] - 0.3).powi(2);
+        let c = |x: &[f64]| vec![0.6 - x[0]];
+        let mut s = GpSampler::new(GpConfig::default(), 5).unwrap();
+        let mut h = History::new(1);
+        let pts = run_constrained(&mut s, &mut h, f, c, &unit_square(), 25);
+        let late_feasible = pts[10..].iter().filter(|x| c(x)[0] <= 1e-3).count();
+        assert!(late_feasible >= 12, "{late_feasible} of 15");
+        let best = h.trials()[h.best_trial(false).unwrap()].values[0];
+        assert!(best - 0.6 < 0.02, "best feasible {best}");
+    }
+
+    #[test]
+    fn without_a_feasible_point_feasibility_is_sought() {
+        // Twelve infeasible observations with x0 <= 0.5; feasible is x0 >= 0.7.
+        let dims = unit_square();
+        let mut h = History::new(1);
+        let mut rng = Rng::new(1);
+        for _ in 0..12 {
+            let t = h.create_trial(TrialState::Running);
+            let x = [0.5 * rng.uniform(), rng.uniform()];
+            h.set_param(t, "x0", &dims[0], x[0]).unwrap();
+            h.set_param(t, "x1", &dims[1], x[1]).unwrap();
+            h.set_constraints(t, vec![0.7 - x[0]]).unwrap();
+            // The objective alone would pull towards x0 = 0.
+            h.finish(t, TrialState::Complete, vec![x[0] + x[1]])
+                .unwrap();
+        }
+        let mut s = GpSampler::new(GpConfig::default(), 2).unwrap();
+        let t = h.create_trial(TrialState::Running);
+        let rel = s.relative_values(&h, t).unwrap();
+        let x = [rel[0].2, rel[1].2];
+        assert!(x[0] > 0.6, "{x:?}");
+        // More likely feasible than at any observation.
+        let p = pof(&s, 0, &x);
+        for u in 0..12 {
+            let xo = [h.value(0, u).unwrap(), h.value(1, u).unwrap()];
+            assert!(p > pof(&s, 0, &xo), "{p} at {x:?} vs {xo:?}");
+        }
+    }
+
+    #[test]
+    fn missing_constraint_values_are_left_out_of_that_model() {
+        let dims = unit_square();
+        let mut h = History::new(1);
+        let mut rng = Rng::new(4);
+        for i in 0..14 {
+            let t = h.create_trial(TrialState::Running);
+            let x = [rng.uniform(), rng.uniform()];
+            h.set_param(t, "x0", &dims[0], x[0]).unwrap();
+            h.set_param(t, "x1", &dims[1], x[1]).unwrap();
+            match i % 7 {
+                // Unset, and one of the two names only: both left out.
+                0 => {}
+                1 => h.set_constraints(t, vec![0.5 - x[0]]).unwrap(),
+                // Not finite: left out of that constraint only.
+                2 => h
+                    .set_constraints(t, vec![f64::INFINITY, x[1] - 0.5])
+                    .unwrap(),
+                _ => h.set_constraints(t, vec![0.5 - x[0], x[1] - 0.5]).unwrap(),
+            }
+            h.finish(t, TrialState::Complete, vec![x[0] * x[1]])
+                .unwrap();
+        }
+        let mut s = GpSampler::new(GpConfig::default(), 2).unwrap();
+        let t = h.create_trial(TrialState::Running);
+        assert_eq!(s.relative_values(&h, t).unwrap().len(), 2);
+        let rows = |k: usize| s.con_cache[k].as_ref().unwrap().rows.clone();
+        let full: Vec<usize> = (0..14).filter(|i| i % 7 > 1).collect();
+        let finite: Vec<usize> = (0..14).filter(|i| i % 7 > 2).collect();
+        assert_eq!(rows(0), finite);
+        assert_eq!(rows(1), full);
+        assert_eq!(s.cache.as_ref().unwrap().rows, (0..14).collect::<Vec<_>>());
     }
 
     #[test]
