@@ -21,6 +21,7 @@ pub mod parzen;
 pub mod truncnorm;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::Sampler;
 use crate::constraints::{Accept, SearchSpace};
@@ -128,7 +129,8 @@ struct Kept {
     /// Per trial: 1 when a finished trial has every dimension inside its
     /// distribution, 2 when not, 0 when not yet known.
     status: Vec<u8>,
-    parzen: Parzen,
+    /// Shared with the ask that uses it; unshared again by the next update.
+    parzen: Arc<Parzen>,
     /// Number of asks served by an update rather than a fresh fit.
     updates: usize,
 }
@@ -415,7 +417,7 @@ impl TpeSampler {
 
     /// g(x) for `dims` over the `above` trials: the kept estimator updated
     /// when it is close to the new set, else a fresh fit that is then kept.
-    fn fit_bad(&mut self, h: &History, above: &[usize], dims: &Dims) -> Result<Parzen> {
+    fn fit_bad(&mut self, h: &History, above: &[usize], dims: &Dims) -> Result<Arc<Parzen>> {
         let s = self.cfg.parzen;
         let dists: Vec<Distribution> = dims.iter().map(|d| d.1.clone()).collect();
         let key: Option<Vec<(u32, u64)>> = dims
@@ -425,7 +427,7 @@ impl TpeSampler {
         let Some(key) = key else {
             let (oa, ra) = Self::gather(h, above, dims);
             let wa = self.weights(ra.len())?;
-            return Ok(Parzen::new(&dists, &oa, &wa, &s));
+            return Ok(Arc::new(Parzen::new(&dists, &oa, &wa, &s)));
         };
         let d = dims.len();
         let mut kept = self.kept.remove(&key);
@@ -486,7 +488,7 @@ impl TpeSampler {
                 return None;
             }
             k.update(h, dims, &gone, &new, &s)?;
-            k.parzen.finish_update(&weights, &s);
+            Arc::make_mut(&mut k.parzen).finish_update(&weights, &s);
             k.updates += 1;
             Some(k)
         });
@@ -495,7 +497,7 @@ impl TpeSampler {
             None => Kept::fresh(h, &rows, dims, &dists, &weights, &s),
         };
         k.status = status;
-        let g = k.parzen.clone();
+        let g = Arc::clone(&k.parzen);
         self.kept.insert(key, k);
         Ok(g)
     }
@@ -507,7 +509,7 @@ impl TpeSampler {
         below: &[usize],
         above: &[usize],
         dims: &Dims,
-    ) -> Result<(Parzen, Parzen)> {
+    ) -> Result<(Parzen, Arc<Parzen>)> {
         let dists: Vec<Distribution> = dims.iter().map(|d| d.1.clone()).collect();
         let (ob, rb) = Self::gather(h, below, dims);
         let wb = if h.n_objectives() > 1 {
@@ -603,7 +605,7 @@ impl Kept {
             obs,
             sorted,
             status: Vec::new(),
-            parzen,
+            parzen: Arc::new(parzen),
             updates: 0,
         }
     }
@@ -620,6 +622,7 @@ impl Kept {
         s: &ParzenSettings,
     ) -> Option<()> {
         let d = dims.len();
+        let parzen = Arc::make_mut(&mut self.parzen);
         let mut touched: Vec<Vec<u32>> = vec![Vec::new(); d];
         for &t in gone {
             let r = self.rows.binary_search(&t).ok()?;
@@ -635,7 +638,7 @@ impl Kept {
                     touched[j].push(col[pos].1);
                 }
             }
-            self.parzen.remove_obs(r);
+            parzen.remove_obs(r);
             self.rows.remove(r);
             self.obs.drain(r * d..(r + 1) * d);
         }
@@ -648,12 +651,12 @@ impl Kept {
             let r = self.rows.partition_point(|&u| u < t);
             self.rows.insert(r, t);
             self.obs.splice(r * d..r * d, x.iter().copied());
-            self.parzen.insert_obs(r, &x);
+            parzen.insert_obs(r, &x);
             for j in 0..d {
                 let e = (sort_key(x[j]), t as u32);
                 let col = &mut self.sorted[j];
                 let pos = col.partition_point(|y| (y.0, y.1) < e);
-                col.insert(pos, (e.0, e.1, self.parzen.to_model(j, x[j])));
+                col.insert(pos, (e.0, e.1, parzen.to_model(j, x[j])));
                 for q in pos.saturating_sub(1)..(pos + 2).min(col.len()) {
                     touched[j].push(col[q].1);
                 }
@@ -661,7 +664,7 @@ impl Kept {
         }
         let n = self.rows.len();
         for (j, tj) in touched.iter_mut().enumerate() {
-            let Some((low, high)) = self.parzen.model_bounds(j) else {
+            let Some((low, high)) = parzen.model_bounds(j) else {
                 continue;
             };
             let col = &self.sorted[j];
@@ -682,7 +685,7 @@ impl Kept {
                 let prev = if pos == 0 { low } else { col[pos - 1].2 };
                 let next = if pos + 1 == n { high } else { col[pos + 1].2 };
                 let sg = parzen::neighbour_sigma(prev, col[pos].2, next, pos, n, low, high, s);
-                self.parzen.set_sigma(j, r, sg);
+                parzen.set_sigma(j, r, sg);
             }
         }
         Some(())

@@ -84,17 +84,20 @@ enum Dim {
 /// depends only on the kernel's bandwidth and on the offset from its centre
 /// to the value, a whole number of half steps (the prior kernel sits on a half
 /// step when the grid has an even number of points). Kernels on a grid share
-/// few bandwidths (repeated values get the clipped minimum), so cell masses
-/// cached by (bandwidth, offset) take far fewer normal CDFs than by (value,
-/// distinct kernel). An accelerator: `uniq` and `map` stay valid beside it.
+/// few bandwidths (repeated values get the clipped minimum) and few centres,
+/// so `log_pdf` evaluates each distinct (bandwidth, centre) pair once per
+/// point, from masses cached by (bandwidth, offset), and adds them to the
+/// kernels by a gather: no normal CDF per kernel. An accelerator: `uniq` and
+/// `map` stay valid beside it.
 #[derive(Debug, Clone, PartialEq)]
 struct OffsetTable {
-    /// Per kernel: 2 (mu - low) / step.
-    mu2: Vec<i32>,
-    /// Per kernel: its bandwidth's entry in `inv`.
-    sid: Vec<u32>,
-    /// Per kernel: minus the log of its mass on the widened range.
-    nlm: Vec<f64>,
+    /// Per kernel: its entry in `pairs`.
+    pid: Vec<u32>,
+    /// Distinct (entry in `inv`, 2 (mu - low) / step, minus the log of the
+    /// kernel's mass on the widened range). Entries no kernel uses any more
+    /// stay until the table is rebuilt.
+    pairs: Vec<(u32, i32, f64)>,
+    pair_ids: std::collections::HashMap<(u32, i32), u32>,
     /// Distinct 1 / sigma, and their entries by sigma's bits.
     inv: Vec<f64>,
     ids: std::collections::HashMap<u64, u32>,
@@ -102,16 +105,46 @@ struct OffsetTable {
     half: i32,
     low: f64,
     step: f64,
+    /// Cell log masses by (entry in `inv`, offset), computed on first use and
+    /// kept with the table (a kept estimator reuses them from ask to ask).
+    masses: MassCache,
+}
+
+/// Per bandwidth, a row of cell log masses by offset (NaN: not computed yet;
+/// an empty row: none yet). Behind a mutex so that `log_pdf` can fill it
+/// through a shared reference; a cache, so clones copy it and comparisons
+/// ignore it.
+#[derive(Debug, Default)]
+struct MassCache(std::sync::Mutex<Vec<Vec<f64>>>);
+
+impl MassCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<f64>>> {
+        // A poisoned cache only holds finished entries: keep using it.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Clone for MassCache {
+    fn clone(&self) -> Self {
+        MassCache(std::sync::Mutex::new(self.lock().clone()))
+    }
+}
+
+impl PartialEq for MassCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// Grids with more points than this use the per-value cache only.
 const MAX_TABLE_POINTS: f64 = 4096.0;
 
 impl OffsetTable {
+    /// A table for kernels (mus, sigmas) with minus log masses `nlm`.
     fn build(
         mus: &[f64],
         sigmas: &[f64],
-        nlm: Vec<f64>,
+        nlm: &[f64],
         low: f64,
         high: f64,
         step: f64,
@@ -121,20 +154,18 @@ impl OffsetTable {
             return None;
         }
         let mut t = OffsetTable {
-            mu2: Vec::with_capacity(mus.len()),
-            sid: Vec::with_capacity(mus.len()),
-            nlm,
+            pid: vec![0; mus.len()],
+            pairs: Vec::new(),
+            pair_ids: std::collections::HashMap::new(),
             inv: Vec::new(),
             ids: std::collections::HashMap::new(),
             half: 2 * (points as i32 - 1),
             low,
             step,
+            masses: MassCache::default(),
         };
-        for (&m, &sg) in mus.iter().zip(sigmas) {
-            let m2 = t.index(m)?;
-            t.mu2.push(m2);
-            let id = t.id(sg);
-            t.sid.push(id);
+        for k in 0..mus.len() {
+            t.set(k, mus[k], sigmas[k], nlm[k])?;
         }
         Some(t)
     }
@@ -147,12 +178,20 @@ impl OffsetTable {
         ((t - r).abs() <= 1e-6 && r >= 0.0 && r <= self.half as f64).then_some(r as i32)
     }
 
-    fn id(&mut self, sg: f64) -> u32 {
+    /// Points kernel `k` to the pair of (mu, sg); None when mu is off the grid.
+    fn set(&mut self, k: usize, mu: f64, sg: f64, nlm: f64) -> Option<()> {
+        let m2 = self.index(mu)?;
         let inv = &mut self.inv;
-        *self.ids.entry(sg.to_bits()).or_insert_with(|| {
+        let sid = *self.ids.entry(sg.to_bits()).or_insert_with(|| {
             inv.push(1.0 / sg);
             (inv.len() - 1) as u32
-        })
+        });
+        let pairs = &mut self.pairs;
+        self.pid[k] = *self.pair_ids.entry((sid, m2)).or_insert_with(|| {
+            pairs.push((sid, m2, nlm));
+            (pairs.len() - 1) as u32
+        });
+        Some(())
     }
 
     /// Width of a cache row: every offset.
@@ -260,6 +299,14 @@ fn neighbour_sigmas(
     sigmas
 }
 
+/// Stepped dimensions whose terms `log_pdf` computes kernel by kernel (those
+/// without an [`OffsetTable`]).
+fn stepped_without_table(dims: &[Dim]) -> Vec<usize> {
+    (0..dims.len())
+        .filter(|&j| matches!(dims[j], Dim::Disc { table: None, .. }))
+        .collect()
+}
+
 /// Normalised log weights and their cumulative sums for `n` observations
 /// (`weights[..n]`) plus the prior kernel.
 fn mixture_weights(weights: &[f64], n: usize, s: &ParzenSettings) -> (Vec<f64>, Vec<f64>) {
@@ -362,14 +409,7 @@ impl Parzen {
                     sigmas.insert(row, f64::NAN);
                     map.insert(row, 0);
                     if let Some(tb) = table {
-                        match tb.index(x[j]) {
-                            Some(m2) => {
-                                tb.mu2.insert(row, m2);
-                                tb.sid.insert(row, 0);
-                                tb.nlm.insert(row, f64::NAN);
-                            }
-                            None => *table = None,
-                        }
+                        tb.pid.insert(row, u32::MAX);
                     }
                 }
                 Dim::Cat { obs, obs_f, .. } => {
@@ -409,9 +449,7 @@ impl Parzen {
                     sigmas.remove(row);
                     map.remove(row);
                     if let Some(tb) = table {
-                        tb.mu2.remove(row);
-                        tb.sid.remove(row);
-                        tb.nlm.remove(row);
+                        tb.pid.remove(row);
                     }
                 }
                 Dim::Cat { obs, obs_f, .. } => {
@@ -469,9 +507,12 @@ impl Parzen {
                             uniq.push((m, inv, nlm));
                             (uniq.len() - 1) as u32
                         });
-                    if let Some(tb) = table {
-                        tb.sid[row] = tb.id(sg);
-                        tb.nlm[row] = uniq[map[row] as usize].2;
+                    let nlm = uniq[map[row] as usize].2;
+                    if table
+                        .as_mut()
+                        .is_some_and(|tb| tb.set(row, m, sg, nlm).is_none())
+                    {
+                        *table = None;
                     }
                 }
             }
@@ -486,7 +527,30 @@ impl Parzen {
         (self.log_weights, self.cum_weights) = mixture_weights(weights, n, s);
         for dim in &mut self.dims {
             dim.set_cat_masses(n, s);
+            if let Dim::Disc {
+                mus,
+                sigmas,
+                uniq,
+                map,
+                table,
+                low,
+                high,
+                step,
+                ..
+            } = dim
+            {
+                // Pairs no kernel uses pile up over many updates: start afresh.
+                let bloated = table.as_ref().is_some_and(|tb| {
+                    tb.pairs.len() > 2 * mus.len() + 64 || tb.inv.len() > mus.len() + 64
+                });
+                if bloated {
+                    let nlm: Vec<f64> = map.iter().map(|&u| uniq[u as usize].2).collect();
+                    *table =
+                        OffsetTable::build(mus, sigmas, &nlm, *low, *high, *step).map(Box::new);
+                }
+            }
         }
+        self.disc = stepped_without_table(&self.dims);
     }
 
     /// Fits an estimator. `obs` is row-major, one row of internal values per
@@ -613,9 +677,7 @@ impl Parzen {
                 }
             });
         }
-        let disc = (0..dims.len())
-            .filter(|&j| matches!(dims[j], Dim::Disc { .. }))
-            .collect();
+        let disc = stepped_without_table(&dims);
         Parzen {
             log_weights,
             cum_weights,
@@ -674,8 +736,8 @@ impl Parzen {
         let table = if log {
             None
         } else {
-            let nlm = map.iter().map(|&u| uniq[u as usize].2).collect();
-            OffsetTable::build(&mus, &sigmas, nlm, low, high, step).map(Box::new)
+            let nlm: Vec<f64> = map.iter().map(|&u| uniq[u as usize].2).collect();
+            OffsetTable::build(&mus, &sigmas, &nlm, low, high, step).map(Box::new)
         };
         Dim::Disc {
             log,
@@ -773,6 +835,26 @@ impl Parzen {
         out
     }
 
+    /// The term of stepped dimension `j` for kernel `kk` at value `v`,
+    /// computed directly.
+    fn disc_term(&self, j: usize, kk: usize, v: f64) -> f64 {
+        match &self.dims[j] {
+            Dim::Disc {
+                log,
+                step,
+                uniq,
+                map,
+                ..
+            } => {
+                let (l, r) = (v - step / 2.0, v + step / 2.0);
+                let (l, r) = if *log { (l.ln(), r.ln()) } else { (l, r) };
+                let (mu, inv, nlm) = uniq[map[kk] as usize];
+                log_gauss_mass((l - mu) * inv, (r - mu) * inv) + nlm
+            }
+            _ => 0.0,
+        }
+    }
+
     /// The log density term of dimension `j` for kernel `kk` at value `v`,
     /// computed directly (the reference the fast path is tested against).
     #[cfg(test)]
@@ -800,18 +882,7 @@ impl Parzen {
                 Some(_) => *log_miss,
                 None => *log_prior,
             },
-            Dim::Disc {
-                log,
-                step,
-                uniq,
-                map,
-                ..
-            } => {
-                let (l, r) = (v - step / 2.0, v + step / 2.0);
-                let (l, r) = if *log { (l.ln(), r.ln()) } else { (l, r) };
-                let (mu, inv, nlm) = uniq[map[kk] as usize];
-                super::truncnorm::log_gauss_mass((l - mu) * inv, (r - mu) * inv) + nlm
-            }
+            Dim::Disc { .. } => self.disc_term(j, kk, v),
         }
     }
 
@@ -828,19 +899,24 @@ impl Parzen {
         let m = x.len().checked_div(d).unwrap_or(0);
         let k = self.n_kernels();
         let mut out = Vec::with_capacity(m);
-        let mut cache = DiscCache {
-            tables: self
-                .disc
-                .iter()
-                .map(|&j| match &self.dims[j] {
-                    Dim::Disc {
-                        table: Some(tb), ..
-                    } => vec![Vec::new(); tb.inv.len()],
-                    _ => Vec::new(),
-                })
-                .collect(),
-            ..DiscCache::default()
-        };
+        let mut vals = Vec::new();
+        let mut cache = DiscCache::default();
+        let mut masses: Vec<Option<std::sync::MutexGuard<'_, Vec<Vec<f64>>>>> = self
+            .dims
+            .iter()
+            .map(|dim| match dim {
+                Dim::Disc {
+                    table: Some(tb), ..
+                } => {
+                    let mut g = tb.masses.lock();
+                    if g.len() < tb.inv.len() {
+                        g.resize(tb.inv.len(), Vec::new());
+                    }
+                    Some(g)
+                }
+                _ => None,
+            })
+            .collect();
         let mut acc = vec![0.0; k];
         let mut slots = vec![0usize; self.disc.len()];
         for i in 0..m {
@@ -873,19 +949,52 @@ impl Parzen {
                         }
                         acc[k - 1] += log_prior;
                     }
+                    Dim::Disc {
+                        table: Some(tb), ..
+                    } => match tb.index(xi[j]) {
+                        Some(v2) => {
+                            let Some(rows) = masses[j].as_mut() else {
+                                continue;
+                            };
+                            vals.clear();
+                            for &(sid, m2, nlm) in &tb.pairs {
+                                let row = &mut rows[sid as usize];
+                                if row.is_empty() {
+                                    row.resize(tb.width(), f64::NAN);
+                                }
+                                let off = (v2 - m2 + tb.half) as usize;
+                                let c = &mut row[off];
+                                if c.is_nan() {
+                                    let d = (off as f64 - tb.half as f64) * (0.5 * tb.step);
+                                    let inv = tb.inv[sid as usize];
+                                    *c = log_gauss_mass(
+                                        (d - 0.5 * tb.step) * inv,
+                                        (d + 0.5 * tb.step) * inv,
+                                    );
+                                }
+                                vals.push(*c + nlm);
+                            }
+                            for (a, &p) in acc.iter_mut().zip(&tb.pid) {
+                                *a += vals[p as usize];
+                            }
+                        }
+                        // Off the grid (not a value of the distribution).
+                        None => {
+                            for (kk, a) in acc.iter_mut().enumerate() {
+                                *a += self.disc_term(j, kk, xi[j]);
+                            }
+                        }
+                    },
                     Dim::Disc { .. } => {}
                 }
             }
             if self.disc.is_empty() {
-                out.push(super::truncnorm::log_sum_exp(&acc));
+                out.push(pruned_log_sum_exp(&acc));
                 continue;
             }
             for (s, &j) in slots.iter_mut().zip(&self.disc) {
-                if let Dim::Disc { uniq, table, .. } = &self.dims[j] {
-                    *s = match table.as_ref().and_then(|tb| tb.index(xi[j])) {
-                        Some(v2) => v2 as usize,
-                        None => cache.slot(j, xi[j], uniq.len()) | OFF_TABLE,
-                    };
+                if let Dim::Disc { uniq, .. } = &self.dims[j] {
+                    *s = cache.slot(j, xi[j], uniq.len());
                 }
             }
             // A lower bound on the largest term: the best of the few kernels with
@@ -923,13 +1032,7 @@ impl Parzen {
                     mx = mx.max(acc[kk]);
                 }
             }
-            let floor = mx - NEGLIGIBLE;
-            let sum: f64 = acc
-                .iter()
-                .filter(|&&a| a > floor)
-                .map(|a| (a - mx).exp())
-                .sum();
-            out.push(mx + sum.ln());
+            out.push(pruned_log_sum_exp(&acc));
         }
         out
     }
@@ -938,33 +1041,15 @@ impl Parzen {
     #[inline]
     fn disc_terms(&self, kk: usize, xi: &[f64], slots: &[usize], cache: &mut DiscCache) -> f64 {
         let mut t = 0.0;
-        for (pos, (&j, &slot)) in self.disc.iter().zip(slots).enumerate() {
+        for (&j, &slot) in self.disc.iter().zip(slots) {
             if let Dim::Disc {
                 log,
                 step,
                 uniq,
                 map,
-                table,
                 ..
             } = &self.dims[j]
             {
-                if let (Some(tb), false) = (table, slot & OFF_TABLE != 0) {
-                    let off = (slot as i32 - tb.mu2[kk] + tb.half) as usize;
-                    let sid = tb.sid[kk] as usize;
-                    let row = &mut cache.tables[pos][sid];
-                    if row.is_empty() {
-                        row.resize(tb.width(), f64::NAN);
-                    }
-                    let c = &mut row[off];
-                    if c.is_nan() {
-                        let d = (off as f64 - tb.half as f64) * (0.5 * tb.step);
-                        let inv = tb.inv[sid];
-                        *c = log_gauss_mass((d - 0.5 * tb.step) * inv, (d + 0.5 * tb.step) * inv);
-                    }
-                    t += *c + tb.nlm[kk];
-                    continue;
-                }
-                let slot = slot & !OFF_TABLE;
                 let u = map[kk] as usize;
                 let c = &mut cache.table[slot + u];
                 if c.is_nan() {
@@ -979,6 +1064,22 @@ impl Parzen {
         }
         t
     }
+}
+
+/// log Σ exp(acc), leaving out terms [`NEGLIGIBLE`] below the largest (their
+/// share is under e^-40 each), which saves most of the `exp` calls.
+fn pruned_log_sum_exp(acc: &[f64]) -> f64 {
+    let mx = acc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if mx == f64::NEG_INFINITY || mx.is_nan() {
+        return mx;
+    }
+    let floor = mx - NEGLIGIBLE;
+    let sum: f64 = acc
+        .iter()
+        .filter(|&&a| a > floor)
+        .map(|a| (a - mx).exp())
+        .sum();
+    mx + sum.ln()
 }
 
 /// `acc[k] += consts[k] - ((v - mus[k]) * inv_sigmas[k])² / 2`: the hot loop of
@@ -1004,13 +1105,7 @@ fn add_gauss_terms(acc: &mut [f64], v: f64, mus: &[f64], inv_sigmas: &[f64], con
 struct DiscCache {
     rows: Vec<(usize, f64, usize)>,
     table: Vec<f64>,
-    /// Per stepped dimension with an [`OffsetTable`]: a row of offsets per
-    /// distinct bandwidth, allocated on first use.
-    tables: Vec<Vec<Vec<f64>>>,
 }
-
-/// Marks a slot of `DiscCache::table` (a value off the offset table's grid).
-const OFF_TABLE: usize = 1 << (usize::BITS - 1);
 
 impl DiscCache {
     /// Start of the row for value `v` of dimension `j`, created on first use.
