@@ -95,10 +95,18 @@ pub struct ParamColumn {
 
 impl ParamColumn {
     /// (sort key, trial) of every recorded value, ascending. Merges entries
-    /// recorded since the last call: O(new log new + n).
+    /// recorded since the last call: a few by insertion, many by a merge.
     pub fn sorted(&self) -> Ref<'_, Vec<(u64, u32)>> {
         let mut tail = self.tail.borrow_mut();
-        if !tail.is_empty() {
+        if !tail.is_empty() && tail.len() * 32 < self.sorted.borrow().len() {
+            // A few new entries (one per ask, typically): insert them in place.
+            let mut sorted = self.sorted.borrow_mut();
+            for &e in tail.iter() {
+                let pos = sorted.partition_point(|x| *x < e);
+                sorted.insert(pos, e);
+            }
+            tail.clear();
+        } else if !tail.is_empty() {
             tail.sort_unstable();
             let mut sorted = self.sorted.borrow_mut();
             let old = std::mem::take(&mut *sorted);

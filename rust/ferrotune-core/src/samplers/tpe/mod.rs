@@ -292,11 +292,14 @@ impl TpeSampler {
                 .iter()
                 .map(|&t| (crate::history::sort_key(trials[t].values[0] * sign[0]), t))
                 .collect();
-            keyed.sort_unstable();
-            complete = keyed.into_iter().map(|k| k.1).collect();
-            let k = n_below.min(complete.len());
-            let above = complete.split_off(k);
-            (complete, above)
+            // Only the good set needs its order: select it in O(n).
+            let k = n_below.min(keyed.len());
+            if k < keyed.len() {
+                keyed.select_nth_unstable(k);
+            }
+            keyed[..k].sort_unstable();
+            let above = keyed[k..].iter().map(|e| e.1).collect();
+            (keyed[..k].iter().map(|e| e.1).collect(), above)
         };
         n_below = n_below.saturating_sub(below.len());
 
@@ -324,7 +327,12 @@ impl TpeSampler {
         above.extend(infeasible_above);
         above.extend(running);
         below.sort_unstable();
-        above.sort_unstable();
+        // In trial order, by marking rather than sorting.
+        let mut mark = vec![false; trials.len()];
+        for &t in &above {
+            mark[t] = true;
+        }
+        let above = (0..trials.len()).filter(|&t| mark[t]).collect();
         Ok((below, above))
     }
 
@@ -355,6 +363,18 @@ impl TpeSampler {
     /// running trials are merged in).
     fn orders(h: &History, rows: &[usize], dims: &Dims, obs: &[f64]) -> Vec<Vec<u32>> {
         let d = dims.len();
+        if rows.len() * 16 < h.trials().len() {
+            // A few rows (the good set): sorting them beats walking columns.
+            return (0..d)
+                .map(|j| {
+                    let mut o: Vec<u32> = (0..rows.len() as u32).collect();
+                    o.sort_unstable_by_key(|&r| {
+                        (sort_key(obs[r as usize * d + j]), rows[r as usize])
+                    });
+                    o
+                })
+                .collect();
+        }
         let mut row_of = vec![u32::MAX; h.trials().len()];
         for (r, &t) in rows.iter().enumerate() {
             row_of[t] = r as u32;
