@@ -180,8 +180,12 @@ def test_declared_space_hard_constraints_hold_with_black_box_ones() -> None:
         ([None], ["constraint 0", "not a number"]),
     ],
 )
-def test_bad_constraints_func_result_raises(result: Any, words: list[str]) -> None:
-    sampler = GPSampler(seed=0, constraints_func=lambda t: result)
+@pytest.mark.parametrize("sampler_cls", [GPSampler, ferrotune.samplers.TPESampler])
+def test_bad_constraints_func_result_raises(
+    result: Any, words: list[str], sampler_cls: Any
+) -> None:
+    # TPE and GP share the check (and the hook that calls constraints_func).
+    sampler = sampler_cls(seed=0, constraints_func=lambda t: result)
     study = ferrotune.create_study(sampler=sampler)
     with pytest.raises(InvalidArgumentError) as info:
         study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)

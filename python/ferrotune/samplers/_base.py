@@ -117,6 +117,29 @@ class _RustModelSampler(BaseSampler):
     """
 
     _rust_relative = True
+    _constraints_func: Callable[[FrozenTrial], Any] | None = None
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        # As Optuna: constraints_func is called for COMPLETE and PRUNED trials only.
+        from ferrotune.trial import TrialState
+
+        if self._constraints_func is None or state not in (
+            TrialState.COMPLETE,
+            TrialState.PRUNED,
+        ):
+            return
+        cons = _constraints_func_values(self._constraints_func, trial)
+        study._core.set_constraints(trial.number, cons)
+        named = {f"c{i}": v for i, v in enumerate(cons)}
+        study._storage.set_trial_system_attr(study._study_id, trial.number, "constraints", named)
+        if study._persist:
+            study._storage.record_constraints(study._study_id, trial.number, named)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial

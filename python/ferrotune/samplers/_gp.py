@@ -7,14 +7,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.samplers._base import (
-    _constraints_func_values,
     _RustModelSampler,
     _seed_or_random,
 )
-from ferrotune.trial import TrialState
 
 if TYPE_CHECKING:
-    from ferrotune.study._study import Study
     from ferrotune.trial import FrozenTrial
 
 __all__ = ["GPSampler"]
@@ -174,26 +171,6 @@ class GPSampler(_RustModelSampler):
             c["deterministic_objective"],
             self._seed,
         )
-
-    def after_trial(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        state: TrialState,
-        values: Sequence[float] | None,
-    ) -> None:
-        # As Optuna: constraints of COMPLETE and PRUNED trials only.
-        if self._constraints_func is None or state not in (
-            TrialState.COMPLETE,
-            TrialState.PRUNED,
-        ):
-            return
-        cons = _constraints_func_values(self._constraints_func, trial)
-        study._core.set_constraints(trial.number, cons)
-        named = {f"c{i}": v for i, v in enumerate(cons)}
-        study._storage.set_trial_system_attr(study._study_id, trial.number, "constraints", named)
-        if study._persist:
-            study._storage.record_constraints(study._study_id, trial.number, named)
 
     def __getstate__(self) -> dict[str, Any]:
         return {

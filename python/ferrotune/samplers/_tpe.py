@@ -10,7 +10,7 @@ from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
 if TYPE_CHECKING:
     from ferrotune.distributions import BaseDistribution
     from ferrotune.study._study import Study
-    from ferrotune.trial import FrozenTrial, TrialState
+    from ferrotune.trial import FrozenTrial
 
 __all__ = ["TPESampler"]
 
@@ -143,22 +143,6 @@ class TPESampler(_RustModelSampler):
         if not self._config["multivariate"]:
             return {}
         return super().infer_relative_search_space(study, trial)
-
-    def after_trial(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        state: TrialState,
-        values: Sequence[float] | None,
-    ) -> None:
-        if self._constraints_func is None:
-            return
-        cons = [float(v) for v in self._constraints_func(trial)]
-        study._core.set_constraints(trial.number, cons)
-        named = {f"c{i}": v for i, v in enumerate(cons)}
-        study._storage.set_trial_system_attr(study._study_id, trial.number, "constraints", named)
-        if study._persist:
-            study._storage.record_constraints(study._study_id, trial.number, named)
 
     def __getstate__(self) -> dict[str, Any]:
         return {
