@@ -7,14 +7,20 @@ distributions over seeds are comparable, not single runs.
 
     python benches/regret.py [--quick] [--problems branin,mixed] [--samplers random,tpe]
                              [--peers optuna,hyperopt] [--seeds 10] [--out results.jsonl]
+                             [--runs ferrotune:gp,optuna:gp] [--budgets branin=50,100]
+    python benches/regret.py --table-from a.jsonl b.jsonl   # the table of earlier runs
+
+Several budgets for one problem are read off one run of the largest: the samplers are not
+told the budget, so the first 50 trials of a 100-trial run are a 50-trial run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -62,8 +68,9 @@ SAMPLERS = ("random", "qmc", "tpe", "gp")
 # --include-slow is given.
 SLOW = {("skopt", "gp")}
 
-# A run takes (problem, budget, seed) and returns the objective values (None: infeasible).
-Run = Callable[[Any, int, int], list[float | None]]
+# A run takes (problem, budget, seed) and returns the objective values (None: infeasible) and
+# the perf_counter time at which each trial was done.
+Run = Callable[[Any, int, int], tuple[list[float | None], list[float]]]
 
 
 def _value(problem: Any, params: dict[str, Any]) -> float | None:
@@ -81,16 +88,18 @@ def ask_tell_run(library: str, sampler_name: str) -> Run | None:
     if load(library) is None or ask_tell_sampler(library, sampler_name, 0) is None:
         return None
 
-    def run(problem: Any, budget: int, seed: int) -> list[float | None]:
+    def run(problem: Any, budget: int, seed: int) -> tuple[list[float | None], list[float]]:
         sampler = ask_tell_sampler(library, sampler_name, seed)
         study, tell_key = create_study(library, sampler)
         values: list[float | None] = []
+        stamps: list[float] = []
         for _ in range(budget):
             trial = study.ask()
             params = suggest_all(trial, problem.params)
             study.tell(tell_key(trial), _objective(problem, params))
             values.append(_value(problem, params))
-        return values
+            stamps.append(time.perf_counter())
+        return values, stamps
 
     return run
 
@@ -101,13 +110,15 @@ def hyperopt_run(sampler_name: str) -> Run | None:
         return None
     from hyperopt import Trials, fmin
 
-    def run(problem: Any, budget: int, seed: int) -> list[float | None]:
+    def run(problem: Any, budget: int, seed: int) -> tuple[list[float | None], list[float]]:
         space, decode = hyperopt_space(problem.params)
         values: list[float | None] = []
+        stamps: list[float] = []
 
         def objective(sample: dict[str, Any]) -> float:
             params = decode(sample)
             values.append(_value(problem, params))
+            stamps.append(time.perf_counter())  # trial k is done when k + 1 is called
             return _objective(problem, params)
 
         fmin(
@@ -120,7 +131,7 @@ def hyperopt_run(sampler_name: str) -> Run | None:
             show_progressbar=False,
             verbose=False,
         )
-        return values
+        return values, [*stamps[1:], time.perf_counter()]
 
     return run
 
@@ -131,16 +142,18 @@ def skopt_run(sampler_name: str) -> Run | None:
         return None
     from skopt import Optimizer
 
-    def run(problem: Any, budget: int, seed: int) -> list[float | None]:
+    def run(problem: Any, budget: int, seed: int) -> tuple[list[float | None], list[float]]:
         dims, decode = skopt_space(problem.params)
         opt = Optimizer(dims, base_estimator=estimator, n_initial_points=10, random_state=seed)
         values: list[float | None] = []
+        stamps: list[float] = []
         for _ in range(budget):
             x = opt.ask()
             params = decode(x)
             opt.tell(x, _objective(problem, params))
             values.append(_value(problem, params))
-        return values
+            stamps.append(time.perf_counter())
+        return values, stamps
 
     return run
 
@@ -160,101 +173,63 @@ def best_feasible(values: list[float | None]) -> float:
     return min(feasible) if feasible else float("inf")
 
 
-def main(argv: list[str] | None = None) -> int:
-    all_problems = {name: (kw, budget) for name, kw, budget in DEFAULT_PROBLEMS + EXTRA_PROBLEMS}
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 seeds and half the budgets")
-    parser.add_argument("--out", help="append the JSON lines to this file")
-    parser.add_argument("--seeds", type=int, help="number of seeds (default 10, quick 3)")
-    parser.add_argument("--budget-scale", type=float, help="multiply budgets (quick: 0.5)")
-    parser.add_argument("--problems", help=f"comma-separated subset of {','.join(all_problems)}")
-    parser.add_argument("--samplers", help=f"comma-separated subset of {','.join(SAMPLERS)}")
-    parser.add_argument(
-        "--peers", help=f"comma-separated subset of {','.join(PEERS)}, or 'none' (default: all)"
-    )
-    parser.add_argument("--no-ferrotune", action="store_true", help="run the peers only")
-    parser.add_argument(
-        "--include-slow", action="store_true", help=f"also run {sorted(SLOW)} (minutes per run)"
-    )
-    parser.add_argument("--dim", type=int, help="override the dimension of scalable problems")
-    args = parser.parse_args(argv)
+def parse_budgets(items: list[str] | None, known: Iterable[str]) -> dict[str, list[int]]:
+    """``["branin=50,100", "ackley=150"]`` -> ``{"branin": [50, 100], "ackley": [150]}``."""
+    out: dict[str, list[int]] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or name not in known:
+            raise ValueError(f"--budgets {item!r}: expected PROBLEM=B1[,B2...] for a known problem")
+        budgets = sorted({int(b) for b in text.split(",") if b.strip()})
+        if not budgets or budgets[0] < 1:
+            raise ValueError(f"--budgets {item!r}: budgets must be positive integers")
+        out[name] = budgets
+    return out
 
-    quiet()
-    bm = load_benchmarks()
-    seeds = args.seeds or (3 if args.quick else 10)
-    scale = args.budget_scale or (0.5 if args.quick else 1.0)
-    problem_names = parse_list(args.problems) or [name for name, _, _ in DEFAULT_PROBLEMS]
-    unknown = [p for p in problem_names if p not in all_problems]
-    if unknown:
-        parser.error(f"unknown problems {unknown}; known: {sorted(all_problems)}")
-    samplers = parse_list(args.samplers) or list(SAMPLERS)
-    bad = [s for s in samplers if s not in SAMPLERS]
-    if bad:
-        parser.error(f"unknown samplers {bad}; known: {SAMPLERS}")
-    peers = parse_list(args.peers)
-    if peers is None:
-        peers = list(PEERS)
-    elif peers == ["none"]:
-        peers = []
-    libraries = ([] if args.no_ferrotune else ["ferrotune"]) + [p for p in PEERS if p in peers]
 
-    runs: dict[tuple[str, str], Run] = {}
-    for lib in libraries:
-        for s in samplers:
-            if (lib, s) in SLOW and not args.include_slow:
-                continue
-            run = make_run(lib, s)
-            if run is not None:
-                runs[(lib, s)] = run
-    if not runs:
-        print("nothing to run", file=sys.stderr)
-        return 1
-    print("# runs: " + ", ".join(f"{lib}:{s}" for lib, s in runs), file=sys.stderr)
+def parse_runs(text: str | None) -> list[tuple[str, str]] | None:
+    """``"ferrotune:gp,optuna:gp"`` -> ``[("ferrotune", "gp"), ("optuna", "gp")]``."""
+    items = parse_list(text)
+    if items is None:
+        return None
+    pairs = []
+    for item in items:
+        lib, sep, s = item.partition(":")
+        if not sep or lib not in LIBRARIES or s not in SAMPLERS:
+            raise ValueError(f"--runs {item!r}: expected LIBRARY:SAMPLER, e.g. optuna:gp")
+        pairs.append((lib, s))
+    return pairs
 
-    rec = Recorder(args.out)
+
+def print_table(records: list[dict[str, Any]]) -> None:
+    """The markdown summary of ``regret`` records (from this run or from --table-from files).
+
+    A run found twice (same problem, budget, library, sampler and seed) counts once.
+    """
     results: dict[tuple[str, int, str, str], tuple[list[float], list[float]]] = {}
-    for name in problem_names:
-        kw, budget = all_problems[name]
-        if args.dim is not None and "dim" in kw:
-            kw = {"dim": args.dim}
-        problem = bm.get_problem(name, **kw)
-        budget = max(10, round(budget * scale))
-        label = f"{name}{problem.dim}d" if "dim" in kw else name
-        for seed in range(seeds):
-            for (lib, s), run in runs.items():
-                t0 = time.perf_counter()
-                values = run(problem, budget, seed)
-                seconds = time.perf_counter() - t0
-                if len(values) != budget:
-                    raise RuntimeError(f"{lib}:{s} ran {len(values)} trials, not {budget}")
-                best = best_feasible(values)
-                regret = problem.regret(best)
-                regrets, times = results.setdefault((label, budget, lib, s), ([], []))
-                regrets.append(regret)
-                times.append(seconds)
-                rec.emit(
-                    {
-                        "bench": "regret",
-                        "problem": label,
-                        "budget": budget,
-                        "library": lib,
-                        "version": version(lib),
-                        "sampler": s,
-                        "seed": seed,
-                        "best": best,
-                        "regret": regret,
-                        "n_feasible": sum(v is not None for v in values),
-                        "seconds": round(seconds, 4),
-                    }
-                )
-    rec.close()
-
+    seen: set[tuple[Any, ...]] = set()
+    for r in records:
+        if r.get("bench") != "regret":
+            continue
+        key = (r["problem"], r["budget"], r["library"], r["sampler"])
+        if (*key, r["seed"]) in seen:
+            continue  # the same run in two files: the first one counts
+        seen.add((*key, r["seed"]))
+        regrets, times = results.setdefault(key, ([], []))
+        regrets.append(r["regret"])
+        times.append(r["seconds"])
     header = ["problem", "budget", "sampler", "library", "median regret", "IQR", "s/run", "time/ft"]
     rows: list[list[object]] = []
     order = {label: i for i, label in enumerate(dict.fromkeys(k[0] for k in results))}
     for (label, budget, lib, s), (regrets, times) in sorted(
         results.items(),
-        key=lambda kv: (order[kv[0][0]], SAMPLERS.index(kv[0][3]), LIBRARIES.index(kv[0][2])),
+        key=lambda kv: (
+            order[kv[0][0]],
+            kv[0][1],
+            SAMPLERS.index(kv[0][3]),
+            LIBRARIES.index(kv[0][2]),
+        ),
     ):
         q25, q50, q75 = quartiles(regrets)
         base = results.get((label, budget, "ferrotune", s))
@@ -269,14 +244,152 @@ def main(argv: list[str] | None = None) -> int:
                 f"[{fmt(q25)}, {fmt(q75)}]",
                 fmt(median(times)),
                 fmt(ratio),
+                len(regrets),
             ]
         )
+    counts = sorted({len(v[0]) for v in results.values()})
+    if len(counts) == 1:
+        n_seeds = str(counts[0])
+        rows = [row[:-1] for row in rows]
+    else:  # a column with each row's number of seeds
+        n_seeds = f"{counts[0]}-{counts[-1]}"
+        header.append("seeds")
     print()
-    print(f"### Simple regret at the budget, {seeds} seeds (median, [25%, 75%])")
+    print(f"### Simple regret at the budget, {n_seeds} seeds (median, [25%, 75%])")
     print()
     print(markdown_table(header, rows))
     print()
     print("time/ft: median run time relative to ferrotune with the same sampler.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    all_problems = {name: (kw, budget) for name, kw, budget in DEFAULT_PROBLEMS + EXTRA_PROBLEMS}
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 seeds and half the budgets")
+    parser.add_argument("--out", help="append the JSON lines to this file")
+    parser.add_argument("--seeds", type=int, help="number of seeds (default 10, quick 3)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds start here (default 0)")
+    parser.add_argument("--budget-scale", type=float, help="multiply budgets (quick: 0.5)")
+    parser.add_argument(
+        "--budgets",
+        action="append",
+        metavar="PROBLEM=B1[,B2...]",
+        help="budgets for one problem instead of its default (repeatable); several budgets "
+        "are read off one run of the largest",
+    )
+    parser.add_argument("--problems", help=f"comma-separated subset of {','.join(all_problems)}")
+    parser.add_argument("--samplers", help=f"comma-separated subset of {','.join(SAMPLERS)}")
+    parser.add_argument(
+        "--peers", help=f"comma-separated subset of {','.join(PEERS)}, or 'none' (default: all)"
+    )
+    parser.add_argument("--no-ferrotune", action="store_true", help="run the peers only")
+    parser.add_argument(
+        "--include-slow", action="store_true", help=f"also run {sorted(SLOW)} (minutes per run)"
+    )
+    parser.add_argument(
+        "--runs",
+        help="exact LIBRARY:SAMPLER pairs, e.g. ferrotune:gp,optuna:gp,skopt:gp (replaces "
+        "--samplers, --peers and --no-ferrotune; slow pairs named here are run)",
+    )
+    parser.add_argument("--dim", type=int, help="override the dimension of scalable problems")
+    parser.add_argument(
+        "--table-from", nargs="+", metavar="FILE", help="print the table of these JSON lines"
+    )
+    args = parser.parse_args(argv)
+
+    if args.table_from:
+        records = []
+        for path in args.table_from:
+            with open(path, encoding="utf-8") as fh:
+                records += [json.loads(line) for line in fh if line.strip()]
+        print_table(records)
+        return 0
+
+    quiet()
+    bm = load_benchmarks()
+    seeds = args.seeds or (3 if args.quick else 10)
+    scale = args.budget_scale or (0.5 if args.quick else 1.0)
+    try:
+        budgets_given = parse_budgets(args.budgets, all_problems)
+        pairs = parse_runs(args.runs)
+    except ValueError as exc:
+        parser.error(str(exc))
+    problem_names = parse_list(args.problems) or (
+        list(budgets_given) if budgets_given else [name for name, _, _ in DEFAULT_PROBLEMS]
+    )
+    unknown = [p for p in problem_names if p not in all_problems]
+    if unknown:
+        parser.error(f"unknown problems {unknown}; known: {sorted(all_problems)}")
+    samplers = parse_list(args.samplers) or list(SAMPLERS)
+    bad = [s for s in samplers if s not in SAMPLERS]
+    if bad:
+        parser.error(f"unknown samplers {bad}; known: {SAMPLERS}")
+    peers = parse_list(args.peers)
+    if peers is None:
+        peers = list(PEERS)
+    elif peers == ["none"]:
+        peers = []
+    libraries = ([] if args.no_ferrotune else ["ferrotune"]) + [p for p in PEERS if p in peers]
+    if pairs is None:
+        pairs = [
+            (lib, s)
+            for lib in libraries
+            for s in samplers
+            if (lib, s) not in SLOW or args.include_slow
+        ]
+        explicit = False
+    else:
+        libraries = list(dict.fromkeys(lib for lib, _ in pairs))
+        explicit = True
+
+    runs: dict[tuple[str, str], Run] = {}
+    for lib, s in pairs:
+        run = make_run(lib, s)
+        if run is not None:
+            runs[(lib, s)] = run
+        elif explicit and lib not in unavailable():
+            print(f"# {lib}: no {s} sampler, skipped", file=sys.stderr)
+    if not runs:
+        print("nothing to run", file=sys.stderr)
+        return 1
+    print("# runs: " + ", ".join(f"{lib}:{s}" for lib, s in runs), file=sys.stderr)
+
+    rec = Recorder(args.out)
+    for name in problem_names:
+        kw, default_budget = all_problems[name]
+        if args.dim is not None and "dim" in kw:
+            kw = {"dim": args.dim}
+        problem = bm.get_problem(name, **kw)
+        budgets = sorted(
+            {max(10, round(b * scale)) for b in budgets_given.get(name, [default_budget])}
+        )
+        label = f"{name}{problem.dim}d" if "dim" in kw else name
+        for seed in range(args.first_seed, args.first_seed + seeds):
+            for (lib, s), run in runs.items():
+                t0 = time.perf_counter()
+                values, stamps = run(problem, budgets[-1], seed)
+                if len(values) != budgets[-1] or len(stamps) != budgets[-1]:
+                    raise RuntimeError(f"{lib}:{s} ran {len(values)} trials, not {budgets[-1]}")
+                for budget in budgets:
+                    best = best_feasible(values[:budget])
+                    rec.emit(
+                        {
+                            "bench": "regret",
+                            "problem": label,
+                            "budget": budget,
+                            "library": lib,
+                            "version": version(lib),
+                            "sampler": s,
+                            "seed": seed,
+                            "best": best,
+                            "regret": problem.regret(best),
+                            "n_feasible": sum(v is not None for v in values[:budget]),
+                            "seconds": round(stamps[budget - 1] - t0, 4),
+                        }
+                    )
+    rec.close()
+
+    print_table(rec.records)
     print("versions: " + ", ".join(f"{lib} {version(lib)}" for lib in libraries if load(lib)))
     for lib, why in unavailable().items():
         print(f"not run: {lib} ({why})")
