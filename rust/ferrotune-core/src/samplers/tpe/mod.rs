@@ -108,7 +108,15 @@ pub struct TpeSampler {
     /// The bad set's estimator per modelled space (parameters and
     /// distribution fingerprints), updated in place from one ask to the next.
     kept: HashMap<Vec<(u32, u64)>, Kept>,
+    /// Bad-set fits so far, to find the least recently used kept estimator.
+    fits: u64,
 }
+
+/// At most this many kept estimators (one per modelled space: one in the
+/// default multivariate mode, one per parameter in univariate mode); beyond,
+/// the least recently used goes, so that spaces whose ranges change from
+/// trial to trial cannot pile up estimators.
+const MAX_KEPT: usize = 64;
 
 /// A bad-set estimator kept between asks. From one ask to the next the bad
 /// set gains the trial just finished (or loses one to the good set), so
@@ -133,6 +141,8 @@ struct Kept {
     parzen: Arc<Parzen>,
     /// Number of asks served by an update rather than a fresh fit.
     updates: usize,
+    /// Value of `TpeSampler::fits` when last used.
+    last_used: u64,
 }
 
 /// A fingerprint of a distribution's arguments (kernel constants depend on the range).
@@ -194,6 +204,7 @@ impl TpeSampler {
             weights: None,
             memo: HashMap::new(),
             kept: HashMap::new(),
+            fits: 0,
         })
     }
 
@@ -517,7 +528,19 @@ impl TpeSampler {
             None => Kept::fresh(h, &rows, dims, &dists, &weights, &s),
         };
         k.status = status;
+        self.fits += 1;
+        k.last_used = self.fits;
         let g = Arc::clone(&k.parzen);
+        if self.kept.len() >= MAX_KEPT {
+            let oldest = self
+                .kept
+                .iter()
+                .min_by_key(|(_, v)| v.last_used)
+                .map(|(key, _)| key.clone());
+            if let Some(o) = oldest {
+                self.kept.remove(&o);
+            }
+        }
         self.kept.insert(key, k);
         Ok(g)
     }
@@ -627,6 +650,7 @@ impl Kept {
             status: Vec::new(),
             parzen: Arc::new(parzen),
             updates: 0,
+            last_used: 0,
         }
     }
 
@@ -1122,6 +1146,22 @@ mod tests {
         // The comparisons above were of updated estimators, not fresh fits.
         let updates: usize = s.kept.values().map(|k| k.updates).sum();
         assert!(updates > 250, "{updates}");
+    }
+
+    #[test]
+    fn kept_estimators_stay_bounded_when_ranges_change_every_trial() {
+        let mut h = History::new(1);
+        let mut s = TpeSampler::new(TpeConfig::default(), 1).unwrap();
+        for i in 0..200 {
+            // A new upper bound each trial: a new space for the kept map.
+            let d = Distribution::float("x", 0.0, 10.0 + i as f64, None, false).unwrap();
+            let t = h.create_trial(TrialState::Running);
+            let v = s.sample_independent(&h, t, "x", &d).unwrap();
+            assert!(d.contains(v));
+            h.set_param(t, "x", &d, v).unwrap();
+            h.finish(t, TrialState::Complete, vec![v]).unwrap();
+        }
+        assert!(s.kept.len() <= MAX_KEPT, "{}", s.kept.len());
     }
 
     #[test]
