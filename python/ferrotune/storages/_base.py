@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
@@ -135,3 +136,13 @@ class BaseStorage(abc.ABC):
 
     @abc.abstractmethod
     def get_trial_system_attrs(self, study_id: int, number: int) -> dict[str, Any]: ...
+
+    def get_trials_attrs(
+        self, study_id: int, numbers: Sequence[int]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The user and the system attributes (copies) of trials ``numbers``, as two
+        lists in the order of ``numbers``: what ``Study.get_trials`` reads in one call."""
+        return (
+            [self.get_trial_user_attrs(study_id, n) for n in numbers],
+            [self.get_trial_system_attrs(study_id, n) for n in numbers],
+        )
