@@ -24,7 +24,7 @@ class BaseStorage(abc.ABC):
     A *persistent* storage (``persistent = True``) also writes every trial change to
     a database, and keeps the core a mirror of the database: the study calls the
     trial methods below (``start_trial`` ... ``finish_trial``), and ``sync`` pulls
-    what other workers recorded into the core (``StudyCore.apply_remote``). The
+    what other workers recorded into the core (``StudyCore.apply_remote_batch``). The
     in-memory defaults of those methods act on the core alone.
     """
 
