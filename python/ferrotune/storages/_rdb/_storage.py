@@ -796,6 +796,8 @@ class RDBStorage(BaseStorage):
             cond += " AND t.seq > ?"
             args.append(since)
         if numbers is not None:
+            if not numbers:
+                return [], [], [], []
             cond += f" AND t.number IN ({', '.join('?' * len(numbers))})"
             args.extend(numbers)
         queries: Sequence[str] = (
