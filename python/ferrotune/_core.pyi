@@ -16,6 +16,7 @@ __all__ = [
 ]
 
 import builtins
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -127,6 +128,15 @@ class StudyCore:
         started: float,
         completed: float,
     ) -> None: ...
+    def apply_remote_batch(
+        self,
+        trials: Sequence[tuple[int, int, int, float | None, float | None]],
+        values: Sequence[Sequence[float]],
+        constraints: Sequence[Sequence[float]],
+        dists: Sequence[tuple[str, Dist]],
+        params: Sequence[tuple[int, str, str, float]],
+        intermediate: Sequence[tuple[int, int, float | None]],
+    ) -> None: ...
     def set_constraints(self, number: int, values: list[float]) -> None: ...
     def set_sampler(self, sampler: Any) -> bool: ...
     def ask(self) -> int: ...
@@ -167,6 +177,19 @@ class StudyCore:
         float,
         float,
     ]: ...
+    def records(
+        self, start: int, stop: int
+    ) -> list[
+        tuple[
+            int,
+            list[float],
+            list[tuple[int, float]],
+            list[tuple[int, float]],
+            float,
+            float,
+        ]
+    ]: ...
+    def param_dist(self, key: int) -> tuple[str, _DistTuple]: ...
     def best_trial(self, maximize: bool) -> int | None: ...
     def pareto_front(self, maximize: list[bool]) -> list[int]: ...
     def intersection_space(self) -> list[tuple[str, _DistTuple]]: ...

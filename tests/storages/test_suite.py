@@ -264,3 +264,98 @@ def test_create_study_load_if_exists_and_delete(make_storage: StorageFactory) ->
     assert len(b.trials) == 3
     ferrotune.delete_study(study_name="le", storage=make_storage())
     assert ferrotune.get_all_study_names(make_storage()) == []
+
+
+def _fields(t: ferrotune.trial.FrozenTrial, times: bool = True) -> dict[str, object]:
+    """A trial's fields, NaN spelt "nan" (NaN != NaN)."""
+
+    def nan(v: object) -> object:
+        return "nan" if isinstance(v, float) and math.isnan(v) else v
+
+    out: dict[str, object] = {
+        "number": t.number,
+        "state": t.state,
+        "values": None if t.values is None else [nan(v) for v in t.values],
+        "params": {k: (type(v), v) for k, v in t.params.items()},
+        "distributions": t.distributions,
+        "intermediate_values": {k: nan(v) for k, v in t.intermediate_values.items()},
+        "user_attrs": t.user_attrs,
+        "system_attrs": t.system_attrs,
+    }
+    if times:
+        out["datetime_start"] = t.datetime_start
+        out["datetime_complete"] = t.datetime_complete
+    return out
+
+
+def _mixed_trials(study: ferrotune.Study, first: int) -> ferrotune.Trial:
+    """Trials of every state, with conditional parameters of every kind, a changed
+    range, intermediate values (NaN included), constraints and attributes; returns
+    the one left RUNNING."""
+    for i in range(first, first + 12):
+        trial = study.ask()
+        x = trial.suggest_float("x", -5.0, 5.0 if i < first + 6 else 10.0)
+        if i % 2:
+            trial.suggest_int("n", 1, 64, log=True)
+            trial.suggest_float("q", 0.0, 1.0, step=0.25)
+        else:
+            trial.suggest_categorical("act", ["relu", None, 2, 1.5, True])
+            trial.suggest_int("k", -3, 9, step=3)
+        if i % 3 == 0:
+            trial.report(x, 0)
+            trial.report(float("nan"), 3)
+            trial.report(-x, 1)
+        if i % 4 == 0:
+            trial.set_user_attr("tag", {"i": i, "l": [1, "two", None]})
+            trial.set_system_attr("sys", i)
+            trial.set_constraint("c1", float(i % 2))
+            trial.set_constraint("c0", -1.0)
+        kind = i % 5
+        if kind == 1:
+            study.tell(trial, state=TrialState.PRUNED)
+        elif kind == 2:
+            study.tell(trial, state=TrialState.FAIL)
+        else:
+            study.tell(trial, x * x)
+    running = study.ask()
+    running.suggest_float("x", -5.0, 10.0)
+    running.report(1.0, 0)  # writes the parameter too
+    running.set_user_attr("live", True)
+    study.enqueue_trial({"x": 0.5}, user_attrs={"queued": 1})
+    return running
+
+
+def test_loading_reads_back_every_kind_of_trial(make_storage: StorageFactory) -> None:
+    writer = ferrotune.create_study(
+        storage=make_storage(), study_name="mixed", sampler=RandomSampler(seed=3)
+    )
+    running = _mixed_trials(writer, 0)
+    early = ferrotune.load_study(study_name="mixed", storage=make_storage())
+    assert len(early.trials) == 14
+    # A trial `early` has read as RUNNING changes and finishes.
+    running.set_user_attr("after", 1)
+    running.report(2.0, 1)
+    writer.tell(running, 0.0)
+    # The first ask starts the enqueued trial 13. Read by `early` incrementally, by
+    # `late` at once.
+    _mixed_trials(writer, 14)
+    late = ferrotune.load_study(study_name="mixed", storage=make_storage())
+    expected = writer.trials
+    assert len(expected) == 27
+    assert {t.state for t in expected} == set(TrialState)
+    assert expected[12].user_attrs == {"live": True, "after": 1}
+    for study in (early, late):
+        got = study.trials
+        # Start times are taken by the writer's core and its database write apart.
+        assert [_fields(t, times=False) for t in got] == [_fields(t, times=False) for t in expected]
+        # The batch read equals the trial-by-trial one, times included.
+        assert [_fields(t) for t in got] == [_fields(study._frozen(n)) for n in range(27)]
+        assert [t.number for t in study.get_trials(states=[TrialState.PRUNED])] == [
+            t.number for t in expected if t.state == TrialState.PRUNED
+        ]
+    # Copies: changing one trial's dicts changes nothing else.
+    got = late.trials
+    got[0].user_attrs["new"] = 1
+    got[0].params["x"] = None
+    assert "new" not in late.trials[0].user_attrs
+    assert late.trials[0].params == expected[0].params

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
@@ -23,7 +24,7 @@ class BaseStorage(abc.ABC):
     A *persistent* storage (``persistent = True``) also writes every trial change to
     a database, and keeps the core a mirror of the database: the study calls the
     trial methods below (``start_trial`` ... ``finish_trial``), and ``sync`` pulls
-    what other workers recorded into the core (``StudyCore.apply_remote``). The
+    what other workers recorded into the core (``StudyCore.apply_remote_batch``). The
     in-memory defaults of those methods act on the core alone.
     """
 
@@ -135,3 +136,13 @@ class BaseStorage(abc.ABC):
 
     @abc.abstractmethod
     def get_trial_system_attrs(self, study_id: int, number: int) -> dict[str, Any]: ...
+
+    def get_trials_attrs(
+        self, study_id: int, numbers: Sequence[int]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The user and the system attributes (copies) of trials ``numbers``, as two
+        lists in the order of ``numbers``: what ``Study.get_trials`` reads in one call."""
+        return (
+            [self.get_trial_user_attrs(study_id, n) for n in numbers],
+            [self.get_trial_system_attrs(study_id, n) for n in numbers],
+        )

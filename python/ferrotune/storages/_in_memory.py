@@ -3,6 +3,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -117,3 +118,12 @@ class InMemoryStorage(BaseStorage):
 
     def get_trial_system_attrs(self, study_id: int, number: int) -> dict[str, Any]:
         return copy.deepcopy(self._study(study_id).trial_system_attrs.get(number, {}))
+
+    def get_trials_attrs(
+        self, study_id: int, numbers: Sequence[int]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        rec = self._study(study_id)
+        out: list[list[dict[str, Any]]] = []
+        for store in (rec.trial_user_attrs, rec.trial_system_attrs):
+            out.append([copy.deepcopy(store[n]) if n in store else {} for n in numbers])
+        return out[0], out[1]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+from ferrotune._gc import paused
 from ferrotune.distributions import (
     BaseDistribution,
     CategoricalChoiceType,
@@ -53,6 +54,9 @@ def _overrides(sampler: BaseSampler, name: str) -> bool:
     return getattr(type(sampler), name) is not getattr(BaseSampler, name)
 
 
+_STATES = {int(s): s for s in TrialState}
+
+
 def _timestamp(t: float) -> datetime.datetime | None:
     return None if math.isnan(t) else datetime.datetime.fromtimestamp(t)
 
@@ -80,6 +84,7 @@ class Study:
             self._study_id
         )
         self._dist_cache: dict[tuple[str, tuple[Any, ...]], BaseDistribution] = {}
+        self._param_slots: dict[int, tuple[str, BaseDistribution, int]] = {}
         self._fixed: dict[int, dict[str, Any]] = {}
         self._fixed_lock = threading.Lock()
         self._stop_flag = False
@@ -604,11 +609,72 @@ class Study:
         for n in range(self._core.n_trials()):
             yield self._frozen(n)
 
+    def _param_slot(self, key: int) -> tuple[str, BaseDistribution, int]:
+        """(name, distribution, kind) of a parameter key of ``StudyCore.records``."""
+        slot = self._param_slots.get(key)
+        if slot is None:
+            name, dt = self._core.param_dist(key)
+            dist = self._dist_cache.get((name, dt))
+            if dist is None:
+                choices = self._choices.get(name)
+                dist = _from_tuple(dt, choices.choices if choices is not None else None)
+                self._dist_cache[(name, dt)] = dist
+            slot = (name, dist, dt[0])
+            self._param_slots[key] = slot
+        return slot
+
+    def _frozen_all(self) -> list[FrozenTrial]:
+        """Every trial, as ``_frozen`` builds one, read from the core in one call."""
+        records = self._core.records(0, self._core.n_trials())
+        numbers = range(len(records))
+        users, systems = self._storage.get_trials_attrs(self._study_id, numbers)
+        slots = self._param_slots
+        states = _STATES
+        stamp = datetime.datetime.fromtimestamp
+        new = FrozenTrial.__new__
+        out: list[FrozenTrial] = []
+        for number, (state, values, params, inter, started, completed), user, system in zip(
+            numbers, records, users, systems, strict=True
+        ):
+            ext: dict[str, Any] = {}
+            dists: dict[str, BaseDistribution] = {}
+            for key, v in params:
+                slot = slots.get(key)
+                if slot is None:
+                    slot = self._param_slot(key)
+                name, dist, kind = slot
+                # `dist.to_external_repr(v)`, inlined for floats and ints.
+                if kind == 0:
+                    ext[name] = v
+                elif kind == 1:
+                    ext[name] = int(v)
+                else:
+                    ext[name] = dist.to_external_repr(v)
+                dists[name] = dist
+            t = new(FrozenTrial)
+            t.number = number
+            t.state = states[state]
+            t._values = values or None
+            # NaN (not reached) is the only value unequal to itself.
+            t.datetime_start = stamp(started) if started == started else None
+            t.datetime_complete = stamp(completed) if completed == completed else None
+            t.params = ext
+            t.distributions = dists
+            t.user_attrs = user
+            t.system_attrs = system
+            t.intermediate_values = dict(inter)
+            out.append(t)
+        return out
+
     def get_trials(
         self, deepcopy: bool = True, states: Container[TrialState] | None = None
     ) -> list[FrozenTrial]:
         """All trials (snapshots), optionally only those in ``states``."""
-        return [t for t in self._iter_frozen() if states is None or t.state in states]
+        if self._persist:
+            self._storage.sync(self._study_id)
+        with paused():
+            trials = self._frozen_all()
+        return trials if states is None else [t for t in trials if t.state in states]
 
     @property
     def trials(self) -> list[FrozenTrial]:

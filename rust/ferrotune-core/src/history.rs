@@ -78,6 +78,21 @@ impl TrialRecord {
     }
 }
 
+/// A trial as read from a shared storage, for [`History::apply_remote_batch`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteTrial {
+    pub number: usize,
+    pub state: TrialState,
+    pub values: Vec<f64>,
+    /// (name, distribution, internal value), in the order to record them.
+    pub params: Vec<(String, Distribution, f64)>,
+    pub intermediate: Vec<(i64, f64)>,
+    pub constraints: Vec<f64>,
+    /// Unix seconds; NaN when not started / not finished.
+    pub started: f64,
+    pub completed: f64,
+}
+
 /// A study-wide parameter: the distributions it has had and a column of its
 /// internal values over all trials (NaN where a trial lacks it).
 #[derive(Debug, Clone, PartialEq)]
@@ -306,6 +321,10 @@ impl History {
         } else {
             f64::NAN
         };
+        self.push_trial(state, started)
+    }
+
+    fn push_trial(&mut self, state: TrialState, started: f64) -> usize {
         self.trials.push(TrialRecord {
             state,
             values: Vec::new(),
@@ -537,7 +556,13 @@ impl History {
         started: f64,
         completed: f64,
     ) -> Result<()> {
-        self.ensure_trial(number, TrialState::Running);
+        if number > 0 {
+            self.ensure_trial(number - 1, TrialState::Running);
+        }
+        if self.trials.len() == number {
+            // Its start time is the remote one (no clock read: loads add many trials).
+            self.push_trial(TrialState::Running, started);
+        }
         if self.trials[number].state.is_finished() {
             return Ok(());
         }
@@ -567,6 +592,25 @@ impl History {
             self.on_finished(number);
         } else {
             t.state = state;
+        }
+        Ok(())
+    }
+
+    /// [`History::apply_remote`] for each trial, in order; stops at the first
+    /// error (the trials before it stay applied: applying is idempotent, so the
+    /// caller may apply the whole batch again).
+    pub fn apply_remote_batch(&mut self, trials: Vec<RemoteTrial>) -> Result<()> {
+        for t in trials {
+            self.apply_remote(
+                t.number,
+                t.state,
+                t.values,
+                t.params,
+                t.intermediate,
+                t.constraints,
+                t.started,
+                t.completed,
+            )?;
         }
         Ok(())
     }
@@ -689,6 +733,89 @@ mod tests {
         assert_eq!(h.n_complete_or_pruned(), 1);
         assert_eq!(h.trials()[2].params.len(), 1);
         assert_eq!(h.trials()[mine].state, TrialState::Running);
+    }
+
+    #[test]
+    fn remote_batch_equals_one_by_one() {
+        let x = Distribution::float("x", 0.0, 1.0, None, false).unwrap();
+        let k = Distribution::int("k", 0, 9, 1, false).unwrap();
+        let trials = vec![
+            RemoteTrial {
+                number: 0,
+                state: TrialState::Complete,
+                values: vec![1.5],
+                params: vec![("x".into(), x.clone(), 0.5), ("k".into(), k.clone(), 3.0)],
+                intermediate: vec![(0, 2.0), (1, f64::NAN)],
+                constraints: vec![-1.0],
+                started: 1.0,
+                completed: 2.0,
+            },
+            // Trial 1 is unseen: a RUNNING placeholder.
+            RemoteTrial {
+                number: 2,
+                state: TrialState::Pruned,
+                values: vec![],
+                params: vec![("k".into(), k.clone(), 7.0)],
+                intermediate: vec![(3, 0.25)],
+                constraints: vec![],
+                started: 3.0,
+                completed: 4.0,
+            },
+            RemoteTrial {
+                number: 3,
+                state: TrialState::Running,
+                values: vec![],
+                params: vec![("x".into(), x.clone(), 0.75)],
+                intermediate: vec![],
+                constraints: vec![],
+                started: 5.0,
+                completed: f64::NAN,
+            },
+        ];
+        let mut one = History::new(1);
+        for t in trials.clone() {
+            one.apply_remote(
+                t.number,
+                t.state,
+                t.values,
+                t.params,
+                t.intermediate,
+                t.constraints,
+                t.started,
+                t.completed,
+            )
+            .unwrap();
+        }
+        let mut batch = History::new(1);
+        batch.apply_remote_batch(trials.clone()).unwrap();
+        assert_eq!(batch.trials().len(), 4);
+        // Debug strings (NaN equals NaN there); a placeholder's start time is "now".
+        let dump = |h: &History| {
+            let mut t = h.trials().to_vec();
+            t[1].started = 0.0;
+            format!("{t:?} {:?}", h.params())
+        };
+        assert_eq!(dump(&one), dump(&batch));
+        assert_eq!(batch.n_complete_or_pruned(), 2);
+        // Idempotent as a whole.
+        batch.apply_remote_batch(trials).unwrap();
+        assert_eq!(dump(&one), dump(&batch));
+        // An incompatible distribution stops the batch with an error, not a panic.
+        let c = Distribution::categorical("x", 3).unwrap();
+        let bad = vec![RemoteTrial {
+            number: 4,
+            state: TrialState::Complete,
+            values: vec![0.0],
+            params: vec![("x".into(), c, 1.0)],
+            intermediate: vec![],
+            constraints: vec![],
+            started: 6.0,
+            completed: 7.0,
+        }];
+        assert!(matches!(
+            batch.apply_remote_batch(bad),
+            Err(Error::IncompatibleDistribution { .. })
+        ));
     }
 
     #[test]

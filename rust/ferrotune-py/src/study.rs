@@ -4,16 +4,87 @@
 //! O(1) work and keep the GIL (releasing it would cost more than the work);
 //! calls that search a declared space release it.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
-use ferrotune_core::history::TrialRecord;
+use ferrotune_core::history::{RemoteTrial, TrialRecord};
 use ferrotune_core::samplers::DEFAULT_MAX_DRAWS;
 use ferrotune_core::{Distribution, Error, History, TrialState};
 use pyo3::prelude::*;
 
 use crate::samplers::{handle_of, SamplerHandle};
 use crate::space::{Dist, Space};
-use crate::{conv, detached, lock, lock_py, PyRes};
+use crate::{conv, detached, lock, lock_py, to_pyerr, PyRes};
+
+/// A trial as `StudyCore.records` returns it: (state, values, [(param key,
+/// internal value)], [(step, value)], started, completed).
+type CompactRecord = (u8, Vec<f64>, Vec<(u64, f64)>, Vec<(i64, f64)>, f64, f64);
+
+/// The key of a (parameter, distribution) pair in `StudyCore.records`.
+fn param_key(param: u32, dist: u32) -> u64 {
+    (u64::from(param) << 32) | u64::from(dist)
+}
+
+/// The trials of a `StudyCore.apply_remote_batch` call, grouped by trial:
+/// `trials` rows are (trial id, number, state, started, completed), `params`
+/// rows (trial id, name, distribution key, internal value) and `intermediate`
+/// rows (trial id, step, value or None for NaN). Rows of a trial id not in
+/// `trials` are ignored.
+#[allow(clippy::type_complexity)]
+fn remote_trials(
+    trials: Vec<(i64, usize, u8, Option<f64>, Option<f64>)>,
+    values: Vec<Vec<f64>>,
+    constraints: Vec<Vec<f64>>,
+    dists: Vec<(String, Dist)>,
+    params: Vec<(i64, String, String, f64)>,
+    intermediate: Vec<(i64, i64, Option<f64>)>,
+) -> ferrotune_core::Result<Vec<RemoteTrial>> {
+    if values.len() != trials.len() || constraints.len() != trials.len() {
+        return Err(Error::InvalidArgument(format!(
+            "{} trials but {} values and {} constraints",
+            trials.len(),
+            values.len(),
+            constraints.len()
+        )));
+    }
+    let dists: HashMap<String, Distribution> =
+        dists.into_iter().map(|(k, d)| (k, d.inner)).collect();
+    let mut index = HashMap::with_capacity(trials.len());
+    let mut out = Vec::with_capacity(trials.len());
+    for (((tid, number, state, started, completed), values), constraints) in
+        trials.into_iter().zip(values).zip(constraints)
+    {
+        index.insert(tid, out.len());
+        out.push(RemoteTrial {
+            number,
+            state: TrialState::from_u8(state)?,
+            values,
+            params: Vec::new(),
+            intermediate: Vec::new(),
+            constraints,
+            started: started.unwrap_or(f64::NAN),
+            completed: completed.unwrap_or(f64::NAN),
+        });
+    }
+    for (tid, name, key, value) in params {
+        let Some(&i) = index.get(&tid) else { continue };
+        let Some(dist) = dists.get(&key) else {
+            return Err(Error::InvalidArgument(format!(
+                "parameter {name:?} has an unknown distribution {key:?}"
+            )));
+        };
+        out[i].params.push((name, dist.clone(), value));
+    }
+    for (tid, step, value) in intermediate {
+        if let Some(&i) = index.get(&tid) {
+            out[i].intermediate.push((step, value.unwrap_or(f64::NAN)));
+        }
+    }
+    for t in &mut out {
+        t.intermediate.sort_by_key(|s| s.0);
+    }
+    Ok(out)
+}
 
 /// Distribution as it crosses to Python: (kind, low, high, step, log, n_choices),
 /// kind 0 = float, 1 = int, 2 = categorical.
@@ -177,6 +248,33 @@ impl StudyCore {
                 completed,
             ),
         )
+    }
+
+    /// `apply_remote` for many trials in one call, with the GIL released while
+    /// the core applies them (in order; the first error stops the batch).
+    ///
+    /// `trials`: (trial id, number, state, started or None, completed or None);
+    /// `values` and `constraints`: one list per trial; `dists`: (key, Dist) for
+    /// the keys `params` uses; `params`: (trial id, name, key, internal value),
+    /// recorded in this order; `intermediate`: (trial id, step, value or None
+    /// for NaN). The trial id only ties the rows together; rows whose trial id
+    /// is not in `trials` are ignored.
+    #[allow(clippy::type_complexity)]
+    #[pyo3(signature = (trials, values, constraints, dists, params, intermediate))]
+    fn apply_remote_batch(
+        &self,
+        py: Python<'_>,
+        trials: Vec<(i64, usize, u8, Option<f64>, Option<f64>)>,
+        values: Vec<Vec<f64>>,
+        constraints: Vec<Vec<f64>>,
+        dists: Vec<(String, Dist)>,
+        params: Vec<(i64, String, String, f64)>,
+        intermediate: Vec<(i64, i64, Option<f64>)>,
+    ) -> PyRes<()> {
+        detached(py, || {
+            let batch = remote_trials(trials, values, constraints, dists, params, intermediate)?;
+            lock(&self.inner).history.apply_remote_batch(batch)
+        })
     }
 
     /// Records black-box constraint values (<= 0 feasible) of a running trial.
@@ -466,6 +564,50 @@ impl StudyCore {
             t.started,
             t.completed,
         ))
+    }
+
+    /// Trials `start..stop` (clipped to the study) in one call, as `record`
+    /// gives them but with each parameter as (key, internal value); `param_dist`
+    /// maps a key to its (name, distribution).
+    fn records(&self, py: Python<'_>, start: usize, stop: usize) -> Vec<CompactRecord> {
+        let g = lock_py(py, &self.inner);
+        let trials = g.history.trials();
+        let stop = stop.min(trials.len());
+        let start = start.min(stop);
+        trials[start..stop]
+            .iter()
+            .map(|t| {
+                (
+                    t.state as u8,
+                    t.values.clone(),
+                    t.params
+                        .iter()
+                        .map(|p| (param_key(p.param, p.dist), p.value))
+                        .collect(),
+                    t.intermediate.clone(),
+                    t.started,
+                    t.completed,
+                )
+            })
+            .collect()
+    }
+
+    /// (name, distribution) of a parameter key from `records`.
+    fn param_dist(&self, py: Python<'_>, key: u64) -> PyRes<(String, DistTuple)> {
+        let g = lock_py(py, &self.inner);
+        let (p, d) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
+        match g
+            .history
+            .params()
+            .get(p)
+            .and_then(|c| Some((c, c.dists.get(d)?)))
+        {
+            Some((c, dist)) => Ok((c.name.clone(), dist_tuple(dist))),
+            None => Err(to_pyerr(
+                py,
+                Error::InvalidArgument(format!("no parameter key {key}")),
+            )),
+        }
     }
 
     /// Number of the best COMPLETE trial (single objective), or None.

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import operator
 import os
 import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from ferrotune import _core
+from ferrotune._gc import paused
 from ferrotune.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -41,6 +43,7 @@ _T = TypeVar("_T")
 _RUNNING, _COMPLETE, _PRUNED, _FAIL, _WAITING = 0, 1, 2, 3, 4
 _STATE_NAMES = {0: "RUNNING", 1: "COMPLETE", 2: "PRUNED", 3: "FAIL", 4: "WAITING"}
 _NAN = float("nan")
+_NAME_AND_DIST = operator.itemgetter(1, 2)
 _FIXED_KEY = "fixed_params"
 # A key for PostgreSQL's advisory lock around schema creation ("ferrotun" in ASCII).
 _SCHEMA_LOCK_KEY = 0x6665_7272_6F74_756E
@@ -768,7 +771,7 @@ class RDBStorage(BaseStorage):
         cache = self._cache(study_id)
         if self.heartbeat_interval is not None:
             self.fail_stale_trials(study_id)
-        with cache.lock:
+        with cache.lock, paused():
             since = cache.seen_seq
             rows = self._read(lambda c: self._changed(c, study_id, since))
             self._apply(cache, *rows)
@@ -783,45 +786,45 @@ class RDBStorage(BaseStorage):
     def _changed(
         conn: Connection, study_id: int, since: int | None, numbers: list[int] | None = None
     ) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
-        t = S.trials
-        cond: list[Any] = [t.c.study_id == study_id]
+        """The trials changed since change number ``since`` (all when None; only
+        ``numbers`` when given), with their parameters, intermediate values and
+        attributes: one query per table, as plain DB-API rows (no ORM, no per-row
+        type processing)."""
+        cond = "t.study_id = ?"
+        args: list[Any] = [study_id]
         if since is not None:
-            cond.append(t.c.seq > since)
+            cond += " AND t.seq > ?"
+            args.append(since)
         if numbers is not None:
-            cond.append(t.c.number.in_(numbers))
-        trial_rows = conn.execute(
-            sa.select(
-                t.c.trial_id,
-                t.c.number,
-                t.c.state,
-                t.c.values_json,
-                t.c.constraints_json,
-                t.c.datetime_start,
-                t.c.datetime_complete,
-                t.c.seq,
-            )
-            .where(*cond)
-            .order_by(t.c.number)
-        ).all()
-        if not trial_rows:
-            return [], [], [], []
-        p, i, a = S.trial_params, S.trial_intermediate, S.trial_attrs
-        params = conn.execute(
-            sa.select(p.c.trial_id, p.c.name, p.c.distribution_json, p.c.value)
-            .join(t, t.c.trial_id == p.c.trial_id)
-            .where(*cond)
-        ).all()
-        inter = conn.execute(
-            sa.select(i.c.trial_id, i.c.step, i.c.value)
-            .join(t, t.c.trial_id == i.c.trial_id)
-            .where(*cond)
-        ).all()
-        attrs = conn.execute(
-            sa.select(a.c.trial_id, a.c.kind, a.c.key, a.c.value_json)
-            .join(t, t.c.trial_id == a.c.trial_id)
-            .where(*cond)
-        ).all()
-        return list(trial_rows), list(params), list(inter), list(attrs)
+            if not numbers:
+                return [], [], [], []
+            cond += f" AND t.number IN ({', '.join('?' * len(numbers))})"
+            args.extend(numbers)
+        queries: Sequence[str] = (
+            # Column order: the first five are what `apply_remote_batch` takes.
+            "SELECT t.trial_id, t.number, t.state, t.datetime_start, t.datetime_complete,"
+            f" t.values_json, t.constraints_json, t.seq FROM ft_trials t WHERE {cond}"
+            " ORDER BY t.number",
+            "SELECT p.trial_id, p.name, p.distribution_json, p.value FROM ft_trial_params p"
+            f" JOIN ft_trials t ON t.trial_id = p.trial_id WHERE {cond}",
+            "SELECT i.trial_id, i.step, i.value FROM ft_trial_intermediate i"
+            f" JOIN ft_trials t ON t.trial_id = i.trial_id WHERE {cond}",
+            "SELECT a.trial_id, a.kind, a.key, a.value_json FROM ft_trial_attrs a"
+            f" JOIN ft_trials t ON t.trial_id = a.trial_id WHERE {cond}",
+        )
+        if conn.dialect.name != "sqlite":  # psycopg's placeholders
+            queries = [q.replace("?", "%s") for q in queries]
+        out: list[Any] = []
+        for q in queries:
+            res = conn.exec_driver_sql(q, tuple(args))
+            try:
+                # The DB-API cursor's own rows (plain tuples): no per-row Row objects.
+                out.append(res.cursor.fetchall())
+            finally:
+                res.close()
+            if not out[0]:
+                return [], [], [], []
+        return out[0], out[1], out[2], out[3]
 
     def _apply(
         self,
@@ -832,46 +835,56 @@ class RDBStorage(BaseStorage):
         attrs: list[Any],
         advance: bool = True,
     ) -> None:
+        """Feeds rows from :meth:`_changed` to the core in one call (JSON decoded in
+        one pass per column), and refreshes this process's trial ids and attrs."""
         if not trial_rows:
             return
-        by_tid: dict[int, list[tuple[str, _core.Dist, float]]] = {}
+        dists: dict[str, _core.Dist] = {}
         choices = cache.choices
-        for tid, name, dj, value in params:
+        for name, dj in set(map(_NAME_AND_DIST, params)):
             dist, core_dist = self._dist(dj)
-            by_tid.setdefault(tid, []).append((name, core_dist, float(value)))
+            dists[dj] = core_dist
             if isinstance(dist, CategoricalDistribution) and name not in choices:
                 choices._load(name, dist)
-        inter_by: dict[int, list[tuple[int, float]]] = {}
-        for tid, step, value in inter:
-            inter_by.setdefault(tid, []).append((int(step), _NAN if value is None else value))
-        user: dict[int, dict[str, Any]] = {}
-        system: dict[int, dict[str, Any]] = {}
-        for tid, kind, key, vj in attrs:
-            (user if kind == "user" else system).setdefault(tid, {})[key] = json.loads(vj)
-        core = cache.core
-        top = cache.seen_seq
-        for tid, number, state, vj, cj, started, completed, seq in trial_rows:
-            cache.trial_ids[number] = tid
-            cache.user_attrs[number] = user.get(tid, {})
-            cache.system_attrs[number] = system.get(tid, {})
-            top = max(top, int(seq))
-            if number in cache.local:
-                if number < core.n_trials() and core.state(number) != _RUNNING:
-                    cache.local.discard(number)
-                continue  # this process tells the core about its own trials
-            cons = json.loads(cj) if cj else {}
-            core.apply_remote(
-                number,
-                int(state),
-                json.loads(vj) if vj else [],
-                by_tid.get(tid, []),
-                sorted(inter_by.get(tid, [])),
-                [float(cons[k]) for k in sorted(cons)],
-                _NAN if started is None else float(started),
-                _NAN if completed is None else float(completed),
+        tids, numbers, _, _, _, _, _, seqs = zip(*trial_rows, strict=True)
+        cache.trial_ids.update(zip(numbers, tids, strict=True))
+        # A changed trial's attrs are replaced by what the database holds.
+        user, system = cache.user_attrs, cache.system_attrs
+        if user or system:
+            for number in numbers:
+                user.pop(number, None)
+                system.pop(number, None)
+        if attrs:
+            number_of = dict(zip(tids, numbers, strict=True))
+            decoded = json.loads("[" + ",".join([r[3] for r in attrs]) + "]")
+            for (tid, kind, key, _), value in zip(attrs, decoded, strict=True):
+                number = number_of.get(tid)
+                if number is not None:
+                    (user if kind == "user" else system).setdefault(number, {})[key] = value
+        local = cache.local
+        if local and not local.isdisjoint(numbers):
+            # This process tells the core about its own trials itself.
+            core = cache.core
+            n_trials = core.n_trials()
+            mine = local.intersection(numbers)
+            for number in mine:
+                if number < n_trials and core.state(number) != _RUNNING:
+                    local.discard(number)
+            trial_rows = [r for r in trial_rows if r[1] not in mine]
+        if trial_rows:
+            values = json.loads("[" + ",".join([r[5] or "[]" for r in trial_rows]) + "]")
+            if any(r[6] for r in trial_rows):
+                cons = [
+                    [float(c[k]) for k in sorted(c)] if c else []
+                    for c in json.loads("[" + ",".join([r[6] or "null" for r in trial_rows]) + "]")
+                ]
+            else:
+                cons = [[]] * len(trial_rows)
+            cache.core.apply_remote_batch(
+                [r[:5] for r in trial_rows], values, cons, list(dists.items()), params, inter
             )
         if advance:
-            cache.seen_seq = top
+            cache.seen_seq = max(cache.seen_seq, max(seqs))
 
     # ------------------------------------------------------------------ trial attrs
     def _set_trial_attr(self, study_id: int, number: int, kind: str, key: str, value: Any) -> None:
@@ -909,6 +922,25 @@ class RDBStorage(BaseStorage):
         if number not in cache.trial_ids:
             self._trial_id(study_id, number)
         return {}
+
+    def get_trials_attrs(
+        self, study_id: int, numbers: Sequence[int]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        cache = self._cache(study_id)
+        with cache.lock:
+            unknown = [n for n in numbers if n not in cache.trial_ids]
+        for n in unknown:
+            self._trial_id(study_id, n)  # KeyError for a trial the database lacks
+        out: list[list[dict[str, Any]]] = []
+        with cache.lock:
+            for store in (cache.user_attrs, cache.system_attrs):
+                if not store:
+                    out.append([{} for _ in numbers])
+                    continue
+                # One JSON round trip deep-copies them all.
+                found = json.loads(json.dumps([store.get(n) for n in numbers]))
+                out.append([{} if a is None else a for a in found])
+        return out[0], out[1]
 
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
         self._set_trial_attr(study_id, number, "user", key, value)
