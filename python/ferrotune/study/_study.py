@@ -425,16 +425,22 @@ class Study:
                 return True
 
         def worker() -> None:
-            while take_budget():
-                frozen = self._run_trial(func, catch_t, space)
-                for cb in cbs:
-                    cb(self, frozen)
-                if gc_after_trial:
-                    import gc
+            try:
+                while take_budget():
+                    frozen = self._run_trial(func, catch_t, space)
+                    for cb in cbs:
+                        cb(self, frozen)
+                    if gc_after_trial:
+                        import gc
 
-                    gc.collect()
-                if bar is not None:
-                    _update_bar(bar, self)
+                        gc.collect()
+                    if bar is not None:
+                        _update_bar(bar, self)
+            except BaseException:
+                # Stop the other workers at once: waiting for the main thread to
+                # notice would let them run trials in the meantime.
+                self._stop_flag = True
+                raise
 
         try:
             if n_jobs == 1:
