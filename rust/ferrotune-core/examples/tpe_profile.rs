@@ -4,8 +4,8 @@
 //! to profile the sampler (`perf record`), not by tests.
 
 use ferrotune_core::history::{History, TrialState};
+use ferrotune_core::samplers::start_trial;
 use ferrotune_core::samplers::tpe::{TpeConfig, TpeSampler};
-use ferrotune_core::samplers::Sampler;
 use ferrotune_core::space::Distribution;
 use std::time::Instant;
 
@@ -51,23 +51,8 @@ fn timed(s: &mut TpeSampler, h: &mut History, names: &[String], dims: &[Distribu
 /// `benches/overhead.py`: f0 + f1 + f2 + f3 + 0.01 i0.
 fn asks(s: &mut TpeSampler, h: &mut History, names: &[String], dims: &[Distribution], n: usize) {
     for _ in 0..n {
-        let t = h.create_trial(TrialState::Running);
-        let rel = s.relative_values(h, t).unwrap();
-        h.set_pending(t, rel);
-        let mut y = 0.0;
-        for (i, (name, d)) in names.iter().zip(dims).enumerate() {
-            let p = h.param_index(name);
-            let v = match p.and_then(|p| h.pending_value(t, p, d)) {
-                Some(v) => v,
-                None => s.sample_independent(h, t, name, d).unwrap(),
-            };
-            h.set_param(t, name, d, v).unwrap();
-            y += match i {
-                0..4 => v,
-                6 => 0.01 * v,
-                _ => 0.0,
-            };
-        }
+        let (t, x) = start_trial(s, h, names, dims).unwrap();
+        let y: f64 = x[..4].iter().sum::<f64>() + 0.01 * x[6];
         h.finish(t, TrialState::Complete, vec![y]).unwrap();
     }
 }

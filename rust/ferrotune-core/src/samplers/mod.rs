@@ -60,3 +60,30 @@ pub trait Sampler: Send {
         true
     }
 }
+
+/// Starts a trial in `h` and draws a value for each of `dims` (named
+/// `names`) the way a study does: the sampler's joint values first, then an
+/// independent draw for any parameter they do not cover. Returns the trial's
+/// number and its internal values, with the trial still RUNNING. For Rust
+/// callers without the Python study (tests, examples, benchmarks).
+pub fn start_trial(
+    sampler: &mut dyn Sampler,
+    h: &mut History,
+    names: &[String],
+    dims: &[Distribution],
+) -> Result<(usize, Vec<f64>)> {
+    let t = h.create_trial(crate::history::TrialState::Running);
+    let rel = sampler.relative_values(h, t)?;
+    h.set_pending(t, rel);
+    let mut x = Vec::with_capacity(dims.len());
+    for (name, d) in names.iter().zip(dims) {
+        let p = h.param_index(name);
+        let v = match p.and_then(|p| h.pending_value(t, p, d)) {
+            Some(v) => v,
+            None => sampler.sample_independent(h, t, name, d)?,
+        };
+        h.set_param(t, name, d, v)?;
+        x.push(v);
+    }
+    Ok((t, x))
+}

@@ -1045,19 +1045,7 @@ mod tests {
         let names: Vec<String> = (0..dims.len()).map(|i| format!("x{i}")).collect();
         let mut best = f64::INFINITY;
         for _ in 0..n {
-            let t = h.create_trial(TrialState::Running);
-            let rel = sampler.relative_values(h, t).unwrap();
-            h.set_pending(t, rel);
-            let mut x = Vec::new();
-            for (name, d) in names.iter().zip(dims) {
-                let p = h.param_index(name);
-                let v = match p.and_then(|p| h.pending_value(t, p, d)) {
-                    Some(v) => v,
-                    None => sampler.sample_independent(h, t, name, d).unwrap(),
-                };
-                h.set_param(t, name, d, v).unwrap();
-                x.push(v);
-            }
+            let (t, x) = crate::samplers::start_trial(sampler, h, &names, dims).unwrap();
             let y = f(&x);
             best = best.min(y);
             h.finish(t, TrialState::Complete, vec![y]).unwrap();
