@@ -137,7 +137,10 @@ impl PartialEq for MassCache {
 }
 
 /// Grids with more points than this use the per-value cache only.
-const MAX_TABLE_POINTS: f64 = 4096.0;
+const MAX_TABLE_POINTS: f64 = 1024.0;
+/// Cached cell masses per table at most (bandwidths x offsets, 16 MiB): past
+/// it the dimension falls back to the per-value cache.
+const MAX_TABLE_ENTRIES: usize = 1 << 21;
 
 impl OffsetTable {
     /// A table for kernels (mus, sigmas) with minus log masses `nlm`.
@@ -178,9 +181,13 @@ impl OffsetTable {
         ((t - r).abs() <= 1e-6 && r >= 0.0 && r <= self.half as f64).then_some(r as i32)
     }
 
-    /// Points kernel `k` to the pair of (mu, sg); None when mu is off the grid.
+    /// Points kernel `k` to the pair of (mu, sg); None when mu is off the grid
+    /// or the table would outgrow [`MAX_TABLE_ENTRIES`].
     fn set(&mut self, k: usize, mu: f64, sg: f64, nlm: f64) -> Option<()> {
         let m2 = self.index(mu)?;
+        if self.inv.len() * self.width() > MAX_TABLE_ENTRIES {
+            return None;
+        }
         let inv = &mut self.inv;
         let sid = *self.ids.entry(sg.to_bits()).or_insert_with(|| {
             inv.push(1.0 / sg);
@@ -1259,6 +1266,22 @@ mod tests {
                 .collect();
             let exact = crate::samplers::tpe::truncnorm::log_sum_exp(&full);
             assert!((f - exact).abs() < 1e-12, "{f} {exact}");
+        }
+    }
+
+    #[test]
+    fn stepped_density_off_the_grid_is_the_direct_sum() {
+        // The offset table only covers grid values; others take the direct path.
+        let d = [Distribution::int("n", 1, 20, 1, false).unwrap()];
+        let p = Parzen::new(&d, &[3.0, 3.0, 7.0, 15.0], &[1.0; 4], &S);
+        assert!(matches!(&p.dims[0], Dim::Disc { table: Some(_), .. }));
+        for v in [3.0, 4.4, 19.9] {
+            let full: Vec<f64> = (0..p.n_kernels())
+                .map(|kk| p.log_weights[kk] + p.term(0, kk, v))
+                .collect();
+            let exact = crate::samplers::tpe::truncnorm::log_sum_exp(&full);
+            let got = p.log_pdf(&[v])[0];
+            assert!((got - exact).abs() < 1e-12, "{v}: {got} {exact}");
         }
     }
 
