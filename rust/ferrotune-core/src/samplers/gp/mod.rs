@@ -5,8 +5,9 @@
 //!   solves, log-determinant, inverse;
 //! - [`kernel`]: Matérn 5/2 with ARD lengthscales × a categorical Hamming
 //!   term, inactive (NaN) dimensions handled, gradients in θ and in x;
-//! - [`model`]: the GP with standardised outputs, MAP hyperparameters under the
-//!   dimension-scaled priors of Hvarfner et al. 2024, posterior mean/variance
+//! - [`model`]: the GP with standardised outputs, MAP hyperparameters under
+//!   the dimension-scaled priors of Hvarfner et al. 2024 or a two-sided
+//!   lengthscale prior with mode 1 (the sampler's), posterior mean/variance
 //!   with gradients, and observation appends without a refit;
 //! - [`lbfgs`]: L-BFGS with Armijo backtracking and box bounds by projection,
 //!   plus a multi-start helper;
@@ -42,7 +43,7 @@ pub mod sampler;
 
 pub use acquisition::Acquisition;
 pub use kernel::{DimKind, Kernel};
-pub use model::{FitConfig, Gp, Noise, Prediction, Priors};
+pub use model::{FitConfig, Gp, LengthscalePrior, Noise, Prediction, Priors};
 pub use sampler::{GpAcquisition, GpConfig, GpSampler};
 
 #[cfg(test)]
