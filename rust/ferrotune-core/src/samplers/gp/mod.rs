@@ -27,7 +27,7 @@
 //! cold fit from one start 0.02 s / 0.4 s / 10 s; a warm refit after ten
 //! appended points 0.02 s / 0.2 s / 1.3 s; an append 0.02 / 0.3 / 3.5 ms;
 //! LogEI with its x-gradient 10 / 40 / 350 µs a point; `predict_batch` of 2048
-//! candidates 7 / 30 / 240 ms. A refit schedule that follows from these
+//! candidates 7 / 30 / 240 ms on one thread (large batches now use two). A refit schedule that follows from these
 //! (for the sampler to adopt): a warm-started single-start refit
 //! ([`Gp::refit`] with `prior_mode_start: false`) on every ask up to about
 //! 200 trials; beyond, a warm refit once n has grown by 5% since the last one,
