@@ -969,20 +969,8 @@ mod tests {
         let names: Vec<String> = (0..dims.len()).map(|i| format!("x{i}")).collect();
         let mut best = f64::INFINITY;
         for _ in 0..n {
-            let t = h.create_trial(TrialState::Running);
-            let rel = s.relative_values(h, t).unwrap();
-            h.set_pending(t, rel);
-            let mut x = Vec::new();
-            for (name, d) in names.iter().zip(dims) {
-                let p = h.param_index(name);
-                let v = match p.and_then(|p| h.pending_value(t, p, d)) {
-                    Some(v) => v,
-                    None => s.sample_independent(h, t, name, d).unwrap(),
-                };
-                assert!(d.contains(v), "{v} outside {d:?}");
-                h.set_param(t, name, d, v).unwrap();
-                x.push(v);
-            }
+            // set_param rejects a value outside its distribution.
+            let (t, x) = crate::samplers::start_trial(s, h, &names, dims).unwrap();
             let y = f(&x);
             best = best.min(y);
             h.finish(t, TrialState::Complete, vec![y]).unwrap();
@@ -1116,19 +1104,7 @@ mod tests {
         let names: Vec<String> = (0..dims.len()).map(|i| format!("x{i}")).collect();
         let mut points = Vec::new();
         for _ in 0..n {
-            let t = h.create_trial(TrialState::Running);
-            let rel = s.relative_values(h, t).unwrap();
-            h.set_pending(t, rel);
-            let mut x = Vec::new();
-            for (name, d) in names.iter().zip(dims) {
-                let p = h.param_index(name);
-                let v = match p.and_then(|p| h.pending_value(t, p, d)) {
-                    Some(v) => v,
-                    None => s.sample_independent(h, t, name, d).unwrap(),
-                };
-                h.set_param(t, name, d, v).unwrap();
-                x.push(v);
-            }
+            let (t, x) = crate::samplers::start_trial(s, h, &names, dims).unwrap();
             h.set_constraints(t, c(&x)).unwrap();
             h.finish(t, TrialState::Complete, vec![f(&x)]).unwrap();
             points.push(x);
