@@ -119,6 +119,16 @@ class _RustModelSampler(BaseSampler):
     _rust_relative = True
     _constraints_func: Callable[[FrozenTrial], Any] | None = None
 
+    def _set_constraints_func(self, constraints_func: Any) -> None:
+        from ferrotune.exceptions import InvalidArgumentError
+
+        if constraints_func is not None and not callable(constraints_func):
+            raise InvalidArgumentError(
+                f"constraints_func must be a callable or None, got {constraints_func!r}"
+            )
+        self._constraints_func = constraints_func
+        self._needs_after_trial = constraints_func is not None
+
     def after_trial(
         self,
         study: Study,

@@ -166,12 +166,7 @@ class GPSampler(_RustModelSampler):
             "n_startup_trials": n_startup_trials,
             "deterministic_objective": deterministic_objective,
         }
-        if constraints_func is not None and not callable(constraints_func):
-            raise InvalidArgumentError(
-                f"constraints_func must be a callable or None, got {constraints_func!r}"
-            )
-        self._constraints_func = constraints_func
-        self._needs_after_trial = constraints_func is not None
+        self._set_constraints_func(constraints_func)
         self._seed = _seed_or_random(seed)
         self._rust = self._build()
 

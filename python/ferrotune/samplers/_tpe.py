@@ -113,10 +113,7 @@ class TPESampler(_RustModelSampler):
             "gamma": gamma,
             "weights": weights,
         }
-        if constraints_func is not None and not callable(constraints_func):
-            raise InvalidArgumentError("constraints_func must be a callable or None")
-        self._constraints_func = constraints_func
-        self._needs_after_trial = constraints_func is not None
+        self._set_constraints_func(constraints_func)
         self._warn_independent_sampling = warn_independent_sampling
         self._seed = _seed_or_random(seed)
         self._rust = self._build()

@@ -325,6 +325,21 @@ impl SearchSpace {
         self.sample_feasible_with(max_draws, draw, &mut |_| Ok(true))
     }
 
+    /// A feasible configuration drawn uniformly with `rng` (every sampler's
+    /// draw before its model takes over), `accept` holding too.
+    pub fn sample_uniform(
+        &self,
+        rng: &mut crate::rng::Rng,
+        max_draws: usize,
+        accept: Accept<'_>,
+    ) -> Result<Vec<f64>> {
+        self.sample_feasible_with(
+            max_draws,
+            |u| u.iter_mut().for_each(|v| *v = rng.uniform()),
+            accept,
+        )
+    }
+
     /// As [`SearchSpace::sample_feasible`], also requiring `accept` (the
     /// caller's own constraints, such as Python predicates) to hold.
     pub fn sample_feasible_with(

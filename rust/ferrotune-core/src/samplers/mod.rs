@@ -87,3 +87,26 @@ pub fn start_trial(
     }
     Ok((t, x))
 }
+
+/// Runs `n` trials of `f` (minimised) over `dims` through [`start_trial`]
+/// and returns the best value: the tests' optimisation loop.
+#[cfg(test)]
+pub(crate) fn run_minimising(
+    sampler: &mut dyn Sampler,
+    h: &mut History,
+    f: impl Fn(&[f64]) -> f64,
+    dims: &[Distribution],
+    n: usize,
+) -> f64 {
+    let names: Vec<String> = (0..dims.len()).map(|i| format!("x{i}")).collect();
+    let mut best = f64::INFINITY;
+    for _ in 0..n {
+        // set_param rejects a value outside its distribution.
+        let (t, x) = start_trial(sampler, h, &names, dims).unwrap();
+        let y = f(&x);
+        best = best.min(y);
+        h.finish(t, crate::history::TrialState::Complete, vec![y])
+            .unwrap();
+    }
+    best
+}

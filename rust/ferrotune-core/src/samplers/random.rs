@@ -49,12 +49,7 @@ impl Sampler for RandomSampler {
         max_draws: usize,
         accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
-        let rng = &mut self.rng;
-        space.sample_feasible_with(
-            max_draws,
-            |u| u.iter_mut().for_each(|v| *v = rng.uniform()),
-            accept,
-        )
+        space.sample_uniform(&mut self.rng, max_draws, accept)
     }
 }
 

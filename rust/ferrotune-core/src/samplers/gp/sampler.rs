@@ -805,20 +805,6 @@ impl GpSampler {
                 .collect(),
         ))
     }
-
-    fn random_space(
-        &mut self,
-        space: &SearchSpace,
-        max_draws: usize,
-        accept: Accept<'_>,
-    ) -> Result<Vec<f64>> {
-        let rng = &mut self.rng;
-        space.sample_feasible_with(
-            max_draws,
-            |u| u.iter_mut().for_each(|v| *v = rng.uniform()),
-            accept,
-        )
-    }
 }
 
 impl Sampler for GpSampler {
@@ -870,7 +856,7 @@ impl Sampler for GpSampler {
         accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
         if self.startup(h) {
-            return self.random_space(space, max_draws, accept);
+            return space.sample_uniform(&mut self.rng, max_draws, accept);
         }
         let params = space.params();
         let dims: Vec<(Option<u32>, Distribution)> = params
@@ -879,7 +865,7 @@ impl Sampler for GpSampler {
             .collect();
         let prepared = match self.prepare(h, trial, &dims, true) {
             Ok(Some(p)) => p,
-            Ok(None) | Err(_) => return self.random_space(space, max_draws, accept),
+            Ok(None) | Err(_) => return space.sample_uniform(&mut self.rng, max_draws, accept),
         };
         let Prepared { scorer, inc } = prepared;
         let d = params.len();
@@ -888,7 +874,7 @@ impl Sampler for GpSampler {
         // block), kept when every constraint and `accept` hold.
         let Ok(seq) = QmcSequence::new(QmcKind::Sobol, d.max(1), true, self.rng.next_u64()) else {
             // More parameters than Sobol direction numbers: no model search.
-            return self.random_space(space, max_draws, accept);
+            return space.sample_uniform(&mut self.rng, max_draws, accept);
         };
         let mut cands: Vec<Vec<f64>> = Vec::new();
         let mut u = vec![0.0; d.max(1)];
@@ -928,7 +914,7 @@ impl Sampler for GpSampler {
         if cands.is_empty() {
             // Nothing feasible in the budget: the constrained draw decides
             // (and reports an infeasible space).
-            return self.random_space(space, max_draws, accept);
+            return space.sample_uniform(&mut self.rng, max_draws, accept);
         }
         let dists: Vec<Distribution> = params.iter().map(|p| p.dist.clone()).collect();
         let enc: Vec<f64> = cands
@@ -937,7 +923,7 @@ impl Sampler for GpSampler {
             .collect();
         let scores = match scorer.value_batch(&enc, cands.len()) {
             Ok(s) => s,
-            Err(_) => return self.random_space(space, max_draws, accept),
+            Err(_) => return space.sample_uniform(&mut self.rng, max_draws, accept),
         };
         Ok(cands.swap_remove(argmax(&scores)))
     }
@@ -958,26 +944,6 @@ mod tests {
         (x[1] - b * x[0] * x[0] + c * x[0] - 6.0).powi(2) + 10.0 * (1.0 - t) * x[0].cos() + 10.0
     }
 
-    /// Asks `n` trials of `f` over `dims` through the relative path, as the study does.
-    fn run(
-        s: &mut GpSampler,
-        h: &mut History,
-        f: impl Fn(&[f64]) -> f64,
-        dims: &[Distribution],
-        n: usize,
-    ) -> f64 {
-        let names: Vec<String> = (0..dims.len()).map(|i| format!("x{i}")).collect();
-        let mut best = f64::INFINITY;
-        for _ in 0..n {
-            // set_param rejects a value outside its distribution.
-            let (t, x) = crate::samplers::start_trial(s, h, &names, dims).unwrap();
-            let y = f(&x);
-            best = best.min(y);
-            h.finish(t, TrialState::Complete, vec![y]).unwrap();
-        }
-        best
-    }
-
     #[test]
     fn branin_small_regret_in_40_trials() {
         let dims = vec![
@@ -985,7 +951,7 @@ mod tests {
             Distribution::float("x1", 0.0, 15.0, None, false).unwrap(),
         ];
         let mut s = GpSampler::new(GpConfig::default(), 7).unwrap();
-        let best = run(&mut s, &mut History::new(1), branin, &dims, 40);
+        let best = crate::samplers::run_minimising(&mut s, &mut History::new(1), branin, &dims, 40);
         assert!(best - 0.397_887 < 0.01, "best {best}");
     }
 
@@ -1006,7 +972,7 @@ mod tests {
             ..GpConfig::default()
         };
         let mut s = GpSampler::new(cfg, 1).unwrap();
-        run(&mut s, &mut History::new(1), f, &dims, 25);
+        crate::samplers::run_minimising(&mut s, &mut History::new(1), f, &dims, 25);
     }
 
     #[test]
@@ -1078,7 +1044,7 @@ mod tests {
         ];
         let mut s = GpSampler::new(GpConfig::default(), 11).unwrap();
         let mut h = History::new(1);
-        run(&mut s, &mut h, branin, &dims, 15);
+        crate::samplers::run_minimising(&mut s, &mut h, branin, &dims, 15);
         // Two asks before either finishes: the first is RUNNING with its values pending.
         let a = h.create_trial(TrialState::Running);
         let ra = s.relative_values(&h, a).unwrap();

@@ -804,12 +804,7 @@ impl Sampler for TpeSampler {
         accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
         if self.startup(h) {
-            let rng = &mut self.rng;
-            return space.sample_feasible_with(
-                max_draws,
-                |u| u.iter_mut().for_each(|v| *v = rng.uniform()),
-                accept,
-            );
+            return space.sample_uniform(&mut self.rng, max_draws, accept);
         }
         let params = space.params();
         // Parameters that are active together (same condition) form a group,
@@ -873,12 +868,7 @@ impl Sampler for TpeSampler {
         // Where l(x) keeps proposing infeasible points, complete the batch from
         // the constrained uniform sampler: every candidate is feasible.
         while cands.len() < m {
-            let rng = &mut self.rng;
-            cands.push(space.sample_feasible_with(
-                max_draws,
-                |u| u.iter_mut().for_each(|v| *v = rng.uniform()),
-                &mut *accept,
-            )?);
+            cands.push(space.sample_uniform(&mut self.rng, max_draws, &mut *accept)?);
         }
         let mut scores = vec![0.0; m];
         for (g, idx) in groups.iter().enumerate() {
@@ -1035,24 +1025,6 @@ pub fn hypervolume(points: &[&[f64]], reference: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
-    fn run(
-        sampler: &mut TpeSampler,
-        h: &mut History,
-        f: impl Fn(&[f64]) -> f64,
-        dims: &[Distribution],
-        n: usize,
-    ) -> f64 {
-        let names: Vec<String> = (0..dims.len()).map(|i| format!("x{i}")).collect();
-        let mut best = f64::INFINITY;
-        for _ in 0..n {
-            let (t, x) = crate::samplers::start_trial(sampler, h, &names, dims).unwrap();
-            let y = f(&x);
-            best = best.min(y);
-            h.finish(t, TrialState::Complete, vec![y]).unwrap();
-        }
-        best
-    }
-
     #[test]
     fn kept_bad_set_equals_a_fresh_fit() {
         // Every kind of dimension, running trials (constant liar) and a
@@ -1172,13 +1144,25 @@ mod tests {
         let mut rnd_best = Vec::new();
         for seed in 0..5 {
             let mut s = TpeSampler::new(TpeConfig::default(), seed).unwrap();
-            tpe_best.push(run(&mut s, &mut History::new(1), f, &dims, 80));
+            tpe_best.push(crate::samplers::run_minimising(
+                &mut s,
+                &mut History::new(1),
+                f,
+                &dims,
+                80,
+            ));
             let cfg = TpeConfig {
                 n_startup_trials: 1000,
                 ..TpeConfig::default()
             };
             let mut r = TpeSampler::new(cfg, seed).unwrap();
-            rnd_best.push(run(&mut r, &mut History::new(1), f, &dims, 80));
+            rnd_best.push(crate::samplers::run_minimising(
+                &mut r,
+                &mut History::new(1),
+                f,
+                &dims,
+                80,
+            ));
         }
         tpe_best.sort_by(f64::total_cmp);
         rnd_best.sort_by(f64::total_cmp);
@@ -1218,7 +1202,7 @@ mod tests {
         )
         .unwrap();
         let mut h = History::new(1);
-        run(&mut s, &mut h, |x| x[0], &dims, 12);
+        crate::samplers::run_minimising(&mut s, &mut h, |x| x[0], &dims, 12);
         assert!(h.params()[0].values.iter().all(|v| dims[0].contains(*v)));
     }
 
