@@ -379,30 +379,48 @@ impl Constrained {
     /// Values at the m rows of `pts` (m×d row-major); -∞ where a value is
     /// undefined (NaN or an evaluation error at that point).
     pub fn value_batch(&self, pts: &[f64], m: usize) -> Result<Vec<f64>> {
+        let cons = self
+            .constraints
+            .iter()
+            .map(|gp| gp.predict_batch(pts, m))
+            .collect::<Result<Vec<_>>>()?;
+        let obj = match self.best {
+            Some(_) => Some(self.objective.predict_batch(pts, m)?),
+            None => None,
+        };
+        Ok(self.values_from(m, obj.as_ref(), &cons))
+    }
+
+    /// Values at m points from the posterior means and variances there: the
+    /// objective's (needed only with an incumbent) and each constraint's, in
+    /// the order of `constraints`. -∞ where a value is undefined.
+    pub fn values_from(
+        &self,
+        m: usize,
+        obj: Option<&(Vec<f64>, Vec<f64>)>,
+        cons: &[(Vec<f64>, Vec<f64>)],
+    ) -> Vec<f64> {
         let mut l = vec![0.0; m];
-        for gp in &self.constraints {
-            let (mean, var) = gp.predict_batch(pts, m)?;
-            for (li, (mu, v)) in l.iter_mut().zip(mean.iter().zip(&var)) {
+        for (mean, var) in cons {
+            for (li, (mu, v)) in l.iter_mut().zip(mean.iter().zip(var)) {
                 *li += log_pof(*mu, *v).map(|a| a.value).unwrap_or(f64::NAN);
             }
         }
-        let obj: Vec<f64> = match self.best {
-            Some(best) => {
-                let (mean, var) = self.objective.predict_batch(pts, m)?;
-                mean.iter()
-                    .zip(&var)
-                    .map(|(&mu, &v)| {
-                        self.acq
-                            .eval(mu, v, best)
-                            .map(|a| a.value)
-                            .unwrap_or(f64::NAN)
-                    })
-                    .collect()
-            }
-            None => vec![0.0; m],
+        let obj: Vec<f64> = match (self.best, obj) {
+            (Some(best), Some((mean, var))) => mean
+                .iter()
+                .zip(var)
+                .map(|(&mu, &v)| {
+                    self.acq
+                        .eval(mu, v, best)
+                        .map(|a| a.value)
+                        .unwrap_or(f64::NAN)
+                })
+                .collect(),
+            (Some(_), None) => vec![f64::NAN; m],
+            (None, _) => vec![0.0; m],
         };
-        Ok(obj
-            .iter()
+        obj.iter()
             .zip(&l)
             .map(|(&v, &li)| {
                 let s = self.combine(Some((v, &[])), li, &[]).0;
@@ -412,7 +430,7 @@ impl Constrained {
                     s
                 }
             })
-            .collect())
+            .collect()
     }
 }
 

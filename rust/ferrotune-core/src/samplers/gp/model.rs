@@ -67,8 +67,9 @@ use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::samplers::tpe::truncnorm::ndtri;
 use crate::space::fit_in;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::kernel::{DimKind, Kernel};
+use super::kernel::{Columns, DimKind, Kernel};
 use super::lbfgs::{multi_start, LbfgsConfig};
 use super::linalg::Cholesky;
 
@@ -268,12 +269,79 @@ pub struct Gp {
     noise: Noise,
     /// Inputs, n×d row-major.
     x: Vec<f64>,
+    /// The same inputs by dimension, for the batched kernel routines.
+    cols: Columns,
     /// Standardised outputs.
     y: Vec<f64>,
     y_mean: f64,
     y_std: f64,
     chol: Cholesky,
     alpha: Vec<f64>,
+    /// Identifies the factor: new for every factorisation from scratch, kept
+    /// by appends (rows already in L never change then), so a [`Pool`] knows
+    /// whether it can be extended.
+    factor_id: u64,
+}
+
+/// A fresh [`Gp::factor_id`].
+fn next_factor_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The posterior at a fixed set of m points, kept up to date as the model
+/// gains observations by appends ([`Gp::add_observation`]): each new
+/// observation costs O(n m) instead of the O(n² m) of scoring the points
+/// afresh ([`Gp::predict_batch`]). With L the Cholesky factor of K and
+/// C the points, it keeps V = L⁻¹ K(X, C) (n×m, one row per observation)
+/// and Σ_j V_jc²; since appending observation n adds row
+/// (k(x_n, C) - l_nᵀ V) / λ_n to V and leaves the other rows alone (the
+/// bordering of [`super::linalg`]), the posterior variance
+/// σ_f² - Σ_j V_jc² and the mean (L⁻¹y)ᵀ V follow.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    cands: Columns,
+    /// V, n×m row-major.
+    v: Vec<f64>,
+    /// Σ_j V_jc² over the rows so far.
+    sq: Vec<f64>,
+    /// The factor the rows belong to and how many there are.
+    factor_id: u64,
+    n: usize,
+}
+
+impl Pool {
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.cands.len()
+    }
+
+    /// True when the pool has no point.
+    pub fn is_empty(&self) -> bool {
+        self.cands.is_empty()
+    }
+
+    /// Number of observations whose rows the pool holds.
+    pub fn rows(&self) -> usize {
+        self.n
+    }
+
+    /// Keeps the rows of the first `n` observations only (the pool of the
+    /// model before its last appends).
+    pub fn truncate(&mut self, n: usize) {
+        if n >= self.n {
+            return;
+        }
+        let m = self.len();
+        self.v.truncate(n * m);
+        self.sq.iter_mut().for_each(|s| *s = 0.0);
+        for row in self.v.chunks_exact(m.max(1)) {
+            for (s, r) in self.sq.iter_mut().zip(row) {
+                *s += r * r;
+            }
+        }
+        self.n = n;
+    }
 }
 
 fn check_inputs(kinds: &[DimKind], x: &[f64], y: &[f64]) -> Result<usize> {
@@ -370,6 +438,21 @@ pub fn neg_log_posterior(
     fixed_noise: bool,
 ) -> Result<(f64, Vec<f64>)> {
     let n = check_inputs(kinds, x, y)?;
+    let cols = Columns::new(kinds, x, n)?;
+    neg_log_posterior_columns(kinds, &cols, y, theta, priors, fixed_noise)
+}
+
+/// [`neg_log_posterior`] on inputs already laid out by dimension (the fit
+/// builds them once for all its evaluations).
+fn neg_log_posterior_columns(
+    kinds: &[DimKind],
+    cols: &Columns,
+    y: &[f64],
+    theta: &[f64],
+    priors: &Priors,
+    fixed_noise: bool,
+) -> Result<(f64, Vec<f64>)> {
+    let n = y.len();
     let d = kinds.len();
     if theta.len() != d + 2 {
         return Err(Error::InvalidArgument(format!(
@@ -386,7 +469,7 @@ pub fn neg_log_posterior(
             theta[d + 1]
         )));
     }
-    let mut k = kernel.matrix(x, n)?;
+    let (mut k, terms) = kernel.matrix_columns(cols)?;
     for i in 0..n {
         k[i * n + i] += noise;
     }
@@ -394,14 +477,14 @@ pub fn neg_log_posterior(
     let alpha = chol.solve(y)?;
     let data_fit: f64 = y.iter().zip(&alpha).map(|(a, b)| a * b).sum();
     let mut value = 0.5 * data_fit + 0.5 * chol.log_det() + 0.5 * n as f64 * LN_2PI;
-    // W = ααᵀ - K⁻¹, reusing the inverse's storage.
+    // W = ααᵀ - K⁻¹ (lower triangle), reusing the inverse's storage.
     let mut w = chol.inverse();
     for i in 0..n {
-        for j in 0..n {
+        for j in 0..=i {
             w[i * n + j] = alpha[i] * alpha[j] - w[i * n + j];
         }
     }
-    let gk = kernel.contract_param_grad(x, n, &w)?;
+    let gk = kernel.contract_columns(cols, &terms, &w)?;
     let mut grad: Vec<f64> = gk.iter().map(|v| -0.5 * v).collect();
     let trace_w: f64 = (0..n).map(|i| w[i * n + i]).sum();
     grad.push(if fixed_noise {
@@ -457,7 +540,8 @@ impl Gp {
             )));
         }
         let (ys, y_mean, y_std) = standardise(y);
-        let mut k = kernel.matrix(&x, n)?;
+        let cols = Columns::new(kernel.kinds(), &x, n)?;
+        let (mut k, _) = kernel.matrix_columns(&cols)?;
         for i in 0..n {
             k[i * n + i] += nv;
         }
@@ -468,11 +552,13 @@ impl Gp {
             log_noise,
             noise,
             x,
+            cols,
             y: ys,
             y_mean,
             y_std,
             chol,
             alpha,
+            factor_id: next_factor_id(),
         })
     }
 
@@ -524,8 +610,9 @@ impl Gp {
         }
 
         let inv_n = 1.0 / ys.len() as f64;
+        let cols = Columns::new(&kinds, &x, ys.len())?;
         let objective = |theta: &[f64], g: &mut [f64]| -> f64 {
-            match neg_log_posterior(&kinds, &x, &ys, theta, &priors, fixed) {
+            match neg_log_posterior_columns(&kinds, &cols, &ys, theta, &priors, fixed) {
                 Ok((v, grad)) => {
                     for (gi, v) in g.iter_mut().zip(&grad) {
                         *gi = v * inv_n;
@@ -606,7 +693,8 @@ impl Gp {
     /// Posterior mean and variance of f at `x` (original units).
     pub fn predict(&self, x: &[f64]) -> Result<(f64, f64)> {
         check_point(self.dim(), x)?;
-        let mut k = self.kernel.cross(x, &self.x, self.n())?;
+        let point = Columns::new(self.kernel.kinds(), x, 1)?;
+        let (mut k, _) = self.kernel.cross_point(&point, &self.cols)?;
         let mean: f64 = k.iter().zip(&self.alpha).map(|(a, b)| a * b).sum();
         self.chol.solve_lower_in_place(&mut k)?;
         let var = (self.kernel.signal_variance() - super::linalg::dot(&k, &k)).max(0.0);
@@ -680,13 +768,8 @@ impl Gp {
             // B[j][c] = k(X_j, x_{c0+c}): n×w, row-major.
             b.clear();
             b.resize(n * w, 0.0);
-            for c in 0..w {
-                let x = &xs[(c0 + c) * d..(c0 + c + 1) * d];
-                let kc = self.kernel.cross(x, &self.x, n)?;
-                for j in 0..n {
-                    b[j * w + c] = kc[j];
-                }
-            }
+            let cands = Columns::new(self.kernel.kinds(), &xs[c0 * d..(c0 + w) * d], w)?;
+            self.kernel.cross_columns(&self.cols, &cands, &mut b)?;
             let (mb, vb) = (&mut mean[c0..c0 + w], &mut var[c0..c0 + w]);
             for j in 0..n {
                 let a = self.alpha[j];
@@ -710,21 +793,29 @@ impl Gp {
     pub fn predict_with_grad(&self, x: &[f64]) -> Result<Prediction> {
         let d = self.dim();
         check_point(d, x)?;
-        let n = self.n();
-        let (k, dk) = self.kernel.cross_with_grad(x, &self.x, n)?;
+        let point = Columns::new(self.kernel.kinds(), x, 1)?;
+        let (k, dk_dr2) = self.kernel.cross_point(&point, &self.cols)?;
         let mean: f64 = k.iter().zip(&self.alpha).map(|(a, b)| a * b).sum();
         let mut v = k;
         self.chol.solve_lower_in_place(&mut v)?;
         let raw_var = self.kernel.signal_variance() - super::linalg::dot(&v, &v);
         self.chol.solve_upper_in_place(&mut v)?;
+        // ∂k(x, X_j)/∂x_i = ∂k/∂(r²) · 2 (x_i - X_ji) / ℓ_i² on active
+        // continuous dimensions (X_ji = 1/2 where X_j is inactive), so
+        // Σ_j a_j ∂k_j/∂x_i = 2/ℓ_i² (x_i Σ_j a_j ∂k_j/∂r² - Σ_j a_j ∂k_j/∂r² X_ji).
+        let a: Vec<f64> = dk_dr2.iter().zip(&self.alpha).map(|(g, a)| g * a).collect();
+        let b: Vec<f64> = dk_dr2.iter().zip(&v).map(|(g, v)| -2.0 * g * v).collect();
+        let (sa, sb) = (a.iter().sum::<f64>(), b.iter().sum::<f64>());
         let mut d_mean = vec![0.0; d];
         let mut d_var = vec![0.0; d];
-        for j in 0..n {
-            let row = &dk[j * d..(j + 1) * d];
-            for i in 0..d {
-                d_mean[i] += self.alpha[j] * row[i];
-                d_var[i] -= 2.0 * v[j] * row[i];
+        for i in 0..d {
+            if self.kernel.kinds()[i] != DimKind::Continuous || x[i].is_nan() {
+                continue;
             }
+            let col = self.cols.column(i);
+            let s = 2.0 * self.kernel.inv_scale(i);
+            d_mean[i] = s * (x[i] * sa - super::linalg::dot(&a, col));
+            d_var[i] = s * (x[i] * sb - super::linalg::dot(&b, col));
         }
         let s2 = self.y_std * self.y_std;
         let clamped = raw_var <= 0.0;
@@ -737,6 +828,107 @@ impl Gp {
                 .map(|g| if clamped { 0.0 } else { g * s2 })
                 .collect(),
         })
+    }
+
+    /// A [`Pool`] of the m rows of `xs` (m×d row-major): O(n² m), as
+    /// [`Gp::predict_batch`].
+    pub fn pool(&self, xs: &[f64], m: usize) -> Result<Pool> {
+        let d = self.dim();
+        if Some(xs.len()) != m.checked_mul(d) || xs.iter().any(|v| v.is_infinite()) {
+            return Err(Error::InvalidArgument(format!(
+                "pool points must be {m} x {d} finite (or NaN) coordinates"
+            )));
+        }
+        let cands = Columns::new(self.kernel.kinds(), xs, m)?;
+        let n = self.n();
+        let mut v = vec![0.0; n * m];
+        self.kernel.cross_columns(&self.cols, &cands, &mut v)?;
+        self.chol.solve_lower_matrix(&mut v, m)?;
+        let mut sq = vec![0.0; m];
+        for row in v.chunks_exact(m.max(1)) {
+            for (s, r) in sq.iter_mut().zip(row) {
+                *s += r * r;
+            }
+        }
+        Ok(Pool {
+            cands,
+            v,
+            sq,
+            factor_id: self.factor_id,
+            n,
+        })
+    }
+
+    /// Brings `pool` up to this model's first `upto` observations (all when
+    /// None), O(n m) per observation. Errors when the pool was built on
+    /// another factor (a refit, or an append that had to refactorise) or
+    /// already holds more observations; the caller then builds a new one.
+    pub fn extend_pool(&self, pool: &mut Pool, upto: Option<usize>) -> Result<()> {
+        let upto = upto.unwrap_or(self.n());
+        if pool.factor_id != self.factor_id || pool.n > upto || upto > self.n() {
+            return Err(Error::InvalidArgument(
+                "the pool belongs to another factor of the model".into(),
+            ));
+        }
+        let m = pool.len();
+        let mut l = Vec::new();
+        let mut row = vec![0.0; m];
+        for i in pool.n..upto {
+            // Row i of L: l_i (i entries) and λ_i.
+            l.clear();
+            l.extend((0..=i).map(|j| self.chol.get(i, j).unwrap_or(0.0)));
+            let point = Columns::new(
+                self.kernel.kinds(),
+                &self.x[i * self.dim()..(i + 1) * self.dim()],
+                1,
+            )?;
+            let k = {
+                let mut k = vec![0.0; m];
+                self.kernel.cross_columns(&point, &pool.cands, &mut k)?;
+                k
+            };
+            row.copy_from_slice(&k);
+            for (j, vj) in pool.v.chunks_exact(m.max(1)).enumerate().take(i) {
+                let lij = l[j];
+                for (r, v) in row.iter_mut().zip(vj) {
+                    *r -= lij * v;
+                }
+            }
+            let lam = l[i];
+            for (r, s) in row.iter_mut().zip(pool.sq.iter_mut()) {
+                *r /= lam;
+                *s += *r * *r;
+            }
+            pool.v.extend_from_slice(&row);
+            pool.n = i + 1;
+        }
+        Ok(())
+    }
+
+    /// Posterior means and variances (as [`Gp::predict_batch`]) at the
+    /// points of `pool`, which must hold exactly this model's observations
+    /// ([`Gp::extend_pool`]).
+    pub fn pool_predict(&self, pool: &Pool) -> Result<(Vec<f64>, Vec<f64>)> {
+        let n = self.n();
+        if pool.factor_id != self.factor_id || pool.n != n {
+            return Err(Error::InvalidArgument(
+                "the pool does not hold this model's observations".into(),
+            ));
+        }
+        let m = pool.len();
+        let mut z = self.y.clone();
+        self.chol.solve_lower_in_place(&mut z)?;
+        let mut mean = vec![0.0; m];
+        for (zj, vj) in z.iter().zip(pool.v.chunks_exact(m.max(1))) {
+            for (mc, v) in mean.iter_mut().zip(vj) {
+                *mc += zj * v;
+            }
+        }
+        let (sf, s2) = (self.kernel.signal_variance(), self.y_std * self.y_std);
+        Ok((
+            mean.iter().map(|v| self.y_mean + self.y_std * v).collect(),
+            pool.sq.iter().map(|q| s2 * (sf - q).max(0.0)).collect(),
+        ))
     }
 
     /// Adds one observation without refitting: O(n²) through the Cholesky
@@ -752,13 +944,16 @@ impl Gp {
             )));
         }
         let n = self.n();
-        let col = self.kernel.cross(x, &self.x, n)?;
+        let point = Columns::new(self.kernel.kinds(), x, 1)?;
+        let (col, _) = self.kernel.cross_point(&point, &self.cols)?;
         let diag = self.kernel.signal_variance() + self.noise_variance();
         let mut chol = self.chol.clone();
+        let mut cols = self.cols.clone();
+        cols.push(self.kernel.kinds(), x);
+        let mut factor_id = self.factor_id;
         if chol.append(&col, diag).is_err() {
-            let mut xs = self.x.clone();
-            xs.extend_from_slice(x);
-            let mut k = self.kernel.matrix(&xs, n + 1)?;
+            factor_id = next_factor_id();
+            let (mut k, _) = self.kernel.matrix_columns(&cols)?;
             for i in 0..=n {
                 k[i * (n + 1) + i] += self.noise_variance();
             }
@@ -771,6 +966,8 @@ impl Gp {
         self.alpha = alpha;
         self.y = ys;
         self.x.extend_from_slice(x);
+        self.cols = cols;
+        self.factor_id = factor_id;
         Ok(())
     }
 }
@@ -977,6 +1174,70 @@ mod tests {
         .unwrap();
         g.add_observation(&[0.2], 1.0).unwrap();
         assert!(g.predict(&[0.3]).unwrap().0.is_finite());
+    }
+
+    /// Relative difference of two prediction vectors.
+    fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= tol * (1.0 + x.abs().max(y.abs())),
+                "{what} {i}: {x} vs {y}"
+            );
+        }
+    }
+
+    #[test]
+    fn pool_follows_appends_and_refuses_another_factor() {
+        let (kinds, x, y) = mixed_data(40, 11);
+        let theta = vec![-1.0, 0.3, -0.4, 0.2, -5.0];
+        let noise = Noise::Inferred { floor: 1e-6 };
+        let mut gp =
+            Gp::with_params(kinds.clone(), x[..25 * 3].to_vec(), &y[..25], &theta, noise).unwrap();
+        // Candidates: some inactive, categorical values in and out of the data.
+        let mut rng = Rng::new(5);
+        let m = 70;
+        let mut c = Vec::new();
+        for i in 0..m {
+            c.extend([
+                rng.uniform(),
+                rng.below(4) as f64,
+                if i % 5 == 0 { f64::NAN } else { rng.uniform() },
+            ]);
+        }
+        let mut pool = gp.pool(&c, m).unwrap();
+        let (mu, var) = gp.pool_predict(&pool).unwrap();
+        let (mu0, var0) = gp.predict_batch(&c, m).unwrap();
+        assert_close(&mu, &mu0, 1e-10, "mean");
+        assert_close(&var, &var0, 1e-10, "variance");
+        for i in 25..40 {
+            gp.add_observation(&x[i * 3..i * 3 + 3], y[i]).unwrap();
+            // A pool behind the model cannot predict until extended.
+            assert!(gp.pool_predict(&pool).is_err());
+            if i % 2 == 0 {
+                gp.extend_pool(&mut pool, None).unwrap();
+                let (mu, var) = gp.pool_predict(&pool).unwrap();
+                let (mu0, var0) = gp.predict_batch(&c, m).unwrap();
+                assert_close(&mu, &mu0, 1e-9, "mean after appends");
+                assert_close(&var, &var0, 1e-9, "variance after appends");
+            }
+        }
+        // Extended part way, then cut back: the pool of the smaller model.
+        let mut part = pool.clone();
+        gp.extend_pool(&mut part, None).unwrap();
+        part.truncate(39);
+        assert!(gp.extend_pool(&mut part, Some(38)).is_err());
+        gp.extend_pool(&mut part, None).unwrap();
+        assert_close(
+            &gp.pool_predict(&part).unwrap().1,
+            &gp.predict_batch(&c, m).unwrap().1,
+            1e-9,
+            "variance after truncate",
+        );
+        // A refit (new factor) is refused; so is a model with fewer rows.
+        let refit = Gp::with_params(kinds, x.clone(), &y, &theta, noise).unwrap();
+        assert!(refit.extend_pool(&mut part, None).is_err());
+        assert!(gp.pool(&c[1..], m).is_err());
     }
 
     #[test]

@@ -58,7 +58,7 @@
 use super::acquisition::{srinivas_beta, Acquisition, Constrained};
 use super::kernel::DimKind;
 use super::lbfgs::{minimize, LbfgsConfig};
-use super::model::{FitConfig, Gp, Noise, Priors};
+use super::model::{FitConfig, Gp, Noise, Pool, Priors};
 use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
@@ -83,6 +83,11 @@ const N_INCUMBENTS: usize = 4;
 /// without replacement with probability proportional to their acquisition
 /// relative to the best's (see [`selection_weights`]).
 const N_REFINE: usize = 10;
+/// Threads the local searches use at most.
+const REFINE_THREADS: usize = 2;
+/// Observations from which the local searches are split over threads (below,
+/// a search is too short for a thread to pay).
+const REFINE_THREADS_FROM: usize = 32;
 /// Feasible candidates scored per ask on a declared space.
 const N_SPACE_CANDIDATES: usize = 512;
 /// Categoricals with at most this many choices are scanned in full.
@@ -172,6 +177,23 @@ enum Slot {
 struct Prepared {
     scorer: Constrained,
     inc: Vec<f64>,
+    /// What the models were fitted on, and their numbers of observations
+    /// before the fantasies (objective, then each constraint).
+    key: Key,
+    n_base: Vec<usize>,
+}
+
+/// The Sobol candidates of the last ask on the box, with a [`Pool`] per
+/// model (objective, then each constraint) holding its posterior there:
+/// while the models only gain observations by appends (between refits) the
+/// next ask extends the pools in O(n m) rather than scoring new candidates
+/// in O(n² m).
+#[derive(Debug, Clone)]
+struct Candidates {
+    key: Key,
+    /// Internal values, m×d.
+    vals: Vec<f64>,
+    pools: Vec<Pool>,
 }
 
 /// Gaussian-process Bayesian optimisation.
@@ -183,6 +205,7 @@ pub struct GpSampler {
     /// One cache per black-box constraint, by its position in the trials'
     /// constraint vectors.
     con_cache: Vec<Option<Cache>>,
+    candidates: Option<Candidates>,
 }
 
 /// Kernel coordinate of internal value `v`: the unit cube for floats and
@@ -301,6 +324,7 @@ impl GpSampler {
             rng: Rng::new(seed),
             cache: None,
             con_cache: Vec::new(),
+            candidates: None,
         })
     }
 
@@ -562,7 +586,10 @@ impl GpSampler {
             cons.push(self.model(Slot::Constraint(k), key.clone(), kinds.clone(), xk, yk, rk)?);
         }
         let (x_obs, y_obs) = (x.clone(), y.clone());
-        let mut gp = self.model(Slot::Objective, key, kinds, x, y, rows)?;
+        let mut gp = self.model(Slot::Objective, key.clone(), kinds, x, y, rows)?;
+        let n_base: Vec<usize> = std::iter::once(gp.n())
+            .chain(cons.iter().map(Gp::n))
+            .collect();
         // Incumbents: feasible ones by value, then the others by violation.
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| {
@@ -613,25 +640,18 @@ impl GpSampler {
                 constraints: cons,
             },
             inc,
+            key,
+            n_base,
         }))
     }
 
     /// Optimises the acquisition over the box of `dists` (no constraints):
     /// internal values of the best point found.
-    fn optimise_box(
-        &mut self,
-        scorer: &Constrained,
-        inc: &[f64],
-        dists: &[Distribution],
-    ) -> Result<Vec<f64>> {
+    fn optimise_box(&mut self, prep: &Prepared, dists: &[Distribution]) -> Result<Vec<f64>> {
+        let (scorer, inc) = (&prep.scorer, &prep.inc[..]);
         let d = dists.len();
-        let seq = QmcSequence::new(QmcKind::Sobol, d, true, self.rng.next_u64())?;
-        let mut vals: Vec<f64> = Vec::with_capacity((N_SOBOL + N_LOCAL) * d);
-        let mut u = vec![0.0; d];
-        for i in 0..N_SOBOL {
-            seq.point(i as u64, &mut u);
-            vals.extend(dists.iter().zip(&u).map(|(dist, &ui)| dist.from_unit(ui)));
-        }
+        let (mut vals, mut scores) = self.sobol_candidates(prep, dists)?;
+        let n_sobol = scores.len();
         let n_inc = inc.len() / d.max(1);
         for i in 0..N_LOCAL.min(N_LOCAL * n_inc) {
             let base = &inc[(i % n_inc) * d..(i % n_inc + 1) * d];
@@ -653,12 +673,12 @@ impl GpSampler {
             }
         }
         let m = vals.len() / d;
-        let enc: Vec<f64> = vals
+        let enc: Vec<f64> = vals[n_sobol * d..]
             .iter()
             .enumerate()
             .map(|(i, &v)| encode(&dists[i % d], v))
             .collect();
-        let scores = scorer.value_batch(&enc, m)?;
+        scores.extend(scorer.value_batch(&enc, m - n_sobol)?);
         let mut idx: Vec<usize> = (0..m).collect();
         idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
         let cont: Vec<usize> = (0..d).filter(|&j| is_continuous(&dists[j])).collect();
@@ -694,11 +714,11 @@ impl GpSampler {
             w[c] = 0.0;
             starts.push(vals[c * d..(c + 1) * d].to_vec());
         }
+        if !cont.is_empty() {
+            Self::refine_all(scorer, dists, &cont, &mut starts);
+        }
         let mut finals: Vec<(f64, Vec<f64>)> = Vec::new();
         for mut v in starts {
-            if !cont.is_empty() {
-                Self::refine(scorer, dists, &cont, &mut v);
-            }
             self.coordinate_search(scorer, dists, &mut v)?;
             let e: Vec<f64> = (0..d).map(|j| encode(&dists[j], v[j])).collect();
             let s = scorer.value_batch(&e, 1)?[0];
@@ -706,6 +726,118 @@ impl GpSampler {
         }
         let scores: Vec<f64> = finals.iter().map(|f| f.0).collect();
         Ok(finals.swap_remove(argmax(&scores)).1)
+    }
+
+    /// The scrambled Sobol candidates on the box and their acquisition
+    /// values: those of the last ask while every model has only gained
+    /// observations by appends since (their [`Pool`]s are extended), new ones
+    /// otherwise. Returns internal values (m×d) and scores.
+    fn sobol_candidates(
+        &mut self,
+        prep: &Prepared,
+        dists: &[Distribution],
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let scorer = &prep.scorer;
+        let models: Vec<&Gp> = std::iter::once(&scorer.objective)
+            .chain(&scorer.constraints)
+            .collect();
+        let kept = self.candidates.take().and_then(|mut c| {
+            let same = c.key == prep.key && c.pools.len() == models.len();
+            let extended = same
+                && c.pools
+                    .iter_mut()
+                    .zip(&models)
+                    .zip(&prep.n_base)
+                    .all(|((p, gp), &nb)| gp.extend_pool(p, Some(nb)).is_ok());
+            extended.then_some(c)
+        });
+        let mut c = match kept {
+            Some(c) => c,
+            None => {
+                let d = dists.len();
+                let seq = QmcSequence::new(QmcKind::Sobol, d, true, self.rng.next_u64())?;
+                let mut vals: Vec<f64> = Vec::with_capacity((N_SOBOL + N_LOCAL) * d);
+                let mut u = vec![0.0; d];
+                for i in 0..N_SOBOL {
+                    seq.point(i as u64, &mut u);
+                    vals.extend(dists.iter().zip(&u).map(|(dist, &ui)| dist.from_unit(ui)));
+                }
+                let enc: Vec<f64> = vals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| encode(&dists[i % d], v))
+                    .collect();
+                // Built on the models as they are (fantasies included), then
+                // cut back to the observations for the next ask.
+                let pools = models
+                    .iter()
+                    .map(|gp| gp.pool(&enc, N_SOBOL))
+                    .collect::<Result<Vec<_>>>()?;
+                Candidates {
+                    key: prep.key.clone(),
+                    vals,
+                    pools,
+                }
+            }
+        };
+        // Predictions with the fantasies: a copy of the pool extended by them.
+        let mut preds = Vec::with_capacity(models.len());
+        for (p, gp) in c.pools.iter_mut().zip(&models) {
+            let pred = if p.rows() < gp.n() {
+                let mut q = p.clone();
+                gp.extend_pool(&mut q, None)?;
+                gp.pool_predict(&q)?
+            } else {
+                gp.pool_predict(p)?
+            };
+            preds.push(pred);
+        }
+        for (p, &nb) in c.pools.iter_mut().zip(&prep.n_base) {
+            p.truncate(nb);
+        }
+        let cons = preds.split_off(1);
+        let scores = scorer.values_from(N_SOBOL, preds.first(), &cons);
+        let vals = c.vals.clone();
+        self.candidates = Some(c);
+        Ok((vals, scores))
+    }
+
+    /// [`GpSampler::refine`] of every start, split over up to
+    /// [`REFINE_THREADS`] threads when the model is large enough for it to
+    /// pay (each start's search is the same either way).
+    fn refine_all(
+        scorer: &Constrained,
+        dists: &[Distribution],
+        cont: &[usize],
+        starts: &mut [Vec<f64>],
+    ) {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .min(REFINE_THREADS)
+            .min(starts.len());
+        if threads <= 1 || scorer.objective.n() < REFINE_THREADS_FROM {
+            for v in starts.iter_mut() {
+                Self::refine(scorer, dists, cont, v);
+            }
+            return;
+        }
+        let per = starts.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = starts
+                .chunks_mut(per)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        for v in chunk.iter_mut() {
+                            Self::refine(scorer, dists, cont, v);
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                // A panic goes on in this thread, as without threads.
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            }
+        });
     }
 
     /// Projected L-BFGS on the continuous dimensions `cont` of `v` (internal
@@ -786,11 +918,11 @@ impl GpSampler {
         trial: usize,
         dims: &[(Option<u32>, Distribution)],
     ) -> Result<Option<Vec<f64>>> {
-        let Some(Prepared { scorer, inc }) = self.prepare(h, trial, dims, false)? else {
+        let Some(prep) = self.prepare(h, trial, dims, false)? else {
             return Ok(None);
         };
         let dists: Vec<Distribution> = dims.iter().map(|p| p.1.clone()).collect();
-        let v = self.optimise_box(&scorer, &inc, &dists)?;
+        let v = self.optimise_box(&prep, &dists)?;
         // Internal values always inside their distribution.
         Ok(Some(
             v.iter()
@@ -867,7 +999,7 @@ impl Sampler for GpSampler {
             Ok(Some(p)) => p,
             Ok(None) | Err(_) => return space.sample_uniform(&mut self.rng, max_draws, accept),
         };
-        let Prepared { scorer, inc } = prepared;
+        let Prepared { scorer, inc, .. } = prepared;
         let d = params.len();
         // Feasible candidates only: scrambled Sobol points and perturbations
         // of the incumbents mapped through the space (conditions, enumerated
