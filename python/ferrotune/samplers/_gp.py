@@ -57,7 +57,11 @@ class GPSampler(_RustModelSampler):
     sampler refits from scratch).
 
     Acquisition search: 2048 scrambled Sobol points plus 256 perturbations of the best
-    observed points, scored in one batch; ten local searches, from the best of them and
+    observed points, scored in one batch (the Sobol points are drawn afresh at every
+    refit and kept between refits, while the model only gains observations, so that
+    their posterior is updated in O(n) each rather than recomputed in O(n²): a
+    deviation from Optuna, which draws new points every trial; the perturbations are
+    new every trial); ten local searches (on two threads from 32 observations), from the best of them and
     from nine drawn without replacement with probability proportional to their
     acquisition relative to the best's (``exp`` of the difference for LogEI), each
     projected L-BFGS on the continuous parameters (discrete ones held), then a

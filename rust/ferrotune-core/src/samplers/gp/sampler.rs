@@ -43,12 +43,16 @@
 //!    well-suited to parallelize optimization" — so the variance, and the
 //!    acquisition, collapse there.
 //! 5. Acquisition optimisation: a scrambled Sobol batch plus perturbations of
-//!    the best observed points, scored by [`Gp::predict_batch`]; local
+//!    the best observed points, scored by [`Gp::predict_batch`]. The Sobol
+//!    batch is kept from ask to ask while every model only gains
+//!    observations by appends (between refits), its posterior updated in
+//!    O(n m) through a [`Pool`] per model; a refit draws a new batch. Local
 //!    searches from the best candidate and from candidates drawn with
 //!    probability proportional to their acquisition relative to the best's
-//!    ([`N_REFINE`] in all): projected L-BFGS on the continuous dimensions (discrete ones
-//!    held), then a coordinate-wise search over neighbouring grid values of
-//!    integer / stepped dimensions and the choices of categoricals. On a
+//!    ([`N_REFINE`] in all, on up to [`REFINE_THREADS`] threads): projected
+//!    L-BFGS on the continuous dimensions (discrete ones held), then a
+//!    coordinate-wise search over neighbouring grid values of integer /
+//!    stepped dimensions and the choices of categoricals. On a
 //!    declared space only feasible configurations (constraints and the
 //!    caller's `accept`) are ever scored, so no infeasible point is proposed.
 //!
