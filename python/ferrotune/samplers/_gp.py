@@ -52,7 +52,9 @@ class GPSampler(_RustModelSampler):
     Refit schedule: a warm-started MAP refit on every trial up to 200 observations;
     beyond, a warm refit once the data have grown by 5% since the last one, with
     O(n²) Cholesky appends in between; a multi-start fit (prior mode, two prior draws,
-    the previous fit) whenever the number of observations has doubled. The
+    the previous fit) whenever the number of observations has doubled (beyond 256
+    observations the starts run on a random subset of 256 and only the best is refined
+    on all the data, since each likelihood evaluation costs O(n³)). The
     hyperparameters are kept between trials (not across pickling: an unpickled
     sampler refits from scratch).
 
