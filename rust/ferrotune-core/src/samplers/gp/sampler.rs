@@ -1201,6 +1201,55 @@ mod tests {
         assert!(dist.sqrt() > 1e-3, "{ra:?} vs {rb:?}");
     }
 
+    #[test]
+    fn sobol_candidates_are_kept_between_refits_and_dropped_at_one() {
+        // Past REFIT_EVERY_ASK_UP_TO observations, asks between refits reuse
+        // the Sobol batch through pools extended by the new rows (and by a
+        // RUNNING trial's fantasy); a refit draws a new batch.
+        let dims = vec![
+            Distribution::float("x0", -5.0, 10.0, None, false).unwrap(),
+            Distribution::float("x1", 0.0, 15.0, None, false).unwrap(),
+        ];
+        let names = vec!["x0".to_string(), "x1".to_string()];
+        let mut h = History::new(1);
+        let mut r = crate::samplers::RandomSampler::new(3);
+        let n0 = REFIT_EVERY_ASK_UP_TO + 5;
+        for _ in 0..n0 {
+            let (t, x) = crate::samplers::start_trial(&mut r, &mut h, &names, &dims).unwrap();
+            h.finish(t, TrialState::Complete, vec![branin(&x)]).unwrap();
+        }
+        let mut s = GpSampler::new(GpConfig::default(), 5).unwrap();
+        // A RUNNING trial of another worker, with its point known.
+        let (_, _) = crate::samplers::start_trial(&mut r, &mut h, &names, &dims).unwrap();
+        let mut batches = Vec::new();
+        for _ in 0..4 {
+            let (t, x) = crate::samplers::start_trial(&mut s, &mut h, &names, &dims).unwrap();
+            assert!((-5.0..=10.0).contains(&x[0]) && (0.0..=15.0).contains(&x[1]));
+            let c = s.candidates.as_ref().expect("candidates are kept");
+            let n_complete = h
+                .trials()
+                .iter()
+                .filter(|t| t.state == TrialState::Complete)
+                .count();
+            assert!(c.pools.iter().all(|p| p.rows() == n_complete));
+            batches.push(c.vals.clone());
+            h.finish(t, TrialState::Complete, vec![branin(&x)]).unwrap();
+        }
+        // The first ask fitted (new batch); the next ones only appended.
+        assert!(batches.windows(2).all(|w| w[0] == w[1]));
+        // Enough new observations for a refit: a new batch.
+        let c = s.cache.as_ref().unwrap();
+        let refit_at = (c.n_fit as f64 * (1.0 + REFIT_GROWTH)).ceil() as usize;
+        let done = c.rows.len();
+        for _ in done..refit_at {
+            let (t, x) = crate::samplers::start_trial(&mut s, &mut h, &names, &dims).unwrap();
+            h.finish(t, TrialState::Complete, vec![branin(&x)]).unwrap();
+        }
+        let (t, x) = crate::samplers::start_trial(&mut s, &mut h, &names, &dims).unwrap();
+        h.finish(t, TrialState::Complete, vec![branin(&x)]).unwrap();
+        assert_ne!(s.candidates.as_ref().unwrap().vals, batches[0]);
+    }
+
     /// Asks `n` trials of `f` subject to black-box constraints `c` (values
     /// `<= 0` feasible) over `dims`, as [`run`]; returns the points.
     fn run_constrained(
