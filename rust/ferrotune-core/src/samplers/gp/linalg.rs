@@ -179,16 +179,16 @@ fn sum_lanes(lanes: &Lanes) -> [[f64; TC]; TR] {
 #[inline(never)]
 fn rows_dot_lanes(a: &[&[f64]; RB], x: &[f64], len: usize) -> [[f64; 2]; RB] {
     let mut acc = [[0.0; 2]; RB];
-    let it = pairs(x, len)
-        .zip(pairs(a[0], len))
+    let it = pairs(a[0], len)
         .zip(pairs(a[1], len))
         .zip(pairs(a[2], len))
         .zip(pairs(a[3], len))
         .zip(pairs(a[4], len))
         .zip(pairs(a[5], len))
         .zip(pairs(a[6], len))
-        .zip(pairs(a[7], len));
-    for ((((((((xv, a0), a1), a2), a3), a4), a5), a6), a7) in it {
+        .zip(pairs(a[7], len))
+        .zip(pairs(x, len));
+    for ((((((((a0, a1), a2), a3), a4), a5), a6), a7), xv) in it {
         let av = [a0, a1, a2, a3, a4, a5, a6, a7];
         for r in 0..RB {
             acc[r][0] -= av[r][0] * xv[0];
@@ -569,6 +569,10 @@ impl Cholesky {
         if m == 0 {
             return Ok(());
         }
+        if m == 1 {
+            // One column: the one-vector solve (a tile would pad it).
+            return self.solve_lower_in_place(b);
+        }
         // The columns of Y, each contiguous for the tiles, filled as they are
         // solved (pushed: no zeroing).
         let mut cols: Vec<Vec<f64>> = (0..m).map(|_| Vec::with_capacity(n)).collect();
@@ -642,6 +646,9 @@ impl Cholesky {
         }
         if m == 0 || n == 0 {
             return Ok(());
+        }
+        if m == 1 {
+            return self.solve_upper_in_place(b);
         }
         // Row i of L' is column n-1-i of L from the bottom up: entries
         // row_start(r) + n-1-i for r = n-1, n-2, ..., n-1-i.
