@@ -1,27 +1,67 @@
 //! Dense linear algebra for the GP: the Cholesky factor of a symmetric
-//! positive-definite matrix, triangular solves, log-determinant and a rank-one
-//! *append* (one new row and column) in O(n²).
+//! positive-definite matrix, triangular solves, log-determinant, inverse and
+//! a rank-one *append* (one new row and column) in O(n²).
 //!
 //! Hand-written rather than a dependency (faer, nalgebra): the GP needs a few
-//! dozen lines of it, and the workspace must stay quick to build on two cores.
+//! hundred lines of it, and the workspace must stay quick to build on two
+//! cores.
 //!
 //! Layout. Input matrices are dense, row-major `Vec<f64>` of n×n; only the
 //! lower triangle (j <= i) is read. The factor L (A = L Lᵀ, lower triangular)
 //! is stored *packed by rows*: row i holds its i + 1 entries L_i0, ..., L_ii from
-//! offset i(i+1)/2. Appending a row is then a push, and every inner product of
-//! the factorisation reads two contiguous row prefixes.
+//! offset i(i+1)/2. Appending a row is then a push, and the rows that the
+//! algorithms below combine are contiguous slices.
 //!
-//! Algorithm. Cholesky–Banachiewicz (row by row; Golub & Van Loan, "Matrix
-//! Computations", 4th ed., Alg. 4.2.1 in its row-oriented form):
-//! L_ij = (A_ij - Σ_{k<j} L_ik L_jk) / L_jj for j < i, and
-//! L_ii = sqrt(A_ii - Σ_{k<i} L_ik²).
+//! Kernels. Nearly all the work is done by three small kernels, written so
+//! that LLVM vectorises them for the baseline x86-64 target (SSE2: two f64 a
+//! register; no `target-cpu`, no `unsafe`), each at about 1.7 instructions a
+//! multiply-add (SSE2 has no fused multiply-add, and its two-operand
+//! instructions need a copy or a load for every product: 1.5 is the floor):
+//! - a *register tile* (`tile_lanes`): the 6×2 inner products of six rows
+//!   with two other rows, all of one length, summed in twelve registers of
+//!   two lanes each. Each pair of entries loaded is used twice (or six
+//!   times), and no product waits for another;
+//! - `rows_dot_lanes`, the same with eight rows and one vector;
+//! - a *multi-row axpy* (`sub_rows`): y -= Σ_q c_q x_q over twelve rows
+//!   x_q, which loads and stores y once for twelve multiply-adds.
+//!
+//! They sum in another order than a plain loop, so results differ from a
+//! textbook implementation in the last bits (the tests compare with one).
+//!
+//! Algorithms (Golub & Van Loan, "Matrix Computations", 4th ed.). Rows are
+//! taken in blocks of six and columns (or right-hand sides) in pairs; one
+//! tile gives the inner products over everything before the block, and the
+//! few terms inside the block are added one by one, in the order the
+//! recurrence needs them.
+//! - Cholesky: the row-oriented (Banachiewicz) form of Alg. 4.2.1,
+//!   L_ij = (A_ij - Σ_{k<j} L_ik L_jk) / L_jj for j < i and
+//!   L_ii = sqrt(A_ii - Σ_{k<i} L_ik²). For a block of rows and a pair of
+//!   columns, the sums over k before the pair are a tile of rows of L with
+//!   rows of L.
+//! - L y = b (forward substitution), y_i = (b_i - Σ_{k<i} L_ik y_k) / L_ii,
+//!   by blocks of eight rows, whose sums over the solved part are one call of
+//!   `rows_dot_lanes`. With an n×m right-hand side B, each column of the
+//!   solution is also kept as a contiguous vector (pushed as it is solved),
+//!   so that six rows of L against a pair of columns is a tile.
+//! - Lᵀ x = b (back substitution) reads rows of L: once a block of twelve
+//!   unknowns is known, their contributions leave the rest of b in one
+//!   multi-row axpy. With an n×m right-hand side, the order of the rows is
+//!   reversed: Lᵀ becomes the lower triangular L'_ij = L_{n-1-j, n-1-i}
+//!   (gathered in n²/2 copies), and the solve a forward substitution as
+//!   above.
+//! - A⁻¹ = L⁻ᵀ L⁻¹. The columns of M = L⁻¹ are the forward substitutions of
+//!   the unit vectors, solved as above (column j of M is zero above j: those
+//!   terms are skipped) and kept as contiguous vectors. Then
+//!   (A⁻¹)_ij = Σ_{k >= max(i, j)} M_ki M_kj, the inner product of columns i
+//!   and j of M: a tile gives twelve entries, written to both triangles.
+//!   About n³/3 multiply-adds in all.
 //!
 //! Append. If A = L Lᵀ and A' = [[A, a], [aᵀ, α]], then A' = L' L'ᵀ with
 //! L' = [[L, 0], [lᵀ, λ]], where L l = a and λ = sqrt(α - lᵀl) (the bordering
 //! method, Golub & Van Loan §4.2.8; Osborne 2010, "Bayesian Gaussian Processes
-//! for Sequential Prediction, Optimisation and Quadrature", §B.1). Since the
-//! row-oriented factorisation computes row n exactly this way, the appended
-//! factor is bit-for-bit the factor of A'.
+//! for Sequential Prediction, Optimisation and Quadrature", §B.1). This is the
+//! row-oriented recurrence for row n, so the appended factor is the factor of
+//! A' up to round-off (the two sum in different orders).
 //!
 //! Jitter. Kernel matrices of close or repeated inputs are numerically
 //! singular. [`Cholesky::factor_with_jitter`] first tries A as given, then
@@ -38,9 +78,230 @@ pub const JITTER_START: f64 = 1e-10;
 /// Largest relative jitter tried before giving up.
 pub const JITTER_MAX: f64 = 1e-4;
 
+/// Rows of a register tile.
+const TR: usize = 6;
+/// Columns of a register tile.
+const TC: usize = 2;
+/// Rows handled together by the one-vector forward solve.
+const RB: usize = 8;
+/// Rows handled together by the back substitutions (the multi-row axpy).
+const UB: usize = 12;
+
+/// Two lanes of partial sums for each product of a tile.
+type Lanes = [[[f64; 2]; TC]; TR];
+
 #[inline]
 fn row_start(i: usize) -> usize {
     i * (i + 1) / 2
+}
+
+/// `s[..len]` as pairs of entries.
+#[inline(always)]
+fn pairs(s: &[f64], len: usize) -> std::slice::ChunksExact<'_, f64> {
+    s[..len].chunks_exact(2)
+}
+
+/// The `len` entries from column `from` of the given rows of the packed `l`.
+#[inline(always)]
+fn packed_rows<const N: usize>(
+    l: &[f64],
+    rows: [usize; N],
+    from: usize,
+    len: usize,
+) -> [&[f64]; N] {
+    let mut out: [&[f64]; N] = [&[]; N];
+    for q in 0..N {
+        out[q] = &l[row_start(rows[q]) + from..][..len];
+    }
+    out
+}
+
+/// Two-lane partial sums of the 6×2 inner products of `a[r][off..off + len]`
+/// with `b0[..len]` and `b1[..len]` (len even), *negated*: `lanes[r][c][0] + lanes[r][c][1]`
+/// is minus the product. Kept out of line: returning the lanes through
+/// memory leads LLVM to vectorise along them, one `mulpd` and one `subpd`
+/// per product and pair of entries, with the twelve sums in registers
+/// (`subpd` rather than `addpd`, whose operands the register allocator may
+/// swap, which costs a copy of every sum in every step).
+#[inline(never)]
+fn tile_lanes(a: &[&[f64]; TR], off: usize, b0: &[f64], b1: &[f64], len: usize) -> Lanes {
+    let mut acc = [[[0.0; 2]; TC]; TR];
+    let ra = |r: usize| a[r][off..][..len].chunks_exact(2);
+    let it = ra(0)
+        .zip(ra(1))
+        .zip(ra(2))
+        .zip(ra(3))
+        .zip(ra(4))
+        .zip(ra(5))
+        .zip(pairs(b0, len))
+        .zip(pairs(b1, len));
+    for (((((((a0, a1), a2), a3), a4), a5), b0), b1) in it {
+        let (av, bv) = ([a0, a1, a2, a3, a4, a5], [b0, b1]);
+        for r in 0..TR {
+            for c in 0..TC {
+                acc[r][c][0] -= av[r][0] * bv[c][0];
+                acc[r][c][1] -= av[r][1] * bv[c][1];
+            }
+        }
+    }
+    acc
+}
+
+/// The 6×2 inner products of `a[r][off..off + len]` with `b[c][..len]`.
+#[inline(always)]
+fn tile(a: &[&[f64]; TR], off: usize, b: [&[f64]; TC], len: usize) -> [[f64; TC]; TR] {
+    let even = len & !1;
+    let mut out = sum_lanes(&tile_lanes(a, off, b[0], b[1], even));
+    if even < len {
+        for r in 0..TR {
+            for c in 0..TC {
+                out[r][c] += a[r][off + even] * b[c][even];
+            }
+        }
+    }
+    out
+}
+
+/// The inner products of a tile from its (negated) lanes.
+#[inline(always)]
+fn sum_lanes(lanes: &Lanes) -> [[f64; TC]; TR] {
+    let mut out = [[0.0; TC]; TR];
+    for r in 0..TR {
+        for c in 0..TC {
+            out[r][c] = -(lanes[r][c][0] + lanes[r][c][1]);
+        }
+    }
+    out
+}
+
+/// Two-lane partial sums of `-a[r] · x` over the first `len` (even) entries
+/// (negated, as in [`tile_lanes`]).
+#[inline(never)]
+fn rows_dot_lanes(a: &[&[f64]; RB], x: &[f64], len: usize) -> [[f64; 2]; RB] {
+    let mut acc = [[0.0; 2]; RB];
+    let it = pairs(a[0], len)
+        .zip(pairs(a[1], len))
+        .zip(pairs(a[2], len))
+        .zip(pairs(a[3], len))
+        .zip(pairs(a[4], len))
+        .zip(pairs(a[5], len))
+        .zip(pairs(a[6], len))
+        .zip(pairs(a[7], len))
+        .zip(pairs(x, len));
+    for ((((((((a0, a1), a2), a3), a4), a5), a6), a7), xv) in it {
+        let av = [a0, a1, a2, a3, a4, a5, a6, a7];
+        for r in 0..RB {
+            acc[r][0] -= av[r][0] * xv[0];
+            acc[r][1] -= av[r][1] * xv[1];
+        }
+    }
+    acc
+}
+
+/// The eight inner products `a[r][..x.len()] · x`.
+#[inline(always)]
+fn rows_dot(a: [&[f64]; RB], x: &[f64]) -> [f64; RB] {
+    let len = x.len();
+    let even = len & !1;
+    let lanes = rows_dot_lanes(&a, x, even);
+    let mut out = [0.0; RB];
+    for r in 0..RB {
+        out[r] = -(lanes[r][0] + lanes[r][1]);
+        if even < len {
+            out[r] += a[r][even] * x[even];
+        }
+    }
+    out
+}
+
+/// y -= Σ_q c[q] x[q], every x[q] at least as long as y.
+#[inline]
+fn sub_rows(y: &mut [f64], c: [f64; UB], x: [&[f64]; UB]) {
+    let len = y.len();
+    let x = x.map(|r| &r[..len]);
+    for j in 0..len {
+        let mut s = c[0] * x[0][j];
+        for q in 1..UB {
+            s += c[q] * x[q][j];
+        }
+        y[j] -= s;
+    }
+}
+
+/// [start, end) cut into blocks of `size`, the shorter one (if any) last, so
+/// that the blocks start at start + a multiple of `size`.
+fn blocks(start: usize, end: usize, size: usize) -> impl Iterator<Item = (usize, usize)> {
+    (start..end)
+        .step_by(size)
+        .map(move |b| (b, (b + size).min(end)))
+}
+
+/// Indices b, b + 1, ..., e - 1 (e > b), the last one repeated to fill N.
+#[inline(always)]
+fn padded<const N: usize>(b: usize, e: usize) -> [usize; N] {
+    let mut out = [0; N];
+    for q in 0..N {
+        out[q] = (b + q).min(e - 1);
+    }
+    out
+}
+
+/// The diagonal block of rows [i0, i0 + h) of the packed `l`, each entry
+/// twice (for the two columns of [`block_forward`]):
+/// `t[q][k]` = L_{i0+q, i0+k} for k <= q < h, zero elsewhere.
+#[inline(always)]
+fn diagonal_block(l: &[f64], i0: usize, h: usize) -> [[[f64; TC]; TR]; TR] {
+    let mut t = [[[0.0; TC]; TR]; TR];
+    for q in 0..h.min(TR) {
+        let row = &l[row_start(i0 + q) + i0..][..=q];
+        for k in 0..=q {
+            t[q][k] = [row[k]; TC];
+        }
+    }
+    t
+}
+
+/// Forward substitution inside a diagonal block, for the first h rows and w
+/// columns of `y` (right-hand sides on entry, solutions on return).
+#[inline(always)]
+fn block_forward(y: &mut [[f64; TC]; TR], t: &[[[f64; TC]; TR]; TR], h: usize, w: usize) {
+    for q in 0..h.min(TR) {
+        for c in 0..w.min(TC) {
+            let mut v = y[q][c];
+            for k in 0..q {
+                v -= t[q][k][c] * y[k][c];
+            }
+            y[q][c] = v / t[q][q][c];
+        }
+    }
+}
+
+/// Appends rows [0, h) of each column c < w of `y` to `cols[c]`.
+#[inline(always)]
+fn push_columns(cols: &mut [Vec<f64>], y: &[[f64; TC]; TR], h: usize, w: usize) {
+    let (h, w) = (h.min(TR), w.min(TC));
+    let mut yt = [[0.0; TR]; TC];
+    for q in 0..h {
+        for c in 0..w {
+            yt[c][q] = y[q][c];
+        }
+    }
+    for (col, yc) in cols[..w].iter_mut().zip(&yt) {
+        col.extend_from_slice(&yc[..h]);
+    }
+}
+
+/// Reverses the order of the rows (of m entries) of `b`.
+fn reverse_rows(b: &mut [f64], m: usize) {
+    let n = b.len() / m;
+    let (top, bottom) = b.split_at_mut(n / 2 * m);
+    let bottom = &mut bottom[(n % 2) * m..];
+    for (r, s) in top
+        .chunks_exact_mut(m)
+        .zip(bottom.chunks_exact_mut(m).rev())
+    {
+        r.swap_with_slice(s);
+    }
 }
 
 /// Inner product with four accumulators (lets the compiler vectorise).
@@ -49,16 +310,13 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0f64; 4];
-    let chunks = n / 4;
-    for c in 0..chunks {
-        let k = 4 * c;
-        acc[0] += a[k] * b[k];
-        acc[1] += a[k + 1] * b[k + 1];
-        acc[2] += a[k + 2] * b[k + 2];
-        acc[3] += a[k + 3] * b[k + 3];
+    for (x, y) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
     }
     let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for k in 4 * chunks..n {
+    for k in n - n % 4..n {
         s += a[k] * b[k];
     }
     s
@@ -111,7 +369,7 @@ impl Cholesky {
         )))
     }
 
-    /// Factor of a + shift·I.
+    /// Factor of a + shift·I (blocked Banachiewicz, see the module docs).
     fn factor_shifted(a: &[f64], n: usize, shift: f64) -> Result<Self> {
         if a.len() != n * n {
             return Err(Error::InvalidArgument(format!(
@@ -120,25 +378,40 @@ impl Cholesky {
             )));
         }
         let mut l = vec![0.0; row_start(n)];
-        for i in 0..n {
-            let ri = row_start(i);
-            for j in 0..=i {
-                let rj = row_start(j);
-                let aij = a[i * n + j];
-                if !aij.is_finite() {
-                    return Err(Error::InvalidArgument(format!(
-                        "matrix entry ({i}, {j}) is not finite"
-                    )));
-                }
-                let s = aij - dot(&l[ri..ri + j], &l[rj..rj + j]);
-                if j < i {
-                    l[ri + j] = s / l[rj + j];
+        for (i0, i1) in blocks(0, n, TR) {
+            let rows = padded::<TR>(i0, i1);
+            for (j0, j1) in blocks(0, i1, TC) {
+                // s[r][c] = Σ_{k<j0} L_ik L_jk for i = i0 + r, j = j0 + c.
+                let s = if j0 == 0 {
+                    [[0.0; TC]; TR]
                 } else {
-                    let p = s + shift;
-                    if !(p > 0.0 && p.is_finite()) {
-                        return Err(not_pd(i, p));
+                    let b = packed_rows(&l, padded(j0, j1), 0, j0);
+                    tile(&packed_rows(&l, rows, 0, j0), 0, b, j0)
+                };
+                for j in j0..j1 {
+                    let rj = row_start(j);
+                    for i in j.max(i0)..i1 {
+                        let aij = a[i * n + j];
+                        if !aij.is_finite() {
+                            return Err(Error::InvalidArgument(format!(
+                                "matrix entry ({i}, {j}) is not finite"
+                            )));
+                        }
+                        let ri = row_start(i);
+                        let mut v = aij - s[i - i0][j - j0];
+                        for k in j0..j {
+                            v -= l[ri + k] * l[rj + k];
+                        }
+                        if j < i {
+                            l[ri + j] = v / l[rj + j];
+                        } else {
+                            let p = v + shift;
+                            if !(p > 0.0 && p.is_finite()) {
+                                return Err(not_pd(i, p));
+                            }
+                            l[ri + i] = p.sqrt();
+                        }
                     }
-                    l[ri + i] = p.sqrt();
                 }
             }
         }
@@ -228,9 +501,22 @@ impl Cholesky {
     /// Solves L y = b in place (forward substitution).
     pub fn solve_lower_in_place(&self, b: &mut [f64]) -> Result<()> {
         self.check_len(b.len())?;
-        for i in 0..self.n {
-            let r = self.row(i);
-            b[i] = (b[i] - dot(&r[..i], &b[..i])) / r[i];
+        for (i0, i1) in blocks(0, self.n, RB) {
+            // s[r] = Σ_{k<i0} L_ik y_k for i = i0 + r.
+            let s = if i0 == 0 {
+                [0.0; RB]
+            } else {
+                rows_dot(packed_rows(&self.l, padded(i0, i1), 0, i0), &b[..i0])
+            };
+            let bb = &mut b[i0..i1];
+            for (q, i) in (i0..i1).enumerate() {
+                let r = &self.row(i)[i0..];
+                let v = r[..q]
+                    .iter()
+                    .zip(bb.iter())
+                    .fold(bb[q] - s[q], |v, (l, y)| v - l * y);
+                bb[q] = v / r[q];
+            }
         }
         Ok(())
     }
@@ -239,13 +525,24 @@ impl Cholesky {
     /// it reads rows of L).
     pub fn solve_upper_in_place(&self, b: &mut [f64]) -> Result<()> {
         self.check_len(b.len())?;
-        for i in (0..self.n).rev() {
-            let r = self.row(i);
-            b[i] /= r[i];
-            let xi = b[i];
-            for (v, l) in b[..i].iter_mut().zip(&r[..i]) {
-                *v -= l * xi;
+        let mut i1 = self.n;
+        while i1 > 0 {
+            let i0 = i1.saturating_sub(UB);
+            for i in (i0..i1).rev() {
+                let r = self.row(i);
+                b[i] /= r[i];
+                let xi = b[i];
+                for k in i0..i {
+                    b[k] -= r[k] * xi;
+                }
             }
+            if i0 > 0 {
+                // A full block (only the first one can be short).
+                let (head, x) = b.split_at_mut(i0);
+                let c = std::array::from_fn(|q| x[q]);
+                sub_rows(head, c, std::array::from_fn(|q| self.row(i0 + q)));
+            }
+            i1 = i0;
         }
         Ok(())
     }
@@ -265,51 +562,112 @@ impl Cholesky {
 
     /// Solves L Y = B in place for an n×m row-major B.
     pub fn solve_lower_matrix(&self, b: &mut [f64], m: usize) -> Result<()> {
-        if b.len() != self.n * m {
+        let n = self.n;
+        if b.len() != n * m {
             return Err(Error::InvalidArgument("right-hand side shape".into()));
         }
-        for i in 0..self.n {
-            let r = self.row(i);
-            let (done, rest) = b.split_at_mut(i * m);
-            let bi = &mut rest[..m];
-            for k in 0..i {
-                let lik = r[k];
-                if lik != 0.0 {
-                    let bk = &done[k * m..(k + 1) * m];
-                    for (v, w) in bi.iter_mut().zip(bk) {
-                        *v -= lik * w;
-                    }
-                }
+        if m == 0 {
+            return Ok(());
+        }
+        if m == 1 {
+            // One column: the one-vector solve (a tile would pad it).
+            return self.solve_lower_in_place(b);
+        }
+        // The columns of Y, each contiguous for the tiles, filled as they are
+        // solved (pushed: no zeroing).
+        let mut cols: Vec<Vec<f64>> = (0..m).map(|_| Vec::with_capacity(n)).collect();
+        for (i0, i1) in blocks(0, n, TR) {
+            let h = i1 - i0;
+            let rows = packed_rows(&self.l, padded(i0, i1), 0, i0);
+            let t = diagonal_block(&self.l, i0, h);
+            // The block's rows of B.
+            let mut it = b[i0 * m..i1 * m].chunks_exact_mut(m);
+            let mut brows: [&mut [f64]; TR] = Default::default();
+            for br in brows.iter_mut() {
+                *br = it.next().unwrap_or_default();
             }
-            for v in bi.iter_mut() {
-                *v /= r[i];
+            for (c0, c1) in blocks(0, m, TC) {
+                let w = c1 - c0;
+                // s[r][c] = Σ_{k<i0} L_ik Y_kc for i = i0 + r, c = c0 + c
+                // (i0 is even).
+                let lanes = if i0 == 0 {
+                    [[[0.0; 2]; TC]; TR]
+                } else {
+                    tile_lanes(&rows, 0, &cols[c0], &cols[c1 - 1], i0)
+                };
+                let mut y = [[0.0; TC]; TR];
+                // Full blocks get a copy of the code with constant sizes.
+                if h == TR && w == TC {
+                    Self::lower_block(&mut brows, &lanes, &t, &mut y, TR, c0, TC);
+                    push_columns(&mut cols[c0..c1], &y, TR, TC);
+                } else {
+                    Self::lower_block(&mut brows, &lanes, &t, &mut y, h, c0, w);
+                    push_columns(&mut cols[c0..c1], &y, h, w);
+                }
             }
         }
         Ok(())
     }
 
-    /// Solves Lᵀ X = B in place for an n×m row-major B.
+    /// Rows [0, h) of columns [c0, c0 + w) of a block of rows of Y (in `y`
+    /// and back in the rows `brows` of B), given the (negated) lanes of the
+    /// sums over the rows before and the diagonal block `t`.
+    #[inline(always)]
+    fn lower_block(
+        brows: &mut [&mut [f64]; TR],
+        lanes: &Lanes,
+        t: &[[[f64; TC]; TR]; TR],
+        y: &mut [[f64; TC]; TR],
+        h: usize,
+        c0: usize,
+        w: usize,
+    ) {
+        let (h, w) = (h.min(TR), w.min(TC));
+        for q in 0..h {
+            let bq = &brows[q][c0..c0 + w];
+            for c in 0..w {
+                y[q][c] = bq[c] + (lanes[q][c][0] + lanes[q][c][1]);
+            }
+        }
+        block_forward(y, t, h, w);
+        for q in 0..h {
+            brows[q][c0..c0 + w].copy_from_slice(&y[q][..w]);
+        }
+    }
+
+    /// Solves Lᵀ X = B in place for an n×m row-major B: with the order of
+    /// the rows reversed, Lᵀ is the lower triangular L'_ij = L_{n-1-j, n-1-i}
+    /// and the solve a forward substitution, done as in
+    /// [`Self::solve_lower_matrix`] (L' costs n²/2 copies).
     pub fn solve_upper_matrix(&self, b: &mut [f64], m: usize) -> Result<()> {
-        if b.len() != self.n * m {
+        let n = self.n;
+        if b.len() != n * m {
             return Err(Error::InvalidArgument("right-hand side shape".into()));
         }
-        for i in (0..self.n).rev() {
-            let r = self.row(i);
-            let (head, rest) = b.split_at_mut(i * m);
-            let bi = &mut rest[..m];
-            for v in bi.iter_mut() {
-                *v /= r[i];
-            }
-            for k in 0..i {
-                let lik = r[k];
-                if lik != 0.0 {
-                    let bk = &mut head[k * m..(k + 1) * m];
-                    for (v, w) in bk.iter_mut().zip(bi.iter()) {
-                        *v -= lik * w;
-                    }
-                }
+        if m == 0 || n == 0 {
+            return Ok(());
+        }
+        if m == 1 {
+            return self.solve_upper_in_place(b);
+        }
+        // Row i of L' is column n-1-i of L from the bottom up: entries
+        // row_start(r) + n-1-i for r = n-1, n-2, ..., n-1-i.
+        let mut l = Vec::with_capacity(row_start(n));
+        for i in 0..n {
+            let mut at = row_start(n - 1) + n - 1 - i;
+            for r in (n - 1 - i..n).rev() {
+                l.push(self.l[at]);
+                at = at.wrapping_sub(r);
             }
         }
+        let reversed = Cholesky {
+            n,
+            l,
+            jitter: self.jitter,
+        };
+        reverse_rows(b, m);
+        reversed.solve_lower_matrix(b, m)?;
+        reverse_rows(b, m);
         Ok(())
     }
 
@@ -318,51 +676,114 @@ impl Cholesky {
         2.0 * (0..self.n).map(|i| self.row(i)[i].ln()).sum::<f64>()
     }
 
-    /// A⁻¹ as a dense n×n row-major matrix: L⁻¹ row by row, then
-    /// A⁻¹ = L⁻ᵀ L⁻¹ (about n³/3 multiply-adds, all on contiguous rows).
+    /// A⁻¹ as a dense n×n row-major matrix: the columns of L⁻¹, then
+    /// A⁻¹ = L⁻ᵀ L⁻¹ (about n³/3 multiply-adds; see the module docs).
     pub fn inverse(&self) -> Vec<f64> {
+        let (base, cols) = self.inverse_columns();
+        Self::gram(&base, &cols)
+    }
+
+    /// The columns of M = L⁻¹: `cols[c]` is column c from row `base[c]` on.
+    #[inline(never)]
+    fn inverse_columns(&self) -> (Vec<usize>, Vec<Vec<f64>>) {
         let n = self.n;
-        // M = L⁻¹, lower triangular, packed by rows like L. Row i of L M = I
-        // reads L[i][i] m_i = e_i - Σ_{k<i} L[i][k] m_k, where m_k has k + 1
-        // leading entries: a sequence of contiguous axpys.
-        let mut inv = vec![0.0; row_start(n)];
-        for i in 0..n {
-            let r = self.row(i);
-            let (done, rest) = inv.split_at_mut(row_start(i));
-            let cur = &mut rest[..i + 1];
-            for k in 0..i {
-                let lik = r[k];
-                if lik != 0.0 {
-                    let mk = &done[row_start(k)..row_start(k) + k + 1];
-                    for (c, m) in cur[..=k].iter_mut().zip(mk) {
-                        *c -= lik * m;
+        // cols[c] is column c of M = L⁻¹ from row base[c] on: a zero one row
+        // before the start of the block of c (see gram), then the block's
+        // rows (zero above c) and the rest.
+        let base: Vec<usize> = (0..n).map(|c| (c - c % TR).saturating_sub(1)).collect();
+        let mut cols: Vec<Vec<f64>> = (0..n)
+            .map(|c| {
+                let mut v = Vec::with_capacity(n - base[c]);
+                if c >= TR {
+                    v.push(0.0);
+                }
+                v
+            })
+            .collect();
+        for (i0, i1) in blocks(0, n, TR) {
+            let h = i1 - i0;
+            let rows = packed_rows(&self.l, padded(i0, i1), 0, i0);
+            let t = diagonal_block(&self.l, i0, h);
+            // Pairs of columns c0, c0 + 1 < i0: zero above c0, so the sums
+            // start there (c0 and i0 are even: an even length), and the
+            // identity is zero in these rows: y = -L_II⁻¹ s.
+            for c0 in (0..i0).step_by(TC) {
+                let (len, off) = (i0 - c0, c0 - base[c0]);
+                let lanes = tile_lanes(&rows, c0, &cols[c0][off..], &cols[c0 + 1][off..], len);
+                let mut y = [[0.0; TC]; TR];
+                for q in 0..TR {
+                    for c in 0..TC {
+                        y[q][c] = lanes[q][c][0] + lanes[q][c][1];
                     }
                 }
+                let cs = &mut cols[c0..c0 + TC];
+                if h == TR {
+                    block_forward(&mut y, &t, TR, TC);
+                    push_columns(cs, &y, TR, TC);
+                } else {
+                    block_forward(&mut y, &t, h, TC);
+                    push_columns(cs, &y, h, TC);
+                }
             }
-            cur[i] = 1.0;
-            let s = 1.0 / r[i];
-            for v in cur.iter_mut() {
-                *v *= s;
+            // The block's own columns (those after are zero in these rows).
+            for (c0, c1) in blocks(i0, i1, TC) {
+                let w = c1 - c0;
+                let mut y = [[0.0; TC]; TR];
+                for q in 0..h {
+                    for c in 0..w {
+                        y[q][c] = if i0 + q == c0 + c { 1.0 } else { 0.0 };
+                    }
+                }
+                block_forward(&mut y, &t, h, w);
+                push_columns(&mut cols[c0..c1], &y, h, w);
             }
         }
-        // (A⁻¹)[i][j] = Σ_{k >= i} M[k][i] M[k][j] for j <= i: row i of the
-        // result stays in cache while the rows of M stream past.
+        (base, cols)
+    }
+
+    /// MᵀM, for the columns of M from [`Self::inverse_columns`].
+    #[inline(never)]
+    fn gram(base: &[usize], cols: &[Vec<f64>]) -> Vec<f64> {
+        let n = cols.len();
+        // (A⁻¹)_ij = Σ_k M_ki M_kj over k >= max(i, j), the inner product of
+        // columns i and j of M from any k0 <= max(i, j), as both are zero
+        // above their index. With k0 <= i0 every entry of a tile is right,
+        // above the diagonal too; k0 = i0 - 1 when that makes the length
+        // even (the zero kept before each block).
         let mut out = vec![0.0; n * n];
-        for i in 0..n {
-            let oi = &mut out[i * n..i * n + i + 1];
-            for k in i..n {
-                let mk = &inv[row_start(k)..row_start(k) + i + 1];
-                let c = mk[i];
-                if c != 0.0 {
-                    for (o, m) in oi.iter_mut().zip(mk) {
-                        *o += c * m;
+        // blk[j][q] = (A⁻¹)_{i0+q, j} for the current block of rows.
+        let mut blk = vec![[0.0; TR]; n];
+        for (i0, i1) in blocks(0, n, TR) {
+            let h = i1 - i0;
+            let k0 = i0 - ((n - i0) % 2).min(i0);
+            let len = n - k0;
+            let col = |c: usize| &cols[c][k0 - base[c]..][..len];
+            let mut a: [&[f64]; TR] = [&[]; TR];
+            for (r, i) in padded::<TR>(i0, i1).into_iter().enumerate() {
+                a[r] = col(i);
+            }
+            for (j0, j1) in blocks(0, i1, TC) {
+                let v = tile(&a, 0, [col(j0), col(j1 - 1)], len);
+                for (c, bj) in blk[j0..j1].iter_mut().enumerate() {
+                    for q in 0..TR {
+                        bj[q] = v[q][c];
                     }
                 }
             }
-        }
-        for i in 0..n {
-            for j in 0..i {
-                out[j * n + i] = out[i * n + j];
+            // Rows i0.. left of the block's end, and their mirror image.
+            for (q, row) in out[i0 * n..i1 * n].chunks_exact_mut(n).enumerate() {
+                for (o, bj) in row[..i1].iter_mut().zip(&blk[..i1]) {
+                    *o = bj[q];
+                }
+            }
+            if h == TR {
+                for (j, bj) in blk[..i0].iter().enumerate() {
+                    out[j * n + i0..][..TR].copy_from_slice(bj);
+                }
+            } else {
+                for (j, bj) in blk[..i0].iter().enumerate() {
+                    out[j * n + i0..][..h].copy_from_slice(&bj[..h]);
+                }
             }
         }
         out
@@ -490,5 +911,209 @@ mod tests {
         assert_eq!(c.get(3, 0), None);
         assert_eq!(c.get(0, 2), Some(0.0));
         assert!(Cholesky::factor(&[], 0).unwrap().log_det() == 0.0);
+    }
+
+    // Plain textbook versions of every routine, to compare the blocked ones
+    // with. Dense row-major n×n for L.
+
+    fn naive_factor(a: &[f64], n: usize) -> Vec<f64> {
+        let mut l = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..=i {
+                let mut s = a[i * n + j];
+                for k in 0..j {
+                    s -= l[i * n + k] * l[j * n + k];
+                }
+                l[i * n + j] = if j < i { s / l[j * n + j] } else { s.sqrt() };
+            }
+        }
+        l
+    }
+
+    /// L Y = B for an n×m B.
+    fn naive_lower(l: &[f64], n: usize, b: &[f64], m: usize) -> Vec<f64> {
+        let mut y = b.to_vec();
+        for c in 0..m {
+            for i in 0..n {
+                let mut s = y[i * m + c];
+                for k in 0..i {
+                    s -= l[i * n + k] * y[k * m + c];
+                }
+                y[i * m + c] = s / l[i * n + i];
+            }
+        }
+        y
+    }
+
+    /// Lᵀ X = B for an n×m B.
+    fn naive_upper(l: &[f64], n: usize, b: &[f64], m: usize) -> Vec<f64> {
+        let mut x = b.to_vec();
+        for c in 0..m {
+            for i in (0..n).rev() {
+                let mut s = x[i * m + c];
+                for k in i + 1..n {
+                    s -= l[k * n + i] * x[k * m + c];
+                }
+                x[i * m + c] = s / l[i * n + i];
+            }
+        }
+        x
+    }
+
+    fn naive_inverse(l: &[f64], n: usize) -> Vec<f64> {
+        let mut eye = vec![0.0; n * n];
+        for i in 0..n {
+            eye[i * n + i] = 1.0;
+        }
+        naive_upper(l, n, &naive_lower(l, n, &eye, n), n)
+    }
+
+    /// max |got - want| <= tol · max |want| (and the same length).
+    fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}: length");
+        let scale = want.iter().fold(0f64, |s, v| s.max(v.abs())).max(1e-300);
+        for (k, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (g - w).abs() <= tol * scale,
+                "{what}: entry {k} is {g}, expected {w} (scale {scale})"
+            );
+        }
+    }
+
+    fn random(len: usize, seed: u64) -> Vec<f64> {
+        let mut rng = Rng::new(seed);
+        (0..len).map(|_| rng.uniform_in(-1.0, 1.0)).collect()
+    }
+
+    const SIZES: [usize; 12] = [1, 2, 3, 4, 5, 8, 9, 17, 64, 67, 100, 130];
+
+    #[test]
+    fn factor_matches_the_textbook_recurrence() {
+        for (s, &n) in SIZES.iter().enumerate() {
+            let a = spd(n, 10 + s as u64);
+            let want = naive_factor(&a, n);
+            let c = Cholesky::factor(&a, n).unwrap();
+            assert_close(&c.to_dense(), &want, 1e-10, &format!("factor n={n}"));
+            // The upper triangle of the input is not read.
+            let mut lower = a.clone();
+            for i in 0..n {
+                for j in i + 1..n {
+                    lower[i * n + j] = f64::NAN;
+                }
+            }
+            assert_eq!(Cholesky::factor(&lower, n).unwrap(), c, "n={n}");
+            // A shifted matrix factors as A + shift·I.
+            let mut shifted = a.clone();
+            for i in 0..n {
+                shifted[i * n + i] += 0.5;
+            }
+            let c = Cholesky::factor_shifted(&a, n, 0.5).unwrap();
+            assert_close(&c.to_dense(), &naive_factor(&shifted, n), 1e-10, "shift");
+        }
+    }
+
+    #[test]
+    fn factor_reports_the_failing_pivot_and_entry() {
+        // Positive definite up to row 6 of 11, then a pivot of -1.
+        let n = 11;
+        let mut a = vec![0.0; n * n];
+        for i in 0..n {
+            a[i * n + i] = if i == 6 { -1.0 } else { 2.0 };
+        }
+        let e = Cholesky::factor(&a, n).unwrap_err().to_string();
+        assert!(e.contains("pivot 6"), "{e}");
+        let mut a = spd(n, 30);
+        a[9 * n + 4] = f64::INFINITY;
+        let e = Cholesky::factor(&a, n).unwrap_err().to_string();
+        assert!(e.contains("(9, 4)"), "{e}");
+    }
+
+    #[test]
+    fn vector_solves_match_the_textbook_ones() {
+        for (s, &n) in SIZES.iter().enumerate() {
+            let a = spd(n, 40 + s as u64);
+            let c = Cholesky::factor(&a, n).unwrap();
+            let l = c.to_dense();
+            let b = random(n, 50 + s as u64);
+            let mut y = b.clone();
+            c.solve_lower_in_place(&mut y).unwrap();
+            assert_close(
+                &y,
+                &naive_lower(&l, n, &b, 1),
+                1e-10,
+                &format!("lower n={n}"),
+            );
+            let mut x = b.clone();
+            c.solve_upper_in_place(&mut x).unwrap();
+            assert_close(
+                &x,
+                &naive_upper(&l, n, &b, 1),
+                1e-10,
+                &format!("upper n={n}"),
+            );
+            let want = naive_upper(&l, n, &naive_lower(&l, n, &b, 1), 1);
+            assert_close(&c.solve(&b).unwrap(), &want, 1e-10, "solve");
+        }
+    }
+
+    #[test]
+    fn matrix_solves_match_the_textbook_ones() {
+        for (s, &n) in SIZES.iter().enumerate() {
+            let a = spd(n, 60 + s as u64);
+            let c = Cholesky::factor(&a, n).unwrap();
+            let l = c.to_dense();
+            for m in [1, 2, 3, 4, 64, 70] {
+                let b = random(n * m, 70 + (s * 100 + m) as u64);
+                let what = format!("n={n} m={m}");
+                let mut y = b.clone();
+                c.solve_lower_matrix(&mut y, m).unwrap();
+                assert_close(&y, &naive_lower(&l, n, &b, m), 1e-10, &what);
+                let mut x = b.clone();
+                c.solve_upper_matrix(&mut x, m).unwrap();
+                assert_close(&x, &naive_upper(&l, n, &b, m), 1e-10, &what);
+            }
+            let mut none: Vec<f64> = vec![];
+            c.solve_lower_matrix(&mut none, 0).unwrap();
+            c.solve_upper_matrix(&mut none, 0).unwrap();
+            let mut short = vec![0.0; n * 2 + 1];
+            assert!(c.solve_lower_matrix(&mut short, 2).is_err());
+            assert!(c.solve_upper_matrix(&mut short, 2).is_err());
+        }
+    }
+
+    #[test]
+    fn inverse_matches_the_textbook_one() {
+        for (s, &n) in SIZES.iter().enumerate() {
+            let a = spd(n, 80 + s as u64);
+            let c = Cholesky::factor(&a, n).unwrap();
+            let inv = c.inverse();
+            assert_close(
+                &inv,
+                &naive_inverse(&c.to_dense(), n),
+                1e-10,
+                &format!("n={n}"),
+            );
+            // Exactly symmetric.
+            for i in 0..n {
+                for j in 0..i {
+                    assert_eq!(inv[i * n + j], inv[j * n + i]);
+                }
+            }
+        }
+        assert!(Cholesky::factor(&[], 0).unwrap().inverse().is_empty());
+    }
+
+    #[test]
+    fn appends_across_block_boundaries_match_a_refactorisation() {
+        let n = 40;
+        let a = spd(n, 90);
+        let mut c = Cholesky::factor(&a[..1], 1).unwrap();
+        for k in 1..n {
+            let col: Vec<f64> = (0..k).map(|j| a[k * n + j]).collect();
+            c.append(&col, a[k * n + k]).unwrap();
+        }
+        let full = Cholesky::factor(&a, n).unwrap();
+        assert_close(&c.to_dense(), &full.to_dense(), 1e-12, "appended");
+        assert_close(&c.to_dense(), &naive_factor(&a, n), 1e-12, "naive");
     }
 }
