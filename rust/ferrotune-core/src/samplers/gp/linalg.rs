@@ -377,7 +377,8 @@ impl Cholesky {
                 a.len()
             )));
         }
-        let mut l = vec![0.0; row_start(n)];
+        // Every entry is written below (see `gram` on why not zeros).
+        let mut l = vec![f64::NAN; row_start(n)];
         for (i0, i1) in blocks(0, n, TR) {
             let rows = padded::<TR>(i0, i1);
             for (j0, j1) in blocks(0, i1, TC) {
@@ -528,19 +529,22 @@ impl Cholesky {
         let mut i1 = self.n;
         while i1 > 0 {
             let i0 = i1.saturating_sub(UB);
-            for i in (i0..i1).rev() {
-                let r = self.row(i);
-                b[i] /= r[i];
-                let xi = b[i];
-                for k in i0..i {
-                    b[k] -= r[k] * xi;
+            let rows: [&[f64]; UB] = std::array::from_fn(|q| self.row((i0 + q).min(i1 - 1)));
+            // The block's own triangle, on a copy of its part of b.
+            let h = i1 - i0;
+            let mut x = [0.0; UB];
+            x[..h].copy_from_slice(&b[i0..i1]);
+            for q in (0..h).rev() {
+                let r = &rows[q][i0..];
+                x[q] /= r[q];
+                for k in 0..q {
+                    x[k] -= r[k] * x[q];
                 }
             }
+            b[i0..i1].copy_from_slice(&x[..h]);
             if i0 > 0 {
                 // A full block (only the first one can be short).
-                let (head, x) = b.split_at_mut(i0);
-                let c = std::array::from_fn(|q| x[q]);
-                sub_rows(head, c, std::array::from_fn(|q| self.row(i0 + q)));
+                sub_rows(&mut b[..i0], x, rows);
             }
             i1 = i0;
         }
@@ -750,7 +754,11 @@ impl Cholesky {
         // above their index. With k0 <= i0 every entry of a tile is right,
         // above the diagonal too; k0 = i0 - 1 when that makes the length
         // even (the zero kept before each block).
-        let mut out = vec![0.0; n * n];
+        // Every entry is written below, so the output needs no zeroing; it is
+        // filled with NaN instead, which is no byte pattern: a plain vector
+        // loop rather than a memset (whose `rep stosb` costs an instruction a
+        // byte), and any entry left unwritten would show.
+        let mut out = vec![f64::NAN; n * n];
         // blk[j][q] = (A⁻¹)_{i0+q, j} for the current block of rows.
         let mut blk = vec![[0.0; TR]; n];
         for (i0, i1) in blocks(0, n, TR) {
