@@ -14,10 +14,11 @@ echo "== setting up $VENV"
 python -m pip install -q --upgrade pip
 python -m pip install -q "maturin>=1.9.4,<2"
 
-echo "== cargo fmt, clippy, test"
+echo "== cargo fmt, clippy, test, doc"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test -p ferrotune-core
+RUSTDOCFLAGS="-D warnings" cargo doc -p ferrotune-core --no-deps
 
 echo "== building the extension and installing the test extras"
 maturin develop --release --extras test

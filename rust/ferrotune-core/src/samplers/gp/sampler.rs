@@ -49,7 +49,7 @@
 //!    O(n m) through a [`Pool`] per model; a refit draws a new batch. Local
 //!    searches from the best candidate and from candidates drawn with
 //!    probability proportional to their acquisition relative to the best's
-//!    ([`N_REFINE`] in all, on up to [`REFINE_THREADS`] threads): projected
+//!    (`N_REFINE` in all, on up to `REFINE_THREADS` threads): projected
 //!    L-BFGS on the continuous dimensions (discrete ones held), then a
 //!    coordinate-wise search over neighbouring grid values of integer /
 //!    stepped dimensions and the choices of categoricals. On a

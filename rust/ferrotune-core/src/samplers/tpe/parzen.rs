@@ -898,7 +898,7 @@ impl Parzen {
     /// Continuous and categorical terms are summed for every kernel (tight,
     /// vectorisable loops). Stepped terms need the normal CDF but are never
     /// positive, so once the kernel with the largest partial sum has been
-    /// evaluated in full, any kernel already [`NEGLIGIBLE`] below it is dropped
+    /// evaluated in full, any kernel already `NEGLIGIBLE` below it is dropped
     /// before its stepped terms are computed (its share of the mixture is under
     /// e^-40); cell masses are cached per distinct value and distinct kernel.
     pub fn log_pdf(&self, x: &[f64]) -> Vec<f64> {
