@@ -561,6 +561,27 @@ fn neg_log_posterior_columns(
     Ok((value, grad))
 }
 
+/// The fit's objective: L(θ)/n and its gradient (infinite where L is not
+/// defined), for the optimiser.
+fn per_observation<'a>(
+    kinds: &'a [DimKind],
+    cols: &'a Columns,
+    ys: &'a [f64],
+    priors: &'a Priors,
+    fixed: bool,
+) -> impl Fn(&[f64], &mut [f64]) -> f64 + 'a {
+    let inv_n = 1.0 / ys.len().max(1) as f64;
+    move |theta, g| match neg_log_posterior_columns(kinds, cols, ys, theta, priors, fixed) {
+        Ok((v, grad)) => {
+            for (gi, v) in g.iter_mut().zip(&grad) {
+                *gi = v * inv_n;
+            }
+            v * inv_n
+        }
+        Err(_) => f64::INFINITY,
+    }
+}
+
 impl Gp {
     /// A GP with the given hyperparameters θ = (log ℓ_1..d, log σ_f², log σ_n²),
     /// no fitting. `x` is n×d row-major (continuous dimensions in [0, 1],
@@ -670,19 +691,8 @@ impl Gp {
             starts.push(clip(t));
         }
 
-        let inv_n = 1.0 / ys.len() as f64;
         let cols = Columns::new(&kinds, &x, ys.len())?;
-        let objective = |theta: &[f64], g: &mut [f64]| -> f64 {
-            match neg_log_posterior_columns(&kinds, &cols, &ys, theta, &priors, fixed) {
-                Ok((v, grad)) => {
-                    for (gi, v) in g.iter_mut().zip(&grad) {
-                        *gi = v * inv_n;
-                    }
-                    v * inv_n
-                }
-                Err(_) => f64::INFINITY,
-            }
-        };
+        let objective = per_observation(&kinds, &cols, &ys, &priors, fixed);
         let n = ys.len();
         if starts.len() > 1 && n > FIT_SUBSET {
             // Several starts on a random subset, then the best of their
@@ -700,18 +710,7 @@ impl Gp {
                 ss.push(ys[i]);
             }
             let sub_cols = Columns::new(&kinds, &xs, FIT_SUBSET)?;
-            let inv_s = 1.0 / FIT_SUBSET as f64;
-            let sub_objective = |theta: &[f64], g: &mut [f64]| -> f64 {
-                match neg_log_posterior_columns(&kinds, &sub_cols, &ss, theta, &priors, fixed) {
-                    Ok((v, grad)) => {
-                        for (gi, v) in g.iter_mut().zip(&grad) {
-                            *gi = v * inv_s;
-                        }
-                        v * inv_s
-                    }
-                    Err(_) => f64::INFINITY,
-                }
-            };
+            let sub_objective = per_observation(&kinds, &sub_cols, &ss, &priors, fixed);
             let sub = multi_start(sub_objective, &starts, Some((&lo, &hi)), &config.lbfgs)?;
             let mut g = vec![0.0; lo.len()];
             let mut first = sub.x;
