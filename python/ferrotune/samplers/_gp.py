@@ -63,10 +63,10 @@ class GPSampler(_RustModelSampler):
     refit and kept between refits, while the model only gains observations, so that
     their posterior is updated in O(n) each rather than recomputed in O(n²): a
     deviation from Optuna, which draws new points every trial; the perturbations are
-    new every trial); ten local searches (on two threads from 32 observations), from the best of them and
-    from nine drawn without replacement with probability proportional to their
-    acquisition relative to the best's (``exp`` of the difference for LogEI), each
-    projected L-BFGS on the continuous parameters (discrete ones held), then a
+    new every trial); ten local searches (on two threads from 32 observations), from
+    the best of them and from nine drawn without replacement with probability
+    proportional to their acquisition relative to the best's (``exp`` of the difference
+    for LogEI), each projected L-BFGS on the continuous parameters (discrete ones held), then a
     coordinate-wise search over the two neighbouring grid values on each side of integer
     and stepped parameters and every choice of categoricals (up to 32 choices, else 32
     random ones). RUNNING trials of other workers are added as observations equal to the
