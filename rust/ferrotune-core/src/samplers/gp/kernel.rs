@@ -164,7 +164,7 @@ impl Columns {
             c.n = n;
         } else {
             for row in xs.chunks_exact(kinds.len()) {
-                c.push(kinds, row);
+                c.push(kinds, row)?;
             }
         }
         Ok(c)
@@ -180,8 +180,17 @@ impl Columns {
         self.n == 0
     }
 
-    /// Appends one point (length d, NaN inactive).
-    pub fn push(&mut self, kinds: &[DimKind], x: &[f64]) {
+    /// Appends one point (length d, NaN inactive); errors when `kinds` or
+    /// `x` do not have the columns' d entries.
+    pub fn push(&mut self, kinds: &[DimKind], x: &[f64]) -> Result<()> {
+        if kinds.len() != self.u.len() || x.len() != self.u.len() {
+            return Err(Error::InvalidArgument(format!(
+                "point has {} coordinates and {} kinds, expected {}",
+                x.len(),
+                kinds.len(),
+                self.u.len()
+            )));
+        }
         for (i, (&kind, &v)) in kinds.iter().zip(x).enumerate() {
             let inactive = v.is_nan();
             match kind {
@@ -202,6 +211,7 @@ impl Columns {
             }
         }
         self.n += 1;
+        Ok(())
     }
 
     /// Dimension i of every point: the coordinate (1/2 where inactive) of a
@@ -969,10 +979,12 @@ mod tests {
         // Pushing points one by one gives the same columns.
         let mut grown = Columns::new(&kinds(), &[], 0).unwrap();
         for row in xs.chunks(4) {
-            grown.push(&kinds(), row);
+            grown.push(&kinds(), row).unwrap();
         }
         assert_eq!(grown, cols);
         assert!(Columns::new(&kinds(), &xs[1..], n).is_err());
+        assert!(grown.push(&kinds(), &[0.5; 3]).is_err());
+        assert_eq!(grown, cols);
         assert!(k.cross_columns(&cols, &cands, &mut block[1..]).is_err());
     }
 

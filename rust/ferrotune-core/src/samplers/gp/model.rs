@@ -130,9 +130,10 @@ pub enum NoisePrior {
     /// t = log X with X ~ Gamma(shape, rate), so that -log p(t) is
     /// rate·eᵗ - shape·t up to a constant; mode eᵗ = shape / rate. Below the
     /// mode it rises only linearly in t (shape 0.1: 1 nat per factor e^10
-    /// less noise), above it exponentially. With shape 0.1 and rate 30 it is Optuna's noise prior,
-    /// Gamma(1.1, 30) on σ_n², as Optuna applies it to its log-parametrised
-    /// fit (the density of σ_n², without the change of variables).
+    /// less noise), above it exponentially. With shape 0.1 and rate 30 it is
+    /// Optuna's noise prior, Gamma(1.1, 30) on σ_n², as Optuna applies it to
+    /// its log-parametrised fit (the density of σ_n², without the change of
+    /// variables). Shape and rate must be positive.
     Gamma { shape: f64, rate: f64 },
 }
 
@@ -1050,7 +1051,7 @@ impl Gp {
         let diag = self.kernel.signal_variance() + self.noise_variance();
         let mut chol = self.chol.clone();
         let mut cols = self.cols.clone();
-        cols.push(self.kernel.kinds(), x);
+        cols.push(self.kernel.kinds(), x)?;
         let mut factor_id = self.factor_id;
         if chol.append(&col, diag).is_err() {
             factor_id = next_factor_id();
