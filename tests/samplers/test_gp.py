@@ -183,8 +183,8 @@ def test_pickle_of_a_fresh_sampler_matches_the_seeded_one() -> None:
 
 
 def test_pickled_copies_continue_identically() -> None:
-    """The generator state travels through the pickle (the fitted hyperparameters do
-    not: a copy refits from scratch), so two copies continue the same way."""
+    """The generator state and the fitted hyperparameters travel through the pickle,
+    so two copies continue the same way."""
     sampler = GPSampler(seed=3, n_startup_trials=4)
     original = ferrotune.create_study(sampler=sampler)
     original.optimize(_quad, n_trials=8)
@@ -200,6 +200,34 @@ def test_pickled_copies_continue_identically() -> None:
     fresh.add_trials(original.trials)
     fresh.optimize(_quad, n_trials=5)
     assert [t.params for t in fresh.trials[8:]] != runs[0]
+
+
+def test_fitted_hyperparameters_travel_through_the_pickle() -> None:
+    sampler = GPSampler(seed=4, n_startup_trials=4)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(_quad, n_trials=10)
+    fits = sampler._rust.get_fits()
+    assert len(fits) == 1 and fits[0] is not None
+    theta, n_fit, n_multi = fits[0]
+    assert len(theta) == 4 and all(math.isfinite(v) for v in theta)  # 2 dims + signal, noise
+    assert 4 <= n_multi <= n_fit <= 10
+    copy = pickle.loads(pickle.dumps(sampler))
+    assert copy._rust.get_fits() == [None]  # held as warm starts until the next ask
+    replica = ferrotune.create_study(sampler=copy)
+    replica.add_trials(study.trials)
+    replica.optimize(_quad, n_trials=1)
+    (after,) = copy._rust.get_fits()
+    assert after is not None
+    # One warm refit on the same ten trials: the multi-start bookkeeping carries over
+    # (a cold fit would set it to 10) and the hyperparameters stay close.
+    assert after[2] == n_multi
+    assert max(abs(a - b) for a, b in zip(after[0], theta, strict=True)) < 0.5
+    # A pickle from before the fits were kept still loads.
+    state = sampler.__getstate__()
+    del state["fits"]
+    old = GPSampler.__new__(GPSampler)
+    old.__setstate__(state)
+    assert old._rust.get_fits() == [None]
 
 
 # ------------------------------------------------------------------------ arguments

@@ -55,8 +55,8 @@ class GPSampler(_RustModelSampler):
     the previous fit) whenever the number of observations has doubled (beyond 256
     observations the starts run on a random subset of 256 and only the best is refined
     on all the data, since each likelihood evaluation costs O(n³)). The
-    hyperparameters are kept between trials (not across pickling: an unpickled
-    sampler refits from scratch).
+    hyperparameters are kept between trials and across pickling (an unpickled sampler
+    refits once, warm-started from them, and keeps the refit schedule).
 
     Acquisition search: 2048 scrambled Sobol points plus 256 perturbations of the best
     observed points, scored in one batch (the Sobol points are drawn afresh at every
@@ -191,6 +191,7 @@ class GPSampler(_RustModelSampler):
             "config": self._config,
             "seed": self._seed,
             "state": self._rust.get_state(),
+            "fits": self._rust.get_fits(),
             "constraints_func": self._constraints_func,
         }
 
@@ -201,3 +202,4 @@ class GPSampler(_RustModelSampler):
         self._seed = state["seed"]
         self._rust = self._build()
         self._rust.set_state(state["state"])
+        self._rust.set_fits(state.get("fits", []))

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use ferrotune_core::rng::Rng;
-use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
+use ferrotune_core::samplers::gp::{FitState, GpAcquisition, GpConfig, GpSampler};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
 use ferrotune_core::samplers::{
     GridOrder, QmcKind, QmcSampler, RandomSampler, Sampler, TpeConfig, TpeSampler,
@@ -265,8 +265,8 @@ impl GpSamplerCore {
         })
     }
 
-    /// The generator state, for pickling (the fitted model is not kept: it
-    /// is refitted, cold, on the next ask).
+    /// The generator state, for pickling (the fitted hyperparameters are
+    /// `get_fits`; the model itself is refitted on the next ask).
     fn get_state(&self, py: Python<'_>) -> [u64; 4] {
         lock_py(py, &self.inner).rng.state()
     }
@@ -274,6 +274,33 @@ impl GpSamplerCore {
     /// Restores a state from `get_state`.
     fn set_state(&self, py: Python<'_>, state: [u64; 4]) {
         lock_py(py, &self.inner).rng = Rng::from_state(state);
+    }
+
+    /// The fitted hyperparameters of each kept model (objective, then each
+    /// constraint): (θ, n at the last refit, n at the last multi-start fit),
+    /// or None.
+    fn get_fits(&self, py: Python<'_>) -> Vec<Option<(Vec<f64>, usize, usize)>> {
+        lock_py(py, &self.inner)
+            .fits()
+            .into_iter()
+            .map(|f| f.map(|f| (f.theta, f.n_fit, f.n_multi)))
+            .collect()
+    }
+
+    /// Restores fits from `get_fits`: the next ask refits once, warm-started
+    /// from them.
+    fn set_fits(&self, py: Python<'_>, fits: Vec<Option<(Vec<f64>, usize, usize)>>) {
+        let fits = fits
+            .into_iter()
+            .map(|f| {
+                f.map(|(theta, n_fit, n_multi)| FitState {
+                    theta,
+                    n_fit,
+                    n_multi,
+                })
+            })
+            .collect();
+        lock_py(py, &self.inner).restore_fits(fits);
     }
 
     /// Re-seeds the generator.

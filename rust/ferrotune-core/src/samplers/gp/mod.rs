@@ -44,7 +44,7 @@ pub mod sampler;
 pub use acquisition::Acquisition;
 pub use kernel::{DimKind, Kernel};
 pub use model::{FitConfig, Gp, LengthscalePrior, Noise, NoisePrior, Pool, Prediction, Priors};
-pub use sampler::{GpAcquisition, GpConfig, GpSampler};
+pub use sampler::{FitState, GpAcquisition, GpConfig, GpSampler};
 
 #[cfg(test)]
 mod tests {

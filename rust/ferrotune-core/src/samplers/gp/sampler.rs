@@ -208,6 +208,15 @@ struct Candidates {
     pools: Vec<Pool>,
 }
 
+/// Fitted hyperparameters of one model, kept across pickling: θ and the
+/// numbers of observations at its last MAP refit and last multi-start fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitState {
+    pub theta: Vec<f64>,
+    pub n_fit: usize,
+    pub n_multi: usize,
+}
+
 /// Gaussian-process Bayesian optimisation.
 #[derive(Debug, Clone)]
 pub struct GpSampler {
@@ -218,6 +227,9 @@ pub struct GpSampler {
     /// constraint vectors.
     con_cache: Vec<Option<Cache>>,
     candidates: Option<Candidates>,
+    /// Restored fits (objective, then each constraint), used once as warm
+    /// starts where no model is kept ([`GpSampler::restore_fits`]).
+    restored: Vec<Option<FitState>>,
 }
 
 /// Kernel coordinate of internal value `v`: the unit cube for floats and
@@ -337,7 +349,38 @@ impl GpSampler {
             cache: None,
             con_cache: Vec::new(),
             candidates: None,
+            restored: Vec::new(),
         })
+    }
+
+    /// The fitted hyperparameters of the kept models (objective, then each
+    /// constraint; None where there is none), e.g. for pickling.
+    pub fn fits(&self) -> Vec<Option<FitState>> {
+        std::iter::once(&self.cache)
+            .chain(&self.con_cache)
+            .map(|c| {
+                c.as_ref().map(|c| FitState {
+                    theta: c.gp.params(),
+                    n_fit: c.n_fit,
+                    n_multi: c.n_multi,
+                })
+            })
+            .collect()
+    }
+
+    /// Restores fits from [`GpSampler::fits`]: the next ask of each model
+    /// without a kept model runs one warm refit from them (instead of a
+    /// multi-start fit) and continues their refit schedule. A fit whose θ
+    /// does not match the space's dimension is ignored.
+    pub fn restore_fits(&mut self, fits: Vec<Option<FitState>>) {
+        self.restored = fits;
+    }
+
+    fn slot_index(slot: Slot) -> usize {
+        match slot {
+            Slot::Objective => 0,
+            Slot::Constraint(k) => k + 1,
+        }
     }
 
     fn startup(&self, h: &History) -> bool {
@@ -501,10 +544,19 @@ impl GpSampler {
             ..FitConfig::default()
         };
         let cache = self.slot(slot).take().filter(|c| c.key == key);
-        let (gp, n_fit, n_multi) = match cache {
-            None => (Gp::fit(kinds, x, &y, &multi, None, &mut self.rng)?, n, n),
-            Some(c) if c.rows == rows && c.y == y => (c.gp, c.n_fit, c.n_multi),
-            Some(c) => {
+        let restored = self
+            .restored
+            .get_mut(Self::slot_index(slot))
+            .and_then(Option::take)
+            .filter(|f| f.theta.len() == kinds.len() + 2 && f.theta.iter().all(|v| v.is_finite()));
+        let (gp, n_fit, n_multi) = match (cache, restored) {
+            (None, Some(f)) => {
+                let gp = Gp::fit(kinds, x, &y, &warm, Some(&f.theta), &mut self.rng)?;
+                (gp, n, f.n_multi.min(n))
+            }
+            (None, None) => (Gp::fit(kinds, x, &y, &multi, None, &mut self.rng)?, n, n),
+            (Some(c), _) if c.rows == rows && c.y == y => (c.gp, c.n_fit, c.n_multi),
+            (Some(c), _) => {
                 let theta = c.gp.params();
                 let prefix = rows.len() >= c.rows.len()
                     && rows[..c.rows.len()] == c.rows[..]
@@ -1199,6 +1251,43 @@ mod tests {
         assert_eq!(rb.len(), 2);
         let dist = ((ra[0].2 - rb[0].2) / 15.0).powi(2) + ((ra[1].2 - rb[1].2) / 15.0).powi(2);
         assert!(dist.sqrt() > 1e-3, "{ra:?} vs {rb:?}");
+    }
+
+    #[test]
+    fn restored_fits_warm_start_the_next_ask() {
+        let dims = vec![
+            Distribution::float("x0", -5.0, 10.0, None, false).unwrap(),
+            Distribution::float("x1", 0.0, 15.0, None, false).unwrap(),
+        ];
+        let mut s = GpSampler::new(GpConfig::default(), 2).unwrap();
+        let mut h = History::new(1);
+        crate::samplers::run_minimising(&mut s, &mut h, branin, &dims, 25);
+        let fits = s.fits();
+        assert_eq!(fits.len(), 1);
+        let f = fits[0].clone().expect("a fitted objective model");
+        assert_eq!(f.theta.len(), 4);
+        // A fresh sampler given the fits refits once, warm, on the same data:
+        // the multi-start bookkeeping carries over and θ stays close.
+        let mut t = GpSampler::new(GpConfig::default(), 2).unwrap();
+        t.restore_fits(fits.clone());
+        let names = vec!["x0".to_string(), "x1".to_string()];
+        let (k, _) = crate::samplers::start_trial(&mut t, &mut h, &names, &dims).unwrap();
+        let g = t.fits()[0].clone().unwrap();
+        assert_eq!(g.n_multi, f.n_multi);
+        for (a, b) in g.theta.iter().zip(&f.theta) {
+            assert!((a - b).abs() < 0.5, "{:?} vs {:?}", g.theta, f.theta);
+        }
+        h.finish(k, TrialState::Complete, vec![1.0]).unwrap();
+        // Fits of another dimension are ignored (a cold multi-start fit).
+        let mut u = GpSampler::new(GpConfig::default(), 2).unwrap();
+        u.restore_fits(vec![Some(FitState {
+            theta: vec![0.0; 7],
+            n_fit: 3,
+            n_multi: 3,
+        })]);
+        crate::samplers::start_trial(&mut u, &mut h, &names, &dims).unwrap();
+        let n = u.cache.as_ref().unwrap().rows.len();
+        assert_eq!(u.fits()[0].as_ref().unwrap().n_multi, n);
     }
 
     #[test]
