@@ -71,6 +71,13 @@ def unavailable() -> dict[str, str]:
     return dict(_unavailable)
 
 
+def print_versions(libs: Iterable[str]) -> None:
+    """The footer of every bench: the versions of the libraries run, and why others did not."""
+    print("versions: " + ", ".join(f"{lib} {version(lib)}" for lib in libs))
+    for lib, why in unavailable().items():
+        print(f"not run: {lib} ({why})")
+
+
 def load_benchmarks() -> ModuleType:
     """``ferrotune.benchmarks``, or its source file from this checkout if ferrotune is missing."""
     try:

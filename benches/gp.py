@@ -38,8 +38,8 @@ from _common import (
     markdown_table,
     median,
     parse_list,
+    print_versions,
     quiet,
-    unavailable,
     version,
 )
 
@@ -298,9 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(header, _ratio_rows(ns, libs, med_first, skipped)))
     print()
     print(f"steps timed: {steps} per cell; ferrotune max({steps}, ceil(n/20)) (one refit period)")
-    print("versions: " + ", ".join(f"{lib} {version(lib)}" for lib in libs))
-    for lib, why in unavailable().items():
-        print(f"not run: {lib} ({why})")
+    print_versions(libs)
     return 0
 
 

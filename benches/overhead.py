@@ -30,6 +30,7 @@ from _common import (
     markdown_table,
     median,
     parse_list,
+    print_versions,
     quiet,
     unavailable,
     version,
@@ -237,9 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(markdown_table(header, rows))
     print()
-    print("versions: " + ", ".join(f"{lib} {version(lib)}" for lib in libs))
-    for lib, why in unavailable().items():
-        print(f"not run: {lib} ({why})")
+    print_versions(libs)
     return 0
 
 

@@ -40,6 +40,7 @@ from _common import (
     markdown_table,
     median,
     parse_list,
+    print_versions,
     quartiles,
     quiet,
     skopt_space,
@@ -390,9 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     rec.close()
 
     print_table(rec.records)
-    print("versions: " + ", ".join(f"{lib} {version(lib)}" for lib in libraries if load(lib)))
-    for lib, why in unavailable().items():
-        print(f"not run: {lib} ({why})")
+    print_versions(lib for lib in libraries if load(lib))
     return 0
 
 
