@@ -57,10 +57,6 @@ def _overrides(sampler: BaseSampler, name: str) -> bool:
 _STATES = {int(s): s for s in TrialState}
 
 
-def _timestamp(t: float) -> datetime.datetime | None:
-    return None if math.isnan(t) else datetime.datetime.fromtimestamp(t)
-
-
 class Study:
     """A study: an optimisation run over trials, with Optuna's names and semantics.
 
@@ -573,32 +569,10 @@ class Study:
 
     # ------------------------------------------------------------------- results
     def _frozen(self, number: int) -> FrozenTrial:
-        state, values, params, inter, started, completed = self._core.record(number)
-        ext: dict[str, Any] = {}
-        dists: dict[str, BaseDistribution] = {}
-        for name, dt, v in params:
-            key = (name, dt)
-            dist = self._dist_cache.get(key)
-            if dist is None:
-                choices = self._choices.get(name)
-                dist = _from_tuple(dt, choices.choices if choices is not None else None)
-                self._dist_cache[key] = dist
-            ext[name] = dist.to_external_repr(v)
-            dists[name] = dist
-        st = TrialState(state)
-        return FrozenTrial(
-            number=number,
-            state=st,
-            value=None,
-            values=list(values) if values else None,
-            datetime_start=_timestamp(started),
-            datetime_complete=_timestamp(completed),
-            params=ext,
-            distributions=dists,
-            user_attrs=self._storage.get_trial_user_attrs(self._study_id, number),
-            system_attrs=self._storage.get_trial_system_attrs(self._study_id, number),
-            intermediate_values=dict(inter),
-        )
+        trials = self._frozen_range(number, number + 1)
+        if not trials:
+            raise IndexError(f"study has no trial {number}")
+        return trials[0]
 
     def _frozen_distributions(self) -> dict[str, BaseDistribution]:
         """The latest distribution of every parameter of the study."""
@@ -629,10 +603,11 @@ class Study:
             self._param_slots[key] = slot
         return slot
 
-    def _frozen_all(self) -> list[FrozenTrial]:
-        """Every trial, as ``_frozen`` builds one, read from the core in one call."""
-        records = self._core.records(0, self._core.n_trials())
-        numbers = range(len(records))
+    def _frozen_range(self, start: int, stop: int) -> list[FrozenTrial]:
+        """Snapshots of trials ``start`` to ``stop - 1`` (those that exist), read from
+        the core in one call."""
+        records = self._core.records(start, stop)
+        numbers = range(start, start + len(records))
         users, systems = self._storage.get_trials_attrs(self._study_id, numbers)
         slots = self._param_slots
         states = _STATES
@@ -679,7 +654,7 @@ class Study:
         if self._persist:
             self._storage.sync(self._study_id)
         with paused():
-            trials = self._frozen_all()
+            trials = self._frozen_range(0, self._core.n_trials())
         return trials if states is None else [t for t in trials if t.state in states]
 
     @property
