@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 import logging
 import math
+import operator
 import os
 import threading
 import time
@@ -135,7 +136,7 @@ class Study:
     # ------------------------------------------------------------------- ask/tell
     def ask(
         self,
-        space: SearchSpace | None = None,
+        space: SearchSpace | Mapping[str, BaseDistribution] | None = None,
         fixed_distributions: Mapping[str, BaseDistribution] | None = None,
     ) -> Trial:
         """Starts a trial.
@@ -143,12 +144,82 @@ class Study:
         Args:
             space: A declared :class:`~ferrotune.SearchSpace`: the whole configuration is
                 sampled now (conditions and hard constraints respected) and is available
-                as ``trial.params``.
+                as ``trial.params``. A plain mapping name -> distribution here is taken as
+                ``fixed_distributions``, as Optuna's positional ``study.ask({...})``.
             fixed_distributions: Parameters to suggest now, as Optuna's ``ask``.
 
         Returns:
             The running :class:`Trial`. An enqueued trial is started first.
+
+        Raises:
+            StudyNotFoundError: The study was deleted from its storage.
+
+        An error while the trial is being set up (an infeasible space, a sampler or a
+        user callable that raises, a bad distribution) leaves no RUNNING trial behind:
+        the trial is marked FAIL, with the error in its system attribute
+        ``"fail_reason"``, and the error is raised.
         """
+        space, fixed_distributions = self._ask_arguments(space, fixed_distributions)
+        number, fixed = self._start_trial()
+        try:
+            return self._set_up_trial(number, fixed, space, fixed_distributions)
+        except BaseException as e:
+            self._fail_started_trial(number, e)
+            raise
+
+    def _ask_arguments(
+        self, space: Any, fixed_distributions: Any
+    ) -> tuple[SearchSpace | None, Mapping[str, BaseDistribution] | None]:
+        """Checks ``ask``'s arguments before a trial is created."""
+        from ferrotune._search_space import SearchSpace
+
+        if space is not None and not isinstance(space, SearchSpace):
+            if not isinstance(space, Mapping):
+                raise InvalidArgumentError(
+                    f"ask(): expected a SearchSpace or a mapping name -> distribution, "
+                    f"got {type(space).__name__}"
+                )
+            if fixed_distributions is not None:
+                raise InvalidArgumentError(
+                    "ask(): give the distributions once, either positionally or as "
+                    "fixed_distributions="
+                )
+            space, fixed_distributions = None, space
+        if fixed_distributions is not None:
+            if not isinstance(fixed_distributions, Mapping):
+                raise InvalidArgumentError(
+                    "ask(): fixed_distributions must be a mapping name -> distribution, "
+                    f"got {type(fixed_distributions).__name__}"
+                )
+            for name, dist in fixed_distributions.items():
+                if not isinstance(name, str):
+                    raise InvalidArgumentError(
+                        f"ask(): parameter names must be strings, got {name!r}"
+                    )
+                if not isinstance(dist, BaseDistribution):
+                    raise InvalidArgumentError(
+                        f"ask(): parameter {name!r}: expected a distribution, "
+                        f"got {type(dist).__name__}"
+                    )
+        return space, fixed_distributions
+
+    def _check_alive(self) -> None:
+        """Raises when the study has been deleted from its storage."""
+        try:
+            alive = self._storage.get_core(self._study_id) is self._core
+        except KeyError:
+            alive = False
+        if not alive:
+            from ferrotune.exceptions import StudyNotFoundError
+
+            raise StudyNotFoundError(
+                f"study {self.study_name!r} no longer exists in its storage (deleted?)"
+            )
+
+    def _start_trial(self) -> tuple[int, dict[str, Any]]:
+        """A new RUNNING trial (or the oldest enqueued one): its number and the values
+        fixed for it."""
+        self._check_alive()
         core = self._core
         if self._persist:
             number, fixed = self._storage.start_trial(self._study_id)
@@ -164,6 +235,15 @@ class Study:
                 fixed = self._take_fixed(number) or dict(
                     self._storage.get_trial_system_attrs(self._study_id, number).get(_FIXED_KEY, {})
                 )
+        return number, fixed
+
+    def _set_up_trial(
+        self,
+        number: int,
+        fixed: dict[str, Any],
+        space: SearchSpace | None,
+        fixed_distributions: Mapping[str, BaseDistribution] | None,
+    ) -> Trial:
         trial = Trial(self, number, fixed)
         if self._rust_relative and space is None:
             self._core.relative(number)
@@ -188,6 +268,22 @@ class Study:
             for name, dist in fixed_distributions.items():
                 trial._suggest(name, dist)
         return trial
+
+    def _fail_started_trial(self, number: int, error: BaseException) -> None:
+        """Marks a trial whose set-up raised as FAIL, so no RUNNING trial is left behind
+        (constant liar would otherwise count it as pending forever)."""
+        self._take_fixed(number)
+        reason = f"ask() failed: {type(error).__name__}: {error}"
+        try:
+            self._storage.set_trial_system_attr(self._study_id, number, "fail_reason", reason)
+            if self._persist:
+                self._storage.finish_trial(self._study_id, number, int(TrialState.FAIL), [])
+            if not TrialState(self._core.state(number)).is_finished():
+                self._core.tell(number, int(TrialState.FAIL), [])
+        except Exception:  # pragma: no cover - the original error matters more
+            _logger.exception("Trial %d: could not mark it FAIL after ask() failed", number)
+            return
+        _logger.warning("Trial %d failed: %s", number, reason)
 
     def _take_fixed(self, number: int) -> dict[str, Any]:
         if not self._fixed:
@@ -301,19 +397,41 @@ class Study:
             state: COMPLETE (default when values are given), PRUNED or FAIL.
             skip_if_finished: Return quietly for a trial already finished.
 
-        A NaN or infinite value, a value that is not a number, or the wrong number of
-        values marks the trial FAIL with a warning, as in Optuna. Telling a finished
-        trial raises :class:`~ferrotune.exceptions.InvalidTrialError`.
+        As in Optuna, a NaN value, a value that is not a number, or the wrong number of
+        values marks the trial FAIL with a warning; ``inf`` and ``-inf`` are recorded as
+        COMPLETE (samplers treat them as the worst / best possible values).
 
         Returns:
             The finished trial (its fields are read when first used).
+
+        Raises:
+            InvalidArgumentError: ``trial`` is not a trial of this study or a number of
+                one, or ``state`` is not a finished state.
+            UpdateFinishedTrialError: The trial has already finished (unless
+                ``skip_if_finished``).
         """
-        number = trial if isinstance(trial, int) else trial.number
+        number = self._trial_number(trial)
         if state is None:
             if values is None:
                 raise InvalidArgumentError("tell() needs values, or a state of PRUNED or FAIL")
             state = TrialState.COMPLETE
-        state = TrialState(state)
+        try:
+            state = TrialState(state)
+        except ValueError:
+            raise InvalidArgumentError(f"tell(): {state!r} is not a TrialState") from None
+        current = TrialState(self._core.state(number))
+        if current.is_finished():
+            if skip_if_finished:
+                return _LazyFrozenTrial(self, number)
+            from ferrotune.exceptions import UpdateFinishedTrialError
+
+            raise UpdateFinishedTrialError(
+                f"trial {number} has already finished ({current.name}); it cannot be told again"
+            )
+        if current != TrialState.RUNNING:
+            raise InvalidArgumentError(
+                f"tell(): trial {number} is {current.name}; only a RUNNING trial can be told"
+            )
         vals: list[float] = []
         if state == TrialState.COMPLETE:
             problem, vals = self._check_values(values)
@@ -328,8 +446,6 @@ class Study:
             inter = self._core.record(number)[3]
             if inter:
                 vals = [max(inter)[1]]
-        if skip_if_finished and TrialState(self._core.state(number)).is_finished():
-            return _LazyFrozenTrial(self, number)
         if self._hook_after:
             # As Optuna: the sampler sees the trial before its state is final.
             self.sampler.after_trial(
@@ -355,9 +471,41 @@ class Study:
                 f"{len(vals)} value(s) for a study with {self._n_objectives} objective(s)",
                 [],
             )
-        if not all(math.isfinite(v) for v in vals):
-            return f"the objective returned a non-finite value {vals}", []
+        if any(math.isnan(v) for v in vals):
+            return f"the objective returned NaN: {vals}", []
         return None, vals
+
+    def _trial_number(self, trial: Any) -> int:
+        """The number of ``trial`` (a Trial or FrozenTrial of this study, or a number),
+        checked to name an existing trial."""
+        if isinstance(trial, Trial):
+            if trial.study._core is not self._core:
+                raise InvalidArgumentError(
+                    f"trial {trial.number} belongs to another study, not {self.study_name!r}"
+                )
+            number = trial.number
+        elif isinstance(trial, FrozenTrial):
+            number = trial.number
+        elif isinstance(trial, bool):
+            raise InvalidArgumentError(f"expected a trial or a trial number, got {trial!r}")
+        else:
+            try:
+                number = operator.index(trial)
+            except TypeError:
+                raise InvalidArgumentError(
+                    f"expected a Trial, a FrozenTrial or a trial number, got {trial!r} "
+                    f"({type(trial).__name__})"
+                ) from None
+        if not 0 <= number < self._core.n_trials() and self._persist:
+            self._storage.sync(self._study_id)
+        if not 0 <= number < self._core.n_trials():
+            from ferrotune.exceptions import InvalidTrialError
+
+            raise InvalidTrialError(
+                f"study {self.study_name!r} has no trial number {number} "
+                f"({self._core.n_trials()} trial(s))"
+            )
+        return number
 
     # ------------------------------------------------------------------ optimize
     def optimize(
