@@ -43,7 +43,7 @@ def test_core_errors_are_the_python_classes() -> None:
     study.tell(trial, 0.0)
     with pytest.raises(exceptions.InvalidTrialError) as info2:
         study.tell(trial, 0.0)
-    assert type(info2.value) is exceptions.InvalidTrialError
+    assert type(info2.value) is exceptions.UpdateFinishedTrialError
 
 
 def _trial() -> ferrotune.Trial:

@@ -103,8 +103,8 @@ def test_tell_unknown_trial_number_raises() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [math.nan, math.inf, -math.inf, [1.0, 2.0], [], "abc", None, [math.nan]],
-    ids=["nan", "inf", "-inf", "two-values", "no-values", "string", "none-in-list", "list-nan"],
+    [math.nan, [1.0, 2.0], [], "abc", None, [math.nan]],
+    ids=["nan", "two-values", "no-values", "string", "none-in-list", "list-nan"],
 )
 def test_bad_values_mark_the_trial_failed(bad: Any) -> None:
     study = ferrotune.create_study()

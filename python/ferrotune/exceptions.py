@@ -15,7 +15,9 @@ __all__ = [
     "InvalidDistributionError",
     "InvalidSpaceError",
     "InvalidTrialError",
+    "StudyNotFoundError",
     "TrialPruned",
+    "UpdateFinishedTrialError",
 ]
 
 
@@ -45,6 +47,23 @@ class InvalidTrialError(FerrotuneError, ValueError, RuntimeError):
 
     Also a :class:`RuntimeError`, as Optuna raises there.
     """
+
+
+class UpdateFinishedTrialError(InvalidTrialError):
+    """A change to a trial that has already finished: telling it again, or setting an
+    attribute, a parameter, a constraint or an intermediate value on it.
+
+    Optuna raises an error of this name (a :class:`RuntimeError`) in the same places.
+    """
+
+
+class StudyNotFoundError(FerrotuneError, ValueError, KeyError):
+    """The study does not exist (any more) in its storage: it was deleted, or the name is
+    unknown. Also a :class:`KeyError`, as Optuna's storages raise there."""
+
+    def __str__(self) -> str:
+        # KeyError's str() would quote the message.
+        return str(self.args[0]) if self.args else ""
 
 
 class InvalidArgumentError(FerrotuneError, ValueError):

@@ -22,12 +22,12 @@ from ferrotune.trial import TrialState
 from .conftest import StorageFactory
 
 
-class _Boom(Exception):
+class _GammaError(Exception):
     pass
 
 
 def _raising_gamma(n: int) -> int:
-    raise _Boom("gamma failed")
+    raise _GammaError("gamma failed")
 
 
 def _infeasible_space() -> SearchSpace:
@@ -44,7 +44,7 @@ FAILURES: dict[str, tuple[Callable[[], Any], Callable[[ferrotune.Study], Any], A
     "user-gamma-raises": (
         lambda: TPESampler(seed=0, n_startup_trials=3, gamma=_raising_gamma),
         lambda s: s.ask(),
-        (InvalidArgumentError, _Boom),  # item 11: the user's error itself, or chained
+        (InvalidArgumentError, _GammaError),  # item 11: the user's error itself, or chained
     ),
     "wrong-argument": (
         lambda: RandomSampler(seed=0),

@@ -19,6 +19,7 @@ from ferrotune.distributions import (
     _from_tuple,
 )
 from ferrotune.exceptions import (
+    FerrotuneError,
     IncompatibleDistributionError,
     InfeasibleSpaceError,
     InvalidArgumentError,
@@ -203,26 +204,33 @@ class Study:
                     )
         return space, fixed_distributions
 
-    def _check_alive(self) -> None:
-        """Raises when the study has been deleted from its storage."""
+    def _not_found(self) -> FerrotuneError:
+        from ferrotune.exceptions import StudyNotFoundError
+
+        return StudyNotFoundError(
+            f"study {self.study_name!r} no longer exists in its storage (deleted?)"
+        )
+
+    def _start_trial(self) -> tuple[int, dict[str, Any]]:
+        """A new RUNNING trial (or the oldest enqueued one): its number and the values
+        fixed for it.
+
+        Raises:
+            StudyNotFoundError: The study has been deleted from its storage.
+        """
         try:
             alive = self._storage.get_core(self._study_id) is self._core
         except KeyError:
             alive = False
         if not alive:
-            from ferrotune.exceptions import StudyNotFoundError
-
-            raise StudyNotFoundError(
-                f"study {self.study_name!r} no longer exists in its storage (deleted?)"
-            )
-
-    def _start_trial(self) -> tuple[int, dict[str, Any]]:
-        """A new RUNNING trial (or the oldest enqueued one): its number and the values
-        fixed for it."""
-        self._check_alive()
+            raise self._not_found()
         core = self._core
         if self._persist:
-            number, fixed = self._storage.start_trial(self._study_id)
+            try:
+                number, fixed = self._storage.start_trial(self._study_id)
+            except KeyError:
+                # The database has no row for the study any more.
+                raise self._not_found() from None
             fixed.update(self._take_fixed(number))
         else:
             waiting = core.pop_waiting()

@@ -220,6 +220,7 @@ class Trial:
             raise InvalidArgumentError(f"constraint {name!r}: {value!r} is not a number") from e
         if v != v:
             raise InvalidArgumentError(f"constraint {name!r}: value must not be NaN")
+        self._check_running()
         study = self.study
         cons = dict(
             study._storage.get_trial_system_attrs(study._study_id, self._number).get(
@@ -249,12 +250,32 @@ class Trial:
         return dict(attrs.get("constraints", {}))
 
     def set_user_attr(self, key: str, value: Any) -> None:
-        """Stores a JSON-serialisable attribute on the trial."""
+        """Stores a JSON-serialisable attribute on the trial.
+
+        Raises:
+            UpdateFinishedTrialError: The trial has already finished.
+        """
+        self._check_running()
         self.study._storage.set_trial_user_attr(self.study._study_id, self._number, key, value)
 
     def set_system_attr(self, key: str, value: Any) -> None:
-        """Stores a system attribute on the trial."""
+        """Stores a system attribute on the trial.
+
+        Raises:
+            UpdateFinishedTrialError: The trial has already finished.
+        """
+        self._check_running()
         self.study._storage.set_trial_system_attr(self.study._study_id, self._number, key, value)
+
+    def _check_running(self) -> None:
+        from ferrotune.exceptions import UpdateFinishedTrialError
+        from ferrotune.trial._state import TrialState
+
+        state = TrialState(self._core.state(self._number))
+        if state.is_finished():
+            raise UpdateFinishedTrialError(
+                f"trial {self._number} has already finished ({state.name}): it cannot be changed"
+            )
 
     @property
     def user_attrs(self) -> dict[str, Any]:

@@ -22,6 +22,9 @@ pub enum Error {
     /// An operation on a trial that does not allow it (unknown, already finished, ...).
     #[error("{0}")]
     InvalidTrial(String),
+    /// A change to a trial that has already finished (Optuna's `UpdateFinishedTrialError`).
+    #[error("{0}")]
+    UpdateFinishedTrial(String),
     /// An argument outside its documented range.
     #[error("{0}")]
     InvalidArgument(String),

@@ -305,6 +305,12 @@ impl History {
             .trials
             .get_mut(number)
             .ok_or_else(|| Error::InvalidTrial(format!("no trial with number {number}")))?;
+        if t.state.is_finished() {
+            return Err(Error::UpdateFinishedTrial(format!(
+                "trial {number} has already finished ({:?}): it cannot be changed",
+                t.state
+            )));
+        }
         if t.state != TrialState::Running {
             return Err(Error::InvalidTrial(format!(
                 "trial {number} is {:?}, not RUNNING: it cannot be changed",

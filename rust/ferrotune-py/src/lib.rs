@@ -21,6 +21,7 @@ pub(crate) fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
         Error::InvalidSpace(_) => "InvalidSpaceError",
         Error::Infeasible(_) => "InfeasibleSpaceError",
         Error::InvalidTrial(_) => "InvalidTrialError",
+        Error::UpdateFinishedTrial(_) => "UpdateFinishedTrialError",
         Error::InvalidArgument(_) => "InvalidArgumentError",
     };
     let msg = e.to_string();

@@ -427,8 +427,7 @@ impl GpSampler {
             if t == current || !(running || rec.state == TrialState::Complete) {
                 continue;
             }
-            if !running
-                && (rec.values.len() != sign.len() || rec.values.iter().any(|v| !v.is_finite()))
+            if !running && (rec.values.len() != sign.len() || rec.values.iter().any(|v| v.is_nan()))
             {
                 continue;
             }
@@ -455,6 +454,7 @@ impl GpSampler {
                 rows.push(t);
             }
         }
+        clip_infinite(&mut raw);
         let y = if sign.len() == 1 {
             raw.iter().map(|r| r[0]).collect()
         } else {
@@ -1125,8 +1125,61 @@ impl Sampler for GpSampler {
     }
 }
 
+/// Replaces infinite objective values by the worst (+inf) or best (-inf) finite
+/// value of their objective, as Optuna's GPSampler does: a GP cannot fit an
+/// infinite value, but the point must still count as (at least) the worst
+/// observation, so that the model learns to avoid its region. An objective with
+/// no finite value becomes all zeros.
+fn clip_infinite(raw: &mut [Vec<f64>]) {
+    let Some(m) = raw.first().map(Vec::len) else {
+        return;
+    };
+    for k in 0..m {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for r in raw.iter() {
+            if r[k].is_finite() {
+                lo = lo.min(r[k]);
+                hi = hi.max(r[k]);
+            }
+        }
+        if lo > hi {
+            (lo, hi) = (0.0, 0.0);
+        }
+        for r in raw.iter_mut() {
+            if r[k] == f64::INFINITY {
+                r[k] = hi;
+            } else if r[k] == f64::NEG_INFINITY {
+                r[k] = lo;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn infinite_values_become_the_extreme_finite_ones() {
+        let mut raw = vec![
+            vec![1.0, f64::INFINITY],
+            vec![f64::INFINITY, 2.0],
+            vec![f64::NEG_INFINITY, f64::INFINITY],
+            vec![3.0, -1.0],
+        ];
+        clip_infinite(&mut raw);
+        assert_eq!(
+            raw,
+            vec![
+                vec![1.0, 2.0],
+                vec![3.0, 2.0],
+                vec![1.0, 2.0],
+                vec![3.0, -1.0]
+            ]
+        );
+        let mut all_inf = vec![vec![f64::INFINITY], vec![f64::INFINITY]];
+        clip_infinite(&mut all_inf);
+        assert_eq!(all_inf, vec![vec![0.0], vec![0.0]]);
+    }
     use super::*;
     use crate::constraints::Constraint;
     use crate::space::Param;

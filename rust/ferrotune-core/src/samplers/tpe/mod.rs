@@ -933,6 +933,20 @@ fn split_multi(lvals: &[Vec<f64>], k: usize) -> Vec<bool> {
 
 /// Greedy hypervolume subset selection of `k` points of `front`.
 fn hssp_greedy(lvals: &[Vec<f64>], front: &[usize], k: usize) -> Vec<usize> {
+    if front
+        .iter()
+        .any(|&i| lvals[i].iter().any(|v| !v.is_finite()))
+    {
+        // Hypervolumes of infinite losses are infinite or NaN: select on a copy
+        // whose infinite losses sit one span beyond the finite ones, which keeps
+        // every comparison between the points of the front.
+        let clamped = clamp_infinite_losses(lvals, front);
+        let order: Vec<usize> = (0..front.len()).collect();
+        return hssp_greedy(&clamped, &order, k)
+            .into_iter()
+            .map(|i| front[i])
+            .collect();
+    }
     let d = lvals[front[0]].len();
     // Optuna's reference point: 1.1 x the worst value (0.9 x when negative).
     let reference: Vec<f64> = (0..d)
@@ -985,6 +999,30 @@ fn hssp_greedy(lvals: &[Vec<f64>], front: &[usize], k: usize) -> Vec<usize> {
         base += best.1;
     }
     selected
+}
+
+/// The losses of `front` with each infinite coordinate replaced by a finite one
+/// one span (plus one) beyond the finite values of its objective, in the same
+/// direction; the order of the points along every objective is kept.
+fn clamp_infinite_losses(lvals: &[Vec<f64>], front: &[usize]) -> Vec<Vec<f64>> {
+    let d = lvals[front[0]].len();
+    let mut out: Vec<Vec<f64>> = front.iter().map(|&i| lvals[i].clone()).collect();
+    for j in 0..d {
+        let finite = out.iter().map(|r| r[j]).filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
+        let span = (hi - lo) + 1.0;
+        for r in &mut out {
+            if r[j] == f64::INFINITY {
+                r[j] = hi + span;
+            } else if r[j] == f64::NEG_INFINITY {
+                r[j] = lo - span;
+            }
+        }
+    }
+    out
 }
 
 /// Hypervolume dominated by `points` (minimisation) up to `reference`, by
@@ -1204,6 +1242,28 @@ mod tests {
         let mut h = History::new(1);
         crate::samplers::run_minimising(&mut s, &mut h, |x| x[0], &dims, 12);
         assert!(h.params()[0].values.iter().all(|v| dims[0].contains(*v)));
+    }
+
+    #[test]
+    fn multi_objective_split_with_infinite_losses() {
+        // One front of four points (each better than the others somewhere), two of
+        // them with an infinite loss; choosing two must give finite, valid picks.
+        let lvals = vec![
+            vec![0.0, f64::INFINITY],
+            vec![1.0, 3.0],
+            vec![2.0, 1.0],
+            vec![f64::NEG_INFINITY, 10.0],
+        ];
+        let chosen = split_multi(&lvals, 2);
+        assert_eq!(chosen.iter().filter(|&&c| c).count(), 2);
+        // A point dominated by all others (infinite in both) is never chosen first.
+        let lvals = vec![
+            vec![f64::INFINITY, f64::INFINITY],
+            vec![1.0, 1.0],
+            vec![2.0, 0.5],
+        ];
+        assert_eq!(split_multi(&lvals, 1), vec![false, true, false]);
+        assert_eq!(split_multi(&lvals, 2), vec![false, true, true]);
     }
 
     #[test]

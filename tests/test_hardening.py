@@ -1,0 +1,264 @@
+"""Regressions of issue 10 ("trustworthy by default") on the study API: each test fails on
+the code before its fix. Items are named in the docstrings."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ferrotune
+from ferrotune.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from ferrotune.exceptions import (
+    FerrotuneError,
+    InvalidArgumentError,
+    InvalidTrialError,
+    StudyNotFoundError,
+    UpdateFinishedTrialError,
+)
+from ferrotune.samplers import GPSampler, RandomSampler, TPESampler
+from ferrotune.trial import TrialState
+
+# ---------------------------------------------------------------- item 3: infinite values
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf])
+def test_infinite_values_are_complete_as_in_optuna(value: float) -> None:
+    """Item 3: Optuna records +-inf as COMPLETE; only NaN fails."""
+    study = ferrotune.create_study()
+    frozen = study.tell(study.ask(), value)
+    assert frozen.state == TrialState.COMPLETE
+    assert frozen.values == [value]
+    assert study.tell(study.ask(), math.nan).state == TrialState.FAIL
+
+
+def test_best_trial_ranks_infinite_values() -> None:
+    """Item 3: -inf is the best value of a minimisation, +inf the worst; reversed when
+    maximising."""
+    for direction, expected in (("minimize", -math.inf), ("maximize", math.inf)):
+        study = ferrotune.create_study(direction=direction)
+        for v in (1.0, math.inf, -math.inf, 0.0):
+            study.tell(study.ask(), v)
+        assert study.best_value == expected
+    multi = ferrotune.create_study(directions=["minimize", "minimize"])
+    for v in ([math.inf, 0.0], [0.0, math.inf], [1.0, 1.0], [2.0, 2.0]):
+        multi.tell(multi.ask(), v)
+    assert sorted(t.number for t in multi.best_trials) == [0, 1, 2]
+
+
+def _inf_region_share(sampler: ferrotune.samplers.BaseSampler, n_trials: int) -> float:
+    """Share of the trials after the first ten that fall where the objective is +inf."""
+    study = ferrotune.create_study(sampler=sampler)
+
+    def objective(t: ferrotune.Trial) -> float:
+        x = t.suggest_float("x", 0.0, 1.0)
+        y = t.suggest_float("y", 0.0, 1.0)
+        return math.inf if x > 0.5 else (x - 0.25) ** 2 + (y - 0.5) ** 2
+
+    study.optimize(objective, n_trials=n_trials)
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    later = study.trials[10:]
+    return sum(t.params["x"] > 0.5 for t in later) / len(later)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tpe_learns_to_avoid_an_infinite_region(seed: int) -> None:
+    """Item 3: TPE used to sample the region where a minimisation returns inf *more*
+    than random search (the trials were FAIL and ignored). Random search puts half its
+    points there; TPE must put far fewer once its model starts."""
+    tpe = _inf_region_share(TPESampler(seed=seed, n_startup_trials=10), 80)
+    rnd = _inf_region_share(RandomSampler(seed=seed), 80)
+    assert rnd > 0.3
+    assert tpe < 0.25, (tpe, rnd)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gp_learns_to_avoid_an_infinite_region(seed: int) -> None:
+    """Item 3: the GP clips +inf to the worst finite value (as Optuna's GPSampler), so
+    its model sees the region as bad instead of skipping those trials."""
+    share = _inf_region_share(GPSampler(seed=seed, n_startup_trials=10), 30)
+    assert share < 0.25, share
+
+
+def test_multi_objective_tpe_runs_with_infinite_values() -> None:
+    """Item 3: MOTPE's hypervolume selection is finite with infinite losses."""
+    study = ferrotune.create_study(
+        directions=["minimize", "maximize"], sampler=TPESampler(seed=0, n_startup_trials=5)
+    )
+
+    def objective(t: ferrotune.Trial) -> tuple[float, float]:
+        x = t.suggest_float("x", 0.0, 1.0)
+        if x > 0.8:
+            return math.inf, -math.inf
+        return x, x * x
+
+    study.optimize(objective, n_trials=40)
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    assert all(0.0 <= t.params["x"] <= 1.0 for t in study.trials)
+
+
+# ------------------------------------------------- item 5: deleted studies, finished trials
+
+
+def test_a_deleted_study_refuses_optimize_at_once() -> None:
+    """Item 5: a deleted in-memory study accepted optimize() and its trials vanished."""
+    storage = ferrotune.storages.InMemoryStorage()
+    study = ferrotune.create_study(storage=storage, study_name="gone")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    ferrotune.delete_study(study_name="gone", storage=storage)
+    calls: list[int] = []
+
+    def objective(t: ferrotune.Trial) -> float:
+        calls.append(t.number)
+        return 0.0
+
+    with pytest.raises(StudyNotFoundError) as info:
+        study.optimize(objective, n_trials=3)
+    assert "gone" in str(info.value)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, KeyError)
+    assert calls == []
+    with pytest.raises(StudyNotFoundError):
+        study.ask()
+    # A new study of the same name is another study.
+    again = ferrotune.create_study(storage=storage, study_name="gone")
+    with pytest.raises(StudyNotFoundError):
+        study.ask()
+    assert again.ask().number == 0
+
+
+def test_a_deleted_database_study_refuses_ask(tmp_path: Any) -> None:
+    """Item 5, database storages: a study deleted through another object refuses ask."""
+    pytest.importorskip("sqlalchemy")
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    study = ferrotune.create_study(storage=url, study_name="gone")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    ferrotune.delete_study(study_name="gone", storage=url)
+    with pytest.raises(StudyNotFoundError):
+        study.optimize(lambda t: 0.0, n_trials=1)
+
+
+@pytest.mark.parametrize("state", [TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL])
+def test_a_finished_trial_cannot_be_changed(state: TrialState) -> None:
+    """Item 5: set_user_attr after tell was accepted. Every change to a finished trial
+    raises UpdateFinishedTrialError (Optuna's name), and the record stays as it was."""
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    trial = study.ask()
+    x = trial.suggest_float("x", 0, 1)
+    trial.set_user_attr("before", 1)
+    study.tell(trial, 1.0 if state == TrialState.COMPLETE else None, state=state)
+    changes = [
+        lambda: trial.set_user_attr("after", 2),
+        lambda: trial.set_system_attr("after", 2),
+        lambda: trial.report(0.5, 1),
+        lambda: trial.suggest_float("new", 0, 1),
+        lambda: trial.suggest_int("n", 0, 3),
+        lambda: trial.suggest_categorical("c", ["a", "b"]),
+        lambda: trial.set_constraint("c0", 0.0),
+        lambda: study.tell(trial, 2.0),
+        lambda: study.tell(trial.number, state=TrialState.FAIL),
+    ]
+    for change in changes:
+        with pytest.raises(UpdateFinishedTrialError) as info:
+            change()
+        assert isinstance(info.value, RuntimeError) and isinstance(info.value, ValueError)
+    # Reading the value it already has is still allowed, as in Optuna.
+    assert trial.suggest_float("x", 0, 1) == x
+    frozen = study.trials[0]
+    assert frozen.state == state
+    assert frozen.user_attrs == {"before": 1}
+    assert frozen.params == {"x": x}
+    assert frozen.intermediate_values == {}
+
+
+# ---------------------------------------------------------- item 12: tell's trial argument
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (-1, InvalidTrialError),
+        (3, InvalidTrialError),
+        (2**70, InvalidTrialError),
+        ("0", InvalidArgumentError),
+        (0.0, InvalidArgumentError),
+        (None, InvalidArgumentError),
+        (True, InvalidArgumentError),
+    ],
+)
+def test_tell_names_a_bad_trial_argument(bad: Any, error: type) -> None:
+    """Item 12: tell(-1) gave OverflowError, tell("0") AttributeError."""
+    study = ferrotune.create_study()
+    study.ask()
+    with pytest.raises(error) as info:
+        study.tell(bad, 1.0)
+    assert isinstance(info.value, ValueError)
+    assert repr(bad)[:10] in str(info.value) or str(bad) in str(info.value)
+    assert [t.state for t in study.trials] == [TrialState.RUNNING]
+
+
+def test_tell_accepts_numpy_integers_and_refuses_another_studys_trial() -> None:
+    study = ferrotune.create_study()
+    trial = study.ask()
+    assert study.tell(np.int64(trial.number), 1.0).state == TrialState.COMPLETE
+    other = ferrotune.create_study()
+    foreign = other.ask()
+    study.ask()
+    with pytest.raises(InvalidArgumentError, match="another study"):
+        study.tell(foreign, 1.0)
+
+
+def test_tell_refuses_an_unknown_state() -> None:
+    study = ferrotune.create_study()
+    trial = study.ask()
+    with pytest.raises(InvalidArgumentError):
+        study.tell(trial, state=TrialState.RUNNING)
+    with pytest.raises(InvalidArgumentError):
+        study.tell(trial, state=17)  # type: ignore[arg-type]
+    assert study.trials[0].state == TrialState.RUNNING
+
+
+# -------------------------------------------------------- item 13: Optuna's positional ask
+
+
+def test_ask_takes_optunas_positional_dict() -> None:
+    """Item 13: Optuna's ask-and-tell tutorial passes the distributions positionally."""
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    distributions = {
+        "C": FloatDistribution(1e-7, 10.0, log=True),
+        "solver": CategoricalDistribution(["lbfgs", "saga"]),
+        "n": IntDistribution(1, 9, step=2),
+    }
+    for _ in range(20):
+        trial = study.ask(distributions)
+        assert set(trial.params) == {"C", "solver", "n"}
+        assert 1e-7 <= trial.params["C"] <= 10.0
+        assert trial.params["solver"] in ("lbfgs", "saga")
+        assert trial.params["n"] in (1, 3, 5, 7, 9)
+        study.tell(trial, trial.params["C"])
+    assert study.ask(fixed_distributions=distributions).params.keys() == distributions.keys()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [42, "x", [FloatDistribution(0, 1)], {"x": (0, 1)}, {1: FloatDistribution(0, 1)}],
+)
+def test_ask_refuses_what_is_neither_a_space_nor_distributions(bad: Any) -> None:
+    study = ferrotune.create_study()
+    with pytest.raises(InvalidArgumentError):
+        study.ask(bad)
+    assert study.trials == []
+
+
+def test_ask_refuses_distributions_given_twice() -> None:
+    study = ferrotune.create_study()
+    d = {"x": FloatDistribution(0, 1)}
+    with pytest.raises(InvalidArgumentError):
+        study.ask(d, fixed_distributions=d)
+    assert study.trials == []
+
+
+def test_every_new_error_is_a_ferrotune_error() -> None:
+    for cls in (StudyNotFoundError, UpdateFinishedTrialError):
+        assert issubclass(cls, FerrotuneError) and issubclass(cls, ValueError)
