@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,7 @@ from ferrotune.samplers._base import BaseSampler, _seed_or_random
 from ferrotune.trial import TrialState
 
 if TYPE_CHECKING:
+    from ferrotune._search_space import SearchSpace
     from ferrotune.distributions import BaseDistribution
     from ferrotune.study._study import Study
     from ferrotune.trial import FrozenTrial
@@ -37,7 +39,12 @@ class QMCSampler(BaseSampler):
         warn_independent_sampling: Warn when a parameter outside the relative search
             space is sampled at random.
 
-    The sequence index is kept by the sampler (one point per trial in this process).
+    The position in the sequence is kept in the study (a study system attribute named
+    after the sequence type, scrambling and seed, as Optuna does), reserved atomically on
+    every storage: workers that share a seed and a study, and a resumed study, continue
+    one sequence instead of repeating its points. On a declared space the points skipped
+    as infeasible are reserved after the fact, so two workers can take the same
+    candidate only while both are rejecting infeasible points.
     """
 
     # Independent draws go through `sample_independent`, which warns.
@@ -60,6 +67,31 @@ class QMCSampler(BaseSampler):
         self._rust = _core.QmcSamplerCore(qmc_type, self._scramble, self._seed)
         self._independent = _core.RandomSamplerCore(self._seed ^ 0x51ED_0F_1D)
         self._initial_space: dict[str, BaseDistribution] | None = None
+        self._lock = threading.Lock()
+
+    def _counter_key(self) -> str:
+        """The study attribute holding the next sequence index of this sequence."""
+        seed = f", seed={self._seed}" if self._scramble else ""
+        return f"qmc:{self._qmc_type} (scramble={self._scramble}{seed}): next sample id"
+
+    def _reserve(self, study: Study, count: int = 1) -> int:
+        return study._storage.next_study_counter(study._study_id, self._counter_key(), count)
+
+    def _sample_space_row(
+        self, study: Study, number: int, space: SearchSpace, accept: Any
+    ) -> list[float]:
+        """A declared space's configuration for trial ``number``: the next feasible
+        sequence point from the study's position."""
+        with self._lock:
+            start = self._reserve(study)
+            self._rust.index = start
+            row: list[float] = study._core.sample_space(
+                number, space._core, space.max_draws, accept
+            )
+            extra = self._rust.index - start - 1
+        if extra > 0:
+            self._reserve(study, extra)
+        return row
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
@@ -79,7 +111,7 @@ class QMCSampler(BaseSampler):
         if not search_space:
             return {}
         names = list(search_space)
-        u = self._rust.next_point(len(names))
+        u = self._rust.point(self._reserve(study), len(names))
         return {
             n: search_space[n].to_external_repr(search_space[n]._core.from_unit(x))
             for n, x in zip(names, u, strict=True)
@@ -105,12 +137,14 @@ class QMCSampler(BaseSampler):
         d = dict(self.__dict__)
         d["_rust"] = self._rust.get_state()
         d["_independent"] = self._independent.get_state()
+        del d["_lock"]
         return d
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         rust_state = state.pop("_rust")
         independent_state = state.pop("_independent")
         self.__dict__.update(state)
+        self._lock = threading.Lock()
         self._rust = _core.QmcSamplerCore(self._qmc_type, self._scramble, self._seed)
         self._rust.set_state(rust_state)
         self._independent = _core.RandomSamplerCore(0)

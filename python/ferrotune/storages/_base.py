@@ -69,6 +69,19 @@ class BaseStorage(abc.ABC):
         """
         self.get_core(study_id).tell(number, state, values)
 
+    def next_study_counter(self, study_id: int, key: str, count: int = 1) -> int:
+        """Reserves ``count`` consecutive values of the study counter ``key`` (kept as a
+        study system attribute, from 0) and returns the first.
+
+        Every worker of a study shares the counter, so samplers that walk a sequence
+        (QMC) continue it across workers and resumed studies. The in-memory and
+        database storages make the reservation atomic; this default, for storages
+        written by users, reads and writes the system attribute without a lock.
+        """
+        start = int(self.get_study_system_attrs(study_id).get(key, 0))
+        self.set_study_system_attr(study_id, key, start + count)
+        return start
+
     def sync(self, study_id: int) -> None:
         """Pulls trials changed by other workers into the core (no-op in memory)."""
 

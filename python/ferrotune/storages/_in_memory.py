@@ -99,6 +99,13 @@ class InMemoryStorage(BaseStorage):
     def get_study_system_attrs(self, study_id: int) -> dict[str, Any]:
         return copy.deepcopy(self._study(study_id).system_attrs)
 
+    def next_study_counter(self, study_id: int, key: str, count: int = 1) -> int:
+        with self._lock:
+            attrs = self._study(study_id).system_attrs
+            start = int(attrs.get(key, 0))
+            attrs[key] = start + count
+            return start
+
     def _check_trial(self, rec: _StudyRecord, number: int) -> None:
         if not 0 <= number < rec.core.n_trials():
             raise KeyError(f"no trial with number {number}")

@@ -336,7 +336,12 @@ class Study:
             # One call: the Rust sampler draws, checks the declarative constraints and
             # asks the Python predicates (if any) about each candidate.
             accept = space._accept_row if space._predicates else None
-            row = self._core.sample_space(number, space._core, space.max_draws, accept)
+            # A sampler that keeps its position in the study (QMC) draws the row itself.
+            own = getattr(self.sampler, "_sample_space_row", None)
+            if own is not None:
+                row = own(self, number, space, accept)
+            else:
+                row = self._core.sample_space(number, space._core, space.max_draws, accept)
             self._record_space(number, space, row)
             return
         for _ in range(space.max_draws):

@@ -96,6 +96,22 @@ impl QmcSamplerCore {
     fn next_point(&self, py: Python<'_>, dim: usize) -> PyRes<Vec<f64>> {
         crate::detached(py, || lock(&self.inner).next_point(dim))
     }
+
+    /// Point `index` of the `dim`-dimensional sequence (the position does not move).
+    fn point(&self, py: Python<'_>, index: u64, dim: usize) -> PyRes<Vec<f64>> {
+        crate::detached(py, || lock(&self.inner).point_at(index, dim))
+    }
+
+    /// Index of the next point that declared-space sampling takes.
+    #[getter]
+    fn get_index(&self, py: Python<'_>) -> u64 {
+        lock_py(py, &self.inner).index
+    }
+
+    #[setter]
+    fn set_index(&self, py: Python<'_>, index: u64) {
+        lock_py(py, &self.inner).index = index;
+    }
 }
 
 /// Hands out grid indices once each, in a seeded order.

@@ -531,6 +531,35 @@ class RDBStorage(BaseStorage):
     def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
         self._set_study_attr(study_id, "system", key, value)
 
+    def next_study_counter(self, study_id: int, key: str, count: int = 1) -> int:
+        def tx(conn: Connection) -> int:
+            # Taking the study's change number locks its row (PostgreSQL) or the
+            # database (SQLite) until commit: the read and the write below are atomic.
+            self._bump(conn, study_id)
+            row = conn.execute(
+                sa.select(S.study_attrs.c.value_json).where(
+                    S.study_attrs.c.study_id == study_id,
+                    S.study_attrs.c.kind == "system",
+                    S.study_attrs.c.key == key,
+                )
+            ).first()
+            start = 0 if row is None else int(json.loads(row[0]))
+            conn.execute(
+                self._upsert(
+                    S.study_attrs,
+                    {
+                        "study_id": study_id,
+                        "kind": "system",
+                        "key": key,
+                        "value_json": json.dumps(start + count),
+                    },
+                    ["study_id", "kind", "key"],
+                )
+            )
+            return start
+
+        return self._write(tx)
+
     def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
         return self._get_study_attrs(study_id, "user")
 

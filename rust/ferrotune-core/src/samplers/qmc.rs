@@ -224,6 +224,14 @@ impl QmcSampler {
         Ok(self.cached.as_ref().expect("just set"))
     }
 
+    /// Point `index` of the `dim`-dimensional sequence; the sampler's own index
+    /// does not move (a study that keeps the position passes it in).
+    pub fn point_at(&mut self, index: u64, dim: usize) -> Result<Vec<f64>> {
+        let mut out = vec![0.0; dim];
+        self.sequence(dim)?.point(index, &mut out);
+        Ok(out)
+    }
+
     /// The next point of a `dim`-dimensional sequence.
     pub fn next_point(&mut self, dim: usize) -> Result<Vec<f64>> {
         let index = self.index;
