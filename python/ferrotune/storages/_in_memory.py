@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ferrotune import _core
 from ferrotune.exceptions import DuplicatedStudyError
 from ferrotune.storages._base import BaseStorage
+from ferrotune.storages._core_state import export_core, import_core
 
 if TYPE_CHECKING:
     from ferrotune.study._direction import StudyDirection
@@ -37,6 +38,27 @@ class InMemoryStorage(BaseStorage):
         self._by_name: dict[str, int] = {}
         self._next_id = 0
         self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickling, copying and joblib: the Rust records travel as plain data.
+        with self._lock:
+            studies = {}
+            for sid, rec in self._studies.items():
+                fields = {k: v for k, v in rec.__dict__.items() if k != "core"}
+                maximize = [int(d) == 2 for d in rec.directions]  # 2 = MAXIMIZE
+                fields["core"] = export_core(rec.core, maximize)
+                studies[sid] = copy.deepcopy(fields)
+            return {"studies": studies, "by_name": dict(self._by_name), "next_id": self._next_id}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._lock = threading.Lock()
+        self._by_name = dict(state["by_name"])
+        self._next_id = state["next_id"]
+        self._studies = {}
+        for sid, fields in state["studies"].items():
+            fields = dict(fields)
+            fields["core"] = import_core(fields["core"])
+            self._studies[sid] = _StudyRecord(**fields)
 
     def _study(self, study_id: int) -> _StudyRecord:
         try:

@@ -90,6 +90,25 @@ class Study:
         self.pruner = pruner if pruner is not None else NopPruner()
         self.sampler = sampler if sampler is not None else TPESampler()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # pickle, copy.deepcopy and joblib.dump (Optuna's FAQ way to save an in-memory
+        # study): the storage pickles its trial records; the sampler keeps its state.
+        with self._fixed_lock:
+            fixed = {n: dict(p) for n, p in self._fixed.items()}
+        return {
+            "study_name": self.study_name,
+            "storage": self._storage,
+            "sampler": self._sampler,
+            "pruner": self.pruner,
+            "fixed": fixed,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(  # type: ignore[misc]
+            state["study_name"], state["storage"], state["sampler"], state["pruner"]
+        )
+        self._fixed.update(state["fixed"])
+
     @property
     def sampler(self) -> BaseSampler:
         """The sampler choosing each trial's parameters."""

@@ -592,6 +592,17 @@ impl StudyCore {
             .collect()
     }
 
+    /// The black-box constraint values of every trial, in trial order (empty
+    /// lists where none were reported): what `records` leaves out, for pickling.
+    fn all_constraints(&self, py: Python<'_>) -> Vec<Vec<f64>> {
+        let g = lock_py(py, &self.inner);
+        g.history
+            .trials()
+            .iter()
+            .map(|t| t.constraints.clone())
+            .collect()
+    }
+
     /// (name, distribution) of a parameter key from `records`.
     fn param_dist(&self, py: Python<'_>, key: u64) -> PyRes<(String, DistTuple)> {
         let g = lock_py(py, &self.inner);

@@ -1,0 +1,62 @@
+"""A study's Rust record (:class:`ferrotune._core.StudyCore`) as plain Python data, so that
+in-memory studies can be pickled, copied and saved with joblib."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ferrotune import _core
+
+__all__ = ["export_core", "import_core"]
+
+
+def export_core(core: _core.StudyCore, maximize: list[bool]) -> dict[str, Any]:
+    """Every trial of ``core`` (states, values, parameters with their distributions,
+    intermediate values, constraints, times) as picklable data."""
+    records = core.records(0, core.n_trials())
+    keys = sorted({key for rec in records for key, _ in rec[2]})
+    return {
+        "maximize": list(maximize),
+        "records": records,
+        "dists": {key: core.param_dist(key) for key in keys},
+        "constraints": core.all_constraints(),
+    }
+
+
+def _dist(dt: tuple[int, float, float, float | None, bool, int]) -> _core.Dist:
+    kind, low, high, step, log, n = dt
+    if kind == 0:
+        return _core.Dist.float("", low, high, step, log)
+    if kind == 1:
+        return _core.Dist.int("", int(low), int(high), int(step or 1), log)
+    return _core.Dist.categorical("", n)
+
+
+def import_core(state: dict[str, Any]) -> _core.StudyCore:
+    """A new core holding the trials of :func:`export_core`'s ``state``."""
+    core = _core.StudyCore(state["maximize"])
+    records = state["records"]
+    if not records:
+        return core
+    dists = [(str(key), _dist(dt)) for key, (_, dt) in state["dists"].items()]
+    names = {key: name for key, (name, _) in state["dists"].items()}
+    trials: list[tuple[int, int, int, float | None, float | None]] = []
+    values: list[list[float]] = []
+    params: list[tuple[int, str, str, float]] = []
+    intermediate: list[tuple[int, int, float | None]] = []
+    for number, (st, vals, ps, inter, started, completed) in enumerate(records):
+        trials.append(
+            (
+                number,
+                number,
+                st,
+                None if math.isnan(started) else started,
+                None if math.isnan(completed) else completed,
+            )
+        )
+        values.append(list(vals))
+        params.extend((number, names[key], str(key), v) for key, v in ps)
+        intermediate.extend((number, step, None if math.isnan(v) else v) for step, v in inter)
+    core.apply_remote_batch(trials, values, state["constraints"], dists, params, intermediate)
+    return core
