@@ -30,7 +30,9 @@ class TPESampler(_RustModelSampler):
     The good set is filled from feasible COMPLETE trials by value, then PRUNED trials
     (deeper last step first, then by last intermediate value), then trials violating
     black-box constraints (``Trial.set_constraint``) by total violation: feasible trials
-    first, as in c-TPE. Several objectives (MOTPE): non-dominated fronts, the last one
+    first, as Optuna's TPESampler does with ``constraints_func`` (this is not c-TPE,
+    Watanabe and Hutter 2023, which models each constraint). Infinite objective values
+    are ranked like any other (``inf`` last when minimising). Several objectives (MOTPE): non-dominated fronts, the last one
     tie-broken by greedy hypervolume subset selection (exact hypervolumes; for three or
     more objectives with a last front over 64 trials, by crowding distance instead, to
     bound the cost); uniform weights in the good set. Unlike Optuna, multivariate

@@ -1,6 +1,8 @@
-//! A small, fully specified PRNG so that a seed reproduces the same sequence on
-//! every platform and in every process: xoshiro256++ (Blackman & Vigna 2018),
-//! seeded through SplitMix64 as its authors recommend.
+//! A small, fully specified PRNG so that a seed reproduces the same raw sequence
+//! on every platform and in every process: xoshiro256++ (Blackman & Vigna 2018),
+//! seeded through SplitMix64 as its authors recommend. (Values derived through
+//! the platform's `ln` / `exp`, such as log-scaled parameters, can differ in
+//! their last bits between platforms.)
 
 /// xoshiro256++ generator.
 #[derive(Debug, Clone, PartialEq, Eq)]
