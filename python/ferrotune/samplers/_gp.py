@@ -95,6 +95,10 @@ class GPSampler(_RustModelSampler):
     reported fewer constraints than others is left out of the constraint models. A
     constraint whose values are all equal carries nothing to model and is ignored.
 
+    An infinite objective value is modelled as the worst (``inf`` when minimising) or
+    best finite value observed for that objective, as Optuna's ``GPSampler`` does, so
+    that its region is learnt as bad rather than ignored.
+
     Deviations from Optuna's ``GPSampler``: no PyTorch; the acquisition is selectable
     (Optuna uses LogEI only); conditional and declared spaces are modelled instead of
     falling back to random sampling; categoricals use a Hamming kernel on the choice
