@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GridSampler"]
 
-# Largest grid: the visiting order works on u64 indices.
-_MAX_GRID = 2**64 - 1
+# Largest grid: the visiting order works on u128 indices.
+_MAX_GRID = 2**128 - 1
 # Random draws tried for a repeated point that fits the asked space.
 _REPEAT_TRIES = 1000
 
@@ -66,7 +66,7 @@ class GridSampler(BaseSampler):
     A dict grid is never materialised: the visiting order is a keyed permutation of
     the index range computed by arithmetic, and a point maps back to its index
     through each parameter's value positions, so a grid of 10^12 points costs no
-    more memory than one of 10 (up to 2^64 - 1 points). A declared space is
+    more memory than one of 10 (up to 2^128 - 1 points). A declared space is
     enumerated once, in Rust, up to 1,000,000 points and 50,000,000 enumeration
     steps (:class:`~ferrotune.exceptions.InvalidSpaceError` beyond that);
     Ctrl-C interrupts the enumeration.
@@ -125,7 +125,7 @@ class GridSampler(BaseSampler):
             n = math.prod(len(v) for v in self._values)
             if n > _MAX_GRID:
                 raise InvalidArgumentError(
-                    f"the grid has {n} points, more than 2**64 - 1: use fewer values"
+                    f"the grid has {n} points, more than 2**128 - 1: use fewer values"
                 )
         self._n = n
         self._order = _core.GridOrderCore(n, self._seed)
@@ -141,7 +141,14 @@ class GridSampler(BaseSampler):
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ points
+    @property
+    def n_points(self) -> int:
+        """Number of grid points (of a declared space: feasible points only)."""
+        return self._n
+
     def __len__(self) -> int:
+        """The number of grid points (Python's ``len`` stops at ``sys.maxsize``:
+        use :attr:`n_points` for larger grids)."""
         return self._n
 
     def _point(self, i: int) -> dict[str, Any]:

@@ -107,7 +107,7 @@ pub struct GridOrderCore {
 }
 
 impl GridOrderCore {
-    fn checked(py: Python<'_>, g: &GridOrder, i: u64) -> PyRes<()> {
+    fn checked(py: Python<'_>, g: &GridOrder, i: u128) -> PyRes<()> {
         if i >= g.len() {
             return Err(to_pyerr(
                 py,
@@ -124,48 +124,48 @@ impl GridOrderCore {
 #[pymethods]
 impl GridOrderCore {
     #[new]
-    fn new(n: u64, seed: u64) -> Self {
+    fn new(n: u128, seed: u64) -> Self {
         GridOrderCore {
             inner: Mutex::new(GridOrder::new(n, seed)),
         }
     }
 
     /// The next unvisited index, or None when exhausted.
-    fn next_index(&self, py: Python<'_>) -> Option<u64> {
+    fn next_index(&self, py: Python<'_>) -> Option<u128> {
         lock_py(py, &self.inner).next_index()
     }
 
     /// Marks an index as visited; False when it already was.
-    fn mark_visited(&self, py: Python<'_>, i: u64) -> PyRes<bool> {
+    fn mark_visited(&self, py: Python<'_>, i: u128) -> PyRes<bool> {
         let mut g = lock_py(py, &self.inner);
         Self::checked(py, &g, i)?;
         Ok(g.mark_visited(i))
     }
 
     /// True when an index has been handed out or marked.
-    fn is_visited(&self, py: Python<'_>, i: u64) -> PyRes<bool> {
+    fn is_visited(&self, py: Python<'_>, i: u128) -> PyRes<bool> {
         let g = lock_py(py, &self.inner);
         Self::checked(py, &g, i)?;
         Ok(g.is_visited(i))
     }
 
     /// Number of points not yet handed out.
-    fn remaining(&self, py: Python<'_>) -> u64 {
+    fn remaining(&self, py: Python<'_>) -> u128 {
         lock_py(py, &self.inner).remaining()
     }
 
     /// Number of grid points.
-    fn size(&self, py: Python<'_>) -> u64 {
+    fn size(&self, py: Python<'_>) -> u128 {
         lock_py(py, &self.inner).len()
     }
 
     /// (n, seed, cursor, skipped positions), for pickling.
-    fn get_state(&self, py: Python<'_>) -> (u64, u64, u64, Vec<u64>) {
+    fn get_state(&self, py: Python<'_>) -> (u128, u64, u128, Vec<u128>) {
         lock_py(py, &self.inner).state()
     }
 
     /// Restores a state from `get_state`.
-    fn set_state(&self, py: Python<'_>, state: (u64, u64, u64, Vec<u64>)) -> PyRes<()> {
+    fn set_state(&self, py: Python<'_>, state: (u128, u64, u128, Vec<u128>)) -> PyRes<()> {
         let (n, seed, cursor, skipped) = state;
         let g = GridOrder::from_state(n, seed, cursor, &skipped).ok_or_else(|| {
             to_pyerr(

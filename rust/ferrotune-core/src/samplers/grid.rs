@@ -4,7 +4,7 @@
 //!
 //! The order is a keyed pseudo-random permutation of `[0, n)` computed by
 //! arithmetic, never stored: a balanced Feistel network on `2h`-bit integers
-//! (`4^h >= n`; a Feistel network is a bijection whatever its round function,
+//! (`4^h >= n`, `h <= 64`, so grids of up to `2^128 - 1` points; a Feistel network is a bijection whatever its round function,
 //! Luby and Rackoff 1988) restricted to `[0, n)` by cycle walking (apply the
 //! network again until the value falls inside the range; Black and Rogaway
 //! 2002, "Ciphers with arbitrary finite domains", section 2). Because
@@ -29,16 +29,16 @@ fn mix(mut z: u64) -> u64 {
 /// A seeded bijection of `[0, n)` onto itself, evaluated in O(1) expected time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Permutation {
-    n: u64,
+    n: u128,
     half_bits: u32,
     keys: [u64; ROUNDS],
 }
 
 impl Permutation {
     /// The permutation of `[0, n)` keyed by `seed`.
-    pub fn new(n: u64, seed: u64) -> Self {
-        // Smallest h >= 1 with 4^h >= n (h <= 32 for any u64).
-        let bits = 64 - n.saturating_sub(1).leading_zeros();
+    pub fn new(n: u128, seed: u64) -> Self {
+        // Smallest h >= 1 with 4^h >= n (h <= 64 for any u128).
+        let bits = 128 - n.saturating_sub(1).leading_zeros();
         let half_bits = bits.div_ceil(2).max(1);
         let mut keys = [0u64; ROUNDS];
         let mut s = seed;
@@ -50,7 +50,7 @@ impl Permutation {
     }
 
     /// Size of the domain.
-    pub fn len(&self) -> u64 {
+    pub fn len(&self) -> u128 {
         self.n
     }
 
@@ -60,33 +60,41 @@ impl Permutation {
     }
 
     fn mask(&self) -> u64 {
-        (1u64 << self.half_bits) - 1
+        u64::MAX >> (64 - self.half_bits)
     }
 
     fn round(&self, r: usize, half: u64) -> u64 {
         mix(half ^ self.keys[r]) & self.mask()
     }
 
-    fn feistel(&self, x: u64) -> u64 {
-        let (h, m) = (self.half_bits, self.mask());
-        let (mut l, mut r) = (x >> h, x & m);
+    fn split(&self, x: u128) -> (u64, u64) {
+        let h = self.half_bits;
+        // Both halves have at most h <= 64 bits.
+        ((x >> h) as u64, (x as u64) & self.mask())
+    }
+
+    fn join(&self, l: u64, r: u64) -> u128 {
+        (u128::from(l) << self.half_bits) | u128::from(r)
+    }
+
+    fn feistel(&self, x: u128) -> u128 {
+        let (mut l, mut r) = self.split(x);
         for k in 0..ROUNDS {
             (l, r) = (r, l ^ self.round(k, r));
         }
-        (l << h) | r
+        self.join(l, r)
     }
 
-    fn feistel_inv(&self, y: u64) -> u64 {
-        let (h, m) = (self.half_bits, self.mask());
-        let (mut l, mut r) = (y >> h, y & m);
+    fn feistel_inv(&self, y: u128) -> u128 {
+        let (mut l, mut r) = self.split(y);
         for k in (0..ROUNDS).rev() {
             (l, r) = (r ^ self.round(k, l), l);
         }
-        (l << h) | r
+        self.join(l, r)
     }
 
     /// The image of `x < n`.
-    pub fn apply(&self, x: u64) -> u64 {
+    pub fn apply(&self, x: u128) -> u128 {
         debug_assert!(x < self.n);
         let mut y = self.feistel(x);
         while y >= self.n {
@@ -96,7 +104,7 @@ impl Permutation {
     }
 
     /// The preimage of `y < n`.
-    pub fn invert(&self, y: u64) -> u64 {
+    pub fn invert(&self, y: u128) -> u128 {
         debug_assert!(y < self.n);
         let mut x = self.feistel_inv(y);
         while x >= self.n {
@@ -112,14 +120,14 @@ pub struct GridOrder {
     perm: Permutation,
     seed: u64,
     /// Positions `< cursor` of the order have been handed out.
-    cursor: u64,
+    cursor: u128,
     /// Positions `>= cursor` already visited out of turn.
-    skipped: BTreeSet<u64>,
+    skipped: BTreeSet<u128>,
 }
 
 impl GridOrder {
     /// A shuffled order of `0..n`.
-    pub fn new(n: u64, seed: u64) -> Self {
+    pub fn new(n: u128, seed: u64) -> Self {
         GridOrder {
             perm: Permutation::new(n, seed),
             seed,
@@ -129,7 +137,7 @@ impl GridOrder {
     }
 
     /// The next unvisited index, or `None` when the grid is exhausted.
-    pub fn next_index(&mut self) -> Option<u64> {
+    pub fn next_index(&mut self) -> Option<u128> {
         while self.cursor < self.perm.len() {
             let pos = self.cursor;
             self.cursor += 1;
@@ -142,24 +150,24 @@ impl GridOrder {
 
     /// Marks index `i < n` as visited (a trial enqueued or loaded elsewhere);
     /// returns false when it already was.
-    pub fn mark_visited(&mut self, i: u64) -> bool {
+    pub fn mark_visited(&mut self, i: u128) -> bool {
         let pos = self.perm.invert(i);
         pos >= self.cursor && self.skipped.insert(pos)
     }
 
     /// True when index `i < n` has been handed out or marked.
-    pub fn is_visited(&self, i: u64) -> bool {
+    pub fn is_visited(&self, i: u128) -> bool {
         let pos = self.perm.invert(i);
         pos < self.cursor || self.skipped.contains(&pos)
     }
 
     /// Number of indices not yet handed out.
-    pub fn remaining(&self) -> u64 {
-        self.perm.len() - self.cursor - self.skipped.len() as u64
+    pub fn remaining(&self) -> u128 {
+        self.perm.len() - self.cursor - self.skipped.len() as u128
     }
 
     /// Total number of grid points.
-    pub fn len(&self) -> u64 {
+    pub fn len(&self) -> u128 {
         self.perm.len()
     }
 
@@ -169,7 +177,7 @@ impl GridOrder {
     }
 
     /// The state needed to continue the order: (n, seed, cursor, skipped positions).
-    pub fn state(&self) -> (u64, u64, u64, Vec<u64>) {
+    pub fn state(&self) -> (u128, u64, u128, Vec<u128>) {
         (
             self.perm.len(),
             self.seed,
@@ -179,7 +187,7 @@ impl GridOrder {
     }
 
     /// Restores a state from [`GridOrder::state`]; `None` when it is inconsistent.
-    pub fn from_state(n: u64, seed: u64, cursor: u64, skipped: &[u64]) -> Option<Self> {
+    pub fn from_state(n: u128, seed: u64, cursor: u128, skipped: &[u128]) -> Option<Self> {
         if cursor > n || skipped.iter().any(|&p| p < cursor || p >= n) {
             return None;
         }
@@ -200,7 +208,7 @@ mod tests {
     /// whose inverse undoes it, for sizes around the powers of four.
     #[test]
     fn permutation_is_a_bijection_with_its_inverse() {
-        for n in [1u64, 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 1000, 4097] {
+        for n in [1u128, 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 1000, 4097] {
             for seed in [0u64, 7, u64::MAX] {
                 let p = Permutation::new(n, seed);
                 let mut seen = vec![false; n as usize];
@@ -217,9 +225,9 @@ mod tests {
 
     #[test]
     fn huge_domains_need_no_memory() {
-        for n in [u64::MAX, 1 << 63, 10u64.pow(12) + 7] {
+        for n in [u128::MAX, 1 << 64, u128::from(u64::MAX), 10u128.pow(20) + 7] {
             let mut g = GridOrder::new(n, 3);
-            let first: Vec<u64> = (0..1000).map(|_| g.next_index().unwrap()).collect();
+            let first: Vec<u128> = (0..1000).map(|_| g.next_index().unwrap()).collect();
             let distinct: std::collections::HashSet<_> = first.iter().collect();
             assert_eq!(distinct.len(), 1000);
             assert!(first.iter().all(|&i| i < n));
@@ -236,7 +244,7 @@ mod tests {
         assert!(g.mark_visited(7));
         assert!(!g.mark_visited(7));
         assert_eq!(g.remaining(), 49);
-        let mut seen: Vec<u64> = std::iter::from_fn(|| g.next_index()).collect();
+        let mut seen: Vec<u128> = std::iter::from_fn(|| g.next_index()).collect();
         assert_eq!(seen.len(), 49);
         assert_eq!(g.remaining(), 0);
         seen.push(7);
