@@ -161,3 +161,23 @@ def test_random_conditional_trees_are_enumerated_exactly(tree: Tree, seed: int) 
     study.optimize(lambda t: _walk(t, tree, "") or 0.0, n_trials=1000)
     paths = [tuple(sorted(t.params.items())) for t in study.trials]
     assert len(paths) == len(set(paths)) == _count(tree)
+
+
+def test_study_resumed_from_sqlite_continues_the_enumeration(tmp_path: Any) -> None:
+    """Issue 10 item 16: a study loaded from a database (whose rows do not keep the
+    order in which parameters were suggested) is continued, not restarted."""
+    pytest.importorskip("sqlalchemy")
+    url = f"sqlite:///{tmp_path / 'bf.db'}"
+    for seed in range(3):
+        name = f"s{seed}"
+        first = ferrotune.create_study(
+            study_name=name, storage=url, sampler=BruteForceSampler(seed=seed)
+        )
+        first.optimize(conditional_objective, n_trials=5)
+        again = ferrotune.load_study(
+            study_name=name, storage=url, sampler=BruteForceSampler(seed=seed + 10)
+        )
+        again.optimize(conditional_objective)
+        leaves = _leaves(again)
+        assert len(leaves) == 12
+        assert set(leaves) == CONDITIONAL_LEAVES

@@ -478,3 +478,16 @@ def test_issue10_item15_pickled_grid_sampler_continues_the_sequence(form: str) -
     assert keys(study) == keys(straight)
     assert len(set(keys(study))) == total
     assert restored.is_exhausted()
+
+
+def test_grid_study_resumed_from_sqlite_skips_points_already_tried(tmp_path: Any) -> None:
+    """A study loaded from a database with a fresh sampler (same seed) hands out only
+    the points not tried yet."""
+    pytest.importorskip("sqlalchemy")
+    url = f"sqlite:///{tmp_path / 'grid.db'}"
+    first = ferrotune.create_study(study_name="g", storage=url, sampler=GridSampler(GRID, seed=1))
+    first.optimize(_grid_objective(GRID), n_trials=7)
+    again = ferrotune.load_study(study_name="g", storage=url, sampler=GridSampler(GRID, seed=1))
+    again.optimize(_grid_objective(GRID))
+    points = [_key(t.params) for t in again.trials]
+    assert len(points) == len(set(points)) == 18

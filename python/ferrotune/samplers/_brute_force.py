@@ -31,7 +31,8 @@ def _cardinality(name: str, dist: BaseDistribution) -> int:
     if isinstance(dist, CategoricalDistribution):
         return len(dist.choices)
     if isinstance(dist, IntDistribution):
-        return int((dist.high - dist.low) // dist.step) + 1
+        n: int = (dist.high - dist.low) // dist.step
+        return n + 1
     if isinstance(dist, FloatDistribution):
         if dist.low == dist.high:
             return 1
@@ -40,7 +41,8 @@ def _cardinality(name: str, dist: BaseDistribution) -> int:
                 f"parameter {name!r}: BruteForceSampler needs a step for a float "
                 "(otherwise the search space is infinite)"
             )
-        return int(round((dist.high - dist.low) / dist.step)) + 1
+        steps: int = round((dist.high - dist.low) / dist.step)
+        return steps + 1
     raise InvalidDistributionError(f"parameter {name!r}: unknown distribution {dist!r}")
 
 
@@ -75,6 +77,13 @@ def _value(dist: BaseDistribution, k: int) -> Any:
     if dist.step is None:
         return dist.low
     return min(dist.low + k * dist.step, dist.high)
+
+
+class _Pending:
+    """A trial that cannot be placed in the tree yet."""
+
+
+_PENDING = _Pending()
 
 
 class _Node:
@@ -170,14 +179,37 @@ class BruteForceSampler(BaseSampler):
         # Trials 0 .. _scanned - 1 have been read; of those, these were not finished.
         self._scanned = 0
         self._unfinished: dict[int, None] = {}
+        # Finished trials whose path is not known yet (see _path).
+        self._pending: dict[int, FrozenTrial] = {}
         self._study_ref: int | None = None
 
     # --------------------------------------------------------------- the tree
-    def _path(self, trial: FrozenTrial) -> _Node | None:
-        """Adds a trial's parameters, in the order they were suggested; returns the
-        node where the path ends (None if the trial is off the tree)."""
+    def _path(self, trial: FrozenTrial, trusted: bool) -> _Node | _Pending | None:
+        """Adds a trial's parameters to the tree; returns the node where its path ends
+        (None if the trial is off the tree).
+
+        A trial of this process lists its parameters in the order they were
+        suggested (``trusted``). One read back from a database may not (rows come
+        in the database's order), so it follows the parameters the tree already
+        knows at each node; where the tree does not know yet and several of the
+        trial's parameters could come next, the trial waits (:data:`_PENDING`) until
+        a running trial of this process has suggested there.
+        """
         node = self._root
-        for name, dist in trial.distributions.items():
+        remaining = dict(trial.distributions)
+        order = iter(list(remaining)) if trusted else None
+        while remaining:
+            if order is not None:
+                name = next(order)
+            elif node.sig is not None:
+                name = node.sig[0]
+                if name not in remaining:
+                    return None
+            elif len(remaining) == 1:
+                name = next(iter(remaining))
+            else:
+                return _PENDING
+            dist = remaining.pop(name)
             try:
                 card = _cardinality(name, dist)
             except InvalidDistributionError:
@@ -188,12 +220,29 @@ class BruteForceSampler(BaseSampler):
             node = node.child(k)
         return node
 
+    def _place(self, trial: FrozenTrial, trusted: bool) -> None:
+        """Marks where a finished trial ended (or keeps it until it can be placed)."""
+        end = self._path(trial, trusted)
+        if isinstance(end, _Node):
+            end.set_leaf()
+        elif end is _PENDING:
+            self._pending[trial.number] = trial
+
+    def _place_pending(self) -> None:
+        for number, trial in list(self._pending.items()):
+            end = self._path(trial, False)
+            if end is not _PENDING:
+                del self._pending[number]
+                if isinstance(end, _Node):
+                    end.set_leaf()
+
     def _sync(self, study: Study, current: int) -> set[_Node]:
         """Reads the trials added since the last call and those still unfinished;
         returns the nodes where running trials other than ``current`` stand."""
         if self._study_ref != id(study):
             # Another study (or the first call): start from its trials.
-            self._root, self._scanned, self._unfinished = _Node(None), 0, {}
+            self._root, self._scanned = _Node(None), 0
+            self._unfinished, self._pending = {}, {}
             self._study_ref = id(study)
         trials = [study._frozen(n) for n in self._unfinished]
         new = study._frozen_range(self._scanned, sys.maxsize)
@@ -202,15 +251,14 @@ class BruteForceSampler(BaseSampler):
         for t in (*trials, *new):
             if t.state.is_finished():
                 self._unfinished.pop(t.number, None)
-                end = self._path(t)
-                if end is not None:
-                    end.set_leaf()
+                self._place(t, False)
                 continue
             self._unfinished[t.number] = None
             if t.state == TrialState.RUNNING and t.number != current:
-                end = self._path(t)
-                if end is not None:
+                end = self._path(t, False)
+                if isinstance(end, _Node):
                     running.add(end)
+        self._place_pending()
         return running
 
     def _open(self, node: _Node, running: set[_Node]) -> int:
@@ -274,9 +322,11 @@ class BruteForceSampler(BaseSampler):
         card = _cardinality(param_name, param_distribution)
         with self._lock:
             running = self._sync(study, trial.number)
-            node = self._path(trial)
+            node = self._path(trial, True)
             k = None
-            if node is not None and node.expand((param_name, param_distribution), card):
+            if isinstance(node, _Node) and node.expand((param_name, param_distribution), card):
+                # Trials read back from a database may fit now that this node is known.
+                self._place_pending()
                 k = self._choose(node, running)
             if k is None:
                 # Nothing left here (or the objective changed its parameters): as
@@ -293,9 +343,7 @@ class BruteForceSampler(BaseSampler):
     ) -> None:
         with self._lock:
             running = self._sync(study, trial.number)
-            end = self._path(trial)
-            if end is not None:
-                end.set_leaf()
+            self._place(trial, True)
             if self._open(self._root, running) <= 0:
                 study.stop()
 
