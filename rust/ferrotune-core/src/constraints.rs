@@ -15,6 +15,11 @@
 //! 2. Every other constraint is enforced by rejection: candidates are drawn in
 //!    batches until one is feasible, up to a bounded number of draws, after
 //!    which the space is reported infeasible instead of hanging.
+//!
+//! Every enumeration is bounded: the block's at most [`ENUMERATION_LIMIT`]
+//! points (milliseconds), and a grid ([`SearchSpace::enumerate_grid_with`]) at
+//! most [`GRID_LIMIT`] points and [`GRID_WORK_LIMIT`] value assignments, with a
+//! caller's check for interruption every [`CHECK_INTERVAL`] assignments.
 
 use crate::error::{Error, Result};
 use crate::space::{Condition, Distribution, Param};
