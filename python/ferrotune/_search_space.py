@@ -12,6 +12,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
+import numpy as np
+import numpy.typing as npt
+
 from ferrotune import _core
 from ferrotune.distributions import BaseDistribution, CategoricalDistribution
 from ferrotune.exceptions import InvalidDistributionError, InvalidSpaceError
@@ -98,6 +101,11 @@ class Forbidden:
 Predicate = Callable[[dict[str, Any]], bool]
 ConstraintLike = Union[Divisible, Linear, Forbidden, Predicate]
 ConditionLike = Union[Condition, tuple[str, Iterable[Any]]]
+
+# Bounds of a grid enumeration (None: the core's GRID_LIMIT and GRID_WORK_LIMIT,
+# 1,000,000 points and 50,000,000 steps). Module attributes so tests can change them.
+_GRID_MAX_POINTS: int | None = None
+_GRID_MAX_STEPS: int | None = None
 
 
 class SearchSpace:
@@ -267,12 +275,23 @@ class SearchSpace:
         return bool(self._core.is_valid(row)) and self._predicates_hold(dict(params))
 
     def grid(self) -> list[dict[str, Any]]:
-        """Every active, feasible configuration of an all-discrete space."""
-        return [
-            p
-            for p in (self._external(r) for r in self._core.enumerate_grid().tolist())
-            if self._predicates_hold(p)
-        ]
+        """Every active, feasible configuration of an all-discrete space (Python
+        predicates included), first parameter varying slowest.
+
+        Raises:
+            InvalidSpaceError: a float has no step, or the space is too large to
+                enumerate (more than 1,000,000 points or 50,000,000 steps).
+        """
+        return [self._external(r) for r in self._feasible_grid().tolist()]
+
+    def _feasible_grid(self) -> npt.NDArray[np.float64]:
+        """The rows of :meth:`grid` (internal values, NaN = inactive), enumerated in
+        Rust within its bounds (Ctrl-C interrupts it), then filtered by the predicates."""
+        rows = self._core.enumerate_grid(_GRID_MAX_POINTS, _GRID_MAX_STEPS)
+        if self._predicates and len(rows):
+            keep = [self._accept_row(r) for r in rows.tolist()]
+            rows = rows[np.asarray(keep, dtype=bool)]
+        return rows
 
     def __repr__(self) -> str:
         return (

@@ -1,6 +1,7 @@
 """Samplers: how each trial's parameters are chosen."""
 
 from ferrotune.samplers._base import BaseSampler
+from ferrotune.samplers._brute_force import BruteForceSampler
 from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
 from ferrotune.samplers._qmc import QMCSampler
@@ -9,6 +10,7 @@ from ferrotune.samplers._tpe import TPESampler
 
 __all__ = [
     "BaseSampler",
+    "BruteForceSampler",
     "GPSampler",
     "GridSampler",
     "QMCSampler",

@@ -1,14 +1,22 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
-from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.exceptions import (
+    InfeasibleSpaceError,
+    InvalidArgumentError,
+    InvalidDistributionError,
+)
 from ferrotune.samplers._base import BaseSampler, _seed_or_random
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from ferrotune._search_space import SearchSpace
     from ferrotune.distributions import BaseDistribution
     from ferrotune.study._study import Study
@@ -16,9 +24,24 @@ if TYPE_CHECKING:
 
 __all__ = ["GridSampler"]
 
+# Largest grid: the visiting order works on u128 indices.
+_MAX_GRID = 2**128 - 1
+# Random draws tried for a repeated point that fits the asked space.
+_REPEAT_TRIES = 1000
+
+
+def _choice_key(v: Any) -> tuple[str, Any]:
+    """Identity of a grid value: 1, 1.0 and True are different values."""
+    return (type(v).__name__, v)
+
+
+def _row_key(row: Sequence[float]) -> tuple[float, ...]:
+    """Sort key of an internal row: inactive (NaN) first."""
+    return tuple(-math.inf if math.isnan(v) else v for v in row)
+
 
 class GridSampler(BaseSampler):
-    """Grid search: every point of a grid once, in a seeded random order.
+    """Grid search: every grid point once, in a seeded random order.
 
     Args:
         search_space: Either Optuna's form, a mapping from parameter name to the list of
@@ -26,12 +49,30 @@ class GridSampler(BaseSampler):
             :class:`~ferrotune.SearchSpace` whose parameters are all discrete (give
             floats a ``step``): then only active, feasible combinations are listed:
             a conditional parameter appears only where its condition holds, and no
-            point violates a hard constraint.
+            point violates a constraint, Python predicates included.
         seed: Seed of the visiting order; None draws one.
 
     The study stops by itself once every point has been handed out. Asking past the
-    end repeats a random point (as Optuna does). Grid points are handed out by this
-    sampler object, so parallel threads of one process never share a point.
+    end (parallel workers racing for the last point) repeats a random point, as
+    Optuna does. Grid points are handed out by this sampler object, so parallel
+    threads of one process never share a point; trials already in the study (a
+    resumed study, other processes) are read and their points skipped.
+
+    With ``study.ask(space)`` or ``optimize(..., space=space)``, points that the space
+    rules out (a constraint, a predicate) are skipped, and of the points that differ
+    only in parameters the space makes inactive, only the one with their first
+    listed values is used: every feasible configuration is handed out once.
+
+    A dict grid is never materialised: the visiting order is a keyed permutation of
+    the index range computed by arithmetic, and a point maps back to its index
+    through each parameter's value positions, so a grid of 10^12 points costs no
+    more memory than one of 10 (up to 2^128 - 1 points). A declared space is
+    enumerated once, in Rust, up to 1,000,000 points and 50,000,000 enumeration
+    steps (:class:`~ferrotune.exceptions.InvalidSpaceError` beyond that);
+    Ctrl-C interrupts the enumeration.
+
+    Pickling keeps the visiting order, the points handed out and the seed, so a
+    study continued with an unpickled sampler goes on with the same sequence.
     """
 
     def __init__(
@@ -42,25 +83,28 @@ class GridSampler(BaseSampler):
         from ferrotune._search_space import SearchSpace
 
         self._seed = _seed_or_random(seed)
-        self._declared: SearchSpace | None = None
+        # A declared space: its feasible rows (internal values, NaN = inactive).
+        self._rows: npt.NDArray[np.float64] | None = None
+        self._dists: list[BaseDistribution] = []
+        # A dict grid: the values of each parameter and their positions.
+        self._values: list[list[Any]] = []
+        self._positions: list[dict[tuple[str, Any], int]] = []
         if isinstance(search_space, SearchSpace):
-            self._declared = search_space
-            rows = search_space._core.enumerate_grid()
-            self._points: list[dict[str, Any]] | None = [
-                search_space._external(row) for row in rows.tolist()
-            ]
             self._names: list[str] = list(search_space.names)
-            self._values: list[list[Any]] = []
-            n = len(self._points)
+            self._dists = [search_space.distributions[n] for n in self._names]
+            self._rows = search_space._feasible_grid()
+            n = len(self._rows)
+            if n == 0:
+                raise InfeasibleSpaceError(
+                    "no point of the grid satisfies every constraint of the space"
+                )
         else:
             if not isinstance(search_space, Mapping) or not search_space:
                 raise InvalidArgumentError(
                     "search_space must be a non-empty mapping name -> list of values, "
                     "or a SearchSpace"
                 )
-            self._points = None
             self._names = sorted(search_space)
-            self._values = []
             for name in self._names:
                 vals = search_space[name]
                 if isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence) or not vals:
@@ -74,61 +118,189 @@ class GridSampler(BaseSampler):
                             "float or str"
                         )
                 self._values.append(list(vals))
+                positions: dict[tuple[str, Any], int] = {}
+                for k, v in enumerate(vals):
+                    positions.setdefault(_choice_key(v), k)
+                self._positions.append(positions)
             n = math.prod(len(v) for v in self._values)
-        if n == 0:
-            raise InvalidArgumentError("the grid is empty")
+            if n > _MAX_GRID:
+                raise InvalidArgumentError(
+                    f"the grid has {n} points, more than 2**128 - 1: use fewer values"
+                )
         self._n = n
         self._order = _core.GridOrderCore(n, self._seed)
         self._rng = _core.RandomSamplerCore(self._seed ^ 0x6121D)
         # Trials of the study already checked for grid points (resumed studies,
         # other workers): their points are not handed out again.
         self._scanned = 0
-        self._index: dict[tuple[Any, ...], int] | None = None
+        # Look-ahead: the next point to hand out, already taken from the order, so
+        # the study stops as soon as the last usable point is handed out.
+        self._next: int | None = None
+        # The space of the latest ask(space): points it rules out are skipped.
+        self._space: SearchSpace | None = None
+        self._lock = threading.Lock()
 
-    def _key(self, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        if any(n not in params for n in self._names):
-            return None
-        return tuple((type(params[n]).__name__, params[n]) for n in self._names)
-
-    def _index_of(self, params: Mapping[str, Any]) -> int | None:
-        if self._index is None:
-            self._index = {}
-            for i in range(self._n):
-                k = self._key(self._point(i))
-                if k is not None:
-                    self._index.setdefault(k, i)
-        k = self._key(params)
-        return None if k is None else self._index.get(k)
-
-    def _mark_existing(self, study: Study, upto: int) -> None:
-        for number in range(self._scanned, upto):
-            i = self._index_of(study._frozen(number).params)
-            if i is not None:
-                self._order.mark_visited(i)
-        self._scanned = max(self._scanned, upto)
+    # ------------------------------------------------------------------ points
+    @property
+    def n_points(self) -> int:
+        """Number of grid points (of a declared space: feasible points only)."""
+        return self._n
 
     def __len__(self) -> int:
+        """The number of grid points (Python's ``len`` stops at ``sys.maxsize``:
+        use :attr:`n_points` for larger grids)."""
         return self._n
 
     def _point(self, i: int) -> dict[str, Any]:
-        if self._points is not None:
-            return self._points[i]
+        if self._rows is not None:
+            row = self._rows[i].tolist()
+            return {
+                n: d.to_external_repr(v)
+                for n, d, v in zip(self._names, self._dists, row, strict=True)
+                if not math.isnan(v)
+            }
         out: dict[str, Any] = {}
         for name, vals in zip(reversed(self._names), reversed(self._values), strict=True):
             i, k = divmod(i, len(vals))
             out[name] = vals[k]
         return out
 
-    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+    def _index_of(self, params: Mapping[str, Any]) -> int | None:
+        """The grid index of a trial's parameters, or None when they are not a point."""
+        if self._rows is not None:
+            return self._row_index(params)
+        i = 0
+        for name, vals, positions in zip(self._names, self._values, self._positions, strict=True):
+            if name not in params:
+                return None
+            v = params[name]
+            k = positions.get(_choice_key(v))
+            if k is None and isinstance(v, (int, float)) and not isinstance(v, bool):
+                # A number recorded through suggest_int / suggest_float.
+                other = float(v) if isinstance(v, int) else v
+                if isinstance(other, float) and other.is_integer():
+                    k = positions.get(_choice_key(int(other)))
+                k = positions.get(_choice_key(other)) if k is None else k
+            if k is None:
+                return None
+            i = i * len(vals) + k
+        return i
+
+    def _row_index(self, params: Mapping[str, Any]) -> int | None:
+        assert self._rows is not None
+        row: list[float] = []
+        for name, dist in zip(self._names, self._dists, strict=True):
+            if name not in params:
+                row.append(math.nan)
+                continue
+            try:
+                row.append(dist.to_internal_repr(params[name]))
+            except (InvalidDistributionError, ValueError, TypeError):
+                return None
+        # The rows are sorted (first parameter slowest, inactive first): bisect.
+        key, rows = _row_key(row), self._rows
+        lo, hi = 0, len(rows)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if _row_key(rows[mid].tolist()) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(rows) and _row_key(rows[lo].tolist()) == key:
+            return lo
+        return None
+
+    def _fits(self, i: int, space: SearchSpace | None) -> bool:
+        """Whether point ``i`` is a feasible configuration of ``space`` that no other
+        point of the grid duplicates (see the class docstring)."""
+        if space is None:
+            return True
+        point = self._point(i)
+        row: list[float] = []
+        for name in space.names:
+            cond = space.conditions.get(name)
+            if cond is not None:
+                pv = row[space._index[cond.parent]]
+                pdist = space.distributions[cond.parent]
+                if math.isnan(pv) or pdist.to_external_repr(pv) not in cond.values:
+                    row.append(math.nan)
+                    if name in point and self._rows is None:
+                        j = self._names.index(name)
+                        if _choice_key(point[name]) != _choice_key(self._values[j][0]):
+                            return False
+                    continue
+            if name not in point:
+                # Not the grid's parameter: sampled (or refused) at the ask.
+                return True
+            try:
+                row.append(space.distributions[name].to_internal_repr(point[name]))
+            except (InvalidDistributionError, ValueError, TypeError):
+                return False
+        if not space._core.is_valid(row):
+            return False
+        return space._predicates_hold(space._external(row))
+
+    # -------------------------------------------------------------- the order
+    def _draw(self, space: SearchSpace | None) -> int | None:
+        """The next unvisited point that fits ``space``; those that do not are
+        consumed."""
+        while True:
+            i = self._order.next_index()
+            if i is None or self._fits(i, space):
+                return i
+
+    def _mark_existing(self, study: Study, upto: int) -> None:
+        for number in range(self._scanned, upto):
+            i = self._index_of(study._frozen(number).params)
+            if i is None:
+                continue
+            if i == self._next:
+                # Handed out elsewhere: look ahead again.
+                self._next = None
+            else:
+                self._order.mark_visited(i)
+        self._scanned = max(self._scanned, upto)
+
+    def _repeat(self, space: SearchSpace | None) -> int:
+        for _ in range(_REPEAT_TRIES):
+            i = min(int(self._rng.uniform() * self._n), self._n - 1)
+            if self._fits(i, space):
+                return i
+        raise InfeasibleSpaceError(
+            "GridSampler: every point of the grid has been handed out, and no point "
+            "drawn to repeat satisfies the space's constraints"
+        )
+
+    def _assign(self, study: Study, trial: FrozenTrial, space: SearchSpace | None) -> None:
         if study._has_fixed(trial.number):
             return
-        if self._scanned < trial.number:
-            self._mark_existing(study, trial.number)
-        i = self._order.next_index()
-        if i is None:
-            i = int(self._rng.uniform() * self._n) % self._n
-            study.stop()
-        study._set_fixed(trial.number, self._point(i))
+        with self._lock:
+            if space is not None:
+                self._space = space
+            if self._scanned < trial.number:
+                self._mark_existing(study, trial.number)
+            i, self._next = self._next, None
+            if i is not None and not self._fits(i, space):
+                i = None
+            if i is None:
+                i = self._draw(space)
+            if i is None:
+                i = self._repeat(space)
+                study.stop()
+            else:
+                self._next = self._draw(space)
+                if self._next is None:
+                    study.stop()
+            point = self._point(i)
+        study._set_fixed(trial.number, point)
+
+    # ------------------------------------------------------------------ hooks
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._assign(study, trial, None)
+
+    def _before_trial_in_space(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> None:
+        """``before_trial`` of ``study.ask(space)``: points the space rules out are skipped."""
+        self._assign(study, trial, space)
 
     def after_trial(
         self,
@@ -137,8 +309,11 @@ class GridSampler(BaseSampler):
         state: TrialState,
         values: Sequence[float] | None,
     ) -> None:
-        if self._order.remaining() == 0:
-            study.stop()
+        with self._lock:
+            if self._next is None:
+                self._next = self._draw(self._space)
+            if self._next is None:
+                study.stop()
 
     def sample_independent(
         self,
@@ -152,5 +327,29 @@ class GridSampler(BaseSampler):
         )
 
     def is_exhausted(self) -> bool:
-        """True once every grid point has been handed out."""
-        return bool(self._order.remaining() == 0)
+        """True once every grid point has been handed out (or ruled out by the space
+        of ``study.ask(space)``)."""
+        with self._lock:
+            if self._next is None:
+                self._next = self._draw(self._space)
+            return self._next is None
+
+    # ---------------------------------------------------------------- pickling
+    def __getstate__(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["_order"] = self._order.get_state()
+        d["_rng"] = self._rng.get_state()
+        del d["_lock"]
+        # The asked space may hold lambdas; the next ask(space) sets it again.
+        d["_space"] = None
+        return d
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        order_state = state.pop("_order")
+        rng_state = state.pop("_rng")
+        self.__dict__.update(state)
+        self._order = _core.GridOrderCore(self._n, self._seed)
+        self._order.set_state(tuple(order_state))
+        self._rng = _core.RandomSamplerCore(0)
+        self._rng.set_state(rng_state)
+        self._lock = threading.Lock()

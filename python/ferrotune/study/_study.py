@@ -277,7 +277,12 @@ class Study:
         if self._hook_before or self._hook_relative:
             frozen = self._frozen(number)
             if self._hook_before:
-                self.sampler.before_trial(self, frozen)
+                # A sampler may want the declared space (GridSampler skips its points).
+                in_space = getattr(self.sampler, "_before_trial_in_space", None)
+                if space is not None and in_space is not None:
+                    in_space(self, frozen, space)
+                else:
+                    self.sampler.before_trial(self, frozen)
                 fixed.update(self._take_fixed(number))
             if self._hook_relative:
                 rel_space = self.sampler.infer_relative_search_space(self, frozen)

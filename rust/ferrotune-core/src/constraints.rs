@@ -15,14 +15,22 @@
 //! 2. Every other constraint is enforced by rejection: candidates are drawn in
 //!    batches until one is feasible, up to a bounded number of draws, after
 //!    which the space is reported infeasible instead of hanging.
+//!
+//! Every enumeration is bounded: the block's at most [`ENUMERATION_LIMIT`]
+//! points (milliseconds), and a grid ([`SearchSpace::enumerate_grid_with`]) at
+//! most [`GRID_LIMIT`] points and [`GRID_WORK_LIMIT`] value assignments, with a
+//! caller's check for interruption every [`CHECK_INTERVAL`] assignments.
 
 use crate::error::{Error, Result};
 use crate::space::{Condition, Distribution, Param};
 
 /// Largest cartesian product of constrained discrete parameters enumerated up front.
 pub const ENUMERATION_LIMIT: u64 = 1 << 18;
-/// Largest grid the grid enumeration will build.
-pub const GRID_LIMIT: usize = 5_000_000;
+/// Largest grid (in points) the grid enumeration will build.
+pub const GRID_LIMIT: usize = 1_000_000;
+/// Most value assignments a grid enumeration may make before it gives up
+/// (about a second or two of work).
+pub const GRID_WORK_LIMIT: u64 = 50_000_000;
 /// Relative tolerance of linear inequalities.
 const LINEAR_TOL: f64 = 1e-9;
 
@@ -363,8 +371,30 @@ impl SearchSpace {
     }
 
     /// Every active, feasible combination of a space whose parameters are all
-    /// discrete, in lexicographic order of the parameters (first varies slowest).
+    /// discrete, in lexicographic order of the parameters (first varies slowest),
+    /// within the default [`GridLimits`] and without interruption.
     pub fn enumerate_grid(&self) -> Result<Vec<Vec<f64>>> {
+        let flat = self.enumerate_grid_with(GridLimits::default(), &mut || true)?;
+        let w = self.params.len();
+        Ok(flat.chunks(w).map(<[f64]>::to_vec).collect())
+    }
+
+    /// Every active, feasible combination of an all-discrete space, rows of
+    /// `params().len()` values stored one after another (NaN = inactive), in
+    /// lexicographic order of the positions of the values (first parameter
+    /// slowest; values of a distribution increase with their position).
+    ///
+    /// The work is bounded: more than `limits.points` points or more than
+    /// `limits.steps` value assignments is an [`Error::InvalidSpace`] naming the
+    /// size of the space. `keep_going` is called every [`CHECK_INTERVAL`]
+    /// assignments; when it returns false the enumeration stops with an
+    /// [`Error::InvalidArgument`] (a binding uses it to notice Ctrl-C and
+    /// raises its own error instead).
+    pub fn enumerate_grid_with(
+        &self,
+        limits: GridLimits,
+        keep_going: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<f64>> {
         for p in &self.params {
             if p.dist.cardinality().is_none() {
                 return Err(Error::InvalidSpace(format!(
@@ -380,32 +410,105 @@ impl SearchSpace {
                 due[last].push(ci);
             }
         }
-        let mut out = Vec::new();
-        let mut x = vec![f64::NAN; self.params.len()];
-        self.grid_rec(0, &mut x, &due, &mut out)?;
-        Ok(out)
+        let mut walk = GridWalk {
+            space: self,
+            due,
+            limits,
+            keep_going,
+            steps: 0,
+            x: vec![f64::NAN; self.params.len()],
+            out: Vec::new(),
+        };
+        walk.visit(0)?;
+        Ok(walk.out)
     }
 
-    fn grid_rec(
-        &self,
-        i: usize,
-        x: &mut Vec<f64>,
-        due: &[Vec<usize>],
-        out: &mut Vec<Vec<f64>>,
-    ) -> Result<()> {
-        if i == self.params.len() {
-            if out.len() >= GRID_LIMIT {
-                return Err(Error::InvalidSpace(format!(
-                    "the grid has more than {GRID_LIMIT} points"
-                )));
+    /// Number of points of the cartesian product of all parameters' values
+    /// (conditions and constraints ignored), or None beyond u128.
+    pub fn product_size(&self) -> Option<u128> {
+        self.params.iter().try_fold(1u128, |acc, p| {
+            acc.checked_mul(u128::from(p.dist.cardinality()?))
+        })
+    }
+
+    fn too_large(&self, what: String) -> Error {
+        let size = match self.product_size() {
+            Some(s) => format!("{s}"),
+            None => "more than 2^128".into(),
+        };
+        Error::InvalidSpace(format!(
+            "the grid of this space is too large to enumerate: {what} (the cartesian product \
+             of its parameters has {size} points); narrow the ranges or use another sampler"
+        ))
+    }
+}
+
+/// Interval, in value assignments, between two calls of an enumeration's
+/// `keep_going` check.
+pub const CHECK_INTERVAL: u64 = 1 << 16;
+
+/// Bounds on the work of [`SearchSpace::enumerate_grid_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridLimits {
+    /// Most points the grid may hold ([`GRID_LIMIT`] by default).
+    pub points: usize,
+    /// Most value assignments the enumeration may make ([`GRID_WORK_LIMIT`] by
+    /// default): constraints prune the walk only once their parameters are
+    /// assigned, so a sparse feasible set can cost far more than its size.
+    pub steps: u64,
+}
+
+impl Default for GridLimits {
+    fn default() -> Self {
+        GridLimits {
+            points: GRID_LIMIT,
+            steps: GRID_WORK_LIMIT,
+        }
+    }
+}
+
+/// The depth-first walk of [`SearchSpace::enumerate_grid_with`].
+struct GridWalk<'a, 'k> {
+    space: &'a SearchSpace,
+    due: Vec<Vec<usize>>,
+    limits: GridLimits,
+    keep_going: &'k mut dyn FnMut() -> bool,
+    steps: u64,
+    x: Vec<f64>,
+    out: Vec<f64>,
+}
+
+impl GridWalk<'_, '_> {
+    fn step(&mut self) -> Result<()> {
+        self.steps += 1;
+        if self.steps > self.limits.steps {
+            return Err(self.space.too_large(format!(
+                "more than {} steps of enumeration",
+                self.limits.steps
+            )));
+        }
+        if self.steps % CHECK_INTERVAL == 0 && !(self.keep_going)() {
+            return Err(Error::InvalidArgument(
+                "the grid enumeration was interrupted".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn visit(&mut self, i: usize) -> Result<()> {
+        let space = self.space;
+        let w = space.params.len();
+        if i == w {
+            if self.out.len() / w.max(1) >= self.limits.points {
+                return Err(space.too_large(format!("more than {} points", self.limits.points)));
             }
-            out.push(x.clone());
+            self.out.extend_from_slice(&self.x);
             return Ok(());
         }
-        let p = &self.params[i];
+        let p = &space.params[i];
         let active = match &p.condition {
             None => true,
-            Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
+            Some(c) => !self.x[c.parent].is_nan() && c.values.contains(&self.x[c.parent]),
         };
         let card = if active {
             p.dist.cardinality().unwrap_or(1)
@@ -413,19 +516,20 @@ impl SearchSpace {
             1
         };
         for k in 0..card {
-            x[i] = if active {
+            self.step()?;
+            self.x[i] = if active {
                 p.dist.discrete_value(k)
             } else {
                 f64::NAN
             };
-            if due[i]
+            if self.due[i]
                 .iter()
-                .all(|&ci| self.constraints[ci].satisfied(&self.params, x))
+                .all(|&ci| space.constraints[ci].satisfied(&space.params, &self.x))
             {
-                self.grid_rec(i + 1, x, due, out)?;
+                self.visit(i + 1)?;
             }
         }
-        x[i] = f64::NAN;
+        self.x[i] = f64::NAN;
         Ok(())
     }
 }
@@ -608,6 +712,92 @@ mod tests {
         for x in &g {
             assert!(s.is_valid(x), "{x:?}");
         }
+    }
+
+    fn int(name: &str, lo: i64, hi: i64) -> Param {
+        Param {
+            name: name.into(),
+            dist: Distribution::int(name, lo, hi, 1, false).unwrap(),
+            condition: None,
+            choice_values: None,
+        }
+    }
+
+    /// Issue 10 item 8: a divisibility constraint over 10^6 x 10^6 integers is
+    /// refused after a bounded walk, naming the size, instead of running for hours.
+    #[test]
+    fn grid_enumeration_is_bounded() {
+        let s = SearchSpace::new(
+            vec![int("a", 0, 1_000_000), int("b", 0, 1_000_000)],
+            vec![Constraint::Divisible { num: 0, den: 1 }],
+        )
+        .unwrap();
+        let limits = GridLimits {
+            points: GRID_LIMIT,
+            steps: 100_000,
+        };
+        let e = s.enumerate_grid_with(limits, &mut || true).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::InvalidSpace(_)), "{msg}");
+        assert!(msg.contains("1000002000001"), "{msg}");
+        // Too many points, even without constraints.
+        let s = SearchSpace::new(vec![int("a", 0, 999), int("b", 0, 999)], vec![]).unwrap();
+        let limits = GridLimits {
+            points: 1000,
+            steps: u64::MAX,
+        };
+        let e = s.enumerate_grid_with(limits, &mut || true).unwrap_err();
+        assert!(e.to_string().contains("more than 1000 points"), "{e}");
+        assert_eq!(s.enumerate_grid().unwrap().len(), 1_000_000);
+    }
+
+    #[test]
+    fn grid_enumeration_asks_to_keep_going() {
+        let s = SearchSpace::new(
+            vec![int("a", 0, 1_000_000), int("b", 0, 1_000_000)],
+            vec![Constraint::Divisible { num: 0, den: 1 }],
+        )
+        .unwrap();
+        let mut calls = 0u64;
+        let limits = GridLimits {
+            points: usize::MAX,
+            steps: u64::MAX,
+        };
+        let e = s
+            .enumerate_grid_with(limits, &mut || {
+                calls += 1;
+                calls < 3
+            })
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
+        assert_eq!(calls, 3);
+    }
+
+    /// The enumeration checked against a plain filter of the cartesian product.
+    #[test]
+    fn grid_matches_filtered_product() {
+        let s = SearchSpace::new(
+            vec![int("a", 1, 12), int("b", 1, 12), int("c", 0, 3)],
+            vec![
+                Constraint::Divisible { num: 0, den: 1 },
+                Constraint::Linear {
+                    terms: vec![(1, 1.0), (2, 1.0)],
+                    rhs: 9.0,
+                },
+            ],
+        )
+        .unwrap();
+        let mut expected = Vec::new();
+        for a in 1..=12 {
+            for b in 1..=12 {
+                for c in 0..=3 {
+                    if a % b == 0 && b + c <= 9 {
+                        expected.push(vec![a as f64, b as f64, c as f64]);
+                    }
+                }
+            }
+        }
+        assert_eq!(s.enumerate_grid().unwrap(), expected);
     }
 
     #[test]

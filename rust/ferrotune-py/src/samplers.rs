@@ -114,46 +114,83 @@ impl QmcSamplerCore {
     }
 }
 
-/// Hands out grid indices once each, in a seeded order.
+/// Hands out grid indices once each, in a seeded order computed by
+/// arithmetic: memory grows with the points marked out of turn, never with the
+/// grid's size.
 #[pyclass(name = "GridOrderCore", module = "ferrotune._core", frozen)]
 pub struct GridOrderCore {
     inner: Mutex<GridOrder>,
 }
 
+impl GridOrderCore {
+    fn checked(py: Python<'_>, g: &GridOrder, i: u128) -> PyRes<()> {
+        if i >= g.len() {
+            return Err(to_pyerr(
+                py,
+                ferrotune_core::Error::InvalidArgument(format!(
+                    "grid index {i} out of range for {} points",
+                    g.len()
+                )),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[pymethods]
 impl GridOrderCore {
     #[new]
-    fn new(n: usize, seed: u64) -> Self {
+    fn new(n: u128, seed: u64) -> Self {
         GridOrderCore {
             inner: Mutex::new(GridOrder::new(n, seed)),
         }
     }
 
     /// The next unvisited index, or None when exhausted.
-    fn next_index(&self, py: Python<'_>) -> Option<usize> {
+    fn next_index(&self, py: Python<'_>) -> Option<u128> {
         lock_py(py, &self.inner).next_index()
     }
 
-    /// Marks an index as visited.
-    fn mark_visited(&self, py: Python<'_>, i: usize) -> PyRes<()> {
+    /// Marks an index as visited; False when it already was.
+    fn mark_visited(&self, py: Python<'_>, i: u128) -> PyRes<bool> {
         let mut g = lock_py(py, &self.inner);
-        if i >= g.len() {
-            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
-                "grid index {i} out of range for {} points",
-                g.len()
-            )));
-        }
-        g.mark_visited(i);
-        Ok(())
+        Self::checked(py, &g, i)?;
+        Ok(g.mark_visited(i))
+    }
+
+    /// True when an index has been handed out or marked.
+    fn is_visited(&self, py: Python<'_>, i: u128) -> PyRes<bool> {
+        let g = lock_py(py, &self.inner);
+        Self::checked(py, &g, i)?;
+        Ok(g.is_visited(i))
     }
 
     /// Number of points not yet handed out.
-    fn remaining(&self, py: Python<'_>) -> usize {
+    fn remaining(&self, py: Python<'_>) -> u128 {
         lock_py(py, &self.inner).remaining()
     }
 
-    fn __len__(&self, py: Python<'_>) -> usize {
+    /// Number of grid points.
+    fn size(&self, py: Python<'_>) -> u128 {
         lock_py(py, &self.inner).len()
+    }
+
+    /// (n, seed, cursor, skipped positions), for pickling.
+    fn get_state(&self, py: Python<'_>) -> (u128, u64, u128, Vec<u128>) {
+        lock_py(py, &self.inner).state()
+    }
+
+    /// Restores a state from `get_state`.
+    fn set_state(&self, py: Python<'_>, state: (u128, u64, u128, Vec<u128>)) -> PyRes<()> {
+        let (n, seed, cursor, skipped) = state;
+        let g = GridOrder::from_state(n, seed, cursor, &skipped).ok_or_else(|| {
+            to_pyerr(
+                py,
+                ferrotune_core::Error::InvalidArgument("inconsistent grid order state".into()),
+            )
+        })?;
+        *lock_py(py, &self.inner) = g;
+        Ok(())
     }
 }
 

@@ -1,8 +1,8 @@
 //! Distributions and declared spaces as Python objects.
 
-use ferrotune_core::constraints::Constraint;
+use ferrotune_core::constraints::{Constraint, GridLimits};
 use ferrotune_core::{Condition, Distribution, Param, SearchSpace};
-use numpy::{PyArray2, PyArrayMethods};
+use numpy::{IntoPyArray, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -129,19 +129,43 @@ impl Space {
         Ok(Space { inner, names })
     }
 
-    /// Every active, feasible point of an all-discrete space (NaN = inactive).
-    fn enumerate_grid<'py>(&self, py: Python<'py>) -> PyRes<Bound<'py, PyArray2<f64>>> {
-        let grid = detached(py, || self.inner.enumerate_grid())?;
-        let n = self.inner.params().len();
-        let arr = PyArray2::<f64>::zeros(py, [grid.len(), n], false);
-        {
-            let mut rw = arr.readwrite();
-            let s = rw.as_slice_mut().expect("contiguous");
-            for (i, row) in grid.iter().enumerate() {
-                s[i * n..(i + 1) * n].copy_from_slice(row);
-            }
+    /// Every active, feasible point of an all-discrete space (NaN = inactive),
+    /// one row each. `max_points` and `max_steps` override the core's limits
+    /// (`GRID_LIMIT`, `GRID_WORK_LIMIT`). The GIL is released; it is taken back
+    /// every few thousand steps to check for signals, so Ctrl-C interrupts a
+    /// long enumeration with `KeyboardInterrupt`.
+    #[pyo3(signature = (max_points=None, max_steps=None))]
+    fn enumerate_grid<'py>(
+        &self,
+        py: Python<'py>,
+        max_points: Option<usize>,
+        max_steps: Option<u64>,
+    ) -> PyRes<Bound<'py, PyArray2<f64>>> {
+        let mut limits = GridLimits::default();
+        if let Some(p) = max_points {
+            limits.points = p;
         }
-        Ok(arr)
+        if let Some(s) = max_steps {
+            limits.steps = s;
+        }
+        let mut raised: Option<PyErr> = None;
+        let out = detached(py, || {
+            let mut keep_going = || match Python::attach(|py| py.check_signals()) {
+                Ok(()) => true,
+                Err(e) => {
+                    raised = Some(e);
+                    false
+                }
+            };
+            self.inner.enumerate_grid_with(limits, &mut keep_going)
+        });
+        if let Some(e) = raised {
+            return Err(e);
+        }
+        let flat = out?;
+        let n = self.inner.params().len();
+        let rows = flat.len() / n.max(1);
+        flat.into_pyarray(py).reshape([rows, n])
     }
 
     /// True when `x` is active exactly where its conditions hold, inside its

@@ -1,0 +1,376 @@
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ferrotune import _core
+from ferrotune.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from ferrotune.exceptions import InvalidDistributionError
+from ferrotune.samplers._base import BaseSampler, _seed_or_random
+from ferrotune.trial import TrialState
+
+if TYPE_CHECKING:
+    from ferrotune.study._study import Study
+    from ferrotune.trial import FrozenTrial
+
+__all__ = ["BruteForceSampler"]
+
+# Relative tolerance when placing a recorded float on its step grid.
+_STEP_TOL = 1e-8
+
+
+def _cardinality(name: str, dist: BaseDistribution) -> int:
+    """Number of values of a finite distribution."""
+    if isinstance(dist, CategoricalDistribution):
+        return len(dist.choices)
+    if isinstance(dist, IntDistribution):
+        n: int = (dist.high - dist.low) // dist.step
+        return n + 1
+    if isinstance(dist, FloatDistribution):
+        if dist.low == dist.high:
+            return 1
+        if dist.step is None:
+            raise InvalidDistributionError(
+                f"parameter {name!r}: BruteForceSampler needs a step for a float "
+                "(otherwise the search space is infinite)"
+            )
+        steps: int = round((dist.high - dist.low) / dist.step)
+        return steps + 1
+    raise InvalidDistributionError(f"parameter {name!r}: unknown distribution {dist!r}")
+
+
+def _position(dist: BaseDistribution, value: Any) -> int | None:
+    """Position of a recorded value among the values of ``dist``, or None when it is
+    not one of them."""
+    try:
+        internal = dist.to_internal_repr(value)
+    except (InvalidDistributionError, ValueError, TypeError):
+        return None
+    if isinstance(dist, CategoricalDistribution):
+        return int(internal)
+    if isinstance(dist, IntDistribution):
+        k, r = divmod(int(internal) - dist.low, dist.step)
+        return k if r == 0 else None
+    if isinstance(dist, FloatDistribution):
+        if dist.step is None:
+            return 0 if dist.low == dist.high else None
+        k = round((internal - dist.low) / dist.step)
+        on_grid = abs(dist.low + k * dist.step - internal) <= _STEP_TOL * max(1.0, abs(internal))
+        return k if on_grid else None
+    return None
+
+
+def _value(dist: BaseDistribution, k: int) -> Any:
+    """The ``k``-th value of ``dist`` (external representation)."""
+    if isinstance(dist, CategoricalDistribution):
+        return dist.choices[k]
+    if isinstance(dist, IntDistribution):
+        return dist.low + k * dist.step
+    assert isinstance(dist, FloatDistribution)
+    if dist.step is None:
+        return dist.low
+    return min(dist.low + k * dist.step, dist.high)
+
+
+class _Pending:
+    """A trial that cannot be placed in the tree yet."""
+
+
+_PENDING = _Pending()
+
+
+class _Node:
+    """A node of the tree of define-by-run paths.
+
+    Unexpanded (no trial has gone past it: ``sig`` is None and not ``leaf``), a leaf
+    (a finished trial ended here) or expanded: the parameter suggested here (``sig``:
+    name and distribution) with ``card`` values, of which those some trial took are
+    in ``children`` (position -> node); the others are unexpanded. ``open`` counts
+    the unexpanded nodes below (itself included), kept up to date along the parents.
+    """
+
+    __slots__ = ("card", "children", "leaf", "open", "parent", "sig")
+
+    def __init__(self, parent: _Node | None) -> None:
+        self.parent = parent
+        self.sig: tuple[str, BaseDistribution] | None = None
+        self.card = 0
+        self.children: dict[int, _Node] = {}
+        self.leaf = False
+        self.open = 1
+
+    def _add(self, delta: int) -> None:
+        node: _Node | None = self
+        while node is not None:
+            node.open += delta
+            node = node.parent
+
+    def expand(self, sig: tuple[str, BaseDistribution], card: int) -> bool:
+        """Records that ``sig`` is suggested here; False when another parameter (or
+        another distribution) was."""
+        if self.sig is not None:
+            return self.sig == sig
+        # A trial that went deeper than one that failed here: not a leaf after all.
+        self._add(card - (0 if self.leaf else 1))
+        self.leaf = False
+        self.sig, self.card = sig, card
+        return True
+
+    def child(self, k: int) -> _Node:
+        node = self.children.get(k)
+        if node is None:
+            # It was counted as an unexpanded value; it still is one.
+            node = self.children[k] = _Node(self)
+        return node
+
+    def set_leaf(self) -> None:
+        if self.sig is None and not self.leaf:
+            self.leaf = True
+            self._add(-1)
+
+    def is_unexpanded(self) -> bool:
+        return self.sig is None and not self.leaf
+
+
+class BruteForceSampler(BaseSampler):
+    """Exhaustive search of a define-by-run search space, as Optuna's.
+
+    Every combination of parameter values is tried once, including those of
+    conditional parameters discovered as trials run (a branch's parameters are learnt
+    from the first trial that takes it); the study stops when the whole tree has been
+    tried. Floats need a ``step`` (a float without one raises
+    :class:`~ferrotune.exceptions.InvalidDistributionError` naming it). The sampler
+    reads the trials already in the study, so several workers and resumed studies
+    continue the enumeration instead of repeating it; a FAIL or PRUNED trial counts
+    as tried, as in Optuna.
+
+    Args:
+        seed: Seed of the (random) order in which the tree is walked; None draws one.
+        avoid_premature_stop: False (default, as Optuna): a branch that a running
+            trial is exploring counts as taken, so parallel workers rarely duplicate a
+            point, but the study may stop while that trial's branch still holds
+            untried points (Optuna issue 5780). True: only finished trials count,
+            so every point is tried, at the price of more duplicates in parallel.
+
+    The sampler keeps the tree between calls and updates it with the trials added
+    since (cost per suggestion: the new trials and the running ones), where Optuna
+    rebuilds it from every trial. It enumerates ``suggest_*`` calls; for a declared
+    :class:`~ferrotune.SearchSpace` use :class:`~ferrotune.samplers.GridSampler`.
+    Pickling keeps the seed and the generator state; the tree is rebuilt from the
+    study.
+    """
+
+    def __init__(self, seed: int | None = None, avoid_premature_stop: bool = False) -> None:
+        self._seed = _seed_or_random(seed)
+        self._avoid_premature_stop = bool(avoid_premature_stop)
+        self._rng = _core.RandomSamplerCore(self._seed)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._root = _Node(None)
+        # Trials 0 .. _scanned - 1 have been read; of those, these were not finished.
+        self._scanned = 0
+        self._unfinished: dict[int, None] = {}
+        # Finished trials whose path is not known yet (see _path).
+        self._pending: dict[int, FrozenTrial] = {}
+        self._study_ref: int | None = None
+
+    # --------------------------------------------------------------- the tree
+    def _path(self, trial: FrozenTrial, trusted: bool) -> _Node | _Pending | None:
+        """Adds a trial's parameters to the tree; returns the node where its path ends
+        (None if the trial is off the tree).
+
+        A trial of this process lists its parameters in the order they were
+        suggested (``trusted``). One read back from a database may not (rows come
+        in the database's order), so it follows the parameters the tree already
+        knows at each node; where the tree does not know yet and several of the
+        trial's parameters could come next, the trial waits (:data:`_PENDING`) until
+        a running trial of this process has suggested there.
+        """
+        node = self._root
+        remaining = dict(trial.distributions)
+        order = iter(list(remaining)) if trusted else None
+        while remaining:
+            if order is not None:
+                name = next(order)
+            elif node.sig is not None:
+                name = node.sig[0]
+                if name not in remaining:
+                    return None
+            elif len(remaining) == 1:
+                name = next(iter(remaining))
+            else:
+                return _PENDING
+            dist = remaining.pop(name)
+            try:
+                card = _cardinality(name, dist)
+            except InvalidDistributionError:
+                return None
+            k = _position(dist, trial.params[name])
+            if k is None or not 0 <= k < card or not node.expand((name, dist), card):
+                return None
+            node = node.child(k)
+        return node
+
+    def _place(self, trial: FrozenTrial, trusted: bool) -> None:
+        """Marks where a finished trial ended (or keeps it until it can be placed)."""
+        end = self._path(trial, trusted)
+        if isinstance(end, _Node):
+            end.set_leaf()
+        elif end is _PENDING:
+            self._pending[trial.number] = trial
+
+    def _place_pending(self) -> None:
+        for number, trial in list(self._pending.items()):
+            end = self._path(trial, False)
+            if end is not _PENDING:
+                del self._pending[number]
+                if isinstance(end, _Node):
+                    end.set_leaf()
+
+    def _sync(self, study: Study, current: int) -> set[_Node]:
+        """Reads the trials added since the last call and those still unfinished;
+        returns the nodes where running trials other than ``current`` stand."""
+        if self._study_ref != id(study):
+            # Another study (or the first call): start from its trials.
+            self._root, self._scanned = _Node(None), 0
+            self._unfinished, self._pending = {}, {}
+            self._study_ref = id(study)
+        trials = [study._frozen(n) for n in self._unfinished]
+        new = study._frozen_range(self._scanned, sys.maxsize)
+        self._scanned += len(new)
+        running: set[_Node] = set()
+        for t in (*trials, *new):
+            if t.state.is_finished():
+                self._unfinished.pop(t.number, None)
+                self._place(t, False)
+                continue
+            self._unfinished[t.number] = None
+            if t.state == TrialState.RUNNING and t.number != current:
+                end = self._path(t, False)
+                if isinstance(end, _Node):
+                    running.add(end)
+        self._place_pending()
+        return running
+
+    def _open(self, node: _Node, running: set[_Node]) -> int:
+        """Unexpanded nodes below ``node`` that a new trial should take."""
+        n = node.open
+        if not self._avoid_premature_stop:
+            for r in running:
+                if r.is_unexpanded() and _below(r, node):
+                    n -= 1
+        return n
+
+    def _choose(self, node: _Node, running: set[_Node]) -> int | None:
+        """A position at ``node``: unexpanded values and subtrees weighted half by
+        their unexpanded nodes, half evenly (as Optuna), running ones last."""
+        explicit = list(node.children.items())
+        counts = [self._open(child, running) for _, child in explicit]
+        implicit = node.card - len(explicit)
+        total = sum(counts) + implicit
+        if total <= 0:
+            return None
+        flat = sum(c > 0 for c in counts) + implicit
+        weights = [0.5 * c / total + (0.5 / flat if c > 0 else 0.0) for c in counts]
+        w_implicit = 0.5 / total + 0.5 / flat
+        free = implicit > 0 or any(
+            w > 0 and child not in running for w, (_, child) in zip(weights, explicit, strict=True)
+        )
+        if free:
+            weights = [
+                0.0 if child in running else w
+                for w, (_, child) in zip(weights, explicit, strict=True)
+            ]
+        u = self._rng.uniform() * (sum(weights) + implicit * w_implicit)
+        for w, (k, _) in zip(weights, explicit, strict=True):
+            if u < w:
+                return k
+            u -= w
+        if implicit == 0:
+            # Rounding: the last child with weight.
+            return next(k for w, (k, _) in zip(weights, explicit, strict=True) if w > 0)
+        return self._untried(node, implicit)
+
+    def _untried(self, node: _Node, implicit: int) -> int:
+        """A uniformly drawn position no trial has taken at ``node``."""
+        if implicit * 16 >= node.card:
+            while True:
+                k = min(int(self._rng.uniform() * node.card), node.card - 1)
+                if k not in node.children:
+                    return k
+        # Few left: list them (their number is at most the trials seen).
+        left = [k for k in range(node.card) if k not in node.children]
+        return left[min(int(self._rng.uniform() * len(left)), len(left) - 1)]
+
+    # ------------------------------------------------------------------ hooks
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        card = _cardinality(param_name, param_distribution)
+        with self._lock:
+            running = self._sync(study, trial.number)
+            node = self._path(trial, True)
+            k = None
+            if isinstance(node, _Node) and node.expand((param_name, param_distribution), card):
+                # Trials read back from a database may fit now that this node is known.
+                self._place_pending()
+                k = self._choose(node, running)
+            if k is None:
+                # Nothing left here (or the objective changed its parameters): as
+                # Optuna, any value.
+                k = min(int(self._rng.uniform() * card), card - 1)
+        return _value(param_distribution, k)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        with self._lock:
+            running = self._sync(study, trial.number)
+            self._place(trial, True)
+            if self._open(self._root, running) <= 0:
+                study.stop()
+
+    def reseed_rng(self) -> None:
+        self._rng.reseed(_seed_or_random(None))
+
+    # ---------------------------------------------------------------- pickling
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "seed": self._seed,
+            "avoid_premature_stop": self._avoid_premature_stop,
+            "rng": self._rng.get_state(),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._seed = state["seed"]
+        self._avoid_premature_stop = state["avoid_premature_stop"]
+        self._rng = _core.RandomSamplerCore(self._seed)
+        self._rng.set_state(state["rng"])
+        self._reset()
+
+
+def _below(node: _Node, ancestor: _Node) -> bool:
+    """True when ``node`` is ``ancestor`` or lies under it."""
+    n: _Node | None = node
+    while n is not None:
+        if n is ancestor:
+            return True
+        n = n.parent
+    return False
