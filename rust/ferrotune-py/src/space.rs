@@ -6,7 +6,7 @@ use numpy::{PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::{conv, detached, to_pyerr, PyRes};
+use crate::{conv, detached, guard, to_pyerr, PyRes};
 
 /// A validated distribution.
 #[pyclass(name = "Dist", module = "ferrotune._core", frozen, from_py_object)]
@@ -28,35 +28,41 @@ impl Dist {
         step: Option<f64>,
         log: bool,
     ) -> PyRes<Self> {
-        Ok(Dist {
-            inner: conv(py, Distribution::float(name, low, high, step, log))?,
+        guard(py, || {
+            Ok(Dist {
+                inner: conv(py, Distribution::float(name, low, high, step, log))?,
+            })
         })
     }
 
     /// An integer distribution.
     #[staticmethod]
     fn int(py: Python<'_>, name: &str, low: i64, high: i64, step: i64, log: bool) -> PyRes<Self> {
-        Ok(Dist {
-            inner: conv(py, Distribution::int(name, low, high, step, log))?,
+        guard(py, || {
+            Ok(Dist {
+                inner: conv(py, Distribution::int(name, low, high, step, log))?,
+            })
         })
     }
 
     /// A categorical distribution over `n` choices.
     #[staticmethod]
     fn categorical(py: Python<'_>, name: &str, n: usize) -> PyRes<Self> {
-        Ok(Dist {
-            inner: conv(py, Distribution::categorical(name, n))?,
+        guard(py, || {
+            Ok(Dist {
+                inner: conv(py, Distribution::categorical(name, n))?,
+            })
         })
     }
 
     /// True when `x` (internal representation) is a value of the distribution.
-    fn contains(&self, x: f64) -> bool {
-        self.inner.contains(x)
+    fn contains(&self, py: Python<'_>, x: f64) -> PyRes<bool> {
+        guard(py, || Ok(self.inner.contains(x)))
     }
 
     /// Maps u in [0, 1) onto an internal value.
-    fn from_unit(&self, u: f64) -> f64 {
-        self.inner.from_unit(u)
+    fn from_unit(&self, py: Python<'_>, u: f64) -> PyRes<f64> {
+        guard(py, || Ok(self.inner.from_unit(u)))
     }
 }
 
@@ -146,7 +152,7 @@ impl Space {
 
     /// True when `x` is active exactly where its conditions hold, inside its
     /// distributions and feasible.
-    fn is_valid(&self, x: Vec<f64>) -> bool {
-        self.inner.is_valid(&x)
+    fn is_valid(&self, py: Python<'_>, x: Vec<f64>) -> PyRes<bool> {
+        guard(py, || Ok(self.inner.is_valid(&x)))
     }
 }
