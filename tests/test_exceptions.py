@@ -13,7 +13,6 @@ from ferrotune import exceptions
 from ferrotune.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from ferrotune.samplers import GridSampler, RandomSampler
 
-
 # Errors that are not the input's fault: a locked database, a bug.
 RUNTIME_ERRORS = {"InternalError", "StorageLockedError"}
 
