@@ -171,15 +171,26 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     assert path.read_text() == "not a database\n" * 100
 
 
+APP_TABLES = ["app_users", "alembic_version", "studies"]
+
+
 def test_other_tools_tables_may_share_the_database(db_url: str) -> None:
-    """Tables of an application (not Optuna's, not ft_) stay allowed beside ferrotune's."""
-    _execute(db_url, "CREATE TABLE app_users (id INTEGER PRIMARY KEY, name TEXT)")
+    """Issue 10 item 6, the other side: an application's tables (not Optuna's storage,
+    not ft_), even an Alembic project's alembic_version or a table named studies, stay
+    allowed beside ferrotune's."""
+    _execute(
+        db_url,
+        "CREATE TABLE app_users (id INTEGER PRIMARY KEY, name TEXT)",
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)",
+        "CREATE TABLE studies (id INTEGER PRIMARY KEY, title TEXT)",
+        "INSERT INTO studies VALUES (1, 's')",
+    )
     try:
-        study = ferrotune.create_study(storage=db_url, study_name="s")
+        study = ferrotune.create_study(storage=db_url, study_name="s", load_if_exists=True)
         study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=2)
         assert len(ferrotune.load_study(study_name="s", storage=db_url).trials) == 2
     finally:
-        _execute(db_url, "DROP TABLE app_users")
+        _execute(db_url, *(f"DROP TABLE {t}" for t in APP_TABLES))
 
 
 # --------------------------------------------------------------------------- item 9

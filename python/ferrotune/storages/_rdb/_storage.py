@@ -65,7 +65,7 @@ DEFAULT_LOCK_TIMEOUT = 20.0
 _LOCK_SLICE = 1.0
 # Seconds between two log lines of a transaction waiting for a lock.
 _LOCK_LOG_EVERY = 5.0
-# Tables of Optuna's RDB storage (any of them, without ft_version, is refused).
+# Tables of Optuna's RDB storage.
 _OPTUNA_TABLES = frozenset(
     {
         "alembic_version",
@@ -92,6 +92,16 @@ def _normalise_url(url: str) -> str:
         # Psycopg 3 is the driver of the `postgres` extra.
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def _optuna_tables(names: set[str]) -> list[str]:
+    """Optuna's tables among ``names`` when they are an Optuna storage (its ``studies``
+    with ``version_info``, which every Optuna version has, or with ``trials`` and
+    ``trial_params``), else []: one of those names alone (an application's ``studies``, an
+    Alembic project's ``alembic_version``) is not Optuna's."""
+    if "studies" in names and ("version_info" in names or {"trials", "trial_params"} <= names):
+        return sorted(names & _OPTUNA_TABLES)
+    return []
 
 
 def _is_locked(e: DBAPIError) -> bool:
@@ -467,11 +477,11 @@ class RDBStorage(BaseStorage):
         """Refuses a database that holds another schema (Optuna's above all): ferrotune
         would otherwise add its own tables beside it and start empty studies there."""
         ours = sorted(n for n in names if n.startswith("ft_"))
-        optuna = sorted(names & _OPTUNA_TABLES)
+        optuna = _optuna_tables(names)
         if S.version_table.name in names:
             # A database ferrotune already uses; Optuna's tables may be there too
             # (both tools on one server): then study names are checked against them.
-            self._optuna_beside = "studies" in optuna
+            self._optuna_beside = bool(optuna)
             return
         if optuna:
             raise IncompatibleStorageError(
