@@ -108,6 +108,10 @@ def test_optuna_database_is_refused(optuna_db: str, opener: str) -> None:
     assert isinstance(info.value, ValueError)
     assert "studies" in str(info.value)
     assert not any(t.startswith("ft_") for t in _tables(optuna_db))
+    if optuna_db.startswith("sqlite"):
+        conn = sqlite3.connect(optuna_db[len("sqlite:///") :])
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        conn.close()
 
 
 def test_database_made_by_optuna_is_refused(tmp_path: Path) -> None:
@@ -124,6 +128,10 @@ def test_database_made_by_optuna_is_refused(tmp_path: Path) -> None:
     with pytest.raises(IncompatibleStorageError, match="Optuna"):
         ferrotune.create_study(storage=url, study_name="run-1", load_if_exists=True)
     assert not any(t.startswith("ft_") for t in _tables(url))
+    # The file is left as Optuna made it (not even switched to WAL).
+    conn = sqlite3.connect(tmp_path / "optuna.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
     assert len(optuna.load_study(study_name="run-1", storage=url).trials) == 3
 
 
@@ -145,6 +153,20 @@ def test_optuna_tables_beside_ferrotune_guard_the_names(db_url: str) -> None:
         ferrotune.create_study(storage=db_url, study_name="other")
     finally:
         _execute(db_url, *(f"DROP TABLE IF EXISTS {t}" for t in reversed(OPTUNA_TABLES)))
+
+
+def test_a_ferrotune_sqlite_file_is_switched_to_wal(tmp_path: Path) -> None:
+    """WAL is switched on once the file is known to be ferrotune's (not before: another
+    tool's file is left as it is); an in-memory SQLite database works too."""
+    path = tmp_path / "wal.db"
+    study = ferrotune.create_study(storage=f"sqlite:///{path}")
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=2)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    memory = ferrotune.create_study(storage="sqlite://")
+    memory.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=2)
+    assert len(memory.trials) == 2
 
 
 def test_clashing_or_damaged_ferrotune_tables_are_refused(db_url: str) -> None:

@@ -356,14 +356,18 @@ class RDBStorage(BaseStorage):
                 # Transactions are begun explicitly below (BEGIN IMMEDIATE for writes).
                 dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
+                # (WAL, a setting of the file, is switched on by `_migrate` once the
+                # file is known to be ferrotune's: another tool's file is left as it is.)
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
 
             @event.listens_for(engine, "begin")
             def _on_begin(conn: Connection) -> None:
-                if conn.get_execution_options().get("ferrotune_write"):
+                options = conn.get_execution_options()
+                if options.get("ferrotune_autocommit"):
+                    return  # statements that must run outside a transaction
+                if options.get("ferrotune_write"):
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
                 else:
                     conn.exec_driver_sql("BEGIN")
@@ -399,10 +403,13 @@ class RDBStorage(BaseStorage):
         """Runs ``fn`` in one read transaction (a consistent snapshot on SQLite)."""
         return self._transaction(fn, write=False)
 
-    def _transaction(self, fn: Callable[[Connection], _T], write: bool) -> _T:
-        """Runs ``fn`` in one transaction; a transient failure (a lock, a deadlock) is
-        retried with backoff for up to ``lock_timeout`` seconds in all, with a log line
-        every few seconds; a database still locked then raises StorageLockedError."""
+    def _transaction(
+        self, fn: Callable[[Connection], _T], write: bool, autocommit: bool = False
+    ) -> _T:
+        """Runs ``fn`` in one transaction (SQLite: none with ``autocommit``); a transient
+        failure (a lock, a deadlock) is retried with backoff for up to ``lock_timeout``
+        seconds in all, with a log line every few seconds; a database still locked then
+        raises StorageLockedError."""
         start = time.monotonic()
         delay = 0.01
         logged: float | None = None
@@ -411,6 +418,8 @@ class RDBStorage(BaseStorage):
                 with self._engine.connect() as conn:
                     if write:
                         conn = conn.execution_options(ferrotune_write=True)
+                    if autocommit:
+                        conn = conn.execution_options(ferrotune_autocommit=True)
                     with conn.begin():
                         return fn(conn)
             except DBAPIError as e:
@@ -465,6 +474,14 @@ class RDBStorage(BaseStorage):
 
         try:
             self._write(step)
+            if self._sqlite:
+                # Persistent in the file; a no-op once set (in-memory databases keep
+                # their "memory" journal).
+                self._transaction(
+                    lambda c: c.exec_driver_sql("PRAGMA journal_mode=WAL").scalar(),
+                    write=False,
+                    autocommit=True,
+                )
         except DatabaseError as e:
             if self._sqlite and "not a database" in str(e.orig):
                 raise IncompatibleStorageError(
