@@ -13,12 +13,18 @@ from ferrotune import exceptions
 from ferrotune.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from ferrotune.samplers import GridSampler, RandomSampler
 
+# Errors that are not the input's fault: a locked database, a bug.
+RUNTIME_ERRORS = {"InternalError", "StorageLockedError"}
+
 
 @pytest.mark.parametrize("name", sorted(set(exceptions.__all__) - {"TrialPruned"}))
 def test_every_error_is_a_ferrotune_value_error(name: str) -> None:
     cls = getattr(exceptions, name)
     assert issubclass(cls, exceptions.FerrotuneError)
-    if cls is not exceptions.FerrotuneError:
+    if name in RUNTIME_ERRORS:
+        assert issubclass(cls, RuntimeError)
+        assert not issubclass(cls, ValueError)
+    elif cls is not exceptions.FerrotuneError:
         assert issubclass(cls, ValueError)
 
 

@@ -1,7 +1,8 @@
 """Exceptions raised by ferrotune.
 
 Every error caused by bad input is a :class:`ValueError` subclass whose message names
-the parameter and the problem. The Rust core raises these same classes.
+the parameter and the problem. The Rust core raises these same classes. Errors that are
+not the input's fault (a locked database, a bug) are :class:`RuntimeError` subclasses.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ __all__ = [
     "DuplicatedStudyError",
     "FerrotuneError",
     "IncompatibleDistributionError",
+    "IncompatibleStorageError",
     "InfeasibleSpaceError",
+    "InternalError",
     "InvalidArgumentError",
     "InvalidDistributionError",
     "InvalidSpaceError",
     "InvalidTrialError",
+    "StorageLockedError",
     "StudyNotFoundError",
     "TrialPruned",
     "UpdateFinishedTrialError",
@@ -72,6 +76,21 @@ class InvalidArgumentError(FerrotuneError, ValueError):
 
 class DuplicatedStudyError(FerrotuneError, ValueError):
     """A study with that name already exists in the storage."""
+
+
+class IncompatibleStorageError(FerrotuneError, ValueError):
+    """The storage holds another schema than ferrotune's (for example an Optuna
+    database), or a ferrotune schema it cannot read."""
+
+
+class StorageLockedError(FerrotuneError, RuntimeError):
+    """A database stayed locked by another connection for longer than the storage's
+    ``lock_timeout``."""
+
+
+class InternalError(FerrotuneError, RuntimeError):
+    """A bug in ferrotune (a panic of its Rust core, caught at the boundary); please
+    report it."""
 
 
 class TrialPruned(FerrotuneError):  # noqa: N818 - Optuna's public name

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 import ferrotune
-from ferrotune.exceptions import InvalidArgumentError, InvalidTrialError
+from ferrotune.exceptions import IncompatibleStorageError, InvalidArgumentError, InvalidTrialError
 from ferrotune.samplers import RandomSampler
 from ferrotune.storages import RDBStorage, RetryFailedTrialCallback, get_storage
 from ferrotune.storages._rdb import _schema
@@ -33,7 +33,7 @@ def test_schema_is_versioned(db_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(sa.update(_schema.version_table).values(version=_schema.SCHEMA_VERSION + 1))
     engine.dispose()
-    with pytest.raises(RuntimeError, match="newer"):
+    with pytest.raises(IncompatibleStorageError, match="newer"):
         RDBStorage(db_url)
     st.dispose()
 

@@ -32,11 +32,11 @@ class TPESampler(_RustModelSampler):
     black-box constraints (``Trial.set_constraint``) by total violation: feasible trials
     first, as Optuna's TPESampler does with ``constraints_func`` (this is not c-TPE,
     Watanabe and Hutter 2023, which models each constraint). Infinite objective values
-    are ranked like any other (``inf`` last when minimising). Several objectives (MOTPE): non-dominated fronts, the last one
-    tie-broken by greedy hypervolume subset selection (exact hypervolumes; for three or
-    more objectives with a last front over 64 trials, by crowding distance instead, to
-    bound the cost); uniform weights in the good set. Unlike Optuna, multivariate
-    stays the default for several objectives.
+    are ranked like any other (``inf`` last when minimising). Several objectives (MOTPE):
+    non-dominated fronts, the last one tie-broken by greedy hypervolume subset selection
+    (exact hypervolumes; for three or more objectives with a last front over 64 trials,
+    by crowding distance instead, to bound the cost); uniform weights in the good set.
+    Unlike Optuna, multivariate stays the default for several objectives.
 
     On a declared :class:`~ferrotune.SearchSpace`, parameters active under the same
     condition are modelled jointly on the trials where they were active, and every

@@ -24,10 +24,18 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # RDBStorage needs SQLAlchemy (an optional extra): imported when first used.
     if name == "RDBStorage":
-        from ferrotune.storages._rdb import RDBStorage
-
+        try:
+            from ferrotune.storages._rdb import RDBStorage
+        except ImportError as e:
+            raise _missing_sqlalchemy(e, "sqlite", "postgres") from e
         return RDBStorage
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _missing_sqlalchemy(e: ImportError, *extras: str) -> ImportError:
+    """The ImportError of a database storage without SQLAlchemy, naming the extras."""
+    hint = " or ".join(f"pip install 'ferrotune[{x}]'" for x in extras)
+    return ImportError(f"database storages need SQLAlchemy 2 ({e}): {hint}")
 
 
 def get_storage(storage: str | BaseStorage | None) -> BaseStorage:
@@ -48,9 +56,7 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage:
             from ferrotune.storages._rdb import RDBStorage
         except ImportError as e:
             extra = "sqlite" if storage.startswith("sqlite") else "postgres"
-            raise ImportError(
-                f"database storages need SQLAlchemy: pip install 'ferrotune[{extra}]'"
-            ) from e
+            raise _missing_sqlalchemy(e, extra) from e
         return RDBStorage(storage)
     raise InvalidArgumentError(
         f"storage must be None, a URL or a BaseStorage, got {type(storage).__name__}"

@@ -1,5 +1,6 @@
 //! The one error type of the core. The binding maps each variant onto a
-//! `ferrotune.exceptions` class (all `ValueError` subclasses but `Internal`).
+//! `ferrotune.exceptions` class (all `ValueError` subclasses); the binding
+//! reports a panic as `InternalError`, a `RuntimeError`.
 
 use thiserror::Error;
 

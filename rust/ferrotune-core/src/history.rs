@@ -78,6 +78,27 @@ impl TrialRecord {
     }
 }
 
+/// Why `values` cannot be the values of a COMPLETE trial of a study with
+/// `n_objectives` objectives (one finite or infinite number per objective; NaN
+/// is not a value), or None when they can.
+pub fn invalid_complete_values(n_objectives: usize, values: &[f64]) -> Option<String> {
+    if values.len() != n_objectives {
+        return Some(format!(
+            "{} value(s) for a study with {n_objectives} objective(s)",
+            values.len()
+        ));
+    }
+    if values.iter().any(|v| v.is_nan()) {
+        return Some(format!("a NaN value in {values:?}"));
+    }
+    None
+}
+
+/// The most trial numbers a remote record may skip ahead of the trials this
+/// history knows (each skipped number becomes a RUNNING placeholder); a record
+/// beyond it is garbage, refused instead of allocating without bound.
+pub const MAX_REMOTE_GAP: usize = 1 << 20;
+
 /// A trial as read from a shared storage, for [`History::apply_remote_batch`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteTrial {
@@ -479,11 +500,12 @@ impl History {
                 "a trial can only be finished as COMPLETE, PRUNED or FAIL, not {state:?}"
             )));
         }
-        if state == TrialState::Complete && values.len() != n_obj {
-            return Err(Error::InvalidArgument(format!(
-                "the study has {n_obj} objective(s) but {} value(s) were told",
-                values.len()
-            )));
+        if state == TrialState::Complete {
+            if let Some(problem) = invalid_complete_values(n_obj, &values) {
+                return Err(Error::InvalidArgument(format!(
+                    "trial {number} cannot be COMPLETE: {problem}"
+                )));
+            }
         }
         let t = self.running_mut(number)?;
         t.state = state;
@@ -551,6 +573,12 @@ impl History {
     /// storage: adds parameters it lacks, reported intermediate values and
     /// constraints, and its state and values once it has finished there.
     /// Idempotent: a trial already finished here is left as it is.
+    ///
+    /// The record is checked as `finish` checks a told trial: a COMPLETE record
+    /// without one value per objective, or with a NaN value (written by another
+    /// tool, or by a crash), is recorded as FAIL without values, and the reason
+    /// is returned (None for a sound record). A number more than
+    /// [`MAX_REMOTE_GAP`] past the known trials is an error.
     pub fn apply_remote(
         &mut self,
         number: usize,
@@ -561,7 +589,14 @@ impl History {
         constraints: Vec<f64>,
         started: f64,
         completed: f64,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
+        if number > self.trials.len().saturating_add(MAX_REMOTE_GAP) {
+            return Err(Error::InvalidArgument(format!(
+                "trial number {number} is far beyond the {} trials of the study: \
+                 the record is not a trial of this study",
+                self.trials.len()
+            )));
+        }
         if number > 0 {
             self.ensure_trial(number - 1, TrialState::Running);
         }
@@ -570,7 +605,7 @@ impl History {
             self.push_trial(TrialState::Running, started);
         }
         if self.trials[number].state.is_finished() {
-            return Ok(());
+            return Ok(None);
         }
         // Parameters are recorded as RUNNING, whatever the remote state.
         self.trials[number].state = TrialState::Running;
@@ -589,8 +624,21 @@ impl History {
             t.constraints = constraints;
             self.any_constraints = true;
         }
+        let problem = match state {
+            TrialState::Complete => invalid_complete_values(self.n_objectives, &values),
+            _ => None,
+        };
         let t = &mut self.trials[number];
         t.started = started;
+        if let Some(problem) = &problem {
+            t.state = TrialState::Fail;
+            t.values = Vec::new();
+            t.completed = completed;
+            self.on_finished(number);
+            return Ok(Some(format!(
+                "trial {number} is COMPLETE with {problem}: loaded as FAIL"
+            )));
+        }
         if state.is_finished() {
             t.state = state;
             t.values = values;
@@ -599,15 +647,18 @@ impl History {
         } else {
             t.state = state;
         }
-        Ok(())
+        Ok(None)
     }
 
     /// [`History::apply_remote`] for each trial, in order; stops at the first
     /// error (the trials before it stay applied: applying is idempotent, so the
-    /// caller may apply the whole batch again).
-    pub fn apply_remote_batch(&mut self, trials: Vec<RemoteTrial>) -> Result<()> {
+    /// caller may apply the whole batch again). Returns the reasons of the
+    /// records loaded as FAIL, by trial number.
+    pub fn apply_remote_batch(&mut self, trials: Vec<RemoteTrial>) -> Result<Vec<(usize, String)>> {
+        let mut rejected = Vec::new();
         for t in trials {
-            self.apply_remote(
+            let number = t.number;
+            if let Some(why) = self.apply_remote(
                 t.number,
                 t.state,
                 t.values,
@@ -616,9 +667,11 @@ impl History {
                 t.constraints,
                 t.started,
                 t.completed,
-            )?;
+            )? {
+                rejected.push((number, why));
+            }
         }
-        Ok(())
+        Ok(rejected)
     }
 
     /// Number of the best COMPLETE trial for a single objective; `maximize`
@@ -630,7 +683,10 @@ impl History {
             if t.state != TrialState::Complete || t.violation() > 0.0 {
                 continue;
             }
-            let v = if maximize { -t.values[0] } else { t.values[0] };
+            // A COMPLETE trial has one value per objective (`finish` and
+            // `apply_remote` see to it); a missing one is skipped, never a panic.
+            let Some(&v) = t.values.first() else { continue };
+            let v = if maximize { -v } else { v };
             if best.is_none_or(|(_, b)| v < b) {
                 best = Some((i, v));
             }
@@ -822,6 +878,82 @@ mod tests {
             batch.apply_remote_batch(bad),
             Err(Error::IncompatibleDistribution { .. })
         ));
+    }
+
+    /// Issue 10 item 9: a COMPLETE record without one value per objective, or
+    /// with NaN, is loaded as FAIL (never a panic in `best_trial` later).
+    #[test]
+    fn remote_records_with_bad_values_load_as_fail() {
+        let d = Distribution::float("x", 0.0, 1.0, None, false).unwrap();
+        let mut h = History::new(1);
+        let bad: [Vec<f64>; 3] = [vec![], vec![1.0, 2.0], vec![f64::NAN]];
+        for (number, values) in bad.into_iter().enumerate() {
+            let why = h
+                .apply_remote(
+                    number,
+                    TrialState::Complete,
+                    values,
+                    vec![("x".into(), d.clone(), 0.5)],
+                    vec![],
+                    vec![],
+                    1.0,
+                    2.0,
+                )
+                .unwrap();
+            assert!(why.unwrap().contains(&format!("trial {number}")));
+            assert_eq!(h.trials()[number].state, TrialState::Fail);
+            assert!(h.trials()[number].values.is_empty());
+        }
+        assert_eq!(h.best_trial(false), None);
+        assert_eq!(h.pareto_front(&[false]), Vec::<usize>::new());
+        assert_eq!(h.n_complete_or_pruned(), 0);
+        // Infinite values are values (as in Optuna); a sound record gives no reason.
+        let ok = h
+            .apply_remote(
+                3,
+                TrialState::Complete,
+                vec![f64::INFINITY],
+                vec![],
+                vec![],
+                vec![],
+                1.0,
+                2.0,
+            )
+            .unwrap();
+        assert_eq!(ok, None);
+        assert_eq!(h.best_trial(false), Some(3));
+        // The batch reports each rejected record by number.
+        let mut two = History::new(2);
+        let rec = |number, values: Vec<f64>| RemoteTrial {
+            number,
+            state: TrialState::Complete,
+            values,
+            params: vec![],
+            intermediate: vec![],
+            constraints: vec![],
+            started: 1.0,
+            completed: 2.0,
+        };
+        let rejected = two
+            .apply_remote_batch(vec![
+                rec(0, vec![1.0]),
+                rec(1, vec![1.0, 2.0]),
+                rec(2, vec![]),
+            ])
+            .unwrap();
+        assert_eq!(rejected.iter().map(|r| r.0).collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(two.pareto_front(&[false, false]), vec![1]);
+        // A number far past the known trials is refused, not allocated.
+        assert!(matches!(
+            two.apply_remote_batch(vec![rec(usize::MAX / 2, vec![1.0, 2.0])]),
+            Err(Error::InvalidArgument(_))
+        ));
+        // `finish` refuses the same values.
+        let t = h.create_trial(TrialState::Running);
+        assert!(h.finish(t, TrialState::Complete, vec![f64::NAN]).is_err());
+        assert!(h.finish(t, TrialState::Complete, vec![]).is_err());
+        h.finish(t, TrialState::Complete, vec![-1.0]).unwrap();
+        assert_eq!(h.best_trial(false), Some(t));
     }
 
     #[test]

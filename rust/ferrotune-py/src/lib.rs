@@ -2,11 +2,13 @@
 //! GIL around heavy work, and maps core errors onto `ferrotune.exceptions`.
 //! All logic lives in `ferrotune-core`.
 
+use std::any::Any;
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard};
 
 use ferrotune_core::Error;
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::prelude::*;
 
 mod samplers;
@@ -24,14 +26,36 @@ pub(crate) fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
         Error::UpdateFinishedTrial(_) => "UpdateFinishedTrialError",
         Error::InvalidArgument(_) => "InvalidArgumentError",
     };
-    let msg = e.to_string();
+    ferrotune_error(py, class, e.to_string())
+}
+
+/// An instance of `ferrotune.exceptions.<class>` with `msg`.
+fn ferrotune_error(py: Python<'_>, class: &str, msg: String) -> PyErr {
     match py
         .import("ferrotune.exceptions")
         .and_then(|m| m.getattr(class))
     {
-        Ok(cls) => PyErr::from_type(cls.cast_into().expect("exception class"), msg),
+        Ok(cls) => match cls.cast_into() {
+            Ok(cls) => PyErr::from_type(cls, msg),
+            Err(_) => PyRuntimeError::new_err(msg),
+        },
         Err(err) => err,
     }
+}
+
+/// `ferrotune.exceptions.InternalError` for a panic of the Rust code: a bug,
+/// reported as an exception instead of unwinding into the interpreter.
+fn internal_error(py: Python<'_>, payload: &(dyn Any + Send)) -> PyErr {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_string());
+    ferrotune_error(
+        py,
+        "InternalError",
+        format!("internal error in ferrotune's Rust core (a bug: please report it): {what}"),
+    )
 }
 
 /// Result of the binding.
@@ -42,8 +66,63 @@ pub(crate) fn conv<T>(py: Python<'_>, r: ferrotune_core::Result<T>) -> PyRes<T> 
     r.map_err(|e| to_pyerr(py, e))
 }
 
-/// Runs heavy core work with the GIL released; a panic becomes a Python
-/// `RuntimeError` instead of unwinding into the interpreter.
+thread_local! {
+    /// The exception a user callable raised when the core called it (on this
+    /// thread) and turned its failure into an `Error`: [`guard`] chains it
+    /// onto the error the call returns.
+    static RAISED: RefCell<Option<PyErr>> = const { RefCell::new(None) };
+}
+
+/// Calls a user's Python callable from core code (the GIL is taken if the
+/// caller released it). On failure the exception is kept for [`guard`],
+/// which sets it as `__cause__` of the error the core returns, and the core
+/// gets the exception's text ("ValueError: ...") to put in that error.
+pub(crate) fn call_user<T>(
+    f: impl FnOnce(Python<'_>) -> PyResult<T>,
+) -> std::result::Result<T, String> {
+    Python::attach(|py| {
+        f(py).map_err(|e| {
+            let msg = e.to_string();
+            RAISED.with(|r| *r.borrow_mut() = Some(e));
+            msg
+        })
+    })
+}
+
+/// Every binding entry point runs its body in `guard`: a panic becomes
+/// `ferrotune.exceptions.InternalError` (never a `PanicException`, which
+/// `except Exception` does not catch), and an error caused by a user callable
+/// keeps that callable's exception as `__cause__` (a `BaseException` that is
+/// no `Exception`, such as `KeyboardInterrupt`, is re-raised unchanged).
+pub(crate) fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyRes<T>) -> PyRes<T> {
+    // A stale exception of a callable whose failure the core absorbed.
+    drop(take_raised());
+    let out = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => Err(internal_error(py, payload.as_ref())),
+    };
+    let raised = take_raised();
+    match (out, raised) {
+        (Err(e), Some(cause)) => {
+            if !cause.is_instance_of::<PyException>(py) {
+                return Err(cause);
+            }
+            if e.cause(py).is_none() && !e.value(py).is(cause.value(py)) {
+                e.set_cause(py, Some(cause));
+            }
+            Err(e)
+        }
+        (out, _) => out,
+    }
+}
+
+fn take_raised() -> Option<PyErr> {
+    RAISED.with(|r| r.borrow_mut().take())
+}
+
+/// Runs heavy core work with the GIL released; a panic becomes
+/// `ferrotune.exceptions.InternalError` instead of unwinding into the
+/// interpreter.
 pub(crate) fn detached<T: Send>(
     py: Python<'_>,
     f: impl FnOnce() -> ferrotune_core::Result<T> + Send,
@@ -51,9 +130,7 @@ pub(crate) fn detached<T: Send>(
     let out = py.detach(|| catch_unwind(AssertUnwindSafe(f)));
     match out {
         Ok(r) => conv(py, r),
-        Err(_) => Err(PyRuntimeError::new_err(
-            "internal error in ferrotune's Rust core (a bug: please report it)",
-        )),
+        Err(payload) => Err(internal_error(py, payload.as_ref())),
     }
 }
 
@@ -65,26 +142,62 @@ pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// log Φ(x) of the core's truncated-normal numerics (exposed for tests).
 #[pyfunction]
-fn log_ndtr(x: f64) -> f64 {
-    ferrotune_core::samplers::tpe::truncnorm::log_ndtr(x)
+fn log_ndtr(py: Python<'_>, x: f64) -> PyRes<f64> {
+    guard(py, || {
+        Ok(ferrotune_core::samplers::tpe::truncnorm::log_ndtr(x))
+    })
 }
 
 /// Φ⁻¹(p) (AS 241).
 #[pyfunction]
-fn ndtri(p: f64) -> f64 {
-    ferrotune_core::samplers::tpe::truncnorm::ndtri(p)
+fn ndtri(py: Python<'_>, p: f64) -> PyRes<f64> {
+    guard(py, || {
+        Ok(ferrotune_core::samplers::tpe::truncnorm::ndtri(p))
+    })
 }
 
 /// log density of N(mu, sigma²) truncated to [low, high].
 #[pyfunction]
-fn truncnorm_logpdf(x: f64, mu: f64, sigma: f64, low: f64, high: f64) -> f64 {
-    ferrotune_core::samplers::tpe::truncnorm::truncnorm_logpdf(x, mu, sigma, low, high)
+fn truncnorm_logpdf(
+    py: Python<'_>,
+    x: f64,
+    mu: f64,
+    sigma: f64,
+    low: f64,
+    high: f64,
+) -> PyRes<f64> {
+    guard(py, || {
+        Ok(ferrotune_core::samplers::tpe::truncnorm::truncnorm_logpdf(
+            x, mu, sigma, low, high,
+        ))
+    })
 }
 
 /// Quantile at u of the standard normal truncated to [a, b].
 #[pyfunction]
-fn truncnorm_ppf(u: f64, a: f64, b: f64) -> f64 {
-    ferrotune_core::samplers::tpe::truncnorm::truncnorm_ppf(u, a, b)
+fn truncnorm_ppf(py: Python<'_>, u: f64, a: f64, b: f64) -> PyRes<f64> {
+    guard(py, || {
+        Ok(ferrotune_core::samplers::tpe::truncnorm::truncnorm_ppf(
+            u, a, b,
+        ))
+    })
+}
+
+/// Panics inside the binding's guard, with the GIL held (`detached=False`)
+/// or released (`detached=True`): lets tests prove that a panic reaches Python
+/// as `ferrotune.exceptions.InternalError`. Not part of the API.
+#[pyfunction]
+#[pyo3(signature = (detached=false))]
+fn _panic_for_tests(py: Python<'_>, detached: bool) -> PyRes<()> {
+    guard(py, || {
+        if detached {
+            crate::detached(py, || -> ferrotune_core::Result<()> {
+                panic!("a test panic, GIL released")
+            })
+        } else {
+            panic!("a test panic, GIL held")
+        }
+    })
 }
 
 /// Locks a mutex from code that holds the GIL. If the lock is taken, the GIL
@@ -115,5 +228,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ndtri, m)?)?;
     m.add_function(wrap_pyfunction!(truncnorm_logpdf, m)?)?;
     m.add_function(wrap_pyfunction!(truncnorm_ppf, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

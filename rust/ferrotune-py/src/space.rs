@@ -6,7 +6,7 @@ use numpy::{IntoPyArray, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::{conv, detached, to_pyerr, PyRes};
+use crate::{conv, detached, guard, to_pyerr, PyRes};
 
 /// A validated distribution.
 #[pyclass(name = "Dist", module = "ferrotune._core", frozen, from_py_object)]
@@ -28,35 +28,41 @@ impl Dist {
         step: Option<f64>,
         log: bool,
     ) -> PyRes<Self> {
-        Ok(Dist {
-            inner: conv(py, Distribution::float(name, low, high, step, log))?,
+        guard(py, || {
+            Ok(Dist {
+                inner: conv(py, Distribution::float(name, low, high, step, log))?,
+            })
         })
     }
 
     /// An integer distribution.
     #[staticmethod]
     fn int(py: Python<'_>, name: &str, low: i64, high: i64, step: i64, log: bool) -> PyRes<Self> {
-        Ok(Dist {
-            inner: conv(py, Distribution::int(name, low, high, step, log))?,
+        guard(py, || {
+            Ok(Dist {
+                inner: conv(py, Distribution::int(name, low, high, step, log))?,
+            })
         })
     }
 
     /// A categorical distribution over `n` choices.
     #[staticmethod]
     fn categorical(py: Python<'_>, name: &str, n: usize) -> PyRes<Self> {
-        Ok(Dist {
-            inner: conv(py, Distribution::categorical(name, n))?,
+        guard(py, || {
+            Ok(Dist {
+                inner: conv(py, Distribution::categorical(name, n))?,
+            })
         })
     }
 
     /// True when `x` (internal representation) is a value of the distribution.
-    fn contains(&self, x: f64) -> bool {
-        self.inner.contains(x)
+    fn contains(&self, py: Python<'_>, x: f64) -> PyRes<bool> {
+        guard(py, || Ok(self.inner.contains(x)))
     }
 
     /// Maps u in [0, 1) onto an internal value.
-    fn from_unit(&self, u: f64) -> f64 {
-        self.inner.from_unit(u)
+    fn from_unit(&self, py: Python<'_>, u: f64) -> PyRes<f64> {
+        guard(py, || Ok(self.inner.from_unit(u)))
     }
 }
 
@@ -90,43 +96,45 @@ impl Space {
         params: Vec<ParamSpec>,
         constraints: Vec<Bound<'_, PyTuple>>,
     ) -> PyRes<Self> {
-        let names = params.iter().map(|p| p.0.clone()).collect();
-        let params: Vec<Param> = params
-            .into_iter()
-            .map(|(name, d, parent, values, choice_values)| Param {
-                name,
-                dist: d.inner,
-                condition: parent.map(|parent| Condition { parent, values }),
-                choice_values,
-            })
-            .collect();
-        let mut cons = Vec::with_capacity(constraints.len());
-        for c in constraints {
-            let kind: String = c.get_item(0)?.extract()?;
-            cons.push(match kind.as_str() {
-                "divisible" => Constraint::Divisible {
-                    num: c.get_item(1)?.extract()?,
-                    den: c.get_item(2)?.extract()?,
-                },
-                "linear" => Constraint::Linear {
-                    terms: c.get_item(1)?.extract()?,
-                    rhs: c.get_item(2)?.extract()?,
-                },
-                "forbidden" => Constraint::Forbidden {
-                    assignment: c.get_item(1)?.extract()?,
-                },
-                other => {
-                    return Err(to_pyerr(
-                        py,
-                        ferrotune_core::Error::InvalidSpace(format!(
-                            "unknown constraint kind {other:?}"
-                        )),
-                    ))
-                }
-            });
-        }
-        let inner = detached(py, move || SearchSpace::new(params, cons))?;
-        Ok(Space { inner, names })
+        guard(py, || {
+            let names = params.iter().map(|p| p.0.clone()).collect();
+            let params: Vec<Param> = params
+                .into_iter()
+                .map(|(name, d, parent, values, choice_values)| Param {
+                    name,
+                    dist: d.inner,
+                    condition: parent.map(|parent| Condition { parent, values }),
+                    choice_values,
+                })
+                .collect();
+            let mut cons = Vec::with_capacity(constraints.len());
+            for c in constraints {
+                let kind: String = c.get_item(0)?.extract()?;
+                cons.push(match kind.as_str() {
+                    "divisible" => Constraint::Divisible {
+                        num: c.get_item(1)?.extract()?,
+                        den: c.get_item(2)?.extract()?,
+                    },
+                    "linear" => Constraint::Linear {
+                        terms: c.get_item(1)?.extract()?,
+                        rhs: c.get_item(2)?.extract()?,
+                    },
+                    "forbidden" => Constraint::Forbidden {
+                        assignment: c.get_item(1)?.extract()?,
+                    },
+                    other => {
+                        return Err(to_pyerr(
+                            py,
+                            ferrotune_core::Error::InvalidSpace(format!(
+                                "unknown constraint kind {other:?}"
+                            )),
+                        ))
+                    }
+                });
+            }
+            let inner = detached(py, move || SearchSpace::new(params, cons))?;
+            Ok(Space { inner, names })
+        })
     }
 
     /// Every active, feasible point of an all-discrete space (NaN = inactive),
@@ -141,36 +149,38 @@ impl Space {
         max_points: Option<usize>,
         max_steps: Option<u64>,
     ) -> PyRes<Bound<'py, PyArray2<f64>>> {
-        let mut limits = GridLimits::default();
-        if let Some(p) = max_points {
-            limits.points = p;
-        }
-        if let Some(s) = max_steps {
-            limits.steps = s;
-        }
-        let mut raised: Option<PyErr> = None;
-        let out = detached(py, || {
-            let mut keep_going = || match Python::attach(|py| py.check_signals()) {
-                Ok(()) => true,
-                Err(e) => {
-                    raised = Some(e);
-                    false
-                }
-            };
-            self.inner.enumerate_grid_with(limits, &mut keep_going)
-        });
-        if let Some(e) = raised {
-            return Err(e);
-        }
-        let flat = out?;
-        let n = self.inner.params().len();
-        let rows = flat.len() / n.max(1);
-        flat.into_pyarray(py).reshape([rows, n])
+        guard(py, || {
+            let mut limits = GridLimits::default();
+            if let Some(p) = max_points {
+                limits.points = p;
+            }
+            if let Some(s) = max_steps {
+                limits.steps = s;
+            }
+            let mut raised: Option<PyErr> = None;
+            let out = detached(py, || {
+                let mut keep_going = || match Python::attach(|py| py.check_signals()) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        raised = Some(e);
+                        false
+                    }
+                };
+                self.inner.enumerate_grid_with(limits, &mut keep_going)
+            });
+            if let Some(e) = raised {
+                return Err(e);
+            }
+            let flat = out?;
+            let n = self.inner.params().len();
+            let rows = flat.len() / n.max(1);
+            flat.into_pyarray(py).reshape([rows, n])
+        })
     }
 
     /// True when `x` is active exactly where its conditions hold, inside its
     /// distributions and feasible.
-    fn is_valid(&self, x: Vec<f64>) -> bool {
-        self.inner.is_valid(&x)
+    fn is_valid(&self, py: Python<'_>, x: Vec<f64>) -> PyRes<bool> {
+        guard(py, || Ok(self.inner.is_valid(&x)))
     }
 }

@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 
 use crate::samplers::{handle_of, SamplerHandle};
 use crate::space::{Dist, Space};
-use crate::{conv, detached, lock, lock_py, to_pyerr, PyRes};
+use crate::{conv, detached, guard, lock, lock_py, to_pyerr, PyRes};
 
 /// A trial as `StudyCore.records` returns it: (state, values, [(param key,
 /// internal value)], [(step, value)], started, completed).
@@ -29,7 +29,8 @@ fn param_key(param: u32, dist: u32) -> u64 {
 /// `trials` rows are (trial id, number, state, started, completed), `params`
 /// rows (trial id, name, distribution key, internal value) and `intermediate`
 /// rows (trial id, step, value or None for NaN). Rows of a trial id not in
-/// `trials` are ignored.
+/// `trials` are ignored. A trial of an unknown state becomes FAIL, with the
+/// reason in the second list.
 #[allow(clippy::type_complexity)]
 fn remote_trials(
     trials: Vec<(i64, usize, u8, Option<f64>, Option<f64>)>,
@@ -38,7 +39,7 @@ fn remote_trials(
     dists: Vec<(String, Dist)>,
     params: Vec<(i64, String, String, f64)>,
     intermediate: Vec<(i64, i64, Option<f64>)>,
-) -> ferrotune_core::Result<Vec<RemoteTrial>> {
+) -> ferrotune_core::Result<(Vec<RemoteTrial>, Vec<(usize, String)>)> {
     if values.len() != trials.len() || constraints.len() != trials.len() {
         return Err(Error::InvalidArgument(format!(
             "{} trials but {} values and {} constraints",
@@ -51,13 +52,24 @@ fn remote_trials(
         dists.into_iter().map(|(k, d)| (k, d.inner)).collect();
     let mut index = HashMap::with_capacity(trials.len());
     let mut out = Vec::with_capacity(trials.len());
+    let mut rejected = Vec::new();
     for (((tid, number, state, started, completed), values), constraints) in
         trials.into_iter().zip(values).zip(constraints)
     {
         index.insert(tid, out.len());
+        let (state, values) = match TrialState::from_u8(state) {
+            Ok(s) => (s, values),
+            Err(_) => {
+                rejected.push((
+                    number,
+                    format!("trial {number} has an unknown state {state}: loaded as FAIL"),
+                ));
+                (TrialState::Fail, Vec::new())
+            }
+        };
         out.push(RemoteTrial {
             number,
-            state: TrialState::from_u8(state)?,
+            state,
             values,
             params: Vec::new(),
             intermediate: Vec::new(),
@@ -83,7 +95,7 @@ fn remote_trials(
     for t in &mut out {
         t.intermediate.sort_by_key(|s| s.0);
     }
-    Ok(out)
+    Ok((out, rejected))
 }
 
 /// Distribution as it crosses to Python: (kind, low, high, step, log, n_choices),
@@ -150,6 +162,12 @@ fn not_rust() -> Error {
     Error::InvalidArgument("this study's sampler is not a Rust sampler".into())
 }
 
+/// The reasons of rejected records, as Python receives them, by trial number.
+fn by_number(mut rejected: Vec<(usize, String)>) -> Vec<(usize, String)> {
+    rejected.sort_by_key(|r| r.0);
+    rejected
+}
+
 /// The value trial `number` gets for `name`: the one it already has, the one a
 /// joint sample chose for it, or a fresh draw from the sampler; recorded.
 fn suggest_in(
@@ -179,44 +197,52 @@ fn suggest_in(
 impl StudyCore {
     /// A study whose objective k is maximised when `maximize[k]`.
     #[new]
-    fn new(maximize: Vec<bool>) -> Self {
-        StudyCore {
-            inner: Mutex::new(Inner {
-                history: History::with_directions(maximize),
-                sampler: None,
-                cheap: true,
-            }),
-        }
+    fn new(py: Python<'_>, maximize: Vec<bool>) -> PyRes<Self> {
+        guard(py, || {
+            Ok(StudyCore {
+                inner: Mutex::new(Inner {
+                    history: History::with_directions(maximize),
+                    sampler: None,
+                    cheap: true,
+                }),
+            })
+        })
     }
 
     /// Lets the Rust sampler choose values jointly for a new trial (TPE's
     /// multivariate mode); they are used when the objective suggests them.
     /// Returns how many parameters were chosen.
     fn relative(&self, py: Python<'_>, number: usize) -> PyRes<usize> {
-        detached(py, || {
-            let mut g = lock(&self.inner);
-            let Inner {
-                history, sampler, ..
-            } = &mut *g;
-            let vals = match sampler {
-                Some(s) => lock(s).relative_values(history, number)?,
-                None => Vec::new(),
-            };
-            let n = vals.len();
-            history.set_pending(number, vals);
-            Ok(n)
+        guard(py, || {
+            detached(py, || {
+                let mut g = lock(&self.inner);
+                let Inner {
+                    history, sampler, ..
+                } = &mut *g;
+                let vals = match sampler {
+                    Some(s) => lock(s).relative_values(history, number)?,
+                    None => Vec::new(),
+                };
+                let n = vals.len();
+                history.set_pending(number, vals);
+                Ok(n)
+            })
         })
     }
 
     /// Makes sure trial `number` exists (placeholders for unseen numbers).
     fn ensure_trial(&self, py: Python<'_>, number: usize, state: u8) -> PyRes<()> {
-        let st = conv(py, TrialState::from_u8(state))?;
-        lock_py(py, &self.inner).history.ensure_trial(number, st);
-        Ok(())
+        guard(py, || {
+            let st = conv(py, TrialState::from_u8(state))?;
+            lock_py(py, &self.inner).history.ensure_trial(number, st);
+            Ok(())
+        })
     }
 
     /// Brings a trial up to date with a record read from a shared storage
-    /// (idempotent; see `History::apply_remote`).
+    /// (idempotent; see `History::apply_remote`). Returns why the record was
+    /// loaded as FAIL (a COMPLETE record without one value per objective, or
+    /// with NaN), or None.
     #[pyo3(signature = (number, state, values, params, intermediate, constraints, started, completed))]
     fn apply_remote(
         &self,
@@ -229,25 +255,27 @@ impl StudyCore {
         constraints: Vec<f64>,
         started: f64,
         completed: f64,
-    ) -> PyRes<()> {
-        let st = conv(py, TrialState::from_u8(state))?;
-        let params = params
-            .into_iter()
-            .map(|(n, d, v)| (n, d.inner, v))
-            .collect();
-        conv(
-            py,
-            lock_py(py, &self.inner).history.apply_remote(
-                number,
-                st,
-                values,
-                params,
-                intermediate,
-                constraints,
-                started,
-                completed,
-            ),
-        )
+    ) -> PyRes<Option<String>> {
+        guard(py, || {
+            let st = conv(py, TrialState::from_u8(state))?;
+            let params = params
+                .into_iter()
+                .map(|(n, d, v)| (n, d.inner, v))
+                .collect();
+            conv(
+                py,
+                lock_py(py, &self.inner).history.apply_remote(
+                    number,
+                    st,
+                    values,
+                    params,
+                    intermediate,
+                    constraints,
+                    started,
+                    completed,
+                ),
+            )
+        })
     }
 
     /// `apply_remote` for many trials in one call, with the GIL released while
@@ -259,6 +287,9 @@ impl StudyCore {
     /// recorded in this order; `intermediate`: (trial id, step, value or None
     /// for NaN). The trial id only ties the rows together; rows whose trial id
     /// is not in `trials` are ignored.
+    ///
+    /// Returns (number, reason) of each record loaded as FAIL: a COMPLETE one
+    /// without one value per objective or with NaN, or one of unknown state.
     #[allow(clippy::type_complexity)]
     #[pyo3(signature = (trials, values, constraints, dists, params, intermediate))]
     fn apply_remote_batch(
@@ -270,57 +301,73 @@ impl StudyCore {
         dists: Vec<(String, Dist)>,
         params: Vec<(i64, String, String, f64)>,
         intermediate: Vec<(i64, i64, Option<f64>)>,
-    ) -> PyRes<()> {
-        detached(py, || {
-            let batch = remote_trials(trials, values, constraints, dists, params, intermediate)?;
-            lock(&self.inner).history.apply_remote_batch(batch)
+    ) -> PyRes<Vec<(usize, String)>> {
+        guard(py, || {
+            detached(py, || {
+                let (batch, mut rejected) =
+                    remote_trials(trials, values, constraints, dists, params, intermediate)?;
+                rejected.extend(lock(&self.inner).history.apply_remote_batch(batch)?);
+                Ok(by_number(rejected))
+            })
         })
     }
 
     /// Records black-box constraint values (<= 0 feasible) of a running trial.
     fn set_constraints(&self, py: Python<'_>, number: usize, values: Vec<f64>) -> PyRes<()> {
-        conv(
-            py,
-            lock_py(py, &self.inner)
-                .history
-                .set_constraints(number, values),
-        )
+        guard(py, || {
+            conv(
+                py,
+                lock_py(py, &self.inner)
+                    .history
+                    .set_constraints(number, values),
+            )
+        })
     }
 
     /// Uses `sampler` (a Rust sampler core) on the fast path; returns False
     /// (and clears the fast path) for anything else.
-    fn set_sampler(&self, py: Python<'_>, sampler: &Bound<'_, PyAny>) -> bool {
-        let h = handle_of(sampler);
-        let ok = h.is_some();
-        let cheap = h
-            .as_ref()
-            .is_none_or(|s| lock_py(py, s).independent_is_cheap());
-        let mut g = lock_py(py, &self.inner);
-        g.sampler = h;
-        g.cheap = cheap;
-        ok
+    fn set_sampler(&self, py: Python<'_>, sampler: &Bound<'_, PyAny>) -> PyRes<bool> {
+        guard(py, || {
+            let h = handle_of(sampler);
+            let ok = h.is_some();
+            let cheap = h
+                .as_ref()
+                .is_none_or(|s| lock_py(py, s).independent_is_cheap());
+            let mut g = lock_py(py, &self.inner);
+            g.sampler = h;
+            g.cheap = cheap;
+            Ok(ok)
+        })
     }
 
     /// Starts a new RUNNING trial and returns its number.
-    fn ask(&self, py: Python<'_>) -> usize {
-        lock_py(py, &self.inner)
-            .history
-            .create_trial(TrialState::Running)
+    fn ask(&self, py: Python<'_>) -> PyRes<usize> {
+        guard(py, || {
+            Ok(lock_py(py, &self.inner)
+                .history
+                .create_trial(TrialState::Running))
+        })
     }
 
     /// Adds a WAITING trial (an enqueued one) and returns its number.
-    fn create_waiting(&self, py: Python<'_>) -> usize {
-        lock_py(py, &self.inner)
-            .history
-            .create_trial(TrialState::Waiting)
+    fn create_waiting(&self, py: Python<'_>) -> PyRes<usize> {
+        guard(py, || {
+            Ok(lock_py(py, &self.inner)
+                .history
+                .create_trial(TrialState::Waiting))
+        })
     }
 
     /// Moves the first WAITING trial to RUNNING and returns its number.
-    fn pop_waiting(&self, py: Python<'_>) -> Option<usize> {
-        let mut g = lock_py(py, &self.inner);
-        let n = g.history.first_waiting()?;
-        g.history.start_waiting(n);
-        Some(n)
+    fn pop_waiting(&self, py: Python<'_>) -> PyRes<Option<usize>> {
+        guard(py, || {
+            let mut g = lock_py(py, &self.inner);
+            let Some(n) = g.history.first_waiting() else {
+                return Ok(None);
+            };
+            g.history.start_waiting(n);
+            Ok(Some(n))
+        })
     }
 
     /// Samples and records a float parameter; returns its value.
@@ -335,8 +382,10 @@ impl StudyCore {
         step: Option<f64>,
         log: bool,
     ) -> PyRes<f64> {
-        let d = conv(py, Distribution::float(name, low, high, step, log))?;
-        self.suggest(py, number, name, d)
+        guard(py, || {
+            let d = conv(py, Distribution::float(name, low, high, step, log))?;
+            self.suggest(py, number, name, d)
+        })
     }
 
     /// Samples and records an integer parameter; returns its value.
@@ -351,8 +400,10 @@ impl StudyCore {
         step: i64,
         log: bool,
     ) -> PyRes<i64> {
-        let d = conv(py, Distribution::int(name, low, high, step, log))?;
-        Ok(self.suggest(py, number, name, d)? as i64)
+        guard(py, || {
+            let d = conv(py, Distribution::int(name, low, high, step, log))?;
+            Ok(self.suggest(py, number, name, d)? as i64)
+        })
     }
 
     /// Samples and records a categorical parameter; returns the choice index.
@@ -363,11 +414,14 @@ impl StudyCore {
         name: &str,
         n: usize,
     ) -> PyRes<usize> {
-        let d = conv(py, Distribution::categorical(name, n))?;
-        Ok(self.suggest(py, number, name, d)? as usize)
+        guard(py, || {
+            let d = conv(py, Distribution::categorical(name, n))?;
+            Ok(self.suggest(py, number, name, d)? as usize)
+        })
     }
 
-    /// A value for `name` from the Rust sampler, without recording it.
+    /// A value for `name` from the Rust sampler, without recording it; the
+    /// GIL is released while the sampler works (its model may be refitted).
     fn sample_independent(
         &self,
         py: Python<'_>,
@@ -375,28 +429,22 @@ impl StudyCore {
         name: &str,
         dist: &Dist,
     ) -> PyRes<f64> {
-        let mut g = lock_py(py, &self.inner);
-        let Inner {
-            history, sampler, ..
-        } = &mut *g;
-        match sampler {
-            Some(s) => conv(
-                py,
-                lock_py(py, s).sample_independent(history, number, name, &dist.inner),
-            ),
-            None => Err(conv::<()>(
-                py,
-                Err(Error::InvalidArgument(
-                    "this study's sampler is not a Rust sampler".into(),
-                )),
-            )
-            .unwrap_err()),
-        }
+        guard(py, || {
+            detached(py, || {
+                let mut g = lock(&self.inner);
+                let Inner {
+                    history, sampler, ..
+                } = &mut *g;
+                let s = sampler.as_ref().ok_or_else(not_rust)?;
+                let v = lock(s).sample_independent(history, number, name, &dist.inner)?;
+                Ok(v)
+            })
+        })
     }
 
     /// Samples and records a parameter of any distribution with the Rust sampler.
     fn suggest_dist(&self, py: Python<'_>, number: usize, name: &str, dist: &Dist) -> PyRes<f64> {
-        self.suggest(py, number, name, dist.inner.clone())
+        guard(py, || self.suggest(py, number, name, dist.inner.clone()))
     }
 
     /// The value a trial already has for `name` under `dist`, or None; an
@@ -408,12 +456,14 @@ impl StudyCore {
         name: &str,
         dist: &Dist,
     ) -> PyRes<Option<f64>> {
-        conv(
-            py,
-            lock_py(py, &self.inner)
-                .history
-                .existing(number, name, &dist.inner),
-        )
+        guard(py, || {
+            conv(
+                py,
+                lock_py(py, &self.inner)
+                    .history
+                    .existing(number, name, &dist.inner),
+            )
+        })
     }
 
     /// Records a value chosen elsewhere (a Python sampler, a relative sample, an enqueued trial).
@@ -425,19 +475,22 @@ impl StudyCore {
         dist: &Dist,
         value: f64,
     ) -> PyRes<()> {
-        conv(
-            py,
-            lock_py(py, &self.inner)
-                .history
-                .set_param(number, name, &dist.inner, value),
-        )
+        guard(py, || {
+            conv(
+                py,
+                lock_py(py, &self.inner)
+                    .history
+                    .set_param(number, name, &dist.inner, value),
+            )
+        })
     }
 
     /// Samples a whole declared space for a trial with the Rust sampler;
     /// returns the configuration (NaN = inactive). `accept`, when given, is a
     /// Python callable row -> bool holding the space's Python predicates; the
     /// Rust sampler calls it on its candidates, so it never proposes a
-    /// configuration a predicate rejects.
+    /// configuration a predicate rejects. An exception `accept` raises is
+    /// re-raised unchanged.
     #[pyo3(signature = (number, space, max_draws=DEFAULT_MAX_DRAWS, accept=None))]
     fn sample_space(
         &self,
@@ -447,34 +500,39 @@ impl StudyCore {
         max_draws: usize,
         accept: Option<Py<PyAny>>,
     ) -> PyRes<Vec<f64>> {
-        let mut raised: Option<PyErr> = None;
-        let out = detached(py, || {
-            let mut g = lock(&self.inner);
-            let Inner {
-                history, sampler, ..
-            } = &mut *g;
-            let sampler = sampler.as_ref().ok_or_else(|| {
-                Error::InvalidArgument("this study's sampler is not a Rust sampler".into())
-            })?;
-            let mut check = |row: &[f64]| -> ferrotune_core::Result<bool> {
-                let Some(f) = &accept else { return Ok(true) };
-                Python::attach(|py| {
-                    f.call1(py, (row.to_vec(),))
-                        .and_then(|r| r.extract::<bool>(py))
-                })
-                .map_err(|e| {
-                    raised = Some(e);
-                    Error::InvalidArgument("a predicate raised".into())
-                })
-            };
-            let x =
-                lock(sampler).sample_space(history, number, &space.inner, max_draws, &mut check)?;
-            Ok(x)
-        });
-        match (out, raised) {
-            (_, Some(e)) => Err(e),
-            (r, None) => r,
-        }
+        guard(py, || {
+            let mut raised: Option<PyErr> = None;
+            let out = detached(py, || {
+                let mut g = lock(&self.inner);
+                let Inner {
+                    history, sampler, ..
+                } = &mut *g;
+                let sampler = sampler.as_ref().ok_or_else(not_rust)?;
+                let mut check = |row: &[f64]| -> ferrotune_core::Result<bool> {
+                    let Some(f) = &accept else { return Ok(true) };
+                    Python::attach(|py| {
+                        f.call1(py, (row.to_vec(),))
+                            .and_then(|r| r.extract::<bool>(py))
+                    })
+                    .map_err(|e| {
+                        raised = Some(e);
+                        Error::InvalidArgument("a predicate raised".into())
+                    })
+                };
+                let x = lock(sampler).sample_space(
+                    history,
+                    number,
+                    &space.inner,
+                    max_draws,
+                    &mut check,
+                )?;
+                Ok(x)
+            });
+            match (out, raised) {
+                (_, Some(e)) => Err(e),
+                (r, None) => r,
+            }
+        })
     }
 
     /// Records a configuration of a declared space (NaN = inactive, skipped).
@@ -485,46 +543,54 @@ impl StudyCore {
         space: &Space,
         values: Vec<f64>,
     ) -> PyRes<()> {
-        let mut g = lock_py(py, &self.inner);
-        for ((p, name), v) in space.inner.params().iter().zip(&space.names).zip(values) {
-            if !v.is_nan() && conv(py, g.history.existing(number, name, &p.dist))?.is_none() {
-                conv(py, g.history.set_param(number, name, &p.dist, v))?;
+        guard(py, || {
+            let mut g = lock_py(py, &self.inner);
+            for ((p, name), v) in space.inner.params().iter().zip(&space.names).zip(values) {
+                if !v.is_nan() && conv(py, g.history.existing(number, name, &p.dist))?.is_none() {
+                    conv(py, g.history.set_param(number, name, &p.dist, v))?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Stores an intermediate value.
     fn report(&self, py: Python<'_>, number: usize, step: i64, value: f64) -> PyRes<()> {
-        conv(
-            py,
-            lock_py(py, &self.inner).history.report(number, step, value),
-        )
+        guard(py, || {
+            conv(
+                py,
+                lock_py(py, &self.inner).history.report(number, step, value),
+            )
+        })
     }
 
     /// Finishes a running trial (state 1 = COMPLETE, 2 = PRUNED, 3 = FAIL).
     fn tell(&self, py: Python<'_>, number: usize, state: u8, values: Vec<f64>) -> PyRes<()> {
-        let st = conv(py, TrialState::from_u8(state))?;
-        conv(
-            py,
-            lock_py(py, &self.inner).history.finish(number, st, values),
-        )
+        guard(py, || {
+            let st = conv(py, TrialState::from_u8(state))?;
+            conv(
+                py,
+                lock_py(py, &self.inner).history.finish(number, st, values),
+            )
+        })
     }
 
     /// Number of trials.
-    fn n_trials(&self, py: Python<'_>) -> usize {
-        lock_py(py, &self.inner).history.trials().len()
+    fn n_trials(&self, py: Python<'_>) -> PyRes<usize> {
+        guard(py, || Ok(lock_py(py, &self.inner).history.trials().len()))
     }
 
     /// State of one trial.
     fn state(&self, py: Python<'_>, number: usize) -> PyRes<u8> {
-        Ok(conv(
-            py,
-            lock_py(py, &self.inner)
-                .history
-                .trial(number)
-                .map(|t| t.state),
-        )? as u8)
+        guard(py, || {
+            Ok(conv(
+                py,
+                lock_py(py, &self.inner)
+                    .history
+                    .trial(number)
+                    .map(|t| t.state),
+            )? as u8)
+        })
     }
 
     /// One trial as (state, values, [(name, dist, value)], [(step, value)], started, completed).
@@ -541,108 +607,122 @@ impl StudyCore {
         f64,
         f64,
     )> {
-        let g = lock_py(py, &self.inner);
-        let t: &TrialRecord = conv(py, g.history.trial(number))?;
-        let cols = g.history.params();
-        let params = t
-            .params
-            .iter()
-            .map(|p| {
-                let c = &cols[p.param as usize];
-                (
-                    c.name.clone(),
-                    dist_tuple(&c.dists[p.dist as usize]),
-                    p.value,
-                )
-            })
-            .collect();
-        Ok((
-            t.state as u8,
-            t.values.clone(),
-            params,
-            t.intermediate.clone(),
-            t.started,
-            t.completed,
-        ))
+        guard(py, || {
+            let g = lock_py(py, &self.inner);
+            let t: &TrialRecord = conv(py, g.history.trial(number))?;
+            let cols = g.history.params();
+            let params = t
+                .params
+                .iter()
+                .map(|p| {
+                    let c = &cols[p.param as usize];
+                    (
+                        c.name.clone(),
+                        dist_tuple(&c.dists[p.dist as usize]),
+                        p.value,
+                    )
+                })
+                .collect();
+            Ok((
+                t.state as u8,
+                t.values.clone(),
+                params,
+                t.intermediate.clone(),
+                t.started,
+                t.completed,
+            ))
+        })
     }
 
     /// Trials `start..stop` (clipped to the study) in one call, as `record`
     /// gives them but with each parameter as (key, internal value); `param_dist`
     /// maps a key to its (name, distribution).
-    fn records(&self, py: Python<'_>, start: usize, stop: usize) -> Vec<CompactRecord> {
-        let g = lock_py(py, &self.inner);
-        let trials = g.history.trials();
-        let stop = stop.min(trials.len());
-        let start = start.min(stop);
-        trials[start..stop]
-            .iter()
-            .map(|t| {
-                (
-                    t.state as u8,
-                    t.values.clone(),
-                    t.params
-                        .iter()
-                        .map(|p| (param_key(p.param, p.dist), p.value))
-                        .collect(),
-                    t.intermediate.clone(),
-                    t.started,
-                    t.completed,
-                )
-            })
-            .collect()
+    fn records(&self, py: Python<'_>, start: usize, stop: usize) -> PyRes<Vec<CompactRecord>> {
+        guard(py, || {
+            let g = lock_py(py, &self.inner);
+            let trials = g.history.trials();
+            let stop = stop.min(trials.len());
+            let start = start.min(stop);
+            Ok(trials[start..stop]
+                .iter()
+                .map(|t| {
+                    (
+                        t.state as u8,
+                        t.values.clone(),
+                        t.params
+                            .iter()
+                            .map(|p| (param_key(p.param, p.dist), p.value))
+                            .collect(),
+                        t.intermediate.clone(),
+                        t.started,
+                        t.completed,
+                    )
+                })
+                .collect())
+        })
     }
 
     /// The black-box constraint values of every trial, in trial order (empty
     /// lists where none were reported): what `records` leaves out, for pickling.
-    fn all_constraints(&self, py: Python<'_>) -> Vec<Vec<f64>> {
-        let g = lock_py(py, &self.inner);
-        g.history
-            .trials()
-            .iter()
-            .map(|t| t.constraints.clone())
-            .collect()
+    fn all_constraints(&self, py: Python<'_>) -> PyRes<Vec<Vec<f64>>> {
+        guard(py, || {
+            let g = lock_py(py, &self.inner);
+            Ok(g.history
+                .trials()
+                .iter()
+                .map(|t| t.constraints.clone())
+                .collect())
+        })
     }
 
     /// (name, distribution) of a parameter key from `records`.
     fn param_dist(&self, py: Python<'_>, key: u64) -> PyRes<(String, DistTuple)> {
-        let g = lock_py(py, &self.inner);
-        let (p, d) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
-        match g
-            .history
-            .params()
-            .get(p)
-            .and_then(|c| Some((c, c.dists.get(d)?)))
-        {
-            Some((c, dist)) => Ok((c.name.clone(), dist_tuple(dist))),
-            None => Err(to_pyerr(
-                py,
-                Error::InvalidArgument(format!("no parameter key {key}")),
-            )),
-        }
+        guard(py, || {
+            let g = lock_py(py, &self.inner);
+            let (p, d) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
+            match g
+                .history
+                .params()
+                .get(p)
+                .and_then(|c| Some((c, c.dists.get(d)?)))
+            {
+                Some((c, dist)) => Ok((c.name.clone(), dist_tuple(dist))),
+                None => Err(to_pyerr(
+                    py,
+                    Error::InvalidArgument(format!("no parameter key {key}")),
+                )),
+            }
+        })
     }
 
     /// Number of the best COMPLETE trial (single objective), or None.
-    fn best_trial(&self, py: Python<'_>, maximize: bool) -> Option<usize> {
-        lock_py(py, &self.inner).history.best_trial(maximize)
+    fn best_trial(&self, py: Python<'_>, maximize: bool) -> PyRes<Option<usize>> {
+        guard(py, || {
+            Ok(lock_py(py, &self.inner).history.best_trial(maximize))
+        })
     }
 
     /// Numbers of the COMPLETE trials on the Pareto front.
-    fn pareto_front(&self, py: Python<'_>, maximize: Vec<bool>) -> Vec<usize> {
-        lock_py(py, &self.inner).history.pareto_front(&maximize)
+    fn pareto_front(&self, py: Python<'_>, maximize: Vec<bool>) -> PyRes<Vec<usize>> {
+        guard(py, || {
+            Ok(lock_py(py, &self.inner).history.pareto_front(&maximize))
+        })
     }
 
     /// Optuna's intersection search space: [(name, dist)] present with the
     /// same distribution in every COMPLETE trial.
-    fn intersection_space(&self, py: Python<'_>) -> Vec<(String, DistTuple)> {
-        let g = lock_py(py, &self.inner);
-        let cols = g.history.params();
-        g.history
-            .intersection_space()
-            .into_iter()
-            .map(|(p, d)| {
-                let c = &cols[p as usize];
-                (c.name.clone(), dist_tuple(&c.dists[d as usize]))
-            })
-            .collect()
+    fn intersection_space(&self, py: Python<'_>) -> PyRes<Vec<(String, DistTuple)>> {
+        guard(py, || {
+            let g = lock_py(py, &self.inner);
+            let cols = g.history.params();
+            Ok(g.history
+                .intersection_space()
+                .into_iter()
+                .map(|(p, d)| {
+                    let c = &cols[p as usize];
+                    (c.name.clone(), dist_tuple(&c.dists[d as usize]))
+                })
+                .collect())
+        })
     }
 }

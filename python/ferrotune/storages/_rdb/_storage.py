@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import operator
 import os
 import threading
 import time
 import uuid
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 
 from ferrotune import _core
 from ferrotune._gc import paused
@@ -27,7 +29,14 @@ from ferrotune.distributions import (
     distribution_to_json,
     json_to_distribution,
 )
-from ferrotune.exceptions import DuplicatedStudyError, InvalidArgumentError, InvalidTrialError
+from ferrotune.exceptions import (
+    DuplicatedStudyError,
+    FerrotuneError,
+    IncompatibleStorageError,
+    InvalidArgumentError,
+    InvalidTrialError,
+    StorageLockedError,
+)
 from ferrotune.storages._base import BaseStorage
 from ferrotune.storages._rdb import _schema as S  # noqa: N812
 
@@ -40,6 +49,8 @@ __all__ = ["RDBStorage"]
 
 _T = TypeVar("_T")
 
+_logger = logging.getLogger("ferrotune.storages")
+
 _RUNNING, _COMPLETE, _PRUNED, _FAIL, _WAITING = 0, 1, 2, 3, 4
 _STATE_NAMES = {0: "RUNNING", 1: "COMPLETE", 2: "PRUNED", 3: "FAIL", 4: "WAITING"}
 _NAN = float("nan")
@@ -47,6 +58,31 @@ _NAME_AND_DIST = operator.itemgetter(1, 2)
 _FIXED_KEY = "fixed_params"
 # A key for PostgreSQL's advisory lock around schema creation ("ferrotun" in ASCII).
 _SCHEMA_LOCK_KEY = 0x6665_7272_6F74_756E
+#: Seconds a transaction waits for a locked database before StorageLockedError.
+DEFAULT_LOCK_TIMEOUT = 20.0
+# Longest single wait inside SQLite's busy handler (and PostgreSQL's lock_timeout): the
+# retry loop checks its deadline between two.
+_LOCK_SLICE = 1.0
+# Seconds between two log lines of a transaction waiting for a lock.
+_LOCK_LOG_EVERY = 5.0
+# Tables of Optuna's RDB storage.
+_OPTUNA_TABLES = frozenset(
+    {
+        "alembic_version",
+        "version_info",
+        "studies",
+        "study_directions",
+        "study_user_attributes",
+        "study_system_attributes",
+        "trials",
+        "trial_params",
+        "trial_values",
+        "trial_intermediate_values",
+        "trial_user_attributes",
+        "trial_system_attributes",
+        "trial_heartbeats",
+    }
+)
 
 
 def _normalise_url(url: str) -> str:
@@ -58,12 +94,80 @@ def _normalise_url(url: str) -> str:
     return url
 
 
-def _retryable(e: DBAPIError) -> bool:
-    """A transient failure: SQLite's lock timeouts, PostgreSQL deadlocks/serialisation."""
+def _optuna_tables(names: set[str]) -> list[str]:
+    """Optuna's tables among ``names`` when they are an Optuna storage (its ``studies``
+    with ``version_info``, which every Optuna version has, or with ``trials`` and
+    ``trial_params``), else []: one of those names alone (an application's ``studies``, an
+    Alembic project's ``alembic_version``) is not Optuna's."""
+    if "studies" in names and ("version_info" in names or {"trials", "trial_params"} <= names):
+        return sorted(names & _OPTUNA_TABLES)
+    return []
+
+
+def _is_locked(e: DBAPIError) -> bool:
+    """SQLite's "database is locked", PostgreSQL's lock_timeout (55P03)."""
     if isinstance(e, OperationalError) and "locked" in str(e.orig).lower():
         return True
-    code = getattr(e.orig, "sqlstate", None)
-    return code in ("40001", "40P01")
+    return getattr(e.orig, "sqlstate", None) == "55P03"
+
+
+def _retryable(e: DBAPIError) -> bool:
+    """A transient failure: a lock, a PostgreSQL deadlock or serialisation failure."""
+    return _is_locked(e) or getattr(e.orig, "sqlstate", None) in ("40001", "40P01")
+
+
+def _driver_hint(url: str, e: ImportError) -> ImportError:
+    """The ImportError of a missing database driver, naming the extra that installs it."""
+    scheme = url.split(":", 1)[0]
+    if scheme in ("postgresql", "postgresql+psycopg"):
+        hint = "pip install 'ferrotune[postgres]' (psycopg 3, the driver ferrotune uses)"
+    elif scheme.startswith("postgresql+"):
+        driver = scheme.split("+", 1)[1]
+        hint = (
+            f"pip install {driver}, or use a postgresql+psycopg:// URL after "
+            "pip install 'ferrotune[postgres]'"
+        )
+    else:
+        hint = "pip install 'ferrotune[sqlite]'"
+    err = ImportError(f"the database driver for {scheme}:// URLs is missing ({e}): {hint}")
+    err.name = e.name
+    return err
+
+
+def _decode_values(raw: Any) -> tuple[list[float], str | None]:
+    """A trial row's ``values_json`` as a list of floats, or ([], why) when it is not one
+    (the core then loads a COMPLETE trial as FAIL)."""
+    if raw is None:
+        return [], None
+    try:
+        decoded = json.loads(raw)
+        if not isinstance(decoded, list):
+            raise TypeError
+        return [_number(v) for v in decoded], None
+    except (TypeError, ValueError):
+        return [], f"its values {str(raw)[:60]!r} are not a list of numbers"
+
+
+def _decode_constraints(raw: Any) -> tuple[list[float], str | None]:
+    """A trial row's ``constraints_json`` (a JSON object name -> number, in name order),
+    or ([], why): unreadable constraints are ignored."""
+    if not raw:
+        return [], None
+    try:
+        decoded = json.loads(raw)
+        if decoded is None:
+            return [], None
+        if not isinstance(decoded, dict):
+            raise TypeError
+        return [_number(decoded[k]) for k in sorted(decoded)], None
+    except (TypeError, ValueError):
+        return [], f"its constraints {str(raw)[:60]!r} are unreadable and were ignored"
+
+
+def _number(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError(v)
+    return float(v)
 
 
 class _Choices(dict[str, Any]):
@@ -86,7 +190,8 @@ class _Choices(dict[str, Any]):
 class _StudyCache:
     """What this process knows of one study: the core mirror and the trials' attrs."""
 
-    def __init__(self, core: _core.StudyCore, choices: _Choices) -> None:
+    def __init__(self, study_id: int, core: _core.StudyCore, choices: _Choices) -> None:
+        self.study_id = study_id
         self.core = core
         self.choices = choices
         self.seen_seq = -1
@@ -147,11 +252,28 @@ class RDBStorage(BaseStorage):
         failed_trial_callback: Called as ``callback(study, frozen_trial)`` for each trial
             that a worker marked FAIL that way, for example
             :class:`~ferrotune.storages.RetryFailedTrialCallback`.
-        sqlite_timeout: Seconds a SQLite connection waits for a lock.
+        lock_timeout: Seconds (default 20) one transaction waits while another connection
+            holds the database locked (SQLite) or holds a lock it needs (PostgreSQL's
+            ``lock_timeout``), retrying, with a warning on the ``ferrotune.storages``
+            logger when it starts waiting and every 5 s; then (up to a second later)
+            :class:`~ferrotune.exceptions.StorageLockedError`, naming the database and the
+            timeout. Optuna waits about 5 s on SQLite and without limit on PostgreSQL.
+            SQLite's busy timeout of each attempt is at most 1 s (``connect_args=
+            {"timeout": ...}`` in ``engine_kwargs`` sets it).
 
     Every trial change is one short transaction; trial numbers come from a per-study
     counter (unique and gap-free), a trial leaves RUNNING exactly once, and an enqueued
     trial is started by exactly one worker. Values are stored as JSON, never pickled.
+
+    A database that holds another tool's schema is refused with
+    :class:`~ferrotune.exceptions.IncompatibleStorageError`: ferrotune cannot read an
+    Optuna database (its tables ``studies``, ``trials``, ``version_info``, ...), so it does
+    not create its own tables beside them. Its tables are prefixed ``ft_``; other tables
+    (not Optuna's) may share the database.
+
+    Raises:
+        ImportError: The URL's driver is not installed; the message names the extra
+            (``pip install 'ferrotune[postgres]'``).
     """
 
     persistent = True
@@ -163,7 +285,7 @@ class RDBStorage(BaseStorage):
         heartbeat_interval: float | None = None,
         grace_period: float | None = None,
         failed_trial_callback: Callable[[Study, FrozenTrial], None] | None = None,
-        sqlite_timeout: float = 60.0,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         *,
         _engine: Engine | None = None,
     ) -> None:
@@ -173,6 +295,12 @@ class RDBStorage(BaseStorage):
             )
         if grace_period is not None and not grace_period > 0:
             raise InvalidArgumentError(f"grace_period must be > 0 or None, got {grace_period!r}")
+        if isinstance(lock_timeout, bool) or not (
+            isinstance(lock_timeout, (int, float)) and 0 < lock_timeout < math.inf
+        ):
+            raise InvalidArgumentError(
+                f"lock_timeout must be a finite number of seconds > 0, got {lock_timeout!r}"
+            )
         self.url = _normalise_url(url)
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = (
@@ -182,7 +310,7 @@ class RDBStorage(BaseStorage):
         )
         self.failed_trial_callback = failed_trial_callback
         self._engine_kwargs = dict(engine_kwargs or {})
-        self._sqlite_timeout = sqlite_timeout
+        self.lock_timeout = float(lock_timeout)
         self._engine = _engine if _engine is not None else self._create_engine()
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._postgres = self._engine.dialect.name == "postgresql"
@@ -191,6 +319,9 @@ class RDBStorage(BaseStorage):
         self._dist_cache: dict[str, tuple[BaseDistribution, _core.Dist]] = {}
         self._helper: RDBStorage | None = None
         self._helper_studies: dict[int, Study] = {}
+        # Optuna's tables beside ferrotune's (a database both used): study names are
+        # checked against Optuna's, so that an Optuna study is never silently new.
+        self._optuna_beside = False
         if _engine is None:
             self._migrate()
             # A forked child must not share the parent's pooled connections.
@@ -205,10 +336,18 @@ class RDBStorage(BaseStorage):
 
     # ------------------------------------------------------------------ engine
     def _create_engine(self) -> Engine:
+        try:
+            return self._new_engine()
+        except ImportError as e:
+            raise _driver_hint(self.url, e) from e
+
+    def _new_engine(self) -> Engine:
         kwargs = dict(self._engine_kwargs)
         if self.url.startswith("sqlite"):
             connect_args = dict(kwargs.pop("connect_args", {}))
-            connect_args.setdefault("timeout", self._sqlite_timeout)
+            # SQLite's busy handler waits up to one slice; the retry loop of
+            # `_transaction` logs between slices and gives up after lock_timeout.
+            connect_args.setdefault("timeout", min(self.lock_timeout, _LOCK_SLICE))
             connect_args.setdefault("check_same_thread", False)
             engine = sa.create_engine(self.url, connect_args=connect_args, **kwargs)
 
@@ -217,20 +356,39 @@ class RDBStorage(BaseStorage):
                 # Transactions are begun explicitly below (BEGIN IMMEDIATE for writes).
                 dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
+                # (WAL, a setting of the file, is switched on by `_migrate` once the
+                # file is known to be ferrotune's: another tool's file is left as it is.)
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
 
             @event.listens_for(engine, "begin")
             def _on_begin(conn: Connection) -> None:
-                if conn.get_execution_options().get("ferrotune_write"):
+                options = conn.get_execution_options()
+                if options.get("ferrotune_autocommit"):
+                    return  # statements that must run outside a transaction
+                if options.get("ferrotune_write"):
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
                 else:
                     conn.exec_driver_sql("BEGIN")
 
             return engine
+        if self.url.startswith("postgresql+psycopg:"):
+            connect_args = dict(kwargs.pop("connect_args", {}))
+            if "options" not in connect_args:
+                # A lock wait longer than lock_timeout fails with 55P03 (retried until
+                # the transaction's own deadline, then StorageLockedError).
+                ms = max(1, int(min(self.lock_timeout, _LOCK_SLICE) * 1000))
+                connect_args["options"] = f"-c lock_timeout={ms}"
+            kwargs["connect_args"] = connect_args
         return sa.create_engine(self.url, **kwargs)
+
+    def _where(self) -> str:
+        """The database, for messages: a SQLite file's path, or the URL without password."""
+        url = self._engine.url
+        if self._sqlite and url.database:
+            return str(url.database)
+        return url.render_as_string(hide_password=True)
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError(
@@ -239,45 +397,71 @@ class RDBStorage(BaseStorage):
 
     def _write(self, fn: Callable[[Connection], _T]) -> _T:
         """Runs ``fn`` in one write transaction, retried on transient lock errors."""
-        delay = 0.01
-        for attempt in range(100):
-            try:
-                with self._engine.connect() as conn:
-                    conn = conn.execution_options(ferrotune_write=True)
-                    with conn.begin():
-                        return fn(conn)
-            except DBAPIError as e:
-                if not _retryable(e) or attempt == 99:
-                    raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._transaction(fn, write=True)
 
     def _read(self, fn: Callable[[Connection], _T]) -> _T:
         """Runs ``fn`` in one read transaction (a consistent snapshot on SQLite)."""
+        return self._transaction(fn, write=False)
+
+    def _transaction(
+        self, fn: Callable[[Connection], _T], write: bool, autocommit: bool = False
+    ) -> _T:
+        """Runs ``fn`` in one transaction (SQLite: none with ``autocommit``); a transient
+        failure (a lock, a deadlock) is retried with backoff for up to ``lock_timeout``
+        seconds in all, with a log line every few seconds; a database still locked then
+        raises StorageLockedError."""
+        start = time.monotonic()
         delay = 0.01
-        for attempt in range(100):
+        logged: float | None = None
+        while True:
             try:
-                with self._engine.connect() as conn, conn.begin():
-                    return fn(conn)
+                with self._engine.connect() as conn:
+                    if write:
+                        conn = conn.execution_options(ferrotune_write=True)
+                    if autocommit:
+                        conn = conn.execution_options(ferrotune_autocommit=True)
+                    with conn.begin():
+                        return fn(conn)
             except DBAPIError as e:
-                if not _retryable(e) or attempt == 99:
+                if not _retryable(e):
                     raise
-            time.sleep(delay)
+                now = time.monotonic()
+                waited = now - start
+                locked = _is_locked(e)
+                if locked and (logged is None or now - logged >= _LOCK_LOG_EVERY):
+                    logged = now
+                    _logger.warning(
+                        "The database %s is locked by another connection; waited %.1f s "
+                        "of lock_timeout=%g s.",
+                        self._where(),
+                        waited,
+                        self.lock_timeout,
+                    )
+                if waited >= self.lock_timeout:
+                    if locked:
+                        raise StorageLockedError(
+                            f"the database {self._where()} is locked by another "
+                            f"connection: gave up after {waited:.1f} s (lock_timeout="
+                            f"{self.lock_timeout:g} s; raise it with RDBStorage(url, "
+                            "lock_timeout=...), or end the transaction that holds the lock)"
+                        ) from e
+                    raise
+                time.sleep(min(delay, self.lock_timeout - waited))
             delay = min(delay * 2, 0.5)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _migrate(self) -> None:
         def step(conn: Connection) -> None:
             if self._postgres:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+            names = set(sa.inspect(conn).get_table_names())
+            self._check_foreign(names)
             S.metadata.create_all(conn, tables=[S.version_table])
             row = conn.execute(sa.select(S.version_table.c.version)).first()
             version = 0 if row is None else int(row[0])
             if version > S.SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"the database schema is version {version}, newer than this ferrotune "
-                    f"supports ({S.SCHEMA_VERSION}); upgrade ferrotune"
+                raise IncompatibleStorageError(
+                    f"the database {self._where()} has ferrotune schema version {version}, "
+                    f"newer than this ferrotune supports ({S.SCHEMA_VERSION}); upgrade ferrotune"
                 )
             for i in range(version, S.SCHEMA_VERSION):
                 S.MIGRATIONS[i](conn)
@@ -285,8 +469,85 @@ class RDBStorage(BaseStorage):
                 conn.execute(sa.insert(S.version_table).values(id=1, version=S.SCHEMA_VERSION))
             elif version != S.SCHEMA_VERSION:
                 conn.execute(sa.update(S.version_table).values(version=S.SCHEMA_VERSION))
+            else:
+                self._check_columns(conn)
 
-        self._write(step)
+        try:
+            self._write(step)
+            if self._sqlite:
+                # Persistent in the file; a no-op once set (in-memory databases keep
+                # their "memory" journal).
+                self._transaction(
+                    lambda c: c.exec_driver_sql("PRAGMA journal_mode=WAL").scalar(),
+                    write=False,
+                    autocommit=True,
+                )
+        except DatabaseError as e:
+            if self._sqlite and "not a database" in str(e.orig):
+                raise IncompatibleStorageError(
+                    f"{self._where()} is not a SQLite database ({e.orig}); ferrotune needs "
+                    "a new file or one it created"
+                ) from e
+            raise
+
+    def _check_foreign(self, names: set[str]) -> None:
+        """Refuses a database that holds another schema (Optuna's above all): ferrotune
+        would otherwise add its own tables beside it and start empty studies there."""
+        ours = sorted(n for n in names if n.startswith("ft_"))
+        optuna = _optuna_tables(names)
+        if S.version_table.name in names:
+            # A database ferrotune already uses; Optuna's tables may be there too
+            # (both tools on one server): then study names are checked against them.
+            self._optuna_beside = bool(optuna)
+            return
+        if optuna:
+            raise IncompatibleStorageError(
+                f"the database {self._where()} holds an Optuna storage (tables "
+                f"{', '.join(optuna)}), not a ferrotune one: ferrotune cannot read Optuna's "
+                "studies and does not add its tables to that database. Give ferrotune a new "
+                "database (for SQLite, another file)"
+            )
+        if ours:
+            raise IncompatibleStorageError(
+                f"the database {self._where()} holds tables named like ferrotune's "
+                f"({', '.join(ours)}) but no {S.version_table.name} table: another schema, "
+                "which ferrotune does not touch. Give ferrotune a new database"
+            )
+
+    def _check_columns(self, conn: Connection) -> None:
+        """Refuses ft_ tables that lack columns of the current schema (another tool's)."""
+        found = sa.inspect(conn).get_multi_columns(filter_names=list(S.tables))
+        have = {table: {c["name"] for c in cols} for (_, table), cols in found.items()}
+        for name, table in S.tables.items():
+            gone = [c.name for c in table.columns if c.name not in have.get(name, ())]
+            if gone:
+                what = "is missing" if name not in have else "lacks " + ", ".join(gone)
+                raise IncompatibleStorageError(
+                    f"the database {self._where()} has ferrotune's schema version "
+                    f"{S.SCHEMA_VERSION} but its table {name} {what}: it was changed by "
+                    "another tool; give ferrotune a new database"
+                )
+
+    def _refuse_optuna_study(self, study_name: str) -> None:
+        """With Optuna's tables in the same database, a name of an Optuna study is refused
+        (ferrotune would otherwise create or look for an empty study of that name)."""
+        if not self._optuna_beside:
+            return
+        try:
+            found = self._read(
+                lambda c: c.exec_driver_sql(
+                    "SELECT 1 FROM studies WHERE study_name = "
+                    + ("?" if self._sqlite else "%(name)s"),
+                    (study_name,) if self._sqlite else {"name": study_name},
+                ).first()
+            )
+        except DBAPIError:
+            return  # not Optuna's `studies` table after all
+        if found is not None:
+            raise IncompatibleStorageError(
+                f"{study_name!r} is a study of the Optuna storage in {self._where()}: "
+                "ferrotune cannot read Optuna's studies. Pick another name, or another database"
+            )
 
     def schema_version(self) -> int:
         """The schema version of the database."""
@@ -394,6 +655,8 @@ class RDBStorage(BaseStorage):
     ) -> int:
         name = study_name if study_name is not None else f"no-name-{uuid.uuid4()}"
         dirs = json.dumps([int(d) for d in directions])
+        if study_name is not None:
+            self._refuse_optuna_study(study_name)
 
         def tx(conn: Connection) -> int:
             res = conn.execute(
@@ -434,6 +697,7 @@ class RDBStorage(BaseStorage):
             ).scalar()
         )
         if sid is None:
+            self._refuse_optuna_study(study_name)
             raise KeyError(f"no study named {study_name!r}")
         return int(sid)
 
@@ -487,7 +751,7 @@ class RDBStorage(BaseStorage):
             )
             for name, dj in rows:
                 choices._load(name, self._dist(dj)[0])
-            cache = _StudyCache(core, choices)
+            cache = _StudyCache(study_id, core, choices)
             self._studies[study_id] = cache
         self.sync(study_id)
         return cache
@@ -901,19 +1165,62 @@ class RDBStorage(BaseStorage):
                     local.discard(number)
             trial_rows = [r for r in trial_rows if r[1] not in mine]
         if trial_rows:
-            values = json.loads("[" + ",".join([r[5] or "[]" for r in trial_rows]) + "]")
-            if any(r[6] for r in trial_rows):
-                cons = [
-                    [float(c[k]) for k in sorted(c)] if c else []
-                    for c in json.loads("[" + ",".join([r[6] or "null" for r in trial_rows]) + "]")
-                ]
-            else:
-                cons = [[]] * len(trial_rows)
-            cache.core.apply_remote_batch(
-                [r[:5] for r in trial_rows], values, cons, list(dists.items()), params, inter
-            )
+            rows = [r[:5] for r in trial_rows]
+            dist_items = list(dists.items())
+            problems: dict[int, str] = {}
+            try:
+                # One JSON pass per column, for rows as ferrotune writes them.
+                values = json.loads("[" + ",".join([r[5] or "[]" for r in trial_rows]) + "]")
+                if any(r[6] for r in trial_rows):
+                    cons = [
+                        [float(c[k]) for k in sorted(c)] if c else []
+                        for c in json.loads(
+                            "[" + ",".join([r[6] or "null" for r in trial_rows]) + "]"
+                        )
+                    ]
+                else:
+                    cons = [[]] * len(trial_rows)
+                if len(values) != len(rows) or len(cons) != len(rows):
+                    raise ValueError("rows and decoded columns differ in length")
+                rejected = cache.core.apply_remote_batch(
+                    rows, values, cons, dist_items, params, inter
+                )
+            except FerrotuneError:
+                raise
+            except Exception:  # another tool's rows: decoded one by one
+                values, cons = [], []
+                for r in trial_rows:
+                    v, why_v = _decode_values(r[5])
+                    c, why_c = _decode_constraints(r[6])
+                    values.append(v)
+                    cons.append(c)
+                    why = "; ".join(w for w in (why_v, why_c) if w)
+                    if why:
+                        problems[int(r[1])] = f"trial {r[1]}: {why}"
+                rejected = cache.core.apply_remote_batch(
+                    rows, values, cons, dist_items, params, inter
+                )
+            for number, why in rejected:
+                problems[number] = why + (f" ({problems[number]})" if number in problems else "")
+            if problems:
+                self._warn_rejected(cache.study_id, problems)
         if advance:
             cache.seen_seq = max(cache.seen_seq, max(seqs))
+
+    def _warn_rejected(self, study_id: int, problems: dict[int, str]) -> None:
+        """One warning for the trial records that were not as ferrotune writes them."""
+        try:
+            study = repr(self.get_study_name_from_id(study_id))
+        except Exception:  # the warning must not fail the load
+            study = f"id {study_id}"
+        shown = [problems[n] for n in sorted(problems)[:10]]
+        more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+        warnings.warn(
+            f"{len(problems)} trial record(s) of study {study} in {self._where()} are not "
+            f"as ferrotune writes them (another tool, or a crash): {'; '.join(shown)}{more}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
     # ------------------------------------------------------------------ trial attrs
     def _set_trial_attr(self, study_id: int, number: int, kind: str, key: str, value: Any) -> None:
