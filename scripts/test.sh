@@ -18,30 +18,33 @@ WHEEL_DIR=${CARGO_TARGET_DIR:-target}/ci-wheels
 # give a wheel for recent systems only.
 WHEEL_COMPAT=manylinux2014
 
+stage() {
+    echo "== [${SECONDS}s] $*"
+}
+
 fail() {
     echo "error: $*" >&2
     exit 1
 }
 
-echo "== checking the tools"
+stage "checking the tools"
 command -v cargo >/dev/null 2>&1 || fail "cargo not found: install a Rust toolchain (rustup)"
-for component in fmt clippy; do
-    if ! cargo "$component" --version >/dev/null 2>&1; then
-        command -v rustup >/dev/null 2>&1 || fail "cargo $component is missing and rustup is not there to add it"
-        [ "$component" = fmt ] && name=rustfmt || name=clippy
-        rustup component add "$name"
+for pair in fmt:rustfmt clippy:clippy; do
+    if ! cargo "${pair%:*}" --version >/dev/null 2>&1; then
+        command -v rustup >/dev/null 2>&1 || fail "cargo ${pair%:*} is missing, and no rustup to add it"
+        rustup component add "${pair#*:}"
     fi
 done
 "$PYTHON" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' \
     || fail "$PYTHON must be Python >= 3.10 with venv and ensurepip (Debian: apt-get install python3-venv)"
 
-echo "== cargo fmt, clippy, test, doc"
+stage "cargo fmt, clippy, test, doc"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test -p ferrotune-core
 RUSTDOCFLAGS="-D warnings" cargo doc -p ferrotune-core --no-deps
 
-echo "== building the release wheel ($WHEEL_COMPAT)"
+stage "building the release wheel ($WHEEL_COMPAT)"
 if ! "$BUILD_VENV/bin/python" -c '' >/dev/null 2>&1; then
     "$PYTHON" -m venv --clear "$BUILD_VENV"
 fi
@@ -75,7 +78,7 @@ if not any(n.endswith(".dist-info/licenses/LICENSE") for n in names):
 EOF
 echo "built $(basename "$wheel")"
 
-echo "== installing the wheel with its test extra into a fresh $VENV"
+stage "installing the wheel with its test extra into a fresh $VENV"
 "$PYTHON" -m venv --clear "$VENV"
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
@@ -84,7 +87,7 @@ python -m pip install -q "$wheel[test]"
 # tests/conftest.py stops the run unless ferrotune and its extension come from site-packages.
 export FERROTUNE_TEST_WHEEL=1
 
-echo "== ruff, mypy, stubtest"
+stage "ruff, mypy, stubtest"
 ruff check python tests benches examples
 ruff format --check python tests benches examples
 # mypy checks the package's source (mypy_path = python); stubtest compares the installed
@@ -92,10 +95,10 @@ ruff format --check python tests benches examples
 mypy
 python -m mypy.stubtest ferrotune._core
 
-echo "== the installed command: ferrotune demo"
+stage "the installed command: ferrotune demo"
 "$VENV/bin/ferrotune" demo >/dev/null
 
-echo "== pytest"
+stage "pytest"
 # The PostgreSQL storage tests need a server: start a throwaway one from Debian's
 # packages unless FERROTUNE_TEST_POSTGRES_URL already names one.
 if [ -z "${FERROTUNE_TEST_POSTGRES_URL:-}" ]; then
