@@ -1,4 +1,5 @@
-"""Test configuration: hypothesis profiles.
+"""Test configuration: hypothesis profiles, and the check that a run of scripts/test.sh
+tests the installed wheel.
 
 Select one with the environment variable ``HYPOTHESIS_PROFILE`` (default ``ci``):
 
@@ -9,8 +10,12 @@ Select one with the environment variable ``HYPOTHESIS_PROFILE`` (default ``ci``)
 
 from __future__ import annotations
 
+import importlib
 import os
+import sysconfig
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _COMMON = {
@@ -23,3 +28,38 @@ settings.register_profile("ci", max_examples=100, **_COMMON)
 settings.register_profile("dev", max_examples=15, **_COMMON)
 settings.register_profile("thorough", max_examples=600, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# ------------------------------------------------------------------ installed wheel
+# scripts/test.sh installs the release wheel into a fresh virtualenv and sets
+# FERROTUNE_TEST_WHEEL=1: the run must then test that installation, never the source tree
+# in python/ (put on sys.path by PYTHONPATH, a ``pythonpath`` setting or the .pth file of a
+# ``maturin develop``), nor an extension left there by an earlier build.
+def _installed_wheel_problem() -> str | None:
+    """Why the imported ferrotune is not the installed one, or None when it is."""
+    site = {Path(sysconfig.get_paths()[k]).resolve() for k in ("purelib", "platlib")}
+    for name in ("ferrotune", "ferrotune._core"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            return f"cannot import {name}: {exc}"
+        file = getattr(module, "__file__", None)
+        where = Path(file).resolve() if file else None
+        if where is None or not any(where.is_relative_to(s) for s in site):
+            return (
+                f"{name} was imported from {where}, not from the installed wheel in "
+                f"{' or '.join(map(str, sorted(site)))}"
+            )
+    return None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Issue 10 item 18: with FERROTUNE_TEST_WHEEL=1, stop before any test runs unless
+    ferrotune and its extension are the ones installed in site-packages."""
+    if os.environ.get("FERROTUNE_TEST_WHEEL") != "1":
+        return
+    problem = _installed_wheel_problem()
+    if problem is not None:
+        pytest.exit(
+            f"FERROTUNE_TEST_WHEEL=1, but {problem}", returncode=pytest.ExitCode.USAGE_ERROR
+        )
