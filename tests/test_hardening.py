@@ -172,6 +172,22 @@ def test_a_finished_trial_cannot_be_changed(state: TrialState) -> None:
     assert frozen.intermediate_values == {}
 
 
+def test_a_trial_finished_by_another_worker_cannot_be_told_again(tmp_path: Any) -> None:
+    """Item 5, database storages: the database decides; a second tell through another
+    worker's Study object (whose record is stale) raises UpdateFinishedTrialError."""
+    pytest.importorskip("sqlalchemy")
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    a = ferrotune.create_study(storage=url, study_name="s")
+    b = ferrotune.load_study(study_name="s", storage=url)
+    trial = a.ask()
+    b.trials  # noqa: B018 - b's record now holds the RUNNING trial
+    a.tell(trial, 1.0)
+    with pytest.raises(UpdateFinishedTrialError):
+        b.tell(trial.number, 2.0)
+    assert [t.values for t in a.trials] == [[1.0]]
+    assert [t.values for t in b.trials] == [[1.0]]
+
+
 # ---------------------------------------------------------- item 12: tell's trial argument
 
 

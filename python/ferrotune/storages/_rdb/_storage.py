@@ -36,6 +36,7 @@ from ferrotune.exceptions import (
     InvalidArgumentError,
     InvalidTrialError,
     StorageLockedError,
+    UpdateFinishedTrialError,
 )
 from ferrotune.storages._base import BaseStorage
 from ferrotune.storages._rdb import _schema as S  # noqa: N812
@@ -960,7 +961,8 @@ class RDBStorage(BaseStorage):
             number = conn.execute(
                 sa.select(S.trials.c.number).where(S.trials.c.trial_id == tid)
             ).scalar()
-            raise InvalidTrialError(
+            finished = int(state or 0) in (_COMPLETE, _PRUNED, _FAIL)
+            raise (UpdateFinishedTrialError if finished else InvalidTrialError)(
                 f"trial {number} is {_STATE_NAMES.get(int(state or 0), state)}, not RUNNING: "
                 "it cannot be changed"
             )
@@ -1052,7 +1054,7 @@ class RDBStorage(BaseStorage):
                     # Finished elsewhere (for example failed through a stale heartbeat):
                     # the core follows the database.
                     self._reload_trials(study_id, [number])
-            raise InvalidTrialError(
+            raise UpdateFinishedTrialError(
                 f"trial {number} is {_STATE_NAMES.get(current, current)}, not RUNNING: "
                 "it was already finished"
             )
