@@ -502,7 +502,13 @@ class Study:
         """Queues a trial with fixed parameters; the next :meth:`ask` starts it.
 
         Parameters not listed are sampled as usual. A fixed value outside the
-        distribution suggested for it raises an error when suggested.
+        distribution suggested for it warns when suggested and the trial goes on, as in
+        Optuna; unlike Optuna (which records the value as given, or raises for an
+        unknown categorical choice), the trial records the distribution's nearest value
+        for a number (clipped to the range, rounded to the step grid) and a sampled
+        value for a choice not among the categorical choices, so every recorded value
+        lies in its distribution. A fixed value that is not a number, for a numeric
+        distribution, raises :class:`~ferrotune.exceptions.InvalidDistributionError`.
         """
         if skip_if_exists:
             for t in self._iter_frozen():
