@@ -3,6 +3,7 @@
 from ferrotune.samplers._base import BaseSampler
 from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
+from ferrotune.samplers._partial_fixed import PartialFixedSampler
 from ferrotune.samplers._qmc import QMCSampler
 from ferrotune.samplers._random import RandomSampler
 from ferrotune.samplers._tpe import TPESampler
@@ -11,6 +12,7 @@ __all__ = [
     "BaseSampler",
     "GPSampler",
     "GridSampler",
+    "PartialFixedSampler",
     "QMCSampler",
     "RandomSampler",
     "TPESampler",
