@@ -102,8 +102,8 @@ impl Distribution {
                 ));
             }
             let r = (high - low) / s;
-            // `!(r <= MAX)` also catches an infinite ratio (a subnormal step).
-            if !(r <= MAX_STEPS) {
+            // (Infinite for a step so small that the division overflows.)
+            if !r.is_finite() || r > MAX_STEPS {
                 return Err(Error::dist(
                     name,
                     format!(
