@@ -297,3 +297,16 @@ def test_any_fixed_number_gives_a_value_of_the_distribution(
         assert any("fixed value" in str(w.message) for w in caught)
     study.tell(trial, 0.0)
     assert in_distribution(dist, study.trials[0].params["p"])
+
+
+def test_numpy_scalars_as_fixed_values_match_their_python_values(no_warnings: None) -> None:
+    """Issue 10 item 14: an enqueued numpy scalar stands for the Python value it holds
+    (as in Optuna, where ``np.str_("a")`` is the choice ``"a"``): no warning, no error."""
+    study = ferrotune.create_study()
+    study.enqueue_trial({"n": np.int64(3), "x": np.float32(0.5), "c": np.str_("b")})
+    trial = study.ask()
+    assert trial.suggest_int("n", 0, 5) == 3
+    assert trial.suggest_float("x", 0, 1) == 0.5
+    assert trial.suggest_categorical("c", ["a", "b"]) == "b"
+    assert CategoricalDistribution([1, 2]).to_internal_repr(np.int64(2)) == 1.0
+    assert CategoricalDistribution([True, 1]).to_internal_repr(np.bool_(True)) == 0.0

@@ -350,8 +350,11 @@ class CategoricalDistribution(BaseDistribution):
         return t == self.choices and tuple(map(type, t)) == tuple(map(type, self.choices))
 
     def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
+        v = param_value_in_external_repr
+        if type(v).__module__ == "numpy" and callable(getattr(v, "item", None)):
+            v = v.item()  # a numpy scalar stands for the Python value it holds
         try:
-            return float(self._index[_choice_key(param_value_in_external_repr)])
+            return float(self._index[_choice_key(v)])
         except (KeyError, TypeError) as e:
             raise InvalidDistributionError(
                 f"{param_value_in_external_repr!r} is not one of the choices {self.choices}"
