@@ -237,12 +237,14 @@ def test_enqueued_trial_is_waiting_until_asked() -> None:
     assert trial.suggest_float("x", 0.0, 1.0) == 0.5
 
 
-def test_enqueued_value_outside_the_distribution_is_an_error() -> None:
+def test_enqueued_value_outside_the_distribution_warns() -> None:
+    """Issue 10 item 14: as Optuna, an out-of-range enqueued value warns and the trial
+    goes on (ferrotune records the nearest value of the distribution)."""
     study = ferrotune.create_study()
     study.enqueue_trial({"x": 2.0})
     trial = study.ask()
-    with pytest.raises(ValueError, match=r"parameter 'x'"):
-        trial.suggest_float("x", 0.0, 1.0)
+    with pytest.warns(UserWarning, match=r"parameter 'x'.*out of range"):
+        assert trial.suggest_float("x", 0.0, 1.0) == 1.0
 
 
 def test_enqueue_skip_if_exists() -> None:

@@ -11,7 +11,17 @@ Example:
     True
 """
 
-from ferrotune import distributions, exceptions, pruners, samplers, storages, study, trial
+# (`logging` installs the default handler of the "ferrotune" logger on import.)
+from ferrotune import (
+    distributions,
+    exceptions,
+    logging,
+    pruners,
+    samplers,
+    storages,
+    study,
+    trial,
+)
 from ferrotune._search_space import Condition, Divisible, Forbidden, Linear, SearchSpace
 from ferrotune.exceptions import TrialPruned
 from ferrotune.study import (
@@ -21,9 +31,10 @@ from ferrotune.study import (
     create_study,
     delete_study,
     get_all_study_names,
+    get_all_study_summaries,
     load_study,
 )
-from ferrotune.trial import FrozenTrial, Trial, TrialState
+from ferrotune.trial import FrozenTrial, Trial, TrialState, create_trial
 
 __version__ = "0.1.0"
 
@@ -42,11 +53,14 @@ __all__ = [
     "__version__",
     "copy_study",
     "create_study",
+    "create_trial",
     "delete_study",
     "distributions",
     "exceptions",
     "get_all_study_names",
+    "get_all_study_summaries",
     "load_study",
+    "logging",
     "pruners",
     "samplers",
     "storages",

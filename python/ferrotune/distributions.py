@@ -7,7 +7,11 @@ in the Rust core, when a distribution is built.
 
 from __future__ import annotations
 
+import decimal
 import math
+import os
+import sys
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, Union
@@ -26,6 +30,91 @@ __all__ = [
 ]
 
 CategoricalChoiceType = Union[None, bool, int, float, str]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+#: Stepped float ranges may hold at most this many steps: beyond it, neighbouring grid
+#: points are not distinct floats (the same limit is checked in the Rust core).
+_MAX_STEPS = 2.0**53
+#: Tolerance within which a step divides a float range (as in the Rust core): relative
+#: to the step count, plus a few ulps of the bounds for the rounding of ``high - low``.
+_STEP_TOL = 1e-8
+_EPS = sys.float_info.epsilon
+
+
+def _warn(message: str) -> None:
+    """``warnings.warn(message)`` attributed to the first caller outside ferrotune, so
+    the warning points at the user's line."""
+    frame = sys._getframe(1)
+    level = 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, UserWarning, stacklevel=level)
+
+
+def _prefix(name: str) -> str:
+    return f"parameter {name!r}: " if name else ""
+
+
+def _float_grid_high(low: float, high: float, step: float | None, name: str = "") -> float:
+    """``high`` lowered to the last grid point ``low + k * step``, with a warning, when
+    ``step`` does not divide the range, as Optuna does.
+
+    Arguments that are invalid for another reason are returned unchanged: the Rust
+    validation names their problem.
+
+    Raises:
+        InvalidDistributionError: When the range holds more than 2**53 steps (or
+            infinitely many): the grid points would not be distinct floats.
+    """
+    if step is None or not (
+        math.isfinite(low) and math.isfinite(high) and math.isfinite(step) and step > 0
+    ):
+        return high
+    if low > high or not math.isfinite(high - low):
+        return high
+    try:
+        new_high = _last_grid_point(low, high, step)
+    except InvalidDistributionError as e:
+        raise InvalidDistributionError(f"{_prefix(name)}{e}") from None
+    if new_high == high:
+        return high
+    _warn(
+        f"{_prefix(name)}step={step} does not divide the range [{low}, {high}]; high is "
+        f"lowered to {new_high}, the last point of the grid"
+    )
+    return new_high
+
+
+def _last_grid_point(low: float, high: float, step: float) -> float:
+    """``high`` when it is a grid point ``low + k * step`` (within the relative tolerance
+    of the Rust validation), else the largest grid point below it (computed in decimal,
+    so that ``[0, 1]`` with step 0.3 gives 0.9)."""
+    ratio = (high - low) / step
+    if not ratio <= _MAX_STEPS:
+        raise InvalidDistributionError(
+            f"step={step} is too small for the range [{low}, {high}]: "
+            f"(high - low) / step = {ratio:g} exceeds 2**53, so the grid points are not "
+            "distinct floats"
+        )
+    scale = max(abs(low), abs(high))
+    if abs(ratio - round(ratio)) <= _STEP_TOL * max(ratio, 1.0) + 8 * _EPS * scale / step:
+        return high
+    k = math.floor(ratio)
+    return min(float(decimal.Decimal(str(low)) + k * decimal.Decimal(str(step))), high)
+
+
+def _int_grid_high(low: int, high: int, step: int, log: bool, name: str = "") -> int:
+    """The integer counterpart of :func:`_float_grid_high`."""
+    if step < 1 or low > high or (log and step != 1) or (high - low) % step == 0:
+        return high
+    new_high = low + (high - low) // step * step
+    _warn(
+        f"{_prefix(name)}step={step} does not divide the range [{low}, {high}]; high is "
+        f"lowered to {new_high}, the last point of the grid"
+    )
+    return new_high
 
 
 class BaseDistribution(ABC):
@@ -80,13 +169,27 @@ class _NumericDistribution(BaseDistribution):
     def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
         try:
             return float(param_value_in_external_repr)
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             raise InvalidDistributionError(
                 f"{param_value_in_external_repr!r} is not a number"
             ) from e
 
     def _single(self) -> bool:
         return bool(self.low == self.high)
+
+    def _nearest(self, x: float) -> float:
+        """The value of the distribution nearest to ``x`` (internal representation;
+        ``x`` not NaN): clipped to ``[low, high]`` and rounded to the step grid."""
+        low, high = float(self.low), float(self.high)
+        if x <= low:
+            return low
+        if x >= high:
+            return high
+        if self.step is None:
+            return x
+        step = float(self.step)
+        k = min(round((x - low) / step), round((high - low) / step))
+        return min(low + k * step, high)
 
     def _key(self) -> tuple[Any, ...]:
         return (self.low, self.high, self.log, self.step)
@@ -105,11 +208,13 @@ class FloatDistribution(_NumericDistribution):
         low: Lower bound, included.
         high: Upper bound, included.
         log: Sample uniformly in log space (needs ``low > 0``; excludes ``step``).
-        step: Grid spacing from ``low``; ``high - low`` must be a multiple of it.
+        step: Grid spacing from ``low``. When it does not divide ``high - low``, ``high``
+            is lowered to the last grid point with a warning, as in Optuna.
 
     Raises:
         InvalidDistributionError: For non-finite bounds, ``low > high``, log with
-            ``low <= 0``, log with a step, or a step that does not divide the range.
+            ``low <= 0``, log with a step, a step that is not positive, or a range of
+            more than 2**53 steps.
     """
 
     __slots__ = ("_core", "high", "log", "low", "step")
@@ -118,9 +223,9 @@ class FloatDistribution(_NumericDistribution):
         self, low: float, high: float, log: bool = False, step: float | None = None
     ) -> None:
         self.low = float(low)
-        self.high = float(high)
         self.log = bool(log)
         self.step = None if step is None else float(step)
+        self.high = _float_grid_high(self.low, float(high), self.step)
         self._core = _core.Dist.float("", self.low, self.high, self.step, self.log)
 
     def to_external_repr(self, param_value_in_internal_repr: float) -> float:
@@ -134,24 +239,57 @@ class IntDistribution(_NumericDistribution):
         low: Lower bound, included.
         high: Upper bound, included.
         log: Sample uniformly in log space (needs ``low >= 1`` and ``step == 1``).
-        step: Grid spacing from ``low``; ``high - low`` must be a multiple of it.
+        step: Grid spacing from ``low``. When it does not divide ``high - low``, ``high``
+            is lowered to the last grid point with a warning, as in Optuna.
 
     Raises:
-        InvalidDistributionError: For ``low > high``, ``step < 1``, a step that does not
-            divide the range, or log with ``low < 1`` or ``step != 1``.
+        InvalidDistributionError: For ``low > high``, ``step < 1``, bounds beyond
+            ±2**53, or log with ``low < 1`` or ``step != 1``.
     """
 
     __slots__ = ("_core", "high", "log", "low", "step")
 
     def __init__(self, low: int, high: int, log: bool = False, step: int = 1) -> None:
         self.low = _as_int("low", low)
-        self.high = _as_int("high", high)
         self.step = _as_int("step", step)
         self.log = bool(log)
+        self.high = _int_grid_high(self.low, _as_int("high", high), self.step, self.log)
         self._core = _core.Dist.int("", self.low, self.high, self.step, self.log)
 
     def to_external_repr(self, param_value_in_internal_repr: float) -> int:
         return int(param_value_in_internal_repr)
+
+
+def _plain_choices(choices: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Numpy scalars among ``choices`` turned into the Python value they hold.
+
+    ``np.float64`` and ``np.str_`` (subclasses of float and str, which Optuna accepts
+    silently) are converted silently; other numpy scalars (``np.int64``, ``np.float32``,
+    ``np.bool_``, ...), on which Optuna warns, with a warning.
+    """
+    if all(c is None or type(c) in (bool, int, float, str) for c in choices):
+        return choices
+    out: list[Any] = []
+    converted: list[Any] = []
+    for c in choices:
+        if type(c).__module__ == "numpy" and callable(getattr(c, "item", None)):
+            v = c.item()
+            if v is None or type(v) in (bool, int, float, str):
+                if not isinstance(c, (float, str)):
+                    converted.append(c)
+                c = v
+        out.append(c)
+    if converted:
+        _warn(
+            f"categorical choices {converted!r} are numpy scalars; they are converted to "
+            "the Python bool, int, float or str they hold (what suggest_categorical returns "
+            "and storages record)"
+        )
+    return tuple(out)
+
+
+def _is_numpy_vector(x: Any) -> bool:
+    return type(x).__module__ == "numpy" and getattr(x, "ndim", None) == 1
 
 
 def _choice_key(c: CategoricalChoiceType) -> tuple[str, Any]:
@@ -165,7 +303,10 @@ class CategoricalDistribution(BaseDistribution):
     """One of a fixed sequence of choices (``None``, ``bool``, ``int``, ``float`` or ``str``).
 
     Args:
-        choices: The candidates; non-empty, without duplicates.
+        choices: The candidates (a sequence or a 1-D numpy array); non-empty, without
+            duplicates. Numpy scalars are converted to the Python value they hold, with
+            a warning for those that are not instances of ``float`` or ``str`` (Optuna
+            warns and keeps them).
 
     Raises:
         InvalidDistributionError: For empty or duplicate choices, or a choice of
@@ -175,11 +316,13 @@ class CategoricalDistribution(BaseDistribution):
     __slots__ = ("_core", "_index", "choices")
 
     def __init__(self, choices: Sequence[CategoricalChoiceType]) -> None:
-        if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence):
+        if isinstance(choices, (str, bytes)) or not (
+            isinstance(choices, Sequence) or _is_numpy_vector(choices)
+        ):
             raise InvalidDistributionError(
                 f"choices must be a sequence (list or tuple), got {type(choices).__name__}"
             )
-        self.choices = tuple(choices)
+        self.choices: tuple[CategoricalChoiceType, ...] = _plain_choices(tuple(choices))
         if not self.choices:
             raise InvalidDistributionError("choices must not be empty")
         index: dict[tuple[str, Any], int] = {}
@@ -207,8 +350,11 @@ class CategoricalDistribution(BaseDistribution):
         return t == self.choices and tuple(map(type, t)) == tuple(map(type, self.choices))
 
     def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
+        v = param_value_in_external_repr
+        if type(v).__module__ == "numpy" and callable(getattr(v, "item", None)):
+            v = v.item()  # a numpy scalar stands for the Python value it holds
         try:
-            return float(self._index[_choice_key(param_value_in_external_repr)])
+            return float(self._index[_choice_key(v)])
         except (KeyError, TypeError) as e:
             raise InvalidDistributionError(
                 f"{param_value_in_external_repr!r} is not one of the choices {self.choices}"

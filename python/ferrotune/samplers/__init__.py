@@ -4,6 +4,7 @@ from ferrotune.samplers._base import BaseSampler
 from ferrotune.samplers._brute_force import BruteForceSampler
 from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
+from ferrotune.samplers._partial_fixed import PartialFixedSampler
 from ferrotune.samplers._qmc import QMCSampler
 from ferrotune.samplers._random import RandomSampler
 from ferrotune.samplers._tpe import TPESampler
@@ -13,6 +14,7 @@ __all__ = [
     "BruteForceSampler",
     "GPSampler",
     "GridSampler",
+    "PartialFixedSampler",
     "QMCSampler",
     "RandomSampler",
     "TPESampler",

@@ -687,7 +687,13 @@ class Study:
         """Queues a trial with fixed parameters; the next :meth:`ask` starts it.
 
         Parameters not listed are sampled as usual. A fixed value outside the
-        distribution suggested for it raises an error when suggested.
+        distribution suggested for it warns when suggested and the trial goes on, as in
+        Optuna; unlike Optuna (which records the value as given, or raises for an
+        unknown categorical choice), the trial records the distribution's nearest value
+        for a number (clipped to the range, rounded to the step grid) and a sampled
+        value for a choice not among the categorical choices, so every recorded value
+        lies in its distribution. A fixed value that is not a number, for a numeric
+        distribution, raises :class:`~ferrotune.exceptions.InvalidDistributionError`.
         """
         if skip_if_exists:
             for t in self._iter_frozen():
@@ -933,6 +939,39 @@ class Study:
             keep = [c for c in df.columns if any(c == a or c.startswith(a + "_") for a in attrs)]
             df = df[keep]
         return df
+
+    # ----------------------------------------------------------- metric names
+    _METRIC_NAMES_KEY = "study:metric_names"  # Optuna's system attribute
+
+    @property
+    def metric_names(self) -> list[str] | None:
+        """The objectives' names set with :meth:`set_metric_names` (None when unset)."""
+        names = self._storage.get_study_system_attrs(self._study_id).get(self._METRIC_NAMES_KEY)
+        return None if names is None else list(names)
+
+    def set_metric_names(self, metric_names: Sequence[str]) -> None:
+        """Names the objectives, one name each, as Optuna's ``set_metric_names``.
+
+        The names are stored in the study's system attributes (key
+        ``"study:metric_names"``, as Optuna), so they persist with the study.
+
+        Raises:
+            InvalidArgumentError: When the number of names differs from the number of
+                objectives, or a name is not a string.
+        """
+        if isinstance(metric_names, str) or not isinstance(metric_names, Sequence):
+            raise InvalidArgumentError(
+                f"metric_names must be a list of strings, got {metric_names!r}"
+            )
+        names = list(metric_names)
+        if len(names) != self._n_objectives:
+            raise InvalidArgumentError(
+                f"{len(names)} metric name(s) for a study with {self._n_objectives} "
+                "objective(s): give one name per objective"
+            )
+        if not all(isinstance(n, str) for n in names):
+            raise InvalidArgumentError(f"metric names must be strings, got {names!r}")
+        self._storage.set_study_system_attr(self._study_id, self._METRIC_NAMES_KEY, names)
 
     def __repr__(self) -> str:
         return f"Study(study_name={self.study_name!r}, n_trials={self._core.n_trials()})"

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import datetime
+import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune.distributions import BaseDistribution
 from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.trial._fixed import _AnswersSuggest
 from ferrotune.trial._state import TrialState
 
 if TYPE_CHECKING:
     from ferrotune.study._study import Study
 
-__all__ = ["FrozenTrial"]
+__all__ = ["FrozenTrial", "create_trial"]
 
 _FIELDS = (
     "number",
@@ -26,8 +29,14 @@ _FIELDS = (
 )
 
 
-class FrozenTrial:
+class FrozenTrial(_AnswersSuggest):
     """A snapshot of a trial, as Optuna's ``FrozenTrial``.
+
+    Like Optuna's, it answers ``suggest_*`` with its recorded values (``report`` does
+    nothing, ``should_prune`` is False), so an objective can re-evaluate a trial:
+    ``objective(study.best_trial)``. A name it has no value for raises
+    :class:`~ferrotune.exceptions.InvalidArgumentError`; a value outside the suggested
+    range warns.
 
     Attributes:
         number: The trial's number in its study, from 0.
@@ -81,6 +90,19 @@ class FrozenTrial:
         self.user_attrs = user_attrs
         self.system_attrs = system_attrs
         self.intermediate_values = intermediate_values
+
+    def _given(self) -> dict[str, Any]:
+        return self.params
+
+    def _known_distributions(self) -> dict[str, BaseDistribution]:
+        return self.distributions
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Sets a user attribute on this snapshot (not in the study), as Optuna."""
+        self.user_attrs[key] = value
+
+    def set_constraint(self, name: str, value: float) -> None:
+        """Does nothing: the constraint values recorded with the trial stand."""
 
     @property
     def value(self) -> float | None:
@@ -171,3 +193,93 @@ class _LazyFrozenTrial(FrozenTrial):
             if f != "number":
                 object.__setattr__(self, f, getattr(full, f))
         return getattr(self, name)
+
+
+def create_trial(
+    *,
+    state: TrialState = TrialState.COMPLETE,
+    value: float | None = None,
+    values: Sequence[float] | None = None,
+    params: dict[str, Any] | None = None,
+    distributions: dict[str, BaseDistribution] | None = None,
+    user_attrs: dict[str, Any] | None = None,
+    system_attrs: dict[str, Any] | None = None,
+    intermediate_values: dict[int, float] | None = None,
+) -> FrozenTrial:
+    """A finished (or waiting) trial made by hand, for :meth:`Study.add_trial
+    <ferrotune.Study.add_trial>`, as Optuna's ``create_trial``.
+
+    Args:
+        state: Its state (COMPLETE by default).
+        value: The objective value of a single-objective COMPLETE trial.
+        values: The objective values (one per objective); not with ``value``.
+        params: Parameter name -> value; each must be a value of its distribution.
+        distributions: Parameter name -> distribution, for the same names as ``params``.
+        user_attrs, system_attrs: Attributes of the trial.
+        intermediate_values: Step -> value, as reported with ``Trial.report``.
+
+    Returns:
+        A :class:`FrozenTrial` with number -1 (``add_trial`` numbers it) and start and
+        completion times set to now (none for WAITING; no completion unless finished).
+
+    Raises:
+        InvalidArgumentError: For both ``value`` and ``values``, a COMPLETE trial without
+            values or with a NaN, values on a FAIL trial, names in ``params`` and
+            ``distributions`` that differ, or a value outside its distribution.
+
+    Example:
+        >>> from ferrotune.distributions import FloatDistribution
+        >>> t = create_trial(params={"x": 2.0},
+        ...                  distributions={"x": FloatDistribution(0, 10)}, value=4.0)
+        >>> study.add_trial(t)  # doctest: +SKIP
+    """
+    state = TrialState(state)
+    if value is not None and values is not None:
+        raise InvalidArgumentError("give either value or values, not both")
+    vals: list[float] | None = None
+    if value is not None or values is not None:
+        raw: Sequence[Any] = [value] if value is not None else list(values or [])
+        try:
+            vals = [float(v) for v in raw]
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(f"values must be numbers, got {raw!r}") from e
+    if state == TrialState.COMPLETE:
+        if not vals:
+            raise InvalidArgumentError("a COMPLETE trial needs value or values")
+        if any(math.isnan(v) for v in vals):
+            raise InvalidArgumentError(f"values must not be NaN, got {vals}")
+    elif state == TrialState.FAIL and vals is not None:
+        raise InvalidArgumentError(f"a FAIL trial has no values, got {vals}")
+    params = dict(params or {})
+    distributions = dict(distributions or {})
+    if set(params) != set(distributions):
+        raise InvalidArgumentError(
+            f"params {sorted(params)} and distributions {sorted(distributions)} must name "
+            "the same parameters"
+        )
+    for name, v in params.items():
+        dist = distributions[name]
+        if not isinstance(dist, BaseDistribution):
+            raise InvalidArgumentError(
+                f"parameter {name!r}: {dist!r} is not a ferrotune distribution"
+            )
+        try:
+            ok = dist._contains(dist.to_internal_repr(v))
+        except ValueError:
+            ok = False
+        if not ok:
+            raise InvalidArgumentError(f"parameter {name!r}: {v!r} is not a value of {dist!r}")
+    start = None if state == TrialState.WAITING else datetime.datetime.now()
+    return FrozenTrial(
+        number=-1,
+        state=state,
+        value=None,
+        values=vals,
+        datetime_start=start,
+        datetime_complete=start if state.is_finished() else None,
+        params=params,
+        distributions=distributions,
+        user_attrs=dict(user_attrs or {}),
+        system_attrs=dict(system_attrs or {}),
+        intermediate_values={int(k): float(v) for k, v in (intermediate_values or {}).items()},
+    )

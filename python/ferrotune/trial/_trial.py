@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -10,6 +11,10 @@ from ferrotune.distributions import (
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
+    _as_int,
+    _float_grid_high,
+    _int_grid_high,
+    _warn,
 )
 from ferrotune.exceptions import InvalidArgumentError, InvalidDistributionError
 
@@ -60,7 +65,9 @@ class Trial:
             name: Parameter name.
             low: Lower bound, included.
             high: Upper bound, included.
-            step: Grid spacing from ``low`` (excludes ``log``).
+            step: Grid spacing from ``low`` (excludes ``log``). When it does not divide
+                ``high - low``, ``high`` is lowered to the last grid point with a
+                warning, as in Optuna.
             log: Sample uniformly in log space (needs ``low > 0``).
 
         Returns:
@@ -78,8 +85,12 @@ class Trial:
         if self._fast and name not in self._fixed:
             try:
                 return self._core.suggest_float(self._number, name, low, high, step, log)
-            except (TypeError, OverflowError):
-                pass  # bad bounds: let the distribution name the parameter and the problem
+            except (TypeError, OverflowError, InvalidDistributionError):
+                # Bad bounds, or a step to adjust: the Python path below warns and
+                # adjusts as Optuna, or names the parameter and the problem.
+                pass
+        if step is not None:
+            high = _float_high(name, low, high, step)
         return self._suggest(name, _named(name, FloatDistribution, low, high, log=log, step=step))  # type: ignore[no-any-return]
 
     def suggest_int(
@@ -91,7 +102,8 @@ class Trial:
             name: Parameter name.
             low: Lower bound, included.
             high: Upper bound, included.
-            step: Grid spacing from ``low``; ``high - low`` must be a multiple of it.
+            step: Grid spacing from ``low``. When it does not divide ``high - low``,
+                ``high`` is lowered to the last grid point with a warning, as in Optuna.
             log: Sample uniformly in log space (needs ``low >= 1`` and ``step == 1``).
 
         Returns:
@@ -100,8 +112,10 @@ class Trial:
         if self._fast and name not in self._fixed:
             try:
                 return self._core.suggest_int(self._number, name, low, high, step, log)
-            except (TypeError, OverflowError):
-                pass  # bad bounds: let the distribution name the parameter and the problem
+            except (TypeError, OverflowError, InvalidDistributionError):
+                pass  # as in suggest_float
+        if step != 1:
+            high = _int_high(name, low, high, step, log)
         return self._suggest(name, _named(name, IntDistribution, low, high, log=log, step=step))  # type: ignore[no-any-return]
 
     @overload
@@ -166,22 +180,41 @@ class Trial:
         return dist.to_external_repr(internal)
 
     def _preset(self, name: str, dist: BaseDistribution) -> float | None:
-        """The internal value fixed for ``name`` before sampling, if any."""
+        """The internal value fixed for ``name`` before sampling, if any.
+
+        A fixed value outside ``dist`` warns and the trial goes on, as in Optuna; but
+        the value recorded is always one of ``dist``: the nearest value for numbers (a
+        relative sample that no longer fits is sampled again instead), and a sampled
+        value for a choice not among the categorical choices.
+        """
         if name not in self._fixed:
             return None
         value = self._fixed[name]
         try:
             internal = dist.to_internal_repr(value)
-            ok = dist._contains(internal)
         except InvalidDistributionError:
-            ok = False
-        if ok:
+            internal = math.nan
+        if dist._contains(internal):
             return internal
         if name in self._relative:
             return None  # a joint sample that no longer fits: sample independently
-        raise InvalidDistributionError(
-            f"parameter {name!r}: fixed value {value!r} is not a value of {dist!r}"
+        if isinstance(dist, CategoricalDistribution):
+            _warn(
+                f"parameter {name!r}: fixed value {value!r} is not one of the choices "
+                f"{dist.choices}; a value is sampled instead"
+            )
+            return None
+        assert isinstance(dist, (FloatDistribution, IntDistribution))
+        if math.isnan(internal):
+            raise InvalidDistributionError(
+                f"parameter {name!r}: fixed value {value!r} is not a value of {dist!r}"
+            )
+        nearest = dist._nearest(internal)
+        _warn(
+            f"parameter {name!r}: fixed value {value!r} is out of range for {dist!r} (or "
+            f"off its step grid); the nearest value {dist.to_external_repr(nearest)!r} is used"
         )
+        return nearest
 
     def report(self, value: float, step: int) -> None:
         """Reports an intermediate objective value at ``step`` (for pruning).
@@ -304,6 +337,25 @@ class Trial:
 
     def __repr__(self) -> str:
         return f"Trial(number={self._number})"
+
+
+def _float_high(name: str, low: Any, high: Any, step: Any) -> Any:
+    """``high`` lowered to the step grid, warning with the parameter's name; bounds that
+    are not numbers are returned unchanged, for the distribution to report."""
+    try:
+        lo, hi, st = float(low), float(high), float(step)
+    except (TypeError, ValueError):
+        return high
+    return _float_grid_high(lo, hi, st, name)
+
+
+def _int_high(name: str, low: Any, high: Any, step: Any, log: bool) -> Any:
+    """The integer counterpart of :func:`_float_high`."""
+    try:
+        lo, hi, st = (_as_int("", v) for v in (low, high, step))
+    except (ArithmeticError, ValueError):
+        return high
+    return _int_grid_high(lo, hi, st, bool(log), name)
 
 
 def _named(name: str, cls: type[BaseDistribution], *args: Any, **kwargs: Any) -> BaseDistribution:

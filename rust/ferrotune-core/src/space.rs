@@ -30,6 +30,19 @@ pub fn fit_in(x: f64, lo: f64, hi: f64) -> f64 {
 /// Relative tolerance used to decide whether a step divides a float range.
 const STEP_TOL: f64 = 1e-8;
 
+/// Whether `k` (a step count computed as `(x - low) / step`) is an integer, within
+/// `STEP_TOL` relative to `k` plus the rounding error of `x - low` itself (a few ulps
+/// of the bounds' magnitude `scale`, in steps): a grid far from zero with a small
+/// step, such as [131072, 131072.001] with step 0.001, is still a grid.
+#[inline]
+fn whole_steps(k: f64, scale: f64, step: f64) -> bool {
+    (k - k.round()).abs() <= STEP_TOL * k.abs().max(1.0) + 8.0 * f64::EPSILON * scale / step
+}
+
+/// The most steps a stepped float range may hold: beyond 2^53 neighbouring grid
+/// points are no longer distinct floats (and the grid index no longer exact).
+const MAX_STEPS: f64 = 9_007_199_254_740_992.0;
+
 /// A parameter's distribution, validated on construction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Distribution {
@@ -89,7 +102,16 @@ impl Distribution {
                 ));
             }
             let r = (high - low) / s;
-            if (r - r.round()).abs() > STEP_TOL * r.abs().max(1.0) {
+            // (Infinite for a step so small that the division overflows.)
+            if !r.is_finite() || r > MAX_STEPS {
+                return Err(Error::dist(
+                    name,
+                    format!(
+                        "step={s} is too small for the range [{low}, {high}]: (high - low) / step = {r:e} exceeds 2^53, so the grid points are not distinct floats"
+                    ),
+                ));
+            }
+            if !whole_steps(r, low.abs().max(high.abs()), s) {
                 return Err(Error::dist(
                     name,
                     format!(
@@ -218,10 +240,7 @@ impl Distribution {
                 }
                 match step {
                     None => true,
-                    Some(s) => {
-                        let k = (x - low) / s;
-                        (k - k.round()).abs() <= STEP_TOL * k.abs().max(1.0)
-                    }
+                    Some(s) => whole_steps((x - low) / s, low.abs().max(high.abs()), s),
                 }
             }
             Distribution::Int {
@@ -382,8 +401,34 @@ mod tests {
         assert!(Distribution::float("x", 0.1, 1.0, Some(0.1), true).is_err());
         assert!(Distribution::float("x", 0.0, 1.0, Some(0.3), false).is_err());
         assert!(Distribution::float("x", 0.0, 0.9, Some(0.3), false).is_ok());
+        // A grid far from zero with a small step: the rounding of high - low is not
+        // mistaken for a step that does not divide the range.
+        let far = Distribution::float("x", 131072.0, 131072.001, Some(0.001), false).unwrap();
+        assert!(far.contains(131072.001) && far.contains(131072.0));
+        assert!(!far.contains(131072.0005));
+        assert!(Distribution::float("x", 131072.0, 131072.0015, Some(0.001), false).is_err());
         assert!(Distribution::float("x", f64::NEG_INFINITY, 1.0, None, false).is_err());
         assert!(Distribution::float("x", 0.0, f64::NAN, None, false).is_err());
+    }
+
+    #[test]
+    fn float_step_beyond_2_pow_53_steps_is_rejected() {
+        // Issue 10 item 12: an overflowing (or inexact) step count used to pass
+        // validation and then fail every suggest.
+        for (low, high, step) in [
+            (0.0, 1e308, 1e-300),
+            (0.0, 1.0, 5e-324),
+            (-1e300, 1e300, 1e280),
+            (0.0, 1.0, 1e-16),
+        ] {
+            let e = Distribution::float("w", low, high, Some(step), false).unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.starts_with("parameter 'w'"), "{msg}");
+            assert!(msg.contains("2^53"), "{msg}");
+        }
+        // 2^53 steps exactly is still a valid grid.
+        let d = Distribution::float("w", 0.0, 9_007_199_254_740_992.0, Some(1.0), false).unwrap();
+        assert_eq!(d.cardinality(), Some(9_007_199_254_740_993));
     }
 
     #[test]

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.samplers._base import BaseSampler, _RustModelSampler
+
+if TYPE_CHECKING:
+    from ferrotune.distributions import BaseDistribution
+    from ferrotune.study._study import Study
+    from ferrotune.trial import FrozenTrial, TrialState
+
+__all__ = ["PartialFixedSampler"]
+
+
+def _overrides(sampler: BaseSampler, name: str) -> bool:
+    return getattr(type(sampler), name) is not getattr(BaseSampler, name)
+
+
+class PartialFixedSampler(BaseSampler):
+    """Fixes some parameters and lets ``base_sampler`` choose the others, as Optuna's.
+
+    Args:
+        fixed_params: Parameter name -> the value every trial takes.
+        base_sampler: The sampler of the other parameters (any sampler; ferrotune's
+            Rust samplers keep their fast path).
+
+    A fixed value is handled as an enqueued one (:meth:`Study.enqueue_trial
+    <ferrotune.Study.enqueue_trial>`), which takes precedence over it: a value outside
+    the distribution suggested for it warns, as in Optuna, and the trial records the
+    nearest value of the distribution (a sampled one for a choice that is not among the
+    categorical choices) where Optuna records the value as given.
+
+    Unlike Optuna, a base TPE or GP sampler keeps the fixed parameters in the joint
+    (relative) space its model is fitted on, where their constant values carry no
+    information; Optuna removes them from it. The other parameters are sampled by the
+    base sampler as usual.
+
+    Example:
+        >>> tpe = ferrotune.samplers.TPESampler(seed=0)
+        >>> sampler = PartialFixedSampler({"y": 0}, tpe)
+        >>> study = ferrotune.create_study(sampler=sampler)  # doctest: +SKIP
+    """
+
+    def __init__(self, fixed_params: Mapping[str, Any], base_sampler: BaseSampler) -> None:
+        if not isinstance(fixed_params, Mapping):
+            raise InvalidArgumentError(
+                f"fixed_params must be a mapping name -> value, got {type(fixed_params).__name__}"
+            )
+        if not isinstance(base_sampler, BaseSampler):
+            raise InvalidArgumentError(
+                f"base_sampler must be a BaseSampler, got {type(base_sampler).__name__}"
+            )
+        self._fixed_params = dict(fixed_params)
+        self._base_sampler = base_sampler
+
+    # The study reads these to choose its paths: the base sampler's.
+    @property
+    def _rust(self) -> Any:
+        return self._base_sampler._rust
+
+    @property
+    def _fast_independent(self) -> bool:
+        return bool(getattr(self._base_sampler, "_fast_independent", True))
+
+    @property
+    def _rust_relative(self) -> bool:
+        return bool(getattr(self._base_sampler, "_rust_relative", False))
+
+    @property
+    def _needs_after_trial(self) -> bool:
+        base = self._base_sampler
+        return bool(getattr(base, "_needs_after_trial", _overrides(base, "after_trial")))
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._base_sampler.before_trial(study, trial)
+        # The fixed values join the trial's fixed values (grid points of a base
+        # GridSampler among them); enqueued values keep precedence.
+        enqueued = trial.system_attrs.get("fixed_params", {})
+        fixed = study._take_fixed(trial.number)
+        for name, value in self._fixed_params.items():
+            if name not in enqueued:
+                fixed[name] = value
+        study._set_fixed(trial.number, fixed)
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        space = self._base_sampler.infer_relative_search_space(study, trial)
+        return {k: d for k, d in space.items() if k not in self._fixed_params}
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        return self._base_sampler.sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        base = self._base_sampler
+        if isinstance(base, _RustModelSampler):
+            # The model lives in the study's core (it is the core's sampler).
+            internal = study._core.sample_independent(
+                trial.number, param_name, param_distribution._core
+            )
+            return param_distribution.to_external_repr(internal)
+        return base.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        self._base_sampler.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._base_sampler.reseed_rng()
+
+    def __repr__(self) -> str:
+        return (
+            f"PartialFixedSampler(fixed_params={self._fixed_params}, "
+            f"base_sampler={type(self._base_sampler).__name__})"
+        )

@@ -1,0 +1,98 @@
+"""Callbacks for :meth:`Study.optimize <ferrotune.Study.optimize>`."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Container
+from typing import TYPE_CHECKING, Any
+
+from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.trial import FrozenTrial, TrialState
+
+if TYPE_CHECKING:
+    from ferrotune.study._study import Study
+
+__all__ = ["MaxTrialsCallback"]
+
+
+class MaxTrialsCallback:
+    """Stops the study once it holds ``n_trials`` trials in ``states``, as Optuna's.
+
+    Unlike ``optimize(n_trials=...)``, which counts the trials of one call, this counts
+    the trials of the whole study (earlier runs and other workers included), so a study
+    can run until it has, say, 100 COMPLETE trials however many fail on the way.
+
+    Args:
+        n_trials: The number of trials in ``states`` at which to stop.
+        states: The states counted; ``None`` counts every state. Default
+            ``(TrialState.COMPLETE,)``.
+
+    Trials already running when the limit is reached still finish (the study stops
+    starting new ones), so with ``n_jobs > 1`` the study may end with up to
+    ``n_jobs - 1`` more trials in ``states``, as in Optuna.
+
+    Example:
+        >>> from ferrotune.study import MaxTrialsCallback
+        >>> from ferrotune.trial import TrialState
+        >>> study = ferrotune.create_study()  # doctest: +SKIP
+        >>> study.optimize(objective, callbacks=[MaxTrialsCallback(10)])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, n_trials: int, states: Container[TrialState] | None = (TrialState.COMPLETE,)
+    ) -> None:
+        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0:
+            raise InvalidArgumentError(f"n_trials must be an int >= 0, got {n_trials!r}")
+        self._n_trials = n_trials
+        self._states = states
+        self._init_progress()
+
+    def _init_progress(self) -> None:
+        self._lock = threading.Lock()
+        # Per study: (number of the first unfinished trial, trials in `states` among
+        # the finished ones before it). Finished states are final, so each call reads
+        # only the trials from that number on, not the whole history.
+        self._progress: weakref.WeakKeyDictionary[Study, tuple[int, int]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __call__(self, study: Study, trial: FrozenTrial) -> None:
+        if self._count(study) >= self._n_trials:
+            study.stop()
+
+    def _counts(self, state: TrialState) -> bool:
+        return self._states is None or state in self._states
+
+    def _count(self, study: Study) -> int:
+        """The number of trials of ``study`` in ``states`` (what
+        ``len(study.get_trials(states=states))`` gives, read incrementally)."""
+        if study._persist:
+            study._storage.sync(study._study_id)
+        core = study._core
+        with self._lock:
+            start, counted = self._progress.get(study, (0, 0))
+            n = core.n_trials()
+            first_open: int | None = None
+            later = 0
+            for number in range(start, n):
+                state = TrialState(core.state(number))
+                if first_open is None and state.is_finished():
+                    counted += self._counts(state)
+                    continue
+                if first_open is None:
+                    first_open = number
+                later += self._counts(state)
+            self._progress[study] = (n if first_open is None else first_open, counted)
+        return counted + later
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"n_trials": self._n_trials, "states": self._states}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._n_trials = state["n_trials"]
+        self._states = state["states"]
+        self._init_progress()
+
+    def __repr__(self) -> str:
+        return f"MaxTrialsCallback(n_trials={self._n_trials}, states={self._states!r})"
