@@ -33,6 +33,10 @@ def quiet() -> None:
     import logging
 
     logging.getLogger("hyperopt").setLevel(logging.ERROR)
+    import ferrotune.logging
+
+    # As for Optuna below: no log line per trial inside a timed loop.
+    ferrotune.logging.set_verbosity(ferrotune.logging.ERROR)
     try:
         import optuna
 

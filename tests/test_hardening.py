@@ -278,3 +278,40 @@ def test_ask_refuses_distributions_given_twice() -> None:
 def test_every_new_error_is_a_ferrotune_error() -> None:
     for cls in (StudyNotFoundError, UpdateFinishedTrialError):
         assert issubclass(cls, FerrotuneError) and issubclass(cls, ValueError)
+
+
+# --------------------------------------------- item 14: enqueued values, numpy and ranges
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_enqueued_numpy_scalars_are_stored_on_every_storage(kind: str, tmp_path: Any) -> None:
+    """Item 14: numpy scalars in enqueue_trial failed on SQLite (not JSON serialisable)."""
+    storage: Any = None
+    if kind == "sqlite":
+        pytest.importorskip("sqlalchemy")
+        storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    study = ferrotune.create_study(storage=storage)
+    study.enqueue_trial({"n": np.int64(3), "x": np.float32(0.5), "b": np.bool_(True)})
+    t = study.ask()
+    assert t.suggest_int("n", 0, 5) == 3 and type(t.params["n"]) is int
+    assert t.suggest_float("x", 0, 1) == 0.5
+    assert t.suggest_categorical("b", [True, False]) is True
+    with pytest.raises(InvalidArgumentError):
+        study.enqueue_trial([("x", 1)])  # type: ignore[arg-type]
+
+
+def test_out_of_range_enqueued_value_on_a_declared_space_warns_and_goes_on() -> None:
+    """Item 14: an enqueued value outside its distribution warns and records the nearest
+    valid value, on a declared space as with suggest_* (with a Python sampler too)."""
+
+    class Uniform(ferrotune.samplers.BaseSampler):
+        def sample_independent(self, study: Any, trial: Any, name: str, dist: Any) -> Any:
+            return dist.to_external_repr(dist._core.from_unit(0.5))
+
+    space = ferrotune.SearchSpace({"x": FloatDistribution(0, 1), "n": IntDistribution(0, 10)})
+    for sampler in (RandomSampler(seed=0), Uniform()):
+        study = ferrotune.create_study(sampler=sampler)
+        study.enqueue_trial({"x": 7.0, "n": -3})
+        with pytest.warns(UserWarning):
+            t = study.ask(space)
+        assert t.params["x"] == 1.0 and t.params["n"] == 0

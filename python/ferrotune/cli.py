@@ -24,6 +24,10 @@ from ferrotune.examples import transformer_loss, transformer_space
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import ferrotune.logging
+
+    # The demo prints its own progress; a log line per trial would bury it.
+    ferrotune.logging.set_verbosity(ferrotune.logging.WARNING)
     space = transformer_space()
     sampler: ferrotune.samplers.BaseSampler
     if args.sampler == "qmc":
@@ -91,6 +95,10 @@ def _load_objective(spec: str) -> Callable[..., Any]:
 def _worker(args: argparse.Namespace) -> int:
     from ferrotune.storages import RDBStorage, RetryFailedTrialCallback
 
+    if args.quiet:
+        import ferrotune.logging
+
+        ferrotune.logging.set_verbosity(ferrotune.logging.WARNING)
     objective = _load_objective(args.objective)
     storage = RDBStorage(
         args.storage,

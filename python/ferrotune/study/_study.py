@@ -11,6 +11,8 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ferrotune._gc import paused
 from ferrotune.distributions import (
     BaseDistribution,
@@ -403,9 +405,12 @@ class Study:
                         row.append(math.nan)
                         continue
                 dist = space.distributions[name]
-                if name in trial._fixed:
-                    value = trial._fixed[name]
-                elif dist.single():
+                preset = trial._preset(name, dist) if name in trial._fixed else None
+                if preset is not None:
+                    # An enqueued value (out of range: warned and replaced, as suggest does).
+                    row.append(preset)
+                    continue
+                if dist.single():
                     value = dist.to_external_repr(dist._core.from_unit(0.5))
                 else:
                     value = self.sampler.sample_independent(self, frozen, name, dist)
@@ -695,6 +700,13 @@ class Study:
         lies in its distribution. A fixed value that is not a number, for a numeric
         distribution, raises :class:`~ferrotune.exceptions.InvalidDistributionError`.
         """
+        if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
+            raise InvalidArgumentError(
+                f"enqueue_trial: params must be a mapping name -> value, got {params!r}"
+            )
+        # numpy scalars (np.int64, np.float32, ...) as the Python values they hold, so
+        # that every storage can write them.
+        params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
         if skip_if_exists:
             for t in self._iter_frozen():
                 if t.params.keys() == params.keys() and all(
