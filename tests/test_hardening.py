@@ -315,3 +315,18 @@ def test_out_of_range_enqueued_value_on_a_declared_space_warns_and_goes_on() -> 
         with pytest.warns(UserWarning):
             t = study.ask(space)
         assert t.params["x"] == 1.0 and t.params["n"] == 0
+
+
+@pytest.mark.parametrize("make", [lambda: RandomSampler(seed=0), lambda: TPESampler(seed=0)])
+def test_a_log_range_a_few_ulps_wide_reaches_its_low_end(make: Any) -> None:
+    """Found by hypothesis: exp(ln(9)) != 9, so a log range [9, 9 + 1 ulp] never gave
+    9.0 and a predicate ``p0 <= 9`` made the space look infeasible."""
+    high = float(np.nextafter(9.0, 10.0))
+    space = ferrotune.SearchSpace(
+        {"p0": FloatDistribution(9.0, high, log=True)}, constraints=[lambda p: p["p0"] <= 9.0]
+    )
+    study = ferrotune.create_study(sampler=make())
+    for _ in range(15):
+        t = study.ask(space)
+        assert t.params["p0"] == 9.0
+        study.tell(t, 0.0)

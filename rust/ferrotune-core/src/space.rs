@@ -274,8 +274,10 @@ impl Distribution {
                     return low;
                 }
                 if log {
-                    let (a, b) = (low.ln(), high.ln());
-                    fit_in((a + u * (b - a)).exp(), low, high)
+                    // low * (high / low)^u: exactly `low` at u = 0, and every double of
+                    // a range only a few ulps wide is reachable (exp(ln(low)) can miss
+                    // `low` itself, which made such a range look infeasible).
+                    fit_in(low * (u * log_ratio(low, high)).exp(), low, high)
                 } else if let Some(s) = step {
                     let n = ((high - low) / s).round();
                     let k = (u * (n + 1.0)).floor().min(n);
@@ -321,7 +323,7 @@ impl Distribution {
                     return 0.5;
                 }
                 if log {
-                    (x.ln() - low.ln()) / (high.ln() - low.ln())
+                    (x / low).ln() / log_ratio(low, high)
                 } else if let Some(s) = step {
                     let n = ((high - low) / s).round();
                     ((x - low) / s + 0.5) / (n + 1.0)
@@ -389,8 +391,32 @@ impl Param {
     }
 }
 
+/// ln(high / low) of a log-scaled range (0 < low < high), accurate for ranges a
+/// few ulps wide; ln(high) - ln(low) where the ratio overflows.
+fn log_ratio(low: f64, high: f64) -> f64 {
+    let r = high / low;
+    if r.is_finite() {
+        r.ln()
+    } else {
+        high.ln() - low.ln()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn log_range_a_few_ulps_wide_reaches_both_ends() {
+        let high = f64::from_bits(9.0f64.to_bits() + 1);
+        let d = Distribution::float("a", 9.0, high, None, true).unwrap();
+        let xs: Vec<f64> = (0..=1000).map(|i| d.from_unit(i as f64 / 1000.0)).collect();
+        assert_eq!(d.from_unit(0.0), 9.0);
+        assert!(xs.contains(&9.0) && xs.contains(&high), "{xs:?}");
+        let wide = Distribution::float("a", 1e-300, 1e300, None, true).unwrap();
+        let x = wide.from_unit(0.5);
+        assert!(wide.contains(x) && (x.log10()).abs() < 1e-9, "{x}");
+        assert!((wide.to_unit(x) - 0.5).abs() < 1e-12);
+    }
     use super::*;
 
     #[test]
