@@ -18,6 +18,7 @@ __all__ = [
     "InvalidDistributionError",
     "InvalidSpaceError",
     "InvalidTrialError",
+    "MissingDependencyError",
     "StorageLockedError",
     "StudyNotFoundError",
     "TrialPruned",
@@ -91,6 +92,15 @@ class StorageLockedError(FerrotuneError, RuntimeError):
 class InternalError(FerrotuneError, RuntimeError):
     """A bug in ferrotune (a panic of its Rust core, caught at the boundary); please
     report it."""
+
+
+class MissingDependencyError(FerrotuneError, ImportError, ValueError):
+    """An optional package that a feature needs is not installed; the message names the
+    extra that installs it (``pip install 'ferrotune[postgres]'``, ...).
+
+    An :class:`ImportError`, as Python code expects of a missing package, and a
+    :class:`ValueError`, as every error of ferrotune's input checks.
+    """
 
 
 class TrialPruned(FerrotuneError):  # noqa: N818 - Optuna's public name

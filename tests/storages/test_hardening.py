@@ -21,6 +21,7 @@ from ferrotune.exceptions import (
     FerrotuneError,
     IncompatibleStorageError,
     InvalidArgumentError,
+    MissingDependencyError,
     StorageLockedError,
 )
 from ferrotune.samplers import RandomSampler, TPESampler
@@ -439,6 +440,9 @@ def test_missing_postgres_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch
         with pytest.raises(ImportError, match=r"pip install 'ferrotune\[postgres\]'") as info:
             call()
         assert isinstance(info.value.__cause__, ImportError)
+        # Item 12: a ferrotune error and a ValueError too, as every input error.
+        assert isinstance(info.value, MissingDependencyError)
+        assert isinstance(info.value, ValueError)
 
 
 def test_missing_other_postgres_driver_names_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,9 +33,11 @@ def __getattr__(name: str) -> Any:
 
 
 def _missing_sqlalchemy(e: ImportError, *extras: str) -> ImportError:
-    """The ImportError of a database storage without SQLAlchemy, naming the extras."""
+    """The error of a database storage without SQLAlchemy, naming the extras."""
+    from ferrotune.exceptions import MissingDependencyError
+
     hint = " or ".join(f"pip install 'ferrotune[{x}]'" for x in extras)
-    return ImportError(f"database storages need SQLAlchemy 2 ({e}): {hint}")
+    return MissingDependencyError(f"database storages need SQLAlchemy 2 ({e}): {hint}")
 
 
 def get_storage(storage: str | BaseStorage | None) -> BaseStorage:

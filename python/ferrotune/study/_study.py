@@ -926,7 +926,9 @@ class Study:
         try:
             import pandas as pd
         except ImportError as e:
-            raise ImportError(
+            from ferrotune.exceptions import MissingDependencyError
+
+            raise MissingDependencyError(
                 "trials_dataframe() needs pandas: pip install 'ferrotune[pandas]'"
             ) from e
         rows = []

@@ -35,6 +35,7 @@ from ferrotune.exceptions import (
     IncompatibleStorageError,
     InvalidArgumentError,
     InvalidTrialError,
+    MissingDependencyError,
     StorageLockedError,
     UpdateFinishedTrialError,
 )
@@ -130,7 +131,9 @@ def _driver_hint(url: str, e: ImportError) -> ImportError:
         )
     else:
         hint = "pip install 'ferrotune[sqlite]'"
-    err = ImportError(f"the database driver for {scheme}:// URLs is missing ({e}): {hint}")
+    err = MissingDependencyError(
+        f"the database driver for {scheme}:// URLs is missing ({e}): {hint}"
+    )
     err.name = e.name
     return err
 
