@@ -14,7 +14,16 @@ from typing import Any
 import pytest
 
 import ferrotune
-from ferrotune.samplers import BaseSampler, GPSampler, QMCSampler, RandomSampler, TPESampler
+from ferrotune.samplers import (
+    BaseSampler,
+    BruteForceSampler,
+    GPSampler,
+    GridSampler,
+    PartialFixedSampler,
+    QMCSampler,
+    RandomSampler,
+    TPESampler,
+)
 from ferrotune.trial import FrozenTrial, TrialState
 
 
@@ -122,11 +131,15 @@ SAMPLERS: dict[str, Callable[[], BaseSampler]] = {
     "tpe-multivariate": lambda: TPESampler(seed=1, n_startup_trials=5, multivariate=True),
     "gp": lambda: GPSampler(seed=1, n_startup_trials=5),
     "qmc": lambda: QMCSampler(seed=1),
+    "partial-fixed-tpe": lambda: PartialFixedSampler({"y": 4}, TPESampler(seed=1)),
+    "grid": lambda: GridSampler({"x": [-1.0, 0.0, 2.5], "y": list(range(11))}, seed=1),
+    "brute-force": lambda: BruteForceSampler(seed=1),
 }
 
 
 def _simple(t: ferrotune.Trial) -> float:
-    x = t.suggest_float("x", -5.0, 5.0)
+    # A stepped float, so that the grid and brute-force samplers can enumerate it.
+    x = t.suggest_float("x", -5.0, 5.0, step=0.5)
     y = t.suggest_int("y", 0, 10)
     return (x - 1) ** 2 + (y - 3) ** 2
 
