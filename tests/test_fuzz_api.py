@@ -348,13 +348,16 @@ def categorical_specs(draw: st.DrawFn) -> Spec:
 specs = st.one_of(float_specs(), int_specs(), categorical_specs())
 valid_specs = specs.filter(lambda s: s.verdict()[0] == VALID)
 
-objective_value = st.one_of(
+# Mostly numbers; a quarter infinite, NaN or not a number at all.
+told_value = st.one_of(
     st.floats(-1e6, 1e6),
-    st.sampled_from([INF, -INF, NAN, "abc", None]),
+    st.floats(-1e6, 1e6),
+    st.floats(-1e6, 1e6),
+    st.sampled_from([INF, -INF, NAN, "abc"]),
 )
-told_values = st.one_of(
-    objective_value, st.lists(st.one_of(st.floats(-1e6, 1e6), objective_value), max_size=3)
-)
+# How tell() receives the values: the right number of them (a scalar for one
+# objective, or a list), one too many, or none at all.
+value_shapes = st.sampled_from(["right", "right", "right", "list", "one_more", "none"])
 enqueued_value = st.one_of(
     st.floats(-100, 100),
     st.integers(-60, 60),
@@ -659,6 +662,7 @@ class ApiMachine(RuleBasedStateMachine):
         tm.domains[name] = spec
 
     # ======================================================================= rules
+    @precondition(lambda self: len(self.live()) < 4)
     @rule(
         in_memory=st.booleans(),
         n_objectives=st.sampled_from([1, 1, 2]),
@@ -735,6 +739,17 @@ class ApiMachine(RuleBasedStateMachine):
         for name, value in params.items():
             tm.params[name] = value
             tm.domains[name] = Spec.of(space.dists[name])
+
+    @rule(spec=specs)
+    def build_distribution(self, spec: Spec) -> None:
+        """The distribution classes judge their arguments as suggest_* does."""
+        what = f"building the distribution of {spec}"
+        out = self.attempt(what, spec.distribution)
+        verdict, why = spec.verdict()
+        if verdict == VALID:
+            self.expect_ok(what, out)
+        elif verdict == INVALID:
+            self.expect_error(what, out, ValueError, why)
 
     @precondition(has_live)
     @rule(
@@ -822,8 +837,8 @@ class ApiMachine(RuleBasedStateMachine):
     @precondition(has_handles)
     @rule(
         j=st.integers(0, 50),
-        value=st.one_of(st.floats(-10, 10), st.sampled_from([NAN, INF, "abc", None])),
-        step=st.one_of(st.integers(0, 5), st.sampled_from([-1, 1.5, "1", True])),
+        value=st.one_of(st.floats(-10, 10), st.floats(-10, 10), st.sampled_from([NAN, INF, "abc"])),
+        step=st.one_of(st.integers(0, 5), st.integers(0, 5), st.sampled_from([-1, 1.5, "1", True])),
     )
     def report(self, j: int, value: Any, step: Any) -> None:
         m, n = self.handles()[j % len(self.handles())]
@@ -864,9 +879,10 @@ class ApiMachine(RuleBasedStateMachine):
     @rule(
         i=st.integers(0, 7),
         j=st.integers(0, 50),
-        ref=st.sampled_from(["trial", "trial", "number", "-1", "'0'", "None", "unknown"]),
-        values=told_values,
-        state=st.sampled_from([None, None, None, *TrialState]),
+        ref=st.sampled_from(["trial"] * 6 + ["number"] * 3 + ["-1", "'0'", "None", "unknown"]),
+        raw=st.lists(told_value, min_size=3, max_size=3),
+        shape=value_shapes,
+        state=st.sampled_from([None] * 5 + list(TrialState)),
         skip_if_finished=st.booleans(),
     )
     def tell(
@@ -874,12 +890,25 @@ class ApiMachine(RuleBasedStateMachine):
         i: int,
         j: int,
         ref: str,
-        values: Any,
+        raw: list[Any],
+        shape: str,
         state: TrialState | None,
         skip_if_finished: bool,
     ) -> None:
-        m = self.pick_study(i)
+        # Mostly a study with an open trial.
+        busy = [m for m in self.live() if any(t.state == TrialState.RUNNING for t in m.trials)]
+        m = busy[i % len(busy)] if busy and i % 4 else self.pick_study(i)
+        values: Any = {
+            "right": raw[0] if m.n_objectives == 1 else raw[: m.n_objectives],
+            "list": raw[: m.n_objectives],
+            "one_more": raw[: m.n_objectives + 1],
+            "none": None,
+        }[shape]
+        # Two times in three an open trial, else any trial (finished, enqueued).
+        running = [n for n, t in enumerate(m.trials) if t.state == TrialState.RUNNING]
         known = [n for n, t in enumerate(m.trials) if t.handle is not None or ref == "number"]
+        if running and j % 3:
+            known = running
         if ref in ("trial", "number") and not known:
             ref = "unknown"
         n = known[j % len(known)] if ref in ("trial", "number") else None
@@ -1018,7 +1047,7 @@ class ApiMachine(RuleBasedStateMachine):
         else:
             assert ran and not ran[-1][1], f"{what} raised {out.error!r}, not from a suggest"
 
-    @precondition(has_live)
+    @precondition(lambda self: len(self.live()) >= 2)
     @rule(i=st.integers(0, 7))
     def delete_study(self, i: int) -> None:
         m = self.pick_study(i)
@@ -1048,6 +1077,7 @@ class ApiMachine(RuleBasedStateMachine):
         self.expect_error(what, out, fexc.FerrotuneError, "the study was deleted")
         assert not calls, f"{what} ran the objective"
 
+    @precondition(has_live)
     @rule(in_memory=st.booleans())
     def delete_an_unknown_study(self, in_memory: bool) -> None:
         name = "no-such-study"
@@ -1176,13 +1206,15 @@ def hang_guard() -> Iterator[None]:
         faulthandler.cancel_dump_traceback_later()
 
 
-# Sized from the active hypothesis profile (tests/conftest.py): a quarter of its examples,
-# each a sequence of up to 30 steps; the CI profile runs in well under a minute here.
+# Sized by the active hypothesis profile (tests/conftest.py): its number of examples, each
+# a sequence of up to 50 steps; the CI profile passes in about 25 s on two cores.
 _PROFILE = settings()
 FUZZ_SETTINGS = settings(
     _PROFILE,
-    max_examples=max(5, _PROFILE.max_examples // 4),
-    stateful_step_count=int(os.environ.get("FERROTUNE_FUZZ_STEPS", "30")),
+    max_examples=_PROFILE.max_examples,
+    # One failure shrunk at a time keeps a failing run bounded too.
+    report_multiple_bugs=False,
+    stateful_step_count=int(os.environ.get("FERROTUNE_FUZZ_STEPS", "50")),
     deadline=None,
 )
 
@@ -1191,3 +1223,38 @@ def test_fuzz_public_api(tmp_path: Path, hang_guard: None) -> None:
     """Issue 10 item 19: the public API under random valid and invalid use never panics,
     hangs, raises a foreign error, leaves a RUNNING trial behind or loses a trial."""
     run_state_machine_as_test(lambda: ApiMachine(tmp_path), settings=FUZZ_SETTINGS)
+
+
+# ------------------------------------------------- failures the machine found, pinned
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: FloatDistribution(0.0, None),  # type: ignore[arg-type]
+        lambda: FloatDistribution("a", 1.0),  # type: ignore[arg-type]
+        lambda: FloatDistribution(0.0, 1.0, step=[0.5]),  # type: ignore[arg-type]
+        lambda: IntDistribution(float("nan"), 1),  # type: ignore[arg-type]
+        lambda: IntDistribution(0, float("inf")),  # type: ignore[arg-type]
+        lambda: IntDistribution(0, 2**70),
+        lambda: IntDistribution(0, 10, step=2**64),
+    ],
+    ids=["none", "str", "list-step", "nan-int", "inf-int", "huge-int", "huge-step"],
+)
+def test_distribution_constructors_raise_invalid_distribution_error(
+    build: Callable[[], BaseDistribution],
+) -> None:
+    """Found by the fuzz test: the constructors raised TypeError, ValueError or
+    OverflowError for arguments that ``suggest_*`` reports as InvalidDistributionError."""
+    with pytest.raises(fexc.InvalidDistributionError):
+        build()
+
+
+def test_suggest_categorical_with_non_sequence_choices_for_a_known_name() -> None:
+    """Found by the fuzz test: once a name had choices, ``suggest_categorical(name, 3)``
+    raised TypeError ("'int' object is not iterable") instead of the
+    InvalidDistributionError it raises for a new name."""
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    trial = study.ask()
+    trial.suggest_categorical("c", [1, 2])
+    for bad in (3, None, {1, 2}, "ab"):
+        with pytest.raises(fexc.InvalidDistributionError, match="'c'"):
+            trial.suggest_categorical("c", bad)  # type: ignore[arg-type]
