@@ -854,9 +854,18 @@ def load_study(
 
 
 def delete_study(*, study_name: str, storage: str | BaseStorage) -> None:
-    """Deletes a study and its trials."""
+    """Deletes a study and its trials.
+
+    Raises:
+        InvalidArgumentError: When ``storage`` holds no study of that name (Optuna
+            raises KeyError; this is the error :func:`load_study` raises for it).
+    """
     st = get_storage(storage)
-    st.delete_study(st.get_study_id_from_name(study_name))
+    try:
+        study_id = st.get_study_id_from_name(study_name)
+    except KeyError:
+        raise InvalidArgumentError(f"no study named {study_name!r} in the storage") from None
+    st.delete_study(study_id)
 
 
 def get_all_study_names(storage: str | BaseStorage) -> list[str]:
