@@ -1258,3 +1258,14 @@ def test_suggest_categorical_with_non_sequence_choices_for_a_known_name() -> Non
     for bad in (3, None, {1, 2}, "ab"):
         with pytest.raises(fexc.InvalidDistributionError, match="'c'"):
             trial.suggest_categorical("c", bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("in_memory", [True, False], ids=["memory", "sqlite"])
+def test_delete_study_of_an_unknown_name(tmp_path: Path, in_memory: bool) -> None:
+    """Found by the fuzz test: deleting a study the storage does not hold raised KeyError;
+    it raises the error load_study raises for an unknown name."""
+    storage: Any = (
+        ferrotune.storages.InMemoryStorage() if in_memory else f"sqlite:///{tmp_path / 'a.db'}"
+    )
+    with pytest.raises(fexc.InvalidArgumentError, match="no-such-study"):
+        ferrotune.delete_study(study_name="no-such-study", storage=storage)
