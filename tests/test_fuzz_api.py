@@ -526,8 +526,15 @@ class ApiMachine(RuleBasedStateMachine):
     def has_handles(self) -> bool:
         return bool(self.handles())
 
-    def has_open(self) -> bool:
-        return any(m.trials[n].state == TrialState.RUNNING for m, n in self.handles())
+    def pick_handle(self, j: int) -> tuple[StudyModel, TrialModel, str]:
+        """A trial object the machine holds: three times in four an open one (if any),
+        else any, finished ones included. Returns its study, record and a label."""
+        handles = self.handles()
+        running = [(m, n) for m, n in handles if m.trials[n].state == TrialState.RUNNING]
+        pool = running if running and j % 4 else handles
+        m, n = pool[j % len(pool)]
+        tm = m.trials[n]
+        return m, tm, f"{m.label}: trial {n} ({tm.state.name})"
 
     # -------------------------------------------------------------- model updates
     def opened(self, m: StudyModel, trial: Any, what: str) -> TrialModel:
@@ -740,6 +747,7 @@ class ApiMachine(RuleBasedStateMachine):
             tm.params[name] = value
             tm.domains[name] = Spec.of(space.dists[name])
 
+    @precondition(has_live)
     @rule(spec=specs)
     def build_distribution(self, spec: Spec) -> None:
         """The distribution classes judge their arguments as suggest_* does."""
@@ -814,11 +822,11 @@ class ApiMachine(RuleBasedStateMachine):
     @precondition(has_handles)
     @rule(j=st.integers(0, 50), name=st.sampled_from(NAMES), spec=specs)
     def suggest(self, j: int, name: str, spec: Spec) -> None:
-        m, n = self.handles()[j % len(self.handles())]
-        tm = m.trials[n]
-        assert tm.handle is not None
-        what = f"{m.label}: trial {n} ({tm.state.name}): suggest {name!r} from {spec}"
-        out = self.attempt(what, lambda: spec.suggest(tm.handle, name))  # type: ignore[arg-type]
+        m, tm, label = self.pick_handle(j)
+        trial = tm.handle
+        assert trial is not None
+        what = f"{label}: suggest {name!r} from {spec}"
+        out = self.attempt(what, lambda: spec.suggest(trial, name))
         if tm.state != TrialState.RUNNING:
             self.note_attempt(m, name, spec, False)
             if name in tm.params and tm.domains[name].key() == spec.key():
@@ -841,11 +849,11 @@ class ApiMachine(RuleBasedStateMachine):
         step=st.one_of(st.integers(0, 5), st.integers(0, 5), st.sampled_from([-1, 1.5, "1", True])),
     )
     def report(self, j: int, value: Any, step: Any) -> None:
-        m, n = self.handles()[j % len(self.handles())]
-        tm = m.trials[n]
-        assert tm.handle is not None
-        what = f"{m.label}: trial {n} ({tm.state.name}): report({value!r}, {step!r})"
-        out = self.attempt(what, lambda: tm.handle.report(value, step))  # type: ignore[union-attr]
+        m, tm, label = self.pick_handle(j)
+        trial = tm.handle
+        assert trial is not None
+        what = f"{label}: report({value!r}, {step!r})"
+        out = self.attempt(what, lambda: trial.report(value, step))
         valid_args = (
             m.n_objectives == 1
             and _real(value)
@@ -864,11 +872,11 @@ class ApiMachine(RuleBasedStateMachine):
     @precondition(has_handles)
     @rule(j=st.integers(0, 50), key=st.sampled_from(["k", "note"]), value=attr_value)
     def set_user_attr(self, j: int, key: str, value: Any) -> None:
-        m, n = self.handles()[j % len(self.handles())]
-        tm = m.trials[n]
-        assert tm.handle is not None
-        what = f"{m.label}: trial {n} ({tm.state.name}): set_user_attr({key!r}, {value!r})"
-        out = self.attempt(what, lambda: tm.handle.set_user_attr(key, value))  # type: ignore[union-attr]
+        _, tm, label = self.pick_handle(j)
+        trial = tm.handle
+        assert trial is not None
+        what = f"{label}: set_user_attr({key!r}, {value!r})"
+        out = self.attempt(what, lambda: trial.set_user_attr(key, value))
         if tm.state == TrialState.RUNNING:
             self.expect_ok(what, out)
             tm.user_attrs[key] = value
@@ -1046,6 +1054,46 @@ class ApiMachine(RuleBasedStateMachine):
             assert behaviour == "raise" and len(ran) == 1, f"{what} raised {out.error!r}"
         else:
             assert ran and not ran[-1][1], f"{what} raised {out.error!r}, not from a suggest"
+
+    @precondition(has_live)
+    @rule(i=st.integers(0, 7))
+    def read_best(self, i: int) -> None:
+        """best_trial (one objective) or best_trials (the Pareto front), infinite values
+        included, checked against the machine's record."""
+        m = self.pick_study(i)
+        complete = {n: t.values for n, t in enumerate(m.trials) if t.state == TrialState.COMPLETE}
+        if m.n_objectives == 1:
+            what = f"{m.label}: best_trial"
+            out = self.attempt(what, lambda: m.study.best_trial)
+            if not complete:
+                self.expect_error(what, out, ValueError, "no COMPLETE trial")
+                return
+            best = self.expect_ok(what, out)
+            pick = max if m.study.direction == ferrotune.StudyDirection.MAXIMIZE else min
+            target = pick(v[0] for v in complete.values() if v)
+            assert best.number in complete and best.values == [target], (
+                f"{what} is trial {best.number} with {best.values}; the best value is {target}"
+            )
+            return
+        what = f"{m.label}: best_trials"
+        front = self.expect_ok(what, self.attempt(what, lambda: m.study.best_trials))
+        signs = [
+            -1.0 if d == ferrotune.StudyDirection.MAXIMIZE else 1.0 for d in m.study.directions
+        ]
+        costs = {
+            n: [s * v for s, v in zip(signs, vals or [], strict=True)]
+            for n, vals in complete.items()
+        }
+
+        def dominated(a: list[float]) -> bool:
+            return any(
+                all(x <= y for x, y in zip(b, a, strict=True)) and b != a for b in costs.values()
+            )
+
+        expected = {tuple(c) for c in costs.values() if not dominated(c)}
+        got = {tuple(costs[t.number]) for t in front if t.number in costs}
+        assert all(t.number in costs for t in front), f"{what} holds a trial that is not COMPLETE"
+        assert got == expected, f"{what} gives the costs {got}; the Pareto front is {expected}"
 
     @precondition(lambda self: len(self.live()) >= 2)
     @rule(i=st.integers(0, 7))
