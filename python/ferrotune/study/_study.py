@@ -324,10 +324,10 @@ class Study:
         elif not state.is_finished():
             raise InvalidArgumentError(f"tell() needs a finished state, got {state!r}")
         elif state == TrialState.PRUNED:
-            # As Optuna: a pruned trial keeps its last intermediate value.
+            # As Optuna: a pruned trial keeps its last intermediate value, unless NaN.
             inter = self._core.record(number)[3]
-            if inter:
-                vals = [max(inter)[1]]
+            if inter and not math.isnan(last := max(inter)[1]):
+                vals = [last]
         if skip_if_finished and TrialState(self._core.state(number)).is_finished():
             return _LazyFrozenTrial(self, number)
         if self._hook_after:
