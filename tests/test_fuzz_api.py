@@ -5,8 +5,9 @@ A hypothesis state machine plays an Optuna user who makes mistakes: it creates s
 (plain, with a declared ``SearchSpace``, with Optuna's positional dict of distributions,
 with a bad argument), suggests from random and invalid distributions, reports, tells
 random and invalid values, enqueues valid and invalid values, sets user attributes,
-runs ``optimize``, deletes studies and reloads SQLite studies from disk with a fresh
-``Study`` object.
+runs ``optimize``, reads ``best_trial`` / ``best_trials``, deletes studies and reloads
+SQLite studies from disk with a fresh ``Study`` object (between trials: two objects
+running trials of one study at once are two workers, which the machine does not model).
 
 The machine keeps its own record of every trial (state, values, parameters, attributes)
 and an oracle, written independently of the library, that says for each call whether it
@@ -459,6 +460,9 @@ class ApiMachine(RuleBasedStateMachine):
         faulthandler.dump_traceback_later(STEP_TIMEOUT, exit=True)
         logged = _Records()
         logger = logging.getLogger("ferrotune")
+        level = logger.level
+        if logger.getEffectiveLevel() > logging.WARNING:
+            logger.setLevel(logging.WARNING)  # the warnings are part of the contract
         logger.addHandler(logged)
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -474,6 +478,7 @@ class ApiMachine(RuleBasedStateMachine):
                     error = None
         finally:
             logger.removeHandler(logged)
+            logger.setLevel(level)
         warned = [str(w.message) for w in caught] + logged.messages
         return Outcome(value=value, error=error, warned=warned)
 
@@ -1317,3 +1322,20 @@ def test_delete_study_of_an_unknown_name(tmp_path: Path, in_memory: bool) -> Non
     )
     with pytest.raises(fexc.InvalidArgumentError, match="no-such-study"):
         ferrotune.delete_study(study_name="no-such-study", storage=storage)
+
+
+@pytest.mark.parametrize("in_memory", [True, False], ids=["memory", "sqlite"])
+def test_a_pruned_trial_does_not_keep_a_nan_intermediate_value(
+    tmp_path: Path, in_memory: bool
+) -> None:
+    """Found by the fuzz test: a trial pruned after reporting NaN got the value NaN. As
+    Optuna, a pruned trial keeps its last intermediate value only when it is a number
+    (infinite included)."""
+    storage = None if in_memory else f"sqlite:///{tmp_path / 'a.db'}"
+    study = ferrotune.create_study(storage=storage, sampler=RandomSampler(seed=0))
+    for last, expected in ((NAN, None), (INF, [INF]), (1.5, [1.5])):
+        trial = study.ask()
+        trial.report(0.0, 0)
+        trial.report(last, 1)
+        assert study.tell(trial, state=TrialState.PRUNED).values == expected
+        assert study.trials[trial.number].values == expected
