@@ -560,7 +560,8 @@ class ApiMachine(RuleBasedStateMachine):
     def after_failed_ask(self, m: StudyModel, what: str) -> None:
         """A failed ask leaves no RUNNING trial: none, or one marked FAIL (item 2)."""
         expected = m.next_number()
-        trials = m.study.get_trials()
+        read = f"{what}, then get_trials()"
+        trials = self.expect_ok(read, self.attempt(read, m.study.get_trials))
         for t in trials[len(m.trials) :]:
             assert t.state == TrialState.FAIL, (
                 f"{what} failed and left trial {t.number} {t.state.name} (item 2: a failed "
