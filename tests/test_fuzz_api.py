@@ -867,10 +867,11 @@ class ApiMachine(RuleBasedStateMachine):
             and not isinstance(step, bool)
             and step >= 0
         )
-        if not valid_args:
+        if tm.state != TrialState.RUNNING:
+            cls = UpdateFinishedTrialError if valid_args else fexc.FerrotuneError
+            self.expect_error(what, out, cls, "the trial is finished")
+        elif not valid_args:
             self.expect_error(what, out, ValueError, "bad value or step, or several objectives")
-        elif tm.state != TrialState.RUNNING:
-            self.expect_error(what, out, UpdateFinishedTrialError, "the trial is finished")
         else:
             self.expect_ok(what, out)
             tm.intermediate.setdefault(step, float(value))  # the first report stands
