@@ -330,3 +330,29 @@ def test_a_log_range_a_few_ulps_wide_reaches_its_low_end(make: Any) -> None:
         t = study.ask(space)
         assert t.params["p0"] == 9.0
         study.tell(t, 0.0)
+
+
+def test_numpy_integers_are_integer_bounds() -> None:
+    """numpy integers are integers (as in Optuna): bounds, steps and suggest_int."""
+    d = IntDistribution(np.int64(0), np.int32(10), step=np.int64(2))
+    assert (d.low, d.high, d.step) == (0, 10, 2)
+    t = ferrotune.create_study().ask()
+    assert 0 <= t.suggest_int("n", np.int64(0), np.int64(4)) <= 4
+    with pytest.raises(ferrotune.exceptions.InvalidDistributionError):
+        IntDistribution(np.bool_(False), 3)
+
+
+def test_tell_a_trial_asked_through_another_study_object_of_the_same_study(
+    tmp_path: Any,
+) -> None:
+    """Two Study objects of one database study are two workers: either may tell a trial
+    the other asked (found by the item 19 fuzz test)."""
+    pytest.importorskip("sqlalchemy")
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    a = ferrotune.create_study(storage=url, study_name="s")
+    b = ferrotune.load_study(study_name="s", storage=url)
+    trial = a.ask()
+    assert b.tell(trial, 1.0).state == TrialState.COMPLETE
+    other = ferrotune.create_study(storage=url, study_name="other")
+    with pytest.raises(InvalidArgumentError, match="another study"):
+        other.tell(a.ask(), 1.0)

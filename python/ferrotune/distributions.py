@@ -16,6 +16,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, Union
 
+import numpy as np
+
 from ferrotune import _core
 from ferrotune.exceptions import InvalidDistributionError
 
@@ -222,10 +224,10 @@ class FloatDistribution(_NumericDistribution):
     def __init__(
         self, low: float, high: float, log: bool = False, step: float | None = None
     ) -> None:
-        self.low = float(low)
+        self.low = _as_float("low", low)
         self.log = bool(log)
-        self.step = None if step is None else float(step)
-        self.high = _float_grid_high(self.low, float(high), self.step)
+        self.step = None if step is None else _as_float("step", step)
+        self.high = _float_grid_high(self.low, _as_float("high", high), self.step)
         self._core = _core.Dist.float("", self.low, self.high, self.step, self.log)
 
     def to_external_repr(self, param_value_in_internal_repr: float) -> float:
@@ -254,7 +256,13 @@ class IntDistribution(_NumericDistribution):
         self.step = _as_int("step", step)
         self.log = bool(log)
         self.high = _int_grid_high(self.low, _as_int("high", high), self.step, self.log)
-        self._core = _core.Dist.int("", self.low, self.high, self.step, self.log)
+        try:
+            self._core = _core.Dist.int("", self.low, self.high, self.step, self.log)
+        except OverflowError as e:  # beyond 64 bits
+            raise InvalidDistributionError(
+                f"int bounds and step must lie within ±2^53, got low={self.low}, "
+                f"high={self.high}, step={self.step}"
+            ) from e
 
     def to_external_repr(self, param_value_in_internal_repr: float) -> int:
         return int(param_value_in_internal_repr)
@@ -346,6 +354,8 @@ class CategoricalDistribution(BaseDistribution):
         """True when ``choices`` are these choices, in order and of the same types."""
         if choices is self.choices:
             return True
+        if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence):
+            return False  # not choices at all: the constructor says why
         t = tuple(choices)
         return t == self.choices and tuple(map(type, t)) == tuple(map(type, self.choices))
 
@@ -381,9 +391,20 @@ class CategoricalDistribution(BaseDistribution):
 
 
 def _as_int(name: str, v: Any) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
+    if isinstance(v, (bool, np.bool_)):
         raise InvalidDistributionError(f"{name} must be an integer, got {v!r}")
-    return int(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer():
+        return int(v)
+    raise InvalidDistributionError(f"{name} must be an integer, got {v!r}")
+
+
+def _as_float(name: str, v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise InvalidDistributionError(f"{name} must be a number, got {v!r}") from None
 
 
 def _from_tuple(

@@ -484,10 +484,10 @@ class Study:
         elif not state.is_finished():
             raise InvalidArgumentError(f"tell() needs a finished state, got {state!r}")
         elif state == TrialState.PRUNED:
-            # As Optuna: a pruned trial keeps its last intermediate value.
+            # As Optuna: a pruned trial keeps its last intermediate value, unless NaN.
             inter = self._core.record(number)[3]
-            if inter:
-                vals = [max(inter)[1]]
+            if inter and not math.isnan(last := max(inter)[1]):
+                vals = [last]
         if self._hook_after:
             # As Optuna: the sampler sees the trial before its state is final.
             self.sampler.after_trial(
@@ -517,11 +517,21 @@ class Study:
             return f"the objective returned NaN: {vals}", []
         return None, vals
 
+    def _same_study(self, other: Study) -> bool:
+        """True when ``other`` is this study, possibly through another Study object
+        (another worker of a database storage, or a study loaded again)."""
+        if other is self or other._core is self._core:
+            return True
+        if other.study_name != self.study_name or other._study_id != self._study_id:
+            return False
+        url = getattr(self._storage, "url", None)
+        return url is not None and url == getattr(other._storage, "url", None)
+
     def _trial_number(self, trial: Any) -> int:
         """The number of ``trial`` (a Trial or FrozenTrial of this study, or a number),
         checked to name an existing trial."""
         if isinstance(trial, Trial):
-            if trial.study._core is not self._core:
+            if not self._same_study(trial.study):
                 raise InvalidArgumentError(
                     f"trial {trial.number} belongs to another study, not {self.study_name!r}"
                 )
@@ -1092,9 +1102,18 @@ def load_study(
 
 
 def delete_study(*, study_name: str, storage: str | BaseStorage) -> None:
-    """Deletes a study and its trials."""
+    """Deletes a study and its trials.
+
+    Raises:
+        InvalidArgumentError: When ``storage`` holds no study of that name (Optuna
+            raises KeyError; this is the error :func:`load_study` raises for it).
+    """
     st = get_storage(storage)
-    st.delete_study(st.get_study_id_from_name(study_name))
+    try:
+        study_id = st.get_study_id_from_name(study_name)
+    except KeyError:
+        raise InvalidArgumentError(f"no study named {study_name!r} in the storage") from None
+    st.delete_study(study_id)
 
 
 def get_all_study_names(storage: str | BaseStorage) -> list[str]:
