@@ -111,3 +111,52 @@ def test_optimize_with_an_infeasible_space_raises_and_leaves_nothing_running() -
     with pytest.raises(InfeasibleSpaceError):
         study.optimize(lambda t: 0.0, n_trials=3, space=_infeasible_space())
     assert [t.state for t in study.trials] == [TrialState.FAIL]
+
+
+def test_ask_tell_through_two_study_objects_keeps_the_parameters(
+    make_storage: StorageFactory,
+) -> None:
+    """Found by the item 19 fuzz test: a trial asked through one Study object and told
+    through another (two workers, or two web requests) lost its parameters, which the
+    first object kept in its write buffer."""
+    first = ferrotune.create_study(storage=make_storage(), study_name="s")
+    trial = first.ask()
+    x = trial.suggest_float("x", 0, 1)
+    n = trial.suggest_int("n", 0, 9)
+    space_trial = first.ask(_feasible_space())
+    second = ferrotune.load_study(study_name="s", storage=make_storage())
+    second.tell(trial.number, 1.0)
+    second.tell(space_trial.number, 2.0)
+    for study in (second, ferrotune.load_study(study_name="s", storage=make_storage())):
+        assert study.trials[0].params == {"x": x, "n": n}
+        assert study.trials[1].params == space_trial.params
+
+
+def _feasible_space() -> SearchSpace:
+    return SearchSpace({"y": FloatDistribution(0, 1)}, constraints=[lambda p: p["y"] < 0.5])
+
+
+def test_workers_that_disagree_on_a_parameters_kind_leave_the_study_readable(
+    make_storage: StorageFactory,
+) -> None:
+    """Found by the item 19 fuzz test: two workers gave "p" an int and a float
+    distribution; the study could no longer be loaded at all. Now the later trial is
+    loaded without "p", with a warning, and nothing else is lost."""
+    first = make_storage()
+    if first is make_storage():
+        pytest.skip("one in-memory storage has one record: it refuses the second kind")
+    a = ferrotune.create_study(storage=first, study_name="s")
+    b = ferrotune.load_study(study_name="s", storage=make_storage())
+    t = a.ask()
+    u = b.ask()
+    t.suggest_int("p", 0, 10)
+    u.suggest_float("p", 0, 1)
+    u.suggest_float("q", 0, 1)
+    b.tell(u, 1.0)
+    a.tell(t, 2.0)
+    with pytest.warns(RuntimeWarning, match="parameter"):
+        loaded = ferrotune.load_study(study_name="s", storage=make_storage())
+        trials = loaded.trials
+    assert [tr.state for tr in trials] == [TrialState.COMPLETE] * 2
+    assert sorted(v for tr in trials for v in tr.values) == [1.0, 2.0]
+    assert "q" in trials[1].params

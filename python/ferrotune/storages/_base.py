@@ -82,6 +82,10 @@ class BaseStorage(abc.ABC):
         self.set_study_system_attr(study_id, key, start + count)
         return start
 
+    def flush(self, study_id: int, number: int | None = None) -> None:
+        """Writes the parameters of trial ``number`` (of every trial: None) that a
+        persistent storage recorded but has not written yet (no-op in memory)."""
+
     def sync(self, study_id: int) -> None:
         """Pulls trials changed by other workers into the core (no-op in memory)."""
 

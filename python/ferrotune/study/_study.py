@@ -182,9 +182,28 @@ class Study:
         ``"fail_reason"``, and the error is raised.
         """
         space, fixed_distributions = self._ask_arguments(space, fixed_distributions)
+        return self._ask(space, fixed_distributions, write_through=self._persist)
+
+    def _ask(
+        self,
+        space: SearchSpace | None,
+        fixed_distributions: Mapping[str, BaseDistribution] | None,
+        *,
+        write_through: bool,
+    ) -> Trial:
+        """``ask`` after its arguments are checked. ``write_through``: write each
+        parameter to a database storage as soon as it is recorded. The trials of
+        :meth:`optimize` are told through this Study object, which writes their
+        parameters with the trial's next change; a trial handed out by :meth:`ask` may
+        be told through another Study object (another worker, a web request), so its
+        parameters must not wait in this one."""
         number, fixed = self._start_trial()
         try:
-            return self._set_up_trial(number, fixed, space, fixed_distributions)
+            trial = self._set_up_trial(number, fixed, space, fixed_distributions)
+            if write_through:
+                trial._write_through = True
+                self._storage.flush(self._study_id, number)
+            return trial
         except BaseException as e:
             self._fail_started_trial(number, e)
             raise
@@ -666,7 +685,7 @@ class Study:
         catch: tuple[type[Exception], ...],
         space: SearchSpace | None,
     ) -> FrozenTrial:
-        trial = self.ask(space)
+        trial = self._ask(space, None, write_through=False)
         try:
             with self._storage.heartbeat(self._study_id, trial.number):
                 value = func(trial)

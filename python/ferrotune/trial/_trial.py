@@ -33,7 +33,7 @@ class Trial:
     :class:`~ferrotune.exceptions.IncompatibleDistributionError`.
     """
 
-    __slots__ = ("_core", "_fast", "_fixed", "_number", "_relative", "study")
+    __slots__ = ("_core", "_fast", "_fixed", "_number", "_relative", "_write_through", "study")
 
     def __init__(self, study: Study, number: int, fixed: dict[str, Any] | None = None) -> None:
         self.study = study
@@ -46,6 +46,8 @@ class Trial:
         # when the objective suggests a distribution that does not contain them.
         self._fixed: dict[str, Any] = fixed if fixed is not None else {}
         self._relative: set[str] = set()
+        # Write each parameter to a database at once (trials of the ask/tell API).
+        self._write_through = False
 
     @property
     def number(self) -> int:
@@ -164,7 +166,7 @@ class Trial:
             # sampler's independent draw; recorded by the core.
             internal = self._core.suggest_dist(self._number, name, dist._core)
             if study._persist:
-                study._storage.record_param(study._study_id, self._number, name, dist, internal)
+                self._persist_param(name, dist, internal)
             return dist.to_external_repr(internal)
         else:
             frozen = study._frozen(self._number)
@@ -176,8 +178,14 @@ class Trial:
                 )
         self._core.set_param(self._number, name, dist._core, internal)
         if study._persist:
-            study._storage.record_param(study._study_id, self._number, name, dist, internal)
+            self._persist_param(name, dist, internal)
         return dist.to_external_repr(internal)
+
+    def _persist_param(self, name: str, dist: BaseDistribution, internal: float) -> None:
+        study = self.study
+        study._storage.record_param(study._study_id, self._number, name, dist, internal)
+        if self._write_through:
+            study._storage.flush(study._study_id, self._number)
 
     def _preset(self, name: str, dist: BaseDistribution) -> float | None:
         """The internal value fixed for ``name`` before sampling, if any.

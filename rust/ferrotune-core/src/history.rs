@@ -609,11 +609,32 @@ impl History {
         }
         // Parameters are recorded as RUNNING, whatever the remote state.
         self.trials[number].state = TrialState::Running;
+        // A parameter this history cannot hold (another worker gave the name a
+        // distribution of another kind, or a value outside its distribution) is
+        // left out of this trial, with a reason: the rest of the study must stay
+        // readable.
+        let mut left_out: Vec<String> = Vec::new();
         for (name, dist, v) in params {
-            if self.existing(number, &name, &dist)?.is_none() {
-                self.set_param(number, &name, &dist, v)?;
+            let recorded = match self.existing(number, &name, &dist) {
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => self.set_param(number, &name, &dist, v),
+                Err(e) => Err(e),
+            };
+            match recorded {
+                Ok(()) => {}
+                Err(
+                    e
+                    @ (Error::IncompatibleDistribution { .. } | Error::InvalidDistribution { .. }),
+                ) => left_out.push(e.to_string()),
+                Err(e) => return Err(e),
             }
         }
+        let left_out = (!left_out.is_empty()).then(|| {
+            format!(
+                "trial {number}: parameter(s) left out of the loaded record: {}",
+                left_out.join("; ")
+            )
+        });
         let t = &mut self.trials[number];
         for (step, v) in intermediate {
             if !t.intermediate.iter().any(|s| s.0 == step) {
@@ -635,9 +656,11 @@ impl History {
             t.values = Vec::new();
             t.completed = completed;
             self.on_finished(number);
-            return Ok(Some(format!(
-                "trial {number} is COMPLETE with {problem}: loaded as FAIL"
-            )));
+            let failed = format!("trial {number} is COMPLETE with {problem}: loaded as FAIL");
+            return Ok(Some(match left_out {
+                Some(l) => format!("{failed}; {l}"),
+                None => failed,
+            }));
         }
         if state.is_finished() {
             t.state = state;
@@ -647,7 +670,7 @@ impl History {
         } else {
             t.state = state;
         }
-        Ok(None)
+        Ok(left_out)
     }
 
     /// [`History::apply_remote`] for each trial, in order; stops at the first
@@ -758,6 +781,59 @@ mod tests {
     }
 
     #[test]
+    fn remote_params_of_another_kind_are_left_out_not_fatal() {
+        // Two workers gave "p" different kinds; the history keeps the first and
+        // loads the second trial without it, with a reason.
+        let mut h = History::new(1);
+        let int = Distribution::int("p", 0, 10, 1, false).unwrap();
+        let float = Distribution::float("p", 0.0, 1.0, None, false).unwrap();
+        let x = Distribution::float("x", 0.0, 1.0, None, false).unwrap();
+        let first = h.apply_remote(
+            0,
+            TrialState::Complete,
+            vec![1.0],
+            vec![("p".into(), int.clone(), 3.0)],
+            vec![],
+            vec![],
+            0.0,
+            1.0,
+        );
+        assert_eq!(first, Ok(None));
+        let why = h
+            .apply_remote(
+                1,
+                TrialState::Complete,
+                vec![2.0],
+                vec![("p".into(), float, 0.5), ("x".into(), x.clone(), 0.25)],
+                vec![],
+                vec![],
+                0.0,
+                1.0,
+            )
+            .unwrap()
+            .expect("a reason");
+        assert!(why.contains("trial 1") && why.contains("'p'"), "{why}");
+        assert_eq!(h.trials()[1].state, TrialState::Complete);
+        assert_eq!(h.existing(1, "x", &x).unwrap(), Some(0.25));
+        assert_eq!(h.trials()[1].params.len(), 1);
+        // A value outside its distribution is left out too.
+        let why = h
+            .apply_remote(
+                2,
+                TrialState::Complete,
+                vec![3.0],
+                vec![("p".into(), int, 42.0)],
+                vec![],
+                vec![],
+                0.0,
+                1.0,
+            )
+            .unwrap();
+        assert!(why.is_some());
+        assert_eq!(h.best_trial(false), Some(0));
+    }
+
+    #[test]
     fn remote_trials_fill_gaps_and_are_idempotent() {
         let mut h = History::new(1);
         let d = Distribution::float("x", 0.0, 1.0, None, false).unwrap();
@@ -862,7 +938,8 @@ mod tests {
         // Idempotent as a whole.
         batch.apply_remote_batch(trials).unwrap();
         assert_eq!(dump(&one), dump(&batch));
-        // An incompatible distribution stops the batch with an error, not a panic.
+        // An incompatible distribution leaves the parameter out of that trial, with
+        // a reason (another worker's record must not make the study unreadable).
         let c = Distribution::categorical("x", 3).unwrap();
         let bad = vec![RemoteTrial {
             number: 4,
@@ -874,10 +951,11 @@ mod tests {
             started: 6.0,
             completed: 7.0,
         }];
-        assert!(matches!(
-            batch.apply_remote_batch(bad),
-            Err(Error::IncompatibleDistribution { .. })
-        ));
+        let rejected = batch.apply_remote_batch(bad).unwrap();
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].0, 4);
+        assert!(batch.trials()[4].params.is_empty());
+        assert_eq!(batch.trials()[4].state, TrialState::Complete);
     }
 
     /// Issue 10 item 9: a COMPLETE record without one value per objective, or

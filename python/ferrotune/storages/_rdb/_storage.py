@@ -634,7 +634,7 @@ class RDBStorage(BaseStorage):
         """Writes the parameters recorded but not yet written (of one trial, or all)."""
         cache = self._cache(study_id)
         with cache.lock:
-            numbers = [number] if number is not None else list(cache.pending)
+            numbers = [n for n in cache.pending if number is None or n == number]
         for n in numbers:
             tid = self._trial_id(study_id, n)
 
@@ -1222,7 +1222,8 @@ class RDBStorage(BaseStorage):
         more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
         warnings.warn(
             f"{len(problems)} trial record(s) of study {study} in {self._where()} are not "
-            f"as ferrotune writes them (another tool, or a crash): {'; '.join(shown)}{more}",
+            f"as ferrotune writes them (another tool, a crash, or workers that gave a parameter "
+            f"distributions of different kinds): {'; '.join(shown)}{more}",
             RuntimeWarning,
             stacklevel=2,
         )
