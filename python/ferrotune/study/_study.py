@@ -59,6 +59,7 @@ def _overrides(sampler: BaseSampler, name: str) -> bool:
 
 
 _STATES = {int(s): s for s in TrialState}
+_RUNNING = int(TrialState.RUNNING)
 
 
 class Study:
@@ -181,7 +182,8 @@ class Study:
         the trial is marked FAIL, with the error in its system attribute
         ``"fail_reason"``, and the error is raised.
         """
-        space, fixed_distributions = self._ask_arguments(space, fixed_distributions)
+        if space is not None or fixed_distributions is not None:
+            space, fixed_distributions = self._ask_arguments(space, fixed_distributions)
         return self._ask(space, fixed_distributions, write_through=self._persist)
 
     def _ask(
@@ -471,28 +473,24 @@ class Study:
             UpdateFinishedTrialError: The trial has already finished (unless
                 ``skip_if_finished``).
         """
-        number = self._trial_number(trial)
+        if type(trial) is Trial and trial.study is self:
+            number = trial.number  # the common case: a trial this object handed out
+        else:
+            number = self._trial_number(trial)
         if state is None:
             if values is None:
                 raise InvalidArgumentError("tell() needs values, or a state of PRUNED or FAIL")
             state = TrialState.COMPLETE
-        try:
-            state = TrialState(state)
-        except ValueError:
-            raise InvalidArgumentError(f"tell(): {state!r} is not a TrialState") from None
-        current = TrialState(self._core.state(number))
-        if current.is_finished():
-            if skip_if_finished:
-                return _LazyFrozenTrial(self, number)
-            from ferrotune.exceptions import UpdateFinishedTrialError
+        if state is not TrialState.COMPLETE:
+            try:
+                state = TrialState(state)
+            except ValueError:
+                raise InvalidArgumentError(f"tell(): {state!r} is not a TrialState") from None
+        current_code = self._core.state(number)
+        if current_code != _RUNNING:
+            self._not_running(number, TrialState(current_code), skip_if_finished)
+            return _LazyFrozenTrial(self, number)
 
-            raise UpdateFinishedTrialError(
-                f"trial {number} has already finished ({current.name}); it cannot be told again"
-            )
-        if current != TrialState.RUNNING:
-            raise InvalidArgumentError(
-                f"tell(): trial {number} is {current.name}; only a RUNNING trial can be told"
-            )
         vals: list[float] = []
         if state == TrialState.COMPLETE:
             problem, vals = self._check_values(values)
@@ -521,7 +519,28 @@ class Study:
             _logger.info("Trial %d finished: %s %s", number, state.name, vals)
         return _LazyFrozenTrial(self, number)
 
+    @staticmethod
+    def _not_running(number: int, current: TrialState, skip_if_finished: bool) -> None:
+        """Raises for telling a trial that is not RUNNING (returns for a finished one
+        with ``skip_if_finished``)."""
+        if current.is_finished():
+            if skip_if_finished:
+                return
+            from ferrotune.exceptions import UpdateFinishedTrialError
+
+            raise UpdateFinishedTrialError(
+                f"trial {number} has already finished ({current.name}); it cannot be told again"
+            )
+        raise InvalidArgumentError(
+            f"tell(): trial {number} is {current.name}; only a RUNNING trial can be told"
+        )
+
     def _check_values(self, values: Any) -> tuple[str | None, list[float]]:
+        if type(values) is float and self._n_objectives == 1:
+            # The common case, without building lists.
+            if values != values:
+                return f"the objective returned NaN: {[values]}", []
+            return None, [values]
         seq = values if isinstance(values, (list, tuple)) else [values]
         try:
             vals = [float(v) for v in seq]
@@ -532,8 +551,9 @@ class Study:
                 f"{len(vals)} value(s) for a study with {self._n_objectives} objective(s)",
                 [],
             )
-        if any(math.isnan(v) for v in vals):
-            return f"the objective returned NaN: {vals}", []
+        for v in vals:
+            if v != v:
+                return f"the objective returned NaN: {vals}", []
         return None, vals
 
     def _same_study(self, other: Study) -> bool:

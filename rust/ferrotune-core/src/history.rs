@@ -2,7 +2,7 @@
 //! flat f64 columns that grow by one entry per trial (no rebuild on each ask).
 
 use std::cell::{Ref, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -194,6 +194,9 @@ pub struct History {
     groups: Vec<Vec<(u32, u32)>>,
     n_complete_or_pruned: usize,
     any_constraints: bool,
+    /// Numbers of the WAITING trials: `first_waiting` is O(log n), not a scan of
+    /// every trial at each ask.
+    waiting: BTreeSet<usize>,
 }
 
 fn now() -> f64 {
@@ -352,6 +355,9 @@ impl History {
     }
 
     fn push_trial(&mut self, state: TrialState, started: f64) -> usize {
+        if state == TrialState::Waiting {
+            self.waiting.insert(self.trials.len());
+        }
         self.trials.push(TrialRecord {
             state,
             values: Vec::new(),
@@ -370,6 +376,7 @@ impl History {
             Some(t) if t.state == TrialState::Waiting => {
                 t.state = TrialState::Running;
                 t.started = now();
+                self.waiting.remove(&number);
                 true
             }
             _ => false,
@@ -378,9 +385,7 @@ impl History {
 
     /// The first WAITING trial, if any.
     pub fn first_waiting(&self) -> Option<usize> {
-        self.trials
-            .iter()
-            .position(|t| t.state == TrialState::Waiting)
+        self.waiting.first().copied()
     }
 
     /// Registers `dist` for parameter `name`, returning (param, dist) indices.
@@ -609,6 +614,7 @@ impl History {
         }
         // Parameters are recorded as RUNNING, whatever the remote state.
         self.trials[number].state = TrialState::Running;
+        self.waiting.remove(&number);
         // A parameter this history cannot hold (another worker gave the name a
         // distribution of another kind, or a value outside its distribution) is
         // left out of this trial, with a reason: the rest of the study must stay
@@ -669,6 +675,9 @@ impl History {
             self.on_finished(number);
         } else {
             t.state = state;
+            if state == TrialState::Waiting {
+                self.waiting.insert(number);
+            }
         }
         Ok(left_out)
     }
@@ -778,6 +787,61 @@ mod tests {
         assert_eq!(h.best_trial(false), Some(t2));
         assert_eq!(h.best_trial(true), Some(t));
         assert_eq!(h.params()[0].values, vec![0.5]);
+    }
+
+    #[test]
+    fn waiting_trials_are_found_in_order_through_every_path() {
+        // The kept set of WAITING trials agrees with a scan of the states.
+        let scan = |h: &History| {
+            h.trials()
+                .iter()
+                .position(|t| t.state == TrialState::Waiting)
+        };
+        let mut h = History::new(1);
+        let a = h.create_trial(TrialState::Running);
+        let w1 = h.create_trial(TrialState::Waiting);
+        let w2 = h.create_trial(TrialState::Waiting);
+        assert_eq!((h.first_waiting(), scan(&h)), (Some(w1), Some(w1)));
+        assert!(h.start_waiting(w1));
+        assert!(!h.start_waiting(a));
+        assert_eq!((h.first_waiting(), scan(&h)), (Some(w2), Some(w2)));
+        // A remote record moves trial 5 to WAITING (and fills 3..5 as RUNNING),
+        // then another worker starts w2.
+        h.apply_remote(
+            5,
+            TrialState::Waiting,
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            0.0,
+            f64::NAN,
+        )
+        .unwrap();
+        h.apply_remote(
+            w2,
+            TrialState::Running,
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            0.0,
+            f64::NAN,
+        )
+        .unwrap();
+        assert_eq!((h.first_waiting(), scan(&h)), (Some(5), Some(5)));
+        h.apply_remote(
+            5,
+            TrialState::Complete,
+            vec![1.0],
+            vec![],
+            vec![],
+            vec![],
+            0.0,
+            1.0,
+        )
+        .unwrap();
+        assert_eq!((h.first_waiting(), scan(&h)), (None, None));
     }
 
     #[test]
