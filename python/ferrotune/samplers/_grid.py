@@ -218,17 +218,13 @@ class GridSampler(BaseSampler):
         point = self._point(i)
         row: list[float] = []
         for name in space.names:
-            cond = space.conditions.get(name)
-            if cond is not None:
-                pv = row[space._index[cond.parent]]
-                pdist = space.distributions[cond.parent]
-                if math.isnan(pv) or pdist.to_external_repr(pv) not in cond.values:
-                    row.append(math.nan)
-                    if name in point and self._rows is None:
-                        j = self._names.index(name)
-                        if _choice_key(point[name]) != _choice_key(self._values[j][0]):
-                            return False
-                    continue
+            if not space._active(name, row):
+                row.append(math.nan)
+                if name in point and self._rows is None:
+                    j = self._names.index(name)
+                    if _choice_key(point[name]) != _choice_key(self._values[j][0]):
+                        return False
+                continue
             if name not in point:
                 # Not the grid's parameter: sampled (or refused) at the ask.
                 return True

@@ -418,13 +418,9 @@ class Study:
         for _ in range(space.max_draws):
             row: list[float] = []
             for name in space.names:
-                cond = space.conditions.get(name)
-                if cond is not None:
-                    pv = row[space._index[cond.parent]]
-                    pdist = space.distributions[cond.parent]
-                    if math.isnan(pv) or pdist.to_external_repr(pv) not in cond.values:
-                        row.append(math.nan)
-                        continue
+                if not space._active(name, row):
+                    row.append(math.nan)
+                    continue
                 dist = space.distributions[name]
                 preset = trial._preset(name, dist) if name in trial._fixed else None
                 if preset is not None:
