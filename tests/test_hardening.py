@@ -356,3 +356,92 @@ def test_tell_a_trial_asked_through_another_study_object_of_the_same_study(
     other = ferrotune.create_study(storage=url, study_name="other")
     with pytest.raises(InvalidArgumentError, match="another study"):
         other.tell(a.ask(), 1.0)
+
+
+# ------------------------------------------------------- found by the review of this issue
+
+
+def test_an_objective_returning_a_huge_int_fails_its_trial() -> None:
+    """Items 2/12: 10**400 raised a plain OverflowError and left the trial RUNNING."""
+    study = ferrotune.create_study()
+    study.optimize(lambda t: 10**400, n_trials=2)
+    assert [t.state for t in study.trials] == [TrialState.FAIL] * 2
+    assert study.tell(study.ask(), 10**400).state == TrialState.FAIL
+    trial = study.ask()
+    for bad in (lambda: trial.report(10**400, 1), lambda: trial.report(1.0, 2**70)):
+        with pytest.raises(InvalidArgumentError):
+            bad()
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_system_exit_in_an_objective_leaves_no_running_trial(n_jobs: int) -> None:
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+
+    def objective(t: ferrotune.Trial) -> float:
+        x = t.suggest_float("x", 0, 1)
+        if t.number == 3:
+            raise SystemExit(1)
+        return x
+
+    with pytest.raises(SystemExit):
+        study.optimize(objective, n_trials=20, n_jobs=n_jobs)
+    states = [t.state for t in study.trials]
+    assert TrialState.RUNNING not in states and TrialState.FAIL in states
+
+
+def test_a_sampler_whose_after_trial_raises_leaves_no_running_trial() -> None:
+    class Broken(ferrotune.samplers.RandomSampler):
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            raise RuntimeError("after_trial failed")
+
+    study = ferrotune.create_study(sampler=Broken(seed=0))
+    with pytest.raises(RuntimeError, match="after_trial failed"):
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert [t.state for t in study.trials] == [TrialState.FAIL]
+    assert "tell() failed" in study.trials[0].system_attrs["fail_reason"]
+
+
+def test_every_operation_on_a_deleted_in_memory_study_raises() -> None:
+    """Item 5: after delete_study, tell and add_trial were silently lost and the rest
+    raised KeyError."""
+    storage = ferrotune.storages.InMemoryStorage()
+    study = ferrotune.create_study(storage=storage, study_name="gone")
+    trial = study.ask()
+    study.tell(study.ask(), 1.0)
+    done = study.trials[1]
+    ferrotune.delete_study(study_name="gone", storage=storage)
+    for op in (
+        lambda: study.tell(trial, 1.0),
+        lambda: study.add_trial(done),
+        lambda: study.enqueue_trial({"x": 1.0}),
+        lambda: study.set_user_attr("k", 1),
+        lambda: study.trials,
+        lambda: study.best_trial,
+        lambda: study.best_trials,
+    ):
+        with pytest.raises(StudyNotFoundError):
+            op()
+
+
+def test_add_trial_refuses_what_is_not_a_frozen_trial() -> None:
+    study = ferrotune.create_study()
+    with pytest.raises(InvalidArgumentError, match="FrozenTrial"):
+        study.add_trial(5)  # type: ignore[arg-type]
+    assert study.trials == []
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_enqueue_skip_if_exists_sees_trials_enqueued_by_another_worker(
+    kind: str, tmp_path: Any
+) -> None:
+    """As Optuna, an enqueued trial's fixed parameters count as its values."""
+    storage: Any = ferrotune.storages.InMemoryStorage()
+    if kind == "sqlite":
+        pytest.importorskip("sqlalchemy")
+        storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    a = ferrotune.create_study(storage=storage, study_name="s")
+    b = ferrotune.load_study(study_name="s", storage=storage)
+    a.enqueue_trial({"x": 0.5}, skip_if_exists=True)
+    b.enqueue_trial({"x": 0.5}, skip_if_exists=True)
+    a.enqueue_trial({"x": 0.25}, skip_if_exists=True)
+    assert [t.system_attrs["fixed_params"] for t in a.trials] == [{"x": 0.5}, {"x": 0.25}]

@@ -80,3 +80,18 @@ def test_declared_space_workers_continue_one_sequence(kind: str, tmp_path: Path)
             s.tell(t, t.params["x"])
     xs = _xs(a)
     assert sorted(int(x * 32) for x in xs) == list(range(32))
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_first_trials_of_workers_with_one_seed_differ(kind: str, tmp_path: Path) -> None:
+    """Before the relative space is known, parameters are drawn independently: two
+    workers with one seed drew the same first point (39 distinct points of 40)."""
+    storage = _storage(kind, tmp_path)
+    a = ferrotune.create_study(storage=storage, study_name="q", sampler=QMCSampler(seed=7))
+    b = ferrotune.load_study(study_name="q", storage=storage, sampler=QMCSampler(seed=7))
+    ta, tb = a.ask(), b.ask()
+    xa, xb = ta.suggest_float("x", 0.0, 1.0), tb.suggest_float("x", 0.0, 1.0)
+    assert xa != xb
+    # The same trial number with the same seed draws the same value in any process.
+    c = ferrotune.create_study(sampler=QMCSampler(seed=7))
+    assert c.ask().suggest_float("x", 0.0, 1.0) == xa

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+import zlib
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
@@ -24,7 +25,9 @@ class QMCSampler(BaseSampler):
     Define-by-run studies follow Optuna's QMCSampler: the relative search space is the
     space of the first COMPLETE trial (single-valued parameters left out); each later
     trial takes the next point of the sequence for it, and parameters outside it are
-    drawn uniformly at random. On a declared :class:`~ferrotune.SearchSpace` every trial
+    drawn uniformly, from a hash of
+    the seed, the trial number and the parameter name (so workers that share a seed draw
+    different values for different trials). On a declared :class:`~ferrotune.SearchSpace` every trial
     takes the next sequence point over the whole space (conditions and constraints
     applied; infeasible points are skipped).
 
@@ -65,7 +68,6 @@ class QMCSampler(BaseSampler):
         self._seed = _seed_or_random(seed)
         self._warn = warn_independent_sampling
         self._rust = _core.QmcSamplerCore(qmc_type, self._scramble, self._seed)
-        self._independent = _core.RandomSamplerCore(self._seed ^ 0x51ED_0F_1D)
         self._initial_space: dict[str, BaseDistribution] | None = None
         self._lock = threading.Lock()
 
@@ -130,22 +132,39 @@ class QMCSampler(BaseSampler):
                 "and is sampled at random",
                 stacklevel=2,
             )
-        internal = param_distribution._core.from_unit(self._independent.uniform())
+        u = _hashed_uniform(self._seed, trial.number, param_name)
+        internal = param_distribution._core.from_unit(u)
         return param_distribution.to_external_repr(internal)
 
     def __getstate__(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["_rust"] = self._rust.get_state()
-        d["_independent"] = self._independent.get_state()
         del d["_lock"]
         return d
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         rust_state = state.pop("_rust")
-        independent_state = state.pop("_independent")
+        state.pop("_independent", None)  # pickles of earlier versions
         self.__dict__.update(state)
         self._lock = threading.Lock()
         self._rust = _core.QmcSamplerCore(self._qmc_type, self._scramble, self._seed)
         self._rust.set_state(rust_state)
-        self._independent = _core.RandomSamplerCore(0)
-        self._independent.set_state(independent_state)
+
+
+_MASK = (1 << 64) - 1
+
+
+def _splitmix(x: int) -> int:
+    """SplitMix64's output function (Steele et al. 2014): a bijective 64-bit mix."""
+    x = (x + 0x9E37_79B9_7F4A_7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58_476D_1CE4_E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D0_49BB_1331_11EB) & _MASK
+    return x ^ (x >> 31)
+
+
+def _hashed_uniform(seed: int, number: int, name: str) -> float:
+    """A uniform draw in [0, 1) fixed by (seed, trial number, parameter name): workers
+    that share a seed draw different values for different trials, and a trial's value
+    does not depend on which worker or process draws it."""
+    key = _splitmix(seed ^ _splitmix(number & _MASK) ^ _splitmix(zlib.crc32(name.encode())))
+    return (key >> 11) * 2.0**-53

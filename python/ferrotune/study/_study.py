@@ -253,6 +253,16 @@ class Study:
             f"study {self.study_name!r} no longer exists in its storage (deleted?)"
         )
 
+    def _check_alive(self) -> None:
+        """Raises StudyNotFoundError when the study has been deleted from its storage
+        (for a database, this object's record is checked; writes check the database)."""
+        try:
+            alive = self._storage.get_core(self._study_id) is self._core
+        except KeyError:
+            alive = False
+        if not alive:
+            raise self._not_found()
+
     def _start_trial(self) -> tuple[int, dict[str, Any]]:
         """A new RUNNING trial (or the oldest enqueued one): its number and the values
         fixed for it.
@@ -260,12 +270,7 @@ class Study:
         Raises:
             StudyNotFoundError: The study has been deleted from its storage.
         """
-        try:
-            alive = self._storage.get_core(self._study_id) is self._core
-        except KeyError:
-            alive = False
-        if not alive:
-            raise self._not_found()
+        self._check_alive()
         core = self._core
         if self._persist:
             try:
@@ -324,11 +329,11 @@ class Study:
                 trial._suggest(name, dist)
         return trial
 
-    def _fail_started_trial(self, number: int, error: BaseException) -> None:
-        """Marks a trial whose set-up raised as FAIL, so no RUNNING trial is left behind
-        (constant liar would otherwise count it as pending forever)."""
+    def _fail_started_trial(self, number: int, error: BaseException, when: str = "ask()") -> None:
+        """Marks a trial whose set-up (or tell) raised as FAIL, so no RUNNING trial is
+        left behind (constant liar would otherwise count it as pending forever)."""
         self._take_fixed(number)
-        reason = f"ask() failed: {type(error).__name__}: {error}"
+        reason = f"{when} failed: {type(error).__name__}: {error}"
         try:
             self._storage.set_trial_system_attr(self._study_id, number, "fail_reason", reason)
             if self._persist:
@@ -469,6 +474,7 @@ class Study:
             UpdateFinishedTrialError: The trial has already finished (unless
                 ``skip_if_finished``).
         """
+        self._check_alive()
         if type(trial) is Trial and trial.study is self:
             number = trial.number  # the common case: a trial this object handed out
         else:
@@ -540,8 +546,10 @@ class Study:
         seq = values if isinstance(values, (list, tuple)) else [values]
         try:
             vals = [float(v) for v in seq]
-        except (TypeError, ValueError):
-            return f"the objective returned {values!r}, which is not a number", []
+        except (TypeError, ValueError, OverflowError):
+            # OverflowError: an int beyond the float range (10**400).
+            shown = repr(values) if len(repr(values)) <= 80 else repr(values)[:77] + "..."
+            return f"the objective returned {shown}, which is not a float", []
         if len(vals) != self._n_objectives:
             return (
                 f"{len(vals)} value(s) for a study with {self._n_objectives} objective(s)",
@@ -706,23 +714,35 @@ class Study:
             with self._storage.heartbeat(self._study_id, trial.number):
                 value = func(trial)
         except TrialPruned:
-            return self.tell(trial, state=TrialState.PRUNED)
-        except KeyboardInterrupt:
-            self.tell(trial, state=TrialState.FAIL)
-            self._stop_flag = True
-            raise
+            return self._tell_or_fail(trial, None, TrialState.PRUNED)
         except Exception as e:
             _logger.warning(
                 "Trial %d failed with %s: %s", trial.number, type(e).__name__, e, exc_info=True
             )
-            frozen = self.tell(trial, state=TrialState.FAIL)
+            frozen = self._tell_or_fail(trial, None, TrialState.FAIL)
             if isinstance(e, catch):
                 return frozen
             raise
+        except BaseException:
+            # Ctrl-C, SystemExit, ...: the trial is recorded FAIL and the study stops.
+            self._tell_or_fail(trial, None, TrialState.FAIL)
+            self._stop_flag = True
+            raise
         if value is None:
             _logger.warning("Trial %d failed: the objective returned None", trial.number)
-            return self.tell(trial, state=TrialState.FAIL)
-        return self.tell(trial, value)
+            return self._tell_or_fail(trial, None, TrialState.FAIL)
+        return self._tell_or_fail(trial, value, None)
+
+    def _tell_or_fail(self, trial: Trial, value: Any, state: TrialState | None) -> FrozenTrial:
+        """``tell`` for a trial of :meth:`optimize`; if telling raises (a sampler's
+        ``after_trial``, a storage error), the trial is marked FAIL before the error
+        goes on, so that no RUNNING trial is left behind."""
+        try:
+            return self.tell(trial, value, state=state)
+        except BaseException as e:
+            if self._core.state(trial.number) == _RUNNING:
+                self._fail_started_trial(trial.number, e, when="tell()")
+            raise
 
     def stop(self) -> None:
         """Stops :meth:`optimize` after the running trials finish."""
@@ -742,9 +762,11 @@ class Study:
         unknown categorical choice), the trial records the distribution's nearest value
         for a number (clipped to the range, rounded to the step grid) and a sampled
         value for a choice not among the categorical choices, so every recorded value
-        lies in its distribution. A fixed value that is not a number, for a numeric
-        distribution, raises :class:`~ferrotune.exceptions.InvalidDistributionError`.
+        lies in its distribution. A fixed value that ``float()`` cannot read (``"0.5"``
+        can), for a numeric distribution, raises
+        :class:`~ferrotune.exceptions.InvalidDistributionError`.
         """
+        self._check_alive()
         if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
             raise InvalidArgumentError(
                 f"enqueue_trial: params must be a mapping name -> value, got {params!r}"
@@ -754,9 +776,9 @@ class Study:
         params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
         if skip_if_exists:
             for t in self._iter_frozen():
-                if t.params.keys() == params.keys() and all(
-                    t.params[k] == v for k, v in params.items()
-                ):
+                # As Optuna: an enqueued trial's values are its fixed parameters.
+                known = t.system_attrs.get(_FIXED_KEY, t.params)
+                if known.keys() == params.keys() and all(known[k] == v for k, v in params.items()):
                     return
             with self._fixed_lock:
                 if any(p == dict(params) for p in self._fixed.values()):
@@ -768,6 +790,12 @@ class Study:
 
     def add_trial(self, trial: FrozenTrial) -> None:
         """Adds a finished trial (for example from another study) to this study."""
+        self._check_alive()
+        if not isinstance(trial, FrozenTrial):
+            raise InvalidArgumentError(
+                f"add_trial needs a FrozenTrial (see ferrotune.trial.create_trial), "
+                f"got {type(trial).__name__}"
+            )
         if not trial.state.is_finished():
             raise InvalidArgumentError(f"add_trial needs a finished trial, got {trial.state!r}")
         # Check everything before a trial is created, so bad input leaves nothing behind.
@@ -899,6 +927,7 @@ class Study:
         self, deepcopy: bool = True, states: Container[TrialState] | None = None
     ) -> list[FrozenTrial]:
         """All trials (snapshots), optionally only those in ``states``."""
+        self._check_alive()
         if self._persist:
             self._storage.sync(self._study_id)
         with paused():
@@ -913,6 +942,7 @@ class Study:
     @property
     def best_trial(self) -> FrozenTrial:
         """The best COMPLETE trial of a single-objective study."""
+        self._check_alive()
         if self._n_objectives > 1:
             raise InvalidArgumentError(
                 "best_trial is for single-objective studies; use best_trials"
@@ -939,6 +969,7 @@ class Study:
     @property
     def best_trials(self) -> list[FrozenTrial]:
         """The COMPLETE trials on the Pareto front (all objectives)."""
+        self._check_alive()
         if self._persist:
             self._storage.sync(self._study_id)
         maximize = [d == StudyDirection.MAXIMIZE for d in self._directions]
@@ -956,10 +987,12 @@ class Study:
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Stores a user attribute on the study."""
+        self._check_alive()
         self._storage.set_study_user_attr(self._study_id, key, value)
 
     def set_system_attr(self, key: str, value: Any) -> None:
         """Stores a system attribute on the study."""
+        self._check_alive()
         self._storage.set_study_system_attr(self._study_id, key, value)
 
     def trials_dataframe(self, attrs: Sequence[str] | None = None) -> Any:

@@ -233,10 +233,12 @@ class Trial:
             raise InvalidArgumentError("report() is for single-objective studies")
         try:
             v = float(value)
-        except (TypeError, ValueError) as e:
-            raise InvalidArgumentError(f"report: value {value!r} is not a number") from e
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise InvalidArgumentError(f"report: step must be an int >= 0, got {step!r}")
+        except (TypeError, ValueError, OverflowError) as e:
+            raise InvalidArgumentError(f"report: value {value!r:.80} is not a float") from e
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < 2**63:
+            raise InvalidArgumentError(
+                f"report: step must be an int in [0, 2**63), got {step!r:.80}"
+            )
         self._core.report(self._number, step, v)
         if self.study._persist:
             self.study._storage.record_intermediate(self.study._study_id, self._number, step, v)
