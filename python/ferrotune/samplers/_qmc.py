@@ -25,11 +25,11 @@ class QMCSampler(BaseSampler):
     Define-by-run studies follow Optuna's QMCSampler: the relative search space is the
     space of the first COMPLETE trial (single-valued parameters left out); each later
     trial takes the next point of the sequence for it, and parameters outside it are
-    drawn uniformly, from a hash of
-    the seed, the trial number and the parameter name (so workers that share a seed draw
-    different values for different trials). On a declared :class:`~ferrotune.SearchSpace` every trial
-    takes the next sequence point over the whole space (conditions and constraints
-    applied; infeasible points are skipped).
+    drawn uniformly, from a hash of the seed, the trial number and the parameter name
+    (so workers that share a seed draw different values for different trials). On a
+    declared :class:`~ferrotune.SearchSpace` every trial takes the next sequence point
+    over the whole space (conditions and constraints applied; infeasible points are
+    skipped).
 
     Args:
         qmc_type: ``"sobol"`` (Joe & Kuo 2008 direction numbers, up to 1000 dimensions)
@@ -70,6 +70,7 @@ class QMCSampler(BaseSampler):
         self._rust = _core.QmcSamplerCore(qmc_type, self._scramble, self._seed)
         self._initial_space: dict[str, BaseDistribution] | None = None
         self._lock = threading.Lock()
+        self._draws: dict[tuple[int, str], int] = {}
 
     def _counter_key(self) -> str:
         """The study attribute holding the next sequence index of this sequence."""
@@ -132,7 +133,15 @@ class QMCSampler(BaseSampler):
                 "and is sampled at random",
                 stacklevel=2,
             )
-        u = _hashed_uniform(self._seed, trial.number, param_name)
+        with self._lock:
+            # A declared space redraws a parameter until the constraints hold: each
+            # draw of one (trial, name) pair takes the next value of its own stream.
+            key = (trial.number, param_name)
+            k = self._draws.get(key, 0)
+            if len(self._draws) >= 4096:
+                self._draws.clear()
+            self._draws[key] = k + 1
+        u = _hashed_uniform(self._seed, trial.number, param_name, k)
         internal = param_distribution._core.from_unit(u)
         return param_distribution.to_external_repr(internal)
 
@@ -147,6 +156,7 @@ class QMCSampler(BaseSampler):
         state.pop("_independent", None)  # pickles of earlier versions
         self.__dict__.update(state)
         self._lock = threading.Lock()
+        self.__dict__.setdefault("_draws", {})
         self._rust = _core.QmcSamplerCore(self._qmc_type, self._scramble, self._seed)
         self._rust.set_state(rust_state)
 
@@ -162,9 +172,9 @@ def _splitmix(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def _hashed_uniform(seed: int, number: int, name: str) -> float:
-    """A uniform draw in [0, 1) fixed by (seed, trial number, parameter name): workers
-    that share a seed draw different values for different trials, and a trial's value
-    does not depend on which worker or process draws it."""
+def _hashed_uniform(seed: int, number: int, name: str, k: int = 0) -> float:
+    """Draw ``k`` in [0, 1) of the stream fixed by (seed, trial number, parameter name):
+    workers that share a seed draw different values for different trials, and a trial's
+    values do not depend on which worker or process draws them."""
     key = _splitmix(seed ^ _splitmix(number & _MASK) ^ _splitmix(zlib.crc32(name.encode())))
-    return (key >> 11) * 2.0**-53
+    return (_splitmix(key ^ (k & _MASK)) >> 11) * 2.0**-53
