@@ -181,3 +181,150 @@ def test_study_resumed_from_sqlite_continues_the_enumeration(tmp_path: Any) -> N
         leaves = _leaves(again)
         assert len(leaves) == 12
         assert set(leaves) == CONDITIONAL_LEAVES
+
+
+# Issue 10 item 15: a resumed study continues its sampler's sequence.
+def three_parameter_objective(trial: ferrotune.Trial) -> float:
+    """A stepped float, an int and a categorical, two of them conditional."""
+    c = trial.suggest_categorical("c", ["a", "b", "none"])
+    if c == "none":
+        return 0.0
+    x = trial.suggest_float("x", 0.0, 1.0, step=0.25)
+    if c == "a":
+        return x + trial.suggest_int("n", 0, 4)
+    return x
+
+
+def reviewer_objective(trial: ferrotune.Trial) -> float:
+    """The reproduction of the review: three unconditional parameters."""
+    x = trial.suggest_float("x", 0, 1, step=0.25)
+    n = trial.suggest_int("n", 0, 10)
+    return x + n + (trial.suggest_categorical("c", ["a", "b"]) == "a")
+
+
+def _params(study: ferrotune.Study) -> list[dict[str, Any]]:
+    return [t.params for t in study.trials]
+
+
+@pytest.mark.parametrize("objective", [three_parameter_objective, reviewer_objective])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("resume_after", [0, 3, 6, 11])
+def test_issue10_item15_pickled_study_continues_the_sequence(
+    objective: Any, seed: int, resume_after: int
+) -> None:
+    """Issue 10 item 15: a study pickled after some trials proposes, from there on,
+    exactly what the uninterrupted study proposes (the tree rebuilt from the trials
+    draws the same branches as the one grown trial by trial)."""
+    n_trials = 30
+    whole = ferrotune.create_study(sampler=BruteForceSampler(seed=seed))
+    whole.optimize(objective, n_trials=n_trials)
+    first = ferrotune.create_study(sampler=BruteForceSampler(seed=seed))
+    first.optimize(objective, n_trials=resume_after)
+    resumed = pickle.loads(pickle.dumps(first))
+    resumed.optimize(objective, n_trials=n_trials - resume_after)
+    # The original, continued after the pickling, agrees as well.
+    first.optimize(objective, n_trials=n_trials - resume_after)
+    assert _params(resumed) == _params(whole)
+    assert _params(first) == _params(whole)
+
+
+@pytest.mark.parametrize("objective", [three_parameter_objective, reviewer_objective])
+@pytest.mark.parametrize("resume_after", [3, 6, 11])
+def test_issue10_item15_reloaded_sqlite_study_continues_the_sequence(
+    tmp_path: Any, objective: Any, resume_after: int
+) -> None:
+    """Issue 10 item 15: a new sampler object with the same generator state on a
+    study loaded back from SQLite (whose rows do not keep the order in which the
+    parameters were suggested) proposes what the original sampler proposes."""
+    pytest.importorskip("sqlalchemy")
+    n_trials = 25
+    whole = ferrotune.create_study(sampler=BruteForceSampler(seed=5))
+    whole.optimize(objective, n_trials=n_trials)
+    url = f"sqlite:///{tmp_path / 'bf.db'}"
+    sampler = BruteForceSampler(seed=5)
+    first = ferrotune.create_study(study_name="s", storage=url, sampler=sampler)
+    first.optimize(objective, n_trials=resume_after)
+    again = ferrotune.load_study(
+        study_name="s", storage=url, sampler=pickle.loads(pickle.dumps(sampler))
+    )
+    again.optimize(objective, n_trials=n_trials - resume_after)
+    assert _params(again) == _params(whole)
+
+
+def test_issue10_item15_a_reused_sampler_does_not_mistake_a_new_study_for_an_old(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 10 item 15: the sampler recognises its study by a weak reference, not by
+    ``id()``, which a new study reuses once the old one is freed (simulated here by
+    an ``id`` that answers the same for every object)."""
+    import ferrotune.samplers._brute_force as module
+
+    monkeypatch.setattr(module, "id", lambda obj: 1, raising=False)
+    sampler = BruteForceSampler(seed=0)
+    for _ in range(3):
+        study = ferrotune.create_study(sampler=sampler)
+        study.optimize(conditional_objective, n_trials=100)
+        assert sorted(_leaves(study)) == sorted(CONDITIONAL_LEAVES)
+        del study
+
+
+# A random define-by-run space: each node suggests one parameter (an int, a stepped
+# float or a categorical); each of its values leads to a subtree or ends the trial.
+Space = Any
+
+
+def _spaces(depth: int) -> st.SearchStrategy[Space]:
+    if depth == 0:
+        return st.none()
+    node = st.tuples(
+        st.sampled_from(["int", "float", "cat"]),
+        st.integers(1, 3).flatmap(lambda k: st.lists(_spaces(depth - 1), min_size=k, max_size=k)),
+    )
+    return st.one_of(st.none(), node)
+
+
+def _run_space(trial: ferrotune.Trial, space: Space) -> float:
+    path = ""
+    while space is not None:
+        kind, subs = space
+        name, n = f"p{path}", len(subs)
+        if kind == "int":
+            k = trial.suggest_int(name, 0, n - 1)
+        elif kind == "float":
+            k = round(trial.suggest_float(name, 0.0, (n - 1) * 0.5, step=0.5) * 2)
+        else:
+            k = int(trial.suggest_categorical(name, [str(i) for i in range(n)]))
+        path += str(k)
+        space = subs[k]
+    return 0.0
+
+
+def _n_leaves(space: Space) -> int:
+    return 1 if space is None else sum(_n_leaves(sub) for sub in space[1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(space=_spaces(3), seed=st.integers(0, 2**32), cut=st.floats(0.0, 1.0))
+def test_issue10_item15_random_spaces_continue_the_sequence_after_pickling(
+    space: Space, seed: int, cut: float
+) -> None:
+    """Issue 10 item 15, the class: any small conditional space, pickled after any
+    number of trials, continues with the uninterrupted sequence, and still tries
+    every leaf once."""
+
+    def objective(trial: ferrotune.Trial) -> float:
+        return _run_space(trial, space)
+
+    total = _n_leaves(space)
+    whole = ferrotune.create_study(sampler=BruteForceSampler(seed=seed))
+    whole.optimize(objective, n_trials=1000)
+    leaves = [tuple(sorted(t.params.items())) for t in whole.trials]
+    assert len(leaves) == len(set(leaves)) == total
+    first = ferrotune.create_study(sampler=BruteForceSampler(seed=seed))
+    first.optimize(objective, n_trials=int(cut * total))
+    resumed = pickle.loads(pickle.dumps(first))
+    resumed.optimize(objective, n_trials=1000)
+    first.optimize(objective, n_trials=1000)
+    assert _params(resumed) == _params(first)
+    if int(cut * total) < total:
+        assert _params(resumed) == _params(whole)

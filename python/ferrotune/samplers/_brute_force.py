@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,10 @@ __all__ = ["BruteForceSampler"]
 
 # Relative tolerance when placing a recorded float on its step grid.
 _STEP_TOL = 1e-8
+
+# Trial system attribute: the order in which the trial's parameters were suggested
+# (databases do not keep it), written for trials of two parameters or more.
+_ORDER_KEY = "brute_force:order"
 
 
 def _cardinality(name: str, dist: BaseDistribution) -> int:
@@ -163,8 +168,12 @@ class BruteForceSampler(BaseSampler):
     since (cost per suggestion: the new trials and the running ones), where Optuna
     rebuilds it from every trial. It enumerates ``suggest_*`` calls; for a declared
     :class:`~ferrotune.SearchSpace` use :class:`~ferrotune.samplers.GridSampler`.
-    Pickling keeps the seed and the generator state; the tree is rebuilt from the
-    study.
+    Each finished trial records the order of its parameters in the system attribute
+    ``"brute_force:order"`` (one storage write per trial; a database does not keep
+    that order). The next point depends only on the study's trials and the
+    generator's state: pickling keeps the seed and the generator state and the tree
+    is rebuilt from the study, so an unpickled study (or a sampler with the same
+    state on a reloaded study) proposes exactly what the original would.
     """
 
     def __init__(self, seed: int | None = None, avoid_premature_stop: bool = False) -> None:
@@ -181,26 +190,27 @@ class BruteForceSampler(BaseSampler):
         self._unfinished: dict[int, None] = {}
         # Finished trials whose path is not known yet (see _path).
         self._pending: dict[int, FrozenTrial] = {}
-        self._study_ref: int | None = None
+        # The study the tree describes (a weak reference: an id could be reused).
+        self._study_ref: weakref.ref[Study] | None = None
 
     # --------------------------------------------------------------- the tree
-    def _path(self, trial: FrozenTrial, trusted: bool) -> _Node | _Pending | None:
+    def _path(self, trial: FrozenTrial, order: list[str] | None) -> _Node | _Pending | None:
         """Adds a trial's parameters to the tree; returns the node where its path ends
         (None if the trial is off the tree).
 
-        A trial of this process lists its parameters in the order they were
-        suggested (``trusted``). One read back from a database may not (rows come
-        in the database's order), so it follows the parameters the tree already
+        ``order`` is the order in which the trial's parameters were suggested, when
+        known (a trial of this process, or one that recorded it; see
+        :func:`_order`). Otherwise the trial follows the parameters the tree already
         knows at each node; where the tree does not know yet and several of the
-        trial's parameters could come next, the trial waits (:data:`_PENDING`) until
-        a running trial of this process has suggested there.
+        trial's parameters could come next, the trial waits (:data:`_PENDING`)
+        until another trial tells.
         """
         node = self._root
         remaining = dict(trial.distributions)
-        order = iter(list(remaining)) if trusted else None
+        names = iter(order) if order is not None else None
         while remaining:
-            if order is not None:
-                name = next(order)
+            if names is not None:
+                name = next(names)
             elif node.sig is not None:
                 name = node.sig[0]
                 if name not in remaining:
@@ -220,30 +230,36 @@ class BruteForceSampler(BaseSampler):
             node = node.child(k)
         return node
 
-    def _place(self, trial: FrozenTrial, trusted: bool) -> None:
+    def _place(self, trial: FrozenTrial, order: list[str] | None) -> None:
         """Marks where a finished trial ended (or keeps it until it can be placed)."""
-        end = self._path(trial, trusted)
+        end = self._path(trial, order)
         if isinstance(end, _Node):
             end.set_leaf()
         elif end is _PENDING:
             self._pending[trial.number] = trial
 
     def _place_pending(self) -> None:
-        for number, trial in list(self._pending.items()):
-            end = self._path(trial, False)
-            if end is not _PENDING:
-                del self._pending[number]
-                if isinstance(end, _Node):
-                    end.set_leaf()
+        """Places the waiting trials that now fit, until none does: the tree does not
+        depend on the order in which trials were read."""
+        progress = True
+        while progress and self._pending:
+            progress = False
+            for number, trial in list(self._pending.items()):
+                end = self._path(trial, None)
+                if end is not _PENDING:
+                    progress = True
+                    del self._pending[number]
+                    if isinstance(end, _Node):
+                        end.set_leaf()
 
     def _sync(self, study: Study, current: int) -> set[_Node]:
         """Reads the trials added since the last call and those still unfinished;
         returns the nodes where running trials other than ``current`` stand."""
-        if self._study_ref != id(study):
+        if self._study_ref is None or self._study_ref() is not study:
             # Another study (or the first call): start from its trials.
             self._root, self._scanned = _Node(None), 0
             self._unfinished, self._pending = {}, {}
-            self._study_ref = id(study)
+            self._study_ref = weakref.ref(study)
         trials = [study._frozen(n) for n in self._unfinished]
         new = study._frozen_range(self._scanned, sys.maxsize)
         self._scanned += len(new)
@@ -251,11 +267,11 @@ class BruteForceSampler(BaseSampler):
         for t in (*trials, *new):
             if t.state.is_finished():
                 self._unfinished.pop(t.number, None)
-                self._place(t, False)
+                self._place(t, _order(t))
                 continue
             self._unfinished[t.number] = None
             if t.state == TrialState.RUNNING and t.number != current:
-                end = self._path(t, False)
+                end = self._path(t, None)
                 if isinstance(end, _Node):
                     running.add(end)
         self._place_pending()
@@ -272,8 +288,11 @@ class BruteForceSampler(BaseSampler):
 
     def _choose(self, node: _Node, running: set[_Node]) -> int | None:
         """A position at ``node``: unexpanded values and subtrees weighted half by
-        their unexpanded nodes, half evenly (as Optuna), running ones last."""
-        explicit = list(node.children.items())
+        their unexpanded nodes, half evenly (as Optuna), running ones last.
+
+        The children are taken in the order of their positions, not in the order
+        the tree learnt them, so that the draw depends only on the trials."""
+        explicit = sorted(node.children.items())
         counts = [self._open(child, running) for _, child in explicit]
         implicit = node.card - len(explicit)
         total = sum(counts) + implicit
@@ -322,7 +341,7 @@ class BruteForceSampler(BaseSampler):
         card = _cardinality(param_name, param_distribution)
         with self._lock:
             running = self._sync(study, trial.number)
-            node = self._path(trial, True)
+            node = self._path(trial, list(trial.distributions))
             k = None
             if isinstance(node, _Node) and node.expand((param_name, param_distribution), card):
                 # Trials read back from a database may fit now that this node is known.
@@ -341,9 +360,14 @@ class BruteForceSampler(BaseSampler):
         state: TrialState,
         values: Sequence[float] | None,
     ) -> None:
+        # A trial of this process lists its parameters in the order they were
+        # suggested; record it for samplers that read the trial back.
+        order = list(trial.distributions)
+        if len(order) > 1:
+            study._storage.set_trial_system_attr(study._study_id, trial.number, _ORDER_KEY, order)
         with self._lock:
             running = self._sync(study, trial.number)
-            self._place(trial, True)
+            self._place(trial, order)
             if self._open(self._root, running) <= 0:
                 study.stop()
 
@@ -364,6 +388,21 @@ class BruteForceSampler(BaseSampler):
         self._rng = _core.RandomSamplerCore(self._seed)
         self._rng.set_state(state["rng"])
         self._reset()
+
+
+def _order(trial: FrozenTrial) -> list[str] | None:
+    """The order in which a trial's parameters were suggested, when it recorded it
+    (a trial of one parameter needs none)."""
+    if len(trial.distributions) <= 1:
+        return list(trial.distributions)
+    order = trial.system_attrs.get(_ORDER_KEY)
+    if (
+        isinstance(order, list)
+        and len(order) == len(trial.distributions)
+        and set(order) == trial.distributions.keys()
+    ):
+        return [str(name) for name in order]
+    return None
 
 
 def _below(node: _Node, ancestor: _Node) -> bool:
