@@ -140,8 +140,10 @@ def _corrupt(path: Path, *sql: str) -> None:
 BAD_ROWS = {
     # name: (SQL, the trial whose record is bad, its state once loaded (None: as written))
     "intermediate-text": (
-        ["INSERT INTO ft_trial_intermediate (trial_id, step, value) "
-         "SELECT trial_id, 7, 'abc' FROM ft_trials WHERE number = 2"],
+        [
+            "INSERT INTO ft_trial_intermediate (trial_id, step, value) "
+            "SELECT trial_id, 7, 'abc' FROM ft_trials WHERE number = 2"
+        ],
         2,
         None,
     ),
@@ -151,32 +153,42 @@ BAD_ROWS = {
         None,
     ),
     "intermediate-step-text": (
-        ["UPDATE ft_trial_intermediate SET step = 'step' WHERE trial_id IN "
-         "(SELECT trial_id FROM ft_trials WHERE number = 1)"],
+        [
+            "UPDATE ft_trial_intermediate SET step = 'step' WHERE trial_id IN "
+            "(SELECT trial_id FROM ft_trials WHERE number = 1)"
+        ],
         1,
         None,
     ),
     "distribution-not-a-distribution": (
-        ["UPDATE ft_trial_params SET distribution_json = '{\"x\": 1}' WHERE trial_id IN "
-         "(SELECT trial_id FROM ft_trials WHERE number = 2)"],
+        [
+            "UPDATE ft_trial_params SET distribution_json = '{\"x\": 1}' WHERE trial_id IN "
+            "(SELECT trial_id FROM ft_trials WHERE number = 2)"
+        ],
         2,
         None,
     ),
     "distribution-not-json": (
-        ["UPDATE ft_trial_params SET distribution_json = '{bad' WHERE trial_id IN "
-         "(SELECT trial_id FROM ft_trials WHERE number = 2)"],
+        [
+            "UPDATE ft_trial_params SET distribution_json = '{bad' WHERE trial_id IN "
+            "(SELECT trial_id FROM ft_trials WHERE number = 2)"
+        ],
         2,
         None,
     ),
     "param-value-text": (
-        ["UPDATE ft_trial_params SET value = 'abc' WHERE trial_id IN "
-         "(SELECT trial_id FROM ft_trials WHERE number = 1)"],
+        [
+            "UPDATE ft_trial_params SET value = 'abc' WHERE trial_id IN "
+            "(SELECT trial_id FROM ft_trials WHERE number = 1)"
+        ],
         1,
         None,
     ),
     "attr-not-json": (
-        ["UPDATE ft_trial_attrs SET value_json = '{bad' WHERE trial_id IN "
-         "(SELECT trial_id FROM ft_trials WHERE number = 1)"],
+        [
+            "UPDATE ft_trial_attrs SET value_json = '{bad' WHERE trial_id IN "
+            "(SELECT trial_id FROM ft_trials WHERE number = 1)"
+        ],
         1,
         None,
     ),

@@ -31,7 +31,6 @@ from ferrotune.distributions import (
 )
 from ferrotune.exceptions import (
     DuplicatedStudyError,
-    FerrotuneError,
     IncompatibleStorageError,
     InvalidArgumentError,
     InvalidTrialError,
@@ -207,9 +206,7 @@ class _Choices(dict[str, Any]):
 class _StudyCache:
     """What this process knows of one study: the core mirror and the trials' attrs."""
 
-    def __init__(
-        self, study_id: int, name: str, core: _core.StudyCore, choices: _Choices
-    ) -> None:
+    def __init__(self, study_id: int, name: str, core: _core.StudyCore, choices: _Choices) -> None:
         self.study_id = study_id
         self.name = name
         self.core = core
@@ -283,7 +280,10 @@ class RDBStorage(BaseStorage):
 
     Every trial change is one short transaction; trial numbers come from a per-study
     counter (unique and gap-free), a trial leaves RUNNING exactly once, and an enqueued
-    trial is started by exactly one worker. Values are stored as JSON, never pickled.
+    trial is started by exactly one worker. Values are stored as JSON, never pickled;
+    user attributes and enqueued values must be JSON values. The storage itself pickles
+    as its URL and settings (so ``pickle.dumps(study)`` works, as in Optuna); the
+    unpickled one opens its own connections.
 
     A database that holds another tool's schema is refused with
     :class:`~ferrotune.exceptions.IncompatibleStorageError`: ferrotune cannot read an
@@ -897,9 +897,7 @@ class RDBStorage(BaseStorage):
         return self._get_study_attrs(study_id, "system")
 
     # ------------------------------------------------------------------ trials
-    def _bump(
-        self, conn: Connection, study_id: int, new_number: bool = False
-    ) -> tuple[int, int]:
+    def _bump(self, conn: Connection, study_id: int, new_number: bool = False) -> tuple[int, int]:
         """Takes the study's next change number (and trial number); locks the study row,
         so changes commit in the order of their numbers.
 
@@ -1381,14 +1379,18 @@ class RDBStorage(BaseStorage):
                 continue
             if not isinstance(name, str) or _real_or_none(value) is None:
                 n = number_of[tid]
-                note(n, f"trial {n}: parameter {name!r} left out: its value {value!r} is unreadable")
+                note(
+                    n, f"trial {n}: parameter {name!r} left out: its value {value!r} is unreadable"
+                )
                 continue
             good_params.append((tid, name, p[2], float(value)))
         good_inter = []
         for tid, step, value in inter:
             if tid not in number_of:
                 continue
-            ok_step = not isinstance(step, bool) and isinstance(step, int) and -(2**63) <= step < 2**63
+            ok_step = (
+                not isinstance(step, bool) and isinstance(step, int) and -(2**63) <= step < 2**63
+            )
             if not ok_step or (value is not None and _real_or_none(value) is None):
                 n = number_of[tid]
                 note(
@@ -1417,7 +1419,9 @@ class RDBStorage(BaseStorage):
         return rejected
 
     @staticmethod
-    def _fail_gaps(cache: _StudyCache, numbers: Sequence[Any], note: Callable[[Any, str], None]) -> None:
+    def _fail_gaps(
+        cache: _StudyCache, numbers: Sequence[Any], note: Callable[[Any, str], None]
+    ) -> None:
         """After a first load: a trial number without a record (its row was deleted or
         left out) is FAIL in the core, not a RUNNING placeholder forever."""
         core = cache.core
