@@ -293,17 +293,24 @@ def test_foreign_rows_of_a_multi_objective_study(tmp_path: Path) -> None:
     assert loaded.trials[0].state == TrialState.FAIL
 
 
-def test_a_row_far_beyond_the_study_is_an_error(tmp_path: Path) -> None:
-    """Issue 10 item 9: a trial number far beyond the study's trials is refused with a
-    ferrotune error (not a placeholder for every number before it, which would exhaust
-    memory)."""
+def test_a_row_far_beyond_the_study_is_left_out(tmp_path: Path) -> None:
+    """Issue 10 item 9: a trial number far beyond the study's trials is left out with a
+    RuntimeWarning (not a placeholder for every number before it, which would exhaust
+    memory, and not an error that makes the study unreadable); the number it left
+    behind is FAIL, not a RUNNING trial forever."""
     path = tmp_path / "study.db"
     url = f"sqlite:///{path}"
     study = ferrotune.create_study(storage=url, study_name="s")
-    study.optimize(lambda t: 0.0, n_trials=1)
+    study.optimize(lambda t: float(t.number), n_trials=2)
     _corrupt(path, "UPDATE ft_trials SET number = ? WHERE number = 0", 10**12)
-    with pytest.raises(InvalidArgumentError, match="1000000000000"):
-        ferrotune.load_study(study_name="s", storage=url).trials  # noqa: B018
+    with pytest.warns(RuntimeWarning, match="1000000000000"):
+        loaded = ferrotune.load_study(study_name="s", storage=url)
+        trials = loaded.trials
+    assert [(t.number, t.state) for t in trials] == [
+        (0, TrialState.FAIL),
+        (1, TrialState.COMPLETE),
+    ]
+    assert loaded.best_value == 1.0
 
 
 # --------------------------------------------------------------------------- item 10

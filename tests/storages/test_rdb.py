@@ -197,8 +197,8 @@ def test_urls_and_errors(tmp_path: Any) -> None:
     st = get_storage(url)
     assert isinstance(st, RDBStorage)
     assert "x.db" in repr(st)
-    with pytest.raises(TypeError):
-        pickle.dumps(st)
+    copied = pickle.loads(pickle.dumps(st))  # by its URL (issue 10 item 15)
+    assert isinstance(copied, RDBStorage) and copied.url == st.url
     with pytest.raises(InvalidArgumentError):
         get_storage("mysql://x")
     with pytest.raises(InvalidArgumentError):

@@ -1,15 +1,40 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
+from ferrotune.exceptions import InvalidArgumentError
 
 if TYPE_CHECKING:
     from ferrotune.study._direction import StudyDirection
 
 __all__ = ["BaseStorage"]
+
+
+def to_json(value: Any, what: str) -> str:
+    """``value`` as JSON, as a database storage writes it; a value JSON cannot hold
+    raises InvalidArgumentError naming ``what`` (for example "user attribute 'k'"), so
+    that what a study accepts does not depend on its storage."""
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError, RecursionError) as e:
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        raise InvalidArgumentError(
+            f"{what}: the value {shown} ({type(value).__name__}) cannot be stored: {e}. "
+            "Attributes and enqueued values must be JSON values (str, int, float, bool, "
+            "None, and lists and dicts of them), on every storage"
+        ) from None
+
+
+def check_fixed_params(params: Mapping[str, Any]) -> None:
+    """Checks that every enqueued value can be written (see :func:`to_json`)."""
+    for key, value in params.items():
+        to_json(value, f"enqueue_trial: the value of parameter {key!r}")
 
 
 class BaseStorage(abc.ABC):
@@ -45,7 +70,12 @@ class BaseStorage(abc.ABC):
         return number, dict(fixed)
 
     def enqueue_trial(self, study_id: int, params: dict[str, Any]) -> int:
-        """Adds a WAITING trial with fixed parameters; returns its number."""
+        """Adds a WAITING trial with fixed parameters; returns its number.
+
+        Raises:
+            InvalidArgumentError: A value JSON cannot hold (before anything is written).
+        """
+        check_fixed_params(params)
         number = self.get_core(study_id).create_waiting()
         self.set_trial_system_attr(study_id, number, "fixed_params", dict(params))
         return number

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
 from ferrotune.exceptions import DuplicatedStudyError
-from ferrotune.storages._base import BaseStorage
+from ferrotune.storages._base import BaseStorage, to_json
 from ferrotune.storages._core_state import export_core, import_core
 
 if TYPE_CHECKING:
@@ -110,6 +110,8 @@ class InMemoryStorage(BaseStorage):
         return self._study(study_id).choices
 
     def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
+        # A value a database storage could not write is refused here too.
+        to_json(value, f"study user attribute {key!r}")
         self._study(study_id).user_attrs[key] = copy.deepcopy(value)
 
     def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
@@ -133,6 +135,7 @@ class InMemoryStorage(BaseStorage):
             raise KeyError(f"no trial with number {number}")
 
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
+        to_json(value, f"trial user attribute {key!r}")
         rec = self._study(study_id)
         self._check_trial(rec, number)
         rec.trial_user_attrs.setdefault(number, {})[key] = copy.deepcopy(value)

@@ -31,6 +31,7 @@ from ferrotune.exceptions import (
 from ferrotune.pruners import BasePruner, NopPruner
 from ferrotune.samplers import BaseSampler, TPESampler
 from ferrotune.storages import BaseStorage, get_storage
+from ferrotune.storages._base import to_json
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial, Trial, TrialState
 from ferrotune.trial._frozen import _LazyFrozenTrial
@@ -783,6 +784,8 @@ class Study:
             with self._fixed_lock:
                 if any(p == dict(params) for p in self._fixed.values()):
                     return
+        for k, v in (user_attrs or {}).items():  # checked before anything is written
+            to_json(v, f"trial user attribute {k!r}")
         number = self._storage.enqueue_trial(self._study_id, dict(params))
         self._set_fixed(number, params)
         for k, v in (user_attrs or {}).items():

@@ -35,6 +35,9 @@ studies = sa.Table(
     # Bumped by every change to a trial of the study; trials carry the value of their
     # last change, so a worker reads only what changed since its last look.
     sa.Column("seq", sa.BigInteger, nullable=False, default=0),
+    # SQLite's AUTOINCREMENT: the id of a deleted study is never given to a new one (a
+    # Study object of the deleted study must not write into the new one).
+    sqlite_autoincrement=True,
 )
 
 study_attrs = sa.Table(
@@ -71,6 +74,8 @@ trials = sa.Table(
     sa.UniqueConstraint("study_id", "number", name="ft_trials_study_number"),
     sa.Index("ft_trials_study_seq", "study_id", "seq"),
     sa.Index("ft_trials_study_state", "study_id", "state"),
+    # As for studies: a deleted trial's id is never reused.
+    sqlite_autoincrement=True,
 )
 
 trial_params = sa.Table(

@@ -31,15 +31,15 @@ from ferrotune.distributions import (
 )
 from ferrotune.exceptions import (
     DuplicatedStudyError,
-    FerrotuneError,
     IncompatibleStorageError,
     InvalidArgumentError,
     InvalidTrialError,
     MissingDependencyError,
     StorageLockedError,
+    StudyNotFoundError,
     UpdateFinishedTrialError,
 )
-from ferrotune.storages._base import BaseStorage
+from ferrotune.storages._base import BaseStorage, check_fixed_params, to_json
 from ferrotune.storages._rdb import _schema as S  # noqa: N812
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ _logger = logging.getLogger("ferrotune.storages")
 _RUNNING, _COMPLETE, _PRUNED, _FAIL, _WAITING = 0, 1, 2, 3, 4
 _STATE_NAMES = {0: "RUNNING", 1: "COMPLETE", 2: "PRUNED", 3: "FAIL", 4: "WAITING"}
 _NAN = float("nan")
+# The trial id of a trial number that has no row (see `_fail_gaps`).
+_NO_ROW = -1
 _NAME_AND_DIST = operator.itemgetter(1, 2)
 _FIXED_KEY = "fixed_params"
 # A key for PostgreSQL's advisory lock around schema creation ("ferrotun" in ASCII).
@@ -168,6 +170,16 @@ def _decode_constraints(raw: Any) -> tuple[list[float], str | None]:
         return [], f"its constraints {str(raw)[:60]!r} are unreadable and were ignored"
 
 
+def _real_or_none(v: Any) -> float | None:
+    """A database value as a float, or None when it is not a number."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    try:
+        return float(v)
+    except OverflowError:  # an int too large for a float
+        return None
+
+
 def _number(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise TypeError(v)
@@ -194,8 +206,9 @@ class _Choices(dict[str, Any]):
 class _StudyCache:
     """What this process knows of one study: the core mirror and the trials' attrs."""
 
-    def __init__(self, study_id: int, core: _core.StudyCore, choices: _Choices) -> None:
+    def __init__(self, study_id: int, name: str, core: _core.StudyCore, choices: _Choices) -> None:
         self.study_id = study_id
+        self.name = name
         self.core = core
         self.choices = choices
         self.seen_seq = -1
@@ -267,7 +280,10 @@ class RDBStorage(BaseStorage):
 
     Every trial change is one short transaction; trial numbers come from a per-study
     counter (unique and gap-free), a trial leaves RUNNING exactly once, and an enqueued
-    trial is started by exactly one worker. Values are stored as JSON, never pickled.
+    trial is started by exactly one worker. Values are stored as JSON, never pickled;
+    user attributes and enqueued values must be JSON values. The storage itself pickles
+    as its URL and settings (so ``pickle.dumps(study)`` works, as in Optuna); the
+    unpickled one opens its own connections.
 
     A database that holds another tool's schema is refused with
     :class:`~ferrotune.exceptions.IncompatibleStorageError`: ferrotune cannot read an
@@ -319,6 +335,11 @@ class RDBStorage(BaseStorage):
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._postgres = self._engine.dialect.name == "postgresql"
         self._studies: dict[int, _StudyCache] = {}
+        # Each study's name, as this storage first saw it: every write checks it with the
+        # id, so that a write for a deleted study fails instead of landing in a study
+        # that was given the same id later (SQLite files made before ids stopped being
+        # reused).
+        self._names: dict[int, str] = {}
         self._lock = threading.RLock()
         self._dist_cache: dict[str, tuple[BaseDistribution, _core.Dist]] = {}
         self._helper: RDBStorage | None = None
@@ -395,8 +416,25 @@ class RDBStorage(BaseStorage):
         return url.render_as_string(hide_password=True)
 
     def __getstate__(self) -> dict[str, Any]:
-        raise TypeError(
-            "RDBStorage cannot be pickled; pass its URL to each process and build one there"
+        # Pickled by its URL and settings (as Optuna's RDBStorage): the engine, its
+        # connections and the caches are rebuilt by the process that unpickles it.
+        return {
+            "url": self.url,
+            "engine_kwargs": self._engine_kwargs,
+            "heartbeat_interval": self.heartbeat_interval,
+            "grace_period": self.grace_period,
+            "failed_trial_callback": self.failed_trial_callback,
+            "lock_timeout": self.lock_timeout,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(  # type: ignore[misc]
+            state["url"],
+            engine_kwargs=state["engine_kwargs"],
+            heartbeat_interval=state["heartbeat_interval"],
+            grace_period=state["grace_period"],
+            failed_trial_callback=state["failed_trial_callback"],
+            lock_timeout=state["lock_timeout"],
         )
 
     def _write(self, fn: Callable[[Connection], _T]) -> _T:
@@ -671,17 +709,16 @@ class RDBStorage(BaseStorage):
             return int(pk[0])
 
         try:
-            return self._write(tx)
+            sid = self._write(tx)
         except IntegrityError:
             raise DuplicatedStudyError(f"a study named {name!r} already exists") from None
+        with self._lock:
+            self._names[sid] = name
+        return sid
 
     def delete_study(self, study_id: int) -> None:
         def tx(conn: Connection) -> None:
-            found = conn.execute(
-                sa.select(S.studies.c.study_id).where(S.studies.c.study_id == study_id)
-            ).first()
-            if found is None:
-                raise KeyError(f"no study with id {study_id}")
+            self._check_study(conn, study_id)
             ids = sa.select(S.trials.c.trial_id).where(S.trials.c.study_id == study_id)
             for t in (S.trial_params, S.trial_intermediate, S.trial_attrs):
                 conn.execute(sa.delete(t).where(t.c.trial_id.in_(ids)))
@@ -693,6 +730,7 @@ class RDBStorage(BaseStorage):
         self._write(tx)
         with self._lock:
             self._studies.pop(study_id, None)
+            self._names.pop(study_id, None)
 
     def get_study_id_from_name(self, study_name: str) -> int:
         sid = self._read(
@@ -703,7 +741,17 @@ class RDBStorage(BaseStorage):
         if sid is None:
             self._refuse_optuna_study(study_name)
             raise KeyError(f"no study named {study_name!r}")
-        return int(sid)
+        sid = int(sid)
+        with self._lock:
+            known = self._names.get(sid)
+            if known != study_name:
+                if known is not None:
+                    # The id was another study's, deleted since (SQLite files made
+                    # before ids stopped being reused): what this storage cached of
+                    # that one is dropped.
+                    self._studies.pop(sid, None)
+                self._names[sid] = study_name
+        return sid
 
     def _study_row(self, study_id: int) -> Any:
         row = self._read(
@@ -743,8 +791,11 @@ class RDBStorage(BaseStorage):
             cache = self._studies.get(study_id)
             if cache is not None:
                 return cache
-            directions = self.get_study_directions(study_id)
-            core = _core.StudyCore([int(d) == 2 for d in directions])  # 2 = MAXIMIZE
+            row = self._study_row(study_id)
+            study_name = str(row.name)
+            if self._names.setdefault(study_id, study_name) != study_name:
+                raise self._gone(study_id)
+            core = _core.StudyCore([d == 2 for d in json.loads(row.directions)])  # MAXIMIZE
             choices = _Choices(self, study_id)
             rows = self._read(
                 lambda c: c.execute(
@@ -755,7 +806,7 @@ class RDBStorage(BaseStorage):
             )
             for name, dj in rows:
                 choices._load(name, self._dist(dj)[0])
-            cache = _StudyCache(study_id, core, choices)
+            cache = _StudyCache(study_id, study_name, core, choices)
             self._studies[study_id] = cache
         self.sync(study_id)
         return cache
@@ -773,15 +824,26 @@ class RDBStorage(BaseStorage):
             {"study_id": study_id, "name": name, "distribution_json": dj},
             ["study_id", "name"],
         )
-        self._write(lambda c: c.execute(stmt))
+
+        def tx(conn: Connection) -> None:
+            self._check_study(conn, study_id)
+            conn.execute(stmt)
+
+        self._write(tx)
 
     def _set_study_attr(self, study_id: int, kind: str, key: str, value: Any) -> None:
+        vj = to_json(value, f"study {kind} attribute {key!r}")
         stmt = self._upsert(
             S.study_attrs,
-            {"study_id": study_id, "kind": kind, "key": key, "value_json": json.dumps(value)},
+            {"study_id": study_id, "kind": kind, "key": key, "value_json": vj},
             ["study_id", "kind", "key"],
         )
-        self._write(lambda c: c.execute(stmt))
+
+        def tx(conn: Connection) -> None:
+            self._check_study(conn, study_id)
+            conn.execute(stmt)
+
+        self._write(tx)
 
     def _get_study_attrs(self, study_id: int, kind: str) -> dict[str, Any]:
         rows = self._read(
@@ -835,22 +897,48 @@ class RDBStorage(BaseStorage):
         return self._get_study_attrs(study_id, "system")
 
     # ------------------------------------------------------------------ trials
-    @staticmethod
-    def _bump(conn: Connection, study_id: int, new_number: bool = False) -> tuple[int, int]:
+    def _bump(self, conn: Connection, study_id: int, new_number: bool = False) -> tuple[int, int]:
         """Takes the study's next change number (and trial number); locks the study row,
-        so changes commit in the order of their numbers."""
+        so changes commit in the order of their numbers.
+
+        Raises:
+            StudyNotFoundError: The study's row is gone, or the id is now another
+                study's (every trial write takes a change number, so none of them
+                writes into another study).
+        """
         values: dict[str, Any] = {"seq": S.studies.c.seq + 1}
         if new_number:
             values["next_number"] = S.studies.c.next_number + 1
+        cond = [S.studies.c.study_id == study_id]
+        name = self._names.get(study_id)
+        if name is not None:
+            cond.append(S.studies.c.name == name)
         row = conn.execute(
             sa.update(S.studies)
-            .where(S.studies.c.study_id == study_id)
+            .where(*cond)
             .values(**values)
             .returning(S.studies.c.seq, S.studies.c.next_number)
         ).first()
         if row is None:
-            raise KeyError(f"no study with id {study_id}")
+            raise self._gone(study_id)
         return int(row[0]), int(row[1]) - 1
+
+    def _gone(self, study_id: int) -> StudyNotFoundError:
+        name = self._names.get(study_id)
+        what = f"id {study_id}" if name is None else f"{name!r} (id {study_id})"
+        return StudyNotFoundError(
+            f"no study {what} in {self._where()}: it was deleted (a study created since "
+            "may have been given its id; this study's object cannot be used any more)"
+        )
+
+    def _check_study(self, conn: Connection, study_id: int) -> None:
+        """Raises StudyNotFoundError unless the study's row is there, with its name."""
+        found = conn.execute(
+            sa.select(S.studies.c.name).where(S.studies.c.study_id == study_id)
+        ).scalar()
+        name = self._names.get(study_id)
+        if found is None or (name is not None and found != name):
+            raise self._gone(study_id)
 
     def _trial_id(self, study_id: int, number: int, conn: Connection | None = None) -> int:
         cache = self._cache(study_id)
@@ -923,6 +1011,7 @@ class RDBStorage(BaseStorage):
         return number, dict(fixed)
 
     def enqueue_trial(self, study_id: int, params: dict[str, Any]) -> int:
+        check_fixed_params(params)
         cache = self._cache(study_id)
         fixed_json = json.dumps(dict(params))
 
@@ -1071,25 +1160,33 @@ class RDBStorage(BaseStorage):
             self.fail_stale_trials(study_id)
         with cache.lock, paused():
             since = cache.seen_seq
-            rows = self._read(lambda c: self._changed(c, study_id, since))
+            rows = self._read(lambda c: self._changed(c, study_id, cache.name, since))
             self._apply(cache, *rows)
 
     def _reload_trials(self, study_id: int, numbers: list[int]) -> None:
         cache = self._cache(study_id)
         with cache.lock:
-            rows = self._read(lambda c: self._changed(c, study_id, None, numbers))
+            rows = self._read(lambda c: self._changed(c, study_id, cache.name, None, numbers))
             self._apply(cache, *rows, advance=False)
 
     @staticmethod
     def _changed(
-        conn: Connection, study_id: int, since: int | None, numbers: list[int] | None = None
+        conn: Connection,
+        study_id: int,
+        name: str,
+        since: int | None,
+        numbers: list[int] | None = None,
     ) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
         """The trials changed since change number ``since`` (all when None; only
         ``numbers`` when given), with their parameters, intermediate values and
         attributes: one query per table, as plain DB-API rows (no ORM, no per-row
-        type processing)."""
-        cond = "t.study_id = ?"
-        args: list[Any] = [study_id]
+        type processing). Nothing when the study's id is now another study's (named
+        otherwise than ``name``): its trials are not this study's."""
+        cond = (
+            "t.study_id = ? AND EXISTS (SELECT 1 FROM ft_studies s"
+            " WHERE s.study_id = t.study_id AND s.name = ?)"
+        )
+        args: list[Any] = [study_id, name]
         if since is not None:
             cond += " AND t.seq > ?"
             args.append(since)
@@ -1134,17 +1231,43 @@ class RDBStorage(BaseStorage):
         advance: bool = True,
     ) -> None:
         """Feeds rows from :meth:`_changed` to the core in one call (JSON decoded in
-        one pass per column), and refreshes this process's trial ids and attrs."""
+        one pass per column), and refreshes this process's trial ids and attrs.
+
+        Rows as ferrotune writes them take the fast path; any other row (another tool's,
+        a crash's) is loaded as FAIL or with its unreadable part left out, with one
+        RuntimeWarning: a bad row never makes the study unreadable."""
         if not trial_rows:
             return
+        full_load = cache.seen_seq < 0 and advance
+        problems: dict[int, str] = {}
+
+        def note(number: Any, why: str) -> None:
+            key = number if isinstance(number, int) else -1
+            problems[key] = f"{problems[key]}; {why}" if key in problems else why
+
+        tids, numbers, _, _, _, _, _, seqs = zip(*trial_rows, strict=True)
+        number_of = dict(zip(tids, numbers, strict=True))
         dists: dict[str, _core.Dist] = {}
+        bad_dists: set[str] = set()
         choices = cache.choices
         for name, dj in set(map(_NAME_AND_DIST, params)):
-            dist, core_dist = self._dist(dj)
+            try:
+                dist, core_dist = self._dist(dj)
+            except Exception:
+                bad_dists.add(dj)
+                continue
             dists[dj] = core_dist
             if isinstance(dist, CategoricalDistribution) and name not in choices:
                 choices._load(name, dist)
-        tids, numbers, _, _, _, _, _, seqs = zip(*trial_rows, strict=True)
+        if bad_dists:
+            for tid, name, dj, _ in params:
+                if dj in bad_dists and tid in number_of:
+                    note(
+                        number_of[tid],
+                        f"trial {number_of[tid]}: parameter {name!r} left out: its "
+                        f"distribution {str(dj)[:60]!r} is unreadable",
+                    )
+            params = [p for p in params if p[2] not in bad_dists]
         cache.trial_ids.update(zip(numbers, tids, strict=True))
         # A changed trial's attrs are replaced by what the database holds.
         user, system = cache.user_attrs, cache.system_attrs
@@ -1153,8 +1276,21 @@ class RDBStorage(BaseStorage):
                 user.pop(number, None)
                 system.pop(number, None)
         if attrs:
-            number_of = dict(zip(tids, numbers, strict=True))
-            decoded = json.loads("[" + ",".join([r[3] for r in attrs]) + "]")
+            try:
+                decoded = json.loads("[" + ",".join([r[3] for r in attrs]) + "]")
+                if len(decoded) != len(attrs):
+                    raise ValueError("rows and decoded attributes differ in length")
+            except Exception:  # another tool's rows: decoded one by one
+                decoded = []
+                kept = []
+                for r in attrs:
+                    try:
+                        decoded.append(json.loads(r[3]))
+                        kept.append(r)
+                    except Exception:
+                        n = number_of.get(r[0])
+                        note(n, f"trial {n}: attribute {r[2]!r} left out: it is not JSON")
+                attrs = kept
             for (tid, kind, key, _), value in zip(attrs, decoded, strict=True):
                 number = number_of.get(tid)
                 if number is not None:
@@ -1172,7 +1308,7 @@ class RDBStorage(BaseStorage):
         if trial_rows:
             rows = [r[:5] for r in trial_rows]
             dist_items = list(dists.items())
-            problems: dict[int, str] = {}
+            rejected: list[tuple[int, str]] = []
             try:
                 # One JSON pass per column, for rows as ferrotune writes them.
                 values = json.loads("[" + ",".join([r[5] or "[]" for r in trial_rows]) + "]")
@@ -1190,27 +1326,115 @@ class RDBStorage(BaseStorage):
                 rejected = cache.core.apply_remote_batch(
                     rows, values, cons, dist_items, params, inter
                 )
-            except FerrotuneError:
-                raise
-            except Exception:  # another tool's rows: decoded one by one
-                values, cons = [], []
-                for r in trial_rows:
-                    v, why_v = _decode_values(r[5])
-                    c, why_c = _decode_constraints(r[6])
-                    values.append(v)
-                    cons.append(c)
-                    why = "; ".join(w for w in (why_v, why_c) if w)
-                    if why:
-                        problems[int(r[1])] = f"trial {r[1]}: {why}"
-                rejected = cache.core.apply_remote_batch(
-                    rows, values, cons, dist_items, params, inter
-                )
+            except Exception:  # another tool's rows: checked one by one
+                rejected = self._apply_careful(cache, trial_rows, dist_items, params, inter, note)
             for number, why in rejected:
-                problems[number] = why + (f" ({problems[number]})" if number in problems else "")
-            if problems:
-                self._warn_rejected(cache.study_id, problems)
+                note(number, why)
+        if full_load:
+            self._fail_gaps(cache, numbers, note)
+        if problems:
+            self._warn_rejected(cache.study_id, problems)
         if advance:
             cache.seen_seq = max(cache.seen_seq, max(seqs))
+
+    @staticmethod
+    def _apply_careful(
+        cache: _StudyCache,
+        trial_rows: list[Any],
+        dist_items: list[tuple[str, _core.Dist]],
+        params: list[Any],
+        inter: list[Any],
+        note: Callable[[Any, str], None],
+    ) -> list[tuple[int, str]]:
+        """:meth:`_apply` for rows not as ferrotune writes them: each row and column is
+        checked, what cannot be read is left out (a trial's values: loaded as FAIL),
+        and a trial the core still refuses (a number far beyond the study) is left out
+        alone, the others applied."""
+        rows, values, cons = [], [], []
+        for r in trial_rows:
+            tid, number, state, started, completed = r[:5]
+            if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+                note(number, f"a trial record with number {number!r} was left out")
+                continue
+            v, why_v = _decode_values(r[5])
+            c, why_c = _decode_constraints(r[6])
+            why = "; ".join(w for w in (why_v, why_c) if w)
+            if isinstance(state, bool) or not isinstance(state, int) or not 0 <= state < 256:
+                why = "; ".join(w for w in (why, f"its state {state!r} is unknown") if w)
+                state, v = _FAIL, []
+            times = (_real_or_none(started), _real_or_none(completed))
+            if times != (started, completed):
+                why = "; ".join(w for w in (why, "its unreadable times were left out") if w)
+            if why:
+                note(number, f"trial {number}: {why}")
+            started, completed = times
+            rows.append((tid, number, state, started, completed))
+            values.append(v)
+            cons.append(c)
+        number_of = {r[0]: r[1] for r in rows}
+        good_params = []
+        for p in params:
+            tid, name, _, value = p
+            if tid not in number_of:
+                continue
+            if not isinstance(name, str) or _real_or_none(value) is None:
+                n = number_of[tid]
+                note(
+                    n, f"trial {n}: parameter {name!r} left out: its value {value!r} is unreadable"
+                )
+                continue
+            good_params.append((tid, name, p[2], float(value)))
+        good_inter = []
+        for tid, step, value in inter:
+            if tid not in number_of:
+                continue
+            ok_step = (
+                not isinstance(step, bool) and isinstance(step, int) and -(2**63) <= step < 2**63
+            )
+            if not ok_step or (value is not None and _real_or_none(value) is None):
+                n = number_of[tid]
+                note(
+                    n,
+                    f"trial {n}: intermediate value {value!r} at step {step!r} left out: "
+                    "not a number",
+                )
+                continue
+            good_inter.append((tid, step, None if value is None else float(value)))
+        core = cache.core
+        try:
+            return core.apply_remote_batch(rows, values, cons, dist_items, good_params, good_inter)
+        except Exception:
+            pass
+        # Trial by trial (applying is idempotent): only the trials the core refuses are
+        # left out.
+        rejected: list[tuple[int, str]] = []
+        for row, v, c in zip(rows, values, cons, strict=True):
+            tid = row[0]
+            mine_p = [p for p in good_params if p[0] == tid]
+            mine_i = [i for i in good_inter if i[0] == tid]
+            try:
+                rejected += core.apply_remote_batch([row], [v], [c], dist_items, mine_p, mine_i)
+            except Exception as e:
+                note(row[1], f"trial {row[1]} was left out: {e}")
+        return rejected
+
+    @staticmethod
+    def _fail_gaps(
+        cache: _StudyCache, numbers: Sequence[Any], note: Callable[[Any, str], None]
+    ) -> None:
+        """After a first load: a trial number without a record (its row was deleted or
+        left out) is FAIL in the core, not a RUNNING placeholder forever."""
+        core = cache.core
+        n_trials = core.n_trials()
+        loaded = {n for n in numbers if isinstance(n, int) and 0 <= n < n_trials}
+        if len(loaded) == n_trials:
+            return
+        for number in range(n_trials):
+            if number not in loaded and core.state(number) == _RUNNING:
+                core.apply_remote(number, _FAIL, [], [], [], [], _NAN, _NAN)
+                # No row: no attributes to read, nothing to write.
+                cache.trial_ids.setdefault(number, _NO_ROW)
+                note(number, f"trial {number} has no readable record: loaded as FAIL")
 
     def _warn_rejected(self, study_id: int, problems: dict[int, str]) -> None:
         """One warning for the trial records that were not as ferrotune writes them."""
@@ -1231,8 +1455,8 @@ class RDBStorage(BaseStorage):
     # ------------------------------------------------------------------ trial attrs
     def _set_trial_attr(self, study_id: int, number: int, kind: str, key: str, value: Any) -> None:
         cache = self._cache(study_id)
+        vj = to_json(value, f"trial {kind} attribute {key!r}")
         tid = self._trial_id(study_id, number)
-        vj = json.dumps(value)
 
         def tx(conn: Connection, rows: list[dict[str, Any]]) -> None:
             self._touch(conn, study_id, tid, running=False)
@@ -1310,6 +1534,8 @@ class RDBStorage(BaseStorage):
             if rows:
                 self._touch(conn, study_id, tid)
                 self._upsert_params(conn, rows)
+            else:
+                self._check_study(conn, study_id)
             conn.execute(
                 sa.update(S.trials)
                 .where(S.trials.c.trial_id == tid, S.trials.c.state == _RUNNING)
