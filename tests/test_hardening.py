@@ -445,3 +445,77 @@ def test_enqueue_skip_if_exists_sees_trials_enqueued_by_another_worker(
     b.enqueue_trial({"x": 0.5}, skip_if_exists=True)
     a.enqueue_trial({"x": 0.25}, skip_if_exists=True)
     assert [t.system_attrs["fixed_params"] for t in a.trials] == [{"x": 0.5}, {"x": 0.25}]
+
+
+def test_a_sampler_stuck_on_an_infeasible_region_does_not_stall_a_declared_space() -> None:
+    """New-user report: PartialFixedSampler(TPE) on a declared space took minutes per
+    trial: the Python-path rejection loop asked the model up to 100,000 times (and an
+    outer loop repeated it for predicates). The sampler now proposes a bounded number of
+    candidates, then uniform draws take over; predicates are checked in the same loop."""
+    from ferrotune import Divisible
+
+    calls = []
+
+    class Stubborn(ferrotune.samplers.BaseSampler):
+        """Always proposes the infeasible corner (12 heads, 6 layers)."""
+
+        def sample_independent(self, study: Any, trial: Any, name: str, dist: Any) -> Any:
+            calls.append(name)
+            return dist.to_external_repr(dist._core.from_unit(0.999999))
+
+    space = ferrotune.SearchSpace(
+        {
+            "d_model": CategoricalDistribution([128, 256, 512]),
+            "n_heads": CategoricalDistribution([4, 8, 16, 12]),
+            "layers": IntDistribution(2, 6),
+        },
+        constraints=[Divisible("d_model", "n_heads"), lambda p: p["layers"] * p["d_model"] <= 2048],
+    )
+    study = ferrotune.create_study(sampler=Stubborn())
+    for _ in range(5):
+        study.enqueue_trial({"d_model": 512})
+        t = study.ask(space)
+        assert t.params["d_model"] == 512 and 512 % t.params["n_heads"] == 0
+        assert t.params["layers"] * 512 <= 2048
+        study.tell(t, 0.0)
+    # At most 32 candidates per trial come from the sampler (two free parameters each).
+    assert len(calls) <= 5 * 32 * 2
+    study.enqueue_trial({"d_model": 512, "n_heads": 12})
+    with pytest.raises(ferrotune.exceptions.InfeasibleSpaceError, match="fixed values"):
+        study.ask(space)
+
+
+def test_small_points_of_the_new_user_report() -> None:
+    """Each of these surprised a new user (an Optuna user would expect Optuna's answer)."""
+    study = ferrotune.create_study()
+    trial = study.ask()
+    # tell(state=COMPLETE) without values: an error, and the trial stays RUNNING.
+    with pytest.raises(InvalidArgumentError):
+        study.tell(trial, state=TrialState.COMPLETE)
+    assert study.trials[0].state == TrialState.RUNNING
+    # A parameter name that is not a str.
+    with pytest.raises(InvalidArgumentError, match="name must be a str"):
+        trial.suggest_float(3, 0, 1)  # type: ignore[arg-type]
+    # optimize() of something that is not a function records nothing.
+    with pytest.raises(InvalidArgumentError):
+        study.optimize(42, n_trials=1)  # type: ignore[arg-type]
+    assert len(study.trials) == 1
+    with pytest.raises(InvalidArgumentError):
+        ferrotune.logging.set_verbosity("loud")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="NaN"):
+        ferrotune.samplers.GridSampler({"x": [1.0, math.nan]})
+    assert str(TrialState.COMPLETE) == "TrialState.COMPLETE"
+
+
+def test_trials_dataframe_uses_the_metric_names() -> None:
+    pytest.importorskip("pandas")
+    multi = ferrotune.create_study(directions=["minimize", "maximize"])
+    multi.set_metric_names(["loss", "acc"])
+    multi.tell(multi.ask(), [1.0, 2.0])
+    df = multi.trials_dataframe()
+    assert list(df["values_loss"]) == [1.0] and list(df["values_acc"]) == [2.0]
+    single = ferrotune.create_study()
+    single.tell(single.ask(), 3.0)
+    assert list(single.trials_dataframe()["value"]) == [3.0]
+    single.set_metric_names(["rmse"])
+    assert list(single.trials_dataframe()["value_rmse"]) == [3.0]

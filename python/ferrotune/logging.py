@@ -89,6 +89,12 @@ def get_verbosity() -> int:
 def set_verbosity(verbosity: int) -> None:
     """Sets the level of the ``"ferrotune"`` logger, such as ``ferrotune.logging.WARNING``
     to hide the report of each finished trial."""
+    if isinstance(verbosity, bool) or not isinstance(verbosity, int):
+        from ferrotune.exceptions import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"verbosity must be a level such as ferrotune.logging.WARNING, got {verbosity!r}"
+        )
     _configure()
     _root().setLevel(verbosity)
 

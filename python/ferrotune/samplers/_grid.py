@@ -117,6 +117,11 @@ class GridSampler(BaseSampler):
                             f"parameter {name!r}: grid value {v!r} must be None, bool, int, "
                             "float or str"
                         )
+                    if isinstance(v, float) and math.isnan(v):
+                        raise InvalidArgumentError(
+                            f"parameter {name!r}: NaN cannot be a grid value (it equals no "
+                            "value, so its point could never be recognised)"
+                        )
                 self._values.append(list(vals))
                 positions: dict[tuple[str, Any], int] = {}
                 for k, v in enumerate(vals):

@@ -5,6 +5,7 @@ import logging
 import math
 import operator
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
@@ -61,6 +62,9 @@ def _overrides(sampler: BaseSampler, name: str) -> bool:
 
 _STATES = {int(s): s for s in TrialState}
 _RUNNING = int(TrialState.RUNNING)
+# Candidates of a declared space that a Python-path sampler proposes before uniform draws
+# take over (see Study._sample_declared_python).
+_SAMPLER_DRAWS = 32
 
 
 class Study:
@@ -397,18 +401,9 @@ class Study:
                 row = self._core.sample_space(number, space._core, space.max_draws, accept)
             self._record_space(number, space, row)
             return
-        for _ in range(space.max_draws):
-            row = self._sample_declared_python(trial, space)
-            params = space._external(row)
-            if space._predicates_hold(params):
-                self._record_space(number, space, row)
-                return
-            if all(n in trial._fixed for n in params):
-                break
-        raise InfeasibleSpaceError(
-            f"no configuration satisfying every constraint of the space was found in "
-            f"{space.max_draws} draws"
-        )
+        # Fixed values (enqueued, grid points, partially fixed) or a Python sampler:
+        # rejection in Python, predicates included.
+        self._record_space(number, space, self._sample_declared_python(trial, space))
 
     def _record_space(self, number: int, space: SearchSpace, row: list[float]) -> None:
         self._core.set_space_params(number, space._core, row)
@@ -421,7 +416,12 @@ class Study:
     def _sample_declared_python(self, trial: Trial, space: SearchSpace) -> list[float]:
         """A Python sampler (or fixed values) over a declared space, by rejection."""
         frozen = self._frozen(trial.number)
-        for _ in range(space.max_draws):
+        uniform = random.Random(f"{getattr(self.sampler, '_seed', 0)}/{trial.number}")
+        for attempt in range(space.max_draws):
+            # The sampler proposes the first candidates; after that, uniform draws (a
+            # model-based sampler can keep proposing one infeasible region, at the cost
+            # of a model query per draw).
+            sampler_draw = attempt < _SAMPLER_DRAWS
             row: list[float] = []
             for name in space.names:
                 if not space._active(name, row):
@@ -434,18 +434,25 @@ class Study:
                     row.append(preset)
                     continue
                 if dist.single():
-                    value = dist.to_external_repr(dist._core.from_unit(0.5))
-                else:
+                    row.append(dist._core.from_unit(0.5))
+                elif sampler_draw:
                     value = self.sampler.sample_independent(self, frozen, name, dist)
-                row.append(dist.to_internal_repr(value))
-            if space._core.is_valid(row):
+                    row.append(dist.to_internal_repr(value))
+                else:
+                    row.append(dist._core.from_unit(uniform.random()))
+            if space._core.is_valid(row) and space._predicates_hold(space._external(row)):
                 return row
             if all(n in trial._fixed for n in space.names):
                 raise InfeasibleSpaceError(
                     f"the fixed configuration {trial._fixed} violates the space's conditions "
                     "or constraints"
                 )
-        raise InfeasibleSpaceError(f"no feasible configuration found in {space.max_draws} draws")
+        fixed = {n: v for n, v in trial._fixed.items() if n in space._index}
+        with_fixed = f" with the fixed values {fixed}" if fixed else ""
+        raise InfeasibleSpaceError(
+            f"no configuration satisfying every constraint of the space{with_fixed} was found "
+            f"in {space.max_draws} draws"
+        )
 
     def tell(
         self,
@@ -480,8 +487,9 @@ class Study:
             number = trial.number  # the common case: a trial this object handed out
         else:
             number = self._trial_number(trial)
-        if state is None:
+        if state is None or (state == TrialState.COMPLETE and values is None):
             if values is None:
+                # As Optuna: the trial stays RUNNING.
                 raise InvalidArgumentError("tell() needs values, or a state of PRUNED or FAIL")
             state = TrialState.COMPLETE
         if state is not TrialState.COMPLETE:
@@ -636,6 +644,10 @@ class Study:
         Ctrl-C marks the running trial FAIL and re-raises ``KeyboardInterrupt``;
         nothing already recorded is lost.
         """
+        if not callable(func):
+            raise InvalidArgumentError(
+                f"optimize() needs an objective function, got {type(func).__name__}"
+            )
         if n_trials is not None and (
             isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0
         ):
@@ -1013,13 +1025,18 @@ class Study:
                 "trials_dataframe() needs pandas: pip install 'ferrotune[pandas]'"
             ) from e
         rows = []
+        # Optuna's columns: value / values_0..., or value_<name> / values_<name> once
+        # set_metric_names named the objectives.
+        names = self.metric_names
+        if self._n_objectives == 1:
+            value_columns = ["value" if names is None else f"value_{names[0]}"]
+        else:
+            keys = names if names is not None else [str(i) for i in range(self._n_objectives)]
+            value_columns = [f"values_{k}" for k in keys]
         for t in self._iter_frozen():
             row: dict[str, Any] = {"number": t.number}
-            if self._n_objectives == 1:
-                row["value"] = t.values[0] if t.values else None
-            else:
-                for i in range(self._n_objectives):
-                    row[f"values_{i}"] = t.values[i] if t.values else None
+            for i, column in enumerate(value_columns):
+                row[column] = t.values[i] if t.values else None
             row["datetime_start"] = t.datetime_start
             row["datetime_complete"] = t.datetime_complete
             row["duration"] = t.duration

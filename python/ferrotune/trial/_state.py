@@ -20,3 +20,7 @@ class TrialState(enum.IntEnum):
 
     def __repr__(self) -> str:
         return f"TrialState.{self.name}"
+
+    def __str__(self) -> str:
+        # As Optuna's (an Enum there): "TrialState.COMPLETE", not the int's "1".
+        return f"TrialState.{self.name}"

@@ -148,6 +148,10 @@ class Trial:
 
     def _suggest(self, name: str, dist: BaseDistribution) -> Any:
         """The general path: fixed values, single-valued distributions, Python samplers."""
+        if not isinstance(name, str):
+            raise InvalidArgumentError(
+                f"a parameter name must be a str, got {name!r} ({type(name).__name__})"
+            )
         study = self.study
         if isinstance(dist, CategoricalDistribution):
             known = study._choices.get(name)
