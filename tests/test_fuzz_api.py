@@ -99,7 +99,10 @@ class UserError(Exception):
 
 # ============================================================================ oracle
 def _real(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A number that is a float (an int beyond the float range, 10**400, is not)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    return not isinstance(v, int) or abs(v) <= sys.float_info.max
 
 
 def _choice_key(c: Any) -> tuple[str, Any]:
@@ -233,6 +236,9 @@ class Spec:
         """Whether an enqueued value is a value of this valid spec (an int is a float)."""
         if self.kind == "float":
             return _real(fixed) and self.admits(float(fixed))
+        if self.kind == "int" and isinstance(fixed, float):
+            # An integral float is that integer (as Optuna's IntDistribution reads it).
+            return math.isfinite(fixed) and fixed.is_integer() and self.admits(int(fixed))
         return self.admits(fixed)
 
     def is_enqueued(self, value: Any, fixed: Any) -> bool:
@@ -354,7 +360,7 @@ told_value = st.one_of(
     st.floats(-1e6, 1e6),
     st.floats(-1e6, 1e6),
     st.floats(-1e6, 1e6),
-    st.sampled_from([INF, -INF, NAN, "abc"]),
+    st.sampled_from([INF, -INF, NAN, "abc", 10**400]),
 )
 # How tell() receives the values: the right number of them (a scalar for one
 # objective, or a list), one too many, or none at all.
@@ -366,8 +372,17 @@ enqueued_value = st.one_of(
     st.sampled_from([1e300, -INF, "x"]),
 )
 attr_value = st.one_of(
-    st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=3), st.none()
+    st.integers(),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=3),
+    st.none(),
+    # Not JSON: refused on every storage (a database could not hold it).
+    st.sampled_from([{1, 2}, b"x", 1j]),
 )
+
+
+def _json_value(v: Any) -> bool:
+    return not isinstance(v, (set, bytes, complex))
 
 
 # ============================================================================ model
@@ -851,8 +866,12 @@ class ApiMachine(RuleBasedStateMachine):
     @precondition(has_handles)
     @rule(
         j=st.integers(0, 50),
-        value=st.one_of(st.floats(-10, 10), st.floats(-10, 10), st.sampled_from([NAN, INF, "abc"])),
-        step=st.one_of(st.integers(0, 5), st.integers(0, 5), st.sampled_from([-1, 1.5, "1", True])),
+        value=st.one_of(
+            st.floats(-10, 10), st.floats(-10, 10), st.sampled_from([NAN, INF, "abc", 10**400])
+        ),
+        step=st.one_of(
+            st.integers(0, 5), st.integers(0, 5), st.sampled_from([-1, 1.5, "1", True, 2**70])
+        ),
     )
     def report(self, j: int, value: Any, step: Any) -> None:
         m, tm, label = self.pick_handle(j)
@@ -865,7 +884,7 @@ class ApiMachine(RuleBasedStateMachine):
             and _real(value)
             and isinstance(step, int)
             and not isinstance(step, bool)
-            and step >= 0
+            and 0 <= step < 2**63
         )
         if tm.state != TrialState.RUNNING:
             cls = UpdateFinishedTrialError if valid_args else fexc.FerrotuneError
@@ -884,7 +903,9 @@ class ApiMachine(RuleBasedStateMachine):
         assert trial is not None
         what = f"{label}: set_user_attr({key!r}, {value!r})"
         out = self.attempt(what, lambda: trial.set_user_attr(key, value))
-        if tm.state == TrialState.RUNNING:
+        if tm.state == TrialState.RUNNING and not _json_value(value):
+            self.expect_error(what, out, fexc.InvalidArgumentError, "not a JSON value")
+        elif tm.state == TrialState.RUNNING:
             self.expect_ok(what, out)
             tm.user_attrs[key] = value
         else:

@@ -160,3 +160,31 @@ def test_workers_that_disagree_on_a_parameters_kind_leave_the_study_readable(
     assert [tr.state for tr in trials] == [TrialState.COMPLETE] * 2
     assert sorted(v for tr in trials for v in tr.values) == [1.0, 2.0]
     assert "q" in trials[1].params
+
+
+def test_workers_that_disagree_on_categorical_choices_cannot_corrupt_the_study(
+    make_storage: StorageFactory,
+) -> None:
+    """Found by the item 19 fuzz test: two Study objects of one database study registered
+    different choices for one name; the second overwrote the first, and loading the study
+    raised IndexError (a trial's choice index beyond the stored choices). As Optuna's
+    storages, the study keeps the first choices and the second worker gets an error."""
+    first = make_storage()
+    if first is make_storage():
+        pytest.skip("one in-memory storage has one record: it refuses the second choices")
+    a = ferrotune.create_study(storage=first, study_name="s")
+    b = ferrotune.load_study(study_name="s", storage=make_storage())
+    t = a.ask()
+    u = b.ask()  # b has read the study before a recorded any choices
+    c = t.suggest_categorical("c", ["a", "b", "c"])
+    a.tell(t, 1.0)
+    with pytest.raises(IncompatibleDistributionError, match="another worker"):
+        u.suggest_categorical("c", ["z"])
+    b.tell(u, 2.0)
+    # b now knows the study's choices and may use them.
+    v = b.ask()
+    assert v.suggest_categorical("c", ["a", "b", "c"]) in ("a", "b", "c")
+    b.tell(v, 3.0)
+    loaded = ferrotune.load_study(study_name="s", storage=make_storage())
+    assert loaded.trials[0].params == {"c": c}
+    assert [t.state for t in loaded.trials] == [TrialState.COMPLETE] * 3

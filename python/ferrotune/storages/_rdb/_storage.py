@@ -31,6 +31,7 @@ from ferrotune.distributions import (
 )
 from ferrotune.exceptions import (
     DuplicatedStudyError,
+    IncompatibleDistributionError,
     IncompatibleStorageError,
     InvalidArgumentError,
     InvalidTrialError,
@@ -196,7 +197,12 @@ class _Choices(dict[str, Any]):
 
     def __setitem__(self, name: str, dist: Any) -> None:
         if name not in self:
-            self._storage._save_choices(self._study_id, name, dist)
+            try:
+                dist = self._storage._save_choices(self._study_id, name, dist)
+            except IncompatibleDistributionError:
+                # Keep the study's choices, so that this worker's next check sees them.
+                self._storage._reload_choices(self._study_id, self)
+                raise
         super().__setitem__(name, dist)
 
     def _load(self, name: str, dist: Any) -> None:
@@ -797,15 +803,7 @@ class RDBStorage(BaseStorage):
                 raise self._gone(study_id)
             core = _core.StudyCore([d == 2 for d in json.loads(row.directions)])  # MAXIMIZE
             choices = _Choices(self, study_id)
-            rows = self._read(
-                lambda c: c.execute(
-                    sa.select(S.study_choices.c.name, S.study_choices.c.distribution_json).where(
-                        S.study_choices.c.study_id == study_id
-                    )
-                ).all()
-            )
-            for name, dj in rows:
-                choices._load(name, self._dist(dj)[0])
+            self._reload_choices(study_id, choices)
             cache = _StudyCache(study_id, study_name, core, choices)
             self._studies[study_id] = cache
         self.sync(study_id)
@@ -817,19 +815,64 @@ class RDBStorage(BaseStorage):
     def get_choices(self, study_id: int) -> dict[str, Any]:
         return self._cache(study_id).choices
 
-    def _save_choices(self, study_id: int, name: str, dist: Any) -> None:
-        dj = distribution_to_json(dist)
-        stmt = self._upsert(
-            S.study_choices,
-            {"study_id": study_id, "name": name, "distribution_json": dj},
-            ["study_id", "name"],
+    def _reload_choices(self, study_id: int, choices: _Choices) -> None:
+        """Loads the study's recorded categorical choices into ``choices``."""
+        t = S.study_choices
+        rows = self._read(
+            lambda c: c.execute(
+                sa.select(t.c.name, t.c.distribution_json).where(t.c.study_id == study_id)
+            ).all()
         )
+        for name, dj in rows:
+            choices._load(name, self._dist(dj)[0])
 
-        def tx(conn: Connection) -> None:
+    def _save_choices(self, study_id: int, name: str, dist: Any) -> Any:
+        """Records the categorical choices of ``name`` unless the study has some already
+        (another worker's); returns the distribution the study holds.
+
+        Raises:
+            IncompatibleDistributionError: The study holds other choices for ``name``
+                (Optuna's storages refuse them in the same way).
+        """
+        dj = distribution_to_json(dist)
+        t = S.study_choices
+        where = (t.c.study_id == study_id, t.c.name == name)
+
+        # The first worker's choices stand: a concurrent insert does nothing.
+        row = {"study_id": study_id, "name": name, "distribution_json": dj}
+        add: Any
+        if self._postgres:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            add = (
+                pg_insert(t)
+                .values(**row)
+                .on_conflict_do_nothing(index_elements=["study_id", "name"])
+            )
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            add = (
+                sqlite_insert(t)
+                .values(**row)
+                .on_conflict_do_nothing(index_elements=["study_id", "name"])
+            )
+
+        def tx(conn: Connection) -> str:
             self._check_study(conn, study_id)
-            conn.execute(stmt)
+            conn.execute(add)
+            return str(conn.execute(sa.select(t.c.distribution_json).where(*where)).scalar())
 
-        self._write(tx)
+        stored = self._write(tx)
+        if stored == dj:
+            return dist
+        held = json_to_distribution(stored)
+        if held != dist:
+            raise IncompatibleDistributionError(
+                f"parameter {name!r}: categorical choices {list(dist.choices)} differ from "
+                f"{held!r}, which this study already holds (recorded by another worker)"
+            )
+        return held
 
     def _set_study_attr(self, study_id: int, kind: str, key: str, value: Any) -> None:
         vj = to_json(value, f"study {kind} attribute {key!r}")
