@@ -233,7 +233,10 @@ class Spec:
         return VALID, ""
 
     def admits_enqueued(self, fixed: Any) -> bool:
-        """Whether an enqueued value is a value of this valid spec (an int is a float)."""
+        """Whether an enqueued value is a value of this valid spec (an int is a float; a
+        bool is the int it equals, as Optuna's numeric distributions read it)."""
+        if self.kind != "categorical" and isinstance(fixed, bool):
+            fixed = int(fixed)
         if self.kind == "float":
             return _real(fixed) and self.admits(float(fixed))
         if self.kind == "int" and isinstance(fixed, float):
@@ -245,6 +248,8 @@ class Spec:
         """Whether a suggested ``value`` is the enqueued value ``fixed``."""
         if self.kind == "categorical":
             return same_choice(value, fixed)
+        if isinstance(fixed, bool):
+            fixed = int(fixed)
         return _real(fixed) and value == fixed
 
     def admits(self, value: Any) -> bool:
