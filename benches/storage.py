@@ -63,12 +63,16 @@ def objective_10d(trial: Any) -> float:
 
 
 def quiet_optuna() -> Any:
+    """Optuna, with its log line per trial silenced (and ferrotune's likewise)."""
     import warnings
 
     import optuna
 
+    import ferrotune.logging
+
     warnings.simplefilter("ignore")
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    ferrotune.logging.set_verbosity(ferrotune.logging.ERROR)
     return optuna
 
 
