@@ -22,97 +22,65 @@ _ACQUISITIONS = ("logei", "ei", "pi", "ucb")
 class GPSampler(_RustModelSampler):
     """Gaussian-process Bayesian optimisation, with the model and its search in Rust.
 
-    After ``n_startup_trials`` COMPLETE trials (seeded uniform draws until then), each
-    trial fits a Gaussian process to the COMPLETE trials over the intersection search
-    space (single-valued parameters skipped) and returns the point that maximises the
-    acquisition function.
+    The first ``n_startup_trials`` COMPLETE trials are seeded uniform draws. After them,
+    each trial fits a Gaussian process to the COMPLETE trials over the intersection
+    search space (single-valued parameters left out) and takes the point that maximises
+    the acquisition function. Meant for expensive objectives with few parameters, where
+    the model's cost per trial (which grows with the number of trials) is small against
+    the objective's.
 
-    Model: inputs mapped to ``[0, 1]`` (log scale for log parameters; ints and stepped
-    floats widened by half a step), categoricals as choice indices under a Hamming
-    kernel term; outputs standardised (maximised objectives negated). Kernel: Matérn
-    5/2 with one lengthscale per dimension times the categorical term, a signal
-    variance and a noise variance. Hyperparameters by maximum a posteriori under
-    the priors ``-log p(l) = 0.1 (l² + 1/l²)`` for the lengthscale ``l`` of every
-    float or int dimension (mode 1, the width of the unit cube; nearly flat on
-    ``[0.3, 3]``, steep outside), ``log(l) ~ N(√2 + log(d)/2, 3)`` (Hvarfner,
-    Hellsten & Nardi 2024) for the Hamming term of categoricals, which needs long
-    lengthscales to ignore an irrelevant one, ``log(signal variance) ~ N(0, 1)``,
-    ``log(noise variance) ~ N(-6, 1)`` with a floor of ``1e-6`` (held at ``1e-6``
-    when ``deterministic_objective``), optimised by projected L-BFGS with analytic
-    gradients. The dimension-scaled Hvarfner et al. prior on every lengthscale,
-    used before, let the fit end with some lengthscales near ``1e-3``, a model close
-    to white noise; with it the noise prior had to be ``N(-10, 1)`` so that sharp
-    optima were not explained away as noise. Measured over seeds 0-9 (median
-    regret, old priors → two-sided lengthscale prior with the old noise prior →
-    noise ``N(-6, 1)``): 10-D Levy at 150 trials 7.3 → 3.8 → 1.7, 10-D Ackley at
-    150 trials 10.4 → 4.6 → 6.3, Hartmann6 at 50 trials 0.46 → 0.004 → 0.009. While
-    all observed values are equal there is nothing to model and trials are drawn
-    uniformly.
+    Model: inputs scaled to ``[0, 1]`` (log scale for log parameters), categoricals
+    compared by a Hamming kernel on the choice index, outputs standardised. The kernel
+    is Matérn 5/2 with one lengthscale per dimension (ARD), times the categorical term,
+    plus noise. Its hyperparameters are maximum a posteriori estimates (projected L-BFGS
+    with analytic gradients; Rasmussen & Williams 2006, ch. 5) under the priors
+    ``-log p(l) = 0.1 (l² + 1/l²)`` for float and int lengthscales, the log-normal prior
+    of Hvarfner, Hellsten & Nardi (2024) for the categorical term, ``log σ²_f ~ N(0, 1)``
+    for the signal and ``log σ²_n ~ N(-6, 1)`` (floor ``1e-6``) for the noise. The model
+    is refitted on every trial up to 200 observations, then each time the data have grown
+    by 5% (cheap Cholesky updates in between), with a multi-start fit whenever the number
+    of observations has doubled. While all observed values are equal there is nothing to
+    model and trials are drawn uniformly.
 
-    Refit schedule: a warm-started MAP refit on every trial up to 200 observations;
-    beyond, a warm refit once the data have grown by 5% since the last one, with
-    O(n²) Cholesky appends in between; a multi-start fit (prior mode, two prior draws,
-    the previous fit) whenever the number of observations has doubled (beyond 256
-    observations the starts run on a random subset of 256 and only the best is refined
-    on all the data, since each likelihood evaluation costs O(n³)). The
-    hyperparameters are kept between trials and across pickling (an unpickled sampler
-    refits once, warm-started from them, and keeps the refit schedule).
+    Acquisition search: 2048 scrambled Sobol points and 256 perturbations of the best
+    observed points are scored, then ten local searches (L-BFGS on the continuous
+    parameters, a neighbour search on discrete ones) start from the best candidate and
+    from nine others drawn in proportion to their acquisition.
+    RUNNING trials of other workers count as observations at their posterior mean
+    (Kriging believer), so parallel workers (``n_jobs > 1``) spread out.
 
-    Acquisition search: 2048 scrambled Sobol points plus 256 perturbations of the best
-    observed points, scored in one batch (the Sobol points are drawn afresh at every
-    refit and kept between refits, while the model only gains observations, so that
-    their posterior is updated in O(n) each rather than recomputed in O(n²): a
-    deviation from Optuna, which draws new points every trial; the perturbations are
-    new every trial); ten local searches (on two threads from 32 observations), from
-    the best of them and from nine drawn without replacement with probability
-    proportional to their acquisition relative to the best's (``exp`` of the difference
-    for LogEI), each projected L-BFGS on the continuous parameters (discrete ones held), then a
-    coordinate-wise search over the two neighbouring grid values on each side of integer
-    and stepped parameters and every choice of categoricals (up to 32 choices, else 32
-    random ones). RUNNING trials of other workers are added as observations equal to the
-    posterior mean at their points (Kriging believer), so ``n_jobs > 1`` spreads out.
-
-    On a declared :class:`~ferrotune.SearchSpace` the model covers all of the space's
-    parameters (inactive ones left out of the kernel's distance) and only feasible
-    configurations (the space's constraints and predicates) are scored, so the sampler
-    never proposes an infeasible one. Several objectives are scalarised each trial by
-    ParEGO's augmented Chebyshev function with random weights (Knowles 2006).
-    Parameters outside the modelled space are drawn uniformly (seeded).
+    On a declared :class:`~ferrotune.SearchSpace` the model covers every parameter of the
+    space (inactive ones left out of the kernel's distance) and only feasible
+    configurations are scored, so the sampler never proposes an infeasible one. Several
+    objectives are scalarised each trial by ParEGO's augmented Chebyshev function with
+    random weights (Knowles 2006). Parameters outside the modelled space are drawn
+    uniformly (seeded). An infinite objective value is modelled as the worst finite value
+    observed (as Optuna does), so its region is learnt as bad rather than ignored.
 
     Black-box constraints, reported with :meth:`Trial.set_constraint
     <ferrotune.Trial.set_constraint>` or returned by ``constraints_func`` (``<= 0``
-    feasible), are always modelled: one Gaussian process per constraint, fitted like the
-    objective's (same kernel, priors and refit schedule, hyperparameters kept per
-    constraint) on the trials that report a finite value for it. The acquisition gains
-    ``Σ_k log P(c_k(x) <= 0)`` under those models (Gardner et al. 2014, "Bayesian
-    Optimization with Inequality Constraints"): added to LogEI; EI and PI are
-    multiplied by the probability of feasibility; UCB, which has no such product, gets
-    the sum added to the bound measured in standard deviations of the objective, a soft
-    penalty near 0 where feasibility is near-certain. The incumbent of LogEI, EI and PI
-    is the best *feasible* value; while no trial is feasible, the probability of
-    feasibility alone is maximised. Constraints are matched by name order (the sorted
-    names of ``set_constraint``; ``c0, c1, ...`` of ``constraints_func``): a trial that
-    reported fewer constraints than others is left out of the constraint models. A
-    constraint whose values are all equal carries nothing to model and is ignored.
-
-    An infinite objective value is modelled as the worst (``inf`` when minimising) or
-    best finite value observed for that objective, as Optuna's ``GPSampler`` does, so
-    that its region is learnt as bad rather than ignored.
+    feasible), get one Gaussian process each, fitted like the objective's on the trials
+    that report a finite value for them. The acquisition adds ``Σ_k log P(c_k(x) <= 0)``
+    (Gardner et al. 2014): added to LogEI, multiplied into EI and PI as the probability
+    of feasibility, added to UCB's bound as a soft penalty. The incumbent is the best
+    *feasible* value; while no trial is feasible, the probability of feasibility alone is
+    maximised. Constraints are matched by sorted name (``c0, c1, ...`` for
+    ``constraints_func``); a trial that reported fewer constraints than others is left
+    out of the constraint models, and a constraint whose values are all equal is ignored.
 
     Deviations from Optuna's ``GPSampler``: no PyTorch; the acquisition is selectable
     (Optuna uses LogEI only); conditional and declared spaces are modelled instead of
-    falling back to random sampling; categoricals use a Hamming kernel on the choice
-    index rather than one-hot inputs; the lengthscale prior of floats and ints is
-    Optuna's penalty on inverse squared lengthscales (categoricals keep the Hvarfner et
-    al. prior), but the signal and noise variances have log-normal priors rather than
-    Optuna's gamma priors; the ten local searches of the acquisition start from 2304
-    scored candidates rather than 2048 random points, and not from the best observed
-    point (where PI and UCB could stall); ``independent_sampler`` and
-    ``warn_independent_sampling`` are not accepted; with several objectives constraints
-    weight the ParEGO scalarisation's LogEI rather than Optuna's constrained LogEHVI; a
-    trial with constraint values of a different count than others is left out of the
-    constraint models rather than raising, and one that reported none counts as feasible
-    (as for :attr:`Study.best_trial <ferrotune.Study.best_trial>`).
+    falling back to random sampling; categoricals use a Hamming kernel rather than
+    one-hot inputs; the signal and noise variances have log-normal rather than gamma
+    priors; the Sobol candidates are drawn afresh at each refit and kept between refits
+    (their posterior is updated as observations arrive), where Optuna draws new ones
+    every trial; the local searches start from the scored candidates, not from the best
+    observed point; with several objectives, constraints weight ParEGO's LogEI rather
+    than a constrained LogEHVI; a trial with a different number of constraint values is
+    left out of the constraint models rather than raising; ``independent_sampler`` and
+    ``warn_independent_sampling`` are not accepted. The hyperparameters survive
+    pickling: an unpickled sampler refits once, warm-started from them. How these
+    choices were measured is recorded in ``benches/README.md``.
 
     Args:
         acquisition: ``"logei"`` (LogEI of Ament et al. 2023, the default), ``"ei"``,
@@ -130,6 +98,9 @@ class GPSampler(_RustModelSampler):
             ``Trial.set_constraint`` under the names ``c0, c1, ...``. A result that is
             not a sequence of numbers, or holds a NaN, raises
             :class:`~ferrotune.exceptions.InvalidArgumentError`.
+
+    Raises:
+        InvalidArgumentError: an argument out of its range (its message names it).
 
     Example:
         >>> sampler = GPSampler(seed=0)
