@@ -36,12 +36,17 @@ class TPESampler(_RustModelSampler):
     non-dominated fronts, the last one tie-broken by greedy hypervolume subset selection
     (exact hypervolumes; for three or more objectives with a last front over 64 trials,
     by crowding distance instead, to bound the cost); uniform weights in the good set.
-    Unlike Optuna, multivariate stays the default for several objectives.
 
     On a declared :class:`~ferrotune.SearchSpace`, parameters active under the same
     condition are modelled jointly on the trials where they were active, and every
     candidate is feasible (infeasible draws from ``l(x)`` are redrawn; the batch is
     completed from the constrained uniform sampler if ``l(x)`` keeps missing).
+
+    Deviations from Optuna's ``TPESampler``: ``multivariate`` defaults to True for
+    several objectives too (Optuna 5 defaults to univariate there); parameters outside
+    the joint space get univariate TPE rather than random sampling, so there is nothing
+    for ``warn_independent_sampling`` to warn about; declared spaces with conditions and
+    hard constraints are modelled as described above.
 
     Args:
         n_startup_trials: Random trials before the model is used (10).
@@ -52,7 +57,7 @@ class TPESampler(_RustModelSampler):
         group: Split define-by-run spaces into groups of parameters that always appear
             together and model each jointly (False; needs ``multivariate``).
         constant_liar: Count RUNNING trials in the bad set so parallel workers spread
-            out (True).
+            out (True, as Optuna 5).
         gamma: ``n_finished -> size of the good set``; default ``min(ceil(0.1 n), 25)``
             (``ceil(0.1 n)`` for several objectives).
         weights: ``n -> weights`` of the observations, oldest first; default 1 for the
@@ -68,6 +73,10 @@ class TPESampler(_RustModelSampler):
         warn_independent_sampling: Accepted for Optuna compatibility; ferrotune never
             falls back to random sampling after the start-up trials (parameters outside
             the joint space get univariate TPE), so there is nothing to warn about.
+
+    Raises:
+        InvalidArgumentError: an argument out of its range, ``group`` without
+            ``multivariate``, or ``gamma``/``weights`` that are not callables.
 
     Example:
         >>> sampler = TPESampler(seed=0)
