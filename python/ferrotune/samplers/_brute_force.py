@@ -156,14 +156,6 @@ class BruteForceSampler(BaseSampler):
     continue the enumeration instead of repeating it; a FAIL or PRUNED trial counts
     as tried, as in Optuna.
 
-    Args:
-        seed: Seed of the (random) order in which the tree is walked; None draws one.
-        avoid_premature_stop: False (default, as Optuna): a branch that a running
-            trial is exploring counts as taken, so parallel workers rarely duplicate a
-            point, but the study may stop while that trial's branch still holds
-            untried points (Optuna issue 5780). True: only finished trials count,
-            so every point is tried, at the price of more duplicates in parallel.
-
     The sampler keeps the tree between calls and updates it with the trials added
     since (cost per suggestion: the new trials and the running ones), where Optuna
     rebuilds it from every trial. It enumerates ``suggest_*`` calls; for a declared
@@ -174,6 +166,20 @@ class BruteForceSampler(BaseSampler):
     generator's state: pickling keeps the seed and the generator state and the tree
     is rebuilt from the study, so an unpickled study (or a sampler with the same
     state on a reloaded study) proposes exactly what the original would.
+
+    Args:
+        seed: Seed of the (random) order in which the tree is walked; None draws one.
+        avoid_premature_stop: False (default, as Optuna): a branch that a running
+            trial is exploring counts as taken, so parallel workers rarely duplicate a
+            point, but the study may stop while that trial's branch still holds
+            untried points (as in Optuna). True: only finished trials count,
+            so every point is tried, at the price of more duplicates in parallel.
+
+    Raises:
+        InvalidDistributionError: a float parameter without a ``step``.
+
+    Example:
+        >>> study = ferrotune.create_study(sampler=BruteForceSampler(seed=0))  # doctest: +SKIP
     """
 
     def __init__(self, seed: int | None = None, avoid_premature_stop: bool = False) -> None:

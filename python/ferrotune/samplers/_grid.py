@@ -43,15 +43,6 @@ def _row_key(row: Sequence[float]) -> tuple[float, ...]:
 class GridSampler(BaseSampler):
     """Grid search: every grid point once, in a seeded random order.
 
-    Args:
-        search_space: Either Optuna's form, a mapping from parameter name to the list of
-            values to try (the grid is their cartesian product), or a declared
-            :class:`~ferrotune.SearchSpace` whose parameters are all discrete (give
-            floats a ``step``): then only active, feasible combinations are listed:
-            a conditional parameter appears only where its condition holds, and no
-            point violates a constraint, Python predicates included.
-        seed: Seed of the visiting order; None draws one.
-
     The study stops by itself once every point has been handed out. Asking past the
     end (parallel workers racing for the last point) repeats a random point, as
     Optuna does. Grid points are handed out by this sampler object, so parallel
@@ -73,6 +64,29 @@ class GridSampler(BaseSampler):
 
     Pickling keeps the visiting order, the points handed out and the seed, so a
     study continued with an unpickled sampler goes on with the same sequence.
+
+    Deviations from Optuna's ``GridSampler``: a declared space is accepted (only its
+    feasible points are visited); the order is a seeded permutation computed by
+    arithmetic rather than a shuffled list, so grids of any size cost no memory.
+
+    Args:
+        search_space: Either Optuna's form, a mapping from parameter name to the list of
+            values to try (the grid is their cartesian product), or a declared
+            :class:`~ferrotune.SearchSpace` whose parameters are all discrete (give
+            floats a ``step``): then only active, feasible combinations are listed:
+            a conditional parameter appears only where its condition holds, and no
+            point violates a constraint, Python predicates included.
+        seed: Seed of the visiting order; None draws one.
+
+    Raises:
+        InvalidArgumentError: an empty grid, a value that is not None, bool, int, float
+            or str (or is NaN), or more than 2^128 - 1 points.
+        InfeasibleSpaceError: no point of a declared space satisfies its constraints.
+        InvalidSpaceError: a declared space too large to enumerate.
+
+    Example:
+        >>> sampler = GridSampler({"x": [0, 1, 2], "act": ["relu", "gelu"]}, seed=0)
+        >>> study = ferrotune.create_study(sampler=sampler)  # doctest: +SKIP
     """
 
     def __init__(

@@ -21,11 +21,6 @@ def _overrides(sampler: BaseSampler, name: str) -> bool:
 class PartialFixedSampler(BaseSampler):
     """Fixes some parameters and lets ``base_sampler`` choose the others, as Optuna's.
 
-    Args:
-        fixed_params: Parameter name -> the value every trial takes.
-        base_sampler: The sampler of the other parameters (any sampler; ferrotune's
-            Rust samplers keep their fast path).
-
     A fixed value is handled as an enqueued one (:meth:`Study.enqueue_trial
     <ferrotune.Study.enqueue_trial>`), which takes precedence over it: a value outside
     the distribution suggested for it warns, as in Optuna, and the trial records the
@@ -36,6 +31,15 @@ class PartialFixedSampler(BaseSampler):
     (relative) space its model is fitted on, where their constant values carry no
     information; Optuna removes them from it. The other parameters are sampled by the
     base sampler as usual.
+
+    Args:
+        fixed_params: Parameter name -> the value every trial takes.
+        base_sampler: The sampler of the other parameters (any sampler; ferrotune's
+            Rust samplers keep their fast path).
+
+    Raises:
+        InvalidArgumentError: ``fixed_params`` is not a mapping, or ``base_sampler`` is
+            not a :class:`BaseSampler`.
 
     Example:
         >>> tpe = ferrotune.samplers.TPESampler(seed=0)

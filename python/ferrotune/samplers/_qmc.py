@@ -31,23 +31,36 @@ class QMCSampler(BaseSampler):
     over the whole space (conditions and constraints applied; infeasible points are
     skipped).
 
-    Args:
-        qmc_type: ``"sobol"`` (Joe & Kuo 2008 direction numbers, up to 1000 dimensions)
-            or ``"halton"``.
-        scramble: Randomise the sequence: linear matrix scrambling plus digital shift for
-            Sobol, random digit permutations for Halton. Default True (Optuna's default
-            is False; unscrambled Sobol starts at the all-zero corner and repeats the
-            same points in every study).
-        seed: Seed of the scrambling and of the independent draws; None draws one.
-        warn_independent_sampling: Warn when a parameter outside the relative search
-            space is sampled at random.
-
     The position in the sequence is kept in the study (a study system attribute named
     after the sequence type, scrambling and seed, as Optuna does), reserved atomically on
     every storage: workers that share a seed and a study, and a resumed study, continue
     one sequence instead of repeating its points. On a declared space the points skipped
     as infeasible are reserved after the fact, so two workers can take the same
     candidate only while both are rejecting infeasible points.
+
+    Deviations from Optuna's ``QMCSampler``: ``scramble`` defaults to True; the
+    sequences are computed in Rust without SciPy; declared spaces with conditions and
+    constraints are supported; independent draws come from a hash of (seed, trial
+    number, parameter name), so they do not depend on which worker draws them, and
+    ``independent_sampler`` and ``warn_asynchronous_seeding`` are not accepted.
+
+    Args:
+        qmc_type: ``"sobol"`` (the default; Joe & Kuo 2008 direction numbers, up to
+            1000 dimensions) or ``"halton"``.
+        scramble: Randomise the sequence: linear matrix scrambling plus digital shift for
+            Sobol, random digit permutations for Halton. Default True (Optuna's default
+            is False; unscrambled Sobol starts at the all-zero corner and repeats the
+            same points in every study).
+        seed: Seed of the scrambling and of the independent draws; None draws one.
+        warn_independent_sampling: Warn when a parameter outside the relative search
+            space is sampled at random (True).
+
+    Raises:
+        InvalidArgumentError: ``qmc_type`` is neither ``"sobol"`` nor ``"halton"``.
+
+    Example:
+        >>> sampler = QMCSampler(qmc_type="halton", seed=0)
+        >>> study = ferrotune.create_study(sampler=sampler)  # doctest: +SKIP
     """
 
     # Independent draws go through `sample_independent`, which warns.

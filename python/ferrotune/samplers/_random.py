@@ -23,9 +23,10 @@ class RandomSampler(BaseSampler):
     once, others enforced by rejection.
 
     Args:
-        seed: Seed of the generator (xoshiro256++). The same seed gives the same
-            sequence of values in any process on any platform. None draws a seed
-            from the operating system.
+        seed: Seed of the generator (xoshiro256++, seeded through SplitMix64). The
+            same seed gives the same sequence of values in every process and every run
+            on one platform (across platforms, log-scaled values can differ in their
+            last bits). None draws a seed from the operating system.
 
     Example:
         >>> study = ferrotune.create_study(sampler=RandomSampler(seed=0))  # doctest: +SKIP
