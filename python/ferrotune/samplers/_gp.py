@@ -36,11 +36,12 @@ class GPSampler(_RustModelSampler):
     with analytic gradients; Rasmussen & Williams 2006, ch. 5) under the priors
     ``-log p(l) = 0.1 (l² + 1/l²)`` for float and int lengthscales, the log-normal prior
     of Hvarfner, Hellsten & Nardi (2024) for the categorical term, ``log σ²_f ~ N(0, 1)``
-    for the signal and ``log σ²_n ~ N(-6, 1)`` (floor ``1e-6``) for the noise. The model
-    is refitted on every trial up to 200 observations, then each time the data have grown
-    by 5% (cheap Cholesky updates in between), with a multi-start fit whenever the number
-    of observations has doubled. While all observed values are equal there is nothing to
-    model and trials are drawn uniformly.
+    for the signal and ``log σ²_n ~ N(-6, 1)`` (floor ``1e-6``) for the noise. While all
+    observed values are equal there is nothing to model and trials are drawn uniformly.
+
+    Refit schedule: a warm-started refit on every trial up to 200 observations, then each
+    time the data have grown by 5% (cheap Cholesky updates in between), and a multi-start
+    fit whenever the number of observations has doubled.
 
     Acquisition search: 2048 scrambled Sobol points and 256 perturbations of the best
     observed points are scored, then ten local searches (L-BFGS on the continuous
