@@ -31,7 +31,15 @@ class _StudyRecord:
 
 
 class InMemoryStorage(BaseStorage):
-    """Studies kept in this process (the default). Thread-safe; gone with the process."""
+    """Studies kept in this process: the default storage of ``create_study``.
+
+    Each study's trial records are its Rust core's own; this storage adds study names,
+    directions and attributes. It is thread-safe (``optimize(n_jobs=...)`` threads share
+    it), it is gone with the process, and it pickles with every study it holds
+    (``pickle``, ``copy.deepcopy``, joblib). As Optuna's ``InMemoryStorage``, it takes
+    no arguments; use :class:`~ferrotune.storages.RDBStorage` to share studies between
+    processes or keep them.
+    """
 
     def __init__(self) -> None:
         self._studies: dict[int, _StudyRecord] = {}

@@ -262,6 +262,27 @@ class _Heartbeat:
 class RDBStorage(BaseStorage):
     """Studies in a relational database, shared by processes and machines.
 
+    Every trial change is one short transaction; trial numbers come from a per-study
+    counter (unique and gap-free), a trial leaves RUNNING exactly once, and an enqueued
+    trial is started by exactly one worker. Values are stored as JSON, never pickled;
+    user attributes and enqueued values must be JSON values. The storage itself pickles
+    as its URL and settings (so ``pickle.dumps(study)`` works, as in Optuna); the
+    unpickled one opens its own connections.
+
+    A database that holds another tool's schema is refused with
+    :class:`~ferrotune.exceptions.IncompatibleStorageError`: ferrotune cannot read an
+    Optuna database (its tables ``studies``, ``trials``, ``version_info``, ...), so it does
+    not create its own tables beside them. Its tables are prefixed ``ft_``; other tables
+    (not Optuna's) may share the database.
+
+    Deviations from Optuna's ``RDBStorage``: the schema is ferrotune's own (tables
+    ``ft_*``), so a database is readable by one library or the other, not both;
+    ``heartbeat_interval`` and ``grace_period`` take fractions of a second;
+    ``lock_timeout`` bounds every wait for a lock (Optuna waits about 5 s on SQLite and
+    without limit on PostgreSQL); ``skip_compatibility_check``, ``skip_table_creation``
+    and ``heartbeat_stale_trial_callback`` are not accepted. See ``docs/storages.md``
+    for workers, heartbeats and measurements.
+
     Args:
         url: A SQLAlchemy URL: ``sqlite:///path/study.db`` (several processes on one
             machine; WAL journal, busy timeout) or ``postgresql+psycopg://user:pass@host/db``
@@ -284,22 +305,16 @@ class RDBStorage(BaseStorage):
             SQLite's busy timeout of each attempt is at most 1 s (``connect_args=
             {"timeout": ...}`` in ``engine_kwargs`` sets it).
 
-    Every trial change is one short transaction; trial numbers come from a per-study
-    counter (unique and gap-free), a trial leaves RUNNING exactly once, and an enqueued
-    trial is started by exactly one worker. Values are stored as JSON, never pickled;
-    user attributes and enqueued values must be JSON values. The storage itself pickles
-    as its URL and settings (so ``pickle.dumps(study)`` works, as in Optuna); the
-    unpickled one opens its own connections.
-
-    A database that holds another tool's schema is refused with
-    :class:`~ferrotune.exceptions.IncompatibleStorageError`: ferrotune cannot read an
-    Optuna database (its tables ``studies``, ``trials``, ``version_info``, ...), so it does
-    not create its own tables beside them. Its tables are prefixed ``ft_``; other tables
-    (not Optuna's) may share the database.
-
     Raises:
-        ImportError: The URL's driver is not installed; the message names the extra
-            (``pip install 'ferrotune[postgres]'``).
+        MissingDependencyError: The URL's driver is not installed; the message names the
+            extra (``pip install 'ferrotune[postgres]'``). It is an ``ImportError``.
+        InvalidArgumentError: ``heartbeat_interval``, ``grace_period`` or ``lock_timeout``
+            is not a number of seconds > 0.
+        IncompatibleStorageError: The database holds another tool's schema.
+
+    Example:
+        >>> storage = RDBStorage("sqlite:///study.db", heartbeat_interval=60)  # doctest: +SKIP
+        >>> study = ferrotune.create_study(storage=storage)  # doctest: +SKIP
     """
 
     persistent = True
