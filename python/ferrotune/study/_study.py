@@ -70,7 +70,22 @@ _SAMPLER_DRAWS = 32
 class Study:
     """A study: an optimisation run over trials, with Optuna's names and semantics.
 
-    Create one with :func:`create_study` or :func:`load_study`.
+    Create one with :func:`create_study` or :func:`load_study`. Trials are run with
+    :meth:`optimize`, or by hand with :meth:`ask` and :meth:`tell`; the results are read
+    from :attr:`best_trial`, :attr:`best_trials` (several objectives) and
+    :meth:`get_trials`. The trial records live in the Rust core of the study's storage,
+    so a ``suggest_*`` call of a ferrotune sampler is one call into compiled code.
+
+    A study may be used from several threads (``optimize(n_jobs=...)``, or your own
+    threads calling :meth:`ask` and :meth:`tell`), and, on a database storage, from
+    several processes at once. It pickles (``pickle``, ``copy.deepcopy``, joblib) with
+    its sampler's state; an in-memory study pickles with its trials, a database study
+    as its URL.
+
+    Deviations from Optuna's ``Study``: :meth:`ask` and :meth:`optimize` also take a
+    declared :class:`~ferrotune.SearchSpace` (``space=``), sampled whole at the ask with
+    its conditions and hard constraints; the default pruner is
+    :class:`~ferrotune.pruners.NopPruner` (Optuna's is ``MedianPruner``).
     """
 
     def __init__(
@@ -630,16 +645,18 @@ class Study:
         Args:
             func: The objective: takes a :class:`Trial`, returns a value (or one per
                 objective). Raising :class:`~ferrotune.TrialPruned` marks it PRUNED.
-            n_trials: Number of trials to run (None: until timeout or stop).
-            timeout: Seconds after which no new trial starts.
-            n_jobs: Threads running trials in parallel (-1: one per CPU). The Rust
+            n_trials: Number of trials to run (None, the default: until timeout or stop).
+            timeout: Seconds after which no new trial starts (None: no limit).
+            n_jobs: Threads running trials in parallel (1; -1: one per CPU). The Rust
                 core releases the GIL around heavy work.
-            catch: Exception types that mark the trial FAIL without stopping the study.
-                Any other exception marks it FAIL (traceback logged) and is re-raised.
+            catch: Exception types that mark the trial FAIL without stopping the study
+                (none by default). Any other exception marks it FAIL (traceback logged)
+                and is re-raised.
             callbacks: Called as ``callback(study, frozen_trial)`` after each trial.
-            gc_after_trial: Run the garbage collector after each trial.
-            show_progress_bar: Show a tqdm bar with the best value so far.
-            space: A declared :class:`~ferrotune.SearchSpace` sampled at each ask.
+            gc_after_trial: Run the garbage collector after each trial (False).
+            show_progress_bar: Show a tqdm bar with the best value so far (False).
+            space: A declared :class:`~ferrotune.SearchSpace` sampled at each ask (None:
+                define-by-run, parameters sampled as ``func`` suggests them).
 
         Ctrl-C marks the running trial FAIL and re-raises ``KeyboardInterrupt``;
         nothing already recorded is lost.
@@ -1141,9 +1158,12 @@ def create_study(
     """Creates a study.
 
     Args:
-        storage: None for an in-memory study, or a storage object.
+        storage: None for a new in-memory study, a database URL (``sqlite:///study.db``,
+            ``postgresql+psycopg://user:password@host/db``; see ``docs/storages.md``) or
+            a storage object.
         sampler: Defaults to :class:`~ferrotune.samplers.TPESampler`, as in Optuna.
-        pruner: Defaults to :class:`~ferrotune.pruners.NopPruner`.
+        pruner: Defaults to :class:`~ferrotune.pruners.NopPruner`, which never prunes
+            (Optuna's default is ``MedianPruner``).
         study_name: A name; generated when None.
         direction: ``"minimize"`` (default) or ``"maximize"``.
         load_if_exists: Load the study of that name if the storage has one.
@@ -1172,8 +1192,20 @@ def load_study(
     sampler: BaseSampler | None = None,
     pruner: BasePruner | None = None,
 ) -> Study:
-    """Loads an existing study from ``storage``; with ``study_name=None`` the storage
-    must hold exactly one study."""
+    """Loads an existing study from ``storage``.
+
+    Args:
+        study_name: The study's name; None when the storage holds exactly one study.
+        storage: A database URL or a storage object (as for :func:`create_study`).
+        sampler: The sampler for the trials to come (default: a new
+            :class:`~ferrotune.samplers.TPESampler`). A stateful sampler such as
+            ``QMCSampler`` or ``BruteForceSampler`` continues from the study's trials.
+        pruner: Defaults to :class:`~ferrotune.pruners.NopPruner`.
+
+    Raises:
+        InvalidArgumentError: No study of that name, or ``study_name=None`` with a
+            storage that does not hold exactly one study.
+    """
     st = get_storage(storage)
     if study_name is None:
         names = st.get_all_study_names()
