@@ -1,6 +1,6 @@
 """The running example: tuning a Transformer for time series.
 
-``transformer_space()`` declares the space of the design document, with the hard
+``transformer_space()`` declares the Transformer's search space, with the hard
 constraint that ``d_model`` is divisible by ``n_heads`` and Adam's betas active only
 for Adam. ``transformer_loss`` is a synthetic, deterministic stand-in for a validation
 loss (no deep-learning framework needed), with its minimum inside the feasible set.

@@ -621,7 +621,8 @@ mod tests {
         }
     }
 
-    /// The Transformer space of the design document, with d_model % n_heads == 0.
+    /// The Transformer space of the running example (`ferrotune.examples`), with
+    /// d_model % n_heads == 0.
     fn transformer() -> SearchSpace {
         let params = vec![
             cat("d_model", &[128.0, 256.0, 512.0]),
@@ -723,7 +724,7 @@ mod tests {
         }
     }
 
-    /// Issue 10 item 8: a divisibility constraint over 10^6 x 10^6 integers is
+    /// A divisibility constraint over 10^6 x 10^6 integers is
     /// refused after a bounded walk, naming the size, instead of running for hours.
     #[test]
     fn grid_enumeration_is_bounded() {

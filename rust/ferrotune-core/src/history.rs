@@ -1022,8 +1022,9 @@ mod tests {
         assert_eq!(batch.trials()[4].state, TrialState::Complete);
     }
 
-    /// Issue 10 item 9: a COMPLETE record without one value per objective, or
-    /// with NaN, is loaded as FAIL (never a panic in `best_trial` later).
+    /// A COMPLETE record (another worker's, or a row another tool wrote) without one
+    /// value per objective, or with NaN, is loaded as FAIL (never a panic in
+    /// `best_trial` later).
     #[test]
     fn remote_records_with_bad_values_load_as_fail() {
         let d = Distribution::float("x", 0.0, 1.0, None, false).unwrap();

@@ -439,7 +439,7 @@ mod tests {
 
     #[test]
     fn float_step_beyond_2_pow_53_steps_is_rejected() {
-        // Issue 10 item 12: an overflowing (or inexact) step count used to pass
+        // An overflowing (or inexact) step count used to pass
         // validation and then fail every suggest.
         for (low, high, step) in [
             (0.0, 1e308, 1e-300),
