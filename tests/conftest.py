@@ -57,7 +57,7 @@ def _installed_wheel_problem() -> str | None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Issue 10 item 18: with FERROTUNE_TEST_WHEEL=1, stop before any test runs unless
+    """With FERROTUNE_TEST_WHEEL=1, stop before any test runs unless
     ferrotune and its extension are the ones installed in site-packages."""
     if os.environ.get("FERROTUNE_TEST_WHEEL") != "1":
         return

@@ -1,4 +1,4 @@
-"""Issue 10 items 9 and 11 at the binding: a Rust panic reaches Python as a ferrotune
+"""At the binding: a Rust panic reaches Python as a ferrotune
 exception at every entry point, and an exception raised by a user callable that Rust
 calls (TPE's ``gamma`` and ``weights``, a space's predicates) keeps the original."""
 
@@ -20,10 +20,10 @@ from ferrotune.samplers import TPESampler
 BINDING_SRC = Path(__file__).resolve().parents[1] / "rust" / "ferrotune-py" / "src"
 
 
-# --------------------------------------------------------------------------- item 9
+# ------------------------------------------------------------------------ panics contained
 @pytest.mark.parametrize("detached", [False, True])
 def test_a_panic_is_an_internal_error(detached: bool) -> None:
-    """Issue 10 item 9: a panic in the binding, with the GIL held or released, reaches
+    """A panic in the binding, with the GIL held or released, reaches
     Python as ferrotune.exceptions.InternalError (a RuntimeError that ``except
     Exception`` catches), never as pyo3's PanicException; the module works on."""
     try:
@@ -79,14 +79,14 @@ def _rust_items(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
-# Entry points another change owns (issue 10 items 1, 7, 8 rewrite them): each runs its
-# Rust work in `detached`, which catches panics too.
+# Entry points allowed to skip `guard` (none today): one listed here must run its Rust
+# work in `detached`, which catches panics too.
 NOT_YET_GUARDED: set[tuple[str, str]] = set()
 
 
 @pytest.mark.skipif(not BINDING_SRC.is_dir(), reason="the Rust sources are not here")
 def test_every_binding_entry_point_is_guarded() -> None:
-    """Issue 10 item 9: the body of every #[pymethods] method and #[pyfunction] of the
+    """The body of every #[pymethods] method and #[pyfunction] of the
     binding runs in `guard` (panic -> InternalError, user exceptions chained)."""
     items = [
         it for path in sorted(BINDING_SRC.glob("*.rs")) for it in _rust_items(path.read_text())
@@ -101,7 +101,7 @@ def test_every_binding_entry_point_is_guarded() -> None:
     assert unguarded == []
 
 
-# --------------------------------------------------------------------------- item 11
+# --------------------------------------------------------------- user exceptions chained
 class CallbackFailedError(Exception):
     pass
 
@@ -158,7 +158,7 @@ def _warm_study(**tpe: Any) -> ferrotune.Study:
 @pytest.mark.parametrize("which", ["gamma", "weights"])
 @pytest.mark.parametrize("path", list(PATHS))
 def test_user_callable_errors_keep_the_original(which: str, path: str) -> None:
-    """Issue 10 item 11: an exception raised by TPE's gamma or weights, on every path
+    """An exception raised by TPE's gamma or weights, on every path
     that calls it from Rust, reaches the user as a ferrotune error whose __cause__ is
     the very exception raised."""
     raised = CallbackFailedError(f"{which} failed")
@@ -178,7 +178,7 @@ def test_user_callable_errors_keep_the_original(which: str, path: str) -> None:
     ("which", "bad"), [("gamma", lambda n: "three"), ("weights", lambda n: None)]
 )
 def test_user_callable_wrong_return_type_is_chained(which: str, bad: Any) -> None:
-    """Issue 10 item 11: a gamma or weights returning a value of the wrong type gives a
+    """A gamma or weights returning a value of the wrong type gives a
     ferrotune error chained to the TypeError of the conversion."""
     study = _warm_study(calls={which: bad})
     with pytest.raises(InvalidArgumentError, match=which) as info:
@@ -187,7 +187,7 @@ def test_user_callable_wrong_return_type_is_chained(which: str, bad: Any) -> Non
 
 
 def test_keyboard_interrupt_in_gamma_is_re_raised() -> None:
-    """Issue 10 item 11: an interrupt (a BaseException that is no Exception) raised in a
+    """An interrupt (a BaseException that is no Exception) raised in a
     user callable is re-raised as it is."""
     stop = KeyboardInterrupt()
 
@@ -202,7 +202,7 @@ def test_keyboard_interrupt_in_gamma_is_re_raised() -> None:
 
 @pytest.mark.parametrize("sampler", ["tpe", "random"])
 def test_predicate_errors_are_re_raised_unchanged(sampler: str) -> None:
-    """Issue 10 item 11: an exception raised by a space's Python predicate, called from
+    """An exception raised by a space's Python predicate, called from
     the Rust sampler, is the exception the user gets."""
     raised = CallbackFailedError("predicate failed")
 
@@ -220,7 +220,7 @@ def test_predicate_errors_are_re_raised_unchanged(sampler: str) -> None:
 
 
 def test_a_later_error_has_no_stale_cause() -> None:
-    """Issue 10 item 11: the exception of one failed callback is not attached to an
+    """The exception of one failed callback is not attached to an
     unrelated later error."""
     raised = CallbackFailedError("once")
     state = {"fail": True}

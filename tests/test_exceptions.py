@@ -64,8 +64,8 @@ BAD_SUGGESTIONS = {
     "int-log-zero-low": ("units", lambda t: t.suggest_int("units", 0, 64, log=True)),
     "float-log-and-step": ("lr", lambda t: t.suggest_float("lr", 0.1, 1.0, log=True, step=0.1)),
     "int-log-and-step": ("units", lambda t: t.suggest_int("units", 1, 9, log=True, step=2)),
-    # (A step that does not divide the range warns and lowers high, as Optuna: issue 10
-    # item 14; a range of more than 2**53 steps is an error: item 12.)
+    # (A step that does not divide the range warns and lowers high, as Optuna; a range
+    # of more than 2**53 steps is an error.)
     "float-step-too-small": (
         "dropout",
         lambda t: t.suggest_float("dropout", 0.0, 1e308, step=1e-300),

@@ -1,4 +1,4 @@
-"""Issue 10 item 16: FixedTrial, create_trial, and FrozenTrial answering ``suggest_*``
+"""FixedTrial, create_trial, and FrozenTrial answering ``suggest_*``
 with its recorded values (so ``objective(study.best_trial)`` re-evaluates it)."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def objective(trial: Any) -> float:
 
 # ------------------------------------------------------------------------ FixedTrial
 def test_fixed_trial_returns_the_fixed_values() -> None:
-    """Issue 10 item 16: FixedTrial answers every suggest with its value and records
+    """FixedTrial answers every suggest with its value and records
     params, distributions and user attributes, as Optuna's."""
     params = {"x": 3.0, "lr": 0.01, "layers": 2, "activation": "gelu", "q": 0.5}
     t = FixedTrial(params, number=7)
@@ -55,7 +55,7 @@ def test_fixed_trial_returns_the_fixed_values() -> None:
 
 
 def test_fixed_trial_raises_for_a_missing_parameter() -> None:
-    """Issue 10 item 16: a name without a value raises an error naming it."""
+    """A name without a value raises an error naming it."""
     t = FixedTrial({"x": 1.0})
     with pytest.raises(InvalidArgumentError, match=r"parameter 'y'"):
         t.suggest_float("y", 0, 1)
@@ -65,7 +65,7 @@ def test_fixed_trial_raises_for_a_missing_parameter() -> None:
 
 
 def test_fixed_trial_out_of_range_warns_as_optuna() -> None:
-    """Issue 10 item 16: as Optuna, a value outside the range warns (naming the
+    """As Optuna, a value outside the range warns (naming the
     parameter) and is returned as given; a value that is not one of the choices is an
     error naming the parameter."""
     t = FixedTrial({"x": 5.0, "n": 11, "c": "z"})
@@ -100,7 +100,7 @@ def test_fixed_trial_constraints() -> None:
 # ------------------------------------------------------------ FrozenTrial re-evaluation
 @pytest.mark.parametrize("sampler_name", ["random", "tpe", "user"])
 def test_objective_of_best_trial_is_the_best_value(sampler_name: str, tmp_path: Path) -> None:
-    """Issue 10 item 16: FrozenTrial answers suggest_* with its recorded values, so
+    """FrozenTrial answers suggest_* with its recorded values, so
     ``objective(study.best_trial) == study.best_value`` (in memory and in SQLite), and
     every trial re-evaluates to its own value."""
     storages: list[Any] = [None]
@@ -123,7 +123,7 @@ def test_objective_of_best_trial_is_the_best_value(sampler_name: str, tmp_path: 
 
 
 def test_frozen_trial_missing_parameter_and_other_methods() -> None:
-    """Issue 10 item 16: a FrozenTrial raises for a parameter it does not have, warns
+    """A FrozenTrial raises for a parameter it does not have, warns
     for a value outside the suggested range, and report/should_prune/set_user_attr act
     on the snapshot only."""
     study = ferrotune.create_study(sampler=ferrotune.samplers.RandomSampler(seed=0))
@@ -149,7 +149,7 @@ def test_frozen_trial_missing_parameter_and_other_methods() -> None:
 
 # ---------------------------------------------------------------------- create_trial
 def test_create_trial_is_usable_with_add_trial() -> None:
-    """Issue 10 item 16: create_trial builds a FrozenTrial that add_trial records, with
+    """``create_trial`` builds a FrozenTrial that add_trial records, with
     its values, parameters, attributes and intermediate values; TPE learns from it."""
     dists = {"x": FloatDistribution(-10, 10), "c": CategoricalDistribution(["a", "b"])}
     t = create_trial(
@@ -217,7 +217,7 @@ def test_create_trial_multi_objective_and_waiting() -> None:
     ],
 )
 def test_create_trial_rejects_inconsistent_input(kwargs: dict[str, Any], needle: str) -> None:
-    """Issue 10 item 16: Optuna's checks, each a ValueError naming the problem."""
+    """Optuna's checks, each a ValueError naming the problem."""
     with pytest.raises(InvalidArgumentError, match=needle):
         create_trial(**kwargs)
 

@@ -1,4 +1,4 @@
-"""Issue 10 item 19: a property-based fuzz test of the public API.
+"""A property-based fuzz test of the public API.
 
 A hypothesis state machine plays an Optuna user who makes mistakes: it creates studies
 (in memory and in SQLite files; one or two objectives; several samplers), asks for trials
@@ -23,7 +23,7 @@ every step it checks:
   the machine recorded; every COMPLETE trial has one non-NaN value per objective and
   each parameter inside the distribution it was suggested from, on its step grid.
 
-The expected semantics are those of issue 10 once fixed (items 2, 3, 5, 12, 13, 14):
+The expected semantics:
 ``inf`` values are COMPLETE and NaN is FAIL; a failed ``ask`` leaves no RUNNING trial;
 changing a finished trial raises ``UpdateFinishedTrialError``; ``tell(-1)`` and
 ``tell("0")`` raise a ferrotune ``ValueError``; a deleted study refuses ``ask`` and
@@ -70,8 +70,8 @@ from tests._support import SpaceSpec, same_choice, space_specs
 
 pytest.importorskip("sqlalchemy")
 
-# Changing a finished trial raises Optuna's UpdateFinishedTrialError (issue 10 item 5);
-# until the class exists, the InvalidTrialError it will refine.
+# Changing a finished trial raises Optuna's UpdateFinishedTrialError (a subclass of
+# InvalidTrialError; the fallback keeps the test importable on older builds).
 UpdateFinishedTrialError: type[Exception] = getattr(
     fexc, "UpdateFinishedTrialError", fexc.InvalidTrialError
 )
@@ -198,7 +198,7 @@ class Spec:
         if step is not None and (high - low) / step > 2.0**50:
             return EITHER, "a grid of more than 2^50 points"
         # A step that does not divide the range is valid: Optuna warns and lowers high
-        # to the last point of the grid (item 14).
+        # to the last point of the grid.
         return VALID, ""
 
     def _int_verdict(self) -> tuple[str, str]:
@@ -578,13 +578,13 @@ class ApiMachine(RuleBasedStateMachine):
         return tm
 
     def after_failed_ask(self, m: StudyModel, what: str) -> None:
-        """A failed ask leaves no RUNNING trial: none, or one marked FAIL (item 2)."""
+        """A failed ask leaves no RUNNING trial: none, or one marked FAIL."""
         expected = m.next_number()
         read = f"{what}, then get_trials()"
         trials = self.expect_ok(read, self.attempt(read, m.study.get_trials))
         for t in trials[len(m.trials) :]:
             assert t.state == TrialState.FAIL, (
-                f"{what} failed and left trial {t.number} {t.state.name} (item 2: a failed "
+                f"{what} failed and left trial {t.number} {t.state.name} (a failed "
                 "ask leaves no trial, or a FAIL one)"
             )
             m.trials.append(TrialModel(TrialState.FAIL, params_known=False))
@@ -654,7 +654,7 @@ class ApiMachine(RuleBasedStateMachine):
             fixed = tm.fixed[name]
             if spec.admits_enqueued(fixed):
                 return VALID, ""
-            # Item 14: a number outside the range or off the grid warns, as in Optuna.
+            # A number outside the range or off the grid warns, as in Optuna.
             if (spec.kind == "float" and _real(fixed) and math.isfinite(fixed)) or (
                 spec.kind == "int" and type(fixed) is int
             ):
@@ -792,7 +792,7 @@ class ApiMachine(RuleBasedStateMachine):
         positional=st.booleans(),
     )
     def ask_with_distributions(self, i: int, named: dict[str, Spec], positional: bool) -> None:
-        """Optuna's ``study.ask({"x": FloatDistribution(...)})`` (item 13), or by keyword."""
+        """Optuna's ``study.ask({"x": FloatDistribution(...)})`` , or by keyword."""
         m = self.pick_study(i)
         dists: dict[str, BaseDistribution] = {}
         for name, spec in named.items():
@@ -914,7 +914,7 @@ class ApiMachine(RuleBasedStateMachine):
             self.expect_ok(what, out)
             tm.user_attrs[key] = value
         else:
-            self.expect_error(what, out, UpdateFinishedTrialError, "the trial is finished (item 5)")
+            self.expect_error(what, out, UpdateFinishedTrialError, "the trial is finished")
 
     @precondition(has_live)
     @rule(
@@ -970,7 +970,7 @@ class ApiMachine(RuleBasedStateMachine):
             lambda: m.study.tell(target, values, state=state, skip_if_finished=skip_if_finished),
         )
         if n is None:
-            # -1, "0", None or a number no trial has (item 12)
+            # -1, "0", None or a number no trial has
             self.expect_error(what, out, ValueError, "not a trial of the study")
             return
         tm = m.trials[n]
@@ -995,7 +995,7 @@ class ApiMachine(RuleBasedStateMachine):
         what: str,
     ) -> None:
         """Optuna's tell on a RUNNING trial: COMPLETE with finite or infinite numbers,
-        FAIL (with a warning) for NaN, non-numbers or the wrong count (items 3, 12)."""
+        FAIL (with a warning) for NaN, non-numbers or the wrong count."""
         if state in (TrialState.RUNNING, TrialState.WAITING) or (state is None and values is None):
             self.expect_error(what, out, ValueError, "not a finished state, or no values")
             return
@@ -1144,7 +1144,7 @@ class ApiMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(m.deleted for m in self.studies))
     @rule(i=st.integers(0, 7), op=st.sampled_from(["ask", "optimize"]))
     def use_a_deleted_study(self, i: int, op: str) -> None:
-        """A deleted study refuses more trials at once (item 5)."""
+        """A deleted study refuses more trials at once."""
         deleted = [m for m in self.studies if m.deleted]
         m = deleted[i % len(deleted)]
         calls: list[int] = []
@@ -1301,7 +1301,7 @@ FUZZ_SETTINGS = settings(
 
 
 def test_fuzz_public_api(tmp_path: Path, hang_guard: None) -> None:
-    """Issue 10 item 19: the public API under random valid and invalid use never panics,
+    """The public API under random valid and invalid use never panics,
     hangs, raises a foreign error, leaves a RUNNING trial behind or loses a trial."""
     run_state_machine_as_test(lambda: ApiMachine(tmp_path), settings=FUZZ_SETTINGS)
 

@@ -1,5 +1,6 @@
-"""Regressions of issue 10 ("trustworthy by default") on the study API: each test fails on
-the code before its fix. Items are named in the docstrings."""
+"""Regressions on the study API: infinite values, deleted studies and finished trials, tell's
+trial argument, Optuna's positional ask and enqueued values. Each test fails on the code
+before its fix, which its docstring describes."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ from ferrotune.exceptions import (
 from ferrotune.samplers import GPSampler, RandomSampler, TPESampler
 from ferrotune.trial import TrialState
 
-# ---------------------------------------------------------------- item 3: infinite values
+# ------------------------------------------------------------------------ infinite values
 
 
 @pytest.mark.parametrize("value", [math.inf, -math.inf])
 def test_infinite_values_are_complete_as_in_optuna(value: float) -> None:
-    """Item 3: Optuna records +-inf as COMPLETE; only NaN fails."""
+    """Optuna records +-inf as COMPLETE; only NaN fails."""
     study = ferrotune.create_study()
     frozen = study.tell(study.ask(), value)
     assert frozen.state == TrialState.COMPLETE
@@ -35,7 +36,7 @@ def test_infinite_values_are_complete_as_in_optuna(value: float) -> None:
 
 
 def test_best_trial_ranks_infinite_values() -> None:
-    """Item 3: -inf is the best value of a minimisation, +inf the worst; reversed when
+    """-inf is the best value of a minimisation, +inf the worst; reversed when
     maximising."""
     for direction, expected in (("minimize", -math.inf), ("maximize", math.inf)):
         study = ferrotune.create_study(direction=direction)
@@ -65,7 +66,7 @@ def _inf_region_share(sampler: ferrotune.samplers.BaseSampler, n_trials: int) ->
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_tpe_learns_to_avoid_an_infinite_region(seed: int) -> None:
-    """Item 3: TPE used to sample the region where a minimisation returns inf *more*
+    """TPE used to sample the region where a minimisation returns inf *more*
     than random search (the trials were FAIL and ignored). Random search puts half its
     points there; TPE must put far fewer once its model starts."""
     tpe = _inf_region_share(TPESampler(seed=seed, n_startup_trials=10), 80)
@@ -76,14 +77,14 @@ def test_tpe_learns_to_avoid_an_infinite_region(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_gp_learns_to_avoid_an_infinite_region(seed: int) -> None:
-    """Item 3: the GP clips +inf to the worst finite value (as Optuna's GPSampler), so
+    """The GP clips +inf to the worst finite value (as Optuna's GPSampler), so
     its model sees the region as bad instead of skipping those trials."""
     share = _inf_region_share(GPSampler(seed=seed, n_startup_trials=10), 30)
     assert share < 0.25, share
 
 
 def test_multi_objective_tpe_runs_with_infinite_values() -> None:
-    """Item 3: MOTPE's hypervolume selection is finite with infinite losses."""
+    """MOTPE's hypervolume selection is finite with infinite losses."""
     study = ferrotune.create_study(
         directions=["minimize", "maximize"], sampler=TPESampler(seed=0, n_startup_trials=5)
     )
@@ -99,11 +100,11 @@ def test_multi_objective_tpe_runs_with_infinite_values() -> None:
     assert all(0.0 <= t.params["x"] <= 1.0 for t in study.trials)
 
 
-# ------------------------------------------------- item 5: deleted studies, finished trials
+# -------------------------------------------------------- deleted studies, finished trials
 
 
 def test_a_deleted_study_refuses_optimize_at_once() -> None:
-    """Item 5: a deleted in-memory study accepted optimize() and its trials vanished."""
+    """A deleted in-memory study accepted optimize() and its trials vanished."""
     storage = ferrotune.storages.InMemoryStorage()
     study = ferrotune.create_study(storage=storage, study_name="gone")
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
@@ -129,7 +130,7 @@ def test_a_deleted_study_refuses_optimize_at_once() -> None:
 
 
 def test_a_deleted_database_study_refuses_ask(tmp_path: Any) -> None:
-    """Item 5, database storages: a study deleted through another object refuses ask."""
+    """Database storages: a study deleted through another object refuses ask."""
     pytest.importorskip("sqlalchemy")
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     study = ferrotune.create_study(storage=url, study_name="gone")
@@ -141,7 +142,7 @@ def test_a_deleted_database_study_refuses_ask(tmp_path: Any) -> None:
 
 @pytest.mark.parametrize("state", [TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL])
 def test_a_finished_trial_cannot_be_changed(state: TrialState) -> None:
-    """Item 5: set_user_attr after tell was accepted. Every change to a finished trial
+    """``set_user_attr`` after tell was accepted. Every change to a finished trial
     raises UpdateFinishedTrialError (Optuna's name), and the record stays as it was."""
     study = ferrotune.create_study(sampler=RandomSampler(seed=0))
     trial = study.ask()
@@ -173,7 +174,7 @@ def test_a_finished_trial_cannot_be_changed(state: TrialState) -> None:
 
 
 def test_a_trial_finished_by_another_worker_cannot_be_told_again(tmp_path: Any) -> None:
-    """Item 5, database storages: the database decides; a second tell through another
+    """Database storages: the database decides; a second tell through another
     worker's Study object (whose record is stale) raises UpdateFinishedTrialError."""
     pytest.importorskip("sqlalchemy")
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
@@ -188,7 +189,7 @@ def test_a_trial_finished_by_another_worker_cannot_be_told_again(tmp_path: Any) 
     assert [t.values for t in b.trials] == [[1.0]]
 
 
-# ---------------------------------------------------------- item 12: tell's trial argument
+# ------------------------------------------------------------------ tell's trial argument
 
 
 @pytest.mark.parametrize(
@@ -204,7 +205,7 @@ def test_a_trial_finished_by_another_worker_cannot_be_told_again(tmp_path: Any) 
     ],
 )
 def test_tell_names_a_bad_trial_argument(bad: Any, error: type) -> None:
-    """Item 12: tell(-1) gave OverflowError, tell("0") AttributeError."""
+    """``tell(-1)`` gave OverflowError, ``tell("0")`` AttributeError."""
     study = ferrotune.create_study()
     study.ask()
     with pytest.raises(error) as info:
@@ -235,11 +236,11 @@ def test_tell_refuses_an_unknown_state() -> None:
     assert study.trials[0].state == TrialState.RUNNING
 
 
-# -------------------------------------------------------- item 13: Optuna's positional ask
+# ---------------------------------------------------------------- Optuna's positional ask
 
 
 def test_ask_takes_optunas_positional_dict() -> None:
-    """Item 13: Optuna's ask-and-tell tutorial passes the distributions positionally."""
+    """Optuna's ask-and-tell tutorial passes the distributions positionally."""
     study = ferrotune.create_study(sampler=RandomSampler(seed=0))
     distributions = {
         "C": FloatDistribution(1e-7, 10.0, log=True),
@@ -280,12 +281,12 @@ def test_every_new_error_is_a_ferrotune_error() -> None:
         assert issubclass(cls, FerrotuneError) and issubclass(cls, ValueError)
 
 
-# --------------------------------------------- item 14: enqueued values, numpy and ranges
+# ------------------------------------------------------ enqueued values, numpy and ranges
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_enqueued_numpy_scalars_are_stored_on_every_storage(kind: str, tmp_path: Any) -> None:
-    """Item 14: numpy scalars in enqueue_trial failed on SQLite (not JSON serialisable)."""
+    """numpy scalars in enqueue_trial failed on SQLite (not JSON serialisable)."""
     storage: Any = None
     if kind == "sqlite":
         pytest.importorskip("sqlalchemy")
@@ -301,7 +302,7 @@ def test_enqueued_numpy_scalars_are_stored_on_every_storage(kind: str, tmp_path:
 
 
 def test_out_of_range_enqueued_value_on_a_declared_space_warns_and_goes_on() -> None:
-    """Item 14: an enqueued value outside its distribution warns and records the nearest
+    """An enqueued value outside its distribution warns and records the nearest
     valid value, on a declared space as with suggest_* (with a Python sampler too)."""
 
     class Uniform(ferrotune.samplers.BaseSampler):
@@ -346,7 +347,7 @@ def test_tell_a_trial_asked_through_another_study_object_of_the_same_study(
     tmp_path: Any,
 ) -> None:
     """Two Study objects of one database study are two workers: either may tell a trial
-    the other asked (found by the item 19 fuzz test)."""
+    the other asked (found by the API fuzz test, tests/test_fuzz_api.py)."""
     pytest.importorskip("sqlalchemy")
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     a = ferrotune.create_study(storage=url, study_name="s")
@@ -358,11 +359,11 @@ def test_tell_a_trial_asked_through_another_study_object_of_the_same_study(
         other.tell(a.ask(), 1.0)
 
 
-# ------------------------------------------------------- found by the review of this issue
+# ------------------------------------------------------------------ found by a code review
 
 
 def test_an_objective_returning_a_huge_int_fails_its_trial() -> None:
-    """Items 2/12: 10**400 raised a plain OverflowError and left the trial RUNNING."""
+    """10**400 raised a plain OverflowError and left the trial RUNNING."""
     study = ferrotune.create_study()
     study.optimize(lambda t: 10**400, n_trials=2)
     assert [t.state for t in study.trials] == [TrialState.FAIL] * 2
@@ -402,7 +403,7 @@ def test_a_sampler_whose_after_trial_raises_leaves_no_running_trial() -> None:
 
 
 def test_every_operation_on_a_deleted_in_memory_study_raises() -> None:
-    """Item 5: after delete_study, tell and add_trial were silently lost and the rest
+    """After delete_study, tell and add_trial were silently lost and the rest
     raised KeyError."""
     storage = ferrotune.storages.InMemoryStorage()
     study = ferrotune.create_study(storage=storage, study_name="gone")

@@ -1,4 +1,4 @@
-"""Issue 10 items 14 and 12: where Optuna warns and goes on, ferrotune does the same
+"""Where Optuna warns and goes on, ferrotune does the same
 (a step that does not divide the range, numpy scalars as choices, fixed values out of
 range), and a float step too small for its range is rejected when it is built."""
 
@@ -45,7 +45,7 @@ def _storages(tmp_path: Path) -> list[Any]:
 
 # ------------------------------------------------- a step that does not divide the range
 def test_float_step_not_dividing_the_range_lowers_high_with_a_warning() -> None:
-    """Issue 10 item 14: Optuna warns and lowers high to the last grid point."""
+    """Optuna warns and lowers high to the last grid point."""
     with pytest.warns(UserWarning, match=r"step=0.3 does not divide the range \[0.0, 1.0\]"):
         d = FloatDistribution(0.0, 1.0, step=0.3)
     assert (d.low, d.high, d.step) == (0.0, 0.9, 0.3)
@@ -68,7 +68,7 @@ def test_float_step_not_dividing_the_range_lowers_high_with_a_warning() -> None:
 def test_adjusted_float_high_is_the_last_grid_point(
     low: float, step: float, n: int, frac: float
 ) -> None:
-    """Issue 10 item 14: the adjusted high is a grid point, at most ``high``, and less
+    """The adjusted high is a grid point, at most ``high``, and less
     than one step below it; the adjusted distribution is accepted as is (no second
     warning, the same high: the adjustment is idempotent)."""
     high = low + (n + frac) * step
@@ -89,7 +89,7 @@ def test_adjusted_float_high_is_the_last_grid_point(
 
 @given(low=st.integers(-(10**6), 10**6), step=st.integers(1, 50), span=st.integers(0, 10**4))
 def test_adjusted_int_high_is_the_last_grid_point(low: int, step: int, span: int) -> None:
-    """Issue 10 item 14, integers: ``high`` becomes the largest ``low + k * step <= high``."""
+    """Integers: ``high`` becomes the largest ``low + k * step <= high``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         d = IntDistribution(low, low + span, step=step)
@@ -98,7 +98,7 @@ def test_adjusted_int_high_is_the_last_grid_point(low: int, step: int, span: int
 
 
 def test_ranges_that_a_step_divides_give_no_warning(no_warnings: None) -> None:
-    """Issue 10 item 14: ranges valid before (within the float tolerance) stay unchanged."""
+    """Ranges valid before (within the float tolerance) stay unchanged."""
     assert FloatDistribution(0.0, 0.9, step=0.3).high == 0.9
     assert FloatDistribution(0.1, 0.7, step=0.2).high == 0.7
     assert FloatDistribution(0.5, 0.5 + 178 * 0.001, step=0.001).high == 0.5 + 178 * 0.001
@@ -109,7 +109,7 @@ def test_ranges_that_a_step_divides_give_no_warning(no_warnings: None) -> None:
 def test_suggest_with_a_step_not_dividing_the_range_warns_and_samples_the_grid(
     sampler_name: str, tmp_path: Path
 ) -> None:
-    """Issue 10 item 14: suggest_float/suggest_int with such a step warn (naming the
+    """``suggest_float``/``suggest_int`` with such a step warn (naming the
     parameter) and go on, on the Rust fast path and the Python path alike; every value
     is on the lowered grid and the recorded distribution is the adjusted one."""
     for storage in _storages(tmp_path):
@@ -138,7 +138,7 @@ def test_suggest_with_a_step_not_dividing_the_range_warns_and_samples_the_grid(
 def test_float_step_too_small_for_the_range_is_rejected_at_construction(
     low: float, high: float, step: float
 ) -> None:
-    """Issue 10 item 12: a range of more than 2**53 steps (or infinitely many) used to
+    """A range of more than 2**53 steps (or infinitely many) used to
     pass validation and then fail every suggest; it is rejected where it is built, on
     every path, with an error naming the parameter and the problem."""
     with pytest.raises(InvalidDistributionError, match=r"2\*\*53"):
@@ -169,7 +169,7 @@ def test_float_step_too_small_for_the_range_is_rejected_at_construction(
 def test_numpy_choices_are_converted_to_python_values(
     choices: Any, expected: tuple[Any, ...], warns: bool
 ) -> None:
-    """Issue 10 item 14: numpy scalars as categorical choices used to fail; Optuna warns
+    """numpy scalars as categorical choices used to fail; Optuna warns
     and goes on. ferrotune converts them to the Python value they hold (warning as Optuna
     does where the scalar is not a float or str) so storages and samplers see plain
     values, and suggest_categorical returns them on every path."""
@@ -191,7 +191,7 @@ def test_numpy_choices_are_converted_to_python_values(
 
 
 def test_numpy_choices_persist_in_sqlite(tmp_path: Path) -> None:
-    """Issue 10 item 14: converted choices are what the database records and reloads."""
+    """Converted choices are what the database records and reloads."""
     pytest.importorskip("sqlalchemy")
     url = f"sqlite:///{tmp_path / 'np.db'}"
     study = ferrotune.create_study(storage=url, study_name="np")
@@ -223,7 +223,7 @@ def _fixed_cases() -> list[tuple[BaseDistribution, Any, Any]]:
 def test_out_of_range_enqueued_number_warns_and_records_the_nearest_value(
     dist: BaseDistribution, fixed: Any, expected: Any, tmp_path: Path
 ) -> None:
-    """Issue 10 item 14: Optuna warns "Fixed parameter ... is out of range" and goes
+    """Optuna warns "Fixed parameter ... is out of range" and goes
     on; ferrotune warns, and records the nearest value of the distribution, so no value
     outside its distribution is ever recorded (in memory and in SQLite, reloaded)."""
     for storage in _storages(tmp_path):
@@ -243,7 +243,7 @@ def test_out_of_range_enqueued_number_warns_and_records_the_nearest_value(
 
 
 def test_enqueued_choice_not_among_the_choices_warns_and_samples(tmp_path: Path) -> None:
-    """Issue 10 item 14: a categorical fixed value that is not a choice (Optuna raises)
+    """A categorical fixed value that is not a choice (Optuna raises)
     warns and the parameter is sampled among the choices."""
     for storage in _storages(tmp_path):
         study = ferrotune.create_study(
@@ -277,7 +277,7 @@ def test_enqueued_value_that_is_not_a_number_is_an_error() -> None:
 def test_any_fixed_number_gives_a_value_of_the_distribution(
     dist: BaseDistribution, fixed: float
 ) -> None:
-    """Issue 10 item 14: whatever number is enqueued, the trial records a value of the
+    """Whatever number is enqueued, the trial records a value of the
     distribution: the fixed value itself when it is one, else (with a warning) another."""
     study = ferrotune.create_study(sampler=ferrotune.samplers.RandomSampler(seed=0))
     study.enqueue_trial({"p": fixed})
@@ -300,7 +300,7 @@ def test_any_fixed_number_gives_a_value_of_the_distribution(
 
 
 def test_numpy_scalars_as_fixed_values_match_their_python_values(no_warnings: None) -> None:
-    """Issue 10 item 14: an enqueued numpy scalar stands for the Python value it holds
+    """An enqueued numpy scalar stands for the Python value it holds
     (as in Optuna, where ``np.str_("a")`` is the choice ``"a"``): no warning, no error."""
     study = ferrotune.create_study()
     study.enqueue_trial({"n": np.int64(3), "x": np.float32(0.5), "c": np.str_("b")})

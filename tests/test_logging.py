@@ -1,4 +1,4 @@
-"""Issue 10 item 16: ``ferrotune.logging`` with Optuna's functions and defaults."""
+"""``ferrotune.logging`` with Optuna's functions and defaults."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _run_two_trials() -> None:
 
 
 def test_constants_are_the_standard_levels() -> None:
-    """Issue 10 item 16: the level constants of Optuna's module."""
+    """The level constants of Optuna's module."""
     assert (flog.CRITICAL, flog.FATAL, flog.ERROR) == (50, 50, 40)
     assert (flog.WARNING, flog.WARN, flog.INFO, flog.DEBUG) == (30, 30, 20, 10)
     assert ferrotune.logging is flog
@@ -36,7 +36,7 @@ def test_constants_are_the_standard_levels() -> None:
 def test_default_is_info_on_stderr_without_propagation(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Issue 10 item 16: as Optuna, each finished trial is reported on stderr at INFO
+    """As Optuna, each finished trial is reported on stderr at INFO
     by a handler of the "ferrotune" logger, which does not propagate to the root."""
     assert flog.get_verbosity() == flog.INFO
     assert logging.getLogger("ferrotune").propagate is False
@@ -46,7 +46,7 @@ def test_default_is_info_on_stderr_without_propagation(
 
 
 def test_set_verbosity_changes_what_is_emitted(capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 10 item 16: ``set_verbosity(WARNING)`` (the tutorials' first line) hides
+    """``set_verbosity(WARNING)`` (the tutorials' first line) hides
     the INFO reports, warnings still show; ``get_verbosity`` reads the level back."""
     flog.set_verbosity(flog.WARNING)
     assert flog.get_verbosity() == flog.WARNING
@@ -64,7 +64,7 @@ def test_set_verbosity_changes_what_is_emitted(capsys: pytest.CaptureFixture[str
 
 
 def test_disable_and_enable_the_default_handler(capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 10 item 16: without the default handler nothing reaches stderr."""
+    """Without the default handler nothing reaches stderr."""
     flog.disable_default_handler()
     _run_two_trials()
     assert "finished" not in capsys.readouterr().err
@@ -84,7 +84,7 @@ class _Collect(logging.Handler):
 
 
 def test_enable_and_disable_propagation(capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 10 item 16: with propagation the root logger's handlers (a file set up
+    """With propagation the root logger's handlers (a file set up
     with ``logging.basicConfig``, say) see ferrotune's records; without it (the
     default) they do not."""
     root = logging.getLogger()
@@ -106,7 +106,7 @@ def test_enable_and_disable_propagation(capsys: pytest.CaptureFixture[str]) -> N
 def test_get_logger_returns_a_child_under_the_package_settings(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Issue 10 item 16: ``get_logger(name)`` is the standard logger of that name."""
+    """``get_logger(name)`` is the standard logger of that name."""
     log = flog.get_logger("ferrotune.mine")
     assert log is logging.getLogger("ferrotune.mine")
     log.info("from a child")

@@ -1,4 +1,4 @@
-"""Issue 10 item 18: what a user installs is what the tests test.
+"""What a user installs is what the tests test.
 
 scripts/test.sh builds the release wheel, installs it into a fresh virtualenv and runs
 this suite against it; these tests pin the pieces of that chain that could silently
@@ -25,7 +25,7 @@ def _pytest_env(**extra: str) -> dict[str, str]:
 
 
 def test_license_file_is_mit_and_in_the_installed_metadata() -> None:
-    """Issue 10 item 18: the MIT LICENSE that pyproject declares exists and is installed."""
+    """The MIT LICENSE that pyproject declares exists and is installed."""
     text = (REPO / "LICENSE").read_text()
     assert text.startswith("MIT License")
     assert "Copyright (c) 2026 the ferrotune developers" in text
@@ -36,7 +36,7 @@ def test_license_file_is_mit_and_in_the_installed_metadata() -> None:
 
 
 def test_wheel_guard_stops_a_run_that_imports_another_ferrotune(tmp_path: Path) -> None:
-    """Issue 10 item 18: with FERROTUNE_TEST_WHEEL=1 a run whose ferrotune does not come
+    """With FERROTUNE_TEST_WHEEL=1 a run whose ferrotune does not come
     from site-packages (here a package earlier on sys.path, as python/ would be) stops
     before any test runs, naming where ferrotune came from."""
     shadow = tmp_path / "ferrotune"
@@ -69,7 +69,7 @@ def _pytest_script(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_pytest_script_fails_when_no_test_is_collected() -> None:
-    """Issue 10 item 18: scripts/pytest.sh (the test script's pytest step) exits non-zero
+    """``scripts/pytest.sh`` (the test script's pytest step) exits non-zero
     with a clear message when nothing is collected, and zero when a test passes."""
     empty = _pytest_script("tests/test_packaging.py", "-k", "no_test_is_named_like_this")
     assert empty.returncode == 5, empty.stdout + empty.stderr

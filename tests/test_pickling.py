@@ -1,4 +1,4 @@
-"""Issue 10 item 15: in-memory studies survive pickle, copy.deepcopy and joblib (the Optuna
+"""In-memory studies survive pickle, copy.deepcopy and joblib (the Optuna
 FAQ's way to save a study) with every trial, and a resumed study continues its sampler's
 sequence."""
 

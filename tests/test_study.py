@@ -238,7 +238,7 @@ def test_enqueued_trial_is_waiting_until_asked() -> None:
 
 
 def test_enqueued_value_outside_the_distribution_warns() -> None:
-    """Issue 10 item 14: as Optuna, an out-of-range enqueued value warns and the trial
+    """As Optuna, an out-of-range enqueued value warns and the trial
     goes on (ferrotune records the nearest value of the distribution)."""
     study = ferrotune.create_study()
     study.enqueue_trial({"x": 2.0})

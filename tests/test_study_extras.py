@@ -1,4 +1,4 @@
-"""Issue 10 item 16: MaxTrialsCallback, metric names, study summaries and the
+"""MaxTrialsCallback, metric names, study summaries and the
 top-level names Optuna tutorials use on their first lines."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _sqlite(tmp_path: Path, name: str = "extras.db") -> str:
 
 
 def test_top_level_names() -> None:
-    """Issue 10 item 16: the names of Optuna's first tutorial lines exist and are
+    """The names of Optuna's first tutorial lines exist and are
     exported."""
     assert ferrotune.TrialPruned is ferrotune.exceptions.TrialPruned
     for name in ("TrialPruned", "logging", "get_all_study_summaries", "create_trial"):
@@ -45,7 +45,7 @@ def test_top_level_names() -> None:
 
 # ------------------------------------------------------------------ MaxTrialsCallback
 def test_max_trials_callback_stops_at_n_complete_trials() -> None:
-    """Issue 10 item 16: the study stops when n trials in the given states exist,
+    """The study stops when n trials in the given states exist,
     however many the optimize call was allowed."""
     study = ferrotune.create_study(sampler=RandomSampler(seed=0))
     study.optimize(
@@ -85,7 +85,7 @@ def test_max_trials_callback_counts_only_its_states() -> None:
 
 @pytest.mark.parametrize("storage_kind", ["memory", "sqlite"])
 def test_max_trials_callback_with_two_workers(storage_kind: str, tmp_path: Path) -> None:
-    """Issue 10 item 16: with n_jobs=2 the study stops at n COMPLETE trials, plus at
+    """With n_jobs=2 the study stops at n COMPLETE trials, plus at
     most the one trial the other worker was already running (as in Optuna: the stop
     lets running trials finish, and no trial starts after it); the count the callback
     reads incrementally equals ``len(get_trials(states=...))`` at every call."""
@@ -153,7 +153,7 @@ def test_max_trials_callback_rejects_bad_n() -> None:
 
 # ----------------------------------------------------------------------- metric names
 def test_metric_names(tmp_path: Path) -> None:
-    """Issue 10 item 16: None until set; stored in the study's system attributes (as
+    """None until set; stored in the study's system attributes (as
     Optuna) so they persist; the count must match the number of objectives."""
     url = _sqlite(tmp_path)
     for storage in (None, url):
@@ -196,7 +196,7 @@ def _fill(storage: Any) -> dict[str, ferrotune.Study]:
 
 @pytest.mark.parametrize("storage_kind", ["memory", "sqlite"])
 def test_get_all_study_summaries(storage_kind: str, tmp_path: Path) -> None:
-    """Issue 10 item 16: one summary per study with Optuna's fields: the best trial of
+    """One summary per study with Optuna's fields: the best trial of
     single-objective studies (None for several objectives, or when not asked for), the
     number of trials in any state, the earliest start, the user attributes."""
     storage: Any = InMemoryStorage() if storage_kind == "memory" else _sqlite(tmp_path)

@@ -1,5 +1,4 @@
-"""BruteForceSampler: every leaf of a define-by-run tree once, then the study stops
-(issue 10 item 16)."""
+"""BruteForceSampler: every leaf of a define-by-run tree once, then the study stops."""
 
 from __future__ import annotations
 
@@ -45,8 +44,8 @@ def _leaves(study: ferrotune.Study) -> list[tuple[tuple[str, Any], ...]]:
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_issue10_item16_conditional_space_every_leaf_once_then_stop(seed: int) -> None:
-    """Issue 10 item 16: a conditional define-by-run space is enumerated exactly:
+def test_conditional_space_every_leaf_once_then_stop(seed: int) -> None:
+    """A conditional define-by-run space is enumerated exactly:
     every leaf once, then the study stops by itself."""
     study = ferrotune.create_study(sampler=BruteForceSampler(seed=seed))
     study.optimize(conditional_objective)
@@ -80,7 +79,7 @@ def test_parallel_workers_cover_the_tree(avoid_premature_stop: bool) -> None:
 
 
 def test_resumed_study_continues_the_enumeration() -> None:
-    """Issue 10 item 16: a new (or unpickled) sampler reads the trials already in the
+    """A new (or unpickled) sampler reads the trials already in the
     study and tries only the rest."""
     study = ferrotune.create_study(sampler=BruteForceSampler(seed=2))
     study.optimize(conditional_objective, n_trials=5)
@@ -156,7 +155,7 @@ def _walk(trial: ferrotune.Trial, tree: Tree, path: str) -> None:
 @settings(max_examples=40, deadline=None)
 @given(tree=_trees(3), seed=st.integers(0, 2**32))
 def test_random_conditional_trees_are_enumerated_exactly(tree: Tree, seed: int) -> None:
-    """Issue 10 item 16, the class: any conditional tree, every leaf once, then stop."""
+    """Property test: any conditional tree, every leaf once, then stop."""
     study = ferrotune.create_study(sampler=BruteForceSampler(seed=seed))
     study.optimize(lambda t: _walk(t, tree, "") or 0.0, n_trials=1000)
     paths = [tuple(sorted(t.params.items())) for t in study.trials]
@@ -164,7 +163,7 @@ def test_random_conditional_trees_are_enumerated_exactly(tree: Tree, seed: int) 
 
 
 def test_study_resumed_from_sqlite_continues_the_enumeration(tmp_path: Any) -> None:
-    """Issue 10 item 16: a study loaded from a database (whose rows do not keep the
+    """A study loaded from a database (whose rows do not keep the
     order in which parameters were suggested) is continued, not restarted."""
     pytest.importorskip("sqlalchemy")
     url = f"sqlite:///{tmp_path / 'bf.db'}"
@@ -183,7 +182,7 @@ def test_study_resumed_from_sqlite_continues_the_enumeration(tmp_path: Any) -> N
         assert set(leaves) == CONDITIONAL_LEAVES
 
 
-# Issue 10 item 15: a resumed study continues its sampler's sequence.
+# A resumed study continues its sampler's sequence.
 def three_parameter_objective(trial: ferrotune.Trial) -> float:
     """A stepped float, an int and a categorical, two of them conditional."""
     c = trial.suggest_categorical("c", ["a", "b", "none"])
@@ -209,10 +208,8 @@ def _params(study: ferrotune.Study) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("objective", [three_parameter_objective, reviewer_objective])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("resume_after", [0, 3, 6, 11])
-def test_issue10_item15_pickled_study_continues_the_sequence(
-    objective: Any, seed: int, resume_after: int
-) -> None:
-    """Issue 10 item 15: a study pickled after some trials proposes, from there on,
+def test_pickled_study_continues_the_sequence(objective: Any, seed: int, resume_after: int) -> None:
+    """A study pickled after some trials proposes, from there on,
     exactly what the uninterrupted study proposes (the tree rebuilt from the trials
     draws the same branches as the one grown trial by trial)."""
     n_trials = 30
@@ -230,10 +227,10 @@ def test_issue10_item15_pickled_study_continues_the_sequence(
 
 @pytest.mark.parametrize("objective", [three_parameter_objective, reviewer_objective])
 @pytest.mark.parametrize("resume_after", [3, 6, 11])
-def test_issue10_item15_reloaded_sqlite_study_continues_the_sequence(
+def test_reloaded_sqlite_study_continues_the_sequence(
     tmp_path: Any, objective: Any, resume_after: int
 ) -> None:
-    """Issue 10 item 15: a new sampler object with the same generator state on a
+    """A new sampler object with the same generator state on a
     study loaded back from SQLite (whose rows do not keep the order in which the
     parameters were suggested) proposes what the original sampler proposes."""
     pytest.importorskip("sqlalchemy")
@@ -251,10 +248,10 @@ def test_issue10_item15_reloaded_sqlite_study_continues_the_sequence(
     assert _params(again) == _params(whole)
 
 
-def test_issue10_item15_a_reused_sampler_does_not_mistake_a_new_study_for_an_old(
+def test_a_reused_sampler_does_not_mistake_a_new_study_for_an_old(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Issue 10 item 15: the sampler recognises its study by a weak reference, not by
+    """The sampler recognises its study by a weak reference, not by
     ``id()``, which a new study reuses once the old one is freed (simulated here by
     an ``id`` that answers the same for every object)."""
     import ferrotune.samplers._brute_force as module
@@ -305,10 +302,10 @@ def _n_leaves(space: Space) -> int:
 
 @settings(max_examples=40, deadline=None)
 @given(space=_spaces(3), seed=st.integers(0, 2**32), cut=st.floats(0.0, 1.0))
-def test_issue10_item15_random_spaces_continue_the_sequence_after_pickling(
+def test_random_spaces_continue_the_sequence_after_pickling(
     space: Space, seed: int, cut: float
 ) -> None:
-    """Issue 10 item 15, the class: any small conditional space, pickled after any
+    """Property test: any small conditional space, pickled after any
     number of trials, continues with the uninterrupted sequence, and still tries
     every leaf once."""
 

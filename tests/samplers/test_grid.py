@@ -188,7 +188,7 @@ def test_grid_with_categorical_float_and_none_values() -> None:
         assert sum(same_choice(v, s) for s in seen) == 1
 
 
-# --------------------------------------------------------------------------- issue 10
+# ------------------------------------------- declared spaces, huge grids, resumed studies
 def _transformer_space() -> ferrotune.SearchSpace:
     return ferrotune.SearchSpace(
         {
@@ -208,8 +208,8 @@ def _pairs(study: ferrotune.Study) -> list[tuple[Any, Any]]:
 
 
 @pytest.mark.parametrize("form", ["space", "dict"])
-def test_issue10_item1_ask_space_hands_out_every_feasible_point_once(form: str) -> None:
-    """Issue 10 item 1: with a predicate constraint, ask(space) used to hand out 6 of
+def test_ask_space_hands_out_every_feasible_point_once(form: str) -> None:
+    """With a predicate constraint, ask(space) used to hand out 6 of
     the 9 feasible points and then raise InfeasibleSpaceError."""
     space = _transformer_space()
     grid = space if form == "space" else _TRANSFORMER_DICT
@@ -229,10 +229,10 @@ def test_issue10_item1_ask_space_hands_out_every_feasible_point_once(form: str) 
 @pytest.mark.parametrize("form", ["space", "dict"])
 @pytest.mark.parametrize("n_jobs", [1, 2])
 @pytest.mark.parametrize("seed", range(4))
-def test_issue10_item1_optimize_space_covers_the_feasible_grid_then_stops(
+def test_optimize_space_covers_the_feasible_grid_then_stops(
     form: str, n_jobs: int, seed: int
 ) -> None:
-    """Issue 10 item 1: optimize(space=...) with a predicate used to fail at once when
+    """``optimize(space=...)`` with a predicate used to fail at once when
     the first grid point was infeasible."""
     space = _transformer_space()
     grid = space if form == "space" else _TRANSFORMER_DICT
@@ -246,8 +246,8 @@ def test_issue10_item1_optimize_space_covers_the_feasible_grid_then_stops(
     assert 9 <= len(pairs) <= 9 + n_jobs - 1
 
 
-def test_issue10_item1_dict_grid_with_conditional_space_has_no_duplicates() -> None:
-    """Issue 10 item 1: grid points that differ only in a parameter the space makes
+def test_dict_grid_with_conditional_space_has_no_duplicates() -> None:
+    """Grid points that differ only in a parameter the space makes
     inactive are one configuration, handed out once."""
     space = ferrotune.SearchSpace(
         {
@@ -279,10 +279,10 @@ def test_issue10_item1_dict_grid_with_conditional_space_has_no_duplicates() -> N
     seed=st.integers(0, 2**32),
     form=st.sampled_from(["space", "dict"]),
 )
-def test_issue10_item1_grid_is_exactly_the_feasible_set(
+def test_grid_is_exactly_the_feasible_set(
     na: int, nb: int, modulus: int, residues: set[int], seed: int, form: str
 ) -> None:
-    """Issue 10 item 1, the whole class: any predicate, either grid form; the visited
+    """Property test: any predicate, either grid form; the visited
     set is the feasible set computed independently, each point once."""
 
     def pred(p: dict[str, Any]) -> bool:
@@ -306,10 +306,8 @@ def test_issue10_item1_grid_is_exactly_the_feasible_set(
 
 
 @pytest.mark.parametrize(("n_params", "n_values"), [(4, 1000), (10, 100), (3, 7)])
-def test_issue10_item7_huge_dict_grids_hand_out_points_at_once(
-    n_params: int, n_values: int
-) -> None:
-    """Issue 10 item 7: a 4 x 1,000 dict grid aborted the interpreter allocating
+def test_huge_dict_grids_hand_out_points_at_once(n_params: int, n_values: int) -> None:
+    """A 4 x 1,000 dict grid aborted the interpreter allocating
     8 TB; the order is now arithmetic, so any size costs no memory."""
     grid = {f"p{i}": list(range(n_values)) for i in range(n_params)}
     sampler = GridSampler(grid, seed=11)
@@ -328,14 +326,14 @@ def test_issue10_item7_huge_dict_grids_hand_out_points_at_once(
         assert sampler.is_exhausted()
 
 
-def test_issue10_item7_grid_beyond_u128_is_a_clear_error() -> None:
-    """Issue 10 item 7: a grid whose size overflows the index range is refused."""
+def test_grid_beyond_u128_is_a_clear_error() -> None:
+    """A grid whose size overflows the index range is refused."""
     with pytest.raises(InvalidArgumentError, match=r"2\*\*128"):
         GridSampler({f"p{i}": list(range(100)) for i in range(20)})
 
 
-def test_issue10_item7_resumed_huge_grid_skips_points_already_in_the_study() -> None:
-    """Issue 10 item 7: points of trials already in the study map back to their index
+def test_resumed_huge_grid_skips_points_already_in_the_study() -> None:
+    """Points of trials already in the study map back to their index
     by arithmetic (no dictionary of all points) and are not handed out again."""
     grid = {f"p{i}": list(range(1000)) for i in range(4)}
     study = ferrotune.create_study(sampler=GridSampler(grid, seed=5))
@@ -386,8 +384,8 @@ print("ok")
 """
 
 
-def test_issue10_item8_too_large_declared_grid_is_refused_naming_its_size() -> None:
-    """Issue 10 item 8: a divisibility constraint (or predicate) over Int(1, 10**6) x
+def test_too_large_declared_grid_is_refused_naming_its_size() -> None:
+    """A divisibility constraint (or predicate) over Int(1, 10**6) x
     Int(1, 10**6) used to enumerate for hours; the enumeration is bounded and says
     why. (In a subprocess with a generous timeout, so that a regression fails instead
     of hanging the suite.)"""
@@ -423,8 +421,8 @@ print("finished", flush=True)
 """
 
 
-def test_issue10_item8_grid_enumeration_stops_on_ctrl_c() -> None:
-    """Issue 10 item 8: the Rust enumeration checks for signals while it runs, so
+def test_grid_enumeration_stops_on_ctrl_c() -> None:
+    """The Rust enumeration checks for signals while it runs, so
     SIGINT reaches Python as KeyboardInterrupt instead of being ignored for hours."""
     import signal
     import subprocess
@@ -461,8 +459,8 @@ def _run_grid(study: ferrotune.Study, n: int, space: ferrotune.SearchSpace | Non
 
 
 @pytest.mark.parametrize("form", ["dict", "space", "space-with-lambda"])
-def test_issue10_item15_pickled_grid_sampler_continues_the_sequence(form: str) -> None:
-    """Issue 10 item 15: a pickled GridSampler keeps its order and visited points: a
+def test_pickled_grid_sampler_continues_the_sequence(form: str) -> None:
+    """A pickled GridSampler keeps its order and visited points: a
     study continued with the unpickled sampler hands out the rest, as an
     uninterrupted run with the same seed does."""
     import pickle

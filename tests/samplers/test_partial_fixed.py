@@ -1,4 +1,4 @@
-"""Issue 10 item 16: PartialFixedSampler fixes some parameters and lets its base
+"""PartialFixedSampler fixes some parameters and lets its base
 sampler choose the others, for Rust and Python base samplers alike."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def objective(trial: ferrotune.Trial) -> float:
 
 @pytest.mark.parametrize("base", ["random", "tpe", "tpe-univariate", "user", "qmc-sobol", "gp"])
 def test_fixed_parameters_are_fixed_and_the_others_sampled(base: str, tmp_path: Path) -> None:
-    """Issue 10 item 16: every trial takes the fixed values; the base sampler chooses
+    """Every trial takes the fixed values; the base sampler chooses
     the others (within their distributions, and not all alike), in memory and SQLite."""
     storages: list[Any] = [None]
     try:

@@ -1,4 +1,4 @@
-"""Issue 10 item 4: QMCSampler keeps its position in the study, so a resumed study and
+"""QMCSampler keeps its position in the study, so a resumed study and
 workers sharing a seed continue one sequence instead of repeating its points."""
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def test_two_workers_with_one_seed_share_the_sequence(kind: str, tmp_path: Path)
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_a_resumed_study_continues_the_sequence(kind: str, tmp_path: Path) -> None:
     """A study resumed with a new sampler of the same seed takes the next points: the
-    first 64 sequence points, split over two sessions, still fill all 64 cells."""
+    first 64 sequence points, split over two runs, still fill all 64 cells."""
     storage = _storage(kind, tmp_path)
     study = ferrotune.create_study(storage=storage, study_name="q", sampler=QMCSampler(seed=3))
     study.optimize(_objective, n_trials=33)

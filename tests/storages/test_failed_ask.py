@@ -1,4 +1,4 @@
-"""Issue 10 item 2: an exception inside ``Study.ask()`` leaves no RUNNING trial behind, on
+"""An exception inside ``Study.ask()`` leaves no RUNNING trial behind, on
 every storage, and a constant-liar TPE is not poisoned by it."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ FAILURES: dict[str, tuple[Callable[[], Any], Callable[[ferrotune.Study], Any], A
     "user-gamma-raises": (
         lambda: TPESampler(seed=0, n_startup_trials=3, gamma=_raising_gamma),
         lambda s: s.ask(),
-        (InvalidArgumentError, _GammaError),  # item 11: the user's error itself, or chained
+        (InvalidArgumentError, _GammaError),  # the user's error itself, or chained
     ),
     "wrong-argument": (
         lambda: RandomSampler(seed=0),
@@ -116,7 +116,7 @@ def test_optimize_with_an_infeasible_space_raises_and_leaves_nothing_running() -
 def test_ask_tell_through_two_study_objects_keeps_the_parameters(
     make_storage: StorageFactory,
 ) -> None:
-    """Found by the item 19 fuzz test: a trial asked through one Study object and told
+    """Found by the API fuzz test: a trial asked through one Study object and told
     through another (two workers, or two web requests) lost its parameters, which the
     first object kept in its write buffer."""
     first = ferrotune.create_study(storage=make_storage(), study_name="s")
@@ -139,7 +139,7 @@ def _feasible_space() -> SearchSpace:
 def test_workers_that_disagree_on_a_parameters_kind_leave_the_study_readable(
     make_storage: StorageFactory,
 ) -> None:
-    """Found by the item 19 fuzz test: two workers gave "p" an int and a float
+    """Found by the API fuzz test: two workers gave "p" an int and a float
     distribution; the study could no longer be loaded at all. Now the later trial is
     loaded without "p", with a warning, and nothing else is lost."""
     first = make_storage()
@@ -165,7 +165,7 @@ def test_workers_that_disagree_on_a_parameters_kind_leave_the_study_readable(
 def test_workers_that_disagree_on_categorical_choices_cannot_corrupt_the_study(
     make_storage: StorageFactory,
 ) -> None:
-    """Found by the item 19 fuzz test: two Study objects of one database study registered
+    """Found by the API fuzz test: two Study objects of one database study registered
     different choices for one name; the second overwrote the first, and loading the study
     raised IndexError (a trial's choice index beyond the stored choices). As Optuna's
     storages, the study keeps the first choices and the second worker gets an error."""

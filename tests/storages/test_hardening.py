@@ -1,6 +1,5 @@
-"""Issue 10, the storage items: a database of another schema (item 6), trial rows that
-ferrotune did not write (item 9), a locked database (item 10) and a missing driver
-(item 12)."""
+"""Database storages facing what they did not create: a database of another schema, trial
+rows that ferrotune did not write, a locked database and a missing driver."""
 
 from __future__ import annotations
 
@@ -101,7 +100,7 @@ OPENERS = {
 
 @pytest.mark.parametrize("opener", list(OPENERS))
 def test_optuna_database_is_refused(optuna_db: str, opener: str) -> None:
-    """Issue 10 item 6: opening an Optuna-created database (here built with plain SQL)
+    """Opening an Optuna-created database (here built with plain SQL)
     raises IncompatibleStorageError naming Optuna, instead of silently starting an empty
     study; ferrotune adds none of its tables to that database."""
     with pytest.raises(IncompatibleStorageError, match="Optuna") as info:
@@ -116,7 +115,7 @@ def test_optuna_database_is_refused(optuna_db: str, opener: str) -> None:
 
 
 def test_database_made_by_optuna_is_refused(tmp_path: Path) -> None:
-    """Issue 10 item 6, with Optuna itself (skipped when it is not installed): its study
+    """With Optuna itself (skipped when it is not installed): its study
     is not silently replaced by an empty ferrotune study, and Optuna can still read it."""
     optuna = pytest.importorskip("optuna")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -137,7 +136,7 @@ def test_database_made_by_optuna_is_refused(tmp_path: Path) -> None:
 
 
 def test_optuna_tables_beside_ferrotune_guard_the_names(db_url: str) -> None:
-    """Issue 10 item 6: a database that ferrotune already uses and Optuna's tables joined
+    """A database that ferrotune already uses and Optuna's tables joined
     later (both tools on one server) opens, but the name of an Optuna study is refused by
     create_study(load_if_exists=True) and load_study instead of meaning an empty study."""
     mine = ferrotune.create_study(storage=db_url, study_name="mine")
@@ -171,7 +170,7 @@ def test_a_ferrotune_sqlite_file_is_switched_to_wal(tmp_path: Path) -> None:
 
 
 def test_clashing_or_damaged_ferrotune_tables_are_refused(db_url: str) -> None:
-    """Issue 10 item 6: tables named like ferrotune's that another tool made (no
+    """Tables named like ferrotune's that another tool made (no
     ft_version), or a ferrotune table that lost columns, are an IncompatibleStorageError."""
     _execute(db_url, "CREATE TABLE ft_trials (id INTEGER PRIMARY KEY, note TEXT)")
     try:
@@ -186,7 +185,7 @@ def test_clashing_or_damaged_ferrotune_tables_are_refused(db_url: str) -> None:
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
-    """Issue 10 item 6: a file of another kind is an IncompatibleStorageError naming it."""
+    """A file of another kind is an IncompatibleStorageError naming it."""
     path = tmp_path / "notes.db"
     path.write_text("not a database\n" * 100)
     with pytest.raises(IncompatibleStorageError, match=r"notes\.db"):
@@ -198,7 +197,7 @@ APP_TABLES = ["app_users", "alembic_version", "studies"]
 
 
 def test_other_tools_tables_may_share_the_database(db_url: str) -> None:
-    """Issue 10 item 6, the other side: an application's tables (not Optuna's storage,
+    """The other side: an application's tables (not Optuna's storage,
     not ft_), even an Alembic project's alembic_version or a table named studies, stay
     allowed beside ferrotune's."""
     _execute(
@@ -216,7 +215,7 @@ def test_other_tools_tables_may_share_the_database(db_url: str) -> None:
         _execute(db_url, *(f"DROP TABLE {t}" for t in APP_TABLES))
 
 
-# --------------------------------------------------------------------------- item 9
+# ------------------------------------------------------- trial rows ferrotune did not write
 def _corrupt(path: Path, sql: str, *args: Any) -> None:
     conn = sqlite3.connect(path)
     conn.execute(sql, args)
@@ -239,7 +238,7 @@ def _corrupt(path: Path, sql: str, *args: Any) -> None:
     ],
 )
 def test_foreign_trial_rows_load_as_fail(tmp_path: Path, values_json: Any, state: int) -> None:
-    """Issue 10 item 9: a trial row whose values are NULL, of the wrong length, NaN or
+    """A trial row whose values are NULL, of the wrong length, NaN or
     not numbers (written by another tool, or a crash) is loaded as FAIL with a
     RuntimeWarning naming the trial; best_trial, trials and optimize work (no
     PanicException, which ``except Exception`` would not even catch)."""
@@ -279,7 +278,7 @@ def test_foreign_trial_rows_load_as_fail(tmp_path: Path, values_json: Any, state
 
 
 def test_foreign_rows_of_a_multi_objective_study(tmp_path: Path) -> None:
-    """Issue 10 item 9: in a two-objective study, a row with one value is FAIL and the
+    """In a two-objective study, a row with one value is FAIL and the
     Pareto front is computed from the sound trials."""
     path = tmp_path / "study.db"
     url = f"sqlite:///{path}"
@@ -296,7 +295,7 @@ def test_foreign_rows_of_a_multi_objective_study(tmp_path: Path) -> None:
 
 
 def test_a_row_far_beyond_the_study_is_left_out(tmp_path: Path) -> None:
-    """Issue 10 item 9: a trial number far beyond the study's trials is left out with a
+    """A trial number far beyond the study's trials is left out with a
     RuntimeWarning (not a placeholder for every number before it, which would exhaust
     memory, and not an error that makes the study unreadable); the number it left
     behind is FAIL, not a RUNNING trial forever."""
@@ -315,7 +314,7 @@ def test_a_row_far_beyond_the_study_is_left_out(tmp_path: Path) -> None:
     assert loaded.best_value == 1.0
 
 
-# --------------------------------------------------------------------------- item 10
+# --------------------------------------------------------------------------- a locked database
 @pytest.fixture
 def locked_sqlite(tmp_path: Path) -> Iterator[tuple[str, ferrotune.Study, sqlite3.Connection]]:
     """A SQLite study, and a second connection that holds the database's write lock."""
@@ -363,7 +362,7 @@ def storage_log() -> Iterator[_Records]:
 def test_locked_sqlite_gives_up_after_lock_timeout(
     locked_sqlite: tuple[str, ferrotune.Study, sqlite3.Connection], storage_log: _Records
 ) -> None:
-    """Issue 10 item 10: while another connection holds an exclusive lock, a write waits
+    """While another connection holds an exclusive lock, a write waits
     lock_timeout seconds (logging that it waits), then raises StorageLockedError naming
     the file and the timeout; no trial is lost or left behind, and the study goes on once
     the lock is released."""
@@ -388,7 +387,7 @@ def test_locked_sqlite_gives_up_after_lock_timeout(
 def test_lock_released_within_the_timeout_is_waited_for(
     tmp_path: Path, storage_log: _Records
 ) -> None:
-    """Issue 10 item 10: a lock released while a write waits for it is no error (the
+    """A lock released while a write waits for it is no error (the
     lock is released when the storage logs that it waits)."""
     path = tmp_path / "s.db"
     url = f"sqlite:///{path}"
@@ -410,13 +409,13 @@ def test_lock_released_within_the_timeout_is_waited_for(
 
 @pytest.mark.parametrize("bad", [0, -1.0, math.inf, math.nan, "5", True])
 def test_lock_timeout_is_validated(sqlite_url: str, bad: Any) -> None:
-    """Issue 10 item 10: lock_timeout is a finite number of seconds > 0."""
+    """``lock_timeout`` is a finite number of seconds > 0."""
     with pytest.raises(InvalidArgumentError, match="lock_timeout"):
         RDBStorage(sqlite_url, lock_timeout=bad)
 
 
 def test_locked_postgres_row_gives_up_after_lock_timeout(postgres_url: str) -> None:
-    """Issue 10 item 10 on PostgreSQL: a study row locked by another transaction makes a
+    """On PostgreSQL: a study row locked by another transaction makes a
     write raise StorageLockedError after lock_timeout (PostgreSQL's own lock_timeout is
     set per attempt), where it used to wait without limit."""
     study = ferrotune.create_study(
@@ -433,13 +432,13 @@ def test_locked_postgres_row_gives_up_after_lock_timeout(postgres_url: str) -> N
     assert [t.state for t in study.trials] == [TrialState.COMPLETE]
 
 
-# --------------------------------------------------------------------------- item 12
+# --------------------------------------------------------------------------- a missing driver
 @pytest.mark.parametrize(
     "url",
     ["postgresql://u:p@localhost/db", "postgres://u@localhost/db", "postgresql+psycopg://u@h/db"],
 )
 def test_missing_postgres_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
-    """Issue 12 (part): a PostgreSQL URL without the driver says how to install it."""
+    """A PostgreSQL URL without the driver says how to install it."""
     monkeypatch.setitem(sys.modules, "psycopg", None)
     for call in (
         lambda: ferrotune.create_study(storage=url),
@@ -449,13 +448,13 @@ def test_missing_postgres_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch
         with pytest.raises(ImportError, match=r"pip install 'ferrotune\[postgres\]'") as info:
             call()
         assert isinstance(info.value.__cause__, ImportError)
-        # Item 12: a ferrotune error and a ValueError too, as every input error.
+        # A ferrotune error and a ValueError too, as every input error.
         assert isinstance(info.value, MissingDependencyError)
         assert isinstance(info.value, ValueError)
 
 
 def test_missing_other_postgres_driver_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 12 (part): a URL naming another driver says to install that driver."""
+    """A URL naming another driver says to install that driver."""
     monkeypatch.setitem(sys.modules, "psycopg2", None)
     with pytest.raises(ImportError, match="pip install psycopg2") as info:
         RDBStorage("postgresql+psycopg2://u@localhost/db")
@@ -463,7 +462,7 @@ def test_missing_other_postgres_driver_names_it(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_missing_sqlalchemy_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 12 (part): without SQLAlchemy, a database URL names the extra to install."""
+    """Without SQLAlchemy, a database URL names the extra to install."""
     monkeypatch.setitem(sys.modules, "sqlalchemy", None)
     for name in list(sys.modules):
         if name.startswith("ferrotune.storages._rdb"):

@@ -197,7 +197,7 @@ def test_urls_and_errors(tmp_path: Any) -> None:
     st = get_storage(url)
     assert isinstance(st, RDBStorage)
     assert "x.db" in repr(st)
-    copied = pickle.loads(pickle.dumps(st))  # by its URL (issue 10 item 15)
+    copied = pickle.loads(pickle.dumps(st))  # by its URL
     assert isinstance(copied, RDBStorage) and copied.url == st.url
     with pytest.raises(InvalidArgumentError):
         get_storage("mysql://x")

@@ -1,4 +1,5 @@
-"""Issue 10, items 5, 9 and 15 on database storages: what a review of the hardening found.
+"""Database storages: reused study ids, rows ferrotune cannot read, values JSON cannot hold
+and pickling.
 
 A deleted study's id given to a new study, rows another tool wrote that made a study
 unloadable, attributes a database cannot hold, and pickling a database study.
@@ -30,9 +31,9 @@ def _x(trial: Any) -> float:
     return float(trial.suggest_float("x", 0.0, 1.0))
 
 
-# --------------------------------------------------------------------------- item 5
+# ---------------------------------------------------------------------- reused study ids
 def test_a_deleted_study_id_is_not_given_to_a_new_one(db_url: str) -> None:
-    """Issue 10 item 5: after delete_study("old") and create_study("new"), the new study
+    """After delete_study("old") and create_study("new"), the new study
     has an id of its own, and the old Study object raises StudyNotFoundError instead of
     writing a RUNNING trial into "new" (SQLite used to give "new" the id 1 again)."""
     old = ferrotune.create_study(study_name="old", storage=db_url, sampler=RandomSampler(seed=0))
@@ -108,7 +109,7 @@ def _writes(old: Any, running: Any) -> dict[str, Callable[[], object]]:
 def test_a_reused_id_never_takes_writes_of_the_deleted_study(
     reused_id: tuple[str, Any, Any], write: str
 ) -> None:
-    """Issue 10 item 5: in a SQLite file that gives a deleted study's id to a new study,
+    """In a SQLite file that gives a deleted study's id to a new study,
     every write through the deleted study's objects raises StudyNotFoundError (a
     KeyError and a ValueError) naming the study, and the new study is left as it was:
     its trial, no attributes, no enqueued trial, no constraints."""
@@ -126,7 +127,7 @@ def test_a_reused_id_never_takes_writes_of_the_deleted_study(
     assert all(t.number < 3 for t in old.trials)
 
 
-# --------------------------------------------------------------------------- item 9
+# ------------------------------------------------------------ rows ferrotune cannot read
 def _corrupt(path: Path, *sql: str) -> None:
     conn = sqlite3.connect(path)
     try:
@@ -203,7 +204,7 @@ BAD_ROWS = {
 
 @pytest.mark.parametrize("case", list(BAD_ROWS))
 def test_a_bad_row_never_makes_the_study_unreadable(tmp_path: Path, case: str) -> None:
-    """Issue 10 item 9: a row another tool (or a crash) wrote that ferrotune cannot read
+    """A row another tool (or a crash) wrote that ferrotune cannot read
     (an intermediate value or a parameter value that is text, a distribution that is
     not one, an attribute that is not JSON, a trial number or state out of range) is
     loaded as FAIL or with its bad part left out, with one RuntimeWarning naming the
@@ -256,7 +257,7 @@ def test_a_bad_row_never_makes_the_study_unreadable(tmp_path: Path, case: str) -
     assert not any(t.state == TrialState.RUNNING for t in after)
 
 
-# --------------------------------------------------------------------------- item 5 (attrs)
+# ------------------------------------------------------------- values JSON cannot hold
 NOT_JSON: dict[str, Any] = {
     "object": object(),
     "set": {1, 2},
@@ -276,7 +277,7 @@ def _circular() -> Any:
 def test_values_a_database_cannot_hold_are_refused_on_every_storage(
     make_storage: StorageFactory, value: str
 ) -> None:
-    """Issue 10 item 5: a user attribute or an enqueued value that JSON cannot hold
+    """A user attribute or an enqueued value that JSON cannot hold
     raises InvalidArgumentError (a ValueError) naming the key, before anything is
     written, on every storage (in memory it used to be accepted and SQLite raised a
     bare TypeError): code that works in memory works on a database."""
@@ -307,9 +308,9 @@ def test_values_a_database_cannot_hold_are_refused_on_every_storage(
     assert study.user_attrs["ok"]["a"] == [1, 2.5, None, True, "s"]
 
 
-# --------------------------------------------------------------------------- item 15
+# ------------------------------------------------------------------------------ pickling
 def test_a_database_study_pickles_by_its_url(db_url: str) -> None:
-    """Issue 10 item 15: pickle.dumps of a SQLite or PostgreSQL study works (Optuna's
+    """``pickle.dumps`` of a SQLite or PostgreSQL study works (Optuna's
     RDBStorage pickles too): the storage travels as its URL and settings, and the
     unpickled study is on the same database, with the same trials, and goes on."""
     storage = RDBStorage(db_url, heartbeat_interval=30.0, lock_timeout=3.5)
@@ -342,7 +343,7 @@ def test_a_database_study_pickles_by_its_url(db_url: str) -> None:
 
 
 def test_in_memory_storage_still_pickles_with_the_json_check() -> None:
-    """The in-memory check of item 5 does not change what its pickles hold."""
+    """The in-memory check of a reused study id does not change what its pickles hold."""
     study = ferrotune.create_study(storage=InMemoryStorage())
     study.set_user_attr("k", {"a": 1})
     copy = pickle.loads(pickle.dumps(study))
