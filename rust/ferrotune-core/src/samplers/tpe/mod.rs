@@ -18,6 +18,8 @@
 //! subset selection; good-set weights are uniform, as in Optuna 5.
 
 pub mod parzen;
+#[cfg(test)]
+mod sequence_tests;
 pub mod truncnorm;
 
 use std::collections::HashMap;
