@@ -245,7 +245,10 @@ fn univariate() -> TpeConfig {
 /// (scenario, runner) pairs; each runner returns every suggested value.
 fn scenarios() -> Vec<(&'static str, Box<dyn Fn(u64) -> Vec<f64>>)> {
     vec![
-        ("univariate", Box::new(|s| run_mixed(univariate(), s, false))),
+        (
+            "univariate",
+            Box::new(|s| run_mixed(univariate(), s, false)),
+        ),
         (
             "multivariate",
             Box::new(|s| run_mixed(TpeConfig::default(), s, false)),
