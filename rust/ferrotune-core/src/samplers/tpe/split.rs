@@ -180,3 +180,143 @@ fn take_first(
     above.extend(rest);
     *n_below = n_below.saturating_sub(k);
 }
+
+/// The split written plainly (full sorts, one objective), against which the
+/// selection-based split is checked on random histories.
+#[cfg(test)]
+mod reference {
+    use super::super::{TpeConfig, TpeSampler};
+    use super::default_gamma;
+    use crate::history::{History, TrialState};
+    use crate::rng::Rng;
+
+    /// Good and bad sets of the trials but `current`, each by trial number:
+    /// the first gamma(n) of feasible COMPLETE trials by value (ties by
+    /// number), then PRUNED trials by (deeper last step, last value), then
+    /// infeasible trials by violation; RUNNING trials join the bad set with
+    /// the constant liar.
+    fn split(
+        h: &History,
+        current: usize,
+        gamma: impl Fn(usize) -> usize,
+        liar: bool,
+    ) -> (Vec<usize>, Vec<usize>) {
+        let sign = if h.maximize()[0] { -1.0 } else { 1.0 };
+        let trials = h.trials();
+        let others = (0..trials.len()).filter(|&t| t != current);
+        let finished =
+            |t: &usize| matches!(trials[*t].state, TrialState::Complete | TrialState::Pruned);
+        let feasible = |t: &usize| trials[*t].violation() <= 0.0;
+        let mut complete: Vec<usize> = others
+            .clone()
+            .filter(|&t| trials[t].state == TrialState::Complete)
+            .filter(feasible)
+            .collect();
+        complete.sort_by(|&a, &b| {
+            (trials[a].values[0] * sign).total_cmp(&(trials[b].values[0] * sign))
+        });
+        let mut pruned: Vec<usize> = others
+            .clone()
+            .filter(|&t| trials[t].state == TrialState::Pruned)
+            .filter(feasible)
+            .collect();
+        let key = |t: usize| match trials[t].last_intermediate() {
+            None => (1.0, 0.0),
+            Some((step, v)) => (
+                -(step as f64),
+                if v.is_nan() { f64::INFINITY } else { v * sign },
+            ),
+        };
+        pruned.sort_by(|&a, &b| {
+            let (ka, kb) = (key(a), key(b));
+            ka.0.total_cmp(&kb.0).then(ka.1.total_cmp(&kb.1))
+        });
+        let mut infeasible: Vec<usize> = others
+            .clone()
+            .filter(finished)
+            .filter(|t| !feasible(t))
+            .collect();
+        infeasible.sort_by(|&a, &b| trials[a].violation().total_cmp(&trials[b].violation()));
+        let order: Vec<usize> = complete
+            .into_iter()
+            .chain(pruned)
+            .chain(infeasible)
+            .collect();
+        let k = gamma(order.len()).min(order.len());
+        let mut below = order[..k].to_vec();
+        let mut above = order[k..].to_vec();
+        if liar {
+            above.extend(others.filter(|&t| trials[t].state == TrialState::Running));
+        }
+        below.sort_unstable();
+        above.sort_unstable();
+        (below, above)
+    }
+
+    /// A random single-objective history: ties, infinite values, pruned
+    /// trials with and without (NaN) reports, failures, constraints, and
+    /// trials left running.
+    fn random_history(rng: &mut Rng, n: usize, maximize: bool) -> History {
+        let mut h = History::with_directions(vec![maximize]);
+        let constrained = rng.uniform() < 0.5;
+        for _ in 0..n {
+            let t = h.create_trial(TrialState::Running);
+            if constrained {
+                h.set_constraints(t, vec![rng.uniform_in(-1.0, 0.5)])
+                    .unwrap();
+            }
+            let u = rng.uniform();
+            let value = match (rng.uniform() * 20.0) as usize {
+                0 => f64::INFINITY,
+                1 => f64::NEG_INFINITY,
+                2..=6 => (rng.uniform() * 4.0).floor(),
+                _ => rng.uniform_in(-5.0, 5.0),
+            };
+            if u < 0.6 {
+                h.finish(t, TrialState::Complete, vec![value]).unwrap();
+            } else if u < 0.8 {
+                for step in 0..(rng.uniform() * 4.0) as i64 {
+                    let v = if rng.uniform() < 0.1 {
+                        f64::NAN
+                    } else {
+                        value + step as f64
+                    };
+                    h.report(t, step, v).unwrap();
+                }
+                h.finish(t, TrialState::Pruned, vec![]).unwrap();
+            } else if u < 0.9 {
+                h.finish(t, TrialState::Fail, vec![]).unwrap();
+            }
+        }
+        h
+    }
+
+    #[test]
+    fn split_matches_the_plain_sorts_on_random_histories() {
+        let mut rng = Rng::new(16);
+        for case in 0..400 {
+            let n = [0, 1, 2, 5, 12, 40, 120, 400][case % 8];
+            let h = random_history(&mut rng, n, case % 3 == 0);
+            let liar = case % 2 == 0;
+            let mut s = TpeSampler::new(
+                TpeConfig {
+                    constant_liar: liar,
+                    ..TpeConfig::default()
+                },
+                0,
+            )
+            .unwrap();
+            let current = (rng.uniform() * (n + 1) as f64) as usize;
+            let want = split(&h, current, default_gamma, liar);
+            assert_eq!(s.split(&h, current).unwrap(), want, "case {case}");
+            // A custom gamma, larger than the complete set at times.
+            s.set_gamma(Some(Box::new(|n| Ok(n / 2 + 1))));
+            let want = split(&h, current, |n| n / 2 + 1, liar);
+            assert_eq!(
+                s.split(&h, current).unwrap(),
+                want,
+                "case {case}, gamma n/2+1"
+            );
+        }
+    }
+}
