@@ -26,7 +26,7 @@ mod cache;
 mod density;
 mod kernels;
 #[cfg(test)]
-mod reference;
+pub(super) mod reference;
 #[cfg(test)]
 mod tests;
 mod update;
