@@ -242,8 +242,11 @@ fn univariate() -> TpeConfig {
     cfg
 }
 
-/// (scenario, runner) pairs; each runner returns every suggested value.
-fn scenarios() -> Vec<(&'static str, Box<dyn Fn(u64) -> Vec<f64>>)> {
+/// A scenario's name and its runner, which returns every suggested value.
+type Scenario = (&'static str, Box<dyn Fn(u64) -> Vec<f64>>);
+
+/// Every scenario.
+fn scenarios() -> Vec<Scenario> {
     vec![
         (
             "univariate",

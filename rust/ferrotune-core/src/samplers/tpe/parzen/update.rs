@@ -143,8 +143,6 @@ impl Parzen {
     }
 
     /// Completes an update: the mixture weights for `weights` (one per
-
-    /// Completes an update: the mixture weights for `weights` (one per
     /// observation, oldest first) and the categorical masses for the new count.
     pub(crate) fn finish_update(&mut self, weights: &[f64], s: &ParzenSettings) {
         let n = self.n_obs();
