@@ -1,7 +1,8 @@
 //! Tree-structured Parzen Estimator (Bergstra et al. 2011, "Algorithms for
-//! Hyper-Parameter Optimization"; Watanabe 2023, "Tree-structured Parzen
-//! Estimator: Understanding Its Algorithm Components and Why They Matter",
-//! arXiv 2304.11127), with Optuna 5's defaults and split rules.
+//! Hyper-Parameter Optimization"; Watanabe 2023, "Tree-Structured Parzen
+//! Estimator: Understanding Its Algorithm Components and Their Roles for
+//! Better Empirical Performance", arXiv 2304.11127), with Optuna 5's
+//! defaults and split rules.
 //!
 //! Each ask: the finished trials are split into a "good" set (the best
 //! gamma(n) by value) and a "bad" set; one Parzen estimator l(x) is fitted to
@@ -16,6 +17,13 @@
 //! Several objectives (MOTPE, Ozaki et al. 2020/2022): the good set is filled by
 //! non-dominated fronts, the last front tie-broken by greedy hypervolume
 //! subset selection; good-set weights are uniform, as in Optuna 5.
+//!
+//! Modules: `split` (good and bad sets, default gamma and weights), `motpe`
+//! (the good set for several objectives), `observations` (rows and orders
+//! read from the history), [`parzen`] (the estimator), `kept` (the bad-set
+//! estimator kept and updated between asks), [`truncnorm`] (normal-CDF
+//! numerics). This file holds the sampler: configuration, fitting l(x) and
+//! g(x), and choosing among candidates.
 
 mod kept;
 mod motpe;
