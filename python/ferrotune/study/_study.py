@@ -36,8 +36,10 @@ from ferrotune.storages._base import to_json
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial, Trial, TrialState
 from ferrotune.trial._frozen import _LazyFrozenTrial
+from ferrotune.trial._trial import _TrialContext
 
 if TYPE_CHECKING:
+    from ferrotune import _core
     from ferrotune._search_space import SearchSpace
 
 __all__ = [
@@ -94,7 +96,15 @@ class Study:
         self._fixed: dict[int, dict[str, Any]] = {}
         self._fixed_lock = threading.Lock()
         self._stop_flag = False
-        self._persist = self._storage.persistent
+        self._trial_context = _TrialContext(
+            self._core,
+            self._storage,
+            self._study_id,
+            self._n_objectives,
+            self._choices,
+            self._register_choices,
+            self._frozen,
+        )
         self.pruner = pruner if pruner is not None else NopPruner()
         self.sampler = sampler if sampler is not None else TPESampler()
 
@@ -135,9 +145,12 @@ class Study:
             self._core.set_sampler(None)
         # Whether `suggest_*` may sample in Rust directly (a sampler can keep its
         # Python `sample_independent`, for example to warn).
-        # (A persistent storage needs each value's distribution to write it.)
         self._rust_independent = self._fast and bool(getattr(sampler, "_fast_independent", True))
-        self._fast_suggest = self._rust_independent and not self._storage.persistent
+        # A storage that writes every parameter gets each value through its trial
+        # methods, not from the core's one-call suggest.
+        self._fast_suggest = self._rust_independent and not self._storage.writes_params
+        self._trial_context.fast_suggest = self._fast_suggest
+        self._trial_context.rust_independent = self._rust_independent
         self._hook_before = _overrides(sampler, "before_trial")
         self._hook_after = bool(
             getattr(sampler, "_needs_after_trial", _overrides(sampler, "after_trial"))
@@ -189,7 +202,7 @@ class Study:
         """
         if space is not None or fixed_distributions is not None:
             space, fixed_distributions = self._ask_arguments(space, fixed_distributions)
-        return self._ask(space, fixed_distributions, write_through=self._persist)
+        return self._ask(space, fixed_distributions, write_through=True)
 
     def _ask(
         self,
@@ -276,25 +289,15 @@ class Study:
             StudyNotFoundError: The study has been deleted from its storage.
         """
         self._check_alive()
-        core = self._core
-        if self._persist:
-            try:
-                number, fixed = self._storage.start_trial(self._study_id)
-            except KeyError:
-                # The database has no row for the study any more.
-                raise self._not_found() from None
+        try:
+            # An enqueued trial (possibly enqueued through another Study object) comes
+            # with its fixed values.
+            number, fixed = self._storage.start_trial(self._study_id)
+        except KeyError:
+            # The storage has no record of the study any more.
+            raise self._not_found() from None
+        if self._fixed:
             fixed.update(self._take_fixed(number))
-        else:
-            waiting = core.pop_waiting()
-            if waiting is None:
-                number = core.ask()
-                fixed = self._take_fixed(number)
-            else:
-                number = waiting
-                # An enqueued trial, possibly enqueued through another Study object.
-                fixed = self._take_fixed(number) or dict(
-                    self._storage.get_trial_system_attrs(self._study_id, number).get(_FIXED_KEY, {})
-                )
         return number, fixed
 
     def _set_up_trial(
@@ -304,7 +307,7 @@ class Study:
         space: SearchSpace | None,
         fixed_distributions: Mapping[str, BaseDistribution] | None,
     ) -> Trial:
-        trial = Trial(self, number, fixed)
+        trial = Trial(self, number, fixed, self._trial_context)
         if self._rust_relative and space is None:
             self._core.relative(number)
         if self._hook_before or self._hook_relative:
@@ -341,10 +344,8 @@ class Study:
         reason = f"{when} failed: {type(error).__name__}: {error}"
         try:
             self._storage.set_trial_system_attr(self._study_id, number, "fail_reason", reason)
-            if self._persist:
-                self._storage.finish_trial(self._study_id, number, int(TrialState.FAIL), [])
             if not TrialState(self._core.state(number)).is_finished():
-                self._core.tell(number, int(TrialState.FAIL), [])
+                self._storage.finish_trial(self._study_id, number, int(TrialState.FAIL), [])
         except Exception:  # pragma: no cover - the original error matters more
             _logger.exception("Trial %d: could not mark it FAIL after ask() failed", number)
             return
@@ -406,12 +407,7 @@ class Study:
         self._record_space(number, space, self._sample_declared_python(trial, space))
 
     def _record_space(self, number: int, space: SearchSpace, row: list[float]) -> None:
-        self._core.set_space_params(number, space._core, row)
-        if self._persist:
-            for name, v in zip(space.names, row, strict=True):
-                if not math.isnan(v):
-                    dist = space.distributions[name]
-                    self._storage.record_param(self._study_id, number, name, dist, v)
+        self._storage.record_space_params(self._study_id, number, space, row)
 
     def _sample_declared_python(self, trial: Trial, space: SearchSpace) -> list[float]:
         """A Python sampler (or fixed values) over a declared space, by rejection."""
@@ -521,11 +517,9 @@ class Study:
             self.sampler.after_trial(
                 self, self._frozen(number), state, vals if state == TrialState.COMPLETE else None
             )
-        if self._persist:
-            # The database decides (exactly one RUNNING -> finished transition);
-            # the core follows.
-            self._storage.finish_trial(self._study_id, number, int(state), vals)
-        self._core.tell(number, int(state), vals)
+        # A database storage decides (exactly one RUNNING -> finished transition);
+        # the core follows.
+        self._storage.finish_trial(self._study_id, number, int(state), vals)
         if _logger.isEnabledFor(logging.INFO):
             _logger.info("Trial %d finished: %s %s", number, state.name, vals)
         return _LazyFrozenTrial(self, number)
@@ -600,7 +594,7 @@ class Study:
                     f"expected a Trial, a FrozenTrial or a trial number, got {trial!r} "
                     f"({type(trial).__name__})"
                 ) from None
-        if not 0 <= number < self._core.n_trials() and self._persist:
+        if not 0 <= number < self._core.n_trials():
             self._storage.sync(self._study_id)
         if not 0 <= number < self._core.n_trials():
             from ferrotune.exceptions import InvalidTrialError
@@ -766,7 +760,7 @@ class Study:
         params: Mapping[str, Any],
         user_attrs: Mapping[str, Any] | None = None,
         skip_if_exists: bool = False,
-    ) -> None:
+    ) -> int | None:
         """Queues a trial with fixed parameters; the next :meth:`ask` starts it.
 
         Parameters not listed are sampled as usual. A fixed value outside the
@@ -778,6 +772,10 @@ class Study:
         lies in its distribution. A fixed value that ``float()`` cannot read (``"0.5"``
         can), for a numeric distribution, raises
         :class:`~ferrotune.exceptions.InvalidDistributionError`.
+
+        Returns:
+            The number of the enqueued trial, or None when ``skip_if_exists`` skipped
+            it (Optuna returns None).
         """
         self._check_alive()
         if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
@@ -792,16 +790,17 @@ class Study:
                 # As Optuna: an enqueued trial's values are its fixed parameters.
                 known = t.system_attrs.get(_FIXED_KEY, t.params)
                 if known.keys() == params.keys() and all(known[k] == v for k, v in params.items()):
-                    return
+                    return None
             with self._fixed_lock:
                 if any(p == dict(params) for p in self._fixed.values()):
-                    return
+                    return None
         for k, v in (user_attrs or {}).items():  # checked before anything is written
             to_json(v, f"trial user attribute {k!r}")
         number = self._storage.enqueue_trial(self._study_id, dict(params))
         self._set_fixed(number, params)
         for k, v in (user_attrs or {}).items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
+        return number
 
     def add_trial(self, trial: FrozenTrial) -> None:
         """Adds a finished trial (for example from another study) to this study."""
@@ -832,31 +831,101 @@ class Study:
             if isinstance(dist, CategoricalDistribution):
                 self._register_choices(name, dist)
             internals[name] = internal
-        if self._persist:
-            number, _ = self._storage.start_trial(self._study_id)
-        else:
-            number = self._core.ask()
+        storage, sid = self._storage, self._study_id
+        number = storage.create_new_trial(sid)
         for name, internal in internals.items():
-            dist = trial.distributions[name]
-            self._core.set_param(number, name, dist._core, internal)
-            if self._persist:
-                self._storage.record_param(self._study_id, number, name, dist, internal)
+            storage.record_param(sid, number, name, trial.distributions[name], internal)
         for step, v in trial.intermediate_values.items():
-            self._core.report(number, step, v)
-            if self._persist:
-                self._storage.record_intermediate(self._study_id, number, step, v)
+            storage.record_intermediate(sid, number, step, v)
         for k, v in trial.user_attrs.items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
         for k, v in trial.system_attrs.items():
             self._storage.set_trial_system_attr(self._study_id, number, k, v)
-        if self._persist:
-            self._storage.finish_trial(self._study_id, number, int(trial.state), vals)
-        self._core.tell(number, int(trial.state), vals)
+        self._storage.finish_trial(self._study_id, number, int(trial.state), vals)
 
     def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
         """Adds several finished trials."""
         for t in trials:
             self.add_trial(t)
+
+    # ------------------------------------------------- for samplers and pruners
+    # What a sampler, a pruner or a callback may read and change of a study. Code
+    # outside this module uses these (and Optuna's public API), never the study's
+    # private attributes: tests/test_architecture.py checks it.
+
+    @property
+    def core(self) -> _core.StudyCore:
+        """The Rust record of this study's trials, for samplers that have a Rust core
+        (they sample from it and record into it). Not part of Optuna's API; its methods
+        may change between versions."""
+        return self._core
+
+    def get_trial(self, number: int) -> FrozenTrial:
+        """A snapshot of trial ``number``, as this Study object holds it.
+
+        With a database storage, changes by other workers arrive at the next
+        :meth:`ask` or :meth:`get_trials`; a trial number not seen yet is looked up.
+
+        Raises:
+            IndexError: The study has no trial ``number``.
+        """
+        if not 0 <= number < self._core.n_trials():
+            self._storage.sync(self._study_id)
+        return self._frozen(number)
+
+    def get_trials_from(self, start: int, stop: int | None = None) -> list[FrozenTrial]:
+        """Snapshots of the trials numbered ``start`` to ``stop - 1`` (to the last one
+        when None), those that exist, read in one call: for samplers that read the
+        study incrementally (only the trials added since their last look).
+
+        Like :meth:`get_trials`, it first pulls other workers' changes from a database
+        storage.
+        """
+        self._check_alive()
+        self._storage.sync(self._study_id)
+        n = self._core.n_trials()
+        with paused():
+            return self._frozen_range(max(start, 0), n if stop is None else min(stop, n))
+
+    def intersection_search_space(self) -> dict[str, BaseDistribution]:
+        """Optuna's intersection search space: each parameter that every COMPLETE trial
+        has, with the one distribution they all share (computed in the core)."""
+        out: dict[str, BaseDistribution] = {}
+        for name, dist in self._core.intersection_space():
+            choices = self._choices.get(name)
+            out[name] = _from_tuple(dist, choices.choices if choices is not None else None)
+        return out
+
+    def set_trial_system_attr(self, number: int, key: str, value: Any) -> None:
+        """Stores a system attribute on trial ``number`` (running or finished)."""
+        self._storage.set_trial_system_attr(self._study_id, number, key, value)
+
+    def set_trial_constraints(self, number: int, values: Mapping[str, float]) -> None:
+        """Records black-box constraint values (``<= 0`` feasible) of trial ``number``
+        by name, for constraint-aware samplers; they are also the trial's system
+        attribute ``"constraints"``, as :meth:`Trial.set_constraint
+        <ferrotune.Trial.set_constraint>` stores them."""
+        self._storage.record_constraints(self._study_id, number, dict(values))
+
+    def next_study_counter(self, key: str, count: int = 1) -> int:
+        """Reserves ``count`` consecutive values of the study counter ``key`` and
+        returns the first: every worker of the study shares it (QMC samplers continue
+        one sequence across workers and resumed studies). The counter is kept as the
+        study system attribute ``key``, from 0."""
+        return self._storage.next_study_counter(self._study_id, key, count)
+
+    def get_fixed_params(self, number: int) -> dict[str, Any] | None:
+        """The values a sampler's ``before_trial`` fixed for trial ``number`` while it
+        is being set up (a copy), or None when none were fixed. The trial starts with
+        them (enqueued values keep precedence over a grid point's, as in Optuna)."""
+        with self._fixed_lock:
+            fixed = self._fixed.get(number)
+            return None if fixed is None else dict(fixed)
+
+    def set_fixed_params(self, number: int, params: Mapping[str, Any]) -> None:
+        """Fixes the values of trial ``number`` from a sampler's ``before_trial``
+        (replacing those fixed before); see :meth:`get_fixed_params`."""
+        self._set_fixed(number, params)
 
     # ------------------------------------------------------------------- results
     def _frozen(self, number: int) -> FrozenTrial:
@@ -875,8 +944,7 @@ class Study:
         return out
 
     def _iter_frozen(self) -> Iterator[FrozenTrial]:
-        if self._persist:
-            self._storage.sync(self._study_id)
+        self._storage.sync(self._study_id)
         for n in range(self._core.n_trials()):
             yield self._frozen(n)
 
@@ -943,8 +1011,7 @@ class Study:
     ) -> list[FrozenTrial]:
         """All trials (snapshots), optionally only those in ``states``."""
         self._check_alive()
-        if self._persist:
-            self._storage.sync(self._study_id)
+        self._storage.sync(self._study_id)
         with paused():
             trials = self._frozen_range(0, self._core.n_trials())
         return trials if states is None else [t for t in trials if t.state in states]
@@ -962,8 +1029,7 @@ class Study:
             raise InvalidArgumentError(
                 "best_trial is for single-objective studies; use best_trials"
             )
-        if self._persist:
-            self._storage.sync(self._study_id)
+        self._storage.sync(self._study_id)
         n = self._core.best_trial(self._directions[0] == StudyDirection.MAXIMIZE)
         if n is None:
             raise InvalidArgumentError("no trial is complete yet")
@@ -985,8 +1051,7 @@ class Study:
     def best_trials(self) -> list[FrozenTrial]:
         """The COMPLETE trials on the Pareto front (all objectives)."""
         self._check_alive()
-        if self._persist:
-            self._storage.sync(self._study_id)
+        self._storage.sync(self._study_id)
         maximize = [d == StudyDirection.MAXIMIZE for d in self._directions]
         return [self._frozen(n) for n in self._core.pareto_front(maximize)]
 

@@ -303,6 +303,7 @@ class RDBStorage(BaseStorage):
     """
 
     persistent = True
+    writes_params = True
 
     def __init__(
         self,
@@ -1033,15 +1034,8 @@ class RDBStorage(BaseStorage):
                     )
                 ).scalar()
                 return tid, number, (json.loads(fixed) if fixed else {}), True
-            _, number = self._bump(conn, study_id, new_number=True)
-            res = conn.execute(
-                sa.insert(S.trials).values(
-                    study_id=study_id, number=number, state=_RUNNING, datetime_start=now, seq=seq
-                )
-            )
-            pk = res.inserted_primary_key
-            assert pk is not None
-            return int(pk[0]), number, {}, False
+            tid, number = self._insert_running(conn, study_id, seq, now)
+            return tid, number, {}, False
 
         tid, number, fixed, popped = self._write(tx)
         with cache.lock:
@@ -1052,6 +1046,20 @@ class RDBStorage(BaseStorage):
             else:
                 cache.core.ensure_trial(number, _RUNNING)
         return number, dict(fixed)
+
+    def _insert_running(
+        self, conn: Connection, study_id: int, seq: int, now: float
+    ) -> tuple[int, int]:
+        """Inserts a new RUNNING trial with the study's next number: (trial id, number)."""
+        _, number = self._bump(conn, study_id, new_number=True)
+        res = conn.execute(
+            sa.insert(S.trials).values(
+                study_id=study_id, number=number, state=_RUNNING, datetime_start=now, seq=seq
+            )
+        )
+        pk = res.inserted_primary_key
+        assert pk is not None
+        return int(pk[0]), number
 
     def enqueue_trial(self, study_id: int, params: dict[str, Any]) -> int:
         check_fixed_params(params)
@@ -1102,12 +1110,48 @@ class RDBStorage(BaseStorage):
                 "it cannot be changed"
             )
 
+    def create_new_trial(self, study_id: int) -> int:
+        cache = self._cache(study_id)
+        now = time.time()
+
+        def tx(conn: Connection) -> tuple[int, int]:
+            seq, _ = self._bump(conn, study_id)
+            return self._insert_running(conn, study_id, seq, now)
+
+        tid, number = self._write(tx)
+        with cache.lock:
+            cache.trial_ids[number] = tid
+            cache.local.add(number)
+            cache.core.ensure_trial(number, _RUNNING)
+        return number
+
     def record_param(
         self, study_id: int, number: int, name: str, dist: Any, internal: float
     ) -> None:
-        """Buffers the parameter; it is written with the trial's next change: a report, an
-        attribute, a heartbeat or the finish (at the latest one heartbeat interval after
-        it was suggested), in one transaction with that change."""
+        """Records the parameter in the core and buffers it for the database: it is
+        written with the trial's next change: a report, an attribute, a heartbeat or the
+        finish (at the latest one heartbeat interval after it was suggested), in one
+        transaction with that change."""
+        self._cache(study_id).core.set_param(number, name, dist._core, internal)
+        self._buffer_param(study_id, number, name, dist, internal)
+
+    def suggest(self, study_id: int, number: int, name: str, dist: Any) -> float:
+        value: float = self._cache(study_id).core.suggest_dist(number, name, dist._core)
+        self._buffer_param(study_id, number, name, dist, value)
+        return value
+
+    def record_space_params(
+        self, study_id: int, number: int, space: Any, row: Sequence[float]
+    ) -> None:
+        super().record_space_params(study_id, number, space, row)
+        for name, v in zip(space.names, row, strict=True):
+            if not math.isnan(v):
+                self._buffer_param(study_id, number, name, space.distributions[name], v)
+
+    def _buffer_param(
+        self, study_id: int, number: int, name: str, dist: Any, internal: float
+    ) -> None:
+        """Keeps a parameter row for the trial's next write (see :meth:`record_param`)."""
         tid = self._trial_id(study_id, number)
         row = {
             "trial_id": tid,
@@ -1120,6 +1164,7 @@ class RDBStorage(BaseStorage):
             cache.pending.setdefault(number, []).append(row)
 
     def record_intermediate(self, study_id: int, number: int, step: int, value: float) -> None:
+        self._cache(study_id).core.report(number, step, value)
         tid = self._trial_id(study_id, number)
         v = None if math.isnan(value) else float(value)
 
@@ -1140,6 +1185,7 @@ class RDBStorage(BaseStorage):
         self._with_pending(study_id, number, tx)
 
     def record_constraints(self, study_id: int, number: int, values: dict[str, float]) -> None:
+        super().record_constraints(study_id, number, values)
         tid = self._trial_id(study_id, number)
         cj = json.dumps(dict(values))
 
@@ -1159,7 +1205,7 @@ class RDBStorage(BaseStorage):
         now = time.time()
         vj = json.dumps([float(v) for v in values]) if values else None
         with cache.lock:
-            # The caller tells the core next: a concurrent sync must not do it first.
+            # This method tells the core below: a concurrent sync must not do it first.
             cache.local.add(number)
 
         def tx(conn: Connection, rows: list[dict[str, Any]]) -> int | None:
@@ -1193,6 +1239,14 @@ class RDBStorage(BaseStorage):
                 f"trial {number} is {_STATE_NAMES.get(current, current)}, not RUNNING: "
                 "it was already finished"
             )
+        with cache.lock:
+            core = cache.core
+            if number < core.n_trials() and core.state(number) == _RUNNING:
+                core.tell(number, state, values)
+            else:
+                # The core never saw the trial run (another process started it).
+                cache.local.discard(number)
+                self._reload_trials(study_id, [number])
 
     # ------------------------------------------------------------------ sync
     def sync(self, study_id: int) -> None:
@@ -1624,9 +1678,10 @@ class RDBStorage(BaseStorage):
                 failed.append(int(number))
         if failed and self.failed_trial_callback is not None:
             study = self._callback_study(study_id)
-            study._storage.sync(study_id)
+            assert self._helper is not None, "the callback study lives on the helper storage"
+            self._helper.sync(study_id)
             for number in failed:
-                self.failed_trial_callback(study, study._frozen(number))
+                self.failed_trial_callback(study, study.get_trial(number))
         return failed
 
     def _callback_study(self, study_id: int) -> Study:
