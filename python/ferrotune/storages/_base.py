@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.trial._state import TO_CORE
 
 if TYPE_CHECKING:
     from ferrotune.study._direction import StudyDirection
+    from ferrotune.trial import TrialState
 
 __all__ = ["BaseStorage"]
 
@@ -30,6 +33,9 @@ def to_json(value: Any, what: str) -> str:
             "None, and lists and dicts of them), on every storage"
         ) from None
 
+
+# The heartbeat of a storage that keeps none (a null context can be entered again).
+_NO_HEARTBEAT = contextlib.nullcontext()
 
 #: The trial system attribute holding an enqueued trial's fixed parameters (Optuna's key).
 FIXED_PARAMS_KEY = "fixed_params"
@@ -154,13 +160,16 @@ class BaseStorage(abc.ABC):
         self.get_core(study_id).set_constraints(number, [values[k] for k in sorted(values)])
         self.set_trial_system_attr(study_id, number, "constraints", dict(values))
 
-    def finish_trial(self, study_id: int, number: int, state: int, values: list[float]) -> None:
-        """Moves a RUNNING trial to a finished state, exactly once.
+    def finish_trial(
+        self, study_id: int, number: int, state: TrialState, values: list[float]
+    ) -> None:
+        """Moves a RUNNING trial to a finished state (COMPLETE, PRUNED or FAIL, as
+        :class:`~ferrotune.trial.TrialState` or its number), exactly once.
 
         Raises:
             UpdateFinishedTrialError: The trial has already finished (told elsewhere).
         """
-        self.get_core(study_id).tell(number, state, values)
+        self.get_core(study_id).tell(number, TO_CORE[state], values)
 
     def next_study_counter(self, study_id: int, key: str, count: int = 1) -> int:
         """Reserves ``count`` consecutive values of the study counter ``key`` (kept as a
@@ -186,9 +195,7 @@ class BaseStorage(abc.ABC):
     def heartbeat(self, study_id: int, number: int) -> Any:
         """A context manager that keeps a running trial's heartbeat alive while its
         objective runs (a null context in memory)."""
-        import contextlib
-
-        return contextlib.nullcontext()
+        return _NO_HEARTBEAT
 
     @abc.abstractmethod
     def create_new_study(

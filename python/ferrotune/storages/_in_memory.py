@@ -11,9 +11,11 @@ from ferrotune import _core
 from ferrotune.exceptions import DuplicatedStudyError
 from ferrotune.storages._base import FIXED_PARAMS_KEY, BaseStorage, to_json
 from ferrotune.storages._core_state import export_core, import_core
+from ferrotune.trial._state import TO_CORE
 
 if TYPE_CHECKING:
     from ferrotune.study._direction import StudyDirection
+    from ferrotune.trial import TrialState
 
 __all__ = ["InMemoryStorage"]
 
@@ -109,18 +111,25 @@ class InMemoryStorage(BaseStorage):
         return list(self._by_name)
 
     def get_core(self, study_id: int) -> _core.StudyCore:
-        return self._study(study_id).core
+        # Inlined `_study`: studies check the core at every ask and tell.
+        rec = self._studies.get(study_id)
+        if rec is None:
+            raise KeyError(f"no study with id {study_id}")
+        return rec.core
 
     def start_trial(self, study_id: int) -> tuple[int, dict[str, Any]]:
-        core = self._study(study_id).core
+        # `get_core` inlined (here and in finish_trial): one call fewer per trial.
+        core = self._studies[study_id].core  # KeyError for a deleted study
         number = core.pop_waiting()
         if number is None:
             return core.ask(), {}
         fixed = self.get_trial_system_attrs(study_id, number).get(FIXED_PARAMS_KEY, {})
         return number, dict(fixed)
 
-    def finish_trial(self, study_id: int, number: int, state: int, values: list[float]) -> None:
-        self._study(study_id).core.tell(number, state, values)
+    def finish_trial(
+        self, study_id: int, number: int, state: TrialState, values: list[float]
+    ) -> None:
+        self._studies[study_id].core.tell(number, TO_CORE[state], values)
 
     def get_choices(self, study_id: int) -> dict[str, Any]:
         return self._study(study_id).choices

@@ -19,7 +19,8 @@ from ferrotune.distributions import (
     BaseDistribution,
     CategoricalChoiceType,
     CategoricalDistribution,
-    _from_tuple,
+    _core_dist_key,
+    _from_core,
 )
 from ferrotune.exceptions import (
     FerrotuneError,
@@ -36,6 +37,7 @@ from ferrotune.storages._base import to_json
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial, Trial, TrialState
 from ferrotune.trial._frozen import _LazyFrozenTrial
+from ferrotune.trial._state import FROM_CORE
 from ferrotune.trial._trial import _TrialContext
 
 if TYPE_CHECKING:
@@ -62,8 +64,6 @@ def _overrides(sampler: BaseSampler, name: str) -> bool:
     return getattr(type(sampler), name) is not getattr(BaseSampler, name)
 
 
-_STATES = {int(s): s for s in TrialState}
-_RUNNING = int(TrialState.RUNNING)
 # Candidates of a declared space that a Python-path sampler proposes before uniform draws
 # take over (see Study._sample_declared_python).
 _SAMPLER_DRAWS = 32
@@ -202,7 +202,8 @@ class Study:
         """
         if space is not None or fixed_distributions is not None:
             space, fixed_distributions = self._ask_arguments(space, fixed_distributions)
-        return self._ask(space, fixed_distributions, write_through=True)
+        # Only a storage that writes parameters has any to write through.
+        return self._ask(space, fixed_distributions, write_through=self._storage.writes_params)
 
     def _ask(
         self,
@@ -344,8 +345,8 @@ class Study:
         reason = f"{when} failed: {type(error).__name__}: {error}"
         try:
             self._storage.set_trial_system_attr(self._study_id, number, "fail_reason", reason)
-            if not TrialState(self._core.state(number)).is_finished():
-                self._storage.finish_trial(self._study_id, number, int(TrialState.FAIL), [])
+            if not FROM_CORE[self._core.state(number)].is_finished():
+                self._storage.finish_trial(self._study_id, number, TrialState.FAIL, [])
         except Exception:  # pragma: no cover - the original error matters more
             _logger.exception("Trial %d: could not mark it FAIL after ask() failed", number)
             return
@@ -493,9 +494,8 @@ class Study:
                 state = TrialState(state)
             except ValueError:
                 raise InvalidArgumentError(f"tell(): {state!r} is not a TrialState") from None
-        current_code = self._core.state(number)
-        if current_code != _RUNNING:
-            self._not_running(number, TrialState(current_code), skip_if_finished)
+        if not self._core.is_running(number):
+            self._not_running(number, FROM_CORE[self._core.state(number)], skip_if_finished)
             return _LazyFrozenTrial(self, number)
 
         vals: list[float] = []
@@ -509,7 +509,7 @@ class Study:
             raise InvalidArgumentError(f"tell() needs a finished state, got {state!r}")
         elif state == TrialState.PRUNED:
             # As Optuna: a pruned trial keeps its last intermediate value, unless NaN.
-            inter = self._core.record(number)[3]
+            inter = self._core.record(number).intermediate
             if inter and not math.isnan(last := max(inter)[1]):
                 vals = [last]
         if self._hook_after:
@@ -519,7 +519,7 @@ class Study:
             )
         # A database storage decides (exactly one RUNNING -> finished transition);
         # the core follows.
-        self._storage.finish_trial(self._study_id, number, int(state), vals)
+        self._storage.finish_trial(self._study_id, number, state, vals)
         if _logger.isEnabledFor(logging.INFO):
             _logger.info("Trial %d finished: %s %s", number, state.name, vals)
         return _LazyFrozenTrial(self, number)
@@ -747,7 +747,7 @@ class Study:
         try:
             return self.tell(trial, value, state=state)
         except BaseException as e:
-            if self._core.state(trial.number) == _RUNNING:
+            if self._core.is_running(trial.number):
                 self._fail_started_trial(trial.number, e, when="tell()")
             raise
 
@@ -841,7 +841,7 @@ class Study:
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
         for k, v in trial.system_attrs.items():
             self._storage.set_trial_system_attr(self._study_id, number, k, v)
-        self._storage.finish_trial(self._study_id, number, int(trial.state), vals)
+        self._storage.finish_trial(self._study_id, number, trial.state, vals)
 
     def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
         """Adds several finished trials."""
@@ -893,7 +893,7 @@ class Study:
         out: dict[str, BaseDistribution] = {}
         for name, dist in self._core.intersection_space():
             choices = self._choices.get(name)
-            out[name] = _from_tuple(dist, choices.choices if choices is not None else None)
+            out[name] = _from_core(dist, choices.choices if choices is not None else None)
         return out
 
     def set_trial_system_attr(self, number: int, key: str, value: Any) -> None:
@@ -901,10 +901,15 @@ class Study:
         self._storage.set_trial_system_attr(self._study_id, number, key, value)
 
     def set_trial_constraints(self, number: int, values: Mapping[str, float]) -> None:
-        """Records black-box constraint values (``<= 0`` feasible) of trial ``number``
-        by name, for constraint-aware samplers; they are also the trial's system
+        """Records black-box constraint values (``<= 0`` feasible) of the running trial
+        ``number`` by name, for constraint-aware samplers (a sampler's ``after_trial``
+        runs before the trial's state is final); they are also the trial's system
         attribute ``"constraints"``, as :meth:`Trial.set_constraint
-        <ferrotune.Trial.set_constraint>` stores them."""
+        <ferrotune.Trial.set_constraint>` stores them.
+
+        Raises:
+            UpdateFinishedTrialError: The trial has finished.
+        """
         self._storage.record_constraints(self._study_id, number, dict(values))
 
     def next_study_counter(self, key: str, count: int = 1) -> int:
@@ -934,15 +939,6 @@ class Study:
             raise IndexError(f"study has no trial {number}")
         return trials[0]
 
-    def _frozen_distributions(self) -> dict[str, BaseDistribution]:
-        """The latest distribution of every parameter of the study."""
-        out: dict[str, BaseDistribution] = {}
-        for n in range(self._core.n_trials()):
-            for name, dt, _ in self._core.record(n)[2]:
-                choices = self._choices.get(name)
-                out[name] = _from_tuple(dt, choices.choices if choices is not None else None)
-        return out
-
     def _iter_frozen(self) -> Iterator[FrozenTrial]:
         self._storage.sync(self._study_id)
         for n in range(self._core.n_trials()):
@@ -952,13 +948,14 @@ class Study:
         """(name, distribution, kind) of a parameter key of ``StudyCore.records``."""
         slot = self._param_slots.get(key)
         if slot is None:
-            name, dt = self._core.param_dist(key)
-            dist = self._dist_cache.get((name, dt))
+            name, core_dist = self._core.param_dist(key)
+            dk = _core_dist_key(core_dist)
+            dist = self._dist_cache.get((name, dk))
             if dist is None:
                 choices = self._choices.get(name)
-                dist = _from_tuple(dt, choices.choices if choices is not None else None)
-                self._dist_cache[(name, dt)] = dist
-            slot = (name, dist, dt[0])
+                dist = _from_core(core_dist, choices.choices if choices is not None else None)
+                self._dist_cache[(name, dk)] = dist
+            slot = (name, dist, dk[0])
             self._param_slots[key] = slot
         return slot
 
@@ -969,16 +966,14 @@ class Study:
         numbers = range(start, start + len(records))
         users, systems = self._storage.get_trials_attrs(self._study_id, numbers)
         slots = self._param_slots
-        states = _STATES
+        states = FROM_CORE
         stamp = datetime.datetime.fromtimestamp
         new = FrozenTrial.__new__
         out: list[FrozenTrial] = []
-        for number, (state, values, params, inter, started, completed), user, system in zip(
-            numbers, records, users, systems, strict=True
-        ):
+        for number, rec, user, system in zip(numbers, records, users, systems, strict=True):
             ext: dict[str, Any] = {}
             dists: dict[str, BaseDistribution] = {}
-            for key, v in params:
+            for key, v in rec.params:
                 slot = slots.get(key)
                 if slot is None:
                     slot = self._param_slot(key)
@@ -993,16 +988,17 @@ class Study:
                 dists[name] = dist
             t = new(FrozenTrial)
             t.number = number
-            t.state = states[state]
-            t._values = values or None
+            t.state = states[rec.state]
+            t._values = rec.values or None
             # NaN (not reached) is the only value unequal to itself.
+            started, completed = rec.started, rec.completed
             t.datetime_start = stamp(started) if started == started else None
             t.datetime_complete = stamp(completed) if completed == completed else None
             t.params = ext
             t.distributions = dists
             t.user_attrs = user
             t.system_attrs = system
-            t.intermediate_values = dict(inter)
+            t.intermediate_values = dict(rec.intermediate)
             out.append(t)
         return out
 
@@ -1168,7 +1164,7 @@ def _update_bar(bar: Any, study: Study) -> None:
     if study._n_objectives == 1:
         n = study._core.best_trial(study._directions[0] == StudyDirection.MAXIMIZE)
         if n is not None:
-            bar.set_postfix_str(f"best value: {study._core.record(n)[1][0]:.6g}")
+            bar.set_postfix_str(f"best value: {study._core.record(n).values[0]:.6g}")
 
 
 def _parse_directions(

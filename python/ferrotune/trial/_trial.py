@@ -378,9 +378,9 @@ class Trial:
 
     def _check_running(self) -> None:
         from ferrotune.exceptions import UpdateFinishedTrialError
-        from ferrotune.trial._state import TrialState
+        from ferrotune.trial._state import FROM_CORE
 
-        state = TrialState(self._core.state(self._number))
+        state = FROM_CORE[self._core.state(self._number)]
         if state.is_finished():
             raise UpdateFinishedTrialError(
                 f"trial {self._number} has already finished ({state.name}): it cannot be changed"

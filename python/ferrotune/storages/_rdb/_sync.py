@@ -20,6 +20,7 @@ from ferrotune.distributions import (
     CategoricalDistribution,
 )
 from ferrotune.storages._rdb._transactions import _Database
+from ferrotune.trial._state import TO_CORE
 
 if TYPE_CHECKING:
     from ferrotune.storages._rdb._storage import _Choices
@@ -259,7 +260,7 @@ class _Sync(_Database):
             n_trials = core.n_trials()
             mine = local.intersection(numbers)
             for number in mine:
-                if number < n_trials and core.state(number) != _RUNNING:
+                if number < n_trials and core.state(number) != TO_CORE[_RUNNING]:
                     local.discard(number)
             trial_rows = [r for r in trial_rows if r[1] not in mine]
         if trial_rows:
@@ -387,8 +388,8 @@ class _Sync(_Database):
         if len(loaded) == n_trials:
             return
         for number in range(n_trials):
-            if number not in loaded and core.state(number) == _RUNNING:
-                core.apply_remote(number, _FAIL, [], [], [], [], _NAN, _NAN)
+            if number not in loaded and core.state(number) == TO_CORE[_RUNNING]:
+                core.apply_remote(number, TO_CORE[_FAIL], [], [], [], [], _NAN, _NAN)
                 # No row: no attributes to read, nothing to write.
                 cache.trial_ids.setdefault(number, _NO_ROW)
                 note(number, f"trial {number} has no readable record: loaded as FAIL")

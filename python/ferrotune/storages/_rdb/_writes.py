@@ -37,11 +37,12 @@ from ferrotune.storages._rdb._sync import (
     _Sync,
 )
 from ferrotune.storages._rdb._transactions import _T
+from ferrotune.trial._state import TO_CORE
 
 if TYPE_CHECKING:
     from ferrotune.storages._rdb._storage import RDBStorage
     from ferrotune.study._study import Study
-    from ferrotune.trial import FrozenTrial
+    from ferrotune.trial import FrozenTrial, TrialState
 
 
 class _Heartbeat:
@@ -225,9 +226,9 @@ class _TrialWrites(_Sync):
             cache.trial_ids[number] = tid
             cache.local.add(number)
             if popped:
-                cache.core.apply_remote(number, _RUNNING, [], [], [], [], now, _NAN)
+                cache.core.apply_remote(number, TO_CORE[_RUNNING], [], [], [], [], now, _NAN)
             else:
-                cache.core.ensure_trial(number, _RUNNING)
+                cache.core.ensure_trial(number, TO_CORE[_RUNNING])
         return number, dict(fixed)
 
     def _insert_running(
@@ -270,7 +271,7 @@ class _TrialWrites(_Sync):
         with cache.lock:
             cache.trial_ids[number] = tid
             cache.system_attrs.setdefault(number, {})[_FIXED_KEY] = json.loads(fixed_json)
-            cache.core.ensure_trial(number, _WAITING)
+            cache.core.ensure_trial(number, TO_CORE[_WAITING])
         return number
 
     def _touch(self, conn: Connection, study_id: int, tid: int, running: bool = True) -> None:
@@ -305,7 +306,7 @@ class _TrialWrites(_Sync):
         with cache.lock:
             cache.trial_ids[number] = tid
             cache.local.add(number)
-            cache.core.ensure_trial(number, _RUNNING)
+            cache.core.ensure_trial(number, TO_CORE[_RUNNING])
         return number
 
     def record_param(
@@ -382,7 +383,9 @@ class _TrialWrites(_Sync):
 
         self._with_pending(study_id, number, tx)
 
-    def finish_trial(self, study_id: int, number: int, state: int, values: list[float]) -> None:
+    def finish_trial(
+        self, study_id: int, number: int, state: TrialState, values: list[float]
+    ) -> None:
         cache = self._cache(study_id)
         tid = self._trial_id(study_id, number)
         now = time.time()
@@ -414,7 +417,7 @@ class _TrialWrites(_Sync):
         if current is not None:
             with cache.lock:
                 cache.local.discard(number)
-                if cache.core.state(number) == _RUNNING:
+                if cache.core.state(number) == TO_CORE[_RUNNING]:
                     # Finished elsewhere (for example failed through a stale heartbeat):
                     # the core follows the database.
                     self._reload_trials(study_id, [number])
@@ -424,8 +427,8 @@ class _TrialWrites(_Sync):
             )
         with cache.lock:
             core = cache.core
-            if number < core.n_trials() and core.state(number) == _RUNNING:
-                core.tell(number, state, values)
+            if number < core.n_trials() and core.state(number) == TO_CORE[_RUNNING]:
+                core.tell(number, TO_CORE[state], values)
             else:
                 # The core never saw the trial run (another process started it).
                 cache.local.discard(number)
