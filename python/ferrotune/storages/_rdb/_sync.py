@@ -205,6 +205,38 @@ class _Sync(_Database):
 
         tids, numbers, _, _, _, _, _, seqs = zip(*trial_rows, strict=True)
         number_of = dict(zip(tids, numbers, strict=True))
+        dists, params = self._load_dists(cache, params, number_of, note)
+        cache.trial_ids.update(zip(numbers, tids, strict=True))
+        self._refresh_attrs(cache, numbers, attrs, number_of, note)
+        local = cache.local
+        if local and not local.isdisjoint(numbers):
+            # This process tells the core about its own trials itself.
+            core = cache.core
+            n_trials = core.n_trials()
+            mine = local.intersection(numbers)
+            for number in mine:
+                if number < n_trials and core.state(number) != TO_CORE[_RUNNING]:
+                    local.discard(number)
+            trial_rows = [r for r in trial_rows if r[1] not in mine]
+        if trial_rows:
+            self._apply_trials(cache, trial_rows, list(dists.items()), params, inter, note)
+        if full_load:
+            self._fail_gaps(cache, numbers, note)
+        if problems:
+            self._warn_rejected(cache.study_id, problems)
+        if advance:
+            cache.seen_seq = max(cache.seen_seq, max(seqs))
+
+    def _load_dists(
+        self,
+        cache: _StudyCache,
+        params: list[Any],
+        number_of: dict[Any, Any],
+        note: Callable[[Any, str], None],
+    ) -> tuple[dict[str, _core.Dist], list[Any]]:
+        """The core distribution of each distribution JSON the parameter rows use, and
+        the rows whose distribution could be read; new categorical choices join the
+        study's."""
         dists: dict[str, _core.Dist] = {}
         bad_dists: set[str] = set()
         choices = cache.choices
@@ -226,74 +258,76 @@ class _Sync(_Database):
                         f"distribution {str(dj)[:60]!r} is unreadable",
                     )
             params = [p for p in params if p[2] not in bad_dists]
-        cache.trial_ids.update(zip(numbers, tids, strict=True))
-        # A changed trial's attrs are replaced by what the database holds.
+        return dists, params
+
+    @staticmethod
+    def _refresh_attrs(
+        cache: _StudyCache,
+        numbers: Sequence[Any],
+        attrs: list[Any],
+        number_of: dict[Any, Any],
+        note: Callable[[Any, str], None],
+    ) -> None:
+        """Replaces the cached attributes of the changed trials ``numbers`` by what the
+        database holds (``attrs`` rows; those that are not JSON are left out)."""
         user, system = cache.user_attrs, cache.system_attrs
         if user or system:
             for number in numbers:
                 user.pop(number, None)
                 system.pop(number, None)
-        if attrs:
-            try:
-                decoded = json.loads("[" + ",".join([r[3] for r in attrs]) + "]")
-                if len(decoded) != len(attrs):
-                    raise ValueError("rows and decoded attributes differ in length")
-            except Exception:  # another tool's rows: decoded one by one
-                decoded = []
-                kept = []
-                for r in attrs:
-                    try:
-                        decoded.append(json.loads(r[3]))
-                        kept.append(r)
-                    except Exception:
-                        n = number_of.get(r[0])
-                        note(n, f"trial {n}: attribute {r[2]!r} left out: it is not JSON")
-                attrs = kept
-            for (tid, kind, key, _), value in zip(attrs, decoded, strict=True):
-                number = number_of.get(tid)
-                if number is not None:
-                    (user if kind == "user" else system).setdefault(number, {})[key] = value
-        local = cache.local
-        if local and not local.isdisjoint(numbers):
-            # This process tells the core about its own trials itself.
-            core = cache.core
-            n_trials = core.n_trials()
-            mine = local.intersection(numbers)
-            for number in mine:
-                if number < n_trials and core.state(number) != TO_CORE[_RUNNING]:
-                    local.discard(number)
-            trial_rows = [r for r in trial_rows if r[1] not in mine]
-        if trial_rows:
-            rows = [r[:5] for r in trial_rows]
-            dist_items = list(dists.items())
-            rejected: list[tuple[int, str]] = []
-            try:
-                # One JSON pass per column, for rows as ferrotune writes them.
-                values = json.loads("[" + ",".join([r[5] or "[]" for r in trial_rows]) + "]")
-                if any(r[6] for r in trial_rows):
-                    cons = [
-                        [float(c[k]) for k in sorted(c)] if c else []
-                        for c in json.loads(
-                            "[" + ",".join([r[6] or "null" for r in trial_rows]) + "]"
-                        )
-                    ]
-                else:
-                    cons = [[]] * len(trial_rows)
-                if len(values) != len(rows) or len(cons) != len(rows):
-                    raise ValueError("rows and decoded columns differ in length")
-                rejected = cache.core.apply_remote_batch(
-                    rows, values, cons, dist_items, params, inter
-                )
-            except Exception:  # another tool's rows: checked one by one
-                rejected = self._apply_careful(cache, trial_rows, dist_items, params, inter, note)
-            for number, why in rejected:
-                note(number, why)
-        if full_load:
-            self._fail_gaps(cache, numbers, note)
-        if problems:
-            self._warn_rejected(cache.study_id, problems)
-        if advance:
-            cache.seen_seq = max(cache.seen_seq, max(seqs))
+        if not attrs:
+            return
+        try:
+            decoded = json.loads("[" + ",".join([r[3] for r in attrs]) + "]")
+            if len(decoded) != len(attrs):
+                raise ValueError("rows and decoded attributes differ in length")
+        except Exception:  # another tool's rows: decoded one by one
+            decoded = []
+            kept = []
+            for r in attrs:
+                try:
+                    decoded.append(json.loads(r[3]))
+                    kept.append(r)
+                except Exception:
+                    n = number_of.get(r[0])
+                    note(n, f"trial {n}: attribute {r[2]!r} left out: it is not JSON")
+            attrs = kept
+        for (tid, kind, key, _), value in zip(attrs, decoded, strict=True):
+            number = number_of.get(tid)
+            if number is not None:
+                (user if kind == "user" else system).setdefault(number, {})[key] = value
+
+    def _apply_trials(
+        self,
+        cache: _StudyCache,
+        trial_rows: list[Any],
+        dist_items: list[tuple[str, _core.Dist]],
+        params: list[Any],
+        inter: list[Any],
+        note: Callable[[Any, str], None],
+    ) -> None:
+        """Applies trial rows to the core in one batch (values and constraints decoded
+        in one JSON pass per column); rows not as ferrotune writes them go through
+        :meth:`_apply_careful`."""
+        rows = [r[:5] for r in trial_rows]
+        rejected: list[tuple[int, str]] = []
+        try:
+            # One JSON pass per column, for rows as ferrotune writes them.
+            values = json.loads("[" + ",".join([r[5] or "[]" for r in trial_rows]) + "]")
+            if any(r[6] for r in trial_rows):
+                cons = [
+                    [float(c[k]) for k in sorted(c)] if c else []
+                    for c in json.loads("[" + ",".join([r[6] or "null" for r in trial_rows]) + "]")
+                ]
+            else:
+                cons = [[]] * len(trial_rows)
+            if len(values) != len(rows) or len(cons) != len(rows):
+                raise ValueError("rows and decoded columns differ in length")
+            rejected = cache.core.apply_remote_batch(rows, values, cons, dist_items, params, inter)
+        except Exception:  # another tool's rows: checked one by one
+            rejected = self._apply_careful(cache, trial_rows, dist_items, params, inter, note)
+        for number, why in rejected:
+            note(number, why)
 
     @staticmethod
     def _apply_careful(
