@@ -86,7 +86,9 @@ class BaseStorage(abc.ABC):
     #: True when every parameter must pass through :meth:`record_param` or
     #: :meth:`suggest` (a database writes it). False lets a trial sample and record a
     #: number or a choice with one call into the core (``StudyCore.suggest_float`` and
-    #: its siblings), the in-memory hot path.
+    #: its siblings), the in-memory hot path. With True, a trial handed out by
+    #: ``Study.ask`` calls :meth:`flush` after each parameter (it may be told through
+    #: another process).
     writes_params: bool = False
 
     # ------------------------------------------------------------------ trials
