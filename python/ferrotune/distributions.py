@@ -407,17 +407,26 @@ def _as_float(name: str, v: Any) -> float:
         raise InvalidDistributionError(f"{name} must be a number, got {v!r}") from None
 
 
-def _from_tuple(
-    t: tuple[int, float, float, float | None, bool, int],
-    choices: tuple[CategoricalChoiceType, ...] | None,
+def _from_core(
+    dist: _core.Dist, choices: tuple[CategoricalChoiceType, ...] | None
 ) -> BaseDistribution:
-    kind, low, high, step, log, _n = t
-    if kind == 0:
-        return FloatDistribution(low, high, log=log, step=step)
-    if kind == 1:
-        return IntDistribution(int(low), int(high), log=log, step=int(step or 1))
+    """The distribution of a core :class:`~ferrotune._core.Dist` (a categorical one
+    needs the study's ``choices``: the core knows only their number)."""
+    kind = dist.kind
+    if kind == _core.DistKind.FLOAT:
+        return FloatDistribution(dist.low, dist.high, log=dist.log, step=dist.step)
+    if kind == _core.DistKind.INT:
+        step = dist.step
+        return IntDistribution(
+            int(dist.low), int(dist.high), log=dist.log, step=int(step if step else 1)
+        )
     assert choices is not None, "categorical choices are registered before use"
     return CategoricalDistribution(choices)
+
+
+def _core_dist_key(dist: _core.Dist) -> tuple[int, float, float, float | None, bool, int]:
+    """A hashable value that tells core distributions apart."""
+    return (int(dist.kind), dist.low, dist.high, dist.step, dist.log, dist.n_choices)
 
 
 def distribution_to_json(dist: BaseDistribution) -> str:

@@ -145,24 +145,20 @@ class _RustModelSampler(BaseSampler):
         ):
             return
         cons = _constraints_func_values(self._constraints_func, trial)
-        study._core.set_constraints(trial.number, cons)
-        named = {f"c{i}": v for i, v in enumerate(cons)}
-        study._storage.set_trial_system_attr(study._study_id, trial.number, "constraints", named)
-        if study._persist:
-            study._storage.record_constraints(study._study_id, trial.number, named)
+        # Named c0, c1, ... in the trial's system attribute "constraints" (name order
+        # is index order for up to ten constraints, as the core keeps them).
+        study.set_trial_constraints(trial.number, {f"c{i}": v for i, v in enumerate(cons)})
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        inter = {name for name, _ in study._core.intersection_space()}
-        return {
-            k: d for k, d in study._frozen_distributions().items() if k in inter and not d.single()
-        }
+        space = study.intersection_search_space()
+        return {k: d for k, d in space.items() if not d.single()}
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        study._core.relative(trial.number)
+        study.core.relative(trial.number)
         return {}
 
     def sample_independent(
@@ -178,9 +174,7 @@ class _RustModelSampler(BaseSampler):
             raise InvalidArgumentError(
                 f"a {type(self).__name__} samples only for the study it belongs to"
             )
-        internal = study._core.sample_independent(
-            trial.number, param_name, param_distribution._core
-        )
+        internal = study.core.sample_independent(trial.number, param_name, param_distribution._core)
         return param_distribution.to_external_repr(internal)
 
     def reseed_rng(self) -> None:

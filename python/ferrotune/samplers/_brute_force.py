@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sys
 import threading
 import weakref
 from collections.abc import Sequence
@@ -266,8 +265,8 @@ class BruteForceSampler(BaseSampler):
             self._root, self._scanned = _Node(None), 0
             self._unfinished, self._pending = {}, {}
             self._study_ref = weakref.ref(study)
-        trials = [study._frozen(n) for n in self._unfinished]
-        new = study._frozen_range(self._scanned, sys.maxsize)
+        trials = [study.get_trial(n) for n in self._unfinished]
+        new = study.get_trials_from(self._scanned)
         self._scanned += len(new)
         running: set[_Node] = set()
         for t in (*trials, *new):
@@ -370,7 +369,7 @@ class BruteForceSampler(BaseSampler):
         # suggested; record it for samplers that read the trial back.
         order = list(trial.distributions)
         if len(order) > 1:
-            study._storage.set_trial_system_attr(study._study_id, trial.number, _ORDER_KEY, order)
+            study.set_trial_system_attr(trial.number, _ORDER_KEY, order)
         with self._lock:
             running = self._sync(study, trial.number)
             self._place(trial, order)

@@ -266,7 +266,7 @@ class GridSampler(BaseSampler):
 
     def _mark_existing(self, study: Study, upto: int) -> None:
         for number in range(self._scanned, upto):
-            i = self._index_of(study._frozen(number).params)
+            i = self._index_of(study.get_trial(number).params)
             if i is None:
                 continue
             if i == self._next:
@@ -287,7 +287,7 @@ class GridSampler(BaseSampler):
         )
 
     def _assign(self, study: Study, trial: FrozenTrial, space: SearchSpace | None) -> None:
-        if study._has_fixed(trial.number):
+        if study.get_fixed_params(trial.number) is not None:
             return
         with self._lock:
             if space is not None:
@@ -307,7 +307,7 @@ class GridSampler(BaseSampler):
                 if self._next is None:
                     study.stop()
             point = self._point(i)
-        study._set_fixed(trial.number, point)
+        study.set_fixed_params(trial.number, point)
 
     # ------------------------------------------------------------------ hooks
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:

@@ -82,11 +82,11 @@ class PartialFixedSampler(BaseSampler):
         # The fixed values join the trial's fixed values (grid points of a base
         # GridSampler among them); enqueued values keep precedence.
         enqueued = trial.system_attrs.get("fixed_params", {})
-        fixed = study._take_fixed(trial.number)
+        fixed = study.get_fixed_params(trial.number) or {}
         for name, value in self._fixed_params.items():
             if name not in enqueued:
                 fixed[name] = value
-        study._set_fixed(trial.number, fixed)
+        study.set_fixed_params(trial.number, fixed)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
@@ -109,7 +109,7 @@ class PartialFixedSampler(BaseSampler):
         base = self._base_sampler
         if isinstance(base, _RustModelSampler):
             # The model lives in the study's core (it is the core's sampler).
-            internal = study._core.sample_independent(
+            internal = study.core.sample_independent(
                 trial.number, param_name, param_distribution._core
             )
             return param_distribution.to_external_repr(internal)

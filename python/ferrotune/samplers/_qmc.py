@@ -91,7 +91,7 @@ class QMCSampler(BaseSampler):
         return f"qmc:{self._qmc_type} (scramble={self._scramble}{seed}): next sample id"
 
     def _reserve(self, study: Study, count: int = 1) -> int:
-        return study._storage.next_study_counter(study._study_id, self._counter_key(), count)
+        return study.next_study_counter(self._counter_key(), count)
 
     def _sample_space_row(
         self, study: Study, number: int, space: SearchSpace, accept: Any
@@ -101,9 +101,7 @@ class QMCSampler(BaseSampler):
         with self._lock:
             start = self._reserve(study)
             self._rust.index = start
-            row: list[float] = study._core.sample_space(
-                number, space._core, space.max_draws, accept
-            )
+            row: list[float] = study.core.sample_space(number, space._core, space.max_draws, accept)
             extra = self._rust.index - start - 1
         if extra > 0:
             self._reserve(study, extra)
@@ -113,7 +111,8 @@ class QMCSampler(BaseSampler):
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
         if self._initial_space is None:
-            first = next((t for t in study._iter_frozen() if t.state == TrialState.COMPLETE), None)
+            complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            first = complete[0] if complete else None
             if first is None:
                 return {}
             self._initial_space = {

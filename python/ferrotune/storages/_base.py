@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.trial._state import TO_CORE
 
 if TYPE_CHECKING:
     from ferrotune.study._direction import StudyDirection
+    from ferrotune.trial import TrialState
 
 __all__ = ["BaseStorage"]
 
@@ -31,6 +34,13 @@ def to_json(value: Any, what: str) -> str:
         ) from None
 
 
+# The heartbeat of a storage that keeps none (a null context can be entered again).
+_NO_HEARTBEAT = contextlib.nullcontext()
+
+#: The trial system attribute holding an enqueued trial's fixed parameters (Optuna's key).
+FIXED_PARAMS_KEY = "fixed_params"
+
+
 def check_fixed_params(params: Mapping[str, Any]) -> None:
     """Checks that every enqueued value can be written (see :func:`to_json`)."""
     for key, value in params.items():
@@ -38,36 +48,71 @@ def check_fixed_params(params: Mapping[str, Any]) -> None:
 
 
 class BaseStorage(abc.ABC):
-    """Where studies live.
+    """Where studies live: the one interface a :class:`~ferrotune.Study` talks to.
 
-    Trial records (states, values, parameters, intermediate values) are kept by a
-    Rust :class:`ferrotune._core.StudyCore` per study, which samplers read as columns
-    of floats. A storage hands out that core (:meth:`get_core`) and owns everything
-    else: study names, directions, attributes, categorical choices. In-memory storage
-    keeps all of it in the process.
+    Trial records (states, values, parameters, intermediate values, constraints) are
+    kept by a Rust :class:`ferrotune._core.StudyCore` per study, which samplers read as
+    columns of floats. A storage hands out that core (:meth:`get_core`) and owns
+    everything else: study names, directions, attributes, categorical choices.
 
-    A *persistent* storage (``persistent = True``) also writes every trial change to
-    a database, and keeps the core a mirror of the database: the study calls the
-    trial methods below (``start_trial`` ... ``finish_trial``), and ``sync`` pulls
-    what other workers recorded into the core (``StudyCore.apply_remote_batch``). The
-    in-memory defaults of those methods act on the core alone.
+    **The trial methods** (:meth:`start_trial`, :meth:`create_new_trial`,
+    :meth:`enqueue_trial`, :meth:`record_param`, :meth:`suggest`,
+    :meth:`record_space_params`, :meth:`record_intermediate`,
+    :meth:`record_constraints`, :meth:`finish_trial`) are the only way a study changes
+    a trial. Each one records the change in the core *and* wherever the storage keeps
+    it, so a study calls one method per change and never branches on the kind of
+    storage. The defaults here act on the core alone: an in-memory storage needs
+    nothing more. A storage that writes to a database overrides them, checking each
+    change with the core first (the core validates values and trial states) and
+    writing it; :meth:`finish_trial` is the exception: the database decides (a trial
+    leaves RUNNING exactly once), then the core follows.
+
+    **The core mirror.** After any trial method returns, the core holds what the
+    storage holds for the trials this process changed. Trials changed by other
+    processes reach the core at :meth:`sync` (a study syncs at every ask and before
+    every read of the whole study); in between, the core may lag behind the database
+    but never disagrees with it about a trial this process wrote.
+
+    **A new storage** implements the abstract methods below (studies, attributes,
+    :meth:`get_core`, :meth:`get_choices`); a storage that keeps trials somewhere
+    else also overrides the trial methods, :meth:`sync`, :meth:`flush` and, when it
+    writes every parameter, sets :attr:`writes_params`.
     """
 
-    #: True when trials are written through to a database.
+    #: True when trials are written through to a database (informational: studies
+    #: do not branch on it).
     persistent: bool = False
+
+    #: True when every parameter must pass through :meth:`record_param` or
+    #: :meth:`suggest` (a database writes it). False lets a trial sample and record a
+    #: number or a choice with one call into the core (``StudyCore.suggest_float`` and
+    #: its siblings), the in-memory hot path. With True, a trial handed out by
+    #: ``Study.ask`` calls :meth:`flush` after each parameter (it may be told through
+    #: another process).
+    writes_params: bool = False
 
     # ------------------------------------------------------------------ trials
     def start_trial(self, study_id: int) -> tuple[int, dict[str, Any]]:
         """Starts a trial: the oldest WAITING (enqueued) one, or a new RUNNING one.
 
         Returns its number and the parameters fixed for it (enqueued values).
+
+        Raises:
+            KeyError: The study does not exist (any more).
         """
         core = self.get_core(study_id)
         number = core.pop_waiting()
         if number is None:
             return core.ask(), {}
-        fixed = self.get_trial_system_attrs(study_id, number).get("fixed_params", {})
+        fixed = self.get_trial_system_attrs(study_id, number).get(FIXED_PARAMS_KEY, {})
         return number, dict(fixed)
+
+    def create_new_trial(self, study_id: int) -> int:
+        """Starts a new RUNNING trial (enqueued trials stay waiting); returns its number.
+
+        :meth:`Study.add_trial <ferrotune.Study.add_trial>` fills it and finishes it.
+        """
+        return self.get_core(study_id).ask()
 
     def enqueue_trial(self, study_id: int, params: dict[str, Any]) -> int:
         """Adds a WAITING trial with fixed parameters; returns its number.
@@ -77,27 +122,56 @@ class BaseStorage(abc.ABC):
         """
         check_fixed_params(params)
         number = self.get_core(study_id).create_waiting()
-        self.set_trial_system_attr(study_id, number, "fixed_params", dict(params))
+        self.set_trial_system_attr(study_id, number, FIXED_PARAMS_KEY, dict(params))
         return number
 
     def record_param(
         self, study_id: int, number: int, name: str, dist: Any, internal: float
     ) -> None:
-        """Persists a parameter the core has just recorded (no-op in memory)."""
-
-    def record_intermediate(self, study_id: int, number: int, step: int, value: float) -> None:
-        """Persists an intermediate value the core has just recorded (no-op in memory)."""
-
-    def record_constraints(self, study_id: int, number: int, values: dict[str, float]) -> None:
-        """Persists constraint values the core has just recorded (no-op in memory)."""
-
-    def finish_trial(self, study_id: int, number: int, state: int, values: list[float]) -> None:
-        """Moves a RUNNING trial to a finished state, exactly once.
+        """Records a parameter value chosen outside the core (a Python sampler, a fixed
+        value): ``dist`` is a :class:`~ferrotune.distributions.BaseDistribution`,
+        ``internal`` the value in its internal representation.
 
         Raises:
-            InvalidTrialError: When the trial is not RUNNING (already told).
+            IncompatibleDistributionError: The trial has a value for ``name`` already.
+            InvalidDistributionError: ``internal`` is not a value of ``dist``.
         """
-        self.get_core(study_id).tell(number, state, values)
+        self.get_core(study_id).set_param(number, name, dist._core, internal)
+
+    def suggest(self, study_id: int, number: int, name: str, dist: Any) -> float:
+        """Samples ``name`` for trial ``number`` with the study's Rust sampler (the value
+        of a joint sample, if the sampler chose one), records it and returns its
+        internal value."""
+        value: float = self.get_core(study_id).suggest_dist(number, name, dist._core)
+        return value
+
+    def record_space_params(
+        self, study_id: int, number: int, space: Any, row: Sequence[float]
+    ) -> None:
+        """Records a configuration of a declared :class:`~ferrotune.SearchSpace`
+        (internal values in ``space.names`` order, NaN for inactive parameters)."""
+        self.get_core(study_id).set_space_params(number, space._core, list(row))
+
+    def record_intermediate(self, study_id: int, number: int, step: int, value: float) -> None:
+        """Records an intermediate value (a step reported twice keeps its first value)."""
+        self.get_core(study_id).report(number, step, value)
+
+    def record_constraints(self, study_id: int, number: int, values: dict[str, float]) -> None:
+        """Records a trial's constraint values by name (``<= 0`` feasible): in the core,
+        in name order, and as the trial's system attribute ``"constraints"``."""
+        self.get_core(study_id).set_constraints(number, [values[k] for k in sorted(values)])
+        self.set_trial_system_attr(study_id, number, "constraints", dict(values))
+
+    def finish_trial(
+        self, study_id: int, number: int, state: TrialState, values: list[float]
+    ) -> None:
+        """Moves a RUNNING trial to a finished state (COMPLETE, PRUNED or FAIL, as
+        :class:`~ferrotune.trial.TrialState` or its number), exactly once.
+
+        Raises:
+            UpdateFinishedTrialError: The trial has already finished (told elsewhere).
+        """
+        self.get_core(study_id).tell(number, TO_CORE[state], values)
 
     def next_study_counter(self, study_id: int, key: str, count: int = 1) -> int:
         """Reserves ``count`` consecutive values of the study counter ``key`` (kept as a
@@ -113,8 +187,9 @@ class BaseStorage(abc.ABC):
         return start
 
     def flush(self, study_id: int, number: int | None = None) -> None:
-        """Writes the parameters of trial ``number`` (of every trial: None) that a
-        persistent storage recorded but has not written yet (no-op in memory)."""
+        """Writes the parameters of trial ``number`` (of every trial: None) recorded but
+        not written yet (a database storage batches them with the trial's next change;
+        no-op in memory)."""
 
     def sync(self, study_id: int) -> None:
         """Pulls trials changed by other workers into the core (no-op in memory)."""
@@ -122,9 +197,7 @@ class BaseStorage(abc.ABC):
     def heartbeat(self, study_id: int, number: int) -> Any:
         """A context manager that keeps a running trial's heartbeat alive while its
         objective runs (a null context in memory)."""
-        import contextlib
-
-        return contextlib.nullcontext()
+        return _NO_HEARTBEAT
 
     @abc.abstractmethod
     def create_new_study(

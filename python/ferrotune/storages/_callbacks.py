@@ -47,12 +47,10 @@ class RetryFailedTrialCallback:
             system["intermediate_values"] = {
                 str(k): v for k, v in trial.intermediate_values.items()
             }
-        storage, sid = study._storage, study._study_id
-        number = storage.enqueue_trial(sid, dict(trial.params))
+        number = study.enqueue_trial(dict(trial.params), user_attrs=trial.user_attrs)
+        assert number is not None, "a trial enqueued without skip_if_exists has a number"
         for k, v in system.items():
-            storage.set_trial_system_attr(sid, number, k, v)
-        for k, v in trial.user_attrs.items():
-            storage.set_trial_user_attr(sid, number, k, v)
+            study.set_trial_system_attr(number, k, v)
 
     @staticmethod
     def retried_trial_number(trial: FrozenTrial) -> int | None:

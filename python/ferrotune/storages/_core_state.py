@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from ferrotune import _core
+from ferrotune.distributions import _core_dist_key
 
 __all__ = ["export_core", "import_core"]
 
@@ -14,12 +15,20 @@ __all__ = ["export_core", "import_core"]
 def export_core(core: _core.StudyCore, maximize: list[bool]) -> dict[str, Any]:
     """Every trial of ``core`` (states, values, parameters with their distributions,
     intermediate values, constraints, times) as picklable data."""
-    records = core.records(0, core.n_trials())
+    # Plain tuples, in the format of earlier versions, so that their pickles load.
+    records = [
+        (int(r.state), r.values, r.params, r.intermediate, r.started, r.completed)
+        for r in core.records(0, core.n_trials())
+    ]
     keys = sorted({key for rec in records for key, _ in rec[2]})
+    dists = {}
+    for key in keys:
+        name, d = core.param_dist(key)
+        dists[key] = (name, _core_dist_key(d))
     return {
         "maximize": list(maximize),
         "records": records,
-        "dists": {key: core.param_dist(key) for key in keys},
+        "dists": dists,
         "constraints": core.all_constraints(),
     }
 

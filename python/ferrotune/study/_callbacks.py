@@ -67,16 +67,14 @@ class MaxTrialsCallback:
     def _count(self, study: Study) -> int:
         """The number of trials of ``study`` in ``states`` (what
         ``len(study.get_trials(states=states))`` gives, read incrementally)."""
-        if study._persist:
-            study._storage.sync(study._study_id)
-        core = study._core
         with self._lock:
             start, counted = self._progress.get(study, (0, 0))
-            n = core.n_trials()
+            trials = study.get_trials_from(start)
+            n = start + len(trials)
             first_open: int | None = None
             later = 0
-            for number in range(start, n):
-                state = TrialState(core.state(number))
+            for t in trials:
+                number, state = t.number, t.state
                 if first_open is None and state.is_finished():
                     counted += self._counts(state)
                     continue

@@ -19,7 +19,8 @@ from ferrotune.distributions import (
     BaseDistribution,
     CategoricalChoiceType,
     CategoricalDistribution,
-    _from_tuple,
+    _core_dist_key,
+    _from_core,
 )
 from ferrotune.exceptions import (
     FerrotuneError,
@@ -36,8 +37,11 @@ from ferrotune.storages._base import to_json
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial, Trial, TrialState
 from ferrotune.trial._frozen import _LazyFrozenTrial
+from ferrotune.trial._state import FROM_CORE
+from ferrotune.trial._trial import _TrialContext
 
 if TYPE_CHECKING:
+    from ferrotune import _core
     from ferrotune._search_space import SearchSpace
 
 __all__ = [
@@ -60,8 +64,6 @@ def _overrides(sampler: BaseSampler, name: str) -> bool:
     return getattr(type(sampler), name) is not getattr(BaseSampler, name)
 
 
-_STATES = {int(s): s for s in TrialState}
-_RUNNING = int(TrialState.RUNNING)
 # Candidates of a declared space that a Python-path sampler proposes before uniform draws
 # take over (see Study._sample_declared_python).
 _SAMPLER_DRAWS = 32
@@ -109,7 +111,15 @@ class Study:
         self._fixed: dict[int, dict[str, Any]] = {}
         self._fixed_lock = threading.Lock()
         self._stop_flag = False
-        self._persist = self._storage.persistent
+        self._trial_context = _TrialContext(
+            self._core,
+            self._storage,
+            self._study_id,
+            self._n_objectives,
+            self._choices,
+            self._register_choices,
+            self._frozen,
+        )
         self.pruner = pruner if pruner is not None else NopPruner()
         self.sampler = sampler if sampler is not None else TPESampler()
 
@@ -150,9 +160,12 @@ class Study:
             self._core.set_sampler(None)
         # Whether `suggest_*` may sample in Rust directly (a sampler can keep its
         # Python `sample_independent`, for example to warn).
-        # (A persistent storage needs each value's distribution to write it.)
         self._rust_independent = self._fast and bool(getattr(sampler, "_fast_independent", True))
-        self._fast_suggest = self._rust_independent and not self._storage.persistent
+        # A storage that writes every parameter gets each value through its trial
+        # methods, not from the core's one-call suggest.
+        self._fast_suggest = self._rust_independent and not self._storage.writes_params
+        self._trial_context.fast_suggest = self._fast_suggest
+        self._trial_context.rust_independent = self._rust_independent
         self._hook_before = _overrides(sampler, "before_trial")
         self._hook_after = bool(
             getattr(sampler, "_needs_after_trial", _overrides(sampler, "after_trial"))
@@ -204,7 +217,8 @@ class Study:
         """
         if space is not None or fixed_distributions is not None:
             space, fixed_distributions = self._ask_arguments(space, fixed_distributions)
-        return self._ask(space, fixed_distributions, write_through=self._persist)
+        # Only a storage that writes parameters has any to write through.
+        return self._ask(space, fixed_distributions, write_through=self._storage.writes_params)
 
     def _ask(
         self,
@@ -291,25 +305,15 @@ class Study:
             StudyNotFoundError: The study has been deleted from its storage.
         """
         self._check_alive()
-        core = self._core
-        if self._persist:
-            try:
-                number, fixed = self._storage.start_trial(self._study_id)
-            except KeyError:
-                # The database has no row for the study any more.
-                raise self._not_found() from None
+        try:
+            # An enqueued trial (possibly enqueued through another Study object) comes
+            # with its fixed values.
+            number, fixed = self._storage.start_trial(self._study_id)
+        except KeyError:
+            # The storage has no record of the study any more.
+            raise self._not_found() from None
+        if self._fixed:
             fixed.update(self._take_fixed(number))
-        else:
-            waiting = core.pop_waiting()
-            if waiting is None:
-                number = core.ask()
-                fixed = self._take_fixed(number)
-            else:
-                number = waiting
-                # An enqueued trial, possibly enqueued through another Study object.
-                fixed = self._take_fixed(number) or dict(
-                    self._storage.get_trial_system_attrs(self._study_id, number).get(_FIXED_KEY, {})
-                )
         return number, fixed
 
     def _set_up_trial(
@@ -319,7 +323,7 @@ class Study:
         space: SearchSpace | None,
         fixed_distributions: Mapping[str, BaseDistribution] | None,
     ) -> Trial:
-        trial = Trial(self, number, fixed)
+        trial = Trial(self, number, fixed, self._trial_context)
         if self._rust_relative and space is None:
             self._core.relative(number)
         if self._hook_before or self._hook_relative:
@@ -356,10 +360,8 @@ class Study:
         reason = f"{when} failed: {type(error).__name__}: {error}"
         try:
             self._storage.set_trial_system_attr(self._study_id, number, "fail_reason", reason)
-            if self._persist:
-                self._storage.finish_trial(self._study_id, number, int(TrialState.FAIL), [])
-            if not TrialState(self._core.state(number)).is_finished():
-                self._core.tell(number, int(TrialState.FAIL), [])
+            if not FROM_CORE[self._core.state(number)].is_finished():
+                self._storage.finish_trial(self._study_id, number, TrialState.FAIL, [])
         except Exception:  # pragma: no cover - the original error matters more
             _logger.exception("Trial %d: could not mark it FAIL after ask() failed", number)
             return
@@ -421,12 +423,7 @@ class Study:
         self._record_space(number, space, self._sample_declared_python(trial, space))
 
     def _record_space(self, number: int, space: SearchSpace, row: list[float]) -> None:
-        self._core.set_space_params(number, space._core, row)
-        if self._persist:
-            for name, v in zip(space.names, row, strict=True):
-                if not math.isnan(v):
-                    dist = space.distributions[name]
-                    self._storage.record_param(self._study_id, number, name, dist, v)
+        self._storage.record_space_params(self._study_id, number, space, row)
 
     def _sample_declared_python(self, trial: Trial, space: SearchSpace) -> list[float]:
         """A Python sampler (or fixed values) over a declared space, by rejection."""
@@ -512,9 +509,8 @@ class Study:
                 state = TrialState(state)
             except ValueError:
                 raise InvalidArgumentError(f"tell(): {state!r} is not a TrialState") from None
-        current_code = self._core.state(number)
-        if current_code != _RUNNING:
-            self._not_running(number, TrialState(current_code), skip_if_finished)
+        if not self._core.is_running(number):
+            self._not_running(number, FROM_CORE[self._core.state(number)], skip_if_finished)
             return _LazyFrozenTrial(self, number)
 
         vals: list[float] = []
@@ -528,7 +524,7 @@ class Study:
             raise InvalidArgumentError(f"tell() needs a finished state, got {state!r}")
         elif state == TrialState.PRUNED:
             # As Optuna: a pruned trial keeps its last intermediate value, unless NaN.
-            inter = self._core.record(number)[3]
+            inter = self._core.record(number).intermediate
             if inter and not math.isnan(last := max(inter)[1]):
                 vals = [last]
         if self._hook_after:
@@ -536,11 +532,9 @@ class Study:
             self.sampler.after_trial(
                 self, self._frozen(number), state, vals if state == TrialState.COMPLETE else None
             )
-        if self._persist:
-            # The database decides (exactly one RUNNING -> finished transition);
-            # the core follows.
-            self._storage.finish_trial(self._study_id, number, int(state), vals)
-        self._core.tell(number, int(state), vals)
+        # A database storage decides (exactly one RUNNING -> finished transition);
+        # the core follows.
+        self._storage.finish_trial(self._study_id, number, state, vals)
         if _logger.isEnabledFor(logging.INFO):
             _logger.info("Trial %d finished: %s %s", number, state.name, vals)
         return _LazyFrozenTrial(self, number)
@@ -615,7 +609,7 @@ class Study:
                     f"expected a Trial, a FrozenTrial or a trial number, got {trial!r} "
                     f"({type(trial).__name__})"
                 ) from None
-        if not 0 <= number < self._core.n_trials() and self._persist:
+        if not 0 <= number < self._core.n_trials():
             self._storage.sync(self._study_id)
         if not 0 <= number < self._core.n_trials():
             from ferrotune.exceptions import InvalidTrialError
@@ -770,7 +764,7 @@ class Study:
         try:
             return self.tell(trial, value, state=state)
         except BaseException as e:
-            if self._core.state(trial.number) == _RUNNING:
+            if self._core.is_running(trial.number):
                 self._fail_started_trial(trial.number, e, when="tell()")
             raise
 
@@ -783,7 +777,7 @@ class Study:
         params: Mapping[str, Any],
         user_attrs: Mapping[str, Any] | None = None,
         skip_if_exists: bool = False,
-    ) -> None:
+    ) -> int | None:
         """Queues a trial with fixed parameters; the next :meth:`ask` starts it.
 
         Parameters not listed are sampled as usual. A fixed value outside the
@@ -795,6 +789,10 @@ class Study:
         lies in its distribution. A fixed value that ``float()`` cannot read (``"0.5"``
         can), for a numeric distribution, raises
         :class:`~ferrotune.exceptions.InvalidDistributionError`.
+
+        Returns:
+            The number of the enqueued trial, or None when ``skip_if_exists`` skipped
+            it (Optuna returns None).
         """
         self._check_alive()
         if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
@@ -809,16 +807,17 @@ class Study:
                 # As Optuna: an enqueued trial's values are its fixed parameters.
                 known = t.system_attrs.get(_FIXED_KEY, t.params)
                 if known.keys() == params.keys() and all(known[k] == v for k, v in params.items()):
-                    return
+                    return None
             with self._fixed_lock:
                 if any(p == dict(params) for p in self._fixed.values()):
-                    return
+                    return None
         for k, v in (user_attrs or {}).items():  # checked before anything is written
             to_json(v, f"trial user attribute {k!r}")
         number = self._storage.enqueue_trial(self._study_id, dict(params))
         self._set_fixed(number, params)
         for k, v in (user_attrs or {}).items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
+        return number
 
     def add_trial(self, trial: FrozenTrial) -> None:
         """Adds a finished trial (for example from another study) to this study."""
@@ -849,31 +848,106 @@ class Study:
             if isinstance(dist, CategoricalDistribution):
                 self._register_choices(name, dist)
             internals[name] = internal
-        if self._persist:
-            number, _ = self._storage.start_trial(self._study_id)
-        else:
-            number = self._core.ask()
+        storage, sid = self._storage, self._study_id
+        number = storage.create_new_trial(sid)
         for name, internal in internals.items():
-            dist = trial.distributions[name]
-            self._core.set_param(number, name, dist._core, internal)
-            if self._persist:
-                self._storage.record_param(self._study_id, number, name, dist, internal)
+            storage.record_param(sid, number, name, trial.distributions[name], internal)
         for step, v in trial.intermediate_values.items():
-            self._core.report(number, step, v)
-            if self._persist:
-                self._storage.record_intermediate(self._study_id, number, step, v)
+            storage.record_intermediate(sid, number, step, v)
         for k, v in trial.user_attrs.items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
         for k, v in trial.system_attrs.items():
             self._storage.set_trial_system_attr(self._study_id, number, k, v)
-        if self._persist:
-            self._storage.finish_trial(self._study_id, number, int(trial.state), vals)
-        self._core.tell(number, int(trial.state), vals)
+        self._storage.finish_trial(self._study_id, number, trial.state, vals)
 
     def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
         """Adds several finished trials."""
         for t in trials:
             self.add_trial(t)
+
+    # ------------------------------------------------- for samplers and pruners
+    # What a sampler, a pruner or a callback may read and change of a study. Code
+    # outside this module uses these (and Optuna's public API), never the study's
+    # private attributes: tests/test_architecture.py checks it.
+
+    @property
+    def core(self) -> _core.StudyCore:
+        """The Rust record of this study's trials, for samplers that have a Rust core
+        (they sample from it and record into it). Not part of Optuna's API; its methods
+        may change between versions."""
+        return self._core
+
+    def get_trial(self, number: int) -> FrozenTrial:
+        """A snapshot of trial ``number``, as this Study object holds it.
+
+        With a database storage, changes by other workers arrive at the next
+        :meth:`ask` or :meth:`get_trials`; a trial number not seen yet is looked up.
+
+        Raises:
+            IndexError: The study has no trial ``number``.
+        """
+        if not 0 <= number < self._core.n_trials():
+            self._storage.sync(self._study_id)
+        return self._frozen(number)
+
+    def get_trials_from(self, start: int, stop: int | None = None) -> list[FrozenTrial]:
+        """Snapshots of the trials numbered ``start`` to ``stop - 1`` (to the last one
+        when None), those that exist, read in one call: for samplers that read the
+        study incrementally (only the trials added since their last look).
+
+        Like :meth:`get_trials`, it first pulls other workers' changes from a database
+        storage.
+        """
+        self._check_alive()
+        self._storage.sync(self._study_id)
+        n = self._core.n_trials()
+        with paused():
+            return self._frozen_range(max(start, 0), n if stop is None else min(stop, n))
+
+    def intersection_search_space(self) -> dict[str, BaseDistribution]:
+        """Optuna's intersection search space: each parameter that every COMPLETE trial
+        has, with the one distribution they all share (computed in the core)."""
+        out: dict[str, BaseDistribution] = {}
+        for name, dist in self._core.intersection_space():
+            choices = self._choices.get(name)
+            out[name] = _from_core(dist, choices.choices if choices is not None else None)
+        return out
+
+    def set_trial_system_attr(self, number: int, key: str, value: Any) -> None:
+        """Stores a system attribute on trial ``number`` (running or finished)."""
+        self._storage.set_trial_system_attr(self._study_id, number, key, value)
+
+    def set_trial_constraints(self, number: int, values: Mapping[str, float]) -> None:
+        """Records black-box constraint values (``<= 0`` feasible) of the running trial
+        ``number`` by name, for constraint-aware samplers (a sampler's ``after_trial``
+        runs before the trial's state is final); they are also the trial's system
+        attribute ``"constraints"``, as :meth:`Trial.set_constraint
+        <ferrotune.Trial.set_constraint>` stores them.
+
+        Raises:
+            UpdateFinishedTrialError: The trial has finished.
+        """
+        self._storage.record_constraints(self._study_id, number, dict(values))
+
+    def next_study_counter(self, key: str, count: int = 1) -> int:
+        """Reserves ``count`` consecutive values of the study counter ``key`` and
+        returns the first: every worker of the study shares it (QMC samplers continue
+        one sequence across workers and resumed studies). The counter is kept as the
+        study system attribute ``key``, from 0."""
+        return self._storage.next_study_counter(self._study_id, key, count)
+
+    def get_fixed_params(self, number: int) -> dict[str, Any] | None:
+        """The values a sampler's ``before_trial`` fixed for trial ``number`` while it
+        is being set up (a copy), or None when none were fixed. The trial starts with
+        them (enqueued values keep precedence over a grid point's, as in Optuna)."""
+        with self._fixed_lock:
+            fixed = self._fixed.get(number)
+            return None if fixed is None else dict(fixed)
+
+    def set_fixed_params(self, number: int, params: Mapping[str, Any]) -> None:
+        """Fixes the values of trial ``number`` from a sampler's ``before_trial``
+        (replacing those fixed before); see :meth:`get_fixed_params`."""
+        self._set_fixed(number, params)
 
     # ------------------------------------------------------------------- results
     def _frozen(self, number: int) -> FrozenTrial:
@@ -882,18 +956,8 @@ class Study:
             raise IndexError(f"study has no trial {number}")
         return trials[0]
 
-    def _frozen_distributions(self) -> dict[str, BaseDistribution]:
-        """The latest distribution of every parameter of the study."""
-        out: dict[str, BaseDistribution] = {}
-        for n in range(self._core.n_trials()):
-            for name, dt, _ in self._core.record(n)[2]:
-                choices = self._choices.get(name)
-                out[name] = _from_tuple(dt, choices.choices if choices is not None else None)
-        return out
-
     def _iter_frozen(self) -> Iterator[FrozenTrial]:
-        if self._persist:
-            self._storage.sync(self._study_id)
+        self._storage.sync(self._study_id)
         for n in range(self._core.n_trials()):
             yield self._frozen(n)
 
@@ -901,13 +965,14 @@ class Study:
         """(name, distribution, kind) of a parameter key of ``StudyCore.records``."""
         slot = self._param_slots.get(key)
         if slot is None:
-            name, dt = self._core.param_dist(key)
-            dist = self._dist_cache.get((name, dt))
+            name, core_dist = self._core.param_dist(key)
+            dk = _core_dist_key(core_dist)
+            dist = self._dist_cache.get((name, dk))
             if dist is None:
                 choices = self._choices.get(name)
-                dist = _from_tuple(dt, choices.choices if choices is not None else None)
-                self._dist_cache[(name, dt)] = dist
-            slot = (name, dist, dt[0])
+                dist = _from_core(core_dist, choices.choices if choices is not None else None)
+                self._dist_cache[(name, dk)] = dist
+            slot = (name, dist, dk[0])
             self._param_slots[key] = slot
         return slot
 
@@ -918,16 +983,14 @@ class Study:
         numbers = range(start, start + len(records))
         users, systems = self._storage.get_trials_attrs(self._study_id, numbers)
         slots = self._param_slots
-        states = _STATES
+        states = FROM_CORE
         stamp = datetime.datetime.fromtimestamp
         new = FrozenTrial.__new__
         out: list[FrozenTrial] = []
-        for number, (state, values, params, inter, started, completed), user, system in zip(
-            numbers, records, users, systems, strict=True
-        ):
+        for number, rec, user, system in zip(numbers, records, users, systems, strict=True):
             ext: dict[str, Any] = {}
             dists: dict[str, BaseDistribution] = {}
-            for key, v in params:
+            for key, v in rec.params:
                 slot = slots.get(key)
                 if slot is None:
                     slot = self._param_slot(key)
@@ -942,16 +1005,17 @@ class Study:
                 dists[name] = dist
             t = new(FrozenTrial)
             t.number = number
-            t.state = states[state]
-            t._values = values or None
+            t.state = states[rec.state]
+            t._values = rec.values or None
             # NaN (not reached) is the only value unequal to itself.
+            started, completed = rec.started, rec.completed
             t.datetime_start = stamp(started) if started == started else None
             t.datetime_complete = stamp(completed) if completed == completed else None
             t.params = ext
             t.distributions = dists
             t.user_attrs = user
             t.system_attrs = system
-            t.intermediate_values = dict(inter)
+            t.intermediate_values = dict(rec.intermediate)
             out.append(t)
         return out
 
@@ -960,8 +1024,7 @@ class Study:
     ) -> list[FrozenTrial]:
         """All trials (snapshots), optionally only those in ``states``."""
         self._check_alive()
-        if self._persist:
-            self._storage.sync(self._study_id)
+        self._storage.sync(self._study_id)
         with paused():
             trials = self._frozen_range(0, self._core.n_trials())
         return trials if states is None else [t for t in trials if t.state in states]
@@ -979,8 +1042,7 @@ class Study:
             raise InvalidArgumentError(
                 "best_trial is for single-objective studies; use best_trials"
             )
-        if self._persist:
-            self._storage.sync(self._study_id)
+        self._storage.sync(self._study_id)
         n = self._core.best_trial(self._directions[0] == StudyDirection.MAXIMIZE)
         if n is None:
             raise InvalidArgumentError("no trial is complete yet")
@@ -1002,8 +1064,7 @@ class Study:
     def best_trials(self) -> list[FrozenTrial]:
         """The COMPLETE trials on the Pareto front (all objectives)."""
         self._check_alive()
-        if self._persist:
-            self._storage.sync(self._study_id)
+        self._storage.sync(self._study_id)
         maximize = [d == StudyDirection.MAXIMIZE for d in self._directions]
         return [self._frozen(n) for n in self._core.pareto_front(maximize)]
 
@@ -1120,7 +1181,7 @@ def _update_bar(bar: Any, study: Study) -> None:
     if study._n_objectives == 1:
         n = study._core.best_trial(study._directions[0] == StudyDirection.MAXIMIZE)
         if n is not None:
-            bar.set_postfix_str(f"best value: {study._core.record(n)[1][0]:.6g}")
+            bar.set_postfix_str(f"best value: {study._core.record(n).values[0]:.6g}")
 
 
 def _parse_directions(

@@ -7,11 +7,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ferrotune.distributions import BaseDistribution, _from_tuple
+from ferrotune.distributions import BaseDistribution, _from_core
 from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.storages import BaseStorage, get_storage
 from ferrotune.study._direction import StudyDirection
-from ferrotune.trial import FrozenTrial, TrialState
+from ferrotune.trial import FrozenTrial
+from ferrotune.trial._state import FROM_CORE
 
 __all__ = ["StudySummary", "get_all_study_summaries"]
 
@@ -109,12 +110,11 @@ def get_all_study_summaries(
     out: list[StudySummary] = []
     for name in st.get_all_study_names():
         sid = st.get_study_id_from_name(name)
-        if st.persistent:
-            st.sync(sid)
+        st.sync(sid)
         core = st.get_core(sid)
         directions = st.get_study_directions(sid)
         records = core.records(0, core.n_trials())
-        starts = [r[4] for r in records if not math.isnan(r[4])]
+        starts = [r.started for r in records if not math.isnan(r.started)]
         best = None
         if include_best_trial and len(directions) == 1:
             number = core.best_trial(directions[0] == StudyDirection.MAXIMIZE)
@@ -138,13 +138,15 @@ def get_all_study_summaries(
 
 def _snapshot(st: BaseStorage, sid: int, number: int) -> FrozenTrial:
     """Trial ``number`` of study ``sid``, read from the storage alone (no Study)."""
-    state, values, params, inter, started, completed = st.get_core(sid).record(number)
+    core = st.get_core(sid)
+    rec = core.record(number)
     choices = st.get_choices(sid)
     ext: dict[str, Any] = {}
     dists: dict[str, BaseDistribution] = {}
-    for name, dt, v in params:
+    for key, v in rec.params:
+        name, core_dist = core.param_dist(key)
         known = choices.get(name)
-        dist = _from_tuple(dt, known.choices if known is not None else None)
+        dist = _from_core(core_dist, known.choices if known is not None else None)
         ext[name] = dist.to_external_repr(v)
         dists[name] = dist
 
@@ -153,14 +155,14 @@ def _snapshot(st: BaseStorage, sid: int, number: int) -> FrozenTrial:
 
     return FrozenTrial(
         number=number,
-        state=TrialState(state),
+        state=FROM_CORE[rec.state],
         value=None,
-        values=list(values) or None,
-        datetime_start=stamp(started),
-        datetime_complete=stamp(completed),
+        values=list(rec.values) or None,
+        datetime_start=stamp(rec.started),
+        datetime_complete=stamp(rec.completed),
         params=ext,
         distributions=dists,
         user_attrs=dict(st.get_trial_user_attrs(sid, number)),
         system_attrs=dict(st.get_trial_system_attrs(sid, number)),
-        intermediate_values=dict(inter),
+        intermediate_values=dict(rec.intermediate),
     )

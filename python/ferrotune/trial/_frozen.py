@@ -170,7 +170,7 @@ class _LazyFrozenTrial(FrozenTrial):
         self.number = number
 
     def _snapshot(self) -> FrozenTrial:
-        return self._study._frozen(self.number)
+        return self._study.get_trial(self.number)
 
     def __reduce__(self) -> Any:
         # Copies and pickles are plain FrozenTrials, read now.
@@ -188,7 +188,7 @@ class _LazyFrozenTrial(FrozenTrial):
     def __getattr__(self, name: str) -> Any:
         if name not in _FIELDS:
             raise AttributeError(name)
-        full = self._study._frozen(self.number)
+        full = self._study.get_trial(self.number)
         for f in _FIELDS:
             if f != "number":
                 object.__setattr__(self, f, getattr(full, f))

@@ -19,9 +19,61 @@ from ferrotune.distributions import (
 from ferrotune.exceptions import InvalidArgumentError, InvalidDistributionError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ferrotune import _core
+    from ferrotune.storages import BaseStorage
     from ferrotune.study._study import Study
+    from ferrotune.trial._frozen import FrozenTrial
 
 __all__ = ["Trial"]
+
+
+class _TrialContext:
+    """What a study hands each of its trials at construction: its record (the Rust
+    core), its storage and id, how suggestions are routed, and the study-wide
+    categorical choices. One object per study, updated when its sampler changes, so
+    that a trial never reads the study's private attributes."""
+
+    __slots__ = (
+        "choices",
+        "core",
+        "fast_suggest",
+        "frozen",
+        "n_objectives",
+        "register_choices",
+        "rust_independent",
+        "storage",
+        "study_id",
+    )
+
+    def __init__(
+        self,
+        core: _core.StudyCore,
+        storage: BaseStorage,
+        study_id: int,
+        n_objectives: int,
+        choices: dict[str, CategoricalDistribution],
+        register_choices: Callable[
+            [str, Sequence[CategoricalChoiceType] | CategoricalDistribution],
+            CategoricalDistribution,
+        ],
+        frozen: Callable[[int], FrozenTrial],
+    ) -> None:
+        self.core = core
+        self.storage = storage
+        self.study_id = study_id
+        self.n_objectives = n_objectives
+        # The study's categorical distributions by name (the storage's live dict), and
+        # the study's check that adds one.
+        self.choices = choices
+        self.register_choices = register_choices
+        # A snapshot of one trial of the study, by number.
+        self.frozen = frozen
+        # `suggest_*` samples and records in one call into the core.
+        self.fast_suggest = False
+        # The study's sampler draws independent values in Rust.
+        self.rust_independent = False
 
 
 class Trial:
@@ -31,15 +83,34 @@ class Trial:
     the distribution, samples and records the value. Suggesting a name again with the
     same distribution returns the same value; with another distribution it raises
     :class:`~ferrotune.exceptions.IncompatibleDistributionError`.
+
+    Trials are created by :meth:`Study.ask <ferrotune.Study.ask>` and
+    :meth:`Study.optimize <ferrotune.Study.optimize>`, not by users.
     """
 
-    __slots__ = ("_core", "_fast", "_fixed", "_number", "_relative", "_write_through", "study")
+    __slots__ = (
+        "_core",
+        "_ctx",
+        "_fast",
+        "_fixed",
+        "_number",
+        "_relative",
+        "_write_through",
+        "study",
+    )
 
-    def __init__(self, study: Study, number: int, fixed: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        study: Study,
+        number: int,
+        fixed: dict[str, Any] | None,
+        context: _TrialContext,
+    ) -> None:
         self.study = study
         self._number = number
-        self._core = study._core
-        self._fast = study._fast_suggest
+        self._ctx = context
+        self._core = context.core
+        self._fast = context.fast_suggest
         # Values decided before the objective asks for them: enqueued params and grid
         # points (which must fit the suggested distribution), and relative samples of
         # a joint model (names in `_relative`), which give way to independent sampling
@@ -138,9 +209,9 @@ class Trial:
 
         The choices of a name are fixed for the whole study, as in Optuna.
         """
-        known = self.study._choices.get(name)
+        known = self._ctx.choices.get(name)
         if known is None or not known.same_choices(choices):
-            known = self.study._register_choices(name, choices)
+            known = self._ctx.register_choices(name, choices)
         if self._fast and name not in self._fixed:
             return known.choices[self._core.suggest_categorical(self._number, name, len(choices))]
         value: CategoricalChoiceType = self._suggest(name, known)
@@ -152,11 +223,11 @@ class Trial:
             raise InvalidArgumentError(
                 f"a parameter name must be a str, got {name!r} ({type(name).__name__})"
             )
-        study = self.study
+        ctx = self._ctx
         if isinstance(dist, CategoricalDistribution):
-            known = study._choices.get(name)
+            known = ctx.choices.get(name)
             if known is None or known != dist:
-                study._register_choices(name, dist.choices)
+                ctx.register_choices(name, dist.choices)
         existing = self._core.existing(self._number, name, dist._core)
         if existing is not None:
             return dist.to_external_repr(existing)
@@ -165,31 +236,29 @@ class Trial:
             pass
         elif dist.single():
             internal = dist._core.from_unit(0.5)
-        elif study._rust_independent:
+        elif ctx.rust_independent:
             # The Rust path: a joint (relative) sample if there is one, else the
-            # sampler's independent draw; recorded by the core.
-            internal = self._core.suggest_dist(self._number, name, dist._core)
-            if study._persist:
-                self._persist_param(name, dist, internal)
+            # sampler's independent draw; recorded by the storage.
+            internal = ctx.storage.suggest(ctx.study_id, self._number, name, dist)
+            self._written()
             return dist.to_external_repr(internal)
         else:
-            frozen = study._frozen(self._number)
+            study = self.study
+            frozen = ctx.frozen(self._number)
             value = study.sampler.sample_independent(study, frozen, name, dist)
             internal = dist.to_internal_repr(value)
             if not dist._contains(internal):
                 raise InvalidDistributionError(
                     f"parameter {name!r}: the sampler returned {value!r}, outside {dist!r}"
                 )
-        self._core.set_param(self._number, name, dist._core, internal)
-        if study._persist:
-            self._persist_param(name, dist, internal)
+        ctx.storage.record_param(ctx.study_id, self._number, name, dist, internal)
+        self._written()
         return dist.to_external_repr(internal)
 
-    def _persist_param(self, name: str, dist: BaseDistribution, internal: float) -> None:
-        study = self.study
-        study._storage.record_param(study._study_id, self._number, name, dist, internal)
+    def _written(self) -> None:
+        """A parameter was recorded: a trial of the ask/tell API writes it at once."""
         if self._write_through:
-            study._storage.flush(study._study_id, self._number)
+            self._ctx.storage.flush(self._ctx.study_id, self._number)
 
     def _preset(self, name: str, dist: BaseDistribution) -> float | None:
         """The internal value fixed for ``name`` before sampling, if any.
@@ -233,7 +302,7 @@ class Trial:
 
         A step reported twice keeps its first value, as in Optuna.
         """
-        if self.study._n_objectives > 1:
+        if self._ctx.n_objectives > 1:
             raise InvalidArgumentError("report() is for single-objective studies")
         try:
             v = float(value)
@@ -243,16 +312,14 @@ class Trial:
             raise InvalidArgumentError(
                 f"report: step must be an int in [0, 2**63), got {step!r:.80}"
             )
-        self._core.report(self._number, step, v)
-        if self.study._persist:
-            self.study._storage.record_intermediate(self.study._study_id, self._number, step, v)
+        self._ctx.storage.record_intermediate(self._ctx.study_id, self._number, step, v)
 
     def should_prune(self) -> bool:
         """True when the study's pruner says this trial should stop now."""
         pruner = self.study.pruner
         if pruner._is_nop:
             return False
-        return bool(pruner.prune(self.study, self.study._frozen(self._number)))
+        return bool(pruner.prune(self.study, self._ctx.frozen(self._number)))
 
     def set_constraint(self, name: str, value: float) -> None:
         """Reports a black-box constraint value: ``value <= 0`` means feasible.
@@ -268,11 +335,9 @@ class Trial:
         if v != v:
             raise InvalidArgumentError(f"constraint {name!r}: value must not be NaN")
         self._check_running()
-        study = self.study
+        ctx = self._ctx
         cons = dict(
-            study._storage.get_trial_system_attrs(study._study_id, self._number).get(
-                "constraints", {}
-            )
+            ctx.storage.get_trial_system_attrs(ctx.study_id, self._number).get("constraints", {})
         )
         if name in cons:
             # As Optuna: the first value reported for a constraint stands.
@@ -285,15 +350,12 @@ class Trial:
             )
             return
         cons[name] = v
-        self._core.set_constraints(self._number, [cons[k] for k in sorted(cons)])
-        study._storage.set_trial_system_attr(study._study_id, self._number, "constraints", cons)
-        if study._persist:
-            study._storage.record_constraints(study._study_id, self._number, cons)
+        ctx.storage.record_constraints(ctx.study_id, self._number, cons)
 
     @property
     def constraints(self) -> dict[str, float]:
         """Constraint values reported with :meth:`set_constraint`."""
-        attrs = self.study._storage.get_trial_system_attrs(self.study._study_id, self._number)
+        attrs = self._ctx.storage.get_trial_system_attrs(self._ctx.study_id, self._number)
         return dict(attrs.get("constraints", {}))
 
     def set_user_attr(self, key: str, value: Any) -> None:
@@ -303,7 +365,7 @@ class Trial:
             UpdateFinishedTrialError: The trial has already finished.
         """
         self._check_running()
-        self.study._storage.set_trial_user_attr(self.study._study_id, self._number, key, value)
+        self._ctx.storage.set_trial_user_attr(self._ctx.study_id, self._number, key, value)
 
     def set_system_attr(self, key: str, value: Any) -> None:
         """Stores a system attribute on the trial.
@@ -312,13 +374,13 @@ class Trial:
             UpdateFinishedTrialError: The trial has already finished.
         """
         self._check_running()
-        self.study._storage.set_trial_system_attr(self.study._study_id, self._number, key, value)
+        self._ctx.storage.set_trial_system_attr(self._ctx.study_id, self._number, key, value)
 
     def _check_running(self) -> None:
         from ferrotune.exceptions import UpdateFinishedTrialError
-        from ferrotune.trial._state import TrialState
+        from ferrotune.trial._state import FROM_CORE
 
-        state = TrialState(self._core.state(self._number))
+        state = FROM_CORE[self._core.state(self._number)]
         if state.is_finished():
             raise UpdateFinishedTrialError(
                 f"trial {self._number} has already finished ({state.name}): it cannot be changed"
@@ -327,27 +389,27 @@ class Trial:
     @property
     def user_attrs(self) -> dict[str, Any]:
         """User attributes."""
-        return self.study._storage.get_trial_user_attrs(self.study._study_id, self._number)
+        return self._ctx.storage.get_trial_user_attrs(self._ctx.study_id, self._number)
 
     @property
     def system_attrs(self) -> dict[str, Any]:
         """System attributes."""
-        return self.study._storage.get_trial_system_attrs(self.study._study_id, self._number)
+        return self._ctx.storage.get_trial_system_attrs(self._ctx.study_id, self._number)
 
     @property
     def params(self) -> dict[str, Any]:
         """Parameter name -> value, for the parameters suggested so far."""
-        return self.study._frozen(self._number).params
+        return self._ctx.frozen(self._number).params
 
     @property
     def distributions(self) -> dict[str, BaseDistribution]:
         """Parameter name -> distribution."""
-        return self.study._frozen(self._number).distributions
+        return self._ctx.frozen(self._number).distributions
 
     @property
     def datetime_start(self) -> datetime.datetime | None:
         """When the trial started."""
-        return self.study._frozen(self._number).datetime_start
+        return self._ctx.frozen(self._number).datetime_start
 
     def __repr__(self) -> str:
         return f"Trial(number={self._number})"

@@ -219,6 +219,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<space::Dist>()?;
     m.add_class::<space::Space>()?;
     m.add_class::<study::StudyCore>()?;
+    study::register_types(m)?;
     m.add_class::<samplers::RandomSamplerCore>()?;
     m.add_class::<samplers::QmcSamplerCore>()?;
     m.add_class::<samplers::GridOrderCore>()?;

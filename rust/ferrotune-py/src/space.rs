@@ -8,6 +8,26 @@ use pyo3::types::PyTuple;
 
 use crate::{conv, detached, guard, to_pyerr, PyRes};
 
+/// The kind of a `Dist`.
+#[pyclass(
+    name = "DistKind",
+    module = "ferrotune._core",
+    eq,
+    eq_int,
+    hash,
+    frozen,
+    from_py_object
+)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum DistKind {
+    #[pyo3(name = "FLOAT")]
+    Float = 0,
+    #[pyo3(name = "INT")]
+    Int = 1,
+    #[pyo3(name = "CATEGORICAL")]
+    Categorical = 2,
+}
+
 /// A validated distribution.
 #[pyclass(name = "Dist", module = "ferrotune._core", frozen, from_py_object)]
 #[derive(Clone)]
@@ -63,6 +83,76 @@ impl Dist {
     /// Maps u in [0, 1) onto an internal value.
     fn from_unit(&self, py: Python<'_>, u: f64) -> PyRes<f64> {
         guard(py, || Ok(self.inner.from_unit(u)))
+    }
+
+    /// FLOAT, INT or CATEGORICAL.
+    #[getter]
+    fn kind(&self, py: Python<'_>) -> PyRes<DistKind> {
+        guard(py, || {
+            Ok(match self.inner {
+                Distribution::Float { .. } => DistKind::Float,
+                Distribution::Int { .. } => DistKind::Int,
+                Distribution::Categorical { .. } => DistKind::Categorical,
+            })
+        })
+    }
+
+    /// Lower bound (0.0 for a categorical distribution).
+    #[getter]
+    fn low(&self, py: Python<'_>) -> PyRes<f64> {
+        guard(py, || {
+            Ok(match self.inner {
+                Distribution::Float { low, .. } => low,
+                Distribution::Int { low, .. } => low as f64,
+                Distribution::Categorical { .. } => 0.0,
+            })
+        })
+    }
+
+    /// Upper bound, included (n_choices - 1 for a categorical distribution).
+    #[getter]
+    fn high(&self, py: Python<'_>) -> PyRes<f64> {
+        guard(py, || {
+            Ok(match self.inner {
+                Distribution::Float { high, .. } => high,
+                Distribution::Int { high, .. } => high as f64,
+                Distribution::Categorical { n } => n.saturating_sub(1) as f64,
+            })
+        })
+    }
+
+    /// Grid step (None for a continuous float or a categorical distribution).
+    #[getter]
+    fn step(&self, py: Python<'_>) -> PyRes<Option<f64>> {
+        guard(py, || {
+            Ok(match self.inner {
+                Distribution::Float { step, .. } => step,
+                Distribution::Int { step, .. } => Some(step as f64),
+                Distribution::Categorical { .. } => None,
+            })
+        })
+    }
+
+    /// Whether values are sampled uniformly in log space.
+    #[getter]
+    fn log(&self, py: Python<'_>) -> PyRes<bool> {
+        guard(py, || {
+            Ok(match self.inner {
+                Distribution::Float { log, .. } | Distribution::Int { log, .. } => log,
+                Distribution::Categorical { .. } => false,
+            })
+        })
+    }
+
+    /// Number of choices (0 for a numeric distribution).
+    #[getter]
+    fn n_choices(&self, py: Python<'_>) -> PyRes<usize> {
+        guard(py, || {
+            Ok(match self.inner {
+                Distribution::Categorical { n } => n,
+                _ => 0,
+            })
+        })
     }
 }
 

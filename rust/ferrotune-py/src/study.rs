@@ -16,9 +16,96 @@ use crate::samplers::{handle_of, SamplerHandle};
 use crate::space::{Dist, Space};
 use crate::{conv, detached, guard, lock, lock_py, to_pyerr, PyRes};
 
-/// A trial as `StudyCore.records` returns it: (state, values, [(param key,
-/// internal value)], [(step, value)], started, completed).
-type CompactRecord = (u8, Vec<f64>, Vec<(u64, f64)>, Vec<(i64, f64)>, f64, f64);
+/// A trial's state, numbered as `ferrotune.trial.TrialState` (Optuna's numbers):
+/// what `StudyCore.tell`, `state`, `ensure_trial` and `apply_remote` take and give.
+#[pyclass(
+    name = "TrialState",
+    module = "ferrotune._core",
+    eq,
+    eq_int,
+    hash,
+    frozen,
+    from_py_object
+)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum PyTrialState {
+    #[pyo3(name = "RUNNING")]
+    Running = 0,
+    #[pyo3(name = "COMPLETE")]
+    Complete = 1,
+    #[pyo3(name = "PRUNED")]
+    Pruned = 2,
+    #[pyo3(name = "FAIL")]
+    Fail = 3,
+    #[pyo3(name = "WAITING")]
+    Waiting = 4,
+}
+
+impl From<TrialState> for PyTrialState {
+    fn from(s: TrialState) -> Self {
+        match s {
+            TrialState::Running => PyTrialState::Running,
+            TrialState::Complete => PyTrialState::Complete,
+            TrialState::Pruned => PyTrialState::Pruned,
+            TrialState::Fail => PyTrialState::Fail,
+            TrialState::Waiting => PyTrialState::Waiting,
+        }
+    }
+}
+
+impl From<PyTrialState> for TrialState {
+    fn from(s: PyTrialState) -> Self {
+        match s {
+            PyTrialState::Running => TrialState::Running,
+            PyTrialState::Complete => TrialState::Complete,
+            PyTrialState::Pruned => TrialState::Pruned,
+            PyTrialState::Fail => TrialState::Fail,
+            PyTrialState::Waiting => TrialState::Waiting,
+        }
+    }
+}
+
+/// One trial as the core holds it (a snapshot; read-only). Each parameter is
+/// (key, internal value): `StudyCore.param_dist(key)` gives its name and
+/// distribution, so a reader converts each distinct key once.
+#[pyclass(name = "TrialRecord", module = "ferrotune._core", frozen)]
+pub struct PyTrialRecord {
+    #[pyo3(get)]
+    state: PyTrialState,
+    /// One value per objective (empty unless COMPLETE, or PRUNED with a last
+    /// intermediate value).
+    #[pyo3(get)]
+    values: Vec<f64>,
+    /// (parameter key, internal value), in the order they were recorded.
+    #[pyo3(get)]
+    params: Vec<(u64, f64)>,
+    /// (step, value), by step.
+    #[pyo3(get)]
+    intermediate: Vec<(i64, f64)>,
+    /// Unix seconds; NaN when not started.
+    #[pyo3(get)]
+    started: f64,
+    /// Unix seconds; NaN when not finished.
+    #[pyo3(get)]
+    completed: f64,
+}
+
+impl PyTrialRecord {
+    fn of(t: &TrialRecord) -> Self {
+        PyTrialRecord {
+            state: t.state.into(),
+            values: t.values.clone(),
+            params: t
+                .params
+                .iter()
+                .map(|p| (param_key(p.param, p.dist), p.value))
+                .collect(),
+            intermediate: t.intermediate.clone(),
+            started: t.started,
+            completed: t.completed,
+        }
+    }
+}
 
 /// The key of a (parameter, distribution) pair in `StudyCore.records`.
 fn param_key(param: u32, dist: u32) -> u64 {
@@ -98,26 +185,16 @@ fn remote_trials(
     Ok((out, rejected))
 }
 
-/// Distribution as it crosses to Python: (kind, low, high, step, log, n_choices),
-/// kind 0 = float, 1 = int, 2 = categorical.
-type DistTuple = (u8, f64, f64, Option<f64>, bool, usize);
+/// Adds the types that cross the study core's boundary to the module.
+pub(crate) fn register_types(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyTrialState>()?;
+    m.add_class::<PyTrialRecord>()?;
+    m.add_class::<crate::space::DistKind>()?;
+    Ok(())
+}
 
-fn dist_tuple(d: &Distribution) -> DistTuple {
-    match *d {
-        Distribution::Float {
-            low,
-            high,
-            step,
-            log,
-        } => (0, low, high, step, log, 0),
-        Distribution::Int {
-            low,
-            high,
-            step,
-            log,
-        } => (1, low as f64, high as f64, Some(step as f64), log, 0),
-        Distribution::Categorical { n } => (2, 0.0, 0.0, None, false, n),
-    }
+fn dist_of(d: &Distribution) -> Dist {
+    Dist { inner: d.clone() }
 }
 
 struct Inner {
@@ -231,10 +308,11 @@ impl StudyCore {
     }
 
     /// Makes sure trial `number` exists (placeholders for unseen numbers).
-    fn ensure_trial(&self, py: Python<'_>, number: usize, state: u8) -> PyRes<()> {
+    fn ensure_trial(&self, py: Python<'_>, number: usize, state: PyTrialState) -> PyRes<()> {
         guard(py, || {
-            let st = conv(py, TrialState::from_u8(state))?;
-            lock_py(py, &self.inner).history.ensure_trial(number, st);
+            lock_py(py, &self.inner)
+                .history
+                .ensure_trial(number, state.into());
             Ok(())
         })
     }
@@ -248,7 +326,7 @@ impl StudyCore {
         &self,
         py: Python<'_>,
         number: usize,
-        state: u8,
+        state: PyTrialState,
         values: Vec<f64>,
         params: Vec<(String, Dist, f64)>,
         intermediate: Vec<(i64, f64)>,
@@ -257,7 +335,6 @@ impl StudyCore {
         completed: f64,
     ) -> PyRes<Option<String>> {
         guard(py, || {
-            let st = conv(py, TrialState::from_u8(state))?;
             let params = params
                 .into_iter()
                 .map(|(n, d, v)| (n, d.inner, v))
@@ -266,7 +343,7 @@ impl StudyCore {
                 py,
                 lock_py(py, &self.inner).history.apply_remote(
                     number,
-                    st,
+                    state.into(),
                     values,
                     params,
                     intermediate,
@@ -564,13 +641,20 @@ impl StudyCore {
         })
     }
 
-    /// Finishes a running trial (state 1 = COMPLETE, 2 = PRUNED, 3 = FAIL).
-    fn tell(&self, py: Python<'_>, number: usize, state: u8, values: Vec<f64>) -> PyRes<()> {
+    /// Finishes a running trial (COMPLETE, PRUNED or FAIL).
+    fn tell(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        state: PyTrialState,
+        values: Vec<f64>,
+    ) -> PyRes<()> {
         guard(py, || {
-            let st = conv(py, TrialState::from_u8(state))?;
             conv(
                 py,
-                lock_py(py, &self.inner).history.finish(number, st, values),
+                lock_py(py, &self.inner)
+                    .history
+                    .finish(number, state.into(), values),
             )
         })
     }
@@ -581,84 +665,41 @@ impl StudyCore {
     }
 
     /// State of one trial.
-    fn state(&self, py: Python<'_>, number: usize) -> PyRes<u8> {
+    fn state(&self, py: Python<'_>, number: usize) -> PyRes<PyTrialState> {
         guard(py, || {
-            Ok(conv(
-                py,
-                lock_py(py, &self.inner)
-                    .history
-                    .trial(number)
-                    .map(|t| t.state),
-            )? as u8)
+            let g = lock_py(py, &self.inner);
+            Ok(conv(py, g.history.trial(number))?.state.into())
         })
     }
 
-    /// One trial as (state, values, [(name, dist, value)], [(step, value)], started, completed).
-    #[allow(clippy::type_complexity)]
-    fn record(
-        &self,
-        py: Python<'_>,
-        number: usize,
-    ) -> PyRes<(
-        u8,
-        Vec<f64>,
-        Vec<(String, DistTuple, f64)>,
-        Vec<(i64, f64)>,
-        f64,
-        f64,
-    )> {
+    /// Whether trial `number` is RUNNING (`state` without building a state
+    /// object: the check of every `tell`).
+    fn is_running(&self, py: Python<'_>, number: usize) -> PyRes<bool> {
         guard(py, || {
             let g = lock_py(py, &self.inner);
-            let t: &TrialRecord = conv(py, g.history.trial(number))?;
-            let cols = g.history.params();
-            let params = t
-                .params
-                .iter()
-                .map(|p| {
-                    let c = &cols[p.param as usize];
-                    (
-                        c.name.clone(),
-                        dist_tuple(&c.dists[p.dist as usize]),
-                        p.value,
-                    )
-                })
-                .collect();
-            Ok((
-                t.state as u8,
-                t.values.clone(),
-                params,
-                t.intermediate.clone(),
-                t.started,
-                t.completed,
-            ))
+            Ok(conv(py, g.history.trial(number))?.state == TrialState::Running)
         })
     }
 
-    /// Trials `start..stop` (clipped to the study) in one call, as `record`
-    /// gives them but with each parameter as (key, internal value); `param_dist`
-    /// maps a key to its (name, distribution).
-    fn records(&self, py: Python<'_>, start: usize, stop: usize) -> PyRes<Vec<CompactRecord>> {
+    /// One trial.
+    fn record(&self, py: Python<'_>, number: usize) -> PyRes<PyTrialRecord> {
         guard(py, || {
             let g = lock_py(py, &self.inner);
-            let trials = g.history.trials();
-            let stop = stop.min(trials.len());
-            let start = start.min(stop);
-            Ok(trials[start..stop]
-                .iter()
-                .map(|t| {
-                    (
-                        t.state as u8,
-                        t.values.clone(),
-                        t.params
-                            .iter()
-                            .map(|p| (param_key(p.param, p.dist), p.value))
-                            .collect(),
-                        t.intermediate.clone(),
-                        t.started,
-                        t.completed,
-                    )
-                })
-                .collect())
+            Ok(PyTrialRecord::of(conv(py, g.history.trial(number))?))
+        })
+    }
+
+    /// Trials `start..stop` (clipped to the study) in one call; the GIL is
+    /// released while they are copied.
+    fn records(&self, py: Python<'_>, start: usize, stop: usize) -> PyRes<Vec<PyTrialRecord>> {
+        guard(py, || {
+            detached(py, || {
+                let g = lock(&self.inner);
+                let trials = g.history.trials();
+                let stop = stop.min(trials.len());
+                let start = start.min(stop);
+                Ok(trials[start..stop].iter().map(PyTrialRecord::of).collect())
+            })
         })
     }
 
@@ -675,8 +716,8 @@ impl StudyCore {
         })
     }
 
-    /// (name, distribution) of a parameter key from `records`.
-    fn param_dist(&self, py: Python<'_>, key: u64) -> PyRes<(String, DistTuple)> {
+    /// (name, distribution) of a parameter key of a `TrialRecord`.
+    fn param_dist(&self, py: Python<'_>, key: u64) -> PyRes<(String, Dist)> {
         guard(py, || {
             let g = lock_py(py, &self.inner);
             let (p, d) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
@@ -686,7 +727,7 @@ impl StudyCore {
                 .get(p)
                 .and_then(|c| Some((c, c.dists.get(d)?)))
             {
-                Some((c, dist)) => Ok((c.name.clone(), dist_tuple(dist))),
+                Some((c, dist)) => Ok((c.name.clone(), dist_of(dist))),
                 None => Err(to_pyerr(
                     py,
                     Error::InvalidArgument(format!("no parameter key {key}")),
@@ -711,7 +752,7 @@ impl StudyCore {
 
     /// Optuna's intersection search space: [(name, dist)] present with the
     /// same distribution in every COMPLETE trial.
-    fn intersection_space(&self, py: Python<'_>) -> PyRes<Vec<(String, DistTuple)>> {
+    fn intersection_space(&self, py: Python<'_>) -> PyRes<Vec<(String, Dist)>> {
         guard(py, || {
             let g = lock_py(py, &self.inner);
             let cols = g.history.params();
@@ -720,7 +761,7 @@ impl StudyCore {
                 .into_iter()
                 .map(|(p, d)| {
                     let c = &cols[p as usize];
-                    (c.name.clone(), dist_tuple(&c.dists[d as usize]))
+                    (c.name.clone(), dist_of(&c.dists[d as usize]))
                 })
                 .collect())
         })
