@@ -615,10 +615,42 @@ impl History {
         // Parameters are recorded as RUNNING, whatever the remote state.
         self.trials[number].state = TrialState::Running;
         self.waiting.remove(&number);
-        // A parameter this history cannot hold (another worker gave the name a
-        // distribution of another kind, or a value outside its distribution) is
-        // left out of this trial, with a reason: the rest of the study must stay
-        // readable.
+        let left_out = self.record_remote_params(number, params)?;
+        let t = &mut self.trials[number];
+        for (step, v) in intermediate {
+            if !t.intermediate.iter().any(|s| s.0 == step) {
+                t.intermediate.push((step, v));
+            }
+        }
+        if !constraints.is_empty() {
+            t.constraints = constraints;
+            self.any_constraints = true;
+        }
+        self.trials[number].started = started;
+        if let Some(problem) = match state {
+            TrialState::Complete => invalid_complete_values(self.n_objectives, &values),
+            _ => None,
+        } {
+            self.set_remote_state(number, TrialState::Fail, Vec::new(), completed);
+            let failed = format!("trial {number} is COMPLETE with {problem}: loaded as FAIL");
+            return Ok(Some(match left_out {
+                Some(l) => format!("{failed}; {l}"),
+                None => failed,
+            }));
+        }
+        self.set_remote_state(number, state, values, completed);
+        Ok(left_out)
+    }
+
+    /// Records a remote trial's parameters. A parameter this history cannot
+    /// hold (another worker gave the name a distribution of another kind, or a
+    /// value outside its distribution) is left out of the trial, with a reason
+    /// (returned): the rest of the study must stay readable.
+    fn record_remote_params(
+        &mut self,
+        number: usize,
+        params: Vec<(String, Distribution, f64)>,
+    ) -> Result<Option<String>> {
         let mut left_out: Vec<String> = Vec::new();
         for (name, dist, v) in params {
             let recorded = match self.existing(number, &name, &dist) {
@@ -635,51 +667,32 @@ impl History {
                 Err(e) => return Err(e),
             }
         }
-        let left_out = (!left_out.is_empty()).then(|| {
+        Ok((!left_out.is_empty()).then(|| {
             format!(
                 "trial {number}: parameter(s) left out of the loaded record: {}",
                 left_out.join("; ")
             )
-        });
+        }))
+    }
+
+    /// Sets a remote trial's state (its parameters recorded): a finished one
+    /// takes its values and completion time, a WAITING one joins the queue.
+    fn set_remote_state(
+        &mut self,
+        number: usize,
+        state: TrialState,
+        values: Vec<f64>,
+        completed: f64,
+    ) {
         let t = &mut self.trials[number];
-        for (step, v) in intermediate {
-            if !t.intermediate.iter().any(|s| s.0 == step) {
-                t.intermediate.push((step, v));
-            }
-        }
-        if !constraints.is_empty() {
-            t.constraints = constraints;
-            self.any_constraints = true;
-        }
-        let problem = match state {
-            TrialState::Complete => invalid_complete_values(self.n_objectives, &values),
-            _ => None,
-        };
-        let t = &mut self.trials[number];
-        t.started = started;
-        if let Some(problem) = &problem {
-            t.state = TrialState::Fail;
-            t.values = Vec::new();
-            t.completed = completed;
-            self.on_finished(number);
-            let failed = format!("trial {number} is COMPLETE with {problem}: loaded as FAIL");
-            return Ok(Some(match left_out {
-                Some(l) => format!("{failed}; {l}"),
-                None => failed,
-            }));
-        }
+        t.state = state;
         if state.is_finished() {
-            t.state = state;
             t.values = values;
             t.completed = completed;
             self.on_finished(number);
-        } else {
-            t.state = state;
-            if state == TrialState::Waiting {
-                self.waiting.insert(number);
-            }
+        } else if state == TrialState::Waiting {
+            self.waiting.insert(number);
         }
-        Ok(left_out)
     }
 
     /// [`History::apply_remote`] for each trial, in order; stops at the first
