@@ -41,6 +41,9 @@ pub mod linalg;
 pub mod model;
 pub mod sampler;
 
+#[cfg(test)]
+mod golden_tests;
+
 pub use acquisition::Acquisition;
 pub use kernel::{DimKind, Kernel};
 pub use model::{FitConfig, Gp, LengthscalePrior, Noise, NoisePrior, Pool, Prediction, Priors};
