@@ -43,6 +43,10 @@ pub mod sampler;
 
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+pub(crate) mod reference;
+#[cfg(test)]
+mod reference_tests;
 
 pub use acquisition::Acquisition;
 pub use kernel::{DimKind, Kernel};

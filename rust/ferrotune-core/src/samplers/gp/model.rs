@@ -227,7 +227,7 @@ impl Priors {
     }
 
     /// -log p(θ) up to a constant, and its gradient (written into `g`, added).
-    fn neg_log_density(
+    pub(super) fn neg_log_density(
         &self,
         kinds: &[DimKind],
         theta: &[f64],
