@@ -2,9 +2,10 @@
 //! positive-definite matrix, triangular solves, log-determinant, inverse and
 //! a rank-one *append* (one new row and column) in O(n²).
 //!
-//! Hand-written rather than a dependency (faer, nalgebra): the GP needs a few
-//! hundred lines of it, and the workspace must stay quick to build on two
-//! cores.
+//! Hand-written rather than a dependency: the GP needs a few hundred lines
+//! of it, the results are the same on every x86-64 machine (no run-time
+//! choice of instruction set), and the workspace stays quick to build. The
+//! comparison with `faer` is in benches/README.md.
 //!
 //! Layout. Input matrices are dense, row-major `Vec<f64>` of n×n; only the
 //! lower triangle (j <= i) is read. The factor L (A = L Lᵀ, lower triangular)
@@ -214,7 +215,7 @@ fn rows_dot(a: [&[f64]; RB], x: &[f64]) -> [f64; RB] {
     out
 }
 
-/// y -= Σ_q c[q] x[q], every x[q] at least as long as y.
+/// y -= Σ_q c_q x_q, every x_q at least as long as y.
 #[inline]
 fn sub_rows(y: &mut [f64], c: [f64; UB], x: [&[f64]; UB]) {
     let len = y.len();

@@ -93,7 +93,7 @@ const N_INCUMBENTS: usize = 4;
 /// Local searches (L-BFGS, then the coordinate search) per ask: from the
 /// best scored candidate and candidates drawn
 /// without replacement with probability proportional to their acquisition
-/// relative to the best's (see [`selection_weights`]).
+/// relative to the best's (see `search::selection_weights`).
 const N_REFINE: usize = 10;
 /// Threads the local searches use at most.
 const REFINE_THREADS: usize = 2;

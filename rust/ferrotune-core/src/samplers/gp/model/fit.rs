@@ -13,8 +13,7 @@ use crate::space::fit_in;
 
 /// A fit with several starts on more observations than this runs them on a
 /// random subset of this size and refines only the best on all the data
-/// (each start costs O(n³) per evaluation: at n = 1,000 a three-start fit
-/// took 35 s, one warm run about a third of that).
+/// (each start costs O(n³) per evaluation).
 pub const FIT_SUBSET: usize = 256;
 
 /// Box of the log-hyperparameters for `d` dimensions under `noise`.

@@ -12,7 +12,7 @@ use crate::samplers::gp::kernel::Columns;
 /// C the points, it keeps V = L⁻¹ K(X, C) (n×m, one row per observation)
 /// and Σ_j V_jc²; since appending observation n adds row
 /// (k(x_n, C) - l_nᵀ V) / λ_n to V and leaves the other rows alone (the
-/// bordering of [`super::linalg`]), the posterior variance
+/// bordering of [`crate::samplers::gp::linalg`]), the posterior variance
 /// σ_f² - Σ_j V_jc² and the mean (L⁻¹y)ᵀ V follow.
 #[derive(Debug, Clone)]
 pub struct Pool {

@@ -110,7 +110,7 @@ pub struct Priors {
 
 impl Priors {
     /// The log-normal priors of Hvarfner et al. documented in the module docs
-    /// for `d` input dimensions; the default of [`FitConfig`].
+    /// for `d` input dimensions; the default of [`super::FitConfig`].
     pub fn hvarfner(d: usize) -> Self {
         let d = d.max(1) as f64;
         let lengthscale = LengthscalePrior::LogNormal {
@@ -131,10 +131,7 @@ impl Priors {
     /// [`LengthscalePrior::TwoSided`] with a = 0.1 on continuous dimensions,
     /// and the other priors of [`Priors::hvarfner`] for `d` dimensions. The
     /// Hamming term keeps the log-normal prior: exp(-δ/ℓ) needs ℓ ≫ 1 to
-    /// ignore an irrelevant categorical, which the two-sided prior forbids
-    /// (measured: a declared space with two categoricals and a black-box
-    /// constraint on the float, seed 4, 11 of 26 trials feasible with the
-    /// two-sided prior on every dimension).
+    /// ignore an irrelevant categorical, which the two-sided prior forbids.
     pub fn two_sided(d: usize) -> Self {
         Priors {
             lengthscale: LengthscalePrior::TwoSided { a: 0.1 },

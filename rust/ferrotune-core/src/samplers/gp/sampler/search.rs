@@ -202,7 +202,7 @@ impl GpSampler {
 
     /// The scrambled Sobol candidates on the box and their acquisition
     /// values: those of the last ask while every model has only gained
-    /// observations by appends since (their [`Pool`]s are extended), new ones
+    /// observations by appends since (their [`Pool`](crate::samplers::gp::model::Pool)s are extended), new ones
     /// otherwise. Returns internal values (m×d) and scores.
     fn sobol_candidates(
         &mut self,
