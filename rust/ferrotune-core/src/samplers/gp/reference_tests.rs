@@ -262,3 +262,50 @@ fn appended_observations_match_algorithm_2_1_on_all_points() {
     assert_close(&pm, &want_mean, 1e-8, 0.0, "pool mean");
     assert_close(&pv, &want_var, 1e-8, floor, "pool var");
 }
+
+/// Central difference of `f` at `x` along coordinate `i`, step `h`.
+fn central(f: impl Fn(&[f64]) -> f64, x: &[f64], i: usize, h: f64) -> f64 {
+    let (mut a, mut b) = (x.to_vec(), x.to_vec());
+    a[i] += h;
+    b[i] -= h;
+    (f(&a) - f(&b)) / (2.0 * h)
+}
+
+#[test]
+fn gradients_match_differences_of_the_textbook_formulas() {
+    // Central differences with step h err by O(h²) (third derivatives of
+    // order 1 here) plus O(u/h) round-off: about 1e-8 at h = 1e-5, so 1e-6
+    // relative to the largest component leaves a margin.
+    let mut rng = Rng::new(6);
+    let n = 33;
+    let x = inputs(n, &mut rng);
+    let y = targets(&x);
+    let (ys, _, _) = textbook::standardise(&y);
+    let noise = Noise::Inferred { floor: 1e-6 };
+    let gp = Gp::with_params(KINDS.to_vec(), x.clone(), &y, &THETA, noise).unwrap();
+    // A point with every coordinate active (gradients are zero on the
+    // categorical dimension and on inactive ones).
+    let p = [0.37, 1.0, 0.61];
+    let g = gp.predict_with_grad(&p).unwrap();
+    let mean = |q: &[f64]| textbook_posterior(&x, &y, q).0[0];
+    let var = |q: &[f64]| textbook_posterior(&x, &y, q).1[0];
+    for i in [0, 2] {
+        let (dm, dv) = (central(mean, &p, i, 1e-5), central(var, &p, i, 1e-5));
+        assert_close(&[g.d_mean[i]], &[dm], 1e-6, g.d_mean[0].abs(), "d mean");
+        assert_close(&[g.d_var[i]], &[dv], 1e-6, g.d_var[0].abs(), "d var");
+    }
+    assert_eq!(g.d_mean[1], 0.0);
+    // ∂L/∂θ against differences of -log p(y | X) - log p(θ).
+    let priors = Priors::two_sided(3);
+    let (_, grad) = neg_log_posterior(&KINDS, &x, &ys, &THETA, &priors, false).unwrap();
+    let objective = |t: &[f64]| {
+        let mut g = [0.0; 5];
+        let prior = priors.neg_log_density(&KINDS, t, &mut g, false);
+        -textbook::posterior(&KINDS, t, &x, &ys, &[]).log_ml + prior
+    };
+    let scale = grad.iter().fold(0f64, |s, v| s.max(v.abs()));
+    for i in 0..5 {
+        let fd = central(objective, &THETA, i, 1e-5);
+        assert_close(&[grad[i]], &[fd], 1e-6, scale, &format!("dL/dθ_{i}"));
+    }
+}
