@@ -19,6 +19,7 @@ pub(super) fn encode(dist: &Distribution, v: f64) -> f64 {
     }
 }
 
+/// How the kernel treats a parameter of `dist`.
 pub(super) fn kind(dist: &Distribution) -> DimKind {
     match dist {
         Distribution::Categorical { .. } => DimKind::Categorical,
