@@ -113,7 +113,7 @@ pub fn exp_nonpos(x: f64) -> f64 {
     p * f64::from_bits(e)
 }
 
-/// Sum of a[i]·b[i] with four accumulators (vectorises).
+/// Sum of a_i·b_i with four accumulators (vectorises).
 #[inline]
 fn dot4(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());

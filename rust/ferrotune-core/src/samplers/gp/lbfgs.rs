@@ -119,6 +119,148 @@ fn check_bounds(n: usize, bounds: Bounds<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The (s, y) pairs of L-BFGS, oldest first, with ρ = 1/sᵀy.
+struct Memory {
+    cap: usize,
+    s: Vec<Vec<f64>>,
+    y: Vec<Vec<f64>>,
+    rho: Vec<f64>,
+}
+
+impl Memory {
+    fn new(cap: usize) -> Self {
+        Memory {
+            cap,
+            s: Vec::with_capacity(cap),
+            y: Vec::with_capacity(cap),
+            rho: Vec::with_capacity(cap),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.s.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.s.clear();
+        self.y.clear();
+        self.rho.clear();
+    }
+
+    /// Stores the step s and gradient change y when sᵀy > 10⁻¹⁰ yᵀy (which
+    /// keeps H positive definite), dropping the oldest pair when full.
+    fn push(&mut self, s: Vec<f64>, y: Vec<f64>) {
+        let sy = dot(&s, &y);
+        let yy = dot(&y, &y);
+        if sy > 1e-10 * yy && sy > 0.0 {
+            if self.s.len() == self.cap {
+                self.s.remove(0);
+                self.y.remove(0);
+                self.rho.remove(0);
+            }
+            self.s.push(s);
+            self.y.push(y);
+            self.rho.push(1.0 / sy);
+        }
+    }
+
+    /// H g by the two-loop recursion (Nocedal & Wright Alg. 7.4) on the
+    /// free variables, with H₀ = (sᵀy / yᵀy) I, or 1/`pg_max` (a unit-length
+    /// first step, their §7.2 remarks) while the memory is empty.
+    fn apply(&self, g: &[f64], free: &[bool], pg_max: f64) -> Vec<f64> {
+        let n = g.len();
+        let mut q: Vec<f64> = (0..n).map(|i| if free[i] { g[i] } else { 0.0 }).collect();
+        let k = self.s.len();
+        let mut alpha = vec![0.0; k];
+        for j in (0..k).rev() {
+            alpha[j] = self.rho[j] * dot(&self.s[j], &q);
+            for i in 0..n {
+                q[i] -= alpha[j] * self.y[j][i];
+            }
+        }
+        let gamma = if k > 0 {
+            dot(&self.s[k - 1], &self.y[k - 1]) / dot(&self.y[k - 1], &self.y[k - 1])
+        } else {
+            1.0 / pg_max.max(1e-300)
+        };
+        for v in q.iter_mut() {
+            *v *= gamma;
+        }
+        for j in 0..k {
+            let beta = self.rho[j] * dot(&self.y[j], &q);
+            for i in 0..n {
+                q[i] += (alpha[j] - beta) * self.s[j][i];
+            }
+        }
+        q
+    }
+}
+
+/// The point, value and gradient of an iterate.
+struct Iterate {
+    x: Vec<f64>,
+    f: f64,
+    g: Vec<f64>,
+}
+
+/// Backtracking Armijo search from `at` along the projected path
+/// P(x + step·p): the accepted iterate, or None when no trial step within
+/// `cfg.max_line_search` decreases f enough (or the projection removes the
+/// whole move). Counts evaluations of `f` in `evaluations`.
+fn line_search<F>(
+    f: &mut F,
+    at: &Iterate,
+    p: &[f64],
+    bounds: Bounds<'_>,
+    cfg: &LbfgsConfig,
+    evaluations: &mut usize,
+) -> Option<Iterate>
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    let n = p.len();
+    let (x, g, fx) = (&at.x, &at.g, at.f);
+    let mut xn = vec![0.0; n];
+    let mut gn = vec![0.0; n];
+    let mut step = 1.0;
+    for _ in 0..cfg.max_line_search {
+        for i in 0..n {
+            xn[i] = x[i] + step * p[i];
+        }
+        project(&mut xn, bounds);
+        let decrease: f64 = (0..n).map(|i| g[i] * (xn[i] - x[i])).sum();
+        if decrease >= 0.0 {
+            // The projection removed the whole move.
+            return None;
+        }
+        let fnew = f(&xn, &mut gn);
+        *evaluations += 1;
+        let finite = fnew.is_finite() && gn.iter().all(|v| v.is_finite());
+        if finite && fnew <= fx + cfg.c1 * decrease {
+            return Some(Iterate {
+                x: xn,
+                f: fnew,
+                g: gn,
+            });
+        }
+        // Minimiser of the quadratic through f(x), its slope and f(x(step)),
+        // kept within [0.1, 0.5]·step; plain halving when f failed.
+        let next = if finite {
+            let slope = decrease / step;
+            let denom = 2.0 * (fnew - fx - slope * step);
+            if denom > 0.0 {
+                -slope * step * step / denom
+            } else {
+                0.5 * step
+            }
+        } else {
+            0.5 * step
+        };
+        step = next.clamp(0.1 * step, 0.5 * step);
+    }
+    None
+}
+
 /// Minimises `f` from `x0`. `f(x, g)` returns f(x) and writes ∇f(x) into `g`;
 /// a non-finite return marks x as outside the domain. Errors when the
 /// bounds are malformed or f is not finite at the (projected) start.
@@ -136,143 +278,62 @@ where
     let mut x = x0.to_vec();
     project(&mut x, bounds);
     let mut g = vec![0.0; n];
-    let mut fx = f(&x, &mut g);
+    let fx = f(&x, &mut g);
     let mut evaluations = 1;
     if !fx.is_finite() || g.iter().any(|v| !v.is_finite()) {
         return Err(Error::InvalidArgument(
             "objective or gradient is not finite at the starting point".into(),
         ));
     }
-    let m = cfg.memory.max(1);
-    let mut s_hist: Vec<Vec<f64>> = Vec::with_capacity(m);
-    let mut y_hist: Vec<Vec<f64>> = Vec::with_capacity(m);
-    let mut rho: Vec<f64> = Vec::with_capacity(m);
+    let mut at = Iterate { x, f: fx, g };
+    let mut memory = Memory::new(cfg.memory.max(1));
     let mut converged = false;
     let mut iterations = 0;
-    let mut xn = vec![0.0; n];
-    let mut gn = vec![0.0; n];
     while iterations < cfg.max_iter {
-        let free = free_mask(&x, &g, bounds);
+        let free = free_mask(&at.x, &at.g, bounds);
         let pg_max = (0..n)
             .filter(|&i| free[i])
-            .map(|i| g[i].abs())
+            .map(|i| at.g[i].abs())
             .fold(0.0, f64::max);
         if pg_max <= cfg.gtol {
             converged = true;
             break;
         }
         iterations += 1;
-        // Two-loop recursion (Nocedal & Wright Alg. 7.4) on the free variables.
-        let mut q: Vec<f64> = (0..n).map(|i| if free[i] { g[i] } else { 0.0 }).collect();
-        let k = s_hist.len();
-        let mut alpha = vec![0.0; k];
-        for j in (0..k).rev() {
-            alpha[j] = rho[j] * dot(&s_hist[j], &q);
-            for i in 0..n {
-                q[i] -= alpha[j] * y_hist[j][i];
-            }
-        }
-        let gamma = if k > 0 {
-            dot(&s_hist[k - 1], &y_hist[k - 1]) / dot(&y_hist[k - 1], &y_hist[k - 1])
-        } else {
-            // First step: a unit-length move (Nocedal & Wright §7.2 remarks).
-            1.0 / pg_max.max(1e-300)
-        };
-        for v in q.iter_mut() {
-            *v *= gamma;
-        }
-        for j in 0..k {
-            let beta = rho[j] * dot(&y_hist[j], &q);
-            for i in 0..n {
-                q[i] += (alpha[j] - beta) * s_hist[j][i];
-            }
-        }
+        let q = memory.apply(&at.g, &free, pg_max);
         let mut p: Vec<f64> = (0..n).map(|i| if free[i] { -q[i] } else { 0.0 }).collect();
-        let slope = dot(&p, &g);
+        let slope = dot(&p, &at.g);
         if slope.is_nan() || slope >= 0.0 || p.iter().any(|v| !v.is_finite()) {
-            s_hist.clear();
-            y_hist.clear();
-            rho.clear();
+            // Not a descent direction: projected steepest descent.
+            memory.clear();
             let scale = 1.0 / pg_max;
             p = (0..n)
-                .map(|i| if free[i] { -g[i] * scale } else { 0.0 })
+                .map(|i| if free[i] { -at.g[i] * scale } else { 0.0 })
                 .collect();
         }
-        // Backtracking Armijo search along the projected path.
-        let mut step = 1.0;
-        let mut accepted = false;
-        for _ in 0..cfg.max_line_search {
-            for i in 0..n {
-                xn[i] = x[i] + step * p[i];
-            }
-            project(&mut xn, bounds);
-            let decrease: f64 = (0..n).map(|i| g[i] * (xn[i] - x[i])).sum();
-            if decrease >= 0.0 {
-                // The projection removed the whole move.
-                break;
-            }
-            let fnew = f(&xn, &mut gn);
-            evaluations += 1;
-            let finite = fnew.is_finite() && gn.iter().all(|v| v.is_finite());
-            if finite && fnew <= fx + cfg.c1 * decrease {
-                accepted = true;
-                let s: Vec<f64> = (0..n).map(|i| xn[i] - x[i]).collect();
-                let y: Vec<f64> = (0..n).map(|i| gn[i] - g[i]).collect();
-                let sy = dot(&s, &y);
-                let yy = dot(&y, &y);
-                if sy > 1e-10 * yy && sy > 0.0 {
-                    if s_hist.len() == m {
-                        s_hist.remove(0);
-                        y_hist.remove(0);
-                        rho.remove(0);
-                    }
-                    s_hist.push(s);
-                    y_hist.push(y);
-                    rho.push(1.0 / sy);
-                }
-                let f_old = fx;
-                x.copy_from_slice(&xn);
-                g.copy_from_slice(&gn);
-                fx = fnew;
-                if f_old - fx <= cfg.ftol * f_old.abs().max(fx.abs()).max(1.0) {
-                    converged = true;
-                }
-                break;
-            }
-            // Minimiser of the quadratic through f(x), its slope and f(x(step)),
-            // kept within [0.1, 0.5]·step; plain halving when f failed.
-            let next = if finite {
-                let slope = decrease / step;
-                let denom = 2.0 * (fnew - fx - slope * step);
-                if denom > 0.0 {
-                    -slope * step * step / denom
-                } else {
-                    0.5 * step
-                }
-            } else {
-                0.5 * step
-            };
-            step = next.clamp(0.1 * step, 0.5 * step);
-        }
-        if !accepted {
+        let Some(next) = line_search(&mut f, &at, &p, bounds, cfg, &mut evaluations) else {
             // No progress possible along this direction, even after a reset.
-            if s_hist.is_empty() {
+            if memory.is_empty() {
                 converged = true;
                 break;
             }
-            s_hist.clear();
-            y_hist.clear();
-            rho.clear();
+            memory.clear();
             continue;
-        }
-        if converged {
+        };
+        let s: Vec<f64> = (0..n).map(|i| next.x[i] - at.x[i]).collect();
+        let y: Vec<f64> = (0..n).map(|i| next.g[i] - at.g[i]).collect();
+        memory.push(s, y);
+        let f_old = at.f;
+        at = next;
+        if f_old - at.f <= cfg.ftol * f_old.abs().max(at.f.abs()).max(1.0) {
+            converged = true;
             break;
         }
     }
     Ok(LbfgsResult {
-        x,
-        f: fx,
-        grad: g,
+        x: at.x,
+        f: at.f,
+        grad: at.g,
         iterations,
         evaluations,
         converged,

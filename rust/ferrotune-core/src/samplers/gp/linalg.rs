@@ -2,9 +2,10 @@
 //! positive-definite matrix, triangular solves, log-determinant, inverse and
 //! a rank-one *append* (one new row and column) in O(n²).
 //!
-//! Hand-written rather than a dependency (faer, nalgebra): the GP needs a few
-//! hundred lines of it, and the workspace must stay quick to build on two
-//! cores.
+//! Hand-written rather than a dependency: the GP needs a few hundred lines
+//! of it, the results are the same on every x86-64 machine (no run-time
+//! choice of instruction set), and the workspace stays quick to build. The
+//! comparison with `faer` is in benches/README.md.
 //!
 //! Layout. Input matrices are dense, row-major `Vec<f64>` of n×n; only the
 //! lower triangle (j <= i) is read. The factor L (A = L Lᵀ, lower triangular)
@@ -214,7 +215,7 @@ fn rows_dot(a: [&[f64]; RB], x: &[f64]) -> [f64; RB] {
     out
 }
 
-/// y -= Σ_q c[q] x[q], every x[q] at least as long as y.
+/// y -= Σ_q c_q x_q, every x_q at least as long as y.
 #[inline]
 fn sub_rows(y: &mut [f64], c: [f64; UB], x: [&[f64]; UB]) {
     let len = y.len();
@@ -921,59 +922,13 @@ mod tests {
         assert!(Cholesky::factor(&[], 0).unwrap().log_det() == 0.0);
     }
 
-    // Plain textbook versions of every routine, to compare the blocked ones
-    // with. Dense row-major n×n for L.
+    // The textbook versions every routine is compared with.
+    use super::super::reference::{
+        backward as naive_upper, forward as naive_lower, inverse as naive_inverse,
+    };
 
     fn naive_factor(a: &[f64], n: usize) -> Vec<f64> {
-        let mut l = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..=i {
-                let mut s = a[i * n + j];
-                for k in 0..j {
-                    s -= l[i * n + k] * l[j * n + k];
-                }
-                l[i * n + j] = if j < i { s / l[j * n + j] } else { s.sqrt() };
-            }
-        }
-        l
-    }
-
-    /// L Y = B for an n×m B.
-    fn naive_lower(l: &[f64], n: usize, b: &[f64], m: usize) -> Vec<f64> {
-        let mut y = b.to_vec();
-        for c in 0..m {
-            for i in 0..n {
-                let mut s = y[i * m + c];
-                for k in 0..i {
-                    s -= l[i * n + k] * y[k * m + c];
-                }
-                y[i * m + c] = s / l[i * n + i];
-            }
-        }
-        y
-    }
-
-    /// Lᵀ X = B for an n×m B.
-    fn naive_upper(l: &[f64], n: usize, b: &[f64], m: usize) -> Vec<f64> {
-        let mut x = b.to_vec();
-        for c in 0..m {
-            for i in (0..n).rev() {
-                let mut s = x[i * m + c];
-                for k in i + 1..n {
-                    s -= l[k * n + i] * x[k * m + c];
-                }
-                x[i * m + c] = s / l[i * n + i];
-            }
-        }
-        x
-    }
-
-    fn naive_inverse(l: &[f64], n: usize) -> Vec<f64> {
-        let mut eye = vec![0.0; n * n];
-        for i in 0..n {
-            eye[i * n + i] = 1.0;
-        }
-        naive_upper(l, n, &naive_lower(l, n, &eye, n), n)
+        super::super::reference::cholesky(a, n).expect("positive definite")
     }
 
     /// max |got - want| <= tol · max |want| (and the same length).

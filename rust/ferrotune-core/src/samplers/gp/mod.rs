@@ -1,4 +1,4 @@
-//! Numerical core of Gaussian-process Bayesian optimisation (issue 4).
+//! Numerical core of Gaussian-process Bayesian optimisation.
 //!
 //! One concern a module, each citing its maths:
 //! - [`linalg`]: Cholesky factor (with jitter and an O(n²) append), triangular
@@ -13,26 +13,25 @@
 //!   plus a multi-start helper;
 //! - [`acquisition`]: LogEI (Ament et al. 2023), EI, PI and UCB (Srinivas et
 //!   al. 2010), and the log probability of feasibility of a constraint, each
-//!   with derivatives; [`acquisition::Constrained`] combines them.
+//!   with derivatives; [`acquisition::Constrained`] combines them;
+//! - [`sampler`]: the sampler that puts them together (data, refit schedule,
+//!   acquisition optimisation).
 //!
 //! Conventions: the objective is *minimised*; inputs are in the unit cube of
 //! [`crate::space::Distribution::to_unit`] for floats and integers, choice
 //! indices for categoricals, NaN for inactive parameters; acquisition values
 //! are *maximised*.
 //!
-//! Costs (10-D, release build, one core of the 2-core development machine,
-//! measured while other builds ran, so ±30%): one evaluation of the MAP
-//! objective with its gradient 0.6 ms at n = 100, 7-12 ms at n = 300,
-//! 170 ms at n = 1000 (Cholesky n³/6 + inverse n³/3 + O(n² d) kernel work); a
-//! cold fit from one start 0.02 s / 0.4 s / 10 s; a warm refit after ten
-//! appended points 0.02 s / 0.2 s / 1.3 s; an append 0.02 / 0.3 / 3.5 ms;
-//! LogEI with its x-gradient 10 / 40 / 350 µs a point; `predict_batch` of 2048
-//! candidates 7 / 30 / 240 ms on one thread (large batches now use two). A refit schedule that follows from these
-//! (for the sampler to adopt): a warm-started single-start refit
-//! ([`Gp::refit`] with `prior_mode_start: false`) on every ask up to about
-//! 200 trials; beyond, a warm refit once n has grown by 5% since the last one,
-//! [`Gp::add_observation`] in between; and a multi-start fit whenever n
-//! doubles, so that a poor local optimum of the hyperparameters is left.
+//! Costs, for n observations in d dimensions: one evaluation of the MAP
+//! objective with its gradient O(n³) (Cholesky n³/6 + inverse n³/3
+//! multiply-adds) + O(n² d) kernel work; an append O(n²); a prediction with
+//! its gradient O(n²); a batch of m candidates O(n² m), or O(n m) per new
+//! observation through a [`Pool`]. The sampler's refit schedule follows from
+//! these (see [`sampler`]); timings are in benches/README.md.
+//!
+//! Beside the fast routines, `reference` (compiled for tests) holds the
+//! textbook versions of the algebra, the kernel and the posterior (Rasmussen
+//! & Williams 2006, Alg. 2.1) that the tests compare them with.
 
 pub mod acquisition;
 pub mod kernel;
@@ -40,6 +39,13 @@ pub mod lbfgs;
 pub mod linalg;
 pub mod model;
 pub mod sampler;
+
+#[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
+pub(crate) mod reference;
+#[cfg(test)]
+mod reference_tests;
 
 pub use acquisition::Acquisition;
 pub use kernel::{DimKind, Kernel};
@@ -50,7 +56,7 @@ pub use sampler::{FitState, GpAcquisition, GpConfig, GpSampler};
 mod tests {
     //! The pieces together: a bare BO loop (random candidates, then L-BFGS
     //! refinement of LogEI in the unit box) on Branin. The sampler's own
-    //! acquisition optimiser will be richer; this checks the numerics agree.
+    //! acquisition optimiser is richer; this checks the numerics agree.
 
     use super::lbfgs::{multi_start, LbfgsConfig};
     use super::*;
