@@ -237,7 +237,7 @@ fn reseed_changes_the_sequence(make: &impl Fn(u64) -> Box<dyn Sampler>) {
     let (mut a, mut b) = (make(5), make(5));
     b.reseed(6);
     let dist = Distribution::float("f", 0.0, 1.0, None, false).unwrap();
-    let mut draw = |s: &mut dyn Sampler, h: &mut History| -> Vec<u64> {
+    let draw = |s: &mut dyn Sampler, h: &mut History| -> Vec<u64> {
         let t = h.create_trial(TrialState::Running);
         let v: Vec<f64> = (0..8)
             .map(|_| s.sample_independent(h, t, "f", &dist).unwrap())

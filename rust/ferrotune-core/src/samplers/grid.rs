@@ -16,6 +16,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::error::{Error, Result};
+
 /// Feistel rounds: more than the four of Luby and Rackoff's construction.
 const ROUNDS: usize = 6;
 
@@ -186,6 +188,21 @@ impl GridOrder {
         )
     }
 
+    /// The next unvisited index that `fits` accepts, or `None` when the
+    /// grid is exhausted; the indices it refuses are consumed. An error of
+    /// `fits` is returned (the refused indices stay consumed).
+    pub fn next_fitting(
+        &mut self,
+        mut fits: impl FnMut(u128) -> Result<bool>,
+    ) -> Result<Option<u128>> {
+        while let Some(i) = self.next_index() {
+            if fits(i)? {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    }
+
     /// Restores a state from [`GridOrder::state`]; `None` when it is inconsistent.
     pub fn from_state(n: u128, seed: u64, cursor: u128, skipped: &[u128]) -> Option<Self> {
         if cursor > n || skipped.iter().any(|&p| p < cursor || p >= n) {
@@ -200,9 +217,154 @@ impl GridOrder {
     }
 }
 
+/// The mixed-radix numbering of a cartesian grid: the point whose
+/// parameters take the values at positions `k_0, ..., k_{d-1}` (`k_j <
+/// counts[j]`) has index `sum_j k_j prod_{l > j} counts[l]`, the first
+/// parameter varying slowest. Grids of up to `2^128 - 1` points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Radix {
+    counts: Vec<u64>,
+    len: u128,
+}
+
+impl Radix {
+    /// The numbering of the grid with `counts[j]` values of parameter `j`;
+    /// an error when a count is 0 or the grid has `2^128` points or more.
+    pub fn new(counts: Vec<u64>) -> Result<Self> {
+        if let Some(j) = counts.iter().position(|&c| c == 0) {
+            return Err(Error::InvalidArgument(format!(
+                "grid parameter {j} has no values"
+            )));
+        }
+        let len = counts
+            .iter()
+            .try_fold(1u128, |acc, &c| acc.checked_mul(u128::from(c)))
+            .ok_or_else(|| {
+                Error::InvalidArgument(
+                    "the grid has 2**128 points or more: use fewer values".into(),
+                )
+            })?;
+        Ok(Radix { counts, len })
+    }
+
+    /// Number of grid points.
+    pub fn len(&self) -> u128 {
+        self.len
+    }
+
+    /// Always false: every count is at least 1 (a grid of no parameters has
+    /// one point, the empty one).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The positions of point `index`, or None when `index >= len()`.
+    pub fn decode(&self, mut index: u128) -> Option<Vec<u64>> {
+        if index >= self.len {
+            return None;
+        }
+        let mut out = vec![0; self.counts.len()];
+        for (k, &c) in out.iter_mut().zip(&self.counts).rev() {
+            let c = u128::from(c);
+            // k < c <= u64::MAX.
+            *k = (index % c) as u64;
+            index /= c;
+        }
+        Some(out)
+    }
+
+    /// The index of the point at `positions`, or None when there is not one
+    /// position per parameter, each below its count.
+    pub fn encode(&self, positions: &[u64]) -> Option<u128> {
+        if positions.len() != self.counts.len() {
+            return None;
+        }
+        let mut i = 0u128;
+        for (&k, &c) in positions.iter().zip(&self.counts) {
+            if k >= c {
+                return None;
+            }
+            // i < len / (product of the remaining counts), so no overflow.
+            i = i * u128::from(c) + u128::from(k);
+        }
+        Some(i)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::Rng;
+
+    #[test]
+    fn radix_round_trips_on_random_grids() {
+        let mut rng = Rng::new(12);
+        for _ in 0..2000 {
+            let d = 1 + rng.below(6) as usize;
+            // Counts from 1 to 2^20, some of them huge.
+            let counts: Vec<u64> = (0..d)
+                .map(|_| {
+                    let bits = 1 + rng.below(20);
+                    1 + rng.below(1 << bits)
+                })
+                .collect();
+            let r = Radix::new(counts.clone()).unwrap();
+            assert_eq!(
+                r.len(),
+                counts.iter().map(|&c| u128::from(c)).product::<u128>()
+            );
+            for _ in 0..20 {
+                let i = (u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())) % r.len();
+                let k = r.decode(i).unwrap();
+                assert!(k.iter().zip(&counts).all(|(k, c)| k < c));
+                assert_eq!(r.encode(&k), Some(i));
+            }
+            let k: Vec<u64> = counts.iter().map(|&c| rng.below(c)).collect();
+            assert_eq!(r.decode(r.encode(&k).unwrap()).unwrap(), k);
+            assert_eq!(r.decode(r.len()), None);
+        }
+    }
+
+    #[test]
+    fn radix_reaches_two_to_the_128_minus_one() {
+        // 2^128 - 1 = (2^64 - 1)(2^64 + 1) = 3 * 5 * 17 * 257 * 641 * 65537 * 274177
+        // * 6700417 * 67280421310721.
+        let counts = vec![3, 5, 17, 257, 641, 65537, 274177, 6700417, 67280421310721];
+        let r = Radix::new(counts.clone()).unwrap();
+        assert_eq!(r.len(), u128::MAX);
+        let last: Vec<u64> = counts.iter().map(|c| c - 1).collect();
+        assert_eq!(r.decode(u128::MAX - 1), Some(last.clone()));
+        assert_eq!(r.encode(&last), Some(u128::MAX - 1));
+        assert_eq!(r.decode(u128::MAX), None);
+        let mut rng = Rng::new(3);
+        for _ in 0..1000 {
+            let i = u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64());
+            let i = i.min(u128::MAX - 1);
+            assert_eq!(r.encode(&r.decode(i).unwrap()), Some(i));
+        }
+        // One more point overflows.
+        let mut more = counts;
+        more[0] = 4;
+        assert!(matches!(Radix::new(more), Err(Error::InvalidArgument(_))));
+        assert!(Radix::new(vec![2, 0]).is_err());
+        assert_eq!(r.encode(&[0; 3]), None);
+    }
+
+    #[test]
+    fn next_fitting_skips_and_consumes_refused_indices() {
+        let mut g = GridOrder::new(100, 4);
+        let mut seen = Vec::new();
+        while let Some(i) = g.next_fitting(|i| Ok(i % 3 == 0)).unwrap() {
+            seen.push(i);
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..100).filter(|i| i % 3 == 0).collect::<Vec<_>>());
+        assert_eq!(g.remaining(), 0);
+        let mut g = GridOrder::new(10, 4);
+        let e = Error::InvalidArgument("x".into());
+        assert_eq!(g.next_fitting(|_| Err(e.clone())), Err(e));
+        assert_eq!(g.remaining(), 9);
+    }
 
     /// The permutation checked against its definition: a bijection of [0, n)
     /// whose inverse undoes it, for sizes around the powers of four.
