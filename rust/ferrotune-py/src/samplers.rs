@@ -259,5 +259,19 @@ sampler_class! {
             Ok(Self::wrap(s))
         })
     }
+
+    /// The fitted hyperparameters of each kept model (objective, then each
+    /// constraint): (θ, n at the last refit, n at the last multi-start fit),
+    /// or None; they are part of `get_state`.
+    #[allow(clippy::type_complexity)]
+    fn get_fits(&self, py: Python<'_>) -> PyRes<Vec<Option<(Vec<f64>, usize, usize)>>> {
+        guard(py, || {
+            Ok(lock_py(py, &self.inner)
+                .fits()
+                .into_iter()
+                .map(|f| f.map(|f| (f.theta, f.n_fit, f.n_multi)))
+                .collect())
+        })
+    }
 }
 }

@@ -518,10 +518,6 @@ impl StudyCore {
         guard(py, || {
             let mut raised: Option<PyErr> = None;
             let out = detached(py, || {
-                let mut g = lock(&self.inner);
-                let Inner {
-                    history, sampler, ..
-                } = &mut *g;
                 // Python errors are kept to re-raise; the core gets a stand-in.
                 let raised = std::cell::RefCell::new(&mut raised);
                 let keep = |e: PyErr, what: &str| {
@@ -533,30 +529,50 @@ impl StudyCore {
                     Python::attach(|py| f.call1(py, (row.to_vec(),))?.extract::<bool>(py))
                         .map_err(|e| keep(e, "a predicate"))
                 };
-                if fixed.is_none() && propose.is_none() {
-                    let sampler = sampler.as_ref().ok_or_else(not_rust)?;
-                    return lock(sampler).sample_space(
-                        history,
-                        number,
-                        &space.inner,
+                let fixed = match (fixed, &propose) {
+                    (None, None) => {
+                        let mut g = lock(&self.inner);
+                        let Inner {
+                            history, sampler, ..
+                        } = &mut *g;
+                        let sampler = sampler.as_ref().ok_or_else(not_rust)?;
+                        return lock(sampler).sample_space(
+                            history,
+                            number,
+                            &space.inner,
+                            max_draws,
+                            &mut check,
+                        );
+                    }
+                    (fixed, _) => fixed.unwrap_or_else(|| vec![None; space.inner.params().len()]),
+                };
+                let mut rng = Rng::new(seed ^ (number as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                if let Some(f) = &propose {
+                    // A Python sampler reads the study: the study's lock stays free.
+                    let mut from_python = |i: usize, _: &Param| -> ferrotune_core::Result<f64> {
+                        Python::attach(|py| f.call1(py, (i,))?.extract::<f64>(py))
+                            .map_err(|e| keep(e, "the sampler"))
+                    };
+                    return space.inner.sample_with_fixed(
+                        &fixed,
                         max_draws,
+                        &mut from_python,
+                        &mut rng,
                         &mut check,
                     );
                 }
-                let fixed = fixed.unwrap_or_else(|| vec![None; space.inner.params().len()]);
-                let mut rng = Rng::new(seed ^ (number as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                let mut propose_with = |i: usize, p: &Param| -> ferrotune_core::Result<f64> {
-                    match &propose {
-                        Some(f) => Python::attach(|py| f.call1(py, (i,))?.extract::<f64>(py))
-                            .map_err(|e| keep(e, "the sampler")),
-                        None => lock(sampler.as_ref().ok_or_else(not_rust)?)
-                            .sample_independent(history, number, &p.name, &p.dist),
-                    }
+                let mut g = lock(&self.inner);
+                let Inner {
+                    history, sampler, ..
+                } = &mut *g;
+                let sampler = sampler.as_ref().ok_or_else(not_rust)?;
+                let mut from_rust = |_: usize, p: &Param| -> ferrotune_core::Result<f64> {
+                    lock(sampler).sample_independent(history, number, &p.name, &p.dist)
                 };
                 space.inner.sample_with_fixed(
                     &fixed,
                     max_draws,
-                    &mut propose_with,
+                    &mut from_rust,
                     &mut rng,
                     &mut check,
                 )
