@@ -129,7 +129,7 @@ fn space() -> SearchSpace {
 /// The caller's extra constraint of the scenario: `s_z` (when active) is not
 /// above 0.5.
 fn accept(row: &[f64]) -> bool {
-    !(row[5] > 0.5)
+    row[5].is_nan() || row[5] <= 0.5
 }
 
 /// Runs `n` trials of the scenario on `h` and returns every value drawn.
