@@ -1,9 +1,14 @@
-"""One conformance suite for every sampler: RandomSampler, QMCSampler (Sobol and
-Halton) and a minimal user-written BaseSampler subclass.
+"""The conformance suite every sampler passes.
 
-Every sampler must return values inside their distributions (bounds, step grids, log
-ranges, choices), record them faithfully, reproduce its sequence from a seed, and draw
-declared spaces without ever violating a condition or a constraint."""
+Two registries: ``tests._support.SAMPLERS`` (samplers that draw any define-by-run or
+declared space: random, QMC, TPE, GP and a minimal user-written BaseSampler), run
+through hypothesis-generated distributions and spaces; and ``CLASSES`` below, which
+lists every public sampler class once (the registry test fails when a class is missing)
+for the checks every class must pass: values inside their distributions (bounds, step
+grids, log ranges, choices), seeds reproduce, declared spaces never violated (conditions,
+constraints, predicates), pickling continues the sequence, ``reseed_rng`` changes it,
+and ``optimize(n_jobs=2)`` works. A new sampler adds one entry to ``CLASSES``.
+"""
 
 from __future__ import annotations
 

@@ -121,157 +121,159 @@ sampler_class! {
 sampler_class! {
     /// Quasi-Monte Carlo sampler (Sobol or Halton).
     QmcSamplerCore(QmcSampler) {
-    #[new]
-    fn new(py: Python<'_>, kind: &str, scramble: bool, seed: u64) -> PyRes<Self> {
-        guard(py, || {
-            let kind = match kind {
-                "sobol" => QmcKind::Sobol,
-                "halton" => QmcKind::Halton,
-                other => {
-                    return Err(to_pyerr(
-                        py,
-                        ferrotune_core::Error::InvalidArgument(format!(
-                            "qmc_type must be \"sobol\" or \"halton\", got {other:?}"
-                        )),
-                    ))
-                }
-            };
-            Ok(Self::wrap(QmcSampler::new(kind, scramble, seed)))
-        })
-    }
+        #[new]
+        fn new(py: Python<'_>, kind: &str, scramble: bool, seed: u64) -> PyRes<Self> {
+            guard(py, || {
+                let kind = match kind {
+                    "sobol" => QmcKind::Sobol,
+                    "halton" => QmcKind::Halton,
+                    other => {
+                        return Err(to_pyerr(
+                            py,
+                            ferrotune_core::Error::InvalidArgument(format!(
+                                "qmc_type must be \"sobol\" or \"halton\", got {other:?}"
+                            )),
+                        ))
+                    }
+                };
+                Ok(Self::wrap(QmcSampler::new(kind, scramble, seed)))
+            })
+        }
 
-    /// The next `dim`-dimensional point of the sequence.
-    fn next_point(&self, py: Python<'_>, dim: usize) -> PyRes<Vec<f64>> {
-        guard(py, || {
-            crate::detached(py, || lock(&self.inner).next_point(dim))
-        })
-    }
+        /// The next `dim`-dimensional point of the sequence.
+        fn next_point(&self, py: Python<'_>, dim: usize) -> PyRes<Vec<f64>> {
+            guard(py, || {
+                crate::detached(py, || lock(&self.inner).next_point(dim))
+            })
+        }
 
-    /// Point `index` of the `dim`-dimensional sequence (the position does not move).
-    fn point(&self, py: Python<'_>, index: u64, dim: usize) -> PyRes<Vec<f64>> {
-        guard(py, || {
-            crate::detached(py, || lock(&self.inner).point_at(index, dim))
-        })
-    }
+        /// Point `index` of the `dim`-dimensional sequence (the position does not move).
+        fn point(&self, py: Python<'_>, index: u64, dim: usize) -> PyRes<Vec<f64>> {
+            guard(py, || {
+                crate::detached(py, || lock(&self.inner).point_at(index, dim))
+            })
+        }
 
-    /// Index of the next point that declared-space sampling takes.
-    #[getter]
-    fn get_index(&self, py: Python<'_>) -> PyRes<u64> {
-        guard(py, || Ok(lock_py(py, &self.inner).index))
-    }
+        /// Index of the next point that declared-space sampling takes.
+        #[getter]
+        fn get_index(&self, py: Python<'_>) -> PyRes<u64> {
+            guard(py, || Ok(lock_py(py, &self.inner).index))
+        }
 
-    #[setter]
-    fn set_index(&self, py: Python<'_>, index: u64) -> PyRes<()> {
-        guard(py, || {
-            lock_py(py, &self.inner).index = index;
-            Ok(())
-        })
+        #[setter]
+        fn set_index(&self, py: Python<'_>, index: u64) -> PyRes<()> {
+            guard(py, || {
+                lock_py(py, &self.inner).index = index;
+                Ok(())
+            })
+        }
     }
-}
 }
 
 sampler_class! {
     /// Tree-structured Parzen Estimator.
     TpeSamplerCore(TpeSampler) {
-    #[new]
-    #[pyo3(signature = (n_startup_trials, n_ei_candidates, multivariate, group, constant_liar,
-                        prior_weight, consider_magic_clip, consider_endpoints, seed,
-                        gamma=None, weights=None))]
-    fn new(
-        py: Python<'_>,
-        n_startup_trials: usize,
-        n_ei_candidates: usize,
-        multivariate: bool,
-        group: bool,
-        constant_liar: bool,
-        prior_weight: f64,
-        consider_magic_clip: bool,
-        consider_endpoints: bool,
-        seed: u64,
-        gamma: Option<Py<PyAny>>,
-        weights: Option<Py<PyAny>>,
-    ) -> PyRes<Self> {
-        guard(py, || {
-            let cfg = TpeConfig {
-                n_startup_trials,
-                n_ei_candidates,
-                multivariate,
-                group,
-                constant_liar,
-                parzen: ParzenSettings {
-                    prior_weight,
-                    consider_magic_clip,
-                    consider_endpoints,
-                },
-            };
-            let mut s = crate::conv(py, TpeSampler::new(cfg, seed))?;
-            // User callables run under the GIL, re-acquired from the detached
-            // core; what they raise becomes the `__cause__` of the error.
-            s.set_gamma(gamma.map(|f| -> ferrotune_core::samplers::tpe::GammaFn {
-                Box::new(move |n| call_user(|py| f.call1(py, (n,))?.extract::<usize>(py)))
-            }));
-            s.set_weights(
-                weights.map(|f| -> ferrotune_core::samplers::tpe::WeightsFn {
-                    Box::new(move |n| call_user(|py| f.call1(py, (n,))?.extract::<Vec<f64>>(py)))
-                }),
-            );
-            Ok(Self::wrap(s))
-        })
+        #[new]
+        #[pyo3(signature = (n_startup_trials, n_ei_candidates, multivariate, group, constant_liar,
+                            prior_weight, consider_magic_clip, consider_endpoints, seed,
+                            gamma=None, weights=None))]
+        fn new(
+            py: Python<'_>,
+            n_startup_trials: usize,
+            n_ei_candidates: usize,
+            multivariate: bool,
+            group: bool,
+            constant_liar: bool,
+            prior_weight: f64,
+            consider_magic_clip: bool,
+            consider_endpoints: bool,
+            seed: u64,
+            gamma: Option<Py<PyAny>>,
+            weights: Option<Py<PyAny>>,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let cfg = TpeConfig {
+                    n_startup_trials,
+                    n_ei_candidates,
+                    multivariate,
+                    group,
+                    constant_liar,
+                    parzen: ParzenSettings {
+                        prior_weight,
+                        consider_magic_clip,
+                        consider_endpoints,
+                    },
+                };
+                let mut s = crate::conv(py, TpeSampler::new(cfg, seed))?;
+                // User callables run under the GIL, re-acquired from the detached
+                // core; what they raise becomes the `__cause__` of the error.
+                s.set_gamma(gamma.map(|f| -> ferrotune_core::samplers::tpe::GammaFn {
+                    Box::new(move |n| call_user(|py| f.call1(py, (n,))?.extract::<usize>(py)))
+                }));
+                s.set_weights(
+                    weights.map(|f| -> ferrotune_core::samplers::tpe::WeightsFn {
+                        Box::new(move |n| {
+                            call_user(|py| f.call1(py, (n,))?.extract::<Vec<f64>>(py))
+                        })
+                    }),
+                );
+                Ok(Self::wrap(s))
+            })
+        }
     }
-}
 }
 
 sampler_class! {
     /// Gaussian-process Bayesian optimisation (the fitted hyperparameters are
     /// part of the state: the model is refitted from them on the next ask).
     GpSamplerCore(GpSampler) {
-    #[new]
-    #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed))]
-    fn new(
-        py: Python<'_>,
-        acquisition: &str,
-        beta: Option<f64>,
-        n_startup_trials: usize,
-        deterministic_objective: bool,
-        seed: u64,
-    ) -> PyRes<Self> {
-        guard(py, || {
-            let acquisition = match acquisition {
-                "logei" => GpAcquisition::LogEi,
-                "ei" => GpAcquisition::Ei,
-                "pi" => GpAcquisition::Pi,
-                "ucb" => GpAcquisition::Ucb { beta },
-                other => {
-                    return crate::conv(
-                        py,
-                        Err(ferrotune_core::Error::InvalidArgument(format!(
-                            "acquisition must be 'logei', 'ei', 'pi' or 'ucb', got {other:?}"
-                        ))),
-                    )
-                }
-            };
-            let cfg = GpConfig {
-                acquisition,
-                n_startup_trials,
-                deterministic_objective,
-            };
-            let s = crate::conv(py, GpSampler::new(cfg, seed))?;
-            Ok(Self::wrap(s))
-        })
-    }
+        #[new]
+        #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed))]
+        fn new(
+            py: Python<'_>,
+            acquisition: &str,
+            beta: Option<f64>,
+            n_startup_trials: usize,
+            deterministic_objective: bool,
+            seed: u64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let acquisition = match acquisition {
+                    "logei" => GpAcquisition::LogEi,
+                    "ei" => GpAcquisition::Ei,
+                    "pi" => GpAcquisition::Pi,
+                    "ucb" => GpAcquisition::Ucb { beta },
+                    other => {
+                        return crate::conv(
+                            py,
+                            Err(ferrotune_core::Error::InvalidArgument(format!(
+                                "acquisition must be 'logei', 'ei', 'pi' or 'ucb', got {other:?}"
+                            ))),
+                        )
+                    }
+                };
+                let cfg = GpConfig {
+                    acquisition,
+                    n_startup_trials,
+                    deterministic_objective,
+                };
+                let s = crate::conv(py, GpSampler::new(cfg, seed))?;
+                Ok(Self::wrap(s))
+            })
+        }
 
-    /// The fitted hyperparameters of each kept model (objective, then each
-    /// constraint): (θ, n at the last refit, n at the last multi-start fit),
-    /// or None; they are part of `get_state`.
-    #[allow(clippy::type_complexity)]
-    fn get_fits(&self, py: Python<'_>) -> PyRes<Vec<Option<(Vec<f64>, usize, usize)>>> {
-        guard(py, || {
-            Ok(lock_py(py, &self.inner)
-                .fits()
-                .into_iter()
-                .map(|f| f.map(|f| (f.theta, f.n_fit, f.n_multi)))
-                .collect())
-        })
+        /// The fitted hyperparameters of each kept model (objective, then each
+        /// constraint): (θ, n at the last refit, n at the last multi-start fit),
+        /// or None; they are part of `get_state`.
+        #[allow(clippy::type_complexity)]
+        fn get_fits(&self, py: Python<'_>) -> PyRes<Vec<Option<(Vec<f64>, usize, usize)>>> {
+            guard(py, || {
+                Ok(lock_py(py, &self.inner)
+                    .fits()
+                    .into_iter()
+                    .map(|f| f.map(|f| (f.theta, f.n_fit, f.n_multi)))
+                    .collect())
+            })
+        }
     }
-}
 }
