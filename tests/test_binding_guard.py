@@ -62,7 +62,12 @@ def _rust_items(text: str) -> list[tuple[str, str, str]]:
         return clean[open_at + 1 : end], end
 
     out: list[tuple[str, str, str]] = []
-    for m in re.finditer(r"#\[pymethods\]\s*impl\s+(\w+)\s*\{", clean):
+    # `#[pymethods]` blocks, the one inside a macro's definition (owner `$class`)
+    # included, and the methods a `sampler_class!` invocation adds to its class.
+    blocks = re.compile(
+        r"#\[pymethods\]\s*impl\s+(\$?\w+)\s*\{|\bsampler_class!\s*\{\s*(\w+)\s*\([^)]*\)\s*\{"
+    )
+    for m in blocks.finditer(clean):
         start = m.end() - 1
         end = block_end(start)
         pos = start + 1
@@ -71,7 +76,7 @@ def _rust_items(text: str) -> list[tuple[str, str, str]]:
             if f is None:
                 break
             body, fn_end = body_of(f.end())
-            out.append((m.group(1), f.group(1), body))
+            out.append((m.group(1) or m.group(2), f.group(1), body))
             pos = fn_end + 1
     for m in re.finditer(r"#\[pyfunction\](?:\s*#\[[^\]]*\])*\s*fn\s+(\w+)", clean):
         body, _ = body_of(m.end())
@@ -93,6 +98,9 @@ def test_every_binding_entry_point_is_guarded() -> None:
     ]
     names = {(owner, name) for owner, name, _ in items}
     assert ("StudyCore", "best_trial") in names and ("module", "log_ndtr") in names
+    # The shared methods written once in the sampler macro, and a class's own ones.
+    assert {("$class", "get_state"), ("$class", "reseed"), ("RandomSamplerCore", "new")} <= names
+    assert ("GpSamplerCore", "get_fits") in names
     unguarded = sorted(
         (owner, name)
         for owner, name, body in items

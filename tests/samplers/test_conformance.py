@@ -1,13 +1,21 @@
-"""One conformance suite for every sampler: RandomSampler, QMCSampler (Sobol and
-Halton) and a minimal user-written BaseSampler subclass.
+"""The conformance suite every sampler passes.
 
-Every sampler must return values inside their distributions (bounds, step grids, log
-ranges, choices), record them faithfully, reproduce its sequence from a seed, and draw
-declared spaces without ever violating a condition or a constraint."""
+Two registries: ``tests._support.SAMPLERS`` (samplers that draw any define-by-run or
+declared space: random, QMC, TPE, GP and a minimal user-written BaseSampler), run
+through hypothesis-generated distributions and spaces; and ``CLASSES`` below, which
+lists every public sampler class once (the registry test fails when a class is missing)
+for the checks every class must pass: values inside their distributions (bounds, step
+grids, log ranges, choices), seeds reproduce, declared spaces never violated (conditions,
+constraints, predicates), pickling continues the sequence, ``reseed_rng`` changes it,
+and ``optimize(n_jobs=2)`` works. A new sampler adds one entry to ``CLASSES``.
+"""
 
 from __future__ import annotations
 
 import math
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,6 +29,17 @@ from ferrotune.distributions import (
     IntDistribution,
 )
 from ferrotune.exceptions import InfeasibleSpaceError
+from ferrotune.samplers import (
+    BaseSampler,
+    BruteForceSampler,
+    GPSampler,
+    GridSampler,
+    PartialFixedSampler,
+    QMCSampler,
+    RandomSampler,
+    TPESampler,
+)
+from ferrotune.trial import TrialState
 from tests._support import (
     SAMPLERS,
     distributions,
@@ -274,3 +293,168 @@ def test_float_values_are_finite_for_extreme_log_ranges() -> None:
             v = t.suggest_float("lr", 1e-300, 1e300, log=True)
             assert math.isfinite(v) and 1e-300 <= v <= 1e300, (name, v)
             study.tell(t, 0.0)
+
+
+# ------------------------------------------------------------ every sampler class
+# Every public sampler class is listed here once, with what the shared checks below may
+# ask of it. A new sampler adds one entry (the registry test fails until it does).
+@dataclass(frozen=True)
+class Entry:
+    make: Callable[[int], BaseSampler]
+    #: `reseed_rng` changes the sequence (False: the sequence is fixed by the seed, as
+    #: Optuna's QMCSampler and GridSampler, whose `reseed_rng` leaves the order).
+    reseed_changes: bool = True
+    #: Draws declared spaces of continuous parameters (a grid needs discrete ones).
+    continuous_space: bool = True
+    #: The sampler for a declared space, when it needs to be given the space.
+    for_space: Callable[[ferrotune.SearchSpace, int], BaseSampler] | None = None
+
+
+_GRID = {"x": [-5.0, -0.5, 2.5, 5.0], "n": [1, 2, 16], "k": [0, 4, 10], "c": ["a", "b", None]}
+
+CLASSES: dict[str, Entry] = {
+    "RandomSampler": Entry(lambda seed: RandomSampler(seed=seed)),
+    "QMCSampler": Entry(
+        lambda seed: QMCSampler(seed=seed, warn_independent_sampling=False),
+        reseed_changes=False,
+    ),
+    "TPESampler": Entry(lambda seed: TPESampler(seed=seed, n_startup_trials=3)),
+    "GPSampler": Entry(lambda seed: GPSampler(seed=seed, n_startup_trials=3)),
+    "GridSampler": Entry(
+        lambda seed: GridSampler(_GRID, seed=seed),
+        reseed_changes=False,
+        continuous_space=False,
+        for_space=lambda space, seed: GridSampler(space, seed=seed),
+    ),
+    "BruteForceSampler": Entry(lambda seed: BruteForceSampler(seed=seed), continuous_space=False),
+    "PartialFixedSampler": Entry(
+        lambda seed: PartialFixedSampler({"k": 4}, TPESampler(seed=seed, n_startup_trials=3))
+    ),
+}
+CLASS_NAMES = list(CLASSES)
+
+# The define-by-run objective of the class checks: discrete parameters only (stepped,
+# log, categorical), so that the grid and brute-force samplers can enumerate it.
+OBJECTIVE_DISTS = {
+    "x": FloatDistribution(-5.0, 5.0, step=0.5),
+    "n": IntDistribution(1, 16, log=True),
+    "k": IntDistribution(0, 10, step=2),
+    "c": CategoricalDistribution(["a", "b", None]),
+}
+
+
+def _objective(trial: ferrotune.Trial) -> float:
+    p = {name: suggest(trial, name, d) for name, d in OBJECTIVE_DISTS.items()}
+    return (p["x"] - 1) ** 2 + p["n"] / 8 + p["k"] + (p["c"] is None)
+
+
+def _params(study: ferrotune.Study) -> list[dict[str, Any]]:
+    return [t.params for t in study.trials]
+
+
+def test_every_sampler_class_is_in_the_suite() -> None:
+    public = {
+        name
+        for name in ferrotune.samplers.__all__
+        if name != "BaseSampler" and issubclass(getattr(ferrotune.samplers, name), BaseSampler)
+    }
+    assert public == set(CLASSES)
+
+
+@pytest.mark.parametrize("name", CLASS_NAMES)
+def test_values_stay_in_bounds_and_seeds_reproduce(name: str) -> None:
+    def run(seed: int) -> list[dict[str, Any]]:
+        study = ferrotune.create_study(sampler=CLASSES[name].make(seed))
+        study.optimize(_objective, n_trials=12)
+        for t in study.trials:
+            assert t.params.keys() == OBJECTIVE_DISTS.keys()
+            for p, v in t.params.items():
+                assert in_distribution(OBJECTIVE_DISTS[p], v), (p, v)
+        return _params(study)
+
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+
+
+@pytest.mark.parametrize("name", CLASS_NAMES)
+def test_declared_space_constraints_are_never_violated(name: str) -> None:
+    """Conditions, declarative constraints and a predicate, through each sampler."""
+    dists: dict[str, Any] = {
+        "kind": CategoricalDistribution(["a", "b"]),
+        "m": IntDistribution(1, 12),
+        "k": IntDistribution(0, 10, step=2),
+        "x": FloatDistribution(-5.0, 5.0, step=0.5),
+    }
+    if CLASSES[name].continuous_space:
+        dists["y"] = FloatDistribution(1e-3, 1.0, log=True)
+    space = ferrotune.SearchSpace(
+        dists,
+        conditions={"x": ("kind", ["a"])},
+        constraints=[
+            ferrotune.Linear({"m": 1, "k": 1}, upper=14),
+            lambda p: p["m"] % 3 != 0,
+        ],
+    )
+    entry = CLASSES[name]
+    sampler = entry.make(0) if entry.for_space is None else entry.for_space(space, 0)
+    study = ferrotune.create_study(sampler=sampler)
+    for i in range(12):
+        if isinstance(study.sampler, GridSampler) and study.sampler.is_exhausted():
+            break
+        trial = study.ask(space)
+        p = trial.params
+        assert ("x" in p) == (p["kind"] == "a"), p
+        assert p["m"] + p["k"] <= 14 and p["m"] % 3 != 0, p
+        assert space.is_feasible(p), p
+        study.tell(trial, float(i))
+
+
+@pytest.mark.parametrize("name", CLASS_NAMES)
+def test_pickling_continues_the_sequence(name: str) -> None:
+    study = ferrotune.create_study(sampler=CLASSES[name].make(1))
+    study.optimize(_objective, n_trials=6)
+    loaded = pickle.loads(pickle.dumps(study))
+    study.optimize(_objective, n_trials=6)
+    loaded.optimize(_objective, n_trials=6)
+    assert _params(loaded) == _params(study)
+
+
+@pytest.mark.parametrize("name", CLASS_NAMES)
+def test_reseed_rng_changes_the_sequence(name: str) -> None:
+    a, b = CLASSES[name].make(2), CLASSES[name].make(2)
+    b.reseed_rng()
+    sa, sb = ferrotune.create_study(sampler=a), ferrotune.create_study(sampler=b)
+    sa.optimize(_objective, n_trials=8)
+    sb.optimize(_objective, n_trials=8)
+    if CLASSES[name].reseed_changes:
+        assert _params(sa) != _params(sb)
+    else:
+        assert _params(sa) == _params(sb)
+
+
+@pytest.mark.parametrize("name", CLASS_NAMES)
+def test_works_inside_optimize_with_two_threads(name: str) -> None:
+    study = ferrotune.create_study(sampler=CLASSES[name].make(5))
+    study.optimize(_objective, n_trials=16, n_jobs=2)
+    assert len(study.trials) == 16
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    for t in study.trials:
+        for p, v in t.params.items():
+            assert in_distribution(OBJECTIVE_DISTS[p], v), (p, v)
+
+
+def test_a_python_samplers_error_in_a_declared_space_is_raised_unchanged() -> None:
+    """The core's constrained sampler calls a Python sampler for its proposals: what the
+    sampler raises reaches the caller as it was raised."""
+
+    class Failing(BaseSampler):
+        def sample_independent(self, study: Any, trial: Any, name: str, dist: Any) -> Any:
+            raise KeyError(name)
+
+    space = ferrotune.SearchSpace({"a": IntDistribution(0, 3), "b": IntDistribution(0, 3)})
+    study = ferrotune.create_study(sampler=Failing())
+    with pytest.raises(KeyError, match="'a'"):
+        study.ask(space)
+    # A fixed value for every parameter needs no proposal.
+    study.enqueue_trial({"a": 1, "b": 2})
+    assert study.ask(space).params == {"a": 1, "b": 2}

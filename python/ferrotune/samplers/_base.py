@@ -109,7 +109,48 @@ def _seed_or_random(seed: int | None) -> int:
     return seed & 0xFFFF_FFFF_FFFF_FFFF
 
 
-class _RustModelSampler(BaseSampler):
+class _RustSampler(BaseSampler):
+    """Base of the samplers whose algorithm runs in a Rust core (``_core.*SamplerCore``).
+
+    A subclass's constructor stores its configuration and seed (``_seed``) as
+    attributes and sets ``self._rust = self._build()``; :meth:`_build` makes the core
+    from them. State, pickling and :meth:`reseed_rng` are written here once against the
+    cores' shared methods (``get_state``, ``set_state``, ``reseed``): a pickle holds the
+    attributes and the core's state, so an unpickled sampler continues the sequence.
+    Attributes named in ``_transient`` (locks) are left out and made again by
+    :meth:`_init_transient`.
+    """
+
+    _seed: int
+    #: Attributes not pickled (made again by :meth:`_init_transient`).
+    _transient: tuple[str, ...] = ()
+
+    def _build(self) -> Any:
+        """The Rust core for this sampler's configuration and seed."""
+        raise NotImplementedError
+
+    def _init_transient(self) -> None:
+        """Makes the attributes named in ``_transient``."""
+
+    def reseed_rng(self) -> None:
+        """Re-seeds the sampler's generator from the operating system."""
+        self._rust.reseed(_seed_or_random(None))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in self._transient}
+        state["_rust"] = self._rust.get_state()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        rust_state = state.pop("_rust")
+        self.__dict__.update(state)
+        self._init_transient()
+        self._rust = self._build()
+        self._rust.set_state(rust_state)
+
+
+class _RustModelSampler(_RustSampler):
     """Optuna's hooks for samplers whose joint model runs in the Rust core (TPE, GP).
 
     Studies call the core directly (``StudyCore.relative`` at ask time, Rust draws on
@@ -176,6 +217,3 @@ class _RustModelSampler(BaseSampler):
             )
         internal = study.core.sample_independent(trial.number, param_name, param_distribution._core)
         return param_distribution.to_external_repr(internal)
-
-    def reseed_rng(self) -> None:
-        self._rust.reseed(_seed_or_random(None))

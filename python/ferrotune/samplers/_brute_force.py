@@ -6,12 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
-from ferrotune.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
+from ferrotune.distributions import BaseDistribution
 from ferrotune.exceptions import InvalidDistributionError
 from ferrotune.samplers._base import BaseSampler, _seed_or_random
 from ferrotune.trial import TrialState
@@ -22,9 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BruteForceSampler"]
 
-# Relative tolerance when placing a recorded float on its step grid.
-_STEP_TOL = 1e-8
-
 # Trial system attribute: the order in which the trial's parameters were suggested
 # (databases do not keep it), written for trials of two parameters or more.
 _ORDER_KEY = "brute_force:order"
@@ -32,22 +24,13 @@ _ORDER_KEY = "brute_force:order"
 
 def _cardinality(name: str, dist: BaseDistribution) -> int:
     """Number of values of a finite distribution."""
-    if isinstance(dist, CategoricalDistribution):
-        return len(dist.choices)
-    if isinstance(dist, IntDistribution):
-        n: int = (dist.high - dist.low) // dist.step
-        return n + 1
-    if isinstance(dist, FloatDistribution):
-        if dist.low == dist.high:
-            return 1
-        if dist.step is None:
-            raise InvalidDistributionError(
-                f"parameter {name!r}: BruteForceSampler needs a step for a float "
-                "(otherwise the search space is infinite)"
-            )
-        steps: int = round((dist.high - dist.low) / dist.step)
-        return steps + 1
-    raise InvalidDistributionError(f"parameter {name!r}: unknown distribution {dist!r}")
+    card = dist._core.cardinality()
+    if card is None:
+        raise InvalidDistributionError(
+            f"parameter {name!r}: BruteForceSampler needs a step for a float "
+            "(otherwise the search space is infinite)"
+        )
+    return int(card)
 
 
 def _position(dist: BaseDistribution, value: Any) -> int | None:
@@ -57,30 +40,13 @@ def _position(dist: BaseDistribution, value: Any) -> int | None:
         internal = dist.to_internal_repr(value)
     except (InvalidDistributionError, ValueError, TypeError):
         return None
-    if isinstance(dist, CategoricalDistribution):
-        return int(internal)
-    if isinstance(dist, IntDistribution):
-        k, r = divmod(int(internal) - dist.low, dist.step)
-        return k if r == 0 else None
-    if isinstance(dist, FloatDistribution):
-        if dist.step is None:
-            return 0 if dist.low == dist.high else None
-        k = round((internal - dist.low) / dist.step)
-        on_grid = abs(dist.low + k * dist.step - internal) <= _STEP_TOL * max(1.0, abs(internal))
-        return k if on_grid else None
-    return None
+    k = dist._core.position(float(internal))
+    return None if k is None else int(k)
 
 
 def _value(dist: BaseDistribution, k: int) -> Any:
     """The ``k``-th value of ``dist`` (external representation)."""
-    if isinstance(dist, CategoricalDistribution):
-        return dist.choices[k]
-    if isinstance(dist, IntDistribution):
-        return dist.low + k * dist.step
-    assert isinstance(dist, FloatDistribution)
-    if dist.step is None:
-        return dist.low
-    return min(dist.low + k * dist.step, dist.high)
+    return dist.to_external_repr(dist._core.discrete_value(k))
 
 
 class _Pending:

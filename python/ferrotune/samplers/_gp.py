@@ -161,21 +161,3 @@ class GPSampler(_RustModelSampler):
             c["deterministic_objective"],
             self._seed,
         )
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {
-            "config": self._config,
-            "seed": self._seed,
-            "state": self._rust.get_state(),
-            "fits": self._rust.get_fits(),
-            "constraints_func": self._constraints_func,
-        }
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self._constraints_func = state.get("constraints_func")
-        self._needs_after_trial = self._constraints_func is not None
-        self._config = state["config"]
-        self._seed = state["seed"]
-        self._rust = self._build()
-        self._rust.set_state(state["state"])
-        self._rust.set_fits(state.get("fits", []))

@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["GridSampler"]
 
-# Largest grid: the visiting order works on u128 indices.
-_MAX_GRID = 2**128 - 1
 # Random draws tried for a repeated point that fits the asked space.
 _REPEAT_TRIES = 1000
 
@@ -35,9 +33,12 @@ def _choice_key(v: Any) -> tuple[str, Any]:
     return (type(v).__name__, v)
 
 
-def _row_key(row: Sequence[float]) -> tuple[float, ...]:
-    """Sort key of an internal row: inactive (NaN) first."""
-    return tuple(-math.inf if math.isnan(v) else v for v in row)
+def _internal_or_nan(dist: BaseDistribution, value: Any) -> float:
+    """``value`` in ``dist``'s internal representation, NaN when it has none."""
+    try:
+        return float(dist.to_internal_repr(value))
+    except (InvalidDistributionError, ValueError, TypeError):
+        return math.nan
 
 
 class GridSampler(BaseSampler):
@@ -107,8 +108,7 @@ class GridSampler(BaseSampler):
             self._names: list[str] = list(search_space.names)
             self._dists = [search_space.distributions[n] for n in self._names]
             self._rows = search_space._feasible_grid()
-            n = len(self._rows)
-            if n == 0:
+            if len(self._rows) == 0:
                 raise InfeasibleSpaceError(
                     "no point of the grid satisfies every constraint of the space"
                 )
@@ -141,13 +141,9 @@ class GridSampler(BaseSampler):
                 for k, v in enumerate(vals):
                     positions.setdefault(_choice_key(v), k)
                 self._positions.append(positions)
-            n = math.prod(len(v) for v in self._values)
-            if n > _MAX_GRID:
-                raise InvalidArgumentError(
-                    f"the grid has {n} points, more than 2**128 - 1: use fewer values"
-                )
-        self._n = n
-        self._order = _core.GridOrderCore(n, self._seed)
+        self._points = self._make_points()
+        self._n: int = self._points.size()
+        self._order = _core.GridOrderCore(self._n, self._seed)
         self._rng = _core.RandomSamplerCore(self._seed ^ 0x6121D)
         # Trials of the study already checked for grid points (resumed studies,
         # other workers): their points are not handed out again.
@@ -157,7 +153,16 @@ class GridSampler(BaseSampler):
         self._next: int | None = None
         # The space of the latest ask(space): points it rules out are skipped.
         self._space: SearchSpace | None = None
+        # That space's reading of the grid points (see _fit), built once per space.
+        self._fit_of: tuple[SearchSpace, _core.GridFitCore] | None = None
         self._lock = threading.Lock()
+
+    def _make_points(self) -> _core.GridPointsCore:
+        """The grid's points in Rust: the declared space's rows, or the cartesian
+        product of the value lists (numbered first parameter slowest)."""
+        if self._rows is not None:
+            return _core.GridPointsCore.rows(self._rows)
+        return _core.GridPointsCore.product([len(v) for v in self._values])
 
     # ------------------------------------------------------------------ points
     @property
@@ -171,25 +176,29 @@ class GridSampler(BaseSampler):
         return self._n
 
     def _point(self, i: int) -> dict[str, Any]:
+        point = self._points.point(i)
         if self._rows is not None:
-            row = self._rows[i].tolist()
             return {
                 n: d.to_external_repr(v)
-                for n, d, v in zip(self._names, self._dists, row, strict=True)
+                for n, d, v in zip(self._names, self._dists, point, strict=True)
                 if not math.isnan(v)
             }
-        out: dict[str, Any] = {}
-        for name, vals in zip(reversed(self._names), reversed(self._values), strict=True):
-            i, k = divmod(i, len(vals))
-            out[name] = vals[k]
-        return out
+        return {
+            name: vals[int(k)]
+            for name, vals, k in zip(self._names, self._values, point, strict=True)
+        }
 
     def _index_of(self, params: Mapping[str, Any]) -> int | None:
         """The grid index of a trial's parameters, or None when they are not a point."""
+        point: list[float] = []
         if self._rows is not None:
-            return self._row_index(params)
-        i = 0
-        for name, vals, positions in zip(self._names, self._values, self._positions, strict=True):
+            for name, dist in zip(self._names, self._dists, strict=True):
+                v = _internal_or_nan(dist, params[name]) if name in params else math.nan
+                if name in params and math.isnan(v):
+                    return None
+                point.append(v)
+            return self._points.index_of(point)
+        for name, positions in zip(self._names, self._positions, strict=True):
             if name not in params:
                 return None
             v = params[name]
@@ -202,67 +211,51 @@ class GridSampler(BaseSampler):
                 k = positions.get(_choice_key(other)) if k is None else k
             if k is None:
                 return None
-            i = i * len(vals) + k
-        return i
+            point.append(float(k))
+        return self._points.index_of(point)
 
-    def _row_index(self, params: Mapping[str, Any]) -> int | None:
-        assert self._rows is not None
-        row: list[float] = []
-        for name, dist in zip(self._names, self._dists, strict=True):
-            if name not in params:
-                row.append(math.nan)
+    def _fit(self, space: SearchSpace | None) -> _core.GridFitCore | None:
+        """How ``space`` reads the grid points (None: every point fits): for each of its
+        parameters, the grid column holding it and the space's internal value of each of
+        that column's values. Of the points that differ only in parameters the space
+        makes inactive, only the one with their first listed values fits, so that every
+        feasible configuration is handed out once."""
+        if space is None:
+            return None
+        if self._fit_of is not None and self._fit_of[0] is space:
+            return self._fit_of[1]
+        columns: list[tuple[int, list[float], list[float]] | None] = []
+        for name in space.names:
+            if name not in self._names:
+                columns.append(None)
                 continue
-            try:
-                row.append(dist.to_internal_repr(params[name]))
-            except (InvalidDistributionError, ValueError, TypeError):
-                return None
-        # The rows are sorted (first parameter slowest, inactive first): bisect.
-        key, rows = _row_key(row), self._rows
-        lo, hi = 0, len(rows)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if _row_key(rows[mid].tolist()) < key:
-                lo = mid + 1
+            j = self._names.index(name)
+            dist = space.distributions[name]
+            if self._rows is None:
+                keys = [float(k) for k in range(len(self._values[j]))]
+                values = [_internal_or_nan(dist, v) for v in self._values[j]]
             else:
-                hi = mid
-        if lo < len(rows) and _row_key(rows[lo].tolist()) == key:
-            return lo
-        return None
+                col = self._rows[:, j]
+                keys = sorted({float(v) for v in col if not math.isnan(v)})
+                own = self._dists[j]
+                values = [_internal_or_nan(dist, own.to_external_repr(k)) for k in keys]
+            columns.append((j, keys, values))
+        accept = space._accept_row if space._predicates else None
+        fit = _core.GridFitCore(space._core, columns, self._rows is None, accept)
+        self._fit_of = (space, fit)
+        return fit
 
     def _fits(self, i: int, space: SearchSpace | None) -> bool:
         """Whether point ``i`` is a feasible configuration of ``space`` that no other
-        point of the grid duplicates (see the class docstring)."""
-        if space is None:
-            return True
-        point = self._point(i)
-        row: list[float] = []
-        for name in space.names:
-            if not space._active(name, row):
-                row.append(math.nan)
-                if name in point and self._rows is None:
-                    j = self._names.index(name)
-                    if _choice_key(point[name]) != _choice_key(self._values[j][0]):
-                        return False
-                continue
-            if name not in point:
-                # Not the grid's parameter: sampled (or refused) at the ask.
-                return True
-            try:
-                row.append(space.distributions[name].to_internal_repr(point[name]))
-            except (InvalidDistributionError, ValueError, TypeError):
-                return False
-        if not space._core.is_valid(row):
-            return False
-        return space._predicates_hold(space._external(row))
+        point of the grid duplicates."""
+        fit = self._fit(space)
+        return fit is None or fit.fits(self._points, i)
 
     # -------------------------------------------------------------- the order
     def _draw(self, space: SearchSpace | None) -> int | None:
         """The next unvisited point that fits ``space``; those that do not are
         consumed."""
-        while True:
-            i = self._order.next_index()
-            if i is None or self._fits(i, space):
-                return i
+        return self._order.next_fitting(self._points, self._fit(space))
 
     def _mark_existing(self, study: Study, upto: int) -> None:
         for number in range(self._scanned, upto):
@@ -354,9 +347,9 @@ class GridSampler(BaseSampler):
         d = dict(self.__dict__)
         d["_order"] = self._order.get_state()
         d["_rng"] = self._rng.get_state()
-        del d["_lock"]
+        del d["_lock"], d["_points"]
         # The asked space may hold lambdas; the next ask(space) sets it again.
-        d["_space"] = None
+        d["_space"] = d["_fit_of"] = None
         return d
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -367,4 +360,5 @@ class GridSampler(BaseSampler):
         self._order.set_state(tuple(order_state))
         self._rng = _core.RandomSamplerCore(0)
         self._rng.set_state(rng_state)
+        self._points = self._make_points()
         self._lock = threading.Lock()

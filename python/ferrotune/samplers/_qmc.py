@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import BaseSampler, _seed_or_random
+from ferrotune.samplers._base import _RustSampler, _seed_or_random
 from ferrotune.trial import TrialState
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["QMCSampler"]
 
 
-class QMCSampler(BaseSampler):
+class QMCSampler(_RustSampler):
     """Quasi-Monte Carlo search: low-discrepancy points instead of random ones.
 
     Define-by-run studies follow Optuna's QMCSampler: the relative search space is the
@@ -65,6 +65,7 @@ class QMCSampler(BaseSampler):
 
     # Independent draws go through `sample_independent`, which warns.
     _fast_independent = False
+    _transient = ("_lock",)
 
     def __init__(
         self,
@@ -80,10 +81,16 @@ class QMCSampler(BaseSampler):
         self._scramble = bool(scramble)
         self._seed = _seed_or_random(seed)
         self._warn = warn_independent_sampling
-        self._rust = _core.QmcSamplerCore(qmc_type, self._scramble, self._seed)
+        self._rust = self._build()
         self._initial_space: dict[str, BaseDistribution] | None = None
-        self._lock = threading.Lock()
+        self._init_transient()
         self._draws: dict[tuple[int, str], int] = {}
+
+    def _build(self) -> _core.QmcSamplerCore:
+        return _core.QmcSamplerCore(self._qmc_type, self._scramble, self._seed)
+
+    def _init_transient(self) -> None:
+        self._lock = threading.Lock()
 
     def _counter_key(self) -> str:
         """The study attribute holding the next sequence index of this sequence."""
@@ -156,21 +163,6 @@ class QMCSampler(BaseSampler):
         u = _hashed_uniform(self._seed, trial.number, param_name, k)
         internal = param_distribution._core.from_unit(u)
         return param_distribution.to_external_repr(internal)
-
-    def __getstate__(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["_rust"] = self._rust.get_state()
-        del d["_lock"]
-        return d
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        rust_state = state.pop("_rust")
-        state.pop("_independent", None)  # pickles of earlier versions
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-        self.__dict__.setdefault("_draws", {})
-        self._rust = _core.QmcSamplerCore(self._qmc_type, self._scramble, self._seed)
-        self._rust.set_state(rust_state)
 
 
 _MASK = (1 << 64) - 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
-from ferrotune.samplers._base import BaseSampler, _seed_or_random
+from ferrotune.samplers._base import _RustSampler, _seed_or_random
 
 if TYPE_CHECKING:
     from ferrotune.distributions import BaseDistribution
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 __all__ = ["RandomSampler"]
 
 
-class RandomSampler(BaseSampler):
+class RandomSampler(_RustSampler):
     """Uniform random search (Bergstra & Bengio 2012), sampled in Rust.
 
     Floats are uniform in ``[low, high]`` (in log space with ``log=True``); ints and
@@ -34,7 +34,10 @@ class RandomSampler(BaseSampler):
 
     def __init__(self, seed: int | None = None) -> None:
         self._seed = _seed_or_random(seed)
-        self._rust = _core.RandomSamplerCore(self._seed)
+        self._rust = self._build()
+
+    def _build(self) -> _core.RandomSamplerCore:
+        return _core.RandomSamplerCore(self._seed)
 
     def sample_independent(
         self,
@@ -45,14 +48,3 @@ class RandomSampler(BaseSampler):
     ) -> Any:
         internal = param_distribution._core.from_unit(self._rust.uniform())
         return param_distribution.to_external_repr(internal)
-
-    def reseed_rng(self) -> None:
-        self._rust.reseed(_seed_or_random(None))
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"seed": self._seed, "state": self._rust.get_state()}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self._seed = state["seed"]
-        self._rust = _core.RandomSamplerCore(self._seed)
-        self._rust.set_state(state["state"])

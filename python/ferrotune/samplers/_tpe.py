@@ -151,21 +151,3 @@ class TPESampler(_RustModelSampler):
         if not self._config["multivariate"]:
             return {}
         return super().infer_relative_search_space(study, trial)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {
-            "config": self._config,
-            "seed": self._seed,
-            "state": self._rust.get_state(),
-            "constraints_func": self._constraints_func,
-            "warn": self._warn_independent_sampling,
-        }
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self._constraints_func = state.get("constraints_func")
-        self._needs_after_trial = self._constraints_func is not None
-        self._warn_independent_sampling = state.get("warn", True)
-        self._config = state["config"]
-        self._seed = state["seed"]
-        self._rust = self._build()
-        self._rust.set_state(state["state"])

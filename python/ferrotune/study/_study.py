@@ -5,7 +5,6 @@ import logging
 import math
 import operator
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
@@ -64,9 +63,6 @@ def _overrides(sampler: BaseSampler, name: str) -> bool:
     return getattr(type(sampler), name) is not getattr(BaseSampler, name)
 
 
-# Candidates of a declared space that a Python-path sampler proposes before uniform draws
-# take over (see Study._sample_declared_python).
-_SAMPLER_DRAWS = 32
 
 
 class Study:
@@ -402,14 +398,17 @@ class Study:
         return known
 
     def _sample_declared(self, trial: Trial, space: SearchSpace) -> None:
+        """Samples a declared space for ``trial`` in Rust (see ``StudyCore.sample_space``):
+        the Rust sampler, or the core's constrained sampler around the fixed values
+        (enqueued, grid points, partially fixed) and a Python sampler's proposals; the
+        space's Python predicates are asked about each candidate."""
         for name, dist in space.distributions.items():
             if isinstance(dist, CategoricalDistribution):
                 self._register_choices(name, dist)
         number = trial.number
-        if self._fast and not any(n in trial._fixed for n in space.names):
-            # One call: the Rust sampler draws, checks the declarative constraints and
-            # asks the Python predicates (if any) about each candidate.
-            accept = space._accept_row if space._predicates else None
+        accept = space._accept_row if space._predicates else None
+        fixed_names = [n for n in space.names if n in trial._fixed]
+        if self._fast and not fixed_names:
             # A sampler that keeps its position in the study (QMC) draws the row itself.
             own = getattr(self.sampler, "_sample_space_row", None)
             if own is not None:
@@ -418,53 +417,50 @@ class Study:
                 row = self._core.sample_space(number, space._core, space.max_draws, accept)
             self._record_space(number, space, row)
             return
-        # Fixed values (enqueued, grid points, partially fixed) or a Python sampler:
-        # rejection in Python, predicates included.
-        self._record_space(number, space, self._sample_declared_python(trial, space))
+        fixed = [
+            trial._preset(n, space.distributions[n]) if n in trial._fixed else None
+            for n in space.names
+        ]
+        propose: Callable[[int], float] | None = None
+        if not self._rust_independent:
+            # The Python sampler proposes the free values of the first candidates.
+            frozen = self._frozen(number)
+            names, dists = space.names, space.distributions
 
-    def _record_space(self, number: int, space: SearchSpace, row: list[float]) -> None:
-        self._storage.record_space_params(self._study_id, number, space, row)
+            def from_sampler(i: int) -> float:
+                dist = dists[names[i]]
+                value = self.sampler.sample_independent(self, frozen, names[i], dist)
+                return float(dist.to_internal_repr(value))
 
-    def _sample_declared_python(self, trial: Trial, space: SearchSpace) -> list[float]:
-        """A Python sampler (or fixed values) over a declared space, by rejection."""
-        frozen = self._frozen(trial.number)
-        uniform = random.Random(f"{getattr(self.sampler, '_seed', 0)}/{trial.number}")
-        for attempt in range(space.max_draws):
-            # The sampler proposes the first candidates; after that, uniform draws (a
-            # model-based sampler can keep proposing one infeasible region, at the cost
-            # of a model query per draw).
-            sampler_draw = attempt < _SAMPLER_DRAWS
-            row: list[float] = []
-            for name in space.names:
-                if not space._active(name, row):
-                    row.append(math.nan)
-                    continue
-                dist = space.distributions[name]
-                preset = trial._preset(name, dist) if name in trial._fixed else None
-                if preset is not None:
-                    # An enqueued value (out of range: warned and replaced, as suggest does).
-                    row.append(preset)
-                    continue
-                if dist.single():
-                    row.append(dist._core.from_unit(0.5))
-                elif sampler_draw:
-                    value = self.sampler.sample_independent(self, frozen, name, dist)
-                    row.append(dist.to_internal_repr(value))
-                else:
-                    row.append(dist._core.from_unit(uniform.random()))
-            if space._core.is_valid(row) and space._predicates_hold(space._external(row)):
-                return row
-            if all(n in trial._fixed for n in space.names):
+            propose = from_sampler
+        # The sampler's seed also seeds the uniform draws after its proposals.
+        seed = getattr(self.sampler, "_seed", 0)
+        try:
+            row = self._core.sample_space(
+                number,
+                space._core,
+                space.max_draws,
+                accept,
+                fixed,
+                propose,
+                seed & 0xFFFF_FFFF_FFFF_FFFF if type(seed) is int else 0,
+            )
+        except InfeasibleSpaceError:
+            if len(fixed_names) == len(space.names):
                 raise InfeasibleSpaceError(
                     f"the fixed configuration {trial._fixed} violates the space's conditions "
                     "or constraints"
-                )
-        fixed = {n: v for n, v in trial._fixed.items() if n in space._index}
-        with_fixed = f" with the fixed values {fixed}" if fixed else ""
-        raise InfeasibleSpaceError(
-            f"no configuration satisfying every constraint of the space{with_fixed} was found "
-            f"in {space.max_draws} draws"
-        )
+                ) from None
+            given = {n: v for n, v in trial._fixed.items() if n in space._index}
+            with_fixed = f" with the fixed values {given}" if given else ""
+            raise InfeasibleSpaceError(
+                f"no configuration satisfying every constraint of the space{with_fixed} was "
+                f"found in {space.max_draws} draws"
+            ) from None
+        self._record_space(number, space, row)
+
+    def _record_space(self, number: int, space: SearchSpace, row: list[float]) -> None:
+        self._storage.record_space_params(self._study_id, number, space, row)
 
     def tell(
         self,

@@ -38,6 +38,17 @@ const LINEAR_TOL: f64 = 1e-9;
 /// example Python predicates); an error aborts the sampling.
 pub type Accept<'a> = &'a mut dyn FnMut(&[f64]) -> Result<bool>;
 
+/// A sampler's value (internal representation) for parameter `i` of a space
+/// (`params()[i]`), in [`SearchSpace::sample_with_fixed`]; an error aborts
+/// the sampling.
+pub type Propose<'a> = &'a mut dyn FnMut(usize, &Param) -> Result<f64>;
+
+/// Candidates of [`SearchSpace::sample_with_fixed`] whose free values the
+/// sampler proposes before uniform draws take over: a model-based sampler can
+/// keep proposing one infeasible region, at the cost of a model query per
+/// draw.
+pub const SAMPLER_DRAWS: usize = 32;
+
 /// A hard constraint between parameters (indices into the space).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Constraint {
@@ -367,6 +378,73 @@ impl SearchSpace {
         }
         Err(Error::Infeasible(format!(
             "no feasible configuration found in {max_draws} draws: the constraints appear to leave an empty (or vanishingly small) feasible set"
+        )))
+    }
+
+    /// The constrained sampler for configurations with some values fixed in
+    /// advance (an enqueued trial, a grid point, a partially fixed sampler).
+    ///
+    /// `fixed[i]` is the value of parameter `i` (internal representation) or
+    /// None when it is free; a fixed value is used where the parameter is
+    /// active and ignored where it is not. Each candidate is built in the
+    /// space's order: inactive parameters NaN, fixed ones their value,
+    /// single-valued ones their value, and free ones from `propose` for the
+    /// first [`SAMPLER_DRAWS`] candidates, then uniform draws from `rng`. The
+    /// first candidate valid for the space ([`SearchSpace::is_valid`]) that
+    /// `accept` takes is returned, at most `max_draws` candidates; when every
+    /// parameter is fixed, the first candidate decides. Errors:
+    /// [`Error::Infeasible`] when none is found, [`Error::InvalidArgument`]
+    /// when `fixed` does not have one entry per parameter; an error of
+    /// `propose` or `accept` is returned as is.
+    pub fn sample_with_fixed(
+        &self,
+        fixed: &[Option<f64>],
+        max_draws: usize,
+        propose: Propose<'_>,
+        rng: &mut crate::rng::Rng,
+        accept: Accept<'_>,
+    ) -> Result<Vec<f64>> {
+        if fixed.len() != self.params.len() {
+            return Err(Error::InvalidArgument(format!(
+                "{} fixed values for a space of {} parameters",
+                fixed.len(),
+                self.params.len()
+            )));
+        }
+        let all_fixed = fixed.iter().all(Option::is_some);
+        let mut x: Vec<f64> = Vec::with_capacity(self.params.len());
+        for attempt in 0..max_draws.max(1) {
+            x.clear();
+            for (i, p) in self.params.iter().enumerate() {
+                let active = match &p.condition {
+                    None => true,
+                    Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
+                };
+                let v = if !active {
+                    f64::NAN
+                } else if let Some(v) = fixed[i] {
+                    v
+                } else if p.dist.is_single() {
+                    p.dist.from_unit(0.5)
+                } else if attempt < SAMPLER_DRAWS {
+                    propose(i, p)?
+                } else {
+                    p.dist.from_unit(rng.uniform())
+                };
+                x.push(v);
+            }
+            if self.is_valid(&x) && accept(&x)? {
+                return Ok(x);
+            }
+            if all_fixed {
+                return Err(Error::Infeasible(
+                    "the fixed configuration violates the space's conditions or constraints".into(),
+                ));
+            }
+        }
+        Err(Error::Infeasible(format!(
+            "no configuration satisfying every constraint of the space with the fixed values \
+             was found in {max_draws} draws"
         )))
     }
 
@@ -821,5 +899,61 @@ mod tests {
             }]
         )
         .is_err());
+    }
+
+    #[test]
+    fn fixed_values_are_kept_and_constraints_hold() {
+        let s = transformer();
+        let mut rng = Rng::new(4);
+        // d_model fixed at 256 (index 1); beta1 fixed but inactive when optimizer = 1.
+        let fixed = [Some(1.0), None, None, Some(0.9)];
+        let mut proposed = 0;
+        let mut propose = |i: usize, p: &Param| {
+            proposed += 1;
+            assert!(
+                fixed[i].is_none(),
+                "asked for the fixed parameter {}",
+                p.name
+            );
+            Ok(p.dist.from_unit(0.99))
+        };
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let x = s
+                .sample_with_fixed(&fixed, 1000, &mut propose, &mut rng, &mut |_| Ok(true))
+                .unwrap();
+            assert!(s.is_valid(&x), "{x:?}");
+            assert_eq!(x[0], 1.0);
+            assert!(x[3].is_nan() || x[3] == 0.9, "{x:?}");
+            seen.insert(x[1] as i64);
+        }
+        // The sampler always proposes n_heads = 3 (infeasible): uniform draws take
+        // over after SAMPLER_DRAWS candidates and find every feasible n_heads.
+        assert_eq!(seen, [0, 1, 2].into_iter().collect());
+        assert!(proposed >= 200 * SAMPLER_DRAWS);
+    }
+
+    #[test]
+    fn fixed_sampling_errors_name_the_problem() {
+        let s = transformer();
+        let mut rng = Rng::new(4);
+        let mut propose = |_: usize, p: &Param| Ok(p.dist.from_unit(0.5));
+        // 128 % 3 != 0 with every parameter fixed: the first candidate decides.
+        let all = [Some(0.0), Some(3.0), Some(1.0), Some(0.9)];
+        let mut calls = 0;
+        let mut count = |_: &[f64]| {
+            calls += 1;
+            Ok(true)
+        };
+        let r = s.sample_with_fixed(&all, 1000, &mut propose, &mut rng, &mut count);
+        assert!(matches!(r, Err(Error::Infeasible(m)) if m.contains("fixed configuration")));
+        assert_eq!(calls, 0, "accept asked about an invalid configuration");
+        let r = s.sample_with_fixed(&[None; 4], 50, &mut propose, &mut rng, &mut |_| Ok(false));
+        assert!(matches!(r, Err(Error::Infeasible(m)) if m.contains("50 draws")));
+        let r = s.sample_with_fixed(&[None; 3], 50, &mut propose, &mut rng, &mut |_| Ok(true));
+        assert!(matches!(r, Err(Error::InvalidArgument(_))));
+        let mut failing = |_: usize, _: &Param| Err(Error::InvalidArgument("no".into()));
+        let r = s.sample_with_fixed(&[None; 4], 50, &mut failing, &mut rng, &mut |_| Ok(true));
+        assert_eq!(r, Err(Error::InvalidArgument("no".into())));
     }
 }

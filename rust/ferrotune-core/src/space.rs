@@ -226,6 +226,27 @@ impl Distribution {
         }
     }
 
+    /// The position `k` of `x` among the values of a discrete distribution
+    /// (`discrete_value(k)` is `x`, up to the step tolerance of stepped
+    /// floats), or None when `x` is not one of its values or the
+    /// distribution is continuous.
+    pub fn position(&self, x: f64) -> Option<u64> {
+        if !self.contains(x) {
+            return None;
+        }
+        let k = match *self {
+            Distribution::Float { low, step, .. } => match step {
+                Some(s) => ((x - low) / s).round(),
+                None if self.is_single() => 0.0,
+                None => return None,
+            },
+            Distribution::Int { low, step, .. } => ((x - low as f64) / step as f64).round(),
+            Distribution::Categorical { .. } => x,
+        };
+        let k = k as u64;
+        (k < self.cardinality()?).then_some(k)
+    }
+
     /// True when `x` (internal representation) is a value of this distribution.
     pub fn contains(&self, x: f64) -> bool {
         if !x.is_finite() {
@@ -501,5 +522,28 @@ mod tests {
         assert_eq!(counts, [1000; 5]);
         assert_eq!(d.cardinality(), Some(5));
         assert_eq!(d.discrete_value(3), 3.0);
+    }
+
+    #[test]
+    fn position_inverts_discrete_value() {
+        let dists = [
+            Distribution::float("a", -1.0, 2.0, Some(0.25), false).unwrap(),
+            Distribution::float("b", 0.1, 0.7, Some(0.3), false).unwrap(),
+            Distribution::int("c", -7, 20, 3, false).unwrap(),
+            Distribution::int("d", 1, 64, 1, true).unwrap(),
+            Distribution::categorical("e", 5).unwrap(),
+            Distribution::float("f", 3.0, 3.0, None, false).unwrap(),
+        ];
+        for d in &dists {
+            let n = d.cardinality().unwrap();
+            for k in 0..n {
+                assert_eq!(d.position(d.discrete_value(k)), Some(k), "{d:?} {k}");
+            }
+            assert_eq!(d.position(f64::NAN), None);
+            assert_eq!(d.position(d.discrete_value(n - 1) + 100.0), None);
+        }
+        assert_eq!(dists[0].position(0.1), None, "off the step grid");
+        let cont = Distribution::float("g", 0.0, 1.0, None, false).unwrap();
+        assert_eq!(cont.position(0.5), None);
     }
 }

@@ -11,6 +11,7 @@ use ferrotune_core::Error;
 use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::prelude::*;
 
+mod grid;
 mod samplers;
 mod space;
 mod study;
@@ -220,11 +221,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<space::Space>()?;
     m.add_class::<study::StudyCore>()?;
     study::register_types(m)?;
-    m.add_class::<samplers::RandomSamplerCore>()?;
-    m.add_class::<samplers::QmcSamplerCore>()?;
-    m.add_class::<samplers::GridOrderCore>()?;
-    m.add_class::<samplers::TpeSamplerCore>()?;
-    m.add_class::<samplers::GpSamplerCore>()?;
+    samplers::add_classes(m)?;
+    m.add_class::<grid::GridOrderCore>()?;
+    m.add_class::<grid::GridPointsCore>()?;
+    m.add_class::<grid::GridFitCore>()?;
     m.add_function(wrap_pyfunction!(log_ndtr, m)?)?;
     m.add_function(wrap_pyfunction!(ndtri, m)?)?;
     m.add_function(wrap_pyfunction!(truncnorm_logpdf, m)?)?;

@@ -154,6 +154,22 @@ impl Dist {
             })
         })
     }
+
+    /// Number of values of a discrete distribution; None for a continuous float.
+    fn cardinality(&self, py: Python<'_>) -> PyRes<Option<u64>> {
+        guard(py, || Ok(self.inner.cardinality()))
+    }
+
+    /// The position of internal value `x` among the distribution's values, or
+    /// None when it is not one of them (or the distribution is continuous).
+    fn position(&self, py: Python<'_>, x: f64) -> PyRes<Option<u64>> {
+        guard(py, || Ok(self.inner.position(x)))
+    }
+
+    /// The internal value at position `k` of a discrete distribution.
+    fn discrete_value(&self, py: Python<'_>, k: u64) -> PyRes<f64> {
+        guard(py, || Ok(self.inner.discrete_value(k)))
+    }
 }
 
 /// A parameter as Python declares it: (name, distribution, parent index,

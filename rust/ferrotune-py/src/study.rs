@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use ferrotune_core::history::{RemoteTrial, TrialRecord};
 use ferrotune_core::samplers::DEFAULT_MAX_DRAWS;
+use ferrotune_core::{rng::Rng, Param};
 use ferrotune_core::{Distribution, Error, History, TrialState};
 use pyo3::prelude::*;
 
@@ -562,13 +563,24 @@ impl StudyCore {
         })
     }
 
-    /// Samples a whole declared space for a trial with the Rust sampler;
-    /// returns the configuration (NaN = inactive). `accept`, when given, is a
-    /// Python callable row -> bool holding the space's Python predicates; the
-    /// Rust sampler calls it on its candidates, so it never proposes a
-    /// configuration a predicate rejects. An exception `accept` raises is
-    /// re-raised unchanged.
-    #[pyo3(signature = (number, space, max_draws=DEFAULT_MAX_DRAWS, accept=None))]
+    /// Samples a whole declared space for a trial; returns the configuration
+    /// (NaN = inactive). `accept`, when given, is a Python callable row ->
+    /// bool holding the space's Python predicates, asked about each candidate
+    /// that satisfies the space, so no configuration a predicate rejects is
+    /// returned.
+    ///
+    /// Without `fixed` and `propose`, the Rust sampler draws the whole row
+    /// (`Sampler::sample_space`). Otherwise the core's constrained sampler
+    /// (`SearchSpace::sample_with_fixed`) keeps the values of `fixed` (one
+    /// entry per parameter, internal representation, None = free) and draws
+    /// the free ones: for the first candidates from `propose`, a Python
+    /// callable index -> internal value (a Python sampler), or, without it,
+    /// from the Rust sampler's `sample_independent`; then uniformly from a
+    /// generator seeded by `seed` and the trial's number. An exception
+    /// `accept` or `propose` raises is re-raised unchanged.
+    #[pyo3(signature = (number, space, max_draws=DEFAULT_MAX_DRAWS, accept=None, fixed=None,
+                        propose=None, seed=0))]
+    #[allow(clippy::too_many_arguments)]
     fn sample_space(
         &self,
         py: Python<'_>,
@@ -576,34 +588,71 @@ impl StudyCore {
         space: &Space,
         max_draws: usize,
         accept: Option<Py<PyAny>>,
+        fixed: Option<Vec<Option<f64>>>,
+        propose: Option<Py<PyAny>>,
+        seed: u64,
     ) -> PyRes<Vec<f64>> {
         guard(py, || {
             let mut raised: Option<PyErr> = None;
             let out = detached(py, || {
+                // Python errors are kept to re-raise; the core gets a stand-in.
+                let raised = std::cell::RefCell::new(&mut raised);
+                let keep = |e: PyErr, what: &str| {
+                    **raised.borrow_mut() = Some(e);
+                    Error::InvalidArgument(format!("{what} raised"))
+                };
+                let mut check = |row: &[f64]| -> ferrotune_core::Result<bool> {
+                    let Some(f) = &accept else { return Ok(true) };
+                    Python::attach(|py| f.call1(py, (row.to_vec(),))?.extract::<bool>(py))
+                        .map_err(|e| keep(e, "a predicate"))
+                };
+                let fixed = match (fixed, &propose) {
+                    (None, None) => {
+                        let mut g = lock(&self.inner);
+                        let Inner {
+                            history, sampler, ..
+                        } = &mut *g;
+                        let sampler = sampler.as_ref().ok_or_else(not_rust)?;
+                        return lock(sampler).sample_space(
+                            history,
+                            number,
+                            &space.inner,
+                            max_draws,
+                            &mut check,
+                        );
+                    }
+                    (fixed, _) => fixed.unwrap_or_else(|| vec![None; space.inner.params().len()]),
+                };
+                let mut rng = Rng::new(seed ^ (number as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                if let Some(f) = &propose {
+                    // A Python sampler reads the study: the study's lock stays free.
+                    let mut from_python = |i: usize, _: &Param| -> ferrotune_core::Result<f64> {
+                        Python::attach(|py| f.call1(py, (i,))?.extract::<f64>(py))
+                            .map_err(|e| keep(e, "the sampler"))
+                    };
+                    return space.inner.sample_with_fixed(
+                        &fixed,
+                        max_draws,
+                        &mut from_python,
+                        &mut rng,
+                        &mut check,
+                    );
+                }
                 let mut g = lock(&self.inner);
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
                 let sampler = sampler.as_ref().ok_or_else(not_rust)?;
-                let mut check = |row: &[f64]| -> ferrotune_core::Result<bool> {
-                    let Some(f) = &accept else { return Ok(true) };
-                    Python::attach(|py| {
-                        f.call1(py, (row.to_vec(),))
-                            .and_then(|r| r.extract::<bool>(py))
-                    })
-                    .map_err(|e| {
-                        raised = Some(e);
-                        Error::InvalidArgument("a predicate raised".into())
-                    })
+                let mut from_rust = |_: usize, p: &Param| -> ferrotune_core::Result<f64> {
+                    lock(sampler).sample_independent(history, number, &p.name, &p.dist)
                 };
-                let x = lock(sampler).sample_space(
-                    history,
-                    number,
-                    &space.inner,
+                space.inner.sample_with_fixed(
+                    &fixed,
                     max_draws,
+                    &mut from_rust,
+                    &mut rng,
                     &mut check,
-                )?;
-                Ok(x)
+                )
             });
             match (out, raised) {
                 (_, Some(e)) => Err(e),

@@ -16,6 +16,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::constraints::{Accept, SearchSpace};
+use crate::error::{Error, Result};
+
 /// Feistel rounds: more than the four of Luby and Rackoff's construction.
 const ROUNDS: usize = 6;
 
@@ -186,6 +189,21 @@ impl GridOrder {
         )
     }
 
+    /// The next unvisited index that `fits` accepts, or `None` when the
+    /// grid is exhausted; the indices it refuses are consumed. An error of
+    /// `fits` is returned (the refused indices stay consumed).
+    pub fn next_fitting(
+        &mut self,
+        mut fits: impl FnMut(u128) -> Result<bool>,
+    ) -> Result<Option<u128>> {
+        while let Some(i) = self.next_index() {
+            if fits(i)? {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    }
+
     /// Restores a state from [`GridOrder::state`]; `None` when it is inconsistent.
     pub fn from_state(n: u128, seed: u64, cursor: u128, skipped: &[u128]) -> Option<Self> {
         if cursor > n || skipped.iter().any(|&p| p < cursor || p >= n) {
@@ -200,9 +218,283 @@ impl GridOrder {
     }
 }
 
+/// The mixed-radix numbering of a cartesian grid: the point whose
+/// parameters take the values at positions `k_0, ..., k_{d-1}` (`k_j <
+/// counts[j]`) has index `sum_j k_j prod_{l > j} counts[l]`, the first
+/// parameter varying slowest. Grids of up to `2^128 - 1` points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Radix {
+    counts: Vec<u64>,
+    len: u128,
+}
+
+impl Radix {
+    /// The numbering of the grid with `counts[j]` values of parameter `j`;
+    /// an error when a count is 0 or the grid has `2^128` points or more.
+    pub fn new(counts: Vec<u64>) -> Result<Self> {
+        if let Some(j) = counts.iter().position(|&c| c == 0) {
+            return Err(Error::InvalidArgument(format!(
+                "grid parameter {j} has no values"
+            )));
+        }
+        let len = counts
+            .iter()
+            .try_fold(1u128, |acc, &c| acc.checked_mul(u128::from(c)))
+            .ok_or_else(|| {
+                Error::InvalidArgument(
+                    "the grid has 2**128 points or more: use fewer values".into(),
+                )
+            })?;
+        Ok(Radix { counts, len })
+    }
+
+    /// Number of grid points.
+    pub fn len(&self) -> u128 {
+        self.len
+    }
+
+    /// Always false: every count is at least 1 (a grid of no parameters has
+    /// one point, the empty one).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The positions of point `index`, or None when `index >= len()`.
+    pub fn decode(&self, mut index: u128) -> Option<Vec<u64>> {
+        if index >= self.len {
+            return None;
+        }
+        let mut out = vec![0; self.counts.len()];
+        for (k, &c) in out.iter_mut().zip(&self.counts).rev() {
+            let c = u128::from(c);
+            // k < c <= u64::MAX.
+            *k = (index % c) as u64;
+            index /= c;
+        }
+        Some(out)
+    }
+
+    /// The index of the point at `positions`, or None when there is not one
+    /// position per parameter, each below its count.
+    pub fn encode(&self, positions: &[u64]) -> Option<u128> {
+        if positions.len() != self.counts.len() {
+            return None;
+        }
+        let mut i = 0u128;
+        for (&k, &c) in positions.iter().zip(&self.counts) {
+            if k >= c {
+                return None;
+            }
+            // i < len / (product of the remaining counts), so no overflow.
+            i = i * u128::from(c) + u128::from(k);
+        }
+        Some(i)
+    }
+}
+
+/// The points of a grid, numbered from 0: a cartesian product (a point is
+/// the positions of its values, as f64) or rows listed one after another (a
+/// declared space's feasible configurations, sorted as
+/// [`SearchSpace::enumerate_grid_with`] lists them; NaN = inactive).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GridPoints {
+    Product(Radix),
+    Rows { width: usize, values: Vec<f64> },
+}
+
+/// Sort key of a grid row's value: inactive (NaN) before every value.
+fn row_key(v: f64) -> f64 {
+    if v.is_nan() {
+        f64::NEG_INFINITY
+    } else {
+        v
+    }
+}
+
+impl GridPoints {
+    /// Number of points.
+    pub fn len(&self) -> u128 {
+        match self {
+            GridPoints::Product(r) => r.len(),
+            GridPoints::Rows { width, values } => (values.len() / (*width).max(1)) as u128,
+        }
+    }
+
+    /// True when there is no point.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Point `i`, or None when `i >= len()`.
+    pub fn point(&self, i: u128) -> Option<Vec<f64>> {
+        match self {
+            GridPoints::Product(r) => Some(r.decode(i)?.into_iter().map(|k| k as f64).collect()),
+            GridPoints::Rows { width, values } => {
+                let i = usize::try_from(i).ok()?;
+                values.get(i * width..(i + 1) * width).map(<[f64]>::to_vec)
+            }
+        }
+    }
+
+    /// The number of `point`, or None when it is not a point of the grid.
+    pub fn index_of(&self, point: &[f64]) -> Option<u128> {
+        match self {
+            GridPoints::Product(r) => {
+                let mut k = Vec::with_capacity(point.len());
+                for &p in point {
+                    if !(p >= 0.0 && p.fract() == 0.0 && p < u64::MAX as f64) {
+                        return None;
+                    }
+                    k.push(p as u64);
+                }
+                r.encode(&k)
+            }
+            GridPoints::Rows { width, values } => {
+                if point.len() != *width || *width == 0 {
+                    return None;
+                }
+                let key = |row: &[f64]| -> Vec<f64> { row.iter().map(|&v| row_key(v)).collect() };
+                let target = key(point);
+                let rows: Vec<&[f64]> = values.chunks(*width).collect();
+                let at = rows.partition_point(|row| {
+                    key(row).partial_cmp(&target) == Some(std::cmp::Ordering::Less)
+                });
+                (at < rows.len() && key(rows[at]) == target).then_some(at as u128)
+            }
+        }
+    }
+}
+
+/// One parameter of a declared space as a grid holds it: the grid's column,
+/// the column's values (sorted) and the space's internal value of each (NaN
+/// where the space's distribution has no such value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitColumn {
+    pub column: usize,
+    pub keys: Vec<f64>,
+    pub values: Vec<f64>,
+}
+
+/// Reads grid points as configurations of a declared space (the space of
+/// `study.ask(space)` with a grid sampler).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridFit {
+    /// For each parameter of the space, where the grid holds it (None: the
+    /// grid does not, and the parameter is sampled when the trial asks).
+    pub columns: Vec<Option<FitColumn>>,
+    /// Of the points that differ only in columns the space makes inactive,
+    /// only the one whose inactive columns hold key 0 fits (a product grid's
+    /// first values), so that each configuration is handed out once.
+    pub dedup: bool,
+}
+
+impl GridFit {
+    /// True when grid point `point` (NaN: the grid does not set that column)
+    /// is a valid configuration of `space` that `accept` takes and no other
+    /// point duplicates. A point that leaves an active parameter of the space
+    /// to the ask fits without further checks.
+    pub fn fits(&self, space: &SearchSpace, point: &[f64], accept: Accept<'_>) -> Result<bool> {
+        let mut row: Vec<f64> = Vec::with_capacity(self.columns.len());
+        for (p, col) in space.params().iter().zip(&self.columns) {
+            let active = match &p.condition {
+                None => true,
+                Some(c) => !row[c.parent].is_nan() && c.values.contains(&row[c.parent]),
+            };
+            let key = col.as_ref().map_or(f64::NAN, |c| point[c.column]);
+            if !active {
+                if self.dedup && !key.is_nan() && key != 0.0 {
+                    return Ok(false);
+                }
+                row.push(f64::NAN);
+                continue;
+            }
+            let Some(col) = col.as_ref().filter(|_| !key.is_nan()) else {
+                return Ok(true);
+            };
+            let at = col.keys.partition_point(|&k| k < key);
+            match col.keys.get(at) {
+                Some(&k) if k == key && !col.values[at].is_nan() => row.push(col.values[at]),
+                _ => return Ok(false),
+            }
+        }
+        Ok(space.is_valid(&row) && accept(&row)?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::Rng;
+
+    #[test]
+    fn radix_round_trips_on_random_grids() {
+        let mut rng = Rng::new(12);
+        for _ in 0..2000 {
+            let d = 1 + rng.below(6) as usize;
+            // Counts from 1 to 2^20, some of them huge.
+            let counts: Vec<u64> = (0..d)
+                .map(|_| {
+                    let bits = 1 + rng.below(20);
+                    1 + rng.below(1 << bits)
+                })
+                .collect();
+            let r = Radix::new(counts.clone()).unwrap();
+            assert_eq!(
+                r.len(),
+                counts.iter().map(|&c| u128::from(c)).product::<u128>()
+            );
+            for _ in 0..20 {
+                let i = (u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())) % r.len();
+                let k = r.decode(i).unwrap();
+                assert!(k.iter().zip(&counts).all(|(k, c)| k < c));
+                assert_eq!(r.encode(&k), Some(i));
+            }
+            let k: Vec<u64> = counts.iter().map(|&c| rng.below(c)).collect();
+            assert_eq!(r.decode(r.encode(&k).unwrap()).unwrap(), k);
+            assert_eq!(r.decode(r.len()), None);
+        }
+    }
+
+    #[test]
+    fn radix_reaches_two_to_the_128_minus_one() {
+        // 2^128 - 1 = (2^64 - 1)(2^64 + 1) = 3 * 5 * 17 * 257 * 641 * 65537 * 274177
+        // * 6700417 * 67280421310721.
+        let counts = vec![3, 5, 17, 257, 641, 65537, 274177, 6700417, 67280421310721];
+        let r = Radix::new(counts.clone()).unwrap();
+        assert_eq!(r.len(), u128::MAX);
+        let last: Vec<u64> = counts.iter().map(|c| c - 1).collect();
+        assert_eq!(r.decode(u128::MAX - 1), Some(last.clone()));
+        assert_eq!(r.encode(&last), Some(u128::MAX - 1));
+        assert_eq!(r.decode(u128::MAX), None);
+        let mut rng = Rng::new(3);
+        for _ in 0..1000 {
+            let i = u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64());
+            let i = i.min(u128::MAX - 1);
+            assert_eq!(r.encode(&r.decode(i).unwrap()), Some(i));
+        }
+        // One more point overflows.
+        let mut more = counts;
+        more[0] = 4;
+        assert!(matches!(Radix::new(more), Err(Error::InvalidArgument(_))));
+        assert!(Radix::new(vec![2, 0]).is_err());
+        assert_eq!(r.encode(&[0; 3]), None);
+    }
+
+    #[test]
+    fn next_fitting_skips_and_consumes_refused_indices() {
+        let mut g = GridOrder::new(100, 4);
+        let mut seen = Vec::new();
+        while let Some(i) = g.next_fitting(|i| Ok(i % 3 == 0)).unwrap() {
+            seen.push(i);
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..100).filter(|i| i % 3 == 0).collect::<Vec<_>>());
+        assert_eq!(g.remaining(), 0);
+        let mut g = GridOrder::new(10, 4);
+        let e = Error::InvalidArgument("x".into());
+        assert_eq!(g.next_fitting(|_| Err(e.clone())), Err(e));
+        assert_eq!(g.remaining(), 9);
+    }
 
     /// The permutation checked against its definition: a bijection of [0, n)
     /// whose inverse undoes it, for sizes around the powers of four.
@@ -276,5 +568,88 @@ mod tests {
         assert!(!rest_h.contains(&later));
         assert!(GridOrder::from_state(10, 0, 11, &[]).is_none());
         assert!(GridOrder::from_state(10, 0, 5, &[4]).is_none());
+    }
+
+    #[test]
+    fn grid_points_map_back_to_their_index() {
+        let product = GridPoints::Product(Radix::new(vec![3, 1, 4]).unwrap());
+        for i in 0..product.len() {
+            assert_eq!(product.index_of(&product.point(i).unwrap()), Some(i));
+        }
+        assert_eq!(product.index_of(&[0.5, 0.0, 0.0]), None);
+        assert_eq!(product.index_of(&[3.0, 0.0, 0.0]), None);
+        let nan = f64::NAN;
+        let rows = GridPoints::Rows {
+            width: 2,
+            values: vec![0.0, nan, 1.0, 2.0, 1.0, 3.0, 2.0, nan],
+        };
+        assert_eq!(rows.len(), 4);
+        for i in 0..4 {
+            assert_eq!(rows.index_of(&rows.point(i).unwrap()), Some(i));
+        }
+        assert_eq!(rows.index_of(&[1.0, nan]), None);
+        assert_eq!(rows.point(4), None);
+    }
+
+    #[test]
+    fn grid_fit_reads_points_as_configurations() {
+        use crate::constraints::Constraint;
+        use crate::space::{Condition, Distribution, Param};
+        // kind in {0, 1}; x (int 0..3) only when kind = 0; x <= 2.
+        let kind = Param {
+            name: "kind".into(),
+            dist: Distribution::categorical("kind", 2).unwrap(),
+            condition: None,
+            choice_values: Some(vec![None, None]),
+        };
+        let x = Param {
+            name: "x".into(),
+            dist: Distribution::int("x", 0, 3, 1, false).unwrap(),
+            condition: Some(Condition {
+                parent: 0,
+                values: vec![0.0],
+            }),
+            choice_values: None,
+        };
+        let cons = vec![Constraint::Linear {
+            terms: vec![(1, 1.0)],
+            rhs: 2.0,
+        }];
+        let space = SearchSpace::new(vec![kind, x], cons).unwrap();
+        // A product grid: column 0 = x with values [0, 1, 3, 7], column 1 = kind.
+        let fit = GridFit {
+            columns: vec![
+                Some(FitColumn {
+                    column: 1,
+                    keys: vec![0.0, 1.0],
+                    values: vec![0.0, 1.0],
+                }),
+                Some(FitColumn {
+                    column: 0,
+                    keys: vec![0.0, 1.0, 2.0, 3.0],
+                    values: vec![0.0, 1.0, 3.0, f64::NAN],
+                }),
+            ],
+            dedup: true,
+        };
+        let yes = &mut |_: &[f64]| Ok(true);
+        let fits = |p: [f64; 2], a: Accept<'_>| fit.fits(&space, &p, a).unwrap();
+        assert!(fits([0.0, 0.0], yes));
+        assert!(fits([1.0, 0.0], yes));
+        assert!(!fits([2.0, 0.0], yes), "x = 3 violates x <= 2");
+        assert!(!fits([3.0, 0.0], yes), "7 is no value of x");
+        assert!(
+            fits([0.0, 1.0], yes),
+            "kind = 1, x inactive at its first value"
+        );
+        assert!(!fits([1.0, 1.0], yes), "a duplicate of [0, 1]");
+        assert!(!fits([0.0, 0.0], &mut |_| Ok(false)));
+        let mut seen = Vec::new();
+        let e = fit.fits(&space, &[0.0, 0.0], &mut |r| {
+            seen.push(r.to_vec());
+            Err(Error::InvalidArgument("stop".into()))
+        });
+        assert!(e.is_err());
+        assert_eq!(seen, vec![vec![0.0, 0.0]]);
     }
 }

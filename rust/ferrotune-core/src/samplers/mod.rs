@@ -1,5 +1,7 @@
 //! Samplers: one algorithm a module, all behind [`Sampler`].
 
+#[cfg(test)]
+pub mod conformance;
 pub mod gp;
 pub mod grid;
 pub mod qmc;
@@ -9,6 +11,7 @@ pub mod tpe;
 use crate::constraints::{Accept, SearchSpace};
 use crate::error::Result;
 use crate::history::History;
+use crate::rng::Rng;
 use crate::space::Distribution;
 
 pub use grid::GridOrder;
@@ -19,7 +22,38 @@ pub use tpe::{TpeConfig, TpeSampler};
 /// Default number of candidate draws before a declared space is reported infeasible.
 pub const DEFAULT_MAX_DRAWS: usize = 100_000;
 
-/// What the study asks of a Rust sampler.
+/// A sampler's saved state: plain 64-bit words (floats as their bit
+/// patterns), so that any binding can pickle it as a list of integers.
+pub type SamplerState = Vec<u64>;
+
+/// What the study asks of a Rust sampler: the contract every sampler module
+/// implements, checked for each of them by [`conformance::check`].
+///
+/// Values cross this trait in a distribution's internal representation
+/// ([`Distribution`]: floats and ints as `f64`, a categorical as its choice
+/// index). Every method must guarantee:
+///
+/// - **In the distribution.** A value returned for `dist` satisfies
+///   `dist.contains(v)`: inside `[low, high]`, on the step grid of ints and
+///   stepped floats, a valid choice index; never NaN or infinite.
+/// - **Declared spaces.** [`Sampler::sample_space`] returns one row of
+///   `space.params().len()` values with each parameter active (a value as
+///   above) exactly where its condition holds and inactive (NaN) elsewhere,
+///   satisfying every hard constraint of the space
+///   ([`SearchSpace::is_valid`]) and the caller's `accept`. When no such row
+///   is found within `max_draws` candidates it returns
+///   [`crate::Error::Infeasible`], never panics and never loops without end;
+///   an error from `accept` is returned as is.
+/// - **Determinism.** Two samplers built with the same seed, given the same
+///   calls on the same histories, return the same values.
+/// - **State.** [`Sampler::state`] captures everything that decides the
+///   values of later calls apart from the history (the generator, a sequence
+///   position, fitted hyperparameters); [`Sampler::set_state`] on a sampler
+///   of the same kind and configuration continues exactly where the saved one
+///   would have. [`Sampler::reseed`] restarts the random stream from a new
+///   seed, so that later draws differ from those the old seed gives.
+/// - **Threads.** A sampler is `Send`: the binding keeps it behind a mutex
+///   and calls it from whichever thread asks, with the GIL released.
 pub trait Sampler: Send {
     /// A value (internal representation) for one parameter of a running trial,
     /// drawn without regard to the other parameters.
@@ -32,8 +66,9 @@ pub trait Sampler: Send {
     ) -> Result<f64>;
 
     /// A whole configuration of a declared space: active parameters set,
-    /// inactive ones NaN, every hard constraint satisfied.
-    /// `accept` adds the caller's own constraints to the space's.
+    /// inactive ones NaN, every hard constraint satisfied, `accept` (the
+    /// caller's own constraints) holding; [`crate::Error::Infeasible`] after
+    /// `max_draws` candidates without one.
     fn sample_space(
         &mut self,
         history: &History,
@@ -45,7 +80,8 @@ pub trait Sampler: Send {
 
     /// Values the sampler chooses jointly for a new trial before the
     /// objective asks for them: (param, dist, internal value), where (param,
-    /// dist) index into the history. Empty for samplers without a joint model.
+    /// dist) index into the history and each value lies in that
+    /// distribution. Empty for samplers without a joint model.
     fn relative_values(
         &mut self,
         _history: &History,
@@ -58,6 +94,46 @@ pub trait Sampler: Send {
     /// binding then keeps the GIL for it, as releasing it would cost more.
     fn independent_is_cheap(&self) -> bool {
         true
+    }
+
+    /// The state to save (see the trait's contract).
+    fn state(&self) -> SamplerState;
+
+    /// Restores a state from [`Sampler::state`] of a sampler of the same kind;
+    /// a malformed state is an [`crate::Error::InvalidArgument`].
+    fn set_state(&mut self, state: &[u64]) -> Result<()>;
+
+    /// Restarts the sampler's random stream from `seed` (the configuration,
+    /// and a QMC sequence's scrambling, stay).
+    fn reseed(&mut self, seed: u64);
+}
+
+/// The generator state as the first four words of a [`SamplerState`].
+pub(crate) fn rng_words(rng: &Rng) -> SamplerState {
+    rng.state().to_vec()
+}
+
+/// A generator from the first four words of `state`, or an error naming
+/// what was expected.
+pub(crate) fn rng_from_words(state: &[u64]) -> Result<Rng> {
+    match state.get(..4) {
+        Some(&[a, b, c, d]) => Ok(Rng::from_state([a, b, c, d])),
+        _ => Err(crate::Error::InvalidArgument(format!(
+            "a sampler state starts with the 4 words of its generator, got {} words",
+            state.len()
+        ))),
+    }
+}
+
+/// Checks that a state has exactly `n` words.
+pub(crate) fn expect_words(state: &[u64], n: usize) -> Result<()> {
+    if state.len() == n {
+        Ok(())
+    } else {
+        Err(crate::Error::InvalidArgument(format!(
+            "this sampler's state has {n} words, got {}",
+            state.len()
+        )))
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use sobol::params::JoeKuoD6;
 use sobol::Sobol;
 
-use super::Sampler;
+use super::{expect_words, rng_from_words, rng_words, Sampler, SamplerState};
 use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
 use crate::history::History;
@@ -273,6 +273,31 @@ impl Sampler for QmcSampler {
             },
             accept,
         )
+    }
+
+    /// The seed of the scrambling, the index of the next sequence point,
+    /// then the generator's four words.
+    fn state(&self) -> SamplerState {
+        let mut s = vec![self.seed, self.index];
+        s.extend(rng_words(&self.rng));
+        s
+    }
+
+    fn set_state(&mut self, state: &[u64]) -> Result<()> {
+        expect_words(state, 6)?;
+        self.rng = rng_from_words(&state[2..])?;
+        if self.seed != state[0] {
+            self.seed = state[0];
+            self.cached = None;
+        }
+        self.index = state[1];
+        Ok(())
+    }
+
+    /// Reseeds the independent draws; the sequence and its scrambling stay
+    /// (as Optuna's `QMCSampler.reseed_rng`).
+    fn reseed(&mut self, seed: u64) {
+        self.rng = Rng::new(seed);
     }
 }
 

@@ -2,7 +2,7 @@
 //! uniform in the range (in log space for log parameters); stepped and integer
 //! parameters give each grid point an equal share.
 
-use super::Sampler;
+use super::{expect_words, rng_from_words, rng_words, Sampler, SamplerState};
 use crate::constraints::{Accept, SearchSpace};
 use crate::error::Result;
 use crate::history::History;
@@ -50,6 +50,21 @@ impl Sampler for RandomSampler {
         accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
         space.sample_uniform(&mut self.rng, max_draws, accept)
+    }
+
+    /// The generator's four words.
+    fn state(&self) -> SamplerState {
+        rng_words(&self.rng)
+    }
+
+    fn set_state(&mut self, state: &[u64]) -> Result<()> {
+        expect_words(state, 4)?;
+        self.rng = rng_from_words(state)?;
+        Ok(())
+    }
+
+    fn reseed(&mut self, seed: u64) {
+        self.rng = Rng::new(seed);
     }
 }
 

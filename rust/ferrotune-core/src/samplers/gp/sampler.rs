@@ -74,7 +74,7 @@ use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
 use crate::rng::Rng;
-use crate::samplers::Sampler;
+use crate::samplers::{rng_from_words, rng_words, Sampler, SamplerState};
 use crate::space::Distribution;
 #[cfg(test)]
 use data::clip_infinite;
@@ -308,6 +308,30 @@ impl GpSampler {
     }
 }
 
+/// The fits of [`Sampler::state`] after the generator's words, or None when
+/// the words do not hold exactly that.
+fn decode_fits(words: &[u64]) -> Option<Vec<Option<FitState>>> {
+    let mut it = words.iter().copied();
+    let count = |it: &mut dyn Iterator<Item = u64>| usize::try_from(it.next()?).ok();
+    let mut fits = Vec::new();
+    for _ in 0..count(&mut it)? {
+        if count(&mut it)? == 0 {
+            fits.push(None);
+            continue;
+        }
+        let (n_fit, n_multi, len) = (count(&mut it)?, count(&mut it)?, count(&mut it)?);
+        let theta = (0..len)
+            .map(|_| it.next().map(f64::from_bits))
+            .collect::<Option<Vec<f64>>>()?;
+        fits.push(Some(FitState {
+            theta,
+            n_fit,
+            n_multi,
+        }));
+    }
+    it.next().is_none().then_some(fits)
+}
+
 impl Sampler for GpSampler {
     fn sample_independent(
         &mut self,
@@ -358,10 +382,58 @@ impl Sampler for GpSampler {
     ) -> Result<Vec<f64>> {
         self.sample_declared(h, trial, space, max_draws, accept)
     }
+
+    /// The generator's four words, then the fitted hyperparameters of each
+    /// kept model ([`GpSampler::fits`]): their count, then per model 0 (none)
+    /// or 1, `n_fit`, `n_multi`, the length of θ and θ's bit patterns. The
+    /// models themselves are refitted on the next ask, warm-started from θ;
+    /// fits restored and not used yet are saved as they were restored.
+    fn state(&self) -> SamplerState {
+        let mut s = rng_words(&self.rng);
+        let mut fits = self.fits();
+        fits.resize(fits.len().max(self.restored.len()), None);
+        for (f, r) in fits.iter_mut().zip(&self.restored) {
+            if f.is_none() {
+                f.clone_from(r);
+            }
+        }
+        s.push(fits.len() as u64);
+        for f in fits {
+            match f {
+                None => s.push(0),
+                Some(f) => {
+                    s.extend([1, f.n_fit as u64, f.n_multi as u64, f.theta.len() as u64]);
+                    s.extend(f.theta.iter().map(|t| t.to_bits()));
+                }
+            }
+        }
+        s
+    }
+
+    fn set_state(&mut self, state: &[u64]) -> Result<()> {
+        let rng = rng_from_words(state)?;
+        // A state of the generator alone restores no fits.
+        let fits = if state.len() > 4 {
+            decode_fits(&state[4..])
+                .ok_or_else(|| Error::InvalidArgument("malformed GPSampler state".into()))?
+        } else {
+            Vec::new()
+        };
+        self.rng = rng;
+        self.restore_fits(fits);
+        Ok(())
+    }
+
+    fn reseed(&mut self, seed: u64) {
+        self.rng = Rng::new(seed);
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::constraints::Constraint;
+    use crate::space::Param;
 
     #[test]
     fn infinite_values_become_the_extreme_finite_ones() {
@@ -385,9 +457,6 @@ mod tests {
         clip_infinite(&mut all_inf);
         assert_eq!(all_inf, vec![vec![0.0], vec![0.0]]);
     }
-    use super::*;
-    use crate::constraints::Constraint;
-    use crate::space::Param;
 
     /// Branin on [-5, 10] × [0, 15]; minimum 0.397887.
     fn branin(x: &[f64]) -> f64 {

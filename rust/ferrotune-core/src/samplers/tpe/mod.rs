@@ -39,7 +39,7 @@ pub mod truncnorm;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::Sampler;
+use super::{expect_words, rng_from_words, rng_words, Sampler, SamplerState};
 use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
 use crate::history::History;
@@ -367,6 +367,22 @@ impl Sampler for TpeSampler {
         }
         let best = argmax(scores.into_iter());
         Ok(cands.swap_remove(best))
+    }
+
+    /// The generator's four words (the kernel caches are rebuilt from the
+    /// history).
+    fn state(&self) -> SamplerState {
+        rng_words(&self.rng)
+    }
+
+    fn set_state(&mut self, state: &[u64]) -> Result<()> {
+        expect_words(state, 4)?;
+        self.rng = rng_from_words(state)?;
+        Ok(())
+    }
+
+    fn reseed(&mut self, seed: u64) {
+        self.rng = Rng::new(seed);
     }
 }
 

@@ -1,0 +1,328 @@
+//! The [`Sampler`] contract as one test that every core sampler runs.
+//!
+//! A new sampler conforms by adding one line to the list at the bottom of
+//! this file: `check(|seed| Box::new(MySampler::new(seed)))`. [`check`] drives
+//! the sampler through define-by-run trials (every kind of distribution) and
+//! declared-space trials (a condition, a linear constraint, a forbidden
+//! combination, a divisibility constraint and a caller's `accept`), with
+//! enough finished trials for a model-based sampler to leave its start-up
+//! phase when it is built with few start-up trials, and asserts:
+//!
+//! - every value lies in its distribution (bounds, step grid, choices);
+//! - every declared-space row is valid for the space and passes `accept`;
+//! - the same seed gives the same sequence of values;
+//! - a state saved with [`Sampler::state`] and restored into a sampler built
+//!   with another seed continues the same sequence;
+//! - [`Sampler::reseed`] changes the sequence;
+//! - an infeasible space, an `accept` that never holds and a malformed state
+//!   are errors, not panics or endless loops; an error of `accept` is
+//!   returned as is.
+
+use super::{start_trial, Sampler};
+use crate::constraints::{Constraint, SearchSpace};
+use crate::error::Error;
+use crate::history::{History, TrialState};
+use crate::space::{Condition, Distribution, Param};
+
+/// Trials of one run of the scenario (half define-by-run, half declared).
+const TRIALS: usize = 14;
+/// Trials after which a state is saved and restored.
+const SAVED_AT: usize = 8;
+
+/// Asserts the whole [`Sampler`] contract for the samplers `make` builds
+/// from a seed (see the module's documentation).
+pub fn check(make: impl Fn(u64) -> Box<dyn Sampler>) {
+    check_with(make, true);
+}
+
+/// [`check`], where `exact_restore` false only asks a restored state to keep
+/// the contract rather than repeat the saved sampler's values: for a sampler
+/// whose state holds a model's hyperparameters and refits the model from
+/// them (the GP: a refit after a change of the modelled space can end
+/// elsewhere than the kept model's).
+pub fn check_with(make: impl Fn(u64) -> Box<dyn Sampler>, exact_restore: bool) {
+    values_stay_in_their_distributions_and_spaces(&make);
+    same_seed_same_sequence(&make);
+    state_round_trip_continues_the_sequence(&make, exact_restore);
+    reseed_changes_the_sequence(&make);
+    infeasible_is_an_error(&make);
+}
+
+fn dists() -> (Vec<String>, Vec<Distribution>) {
+    let d = vec![
+        Distribution::float("f", -2.0, 3.0, None, false).unwrap(),
+        Distribution::float("flog", 1e-5, 1e2, None, true).unwrap(),
+        Distribution::float("fstep", 0.0, 1.0, Some(0.125), false).unwrap(),
+        Distribution::int("i", -3, 7, 1, false).unwrap(),
+        Distribution::int("ilog", 1, 1000, 1, true).unwrap(),
+        Distribution::int("istep", 0, 20, 5, false).unwrap(),
+        Distribution::categorical("c", 4).unwrap(),
+        Distribution::float("single", 1.5, 1.5, None, false).unwrap(),
+    ];
+    let names = ["f", "flog", "fstep", "i", "ilog", "istep", "c", "single"];
+    (names.iter().map(|s| s.to_string()).collect(), d)
+}
+
+fn param(name: &str, dist: Distribution, condition: Option<Condition>) -> Param {
+    Param {
+        name: name.into(),
+        dist,
+        condition,
+        choice_values: None,
+    }
+}
+
+/// A space with every kind of hard constraint: `kind` picks the
+/// conditional branch, `x + y <= 1.2` (when both active), `(n, kind) !=
+/// (2, 0)`, `m % n == 0`.
+fn space() -> SearchSpace {
+    let kind = Param {
+        choice_values: Some(vec![None, None, None]),
+        ..param(
+            "s_kind",
+            Distribution::categorical("s_kind", 3).unwrap(),
+            None,
+        )
+    };
+    let when = |values: Vec<f64>| Some(Condition { parent: 0, values });
+    let params = vec![
+        kind,
+        param(
+            "s_x",
+            Distribution::float("s_x", 0.0, 1.0, None, false).unwrap(),
+            when(vec![0.0, 1.0]),
+        ),
+        param(
+            "s_y",
+            Distribution::float("s_y", 1e-3, 1.0, None, true).unwrap(),
+            when(vec![0.0]),
+        ),
+        param(
+            "s_n",
+            Distribution::int("s_n", 1, 4, 1, false).unwrap(),
+            None,
+        ),
+        param(
+            "s_m",
+            Distribution::int("s_m", 0, 12, 2, false).unwrap(),
+            None,
+        ),
+        param(
+            "s_z",
+            Distribution::float("s_z", -1.0, 1.0, Some(0.25), false).unwrap(),
+            when(vec![2.0]),
+        ),
+    ];
+    let cons = vec![
+        Constraint::Linear {
+            terms: vec![(1, 1.0), (2, 1.0)],
+            rhs: 1.2,
+        },
+        Constraint::Forbidden {
+            assignment: vec![(3, 2.0), (0, 0.0)],
+        },
+        Constraint::Divisible { num: 4, den: 3 },
+    ];
+    SearchSpace::new(params, cons).unwrap()
+}
+
+/// The caller's extra constraint of the scenario: `s_z` (when active) is not
+/// above 0.5.
+fn accept(row: &[f64]) -> bool {
+    row[5].is_nan() || row[5] <= 0.5
+}
+
+/// Runs `n` trials of the scenario on `h` and returns every value drawn.
+/// Each value and row is checked against its distribution or space.
+fn run(s: &mut dyn Sampler, h: &mut History, n: usize) -> Vec<f64> {
+    let (names, dims) = dists();
+    let space = space();
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let t = h.trials().len();
+        let x = if t % 2 == 0 {
+            let rel = s.relative_values(h, t);
+            let rel = rel.expect("relative_values failed on a feasible scenario");
+            // (Values a study takes from relative_values go through set_param,
+            // which rejects those outside their distribution.)
+            for &(p, d, v) in &rel {
+                assert!(
+                    h.dist(p, d).contains(v),
+                    "relative value {v} outside {:?}",
+                    h.dist(p, d)
+                );
+            }
+            let (t2, x) = start_trial(s, h, &names, &dims).expect("a define-by-run draw failed");
+            assert_eq!(t, t2);
+            for (d, &v) in dims.iter().zip(&x) {
+                assert!(d.contains(v), "independent value {v} outside {d:?}");
+            }
+            x
+        } else {
+            let t2 = h.create_trial(TrialState::Running);
+            assert_eq!(t, t2);
+            let mut check = |row: &[f64]| Ok(accept(row));
+            let row = s
+                .sample_space(h, t, &space, 10_000, &mut check)
+                .expect("a feasible space was reported infeasible");
+            assert!(space.is_valid(&row), "row {row:?} violates the space");
+            assert!(accept(&row), "row {row:?} violates the caller's accept");
+            for (p, &v) in space.params().iter().zip(&row) {
+                if !v.is_nan() {
+                    h.set_param(t, &p.name, &p.dist, v).unwrap();
+                }
+            }
+            row
+        };
+        let y: f64 = x
+            .iter()
+            .filter(|v| !v.is_nan())
+            .map(|v| (v - 0.3).abs())
+            .sum();
+        h.finish(t, TrialState::Complete, vec![y]).unwrap();
+        out.extend(x);
+    }
+    out
+}
+
+/// Bit patterns, so that NaN (inactive) compares equal to NaN.
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn values_stay_in_their_distributions_and_spaces(make: &impl Fn(u64) -> Box<dyn Sampler>) {
+    for seed in [0, 1, u64::MAX] {
+        run(make(seed).as_mut(), &mut History::new(1), TRIALS);
+    }
+}
+
+fn same_seed_same_sequence(make: &impl Fn(u64) -> Box<dyn Sampler>) {
+    let a = run(make(7).as_mut(), &mut History::new(1), TRIALS);
+    let b = run(make(7).as_mut(), &mut History::new(1), TRIALS);
+    assert_eq!(bits(&a), bits(&b), "the same seed gave different sequences");
+    let c = run(make(8).as_mut(), &mut History::new(1), TRIALS);
+    assert_ne!(bits(&a), bits(&c), "different seeds gave the same sequence");
+}
+
+fn state_round_trip_continues_the_sequence(make: &impl Fn(u64) -> Box<dyn Sampler>, exact: bool) {
+    let (mut ha, mut hb) = (History::new(1), History::new(1));
+    let mut a = make(3);
+    let mut b = make(3);
+    run(a.as_mut(), &mut ha, SAVED_AT);
+    run(b.as_mut(), &mut hb, SAVED_AT);
+    let saved = b.state();
+    let mut restored = make(99);
+    restored
+        .set_state(&saved)
+        .expect("a saved state was refused");
+    assert_eq!(
+        restored.state(),
+        saved,
+        "set_state(state()) changed the state"
+    );
+    let rest = TRIALS - SAVED_AT;
+    let va = run(a.as_mut(), &mut ha, rest);
+    let vb = run(restored.as_mut(), &mut hb, rest);
+    if exact {
+        assert_eq!(
+            bits(&va),
+            bits(&vb),
+            "a restored state did not continue the sequence"
+        );
+    }
+}
+
+fn reseed_changes_the_sequence(make: &impl Fn(u64) -> Box<dyn Sampler>) {
+    let (mut ha, mut hb) = (History::new(1), History::new(1));
+    let (mut a, mut b) = (make(5), make(5));
+    b.reseed(6);
+    let dist = Distribution::float("f", 0.0, 1.0, None, false).unwrap();
+    let draw = |s: &mut dyn Sampler, h: &mut History| -> Vec<u64> {
+        let t = h.create_trial(TrialState::Running);
+        let v: Vec<f64> = (0..8)
+            .map(|_| s.sample_independent(h, t, "f", &dist).unwrap())
+            .collect();
+        bits(&v)
+    };
+    assert_ne!(
+        draw(a.as_mut(), &mut ha),
+        draw(b.as_mut(), &mut hb),
+        "reseed changed nothing"
+    );
+    // Reseeding two samplers alike makes them agree again.
+    a.reseed(6);
+    let mut c = make(77);
+    c.reseed(6);
+    let mut hc = History::new(1);
+    assert_eq!(
+        draw(a.as_mut(), &mut History::new(1)),
+        draw(c.as_mut(), &mut hc)
+    );
+}
+
+fn infeasible_is_an_error(make: &impl Fn(u64) -> Box<dyn Sampler>) {
+    let x = param(
+        "x",
+        Distribution::float("x", 0.0, 1.0, None, false).unwrap(),
+        None,
+    );
+    let empty = SearchSpace::new(
+        vec![x],
+        vec![Constraint::Linear {
+            terms: vec![(0, 1.0)],
+            rhs: -1.0,
+        }],
+    )
+    .unwrap();
+    let mut s = make(1);
+    let mut h = History::new(1);
+    let t = h.create_trial(TrialState::Running);
+    let r = s.sample_space(&h, t, &empty, 500, &mut |_| Ok(true));
+    assert!(matches!(r, Err(Error::Infeasible(_))), "{r:?}");
+    let r = s.sample_space(&h, t, &space(), 500, &mut |_| Ok(false));
+    assert!(matches!(r, Err(Error::Infeasible(_))), "{r:?}");
+    let failing = Error::InvalidArgument("accept failed".into());
+    let r = s.sample_space(&h, t, &space(), 500, &mut |_| Err(failing.clone()));
+    assert_eq!(r, Err(failing));
+    for bad in [&[][..], &[1, 2, 3][..]] {
+        assert!(matches!(s.set_state(bad), Err(Error::InvalidArgument(_))));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check, check_with};
+    use crate::samplers::gp::{GpConfig, GpSampler};
+    use crate::samplers::{QmcKind, QmcSampler, RandomSampler, TpeConfig, TpeSampler};
+
+    #[test]
+    fn random_sampler_conforms() {
+        check(|seed| Box::new(RandomSampler::new(seed)));
+    }
+
+    #[test]
+    fn qmc_samplers_conform() {
+        check(|seed| Box::new(QmcSampler::new(QmcKind::Sobol, true, seed)));
+        check(|seed| Box::new(QmcSampler::new(QmcKind::Halton, true, seed)));
+    }
+
+    #[test]
+    fn tpe_sampler_conforms() {
+        let cfg = |group| TpeConfig {
+            n_startup_trials: 4,
+            group,
+            ..TpeConfig::default()
+        };
+        check(|seed| Box::new(TpeSampler::new(cfg(false), seed).unwrap()));
+        check(|seed| Box::new(TpeSampler::new(cfg(true), seed).unwrap()));
+    }
+
+    #[test]
+    fn gp_sampler_conforms() {
+        let cfg = GpConfig {
+            n_startup_trials: 4,
+            ..GpConfig::default()
+        };
+        check_with(|seed| Box::new(GpSampler::new(cfg, seed).unwrap()), false);
+    }
+}
