@@ -63,8 +63,6 @@ def _overrides(sampler: BaseSampler, name: str) -> bool:
     return getattr(type(sampler), name) is not getattr(BaseSampler, name)
 
 
-
-
 class Study:
     """A study: an optimisation run over trials, with Optuna's names and semantics.
 
