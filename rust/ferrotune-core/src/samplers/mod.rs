@@ -27,7 +27,7 @@ pub const DEFAULT_MAX_DRAWS: usize = 100_000;
 pub type SamplerState = Vec<u64>;
 
 /// What the study asks of a Rust sampler: the contract every sampler module
-/// implements, checked for each of them by [`conformance::check`].
+/// implements, checked for each of them by `conformance::check` (a test module).
 ///
 /// Values cross this trait in a distribution's internal representation
 /// ([`Distribution`]: floats and ints as `f64`, a categorical as its choice
