@@ -20,6 +20,7 @@ from ferrotune.distributions import (
     CategoricalDistribution,
     _core_dist_key,
     _from_core,
+    _warn,
 )
 from ferrotune.exceptions import (
     FerrotuneError,
@@ -415,10 +416,15 @@ class Study:
                 row = self._core.sample_space(number, space._core, space.max_draws, accept)
             self._record_space(number, space, row)
             return
-        fixed = [
-            trial._preset(n, space.distributions[n]) if n in trial._fixed else None
-            for n in space.names
-        ]
+        # A fixed value's warning or error counts only if its parameter is active in
+        # the row (an enqueued value for an inactive parameter is ignored, as in Optuna).
+        fixed: list[float | None] = []
+        problems: dict[int, str | InvalidDistributionError] = {}
+        for i, n in enumerate(space.names):
+            value, problem = trial._check_preset(n, space.distributions[n])
+            fixed.append(value)
+            if problem is not None:
+                problems[i] = problem
         propose: Callable[[int], float] | None = None
         if not self._rust_independent:
             # The Python sampler proposes the free values of the first candidates.
@@ -455,6 +461,11 @@ class Study:
                 f"no configuration satisfying every constraint of the space{with_fixed} was "
                 f"found in {space.max_draws} draws"
             ) from None
+        for i, problem in problems.items():
+            if not math.isnan(row[i]):
+                if isinstance(problem, InvalidDistributionError):
+                    raise problem
+                _warn(problem)
         self._record_space(number, space, row)
 
     def _record_space(self, number: int, space: SearchSpace, row: list[float]) -> None:
