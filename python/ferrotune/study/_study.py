@@ -909,6 +909,18 @@ class Study:
         with paused():
             return self._frozen_range(max(start, 0), n if stop is None else min(stop, n))
 
+    def get_trial_states(self, start: int = 0, stop: int | None = None) -> list[TrialState]:
+        """The states of the trials numbered ``start`` to ``stop - 1`` (to the last one
+        when None), those that exist: a cheap read for code that only counts trials
+        (no trial snapshot is built). Like :meth:`get_trials`, it first pulls other
+        workers' changes from a database storage.
+        """
+        self._check_alive()
+        self._storage.sync(self._study_id)
+        core = self._core
+        stop = core.n_trials() if stop is None else min(stop, core.n_trials())
+        return [FROM_CORE[core.state(n)] for n in range(max(start, 0), stop)]
+
     def intersection_search_space(self) -> dict[str, BaseDistribution]:
         """Optuna's intersection search space: each parameter that every COMPLETE trial
         has, with the one distribution they all share (computed in the core)."""
