@@ -895,16 +895,23 @@ class Study:
             self._storage.sync(self._study_id)
         return self._frozen(number)
 
-    def get_trials_from(self, start: int, stop: int | None = None) -> list[FrozenTrial]:
+    def get_trials_from(
+        self, start: int, stop: int | None = None, *, sync: bool = True
+    ) -> list[FrozenTrial]:
         """Snapshots of the trials numbered ``start`` to ``stop - 1`` (to the last one
         when None), those that exist, read in one call: for samplers that read the
         study incrementally (only the trials added since their last look).
 
-        Like :meth:`get_trials`, it first pulls other workers' changes from a database
-        storage.
+        Args:
+            start: The first trial number.
+            stop: One past the last trial number; None for every trial from ``start``.
+            sync: Like :meth:`get_trials`, first pull other workers' changes from a
+                database storage (a round trip). A sampler called at each suggest
+                passes False: the study has already synced at the ask.
         """
         self._check_alive()
-        self._storage.sync(self._study_id)
+        if sync:
+            self._storage.sync(self._study_id)
         n = self._core.n_trials()
         with paused():
             return self._frozen_range(max(start, 0), n if stop is None else min(stop, n))
