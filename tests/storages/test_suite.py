@@ -237,12 +237,15 @@ def test_copy_study(make_storage: StorageFactory) -> None:
     )
     src.optimize(_objective, n_trials=10)
     src.set_user_attr("k", "v")
+    src.set_trial_system_attr(3, "note", {"a": [1, 2]})
     dst_storage = ferrotune.storages.InMemoryStorage()
     ferrotune.copy_study(from_study_name="src", from_storage=make_storage(), to_storage=dst_storage)
     dst = ferrotune.load_study(study_name="src", storage=dst_storage)
     assert [t.params for t in dst.trials] == [t.params for t in src.trials]
     assert [t.values for t in dst.trials] == [t.values for t in src.trials]
     assert dst.user_attrs == {"k": "v"}
+    assert [t.system_attrs for t in dst.trials] == [t.system_attrs for t in src.trials]
+    assert dst.trials[3].system_attrs["note"] == {"a": [1, 2]}
     back = make_storage()
     ferrotune.copy_study(
         from_study_name="src", from_storage=dst_storage, to_storage=back, to_study_name="copy"

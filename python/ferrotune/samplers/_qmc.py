@@ -134,10 +134,11 @@ class QMCSampler(_RustSampler):
             return {}
         names = list(search_space)
         u = self._rust.point(self._reserve(study), len(names))
-        return {
-            n: search_space[n].to_external_repr(search_space[n]._core.from_unit(x))
-            for n, x in zip(names, u, strict=True)
-        }
+        out: dict[str, Any] = {}
+        for n, x in zip(names, u, strict=True):
+            dist: BaseDistribution = search_space[n]
+            out[n] = dist.to_external_repr(dist._core.from_unit(x))
+        return out
 
     def sample_independent(
         self,

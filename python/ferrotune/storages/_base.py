@@ -11,6 +11,8 @@ from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.trial._state import TO_CORE
 
 if TYPE_CHECKING:
+    from ferrotune._search_space import SearchSpace
+    from ferrotune.distributions import BaseDistribution
     from ferrotune.study._direction import StudyDirection
     from ferrotune.trial import TrialState
 
@@ -126,7 +128,7 @@ class BaseStorage(abc.ABC):
         return number
 
     def record_param(
-        self, study_id: int, number: int, name: str, dist: Any, internal: float
+        self, study_id: int, number: int, name: str, dist: BaseDistribution, internal: float
     ) -> None:
         """Records a parameter value chosen outside the core (a Python sampler, a fixed
         value): ``dist`` is a :class:`~ferrotune.distributions.BaseDistribution`,
@@ -138,7 +140,7 @@ class BaseStorage(abc.ABC):
         """
         self.get_core(study_id).set_param(number, name, dist._core, internal)
 
-    def suggest(self, study_id: int, number: int, name: str, dist: Any) -> float:
+    def suggest(self, study_id: int, number: int, name: str, dist: BaseDistribution) -> float:
         """Samples ``name`` for trial ``number`` with the study's Rust sampler (the value
         of a joint sample, if the sampler chose one), records it and returns its
         internal value."""
@@ -146,7 +148,7 @@ class BaseStorage(abc.ABC):
         return value
 
     def record_space_params(
-        self, study_id: int, number: int, space: Any, row: Sequence[float]
+        self, study_id: int, number: int, space: SearchSpace, row: Sequence[float]
     ) -> None:
         """Records a configuration of a declared :class:`~ferrotune.SearchSpace`
         (internal values in ``space.names`` order, NaN for inactive parameters)."""

@@ -166,9 +166,9 @@ class Study:
             getattr(sampler, "_needs_after_trial", _overrides(sampler, "after_trial"))
         )
         # Rust samplers with a joint model choose relative values inside the core.
-        self._rust_relative = self._fast and bool(getattr(sampler, "_rust_relative", False))
+        self._relative_in_core = self._fast and bool(getattr(sampler, "_rust_relative", False))
         self._hook_relative = (
-            _overrides(sampler, "infer_relative_search_space") and not self._rust_relative
+            _overrides(sampler, "infer_relative_search_space") and not self._relative_in_core
         )
 
     # ----------------------------------------------------------------- directions
@@ -319,7 +319,7 @@ class Study:
         fixed_distributions: Mapping[str, BaseDistribution] | None,
     ) -> Trial:
         trial = Trial(self, number, fixed, self._trial_context)
-        if self._rust_relative and space is None:
+        if self._relative_in_core and space is None:
             self._core.relative(number)
         if self._hook_before or self._hook_relative:
             frozen = self._frozen(number)

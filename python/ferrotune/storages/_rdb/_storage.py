@@ -219,7 +219,7 @@ class RDBStorage(_TrialWrites):
     def _dist(self, dist_json: str) -> tuple[BaseDistribution, _core.Dist]:
         hit = self._dist_cache.get(dist_json)
         if hit is None:
-            dist = json_to_distribution(dist_json)
+            dist: BaseDistribution = json_to_distribution(dist_json)
             hit = (dist, dist._core)
             self._dist_cache[dist_json] = hit
         return hit

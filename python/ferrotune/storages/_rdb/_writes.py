@@ -40,6 +40,8 @@ from ferrotune.storages._rdb._transactions import _T
 from ferrotune.trial._state import TO_CORE
 
 if TYPE_CHECKING:
+    from ferrotune._search_space import SearchSpace
+    from ferrotune.distributions import BaseDistribution
     from ferrotune.storages._rdb._storage import RDBStorage
     from ferrotune.study._study import Study
     from ferrotune.trial import FrozenTrial, TrialState
@@ -310,7 +312,7 @@ class _TrialWrites(_Sync):
         return number
 
     def record_param(
-        self, study_id: int, number: int, name: str, dist: Any, internal: float
+        self, study_id: int, number: int, name: str, dist: BaseDistribution, internal: float
     ) -> None:
         """Records the parameter in the core and buffers it for the database: it is
         written with the trial's next change: a report, an attribute, a heartbeat or the
@@ -319,13 +321,13 @@ class _TrialWrites(_Sync):
         self._cache(study_id).core.set_param(number, name, dist._core, internal)
         self._buffer_param(study_id, number, name, dist, internal)
 
-    def suggest(self, study_id: int, number: int, name: str, dist: Any) -> float:
+    def suggest(self, study_id: int, number: int, name: str, dist: BaseDistribution) -> float:
         value: float = self._cache(study_id).core.suggest_dist(number, name, dist._core)
         self._buffer_param(study_id, number, name, dist, value)
         return value
 
     def record_space_params(
-        self, study_id: int, number: int, space: Any, row: Sequence[float]
+        self, study_id: int, number: int, space: SearchSpace, row: Sequence[float]
     ) -> None:
         super().record_space_params(study_id, number, space, row)
         for name, v in zip(space.names, row, strict=True):
