@@ -10,6 +10,11 @@ import pytest
 import ferrotune
 from ferrotune import _core
 from ferrotune.distributions import FloatDistribution, IntDistribution
+from ferrotune.exceptions import (
+    InvalidArgumentError,
+    InvalidTrialError,
+    UpdateFinishedTrialError,
+)
 from ferrotune.samplers import BaseSampler, RandomSampler
 from ferrotune.trial import FrozenTrial, TrialState
 
@@ -29,14 +34,14 @@ def test_core_is_the_studys_record() -> None:
 
 def test_get_trial_and_get_trials_from_match_get_trials() -> None:
     """One trial by number and the trials from a number on are the snapshots
-    get_trials gives; an unknown number raises IndexError."""
+    get_trials gives; an unknown number raises InvalidTrialError, as tell does."""
     study = _study(6)
     every = study.get_trials()
     assert study.get_trial(2).params == every[2].params
     assert [t.number for t in study.get_trials_from(4)] == [4, 5]
     assert [t.value for t in study.get_trials_from(1, 3)] == [t.value for t in every[1:3]]
     assert study.get_trials_from(6) == []
-    with pytest.raises(IndexError):
+    with pytest.raises(InvalidTrialError):
         study.get_trial(6)
 
 
@@ -100,3 +105,69 @@ def test_intersection_search_space_skips_trials_that_did_not_complete() -> None:
         "x": FloatDistribution(0.0, 1.0),
         "k": IntDistribution(0, 4),
     }
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (-1, InvalidTrialError),
+        (10**30, InvalidTrialError),
+        (3, InvalidTrialError),
+        ("1", InvalidArgumentError),
+        (1.0, InvalidArgumentError),
+        (None, InvalidArgumentError),
+        (True, InvalidArgumentError),
+    ],
+)
+def test_a_bad_trial_number_is_named(bad: Any, error: type) -> None:
+    """get_trial and the methods that change a trial refuse a number that is not an
+    int (naming the argument) or names no trial (as tell does), with a ValueError."""
+    study = _study(3)
+    calls = [
+        lambda: study.get_trial(bad),
+        lambda: study.set_trial_system_attr(bad, "k", 1),
+        lambda: study.set_trial_constraints(bad, {"c": 0.0}),
+        lambda: study.set_fixed_params(bad, {"x": 0.5}),
+    ]
+    for call in calls:
+        with pytest.raises(error, match="number" if error is InvalidArgumentError else "3"):
+            call()
+    with pytest.raises(InvalidArgumentError, match="number"):
+        study.get_fixed_params("1")  # type: ignore[arg-type]
+    assert [t.system_attrs for t in study.trials] == [{}] * 3
+
+
+@pytest.mark.parametrize(
+    ("start", "stop", "needle"),
+    [(-5, None, "start"), ("0", None, "start"), (0, -1, "stop"), (0, 2.0, "stop")],
+)
+def test_trial_ranges_refuse_negative_or_non_int_bounds(start: Any, stop: Any, needle: str) -> None:
+    study = _study(3)
+    with pytest.raises(InvalidArgumentError, match=needle):
+        study.get_trials_from(start, stop)
+    with pytest.raises(InvalidArgumentError, match=needle):
+        study.get_trial_states(start, stop)
+
+
+@pytest.mark.parametrize(
+    ("key", "count", "needle"),
+    [(1, 1, "key"), (None, 1, "key"), ("k", 0, "count"), ("k", -3, "count"), ("k", 1.5, "count")],
+)
+def test_next_study_counter_refuses_bad_arguments(key: Any, count: Any, needle: str) -> None:
+    """A count <= 0 would rewind a counter that every worker shares."""
+    study = _study(0)
+    assert study.next_study_counter("k", 2) == 0
+    with pytest.raises(InvalidArgumentError, match=needle):
+        study.next_study_counter(key, count)
+    assert study.next_study_counter("k") == 2
+
+
+def test_set_fixed_params_refuses_a_finished_trial_or_a_non_mapping() -> None:
+    study = _study(1)
+    with pytest.raises(UpdateFinishedTrialError):
+        study.set_fixed_params(0, {"x": 0.5})
+    running = study.ask()
+    with pytest.raises(InvalidArgumentError, match="params"):
+        study.set_fixed_params(running.number, [("x", 0.5)])  # type: ignore[arg-type]
+    assert study.get_fixed_params(0) is None
+    assert study.get_fixed_params(running.number) is None

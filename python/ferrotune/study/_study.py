@@ -29,6 +29,7 @@ from ferrotune.exceptions import (
     InvalidArgumentError,
     InvalidDistributionError,
     TrialPruned,
+    UpdateFinishedTrialError,
 )
 from ferrotune.pruners import BasePruner, NopPruner
 from ferrotune.samplers import BaseSampler, TPESampler
@@ -62,6 +63,29 @@ _FIXED_KEY = "fixed_params"
 
 def _overrides(sampler: BaseSampler, name: str) -> bool:
     return getattr(type(sampler), name) is not getattr(BaseSampler, name)
+
+
+def _int_argument(value: Any, argument: str) -> int:
+    """``value`` as an int, or InvalidArgumentError naming ``argument``."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise InvalidArgumentError(f"{argument} must be an int, got {value!r} ({type(value).__name__})")
+
+
+def _range_arguments(start: Any, stop: Any) -> tuple[int, int | None]:
+    """``start`` and ``stop`` of a range of trial numbers, checked to be ints >= 0."""
+    start = _int_argument(start, "start")
+    if start < 0:
+        raise InvalidArgumentError(f"start must be >= 0, got {start}")
+    if stop is None:
+        return start, None
+    stop = _int_argument(stop, "stop")
+    if stop < 0:
+        raise InvalidArgumentError(f"stop must be >= 0 or None, got {stop}")
+    return start, stop
 
 
 class Study:
@@ -593,6 +617,10 @@ class Study:
         url = getattr(self._storage, "url", None)
         return url is not None and url == getattr(other._storage, "url", None)
 
+    def _existing_number(self, number: Any, argument: str = "number") -> int:
+        """``number`` checked to be an int naming a trial of this study."""
+        return self._trial_number(_int_argument(number, argument))
+
     def _trial_number(self, trial: Any) -> int:
         """The number of ``trial`` (a Trial or FrozenTrial of this study, or a number),
         checked to name an existing trial."""
@@ -889,11 +917,10 @@ class Study:
         :meth:`ask` or :meth:`get_trials`; a trial number not seen yet is looked up.
 
         Raises:
-            IndexError: The study has no trial ``number``.
+            InvalidArgumentError: ``number`` is not an int.
+            InvalidTrialError: The study has no trial ``number`` (as :meth:`tell`).
         """
-        if not 0 <= number < self._core.n_trials():
-            self._storage.sync(self._study_id)
-        return self._frozen(number)
+        return self._frozen(self._existing_number(number))
 
     def get_trials_from(
         self, start: int, stop: int | None = None, *, sync: bool = True
@@ -910,11 +937,12 @@ class Study:
                 passes False: the study has already synced at the ask.
         """
         self._check_alive()
+        start, stop = _range_arguments(start, stop)
         if sync:
             self._storage.sync(self._study_id)
         n = self._core.n_trials()
         with paused():
-            return self._frozen_range(max(start, 0), n if stop is None else min(stop, n))
+            return self._frozen_range(start, n if stop is None else min(stop, n))
 
     def get_trial_states(self, start: int = 0, stop: int | None = None) -> list[TrialState]:
         """The states of the trials numbered ``start`` to ``stop - 1`` (to the last one
@@ -923,10 +951,11 @@ class Study:
         workers' changes from a database storage.
         """
         self._check_alive()
+        start, stop = _range_arguments(start, stop)
         self._storage.sync(self._study_id)
         core = self._core
         stop = core.n_trials() if stop is None else min(stop, core.n_trials())
-        return [FROM_CORE[core.state(n)] for n in range(max(start, 0), stop)]
+        return [FROM_CORE[core.state(n)] for n in range(start, stop)]
 
     def intersection_search_space(self) -> dict[str, BaseDistribution]:
         """Optuna's intersection search space: each parameter that every COMPLETE trial
@@ -939,6 +968,7 @@ class Study:
 
     def set_trial_system_attr(self, number: int, key: str, value: Any) -> None:
         """Stores a system attribute on trial ``number`` (running or finished)."""
+        number = self._existing_number(number)
         self._storage.set_trial_system_attr(self._study_id, number, key, value)
 
     def set_trial_constraints(self, number: int, values: Mapping[str, float]) -> None:
@@ -951,26 +981,52 @@ class Study:
         Raises:
             UpdateFinishedTrialError: The trial has finished.
         """
+        number = self._existing_number(number)
         self._storage.record_constraints(self._study_id, number, dict(values))
 
     def next_study_counter(self, key: str, count: int = 1) -> int:
         """Reserves ``count`` consecutive values of the study counter ``key`` and
         returns the first: every worker of the study shares it (QMC samplers continue
         one sequence across workers and resumed studies). The counter is kept as the
-        study system attribute ``key``, from 0."""
+        study system attribute ``key``, from 0.
+
+        Raises:
+            InvalidArgumentError: ``key`` is not a str or ``count`` not an int >= 1.
+        """
+        if not isinstance(key, str):
+            raise InvalidArgumentError(f"key must be a str, got {key!r} ({type(key).__name__})")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InvalidArgumentError(f"count must be an int >= 1, got {count!r}")
         return self._storage.next_study_counter(self._study_id, key, count)
 
     def get_fixed_params(self, number: int) -> dict[str, Any] | None:
         """The values a sampler's ``before_trial`` fixed for trial ``number`` while it
         is being set up (a copy), or None when none were fixed. The trial starts with
         them (enqueued values keep precedence over a grid point's, as in Optuna)."""
+        number = _int_argument(number, "number")
         with self._fixed_lock:
             fixed = self._fixed.get(number)
             return None if fixed is None else dict(fixed)
 
     def set_fixed_params(self, number: int, params: Mapping[str, Any]) -> None:
         """Fixes the values of trial ``number`` from a sampler's ``before_trial``
-        (replacing those fixed before); see :meth:`get_fixed_params`."""
+        (replacing those fixed before); see :meth:`get_fixed_params`.
+
+        Raises:
+            InvalidArgumentError: ``number`` is not an int or ``params`` not a mapping.
+            InvalidTrialError: The study has no trial ``number``.
+            UpdateFinishedTrialError: The trial has finished.
+        """
+        number = self._existing_number(number)
+        if not isinstance(params, Mapping):
+            raise InvalidArgumentError(
+                f"params must be a mapping of parameter names to values, got {params!r}"
+            )
+        state = FROM_CORE[self._core.state(number)]
+        if state.is_finished():
+            raise UpdateFinishedTrialError(
+                f"set_fixed_params: trial {number} has already finished ({state.name})"
+            )
         self._set_fixed(number, params)
 
     # ------------------------------------------------------------------- results
