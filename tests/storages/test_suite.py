@@ -8,7 +8,12 @@ import threading
 import pytest
 
 import ferrotune
-from ferrotune.exceptions import DuplicatedStudyError, InvalidTrialError
+from ferrotune.exceptions import (
+    DuplicatedStudyError,
+    InvalidArgumentError,
+    InvalidTrialError,
+    UpdateFinishedTrialError,
+)
 from ferrotune.samplers import RandomSampler, TPESampler
 from ferrotune.study import StudyDirection
 from ferrotune.trial import TrialState
@@ -362,3 +367,42 @@ def test_loading_reads_back_every_kind_of_trial(make_storage: StorageFactory) ->
     got[0].params["x"] = None
     assert "new" not in late.trials[0].user_attrs
     assert late.trials[0].params == expected[0].params
+
+
+def test_attributes_json_cannot_hold_are_refused_on_every_storage(
+    make_storage: StorageFactory,
+) -> None:
+    """What a study accepts does not depend on its storage: a database cannot write a
+    set, so memory refuses it too (system attributes as user attributes)."""
+    study = ferrotune.create_study(storage=make_storage(), sampler=RandomSampler(seed=0))
+    trial = study.ask()
+    for set_attr in (
+        lambda: study.set_trial_system_attr(trial.number, "k", {1, 2}),
+        lambda: trial.set_system_attr("k", {1, 2}),
+        lambda: trial.set_user_attr("k", {1, 2}),
+        lambda: study.set_system_attr("k", object()),
+        lambda: study.set_user_attr("k", {1, 2}),
+    ):
+        with pytest.raises(InvalidArgumentError, match="'k'"):
+            set_attr()
+    study.set_trial_system_attr(trial.number, "ok", {"a": [1.5, None]})
+    assert study.get_trial(trial.number).system_attrs == {"ok": {"a": [1.5, None]}}
+    assert "k" not in study.system_attrs and "k" not in study.user_attrs
+
+
+def test_constraints_of_a_finished_trial_are_refused_on_every_storage(
+    make_storage: StorageFactory,
+) -> None:
+    storage = make_storage()
+    study = ferrotune.create_study(storage=storage, sampler=RandomSampler(seed=0))
+    trial = study.ask()
+    study.set_trial_constraints(trial.number, {"c": -1.0})
+    study.tell(trial, 1.0)
+    with pytest.raises(UpdateFinishedTrialError):
+        study.set_trial_constraints(trial.number, {"c": 1.0})
+    with pytest.raises(UpdateFinishedTrialError):
+        sid = storage.get_study_id_from_name(study.study_name)
+        storage.record_constraints(sid, trial.number, {"c": 1.0})
+    again = ferrotune.load_study(study_name=study.study_name, storage=make_storage())
+    for s in (study, again):
+        assert s.get_trial(trial.number).system_attrs["constraints"] == {"c": -1.0}
