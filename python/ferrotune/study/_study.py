@@ -1002,7 +1002,9 @@ class Study:
     def get_fixed_params(self, number: int) -> dict[str, Any] | None:
         """The values a sampler's ``before_trial`` fixed for trial ``number`` while it
         is being set up (a copy), or None when none were fixed. The trial starts with
-        them (enqueued values keep precedence over a grid point's, as in Optuna)."""
+        them; a value fixed here replaces an enqueued value of the same name, so
+        ferrotune's GridSampler gives an enqueued trial no grid point and
+        PartialFixedSampler fixes only the names not enqueued, as Optuna's do."""
         number = _int_argument(number, "number")
         with self._fixed_lock:
             fixed = self._fixed.get(number)
