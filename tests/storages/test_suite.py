@@ -161,6 +161,25 @@ def test_enqueue_trial(make_storage: StorageFactory) -> None:
     assert study.ask().number == 1
 
 
+def test_enqueued_values_live_in_the_storage_only(make_storage: StorageFactory) -> None:
+    """A Study that enqueues (as RetryFailedTrialCallback's does, and never asks) keeps
+    nothing per enqueued trial: the storage hands the values back when the trial
+    starts, to whichever Study object starts it."""
+    study = ferrotune.create_study(storage=make_storage(), study_name="queue")
+    numbers = [study.enqueue_trial({"x": i / 10, "act": "relu"}) for i in range(5)]
+    assert numbers == list(range(5))
+    assert [study.get_fixed_params(n) for n in range(5)] == [None] * 5
+    assert study.enqueue_trial({"x": 0.2, "act": "relu"}, skip_if_exists=True) is None
+    assert study.enqueue_trial({"x": 0.2, "act": "gelu"}, skip_if_exists=True) == 5
+    other = ferrotune.load_study(study_name="queue", storage=make_storage())
+    for s, n in ((study, 0), (other, 1), (study, 2)):
+        trial = s.ask()
+        assert trial.number == n
+        assert trial.suggest_float("x", 0, 1) == n / 10
+        assert trial.suggest_categorical("act", ["relu", "gelu"]) == "relu"
+        s.tell(trial, 1.0)
+
+
 def test_trial_attrs_and_constraints(make_storage: StorageFactory) -> None:
     study = ferrotune.create_study(storage=make_storage(), study_name="attrs")
     trial = study.ask()

@@ -841,13 +841,10 @@ class Study:
                 known = t.system_attrs.get(_FIXED_KEY, t.params)
                 if known.keys() == params.keys() and all(known[k] == v for k, v in params.items()):
                     return None
-            with self._fixed_lock:
-                if any(p == dict(params) for p in self._fixed.values()):
-                    return None
         for k, v in (user_attrs or {}).items():  # checked before anything is written
             to_json(v, f"trial user attribute {k!r}")
+        # The storage keeps the values; start_trial returns them with the trial.
         number = self._storage.enqueue_trial(self._study_id, dict(params))
-        self._set_fixed(number, params)
         for k, v in (user_attrs or {}).items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
         return number
