@@ -81,10 +81,6 @@ class BaseStorage(abc.ABC):
     writes every parameter, sets :attr:`writes_params`.
     """
 
-    #: True when trials are written through to a database (informational: studies
-    #: do not branch on it).
-    persistent: bool = False
-
     #: True when every parameter must pass through :meth:`record_param` or
     #: :meth:`suggest` (a database writes it). False lets a trial sample and record a
     #: number or a choice with one call into the core (``StudyCore.suggest_float`` and

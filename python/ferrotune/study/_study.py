@@ -34,7 +34,7 @@ from ferrotune.exceptions import (
 from ferrotune.pruners import BasePruner, NopPruner
 from ferrotune.samplers import BaseSampler, TPESampler
 from ferrotune.storages import BaseStorage, get_storage
-from ferrotune.storages._base import to_json
+from ferrotune.storages._base import FIXED_PARAMS_KEY, to_json
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial, Trial, TrialState
 from ferrotune.trial._frozen import _LazyFrozenTrial
@@ -57,8 +57,6 @@ _logger = logging.getLogger("ferrotune")
 
 ObjectiveFunc = Callable[[Trial], "float | Sequence[float]"]
 Callback = Callable[["Study", FrozenTrial], None]
-
-_FIXED_KEY = "fixed_params"
 
 
 def _overrides(sampler: BaseSampler, name: str) -> bool:
@@ -391,9 +389,6 @@ class Study:
             return {}
         with self._fixed_lock:
             return self._fixed.pop(number, {})
-
-    def _has_fixed(self, number: int) -> bool:
-        return number in self._fixed
 
     def _set_fixed(self, number: int, params: Mapping[str, Any]) -> None:
         with self._fixed_lock:
@@ -838,7 +833,7 @@ class Study:
         if skip_if_exists:
             for t in self._iter_frozen():
                 # As Optuna: an enqueued trial's values are its fixed parameters.
-                known = t.system_attrs.get(_FIXED_KEY, t.params)
+                known = t.system_attrs.get(FIXED_PARAMS_KEY, t.params)
                 if known.keys() == params.keys() and all(known[k] == v for k, v in params.items()):
                     return None
         for k, v in (user_attrs or {}).items():  # checked before anything is written
@@ -902,9 +897,9 @@ class Study:
 
     @property
     def core(self) -> _core.StudyCore:
-        """The Rust record of this study's trials, for samplers that have a Rust core
-        (they sample from it and record into it). Not part of Optuna's API; its methods
-        may change between versions."""
+        """The Rust record of this study's trials, for samplers that have a Rust core:
+        they read and sample from it, and write through the storage or the study's
+        methods. Not part of Optuna's API; its methods may change between versions."""
         return self._core
 
     def get_trial(self, number: int) -> FrozenTrial:

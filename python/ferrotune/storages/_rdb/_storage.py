@@ -130,7 +130,6 @@ class RDBStorage(_TrialWrites):
         >>> study = ferrotune.create_study(storage=storage)  # doctest: +SKIP
     """
 
-    persistent = True
     writes_params = True
 
     def __init__(

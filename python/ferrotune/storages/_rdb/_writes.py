@@ -23,12 +23,11 @@ from ferrotune.exceptions import (
     StudyNotFoundError,
     UpdateFinishedTrialError,
 )
-from ferrotune.storages._base import check_fixed_params, to_json
+from ferrotune.storages._base import FIXED_PARAMS_KEY, check_fixed_params, to_json
 from ferrotune.storages._rdb import _schema as S  # noqa: N812
 from ferrotune.storages._rdb._sync import (
     _COMPLETE,
     _FAIL,
-    _FIXED_KEY,
     _NAN,
     _PRUNED,
     _RUNNING,
@@ -216,7 +215,7 @@ class _TrialWrites(_Sync):
                     sa.select(S.trial_attrs.c.value_json).where(
                         S.trial_attrs.c.trial_id == tid,
                         S.trial_attrs.c.kind == "system",
-                        S.trial_attrs.c.key == _FIXED_KEY,
+                        S.trial_attrs.c.key == FIXED_PARAMS_KEY,
                     )
                 ).scalar()
                 return tid, number, (json.loads(fixed) if fixed else {}), True
@@ -264,7 +263,7 @@ class _TrialWrites(_Sync):
             tid = int(pk[0])
             conn.execute(
                 sa.insert(S.trial_attrs).values(
-                    trial_id=tid, kind="system", key=_FIXED_KEY, value_json=fixed_json
+                    trial_id=tid, kind="system", key=FIXED_PARAMS_KEY, value_json=fixed_json
                 )
             )
             return tid, number
@@ -272,7 +271,7 @@ class _TrialWrites(_Sync):
         tid, number = self._write(tx)
         with cache.lock:
             cache.trial_ids[number] = tid
-            cache.system_attrs.setdefault(number, {})[_FIXED_KEY] = json.loads(fixed_json)
+            cache.system_attrs.setdefault(number, {})[FIXED_PARAMS_KEY] = json.loads(fixed_json)
             cache.core.ensure_trial(number, TO_CORE[_WAITING])
         return number
 
