@@ -141,8 +141,14 @@ class _RustSampler(BaseSampler):
         state["_rust"] = self._rust.get_state()
         return state
 
+    @classmethod
+    def _upgrade_state(cls, state: dict[str, Any]) -> dict[str, Any]:
+        """A pickled state of an earlier version in the current format (the default:
+        none to upgrade)."""
+        return state
+
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
+        state = self._upgrade_state(dict(state))
         rust_state = state.pop("_rust")
         self.__dict__.update(state)
         self._init_transient()
