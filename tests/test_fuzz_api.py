@@ -71,10 +71,8 @@ from tests._support import SpaceSpec, same_choice, space_specs
 pytest.importorskip("sqlalchemy")
 
 # Changing a finished trial raises Optuna's UpdateFinishedTrialError (a subclass of
-# InvalidTrialError; the fallback keeps the test importable on older builds).
-UpdateFinishedTrialError: type[Exception] = getattr(
-    fexc, "UpdateFinishedTrialError", fexc.InvalidTrialError
-)
+# InvalidTrialError).
+UpdateFinishedTrialError = fexc.UpdateFinishedTrialError
 
 # Python exceptions other than ferrotune's that a call may raise. Empty on purpose: every
 # error of bad input is a ferrotune.exceptions class, even where Optuna raises TypeError

@@ -165,3 +165,85 @@ def test_every_sampler_pickles_on_its_own(name: str) -> None:
     a.optimize(_simple, n_trials=10)
     b.optimize(_simple, n_trials=10)
     assert [t.params for t in a.trials] == [t.params for t in b.trials]
+
+
+# --------------------------------------------------------- pickles of earlier versions
+class _EarlierPickle:
+    """Pickles as an object of ``cls`` whose ``__getstate__`` returned ``state``, as an
+    earlier version wrote it: loading makes a bare ``cls`` object and hands the state
+    to its ``__setstate__`` (the form of pickle protocols 0 and 1; protocol 2 and later
+    write the same steps with ``copyreg.__newobj__``)."""
+
+    def __init__(self, cls: type, state: dict[str, Any]) -> None:
+        self.cls, self.state = cls, state
+
+    def __reduce__(self) -> Any:
+        import copyreg
+
+        return (copyreg._reconstructor, (self.cls, object, None), self.state)
+
+
+def _continue(sampler: BaseSampler) -> list[dict[str, Any]]:
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(_objective, n_trials=3)
+    return [t.params for t in study.trials]
+
+
+def _warm(sampler: BaseSampler, n: int = 8) -> BaseSampler:
+    """``sampler`` after a study of ``n`` trials (a GP has fitted its model)."""
+    ferrotune.create_study(sampler=sampler).optimize(
+        lambda t: t.suggest_float("x", -1, 1) ** 2 + t.suggest_float("y", -1, 1) ** 2,
+        n_trials=n,
+    )
+    return sampler
+
+
+def _earlier_state(sampler: Any) -> dict[str, Any]:
+    """The state the version before the sampler contracts pickled for ``sampler``."""
+    words = sampler._rust.get_state()
+    if isinstance(sampler, RandomSampler):
+        return {"seed": sampler._seed, "state": words}
+    if isinstance(sampler, TPESampler):
+        return {
+            "config": sampler._config,
+            "seed": sampler._seed,
+            "state": words,
+            "constraints_func": None,
+            "warn": False,
+        }
+    if isinstance(sampler, GPSampler):
+        return {
+            "config": sampler._config,
+            "seed": sampler._seed,
+            "state": words[:4],
+            "fits": sampler._rust.get_fits(),
+            "constraints_func": None,
+        }
+    assert isinstance(sampler, QMCSampler)
+    state = {k: v for k, v in sampler.__dict__.items() if k not in ("_lock", "_rust")}
+    state["_rust"] = (words[1], words[2:])  # (index, the generator's words)
+    return state
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: RandomSampler(seed=4),
+        lambda: TPESampler(seed=4, n_startup_trials=3, warn_independent_sampling=False),
+        lambda: GPSampler(seed=4, n_startup_trials=3),
+        lambda: QMCSampler(seed=4, warn_independent_sampling=False),
+    ],
+)
+def test_a_sampler_pickled_by_an_earlier_version_loads_and_continues(
+    make: Callable[[], Any],
+) -> None:
+    """The samplers' pickles of the version before the sampler contracts (another
+    layout of the core's state) load into the same state and continue the sequence."""
+    sampler = _warm(make())
+    data = pickle.dumps(_EarlierPickle(type(sampler), _earlier_state(sampler)))
+    loaded = pickle.loads(data)
+    assert type(loaded) is type(sampler)
+    assert loaded.__getstate__() == sampler.__getstate__()
+    if isinstance(sampler, GPSampler):  # the fits were in the pickle, and came back
+        assert any(f is not None for f in sampler._rust.get_fits())
+    assert _continue(loaded) == _continue(sampler)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
@@ -15,7 +16,11 @@ from ferrotune.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from ferrotune.exceptions import InfeasibleSpaceError, InvalidSpaceError
+from ferrotune.exceptions import (
+    InfeasibleSpaceError,
+    InvalidDistributionError,
+    InvalidSpaceError,
+)
 from ferrotune.samplers import RandomSampler
 from tests._support import SAMPLERS, SpaceSpec, space_specs
 
@@ -191,6 +196,35 @@ def test_enqueued_values_are_used_in_a_declared_space(seed: int) -> None:
     assert p["model"] == "mlp" and p["optimizer"] == "sgd" and p["momentum"] == 0.9
     assert "nesterov" in p and "depth" not in p
     assert spec.violations(p) == []
+
+
+def _kind_space() -> SearchSpace:
+    return SearchSpace({"kind": C(["a", "b"]), "x": F(0.0, 1.0)}, conditions={"x": ("kind", "a")})
+
+
+@pytest.mark.parametrize("value", [5.0, "abc"])
+def test_enqueued_values_for_inactive_parameters_are_ignored(value: Any) -> None:
+    # As in Optuna: a value for a parameter that the row leaves out is never checked.
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    study.enqueue_trial({"kind": "b", "x": value})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trial = study.ask(_kind_space())
+    assert trial.params == {"kind": "b"}
+    assert study.tell(trial, 1.0).state == ferrotune.trial.TrialState.COMPLETE
+
+
+def test_enqueued_values_for_active_parameters_are_still_checked() -> None:
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    study.enqueue_trial({"kind": "a", "x": 5.0})
+    with pytest.warns(UserWarning, match="'x'.*out of range"):
+        trial = study.ask(_kind_space())
+    assert trial.params == {"kind": "a", "x": 1.0}
+    study.enqueue_trial({"kind": "a", "x": "abc"})
+    with pytest.raises(InvalidDistributionError, match="'x'"):
+        study.ask(_kind_space())
+    assert study.trials[-1].state == ferrotune.trial.TrialState.FAIL
+    assert study.trials[-1].params == {}
 
 
 def test_declared_params_are_recorded_with_their_distributions() -> None:

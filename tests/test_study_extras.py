@@ -83,6 +83,25 @@ def test_max_trials_callback_counts_only_its_states() -> None:
     assert len(study3.trials) == 6
 
 
+def test_max_trials_callback_counts_a_trial_left_running() -> None:
+    """An unfinished trial counts when it is in ``states`` and, once it finishes, in
+    its final state (the callback keeps watching the trials it saw unfinished)."""
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    left = study.ask()  # stays RUNNING through the runs below
+    every = MaxTrialsCallback(5, states=None)
+    study.optimize(lambda t: 0.0, n_trials=100, callbacks=[every])
+    assert len(study.trials) == 5  # the RUNNING one counts
+    complete = MaxTrialsCallback(7)
+    study.optimize(lambda t: 0.0, n_trials=100, callbacks=[complete])
+    assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 7
+    assert study.get_trial(left.number).state == TrialState.RUNNING
+    study.tell(left, 1.0)  # now 8 COMPLETE: the next run stops after one trial
+    study.optimize(lambda t: 0.0, n_trials=100, callbacks=[complete])
+    assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 9
+    assert study.get_trial_states() == [TrialState.COMPLETE] * 9
+    assert study.get_trial_states(7, 100) == [TrialState.COMPLETE] * 2
+
+
 @pytest.mark.parametrize("storage_kind", ["memory", "sqlite"])
 def test_max_trials_callback_with_two_workers(storage_kind: str, tmp_path: Path) -> None:
     """With n_jobs=2 the study stops at n COMPLETE trials, plus at

@@ -256,17 +256,6 @@ class SearchSpace:
             for n in self.names
         ]
 
-    def _active(self, name: str, row: Sequence[float]) -> bool:
-        """Whether ``name`` is active given the values of the parameters before it in
-        ``row`` (internal, NaN = inactive; parents come first in :attr:`names`)."""
-        cond = self.conditions.get(name)
-        if cond is None:
-            return True
-        pv = row[self._index[cond.parent]]
-        return not math.isnan(pv) and (
-            self.distributions[cond.parent].to_external_repr(pv) in cond.values
-        )
-
     def _accept_row(self, row: Sequence[float]) -> bool:
         """The Python predicates on an internal row (called from Rust)."""
         return self._predicates_hold(self._external(row))

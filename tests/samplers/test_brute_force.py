@@ -182,6 +182,30 @@ def test_study_resumed_from_sqlite_continues_the_enumeration(tmp_path: Any) -> N
         assert set(leaves) == CONDITIONAL_LEAVES
 
 
+def test_on_a_database_the_sampler_adds_no_round_trip(tmp_path: Any) -> None:
+    """The study pulls other workers' changes once per ask; the sampler reads what
+    that brought at each suggest, so a study syncs as often with it as with random
+    sampling."""
+    pytest.importorskip("sqlalchemy")
+    from ferrotune.storages import RDBStorage
+
+    counts = []
+    for sampler in (BruteForceSampler(seed=0), ferrotune.samplers.RandomSampler(seed=0)):
+        storage = RDBStorage(f"sqlite:///{tmp_path / f'{type(sampler).__name__}.db'}")
+        study = ferrotune.create_study(storage=storage, sampler=sampler)
+        calls = [0]
+        sync = storage.sync
+
+        def counting(study_id: int, _sync: Any = sync, _calls: list[int] = calls) -> None:
+            _calls[0] += 1
+            _sync(study_id)
+
+        storage.sync = counting  # type: ignore[method-assign]
+        study.optimize(conditional_objective, n_trials=6)
+        counts.append(calls[0])
+    assert counts[0] == counts[1]
+
+
 # A resumed study continues its sampler's sequence.
 def three_parameter_objective(trial: ferrotune.Trial) -> float:
     """A stepped float, an int and a categorical, two of them conditional."""

@@ -508,3 +508,44 @@ def test_grid_study_resumed_from_sqlite_skips_points_already_tried(tmp_path: Any
     again.optimize(_grid_objective(GRID))
     points = [_key(t.params) for t in again.trials]
     assert len(points) == len(set(points)) == 18
+
+
+@pytest.mark.parametrize("storage", [None, "sqlite"])
+def test_an_enqueued_trial_keeps_its_values_and_uses_no_point(storage: Any, tmp_path: Any) -> None:
+    """As Optuna's GridSampler: an enqueued trial is not given a grid point (its values
+    are used, even one outside the grid), and every point is still visited once."""
+    if storage == "sqlite":
+        pytest.importorskip("sqlalchemy")
+        storage = f"sqlite:///{tmp_path / 'grid.db'}"
+    grid = {"x": [0, 1, 2], "y": ["a", "b"]}
+    study = ferrotune.create_study(storage=storage, sampler=GridSampler(grid, seed=1))
+    study.enqueue_trial({"x": 5, "y": "a"})
+    study.enqueue_trial({"x": 1, "y": "b"})
+    study.optimize(
+        lambda t: t.suggest_int("x", 0, 5) + len(t.suggest_categorical("y", ["a", "b"])),
+        n_trials=20,
+    )
+    params = [(t.params["x"], t.params["y"]) for t in study.trials]
+    assert params[:2] == [(5, "a"), (1, "b")]
+    # (1, "b") was tried by the enqueued trial: the grid does not repeat it.
+    assert sorted(params[2:]) == sorted(set(itertools.product(grid["x"], grid["y"])) - {(1, "b")})
+
+
+def test_an_enqueued_trial_missing_a_grid_parameter_is_named() -> None:
+    study = ferrotune.create_study(sampler=GridSampler({"x": [0, 1], "y": [2, 3]}))
+    study.enqueue_trial({"x": 1})
+    trial = study.ask()
+    assert trial.suggest_categorical("x", [0, 1]) == 1
+    with pytest.raises(InvalidArgumentError, match=r"'y'.*enqueued"):
+        trial.suggest_categorical("y", [2, 3])
+
+
+def test_partial_fixed_grid_keeps_enqueued_values() -> None:
+    """A PartialFixedSampler over a grid: the enqueued value wins over both."""
+    sampler = ferrotune.samplers.PartialFixedSampler({"y": 3}, GridSampler({"x": [0, 1]}))
+    study = ferrotune.create_study(sampler=sampler)
+    study.enqueue_trial({"x": 7, "y": 9})
+    study.optimize(lambda t: t.suggest_int("x", 0, 9) + t.suggest_int("y", 0, 9), n_trials=5)
+    params = [(t.params["x"], t.params["y"]) for t in study.trials]
+    assert params[0] == (7, 9)
+    assert sorted(params[1:]) == [(0, 3), (1, 3)]

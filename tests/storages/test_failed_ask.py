@@ -34,7 +34,7 @@ def _infeasible_space() -> SearchSpace:
     return SearchSpace({"x": FloatDistribution(0, 1)}, constraints=[lambda p: False], max_draws=50)
 
 
-FAILURES: dict[str, tuple[Callable[[], Any], Callable[[ferrotune.Study], Any], Any]] = {
+FAILURES: dict[str, tuple[Callable[[], Any], Callable[[ferrotune.Study], Any], type]] = {
     # name: (sampler factory, the failing ask, the error it raises)
     "infeasible-space": (
         lambda: RandomSampler(seed=0),
@@ -44,7 +44,7 @@ FAILURES: dict[str, tuple[Callable[[], Any], Callable[[ferrotune.Study], Any], A
     "user-gamma-raises": (
         lambda: TPESampler(seed=0, n_startup_trials=3, gamma=_raising_gamma),
         lambda s: s.ask(),
-        (InvalidArgumentError, _GammaError),  # the user's error itself, or chained
+        InvalidArgumentError,  # with the user's error as its __cause__
     ),
     "wrong-argument": (
         lambda: RandomSampler(seed=0),
@@ -70,8 +70,11 @@ def test_a_failed_ask_leaves_no_running_trial(make_storage: StorageFactory, kind
         t.suggest_categorical("c", ["a", "b"])
         study.tell(t, x)
     for _ in range(3):
-        with pytest.raises(error):
+        with pytest.raises(error) as info:
             fail(study)
+        assert type(info.value) is error
+        if kind == "user-gamma-raises":
+            assert type(info.value.__cause__) is _GammaError
     for storage in (study._storage, make_storage()):
         reloaded = ferrotune.load_study(study_name="a", storage=storage)
         states = [t.state for t in reloaded.trials]

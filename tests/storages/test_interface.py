@@ -15,6 +15,8 @@ from ferrotune.samplers import RandomSampler, TPESampler
 from ferrotune.storages import InMemoryStorage
 from ferrotune.trial import TrialState, create_trial
 
+from .conftest import StorageFactory
+
 
 class LoggingStorage(InMemoryStorage):
     """An in-memory storage that keeps, beside the core, its own copy of every trial
@@ -118,6 +120,34 @@ def test_every_trial_change_reaches_the_storage(sampler: str) -> None:
             assert storage.constraints[t.number] == t.system_attrs["constraints"]
     assert trials[0].params["x"] == 0.5 and trials[0].params["c"] == "a"
     assert {t.state for t in trials} >= {TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL}
+
+
+@pytest.mark.parametrize("sampler", ["random", "tpe"])
+def test_every_kind_of_trial_change_is_read_back_from_the_storage(
+    make_storage: StorageFactory, sampler: str
+) -> None:
+    """The same workload on each real storage: another storage object on the same
+    backend (another process, for a database) reads back the trials the study holds,
+    enqueued, declared-space and added trials included."""
+    s = TPESampler(seed=0, n_startup_trials=3) if sampler == "tpe" else RandomSampler(seed=0)
+    study = ferrotune.create_study(storage=make_storage(), sampler=s, study_name="w")
+    study.enqueue_trial({"x": 0.5, "c": "a"})
+    study.optimize(_objective, n_trials=12, catch=(ValueError,))
+    space = ferrotune.SearchSpace({"x": FloatDistribution(-2.0, 2.0), "k": IntDistribution(1, 8)})
+    study.tell(study.ask(space), 1.0)
+    study.add_trial(
+        create_trial(params={"x": 0.25}, distributions={"x": FloatDistribution(-2, 2)}, value=3.0)
+    )
+    mine = study.get_trials()
+    theirs = ferrotune.load_study(study_name="w", storage=make_storage()).get_trials()
+    assert [t.number for t in theirs] == list(range(14))
+    for a, b in zip(mine, theirs, strict=True):
+        assert (a.state, a.values, a.params) == (b.state, b.values, b.params)
+        assert a.distributions == b.distributions
+        assert a.intermediate_values == b.intermediate_values
+        assert a.system_attrs == b.system_attrs and a.user_attrs == b.user_attrs
+    assert theirs[0].params["x"] == 0.5 and theirs[0].params["c"] == "a"
+    assert {t.state for t in theirs} >= {TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL}
 
 
 def test_a_storage_that_writes_params_sees_values_sampled_in_rust() -> None:

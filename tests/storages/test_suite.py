@@ -8,7 +8,12 @@ import threading
 import pytest
 
 import ferrotune
-from ferrotune.exceptions import DuplicatedStudyError, InvalidTrialError
+from ferrotune.exceptions import (
+    DuplicatedStudyError,
+    InvalidArgumentError,
+    InvalidTrialError,
+    UpdateFinishedTrialError,
+)
 from ferrotune.samplers import RandomSampler, TPESampler
 from ferrotune.study import StudyDirection
 from ferrotune.trial import TrialState
@@ -156,6 +161,25 @@ def test_enqueue_trial(make_storage: StorageFactory) -> None:
     assert study.ask().number == 1
 
 
+def test_enqueued_values_live_in_the_storage_only(make_storage: StorageFactory) -> None:
+    """A Study that enqueues (as RetryFailedTrialCallback's does, and never asks) keeps
+    nothing per enqueued trial: the storage hands the values back when the trial
+    starts, to whichever Study object starts it."""
+    study = ferrotune.create_study(storage=make_storage(), study_name="queue")
+    numbers = [study.enqueue_trial({"x": i / 10, "act": "relu"}) for i in range(5)]
+    assert numbers == list(range(5))
+    assert [study.get_fixed_params(n) for n in range(5)] == [None] * 5
+    assert study.enqueue_trial({"x": 0.2, "act": "relu"}, skip_if_exists=True) is None
+    assert study.enqueue_trial({"x": 0.2, "act": "gelu"}, skip_if_exists=True) == 5
+    other = ferrotune.load_study(study_name="queue", storage=make_storage())
+    for s, n in ((study, 0), (other, 1), (study, 2)):
+        trial = s.ask()
+        assert trial.number == n
+        assert trial.suggest_float("x", 0, 1) == n / 10
+        assert trial.suggest_categorical("act", ["relu", "gelu"]) == "relu"
+        s.tell(trial, 1.0)
+
+
 def test_trial_attrs_and_constraints(make_storage: StorageFactory) -> None:
     study = ferrotune.create_study(storage=make_storage(), study_name="attrs")
     trial = study.ask()
@@ -237,12 +261,15 @@ def test_copy_study(make_storage: StorageFactory) -> None:
     )
     src.optimize(_objective, n_trials=10)
     src.set_user_attr("k", "v")
+    src.set_trial_system_attr(3, "note", {"a": [1, 2]})
     dst_storage = ferrotune.storages.InMemoryStorage()
     ferrotune.copy_study(from_study_name="src", from_storage=make_storage(), to_storage=dst_storage)
     dst = ferrotune.load_study(study_name="src", storage=dst_storage)
     assert [t.params for t in dst.trials] == [t.params for t in src.trials]
     assert [t.values for t in dst.trials] == [t.values for t in src.trials]
     assert dst.user_attrs == {"k": "v"}
+    assert [t.system_attrs for t in dst.trials] == [t.system_attrs for t in src.trials]
+    assert dst.trials[3].system_attrs["note"] == {"a": [1, 2]}
     back = make_storage()
     ferrotune.copy_study(
         from_study_name="src", from_storage=dst_storage, to_storage=back, to_study_name="copy"
@@ -359,3 +386,42 @@ def test_loading_reads_back_every_kind_of_trial(make_storage: StorageFactory) ->
     got[0].params["x"] = None
     assert "new" not in late.trials[0].user_attrs
     assert late.trials[0].params == expected[0].params
+
+
+def test_attributes_json_cannot_hold_are_refused_on_every_storage(
+    make_storage: StorageFactory,
+) -> None:
+    """What a study accepts does not depend on its storage: a database cannot write a
+    set, so memory refuses it too (system attributes as user attributes)."""
+    study = ferrotune.create_study(storage=make_storage(), sampler=RandomSampler(seed=0))
+    trial = study.ask()
+    for set_attr in (
+        lambda: study.set_trial_system_attr(trial.number, "k", {1, 2}),
+        lambda: trial.set_system_attr("k", {1, 2}),
+        lambda: trial.set_user_attr("k", {1, 2}),
+        lambda: study.set_system_attr("k", object()),
+        lambda: study.set_user_attr("k", {1, 2}),
+    ):
+        with pytest.raises(InvalidArgumentError, match="'k'"):
+            set_attr()
+    study.set_trial_system_attr(trial.number, "ok", {"a": [1.5, None]})
+    assert study.get_trial(trial.number).system_attrs == {"ok": {"a": [1.5, None]}}
+    assert "k" not in study.system_attrs and "k" not in study.user_attrs
+
+
+def test_constraints_of_a_finished_trial_are_refused_on_every_storage(
+    make_storage: StorageFactory,
+) -> None:
+    storage = make_storage()
+    study = ferrotune.create_study(storage=storage, sampler=RandomSampler(seed=0))
+    trial = study.ask()
+    study.set_trial_constraints(trial.number, {"c": -1.0})
+    study.tell(trial, 1.0)
+    with pytest.raises(UpdateFinishedTrialError):
+        study.set_trial_constraints(trial.number, {"c": 1.0})
+    with pytest.raises(UpdateFinishedTrialError):
+        sid = storage.get_study_id_from_name(study.study_name)
+        storage.record_constraints(sid, trial.number, {"c": 1.0})
+    again = ferrotune.load_study(study_name=study.study_name, storage=make_storage())
+    for s in (study, again):
+        assert s.get_trial(trial.number).system_attrs["constraints"] == {"c": -1.0}

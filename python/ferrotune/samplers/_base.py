@@ -24,6 +24,31 @@ class BaseSampler(abc.ABC):
     :meth:`infer_relative_search_space` and :meth:`sample_relative`. ferrotune's own
     samplers also carry a Rust core (``_rust``) that the study calls directly on the
     hot path; a Python subclass without one is called through these hooks.
+
+    Optional private hooks. A study reads these attributes of its sampler, when they
+    exist, to choose its paths; ferrotune's samplers use them, and a new sampler
+    should follow the same protocol rather than add another:
+
+    - ``_rust``: the sampler's Rust core (a ``_core.*SamplerCore``), handed to
+      ``StudyCore.set_sampler``; None (the default) for a Python sampler.
+    - ``_fast_independent`` (default True): with a Rust core, whether a suggest may
+      draw in Rust without calling :meth:`sample_independent`; False keeps the Python
+      method on that path (QMC, which warns there).
+    - ``_rust_relative`` (default False): the Rust core chooses the joint (relative)
+      values itself at the ask, so the study skips :meth:`infer_relative_search_space`
+      and :meth:`sample_relative` (TPE, GP).
+    - ``_needs_after_trial``: whether the study must call :meth:`after_trial`; by
+      default, whether the class overrides it (a sampler whose ``after_trial`` only
+      sometimes does work, as TPE's with a ``constraints_func``, sets it).
+    - ``_seed``: the sampler's seed (an int), which also seeds the uniform draws of a
+      declared space after the sampler's own proposals.
+    - ``_sample_space_row(study, number, space, accept)``: draws the whole row of a
+      declared :class:`~ferrotune.SearchSpace` (internal values in ``space.names``
+      order, NaN for inactive parameters) when no value is fixed, for a sampler that
+      keeps a position of its own (QMC's sequence index).
+    - ``_before_trial_in_space(study, trial, space)``: replaces :meth:`before_trial`
+      for ``study.ask(space)``, so the sampler can skip what the space rules out
+      (GridSampler's points).
     """
 
     #: The Rust sampler core used on the fast path, if any.
@@ -141,8 +166,14 @@ class _RustSampler(BaseSampler):
         state["_rust"] = self._rust.get_state()
         return state
 
+    @classmethod
+    def _upgrade_state(cls, state: dict[str, Any]) -> dict[str, Any]:
+        """A pickled state of an earlier version in the current format (the default:
+        none to upgrade)."""
+        return state
+
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
+        state = self._upgrade_state(dict(state))
         rust_state = state.pop("_rust")
         self.__dict__.update(state)
         self._init_transient()

@@ -232,7 +232,7 @@ class BruteForceSampler(BaseSampler):
             self._unfinished, self._pending = {}, {}
             self._study_ref = weakref.ref(study)
         trials = [study.get_trial(n) for n in self._unfinished]
-        new = study.get_trials_from(self._scanned)
+        new = study.get_trials_from(self._scanned, sync=False)  # synced at the ask
         self._scanned += len(new)
         running: set[_Node] = set()
         for t in (*trials, *new):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -161,3 +162,29 @@ class GPSampler(_RustModelSampler):
             c["deterministic_objective"],
             self._seed,
         )
+
+    @classmethod
+    def _upgrade_state(cls, state: dict[str, Any]) -> dict[str, Any]:
+        if "_rust" in state:
+            return state
+        # Earlier versions pickled {"config", "seed", "state": the generator's four
+        # words, "fits": [(theta, n_fit, n_multi) or None], "constraints_func"}; the
+        # core's state now holds the fits after the words.
+        words = list(state["state"])
+        fits = state.get("fits", [])
+        words.append(len(fits))
+        for fit in fits:
+            if fit is None:
+                words.append(0)
+                continue
+            theta, n_fit, n_multi = fit
+            words += [1, n_fit, n_multi, len(theta)]
+            words += [struct.unpack("<Q", struct.pack("<d", t))[0] for t in theta]
+        constraints_func = state.get("constraints_func")
+        return {
+            "_config": state["config"],
+            "_constraints_func": constraints_func,
+            "_needs_after_trial": constraints_func is not None,
+            "_seed": state["seed"],
+            "_rust": words,
+        }

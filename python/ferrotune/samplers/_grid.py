@@ -12,6 +12,7 @@ from ferrotune.exceptions import (
     InvalidDistributionError,
 )
 from ferrotune.samplers._base import BaseSampler, _seed_or_random
+from ferrotune.storages._base import FIXED_PARAMS_KEY
 
 if TYPE_CHECKING:
     import numpy as np
@@ -280,6 +281,8 @@ class GridSampler(BaseSampler):
         )
 
     def _assign(self, study: Study, trial: FrozenTrial, space: SearchSpace | None) -> None:
+        if FIXED_PARAMS_KEY in trial.system_attrs:
+            return  # an enqueued trial keeps its values and uses no point, as in Optuna
         if study.get_fixed_params(trial.number) is not None:
             return
         with self._lock:
@@ -330,6 +333,12 @@ class GridSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
+        if FIXED_PARAMS_KEY in trial.system_attrs and param_name in self._names:
+            raise InvalidArgumentError(
+                f"parameter {param_name!r}: trial {trial.number} was enqueued without it; "
+                "GridSampler gives an enqueued trial no grid point, so enqueue every "
+                "parameter of the grid"
+            )
         raise InvalidArgumentError(
             f"parameter {param_name!r} is not in the GridSampler's search space ({self._names})"
         )

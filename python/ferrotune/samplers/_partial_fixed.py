@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.samplers._base import BaseSampler, _RustModelSampler
+from ferrotune.storages._base import FIXED_PARAMS_KEY
 
 if TYPE_CHECKING:
     from ferrotune.distributions import BaseDistribution
@@ -81,7 +82,7 @@ class PartialFixedSampler(BaseSampler):
         self._base_sampler.before_trial(study, trial)
         # The fixed values join the trial's fixed values (grid points of a base
         # GridSampler among them); enqueued values keep precedence.
-        enqueued = trial.system_attrs.get("fixed_params", {})
+        enqueued = trial.system_attrs.get(FIXED_PARAMS_KEY, {})
         fixed = study.get_fixed_params(trial.number) or {}
         for name, value in self._fixed_params.items():
             if name not in enqueued:

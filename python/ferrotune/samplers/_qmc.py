@@ -92,6 +92,18 @@ class QMCSampler(_RustSampler):
     def _init_transient(self) -> None:
         self._lock = threading.Lock()
 
+    @classmethod
+    def _upgrade_state(cls, state: dict[str, Any]) -> dict[str, Any]:
+        state.pop("_independent", None)  # pickles of still earlier versions
+        state.setdefault("_draws", {})
+        rust = state["_rust"]
+        if isinstance(rust, tuple) and len(rust) == 2:
+            # Earlier versions kept the core's state as (index, the generator's words);
+            # it is now [scrambling seed, index, words...].
+            index, words = rust
+            state["_rust"] = [state["_seed"], index, *words]
+        return state
+
     def _counter_key(self) -> str:
         """The study attribute holding the next sequence index of this sequence."""
         seed = f", seed={self._seed}" if self._scramble else ""
@@ -134,10 +146,11 @@ class QMCSampler(_RustSampler):
             return {}
         names = list(search_space)
         u = self._rust.point(self._reserve(study), len(names))
-        return {
-            n: search_space[n].to_external_repr(search_space[n]._core.from_unit(x))
-            for n, x in zip(names, u, strict=True)
-        }
+        out: dict[str, Any] = {}
+        for n, x in zip(names, u, strict=True):
+            dist: BaseDistribution = search_space[n]
+            out[n] = dist.to_external_repr(dist._core.from_unit(x))
+        return out
 
     def sample_independent(
         self,

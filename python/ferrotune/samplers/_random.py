@@ -39,6 +39,13 @@ class RandomSampler(_RustSampler):
     def _build(self) -> _core.RandomSamplerCore:
         return _core.RandomSamplerCore(self._seed)
 
+    @classmethod
+    def _upgrade_state(cls, state: dict[str, Any]) -> dict[str, Any]:
+        if "_rust" in state:
+            return state
+        # Earlier versions pickled {"seed", "state": the generator's four words}.
+        return {"_seed": state["seed"], "_rust": list(state["state"])}
+
     def sample_independent(
         self,
         study: Study,

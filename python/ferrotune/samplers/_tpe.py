@@ -145,6 +145,22 @@ class TPESampler(_RustModelSampler):
             c["weights"],
         )
 
+    @classmethod
+    def _upgrade_state(cls, state: dict[str, Any]) -> dict[str, Any]:
+        if "_rust" in state:
+            return state
+        # Earlier versions pickled {"config", "seed", "state": the generator's four
+        # words, "constraints_func", "warn"}.
+        constraints_func = state.get("constraints_func")
+        return {
+            "_config": state["config"],
+            "_constraints_func": constraints_func,
+            "_needs_after_trial": constraints_func is not None,
+            "_warn_independent_sampling": state.get("warn", True),
+            "_seed": state["seed"],
+            "_rust": list(state["state"]),
+        }
+
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:

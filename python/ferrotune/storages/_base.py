@@ -11,6 +11,8 @@ from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.trial._state import TO_CORE
 
 if TYPE_CHECKING:
+    from ferrotune._search_space import SearchSpace
+    from ferrotune.distributions import BaseDistribution
     from ferrotune.study._direction import StudyDirection
     from ferrotune.trial import TrialState
 
@@ -79,10 +81,6 @@ class BaseStorage(abc.ABC):
     writes every parameter, sets :attr:`writes_params`.
     """
 
-    #: True when trials are written through to a database (informational: studies
-    #: do not branch on it).
-    persistent: bool = False
-
     #: True when every parameter must pass through :meth:`record_param` or
     #: :meth:`suggest` (a database writes it). False lets a trial sample and record a
     #: number or a choice with one call into the core (``StudyCore.suggest_float`` and
@@ -126,7 +124,7 @@ class BaseStorage(abc.ABC):
         return number
 
     def record_param(
-        self, study_id: int, number: int, name: str, dist: Any, internal: float
+        self, study_id: int, number: int, name: str, dist: BaseDistribution, internal: float
     ) -> None:
         """Records a parameter value chosen outside the core (a Python sampler, a fixed
         value): ``dist`` is a :class:`~ferrotune.distributions.BaseDistribution`,
@@ -138,7 +136,7 @@ class BaseStorage(abc.ABC):
         """
         self.get_core(study_id).set_param(number, name, dist._core, internal)
 
-    def suggest(self, study_id: int, number: int, name: str, dist: Any) -> float:
+    def suggest(self, study_id: int, number: int, name: str, dist: BaseDistribution) -> float:
         """Samples ``name`` for trial ``number`` with the study's Rust sampler (the value
         of a joint sample, if the sampler chose one), records it and returns its
         internal value."""
@@ -146,7 +144,7 @@ class BaseStorage(abc.ABC):
         return value
 
     def record_space_params(
-        self, study_id: int, number: int, space: Any, row: Sequence[float]
+        self, study_id: int, number: int, space: SearchSpace, row: Sequence[float]
     ) -> None:
         """Records a configuration of a declared :class:`~ferrotune.SearchSpace`
         (internal values in ``space.names`` order, NaN for inactive parameters)."""

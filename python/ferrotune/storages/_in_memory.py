@@ -147,6 +147,7 @@ class InMemoryStorage(BaseStorage):
         self._study(study_id).user_attrs[key] = copy.deepcopy(value)
 
     def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
+        to_json(value, f"study system attribute {key!r}")
         self._study(study_id).system_attrs[key] = copy.deepcopy(value)
 
     def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
@@ -173,6 +174,7 @@ class InMemoryStorage(BaseStorage):
         rec.trial_user_attrs.setdefault(number, {})[key] = copy.deepcopy(value)
 
     def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
+        to_json(value, f"trial system attribute {key!r}")
         rec = self._study(study_id)
         self._check_trial(rec, number)
         rec.trial_system_attrs.setdefault(number, {})[key] = copy.deepcopy(value)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.trial import FrozenTrial, TrialState
+from ferrotune.trial._state import FROM_CORE
 
 if TYPE_CHECKING:
     from ferrotune.study._study import Study
@@ -50,10 +51,10 @@ class MaxTrialsCallback:
 
     def _init_progress(self) -> None:
         self._lock = threading.Lock()
-        # Per study: (number of the first unfinished trial, trials in `states` among
-        # the finished ones before it). Finished states are final, so each call reads
-        # only the trials from that number on, not the whole history.
-        self._progress: weakref.WeakKeyDictionary[Study, tuple[int, int]] = (
+        # Per study: (trials read so far, trials in `states` among the finished ones,
+        # numbers of the unfinished ones). Finished states are final, so each call
+        # reads only the new trials and the unfinished ones, not the whole history.
+        self._progress: weakref.WeakKeyDictionary[Study, tuple[int, int, list[int]]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -68,20 +69,25 @@ class MaxTrialsCallback:
         """The number of trials of ``study`` in ``states`` (what
         ``len(study.get_trials(states=states))`` gives, read incrementally)."""
         with self._lock:
-            start, counted = self._progress.get(study, (0, 0))
-            trials = study.get_trials_from(start)
-            n = start + len(trials)
-            first_open: int | None = None
+            seen, counted, pending = self._progress.get(study, (0, 0, []))
+            new = study.get_trial_states(seen)  # pulls other workers' changes first
+            core = study.core
+            still: list[int] = []
             later = 0
-            for t in trials:
-                number, state = t.number, t.state
-                if first_open is None and state.is_finished():
+            for number in pending:
+                state = FROM_CORE[core.state(number)]
+                if state.is_finished():
                     counted += self._counts(state)
-                    continue
-                if first_open is None:
-                    first_open = number
-                later += self._counts(state)
-            self._progress[study] = (n if first_open is None else first_open, counted)
+                else:
+                    still.append(number)
+                    later += self._counts(state)
+            for number, state in enumerate(new, seen):
+                if state.is_finished():
+                    counted += self._counts(state)
+                else:
+                    still.append(number)
+                    later += self._counts(state)
+            self._progress[study] = (seen + len(new), counted, still)
         return counted + later
 
     def __getstate__(self) -> dict[str, Any]:

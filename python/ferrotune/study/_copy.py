@@ -51,6 +51,4 @@ def copy_study(
     for k, v in src.user_attrs.items():
         dst.set_user_attr(k, v)
     for t in src.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)):
-        dst.add_trial(t)
-        for k, v in t.system_attrs.items():
-            dst._storage.set_trial_system_attr(dst._study_id, dst._core.n_trials() - 1, k, v)
+        dst.add_trial(t)  # with its attributes

@@ -20,6 +20,7 @@ from ferrotune.distributions import (
     CategoricalDistribution,
     _core_dist_key,
     _from_core,
+    _warn,
 )
 from ferrotune.exceptions import (
     FerrotuneError,
@@ -28,11 +29,12 @@ from ferrotune.exceptions import (
     InvalidArgumentError,
     InvalidDistributionError,
     TrialPruned,
+    UpdateFinishedTrialError,
 )
 from ferrotune.pruners import BasePruner, NopPruner
 from ferrotune.samplers import BaseSampler, TPESampler
 from ferrotune.storages import BaseStorage, get_storage
-from ferrotune.storages._base import to_json
+from ferrotune.storages._base import FIXED_PARAMS_KEY, to_json
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial, Trial, TrialState
 from ferrotune.trial._frozen import _LazyFrozenTrial
@@ -56,11 +58,32 @@ _logger = logging.getLogger("ferrotune")
 ObjectiveFunc = Callable[[Trial], "float | Sequence[float]"]
 Callback = Callable[["Study", FrozenTrial], None]
 
-_FIXED_KEY = "fixed_params"
-
 
 def _overrides(sampler: BaseSampler, name: str) -> bool:
     return getattr(type(sampler), name) is not getattr(BaseSampler, name)
+
+
+def _int_argument(value: Any, argument: str) -> int:
+    """``value`` as an int, or InvalidArgumentError naming ``argument``."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise InvalidArgumentError(f"{argument} must be an int, got {value!r} ({type(value).__name__})")
+
+
+def _range_arguments(start: Any, stop: Any) -> tuple[int, int | None]:
+    """``start`` and ``stop`` of a range of trial numbers, checked to be ints >= 0."""
+    start = _int_argument(start, "start")
+    if start < 0:
+        raise InvalidArgumentError(f"start must be >= 0, got {start}")
+    if stop is None:
+        return start, None
+    stop = _int_argument(stop, "stop")
+    if stop < 0:
+        raise InvalidArgumentError(f"stop must be >= 0 or None, got {stop}")
+    return start, stop
 
 
 class Study:
@@ -165,9 +188,9 @@ class Study:
             getattr(sampler, "_needs_after_trial", _overrides(sampler, "after_trial"))
         )
         # Rust samplers with a joint model choose relative values inside the core.
-        self._rust_relative = self._fast and bool(getattr(sampler, "_rust_relative", False))
+        self._relative_in_core = self._fast and bool(getattr(sampler, "_rust_relative", False))
         self._hook_relative = (
-            _overrides(sampler, "infer_relative_search_space") and not self._rust_relative
+            _overrides(sampler, "infer_relative_search_space") and not self._relative_in_core
         )
 
     # ----------------------------------------------------------------- directions
@@ -318,7 +341,7 @@ class Study:
         fixed_distributions: Mapping[str, BaseDistribution] | None,
     ) -> Trial:
         trial = Trial(self, number, fixed, self._trial_context)
-        if self._rust_relative and space is None:
+        if self._relative_in_core and space is None:
             self._core.relative(number)
         if self._hook_before or self._hook_relative:
             frozen = self._frozen(number)
@@ -367,9 +390,6 @@ class Study:
         with self._fixed_lock:
             return self._fixed.pop(number, {})
 
-    def _has_fixed(self, number: int) -> bool:
-        return number in self._fixed
-
     def _set_fixed(self, number: int, params: Mapping[str, Any]) -> None:
         with self._fixed_lock:
             self._fixed[number] = dict(params)
@@ -415,10 +435,15 @@ class Study:
                 row = self._core.sample_space(number, space._core, space.max_draws, accept)
             self._record_space(number, space, row)
             return
-        fixed = [
-            trial._preset(n, space.distributions[n]) if n in trial._fixed else None
-            for n in space.names
-        ]
+        # A fixed value's warning or error counts only if its parameter is active in
+        # the row (an enqueued value for an inactive parameter is ignored, as in Optuna).
+        fixed: list[float | None] = []
+        problems: dict[int, str | InvalidDistributionError] = {}
+        for i, n in enumerate(space.names):
+            value, problem = trial._check_preset(n, space.distributions[n])
+            fixed.append(value)
+            if problem is not None:
+                problems[i] = problem
         propose: Callable[[int], float] | None = None
         if not self._rust_independent:
             # The Python sampler proposes the free values of the first candidates.
@@ -455,6 +480,11 @@ class Study:
                 f"no configuration satisfying every constraint of the space{with_fixed} was "
                 f"found in {space.max_draws} draws"
             ) from None
+        for i, problem in problems.items():
+            if not math.isnan(row[i]):
+                if isinstance(problem, InvalidDistributionError):
+                    raise problem
+                _warn(problem)
         self._record_space(number, space, row)
 
     def _record_space(self, number: int, space: SearchSpace, row: list[float]) -> None:
@@ -581,6 +611,10 @@ class Study:
             return False
         url = getattr(self._storage, "url", None)
         return url is not None and url == getattr(other._storage, "url", None)
+
+    def _existing_number(self, number: Any, argument: str = "number") -> int:
+        """``number`` checked to be an int naming a trial of this study."""
+        return self._trial_number(_int_argument(number, argument))
 
     def _trial_number(self, trial: Any) -> int:
         """The number of ``trial`` (a Trial or FrozenTrial of this study, or a number),
@@ -799,16 +833,13 @@ class Study:
         if skip_if_exists:
             for t in self._iter_frozen():
                 # As Optuna: an enqueued trial's values are its fixed parameters.
-                known = t.system_attrs.get(_FIXED_KEY, t.params)
+                known = t.system_attrs.get(FIXED_PARAMS_KEY, t.params)
                 if known.keys() == params.keys() and all(known[k] == v for k, v in params.items()):
-                    return None
-            with self._fixed_lock:
-                if any(p == dict(params) for p in self._fixed.values()):
                     return None
         for k, v in (user_attrs or {}).items():  # checked before anything is written
             to_json(v, f"trial user attribute {k!r}")
+        # The storage keeps the values; start_trial returns them with the trial.
         number = self._storage.enqueue_trial(self._study_id, dict(params))
-        self._set_fixed(number, params)
         for k, v in (user_attrs or {}).items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
         return number
@@ -866,9 +897,9 @@ class Study:
 
     @property
     def core(self) -> _core.StudyCore:
-        """The Rust record of this study's trials, for samplers that have a Rust core
-        (they sample from it and record into it). Not part of Optuna's API; its methods
-        may change between versions."""
+        """The Rust record of this study's trials, for samplers that have a Rust core:
+        they read and sample from it, and write through the storage or the study's
+        methods. Not part of Optuna's API; its methods may change between versions."""
         return self._core
 
     def get_trial(self, number: int) -> FrozenTrial:
@@ -878,25 +909,45 @@ class Study:
         :meth:`ask` or :meth:`get_trials`; a trial number not seen yet is looked up.
 
         Raises:
-            IndexError: The study has no trial ``number``.
+            InvalidArgumentError: ``number`` is not an int.
+            InvalidTrialError: The study has no trial ``number`` (as :meth:`tell`).
         """
-        if not 0 <= number < self._core.n_trials():
-            self._storage.sync(self._study_id)
-        return self._frozen(number)
+        return self._frozen(self._existing_number(number))
 
-    def get_trials_from(self, start: int, stop: int | None = None) -> list[FrozenTrial]:
+    def get_trials_from(
+        self, start: int, stop: int | None = None, *, sync: bool = True
+    ) -> list[FrozenTrial]:
         """Snapshots of the trials numbered ``start`` to ``stop - 1`` (to the last one
         when None), those that exist, read in one call: for samplers that read the
         study incrementally (only the trials added since their last look).
 
-        Like :meth:`get_trials`, it first pulls other workers' changes from a database
-        storage.
+        Args:
+            start: The first trial number.
+            stop: One past the last trial number; None for every trial from ``start``.
+            sync: Like :meth:`get_trials`, first pull other workers' changes from a
+                database storage (a round trip). A sampler called at each suggest
+                passes False: the study has already synced at the ask.
         """
         self._check_alive()
-        self._storage.sync(self._study_id)
+        start, stop = _range_arguments(start, stop)
+        if sync:
+            self._storage.sync(self._study_id)
         n = self._core.n_trials()
         with paused():
-            return self._frozen_range(max(start, 0), n if stop is None else min(stop, n))
+            return self._frozen_range(start, n if stop is None else min(stop, n))
+
+    def get_trial_states(self, start: int = 0, stop: int | None = None) -> list[TrialState]:
+        """The states of the trials numbered ``start`` to ``stop - 1`` (to the last one
+        when None), those that exist: a cheap read for code that only counts trials
+        (no trial snapshot is built). Like :meth:`get_trials`, it first pulls other
+        workers' changes from a database storage.
+        """
+        self._check_alive()
+        start, stop = _range_arguments(start, stop)
+        self._storage.sync(self._study_id)
+        core = self._core
+        stop = core.n_trials() if stop is None else min(stop, core.n_trials())
+        return [FROM_CORE[core.state(n)] for n in range(start, stop)]
 
     def intersection_search_space(self) -> dict[str, BaseDistribution]:
         """Optuna's intersection search space: each parameter that every COMPLETE trial
@@ -909,6 +960,7 @@ class Study:
 
     def set_trial_system_attr(self, number: int, key: str, value: Any) -> None:
         """Stores a system attribute on trial ``number`` (running or finished)."""
+        number = self._existing_number(number)
         self._storage.set_trial_system_attr(self._study_id, number, key, value)
 
     def set_trial_constraints(self, number: int, values: Mapping[str, float]) -> None:
@@ -921,26 +973,54 @@ class Study:
         Raises:
             UpdateFinishedTrialError: The trial has finished.
         """
+        number = self._existing_number(number)
         self._storage.record_constraints(self._study_id, number, dict(values))
 
     def next_study_counter(self, key: str, count: int = 1) -> int:
         """Reserves ``count`` consecutive values of the study counter ``key`` and
         returns the first: every worker of the study shares it (QMC samplers continue
         one sequence across workers and resumed studies). The counter is kept as the
-        study system attribute ``key``, from 0."""
+        study system attribute ``key``, from 0.
+
+        Raises:
+            InvalidArgumentError: ``key`` is not a str or ``count`` not an int >= 1.
+        """
+        if not isinstance(key, str):
+            raise InvalidArgumentError(f"key must be a str, got {key!r} ({type(key).__name__})")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InvalidArgumentError(f"count must be an int >= 1, got {count!r}")
         return self._storage.next_study_counter(self._study_id, key, count)
 
     def get_fixed_params(self, number: int) -> dict[str, Any] | None:
         """The values a sampler's ``before_trial`` fixed for trial ``number`` while it
         is being set up (a copy), or None when none were fixed. The trial starts with
-        them (enqueued values keep precedence over a grid point's, as in Optuna)."""
+        them; a value fixed here replaces an enqueued value of the same name, so
+        ferrotune's GridSampler gives an enqueued trial no grid point and
+        PartialFixedSampler fixes only the names not enqueued, as Optuna's do."""
+        number = _int_argument(number, "number")
         with self._fixed_lock:
             fixed = self._fixed.get(number)
             return None if fixed is None else dict(fixed)
 
     def set_fixed_params(self, number: int, params: Mapping[str, Any]) -> None:
         """Fixes the values of trial ``number`` from a sampler's ``before_trial``
-        (replacing those fixed before); see :meth:`get_fixed_params`."""
+        (replacing those fixed before); see :meth:`get_fixed_params`.
+
+        Raises:
+            InvalidArgumentError: ``number`` is not an int or ``params`` not a mapping.
+            InvalidTrialError: The study has no trial ``number``.
+            UpdateFinishedTrialError: The trial has finished.
+        """
+        number = self._existing_number(number)
+        if not isinstance(params, Mapping):
+            raise InvalidArgumentError(
+                f"params must be a mapping of parameter names to values, got {params!r}"
+            )
+        state = FROM_CORE[self._core.state(number)]
+        if state.is_finished():
+            raise UpdateFinishedTrialError(
+                f"set_fixed_params: trial {number} has already finished ({state.name})"
+            )
         self._set_fixed(number, params)
 
     # ------------------------------------------------------------------- results

@@ -268,34 +268,45 @@ class Trial:
         relative sample that no longer fits is sampled again instead), and a sampled
         value for a choice not among the categorical choices.
         """
+        internal, problem = self._check_preset(name, dist)
+        if isinstance(problem, Exception):
+            raise problem
+        if problem is not None:
+            _warn(problem)
+        return internal
+
+    def _check_preset(
+        self, name: str, dist: BaseDistribution
+    ) -> tuple[float | None, str | InvalidDistributionError | None]:
+        """``_preset`` without its side effects: the value to use and the warning to
+        give (a message) or the error to raise, for a caller that reports them only if
+        the parameter turns out to be active."""
         if name not in self._fixed:
-            return None
+            return None, None
         value = self._fixed[name]
         try:
             internal = dist.to_internal_repr(value)
         except InvalidDistributionError:
             internal = math.nan
         if dist._contains(internal):
-            return internal
+            return internal, None
         if name in self._relative:
-            return None  # a joint sample that no longer fits: sample independently
+            return None, None  # a joint sample that no longer fits: sample independently
         if isinstance(dist, CategoricalDistribution):
-            _warn(
+            return None, (
                 f"parameter {name!r}: fixed value {value!r} is not one of the choices "
                 f"{dist.choices}; a value is sampled instead"
             )
-            return None
         assert isinstance(dist, (FloatDistribution, IntDistribution))
         if math.isnan(internal):
-            raise InvalidDistributionError(
+            return None, InvalidDistributionError(
                 f"parameter {name!r}: fixed value {value!r} is not a value of {dist!r}"
             )
         nearest = dist._nearest(internal)
-        _warn(
+        return nearest, (
             f"parameter {name!r}: fixed value {value!r} is out of range for {dist!r} (or "
             f"off its step grid); the nearest value {dist.to_external_repr(nearest)!r} is used"
         )
-        return nearest
 
     def report(self, value: float, step: int) -> None:
         """Reports an intermediate objective value at ``step`` (for pruning).

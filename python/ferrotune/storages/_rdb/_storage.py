@@ -130,7 +130,6 @@ class RDBStorage(_TrialWrites):
         >>> study = ferrotune.create_study(storage=storage)  # doctest: +SKIP
     """
 
-    persistent = True
     writes_params = True
 
     def __init__(
@@ -219,7 +218,7 @@ class RDBStorage(_TrialWrites):
     def _dist(self, dist_json: str) -> tuple[BaseDistribution, _core.Dist]:
         hit = self._dist_cache.get(dist_json)
         if hit is None:
-            dist = json_to_distribution(dist_json)
+            dist: BaseDistribution = json_to_distribution(dist_json)
             hit = (dist, dist._core)
             self._dist_cache[dist_json] = hit
         return hit

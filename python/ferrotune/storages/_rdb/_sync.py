@@ -31,7 +31,6 @@ _NAN = float("nan")
 # The trial id of a trial number that has no row (see `_fail_gaps`).
 _NO_ROW = -1
 _NAME_AND_DIST = operator.itemgetter(1, 2)
-_FIXED_KEY = "fixed_params"
 
 
 def _decode_values(raw: Any) -> tuple[list[float], str | None]:

@@ -23,12 +23,11 @@ from ferrotune.exceptions import (
     StudyNotFoundError,
     UpdateFinishedTrialError,
 )
-from ferrotune.storages._base import check_fixed_params, to_json
+from ferrotune.storages._base import FIXED_PARAMS_KEY, check_fixed_params, to_json
 from ferrotune.storages._rdb import _schema as S  # noqa: N812
 from ferrotune.storages._rdb._sync import (
     _COMPLETE,
     _FAIL,
-    _FIXED_KEY,
     _NAN,
     _PRUNED,
     _RUNNING,
@@ -40,6 +39,8 @@ from ferrotune.storages._rdb._transactions import _T
 from ferrotune.trial._state import TO_CORE
 
 if TYPE_CHECKING:
+    from ferrotune._search_space import SearchSpace
+    from ferrotune.distributions import BaseDistribution
     from ferrotune.storages._rdb._storage import RDBStorage
     from ferrotune.study._study import Study
     from ferrotune.trial import FrozenTrial, TrialState
@@ -214,7 +215,7 @@ class _TrialWrites(_Sync):
                     sa.select(S.trial_attrs.c.value_json).where(
                         S.trial_attrs.c.trial_id == tid,
                         S.trial_attrs.c.kind == "system",
-                        S.trial_attrs.c.key == _FIXED_KEY,
+                        S.trial_attrs.c.key == FIXED_PARAMS_KEY,
                     )
                 ).scalar()
                 return tid, number, (json.loads(fixed) if fixed else {}), True
@@ -262,7 +263,7 @@ class _TrialWrites(_Sync):
             tid = int(pk[0])
             conn.execute(
                 sa.insert(S.trial_attrs).values(
-                    trial_id=tid, kind="system", key=_FIXED_KEY, value_json=fixed_json
+                    trial_id=tid, kind="system", key=FIXED_PARAMS_KEY, value_json=fixed_json
                 )
             )
             return tid, number
@@ -270,7 +271,7 @@ class _TrialWrites(_Sync):
         tid, number = self._write(tx)
         with cache.lock:
             cache.trial_ids[number] = tid
-            cache.system_attrs.setdefault(number, {})[_FIXED_KEY] = json.loads(fixed_json)
+            cache.system_attrs.setdefault(number, {})[FIXED_PARAMS_KEY] = json.loads(fixed_json)
             cache.core.ensure_trial(number, TO_CORE[_WAITING])
         return number
 
@@ -310,7 +311,7 @@ class _TrialWrites(_Sync):
         return number
 
     def record_param(
-        self, study_id: int, number: int, name: str, dist: Any, internal: float
+        self, study_id: int, number: int, name: str, dist: BaseDistribution, internal: float
     ) -> None:
         """Records the parameter in the core and buffers it for the database: it is
         written with the trial's next change: a report, an attribute, a heartbeat or the
@@ -319,13 +320,13 @@ class _TrialWrites(_Sync):
         self._cache(study_id).core.set_param(number, name, dist._core, internal)
         self._buffer_param(study_id, number, name, dist, internal)
 
-    def suggest(self, study_id: int, number: int, name: str, dist: Any) -> float:
+    def suggest(self, study_id: int, number: int, name: str, dist: BaseDistribution) -> float:
         value: float = self._cache(study_id).core.suggest_dist(number, name, dist._core)
         self._buffer_param(study_id, number, name, dist, value)
         return value
 
     def record_space_params(
-        self, study_id: int, number: int, space: Any, row: Sequence[float]
+        self, study_id: int, number: int, space: SearchSpace, row: Sequence[float]
     ) -> None:
         super().record_space_params(study_id, number, space, row)
         for name, v in zip(space.names, row, strict=True):
