@@ -4,8 +4,10 @@
 //! O(1) work and keep the GIL (releasing it would cost more than the work);
 //! calls that search a declared space release it.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Mutex, MutexGuard};
 
 use ferrotune_core::history::{RemoteTrial, TrialRecord};
 use ferrotune_core::samplers::DEFAULT_MAX_DRAWS;
@@ -198,6 +200,45 @@ fn dist_of(d: &Distribution) -> Dist {
     Dist { inner: d.clone() }
 }
 
+thread_local! {
+    /// The study cores whose lock this thread holds (innermost last). The core
+    /// calls user Python while holding it (a space's predicates, TPE's `gamma`
+    /// and `weights`); such a callable that calls back into its study would
+    /// wait forever for a lock its own thread holds, so it gets an error
+    /// instead (see [`StudyCore::hold`]).
+    static HELD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The locked state of a study core, marked in [`HELD`] while it lives.
+struct Held<'a> {
+    guard: MutexGuard<'a, Inner>,
+    key: usize,
+}
+
+impl Deref for Held<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.guard
+    }
+}
+
+impl DerefMut for Held<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.guard
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            if let Some(i) = h.iter().rposition(|&k| k == self.key) {
+                h.remove(i);
+            }
+        });
+    }
+}
+
 struct Inner {
     history: History,
     sampler: Option<SamplerHandle>,
@@ -212,8 +253,45 @@ pub struct StudyCore {
 }
 
 impl StudyCore {
+    /// The error of a callable that calls back into the study whose lock its
+    /// thread holds (instead of waiting forever).
+    fn reentered() -> Error {
+        Error::InvalidArgument(
+            "a predicate/gamma/weights callable may not call back into its study: it runs \
+             while the study is locked (read what it needs before asking)"
+                .into(),
+        )
+    }
+
+    /// The address that identifies this core in [`HELD`], or the error of a
+    /// re-entrant call when this thread already holds its lock.
+    fn free_key(&self) -> ferrotune_core::Result<usize> {
+        let key = self as *const Self as usize;
+        if HELD.with(|h| h.borrow().contains(&key)) {
+            return Err(Self::reentered());
+        }
+        Ok(key)
+    }
+
+    fn mark(guard: MutexGuard<'_, Inner>, key: usize) -> Held<'_> {
+        HELD.with(|h| h.borrow_mut().push(key));
+        Held { guard, key }
+    }
+
+    /// Locks the core from code that does not hold the GIL.
+    fn hold(&self) -> ferrotune_core::Result<Held<'_>> {
+        let key = self.free_key()?;
+        Ok(Self::mark(lock(&self.inner), key))
+    }
+
+    /// Locks the core from code that holds the GIL (see [`lock_py`]).
+    fn hold_py(&self, py: Python<'_>) -> PyRes<Held<'_>> {
+        let key = conv(py, self.free_key())?;
+        Ok(Self::mark(lock_py(py, &self.inner), key))
+    }
+
     fn suggest(&self, py: Python<'_>, number: usize, name: &str, dist: Distribution) -> PyRes<f64> {
-        let mut g = lock_py(py, &self.inner);
+        let mut g = self.hold_py(py)?;
         if g.cheap {
             // O(1) work (random, QMC): releasing the GIL would cost more than it saves.
             let Inner {
@@ -226,7 +304,7 @@ impl StudyCore {
         } else {
             drop(g);
             detached(py, || {
-                let mut g = lock(&self.inner);
+                let mut g = self.hold()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
@@ -293,7 +371,7 @@ impl StudyCore {
     fn relative(&self, py: Python<'_>, number: usize) -> PyRes<usize> {
         guard(py, || {
             detached(py, || {
-                let mut g = lock(&self.inner);
+                let mut g = self.hold()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
@@ -311,9 +389,7 @@ impl StudyCore {
     /// Makes sure trial `number` exists (placeholders for unseen numbers).
     fn ensure_trial(&self, py: Python<'_>, number: usize, state: PyTrialState) -> PyRes<()> {
         guard(py, || {
-            lock_py(py, &self.inner)
-                .history
-                .ensure_trial(number, state.into());
+            self.hold_py(py)?.history.ensure_trial(number, state.into());
             Ok(())
         })
     }
@@ -342,7 +418,7 @@ impl StudyCore {
                 .collect();
             conv(
                 py,
-                lock_py(py, &self.inner).history.apply_remote(
+                self.hold_py(py)?.history.apply_remote(
                     number,
                     state.into(),
                     values,
@@ -384,7 +460,7 @@ impl StudyCore {
             detached(py, || {
                 let (batch, mut rejected) =
                     remote_trials(trials, values, constraints, dists, params, intermediate)?;
-                rejected.extend(lock(&self.inner).history.apply_remote_batch(batch)?);
+                rejected.extend(self.hold()?.history.apply_remote_batch(batch)?);
                 Ok(by_number(rejected))
             })
         })
@@ -395,9 +471,7 @@ impl StudyCore {
         guard(py, || {
             conv(
                 py,
-                lock_py(py, &self.inner)
-                    .history
-                    .set_constraints(number, values),
+                self.hold_py(py)?.history.set_constraints(number, values),
             )
         })
     }
@@ -411,7 +485,7 @@ impl StudyCore {
             let cheap = h
                 .as_ref()
                 .is_none_or(|s| lock_py(py, s).independent_is_cheap());
-            let mut g = lock_py(py, &self.inner);
+            let mut g = self.hold_py(py)?;
             g.sampler = h;
             g.cheap = cheap;
             Ok(ok)
@@ -421,25 +495,21 @@ impl StudyCore {
     /// Starts a new RUNNING trial and returns its number.
     fn ask(&self, py: Python<'_>) -> PyRes<usize> {
         guard(py, || {
-            Ok(lock_py(py, &self.inner)
-                .history
-                .create_trial(TrialState::Running))
+            Ok(self.hold_py(py)?.history.create_trial(TrialState::Running))
         })
     }
 
     /// Adds a WAITING trial (an enqueued one) and returns its number.
     fn create_waiting(&self, py: Python<'_>) -> PyRes<usize> {
         guard(py, || {
-            Ok(lock_py(py, &self.inner)
-                .history
-                .create_trial(TrialState::Waiting))
+            Ok(self.hold_py(py)?.history.create_trial(TrialState::Waiting))
         })
     }
 
     /// Moves the first WAITING trial to RUNNING and returns its number.
     fn pop_waiting(&self, py: Python<'_>) -> PyRes<Option<usize>> {
         guard(py, || {
-            let mut g = lock_py(py, &self.inner);
+            let mut g = self.hold_py(py)?;
             let Some(n) = g.history.first_waiting() else {
                 return Ok(None);
             };
@@ -509,7 +579,7 @@ impl StudyCore {
     ) -> PyRes<f64> {
         guard(py, || {
             detached(py, || {
-                let mut g = lock(&self.inner);
+                let mut g = self.hold()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
@@ -537,7 +607,7 @@ impl StudyCore {
         guard(py, || {
             conv(
                 py,
-                lock_py(py, &self.inner)
+                self.hold_py(py)?
                     .history
                     .existing(number, name, &dist.inner),
             )
@@ -556,7 +626,7 @@ impl StudyCore {
         guard(py, || {
             conv(
                 py,
-                lock_py(py, &self.inner)
+                self.hold_py(py)?
                     .history
                     .set_param(number, name, &dist.inner, value),
             )
@@ -608,7 +678,7 @@ impl StudyCore {
                 };
                 let fixed = match (fixed, &propose) {
                     (None, None) => {
-                        let mut g = lock(&self.inner);
+                        let mut g = self.hold()?;
                         let Inner {
                             history, sampler, ..
                         } = &mut *g;
@@ -638,7 +708,7 @@ impl StudyCore {
                         &mut check,
                     );
                 }
-                let mut g = lock(&self.inner);
+                let mut g = self.hold()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
@@ -670,7 +740,7 @@ impl StudyCore {
         values: Vec<f64>,
     ) -> PyRes<()> {
         guard(py, || {
-            let mut g = lock_py(py, &self.inner);
+            let mut g = self.hold_py(py)?;
             for ((p, name), v) in space.inner.params().iter().zip(&space.names).zip(values) {
                 if !v.is_nan() && conv(py, g.history.existing(number, name, &p.dist))?.is_none() {
                     conv(py, g.history.set_param(number, name, &p.dist, v))?;
@@ -683,10 +753,7 @@ impl StudyCore {
     /// Stores an intermediate value.
     fn report(&self, py: Python<'_>, number: usize, step: i64, value: f64) -> PyRes<()> {
         guard(py, || {
-            conv(
-                py,
-                lock_py(py, &self.inner).history.report(number, step, value),
-            )
+            conv(py, self.hold_py(py)?.history.report(number, step, value))
         })
     }
 
@@ -701,7 +768,7 @@ impl StudyCore {
         guard(py, || {
             conv(
                 py,
-                lock_py(py, &self.inner)
+                self.hold_py(py)?
                     .history
                     .finish(number, state.into(), values),
             )
@@ -710,13 +777,13 @@ impl StudyCore {
 
     /// Number of trials.
     fn n_trials(&self, py: Python<'_>) -> PyRes<usize> {
-        guard(py, || Ok(lock_py(py, &self.inner).history.trials().len()))
+        guard(py, || Ok(self.hold_py(py)?.history.trials().len()))
     }
 
     /// State of one trial.
     fn state(&self, py: Python<'_>, number: usize) -> PyRes<PyTrialState> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             Ok(conv(py, g.history.trial(number))?.state.into())
         })
     }
@@ -725,7 +792,7 @@ impl StudyCore {
     /// object: the check of every `tell`).
     fn is_running(&self, py: Python<'_>, number: usize) -> PyRes<bool> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             Ok(conv(py, g.history.trial(number))?.state == TrialState::Running)
         })
     }
@@ -733,7 +800,7 @@ impl StudyCore {
     /// One trial.
     fn record(&self, py: Python<'_>, number: usize) -> PyRes<PyTrialRecord> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             Ok(PyTrialRecord::of(conv(py, g.history.trial(number))?))
         })
     }
@@ -743,7 +810,7 @@ impl StudyCore {
     fn records(&self, py: Python<'_>, start: usize, stop: usize) -> PyRes<Vec<PyTrialRecord>> {
         guard(py, || {
             detached(py, || {
-                let g = lock(&self.inner);
+                let g = self.hold()?;
                 let trials = g.history.trials();
                 let stop = stop.min(trials.len());
                 let start = start.min(stop);
@@ -756,7 +823,7 @@ impl StudyCore {
     /// lists where none were reported): what `records` leaves out, for pickling.
     fn all_constraints(&self, py: Python<'_>) -> PyRes<Vec<Vec<f64>>> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             Ok(g.history
                 .trials()
                 .iter()
@@ -768,7 +835,7 @@ impl StudyCore {
     /// (name, distribution) of a parameter key of a `TrialRecord`.
     fn param_dist(&self, py: Python<'_>, key: u64) -> PyRes<(String, Dist)> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             let (p, d) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
             match g
                 .history
@@ -787,23 +854,19 @@ impl StudyCore {
 
     /// Number of the best COMPLETE trial (single objective), or None.
     fn best_trial(&self, py: Python<'_>, maximize: bool) -> PyRes<Option<usize>> {
-        guard(py, || {
-            Ok(lock_py(py, &self.inner).history.best_trial(maximize))
-        })
+        guard(py, || Ok(self.hold_py(py)?.history.best_trial(maximize)))
     }
 
     /// Numbers of the COMPLETE trials on the Pareto front.
     fn pareto_front(&self, py: Python<'_>, maximize: Vec<bool>) -> PyRes<Vec<usize>> {
-        guard(py, || {
-            Ok(lock_py(py, &self.inner).history.pareto_front(&maximize))
-        })
+        guard(py, || Ok(self.hold_py(py)?.history.pareto_front(&maximize)))
     }
 
     /// Optuna's intersection search space: [(name, dist)] present with the
     /// same distribution in every COMPLETE trial.
     fn intersection_space(&self, py: Python<'_>) -> PyRes<Vec<(String, Dist)>> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             let cols = g.history.params();
             Ok(g.history
                 .intersection_space()
