@@ -5,6 +5,9 @@ deadlocks when one sampler is shared by studies in several threads."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -93,3 +96,53 @@ def test_tpe_callable_reading_the_study_raises(multivariate: bool, which: str) -
     assert calls == []
     assert study.trials[-1].number == 3
     assert study.trials[-1].state == TrialState.FAIL
+
+
+SHARED_SAMPLER = textwrap.dedent(
+    """
+    import threading, time
+    import ferrotune
+    from ferrotune.distributions import FloatDistribution
+    from ferrotune import SearchSpace
+
+    sampler = ferrotune.samplers.RandomSampler(seed=0)
+    a = ferrotune.create_study(sampler=sampler)
+    b = ferrotune.create_study(sampler=sampler)
+    in_predicate = threading.Event()
+
+    def predicate(p):
+        if not in_predicate.is_set():
+            in_predicate.set()
+            # Lets the other thread run while this one holds the shared sampler.
+            time.sleep(0.3)
+        return True
+
+    space = SearchSpace({"x": FloatDistribution(0.0, 1.0)}, constraints=[predicate])
+    trial_b = b.ask()
+
+    def other():
+        in_predicate.wait()
+        trial_b.suggest_float("y", 0.0, 1.0)
+
+    t = threading.Thread(target=other)
+    t.start()
+    a.ask(space)
+    t.join()
+    print("ok")
+    """
+)
+
+
+def test_shared_sampler_cheap_suggest_does_not_deadlock() -> None:
+    # A deadlock here holds the GIL forever, so it runs in its own interpreter.
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", SHARED_SAMPLER],
+            capture_output=True,
+            text=True,
+            timeout=HANG,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("a suggest on a shared sampler deadlocked")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

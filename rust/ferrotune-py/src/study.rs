@@ -10,7 +10,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, MutexGuard};
 
 use ferrotune_core::history::{RemoteTrial, TrialRecord};
-use ferrotune_core::samplers::DEFAULT_MAX_DRAWS;
+use ferrotune_core::samplers::{Sampler, DEFAULT_MAX_DRAWS};
 use ferrotune_core::{rng::Rng, Param};
 use ferrotune_core::{Distribution, Error, History, TrialState};
 use pyo3::prelude::*;
@@ -297,10 +297,18 @@ impl StudyCore {
             let Inner {
                 history, sampler, ..
             } = &mut *g;
-            conv(
-                py,
-                suggest_in(history, sampler.as_ref(), number, name, &dist),
-            )
+            // The sampler may be shared with a study whose detached
+            // `sample_space` holds it while waiting for the GIL (a predicate):
+            // wait for it without the GIL.
+            let r = suggest_in(
+                history,
+                sampler.as_ref(),
+                |s| lock_py(py, s),
+                number,
+                name,
+                &dist,
+            );
+            conv(py, r)
         } else {
             drop(g);
             detached(py, || {
@@ -308,11 +316,14 @@ impl StudyCore {
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
-                suggest_in(history, sampler.as_ref(), number, name, &dist)
+                suggest_in(history, sampler.as_ref(), lock, number, name, &dist)
             })
         }
     }
 }
+
+/// A locked Rust sampler.
+type SamplerGuard<'a> = MutexGuard<'a, dyn Sampler + 'static>;
 
 fn not_rust() -> Error {
     Error::InvalidArgument("this study's sampler is not a Rust sampler".into())
@@ -326,9 +337,11 @@ fn by_number(mut rejected: Vec<(usize, String)>) -> Vec<(usize, String)> {
 
 /// The value trial `number` gets for `name`: the one it already has, the one a
 /// joint sample chose for it, or a fresh draw from the sampler; recorded.
+/// `lock_sampler` locks the sampler ([`lock_py`] when the caller holds the GIL).
 fn suggest_in(
     history: &mut History,
     sampler: Option<&SamplerHandle>,
+    lock_sampler: impl for<'a> FnOnce(&'a Mutex<dyn Sampler>) -> SamplerGuard<'a>,
     number: usize,
     name: &str,
     dist: &Distribution,
@@ -341,9 +354,8 @@ fn suggest_in(
         .and_then(|p| history.pending_value(number, p, dist));
     let v = match pending {
         Some(v) => v,
-        None => {
-            lock(sampler.ok_or_else(not_rust)?).sample_independent(history, number, name, dist)?
-        }
+        None => lock_sampler(&**sampler.ok_or_else(not_rust)?)
+            .sample_independent(history, number, name, dist)?,
     };
     history.set_param(number, name, dist, v)?;
     Ok(v)
