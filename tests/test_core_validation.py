@@ -1,0 +1,40 @@
+"""Bad input to the compiled core's helpers is an InvalidArgumentError naming the
+problem, never a panic, a hang or a silently wrong answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from ferrotune import SearchSpace, _core
+from ferrotune.distributions import IntDistribution
+from ferrotune.exceptions import InvalidArgumentError
+
+
+def _space() -> SearchSpace:
+    return SearchSpace({"x": IntDistribution(0, 3), "y": IntDistribution(0, 3)})
+
+
+def test_grid_fit_rejects_bad_columns_naming_the_parameter() -> None:
+    space = _space()
+    good = (0, [0.0, 1.0], [0.0, 1.0])
+    with pytest.raises(InvalidArgumentError, match="'y'|\"y\"") as e:
+        _core.GridFitCore(space._core, [good, (1, [0.0, 1.0], [0.0])], True)
+    assert "values" in str(e.value)
+    with pytest.raises(InvalidArgumentError, match="increasing"):
+        _core.GridFitCore(space._core, [(0, [1.0, 0.0], [1.0, 0.0]), None], True)
+    with pytest.raises(InvalidArgumentError, match="increasing"):
+        _core.GridFitCore(space._core, [(0, [0.0, float("nan")], [0.0, 1.0]), None], True)
+    # A column outside the grid's points: an error when a point is checked.
+    fit = _core.GridFitCore(space._core, [good, (5, [0.0], [0.0])], True)
+    points = _core.GridPointsCore.product([2, 2])
+    with pytest.raises(InvalidArgumentError, match="column 5"):
+        fit.fits(points, 0)
+
+
+def test_grid_order_state_of_another_size_is_refused() -> None:
+    order = _core.GridOrderCore(10, 1)
+    other = _core.GridOrderCore(12, 1)
+    with pytest.raises(InvalidArgumentError, match="12 points"):
+        order.set_state(other.get_state())
+    order.set_state(_core.GridOrderCore(10, 5).get_state())
+    assert order.size() == 10
