@@ -38,3 +38,15 @@ def test_grid_order_state_of_another_size_is_refused() -> None:
         order.set_state(other.get_state())
     order.set_state(_core.GridOrderCore(10, 5).get_state())
     assert order.size() == 10
+
+
+def test_qmc_huge_dimension_and_index_are_errors_not_aborts() -> None:
+    qmc = _core.QmcSamplerCore("sobol", True, 0)
+    with pytest.raises(InvalidArgumentError, match="1000"):
+        qmc.point(0, 2**40)
+    with pytest.raises(InvalidArgumentError, match="Halton"):
+        _core.QmcSamplerCore("halton", False, 0).next_point(2**40)
+    qmc.index = 2**64 - 1
+    with pytest.raises(InvalidArgumentError, match="index"):
+        qmc.next_point(2)
+    assert qmc.index == 2**64 - 1
