@@ -50,3 +50,22 @@ def test_qmc_huge_dimension_and_index_are_errors_not_aborts() -> None:
     with pytest.raises(InvalidArgumentError, match="index"):
         qmc.next_point(2)
     assert qmc.index == 2**64 - 1
+
+
+def test_remote_batch_loads_any_state_code_unknown_ones_as_fail() -> None:
+    core = _core.StudyCore([False])
+    trials = [(10, 0, 1, None, None), (11, 1, 300, None, None), (12, 2, -1, None, None)]
+    rejected = core.apply_remote_batch(trials, [[0.5], [0.1], [0.2]], [[], [], []], [], [], [])
+    assert [n for n, _ in rejected] == [1, 2]
+    assert all("unknown state" in reason for _, reason in rejected)
+    assert core.state(0) == _core.TrialState.COMPLETE
+    assert core.state(1) == core.state(2) == _core.TrialState.FAIL
+
+
+def test_ensure_trial_far_beyond_the_study_is_refused() -> None:
+    core = _core.StudyCore([False])
+    with pytest.raises(InvalidArgumentError, match="far beyond"):
+        core.ensure_trial(2**40, _core.TrialState.RUNNING)
+    assert core.n_trials() == 0
+    core.ensure_trial(2, _core.TrialState.RUNNING)
+    assert core.n_trials() == 3

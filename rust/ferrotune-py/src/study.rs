@@ -123,7 +123,7 @@ fn param_key(param: u32, dist: u32) -> u64 {
 /// reason in the second list.
 #[allow(clippy::type_complexity)]
 fn remote_trials(
-    trials: Vec<(i64, usize, u8, Option<f64>, Option<f64>)>,
+    trials: Vec<(i64, usize, i64, Option<f64>, Option<f64>)>,
     values: Vec<Vec<f64>>,
     constraints: Vec<Vec<f64>>,
     dists: Vec<(String, Dist)>,
@@ -147,9 +147,13 @@ fn remote_trials(
         trials.into_iter().zip(values).zip(constraints)
     {
         index.insert(tid, out.len());
-        let (state, values) = match TrialState::from_u8(state) {
-            Ok(s) => (s, values),
-            Err(_) => {
+        // Any code, even one outside u8, loads: an unknown one as FAIL.
+        let known = u8::try_from(state)
+            .ok()
+            .and_then(|c| TrialState::from_u8(c).ok());
+        let (state, values) = match known {
+            Some(s) => (s, values),
+            None => {
                 rejected.push((
                     number,
                     format!("trial {number} has an unknown state {state}: loaded as FAIL"),
@@ -401,8 +405,8 @@ impl StudyCore {
     /// Makes sure trial `number` exists (placeholders for unseen numbers).
     fn ensure_trial(&self, py: Python<'_>, number: usize, state: PyTrialState) -> PyRes<()> {
         guard(py, || {
-            self.hold_py(py)?.history.ensure_trial(number, state.into());
-            Ok(())
+            let mut g = self.hold_py(py)?;
+            conv(py, g.history.ensure_trial(number, state.into()))
         })
     }
 
@@ -461,7 +465,7 @@ impl StudyCore {
     fn apply_remote_batch(
         &self,
         py: Python<'_>,
-        trials: Vec<(i64, usize, u8, Option<f64>, Option<f64>)>,
+        trials: Vec<(i64, usize, i64, Option<f64>, Option<f64>)>,
         values: Vec<Vec<f64>>,
         constraints: Vec<Vec<f64>>,
         dists: Vec<(String, Dist)>,
