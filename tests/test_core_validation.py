@@ -69,3 +69,13 @@ def test_ensure_trial_far_beyond_the_study_is_refused() -> None:
     assert core.n_trials() == 0
     core.ensure_trial(2, _core.TrialState.RUNNING)
     assert core.n_trials() == 3
+
+
+def test_discrete_value_past_the_end_is_an_error() -> None:
+    dist = _core.Dist.int("k", 0, 10, 5, False)
+    assert dist.discrete_value(2) == 10.0
+    for k in (3, 2**64 - 1):
+        with pytest.raises(InvalidArgumentError, match="out of range"):
+            dist.discrete_value(k)
+    with pytest.raises(InvalidArgumentError, match="continuous"):
+        _core.Dist.float("x", 0.0, 1.0, None, False).discrete_value(0)
