@@ -260,11 +260,10 @@ impl StudyCore {
     /// The error of a callable that calls back into the study whose lock its
     /// thread holds (instead of waiting forever).
     fn reentered() -> Error {
-        Error::InvalidArgument(
-            "a predicate/gamma/weights callable may not call back into its study: it runs \
-             while the study is locked (read what it needs before asking)"
-                .into(),
-        )
+        let why = "it runs while the study is locked (read what it needs before asking)";
+        Error::InvalidArgument(format!(
+            "a predicate/gamma/weights callable may not call back into its study: {why}"
+        ))
     }
 
     /// The address that identifies this core in [`HELD`], or the error of a
