@@ -209,14 +209,15 @@ thread_local! {
     /// calls user Python while holding it (a space's predicates, TPE's `gamma`
     /// and `weights`); such a callable that calls back into its study would
     /// wait forever for a lock its own thread holds, so it gets an error
-    /// instead (see [`StudyCore::hold`]).
+    /// instead (see [`StudyCore::hold_for_callbacks`]).
     static HELD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The locked state of a study core, marked in [`HELD`] while it lives.
+/// The locked state of a study core; marked in [`HELD`] while it lives when
+/// `key` is set (the lock is held around calls that can run user Python).
 struct Held<'a> {
     guard: MutexGuard<'a, Inner>,
-    key: usize,
+    key: Option<usize>,
 }
 
 impl Deref for Held<'_> {
@@ -234,9 +235,10 @@ impl DerefMut for Held<'_> {
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
+        let Some(key) = self.key else { return };
         HELD.with(|h| {
             let mut h = h.borrow_mut();
-            if let Some(i) = h.iter().rposition(|&k| k == self.key) {
+            if let Some(i) = h.iter().rposition(|&k| k == key) {
                 h.remove(i);
             }
         });
@@ -276,21 +278,30 @@ impl StudyCore {
         Ok(key)
     }
 
-    fn mark(guard: MutexGuard<'_, Inner>, key: usize) -> Held<'_> {
-        HELD.with(|h| h.borrow_mut().push(key));
-        Held { guard, key }
-    }
-
     /// Locks the core from code that does not hold the GIL.
     fn hold(&self) -> ferrotune_core::Result<Held<'_>> {
+        self.free_key()?;
+        let guard = lock(&self.inner);
+        Ok(Held { guard, key: None })
+    }
+
+    /// [`StudyCore::hold`] around core work that can run user Python (the
+    /// sampler's callbacks, a space's predicates): marked in [`HELD`].
+    fn hold_for_callbacks(&self) -> ferrotune_core::Result<Held<'_>> {
         let key = self.free_key()?;
-        Ok(Self::mark(lock(&self.inner), key))
+        let guard = lock(&self.inner);
+        HELD.with(|h| h.borrow_mut().push(key));
+        Ok(Held {
+            guard,
+            key: Some(key),
+        })
     }
 
     /// Locks the core from code that holds the GIL (see [`lock_py`]).
     fn hold_py(&self, py: Python<'_>) -> PyRes<Held<'_>> {
-        let key = conv(py, self.free_key())?;
-        Ok(Self::mark(lock_py(py, &self.inner), key))
+        conv(py, self.free_key())?;
+        let guard = lock_py(py, &self.inner);
+        Ok(Held { guard, key: None })
     }
 
     fn suggest(&self, py: Python<'_>, number: usize, name: &str, dist: Distribution) -> PyRes<f64> {
@@ -315,7 +326,7 @@ impl StudyCore {
         } else {
             drop(g);
             detached(py, || {
-                let mut g = self.hold()?;
+                let mut g = self.hold_for_callbacks()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
@@ -386,7 +397,7 @@ impl StudyCore {
     fn relative(&self, py: Python<'_>, number: usize) -> PyRes<usize> {
         guard(py, || {
             detached(py, || {
-                let mut g = self.hold()?;
+                let mut g = self.hold_for_callbacks()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
@@ -594,7 +605,7 @@ impl StudyCore {
     ) -> PyRes<f64> {
         guard(py, || {
             detached(py, || {
-                let mut g = self.hold()?;
+                let mut g = self.hold_for_callbacks()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
@@ -693,7 +704,7 @@ impl StudyCore {
                 };
                 let fixed = match (fixed, &propose) {
                     (None, None) => {
-                        let mut g = self.hold()?;
+                        let mut g = self.hold_for_callbacks()?;
                         let Inner {
                             history, sampler, ..
                         } = &mut *g;
@@ -723,7 +734,7 @@ impl StudyCore {
                         &mut check,
                     );
                 }
-                let mut g = self.hold()?;
+                let mut g = self.hold_for_callbacks()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
