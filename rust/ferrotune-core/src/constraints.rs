@@ -411,6 +411,18 @@ impl SearchSpace {
                 self.params.len()
             )));
         }
+        // A value outside its distribution would only burn the draws and be
+        // reported as an infeasible space.
+        for (p, v) in self.params.iter().zip(fixed) {
+            if let Some(v) = *v {
+                if !p.dist.contains(v) {
+                    return Err(Error::InvalidArgument(format!(
+                        "fixed value {v} of parameter {:?} is not a value of its distribution",
+                        p.name
+                    )));
+                }
+            }
+        }
         let all_fixed = fixed.iter().all(Option::is_some);
         let mut x: Vec<f64> = Vec::with_capacity(self.params.len());
         for attempt in 0..max_draws.max(1) {
@@ -955,5 +967,26 @@ mod tests {
         let mut failing = |_: usize, _: &Param| Err(Error::InvalidArgument("no".into()));
         let r = s.sample_with_fixed(&[None; 4], 50, &mut failing, &mut rng, &mut |_| Ok(true));
         assert_eq!(r, Err(Error::InvalidArgument("no".into())));
+    }
+
+    #[test]
+    fn fixed_value_outside_its_distribution_is_named_up_front() {
+        let s = transformer();
+        let mut rng = Rng::new(5);
+        let mut proposed = 0;
+        let mut propose = |_: usize, p: &Param| {
+            proposed += 1;
+            Ok(p.dist.from_unit(0.5))
+        };
+        let name = &s.params()[1].name;
+        for bad in [f64::NAN, 1e9, -1.0] {
+            let fixed = [None, Some(bad), None, None];
+            let r = s.sample_with_fixed(&fixed, 1000, &mut propose, &mut rng, &mut |_| Ok(true));
+            assert!(
+                matches!(&r, Err(Error::InvalidArgument(m)) if m.contains(&format!("{name:?}"))),
+                "{r:?}"
+            );
+        }
+        assert_eq!(proposed, 0, "draws were spent on an impossible fixed value");
     }
 }

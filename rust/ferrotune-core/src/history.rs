@@ -560,10 +560,26 @@ impl History {
         }
     }
 
+    /// An error for a trial number more than [`MAX_REMOTE_GAP`] past the
+    /// known trials (not a trial of this study: placeholders up to it would
+    /// take memory without bound).
+    fn check_gap(&self, number: usize) -> Result<()> {
+        if number > self.trials.len().saturating_add(MAX_REMOTE_GAP) {
+            return Err(Error::InvalidArgument(format!(
+                "trial number {number} is far beyond the {} trials of the study: \
+                 the record is not a trial of this study",
+                self.trials.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// Makes sure trial `number` exists: numbers up to it that this history
     /// has not seen become RUNNING placeholders (trials other workers of a
     /// shared storage started; [`History::apply_remote`] fills them in).
-    pub fn ensure_trial(&mut self, number: usize, state: TrialState) {
+    /// A number more than [`MAX_REMOTE_GAP`] past the known trials is an error.
+    pub fn ensure_trial(&mut self, number: usize, state: TrialState) -> Result<()> {
+        self.check_gap(number)?;
         while self.trials.len() <= number {
             let s = if self.trials.len() == number {
                 state
@@ -572,6 +588,7 @@ impl History {
             };
             self.create_trial(s);
         }
+        Ok(())
     }
 
     /// Brings trial `number` up to date with a record read from a shared
@@ -595,15 +612,9 @@ impl History {
         started: f64,
         completed: f64,
     ) -> Result<Option<String>> {
-        if number > self.trials.len().saturating_add(MAX_REMOTE_GAP) {
-            return Err(Error::InvalidArgument(format!(
-                "trial number {number} is far beyond the {} trials of the study: \
-                 the record is not a trial of this study",
-                self.trials.len()
-            )));
-        }
+        self.check_gap(number)?;
         if number > 0 {
-            self.ensure_trial(number - 1, TrialState::Running);
+            self.ensure_trial(number - 1, TrialState::Running)?;
         }
         if self.trials.len() == number {
             // Its start time is the remote one (no clock read: loads add many trials).

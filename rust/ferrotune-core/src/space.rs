@@ -212,7 +212,15 @@ impl Distribution {
         }
     }
 
-    /// The internal value of the `k`-th point of a discrete distribution.
+    /// The internal value of the `k`-th point of a discrete distribution, or
+    /// None when `k` is not below its cardinality (or it is continuous).
+    pub fn checked_discrete_value(&self, k: u64) -> Option<f64> {
+        (k < self.cardinality()?).then(|| self.discrete_value(k))
+    }
+
+    /// The internal value of the `k`-th point of a discrete distribution;
+    /// `k` must be below its cardinality (unchecked, for the samplers' loops:
+    /// see [`Distribution::checked_discrete_value`]).
     pub fn discrete_value(&self, k: u64) -> f64 {
         match *self {
             Distribution::Float {
@@ -522,6 +530,18 @@ mod tests {
         assert_eq!(counts, [1000; 5]);
         assert_eq!(d.cardinality(), Some(5));
         assert_eq!(d.discrete_value(3), 3.0);
+    }
+
+    #[test]
+    fn checked_discrete_value_refuses_positions_past_the_end() {
+        let d = Distribution::int("k", 0, 10, 5, false).unwrap();
+        assert_eq!(d.checked_discrete_value(2), Some(10.0));
+        assert_eq!(d.checked_discrete_value(3), None);
+        assert_eq!(d.checked_discrete_value(u64::MAX), None);
+        let c = Distribution::categorical("c", 3).unwrap();
+        assert_eq!(c.checked_discrete_value(3), None);
+        let f = Distribution::float("f", 0.0, 1.0, None, false).unwrap();
+        assert_eq!(f.checked_discrete_value(0), None);
     }
 
     #[test]

@@ -116,6 +116,15 @@ impl GridOrderCore {
     fn set_state(&self, py: Python<'_>, state: (u128, u64, u128, Vec<u128>)) -> PyRes<()> {
         guard(py, || {
             let (n, seed, cursor, skipped) = state;
+            let size = lock_py(py, &self.inner).len();
+            if n != size {
+                return Err(to_pyerr(
+                    py,
+                    Error::InvalidArgument(format!(
+                        "a grid order state of {n} points for a grid of {size}"
+                    )),
+                ));
+            }
             let g = GridOrder::from_state(n, seed, cursor, &skipped).ok_or_else(|| {
                 to_pyerr(
                     py,
@@ -227,6 +236,33 @@ impl GridFitCore {
     }
 }
 
+/// A column of a `GridFitCore` for parameter `name`: one internal value per
+/// key, keys strictly increasing (they are searched by bisection).
+fn check_column(
+    name: &str,
+    column: usize,
+    keys: Vec<f64>,
+    values: Vec<f64>,
+) -> ferrotune_core::Result<FitColumn> {
+    if keys.len() != values.len() {
+        return Err(Error::InvalidArgument(format!(
+            "grid column {column} of parameter {name:?}: {} keys but {} values",
+            keys.len(),
+            values.len()
+        )));
+    }
+    if !keys.windows(2).all(|w| w[0] < w[1]) || keys.iter().any(|k| k.is_nan()) {
+        return Err(Error::InvalidArgument(format!(
+            "grid column {column} of parameter {name:?}: the keys must be strictly increasing"
+        )));
+    }
+    Ok(FitColumn {
+        column,
+        keys,
+        values,
+    })
+}
+
 #[pymethods]
 impl GridFitCore {
     /// `columns[i]`: where the grid holds parameter `i` of `space`, or None.
@@ -250,14 +286,13 @@ impl GridFitCore {
             }
             let columns = columns
                 .into_iter()
-                .map(|c| {
-                    c.map(|(column, keys, values)| FitColumn {
-                        column,
-                        keys,
-                        values,
-                    })
+                .zip(&space.names)
+                .map(|(c, name)| {
+                    c.map(|(column, keys, values)| check_column(name, column, keys, values))
+                        .transpose()
                 })
-                .collect();
+                .collect::<ferrotune_core::Result<Vec<_>>>();
+            let columns = conv(py, columns)?;
             Ok(GridFitCore {
                 space: space.inner.clone(),
                 fit: GridFit { columns, dedup },

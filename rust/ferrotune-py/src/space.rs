@@ -166,9 +166,24 @@ impl Dist {
         guard(py, || Ok(self.inner.position(x)))
     }
 
-    /// The internal value at position `k` of a discrete distribution.
+    /// The internal value at position `k` of a discrete distribution;
+    /// `InvalidArgumentError` when `k` is not below its number of values.
     fn discrete_value(&self, py: Python<'_>, k: u64) -> PyRes<f64> {
-        guard(py, || Ok(self.inner.discrete_value(k)))
+        guard(py, || {
+            self.inner.checked_discrete_value(k).ok_or_else(|| {
+                let n = self.inner.cardinality();
+                let what = n.map_or("a continuous distribution".into(), |n| {
+                    format!("{n} values")
+                });
+                to_pyerr(
+                    py,
+                    ferrotune_core::Error::InvalidArgument(format!(
+                        "position {k} is out of range for {:?}: it has {what}",
+                        self.inner
+                    )),
+                )
+            })
+        })
     }
 }
 

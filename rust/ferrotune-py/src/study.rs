@@ -4,11 +4,13 @@
 //! O(1) work and keep the GIL (releasing it would cost more than the work);
 //! calls that search a declared space release it.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Mutex, MutexGuard};
 
 use ferrotune_core::history::{RemoteTrial, TrialRecord};
-use ferrotune_core::samplers::DEFAULT_MAX_DRAWS;
+use ferrotune_core::samplers::{Sampler, DEFAULT_MAX_DRAWS};
 use ferrotune_core::{rng::Rng, Param};
 use ferrotune_core::{Distribution, Error, History, TrialState};
 use pyo3::prelude::*;
@@ -121,7 +123,7 @@ fn param_key(param: u32, dist: u32) -> u64 {
 /// reason in the second list.
 #[allow(clippy::type_complexity)]
 fn remote_trials(
-    trials: Vec<(i64, usize, u8, Option<f64>, Option<f64>)>,
+    trials: Vec<(i64, usize, i64, Option<f64>, Option<f64>)>,
     values: Vec<Vec<f64>>,
     constraints: Vec<Vec<f64>>,
     dists: Vec<(String, Dist)>,
@@ -145,9 +147,13 @@ fn remote_trials(
         trials.into_iter().zip(values).zip(constraints)
     {
         index.insert(tid, out.len());
-        let (state, values) = match TrialState::from_u8(state) {
-            Ok(s) => (s, values),
-            Err(_) => {
+        // Any code, even one outside u8, loads: an unknown one as FAIL.
+        let known = u8::try_from(state)
+            .ok()
+            .and_then(|c| TrialState::from_u8(c).ok());
+        let (state, values) = match known {
+            Some(s) => (s, values),
+            None => {
                 rejected.push((
                     number,
                     format!("trial {number} has an unknown state {state}: loaded as FAIL"),
@@ -198,6 +204,47 @@ fn dist_of(d: &Distribution) -> Dist {
     Dist { inner: d.clone() }
 }
 
+thread_local! {
+    /// The study cores whose lock this thread holds (innermost last). The core
+    /// calls user Python while holding it (a space's predicates, TPE's `gamma`
+    /// and `weights`); such a callable that calls back into its study would
+    /// wait forever for a lock its own thread holds, so it gets an error
+    /// instead (see [`StudyCore::hold_for_callbacks`]).
+    static HELD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The locked state of a study core; marked in [`HELD`] while it lives when
+/// `key` is set (the lock is held around calls that can run user Python).
+struct Held<'a> {
+    guard: MutexGuard<'a, Inner>,
+    key: Option<usize>,
+}
+
+impl Deref for Held<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.guard
+    }
+}
+
+impl DerefMut for Held<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.guard
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let Some(key) = self.key else { return };
+        HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            if let Some(i) = h.iter().rposition(|&k| k == key) {
+                h.remove(i);
+            }
+        });
+    }
+}
+
 struct Inner {
     history: History,
     sampler: Option<SamplerHandle>,
@@ -212,29 +259,85 @@ pub struct StudyCore {
 }
 
 impl StudyCore {
+    /// The error of a callable that calls back into the study whose lock its
+    /// thread holds (instead of waiting forever).
+    fn reentered() -> Error {
+        let why = "it runs while the study is locked (read what it needs before asking)";
+        Error::InvalidArgument(format!(
+            "a predicate/gamma/weights callable may not call back into its study: {why}"
+        ))
+    }
+
+    /// The address that identifies this core in [`HELD`], or the error of a
+    /// re-entrant call when this thread already holds its lock.
+    fn free_key(&self) -> ferrotune_core::Result<usize> {
+        let key = self as *const Self as usize;
+        if HELD.with(|h| h.borrow().contains(&key)) {
+            return Err(Self::reentered());
+        }
+        Ok(key)
+    }
+
+    /// Locks the core from code that does not hold the GIL.
+    fn hold(&self) -> ferrotune_core::Result<Held<'_>> {
+        self.free_key()?;
+        let guard = lock(&self.inner);
+        Ok(Held { guard, key: None })
+    }
+
+    /// [`StudyCore::hold`] around core work that can run user Python (the
+    /// sampler's callbacks, a space's predicates): marked in [`HELD`].
+    fn hold_for_callbacks(&self) -> ferrotune_core::Result<Held<'_>> {
+        let key = self.free_key()?;
+        let guard = lock(&self.inner);
+        HELD.with(|h| h.borrow_mut().push(key));
+        Ok(Held {
+            guard,
+            key: Some(key),
+        })
+    }
+
+    /// Locks the core from code that holds the GIL (see [`lock_py`]).
+    fn hold_py(&self, py: Python<'_>) -> PyRes<Held<'_>> {
+        conv(py, self.free_key())?;
+        let guard = lock_py(py, &self.inner);
+        Ok(Held { guard, key: None })
+    }
+
     fn suggest(&self, py: Python<'_>, number: usize, name: &str, dist: Distribution) -> PyRes<f64> {
-        let mut g = lock_py(py, &self.inner);
+        let mut g = self.hold_py(py)?;
         if g.cheap {
             // O(1) work (random, QMC): releasing the GIL would cost more than it saves.
             let Inner {
                 history, sampler, ..
             } = &mut *g;
-            conv(
-                py,
-                suggest_in(history, sampler.as_ref(), number, name, &dist),
-            )
+            // The sampler may be shared with a study whose detached
+            // `sample_space` holds it while waiting for the GIL (a predicate):
+            // wait for it without the GIL.
+            let r = suggest_in(
+                history,
+                sampler.as_ref(),
+                |s| lock_py(py, s),
+                number,
+                name,
+                &dist,
+            );
+            conv(py, r)
         } else {
             drop(g);
             detached(py, || {
-                let mut g = lock(&self.inner);
+                let mut g = self.hold_for_callbacks()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
-                suggest_in(history, sampler.as_ref(), number, name, &dist)
+                suggest_in(history, sampler.as_ref(), lock, number, name, &dist)
             })
         }
     }
 }
+
+/// A locked Rust sampler.
+type SamplerGuard<'a> = MutexGuard<'a, dyn Sampler + 'static>;
 
 fn not_rust() -> Error {
     Error::InvalidArgument("this study's sampler is not a Rust sampler".into())
@@ -248,9 +351,11 @@ fn by_number(mut rejected: Vec<(usize, String)>) -> Vec<(usize, String)> {
 
 /// The value trial `number` gets for `name`: the one it already has, the one a
 /// joint sample chose for it, or a fresh draw from the sampler; recorded.
+/// `lock_sampler` locks the sampler ([`lock_py`] when the caller holds the GIL).
 fn suggest_in(
     history: &mut History,
     sampler: Option<&SamplerHandle>,
+    lock_sampler: impl for<'a> FnOnce(&'a Mutex<dyn Sampler>) -> SamplerGuard<'a>,
     number: usize,
     name: &str,
     dist: &Distribution,
@@ -263,9 +368,8 @@ fn suggest_in(
         .and_then(|p| history.pending_value(number, p, dist));
     let v = match pending {
         Some(v) => v,
-        None => {
-            lock(sampler.ok_or_else(not_rust)?).sample_independent(history, number, name, dist)?
-        }
+        None => lock_sampler(&**sampler.ok_or_else(not_rust)?)
+            .sample_independent(history, number, name, dist)?,
     };
     history.set_param(number, name, dist, v)?;
     Ok(v)
@@ -293,7 +397,7 @@ impl StudyCore {
     fn relative(&self, py: Python<'_>, number: usize) -> PyRes<usize> {
         guard(py, || {
             detached(py, || {
-                let mut g = lock(&self.inner);
+                let mut g = self.hold_for_callbacks()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
@@ -311,10 +415,8 @@ impl StudyCore {
     /// Makes sure trial `number` exists (placeholders for unseen numbers).
     fn ensure_trial(&self, py: Python<'_>, number: usize, state: PyTrialState) -> PyRes<()> {
         guard(py, || {
-            lock_py(py, &self.inner)
-                .history
-                .ensure_trial(number, state.into());
-            Ok(())
+            let mut g = self.hold_py(py)?;
+            conv(py, g.history.ensure_trial(number, state.into()))
         })
     }
 
@@ -342,7 +444,7 @@ impl StudyCore {
                 .collect();
             conv(
                 py,
-                lock_py(py, &self.inner).history.apply_remote(
+                self.hold_py(py)?.history.apply_remote(
                     number,
                     state.into(),
                     values,
@@ -373,7 +475,7 @@ impl StudyCore {
     fn apply_remote_batch(
         &self,
         py: Python<'_>,
-        trials: Vec<(i64, usize, u8, Option<f64>, Option<f64>)>,
+        trials: Vec<(i64, usize, i64, Option<f64>, Option<f64>)>,
         values: Vec<Vec<f64>>,
         constraints: Vec<Vec<f64>>,
         dists: Vec<(String, Dist)>,
@@ -384,7 +486,7 @@ impl StudyCore {
             detached(py, || {
                 let (batch, mut rejected) =
                     remote_trials(trials, values, constraints, dists, params, intermediate)?;
-                rejected.extend(lock(&self.inner).history.apply_remote_batch(batch)?);
+                rejected.extend(self.hold()?.history.apply_remote_batch(batch)?);
                 Ok(by_number(rejected))
             })
         })
@@ -395,9 +497,7 @@ impl StudyCore {
         guard(py, || {
             conv(
                 py,
-                lock_py(py, &self.inner)
-                    .history
-                    .set_constraints(number, values),
+                self.hold_py(py)?.history.set_constraints(number, values),
             )
         })
     }
@@ -411,7 +511,7 @@ impl StudyCore {
             let cheap = h
                 .as_ref()
                 .is_none_or(|s| lock_py(py, s).independent_is_cheap());
-            let mut g = lock_py(py, &self.inner);
+            let mut g = self.hold_py(py)?;
             g.sampler = h;
             g.cheap = cheap;
             Ok(ok)
@@ -421,25 +521,21 @@ impl StudyCore {
     /// Starts a new RUNNING trial and returns its number.
     fn ask(&self, py: Python<'_>) -> PyRes<usize> {
         guard(py, || {
-            Ok(lock_py(py, &self.inner)
-                .history
-                .create_trial(TrialState::Running))
+            Ok(self.hold_py(py)?.history.create_trial(TrialState::Running))
         })
     }
 
     /// Adds a WAITING trial (an enqueued one) and returns its number.
     fn create_waiting(&self, py: Python<'_>) -> PyRes<usize> {
         guard(py, || {
-            Ok(lock_py(py, &self.inner)
-                .history
-                .create_trial(TrialState::Waiting))
+            Ok(self.hold_py(py)?.history.create_trial(TrialState::Waiting))
         })
     }
 
     /// Moves the first WAITING trial to RUNNING and returns its number.
     fn pop_waiting(&self, py: Python<'_>) -> PyRes<Option<usize>> {
         guard(py, || {
-            let mut g = lock_py(py, &self.inner);
+            let mut g = self.hold_py(py)?;
             let Some(n) = g.history.first_waiting() else {
                 return Ok(None);
             };
@@ -509,7 +605,7 @@ impl StudyCore {
     ) -> PyRes<f64> {
         guard(py, || {
             detached(py, || {
-                let mut g = lock(&self.inner);
+                let mut g = self.hold_for_callbacks()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
@@ -537,7 +633,7 @@ impl StudyCore {
         guard(py, || {
             conv(
                 py,
-                lock_py(py, &self.inner)
+                self.hold_py(py)?
                     .history
                     .existing(number, name, &dist.inner),
             )
@@ -556,7 +652,7 @@ impl StudyCore {
         guard(py, || {
             conv(
                 py,
-                lock_py(py, &self.inner)
+                self.hold_py(py)?
                     .history
                     .set_param(number, name, &dist.inner, value),
             )
@@ -608,7 +704,7 @@ impl StudyCore {
                 };
                 let fixed = match (fixed, &propose) {
                     (None, None) => {
-                        let mut g = lock(&self.inner);
+                        let mut g = self.hold_for_callbacks()?;
                         let Inner {
                             history, sampler, ..
                         } = &mut *g;
@@ -638,7 +734,7 @@ impl StudyCore {
                         &mut check,
                     );
                 }
-                let mut g = lock(&self.inner);
+                let mut g = self.hold_for_callbacks()?;
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
@@ -670,7 +766,7 @@ impl StudyCore {
         values: Vec<f64>,
     ) -> PyRes<()> {
         guard(py, || {
-            let mut g = lock_py(py, &self.inner);
+            let mut g = self.hold_py(py)?;
             for ((p, name), v) in space.inner.params().iter().zip(&space.names).zip(values) {
                 if !v.is_nan() && conv(py, g.history.existing(number, name, &p.dist))?.is_none() {
                     conv(py, g.history.set_param(number, name, &p.dist, v))?;
@@ -683,10 +779,7 @@ impl StudyCore {
     /// Stores an intermediate value.
     fn report(&self, py: Python<'_>, number: usize, step: i64, value: f64) -> PyRes<()> {
         guard(py, || {
-            conv(
-                py,
-                lock_py(py, &self.inner).history.report(number, step, value),
-            )
+            conv(py, self.hold_py(py)?.history.report(number, step, value))
         })
     }
 
@@ -701,7 +794,7 @@ impl StudyCore {
         guard(py, || {
             conv(
                 py,
-                lock_py(py, &self.inner)
+                self.hold_py(py)?
                     .history
                     .finish(number, state.into(), values),
             )
@@ -710,13 +803,13 @@ impl StudyCore {
 
     /// Number of trials.
     fn n_trials(&self, py: Python<'_>) -> PyRes<usize> {
-        guard(py, || Ok(lock_py(py, &self.inner).history.trials().len()))
+        guard(py, || Ok(self.hold_py(py)?.history.trials().len()))
     }
 
     /// State of one trial.
     fn state(&self, py: Python<'_>, number: usize) -> PyRes<PyTrialState> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             Ok(conv(py, g.history.trial(number))?.state.into())
         })
     }
@@ -725,7 +818,7 @@ impl StudyCore {
     /// object: the check of every `tell`).
     fn is_running(&self, py: Python<'_>, number: usize) -> PyRes<bool> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             Ok(conv(py, g.history.trial(number))?.state == TrialState::Running)
         })
     }
@@ -733,7 +826,7 @@ impl StudyCore {
     /// One trial.
     fn record(&self, py: Python<'_>, number: usize) -> PyRes<PyTrialRecord> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             Ok(PyTrialRecord::of(conv(py, g.history.trial(number))?))
         })
     }
@@ -743,7 +836,7 @@ impl StudyCore {
     fn records(&self, py: Python<'_>, start: usize, stop: usize) -> PyRes<Vec<PyTrialRecord>> {
         guard(py, || {
             detached(py, || {
-                let g = lock(&self.inner);
+                let g = self.hold()?;
                 let trials = g.history.trials();
                 let stop = stop.min(trials.len());
                 let start = start.min(stop);
@@ -756,7 +849,7 @@ impl StudyCore {
     /// lists where none were reported): what `records` leaves out, for pickling.
     fn all_constraints(&self, py: Python<'_>) -> PyRes<Vec<Vec<f64>>> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             Ok(g.history
                 .trials()
                 .iter()
@@ -768,7 +861,7 @@ impl StudyCore {
     /// (name, distribution) of a parameter key of a `TrialRecord`.
     fn param_dist(&self, py: Python<'_>, key: u64) -> PyRes<(String, Dist)> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             let (p, d) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
             match g
                 .history
@@ -787,23 +880,19 @@ impl StudyCore {
 
     /// Number of the best COMPLETE trial (single objective), or None.
     fn best_trial(&self, py: Python<'_>, maximize: bool) -> PyRes<Option<usize>> {
-        guard(py, || {
-            Ok(lock_py(py, &self.inner).history.best_trial(maximize))
-        })
+        guard(py, || Ok(self.hold_py(py)?.history.best_trial(maximize)))
     }
 
     /// Numbers of the COMPLETE trials on the Pareto front.
     fn pareto_front(&self, py: Python<'_>, maximize: Vec<bool>) -> PyRes<Vec<usize>> {
-        guard(py, || {
-            Ok(lock_py(py, &self.inner).history.pareto_front(&maximize))
-        })
+        guard(py, || Ok(self.hold_py(py)?.history.pareto_front(&maximize)))
     }
 
     /// Optuna's intersection search space: [(name, dist)] present with the
     /// same distribution in every COMPLETE trial.
     fn intersection_space(&self, py: Python<'_>) -> PyRes<Vec<(String, Dist)>> {
         guard(py, || {
-            let g = lock_py(py, &self.inner);
+            let g = self.hold_py(py)?;
             let cols = g.history.params();
             Ok(g.history
                 .intersection_space()

@@ -12,7 +12,8 @@
 //! - every declared-space row is valid for the space and passes `accept`;
 //! - the same seed gives the same sequence of values;
 //! - a state saved with [`Sampler::state`] and restored into a sampler built
-//!   with another seed continues the same sequence;
+//!   with another seed, which has already run a few trials, gives the same
+//!   state back and continues the same sequence;
 //! - [`Sampler::reseed`] changes the sequence;
 //! - an infeasible space, an `accept` that never holds and a malformed state
 //!   are errors, not panics or endless loops; an error of `accept` is
@@ -211,7 +212,10 @@ fn state_round_trip_continues_the_sequence(make: &impl Fn(u64) -> Box<dyn Sample
     run(a.as_mut(), &mut ha, SAVED_AT);
     run(b.as_mut(), &mut hb, SAVED_AT);
     let saved = b.state();
+    // Restored into a sampler that has already run (on another history), so
+    // what it kept from its own trials must not outlive the restored state.
     let mut restored = make(99);
+    run(restored.as_mut(), &mut History::new(1), SAVED_AT);
     restored
         .set_state(&saved)
         .expect("a saved state was refused");

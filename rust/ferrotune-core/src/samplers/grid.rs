@@ -14,6 +14,7 @@
 //! An affine map `i -> (a i + b) mod n` would be cheaper but visits the grid in
 //! arithmetic progressions, which a mixed-radix grid shows as regular stripes.
 
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use crate::constraints::{Accept, SearchSpace};
@@ -106,14 +107,16 @@ impl Permutation {
         y
     }
 
-    /// The preimage of `y < n`.
-    pub fn invert(&self, y: u128) -> u128 {
-        debug_assert!(y < self.n);
+    /// The preimage of `y`, or None when `y >= n` (the walk would not end).
+    pub fn invert(&self, y: u128) -> Option<u128> {
+        if y >= self.n {
+            return None;
+        }
         let mut x = self.feistel_inv(y);
         while x >= self.n {
             x = self.feistel_inv(x);
         }
-        x
+        Some(x)
     }
 }
 
@@ -151,16 +154,20 @@ impl GridOrder {
         None
     }
 
-    /// Marks index `i < n` as visited (a trial enqueued or loaded elsewhere);
-    /// returns false when it already was.
+    /// Marks index `i` as visited (a trial enqueued or loaded elsewhere);
+    /// returns false when it already was or is not an index (`i >= n`).
     pub fn mark_visited(&mut self, i: u128) -> bool {
-        let pos = self.perm.invert(i);
+        let Some(pos) = self.perm.invert(i) else {
+            return false;
+        };
         pos >= self.cursor && self.skipped.insert(pos)
     }
 
-    /// True when index `i < n` has been handed out or marked.
+    /// True when index `i` has been handed out or marked (false for `i >= n`).
     pub fn is_visited(&self, i: u128) -> bool {
-        let pos = self.perm.invert(i);
+        let Some(pos) = self.perm.invert(i) else {
+            return false;
+        };
         pos < self.cursor || self.skipped.contains(&pos)
     }
 
@@ -311,12 +318,25 @@ fn row_key(v: f64) -> f64 {
     }
 }
 
+/// Lexicographic order of two rows by [`row_key`] (None when a key is
+/// unordered, which `row_key` excludes).
+fn compare_rows(a: &[f64], b: &[f64]) -> Option<Ordering> {
+    for (&x, &y) in a.iter().zip(b) {
+        match row_key(x).partial_cmp(&row_key(y))? {
+            Ordering::Equal => continue,
+            o => return Some(o),
+        }
+    }
+    Some(a.len().cmp(&b.len()))
+}
+
 impl GridPoints {
     /// Number of points.
     pub fn len(&self) -> u128 {
         match self {
             GridPoints::Product(r) => r.len(),
-            GridPoints::Rows { width, values } => (values.len() / (*width).max(1)) as u128,
+            GridPoints::Rows { width: 0, .. } => 0,
+            GridPoints::Rows { width, values } => (values.len() / width) as u128,
         }
     }
 
@@ -330,6 +350,10 @@ impl GridPoints {
         match self {
             GridPoints::Product(r) => Some(r.decode(i)?.into_iter().map(|k| k as f64).collect()),
             GridPoints::Rows { width, values } => {
+                if i >= self.len() {
+                    return None;
+                }
+                // i < len = values.len() / width: no overflow.
                 let i = usize::try_from(i).ok()?;
                 values.get(i * width..(i + 1) * width).map(<[f64]>::to_vec)
             }
@@ -353,13 +377,21 @@ impl GridPoints {
                 if point.len() != *width || *width == 0 {
                     return None;
                 }
-                let key = |row: &[f64]| -> Vec<f64> { row.iter().map(|&v| row_key(v)).collect() };
-                let target = key(point);
-                let rows: Vec<&[f64]> = values.chunks(*width).collect();
-                let at = rows.partition_point(|row| {
-                    key(row).partial_cmp(&target) == Some(std::cmp::Ordering::Less)
-                });
-                (at < rows.len() && key(rows[at]) == target).then_some(at as u128)
+                // The rows are sorted by `row_key`: binary search, comparing
+                // the rows in place.
+                let row = |i: usize| &values[i * width..(i + 1) * width];
+                let (mut lo, mut hi) = (0, values.len() / width);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    match compare_rows(row(mid), point) {
+                        Some(Ordering::Less) => lo = mid + 1,
+                        Some(Ordering::Equal) => return Some(mid as u128),
+                        Some(Ordering::Greater) => hi = mid,
+                        // Never: `row_key` maps NaN to -inf.
+                        None => return None,
+                    }
+                }
+                None
             }
         }
     }
@@ -392,7 +424,8 @@ impl GridFit {
     /// True when grid point `point` (NaN: the grid does not set that column)
     /// is a valid configuration of `space` that `accept` takes and no other
     /// point duplicates. A point that leaves an active parameter of the space
-    /// to the ask fits without further checks.
+    /// to the ask fits without further checks. An error when a column is not
+    /// one of the point's.
     pub fn fits(&self, space: &SearchSpace, point: &[f64], accept: Accept<'_>) -> Result<bool> {
         let mut row: Vec<f64> = Vec::with_capacity(self.columns.len());
         for (p, col) in space.params().iter().zip(&self.columns) {
@@ -400,7 +433,18 @@ impl GridFit {
                 None => true,
                 Some(c) => !row[c.parent].is_nan() && c.values.contains(&row[c.parent]),
             };
-            let key = col.as_ref().map_or(f64::NAN, |c| point[c.column]);
+            let key = match col {
+                None => f64::NAN,
+                Some(c) => *point.get(c.column).ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "grid column {} of parameter {:?} is not a column of a grid point of \
+                         width {}",
+                        c.column,
+                        p.name,
+                        point.len()
+                    ))
+                })?,
+            };
             if !active {
                 if self.dedup && !key.is_nan() && key != 0.0 {
                     return Ok(false);
@@ -509,7 +553,7 @@ mod tests {
                     assert!(y < n);
                     assert!(!seen[y as usize], "n={n} seed={seed}: {y} twice");
                     seen[y as usize] = true;
-                    assert_eq!(p.invert(y), x);
+                    assert_eq!(p.invert(y), Some(x));
                 }
             }
         }
@@ -651,5 +695,63 @@ mod tests {
         });
         assert!(e.is_err());
         assert_eq!(seen, vec![vec![0.0, 0.0]]);
+    }
+
+    #[test]
+    fn out_of_range_indices_are_refused_not_looped_on() {
+        // n == 0: the inverse walk of any index would never end.
+        let mut empty = GridOrder::new(0, 1);
+        assert_eq!(Permutation::new(0, 1).invert(0), None);
+        assert!(!empty.mark_visited(0));
+        assert!(!empty.is_visited(0));
+        let mut g = GridOrder::new(10, 3);
+        assert_eq!(Permutation::new(10, 3).invert(10), None);
+        assert!(!g.mark_visited(10));
+        assert!(!g.is_visited(u128::MAX));
+        assert_eq!(g.remaining(), 10);
+    }
+
+    #[test]
+    fn rows_grid_points_out_of_range_are_none() {
+        let rows = GridPoints::Rows {
+            width: 2,
+            values: vec![0.0, 1.0, 2.0, 3.0],
+        };
+        assert_eq!(rows.point(1), Some(vec![2.0, 3.0]));
+        for i in [2, u64::MAX as u128, u128::MAX, usize::MAX as u128 / 2 + 1] {
+            assert_eq!(rows.point(i), None, "point {i}");
+        }
+        let empty = GridPoints::Rows {
+            width: 0,
+            values: vec![],
+        };
+        assert_eq!(empty.len(), 0);
+        assert_eq!(empty.point(0), None);
+        assert_eq!(empty.point(5), None);
+    }
+
+    #[test]
+    fn grid_fit_column_outside_the_point_is_an_error() {
+        use crate::space::{Distribution, Param};
+        let x = Param {
+            name: "x".into(),
+            dist: Distribution::int("x", 0, 3, 1, false).unwrap(),
+            condition: None,
+            choice_values: None,
+        };
+        let space = SearchSpace::new(vec![x], vec![]).unwrap();
+        let fit = GridFit {
+            columns: vec![Some(FitColumn {
+                column: 2,
+                keys: vec![0.0, 1.0],
+                values: vec![0.0, 1.0],
+            })],
+            dedup: false,
+        };
+        let r = fit.fits(&space, &[0.0, 1.0], &mut |_: &[f64]| Ok(true));
+        assert!(
+            matches!(&r, Err(Error::InvalidArgument(m)) if m.contains("\"x\"")),
+            "{r:?}"
+        );
     }
 }

@@ -49,11 +49,21 @@ pub type SamplerState = Vec<u64>;
 /// - **State.** [`Sampler::state`] captures everything that decides the
 ///   values of later calls apart from the history (the generator, a sequence
 ///   position, fitted hyperparameters); [`Sampler::set_state`] on a sampler
-///   of the same kind and configuration continues exactly where the saved one
-///   would have. [`Sampler::reseed`] restarts the random stream from a new
-///   seed, so that later draws differ from those the old seed gives.
+///   of the same kind and configuration, used or not, gives that state back
+///   from [`Sampler::state`] and continues exactly where the saved one would
+///   have. One exemption: the GP saves its fitted hyperparameters, not its
+///   models, and refits from them on the next ask, which may end elsewhere
+///   than the kept model (it is checked with `exact_restore` false).
+///   [`Sampler::reseed`] restarts the random stream from a new seed, so that
+///   later draws differ from those the old seed gives.
 /// - **Threads.** A sampler is `Send`: the binding keeps it behind a mutex
-///   and calls it from whichever thread asks, with the GIL released.
+///   and calls it from whichever thread asks. The GIL is released around
+///   model work; the O(1) `sample_independent` of a sampler whose
+///   [`Sampler::independent_is_cheap`] is true runs with the GIL held.
+/// - **Callbacks.** User code the sampler calls (`accept`, TPE's `gamma` and
+///   `weights`) runs while the study's lock and the sampler's are held: it
+///   must not call back into its study (the binding turns such a call into
+///   an error instead of a deadlock).
 pub trait Sampler: Send {
     /// A value (internal representation) for one parameter of a running trial,
     /// drawn without regard to the other parameters.

@@ -29,6 +29,11 @@ use crate::space::Distribution;
 const SOBOL_BITS: usize = 32;
 /// Largest Sobol dimension with direction numbers.
 pub const SOBOL_MAX_DIMS: usize = 1000;
+/// Largest Halton dimension (its bases are the first primes, computed).
+pub const HALTON_MAX_DIMS: usize = 10_000;
+/// Largest scrambled Halton dimension: its digit permutations take memory
+/// growing as the sum of the bases (about 280 MB at this size).
+pub const HALTON_SCRAMBLED_MAX_DIMS: usize = 2_000;
 
 fn joe_kuo() -> &'static JoeKuoD6 {
     static PARAMS: OnceLock<JoeKuoD6> = OnceLock::new();
@@ -120,6 +125,17 @@ impl QmcSequence {
                 }
             }
             QmcKind::Halton => {
+                let max = if scramble {
+                    HALTON_SCRAMBLED_MAX_DIMS
+                } else {
+                    HALTON_MAX_DIMS
+                };
+                if dim > max {
+                    return Err(Error::InvalidArgument(format!(
+                        "{} Halton sequences support at most {max} dimensions, got {dim}",
+                        if scramble { "scrambled" } else { "unscrambled" }
+                    )));
+                }
                 seq.bases = first_primes(dim);
                 if scramble {
                     for &b in &seq.bases {
@@ -204,6 +220,11 @@ pub struct QmcSampler {
     cached: Option<QmcSequence>,
 }
 
+/// The error of a sequence index that would pass `u64::MAX`.
+fn exhausted() -> Error {
+    Error::InvalidArgument("the QMC sequence index would pass 2**64 - 1 (set by its state)".into())
+}
+
 impl QmcSampler {
     /// A sampler; `seed` drives both the scrambling and the independent draws.
     pub fn new(kind: QmcKind, scramble: bool, seed: u64) -> Self {
@@ -227,17 +248,20 @@ impl QmcSampler {
     /// Point `index` of the `dim`-dimensional sequence; the sampler's own index
     /// does not move (a study that keeps the position passes it in).
     pub fn point_at(&mut self, index: u64, dim: usize) -> Result<Vec<f64>> {
+        // The dimension is checked (by building the sequence) before the
+        // point is allocated.
+        let seq = self.sequence(dim)?;
         let mut out = vec![0.0; dim];
-        self.sequence(dim)?.point(index, &mut out);
+        seq.point(index, &mut out);
         Ok(out)
     }
 
-    /// The next point of a `dim`-dimensional sequence.
+    /// The next point of a `dim`-dimensional sequence; an error once the
+    /// index has reached `u64::MAX`.
     pub fn next_point(&mut self, dim: usize) -> Result<Vec<f64>> {
-        let index = self.index;
-        let mut out = vec![0.0; dim];
-        self.sequence(dim)?.point(index, &mut out);
-        self.index += 1;
+        let next = self.index.checked_add(1).ok_or_else(exhausted)?;
+        let out = self.point_at(self.index, dim)?;
+        self.index = next;
         Ok(out)
     }
 }
@@ -262,6 +286,10 @@ impl Sampler for QmcSampler {
         accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
         let dim = space.params().len();
+        // Each candidate takes one index.
+        if self.index.checked_add(max_draws as u64).is_none() {
+            return Err(exhausted());
+        }
         self.sequence(dim)?;
         let seq = self.cached.as_ref().expect("built above");
         let index = &mut self.index;
@@ -377,5 +405,44 @@ mod tests {
     #[test]
     fn too_many_sobol_dims_is_an_error() {
         assert!(QmcSequence::new(QmcKind::Sobol, 1001, true, 0).is_err());
+    }
+
+    #[test]
+    fn huge_dimensions_and_indices_are_errors() {
+        let mut s = QmcSampler::new(QmcKind::Sobol, true, 0);
+        // Checked before `dim` floats are allocated.
+        let r = s.point_at(0, 1 << 40);
+        assert!(
+            matches!(r, Err(Error::InvalidArgument(ref m)) if m.contains("1000")),
+            "{r:?}"
+        );
+        for (scramble, max) in [(true, HALTON_SCRAMBLED_MAX_DIMS), (false, HALTON_MAX_DIMS)] {
+            let mut h = QmcSampler::new(QmcKind::Halton, scramble, 0);
+            let r = h.point_at(0, max + 1);
+            assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
+            assert!(h.next_point(1 << 40).is_err());
+        }
+        let mut state = s.state();
+        state[1] = u64::MAX;
+        s.set_state(&state).unwrap();
+        assert!(matches!(s.next_point(2), Err(Error::InvalidArgument(_))));
+        assert_eq!(s.index, u64::MAX, "a failed next_point moved the index");
+        s.index = u64::MAX - 5;
+        let space = SearchSpace::new(
+            vec![crate::space::Param {
+                name: "x".into(),
+                dist: Distribution::float("x", 0.0, 1.0, None, false).unwrap(),
+                condition: None,
+                choice_values: None,
+            }],
+            vec![],
+        )
+        .unwrap();
+        let h = History::new(1);
+        let r = s.sample_space(&h, 0, &space, 100, &mut |_: &[f64]| Ok(true));
+        assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
+        s.index = 0;
+        assert_eq!(s.next_point(2).unwrap().len(), 2);
+        assert_eq!(s.index, 1);
     }
 }

@@ -420,6 +420,11 @@ impl Sampler for GpSampler {
             Vec::new()
         };
         self.rng = rng;
+        // The models and candidates this sampler kept from its own trials
+        // would be preferred over the restored fits: drop them.
+        self.cache = None;
+        self.con_cache.clear();
+        self.candidates = None;
         self.restore_fits(fits);
         Ok(())
     }
