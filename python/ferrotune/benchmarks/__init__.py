@@ -13,6 +13,21 @@ Example::
     problem.regret(3.5)        # 3.5 - optimum
 """
 
+from ferrotune.benchmarks._digits import (
+    DIGITS_MAX_EPOCHS,
+    DIGITS_TABLE_TOLERANCE,
+    digits_mlp,
+    digits_mlp_tabular,
+    digits_table_grid,
+    train_digits_mlp,
+)
+from ferrotune.benchmarks._multi_fidelity import (
+    MultiFidelityProblem,
+    mf_branin,
+    mf_hartmann3,
+    mf_hartmann6,
+    self_check_multi_fidelity,
+)
 from ferrotune.benchmarks._problems import (
     PROBLEMS,
     Constraint,
@@ -32,23 +47,37 @@ from ferrotune.benchmarks._problems import (
     self_check,
     styblinski_tang,
 )
+from ferrotune.benchmarks._registry import MULTI_FIDELITY_PROBLEMS, get_multi_fidelity_problem
 
 __all__ = [
+    "DIGITS_MAX_EPOCHS",
+    "DIGITS_TABLE_TOLERANCE",
+    "MULTI_FIDELITY_PROBLEMS",
     "PROBLEMS",
     "Constraint",
     "DivisibleConstraint",
     "LinearConstraint",
+    "MultiFidelityProblem",
     "Param",
     "Problem",
     "ackley",
     "branin",
     "constrained",
+    "digits_mlp",
+    "digits_mlp_tabular",
+    "digits_table_grid",
+    "get_multi_fidelity_problem",
     "get_problem",
     "hartmann3",
     "hartmann6",
     "levy",
+    "mf_branin",
+    "mf_hartmann3",
+    "mf_hartmann6",
     "mixed",
     "rosenbrock",
     "self_check",
+    "self_check_multi_fidelity",
     "styblinski_tang",
+    "train_digits_mlp",
 ]

@@ -1,0 +1,36 @@
+"""The multi-fidelity problems by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ferrotune.benchmarks._digits import digits_mlp, digits_mlp_tabular
+from ferrotune.benchmarks._multi_fidelity import (
+    MultiFidelityProblem,
+    mf_branin,
+    mf_hartmann3,
+    mf_hartmann6,
+)
+from ferrotune.exceptions import InvalidArgumentError
+
+MULTI_FIDELITY_PROBLEMS: dict[str, Callable[..., MultiFidelityProblem]] = {
+    "mf_branin": mf_branin,
+    "mf_hartmann3": mf_hartmann3,
+    "mf_hartmann6": mf_hartmann6,
+    "digits_mlp": digits_mlp,
+    "digits_mlp_tabular": digits_mlp_tabular,
+}
+
+
+def get_multi_fidelity_problem(name: str, **kwargs: Any) -> MultiFidelityProblem:
+    """Build the multi-fidelity problem called ``name``; keyword arguments go to its factory
+    (e.g. ``max_budget``, ``seed``)."""
+    try:
+        factory = MULTI_FIDELITY_PROBLEMS[name]
+    except KeyError:
+        known = ", ".join(sorted(MULTI_FIDELITY_PROBLEMS))
+        raise InvalidArgumentError(
+            f"unknown multi-fidelity problem {name!r}; known problems: {known}"
+        ) from None
+    return factory(**kwargs)
