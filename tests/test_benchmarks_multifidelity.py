@@ -200,6 +200,7 @@ def test_custom_budget_range() -> None:
 
 
 def test_tabular_digits_serves_the_table() -> None:
+    """Run against the installed wheel, this also checks that the table ships in it."""
     tab = benchmarks.digits_mlp_tabular()
     grid = benchmarks.digits_table_grid()
     assert tab.min_budget == 1 and tab.max_budget == benchmarks.DIGITS_MAX_EPOCHS

@@ -11,6 +11,31 @@ Example::
     problem.space              # {"x0": FloatDistribution(-5.0, 10.0), ...}
     problem(problem.optimal_params) == problem.optimum  # True
     problem.regret(3.5)        # 3.5 - optimum
+
+Multi-fidelity problems (:class:`MultiFidelityProblem`, by name through
+:func:`get_multi_fidelity_problem`) take a budget as well: ``evaluate(params, budget)`` with
+``budget`` in ``[min_budget, max_budget]``; the full budget is the true objective, lower budgets
+a cheaper, biased but rank-correlated approximation; ``cost(budget) = budget / max_budget``;
+``steps(params)`` yields the value at budgets 1, 2, ... for ``trial.report`` loops.
+Out-of-range budgets and parameters raise :class:`~ferrotune.exceptions.InvalidArgumentError`.
+
+- :func:`mf_branin`, :func:`mf_hartmann3`, :func:`mf_hartmann6`: Branin and Hartmann with the
+  fidelity-dependent coefficients of Kandasamy et al. (2017), the Hartmann ones as mfpbench's
+  ``mfh3`` / ``mfh6`` (bias 0.5, seeded noise 0.1, budgets 1..100), the versions DEHB reports
+  on; at the full budget they are :func:`branin`, :func:`hartmann3`, :func:`hartmann6`, with
+  the same optima (0.397887, -3.86278, -3.32237).
+- :func:`digits_mlp`: a real learning task, an MLP on scikit-learn's ``load_digits`` trained one
+  epoch per budget unit (1..27), returning the validation error; needs scikit-learn.
+- :func:`digits_mlp_tabular`: the same curves read from a bundled table over a grid (fast,
+  repeatable, no scikit-learn); its optimum is the best grid point.
+
+Example::
+
+    from ferrotune.benchmarks import get_multi_fidelity_problem
+
+    problem = get_multi_fidelity_problem("mf_hartmann6")
+    problem.evaluate(problem.optimal_params, budget=100) == problem.optimum  # True
+    problem.evaluate(problem.optimal_params, budget=3)   # biased upwards
 """
 
 from ferrotune.benchmarks._digits import (
