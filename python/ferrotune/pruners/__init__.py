@@ -1,5 +1,16 @@
 """Pruners: decide from intermediate values whether a trial should stop early."""
 
 from ferrotune.pruners._base import BasePruner, NopPruner
+from ferrotune.pruners._median import MedianPruner
+from ferrotune.pruners._patient import PatientPruner
+from ferrotune.pruners._percentile import PercentilePruner
+from ferrotune.pruners._threshold import ThresholdPruner
 
-__all__ = ["BasePruner", "NopPruner"]
+__all__ = [
+    "BasePruner",
+    "MedianPruner",
+    "NopPruner",
+    "PatientPruner",
+    "PercentilePruner",
+    "ThresholdPruner",
+]
