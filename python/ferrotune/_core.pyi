@@ -13,6 +13,7 @@ __all__ = [
     "RandomSamplerCore",
     "Space",
     "StudyCore",
+    "SuccessiveHalvingPrunerCore",
     "ThresholdPrunerCore",
     "TpeSamplerCore",
     "TrialRecord",
@@ -126,9 +127,23 @@ class ThresholdPrunerCore:
 class PatientPrunerCore:
     def __new__(
         cls,
-        wrapped: PercentilePrunerCore | ThresholdPrunerCore | PatientPrunerCore | None,
+        wrapped: PercentilePrunerCore
+        | ThresholdPrunerCore
+        | PatientPrunerCore
+        | SuccessiveHalvingPrunerCore
+        | None,
         patience: int,
         min_delta: float,
+    ) -> Self: ...
+
+@final
+class SuccessiveHalvingPrunerCore:
+    def __new__(
+        cls,
+        min_resource: int | None,
+        reduction_factor: int,
+        min_early_stopping_rate: int,
+        bootstrap_count: int,
     ) -> Self: ...
 
 @final

@@ -4,6 +4,7 @@ from ferrotune.pruners._base import BasePruner, NopPruner
 from ferrotune.pruners._median import MedianPruner
 from ferrotune.pruners._patient import PatientPruner
 from ferrotune.pruners._percentile import PercentilePruner
+from ferrotune.pruners._successive_halving import SuccessiveHalvingPruner
 from ferrotune.pruners._threshold import ThresholdPruner
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "NopPruner",
     "PatientPruner",
     "PercentilePruner",
+    "SuccessiveHalvingPruner",
     "ThresholdPruner",
 ]

@@ -5,7 +5,10 @@
 use std::sync::Mutex;
 
 use ferrotune_core::pruners::percentile::PercentileConfig;
-use ferrotune_core::pruners::{PatientPruner, PercentilePruner, Pruner, ThresholdPruner};
+use ferrotune_core::pruners::{
+    HalvingConfig, PatientPruner, PercentilePruner, Pruner, SuccessiveHalvingPruner,
+    ThresholdPruner,
+};
 use pyo3::prelude::*;
 
 use crate::{conv, guard, lock_py, to_pyerr, PyRes};
@@ -69,7 +72,12 @@ macro_rules! pruner_classes {
     };
 }
 
-pruner_classes![PercentilePrunerCore, ThresholdPrunerCore, PatientPrunerCore];
+pruner_classes![
+    PercentilePrunerCore,
+    ThresholdPrunerCore,
+    PatientPrunerCore,
+    SuccessiveHalvingPrunerCore
+];
 
 pruner_class! {
     /// Optuna's percentile rule (the median rule at 50).
@@ -140,6 +148,31 @@ pruner_class! {
                     })?),
                 };
                 Ok(Self::wrap(conv(py, PatientPruner::new(inner, patience, min_delta))?))
+            })
+        }
+    }
+}
+
+pruner_class! {
+    /// Asynchronous successive halving; `min_resource` None is "auto".
+    SuccessiveHalvingPrunerCore(SuccessiveHalvingPruner) {
+        #[new]
+        #[pyo3(signature = (min_resource, reduction_factor, min_early_stopping_rate, bootstrap_count))]
+        fn new(
+            py: Python<'_>,
+            min_resource: Option<i64>,
+            reduction_factor: i64,
+            min_early_stopping_rate: i64,
+            bootstrap_count: i64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let config = HalvingConfig {
+                    min_resource,
+                    reduction_factor,
+                    min_early_stopping_rate,
+                    bootstrap_count,
+                };
+                Ok(Self::wrap(conv(py, SuccessiveHalvingPruner::new(config))?))
             })
         }
     }

@@ -143,6 +143,15 @@ fn every_pruner_keeps_the_contract() {
     let makers: Vec<Box<dyn Fn() -> Box<dyn Pruner>>> = vec![
         Box::new(|| Box::new(PercentilePruner::new(PercentileConfig::median()).unwrap())),
         Box::new(|| Box::new(ThresholdPruner::new(0.5, 4.0, 1, 2).unwrap())),
+        Box::new(|| Box::new(SuccessiveHalvingPruner::new(HalvingConfig::default()).unwrap())),
+        Box::new(|| {
+            let c = HalvingConfig {
+                min_resource: Some(1),
+                reduction_factor: 2,
+                ..Default::default()
+            };
+            Box::new(SuccessiveHalvingPruner::new(c).unwrap())
+        }),
         Box::new(|| Box::new(PatientPruner::new(None, 1, 0.0).unwrap())),
         Box::new(|| {
             let inner = PercentilePruner::new(PercentileConfig::median()).unwrap();

@@ -8,6 +8,7 @@ mod conformance;
 pub mod patient;
 pub mod percentile;
 pub mod step_stats;
+pub mod successive_halving;
 pub mod threshold;
 
 use crate::error::{Error, Result};
@@ -16,6 +17,7 @@ use crate::history::History;
 pub use patient::PatientPruner;
 pub use percentile::PercentilePruner;
 pub use step_stats::StepStats;
+pub use successive_halving::{HalvingConfig, SuccessiveHalvingPruner};
 pub use threshold::ThresholdPruner;
 
 /// What the study asks of a Rust pruner. Every implementation guarantees:

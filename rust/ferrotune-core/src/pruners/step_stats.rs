@@ -94,7 +94,7 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
 }
 
 /// The float behind a [`sort_key`].
-fn from_key(k: u64) -> f64 {
+pub(crate) fn from_key(k: u64) -> f64 {
     let b = if k >> 63 == 1 { k & !(1 << 63) } else { !k };
     f64::from_bits(b)
 }
