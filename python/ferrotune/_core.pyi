@@ -7,6 +7,7 @@ __all__ = [
     "GridFitCore",
     "GridOrderCore",
     "GridPointsCore",
+    "HyperbandPrunerCore",
     "PatientPrunerCore",
     "PercentilePrunerCore",
     "QmcSamplerCore",
@@ -131,6 +132,7 @@ class PatientPrunerCore:
         | ThresholdPrunerCore
         | PatientPrunerCore
         | SuccessiveHalvingPrunerCore
+        | HyperbandPrunerCore
         | None,
         patience: int,
         min_delta: float,
@@ -143,6 +145,16 @@ class SuccessiveHalvingPrunerCore:
         min_resource: int | None,
         reduction_factor: int,
         min_early_stopping_rate: int,
+        bootstrap_count: int,
+    ) -> Self: ...
+
+@final
+class HyperbandPrunerCore:
+    def __new__(
+        cls,
+        min_resource: int,
+        max_resource: int | None,
+        reduction_factor: int,
         bootstrap_count: int,
     ) -> Self: ...
 
@@ -270,7 +282,7 @@ class StudyCore:
     ) -> list[tuple[int, str]]: ...
     def set_constraints(self, number: int, values: list[float]) -> None: ...
     def set_sampler(self, sampler: Any) -> bool: ...
-    def set_pruner(self, pruner: Any) -> bool: ...
+    def set_pruner(self, pruner: Any, study_name: str = ...) -> bool: ...
     def should_prune(self, number: int) -> bool: ...
     def ask(self) -> int: ...
     def create_waiting(self) -> int: ...

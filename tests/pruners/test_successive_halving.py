@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import ferrotune
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.pruners import SuccessiveHalvingPruner
+from ferrotune.pruners import HyperbandPruner, SuccessiveHalvingPruner
 from ferrotune.trial import TrialState
 
 
@@ -140,3 +140,64 @@ def test_optimize_records_pruned_trials() -> None:
     assert len(pruned) >= 10
     # Pruned only at a rung: steps 1, 3, 9, 27.
     assert {t.last_step for t in pruned} <= {1, 3, 9, 27}
+
+
+# ------------------------------------------------------------------------ Hyperband
+
+
+def test_hyperband_brackets_by_hand() -> None:
+    # min 1, max 9, eta 3: brackets 0, 1, 2 with first rungs at steps 1, 3, 9, and
+    # shares ceil(3 * 9 / 3) = 9, ceil(3 * 3 / 2) = 5, ceil(3 / 1) = 3 of every 17 trials.
+    study = ferrotune.create_study(
+        study_name="hb", pruner=HyperbandPruner(min_resource=1, max_resource=9)
+    )
+    pruned_at = [run(ferrotune, study, 100.0 - i, 9) for i in range(3)]
+    # Each trial is better than the previous ones: never pruned.
+    assert all(not p for _, p in pruned_at)
+    # Worse trials are pruned at their bracket's first rung (1, 3 or 9), never elsewhere.
+    steps = {run(ferrotune, study, 1000.0, 9)[0] for _ in range(40)}
+    assert steps <= {1, 3, 9} and len(steps) >= 2
+
+
+@settings(max_examples=30)
+@given(
+    seq=sequences,
+    args=st.tuples(st.integers(1, 2), st.integers(4, 30), st.integers(2, 4), st.integers(0, 2)),
+    maximize=st.booleans(),
+)
+def test_hyperband_same_decisions_as_optuna(
+    seq: list[tuple[float, int]], args: tuple[int, int, int, int], maximize: bool
+) -> None:
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    direction = "maximize" if maximize else "minimize"
+    ours = ferrotune.create_study(
+        study_name="same", direction=direction, pruner=HyperbandPruner(*args)
+    )
+    theirs = optuna.create_study(
+        study_name="same",
+        direction=direction,
+        sampler=optuna.samplers.RandomSampler(seed=0),
+        pruner=optuna.pruners.HyperbandPruner(*args),
+    )
+    for value, steps in seq:
+        assert run(ferrotune, ours, value, steps) == run(optuna, theirs, value, steps)
+
+
+def test_hyperband_auto_and_arguments() -> None:
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    ours = ferrotune.create_study(study_name="auto", pruner=HyperbandPruner())
+    theirs = optuna.create_study(study_name="auto", pruner=optuna.pruners.HyperbandPruner())
+    for value, steps in [(5.0, 30), (6.0, 30), (1.0, 30), (9.0, 30), (2.0, 12)] * 4:
+        assert run(ferrotune, ours, value, steps) == run(optuna, theirs, value, steps)
+    for kwargs, name in [
+        ({"min_resource": 0}, "min_resource"),
+        ({"max_resource": "big"}, "max_resource"),
+        ({"reduction_factor": 1}, "reduction_factor"),
+        ({"bootstrap_count": 1}, "bootstrap_count"),
+    ]:
+        with pytest.raises(InvalidArgumentError, match=name):
+            HyperbandPruner(**kwargs)  # type: ignore[arg-type]
+    copy = pickle.loads(pickle.dumps(HyperbandPruner(2, 20)))
+    assert repr(copy) == repr(HyperbandPruner(2, 20))

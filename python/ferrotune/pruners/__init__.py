@@ -1,6 +1,7 @@
 """Pruners: decide from intermediate values whether a trial should stop early."""
 
 from ferrotune.pruners._base import BasePruner, NopPruner
+from ferrotune.pruners._hyperband import HyperbandPruner
 from ferrotune.pruners._median import MedianPruner
 from ferrotune.pruners._patient import PatientPruner
 from ferrotune.pruners._percentile import PercentilePruner
@@ -9,6 +10,7 @@ from ferrotune.pruners._threshold import ThresholdPruner
 
 __all__ = [
     "BasePruner",
+    "HyperbandPruner",
     "MedianPruner",
     "NopPruner",
     "PatientPruner",

@@ -171,7 +171,7 @@ class Study:
         self._pruner = pruner
         # A Rust pruner gets a copy of its own in the study's record: one call per check.
         rust = pruner._rust
-        fast = rust is not None and bool(self._core.set_pruner(rust))
+        fast = rust is not None and bool(self._core.set_pruner(rust, self.study_name))
         if not fast:
             self._core.set_pruner(None)
         self._trial_context.rust_pruner = fast

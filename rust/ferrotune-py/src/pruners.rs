@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use ferrotune_core::pruners::percentile::PercentileConfig;
 use ferrotune_core::pruners::{
-    HalvingConfig, PatientPruner, PercentilePruner, Pruner, SuccessiveHalvingPruner,
-    ThresholdPruner,
+    HalvingConfig, HyperbandConfig, HyperbandPruner, PatientPruner, PercentilePruner, Pruner,
+    SuccessiveHalvingPruner, ThresholdPruner,
 };
 use pyo3::prelude::*;
 
@@ -76,7 +76,8 @@ pruner_classes![
     PercentilePrunerCore,
     ThresholdPrunerCore,
     PatientPrunerCore,
-    SuccessiveHalvingPrunerCore
+    SuccessiveHalvingPrunerCore,
+    HyperbandPrunerCore
 ];
 
 pruner_class! {
@@ -173,6 +174,31 @@ pruner_class! {
                     bootstrap_count,
                 };
                 Ok(Self::wrap(conv(py, SuccessiveHalvingPruner::new(config))?))
+            })
+        }
+    }
+}
+
+pruner_class! {
+    /// Hyperband over asynchronous successive halving; `max_resource` None is "auto".
+    HyperbandPrunerCore(HyperbandPruner) {
+        #[new]
+        #[pyo3(signature = (min_resource, max_resource, reduction_factor, bootstrap_count))]
+        fn new(
+            py: Python<'_>,
+            min_resource: i64,
+            max_resource: Option<i64>,
+            reduction_factor: i64,
+            bootstrap_count: i64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let config = HyperbandConfig {
+                    min_resource,
+                    max_resource,
+                    reduction_factor,
+                    bootstrap_count,
+                };
+                Ok(Self::wrap(conv(py, HyperbandPruner::new(config))?))
             })
         }
     }

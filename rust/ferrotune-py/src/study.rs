@@ -523,11 +523,21 @@ impl StudyCore {
         })
     }
 
-    /// Uses a fresh copy of `pruner` (a Rust pruner core) for `should_prune`;
-    /// returns False (and clears the study's Rust pruner) for anything else.
-    fn set_pruner(&self, py: Python<'_>, pruner: &Bound<'_, PyAny>) -> PyRes<bool> {
+    /// Uses a fresh copy of `pruner` (a Rust pruner core) for `should_prune`,
+    /// told the study's name (Hyperband's brackets depend on it); returns
+    /// False (and clears the study's Rust pruner) for anything else.
+    #[pyo3(signature = (pruner, study_name = ""))]
+    fn set_pruner(
+        &self,
+        py: Python<'_>,
+        pruner: &Bound<'_, PyAny>,
+        study_name: &str,
+    ) -> PyRes<bool> {
         guard(py, || {
-            let p = pruner_of(py, pruner);
+            let mut p = pruner_of(py, pruner);
+            if let Some(p) = p.as_mut() {
+                p.set_study_name(study_name);
+            }
             let ok = p.is_some();
             self.hold_py(py)?.pruner = p;
             Ok(ok)

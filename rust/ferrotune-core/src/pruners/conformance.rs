@@ -144,6 +144,7 @@ fn every_pruner_keeps_the_contract() {
         Box::new(|| Box::new(PercentilePruner::new(PercentileConfig::median()).unwrap())),
         Box::new(|| Box::new(ThresholdPruner::new(0.5, 4.0, 1, 2).unwrap())),
         Box::new(|| Box::new(SuccessiveHalvingPruner::new(HalvingConfig::default()).unwrap())),
+        Box::new(|| Box::new(HyperbandPruner::new(HyperbandConfig::default()).unwrap())),
         Box::new(|| {
             let c = HalvingConfig {
                 min_resource: Some(1),

@@ -5,6 +5,7 @@
 
 #[cfg(test)]
 mod conformance;
+pub mod hyperband;
 pub mod patient;
 pub mod percentile;
 pub mod step_stats;
@@ -14,6 +15,7 @@ pub mod threshold;
 use crate::error::{Error, Result};
 use crate::history::History;
 
+pub use hyperband::{HyperbandConfig, HyperbandPruner};
 pub use patient::PatientPruner;
 pub use percentile::PercentilePruner;
 pub use step_stats::StepStats;
@@ -46,6 +48,10 @@ pub trait Pruner: Send {
 
     /// A new pruner with the same arguments and no kept statistics.
     fn boxed_clone(&self) -> Box<dyn Pruner>;
+
+    /// Tells the pruner the name of its study (Hyperband assigns trials to
+    /// brackets from it); the default ignores it.
+    fn set_study_name(&mut self, _name: &str) {}
 }
 
 /// True when objective 0 is maximised; an error for a study with several

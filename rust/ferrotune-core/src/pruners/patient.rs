@@ -65,6 +65,12 @@ impl Pruner for PatientPruner {
         }
     }
 
+    fn set_study_name(&mut self, name: &str) {
+        if let Some(p) = self.wrapped.as_mut() {
+            p.set_study_name(name);
+        }
+    }
+
     fn boxed_clone(&self) -> Box<dyn Pruner> {
         Box::new(PatientPruner {
             wrapped: self.wrapped.as_ref().map(|p| p.boxed_clone()),
