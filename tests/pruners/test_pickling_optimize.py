@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import pickle
+from typing import Any
 
 import pytest
 
@@ -101,3 +102,19 @@ def test_switching_to_a_python_pruner_leaves_the_rust_one() -> None:
     assert decisions(study, [(0, 5.0)]) == [False]
     with pytest.raises(ferrotune.exceptions.InvalidArgumentError, match="pruner"):
         study.pruner = "median"  # type: ignore[assignment]
+
+
+def test_sqlite_storage_decides_as_memory(tmp_path: Any) -> None:
+    # The percentile rule reads the study's records only: a database study that another
+    # "worker" (a second Study object on the same file) fills decides as in memory.
+    url = f"sqlite:///{tmp_path / 'prune.db'}"
+    worker = ferrotune.create_study(study_name="p", storage=url, pruner=MedianPruner(0))
+    checker = ferrotune.load_study(study_name="p", storage=url, pruner=MedianPruner(0))
+    memory = ferrotune.create_study(pruner=MedianPruner(0))
+    for study in (worker, memory):
+        for v in (1.0, 2.0, 3.0):
+            t = study.ask()
+            t.report(v, 0)
+            study.tell(t, v)
+    assert decisions(checker, [(0, 2.5), (1, 0.0)]) == decisions(memory, [(0, 2.5), (1, 0.0)])
+    assert decisions(checker, [(0, 2.5)]) == [True]

@@ -44,6 +44,10 @@ pub struct HyperbandPruner {
     /// Per bracket, its share of trials (`n` of Algorithm 1, as a ratio).
     budgets: Vec<u64>,
     initialised: bool,
+    /// For "auto": the largest last step of the COMPLETE trials read so far,
+    /// and how many entries of [`History::finished_order`] have been read.
+    max_complete_step: Option<i64>,
+    cursor: usize,
 }
 
 impl HyperbandPruner {
@@ -66,6 +70,8 @@ impl HyperbandPruner {
             brackets: Vec::new(),
             budgets: Vec::new(),
             initialised: false,
+            max_complete_step: None,
+            cursor: 0,
         })
     }
 
@@ -87,13 +93,17 @@ impl HyperbandPruner {
         let max_resource = match self.config.max_resource {
             Some(m) => m,
             None => {
-                let last = history
-                    .trials()
-                    .iter()
-                    .filter(|t| t.state == TrialState::Complete)
-                    .filter_map(|t| t.last_intermediate().map(|s| s.0))
-                    .max();
-                match last {
+                // The trials finished since the last call only.
+                let order = history.finished_order();
+                for &n in &order[self.cursor.min(order.len())..] {
+                    let t = &history.trials()[n as usize];
+                    if t.state == TrialState::Complete {
+                        let last = t.last_intermediate().map(|s| s.0);
+                        self.max_complete_step = self.max_complete_step.max(last);
+                    }
+                }
+                self.cursor = order.len();
+                match self.max_complete_step {
                     Some(s) => s.saturating_add(1),
                     None => return Ok(()),
                 }
