@@ -7,10 +7,15 @@ __all__ = [
     "GridFitCore",
     "GridOrderCore",
     "GridPointsCore",
+    "HyperbandPrunerCore",
+    "PatientPrunerCore",
+    "PercentilePrunerCore",
     "QmcSamplerCore",
     "RandomSamplerCore",
     "Space",
     "StudyCore",
+    "SuccessiveHalvingPrunerCore",
+    "ThresholdPrunerCore",
     "TpeSamplerCore",
     "TrialRecord",
     "TrialState",
@@ -101,6 +106,57 @@ class Space:
         self, max_points: int | None = None, max_steps: int | None = None
     ) -> npt.NDArray[np.float64]: ...
     def is_valid(self, x: list[float]) -> bool: ...
+
+@final
+class PercentilePrunerCore:
+    def __new__(
+        cls,
+        percentile: float,
+        n_startup_trials: int,
+        n_warmup_steps: int,
+        interval_steps: int,
+        n_min_trials: int,
+    ) -> Self: ...
+
+@final
+class ThresholdPrunerCore:
+    def __new__(
+        cls, lower: float, upper: float, n_warmup_steps: int, interval_steps: int
+    ) -> Self: ...
+
+@final
+class PatientPrunerCore:
+    def __new__(
+        cls,
+        wrapped: PercentilePrunerCore
+        | ThresholdPrunerCore
+        | PatientPrunerCore
+        | SuccessiveHalvingPrunerCore
+        | HyperbandPrunerCore
+        | None,
+        patience: int,
+        min_delta: float,
+    ) -> Self: ...
+
+@final
+class SuccessiveHalvingPrunerCore:
+    def __new__(
+        cls,
+        min_resource: int | None,
+        reduction_factor: int,
+        min_early_stopping_rate: int,
+        bootstrap_count: int,
+    ) -> Self: ...
+
+@final
+class HyperbandPrunerCore:
+    def __new__(
+        cls,
+        min_resource: int,
+        max_resource: int | None,
+        reduction_factor: int,
+        bootstrap_count: int,
+    ) -> Self: ...
 
 @final
 class RandomSamplerCore:
@@ -226,6 +282,8 @@ class StudyCore:
     ) -> list[tuple[int, str]]: ...
     def set_constraints(self, number: int, values: list[float]) -> None: ...
     def set_sampler(self, sampler: Any) -> bool: ...
+    def set_pruner(self, pruner: Any, study_name: str = ...) -> bool: ...
+    def should_prune(self, number: int) -> bool: ...
     def ask(self) -> int: ...
     def create_waiting(self) -> int: ...
     def pop_waiting(self) -> int | None: ...

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ferrotune.study._study import Study
@@ -11,9 +11,16 @@ __all__ = ["BasePruner", "NopPruner"]
 
 
 class BasePruner(abc.ABC):
-    """Base class of pruners, with Optuna's interface."""
+    """Base class of pruners, with Optuna's interface.
+
+    Subclass it and write :meth:`prune` for a pruner of your own: ``trial.should_prune()``
+    calls it with the study and a snapshot of the running trial. The pruners shipped with
+    ferrotune run their rule in Rust instead, in one call per ``should_prune``.
+    """
 
     _is_nop = False
+    #: The Rust core of a pruner whose rule runs in Rust (None for a Python pruner).
+    _rust: Any = None
 
     @abc.abstractmethod
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
@@ -21,9 +28,36 @@ class BasePruner(abc.ABC):
 
 
 class NopPruner(BasePruner):
-    """Never prunes. The default until ferrotune's multi-fidelity pruners land."""
+    """Never prunes. The default pruner of a study (Optuna's default is
+    :class:`~ferrotune.pruners.MedianPruner`)."""
 
     _is_nop = True
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         return False
+
+
+class _RustPruner(BasePruner):
+    """Base of the pruners whose rule runs in a Rust core (``_core.*PrunerCore``).
+
+    A subclass's constructor checks and stores its arguments as attributes and sets
+    ``self._rust = self._build()``. A study hands the core to its own record, so
+    ``trial.should_prune()`` is one call; :meth:`prune` (Optuna's interface, for code
+    that calls a pruner directly) computes the same rule from ``study.get_trials()``.
+    A pickle holds the arguments only: the core's statistics are a cache of the study.
+    """
+
+    def _build(self) -> Any:
+        """The Rust core for this pruner's arguments."""
+        raise NotImplementedError
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_rust"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._rust = self._build()
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k.lstrip('_')}={v!r}" for k, v in self.__getstate__().items())
+        return f"{type(self).__name__}({args})"

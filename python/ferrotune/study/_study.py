@@ -160,6 +160,23 @@ class Study:
         self._fixed.update(state["fixed"])
 
     @property
+    def pruner(self) -> BasePruner:
+        """The pruner that ``trial.should_prune()`` asks."""
+        return self._pruner
+
+    @pruner.setter
+    def pruner(self, pruner: BasePruner) -> None:
+        if not isinstance(pruner, BasePruner):
+            raise InvalidArgumentError(f"pruner must be a BasePruner, got {type(pruner).__name__}")
+        self._pruner = pruner
+        # A Rust pruner gets a copy of its own in the study's record: one call per check.
+        rust = pruner._rust
+        fast = rust is not None and bool(self._core.set_pruner(rust, self.study_name))
+        if not fast:
+            self._core.set_pruner(None)
+        self._trial_context.rust_pruner = fast
+
+    @property
     def sampler(self) -> BaseSampler:
         """The sampler choosing each trial's parameters."""
         return self._sampler

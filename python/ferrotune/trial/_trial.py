@@ -43,6 +43,7 @@ class _TrialContext:
         "n_objectives",
         "register_choices",
         "rust_independent",
+        "rust_pruner",
         "storage",
         "study_id",
     )
@@ -74,6 +75,8 @@ class _TrialContext:
         self.fast_suggest = False
         # The study's sampler draws independent values in Rust.
         self.rust_independent = False
+        # The study's pruner decides in Rust (`StudyCore.should_prune`).
+        self.rust_pruner = False
 
 
 class Trial:
@@ -326,11 +329,27 @@ class Trial:
         self._ctx.storage.record_intermediate(self._ctx.study_id, self._number, step, v)
 
     def should_prune(self) -> bool:
-        """True when the study's pruner says this trial should stop now."""
+        """True when the study's pruner says this trial should stop now.
+
+        A pruner of ``ferrotune.pruners`` decides in Rust, in one call; a pruner written
+        in Python is asked through ``prune(study, frozen_trial)``.
+
+        Raises:
+            NotImplementedError: For a study with several objectives and a pruner other
+                than :class:`~ferrotune.pruners.NopPruner` (as Optuna).
+        """
+        ctx = self._ctx
         pruner = self.study.pruner
         if pruner._is_nop:
             return False
-        return bool(pruner.prune(self.study, self._ctx.frozen(self._number)))
+        if ctx.n_objectives > 1:
+            raise NotImplementedError(
+                "Trial.should_prune is not supported for multi-objective optimization"
+            )
+        if ctx.rust_pruner:
+            ctx.storage.sync(ctx.study_id)  # other workers' finished trials (databases)
+            return bool(ctx.core.should_prune(self._number))
+        return bool(pruner.prune(self.study, ctx.frozen(self._number)))
 
     def set_constraint(self, name: str, value: float) -> None:
         """Reports a black-box constraint value: ``value <= 0`` means feasible.

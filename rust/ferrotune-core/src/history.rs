@@ -197,6 +197,9 @@ pub struct History {
     /// Numbers of the WAITING trials: `first_waiting` is O(log n), not a scan of
     /// every trial at each ask.
     waiting: BTreeSet<usize>,
+    /// Numbers of the finished trials in the order they finished, so that a
+    /// pruner's kept statistics take in new trials only.
+    finished: Vec<u32>,
 }
 
 fn now() -> f64 {
@@ -234,6 +237,13 @@ impl History {
     /// Number of COMPLETE or PRUNED trials.
     pub fn n_complete_or_pruned(&self) -> usize {
         self.n_complete_or_pruned
+    }
+
+    /// Numbers of the finished trials (COMPLETE, PRUNED or FAIL) in the order
+    /// they finished: grows by one entry per finished trial and never changes
+    /// otherwise, so a reader that remembers its length reads new trials only.
+    pub fn finished_order(&self) -> &[u32] {
+        &self.finished
     }
 
     /// True once any trial has reported black-box constraint values.
@@ -524,6 +534,7 @@ impl History {
     fn on_finished(&mut self, number: usize) {
         let state = self.trials[number].state;
         self.pending.remove(&number);
+        self.finished.push(number as u32);
         if matches!(state, TrialState::Complete | TrialState::Pruned) {
             self.n_complete_or_pruned += 1;
         }

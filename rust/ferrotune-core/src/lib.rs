@@ -4,11 +4,13 @@
 //! - [`constraints`]: declared spaces with conditions and hard constraints,
 //!   and the constrained sampler;
 //! - [`history`]: the trial records of a study, kept as growing columns;
-//! - [`samplers`]: random, quasi-random and grid search behind one trait.
+//! - [`samplers`]: random, quasi-random and grid search behind one trait;
+//! - [`pruners`]: early stopping from intermediate values behind one trait.
 
 pub mod constraints;
 pub mod error;
 pub mod history;
+pub mod pruners;
 pub mod rng;
 pub mod samplers;
 pub mod space;

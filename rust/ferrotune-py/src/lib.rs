@@ -12,6 +12,7 @@ use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::prelude::*;
 
 mod grid;
+mod pruners;
 mod samplers;
 mod space;
 mod study;
@@ -222,6 +223,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<study::StudyCore>()?;
     study::register_types(m)?;
     samplers::add_classes(m)?;
+    pruners::add_classes(m)?;
     m.add_class::<grid::GridOrderCore>()?;
     m.add_class::<grid::GridPointsCore>()?;
     m.add_class::<grid::GridFitCore>()?;

@@ -10,11 +10,13 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, MutexGuard};
 
 use ferrotune_core::history::{RemoteTrial, TrialRecord};
+use ferrotune_core::pruners::Pruner;
 use ferrotune_core::samplers::{Sampler, DEFAULT_MAX_DRAWS};
 use ferrotune_core::{rng::Rng, Param};
 use ferrotune_core::{Distribution, Error, History, TrialState};
 use pyo3::prelude::*;
 
+use crate::pruners::pruner_of;
 use crate::samplers::{handle_of, SamplerHandle};
 use crate::space::{Dist, Space};
 use crate::{conv, detached, guard, lock, lock_py, to_pyerr, PyRes};
@@ -248,6 +250,8 @@ impl Drop for Held<'_> {
 struct Inner {
     history: History,
     sampler: Option<SamplerHandle>,
+    /// The study's own Rust pruner (its kept statistics follow this history).
+    pruner: Option<Box<dyn Pruner>>,
     /// Whether the sampler's independent draws are O(1) (suggest keeps the GIL).
     cheap: bool,
 }
@@ -385,6 +389,7 @@ impl StudyCore {
                 inner: Mutex::new(Inner {
                     history: History::with_directions(maximize),
                     sampler: None,
+                    pruner: None,
                     cheap: true,
                 }),
             })
@@ -515,6 +520,46 @@ impl StudyCore {
             g.sampler = h;
             g.cheap = cheap;
             Ok(ok)
+        })
+    }
+
+    /// Uses a fresh copy of `pruner` (a Rust pruner core) for `should_prune`,
+    /// told the study's name (Hyperband's brackets depend on it); returns
+    /// False (and clears the study's Rust pruner) for anything else.
+    #[pyo3(signature = (pruner, study_name = ""))]
+    fn set_pruner(
+        &self,
+        py: Python<'_>,
+        pruner: &Bound<'_, PyAny>,
+        study_name: &str,
+    ) -> PyRes<bool> {
+        guard(py, || {
+            let mut p = pruner_of(py, pruner);
+            if let Some(p) = p.as_mut() {
+                p.set_study_name(study_name);
+            }
+            let ok = p.is_some();
+            self.hold_py(py)?.pruner = p;
+            Ok(ok)
+        })
+    }
+
+    /// Whether trial `number` should stop at its last reported step, as the
+    /// study's Rust pruner decides (O(steps of the trial) once the pruner's
+    /// statistics have taken in the trials finished since the last call).
+    fn should_prune(&self, py: Python<'_>, number: usize) -> PyRes<bool> {
+        guard(py, || {
+            let mut g = self.hold_py(py)?;
+            let Inner {
+                history, pruner, ..
+            } = &mut *g;
+            let p = pruner.as_mut().ok_or_else(|| {
+                to_pyerr(
+                    py,
+                    Error::InvalidArgument("this study's pruner is not a Rust pruner".into()),
+                )
+            })?;
+            conv(py, p.prune(history, number))
         })
     }
 

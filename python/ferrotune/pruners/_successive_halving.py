@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ferrotune import _core
+from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.pruners._base import _RustPruner
+from ferrotune.pruners._checks import check_int
+
+if TYPE_CHECKING:
+    from ferrotune.study._study import Study
+    from ferrotune.trial import FrozenTrial
+
+__all__ = ["SuccessiveHalvingPruner"]
+
+
+class SuccessiveHalvingPruner(_RustPruner):
+    """Asynchronous successive halving (ASHA), with Optuna's arguments and promotion rule.
+
+    Rung ``k`` is reached at step ``min_resource * reduction_factor **
+    (min_early_stopping_rate + k)``. A trial that reaches a rung records its value there
+    and goes on when the value ranks in the top ``1 / reduction_factor`` of the values
+    recorded at that rung so far, by any trial; otherwise it is pruned. While fewer than
+    ``reduction_factor`` values are recorded at a rung, only a value that is the best so
+    far goes on (trials cannot be paused and resumed later, as the paper's algorithm
+    would). A NaN value at a rung is pruned. Single-objective studies only.
+
+    Paper: Li et al., "A System for Massively Parallel Hyperparameter Tuning", MLSys 2020
+    (Algorithm 2).
+
+    The rung bookkeeping runs in Rust (a promotion check is a binary search in the rung's
+    sorted values).
+
+    Deviations from Optuna: the rung records live in the study's in-memory core, not in
+    the trials' system attributes (``completed_rung_*``): they are not stored in a
+    database, not shared between processes working on one database study (each process
+    ranks against the rung values its own checks recorded), and not kept when a study is
+    pickled. ``prune(study, trial)`` is not available: the rule is asked through
+    ``trial.should_prune()``.
+
+    Args:
+        min_resource: The step of the first rung, at least 1, or ``"auto"`` (default):
+            the largest last step of the COMPLETE trials divided by 100 (at least 1),
+            fixed on the first check after a trial has completed.
+        reduction_factor: ``eta``, at least 2. Default 4.
+        min_early_stopping_rate: ``s``, at least 0. Default 0.
+        bootstrap_count: A trial is pruned at a rung while at most this many values are
+            recorded there, its own included. Default 0; needs an explicit
+            ``min_resource``.
+
+    Example:
+        >>> import ferrotune
+        >>> pruner = ferrotune.pruners.SuccessiveHalvingPruner(min_resource=1)
+        >>> study = ferrotune.create_study(pruner=pruner)
+    """
+
+    def __init__(
+        self,
+        min_resource: str | int = "auto",
+        reduction_factor: int = 4,
+        min_early_stopping_rate: int = 0,
+        bootstrap_count: int = 0,
+    ) -> None:
+        if isinstance(min_resource, str):
+            if min_resource != "auto":
+                raise InvalidArgumentError(
+                    f"min_resource must be an int >= 1 or 'auto', got {min_resource!r:.80}"
+                )
+        else:
+            check_int("min_resource", min_resource, 1)
+        self._min_resource = min_resource
+        self._reduction_factor = check_int("reduction_factor", reduction_factor, 2)
+        self._min_early_stopping_rate = check_int(
+            "min_early_stopping_rate", min_early_stopping_rate, 0
+        )
+        self._bootstrap_count = check_int("bootstrap_count", bootstrap_count, 0)
+        if self._bootstrap_count > 0 and min_resource == "auto":
+            raise InvalidArgumentError(
+                "bootstrap_count > 0 needs an explicit min_resource, not 'auto'"
+            )
+        self._rust = self._build()
+
+    def _build(self) -> Any:
+        r = self._min_resource
+        return _core.SuccessiveHalvingPrunerCore(
+            None if isinstance(r, str) else r,
+            self._reduction_factor,
+            self._min_early_stopping_rate,
+            self._bootstrap_count,
+        )
+
+    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+        raise NotImplementedError(
+            "SuccessiveHalvingPruner keeps its rungs in the study: ask trial.should_prune()"
+        )

@@ -1,0 +1,110 @@
+//! Pruners: decide from a running trial's intermediate values whether it should
+//! stop early. One rule a module, all behind [`Pruner`].
+//!
+//! The rules and their arguments follow Optuna's pruners of the same names.
+
+#[cfg(test)]
+mod conformance;
+pub mod hyperband;
+pub mod patient;
+pub mod percentile;
+pub mod step_stats;
+pub mod successive_halving;
+pub mod threshold;
+
+use crate::error::{Error, Result};
+use crate::history::History;
+
+pub use hyperband::{HyperbandConfig, HyperbandPruner};
+pub use patient::PatientPruner;
+pub use percentile::PercentilePruner;
+pub use step_stats::StepStats;
+pub use successive_halving::{HalvingConfig, SuccessiveHalvingPruner};
+pub use threshold::ThresholdPruner;
+
+/// What the study asks of a Rust pruner. Every implementation guarantees:
+///
+/// - **A decision from the history alone.** [`Pruner::prune`] reads trial
+///   `trial` (running, with the intermediate values it has reported) and the
+///   other trials of `history`, and answers whether the trial should stop at
+///   its last reported step. A trial without a reported value is never pruned.
+/// - **Incremental.** The cost of one decision does not grow with the number
+///   of trials: statistics over other trials are kept between calls and take
+///   in only the trials finished since the last call (read through
+///   [`History::finished_order`]). A pruner given a different history (one
+///   whose finished-trial log is shorter than the part it has read) starts its
+///   statistics again.
+/// - **Single objective.** The rules are defined for one objective (as in
+///   Optuna); a history with several objectives is an
+///   [`Error::InvalidArgument`].
+/// - **Configuration only as state.** A pruner's kept statistics are a cache
+///   of the history, so a pruner is saved and rebuilt from its arguments;
+///   [`Pruner::boxed_clone`] gives a pruner with the same arguments.
+/// - **Threads.** A pruner is `Send`: the binding keeps one per study behind
+///   the study's mutex.
+pub trait Pruner: Send {
+    /// True when trial `trial` should stop now.
+    fn prune(&mut self, history: &History, trial: usize) -> Result<bool>;
+
+    /// A new pruner with the same arguments and no kept statistics.
+    fn boxed_clone(&self) -> Box<dyn Pruner>;
+
+    /// Tells the pruner the name of its study (Hyperband assigns trials to
+    /// brackets from it); the default ignores it.
+    fn set_study_name(&mut self, _name: &str) {}
+}
+
+/// True when objective 0 is maximised; an error for a study with several
+/// objectives.
+pub(crate) fn maximize_single(history: &History) -> Result<bool> {
+    if history.n_objectives() != 1 {
+        return Err(Error::InvalidArgument(
+            "pruners are defined for single-objective studies only".into(),
+        ));
+    }
+    Ok(history.maximize()[0])
+}
+
+/// Optuna's pruning interval: with `n_warmup_steps` warm-up steps and checks
+/// every `interval_steps` after them, true when `step` (the trial's last step)
+/// is the first reported step at or after the latest check point at or before
+/// it, i.e. no other reported step lies between that check point and `step`.
+pub(crate) fn first_in_interval(
+    step: i64,
+    steps: impl Iterator<Item = i64>,
+    n_warmup_steps: i64,
+    interval_steps: i64,
+) -> bool {
+    let check_point =
+        (step - n_warmup_steps).div_euclid(interval_steps) * interval_steps + n_warmup_steps;
+    let previous = steps.filter(|s| *s != step).max().unwrap_or(-1);
+    previous < check_point
+}
+
+/// Checks an argument that must be at least `min`.
+pub(crate) fn at_least(name: &str, value: i64, min: i64) -> Result<()> {
+    if value < min {
+        return Err(Error::InvalidArgument(format!(
+            "{name} must be at least {min}, got {value}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_follows_the_check_points() {
+        // Warm-up 2, every 3 steps: check points 2, 5, 8, ...
+        assert!(first_in_interval(2, [0, 1, 2].into_iter(), 2, 3));
+        assert!(!first_in_interval(3, [0, 1, 2, 3].into_iter(), 2, 3));
+        assert!(first_in_interval(5, [0, 1, 2, 3, 4, 5].into_iter(), 2, 3));
+        // A check point without a report is postponed to the next report.
+        assert!(first_in_interval(7, [0, 4, 7].into_iter(), 2, 3));
+        assert!(!first_in_interval(7, [0, 6, 7].into_iter(), 2, 3));
+        // The first report is always first in its interval.
+        assert!(first_in_interval(0, [0].into_iter(), 0, 1));
+    }
+}
