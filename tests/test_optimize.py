@@ -330,3 +330,21 @@ print("ok")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_optimize_takes_a_mapping_as_a_space_and_names_a_bad_one() -> None:
+    """A mapping name -> distribution given as ``space=`` is a space without conditions
+    (it failed every trial with an AttributeError); anything else is refused up front,
+    before a trial is created."""
+    from ferrotune.distributions import FloatDistribution, IntDistribution
+    from ferrotune.exceptions import InvalidArgumentError
+
+    study = ferrotune.create_study(sampler=ferrotune.samplers.RandomSampler(seed=0))
+    space = {"x": FloatDistribution(-1.0, 1.0), "n": IntDistribution(1, 8, step=1)}
+    study.optimize(lambda t: t.params["x"] ** 2 + t.params["n"], n_trials=5, space=space)
+    assert [t.state for t in study.trials] == [ferrotune.trial.TrialState.COMPLETE] * 5
+    for t in study.trials:
+        assert -1.0 <= t.params["x"] <= 1.0 and 1 <= t.params["n"] <= 8
+    with pytest.raises(InvalidArgumentError, match="space must be a SearchSpace"):
+        study.optimize(lambda t: 0.0, n_trials=1, space=[("x", 1)])  # type: ignore[arg-type]
+    assert len(study.trials) == 5

@@ -695,7 +695,9 @@ class Study:
             gc_after_trial: Run the garbage collector after each trial (False).
             show_progress_bar: Show a tqdm bar with the best value so far (False).
             space: A declared :class:`~ferrotune.SearchSpace` sampled at each ask (None:
-                define-by-run, parameters sampled as ``func`` suggests them).
+                define-by-run, parameters sampled as ``func`` suggests them). A plain
+                mapping name -> distribution is taken as a space without conditions or
+                constraints.
 
         Ctrl-C marks the running trial FAIL and re-raises ``KeyboardInterrupt``;
         nothing already recorded is lost.
@@ -704,6 +706,7 @@ class Study:
             raise InvalidArgumentError(
                 f"optimize() needs an objective function, got {type(func).__name__}"
             )
+        space = self._optimize_space(space)
         if n_trials is not None and (
             isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0
         ):
@@ -771,6 +774,26 @@ class Study:
         finally:
             if bar is not None:
                 bar.close()
+
+    @staticmethod
+    def _optimize_space(space: Any) -> SearchSpace | None:
+        """``optimize``'s ``space``: a SearchSpace, or a mapping name -> distribution
+        taken as a SearchSpace without conditions or constraints."""
+        from ferrotune._search_space import SearchSpace
+
+        if space is None or isinstance(space, SearchSpace):
+            return space
+        if isinstance(space, Mapping):
+            try:
+                return SearchSpace(dict(space))
+            except FerrotuneError:
+                raise
+            except (TypeError, ValueError) as e:
+                raise InvalidArgumentError(f"optimize(): space: {e}") from e
+        raise InvalidArgumentError(
+            "optimize(): space must be a SearchSpace or a mapping name -> distribution, "
+            f"got {type(space).__name__}"
+        )
 
     def _run_trial(
         self,
