@@ -13,6 +13,7 @@ import pytest
 import ferrotune
 from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.pruners import WilcoxonPruner
+from ferrotune.trial import TrialState
 
 from ._helpers import decisions, study_with
 
@@ -55,7 +56,9 @@ def test_guards() -> None:
     # A NaN in the running trial: never pruned.
     study = study_with(WilcoxonPruner(), best)
     assert decisions(study, [(0, math.nan)] + [(s, 5.0) for s in range(1, 6)]) == [False] * 6
-    # No COMPLETE trial, or a best trial without reports: never pruned.
+    # No COMPLETE trial (only PRUNED ones), or a best trial without reports: never pruned.
+    study = study_with(WilcoxonPruner(), best, state=TrialState.PRUNED)
+    assert decisions(study, [(s, 5.0) for s in range(6)]) == [False] * 6
     study = study_with(WilcoxonPruner(), [{}])
     assert decisions(study, [(s, 5.0) for s in range(6)]) == [False] * 6
     # p_threshold 0 never prunes; 1 prunes as soon as two steps pair and the mean is worse.
