@@ -19,6 +19,7 @@ __all__ = [
     "TpeSamplerCore",
     "TrialRecord",
     "TrialState",
+    "WilcoxonPrunerCore",
     "_panic_for_tests",
     "log_ndtr",
     "ndtri",
@@ -133,6 +134,7 @@ class PatientPrunerCore:
         | PatientPrunerCore
         | SuccessiveHalvingPrunerCore
         | HyperbandPrunerCore
+        | WilcoxonPrunerCore
         | None,
         patience: int,
         min_delta: float,
@@ -157,6 +159,10 @@ class HyperbandPrunerCore:
         reduction_factor: int,
         bootstrap_count: int,
     ) -> Self: ...
+
+@final
+class WilcoxonPrunerCore:
+    def __new__(cls, p_threshold: float, n_startup_steps: int) -> Self: ...
 
 @final
 class RandomSamplerCore:

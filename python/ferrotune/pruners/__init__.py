@@ -7,6 +7,7 @@ from ferrotune.pruners._patient import PatientPruner
 from ferrotune.pruners._percentile import PercentilePruner
 from ferrotune.pruners._successive_halving import SuccessiveHalvingPruner
 from ferrotune.pruners._threshold import ThresholdPruner
+from ferrotune.pruners._wilcoxon import WilcoxonPruner
 
 __all__ = [
     "BasePruner",
@@ -17,4 +18,5 @@ __all__ = [
     "PercentilePruner",
     "SuccessiveHalvingPruner",
     "ThresholdPruner",
+    "WilcoxonPruner",
 ]

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use ferrotune_core::pruners::percentile::PercentileConfig;
 use ferrotune_core::pruners::{
     HalvingConfig, HyperbandConfig, HyperbandPruner, PatientPruner, PercentilePruner, Pruner,
-    SuccessiveHalvingPruner, ThresholdPruner,
+    SuccessiveHalvingPruner, ThresholdPruner, WilcoxonPruner,
 };
 use pyo3::prelude::*;
 
@@ -77,7 +77,8 @@ pruner_classes![
     ThresholdPrunerCore,
     PatientPrunerCore,
     SuccessiveHalvingPrunerCore,
-    HyperbandPrunerCore
+    HyperbandPrunerCore,
+    WilcoxonPrunerCore
 ];
 
 pruner_class! {
@@ -199,6 +200,19 @@ pruner_class! {
                     bootstrap_count,
                 };
                 Ok(Self::wrap(conv(py, HyperbandPruner::new(config))?))
+            })
+        }
+    }
+}
+
+pruner_class! {
+    /// Optuna's Wilcoxon signed-rank rule against the best trial.
+    WilcoxonPrunerCore(WilcoxonPruner) {
+        #[new]
+        fn new(py: Python<'_>, p_threshold: f64, n_startup_steps: i64) -> PyRes<Self> {
+            guard(py, || {
+                let p = WilcoxonPruner::new(p_threshold, n_startup_steps);
+                Ok(Self::wrap(conv(py, p)?))
             })
         }
     }

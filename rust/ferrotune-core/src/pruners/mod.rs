@@ -11,6 +11,7 @@ pub mod percentile;
 pub mod step_stats;
 pub mod successive_halving;
 pub mod threshold;
+pub mod wilcoxon;
 
 use crate::error::{Error, Result};
 use crate::history::History;
@@ -21,6 +22,7 @@ pub use percentile::PercentilePruner;
 pub use step_stats::StepStats;
 pub use successive_halving::{HalvingConfig, SuccessiveHalvingPruner};
 pub use threshold::ThresholdPruner;
+pub use wilcoxon::WilcoxonPruner;
 
 /// What the study asks of a Rust pruner. Every implementation guarantees:
 ///
