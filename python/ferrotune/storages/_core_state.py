@@ -18,7 +18,7 @@ def export_core(core: _core.StudyCore, maximize: list[bool]) -> dict[str, Any]:
     # Plain tuples, in the format of earlier versions, so that their pickles load.
     # The intermediate values of objectives 1, 2, ... (several objectives) come last, so
     # earlier pickles (six fields) still load.
-    records = [
+    records: list[tuple[Any, ...]] = [
         (int(r.state), r.values, r.params, r.intermediate, r.started, r.completed)
         + ((r.intermediate_rest,) if r.intermediate_rest else ())
         for r in core.records(0, core.n_trials())
@@ -73,7 +73,5 @@ def import_core(state: dict[str, Any]) -> _core.StudyCore:
         intermediate.extend((number, step, None if math.isnan(v) else v) for step, v in inter)
         if more:
             rest.extend((number, step, list(r)) for step, r in more[0])
-    core.apply_remote_batch(
-        trials, values, state["constraints"], dists, params, intermediate, rest
-    )
+    core.apply_remote_batch(trials, values, state["constraints"], dists, params, intermediate, rest)
     return core

@@ -50,13 +50,11 @@ def _report_vector(value: Any, n_objectives: int) -> list[float]:
             items = None
     if items is None:
         raise InvalidArgumentError(
-            f"report: value {value!r:.80} is not {want} (the study has {n_objectives} "
-            "objectives)"
+            f"report: value {value!r:.80} is not {want} (the study has {n_objectives} objectives)"
         )
     if len(items) != n_objectives:
         raise InvalidArgumentError(
-            f"report: {len(items)} value(s) for a study with {n_objectives} objectives; "
-            f"give {want}"
+            f"report: {len(items)} value(s) for a study with {n_objectives} objectives; give {want}"
         )
     out = []
     for k, item in enumerate(items):

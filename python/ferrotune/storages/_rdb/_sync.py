@@ -350,9 +350,7 @@ class _Sync(_Database):
                 rows, values, cons, dist_items, params, inter, rest
             )
         except Exception:  # another tool's rows: checked one by one
-            rejected = self._apply_careful(
-                cache, trial_rows, dist_items, params, inter, note, rest
-            )
+            rejected = self._apply_careful(cache, trial_rows, dist_items, params, inter, note, rest)
         for number, why in rejected:
             note(number, why)
 
