@@ -42,8 +42,9 @@ class SuccessiveHalvingPruner(_RustPruner):
     vector at the rung dominates it. A NaN in any objective is pruned. A pruned trial
     keeps its last vector as its values. The NSGA-II order is used rather than MO-ASHA's
     epsilon-net because it has no parameter and depends only on the vectors at the rung,
-    not on the order trials arrived in; a check sorts the rung, ``O(m n**2)`` for ``m``
-    objectives.
+    not on the order trials arrived in. The rung's Pareto fronts are kept in Rust and
+    updated as vectors arrive (Li et al., IEEE TEVC 2017), so a check reads the fronts
+    up to the trial's own, not the whole rung.
 
     Deviations from Optuna: the rung records live in the study's in-memory core, not in
     the trials' system attributes (``completed_rung_*``): they are not stored in a

@@ -33,8 +33,13 @@
 //! whole front is equal adds nothing (no end is singled out). A term that is
 //! not a number (infinite objective values) adds nothing either.
 //!
-//! Cost: one check sorts the rung's `n` vectors, `O(m n^2)` for `m`
-//! objectives (the single-objective rule is a binary search).
+//! Cost: the rung's fronts are kept between checks ([`Fronts`]): a check
+//! finds the new vector's front by a binary search over the fronts, moves
+//! the vectors it dominates one front down, and computes the crowding
+//! distances of its own front only: `O(m |front| (log F + log |front|))` for
+//! `m` objectives and `F` fronts, plus the vectors moved, instead of sorting
+//! the whole rung (`O(m n^2)`, [`front_ranks`], kept as the plain rule the
+//! tests check the fast path against).
 
 use std::cmp::Ordering;
 
@@ -162,17 +167,101 @@ pub fn minimised(values: &[f64], maximize: &[bool]) -> Vec<f64> {
         .collect()
 }
 
-/// The vectors recorded at each rung of one successive halving, for studies
-/// with several objectives (minimised form, in the order recorded).
+/// The non-dominated fronts of one rung, kept up to date as vectors arrive
+/// (the efficient non-domination level update of Li, Deb, Zhang and Kwong,
+/// "Efficient Non-domination Level Update Approach for Steady-State
+/// Evolutionary Multiobjective Optimization", IEEE TEVC 21(2), 2017), so a
+/// check does not sort the whole rung again.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Fronts {
+    /// Front `r`: its vectors (minimised form).
+    fronts: Vec<Vec<Vec<f64>>>,
+    len: usize,
+}
+
+impl Fronts {
+    /// The front a new vector `p` joins: the first front none of whose
+    /// vectors dominates it. A front holding a dominator of `p` has one in
+    /// every earlier front too (by transitivity), so a binary search finds it.
+    fn level_of(&self, p: &[f64]) -> usize {
+        self.fronts
+            .partition_point(|f| f.iter().any(|q| dominates(q, p)))
+    }
+
+    /// Adds `p` to its front; the vectors it dominates there move one front
+    /// down, pushing in turn the vectors they dominate (Li et al. 2017,
+    /// Algorithm 2). Returns the front of `p`.
+    pub fn insert(&mut self, p: Vec<f64>) -> usize {
+        let r = self.level_of(&p);
+        self.len += 1;
+        let mut moving = vec![p];
+        let mut level = r;
+        while !moving.is_empty() {
+            if level == self.fronts.len() {
+                self.fronts.push(moving);
+                break;
+            }
+            let front = std::mem::take(&mut self.fronts[level]);
+            let (pushed, kept): (Vec<_>, Vec<_>) = front
+                .into_iter()
+                .partition(|q| moving.iter().any(|m| dominates(m, q)));
+            let mut here = kept;
+            here.append(&mut moving);
+            self.fronts[level] = here;
+            moving = pushed;
+            level += 1;
+        }
+        r
+    }
+
+    /// Number of vectors.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when no vector was added.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The fronts, first the non-dominated one.
+    pub fn fronts(&self) -> &[Vec<Vec<f64>>] {
+        &self.fronts
+    }
+
+    /// Adds `p` and tells whether it is promoted when `k` are: the rule of
+    /// [`promoted`], reading only the fronts before and at its own.
+    pub fn insert_and_rank(&mut self, p: Vec<f64>, k: usize) -> bool {
+        let r = self.insert(p.clone());
+        if k == 0 {
+            return r == 0;
+        }
+        let earlier: usize = self.fronts[..r].iter().map(Vec::len).sum();
+        if earlier >= k {
+            return false;
+        }
+        let front = &self.fronts[r];
+        let cd = crowding_distances(front);
+        let i = front
+            .iter()
+            .position(|q| lex(q, &p).is_eq())
+            .expect("p is in its front");
+        earlier + cd.iter().filter(|&&c| c > cd[i]).count() < k
+    }
+}
+
+/// The fronts of each rung of one successive halving, for studies with
+/// several objectives.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VectorRungs {
-    rungs: Vec<Vec<Vec<f64>>>,
+    rungs: Vec<Fronts>,
 }
 
 impl VectorRungs {
     /// Records `values` (one per objective, none NaN) at `rung` and tells
     /// whether it is promoted: pruned while at most `bootstrap_count`
-    /// vectors are there, else by [`promoted`] with `k = n // reduction_factor`.
+    /// vectors are there, else by [`promoted`]'s rule with
+    /// `k = n // reduction_factor`.
     pub fn record(
         &mut self,
         rung: usize,
@@ -182,20 +271,20 @@ impl VectorRungs {
         bootstrap_count: i64,
     ) -> bool {
         if self.rungs.len() <= rung {
-            self.rungs.resize(rung + 1, Vec::new());
+            self.rungs.resize(rung + 1, Fronts::default());
         }
-        let points = &mut self.rungs[rung];
-        points.push(minimised(values, maximize));
-        let n = points.len();
+        let fronts = &mut self.rungs[rung];
+        let p = minimised(values, maximize);
+        let n = fronts.len() + 1;
         if n as i64 <= bootstrap_count {
+            fronts.insert(p);
             return false;
         }
-        promoted(points, n - 1, n / reduction_factor as usize)
+        fronts.insert_and_rank(p, n / reduction_factor as usize)
     }
 
-    /// The vectors recorded at each rung (minimised form), for tests and
-    /// inspection.
-    pub fn rung_vectors(&self) -> &[Vec<Vec<f64>>] {
+    /// The fronts at each rung (minimised form), for tests and inspection.
+    pub fn rungs(&self) -> &[Fronts] {
         &self.rungs
     }
 }
@@ -310,7 +399,11 @@ mod tests {
         assert!(r.record(0, &[0.0, 0.5], &max, 2, 0));
         // n = 5, k = 2: (1, 1) is now in front 1 behind two: pruned.
         assert!(!r.record(0, &[1.0, 1.0], &max, 2, 0));
-        assert_eq!(r.rung_vectors()[0][0], [1.0, -1.0]);
+        // Fronts: (0.5, -2) (0, -0.5); then (1, -1) twice; then (2, 0).
+        let fronts = r.rungs()[0].fronts();
+        assert_eq!(fronts.len(), 3);
+        assert_eq!(fronts[1], [vec![1.0, -1.0], vec![1.0, -1.0]]);
+        assert_eq!(fronts[2], [vec![2.0, 0.0]]);
         // Bootstrap: pruned while at most 2 vectors are at the rung.
         let mut r = VectorRungs::default();
         assert!(!r.record(1, &[0.0, 9.0], &max, 3, 2));
@@ -326,6 +419,46 @@ mod tests {
                                                              // k = 1: front 0 = (1,1,1) (2,0,1) (0,3,0); the new vector ends objectives 0
                                                              // and 1 (infinite distance), so none is strictly ahead of it: promoted.
         assert!(r.record(0, &[0.0, 3.0, 0.0], &max, 3, 0));
+    }
+
+    #[test]
+    fn kept_fronts_agree_with_the_plain_sort() {
+        // Random vectors on coarse and fine grids (ties, duplicates, long cascades),
+        // 2 to 4 objectives: after each insertion the kept fronts are those of the plain
+        // sort, and the decision for a random k is the plain rule's.
+        for seed in 0..24u64 {
+            let mut rng = crate::rng::Rng::new(seed);
+            let m = 2 + (seed % 3) as usize;
+            let grid = [3.0, 8.0, 1e6][(seed % 3) as usize];
+            let mut kept = Fronts::default();
+            let mut all: Vec<Vec<f64>> = Vec::new();
+            for _ in 0..100 {
+                let p: Vec<f64> = (0..m)
+                    .map(|_| (rng.uniform() * grid).floor() - grid / 2.0)
+                    .collect();
+                all.push(p.clone());
+                let k = rng.below(all.len() as u64 + 1) as usize;
+                let want = promoted(&all, all.len() - 1, k);
+                assert_eq!(
+                    kept.insert_and_rank(p, k),
+                    want,
+                    "seed {seed}: {all:?} k {k}"
+                );
+                let ranks = front_ranks(&all);
+                let mut got: Vec<(usize, String)> = Vec::new();
+                for (r, f) in kept.fronts().iter().enumerate() {
+                    got.extend(f.iter().map(|q| (r, format!("{q:?}"))));
+                }
+                let mut plain: Vec<(usize, String)> = all
+                    .iter()
+                    .zip(&ranks)
+                    .map(|(q, &r)| (r, format!("{q:?}")))
+                    .collect();
+                got.sort();
+                plain.sort();
+                assert_eq!(got, plain, "seed {seed}");
+            }
+        }
     }
 
     /// Trials reporting vector `v` at steps 1..=max_step through successive
