@@ -43,8 +43,8 @@ class SuccessiveHalvingPruner(_RustPruner):
     keeps its last vector as its values. The NSGA-II order is used rather than MO-ASHA's
     epsilon-net because it has no parameter and depends only on the vectors at the rung,
     not on the order trials arrived in. The rung's Pareto fronts are kept in Rust and
-    updated as vectors arrive (Li et al., IEEE TEVC 2017), so a check reads the fronts
-    up to the trial's own, not the whole rung.
+    updated as vectors arrive (Li, Deb, Zhang and Kwong's non-domination level update),
+    so a check reads the fronts up to the trial's own, not the whole rung.
 
     Deviations from Optuna: the rung records live in the study's in-memory core, not in
     the trials' system attributes (``completed_rung_*``): they are not stored in a

@@ -25,7 +25,7 @@
 //! - `k == 0`: promoted only when it is non-dominated at the rung (the
 //!   analogue of Optuna's "best so far" rule).
 //!
-//! Crowding distance (Deb et al. 2002, Fig. 6): per objective, the front's
+//! Crowding distance (Deb et al. 2002, Section III-B): per objective, the front's
 //! vectors sorted by that objective; the two ends get an infinite distance,
 //! each other vector adds `(next - previous) / (max - min)`. Two choices make
 //! it independent of the arrival order: identical vectors share the distance
@@ -168,10 +168,10 @@ pub fn minimised(values: &[f64], maximize: &[bool]) -> Vec<f64> {
 }
 
 /// The non-dominated fronts of one rung, kept up to date as vectors arrive
-/// (the efficient non-domination level update of Li, Deb, Zhang and Kwong,
-/// "Efficient Non-domination Level Update Approach for Steady-State
-/// Evolutionary Multiobjective Optimization", IEEE TEVC 21(2), 2017), so a
-/// check does not sort the whole rung again.
+/// (the non-domination level update of Li, Deb, Zhang and Kwong, "Efficient
+/// Non-domination Level Update Approach for Steady-State Evolutionary
+/// Multiobjective Optimization"), so a check does not sort the whole rung
+/// again.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Fronts {
     /// Front `r`: its vectors (minimised form).
@@ -189,8 +189,8 @@ impl Fronts {
     }
 
     /// Adds `p` to its front; the vectors it dominates there move one front
-    /// down, pushing in turn the vectors they dominate (Li et al. 2017,
-    /// Algorithm 2). Returns the front of `p`.
+    /// down, pushing in turn the vectors they dominate (Li et al.'s update
+    /// for an added solution). Returns the front of `p`.
     pub fn insert(&mut self, p: Vec<f64>) -> usize {
         let r = self.level_of(&p);
         self.len += 1;
