@@ -19,6 +19,8 @@ class BasePruner(abc.ABC):
     """
 
     _is_nop = False
+    #: Whether the pruner's rule is defined for studies with several objectives.
+    _multi_objective = False
     #: The Rust core of a pruner whose rule runs in Rust (None for a Python pruner).
     _rust: Any = None
 

@@ -25,7 +25,7 @@ class HyperbandPruner(_RustPruner):
     (the CRC-32 of ``"{study_name}_{number}"``, as Optuna does, so the same study gives
     the same brackets), in proportion to the number of configurations the paper gives
     each bracket, ``ceil(n_brackets * eta ** s / (s + 1))`` with ``s = n_brackets - 1 -
-    b``. A trial competes only with trials of its own bracket. Single-objective studies.
+    b``. A trial competes only with trials of its own bracket.
 
     Paper: Li et al., "Hyperband: A Novel Bandit-Based Approach to Hyperparameter
     Optimization", JMLR 18, 2018 (Algorithm 1), run asynchronously.
@@ -35,6 +35,11 @@ class HyperbandPruner(_RustPruner):
     study, not only those of the trial's bracket (Optuna's TPE reads its bracket's trials
     only); the arguments are checked when the pruner is built, not at its first use.
     ``prune(study, trial)`` is not available: ask ``trial.should_prune()``.
+
+    Several objectives (Optuna prunes none): trials report one value per objective and
+    each bracket promotes by non-dominated rank and crowding distance at its rungs, as
+    MO-ASHA (Schmucker et al., arXiv 2106.12639, 2021) does; see "Several objectives" in
+    :class:`~ferrotune.pruners.SuccessiveHalvingPruner` for the rule.
 
     Args:
         min_resource: The step of the first rung of bracket 0, at least 1. Default 1.
@@ -74,6 +79,8 @@ class HyperbandPruner(_RustPruner):
                 "bootstrap_count > 0 needs an explicit max_resource, not 'auto'"
             )
         self._rust = self._build()
+
+    _multi_objective = True
 
     def _build(self) -> Any:
         m = self._max_resource

@@ -23,13 +23,28 @@ class SuccessiveHalvingPruner(_RustPruner):
     recorded at that rung so far, by any trial; otherwise it is pruned. While fewer than
     ``reduction_factor`` values are recorded at a rung, only a value that is the best so
     far goes on (trials cannot be paused and resumed later, as the paper's algorithm
-    would). A NaN value at a rung is pruned. Single-objective studies only.
+    would). A NaN value at a rung is pruned.
 
     Paper: Li et al., "A System for Massively Parallel Hyperparameter Tuning", MLSys 2020
     (Algorithm 2).
 
     The rung bookkeeping runs in Rust (a promotion check is a binary search in the rung's
     sorted values).
+
+    Several objectives (Optuna prunes none): each step reports one value per objective
+    (``trial.report([v0, v1], step)``) and a trial records its vector at the rung. The
+    ``n`` vectors recorded there, its own included, are ordered as in MO-ASHA
+    (Schmucker et al., "Multi-objective Asynchronous Successive Halving", arXiv
+    2106.12639, 2021) by NSGA-II's non-dominated sorting with crowding distance (Deb et
+    al., IEEE TEVC 2002), each objective in its study direction: earlier Pareto fronts
+    first, then larger crowding distance. The trial goes on when fewer than ``k = n //
+    reduction_factor`` vectors lie strictly ahead of it; when ``k`` is 0, only when no
+    vector at the rung dominates it. A NaN in any objective is pruned. A pruned trial
+    keeps its last vector as its values. The NSGA-II order is used rather than MO-ASHA's
+    epsilon-net because it has no parameter and depends only on the vectors at the rung,
+    not on the order trials arrived in. The rung's Pareto fronts are kept in Rust and
+    updated as vectors arrive (Li, Deb, Zhang and Kwong's non-domination level update),
+    so a check reads the fronts up to the trial's own, not the whole rung.
 
     Deviations from Optuna: the rung records live in the study's in-memory core, not in
     the trials' system attributes (``completed_rung_*``): they are not stored in a
@@ -79,6 +94,8 @@ class SuccessiveHalvingPruner(_RustPruner):
                 "bootstrap_count > 0 needs an explicit min_resource, not 'auto'"
             )
         self._rust = self._build()
+
+    _multi_objective = True
 
     def _build(self) -> Any:
         r = self._min_resource

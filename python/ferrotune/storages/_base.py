@@ -150,9 +150,16 @@ class BaseStorage(abc.ABC):
         (internal values in ``space.names`` order, NaN for inactive parameters)."""
         self.get_core(study_id).set_space_params(number, space._core, list(row))
 
-    def record_intermediate(self, study_id: int, number: int, step: int, value: float) -> None:
-        """Records an intermediate value (a step reported twice keeps its first value)."""
-        self.get_core(study_id).report(number, step, value)
+    def record_intermediate(
+        self, study_id: int, number: int, step: int, value: float | Sequence[float]
+    ) -> None:
+        """Records an intermediate value (a step reported twice keeps its first value):
+        a float, or for a study with several objectives one float per objective."""
+        core = self.get_core(study_id)
+        if isinstance(value, (int, float)):
+            core.report(number, step, value)
+        else:
+            core.report_vector(number, step, list(value))
 
     def record_constraints(self, study_id: int, number: int, values: dict[str, float]) -> None:
         """Records a trial's constraint values by name (``<= 0`` feasible): in the core,

@@ -16,8 +16,11 @@ def export_core(core: _core.StudyCore, maximize: list[bool]) -> dict[str, Any]:
     """Every trial of ``core`` (states, values, parameters with their distributions,
     intermediate values, constraints, times) as picklable data."""
     # Plain tuples, in the format of earlier versions, so that their pickles load.
-    records = [
+    # The intermediate values of objectives 1, 2, ... (several objectives) come last, so
+    # earlier pickles (six fields) still load.
+    records: list[tuple[Any, ...]] = [
         (int(r.state), r.values, r.params, r.intermediate, r.started, r.completed)
+        + ((r.intermediate_rest,) if r.intermediate_rest else ())
         for r in core.records(0, core.n_trials())
     ]
     keys = sorted({key for rec in records for key, _ in rec[2]})
@@ -54,7 +57,8 @@ def import_core(state: dict[str, Any]) -> _core.StudyCore:
     values: list[list[float]] = []
     params: list[tuple[int, str, str, float]] = []
     intermediate: list[tuple[int, int, float | None]] = []
-    for number, (st, vals, ps, inter, started, completed) in enumerate(records):
+    rest: list[tuple[int, int, list[float]]] = []
+    for number, (st, vals, ps, inter, started, completed, *more) in enumerate(records):
         trials.append(
             (
                 number,
@@ -67,5 +71,7 @@ def import_core(state: dict[str, Any]) -> _core.StudyCore:
         values.append(list(vals))
         params.extend((number, names[key], str(key), v) for key, v in ps)
         intermediate.extend((number, step, None if math.isnan(v) else v) for step, v in inter)
-    core.apply_remote_batch(trials, values, state["constraints"], dists, params, intermediate)
+        if more:
+            rest.extend((number, step, list(r)) for step, r in more[0])
+    core.apply_remote_batch(trials, values, state["constraints"], dists, params, intermediate, rest)
     return core

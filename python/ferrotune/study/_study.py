@@ -37,7 +37,7 @@ from ferrotune.storages import BaseStorage, get_storage
 from ferrotune.storages._base import FIXED_PARAMS_KEY, to_json
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial, Trial, TrialState
-from ferrotune.trial._frozen import _LazyFrozenTrial
+from ferrotune.trial._frozen import _LazyFrozenTrial, intermediate_values_of
 from ferrotune.trial._state import FROM_CORE
 from ferrotune.trial._trial import _TrialContext
 
@@ -564,10 +564,14 @@ class Study:
         elif not state.is_finished():
             raise InvalidArgumentError(f"tell() needs a finished state, got {state!r}")
         elif state == TrialState.PRUNED:
-            # As Optuna: a pruned trial keeps its last intermediate value, unless NaN.
-            inter = self._core.record(number).intermediate
-            if inter and not math.isnan(last := max(inter)[1]):
-                vals = [last]
+            # As Optuna: a pruned trial keeps its last intermediate value, unless NaN
+            # (with several objectives: its last vector, unless it holds a NaN).
+            rec = self._core.record(number)
+            if rec.intermediate:
+                step, last = max(rec.intermediate)
+                last_vals = [last, *dict(rec.intermediate_rest).get(step, ())]
+                if len(last_vals) == self._n_objectives and not any(map(math.isnan, last_vals)):
+                    vals = last_vals
         if self._hook_after:
             # As Optuna: the sampler sees the trial before its state is final.
             self.sampler.after_trial(
@@ -1129,7 +1133,7 @@ class Study:
             t.distributions = dists
             t.user_attrs = user
             t.system_attrs = system
-            t.intermediate_values = dict(rec.intermediate)
+            t.intermediate_values = intermediate_values_of(rec)
             out.append(t)
         return out
 

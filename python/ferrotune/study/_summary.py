@@ -12,6 +12,7 @@ from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.storages import BaseStorage, get_storage
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial
+from ferrotune.trial._frozen import intermediate_values_of
 from ferrotune.trial._state import FROM_CORE
 
 __all__ = ["StudySummary", "get_all_study_summaries"]
@@ -164,5 +165,5 @@ def _snapshot(st: BaseStorage, sid: int, number: int) -> FrozenTrial:
         distributions=dists,
         user_attrs=dict(st.get_trial_user_attrs(sid, number)),
         system_attrs=dict(st.get_trial_system_attrs(sid, number)),
-        intermediate_values=dict(rec.intermediate),
+        intermediate_values=intermediate_values_of(rec),
     )

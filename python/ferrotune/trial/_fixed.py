@@ -118,7 +118,7 @@ class _AnswersSuggest:
         self._remember(name, value, dist)
         return value
 
-    def report(self, value: float, step: int) -> None:
+    def report(self, value: float | Sequence[float], step: int) -> None:
         """Does nothing: a trial with given values is not pruned."""
 
     def should_prune(self) -> bool:

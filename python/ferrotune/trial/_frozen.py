@@ -11,6 +11,7 @@ from ferrotune.trial._fixed import _AnswersSuggest
 from ferrotune.trial._state import TrialState
 
 if TYPE_CHECKING:
+    from ferrotune import _core
     from ferrotune.study._study import Study
 
 __all__ = ["FrozenTrial", "create_trial"]
@@ -44,7 +45,10 @@ class FrozenTrial(_AnswersSuggest):
         values: Objective values (None unless COMPLETE); ``value`` for one objective.
         params: Parameter name -> value, for the parameters the trial has.
         distributions: Parameter name -> distribution.
-        intermediate_values: Step -> value reported with ``Trial.report``.
+        intermediate_values: Step -> value reported with ``Trial.report``: a float for a
+            single-objective study; for a study with several objectives, step -> list
+            of floats, one per objective in the order of the study's directions
+            (Optuna has no such form: it cannot report several objectives).
         user_attrs / system_attrs: Attributes set on the trial.
         datetime_start / datetime_complete: Wall-clock times (None when not reached).
     """
@@ -60,7 +64,7 @@ class FrozenTrial(_AnswersSuggest):
     distributions: dict[str, BaseDistribution]
     user_attrs: dict[str, Any]
     system_attrs: dict[str, Any]
-    intermediate_values: dict[int, float]
+    intermediate_values: dict[int, Any]
 
     def __init__(
         self,
@@ -73,7 +77,7 @@ class FrozenTrial(_AnswersSuggest):
         distributions: dict[str, BaseDistribution],
         user_attrs: dict[str, Any],
         system_attrs: dict[str, Any],
-        intermediate_values: dict[int, float],
+        intermediate_values: dict[int, Any],
         trial_id: int | None = None,
         *,
         values: list[float] | None = None,
@@ -195,6 +199,28 @@ class _LazyFrozenTrial(FrozenTrial):
         return getattr(self, name)
 
 
+def _intermediate(v: Any) -> float | list[float]:
+    """An intermediate value given to :func:`create_trial`: a float, or a list of floats
+    (one per objective)."""
+    try:
+        if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+            return float(v)
+        return [float(x) for x in v]
+    except (TypeError, ValueError, OverflowError) as e:
+        raise InvalidArgumentError(
+            f"intermediate value {v!r:.80} is not a float or a sequence of floats"
+        ) from e
+
+
+def intermediate_values_of(rec: _core.TrialRecord) -> dict[int, Any]:
+    """``FrozenTrial.intermediate_values`` of a core record: step -> float, or step ->
+    list of floats (one per objective) when the trial reported vectors."""
+    if not rec.intermediate_rest:
+        return dict(rec.intermediate)
+    rest = dict(rec.intermediate_rest)
+    return {step: [v, *rest.get(step, ())] for step, v in rec.intermediate}
+
+
 def create_trial(
     *,
     state: TrialState = TrialState.COMPLETE,
@@ -204,7 +230,7 @@ def create_trial(
     distributions: dict[str, BaseDistribution] | None = None,
     user_attrs: dict[str, Any] | None = None,
     system_attrs: dict[str, Any] | None = None,
-    intermediate_values: dict[int, float] | None = None,
+    intermediate_values: dict[int, Any] | None = None,
 ) -> FrozenTrial:
     """A finished (or waiting) trial made by hand, for :meth:`Study.add_trial
     <ferrotune.Study.add_trial>`, as Optuna's ``create_trial``.
@@ -216,7 +242,8 @@ def create_trial(
         params: Parameter name -> value; each must be a value of its distribution.
         distributions: Parameter name -> distribution, for the same names as ``params``.
         user_attrs, system_attrs: Attributes of the trial.
-        intermediate_values: Step -> value, as reported with ``Trial.report``.
+        intermediate_values: Step -> value, as reported with ``Trial.report`` (for a
+            study with several objectives, step -> one float per objective).
 
     Returns:
         A :class:`FrozenTrial` with number -1 (``add_trial`` numbers it) and start and
@@ -281,5 +308,7 @@ def create_trial(
         distributions=distributions,
         user_attrs=dict(user_attrs or {}),
         system_attrs=dict(system_attrs or {}),
-        intermediate_values={int(k): float(v) for k, v in (intermediate_values or {}).items()},
+        intermediate_values={
+            int(k): _intermediate(v) for k, v in (intermediate_values or {}).items()
+        },
     )

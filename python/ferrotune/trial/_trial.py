@@ -29,6 +29,44 @@ if TYPE_CHECKING:
 __all__ = ["Trial"]
 
 
+def _report_float(value: Any) -> float:
+    """``value`` of ``report`` for a single-objective study, as a float."""
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise InvalidArgumentError(f"report: value {value!r:.80} is not a float") from e
+
+
+def _report_vector(value: Any, n_objectives: int) -> list[float]:
+    """``value`` of ``report`` for a study with ``n_objectives`` objectives: one float
+    per objective."""
+    want = f"a sequence of {n_objectives} floats, one per objective"
+    if isinstance(value, (str, bytes)):
+        items = None
+    else:
+        try:
+            items = list(value)
+        except TypeError:
+            items = None
+    if items is None:
+        raise InvalidArgumentError(
+            f"report: value {value!r:.80} is not {want} (the study has {n_objectives} objectives)"
+        )
+    if len(items) != n_objectives:
+        raise InvalidArgumentError(
+            f"report: {len(items)} value(s) for a study with {n_objectives} objectives; give {want}"
+        )
+    out = []
+    for k, item in enumerate(items):
+        try:
+            out.append(float(item))
+        except (TypeError, ValueError, OverflowError) as e:
+            raise InvalidArgumentError(
+                f"report: value[{k}] {item!r:.80} is not a float ({want})"
+            ) from e
+    return out
+
+
 class _TrialContext:
     """What a study hands each of its trials at construction: its record (the Rust
     core), its storage and id, how suggestions are routed, and the study-wide
@@ -311,17 +349,28 @@ class Trial:
             f"off its step grid); the nearest value {dist.to_external_repr(nearest)!r} is used"
         )
 
-    def report(self, value: float, step: int) -> None:
+    def report(self, value: float | Sequence[float], step: int) -> None:
         """Reports an intermediate objective value at ``step`` (for pruning).
 
         A step reported twice keeps its first value, as in Optuna.
+
+        Args:
+            value: A float for a single-objective study. For a study with several
+                objectives (which Optuna cannot prune), a sequence of one float per
+                objective, in the order of the study's directions:
+                :class:`~ferrotune.pruners.SuccessiveHalvingPruner` and
+                :class:`~ferrotune.pruners.HyperbandPruner` compare these vectors by
+                non-dominated rank, and ``FrozenTrial.intermediate_values`` maps each
+                step to its list of values.
+            step: The step, an int in ``[0, 2**63)``.
+
+        Raises:
+            InvalidArgumentError: For a value that is not a float (single objective), a
+                value that is not a sequence of as many floats as the study has
+                objectives (several), or a bad step.
         """
-        if self._ctx.n_objectives > 1:
-            raise InvalidArgumentError("report() is for single-objective studies")
-        try:
-            v = float(value)
-        except (TypeError, ValueError, OverflowError) as e:
-            raise InvalidArgumentError(f"report: value {value!r:.80} is not a float") from e
+        n = self._ctx.n_objectives
+        v: float | list[float] = _report_vector(value, n) if n > 1 else _report_float(value)
         if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < 2**63:
             raise InvalidArgumentError(
                 f"report: step must be an int in [0, 2**63), got {step!r:.80}"
@@ -336,15 +385,20 @@ class Trial:
 
         Raises:
             NotImplementedError: For a study with several objectives and a pruner other
-                than :class:`~ferrotune.pruners.NopPruner` (as Optuna).
+                than :class:`~ferrotune.pruners.NopPruner`,
+                :class:`~ferrotune.pruners.SuccessiveHalvingPruner` and
+                :class:`~ferrotune.pruners.HyperbandPruner` (Optuna refuses every
+                pruner there).
         """
         ctx = self._ctx
         pruner = self.study.pruner
         if pruner._is_nop:
             return False
-        if ctx.n_objectives > 1:
+        if ctx.n_objectives > 1 and not pruner._multi_objective:
             raise NotImplementedError(
-                "Trial.should_prune is not supported for multi-objective optimization"
+                f"Trial.should_prune is not supported for multi-objective optimization "
+                f"with {type(pruner).__name__}; SuccessiveHalvingPruner and HyperbandPruner "
+                "prune studies with several objectives"
             )
         if ctx.rust_pruner:
             ctx.storage.sync(ctx.study_id)  # other workers' finished trials (databases)

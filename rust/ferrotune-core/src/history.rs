@@ -59,6 +59,12 @@ pub struct TrialRecord {
     pub values: Vec<f64>,
     pub params: Vec<ParamValue>,
     pub intermediate: Vec<(i64, f64)>,
+    /// For a study with several objectives: (step, values of objectives 1,
+    /// 2, ...) of each step reported as a vector, in the order reported.
+    /// Objective 0 of that step is in `intermediate`, so single-objective
+    /// readers see the same column whatever the number of objectives; empty
+    /// for a single-objective study.
+    pub intermediate_rest: Vec<(i64, Vec<f64>)>,
     /// Unix seconds; NaN when not started / not finished.
     pub started: f64,
     pub completed: f64,
@@ -108,6 +114,8 @@ pub struct RemoteTrial {
     /// (name, distribution, internal value), in the order to record them.
     pub params: Vec<(String, Distribution, f64)>,
     pub intermediate: Vec<(i64, f64)>,
+    /// (step, values of objectives 1, 2, ...): see [`TrialRecord::intermediate_rest`].
+    pub intermediate_rest: Vec<(i64, Vec<f64>)>,
     pub constraints: Vec<f64>,
     /// Unix seconds; NaN when not started / not finished.
     pub started: f64,
@@ -373,6 +381,7 @@ impl History {
             values: Vec::new(),
             params: Vec::new(),
             intermediate: Vec::new(),
+            intermediate_rest: Vec::new(),
             started,
             completed: f64::NAN,
             constraints: Vec::new(),
@@ -505,6 +514,44 @@ impl History {
             t.intermediate.push((step, value));
         }
         Ok(())
+    }
+
+    /// Stores an intermediate vector, one value per objective (objective 0 in
+    /// `intermediate`, the others in `intermediate_rest`); a step reported
+    /// twice keeps the first vector. The wrong number of values is an error.
+    pub fn report_vector(&mut self, number: usize, step: i64, values: &[f64]) -> Result<()> {
+        if values.len() != self.n_objectives {
+            return Err(Error::InvalidArgument(format!(
+                "report: {} value(s) for a study with {} objective(s)",
+                values.len(),
+                self.n_objectives
+            )));
+        }
+        let t = self.running_mut(number)?;
+        if !t.intermediate.iter().any(|s| s.0 == step) {
+            t.intermediate.push((step, values[0]));
+            if values.len() > 1 {
+                t.intermediate_rest.push((step, values[1..].to_vec()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The vector trial `number` reported at `step` (one value per
+    /// objective), or None when it reported nothing there. An objective
+    /// missing from the record (a row written without it) is NaN.
+    pub fn intermediate_vector(&self, number: usize, step: i64) -> Result<Option<Vec<f64>>> {
+        let t = self.trial(number)?;
+        let Some(&(_, first)) = t.intermediate.iter().find(|s| s.0 == step) else {
+            return Ok(None);
+        };
+        let mut v = Vec::with_capacity(self.n_objectives);
+        v.push(first);
+        if let Some((_, rest)) = t.intermediate_rest.iter().find(|s| s.0 == step) {
+            v.extend(rest.iter().take(self.n_objectives - 1));
+        }
+        v.resize(self.n_objectives, f64::NAN);
+        Ok(Some(v))
     }
 
     /// Finishes a running trial; a COMPLETE trial needs one value per objective.
@@ -725,6 +772,11 @@ impl History {
         let mut rejected = Vec::new();
         for t in trials {
             let number = t.number;
+            let was_finished = self
+                .trials
+                .get(number)
+                .is_some_and(|r| r.state.is_finished());
+            let rest = t.intermediate_rest;
             if let Some(why) = self.apply_remote(
                 t.number,
                 t.state,
@@ -736,6 +788,14 @@ impl History {
                 t.completed,
             )? {
                 rejected.push((number, why));
+            }
+            if !was_finished {
+                let known = &mut self.trials[number].intermediate_rest;
+                for (step, r) in rest {
+                    if !known.iter().any(|s| s.0 == step) {
+                        known.push((step, r));
+                    }
+                }
             }
         }
         Ok(rejected)
@@ -983,6 +1043,7 @@ mod tests {
                 values: vec![1.5],
                 params: vec![("x".into(), x.clone(), 0.5), ("k".into(), k.clone(), 3.0)],
                 intermediate: vec![(0, 2.0), (1, f64::NAN)],
+                intermediate_rest: vec![],
                 constraints: vec![-1.0],
                 started: 1.0,
                 completed: 2.0,
@@ -994,6 +1055,7 @@ mod tests {
                 values: vec![],
                 params: vec![("k".into(), k.clone(), 7.0)],
                 intermediate: vec![(3, 0.25)],
+                intermediate_rest: vec![],
                 constraints: vec![],
                 started: 3.0,
                 completed: 4.0,
@@ -1004,6 +1066,7 @@ mod tests {
                 values: vec![],
                 params: vec![("x".into(), x.clone(), 0.75)],
                 intermediate: vec![],
+                intermediate_rest: vec![],
                 constraints: vec![],
                 started: 5.0,
                 completed: f64::NAN,
@@ -1046,6 +1109,7 @@ mod tests {
             values: vec![0.0],
             params: vec![("x".into(), c, 1.0)],
             intermediate: vec![],
+            intermediate_rest: vec![],
             constraints: vec![],
             started: 6.0,
             completed: 7.0,
@@ -1108,6 +1172,7 @@ mod tests {
             values,
             params: vec![],
             intermediate: vec![],
+            intermediate_rest: vec![],
             constraints: vec![],
             started: 1.0,
             completed: 2.0,
@@ -1159,5 +1224,61 @@ mod tests {
         let s = h.intersection_space();
         assert_eq!(s.len(), 1);
         assert_eq!(h.params()[s[0].0 as usize].name, "b");
+    }
+
+    #[test]
+    fn intermediate_vectors() {
+        let mut h = History::new(3);
+        let t = h.create_trial(TrialState::Running);
+        let e = h.report_vector(t, 0, &[1.0, 2.0]).unwrap_err().to_string();
+        assert!(
+            e.contains("2 value(s) for a study with 3 objective(s)"),
+            "{e}"
+        );
+        h.report_vector(t, 0, &[1.0, 2.0, 3.0]).unwrap();
+        h.report_vector(t, 0, &[9.0, 9.0, 9.0]).unwrap(); // a step keeps its first vector
+        h.report_vector(t, 2, &[4.0, f64::NAN, 6.0]).unwrap();
+        assert_eq!(h.trials()[t].intermediate, [(0, 1.0), (2, 4.0)]);
+        assert_eq!(
+            h.intermediate_vector(t, 0).unwrap(),
+            Some(vec![1.0, 2.0, 3.0])
+        );
+        assert_eq!(h.intermediate_vector(t, 1).unwrap(), None);
+        assert!(h.intermediate_vector(t, 2).unwrap().unwrap()[1].is_nan());
+        // A single-objective history keeps no rest.
+        let mut one = History::new(1);
+        let u = one.create_trial(TrialState::Running);
+        one.report_vector(u, 5, &[0.5]).unwrap();
+        assert_eq!(one.trials()[u].intermediate, [(5, 0.5)]);
+        assert!(one.trials()[u].intermediate_rest.is_empty());
+        // A remote record brings its rest; a missing objective reads as NaN.
+        let rec = |number, state, rest: Vec<(i64, Vec<f64>)>| RemoteTrial {
+            number,
+            state,
+            values: vec![],
+            params: vec![],
+            intermediate: vec![(0, 1.0), (1, 2.0)],
+            intermediate_rest: rest,
+            constraints: vec![],
+            started: 1.0,
+            completed: 2.0,
+        };
+        let mut r = History::new(2);
+        let rest = vec![(0, vec![10.0])];
+        r.apply_remote_batch(vec![rec(0, TrialState::Running, rest.clone())])
+            .unwrap();
+        assert_eq!(r.intermediate_vector(0, 0).unwrap(), Some(vec![1.0, 10.0]));
+        assert!(r.intermediate_vector(0, 1).unwrap().unwrap()[1].is_nan());
+        // Idempotent; later rows join a running trial, a finished one is left as is.
+        let more = vec![(0, vec![99.0]), (1, vec![20.0])];
+        r.apply_remote_batch(vec![rec(0, TrialState::Pruned, more.clone())])
+            .unwrap();
+        assert_eq!(
+            r.trials()[0].intermediate_rest,
+            [(0, vec![10.0]), (1, vec![20.0])]
+        );
+        r.apply_remote_batch(vec![rec(0, TrialState::Pruned, vec![(7, vec![1.0])])])
+            .unwrap();
+        assert_eq!(r.trials()[0].intermediate_rest.len(), 2);
     }
 }

@@ -87,6 +87,10 @@ pub struct PyTrialRecord {
     /// (step, value), by step.
     #[pyo3(get)]
     intermediate: Vec<(i64, f64)>,
+    /// With several objectives: (step, values of objectives 1, 2, ...) of each
+    /// step (objective 0 is in `intermediate`), in the order reported.
+    #[pyo3(get)]
+    intermediate_rest: Vec<(i64, Vec<f64>)>,
     /// Unix seconds; NaN when not started.
     #[pyo3(get)]
     started: f64,
@@ -106,6 +110,7 @@ impl PyTrialRecord {
                 .map(|p| (param_key(p.param, p.dist), p.value))
                 .collect(),
             intermediate: t.intermediate.clone(),
+            intermediate_rest: t.intermediate_rest.clone(),
             started: t.started,
             completed: t.completed,
         }
@@ -120,7 +125,8 @@ fn param_key(param: u32, dist: u32) -> u64 {
 /// The trials of a `StudyCore.apply_remote_batch` call, grouped by trial:
 /// `trials` rows are (trial id, number, state, started, completed), `params`
 /// rows (trial id, name, distribution key, internal value) and `intermediate`
-/// rows (trial id, step, value or None for NaN). Rows of a trial id not in
+/// rows (trial id, step, value or None for NaN), `intermediate_rest` rows
+/// (trial id, step, values of objectives 1, 2, ...). Rows of a trial id not in
 /// `trials` are ignored. A trial of an unknown state becomes FAIL, with the
 /// reason in the second list.
 #[allow(clippy::type_complexity)]
@@ -131,6 +137,7 @@ fn remote_trials(
     dists: Vec<(String, Dist)>,
     params: Vec<(i64, String, String, f64)>,
     intermediate: Vec<(i64, i64, Option<f64>)>,
+    intermediate_rest: Vec<(i64, i64, Vec<f64>)>,
 ) -> ferrotune_core::Result<(Vec<RemoteTrial>, Vec<(usize, String)>)> {
     if values.len() != trials.len() || constraints.len() != trials.len() {
         return Err(Error::InvalidArgument(format!(
@@ -169,6 +176,7 @@ fn remote_trials(
             values,
             params: Vec::new(),
             intermediate: Vec::new(),
+            intermediate_rest: Vec::new(),
             constraints,
             started: started.unwrap_or(f64::NAN),
             completed: completed.unwrap_or(f64::NAN),
@@ -186,6 +194,11 @@ fn remote_trials(
     for (tid, step, value) in intermediate {
         if let Some(&i) = index.get(&tid) {
             out[i].intermediate.push((step, value.unwrap_or(f64::NAN)));
+        }
+    }
+    for (tid, step, rest) in intermediate_rest {
+        if let Some(&i) = index.get(&tid) {
+            out[i].intermediate_rest.push((step, rest));
         }
     }
     for t in &mut out {
@@ -470,13 +483,14 @@ impl StudyCore {
     /// `values` and `constraints`: one list per trial; `dists`: (key, Dist) for
     /// the keys `params` uses; `params`: (trial id, name, key, internal value),
     /// recorded in this order; `intermediate`: (trial id, step, value or None
-    /// for NaN). The trial id only ties the rows together; rows whose trial id
-    /// is not in `trials` are ignored.
+    /// for NaN); `intermediate_rest`: (trial id, step, values of objectives 1,
+    /// 2, ...) for studies with several objectives. The trial id only ties the
+    /// rows together; rows whose trial id is not in `trials` are ignored.
     ///
     /// Returns (number, reason) of each record loaded as FAIL: a COMPLETE one
     /// without one value per objective or with NaN, or one of unknown state.
     #[allow(clippy::type_complexity)]
-    #[pyo3(signature = (trials, values, constraints, dists, params, intermediate))]
+    #[pyo3(signature = (trials, values, constraints, dists, params, intermediate, intermediate_rest = Vec::new()))]
     fn apply_remote_batch(
         &self,
         py: Python<'_>,
@@ -486,11 +500,19 @@ impl StudyCore {
         dists: Vec<(String, Dist)>,
         params: Vec<(i64, String, String, f64)>,
         intermediate: Vec<(i64, i64, Option<f64>)>,
+        intermediate_rest: Vec<(i64, i64, Vec<f64>)>,
     ) -> PyRes<Vec<(usize, String)>> {
         guard(py, || {
             detached(py, || {
-                let (batch, mut rejected) =
-                    remote_trials(trials, values, constraints, dists, params, intermediate)?;
+                let (batch, mut rejected) = remote_trials(
+                    trials,
+                    values,
+                    constraints,
+                    dists,
+                    params,
+                    intermediate,
+                    intermediate_rest,
+                )?;
                 rejected.extend(self.hold()?.history.apply_remote_batch(batch)?);
                 Ok(by_number(rejected))
             })
@@ -825,6 +847,25 @@ impl StudyCore {
     fn report(&self, py: Python<'_>, number: usize, step: i64, value: f64) -> PyRes<()> {
         guard(py, || {
             conv(py, self.hold_py(py)?.history.report(number, step, value))
+        })
+    }
+
+    /// Stores an intermediate vector, one value per objective (a study with
+    /// several objectives).
+    fn report_vector(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        step: i64,
+        values: Vec<f64>,
+    ) -> PyRes<()> {
+        guard(py, || {
+            conv(
+                py,
+                self.hold_py(py)?
+                    .history
+                    .report_vector(number, step, &values),
+            )
         })
     }
 

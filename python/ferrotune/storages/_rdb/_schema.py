@@ -93,6 +93,9 @@ trial_intermediate = sa.Table(
     sa.Column("trial_id", sa.Integer, sa.ForeignKey("ft_trials.trial_id"), primary_key=True),
     sa.Column("step", sa.Integer, primary_key=True),
     sa.Column("value", sa.Float(precision=53), nullable=True),  # NULL stands for NaN
+    # Studies with several objectives: a JSON list of the values of objectives 1, 2, ...
+    # (null for NaN); objective 0 is `value`. NULL for a single objective. (Version 2.)
+    sa.Column("rest_json", sa.Text, nullable=True),
 )
 
 trial_attrs = sa.Table(
@@ -123,6 +126,15 @@ def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=list(tables.values()))
 
 
+def _v2(conn: Connection) -> None:
+    """Version 2: ``ft_trial_intermediate.rest_json``, the intermediate values of
+    objectives 1, 2, ... of a study with several objectives. (A database that version 1
+    of this module created already has it: the column is added where it is missing.)"""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(trial_intermediate.name)}
+    if "rest_json" not in have:
+        conn.execute(sa.text(f"ALTER TABLE {trial_intermediate.name} ADD COLUMN rest_json TEXT"))
+
+
 #: Ordered migration steps: step ``i`` takes the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -33,6 +33,28 @@ _NO_ROW = -1
 _NAME_AND_DIST = operator.itemgetter(1, 2)
 
 
+def _split_rest(
+    inter: list[Any], number_of: dict[Any, Any], note: Callable[[Any, str], None]
+) -> tuple[list[Any], list[tuple[int, int, list[float]]]]:
+    """Intermediate rows (trial id, step, value, rest JSON) as the core takes them:
+    (trial id, step, value) rows, and (trial id, step, values of objectives 1, 2, ...)
+    for the steps of a study with several objectives (NaN for null). An unreadable rest
+    is left out (those objectives read as NaN), with a note."""
+    plain = [r[:3] for r in inter]
+    rest: list[tuple[int, int, list[float]]] = []
+    for tid, step, _, raw in inter:
+        if raw is None:
+            continue
+        try:
+            vals = [_NAN if x is None else float(x) for x in json.loads(raw)]
+        except Exception:
+            n = number_of.get(tid)
+            note(n, f"trial {n}: intermediate values at step {step!r} left out: {raw!r:.60}")
+            continue
+        rest.append((tid, step, vals))
+    return plain, rest
+
+
 def _decode_values(raw: Any) -> tuple[list[float], str | None]:
     """A trial row's ``values_json`` as a list of floats, or ([], why) when it is not one
     (the core then loads a COMPLETE trial as FAIL)."""
@@ -159,7 +181,7 @@ class _Sync(_Database):
             " ORDER BY t.number",
             "SELECT p.trial_id, p.name, p.distribution_json, p.value FROM ft_trial_params p"
             f" JOIN ft_trials t ON t.trial_id = p.trial_id WHERE {cond}",
-            "SELECT i.trial_id, i.step, i.value FROM ft_trial_intermediate i"
+            "SELECT i.trial_id, i.step, i.value, i.rest_json FROM ft_trial_intermediate i"
             f" JOIN ft_trials t ON t.trial_id = i.trial_id WHERE {cond}",
             "SELECT a.trial_id, a.kind, a.key, a.value_json FROM ft_trial_attrs a"
             f" JOIN ft_trials t ON t.trial_id = a.trial_id WHERE {cond}",
@@ -218,7 +240,8 @@ class _Sync(_Database):
                     local.discard(number)
             trial_rows = [r for r in trial_rows if r[1] not in mine]
         if trial_rows:
-            self._apply_trials(cache, trial_rows, list(dists.items()), params, inter, note)
+            inter, rest = _split_rest(inter, number_of, note)
+            self._apply_trials(cache, trial_rows, list(dists.items()), params, inter, note, rest)
         if full_load:
             self._fail_gaps(cache, numbers, note)
         if problems:
@@ -304,10 +327,11 @@ class _Sync(_Database):
         params: list[Any],
         inter: list[Any],
         note: Callable[[Any, str], None],
+        rest: Sequence[tuple[int, int, list[float]]] = (),
     ) -> None:
         """Applies trial rows to the core in one batch (values and constraints decoded
         in one JSON pass per column); rows not as ferrotune writes them go through
-        :meth:`_apply_careful`."""
+        :meth:`_apply_careful`. ``rest``: see :func:`_split_rest`."""
         rows = [r[:5] for r in trial_rows]
         rejected: list[tuple[int, str]] = []
         try:
@@ -322,9 +346,11 @@ class _Sync(_Database):
                 cons = [[]] * len(trial_rows)
             if len(values) != len(rows) or len(cons) != len(rows):
                 raise ValueError("rows and decoded columns differ in length")
-            rejected = cache.core.apply_remote_batch(rows, values, cons, dist_items, params, inter)
+            rejected = cache.core.apply_remote_batch(
+                rows, values, cons, dist_items, params, inter, rest
+            )
         except Exception:  # another tool's rows: checked one by one
-            rejected = self._apply_careful(cache, trial_rows, dist_items, params, inter, note)
+            rejected = self._apply_careful(cache, trial_rows, dist_items, params, inter, note, rest)
         for number, why in rejected:
             note(number, why)
 
@@ -336,6 +362,7 @@ class _Sync(_Database):
         params: list[Any],
         inter: list[Any],
         note: Callable[[Any, str], None],
+        rest: Sequence[tuple[int, int, list[float]]] = (),
     ) -> list[tuple[int, str]]:
         """:meth:`_apply` for rows not as ferrotune writes them: each row and column is
         checked, what cannot be read is left out (a trial's values: loaded as FAIL),
@@ -403,8 +430,11 @@ class _Sync(_Database):
             tid = row[0]
             mine_p = [p for p in good_params if p[0] == tid]
             mine_i = [i for i in good_inter if i[0] == tid]
+            mine_r = [r for r in rest if r[0] == tid]
             try:
-                rejected += core.apply_remote_batch([row], [v], [c], dist_items, mine_p, mine_i)
+                rejected += core.apply_remote_batch(
+                    [row], [v], [c], dist_items, mine_p, mine_i, mine_r
+                )
             except Exception as e:
                 note(row[1], f"trial {row[1]} was left out: {e}")
         return rejected

@@ -348,10 +348,21 @@ class _TrialWrites(_Sync):
         with cache.lock:
             cache.pending.setdefault(number, []).append(row)
 
-    def record_intermediate(self, study_id: int, number: int, step: int, value: float) -> None:
-        self._cache(study_id).core.report(number, step, value)
+    def record_intermediate(
+        self, study_id: int, number: int, step: int, value: float | Sequence[float]
+    ) -> None:
+        core = self._cache(study_id).core
+        if isinstance(value, (int, float)):
+            core.report(number, step, value)
+            first, rest_json = float(value), None
+        else:
+            vector = [float(x) for x in value]
+            core.report_vector(number, step, vector)
+            # Objectives 1, 2, ... in `rest_json` (null for NaN), objective 0 in `value`.
+            first = vector[0]
+            rest_json = json.dumps([None if math.isnan(x) else x for x in vector[1:]])
         tid = self._trial_id(study_id, number)
-        v = None if math.isnan(value) else float(value)
+        v = None if math.isnan(first) else first
 
         def tx(conn: Connection, rows: list[dict[str, Any]]) -> None:
             self._touch(conn, study_id, tid)
@@ -364,7 +375,9 @@ class _TrialWrites(_Sync):
             ).first()
             if exists is None:  # a step reported twice keeps its first value
                 conn.execute(
-                    sa.insert(S.trial_intermediate).values(trial_id=tid, step=step, value=v)
+                    sa.insert(S.trial_intermediate).values(
+                        trial_id=tid, step=step, value=v, rest_json=rest_json
+                    )
                 )
 
         self._with_pending(study_id, number, tx)

@@ -3,10 +3,12 @@
 //! 2018, Algorithm 1) run asynchronously as Optuna's `HyperbandPruner` does:
 //! one [`SuccessiveHalvingPruner`] per bracket, bracket `b` with minimum
 //! early-stopping rate `b`, and each trial assigned to a bracket
-//! deterministically from the study's name and its number.
+//! deterministically from the study's name and its number. With several
+//! objectives each bracket promotes by non-dominated rank (see
+//! [`super::pareto_rank`]).
 
 use super::successive_halving::{HalvingConfig, SuccessiveHalvingPruner};
-use super::{at_least, maximize_single, Pruner};
+use super::{at_least, Pruner};
 use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
 
@@ -168,7 +170,6 @@ fn crc32(bytes: &[u8]) -> u32 {
 
 impl Pruner for HyperbandPruner {
     fn prune(&mut self, history: &History, trial: usize) -> Result<bool> {
-        maximize_single(history)?;
         history.trial(trial)?;
         if !self.initialised {
             self.initialise(history)?;

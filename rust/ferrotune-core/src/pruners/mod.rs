@@ -6,6 +6,7 @@
 #[cfg(test)]
 mod conformance;
 pub mod hyperband;
+pub mod pareto_rank;
 pub mod patient;
 pub mod percentile;
 pub mod step_stats;
@@ -36,9 +37,11 @@ pub use wilcoxon::WilcoxonPruner;
 ///   [`History::finished_order`]). A pruner given a different history (one
 ///   whose finished-trial log is shorter than the part it has read) starts its
 ///   statistics again.
-/// - **Single objective.** The rules are defined for one objective (as in
-///   Optuna); a history with several objectives is an
-///   [`Error::InvalidArgument`].
+/// - **Single objective, except successive halving.** The rules are defined
+///   for one objective (as in Optuna); a history with several objectives is
+///   an [`Error::InvalidArgument`]. [`SuccessiveHalvingPruner`] and
+///   [`HyperbandPruner`] also take several objectives: they compare the
+///   vectors reported at a rung by non-dominated rank ([`pareto_rank`]).
 /// - **Configuration only as state.** A pruner's kept statistics are a cache
 ///   of the history, so a pruner is saved and rebuilt from its arguments;
 ///   [`Pruner::boxed_clone`] gives a pruner with the same arguments.
@@ -61,7 +64,10 @@ pub trait Pruner: Send {
 pub(crate) fn maximize_single(history: &History) -> Result<bool> {
     if history.n_objectives() != 1 {
         return Err(Error::InvalidArgument(
-            "pruners are defined for single-objective studies only".into(),
+            "this pruner is defined for single-objective studies only; \
+             SuccessiveHalvingPruner and HyperbandPruner also prune studies with \
+             several objectives"
+                .into(),
         ));
     }
     Ok(history.maximize()[0])

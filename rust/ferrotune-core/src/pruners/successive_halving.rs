@@ -10,10 +10,15 @@
 //! trials, whatever their state); otherwise it is pruned. With fewer than
 //! `eta` values at the rung, only the best so far is promoted (Optuna's rule:
 //! trials cannot be paused and resumed).
+//!
+//! With several objectives, a trial records the vector it reported and is
+//! promoted by non-dominated rank among the rung's vectors (MO-ASHA; see
+//! [`super::pareto_rank`]).
 
 use std::collections::HashMap;
 
-use super::{at_least, maximize_single, Pruner};
+use super::pareto_rank::VectorRungs;
+use super::{at_least, Pruner};
 use crate::error::{Error, Result};
 use crate::history::{sort_key, History, TrialState};
 
@@ -59,6 +64,8 @@ pub struct SuccessiveHalvingPruner {
     rungs: Vec<Vec<u64>>,
     /// Per trial, the number of rungs it has completed.
     completed: HashMap<usize, usize>,
+    /// Per rung, the vectors recorded there (studies with several objectives).
+    vectors: VectorRungs,
 }
 
 impl SuccessiveHalvingPruner {
@@ -82,6 +89,7 @@ impl SuccessiveHalvingPruner {
             cursor: 0,
             rungs: Vec::new(),
             completed: HashMap::new(),
+            vectors: VectorRungs::default(),
         })
     }
 
@@ -145,9 +153,14 @@ impl SuccessiveHalvingPruner {
 
 impl Pruner for SuccessiveHalvingPruner {
     fn prune(&mut self, history: &History, trial: usize) -> Result<bool> {
-        let maximize = maximize_single(history)?;
+        let maximize = history.maximize();
         let Some((step, value)) = history.trial(trial)?.last_intermediate() else {
             return Ok(false);
+        };
+        // Several objectives: the whole vector reported at `step`.
+        let vector = match maximize.len() {
+            1 => None,
+            _ => history.intermediate_vector(trial, step)?,
         };
         let Some(r) = self.min_resource(history) else {
             return Ok(false);
@@ -158,11 +171,19 @@ impl Pruner for SuccessiveHalvingPruner {
                 Some(at) if step >= at => {}
                 _ => return Ok(false),
             }
-            if value.is_nan() {
+            if value.is_nan() || vector.iter().flatten().any(|v| v.is_nan()) {
                 return Ok(true);
             }
             self.completed.insert(trial, rung + 1);
-            if !self.record(rung, value, maximize) {
+            let c = &self.config;
+            let promoted = match &vector {
+                None => self.record(rung, value, maximize[0]),
+                Some(v) => {
+                    self.vectors
+                        .record(rung, v, maximize, c.reduction_factor, c.bootstrap_count)
+                }
+            };
+            if !promoted {
                 return Ok(true);
             }
             rung += 1;
