@@ -122,6 +122,11 @@ def test_regret_at_and_compute_to_reach_by_hand(mf: Any) -> None:
         1.0,
         1.0,
     ]
+    # The best full-budget value among the first n evaluations at any budget.
+    assert [mf._best_full(run, n) for n in (1, 2, 3, 300)] == [5.0, 5.0, 2.0, 2.0]
+    pruned_only = mf.Run()
+    pruned_only.add(1, None)
+    assert mf._best_full(pruned_only, 300) == math.inf
     assert mf.compute_to_reach([run], 1.0, 4.0) == 100
     assert mf.compute_to_reach([run], 1.0, 1.0) == 203
     assert mf.compute_to_reach([run], 1.0, 0.5) == math.inf
