@@ -366,7 +366,6 @@ def compute_to_reach(runs: Sequence[Run], optimum: float | None, target: float) 
 
 def _task(args: tuple[str, str, int, float, bool]) -> dict[str, Any]:
     method, problem_name, seed, budget, every_step = args
-    quiet()
     from ferrotune.benchmarks import get_multi_fidelity_problem
 
     problem = get_multi_fidelity_problem(problem_name)
@@ -398,7 +397,7 @@ def run_all(
     ]
     if jobs <= 1:
         return [_task(t) for t in tasks]
-    with get_context("spawn").Pool(jobs) as pool:
+    with get_context("spawn").Pool(jobs, initializer=quiet) as pool:
         return list(pool.imap(_task, tasks, chunksize=1))
 
 
