@@ -2,7 +2,10 @@
 
 Every method optimises a problem of ``ferrotune.benchmarks`` (``mf_hartmann3``,
 ``mf_hartmann6``, ``mf_branin``, ``digits_mlp_tabular``, ``digits_mlp``) until it has trained
-``--budget`` full-budget-equivalent evaluations, i.e. ``budget * max_budget`` steps:
+``--budget`` full-budget-equivalent evaluations, i.e. ``budget * max_budget`` steps (default
+per problem: 300 on the Hartmann problems, 100 on ``digits_mlp_tabular``; see
+``DEFAULT_BUDGETS``).  The default run: ``mf_hartmann6`` and ``digits_mlp_tabular``, 20 seeds,
+every method but ``smac-mf`` (minutes per run: ask for it by name).  Methods:
 
 - ``random``: ferrotune's RandomSampler, every trial trained to the full budget, no pruning;
 - ``ft-hb-random``, ``ft-sh-random``, ``ft-hb-tpe``, ``ft-bohb``: ferrotune's RandomSampler +
@@ -17,7 +20,10 @@ to its pruning point; DEHB and SMAC evaluate a configuration at a budget ``b`` d
 ``b`` steps, also when the configuration was evaluated at a lower budget before (they train
 from scratch: DEHB counts it so itself).  Regret is the best value among the *full-budget*
 evaluations so far minus the known optimum (infinite before the first one): the incumbent of
-the literature, never a low-fidelity value.
+the literature, never a low-fidelity value.  The tables give the median [25%, 75%] regret at
+1/9, 1/3 and 1 of random search's compute, the compute at which the median regret reaches random
+search's final median regret (as a fraction of random's), and the best full-budget value at 300
+full-budget equivalents beside DEHB's published table.
 
 All pruners use ``min_resource = min_budget``, ``reduction_factor = 3``; Hyperband has
 ``max_resource = max_budget``.  The pruners decide only at rung steps (``min_resource * 3^k``),
