@@ -23,7 +23,8 @@ from ferrotune.exceptions import (
     StudyNotFoundError,
     UpdateFinishedTrialError,
 )
-from ferrotune.storages._base import FIXED_PARAMS_KEY, check_fixed_params, to_json
+from ferrotune._gc import paused
+from ferrotune.storages._base import FIXED_PARAMS_KEY, check_fixed_params, rung_attr, to_json
 from ferrotune.storages._rdb import _schema as S  # noqa: N812
 from ferrotune.storages._rdb._sync import (
     _COMPLETE,
@@ -434,6 +435,63 @@ class _TrialWrites(_Sync):
                 # The core never saw the trial run (another process started it).
                 cache.local.discard(number)
                 self._reload_trials(study_id, [number])
+
+    # ------------------------------------------------------------------ pruning
+    def should_prune(self, study_id: int, number: int) -> bool:
+        """The study's Rust pruner's answer for trial ``number``.
+
+        Between two rungs of successive halving the answer needs no database work (the
+        trial's own reports decide). A trial reaching a rung is decided in one write
+        transaction that locks the study (its change counter: SQLite's ``BEGIN
+        IMMEDIATE``, PostgreSQL's row lock), takes in the changes committed since this
+        process last looked (the other workers' rung records among them), decides, and
+        stores the record (``completed_rung_{k}``) numbered by that counter: workers
+        reaching a rung at once are ordered, and each sees the records before its own.
+        Other pruners sync, then decide.
+        """
+        core = self._cache(study_id).core
+        code = core.prune_check(number)
+        if code == 3:  # needs the other workers' finished trials
+            self.sync(study_id)
+            code = core.prune_check(number)
+            if code == 3:
+                return bool(core.should_prune(number))
+        if code < 2:
+            return code == 1
+        return self._prune_at_rung(study_id, number)
+
+    def _prune_at_rung(self, study_id: int, number: int) -> bool:
+        """The serialized step of :meth:`should_prune` for a trial reaching a rung."""
+        cache = self._cache(study_id)
+        tid = self._trial_id(study_id, number)
+
+        def tx(conn: Connection) -> tuple[bool, list[Any]]:
+            seq, _ = self._bump(conn, study_id)  # locks the study until commit
+            with cache.lock, paused():
+                rows = self._changed(conn, study_id, cache.name, cache.seen_seq)
+                self._apply(cache, *rows)
+                pruned, made = cache.core.prune(number, seq)
+                cache.unwritten_rungs.extend(made)
+                todo = list(cache.unwritten_rungs)
+            for record in todo:
+                key, value = rung_attr(record)
+                rid = tid if record[0] == number else self._trial_id(study_id, record[0], conn)
+                row = {"trial_id": rid, "kind": "system", "key": key}
+                conn.execute(
+                    self._upsert(S.trial_attrs, {**row, "value_json": json.dumps(value)}, list(row))
+                )
+                # After the read above: a rolled-back change number is never skipped.
+                conn.execute(sa.update(S.trials).where(S.trials.c.trial_id == rid).values(seq=seq))
+            return pruned, todo
+
+        pruned, written = self._write(tx)
+        with cache.lock:
+            for record in written:
+                if record in cache.unwritten_rungs:
+                    cache.unwritten_rungs.remove(record)
+                key, value = rung_attr(record)
+                cache.system_attrs.setdefault(record[0], {})[key] = value
+        return pruned
 
     # ------------------------------------------------------------------ trial attrs
     def _set_trial_attr(self, study_id: int, number: int, kind: str, key: str, value: Any) -> None:

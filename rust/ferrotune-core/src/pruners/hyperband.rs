@@ -6,7 +6,7 @@
 //! deterministically from the study's name and its number.
 
 use super::successive_halving::{HalvingConfig, SuccessiveHalvingPruner};
-use super::{at_least, maximize_single, Pruner};
+use super::{at_least, maximize_single, Check, Pruner, RungRecord};
 use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
 
@@ -48,6 +48,9 @@ pub struct HyperbandPruner {
     /// and how many entries of [`History::finished_order`] have been read.
     max_complete_step: Option<i64>,
     cursor: usize,
+    /// Records taken in before the brackets were set up (their bracket is not
+    /// known yet), given to their brackets once it is.
+    early_records: Vec<RungRecord>,
 }
 
 impl HyperbandPruner {
@@ -72,6 +75,7 @@ impl HyperbandPruner {
             initialised: false,
             max_complete_step: None,
             cursor: 0,
+            early_records: Vec::new(),
         })
     }
 
@@ -125,6 +129,9 @@ impl HyperbandPruner {
             self.brackets.push(SuccessiveHalvingPruner::new(sh)?);
         }
         self.initialised = true;
+        for record in std::mem::take(&mut self.early_records) {
+            self.add_record(history, &record)?;
+        }
         Ok(())
     }
 
@@ -176,6 +183,41 @@ impl Pruner for HyperbandPruner {
         match self.bracket_of(trial) {
             Some(b) => self.brackets[b].prune(history, trial),
             None => Ok(false),
+        }
+    }
+
+    fn check(&mut self, history: &History, trial: usize) -> Result<Check> {
+        history.trial(trial)?;
+        if !self.initialised {
+            self.initialise(history)?;
+        }
+        if !self.initialised {
+            return Ok(Check::Sync);
+        }
+        match self.bracket_of(trial) {
+            Some(b) => self.brackets[b].check(history, trial),
+            None => Ok(Check::Local),
+        }
+    }
+
+    fn take_records(&mut self) -> Vec<RungRecord> {
+        self.brackets
+            .iter_mut()
+            .flat_map(|b| b.take_records())
+            .collect()
+    }
+
+    fn add_record(&mut self, history: &History, record: &RungRecord) -> Result<()> {
+        if !self.initialised {
+            self.initialise(history)?;
+        }
+        if !self.initialised {
+            self.early_records.push(record.clone());
+            return Ok(());
+        }
+        match self.bracket_of(record.trial) {
+            Some(b) => self.brackets[b].add_record(history, record),
+            None => Ok(()),
         }
     }
 

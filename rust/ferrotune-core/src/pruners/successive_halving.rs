@@ -10,10 +10,16 @@
 //! trials, whatever their state); otherwise it is pruned. With fewer than
 //! `eta` values at the rung, only the best so far is promoted (Optuna's rule:
 //! trials cannot be paused and resumed).
+//!
+//! Each decision is a [`RungRecord`] (value and decision), handed to the
+//! study ([`Pruner::take_records`]) so that a storage shared by workers can
+//! store it; records made elsewhere join the rungs through
+//! [`Pruner::add_record`]. A trial's decision at a rung is final: asked again,
+//! a pruned trial stays pruned.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::{at_least, maximize_single, Pruner};
+use super::{at_least, maximize_single, Check, Pruner, RungRecord};
 use crate::error::{Error, Result};
 use crate::history::{sort_key, History, TrialState};
 
@@ -59,6 +65,10 @@ pub struct SuccessiveHalvingPruner {
     rungs: Vec<Vec<u64>>,
     /// Per trial, the number of rungs it has completed.
     completed: HashMap<usize, usize>,
+    /// Trials pruned at a rung (the decision is final).
+    pruned: HashSet<usize>,
+    /// Records made by `prune` and not yet taken.
+    new_records: Vec<RungRecord>,
 }
 
 impl SuccessiveHalvingPruner {
@@ -82,6 +92,8 @@ impl SuccessiveHalvingPruner {
             cursor: 0,
             rungs: Vec::new(),
             completed: HashMap::new(),
+            pruned: HashSet::new(),
+            new_records: Vec::new(),
         })
     }
 
@@ -149,6 +161,9 @@ impl Pruner for SuccessiveHalvingPruner {
         let Some((step, value)) = history.trial(trial)?.last_intermediate() else {
             return Ok(false);
         };
+        if self.pruned.contains(&trial) {
+            return Ok(true);
+        }
         let Some(r) = self.min_resource(history) else {
             return Ok(false);
         };
@@ -162,11 +177,59 @@ impl Pruner for SuccessiveHalvingPruner {
                 return Ok(true);
             }
             self.completed.insert(trial, rung + 1);
-            if !self.record(rung, value, maximize) {
+            let promoted = self.record(rung, value, maximize);
+            self.new_records.push(RungRecord {
+                trial,
+                rung,
+                values: vec![value],
+                promoted,
+                order: 0,
+            });
+            if !promoted {
+                self.pruned.insert(trial);
                 return Ok(true);
             }
             rung += 1;
         }
+    }
+
+    fn check(&mut self, history: &History, trial: usize) -> Result<Check> {
+        let Some((step, value)) = history.trial(trial)?.last_intermediate() else {
+            return Ok(Check::Local);
+        };
+        if self.pruned.contains(&trial) || value.is_nan() {
+            return Ok(Check::Local);
+        }
+        let Some(r) = self.min_resource(history) else {
+            return Ok(Check::Sync);
+        };
+        let rung = self.completed.get(&trial).copied().unwrap_or(0);
+        Ok(match self.rung_step(r, rung) {
+            Some(at) if step >= at => Check::Record,
+            _ => Check::Local,
+        })
+    }
+
+    fn take_records(&mut self) -> Vec<RungRecord> {
+        std::mem::take(&mut self.new_records)
+    }
+
+    fn add_record(&mut self, history: &History, record: &RungRecord) -> Result<()> {
+        let done = self.completed.entry(record.trial).or_insert(0);
+        if record.rung < *done {
+            return Ok(());
+        }
+        *done = record.rung + 1;
+        let Some(&value) = record.values.first() else {
+            return Ok(());
+        };
+        // The decision is the record's; `record` only inserts the value here.
+        let maximize = history.maximize().first().copied().unwrap_or(false);
+        self.record(record.rung, value, maximize);
+        if !record.promoted {
+            self.pruned.insert(record.trial);
+        }
+        Ok(())
     }
 
     fn boxed_clone(&self) -> Box<dyn Pruner> {
