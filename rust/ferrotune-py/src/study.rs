@@ -690,7 +690,13 @@ impl StudyCore {
     /// order)`, in the order taken in.
     fn rung_records(&self, py: Python<'_>) -> PyRes<Vec<PyRungRecord>> {
         guard(py, || {
-            Ok(self.hold_py(py)?.rungs.records.iter().map(to_py_record).collect())
+            Ok(self
+                .hold_py(py)?
+                .rungs
+                .records
+                .iter()
+                .map(to_py_record)
+                .collect())
         })
     }
 

@@ -270,6 +270,46 @@ mod tests {
     }
 
     #[test]
+    fn records_taken_in_before_the_brackets_exist_reach_them_later() {
+        let c = HyperbandConfig {
+            max_resource: Some(27),
+            ..Default::default()
+        };
+        let mut p = HyperbandPruner::new(c).unwrap();
+        p.set_study_name("s");
+        let mut h = History::new(1);
+        let mut records = Vec::new();
+        for i in 0..40 {
+            let t = h.create_trial(TrialState::Running);
+            for s in 1..=27 {
+                h.report(t, s, f64::from(i % 7) + 1.0 / s as f64).unwrap();
+                if p.prune(&h, t).unwrap() {
+                    break;
+                }
+            }
+            h.finish(t, TrialState::Complete, vec![0.0]).unwrap();
+            records.extend(p.take_records());
+        }
+        assert!(records.iter().any(|r| !r.promoted) && records.iter().any(|r| r.rung > 0));
+        // "auto" max_resource: the brackets wait for a COMPLETE trial, the records too.
+        let mut q = HyperbandPruner::new(HyperbandConfig::default()).unwrap();
+        q.set_study_name("s");
+        let empty = History::new(1);
+        for r in &records {
+            q.add_record(&empty, r).unwrap();
+        }
+        assert!(q.budgets().is_empty());
+        let mut h2 = History::new(1);
+        let t = h2.create_trial(TrialState::Running);
+        h2.report(t, 26, 0.0).unwrap();
+        h2.finish(t, TrialState::Complete, vec![0.0]).unwrap();
+        q.check(&h2, t).unwrap(); // max 27: the same brackets as `p`
+        for (a, b) in p.brackets.iter().zip(&q.brackets) {
+            assert_eq!(a.rung_values(), b.rung_values());
+        }
+    }
+
+    #[test]
     fn auto_waits_for_a_complete_trial_and_arguments_are_checked() {
         let mut p = HyperbandPruner::new(HyperbandConfig::default()).unwrap();
         let mut h = History::new(1);

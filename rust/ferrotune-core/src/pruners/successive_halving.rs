@@ -332,6 +332,72 @@ mod tests {
     }
 
     #[test]
+    fn records_replayed_into_a_new_pruner_give_the_same_rungs_and_decisions() {
+        let c = HalvingConfig {
+            min_resource: Some(1),
+            reduction_factor: 2,
+            ..Default::default()
+        };
+        let mut p = SuccessiveHalvingPruner::new(c).unwrap();
+        let mut h = History::new(1);
+        let mut records = Vec::new();
+        for v in [5.0, 3.0, 4.0, 1.0, 2.0, 2.5] {
+            run(&mut p, &mut h, v, 10);
+            records.extend(p.take_records());
+        }
+        // One record per rung reached; a pruned trial's last record says so.
+        let of = |t: usize| -> Vec<bool> {
+            let rs = records.iter().filter(|r| r.trial == t);
+            rs.map(|r| r.promoted).collect()
+        };
+        assert_eq!(of(0), [true; 4]);
+        assert_eq!(of(2), [false]);
+        assert_eq!(of(5), [true, false]);
+        let mut q = SuccessiveHalvingPruner::new(c).unwrap();
+        for r in records.iter().chain(records.iter()) {
+            q.add_record(&h, r).unwrap(); // a record taken twice counts once
+        }
+        assert_eq!(q.rung_values(), p.rung_values());
+        assert!(q.take_records().is_empty());
+        // The replayed pruner holds the decisions: trial 2 stays pruned, and a new
+        // trial meets the same rungs in both.
+        assert!(q.prune(&h, 2).unwrap());
+        let mut h2 = h.clone();
+        assert_eq!(run(&mut p, &mut h, 1.5, 10), run(&mut q, &mut h2, 1.5, 10));
+    }
+
+    #[test]
+    fn check_says_when_a_rung_is_reached() {
+        let mut p = SuccessiveHalvingPruner::new(HalvingConfig {
+            reduction_factor: 2,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut h = History::new(1);
+        let t = h.create_trial(TrialState::Running);
+        assert_eq!(p.check(&h, t).unwrap(), Check::Local); // nothing reported
+        h.report(t, 1, 1.0).unwrap();
+        assert_eq!(p.check(&h, t).unwrap(), Check::Sync); // "auto": no COMPLETE trial
+        let done = h.create_trial(TrialState::Running);
+        h.report(done, 100, 1.0).unwrap();
+        h.finish(done, TrialState::Complete, vec![1.0]).unwrap();
+        // min_resource 1: rungs at 1, 2, 4.
+        assert_eq!(p.check(&h, t).unwrap(), Check::Record);
+        assert!(!p.prune(&h, t).unwrap());
+        assert_eq!(p.check(&h, t).unwrap(), Check::Local); // rung 0 done, rung 1 at 2
+        h.report(t, 3, 1.0).unwrap();
+        assert_eq!(p.check(&h, t).unwrap(), Check::Record);
+        let u = h.create_trial(TrialState::Running);
+        h.report(u, 1, 9.0).unwrap();
+        assert!(p.prune(&h, u).unwrap());
+        // A pruned trial stays pruned, whatever it reports next.
+        h.report(u, 2, 0.0).unwrap();
+        assert_eq!(p.check(&h, u).unwrap(), Check::Local);
+        assert!(p.prune(&h, u).unwrap());
+        assert_eq!(p.take_records().len(), 2);
+    }
+
+    #[test]
     fn arguments_are_checked() {
         let bad = |c: HalvingConfig| SuccessiveHalvingPruner::new(c).unwrap_err().to_string();
         let d = HalvingConfig::default();
