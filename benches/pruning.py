@@ -117,7 +117,9 @@ def main() -> None:
                 for name, lib in libs:
                     pruner = make_pruner(lib, pruner_name, args.steps)
                     study = fill(lib, n, args.steps, storage, pruner, workdir)
-                    times = [per_check(lib, study, args.steps, args.new) for _ in range(args.repeats)]
+                    times = [
+                        per_check(lib, study, args.steps, args.new) for _ in range(args.repeats)
+                    ]
                     us = statistics.median(times) * 1e6
                     print(f"| {storage} | {pruner_name} | {name} | {n} | {us:.1f} |", flush=True)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ferrotune._gc import paused
 from ferrotune.distributions import (
     distribution_to_json,
 )
@@ -23,7 +24,6 @@ from ferrotune.exceptions import (
     StudyNotFoundError,
     UpdateFinishedTrialError,
 )
-from ferrotune._gc import paused
 from ferrotune.storages._base import FIXED_PARAMS_KEY, check_fixed_params, rung_attr, to_json
 from ferrotune.storages._rdb import _schema as S  # noqa: N812
 from ferrotune.storages._rdb._sync import (
