@@ -37,7 +37,10 @@ def make_pruner(lib: Any, name: str, steps: int) -> Any:
 def fill(lib: Any, n: int, steps: int, storage: str, pruner: Any, workdir: str) -> Any:
     """A study with ``n`` COMPLETE trials of ``steps`` reported values each, in memory or
     in a new SQLite file of ``workdir``."""
-    study = lib.create_study(sampler=lib.samplers.RandomSampler(seed=0), pruner=pruner)
+    memory = lib.storages.InMemoryStorage()
+    study = lib.create_study(
+        storage=memory, sampler=lib.samplers.RandomSampler(seed=0), pruner=pruner
+    )
     for _ in range(n):
         t = study.ask()
         x = t.suggest_float("x", 0.0, 1.0)
@@ -50,7 +53,7 @@ def fill(lib: Any, n: int, steps: int, storage: str, pruner: Any, workdir: str) 
     url = f"sqlite:///{path}"
     lib.copy_study(
         from_study_name=study.study_name,
-        from_storage=study._storage,
+        from_storage=memory,
         to_storage=url,
         to_study_name="bench",
     )

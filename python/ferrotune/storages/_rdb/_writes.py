@@ -136,22 +136,27 @@ class _TrialWrites(_Sync):
                 study's (every trial write takes a change number, so none of them
                 writes into another study).
         """
-        values: dict[str, Any] = {"seq": S.studies.c.seq + 1}
+        # Plain SQL on the per-change path: building SQLAlchemy statements cost more than
+        # the database's work here.
+        sql = "UPDATE ft_studies SET seq = seq + 1"
         if new_number:
-            values["next_number"] = S.studies.c.next_number + 1
-        cond = [S.studies.c.study_id == study_id]
+            sql += ", next_number = next_number + 1"
+        sql += " WHERE study_id = ?"
+        args: tuple[Any, ...] = (study_id,)
         name = self._names.get(study_id)
         if name is not None:
-            cond.append(S.studies.c.name == name)
-        row = conn.execute(
-            sa.update(S.studies)
-            .where(*cond)
-            .values(**values)
-            .returning(S.studies.c.seq, S.studies.c.next_number)
-        ).first()
+            sql += " AND name = ?"
+            args += (name,)
+        row = self._driver(conn, sql + " RETURNING seq, next_number", args).first()
         if row is None:
             raise self._gone(study_id)
         return int(row[0]), int(row[1]) - 1
+
+    def _driver(self, conn: Connection, sql: str, args: tuple[Any, ...]) -> Any:
+        """Runs plain SQL written with ``?`` placeholders (psycopg's ``%s`` on PostgreSQL)."""
+        if self._postgres:
+            sql = sql.replace("?", "%s")
+        return conn.exec_driver_sql(sql, args)
 
     def _gone(self, study_id: int) -> StudyNotFoundError:
         name = self._names.get(study_id)
@@ -276,13 +281,14 @@ class _TrialWrites(_Sync):
             cache.core.ensure_trial(number, TO_CORE[_WAITING])
         return number
 
-    def _touch(self, conn: Connection, study_id: int, tid: int, running: bool = True) -> None:
-        """Marks a trial changed (a new change number); checks it is RUNNING if asked."""
+    def _touch(self, conn: Connection, study_id: int, tid: int, running: bool = True) -> int:
+        """Marks a trial changed and returns its new change number; checks it is RUNNING
+        if asked."""
         seq, _ = self._bump(conn, study_id)
-        cond = [S.trials.c.trial_id == tid]
+        sql = "UPDATE ft_trials SET seq = ? WHERE trial_id = ?"
         if running:
-            cond.append(S.trials.c.state == _RUNNING)
-        res = conn.execute(sa.update(S.trials).where(*cond).values(seq=seq))
+            sql += f" AND state = {_RUNNING}"
+        res = self._driver(conn, sql, (seq, tid))
         if res.rowcount == 0:
             state = conn.execute(
                 sa.select(S.trials.c.state).where(S.trials.c.trial_id == tid)
@@ -295,6 +301,7 @@ class _TrialWrites(_Sync):
                 f"trial {number} is {_STATE_NAMES.get(int(state or 0), state)}, not RUNNING: "
                 "it cannot be changed"
             )
+        return seq
 
     def create_new_trial(self, study_id: int) -> int:
         cache = self._cache(study_id)
@@ -354,21 +361,29 @@ class _TrialWrites(_Sync):
         tid = self._trial_id(study_id, number)
         v = None if math.isnan(value) else float(value)
 
-        def tx(conn: Connection, rows: list[dict[str, Any]]) -> None:
-            self._touch(conn, study_id, tid)
+        def tx(conn: Connection, rows: list[dict[str, Any]]) -> int:
+            seq = self._touch(conn, study_id, tid)
             if rows:
                 self._upsert_params(conn, rows)
-            exists = conn.execute(
-                sa.select(S.trial_intermediate.c.step).where(
-                    S.trial_intermediate.c.trial_id == tid, S.trial_intermediate.c.step == step
-                )
-            ).first()
-            if exists is None:  # a step reported twice keeps its first value
-                conn.execute(
-                    sa.insert(S.trial_intermediate).values(trial_id=tid, step=step, value=v)
-                )
+            # A step reported twice keeps its first value.
+            self._driver(
+                conn,
+                "INSERT INTO ft_trial_intermediate (trial_id, step, value) VALUES (?, ?, ?)"
+                " ON CONFLICT (trial_id, step) DO NOTHING",
+                (tid, step, v),
+            )
+            return seq
 
-        self._with_pending(study_id, number, tx)
+        self._seen_own(study_id, self._with_pending(study_id, number, tx))
+
+    def _seen_own(self, study_id: int, seq: int) -> None:
+        """After this process committed change ``seq`` (already in its core): when every
+        earlier change was seen, the next sync starts after it (a worker's own reports
+        are not read back)."""
+        cache = self._cache(study_id)
+        with cache.lock:
+            if cache.seen_seq == seq - 1:
+                cache.seen_seq = seq
 
     def record_constraints(self, study_id: int, number: int, values: dict[str, float]) -> None:
         super().record_constraints(study_id, number, values)
@@ -465,7 +480,7 @@ class _TrialWrites(_Sync):
         cache = self._cache(study_id)
         tid = self._trial_id(study_id, number)
 
-        def tx(conn: Connection) -> tuple[bool, list[Any]]:
+        def tx(conn: Connection) -> tuple[bool, list[Any], int]:
             seq, _ = self._bump(conn, study_id)  # locks the study until commit
             with cache.lock, paused():
                 rows = self._changed(conn, study_id, cache.name, cache.seen_seq)
@@ -476,16 +491,21 @@ class _TrialWrites(_Sync):
             for record in todo:
                 key, value = rung_attr(record)
                 rid = tid if record[0] == number else self._trial_id(study_id, record[0], conn)
-                row = {"trial_id": rid, "kind": "system", "key": key}
-                conn.execute(
-                    self._upsert(S.trial_attrs, {**row, "value_json": json.dumps(value)}, list(row))
+                self._driver(
+                    conn,
+                    "INSERT INTO ft_trial_attrs (trial_id, kind, key, value_json)"
+                    " VALUES (?, 'system', ?, ?) ON CONFLICT (trial_id, kind, key)"
+                    " DO UPDATE SET value_json = excluded.value_json",
+                    (rid, key, json.dumps(value)),
                 )
                 # After the read above: a rolled-back change number is never skipped.
-                conn.execute(sa.update(S.trials).where(S.trials.c.trial_id == rid).values(seq=seq))
-            return pruned, todo
+                self._driver(conn, "UPDATE ft_trials SET seq = ? WHERE trial_id = ?", (seq, rid))
+            return pruned, todo, seq
 
-        pruned, written = self._write(tx)
+        pruned, written, seq = self._write(tx)
         with cache.lock:
+            # Every change before `seq` was read under the study's lock; `seq` is ours.
+            cache.seen_seq = max(cache.seen_seq, seq)
             for record in written:
                 if record in cache.unwritten_rungs:
                     cache.unwritten_rungs.remove(record)
