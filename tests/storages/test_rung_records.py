@@ -241,3 +241,26 @@ def test_asking_again_at_a_rung_gives_the_same_decision(make_storage: Any) -> No
     assert list(records) == ["completed_rung_0"]
     assert records["completed_rung_0"]["promoted"] is False
     assert records["completed_rung_0"]["values"] == [5.0]
+
+
+@pytest.mark.parametrize("kind", ["sh", "hyperband"])
+def test_threads_in_memory_follow_the_rule(kind: str) -> None:
+    """``optimize(n_jobs=4)`` in memory: the study's lock orders the decisions."""
+    name = f"threads-{kind}"
+    pruner = _sh() if kind == "sh" else HyperbandPruner(1, 27, 3)
+    study = ferrotune.create_study(
+        study_name=name, sampler=ferrotune.samplers.RandomSampler(seed=3), pruner=pruner
+    )
+
+    def objective(trial: ferrotune.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        v = x
+        for step in range(1, MAX_STEP + 1):
+            v = x + 1.0 / step
+            trial.report(v, step)
+            if trial.should_prune():
+                raise ferrotune.TrialPruned()
+        return v
+
+    study.optimize(objective, n_trials=80, n_jobs=4)
+    _check_records(study.trials, kind, name, 80)
