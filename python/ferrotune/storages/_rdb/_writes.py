@@ -479,6 +479,9 @@ class _TrialWrites(_Sync):
         """The serialized step of :meth:`should_prune` for a trial reaching a rung."""
         cache = self._cache(study_id)
         tid = self._trial_id(study_id, number)
+        # Records this call writes: its own, and any kept from a transaction that did not
+        # commit; kept across retries of `tx`, put back if it never commits.
+        taken: list[Any] = []
 
         def tx(conn: Connection) -> tuple[bool, list[Any], int]:
             seq, _ = self._bump(conn, study_id)  # locks the study until commit
@@ -486,8 +489,12 @@ class _TrialWrites(_Sync):
                 rows = self._changed(conn, study_id, cache.name, cache.seen_seq)
                 self._apply(cache, *rows)
                 pruned, made = cache.core.prune(number, seq)
-                cache.unwritten_rungs.extend(made)
-                todo = list(cache.unwritten_rungs)
+                taken.extend(cache.unwritten_rungs)
+                cache.unwritten_rungs.clear()
+                taken.extend(made)
+            # Numbered by this transaction (a lock wait fails at the change number above,
+            # before anything was decided).
+            todo = [(*r[:4], seq) for r in taken]
             for record in todo:
                 key, value = rung_attr(record)
                 rid = tid if record[0] == number else self._trial_id(study_id, record[0], conn)
@@ -502,13 +509,16 @@ class _TrialWrites(_Sync):
                 self._driver(conn, "UPDATE ft_trials SET seq = ? WHERE trial_id = ?", (seq, rid))
             return pruned, todo, seq
 
-        pruned, written, seq = self._write(tx)
+        try:
+            pruned, written, seq = self._write(tx)
+        except BaseException:
+            with cache.lock:
+                cache.unwritten_rungs[:0] = taken
+            raise
         with cache.lock:
             # Every change before `seq` was read under the study's lock; `seq` is ours.
             cache.seen_seq = max(cache.seen_seq, seq)
             for record in written:
-                if record in cache.unwritten_rungs:
-                    cache.unwritten_rungs.remove(record)
                 key, value = rung_attr(record)
                 cache.system_attrs.setdefault(record[0], {})[key] = value
         return pruned
