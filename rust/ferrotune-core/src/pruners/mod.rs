@@ -41,7 +41,10 @@ pub use wilcoxon::WilcoxonPruner;
 ///   [`Error::InvalidArgument`].
 /// - **Configuration only as state.** A pruner's kept statistics are a cache
 ///   of the history, so a pruner is saved and rebuilt from its arguments;
-///   [`Pruner::boxed_clone`] gives a pruner with the same arguments.
+///   [`Pruner::boxed_clone`] gives a pruner with the same arguments. The
+///   decisions of rung-based pruners are not in the history: they leave as
+///   [`RungRecord`]s ([`Pruner::take_records`]), which the study stores, and a
+///   new pruner takes them back ([`Pruner::add_record`]).
 /// - **Threads.** A pruner is `Send`: the binding keeps one per study behind
 ///   the study's mutex.
 pub trait Pruner: Send {
