@@ -30,10 +30,17 @@ class HyperbandPruner(_RustPruner):
     Paper: Li et al., "Hyperband: A Novel Bandit-Based Approach to Hyperparameter
     Optimization", JMLR 18, 2018 (Algorithm 1), run asynchronously.
 
-    Deviations from Optuna: the rung records live in the study's in-memory core (see
-    :class:`~ferrotune.pruners.SuccessiveHalvingPruner`); samplers see every trial of the
-    study, not only those of the trial's bracket (Optuna's TPE reads its bracket's trials
-    only); the arguments are checked when the pruner is built, not at its first use.
+    Rung records are stored and shared by the storage as for
+    :class:`~ferrotune.pruners.SuccessiveHalvingPruner` (``completed_rung_{k}``, ``k`` the
+    rung within the trial's bracket): workers on one database study, a pickled study and
+    a reopened one all rank against the same records.
+
+    Deviations from Optuna: a pruned trial stays pruned (see
+    :class:`~ferrotune.pruners.SuccessiveHalvingPruner`); ``max_resource="auto"`` is fixed
+    by each process from the COMPLETE trials it has seen, so give it explicitly for
+    several workers (the brackets depend on it); samplers see every trial of the study,
+    not only those of the trial's bracket (Optuna's TPE reads its bracket's trials only);
+    the arguments are checked when the pruner is built, not at its first use.
     ``prune(study, trial)`` is not available: ask ``trial.should_prune()``.
 
     Several objectives (Optuna prunes none): trials report one value per objective and

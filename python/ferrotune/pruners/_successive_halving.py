@@ -29,7 +29,7 @@ class SuccessiveHalvingPruner(_RustPruner):
     (Algorithm 2).
 
     The rung bookkeeping runs in Rust (a promotion check is a binary search in the rung's
-    sorted values).
+    sorted values; a check between two rungs reads nothing else).
 
     Several objectives (Optuna prunes none): each step reports one value per objective
     (``trial.report([v0, v1], step)``) and a trial records its vector at the rung. The
@@ -46,11 +46,23 @@ class SuccessiveHalvingPruner(_RustPruner):
     updated as vectors arrive (Li, Deb, Zhang and Kwong's non-domination level update),
     so a check reads the fronts up to the trial's own, not the whole rung.
 
-    Deviations from Optuna: the rung records live in the study's in-memory core, not in
-    the trials' system attributes (``completed_rung_*``): they are not stored in a
-    database, not shared between processes working on one database study (each process
-    ranks against the rung values its own checks recorded), and not kept when a study is
-    pickled. ``prune(study, trial)`` is not available: the rule is asked through
+    **Rung records.** As in Optuna, a trial that reaches rung ``k`` stores its value there
+    as the trial system attribute ``completed_rung_{k}``; ferrotune stores the decision
+    and the record's place in the study's order with it (``{"values": [v], "promoted":
+    bool, "order": n}``). The records are kept by every storage, so a pickled study or a
+    study reopened from a database goes on with them. With several workers on one
+    SQLite or PostgreSQL study (``ferrotune worker``, processes, ``optimize(n_jobs=...)``),
+    a trial reaching a rung is decided in one transaction that locks the study, takes in
+    the records the other workers committed before it and stores its own: each decision
+    ranks against every record that precedes it, and a promotion is never lost. In memory
+    the study's lock orders the decisions of ``n_jobs`` threads the same way.
+
+    Deviations from Optuna: a trial's decision at a rung is final: asked again at the
+    same or a later step, a pruned trial stays pruned (Optuna decides again at the next
+    rung), so a trial is never both promoted and pruned. ``min_resource="auto"`` is fixed
+    by each process from the COMPLETE trials it has seen, so workers started before the
+    first trial completes may fix different values: give ``min_resource`` explicitly for
+    workers. ``prune(study, trial)`` is not available: the rule is asked through
     ``trial.should_prune()``.
 
     Args:

@@ -43,6 +43,42 @@ _NO_HEARTBEAT = contextlib.nullcontext()
 FIXED_PARAMS_KEY = "fixed_params"
 
 
+#: The trial system attribute of a rung record of successive halving (Optuna's name), as
+#: ``RUNG_KEY.format(rung)``; its value is ``{"values": [...], "promoted": bool, "order":
+#: int}``: the trial's value at the rung, the decision taken there, and the record's place
+#: in the study's serialized order of records.
+RUNG_KEY = "completed_rung_{}"
+_RUNG_PREFIX = "completed_rung_"
+
+#: A rung record as the core takes and gives it: (trial, rung, values, promoted, order).
+RungRecord = tuple[int, int, list[float], bool, int]
+
+
+def rung_attr(record: RungRecord) -> tuple[str, dict[str, Any]]:
+    """The system attribute (key, value) that stores a rung record."""
+    _, rung, values, promoted, order = record
+    return RUNG_KEY.format(rung), {"values": values, "promoted": promoted, "order": order}
+
+
+def rung_records(number: int, attrs: Mapping[str, Any]) -> list[RungRecord]:
+    """The rung records stored in the system attributes ``attrs`` of trial ``number``
+    (attributes that do not hold one as ferrotune writes it are skipped)."""
+    out: list[RungRecord] = []
+    for key, v in attrs.items():
+        if not key.startswith(_RUNG_PREFIX) or not isinstance(v, dict):
+            continue
+        try:
+            rung = int(key[len(_RUNG_PREFIX) :])
+            values = [float(x) for x in v["values"]]
+            order = int(v["order"])
+            promoted = v["promoted"]
+        except (KeyError, TypeError, ValueError):
+            continue
+        if rung >= 0 and order >= 0 and isinstance(promoted, bool):
+            out.append((number, rung, values, promoted, order))
+    return out
+
+
 def check_fixed_params(params: Mapping[str, Any]) -> None:
     """Checks that every enqueued value can be written (see :func:`to_json`)."""
     for key, value in params.items():
@@ -177,6 +213,25 @@ class BaseStorage(abc.ABC):
             UpdateFinishedTrialError: The trial has already finished (told elsewhere).
         """
         self.get_core(study_id).tell(number, TO_CORE[state], values)
+
+    def should_prune(self, study_id: int, number: int) -> bool:
+        """Asks the study's Rust pruner whether trial ``number`` should stop now
+        (``Trial.should_prune`` with a pruner of ``ferrotune.pruners``).
+
+        A rung-based pruner (successive halving, Hyperband) records the trial's value at
+        each rung it reaches, with the decision taken there; the storage keeps each record
+        as the trial's system attribute ``completed_rung_{k}`` (see :data:`RUNG_KEY`), so
+        that it is stored with the study and, on a shared storage, seen by every worker.
+        This default syncs, decides in the core, then stores the records; a storage shared
+        by workers makes "take in the records made so far, decide, store" one serialized
+        step instead.
+        """
+        self.sync(study_id)
+        pruned, records = self.get_core(study_id).prune(number)
+        for record in records:
+            key, value = rung_attr(record)
+            self.set_trial_system_attr(study_id, record[0], key, value)
+        return pruned
 
     def next_study_counter(self, study_id: int, key: str, count: int = 1) -> int:
         """Reserves ``count`` consecutive values of the study counter ``key`` (kept as a

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
 from ferrotune.exceptions import DuplicatedStudyError
-from ferrotune.storages._base import FIXED_PARAMS_KEY, BaseStorage, to_json
+from ferrotune.storages._base import (
+    FIXED_PARAMS_KEY,
+    BaseStorage,
+    rung_attr,
+    rung_records,
+    to_json,
+)
 from ferrotune.storages._core_state import export_core, import_core
 from ferrotune.trial._state import TO_CORE
 
@@ -72,7 +78,14 @@ class InMemoryStorage(BaseStorage):
         for sid, fields in state["studies"].items():
             fields = dict(fields)
             fields["core"] = import_core(fields["core"])
-            self._studies[sid] = _StudyRecord(**fields)
+            rec = _StudyRecord(**fields)
+            # The rung records of successive halving, from the trials' attributes.
+            found = [
+                r for n, attrs in rec.trial_system_attrs.items() for r in rung_records(n, attrs)
+            ]
+            if found:
+                rec.core.add_rung_records(sorted(found, key=lambda r: r[4]))
+            self._studies[sid] = rec
 
     def _study(self, study_id: int) -> _StudyRecord:
         try:
@@ -137,6 +150,15 @@ class InMemoryStorage(BaseStorage):
         self, study_id: int, number: int, state: TrialState, values: list[float]
     ) -> None:
         self._studies[study_id].core.tell(number, TO_CORE[state], values)
+
+    def should_prune(self, study_id: int, number: int) -> bool:
+        # The core's lock orders the decisions of `n_jobs` threads; no sync in memory.
+        rec = self._studies[study_id]
+        pruned, records = rec.core.prune(number)
+        for record in records:
+            key, value = rung_attr(record)
+            rec.trial_system_attrs.setdefault(record[0], {})[key] = value
+        return pruned
 
     def get_choices(self, study_id: int) -> dict[str, Any]:
         return self._study(study_id).choices

@@ -401,8 +401,9 @@ class Trial:
                 "prune studies with several objectives"
             )
         if ctx.rust_pruner:
-            ctx.storage.sync(ctx.study_id)  # other workers' finished trials (databases)
-            return bool(ctx.core.should_prune(self._number))
+            # One call into the core in memory; on a database, a sync or (at a rung of
+            # successive halving) one serialized transaction.
+            return ctx.storage.should_prune(ctx.study_id, self._number)
         return bool(pruner.prune(self.study, ctx.frozen(self._number)))
 
     def set_constraint(self, name: str, value: float) -> None:

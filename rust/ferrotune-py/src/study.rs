@@ -5,12 +5,12 @@
 //! calls that search a declared space release it.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, MutexGuard};
 
 use ferrotune_core::history::{RemoteTrial, TrialRecord};
-use ferrotune_core::pruners::Pruner;
+use ferrotune_core::pruners::{Check, Pruner, RungRecord};
 use ferrotune_core::samplers::{Sampler, DEFAULT_MAX_DRAWS};
 use ferrotune_core::{rng::Rng, Param};
 use ferrotune_core::{Distribution, Error, History, TrialState};
@@ -267,6 +267,65 @@ struct Inner {
     pruner: Option<Box<dyn Pruner>>,
     /// Whether the sampler's independent draws are O(1) (suggest keeps the GIL).
     cheap: bool,
+    /// Every rung record of the study (this process's and those taken in), in
+    /// the order taken: a new pruner takes them all in.
+    rungs: RungLog,
+}
+
+/// A rung record as Python sees it: (trial, rung, values, promoted, order).
+type PyRungRecord = (usize, usize, Vec<f64>, bool, u64);
+
+/// The study's rung records (see [`RungRecord`]), each (trial, rung) once.
+#[derive(Default)]
+struct RungLog {
+    records: Vec<RungRecord>,
+    known: HashSet<(usize, usize)>,
+    /// The order the next record made here gets when none is given.
+    next_order: u64,
+}
+
+impl RungLog {
+    /// Adds `record` unless one for its trial and rung is held; true if added.
+    fn add(&mut self, record: RungRecord) -> bool {
+        if !self.known.insert((record.trial, record.rung)) {
+            return false;
+        }
+        self.next_order = self.next_order.max(record.order.saturating_add(1));
+        self.records.push(record);
+        true
+    }
+}
+
+fn to_py_record(r: &RungRecord) -> PyRungRecord {
+    (r.trial, r.rung, r.values.clone(), r.promoted, r.order)
+}
+
+/// Decides for trial `number` with the study's pruner and logs the records
+/// the decision made, numbered from `order` (else from the log's counter).
+fn prune_logged(
+    inner: &mut Inner,
+    number: usize,
+    order: Option<u64>,
+) -> ferrotune_core::Result<(bool, Vec<PyRungRecord>)> {
+    let Inner {
+        history,
+        pruner,
+        rungs,
+        ..
+    } = inner;
+    let p = pruner.as_mut().ok_or_else(not_rust_pruner)?;
+    let pruned = p.prune(history, number)?;
+    let mut made = Vec::new();
+    for mut r in p.take_records() {
+        r.order = order.unwrap_or(rungs.next_order);
+        made.push(to_py_record(&r));
+        rungs.add(r);
+    }
+    Ok((pruned, made))
+}
+
+fn not_rust_pruner() -> Error {
+    Error::InvalidArgument("this study's pruner is not a Rust pruner".into())
 }
 
 /// Trial records of one study plus the Rust sampler used on the fast path.
@@ -404,6 +463,7 @@ impl StudyCore {
                     sampler: None,
                     pruner: None,
                     cheap: true,
+                    rungs: RungLog::default(),
                 }),
             })
         })
@@ -557,11 +617,16 @@ impl StudyCore {
     ) -> PyRes<bool> {
         guard(py, || {
             let mut p = pruner_of(py, pruner);
+            let mut g = self.hold_py(py)?;
             if let Some(p) = p.as_mut() {
                 p.set_study_name(study_name);
+                // The study's rung records so far (a resumed or unpickled study).
+                for r in &g.rungs.records {
+                    conv(py, p.add_record(&g.history, r))?;
+                }
             }
             let ok = p.is_some();
-            self.hold_py(py)?.pruner = p;
+            g.pruner = p;
             Ok(ok)
         })
     }
@@ -572,16 +637,88 @@ impl StudyCore {
     fn should_prune(&self, py: Python<'_>, number: usize) -> PyRes<bool> {
         guard(py, || {
             let mut g = self.hold_py(py)?;
+            Ok(conv(py, prune_logged(&mut g, number, None))?.0)
+        })
+    }
+
+    /// [`StudyCore::should_prune`] that also returns the rung records the
+    /// decision made, each `(trial, rung, values, promoted, order)`, numbered
+    /// from `order` (None: the study's own counter), for the storage to keep.
+    #[pyo3(signature = (number, order = None))]
+    fn prune(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        order: Option<u64>,
+    ) -> PyRes<(bool, Vec<PyRungRecord>)> {
+        guard(py, || {
+            let mut g = self.hold_py(py)?;
+            conv(py, prune_logged(&mut g, number, order))
+        })
+    }
+
+    /// What the study's pruner needs to answer for trial `number` now: 0 or 1,
+    /// its answer (keep, prune), made without recording anything; 2, it records
+    /// a rung value (decide in the storage's serialized step, with `prune`);
+    /// 3, it needs the other workers' finished trials first (sync, then ask).
+    fn prune_check(&self, py: Python<'_>, number: usize) -> PyRes<u8> {
+        guard(py, || {
+            let mut g = self.hold_py(py)?;
             let Inner {
                 history, pruner, ..
             } = &mut *g;
-            let p = pruner.as_mut().ok_or_else(|| {
-                to_pyerr(
-                    py,
-                    Error::InvalidArgument("this study's pruner is not a Rust pruner".into()),
-                )
-            })?;
-            conv(py, p.prune(history, number))
+            let p = pruner
+                .as_mut()
+                .ok_or_else(|| to_pyerr(py, not_rust_pruner()))?;
+            Ok(match conv(py, p.check(history, number))? {
+                Check::Local => u8::from(conv(py, p.prune(history, number))?),
+                Check::Record => 2,
+                Check::Sync => 3,
+            })
+        })
+    }
+
+    /// Takes in rung records made elsewhere, each `(trial, rung, values,
+    /// promoted, order)`, in their order; records already held are skipped.
+    fn add_rung_records(&self, py: Python<'_>, records: Vec<PyRungRecord>) -> PyRes<()> {
+        guard(py, || {
+            let mut g = self.hold_py(py)?;
+            let Inner {
+                history,
+                pruner,
+                rungs,
+                ..
+            } = &mut *g;
+            for (trial, rung, values, promoted, order) in records {
+                let r = RungRecord {
+                    trial,
+                    rung,
+                    values,
+                    promoted,
+                    order,
+                };
+                if let Some(p) = pruner.as_mut() {
+                    if !rungs.known.contains(&(trial, rung)) {
+                        conv(py, p.add_record(history, &r))?;
+                    }
+                }
+                rungs.add(r);
+            }
+            Ok(())
+        })
+    }
+
+    /// Every rung record the study holds, `(trial, rung, values, promoted,
+    /// order)`, in the order taken in.
+    fn rung_records(&self, py: Python<'_>) -> PyRes<Vec<PyRungRecord>> {
+        guard(py, || {
+            Ok(self
+                .hold_py(py)?
+                .rungs
+                .records
+                .iter()
+                .map(to_py_record)
+                .collect())
         })
     }
 

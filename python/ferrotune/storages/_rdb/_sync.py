@@ -19,6 +19,7 @@ from ferrotune.distributions import (
     BaseDistribution,
     CategoricalDistribution,
 )
+from ferrotune.storages._base import RungRecord, rung_records
 from ferrotune.storages._rdb._transactions import _Database
 from ferrotune.trial._state import TO_CORE
 
@@ -117,6 +118,8 @@ class _StudyCache:
         self.local: set[int] = set()
         # Parameters recorded but not yet written, by trial number.
         self.pending: dict[int, list[dict[str, Any]]] = {}
+        # Rung records this process decided whose transaction did not commit (retried).
+        self.unwritten_rungs: list[RungRecord] = []
         self.lock = threading.RLock()
 
 
@@ -242,12 +245,24 @@ class _Sync(_Database):
         if trial_rows:
             inter, rest = _split_rest(inter, number_of, note)
             self._apply_trials(cache, trial_rows, list(dists.items()), params, inter, note, rest)
+        self._take_rung_records(cache, numbers)
         if full_load:
             self._fail_gaps(cache, numbers, note)
         if problems:
             self._warn_rejected(cache.study_id, problems)
         if advance:
             cache.seen_seq = max(cache.seen_seq, max(seqs))
+
+    @staticmethod
+    def _take_rung_records(cache: _StudyCache, numbers: Sequence[Any]) -> None:
+        """Gives the core the rung records (system attributes ``completed_rung_*``) of the
+        changed trials ``numbers``, in their serialized order; the core skips those it
+        holds, so a record costs once however often its trial changes."""
+        system = cache.system_attrs
+        found = [r for n in numbers if n in system for r in rung_records(n, system[n])]
+        if found:
+            found.sort(key=lambda r: r[4])
+            cache.core.add_rung_records(found)
 
     def _load_dists(
         self,

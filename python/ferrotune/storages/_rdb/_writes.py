@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ferrotune._gc import paused
 from ferrotune.distributions import (
     distribution_to_json,
 )
@@ -23,7 +24,7 @@ from ferrotune.exceptions import (
     StudyNotFoundError,
     UpdateFinishedTrialError,
 )
-from ferrotune.storages._base import FIXED_PARAMS_KEY, check_fixed_params, to_json
+from ferrotune.storages._base import FIXED_PARAMS_KEY, check_fixed_params, rung_attr, to_json
 from ferrotune.storages._rdb import _schema as S  # noqa: N812
 from ferrotune.storages._rdb._sync import (
     _COMPLETE,
@@ -135,22 +136,27 @@ class _TrialWrites(_Sync):
                 study's (every trial write takes a change number, so none of them
                 writes into another study).
         """
-        values: dict[str, Any] = {"seq": S.studies.c.seq + 1}
+        # Plain SQL on the per-change path: building SQLAlchemy statements cost more than
+        # the database's work here.
+        sql = "UPDATE ft_studies SET seq = seq + 1"
         if new_number:
-            values["next_number"] = S.studies.c.next_number + 1
-        cond = [S.studies.c.study_id == study_id]
+            sql += ", next_number = next_number + 1"
+        sql += " WHERE study_id = ?"
+        args: tuple[Any, ...] = (study_id,)
         name = self._names.get(study_id)
         if name is not None:
-            cond.append(S.studies.c.name == name)
-        row = conn.execute(
-            sa.update(S.studies)
-            .where(*cond)
-            .values(**values)
-            .returning(S.studies.c.seq, S.studies.c.next_number)
-        ).first()
+            sql += " AND name = ?"
+            args += (name,)
+        row = self._driver(conn, sql + " RETURNING seq, next_number", args).first()
         if row is None:
             raise self._gone(study_id)
         return int(row[0]), int(row[1]) - 1
+
+    def _driver(self, conn: Connection, sql: str, args: tuple[Any, ...]) -> Any:
+        """Runs plain SQL written with ``?`` placeholders (psycopg's ``%s`` on PostgreSQL)."""
+        if self._postgres:
+            sql = sql.replace("?", "%s")
+        return conn.exec_driver_sql(sql, args)
 
     def _gone(self, study_id: int) -> StudyNotFoundError:
         name = self._names.get(study_id)
@@ -275,13 +281,14 @@ class _TrialWrites(_Sync):
             cache.core.ensure_trial(number, TO_CORE[_WAITING])
         return number
 
-    def _touch(self, conn: Connection, study_id: int, tid: int, running: bool = True) -> None:
-        """Marks a trial changed (a new change number); checks it is RUNNING if asked."""
+    def _touch(self, conn: Connection, study_id: int, tid: int, running: bool = True) -> int:
+        """Marks a trial changed and returns its new change number; checks it is RUNNING
+        if asked."""
         seq, _ = self._bump(conn, study_id)
-        cond = [S.trials.c.trial_id == tid]
+        sql = "UPDATE ft_trials SET seq = ? WHERE trial_id = ?"
         if running:
-            cond.append(S.trials.c.state == _RUNNING)
-        res = conn.execute(sa.update(S.trials).where(*cond).values(seq=seq))
+            sql += f" AND state = {_RUNNING}"
+        res = self._driver(conn, sql, (seq, tid))
         if res.rowcount == 0:
             state = conn.execute(
                 sa.select(S.trials.c.state).where(S.trials.c.trial_id == tid)
@@ -294,6 +301,7 @@ class _TrialWrites(_Sync):
                 f"trial {number} is {_STATE_NAMES.get(int(state or 0), state)}, not RUNNING: "
                 "it cannot be changed"
             )
+        return seq
 
     def create_new_trial(self, study_id: int) -> int:
         cache = self._cache(study_id)
@@ -364,23 +372,29 @@ class _TrialWrites(_Sync):
         tid = self._trial_id(study_id, number)
         v = None if math.isnan(first) else first
 
-        def tx(conn: Connection, rows: list[dict[str, Any]]) -> None:
-            self._touch(conn, study_id, tid)
+        def tx(conn: Connection, rows: list[dict[str, Any]]) -> int:
+            seq = self._touch(conn, study_id, tid)
             if rows:
                 self._upsert_params(conn, rows)
-            exists = conn.execute(
-                sa.select(S.trial_intermediate.c.step).where(
-                    S.trial_intermediate.c.trial_id == tid, S.trial_intermediate.c.step == step
-                )
-            ).first()
-            if exists is None:  # a step reported twice keeps its first value
-                conn.execute(
-                    sa.insert(S.trial_intermediate).values(
-                        trial_id=tid, step=step, value=v, rest_json=rest_json
-                    )
-                )
+            # A step reported twice keeps its first value.
+            self._driver(
+                conn,
+                "INSERT INTO ft_trial_intermediate (trial_id, step, value, rest_json)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (trial_id, step) DO NOTHING",
+                (tid, step, v, rest_json),
+            )
+            return seq
 
-        self._with_pending(study_id, number, tx)
+        self._seen_own(study_id, self._with_pending(study_id, number, tx))
+
+    def _seen_own(self, study_id: int, seq: int) -> None:
+        """After this process committed change ``seq`` (already in its core): when every
+        earlier change was seen, the next sync starts after it (a worker's own reports
+        are not read back)."""
+        cache = self._cache(study_id)
+        with cache.lock:
+            if cache.seen_seq == seq - 1:
+                cache.seen_seq = seq
 
     def record_constraints(self, study_id: int, number: int, values: dict[str, float]) -> None:
         super().record_constraints(study_id, number, values)
@@ -447,6 +461,78 @@ class _TrialWrites(_Sync):
                 # The core never saw the trial run (another process started it).
                 cache.local.discard(number)
                 self._reload_trials(study_id, [number])
+
+    # ------------------------------------------------------------------ pruning
+    def should_prune(self, study_id: int, number: int) -> bool:
+        """The study's Rust pruner's answer for trial ``number``.
+
+        Between two rungs of successive halving the answer needs no database work (the
+        trial's own reports decide). A trial reaching a rung is decided in one write
+        transaction that locks the study (its change counter: SQLite's ``BEGIN
+        IMMEDIATE``, PostgreSQL's row lock), takes in the changes committed since this
+        process last looked (the other workers' rung records among them), decides, and
+        stores the record (``completed_rung_{k}``) numbered by that counter: workers
+        reaching a rung at once are ordered, and each sees the records before its own.
+        Other pruners sync, then decide.
+        """
+        core = self._cache(study_id).core
+        code = core.prune_check(number)
+        if code == 3:  # needs the other workers' finished trials
+            self.sync(study_id)
+            code = core.prune_check(number)
+            if code == 3:
+                return bool(core.should_prune(number))
+        if code < 2:
+            return code == 1
+        return self._prune_at_rung(study_id, number)
+
+    def _prune_at_rung(self, study_id: int, number: int) -> bool:
+        """The serialized step of :meth:`should_prune` for a trial reaching a rung."""
+        cache = self._cache(study_id)
+        tid = self._trial_id(study_id, number)
+        # Records this call writes: its own, and any kept from a transaction that did not
+        # commit; kept across retries of `tx`, put back if it never commits.
+        taken: list[Any] = []
+
+        def tx(conn: Connection) -> tuple[bool, list[Any], int]:
+            seq, _ = self._bump(conn, study_id)  # locks the study until commit
+            with cache.lock, paused():
+                rows = self._changed(conn, study_id, cache.name, cache.seen_seq)
+                self._apply(cache, *rows)
+                pruned, made = cache.core.prune(number, seq)
+                taken.extend(cache.unwritten_rungs)
+                cache.unwritten_rungs.clear()
+                taken.extend(made)
+            # Numbered by this transaction (a lock wait fails at the change number above,
+            # before anything was decided).
+            todo = [(*r[:4], seq) for r in taken]
+            for record in todo:
+                key, value = rung_attr(record)
+                rid = tid if record[0] == number else self._trial_id(study_id, record[0], conn)
+                self._driver(
+                    conn,
+                    "INSERT INTO ft_trial_attrs (trial_id, kind, key, value_json)"
+                    " VALUES (?, 'system', ?, ?) ON CONFLICT (trial_id, kind, key)"
+                    " DO UPDATE SET value_json = excluded.value_json",
+                    (rid, key, json.dumps(value)),
+                )
+                # After the read above: a rolled-back change number is never skipped.
+                self._driver(conn, "UPDATE ft_trials SET seq = ? WHERE trial_id = ?", (seq, rid))
+            return pruned, todo, seq
+
+        try:
+            pruned, written, seq = self._write(tx)
+        except BaseException:
+            with cache.lock:
+                cache.unwritten_rungs[:0] = taken
+            raise
+        with cache.lock:
+            # Every change before `seq` was read under the study's lock; `seq` is ours.
+            cache.seen_seq = max(cache.seen_seq, seq)
+            for record in written:
+                key, value = rung_attr(record)
+                cache.system_attrs.setdefault(record[0], {})[key] = value
+        return pruned
 
     # ------------------------------------------------------------------ trial attrs
     def _set_trial_attr(self, study_id: int, number: int, kind: str, key: str, value: Any) -> None:

@@ -8,7 +8,7 @@
 //! [`super::pareto_rank`]).
 
 use super::successive_halving::{HalvingConfig, SuccessiveHalvingPruner};
-use super::{at_least, Pruner};
+use super::{at_least, Check, Pruner, RungRecord};
 use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
 
@@ -50,6 +50,9 @@ pub struct HyperbandPruner {
     /// and how many entries of [`History::finished_order`] have been read.
     max_complete_step: Option<i64>,
     cursor: usize,
+    /// Records taken in before the brackets were set up (their bracket is not
+    /// known yet), given to their brackets once it is.
+    early_records: Vec<RungRecord>,
 }
 
 impl HyperbandPruner {
@@ -74,6 +77,7 @@ impl HyperbandPruner {
             initialised: false,
             max_complete_step: None,
             cursor: 0,
+            early_records: Vec::new(),
         })
     }
 
@@ -127,6 +131,9 @@ impl HyperbandPruner {
             self.brackets.push(SuccessiveHalvingPruner::new(sh)?);
         }
         self.initialised = true;
+        for record in std::mem::take(&mut self.early_records) {
+            self.add_record(history, &record)?;
+        }
         Ok(())
     }
 
@@ -180,6 +187,41 @@ impl Pruner for HyperbandPruner {
         }
     }
 
+    fn check(&mut self, history: &History, trial: usize) -> Result<Check> {
+        history.trial(trial)?;
+        if !self.initialised {
+            self.initialise(history)?;
+        }
+        if !self.initialised {
+            return Ok(Check::Sync);
+        }
+        match self.bracket_of(trial) {
+            Some(b) => self.brackets[b].check(history, trial),
+            None => Ok(Check::Local),
+        }
+    }
+
+    fn take_records(&mut self) -> Vec<RungRecord> {
+        self.brackets
+            .iter_mut()
+            .flat_map(|b| b.take_records())
+            .collect()
+    }
+
+    fn add_record(&mut self, history: &History, record: &RungRecord) -> Result<()> {
+        if !self.initialised {
+            self.initialise(history)?;
+        }
+        if !self.initialised {
+            self.early_records.push(record.clone());
+            return Ok(());
+        }
+        match self.bracket_of(record.trial) {
+            Some(b) => self.brackets[b].add_record(history, record),
+            None => Ok(()),
+        }
+    }
+
     fn boxed_clone(&self) -> Box<dyn Pruner> {
         let mut p = HyperbandPruner::new(self.config).expect("checked arguments");
         p.study_name.clone_from(&self.study_name);
@@ -225,6 +267,46 @@ mod tests {
         for (b, share) in [27.0, 12.0, 6.0, 4.0].iter().enumerate() {
             let want = 4900.0 * share / 49.0;
             assert!((counts[b] as f64 - want).abs() < 0.15 * want, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn records_taken_in_before_the_brackets_exist_reach_them_later() {
+        let c = HyperbandConfig {
+            max_resource: Some(27),
+            ..Default::default()
+        };
+        let mut p = HyperbandPruner::new(c).unwrap();
+        p.set_study_name("s");
+        let mut h = History::new(1);
+        let mut records = Vec::new();
+        for i in 0..40 {
+            let t = h.create_trial(TrialState::Running);
+            for s in 1..=27 {
+                h.report(t, s, f64::from(i % 7) + 1.0 / s as f64).unwrap();
+                if p.prune(&h, t).unwrap() {
+                    break;
+                }
+            }
+            h.finish(t, TrialState::Complete, vec![0.0]).unwrap();
+            records.extend(p.take_records());
+        }
+        assert!(records.iter().any(|r| !r.promoted) && records.iter().any(|r| r.rung > 0));
+        // "auto" max_resource: the brackets wait for a COMPLETE trial, the records too.
+        let mut q = HyperbandPruner::new(HyperbandConfig::default()).unwrap();
+        q.set_study_name("s");
+        let empty = History::new(1);
+        for r in &records {
+            q.add_record(&empty, r).unwrap();
+        }
+        assert!(q.budgets().is_empty());
+        let mut h2 = History::new(1);
+        let t = h2.create_trial(TrialState::Running);
+        h2.report(t, 26, 0.0).unwrap();
+        h2.finish(t, TrialState::Complete, vec![0.0]).unwrap();
+        q.check(&h2, t).unwrap(); // max 27: the same brackets as `p`
+        for (a, b) in p.brackets.iter().zip(&q.brackets) {
+            assert_eq!(a.rung_values(), b.rung_values());
         }
     }
 

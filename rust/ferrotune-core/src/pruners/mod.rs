@@ -44,7 +44,10 @@ pub use wilcoxon::WilcoxonPruner;
 ///   vectors reported at a rung by non-dominated rank ([`pareto_rank`]).
 /// - **Configuration only as state.** A pruner's kept statistics are a cache
 ///   of the history, so a pruner is saved and rebuilt from its arguments;
-///   [`Pruner::boxed_clone`] gives a pruner with the same arguments.
+///   [`Pruner::boxed_clone`] gives a pruner with the same arguments. The
+///   decisions of rung-based pruners are not in the history: they leave as
+///   [`RungRecord`]s ([`Pruner::take_records`]), which the study stores, and a
+///   new pruner takes them back ([`Pruner::add_record`]).
 /// - **Threads.** A pruner is `Send`: the binding keeps one per study behind
 ///   the study's mutex.
 pub trait Pruner: Send {
@@ -57,6 +60,56 @@ pub trait Pruner: Send {
     /// Tells the pruner the name of its study (Hyperband assigns trials to
     /// brackets from it); the default ignores it.
     fn set_study_name(&mut self, _name: &str) {}
+
+    /// What [`Pruner::prune`] needs before it can answer for `trial` now (the
+    /// default, for rules over other trials' finished values: [`Check::Sync`]).
+    fn check(&mut self, _history: &History, _trial: usize) -> Result<Check> {
+        Ok(Check::Sync)
+    }
+
+    /// The rung records made by [`Pruner::prune`] since the last call, in the
+    /// order they were made (`order` left 0: the study numbers them); none
+    /// for pruners without rungs.
+    fn take_records(&mut self) -> Vec<RungRecord> {
+        Vec::new()
+    }
+
+    /// Takes in a rung record made elsewhere (another worker, a saved study):
+    /// its value joins the rung and its decision is the trial's. A record the
+    /// pruner already holds (same trial and rung) is ignored.
+    fn add_record(&mut self, _history: &History, _record: &RungRecord) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// What a pruner needs before it can answer for a trial (see [`Pruner::check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// It answers from what this process holds and records nothing.
+    Local,
+    /// It records the trial's value at a rung it has just reached: on a
+    /// storage shared by workers, decide in one serialized step that first
+    /// takes in every record made before it.
+    Record,
+    /// It needs the other workers' finished trials first (a sync).
+    Sync,
+}
+
+/// A trial's value at a rung of successive halving, with the decision taken
+/// there (`promoted`: it went on; otherwise it was pruned there). `order` is
+/// the record's place in the study's serialized order of records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RungRecord {
+    /// The trial's number.
+    pub trial: usize,
+    /// The rung (within the trial's bracket for Hyperband).
+    pub rung: usize,
+    /// The trial's value at the rung, one per objective.
+    pub values: Vec<f64>,
+    /// Whether the trial was promoted at the rung (else pruned there).
+    pub promoted: bool,
+    /// Place in the study's order of records.
+    pub order: u64,
 }
 
 /// True when objective 0 is maximised; an error for a study with several

@@ -14,11 +14,17 @@
 //! With several objectives, a trial records the vector it reported and is
 //! promoted by non-dominated rank among the rung's vectors (MO-ASHA; see
 //! [`super::pareto_rank`]).
+//!
+//! Each decision is a [`RungRecord`] (value and decision), handed to the
+//! study ([`Pruner::take_records`]) so that a storage shared by workers can
+//! store it; records made elsewhere join the rungs through
+//! [`Pruner::add_record`]. A trial's decision at a rung is final: asked again,
+//! a pruned trial stays pruned.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::pareto_rank::VectorRungs;
-use super::{at_least, Pruner};
+use super::{at_least, Check, Pruner, RungRecord};
 use crate::error::{Error, Result};
 use crate::history::{sort_key, History, TrialState};
 
@@ -66,6 +72,10 @@ pub struct SuccessiveHalvingPruner {
     completed: HashMap<usize, usize>,
     /// Per rung, the vectors recorded there (studies with several objectives).
     vectors: VectorRungs,
+    /// Trials pruned at a rung (the decision is final).
+    pruned: HashSet<usize>,
+    /// Records made by `prune` and not yet taken.
+    new_records: Vec<RungRecord>,
 }
 
 impl SuccessiveHalvingPruner {
@@ -90,6 +100,8 @@ impl SuccessiveHalvingPruner {
             rungs: Vec::new(),
             completed: HashMap::new(),
             vectors: VectorRungs::default(),
+            pruned: HashSet::new(),
+            new_records: Vec::new(),
         })
     }
 
@@ -157,6 +169,9 @@ impl Pruner for SuccessiveHalvingPruner {
         let Some((step, value)) = history.trial(trial)?.last_intermediate() else {
             return Ok(false);
         };
+        if self.pruned.contains(&trial) {
+            return Ok(true);
+        }
         // Several objectives: the whole vector reported at `step`.
         let vector = match maximize.len() {
             1 => None,
@@ -183,11 +198,73 @@ impl Pruner for SuccessiveHalvingPruner {
                         .record(rung, v, maximize, c.reduction_factor, c.bootstrap_count)
                 }
             };
+            self.new_records.push(RungRecord {
+                trial,
+                rung,
+                values: vector.clone().unwrap_or_else(|| vec![value]),
+                promoted,
+                order: 0,
+            });
             if !promoted {
+                self.pruned.insert(trial);
                 return Ok(true);
             }
             rung += 1;
         }
+    }
+
+    fn check(&mut self, history: &History, trial: usize) -> Result<Check> {
+        let Some((step, value)) = history.trial(trial)?.last_intermediate() else {
+            return Ok(Check::Local);
+        };
+        if self.pruned.contains(&trial) || value.is_nan() {
+            return Ok(Check::Local);
+        }
+        let Some(r) = self.min_resource(history) else {
+            return Ok(Check::Sync);
+        };
+        let rung = self.completed.get(&trial).copied().unwrap_or(0);
+        Ok(match self.rung_step(r, rung) {
+            Some(at) if step >= at => Check::Record,
+            _ => Check::Local,
+        })
+    }
+
+    fn take_records(&mut self) -> Vec<RungRecord> {
+        std::mem::take(&mut self.new_records)
+    }
+
+    fn add_record(&mut self, history: &History, record: &RungRecord) -> Result<()> {
+        let done = self.completed.entry(record.trial).or_insert(0);
+        if record.rung < *done {
+            return Ok(());
+        }
+        *done = record.rung + 1;
+        let Some(&value) = record.values.first() else {
+            return Ok(());
+        };
+        // The decision is the record's; `record` only inserts the value here.
+        let maximize = history.maximize();
+        if record.values.len() > 1 && record.values.len() == maximize.len() {
+            let c = &self.config;
+            self.vectors.record(
+                record.rung,
+                &record.values,
+                maximize,
+                c.reduction_factor,
+                c.bootstrap_count,
+            );
+        } else {
+            self.record(
+                record.rung,
+                value,
+                maximize.first().copied().unwrap_or(false),
+            );
+        }
+        if !record.promoted {
+            self.pruned.insert(record.trial);
+        }
+        Ok(())
     }
 
     fn boxed_clone(&self) -> Box<dyn Pruner> {
@@ -287,6 +364,72 @@ mod tests {
         assert_eq!(run(&mut p, &mut h, 1.0, 4), (4, false));
         assert_eq!(run(&mut p, &mut h, 0.5, 4), (1, true));
         assert_eq!(run(&mut p, &mut h, 2.0, 4), (4, false));
+    }
+
+    #[test]
+    fn records_replayed_into_a_new_pruner_give_the_same_rungs_and_decisions() {
+        let c = HalvingConfig {
+            min_resource: Some(1),
+            reduction_factor: 2,
+            ..Default::default()
+        };
+        let mut p = SuccessiveHalvingPruner::new(c).unwrap();
+        let mut h = History::new(1);
+        let mut records = Vec::new();
+        for v in [5.0, 3.0, 4.0, 1.0, 2.0, 2.5] {
+            run(&mut p, &mut h, v, 10);
+            records.extend(p.take_records());
+        }
+        // One record per rung reached; a pruned trial's last record says so.
+        let of = |t: usize| -> Vec<bool> {
+            let rs = records.iter().filter(|r| r.trial == t);
+            rs.map(|r| r.promoted).collect()
+        };
+        assert_eq!(of(0), [true; 4]);
+        assert_eq!(of(2), [false]);
+        assert_eq!(of(5), [true, false]);
+        let mut q = SuccessiveHalvingPruner::new(c).unwrap();
+        for r in records.iter().chain(records.iter()) {
+            q.add_record(&h, r).unwrap(); // a record taken twice counts once
+        }
+        assert_eq!(q.rung_values(), p.rung_values());
+        assert!(q.take_records().is_empty());
+        // The replayed pruner holds the decisions: trial 2 stays pruned, and a new
+        // trial meets the same rungs in both.
+        assert!(q.prune(&h, 2).unwrap());
+        let mut h2 = h.clone();
+        assert_eq!(run(&mut p, &mut h, 1.5, 10), run(&mut q, &mut h2, 1.5, 10));
+    }
+
+    #[test]
+    fn check_says_when_a_rung_is_reached() {
+        let mut p = SuccessiveHalvingPruner::new(HalvingConfig {
+            reduction_factor: 2,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut h = History::new(1);
+        let t = h.create_trial(TrialState::Running);
+        assert_eq!(p.check(&h, t).unwrap(), Check::Local); // nothing reported
+        h.report(t, 1, 1.0).unwrap();
+        assert_eq!(p.check(&h, t).unwrap(), Check::Sync); // "auto": no COMPLETE trial
+        let done = h.create_trial(TrialState::Running);
+        h.report(done, 100, 1.0).unwrap();
+        h.finish(done, TrialState::Complete, vec![1.0]).unwrap();
+        // min_resource 1: rungs at 1, 2, 4.
+        assert_eq!(p.check(&h, t).unwrap(), Check::Record);
+        assert!(!p.prune(&h, t).unwrap());
+        assert_eq!(p.check(&h, t).unwrap(), Check::Local); // rung 0 done, rung 1 at 2
+        h.report(t, 3, 1.0).unwrap();
+        assert_eq!(p.check(&h, t).unwrap(), Check::Record);
+        let u = h.create_trial(TrialState::Running);
+        h.report(u, 1, 9.0).unwrap();
+        assert!(p.prune(&h, u).unwrap());
+        // A pruned trial stays pruned, whatever it reports next.
+        h.report(u, 2, 0.0).unwrap();
+        assert_eq!(p.check(&h, u).unwrap(), Check::Local);
+        assert!(p.prune(&h, u).unwrap());
+        assert_eq!(p.take_records().len(), 2);
     }
 
     #[test]
