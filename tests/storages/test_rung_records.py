@@ -264,3 +264,36 @@ def test_threads_in_memory_follow_the_rule(kind: str) -> None:
 
     study.optimize(objective, n_trials=80, n_jobs=4)
     _check_records(study.trials, kind, name, 80)
+
+
+def test_two_workers_share_multi_objective_rung_records(db_url: str) -> None:
+    """A study with two objectives on a database: the vectors recorded at a rung by one
+    worker (its own storage object) decide the other worker's trial (MO-ASHA's rule)."""
+    sh = SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
+    st_a, st_b = RDBStorage(db_url), RDBStorage(db_url)
+    a = ferrotune.create_study(
+        storage=st_a, study_name="mo", directions=["minimize", "maximize"], pruner=sh
+    )
+    for vector in ([1.0, 1.0], [2.0, 2.0]):  # both non-dominated at rung 0 (step 1)
+        t = a.ask()
+        t.report(vector, 1)
+        assert not t.should_prune()
+        a.tell(t, vector)
+    b = ferrotune.load_study(study_name="mo", storage=st_b, pruner=sh)
+    # (3, 0) is dominated by both: n = 3, k = 1, two vectors ahead of it: pruned. Alone
+    # at the rung (had worker b not seen a's records) it would have gone on.
+    dominated = b.ask()
+    dominated.report([3.0, 0.0], 1)
+    assert dominated.should_prune()
+    # (0.5, 5) dominates every vector there: first in the order, promoted.
+    best = b.ask()
+    best.report([0.5, 5.0], 1)
+    assert not best.should_prune()
+    records = [
+        a.get_trial(n).system_attrs["completed_rung_0"] for n in range(4)
+    ]  # read back through worker a
+    assert [r["values"] for r in records] == [[1.0, 1.0], [2.0, 2.0], [3.0, 0.0], [0.5, 5.0]]
+    assert [r["promoted"] for r in records] == [True, True, False, True]
+    assert len({r["order"] for r in records}) == 4
+    st_a.dispose()
+    st_b.dispose()
