@@ -10,7 +10,7 @@ import pytest
 
 import ferrotune
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.pruners import MedianPruner, NopPruner, PercentilePruner
+from ferrotune.pruners import MedianPruner, PercentilePruner
 from ferrotune.trial import TrialState
 from tests.pruners._helpers import add, decisions, study_with
 
@@ -21,7 +21,7 @@ def test_defaults_are_optunas() -> None:
     p = MedianPruner()
     assert (p._percentile, p._n_startup_trials, p._n_warmup_steps) == (50.0, 5, 0)
     assert (p._interval_steps, p._n_min_trials) == (1, 1)
-    assert isinstance(ferrotune.create_study().pruner, NopPruner)
+    assert isinstance(ferrotune.create_study().pruner, MedianPruner)  # as Optuna
 
 
 def test_prunes_strictly_above_the_median_of_complete_trials() -> None:

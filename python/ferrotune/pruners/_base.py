@@ -30,8 +30,8 @@ class BasePruner(abc.ABC):
 
 
 class NopPruner(BasePruner):
-    """Never prunes. The default pruner of a study (Optuna's default is
-    :class:`~ferrotune.pruners.MedianPruner`)."""
+    """Never prunes. A study's default pruner is
+    :class:`~ferrotune.pruners.MedianPruner`, as in Optuna."""
 
     _is_nop = True
 

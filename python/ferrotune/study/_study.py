@@ -31,7 +31,7 @@ from ferrotune.exceptions import (
     TrialPruned,
     UpdateFinishedTrialError,
 )
-from ferrotune.pruners import BasePruner, NopPruner
+from ferrotune.pruners import BasePruner, MedianPruner
 from ferrotune.samplers import BaseSampler, TPESampler
 from ferrotune.storages import BaseStorage, get_storage
 from ferrotune.storages._base import FIXED_PARAMS_KEY, to_json
@@ -103,8 +103,7 @@ class Study:
 
     Deviations from Optuna's ``Study``: :meth:`ask` and :meth:`optimize` also take a
     declared :class:`~ferrotune.SearchSpace` (``space=``), sampled whole at the ask with
-    its conditions and hard constraints; the default pruner is
-    :class:`~ferrotune.pruners.NopPruner` (Optuna's is ``MedianPruner``).
+    its conditions and hard constraints.
     """
 
     def __init__(
@@ -137,7 +136,7 @@ class Study:
             self._register_choices,
             self._frozen,
         )
-        self.pruner = pruner if pruner is not None else NopPruner()
+        self.pruner = pruner if pruner is not None else MedianPruner()
         self.sampler = sampler if sampler is not None else TPESampler()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -1341,8 +1340,9 @@ def create_study(
             ``postgresql+psycopg://user:password@host/db``; see ``docs/storages.md``) or
             a storage object.
         sampler: Defaults to :class:`~ferrotune.samplers.TPESampler`, as in Optuna.
-        pruner: Defaults to :class:`~ferrotune.pruners.NopPruner`, which never prunes
-            (Optuna's default is ``MedianPruner``).
+        pruner: Defaults to :class:`~ferrotune.pruners.MedianPruner`, as in Optuna (it
+            acts only when the objective calls ``trial.should_prune()``; pass
+            :class:`~ferrotune.pruners.NopPruner` to never prune).
         study_name: A name; generated when None.
         direction: ``"minimize"`` (default) or ``"maximize"``.
         load_if_exists: Load the study of that name if the storage has one.
@@ -1379,7 +1379,7 @@ def load_study(
         sampler: The sampler for the trials to come (default: a new
             :class:`~ferrotune.samplers.TPESampler`). A stateful sampler such as
             ``QMCSampler`` or ``BruteForceSampler`` continues from the study's trials.
-        pruner: Defaults to :class:`~ferrotune.pruners.NopPruner`.
+        pruner: Defaults to :class:`~ferrotune.pruners.MedianPruner`, as in Optuna.
 
     Raises:
         InvalidArgumentError: No study of that name, or ``study_name=None`` with a
