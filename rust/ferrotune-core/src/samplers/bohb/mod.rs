@@ -162,12 +162,7 @@ impl BohbSampler {
     /// The model of `dims` fitted at the largest budget with N_min + 2
     /// observations, or None while no budget has that many.
     pub fn fit(&mut self, h: &History, dims: &[Dim]) -> Result<Option<Model>> {
-        if h.n_objectives() > 1 {
-            return Err(Error::InvalidArgument(format!(
-                "BOHBSampler models one objective; this study has {}",
-                h.n_objectives()
-            )));
-        }
+        single_objective(h)?;
         self.budgets.update(h);
         let n_min = self.min_points(dims.len());
         let Some((budget, obs)) = self.budgets.largest_with(n_min + 2) else {
@@ -261,6 +256,17 @@ impl BohbSampler {
     }
 }
 
+/// An error for a study with several objectives (the model ranks one loss).
+fn single_objective(h: &History) -> Result<()> {
+    if h.n_objectives() > 1 {
+        return Err(Error::InvalidArgument(format!(
+            "BOHBSampler models one objective; this study has {}",
+            h.n_objectives()
+        )));
+    }
+    Ok(())
+}
+
 /// How a distribution is modelled.
 fn kind(d: &Distribution) -> Kind {
     match *d {
@@ -299,6 +305,7 @@ impl Sampler for BohbSampler {
     }
 
     fn relative_values(&mut self, h: &History, _trial: usize) -> Result<Vec<(u32, u32, f64)>> {
+        single_objective(h)?;
         let space: Vec<(u32, u32)> = h
             .intersection_space()
             .into_iter()
@@ -333,6 +340,7 @@ impl Sampler for BohbSampler {
         max_draws: usize,
         accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
+        single_objective(h)?;
         let params = space.params();
         let idx: Vec<usize> = (0..params.len())
             .filter(|&i| !params[i].dist.is_single())
