@@ -305,8 +305,6 @@ def test_bohb_beats_random_in_two_and_three_dimensions(
 
 def test_budget_aware_tpe_beats_random_on_mf_hartmann3() -> None:
     problem = mf_hartmann3(1, 27)
-    tpe = _median_regrets(
-        problem, lambda s: TPESampler(seed=s, budget_aware=True), 60, range(7)
-    )
+    tpe = _median_regrets(problem, lambda s: TPESampler(seed=s, budget_aware=True), 60, range(7))
     rnd = _median_regrets(problem, lambda s: RandomSampler(seed=s), 60, range(7))
     assert tpe < 0.5 * rnd, (tpe, rnd)
