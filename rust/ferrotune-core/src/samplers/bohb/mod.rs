@@ -162,22 +162,32 @@ impl BohbSampler {
     /// The model of `dims` fitted at the largest budget with N_min + 2
     /// observations, or None while no budget has that many.
     pub fn fit(&mut self, h: &History, dims: &[Dim]) -> Result<Option<Model>> {
+        Ok(self
+            .observations(h, dims.len())?
+            .map(|(budget, obs)| self.fit_at(h, dims, budget, &obs)))
+    }
+
+    /// The model budget for `d` dimensions and its trials, best first: the
+    /// largest budget with N_min + 2 observations, or None.
+    fn observations(&mut self, h: &History, d: usize) -> Result<Option<(i64, Vec<u32>)>> {
         single_objective(h)?;
         self.budgets.update(h);
-        let n_min = self.min_points(dims.len());
-        let Some((budget, obs)) = self.budgets.largest_with(n_min + 2) else {
-            return Ok(None);
-        };
-        let (n_good, n_bad) = self.split_sizes(obs.len(), n_min);
+        Ok(self.budgets.largest_with(self.min_points(d) + 2))
+    }
+
+    /// l(x) and g(x) of `dims` fitted to the observations `obs` (best first)
+    /// at `budget`.
+    fn fit_at(&mut self, h: &History, dims: &[Dim], budget: i64, obs: &[u32]) -> Model {
+        let (n_good, n_bad) = self.split_sizes(obs.len(), self.min_points(dims.len()));
         let kinds: Vec<Kind> = dims.iter().map(|(_, d)| kind(d)).collect();
         let good = self.rows(h, &obs[..n_good], dims);
         let bad = self.rows(h, &obs[obs.len() - n_bad..], dims);
         let min_bw = self.cfg.min_bandwidth;
-        Ok(Some(Model {
+        Model {
             budget,
             good: Kde::fit(&kinds, good, min_bw),
             bad: Kde::fit(&kinds, bad, min_bw),
-        }))
+        }
     }
 
     /// (n_good, n_bad) for `n` observations: eq. 3 of the paper with
@@ -318,12 +328,13 @@ impl Sampler for BohbSampler {
             .iter()
             .map(|&(p, d)| (Some(p), h.dist(p, d).clone()))
             .collect();
-        let Some(model) = self.fit(h, &dims)? else {
+        let Some((budget, obs)) = self.observations(h, dims.len())? else {
             return Ok(Vec::new());
         };
         if self.random_pick() {
             return Ok(Vec::new());
         }
+        let model = self.fit_at(h, &dims, budget, &obs);
         let vals = self.propose(&model, &dims);
         Ok(space
             .iter()
@@ -349,14 +360,15 @@ impl Sampler for BohbSampler {
             .iter()
             .map(|&i| (h.param_index(&params[i].name), params[i].dist.clone()))
             .collect();
-        let model = if dims.is_empty() {
+        let at = if dims.is_empty() {
             None
         } else {
-            self.fit(h, &dims)?
+            self.observations(h, dims.len())?
         };
-        let Some(model) = model.filter(|_| !self.random_pick()) else {
+        let Some((budget, obs)) = at.filter(|_| !self.random_pick()) else {
             return space.sample_uniform(&mut self.rng, max_draws, accept);
         };
+        let model = self.fit_at(h, &dims, budget, &obs);
         let mut best: Option<(f64, Vec<f64>)> = None;
         let (mut found, mut draws) = (0, 0);
         let budget = max_draws.clamp(self.cfg.num_samples, 50 * self.cfg.num_samples);
