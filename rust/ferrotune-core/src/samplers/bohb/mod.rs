@@ -9,19 +9,20 @@
 //!
 //! 1. The model budget is the largest budget with at least N_min + 2
 //!    observations, N_min = max(`min_points_in_model`, d + 1) for d
-//!    modelled dimensions (Algorithm 2, line 4). Until one exists the
+//!    modelled dimensions. Until one exists the
 //!    configuration is uniform, so start-up is counted over the whole study,
 //!    never once per Hyperband bracket.
 //! 2. With probability `random_fraction` the configuration is uniform anyway
-//!    (line 2).
+//!    (as every proposal of HpBandSter's, a model or not).
 //! 3. Otherwise the observations at that budget, sorted by loss, give a good
 //!    set of the best n_good = max(N_min, floor(top_n_percent n / 100)) and a
-//!    bad set of the worst n_bad = max(N_min, n - n_good) (eq. 3; the two
-//!    share observations while n < 2 N_min, where HpBandSter waits instead),
+//!    bad set of the worst n_bad = max(N_min, n - n_good) (the paper's sizes;
+//!    the two share observations while n < 2 N_min, where HpBandSter waits
+//!    instead),
 //!    one product-kernel density each ([`kde`]: l(x) and g(x)).
 //! 4. `num_samples` candidates are drawn from l(x) with its bandwidths times
 //!    `bandwidth_factor`, and the one maximising l(x)/g(x) is returned
-//!    (lines 6-8; densities floored at 1e-32 as HpBandSter).
+//!    (densities floored at 1e-32 as HpBandSter).
 //!
 //! Dimensions: floats and ints are modelled in their unit representation
 //! ([`Distribution::to_unit`]: log-scaled in log space, stepped and integer
@@ -36,6 +37,12 @@
 //! outside it are uniform. A declared space is modelled whole, candidates
 //! that break a condition's or a hard constraint are discarded, and when no
 //! candidate is feasible the constrained uniform sampler answers.
+//!
+//! Other deviations from HpBandSter: FAIL trials and NaN reports are not
+//! observations (HpBandSter counts a crashed run as an infinite loss); the
+//! Aitchison-Aitken kernel uses the parameter's number of choices
+//! (statsmodels counts the levels present in the data, infinite densities
+//! when only one is).
 
 pub mod budgets;
 pub mod kde;
