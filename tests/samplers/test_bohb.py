@@ -169,12 +169,16 @@ def test_seeds_reproduce_and_pickles_continue() -> None:
 
     assert run(BOHBSampler(seed=4), 40) == run(BOHBSampler(seed=4), 40)
     assert run(BOHBSampler(seed=4), 40) != run(BOHBSampler(seed=5), 40)
-    a = ferrotune.create_study(sampler=BOHBSampler(seed=6))
-    run(a.sampler, 20, a)
-    b = ferrotune.create_study(sampler=pickle.loads(pickle.dumps(a.sampler)))
-    for t in a.trials:
-        b.add_trial(t)
-    assert run(a.sampler, 15, a) == run(b.sampler, 15, b)
+    for make in (
+        lambda: BOHBSampler(seed=6),
+        lambda: TPESampler(seed=6, n_startup_trials=5, budget_aware=True),
+    ):
+        a = ferrotune.create_study(sampler=make())
+        run(a.sampler, 20, a)
+        b = ferrotune.create_study(sampler=pickle.loads(pickle.dumps(a.sampler)))
+        for t in a.trials:
+            b.add_trial(t)
+        assert run(a.sampler, 15, a) == run(b.sampler, 15, b)
 
 
 # ============================================================== start-up, not per bracket
