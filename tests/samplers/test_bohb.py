@@ -42,6 +42,9 @@ from tests.samplers.test_tpe import _SPACE, _space_loss, _space_violations
         ({"bandwidth_factor": 0.0}, "bandwidth_factor"),
         ({"min_bandwidth": -1.0}, "min_bandwidth"),
         ({"min_bandwidth": math.nan}, "min_bandwidth"),
+        ({"prior_weight": -1.0}, "prior_weight"),
+        ({"prior_weight": math.inf}, "prior_weight"),
+        ({"magic_clip": 1}, "magic_clip"),
         ({"seed": 1.5}, "seed"),
     ],
 )
@@ -243,13 +246,15 @@ def test_bohb_model_serves_every_bracket() -> None:
 
 # ===================================================================== regret per compute
 def _hyperband_run(
-    problem: MultiFidelityProblem, sampler: BaseSampler, full_evaluations: int
+    problem: MultiFidelityProblem, sampler: BaseSampler, full_evaluations: int, seed: int
 ) -> float:
     """Simple regret of the best COMPLETE trial after ``full_evaluations`` times
     ``max_budget`` steps trained in all, with HyperbandPruner (eta 3)."""
     max_step = int(problem.max_budget)
     pruner = HyperbandPruner(min_resource=1, max_resource=max_step)
-    study = ferrotune.create_study(sampler=sampler, pruner=pruner)
+    # Hyperband's brackets hash the study's name: a fixed one, so that seeds repeat.
+    name = f"{problem.name}-{seed}"
+    study = ferrotune.create_study(sampler=sampler, pruner=pruner, study_name=name)
     used, best = 0, math.inf
     while used < full_evaluations * max_step:
         trial = study.ask()
@@ -276,35 +281,54 @@ def _median_regrets(
     full_evaluations: int,
     seeds: range,
 ) -> float:
-    return statistics.median(_hyperband_run(problem, make(s), full_evaluations) for s in seeds)
+    return statistics.median(_hyperband_run(problem, make(s), full_evaluations, s) for s in seeds)
 
 
 def test_bohb_beats_random_on_mf_hartmann6_with_hyperband() -> None:
-    # 100 full-budget evaluations, seeds 0-6 (measured medians: BOHB 0.30, random 0.85).
+    # 100 full-budget evaluations, seeds 0-6 (measured medians: BOHB 0.22, random 0.85).
     problem = mf_hartmann6(1, 27)
     bohb = _median_regrets(problem, lambda s: BOHBSampler(seed=s), 100, range(7))
     rnd = _median_regrets(problem, lambda s: RandomSampler(seed=s), 100, range(7))
-    assert bohb < 0.6 * rnd, (bohb, rnd)
-    assert bohb < 0.5, bohb
+    assert bohb < 0.4 * rnd, (bohb, rnd)
 
 
 @pytest.mark.parametrize(
     ("make_problem", "bound"),
-    [(lambda: mf_branin(1, 27), 0.03), (lambda: mf_hartmann3(1, 27), 0.05)],
+    [(lambda: mf_branin(1, 27), 0.02), (lambda: mf_hartmann3(1, 27), 0.03)],
 )
 def test_bohb_beats_random_in_two_and_three_dimensions(
     make_problem: Callable[[], MultiFidelityProblem], bound: float
 ) -> None:
-    # With the paper's min_bandwidth (1e-3) the good density narrows onto the first
-    # good region in 2-3 dimensions (median regret at 100 evaluations: branin 0.16,
-    # hartmann3 0.12, against random's 0.12 and 0.07); a floor of 0.05 keeps it moving
-    # (measured: 0.002 and 0.03).
+    # With the paper's settings (min_bandwidth=1e-3, random_fraction=1/3) the good
+    # density narrows onto the first good region in 2-3 dimensions and BOHB is no
+    # better than random sampling; the defaults keep it moving. Seeds 0-6, measured
+    # medians (default, paper, random): branin 0.004, 0.20, 0.12; hartmann3 0.006,
+    # 0.11, 0.08.
     problem = make_problem()
-    bohb = _median_regrets(
-        problem, lambda s: BOHBSampler(seed=s, min_bandwidth=0.05), 100, range(7)
+    bohb = _median_regrets(problem, lambda s: BOHBSampler(seed=s), 100, range(7))
+    paper = _median_regrets(
+        problem,
+        lambda s: BOHBSampler(seed=s, min_bandwidth=1e-3, random_fraction=1 / 3),
+        100,
+        range(7),
     )
     rnd = _median_regrets(problem, lambda s: RandomSampler(seed=s), 100, range(7))
-    assert bohb < bound < rnd, (bohb, rnd)
+    assert bohb < bound < min(paper, rnd), (bohb, paper, rnd)
+
+
+def test_tpe_options_reproduce_and_stay_in_bounds() -> None:
+    def run(seed: int) -> list[float]:
+        sampler = BOHBSampler(seed=seed, magic_clip=True, prior_weight=1.0)
+        study = ferrotune.create_study(sampler=sampler)
+        for _ in range(40):
+            _report_trial(study, [1], prune=False)
+        assert _counts(sampler)[0] > 0  # the model was used
+        return [v for t in study.trials for v in t.params.values()]
+
+    a = run(2)
+    assert a == run(2)
+    assert a != run(3)
+    assert all(0 <= v <= 1 for v in a)
 
 
 def test_budget_aware_tpe_beats_random_on_mf_hartmann3() -> None:

@@ -109,7 +109,7 @@ sampler_class! {
     BohbSamplerCore(BohbSampler) {
         #[new]
         #[pyo3(signature = (min_points_in_model, top_n_percent, num_samples, random_fraction,
-                            bandwidth_factor, min_bandwidth, seed))]
+                            bandwidth_factor, min_bandwidth, seed, magic_clip=false, prior_weight=0.0))]
         fn new(
             py: Python<'_>,
             min_points_in_model: Option<usize>,
@@ -119,6 +119,8 @@ sampler_class! {
             bandwidth_factor: f64,
             min_bandwidth: f64,
             seed: u64,
+            magic_clip: bool,
+            prior_weight: f64,
         ) -> PyRes<Self> {
             guard(py, || {
                 let cfg = BohbConfig {
@@ -128,6 +130,8 @@ sampler_class! {
                     random_fraction,
                     bandwidth_factor,
                     min_bandwidth,
+                    magic_clip,
+                    prior_weight,
                 };
                 Ok(Self::wrap(crate::conv(py, BohbSampler::new(cfg, seed))?))
             })

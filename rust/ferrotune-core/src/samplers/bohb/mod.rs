@@ -38,6 +38,15 @@
 //! that break a condition's or a hard constraint are discarded, and when no
 //! candidate is feasible the constrained uniform sampler answers.
 //!
+//! Deviations from the paper's defaults, measured with `HyperbandPruner`
+//! (1 to 27 steps, eta 3) at 100 full-budget evaluations of compute: a
+//! bandwidth floor of 0.05 instead of 1e-3 (with 1e-3 the good density
+//! narrows onto the first good region it finds and stays there: no better
+//! than random sampling on 2-3 dimensions), and a random fraction of 0.2
+//! instead of 1/3 (the wider floor already explores). [`BohbConfig::paper`]
+//! has the paper's. Options off by default: `magic_clip` (Optuna TPE's
+//! bandwidth floor) and `prior_weight` (TPE's uniform component).
+//!
 //! Other deviations from HpBandSter: FAIL trials and NaN reports are not
 //! observations (HpBandSter counts a crashed run as an infinite loss); the
 //! Aitchison-Aitken kernel uses the parameter's number of choices
@@ -61,7 +70,8 @@ use kde::{Kde, Kind};
 /// Densities below this count as this (HpBandSter's floor of l(x) and g(x)).
 const MIN_DENSITY_LN: f64 = -73.682_722_998_622_8; // ln(1e-32)
 
-/// Settings of the sampler, with the paper's defaults.
+/// Settings of the sampler (defaults: the paper's but for `min_bandwidth`
+/// and `random_fraction`; see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BohbConfig {
     /// N_min; None for d + 1, and never below d + 1.
@@ -70,12 +80,18 @@ pub struct BohbConfig {
     pub top_n_percent: f64,
     /// Candidates drawn from l(x) per proposal (64).
     pub num_samples: usize,
-    /// Fraction of proposals drawn uniformly (1/3).
+    /// Fraction of proposals drawn uniformly (0.2; the paper's 1/3).
     pub random_fraction: f64,
     /// Factor on l(x)'s bandwidths when drawing candidates (3).
     pub bandwidth_factor: f64,
-    /// Floor of every bandwidth (1e-3).
+    /// Floor of every bandwidth (0.05; the paper's 1e-3).
     pub min_bandwidth: f64,
+    /// Also floor continuous bandwidths at 1 / min(100, n + 1) (Optuna's
+    /// TPE's magic clip; a deviation from the paper).
+    pub magic_clip: bool,
+    /// Weight of a uniform component in l(x) and g(x), in observations
+    /// (TPE's prior; 0, the paper's, for none).
+    pub prior_weight: f64,
 }
 
 impl Default for BohbConfig {
@@ -84,14 +100,25 @@ impl Default for BohbConfig {
             min_points_in_model: None,
             top_n_percent: 15.0,
             num_samples: 64,
-            random_fraction: 1.0 / 3.0,
+            random_fraction: 0.2,
             bandwidth_factor: 3.0,
-            min_bandwidth: 1e-3,
+            min_bandwidth: 0.05,
+            magic_clip: false,
+            prior_weight: 0.0,
         }
     }
 }
 
 impl BohbConfig {
+    /// The paper's and HpBandSter's settings.
+    pub fn paper() -> Self {
+        BohbConfig {
+            random_fraction: 1.0 / 3.0,
+            min_bandwidth: 1e-3,
+            ..BohbConfig::default()
+        }
+    }
+
     fn check(&self) -> Result<()> {
         let bad = |what: String| Err(Error::InvalidArgument(what));
         if !(self.top_n_percent > 0.0 && self.top_n_percent < 100.0) {
@@ -119,6 +146,12 @@ impl BohbConfig {
             return bad(format!(
                 "min_bandwidth must be a finite number > 0, got {}",
                 self.min_bandwidth
+            ));
+        }
+        if !(self.prior_weight.is_finite() && self.prior_weight >= 0.0) {
+            return bad(format!(
+                "prior_weight must be a finite number >= 0, got {}",
+                self.prior_weight
             ));
         }
         Ok(())
@@ -189,11 +222,11 @@ impl BohbSampler {
         let kinds: Vec<Kind> = dims.iter().map(|(_, d)| kind(d)).collect();
         let good = self.rows(h, &obs[..n_good], dims);
         let bad = self.rows(h, &obs[obs.len() - n_bad..], dims);
-        let min_bw = self.cfg.min_bandwidth;
+        let (min_bw, clip) = (self.cfg.min_bandwidth, self.cfg.magic_clip);
         Model {
             budget,
-            good: Kde::fit(&kinds, good, min_bw),
-            bad: Kde::fit(&kinds, bad, min_bw),
+            good: Kde::fit(&kinds, good, min_bw, clip).with_prior(self.cfg.prior_weight),
+            bad: Kde::fit(&kinds, bad, min_bw, clip).with_prior(self.cfg.prior_weight),
         }
     }
 
