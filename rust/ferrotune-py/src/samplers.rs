@@ -109,7 +109,8 @@ sampler_class! {
     BohbSamplerCore(BohbSampler) {
         #[new]
         #[pyo3(signature = (min_points_in_model, top_n_percent, num_samples, random_fraction,
-                            bandwidth_factor, min_bandwidth, seed, magic_clip=false, prior_weight=0.0))]
+                            bandwidth_factor, min_bandwidth, seed, magic_clip=false, prior_weight=0.0,
+                            pruned_in_bad=false))]
         fn new(
             py: Python<'_>,
             min_points_in_model: Option<usize>,
@@ -121,6 +122,7 @@ sampler_class! {
             seed: u64,
             magic_clip: bool,
             prior_weight: f64,
+            pruned_in_bad: bool,
         ) -> PyRes<Self> {
             guard(py, || {
                 let cfg = BohbConfig {
@@ -132,6 +134,7 @@ sampler_class! {
                     min_bandwidth,
                     magic_clip,
                     prior_weight,
+                    pruned_in_bad,
                 };
                 Ok(Self::wrap(crate::conv(py, BohbSampler::new(cfg, seed))?))
             })

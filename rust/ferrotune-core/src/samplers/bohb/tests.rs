@@ -331,3 +331,42 @@ fn bad_arguments_are_refused_by_name() {
     assert!(with(|c| c.bandwidth_factor = f64::NAN).contains("bandwidth_factor"));
     assert!(with(|c| c.min_bandwidth = 0.0).contains("min_bandwidth"));
 }
+
+#[test]
+fn trials_pruned_below_the_model_budget_join_the_bad_set() {
+    // d = 2: six trials reach step 3 (the model budget), four are pruned at
+    // step 1, one completes at step 1 and one fails there.
+    let mut h = History::new(1);
+    for i in 0..6 {
+        let v = i as f64 / 10.0;
+        add_trial(&mut h, &[v, v], &[(1, v), (3, v)], Some(v));
+    }
+    for i in 0..4 {
+        add_trial(&mut h, &[0.9, 0.1 * i as f64], &[(1, 5.0)], None);
+    }
+    add_trial(&mut h, &[0.5, 0.5], &[(1, 0.1)], Some(0.1));
+    let (names, dists) = xy();
+    let t = h.create_trial(TrialState::Running);
+    for (n, d) in names.iter().zip(&dists) {
+        h.set_param(t, n, d, 0.2).unwrap();
+    }
+    h.report(t, 1, 9.0).unwrap();
+    h.finish(t, TrialState::Fail, vec![]).unwrap();
+    let fit = |pruned_in_bad| {
+        let cfg = BohbConfig {
+            pruned_in_bad,
+            ..BohbConfig::default()
+        };
+        let mut s = BohbSampler::new(cfg, 0).unwrap();
+        s.fit(&h, &dims_of(&h)).unwrap().unwrap()
+    };
+    let (paper, ours) = (fit(false), fit(true));
+    assert_eq!((paper.budget, ours.budget), (3, 3));
+    assert_eq!((paper.good.n(), paper.bad.n()), (3, 3));
+    // The four PRUNED trials join; the COMPLETE and FAIL ones at step 1 do not.
+    assert_eq!((ours.good.n(), ours.bad.n()), (3, 7));
+    assert_eq!(paper.good, ours.good);
+    // The pruned trials sit at x = 0.9: g(x) rises there.
+    let x = [0.9, 0.15];
+    assert!(ours.bad.log_pdf(&x) > paper.bad.log_pdf(&x));
+}
