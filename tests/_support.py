@@ -18,7 +18,14 @@ from ferrotune.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from ferrotune.samplers import BaseSampler, GPSampler, QMCSampler, RandomSampler, TPESampler
+from ferrotune.samplers import (
+    BaseSampler,
+    BOHBSampler,
+    GPSampler,
+    QMCSampler,
+    RandomSampler,
+    TPESampler,
+)
 
 # Relative tolerance when checking that a float lies on its step grid.
 GRID_TOL = 1e-8
@@ -123,6 +130,8 @@ SAMPLERS: dict[str, SamplerFactory] = {
     "tpe": lambda seed: TPESampler(seed=seed, n_startup_trials=3),
     "tpe-univariate": lambda seed: TPESampler(seed=seed, n_startup_trials=3, multivariate=False),
     "gp": lambda seed: GPSampler(seed=seed, n_startup_trials=3),
+    "bohb": lambda seed: BOHBSampler(seed=seed),
+    "tpe-budget-aware": lambda seed: TPESampler(seed=seed, n_startup_trials=3, budget_aware=True),
 }
 
 

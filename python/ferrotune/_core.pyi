@@ -1,6 +1,7 @@
 """Stubs of the compiled module ``ferrotune._core`` (private: import ``ferrotune``)."""
 
 __all__ = [
+    "BohbSamplerCore",
     "Dist",
     "DistKind",
     "GpSamplerCore",
@@ -223,6 +224,26 @@ class GridFitCore:
     def fits(self, points: GridPointsCore, i: int) -> bool: ...
 
 @final
+class BohbSamplerCore:
+    def __new__(
+        cls,
+        min_points_in_model: int | None,
+        top_n_percent: float,
+        num_samples: int,
+        random_fraction: float,
+        bandwidth_factor: float,
+        min_bandwidth: float,
+        seed: int,
+        magic_clip: bool = False,
+        prior_weight: float = 0.0,
+        pruned_in_bad: bool = False,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+    def proposal_counts(self) -> tuple[int, int]: ...
+
+@final
 class GpSamplerCore:
     def __new__(
         cls,
@@ -252,6 +273,7 @@ class TpeSamplerCore:
         seed: int,
         gamma: Any = None,
         weights: Any = None,
+        budget_aware: bool = False,
     ) -> Self: ...
     def get_state(self) -> list[int]: ...
     def set_state(self, state: list[int]) -> None: ...

@@ -31,6 +31,7 @@ from ferrotune.distributions import (
 from ferrotune.exceptions import InfeasibleSpaceError
 from ferrotune.samplers import (
     BaseSampler,
+    BOHBSampler,
     BruteForceSampler,
     GPSampler,
     GridSampler,
@@ -320,6 +321,8 @@ CLASSES: dict[str, Entry] = {
     ),
     "TPESampler": Entry(lambda seed: TPESampler(seed=seed, n_startup_trials=3)),
     "GPSampler": Entry(lambda seed: GPSampler(seed=seed, n_startup_trials=3)),
+    # The model starts once d + 3 trials have finished.
+    "BOHBSampler": Entry(lambda seed: BOHBSampler(seed=seed)),
     "GridSampler": Entry(
         lambda seed: GridSampler(_GRID, seed=seed),
         reseed_changes=False,

@@ -1,6 +1,7 @@
 """Samplers: how each trial's parameters are chosen."""
 
 from ferrotune.samplers._base import BaseSampler
+from ferrotune.samplers._bohb import BOHBSampler
 from ferrotune.samplers._brute_force import BruteForceSampler
 from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
@@ -10,6 +11,7 @@ from ferrotune.samplers._random import RandomSampler
 from ferrotune.samplers._tpe import TPESampler
 
 __all__ = [
+    "BOHBSampler",
     "BaseSampler",
     "BruteForceSampler",
     "GPSampler",

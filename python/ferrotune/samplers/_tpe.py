@@ -42,6 +42,18 @@ class TPESampler(_RustModelSampler):
     candidate is feasible (infeasible draws from ``l(x)`` are redrawn; the batch is
     completed from the constrained uniform sampler if ``l(x)`` keeps missing).
 
+    With ``budget_aware=True`` the split uses intermediate values, as BOHB (Falkner et al.
+    2018) does, for studies that ``report`` (with ``HyperbandPruner`` or
+    ``SuccessiveHalvingPruner``, whose rungs are the natural budgets): the model budget is
+    the highest step at which at least ``max(n_startup_trials, 2)`` finished trials
+    reported a value (a COMPLETE trial's return value counts as its value at its last
+    step); the good set is the best ``gamma(n)`` of those ``n`` trials by their value
+    there, and every other finished trial joins the bad set. Until a step has that many
+    values, and for several objectives, the usual split is used. Optuna's TPE with
+    ``HyperbandPruner`` models final values only and repeats the start-up trials in every
+    bracket; here the sampler always sees the whole study, so start-up happens once
+    whichever the option.
+
     Deviations from Optuna's ``TPESampler``: ``multivariate`` defaults to True for
     several objectives too (Optuna 5 defaults to univariate there); parameters outside
     the joint space get univariate TPE rather than random sampling, so there is nothing
@@ -66,6 +78,8 @@ class TPESampler(_RustModelSampler):
         consider_magic_clip: Lower-bound bandwidths by ``range / min(100, 1 + K)`` (True).
         consider_endpoints: Let the range ends count as neighbours of the extreme
             observations (False).
+        budget_aware: Split on the intermediate values at the highest well-populated
+            step instead of final values (False, as Optuna; see above).
         seed: Seed of the generator; None draws one.
         constraints_func: Optuna's way to give black-box constraints: called with each
             finished trial, it returns constraint values (``<= 0`` feasible), stored as
@@ -96,6 +110,7 @@ class TPESampler(_RustModelSampler):
         prior_weight: float = 1.0,
         consider_magic_clip: bool = True,
         consider_endpoints: bool = False,
+        budget_aware: bool = False,
         seed: int | None = None,
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
         warn_independent_sampling: bool = True,
@@ -123,6 +138,7 @@ class TPESampler(_RustModelSampler):
             "consider_endpoints": bool(consider_endpoints),
             "gamma": gamma,
             "weights": weights,
+            "budget_aware": bool(budget_aware),
         }
         self._set_constraints_func(constraints_func)
         self._warn_independent_sampling = warn_independent_sampling
@@ -143,6 +159,7 @@ class TPESampler(_RustModelSampler):
             self._seed,
             c["gamma"],
             c["weights"],
+            c.get("budget_aware", False),
         )
 
     @classmethod

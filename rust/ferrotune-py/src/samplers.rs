@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
 use ferrotune_core::samplers::{
-    QmcKind, QmcSampler, RandomSampler, Sampler, TpeConfig, TpeSampler,
+    BohbConfig, BohbSampler, QmcKind, QmcSampler, RandomSampler, Sampler, TpeConfig, TpeSampler,
 };
 use pyo3::prelude::*;
 
@@ -100,8 +100,56 @@ sampler_classes![
     RandomSamplerCore,
     QmcSamplerCore,
     TpeSamplerCore,
-    GpSamplerCore
+    GpSamplerCore,
+    BohbSamplerCore
 ];
+
+sampler_class! {
+    /// BOHB's model-based sampling (one product-kernel density pair per budget).
+    BohbSamplerCore(BohbSampler) {
+        #[new]
+        #[pyo3(signature = (min_points_in_model, top_n_percent, num_samples, random_fraction,
+                            bandwidth_factor, min_bandwidth, seed, magic_clip=false, prior_weight=0.0,
+                            pruned_in_bad=false))]
+        fn new(
+            py: Python<'_>,
+            min_points_in_model: Option<usize>,
+            top_n_percent: f64,
+            num_samples: usize,
+            random_fraction: f64,
+            bandwidth_factor: f64,
+            min_bandwidth: f64,
+            seed: u64,
+            magic_clip: bool,
+            prior_weight: f64,
+            pruned_in_bad: bool,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let cfg = BohbConfig {
+                    min_points_in_model,
+                    top_n_percent,
+                    num_samples,
+                    random_fraction,
+                    bandwidth_factor,
+                    min_bandwidth,
+                    magic_clip,
+                    prior_weight,
+                    pruned_in_bad,
+                };
+                Ok(Self::wrap(crate::conv(py, BohbSampler::new(cfg, seed))?))
+            })
+        }
+
+        /// (proposals made from a model, proposals drawn uniformly while a
+        /// model existed) so far.
+        fn proposal_counts(&self, py: Python<'_>) -> PyRes<(u64, u64)> {
+            guard(py, || {
+                let s = lock_py(py, &self.inner);
+                Ok((s.n_model_based, s.n_random_while_modelled))
+            })
+        }
+    }
+}
 
 sampler_class! {
     /// Uniform random sampler.
@@ -176,7 +224,7 @@ sampler_class! {
         #[new]
         #[pyo3(signature = (n_startup_trials, n_ei_candidates, multivariate, group, constant_liar,
                             prior_weight, consider_magic_clip, consider_endpoints, seed,
-                            gamma=None, weights=None))]
+                            gamma=None, weights=None, budget_aware=false))]
         fn new(
             py: Python<'_>,
             n_startup_trials: usize,
@@ -190,6 +238,7 @@ sampler_class! {
             seed: u64,
             gamma: Option<Py<PyAny>>,
             weights: Option<Py<PyAny>>,
+            budget_aware: bool,
         ) -> PyRes<Self> {
             guard(py, || {
                 let cfg = TpeConfig {
@@ -198,6 +247,7 @@ sampler_class! {
                     multivariate,
                     group,
                     constant_liar,
+                    budget_aware,
                     parzen: ParzenSettings {
                         prior_weight,
                         consider_magic_clip,

@@ -297,7 +297,9 @@ fn infeasible_is_an_error(make: &impl Fn(u64) -> Box<dyn Sampler>) {
 mod tests {
     use super::{check, check_with};
     use crate::samplers::gp::{GpConfig, GpSampler};
-    use crate::samplers::{QmcKind, QmcSampler, RandomSampler, TpeConfig, TpeSampler};
+    use crate::samplers::{
+        BohbConfig, BohbSampler, QmcKind, QmcSampler, RandomSampler, TpeConfig, TpeSampler,
+    };
 
     #[test]
     fn random_sampler_conforms() {
@@ -319,6 +321,11 @@ mod tests {
         };
         check(|seed| Box::new(TpeSampler::new(cfg(false), seed).unwrap()));
         check(|seed| Box::new(TpeSampler::new(cfg(true), seed).unwrap()));
+    }
+
+    #[test]
+    fn bohb_sampler_conforms() {
+        check(|seed| Box::new(BohbSampler::new(BohbConfig::default(), seed).unwrap()));
     }
 
     #[test]

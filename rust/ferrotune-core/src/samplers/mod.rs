@@ -1,5 +1,6 @@
 //! Samplers: one algorithm a module, all behind [`Sampler`].
 
+pub mod bohb;
 #[cfg(test)]
 pub mod conformance;
 pub mod gp;
@@ -14,6 +15,7 @@ use crate::history::History;
 use crate::rng::Rng;
 use crate::space::Distribution;
 
+pub use bohb::{BohbConfig, BohbSampler};
 pub use grid::GridOrder;
 pub use qmc::{QmcKind, QmcSampler};
 pub use random::RandomSampler;

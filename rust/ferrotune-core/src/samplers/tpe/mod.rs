@@ -44,6 +44,7 @@ use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
 use crate::history::History;
 use crate::rng::Rng;
+use crate::samplers::bohb::Budgets;
 use crate::space::{Condition, Distribution, Param};
 use kept::Kept;
 use observations::Dims;
@@ -65,6 +66,9 @@ pub struct TpeConfig {
     pub multivariate: bool,
     pub group: bool,
     pub constant_liar: bool,
+    /// Split on intermediate values at the highest well-populated budget
+    /// (see [`TpeSampler::split_at_budget`]) instead of Optuna's order.
+    pub budget_aware: bool,
     pub parzen: ParzenSettings,
 }
 
@@ -76,6 +80,7 @@ impl Default for TpeConfig {
             multivariate: true,
             group: false,
             constant_liar: true,
+            budget_aware: false,
             parzen: ParzenSettings {
                 prior_weight: 1.0,
                 consider_magic_clip: true,
@@ -101,6 +106,8 @@ pub struct TpeSampler {
     kept: HashMap<Vec<(u32, u64)>, Kept>,
     /// Bad-set fits so far, to find the least recently used kept estimator.
     fits: u64,
+    /// Observations per budget, for `budget_aware` (updated with new trials only).
+    budgets: Budgets,
 }
 
 /// A fingerprint of a distribution's arguments (kernel constants depend on the range).
@@ -159,6 +166,7 @@ impl TpeSampler {
             memo: HashMap::new(),
             kept: HashMap::new(),
             fits: 0,
+            budgets: Budgets::default(),
         })
     }
 
@@ -292,7 +300,7 @@ impl Sampler for TpeSampler {
             return Ok(dist.from_unit(self.rng.uniform()));
         }
         let dims = [(h.param_index(name), dist.clone())];
-        let (below, above) = self.split(h, trial)?;
+        let (below, above) = self.split_at_budget(h, trial)?;
         Ok(self.sample_joint(h, &below, &above, &dims)?[0])
     }
 
@@ -305,7 +313,7 @@ impl Sampler for TpeSampler {
         } else {
             vec![h.intersection_space()]
         };
-        let (below, above) = self.split(h, trial)?;
+        let (below, above) = self.split_at_budget(h, trial)?;
         let mut out = Vec::new();
         for space in spaces {
             let space: Vec<(u32, u32)> = space
@@ -338,7 +346,7 @@ impl Sampler for TpeSampler {
         }
         let params = space.params();
         let groups = condition_groups(params);
-        let (below, above) = self.split(h, trial)?;
+        let (below, above) = self.split_at_budget(h, trial)?;
         let mut models = Vec::with_capacity(groups.len());
         for (_, g) in &groups {
             let dims: Vec<(Option<u32>, Distribution)> = g
@@ -378,6 +386,7 @@ impl Sampler for TpeSampler {
     fn set_state(&mut self, state: &[u64]) -> Result<()> {
         expect_words(state, 4)?;
         self.rng = rng_from_words(state)?;
+        self.budgets = Budgets::default();
         Ok(())
     }
 

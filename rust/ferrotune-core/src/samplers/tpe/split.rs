@@ -97,6 +97,53 @@ impl TpeSampler {
         Ok((below, above))
     }
 
+    /// The split of an ask: [`TpeSampler::split`], or with `budget_aware`
+    /// (one objective), the split at a budget. The model budget is the
+    /// highest step at which at least max(`n_startup_trials`, 2) finished
+    /// trials reported a value (observations as BOHB's,
+    /// [`crate::samplers::bohb::budgets`]: a COMPLETE trial's final value
+    /// counts at its last step, or above every step when it reported
+    /// nothing). The good set is the best gamma(n_b) feasible trials by their
+    /// value there; every other COMPLETE or PRUNED trial (those that did not
+    /// reach the budget, the rest at it, infeasible ones) and, with the
+    /// constant liar, every RUNNING trial forms the bad set. Without such a
+    /// budget yet, Optuna's split is used.
+    pub fn split_at_budget(
+        &mut self,
+        h: &History,
+        current: usize,
+    ) -> Result<(Vec<usize>, Vec<usize>)> {
+        if !self.cfg.budget_aware || h.n_objectives() > 1 {
+            return self.split(h, current);
+        }
+        self.budgets.update(h);
+        let Some((_, obs)) = self.budgets.largest_with(self.cfg.n_startup_trials.max(2)) else {
+            return self.split(h, current);
+        };
+        let trials = h.trials();
+        let k = self.gamma(obs.len(), false)?;
+        let mut good = vec![false; trials.len()];
+        let mut below: Vec<usize> = obs
+            .iter()
+            .map(|&t| t as usize)
+            .filter(|&t| t != current && trials[t].violation() <= 0.0)
+            .take(k)
+            .collect();
+        for &t in &below {
+            good[t] = true;
+        }
+        below.sort_unstable();
+        let above = (0..trials.len())
+            .filter(|&t| t != current && !good[t])
+            .filter(|&t| match trials[t].state {
+                TrialState::Complete | TrialState::Pruned => true,
+                TrialState::Running => self.cfg.constant_liar,
+                _ => false,
+            })
+            .collect();
+        Ok((below, above))
+    }
+
     /// The trials but `current`, by kind, in trial order.
     fn candidates(&self, h: &History, current: usize) -> Candidates {
         let cons = h.has_constraints();

@@ -248,3 +248,63 @@ fn hypervolume_of_known_sets() {
     assert!(!chosen[3]);
     assert_eq!(chosen.iter().filter(|c| **c).count(), 2);
 }
+
+/// Ten PRUNED trials report step 1 (value i); trials 5-9 reach step 3 with
+/// value 10 - i; trial 10 COMPLETE at step 1 with the best final value.
+fn multi_fidelity_history() -> History {
+    let x = Distribution::float("x", 0.0, 1.0, None, false).unwrap();
+    let mut h = History::new(1);
+    for i in 0..11 {
+        let t = h.create_trial(TrialState::Running);
+        h.set_param(t, "x", &x, i as f64 / 10.0).unwrap();
+        h.report(t, 1, i as f64).unwrap();
+        if (5..10).contains(&i) {
+            h.report(t, 3, 10.0 - i as f64).unwrap();
+        }
+        if i == 10 {
+            h.finish(t, TrialState::Complete, vec![-1.0]).unwrap();
+        } else {
+            h.finish(t, TrialState::Pruned, vec![]).unwrap();
+        }
+    }
+    h
+}
+
+#[test]
+fn budget_aware_splits_at_the_highest_well_populated_step() {
+    let h = multi_fidelity_history();
+    let cfg = |budget_aware, n_startup_trials| TpeConfig {
+        budget_aware,
+        n_startup_trials,
+        ..TpeConfig::default()
+    };
+    // Optuna's order: the COMPLETE trial first, then the deepest PRUNED
+    // one; gamma(11) = 2.
+    let mut plain = TpeSampler::new(cfg(false, 4), 0).unwrap();
+    assert_eq!(plain.split_at_budget(&h, 11).unwrap().0, vec![9, 10]);
+    // Step 3 has 5 >= 4 observations: the best there (trial 9) is good, all
+    // other finished trials are bad.
+    let mut aware = TpeSampler::new(cfg(true, 4), 0).unwrap();
+    let (below, above) = aware.split_at_budget(&h, 11).unwrap();
+    assert_eq!(below, vec![9]);
+    assert_eq!(above, (0..11).filter(|&t| t != 9).collect::<Vec<_>>());
+    // Needing 6 observations, step 1 (11 of them, trial 10's final value
+    // counted there) is the model budget: gamma(11) = 2.
+    let mut aware = TpeSampler::new(cfg(true, 6), 0).unwrap();
+    assert_eq!(aware.split_at_budget(&h, 11).unwrap().0, vec![0, 10]);
+    // Needing more than any step has: Optuna's split.
+    let mut aware = TpeSampler::new(cfg(true, 12), 0).unwrap();
+    assert_eq!(aware.split_at_budget(&h, 11).unwrap().0, vec![9, 10]);
+}
+
+#[test]
+fn budget_aware_tpe_conforms() {
+    crate::samplers::conformance::check(|seed| {
+        let cfg = TpeConfig {
+            budget_aware: true,
+            n_startup_trials: 4,
+            ..TpeConfig::default()
+        };
+        Box::new(TpeSampler::new(cfg, seed).unwrap())
+    });
+}
