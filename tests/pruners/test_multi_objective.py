@@ -372,3 +372,10 @@ def test_other_pruners_refuse_several_objectives(pruner: ferrotune.pruners.BaseP
     t.report([1.0, 2.0], 0)
     with pytest.raises(NotImplementedError, match="SuccessiveHalvingPruner"):
         t.should_prune()
+
+
+@pytest.mark.parametrize("value", [{1: 2.0, 3: 4.0}, {1.0, 2.0}])
+def test_report_refuses_a_mapping_or_a_set(value: object) -> None:
+    t = ferrotune.create_study(directions=["minimize", "maximize"]).ask()
+    with pytest.raises(InvalidArgumentError, match="one per objective"):
+        t.report(value, 1)  # type: ignore[arg-type]

@@ -297,3 +297,49 @@ def test_two_workers_share_multi_objective_rung_records(db_url: str) -> None:
     assert len({r["order"] for r in records}) == 4
     st_a.dispose()
     st_b.dispose()
+
+
+def test_records_of_many_rungs_in_one_check_reach_other_workers_in_rung_order(
+    db_url: str,
+) -> None:
+    """One check can cross many rungs (a first report at a late step): its records share
+    one place in the order, and another worker must take them in rung by rung (their
+    names sort as text: completed_rung_10 before completed_rung_2)."""
+    sh = SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
+    st_a, st_b = RDBStorage(db_url), RDBStorage(db_url)
+    a = ferrotune.create_study(storage=st_a, study_name="many", pruner=sh)
+    t = a.ask()
+    t.report(1.0, 4096)  # rungs 0..12 in one check
+    assert not t.should_prune()
+    a.tell(t, 1.0)
+    b = ferrotune.load_study(study_name="many", storage=st_b, pruner=sh)
+    decisions = []
+    for study in (a, b):
+        u = study.ask()
+        steps = []
+        for step, value in ((1, 0.5), (2, 0.5), (4, 5.0)):
+            u.report(value, step)
+            steps.append(u.should_prune())
+            if steps[-1]:
+                break
+        study.tell(u, state=TrialState.PRUNED) if steps[-1] else study.tell(u, 0.5)
+        decisions.append(steps)
+    # At step 4 (rung 2) the rung holds 1.0 (trial 0) and, for b, also a's 5.0: 5.0 is
+    # not the best, so both workers prune there.
+    assert decisions == [[False, False, True], [False, False, True]]
+    st_a.dispose()
+    st_b.dispose()
+
+
+def test_should_prune_on_a_finished_trial_is_refused(make_storage: Any) -> None:
+    from ferrotune.exceptions import UpdateFinishedTrialError
+
+    study = ferrotune.create_study(storage=make_storage(), pruner=_sh())
+    _run_curve(study, 0.1)
+    t = study.ask()
+    t.report(5.0, 1)
+    study.tell(t, 5.0)
+    with pytest.raises(UpdateFinishedTrialError):
+        t.should_prune()
+    # Nothing was recorded on the COMPLETE trial.
+    assert not any("rung" in k for k in study.get_trial(t.number).system_attrs)

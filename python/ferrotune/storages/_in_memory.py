@@ -84,7 +84,7 @@ class InMemoryStorage(BaseStorage):
                 r for n, attrs in rec.trial_system_attrs.items() for r in rung_records(n, attrs)
             ]
             if found:
-                rec.core.add_rung_records(sorted(found, key=lambda r: r[4]))
+                rec.core.add_rung_records(sorted(found, key=lambda r: (r[4], r[1])))
             self._studies[sid] = rec
 
     def _study(self, study_id: int) -> _StudyRecord:

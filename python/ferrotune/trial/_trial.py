@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any, overload
 
 from ferrotune.distributions import (
@@ -41,7 +41,7 @@ def _report_vector(value: Any, n_objectives: int) -> list[float]:
     """``value`` of ``report`` for a study with ``n_objectives`` objectives: one float
     per objective."""
     want = f"a sequence of {n_objectives} floats, one per objective"
-    if isinstance(value, (str, bytes)):
+    if isinstance(value, (str, bytes, Mapping, Set)):
         items = None
     else:
         try:
@@ -389,6 +389,7 @@ class Trial:
                 :class:`~ferrotune.pruners.SuccessiveHalvingPruner` and
                 :class:`~ferrotune.pruners.HyperbandPruner` (Optuna refuses every
                 pruner there).
+            UpdateFinishedTrialError: When the trial has already finished.
         """
         ctx = self._ctx
         pruner = self.study.pruner
@@ -400,6 +401,9 @@ class Trial:
                 f"with {type(pruner).__name__}; SuccessiveHalvingPruner and HyperbandPruner "
                 "prune studies with several objectives"
             )
+        # As Optuna's rung pruners (they refuse to record on a finished trial): a decision
+        # is for a running trial only, and a rung record must not land on a told one.
+        self._check_running()
         if ctx.rust_pruner:
             # One call into the core in memory; on a database, a sync or (at a rung of
             # successive halving) one serialized transaction.

@@ -261,7 +261,8 @@ class _Sync(_Database):
         system = cache.system_attrs
         found = [r for n in numbers if n in system for r in rung_records(n, system[n])]
         if found:
-            found.sort(key=lambda r: r[4])
+            # One transaction can record several rungs of a trial under one order.
+            found.sort(key=lambda r: (r[4], r[1]))
             cache.core.add_rung_records(found)
 
     def _load_dists(
