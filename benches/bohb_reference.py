@@ -14,8 +14,8 @@ The second and third differ only in the generator, so they tell a faithful sampl
 buggy one; the first adds HpBandSter's schedule.  Prints the median [25%, 75%] simple regret.
 HpBandSter needs its own environment (it pins old ConfigSpace releases)::
 
-    python3 -m venv /tmp/hpb && /tmp/hpb/bin/pip install hpbandster
-    /tmp/hpb/bin/python benches/bohb_reference.py --problem mf_branin --seeds 10
+    python3 -m venv .venv-hpb && .venv-hpb/bin/pip install hpbandster
+    PYTHONPATH=python .venv-hpb/bin/python benches/bohb_reference.py --problem mf_branin --seeds 10
 
 (with ferrotune importable, e.g. ``PYTHONPATH=python`` after ``maturin develop``).
 """
