@@ -916,17 +916,39 @@ class Study:
             if isinstance(dist, CategoricalDistribution):
                 self._register_choices(name, dist)
             internals[name] = internal
+        inter = self._checked_intermediate(trial.intermediate_values)
         storage, sid = self._storage, self._study_id
         number = storage.create_new_trial(sid)
         for name, internal in internals.items():
             storage.record_param(sid, number, name, trial.distributions[name], internal)
-        for step, v in trial.intermediate_values.items():
+        for step, v in inter.items():
             storage.record_intermediate(sid, number, step, v)
         for k, v in trial.user_attrs.items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
         for k, v in trial.system_attrs.items():
             self._storage.set_trial_system_attr(self._study_id, number, k, v)
         self._storage.finish_trial(self._study_id, number, trial.state, vals)
+
+    def _checked_intermediate(self, values: Mapping[Any, Any]) -> dict[int, Any]:
+        """``add_trial``'s intermediate values as ``report`` takes them: a float per step,
+        or one float per objective in a study with several."""
+        from ferrotune.trial._trial import _report_vector
+
+        n = len(self.directions)
+        out: dict[int, Any] = {}
+        for step, v in values.items():
+            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < 2**63:
+                raise InvalidArgumentError(
+                    f"add_trial: intermediate step must be an int in [0, 2**63), got {step!r:.80}"
+                )
+            try:
+                out[step] = _report_vector(v, n) if n > 1 else float(v)
+            except (InvalidArgumentError, TypeError, ValueError, OverflowError) as e:
+                raise InvalidArgumentError(
+                    f"add_trial: intermediate value at step {step}: "
+                    f"{str(e).removeprefix('report: ')}"
+                ) from e
+        return out
 
     def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
         """Adds several finished trials."""
