@@ -70,6 +70,12 @@ pub struct TrialRecord {
     pub completed: f64,
     /// Black-box constraint values (<= 0 is feasible), set while running.
     pub constraints: Vec<f64>,
+    /// The sampler's tag: numbers a sampler attaches to a trial it proposes
+    /// (a population method's generation and place in it; see
+    /// [`crate::samplers::Sampler::take_tag`]). Stored with the trial in
+    /// every storage, so each worker's sampler reads the tags of all trials.
+    /// Empty when the sampler set none.
+    pub tag: Vec<f64>,
 }
 
 impl TrialRecord {
@@ -310,6 +316,29 @@ impl History {
         Ok(())
     }
 
+    /// Sets the sampler's tag of trial `number` (any state: a worker learns
+    /// the tags of other workers' trials when it syncs). Setting it again
+    /// replaces it; a NaN or infinite number is refused.
+    pub fn set_tag(&mut self, number: usize, tag: Vec<f64>) -> Result<()> {
+        if let Some(v) = tag.iter().find(|v| !v.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "a sampler's tag holds finite numbers, got {v}"
+            )));
+        }
+        let n = self.trials.len();
+        let t = self.trials.get_mut(number).ok_or_else(|| {
+            Error::InvalidArgument(format!("trial {number} does not exist ({n} trials)"))
+        })?;
+        t.tag = tag;
+        Ok(())
+    }
+
+    /// The sampler's tag of trial `number`; empty when none was set or the
+    /// trial does not exist.
+    pub fn tag(&self, number: usize) -> &[f64] {
+        self.trials.get(number).map_or(&[], |t| t.tag.as_slice())
+    }
+
     /// The group decomposition of the COMPLETE trials' search spaces.
     pub fn groups(&self) -> &[Vec<(u32, u32)>] {
         &self.groups
@@ -385,6 +414,7 @@ impl History {
             started,
             completed: f64::NAN,
             constraints: Vec::new(),
+            tag: Vec::new(),
         });
         self.trials.len() - 1
     }

@@ -479,12 +479,12 @@ impl StudyCore {
                 let Inner {
                     history, sampler, ..
                 } = &mut *g;
-                let vals = match sampler {
-                    Some(s) => lock(s).relative_values(history, number)?,
-                    None => Vec::new(),
-                };
+                let Some(s) = sampler else { return Ok(0) };
+                let mut s = lock(s);
+                let vals = s.relative_values(history, number)?;
                 let n = vals.len();
                 history.set_pending(number, vals);
+                keep_tag(history, &mut *s, number)?;
                 Ok(n)
             })
         })
@@ -586,6 +586,31 @@ impl StudyCore {
                 py,
                 self.hold_py(py)?.history.set_constraints(number, values),
             )
+        })
+    }
+
+    /// The sampler's tag of trial `number` (`History::tag`): empty when none.
+    fn tag(&self, py: Python<'_>, number: usize) -> PyRes<Vec<f64>> {
+        guard(py, || Ok(self.hold_py(py)?.history.tag(number).to_vec()))
+    }
+
+    /// Sets the samplers' tags of trials read from a shared storage or a saved
+    /// state: (number, tag) pairs.
+    fn set_tags(&self, py: Python<'_>, tags: Vec<(usize, Vec<f64>)>) -> PyRes<()> {
+        guard(py, || {
+            let mut g = self.hold_py(py)?;
+            for (number, tag) in tags {
+                conv(py, g.history.set_tag(number, tag))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The tag of every trial, in trial order (empty lists for none).
+    fn all_tags(&self, py: Python<'_>) -> PyRes<Vec<Vec<f64>>> {
+        guard(py, || {
+            let g = self.hold_py(py)?;
+            Ok(g.history.trials().iter().map(|t| t.tag.clone()).collect())
         })
     }
 
@@ -913,13 +938,11 @@ impl StudyCore {
                             history, sampler, ..
                         } = &mut *g;
                         let sampler = sampler.as_ref().ok_or_else(not_rust)?;
-                        return lock(sampler).sample_space(
-                            history,
-                            number,
-                            &space.inner,
-                            max_draws,
-                            &mut check,
-                        );
+                        let mut s = lock(sampler);
+                        let row =
+                            s.sample_space(history, number, &space.inner, max_draws, &mut check)?;
+                        keep_tag(history, &mut *s, number)?;
+                        return Ok(row);
                     }
                     (fixed, _) => fixed.unwrap_or_else(|| vec![None; space.inner.params().len()]),
                 };
@@ -1126,5 +1149,20 @@ impl StudyCore {
                 })
                 .collect())
         })
+    }
+}
+
+/// Stores the tag the sampler attaches to the trial it has just proposed
+/// (`Sampler::take_tag`), if any.
+fn keep_tag(
+    history: &mut History,
+    sampler: &mut dyn Sampler,
+    number: usize,
+) -> ferrotune_core::Result<()> {
+    let tag = sampler.take_tag(number);
+    if tag.is_empty() {
+        Ok(())
+    } else {
+        history.set_tag(number, tag)
     }
 }

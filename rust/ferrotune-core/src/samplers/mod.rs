@@ -102,6 +102,19 @@ pub trait Sampler: Send {
         Ok(Vec::new())
     }
 
+    /// Numbers to attach to trial `trial`, for which the sampler has just
+    /// returned values from [`Sampler::relative_values`] or
+    /// [`Sampler::sample_space`]: a population method's generation and the
+    /// trial's place in it. The study asks right after that call (under the
+    /// same locks), stores a non-empty tag with the trial in its storage
+    /// (trial system attribute `ferrotune:tag`) and gives every worker's
+    /// history the tags of all trials ([`History::tag`]), so that state kept
+    /// per generation lives in the study, not in one process. Empty (the
+    /// default): no tag.
+    fn take_tag(&mut self, _trial: usize) -> Vec<f64> {
+        Vec::new()
+    }
+
     /// True when `sample_independent` is O(1) work (no model to fit): the
     /// binding then keeps the GIL for it, as releasing it would cost more.
     fn independent_is_cheap(&self) -> bool {
@@ -163,6 +176,10 @@ pub fn start_trial(
     let t = h.create_trial(crate::history::TrialState::Running);
     let rel = sampler.relative_values(h, t)?;
     h.set_pending(t, rel);
+    let tag = sampler.take_tag(t);
+    if !tag.is_empty() {
+        h.set_tag(t, tag)?;
+    }
     let mut x = Vec::with_capacity(dims.len());
     for (name, d) in names.iter().zip(dims) {
         let p = h.param_index(name);
