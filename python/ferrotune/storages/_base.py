@@ -3,7 +3,8 @@ from __future__ import annotations
 import abc
 import contextlib
 import json
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
@@ -52,6 +53,31 @@ _RUNG_PREFIX = "completed_rung_"
 
 #: A rung record as the core takes and gives it: (trial, rung, values, promoted, order).
 RungRecord = tuple[int, int, list[float], bool, int]
+
+
+#: The trial system attribute holding the sampler's tag of a trial (``History::tag`` in the
+#: core): numbers a population sampler attaches to a trial it proposes, such as its generation.
+TAG_KEY = "ferrotune:tag"
+
+
+def sampler_tags(
+    system_attrs: Mapping[int, Mapping[str, Any]], numbers: Iterable[int]
+) -> list[tuple[int, list[float]]]:
+    """The sampler's tags stored in the system attributes of trials ``numbers`` as (number,
+    tag) pairs for ``StudyCore.set_tags``; a value that is not a list of finite numbers (another
+    tool's attribute of the same name) is skipped."""
+    out: list[tuple[int, list[float]]] = []
+    for n in numbers:
+        v = system_attrs.get(n, {}).get(TAG_KEY)
+        if not isinstance(v, list) or not v:
+            continue
+        try:
+            tag = [float(x) for x in v]
+        except (TypeError, ValueError):
+            continue
+        if all(math.isfinite(x) for x in tag):
+            out.append((n, tag))
+    return out
 
 
 def rung_attr(record: RungRecord) -> tuple[str, dict[str, Any]]:

@@ -11,9 +11,11 @@ from ferrotune import _core
 from ferrotune.exceptions import DuplicatedStudyError
 from ferrotune.storages._base import (
     FIXED_PARAMS_KEY,
+    TAG_KEY,
     BaseStorage,
     rung_attr,
     rung_records,
+    sampler_tags,
     to_json,
 )
 from ferrotune.storages._core_state import export_core, import_core
@@ -85,6 +87,9 @@ class InMemoryStorage(BaseStorage):
             ]
             if found:
                 rec.core.add_rung_records(sorted(found, key=lambda r: (r[4], r[1])))
+            tags = sampler_tags(rec.trial_system_attrs, rec.trial_system_attrs)
+            if tags:
+                rec.core.set_tags(tags)
             self._studies[sid] = rec
 
     def _study(self, study_id: int) -> _StudyRecord:
@@ -199,7 +204,11 @@ class InMemoryStorage(BaseStorage):
         to_json(value, f"trial system attribute {key!r}")
         rec = self._study(study_id)
         self._check_trial(rec, number)
-        rec.trial_system_attrs.setdefault(number, {})[key] = copy.deepcopy(value)
+        attrs = rec.trial_system_attrs.setdefault(number, {})
+        attrs[key] = copy.deepcopy(value)
+        if key == TAG_KEY:
+            # The core (the study's records here) reads the sampler's tag as well.
+            rec.core.set_tags(sampler_tags({number: attrs}, [number]))
 
     def get_trial_user_attrs(self, study_id: int, number: int) -> dict[str, Any]:
         return copy.deepcopy(self._study(study_id).trial_user_attrs.get(number, {}))

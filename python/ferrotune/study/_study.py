@@ -34,7 +34,7 @@ from ferrotune.exceptions import (
 from ferrotune.pruners import BasePruner, MedianPruner
 from ferrotune.samplers import BaseSampler, TPESampler
 from ferrotune.storages import BaseStorage, get_storage
-from ferrotune.storages._base import FIXED_PARAMS_KEY, to_json
+from ferrotune.storages._base import FIXED_PARAMS_KEY, TAG_KEY, to_json
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial, Trial, TrialState
 from ferrotune.trial._frozen import _LazyFrozenTrial, intermediate_values_of
@@ -359,6 +359,7 @@ class Study:
         trial = Trial(self, number, fixed, self._trial_context)
         if self._relative_in_core and space is None:
             self._core.relative(number)
+            self._store_tag(number)
         if self._hook_before or self._hook_relative:
             frozen = self._frozen(number)
             if self._hook_before:
@@ -431,6 +432,14 @@ class Study:
             )
         return known
 
+    def _store_tag(self, number: int) -> None:
+        """Stores the tag the Rust sampler attached to trial ``number`` (a population
+        method's generation, see ``Sampler::take_tag`` in the core) as its system attribute,
+        so that other workers' samplers and a reloaded study read it."""
+        tag = self._core.tag(number)
+        if tag:
+            self._storage.set_trial_system_attr(self._study_id, number, TAG_KEY, tag)
+
     def _sample_declared(self, trial: Trial, space: SearchSpace) -> None:
         """Samples a declared space for ``trial`` in Rust (see ``StudyCore.sample_space``):
         the Rust sampler, or the core's constrained sampler around the fixed values
@@ -449,6 +458,7 @@ class Study:
                 row = own(self, number, space, accept)
             else:
                 row = self._core.sample_space(number, space._core, space.max_draws, accept)
+                self._store_tag(number)
             self._record_space(number, space, row)
             return
         # A fixed value's warning or error counts only if its parameter is active in

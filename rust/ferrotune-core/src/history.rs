@@ -890,6 +890,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tags_are_kept_replaced_and_checked() {
+        let mut h = History::new(1);
+        let a = h.create_trial(TrialState::Running);
+        let b = h.create_trial(TrialState::Running);
+        assert!(h.tag(a).is_empty() && h.tag(7).is_empty());
+        h.set_tag(b, vec![2.0, 1.0]).unwrap();
+        h.finish(b, TrialState::Complete, vec![0.5]).unwrap();
+        assert_eq!(h.tag(b), &[2.0, 1.0]); // finished trials keep theirs
+        h.set_tag(b, vec![3.0]).unwrap();
+        assert_eq!(h.tag(b), &[3.0]);
+        assert!(h.set_tag(a, vec![f64::NAN]).is_err());
+        assert!(h.set_tag(9, vec![1.0]).is_err());
+        assert!(h.tag(a).is_empty());
+    }
+
+    #[test]
     fn lifecycle_and_errors() {
         let mut h = History::new(1);
         let d = Distribution::float("x", 0.0, 1.0, None, false).unwrap();

@@ -19,7 +19,7 @@ from ferrotune.distributions import (
     BaseDistribution,
     CategoricalDistribution,
 )
-from ferrotune.storages._base import RungRecord, rung_records
+from ferrotune.storages._base import RungRecord, rung_records, sampler_tags
 from ferrotune.storages._rdb._transactions import _Database
 from ferrotune.trial._state import TO_CORE
 
@@ -246,6 +246,10 @@ class _Sync(_Database):
             inter, rest = _split_rest(inter, number_of, note)
             self._apply_trials(cache, trial_rows, list(dists.items()), params, inter, note, rest)
         self._take_rung_records(cache, numbers)
+        n_core = cache.core.n_trials()
+        tags = [t for t in sampler_tags(cache.system_attrs, numbers) if t[0] < n_core]
+        if tags:
+            cache.core.set_tags(tags)
         if full_load:
             self._fail_gaps(cache, numbers, note)
         if problems:
