@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import numpy as np
 
-LIBRARIES = ("ferrotune", "optuna", "rustuna", "hyperopt", "skopt")
+LIBRARIES = ("ferrotune", "optuna", "rustuna", "hyperopt", "skopt", "cmaes", "nevergrad")
 PEERS = LIBRARIES[1:]
 _DIST_NAMES = {"skopt": "scikit-optimize"}
 
@@ -173,6 +173,21 @@ def ask_tell_sampler(library: str, sampler: str, seed: int) -> Any | None:
     if sampler == "qmc" and hasattr(samplers, "QMCSampler") and library != "rustuna":
         # Scrambled, so that seeds give different sequences.
         return _construct(samplers.QMCSampler, seed, scramble=True)
+    if sampler == "cmaes" and hasattr(samplers, "CmaEsSampler"):
+        return samplers.CmaEsSampler(seed=seed)
+    if library == "ferrotune":
+        # Population samplers and restart strategies that only ferrotune has under these names
+        # (Optuna 4.4 removed CmaEsSampler's restart_strategy).
+        population = {
+            "cmaes-ipop": ("CmaEsSampler", {"restart_strategy": "ipop"}),
+            "cmaes-bipop": ("CmaEsSampler", {"restart_strategy": "bipop"}),
+            "de": ("DESampler", {}),
+            "pso": ("PSOSampler", {}),
+            "ga": ("GASampler", {}),
+        }
+        if sampler in population and hasattr(samplers, population[sampler][0]):
+            cls_name, kw = population[sampler]
+            return getattr(samplers, cls_name)(seed=seed, **kw)
     if sampler == "gp" and hasattr(samplers, "GPSampler"):
         if library == "optuna" and importlib.util.find_spec("torch") is None:
             return None  # optuna's GPSampler needs torch, which these benches do not install

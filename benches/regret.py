@@ -48,6 +48,7 @@ from _common import (
     unavailable,
     version,
 )
+from _population_peers import cmaes_run, nevergrad_run
 
 # (problem name, factory keywords, budget)
 DEFAULT_PROBLEMS: list[tuple[str, dict[str, Any], int]] = [
@@ -63,8 +64,9 @@ EXTRA_PROBLEMS: list[tuple[str, dict[str, Any], int]] = [
     ("hartmann3", {}, 100),
     ("styblinski_tang", {"dim": 10}, 300),
     ("constrained", {}, 200),
+    ("rastrigin", {"dim": 10}, 1000),
 ]
-SAMPLERS = ("random", "qmc", "tpe", "gp")
+SAMPLERS = ("random", "qmc", "tpe", "gp", "cmaes", "cmaes-ipop", "cmaes-bipop", "de", "pso", "ga")
 # (library, sampler) pairs that take minutes per run at these budgets; run only when
 # --include-slow is given.
 SLOW = {("skopt", "gp")}
@@ -166,6 +168,11 @@ def make_run(library: str, sampler_name: str) -> Run | None:
         return hyperopt_run(sampler_name)
     if library == "skopt":
         return skopt_run(sampler_name)
+    if library in ("cmaes", "nevergrad") and load(library) is not None:
+        make = cmaes_run if library == "cmaes" else nevergrad_run
+        return make(sampler_name, _value, _objective)
+    if library in ("cmaes", "nevergrad"):
+        return None
     raise ValueError(library)
 
 
