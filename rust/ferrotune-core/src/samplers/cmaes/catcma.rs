@@ -11,7 +11,7 @@ use crate::rng::Rng;
 /// The categorical distributions and the step-size state of their update.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CatDist {
-    /// q[i][k]: probability of category k of parameter i.
+    /// `q[i][k]`: probability of category k of parameter i.
     pub q: Vec<Vec<f64>>,
     q_min: Vec<f64>,
     /// Δ, the accumulation s and γ of the adaptive step (ASNG).
