@@ -89,10 +89,12 @@ class CmaEsSampler(_RustModelSampler):
             its learning rates times (d + 2) / 3.
         with_margin: For integer and stepped parameters, keep the probability of
             leaving the current grid value at least 1 / (d * popsize) (CMA-ES with
-            margin, Hamano et al. 2022).
+            margin, Hamano et al. 2022). Log-scaled integers get the margin too (Optuna
+            treats them as continuous), on their grid in log space.
         lr_adapt: Adapt the learning rates of the mean and covariance to the
             signal-to-noise ratio of their updates (Nomura et al. 2023); for multimodal
             and noisy problems.
+        source_trials: Only None: warm starting is not supported.
         model_categorical: Model categorical parameters with CatCMA (default True).
 
     Deviations from Optuna: categorical parameters are modelled; IPOP/BIPOP restarts
@@ -122,8 +124,13 @@ class CmaEsSampler(_RustModelSampler):
         use_separable_cma: bool = False,
         with_margin: bool = False,
         lr_adapt: bool = False,
+        source_trials: Any = None,
         model_categorical: bool = True,
     ) -> None:
+        if source_trials is not None:
+            raise InvalidArgumentError(
+                "source_trials (warm starting) is not supported by ferrotune's CmaEsSampler"
+            )
         if x0 is not None and not isinstance(x0, Mapping):
             raise InvalidArgumentError(f"x0 must be a mapping name -> value, got {x0!r}")
         self._x0: list[tuple[str, float]] = []
