@@ -124,12 +124,35 @@ RUNNERS: dict[str, Callable[[Problem, int, int, int], float]] = {
 }
 
 
+def mixed(trial: Any) -> float:
+    """A mixed space: 6 floats in [-5, 5] (sphere around 1.234) and 4 categoricals of
+    6 choices, each adding 10 unless it takes its one good choice."""
+    x = np.array([trial.suggest_float(f"x{i}", -5, 5) for i in range(6)]) - SHIFT
+    cats = [trial.suggest_categorical(f"c{i}", list("abcdef")) for i in range(4)]
+    return float(np.sum(x * x) + sum(10.0 * (c != "abcd"[i]) for i, c in enumerate(cats)))
+
+
+def run_mixed(name: str, evals: int, seed: int) -> float:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if name == "optuna":
+        study: Any = optuna.create_study(sampler=optuna.samplers.CmaEsSampler(seed=seed))
+    else:
+        cat = name == "ferrotune"
+        sampler = ferrotune.samplers.CmaEsSampler(seed=seed, model_categorical=cat)
+        study = ferrotune.create_study(sampler=sampler)
+    study.optimize(mixed, n_trials=evals)
+    return float(study.best_value)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--evals", type=int, default=1000)
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--dim", type=int, default=10)
     ap.add_argument("--only", nargs="*", default=list(RUNNERS), help="runners to include")
+    ap.add_argument("--mixed", action="store_true", help="also the mixed space with categoricals")
     args = ap.parse_args()
     logging.getLogger("ferrotune").setLevel(logging.WARNING)
     print(f"{args.dim}-D, {args.evals} evaluations, {args.seeds} seeds: best value")
@@ -140,9 +163,16 @@ def main() -> None:
             res = [RUNNERS[name](problem, args.dim, args.evals, s) for s in range(args.seeds)]
             per_run = (time.perf_counter() - t0) / args.seeds
             q1, med, q3 = statistics.quantiles(res, n=4, method="inclusive")
-            print(
-                f"{problem[0]:<11} {name:<19} {med:>11.4g} {q1:>11.4g} {q3:>11.4g} {per_run:>7.2f}"
-            )
+            row = f"{med:>11.4g} {q1:>11.4g} {q3:>11.4g} {per_run:>7.2f}"
+            print(f"{problem[0]:<11} {name:<19} {row}")
+    if args.mixed:
+        for name in ("ferrotune", "ferrotune-nocat", "optuna"):
+            t0 = time.perf_counter()
+            res = [run_mixed(name, args.evals, s) for s in range(args.seeds)]
+            per_run = (time.perf_counter() - t0) / args.seeds
+            q1, med, q3 = statistics.quantiles(res, n=4, method="inclusive")
+            row = f"{med:>11.4g} {q1:>11.4g} {q3:>11.4g} {per_run:>7.2f}"
+            print(f"{'mixed':<11} {name:<19} {row}")
 
 
 if __name__ == "__main__":
