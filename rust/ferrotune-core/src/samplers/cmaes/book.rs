@@ -28,8 +28,9 @@ pub struct Book {
 
 impl Book {
     /// Reads the tags of the trials new since the last call and of the
-    /// watched ones; keeps the members (for `fp`) of generations >= `from`.
-    pub fn scan(&mut self, h: &History, fp: f64, from: u64) {
+    /// watched ones; keeps the members (for `fp`, with tags of `len` numbers)
+    /// of generations >= `from`.
+    pub fn scan(&mut self, h: &History, fp: f64, len: usize, from: u64) {
         let n = h.trials().len();
         let mut again: Vec<usize> = self.watch.iter().copied().collect();
         again.extend(self.cursor..n);
@@ -46,7 +47,7 @@ impl Book {
                 continue;
             }
             self.watch.remove(&t);
-            if tag.len() < TAG_HEAD || tag[0] != TAG_KIND || tag[1] != fp {
+            if tag.len() != len || tag[0] != TAG_KIND || tag[1] != fp {
                 continue;
             }
             let g = tag[2] as u64;
@@ -110,12 +111,4 @@ pub fn closed(
         }
     }
     None
-}
-
-/// Members that are running or will enter the update (not failed or pruned).
-pub fn live(h: &History, members: &[usize], consider_pruned: bool) -> usize {
-    members
-        .iter()
-        .filter(|&&t| !matches!(member(h, t, consider_pruned), Member::Out))
-        .count()
 }

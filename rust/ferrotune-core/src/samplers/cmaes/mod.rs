@@ -225,7 +225,8 @@ impl CmaEsSampler {
         let (Some(dims), Some(search)) = (self.dims.as_ref(), self.search.as_mut()) else {
             return;
         };
-        self.book.scan(h, dims.fp, search.generation);
+        let len = TAG_HEAD + dims.num.len() + dims.cat.len();
+        self.book.scan(h, dims.fp, len, search.generation);
         loop {
             let g = search.generation;
             let Some(members) = self.book.members.get(&g) else {

@@ -53,7 +53,8 @@ impl Strategy {
         let pos_sum: f64 = wp[..mu].iter().sum();
         let mu_eff = pos_sum * pos_sum / wp[..mu].iter().map(|w| w * w).sum::<f64>();
         let alpha_cov = 2.0;
-        // (57) rank-one and (58) rank-μ learning rates
+        // (57) rank-one and (58) rank-μ learning rates (58 as in the tutorial's
+        // 2016 text and the `cmaes` package, without the later "+ 1/4" term)
         let c1 = alpha_cov / ((nf + 1.3).powi(2) + mu_eff);
         let cmu = (1.0 - c1).min(
             alpha_cov * (mu_eff - 2.0 + 1.0 / mu_eff)

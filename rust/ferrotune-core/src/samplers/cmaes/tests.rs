@@ -351,3 +351,41 @@ fn arguments_are_checked() {
         ));
     }
 }
+
+#[test]
+fn untagged_and_malformed_trials_are_left_out() {
+    let dims = floats(2);
+    let nm = names(2);
+    let mut s = sampler(Default::default(), 11);
+    let mut other = crate::samplers::RandomSampler::new(11);
+    let mut h = History::new(1);
+    for k in 0..90 {
+        // Every third trial comes from another sampler (no tag), and every
+        // fifth CMA-ES trial gets a malformed tag of CMA-ES's kind.
+        let (t, x) = if k % 3 == 0 {
+            start_trial(&mut other, &mut h, &nm, &dims).unwrap()
+        } else {
+            start_trial(&mut s, &mut h, &nm, &dims).unwrap()
+        };
+        if k % 5 == 1 && !h.tag(t).is_empty() {
+            let mut bad = h.tag(t)[..3].to_vec();
+            bad[2] = 0.0;
+            h.set_tag(t, bad).unwrap();
+        }
+        h.finish(t, TrialState::Complete, vec![sphere(&x)]).unwrap();
+    }
+    let lambda = s.search().unwrap().popsize();
+    let mut per_gen = std::collections::BTreeMap::<u64, usize>::new();
+    for t in 0..h.trials().len() {
+        let tag = h.tag(t);
+        if tag.len() == TAG_HEAD + 2 {
+            *per_gen.entry(tag[2] as u64).or_default() += 1;
+        }
+    }
+    // Only well-formed tags count: each told generation had exactly λ of them.
+    let told = s.search().unwrap().generation;
+    assert!(told >= 5);
+    for g in 0..told {
+        assert_eq!(per_gen[&g], lambda, "generation {g}");
+    }
+}
