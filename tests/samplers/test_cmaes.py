@@ -29,8 +29,12 @@ def _rosenbrock(trial: Any, d: int = 10) -> float:
     return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(d - 1))
 
 
-def _numpy_update(state: dict[str, Any], xs: np.ndarray, fs: np.ndarray) -> dict[str, Any]:
-    """One generation of the tutorial (arXiv:1604.00772, eq. 38-47, Appendix A)."""
+def _numpy_update(
+    state: dict[str, Any], xs: np.ndarray, fs: np.ndarray, separable: bool = False
+) -> dict[str, Any]:
+    """One generation of the tutorial (arXiv:1604.00772, eq. 38-47, Appendix A); with
+    ``separable``, sep-CMA-ES (Ros and Hansen 2008: positive weights, diagonal C, the
+    covariance learning rates times (n + 2) / 3)."""
     m, sigma, c, ps, pc, g = (state[k] for k in ("m", "sigma", "C", "ps", "pc", "g"))
     n, lam = len(m), len(fs)
     mu = lam // 2
@@ -41,6 +45,10 @@ def _numpy_update(state: dict[str, Any], xs: np.ndarray, fs: np.ndarray) -> dict
     cmu = min(1 - c1, 2 * (mu_eff - 2 + 1 / mu_eff) / ((n + 2) ** 2 + mu_eff))
     a = min(1 + c1 / cmu, 1 + 2 * mu_eff_m / (mu_eff + 2), (1 - c1 - cmu) / (n * cmu))
     w = np.where(wp >= 0, wp / wp[wp > 0].sum(), a * wp / -wp[wp < 0].sum())
+    if separable:
+        w = np.maximum(w, 0.0)
+        c1 = min(1.0, c1 * (n + 2) / 3)
+        cmu = min(1 - c1, cmu * (n + 2) / 3)
     cs = (mu_eff + 2) / (n + mu_eff + 5)
     ds = 1 + 2 * max(0, math.sqrt((mu_eff - 1) / (n + 1)) - 1) + cs
     cc = (4 + mu_eff / n) / (n + 4 + 2 * mu_eff / n)
@@ -62,6 +70,8 @@ def _numpy_update(state: dict[str, Any], xs: np.ndarray, fs: np.ndarray) -> dict
     dh = (1 - hs) * cc * (2 - cc)
     rank_mu = sum(wi * np.outer(yi, yi) for wi, yi in zip(wo, y, strict=True))
     c = (1 + c1 * dh - c1 - cmu * w.sum()) * c + c1 * np.outer(pc, pc) + cmu * rank_mu
+    if separable:
+        c = np.diag(np.diag(c))
     return {"m": m, "sigma": sigma, "C": c, "ps": ps, "pc": pc, "g": g}
 
 
@@ -77,8 +87,9 @@ def _generation(study: ferrotune.Study, g: int) -> tuple[np.ndarray, np.ndarray]
     return np.array([r[1] for r in rows]), np.array([r[2] for r in rows])
 
 
-def test_two_generations_match_an_independent_numpy_update() -> None:
-    sampler = CmaEsSampler(seed=3, popsize=6)
+@pytest.mark.parametrize("separable", [False, True])
+def test_two_generations_match_an_independent_numpy_update(separable: bool) -> None:
+    sampler = CmaEsSampler(seed=3, popsize=6, use_separable_cma=separable)
     study = ferrotune.create_study(sampler=sampler)
     state = {
         "m": np.full(3, 0.5),
@@ -93,7 +104,7 @@ def test_two_generations_match_an_independent_numpy_update() -> None:
         study.optimize(_sphere, n_trials=6)
         xs, fs = _generation(study, g)
         assert len(fs) == 6
-        state = _numpy_update(state, xs, fs)
+        state = _numpy_update(state, xs, fs, separable)
         study.ask()  # tells generation g
         model = sampler._rust.model()
         assert model is not None and model[5] == g + 1
