@@ -31,9 +31,6 @@ pub mod terminate;
 #[cfg(test)]
 mod tests;
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-
 use super::{expect_words, rng_from_words, rng_words, Sampler, SamplerState};
 use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
@@ -84,7 +81,9 @@ impl Default for CmaEsConfig {
     }
 }
 
-/// The relative space: numeric dims then categorical dims, by name.
+/// The relative space: numeric dims then categorical dims, each sorted by
+/// name, so that every worker (whatever order its history met the
+/// parameters in) builds the same dims and fingerprint.
 #[derive(Debug, Clone, PartialEq)]
 struct Dims {
     num: Vec<(String, Distribution)>,
@@ -106,12 +105,17 @@ impl Dims {
                 _ => num.push((name, d)),
             }
         }
-        let mut hasher = DefaultHasher::new();
+        num.sort_by(|a, b| a.0.cmp(&b.0));
+        cat.sort_by(|a, b| a.0.cmp(&b.0));
+        // FNV-1a (64 bits) over the names and distributions: stable across
+        // processes and builds, unlike the standard library's hasher.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for (name, d) in num.iter().chain(&cat) {
-            name.hash(&mut hasher);
-            format!("{d:?}").hash(&mut hasher);
+            for b in format!("{name}\u{0}{d:?}\u{0}").bytes() {
+                hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
         }
-        let fp = (hasher.finish() & ((1u64 << 52) - 1)) as f64;
+        let fp = (hash & ((1u64 << 52) - 1)) as f64;
         Dims { num, cat, fp }
     }
 }
