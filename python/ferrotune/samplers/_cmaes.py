@@ -44,8 +44,10 @@ class CmaEsSampler(_RustModelSampler):
     order) with a value are in; a FAILED trial (or PRUNED, unless
     ``consider_pruned_trials``) is replaced by the next trial asked, so it never
     stalls a generation. Trials asked while a full generation is still running are
-    extras of that generation: they enter the update only in place of a member that
-    fails. Trials without a tag (enqueued values, another sampler's trials) are left
+    extras of that generation: they replace a member that fails, or else join the
+    next generation as injected solutions, their step clipped to a typical length
+    (Hansen 2011, "Injecting External Solutions Into CMA-ES"), so parallel workers
+    waste no evaluation. Trials without a tag (enqueued values, another sampler's trials) are left
     out; where an enqueued value replaces a proposed one, the update uses the value
     evaluated.
 

@@ -89,25 +89,36 @@ pub fn member(h: &History, t: usize, consider_pruned: bool) -> Member {
     }
 }
 
-/// The members that make generation `members` complete: the first `popsize`
-/// with a value in trial-number order, provided no member before the last
-/// of them is still running; None while the generation is open. Failed and
-/// pruned members are skipped (later members replace them).
+/// A told generation: the members that enter its update (trial, value) and
+/// the later members that did not (running or with a value), which join the
+/// next generation.
+pub type Closed = (Vec<(usize, f64)>, Vec<usize>);
+
+/// The members that make generation `members` (ascending trial numbers)
+/// complete: the first `popsize` with a value in trial-number order, provided
+/// no member before the last of them is still running; None while the
+/// generation is open. Failed and pruned members are skipped (later members
+/// replace them).
 pub fn closed(
     h: &History,
     members: &[usize],
     popsize: usize,
     consider_pruned: bool,
-) -> Option<Vec<(usize, f64)>> {
+) -> Option<Closed> {
     let mut out = Vec::with_capacity(popsize);
-    for &t in members {
+    for (i, &t) in members.iter().enumerate() {
         match member(h, t, consider_pruned) {
             Member::Value(v) => out.push((t, v)),
             Member::Pending => return None,
             Member::Out => {}
         }
         if out.len() == popsize {
-            return Some(out);
+            let rest = members[i + 1..]
+                .iter()
+                .copied()
+                .filter(|&t| !matches!(member(h, t, consider_pruned), Member::Out))
+                .collect();
+            return Some((out, rest));
         }
     }
     None

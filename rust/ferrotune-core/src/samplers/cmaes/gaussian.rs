@@ -136,18 +136,30 @@ impl Gaussian {
     }
 
     /// One generation's update from its samples `xs`, ranked best first
-    /// (tutorial, eq. 41-47).
-    pub fn tell(&mut self, s: &Strategy, xs: &[Vec<f64>]) {
+    /// (tutorial, eq. 41-47). A sample marked `injected` was drawn from
+    /// another distribution; its step is clipped to Mahalanobis length
+    /// c_y = √n + 2n / (n + 2), as Hansen 2011 ("Injecting External
+    /// Solutions Into CMA-ES", arXiv:1110.4181) proposes for injected steps.
+    pub fn tell(&mut self, s: &Strategy, xs: &[Vec<f64>], injected: &[bool]) {
         let n = self.n;
         self.g += 1;
+        let c_y = (n as f64).sqrt() + 2.0 * n as f64 / (n as f64 + 2.0);
         // y_i = (x_i - m) / σ (eq. 38)
         let ys: Vec<Vec<f64>> = xs
             .iter()
-            .map(|x| {
-                x.iter()
+            .zip(injected.iter().chain(std::iter::repeat(&false)))
+            .map(|(x, &inj)| {
+                let y: Vec<f64> = x
+                    .iter()
                     .zip(&self.mean)
                     .map(|(x, m)| (x - m) / self.sigma)
-                    .collect()
+                    .collect();
+                if !inj {
+                    return y;
+                }
+                let norm = self.inv_sqrt(&y).iter().map(|v| v * v).sum::<f64>().sqrt();
+                let f = if norm > c_y { c_y / norm } else { 1.0 };
+                y.into_iter().map(|v| v * f).collect()
             })
             .collect();
         // ⟨y⟩_w = Σ_{i≤μ} w_i y_{i:λ} (eq. 41), m += c_m σ ⟨y⟩_w (eq. 42)

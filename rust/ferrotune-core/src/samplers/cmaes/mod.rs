@@ -133,6 +133,11 @@ pub struct CmaEsSampler {
     n_complete: (usize, usize),
     /// The tag of the trial just proposed, until the study takes it.
     tag: Option<(usize, Vec<f64>)>,
+    /// The members that entered the last told generation's update (sorted),
+    /// and whether its other members join the current generation (not
+    /// after a restart).
+    prev_chosen: Vec<usize>,
+    carry: bool,
 }
 
 impl CmaEsSampler {
@@ -164,6 +169,8 @@ impl CmaEsSampler {
             book: Book::default(),
             n_complete: (0, 0),
             tag: None,
+            prev_chosen: Vec::new(),
+            carry: false,
         })
     }
 
@@ -221,31 +228,58 @@ impl CmaEsSampler {
         let dists = dims.num.iter().map(|(_, d)| d.clone()).collect();
         self.search = Some(Search::new(cfg, dists, ks));
         self.book = Book::default();
+        self.prev_chosen.clear();
+        self.carry = false;
         self.dims = Some(dims);
     }
 
     /// Tells every generation whose members are all in, in order.
+    ///
+    /// The members of generation g - 1 left out of its update (asked while
+    /// its last member ran) also count as members of generation g, as
+    /// injected solutions, so that parallel workers waste no evaluation; they
+    /// are recomputed from the tags at each step (not kept from the moment
+    /// g - 1 was told), so a worker that learns of one late still agrees with
+    /// the others. None cross a restart, and a member left out twice is dropped.
     fn advance(&mut self, h: &History) {
         let (Some(dims), Some(search)) = (self.dims.as_ref(), self.search.as_mut()) else {
             return;
         };
         let len = TAG_HEAD + dims.num.len() + dims.cat.len();
-        self.book.scan(h, dims.fp, len, search.generation);
+        self.book
+            .scan(h, dims.fp, len, search.generation.saturating_sub(1));
         loop {
             let g = search.generation;
-            let Some(members) = self.book.members.get(&g) else {
-                return;
+            let own = self.book.members.get(&g).map_or(&[][..], |m| m.as_slice());
+            let mut members: Vec<usize> = match (self.carry, g.checked_sub(1)) {
+                (true, Some(p)) => self.book.members.get(&p).map_or_else(Vec::new, |m| {
+                    m.iter()
+                        .copied()
+                        .filter(|t| self.prev_chosen.binary_search(t).is_err())
+                        .collect()
+                }),
+                _ => Vec::new(),
             };
+            let n_carried = members.len();
+            members.extend(own);
+            members.sort_unstable();
             let consider = self.cfg.consider_pruned_trials;
-            let Some(chosen) = closed(h, members, search.popsize(), consider) else {
+            let Some((chosen, _)) = closed(h, &members, search.popsize(), consider) else {
                 return;
             };
             let sols = chosen
                 .iter()
-                .map(|&(t, value)| solution(h, dims, search, t, value))
+                .map(|&(t, value)| {
+                    let injected = n_carried > 0 && own.binary_search(&t).is_err();
+                    solution(h, dims, search, t, value, injected)
+                })
                 .collect();
             search.tell(sols);
-            self.book.drop_before(search.generation);
+            let restarted = search.restarts.last().map(|e| e.generation) == Some(search.generation);
+            self.prev_chosen = chosen.iter().map(|c| c.0).collect();
+            self.prev_chosen.sort_unstable();
+            self.carry = !restarted;
+            self.book.drop_before(g);
         }
     }
 
@@ -260,8 +294,8 @@ impl CmaEsSampler {
         let g = search.generation;
         let members = self.book.members.get(&g).map_or(&[][..], |m| m.as_slice());
         // Extras (asked while `popsize` members are running or done) keep
-        // counting up: they enter the update only in place of a failed or
-        // pruned member before them (see `book::closed`).
+        // counting up: they replace a failed or pruned member before them, or
+        // else join the next generation (see `advance`).
         let index = members.len();
         let (x, cats) = search.sample(&mut self.rng);
         let mut tag = vec![
@@ -280,7 +314,14 @@ impl CmaEsSampler {
 /// The solution trial `t` contributes: its tagged sample, except where a
 /// value recorded for the trial differs from the sample's (a value fixed by
 /// an enqueued trial), which is used instead.
-fn solution(h: &History, dims: &Dims, search: &Search, t: usize, value: f64) -> Solution {
+fn solution(
+    h: &History,
+    dims: &Dims,
+    search: &Search,
+    t: usize,
+    value: f64,
+    injected: bool,
+) -> Solution {
     let tag = h.tag(t);
     let n = dims.num.len();
     let mut x = tag[TAG_HEAD..TAG_HEAD + n].to_vec();
@@ -305,7 +346,12 @@ fn solution(h: &History, dims: &Dims, search: &Search, t: usize, value: f64) -> 
             }
         })
         .collect();
-    Solution { x, cats, value }
+    Solution {
+        x,
+        cats,
+        value,
+        injected,
+    }
 }
 
 impl Sampler for CmaEsSampler {
@@ -442,6 +488,8 @@ impl Sampler for CmaEsSampler {
         self.book = Book::default();
         self.n_complete = (0, 0);
         self.tag = None;
+        self.prev_chosen.clear();
+        self.carry = false;
         Ok(())
     }
 

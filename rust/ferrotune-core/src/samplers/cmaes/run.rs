@@ -42,6 +42,9 @@ pub struct Solution {
     pub x: Vec<f64>,
     pub cats: Vec<usize>,
     pub value: f64,
+    /// Sampled from an earlier generation's distribution (an extra carried
+    /// over): injected, its step clipped (Hansen 2011).
+    pub injected: bool,
 }
 
 /// A restart: the global generation at which it happened, why, the new
@@ -179,8 +182,9 @@ impl Search {
         let (best, worst) = (sols[0].value, sols[sols.len() - 1].value);
         self.hist.push(best, worst);
         let xs: Vec<Vec<f64>> = sols.iter().map(|s| s.x.clone()).collect();
+        let injected: Vec<bool> = sols.iter().map(|s| s.injected).collect();
         let old = self.lr.as_ref().map(|_| self.gauss.clone());
-        self.gauss.tell(&self.strategy, &xs);
+        self.gauss.tell(&self.strategy, &xs, &injected);
         if let (Some(lr), Some(old)) = (self.lr.as_mut(), old) {
             lr.adapt(&old, &mut self.gauss);
         }

@@ -317,7 +317,7 @@ fn an_enqueued_value_replaces_the_tagged_sample() {
     h.finish(t, TrialState::Complete, vec![1.0]).unwrap();
     let search = s.search().unwrap();
     let dims_now = s.dims.as_ref().unwrap();
-    let sol = solution(&h, dims_now, search, t, 1.0);
+    let sol = solution(&h, dims_now, search, t, 1.0, false);
     assert!((sol.x[0] - dims[0].to_unit(4.0)).abs() < 1e-12);
     assert_eq!(sol.x[1], h.tag(t)[TAG_HEAD + 1]);
 }
@@ -388,4 +388,121 @@ fn untagged_and_malformed_trials_are_left_out() {
     for g in 0..told {
         assert_eq!(per_gen[&g], lambda, "generation {g}");
     }
+}
+
+/// Copies every trial of `truth` (the shared storage) into a worker's history,
+/// tags included, as a sync does.
+fn sync(truth: &History, h: &mut History) {
+    for (number, t) in truth.trials().iter().enumerate() {
+        let params = t
+            .params
+            .iter()
+            .map(|p| {
+                let col = &truth.params()[p.param as usize];
+                (
+                    col.name.clone(),
+                    col.dists[p.dist as usize].clone(),
+                    p.value,
+                )
+            })
+            .collect();
+        let (state, values) = (t.state, t.values.clone());
+        h.apply_remote(number, state, values, params, vec![], vec![], 0.0, f64::NAN)
+            .unwrap();
+        if !t.tag.is_empty() {
+            h.set_tag(number, t.tag.clone()).unwrap();
+        }
+    }
+}
+
+#[test]
+fn four_workers_with_stale_views_agree_on_every_generation() {
+    let dims = floats(3);
+    let nm = names(3);
+    let mut truth = History::new(1);
+    let mut workers: Vec<(CmaEsSampler, History)> = (0..4)
+        .map(|w| (sampler(Default::default(), 100 + w), History::new(1)))
+        .collect();
+    let mut rng = Rng::new(5);
+    // (step at which it finishes, trial, value)
+    let mut running: Vec<(usize, usize, f64)> = Vec::new();
+    for step in 0..400 {
+        for (_, t, v) in running.iter().filter(|r| r.0 == step) {
+            truth.finish(*t, TrialState::Complete, vec![*v]).unwrap();
+        }
+        running.retain(|r| r.0 > step);
+        let w = step % 4;
+        let (s, h) = &mut workers[w];
+        // Each worker syncs only every other time it asks: its view lags.
+        if rng.below(2) == 0 {
+            sync(&truth, h);
+        }
+        let number = truth.create_trial(TrialState::Running);
+        h.apply_remote(
+            number,
+            TrialState::Running,
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            0.0,
+            f64::NAN,
+        )
+        .unwrap();
+        let rel = s.relative_values(h, number).unwrap();
+        let tag = s.take_tag(number);
+        let mut x = Vec::new();
+        for (name, d) in nm.iter().zip(&dims) {
+            let p = h.param_index(name);
+            let pending = p.and_then(|p| rel.iter().find(|r| r.0 == p).map(|r| r.2));
+            let v = match pending {
+                Some(v) => v,
+                None => s.sample_independent(h, number, name, d).unwrap(),
+            };
+            truth.set_param(number, name, d, v).unwrap();
+            x.push(v);
+        }
+        if !tag.is_empty() {
+            truth.set_tag(number, tag).unwrap();
+        }
+        // Evaluations take 1 to 6 steps.
+        running.push((step + 1 + rng.below(6) as usize, number, sphere(&x)));
+    }
+    for (_, t, v) in &running {
+        truth.finish(*t, TrialState::Complete, vec![*v]).unwrap();
+    }
+    let mut searches = Vec::new();
+    for (s, h) in &mut workers {
+        sync(&truth, h);
+        s.advance(h);
+        searches.push(s.search().unwrap().clone());
+    }
+    assert!(searches.iter().all(|m| *m == searches[0]));
+    let told = searches[0].generation;
+    let lambda = searches[0].popsize() as u64;
+    // Most evaluations entered an update: at most a third were extras.
+    assert!(
+        told * lambda * 3 >= 2 * 399,
+        "{told} generations of {lambda}"
+    );
+}
+
+#[test]
+fn an_injected_far_sample_moves_the_mean_by_a_clipped_step() {
+    let n = 3;
+    let s = strategy::Strategy::new(n, 6, strategy::Variant::Full);
+    let start = gaussian::Gaussian::new(vec![0.5; n], 0.1, false);
+    // The best sample lies 100 standard deviations away; the others at the mean.
+    let mut xs = vec![vec![0.5; n]; 6];
+    xs[0] = vec![10.5, 0.5, 0.5];
+    let c_y = (n as f64).sqrt() + 2.0 * n as f64 / (n as f64 + 2.0);
+    let (mut plain, mut injected) = (start.clone(), start.clone());
+    plain.tell(&s, &xs, &[false; 6]);
+    let mut flags = [false; 6];
+    flags[0] = true;
+    injected.tell(&s, &xs, &flags);
+    let step = injected.mean[0] - 0.5;
+    assert!((step - 0.1 * s.weights[0] * c_y).abs() < 1e-12, "{step}");
+    assert!((plain.mean[0] - 0.5 - 10.0 * s.weights[0]).abs() < 1e-12);
+    assert_spd(&injected);
 }
