@@ -301,3 +301,24 @@ def test_categorical_parameters_are_modelled() -> None:
     study.optimize(objective, n_trials=200)
     late = [t.params["act"] for t in study.trials[-50:]]
     assert late.count("d") > 25
+
+
+def test_maximisation_ranks_by_the_negated_value() -> None:
+    study = ferrotune.create_study(direction="maximize", sampler=CmaEsSampler(seed=14))
+    study.optimize(lambda t: -_sphere(t), n_trials=300)
+    assert study.best_value > -1e-3
+
+
+@pytest.mark.parametrize("consider", [False, True])
+def test_pruned_trials_count_only_when_considered(consider: bool) -> None:
+    sampler = CmaEsSampler(seed=15, popsize=4, consider_pruned_trials=consider)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(_sphere, n_trials=1)
+    for _ in range(40):
+        trial = study.ask()
+        trial.report(_sphere(trial), step=1)
+        study.tell(trial, state=TrialState.PRUNED)
+    model = sampler._rust.model()
+    assert model is not None
+    # Pruned members are replaced, never waited for; considered, they fill generations.
+    assert model[5] == (9 if consider else 0)
