@@ -5,7 +5,10 @@ declared spaces with hard constraints, pickling and a regret check."""
 from __future__ import annotations
 
 import math
+import multiprocessing
 import pickle
+import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -322,3 +325,79 @@ def test_pruned_trials_count_only_when_considered(consider: bool) -> None:
     assert model is not None
     # Pruned members are replaced, never waited for; considered, they fill generations.
     assert model[5] == (9 if consider else 0)
+
+
+def _storage(kind: str, tmp_path: Path) -> ferrotune.storages.BaseStorage | str:
+    if kind == "sqlite":
+        pytest.importorskip("sqlalchemy")
+        return f"sqlite:///{tmp_path / 'cma.db'}"
+    return ferrotune.storages.InMemoryStorage()
+
+
+def _tags_persist(storage: ferrotune.storages.BaseStorage | str) -> bool:
+    """Whether another Study object of ``storage`` sees the samplers' tags."""
+    study = ferrotune.create_study(storage=storage, study_name="cma", sampler=CmaEsSampler(seed=0))
+    study.optimize(_sphere, n_trials=2)
+    other = ferrotune.load_study(study_name="cma", storage=storage, sampler=CmaEsSampler(seed=0))
+    return bool(other.core.tag(1))
+
+
+def _check_generations(study: ferrotune.Study, samplers: list[CmaEsSampler]) -> None:
+    """Each sampler, asked once more, replays the study's generations to the same
+    distribution; a good share of the trials entered an update (a member that runs
+    long holds its generation open, and the extras asked meanwhile beyond what the
+    next generation takes are lost)."""
+    models = []
+    for sampler in samplers:
+        study.sampler = sampler
+        trial = study.ask()
+        models.append(sampler._rust.model())
+        study.tell(trial, state=TrialState.FAIL)
+    assert all(m is not None and m[:7] == models[0][:7] for m in models)
+    popsize = models[0][6]
+    n_tagged = sum(bool(study.core.tag(t.number)) for t in study.trials)
+    assert models[0][5] * popsize >= n_tagged / 3
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_workers_on_one_storage_share_generations(kind: str, tmp_path: Path) -> None:
+    storage = _storage(kind, tmp_path)
+    if not _tags_persist(storage):
+        pytest.skip("this storage does not keep the samplers' tags yet")
+    workers = [
+        ferrotune.load_study(
+            study_name="cma", storage=storage, sampler=CmaEsSampler(seed=w, popsize=5)
+        )
+        for w in range(2)
+    ]
+    threads = [threading.Thread(target=w.optimize, args=(_sphere, 40)) for w in workers]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    samplers = [w.sampler for w in workers] + [CmaEsSampler(seed=99, popsize=5)]
+    _check_generations(workers[0], [s for s in samplers if isinstance(s, CmaEsSampler)])
+
+
+def _worker(url: str, seed: int) -> None:
+    study = ferrotune.load_study(
+        study_name="cma", storage=url, sampler=CmaEsSampler(seed=seed, popsize=6)
+    )
+    study.optimize(_sphere, n_trials=30)
+
+
+def test_four_worker_processes_on_sqlite_share_generations(tmp_path: Path) -> None:
+    storage = _storage("sqlite", tmp_path)
+    assert isinstance(storage, str)
+    if not _tags_persist(storage):
+        pytest.skip("the SQLite storage does not keep the samplers' tags yet")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_worker, args=(storage, 10 + w)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        assert p.exitcode == 0
+    study = ferrotune.load_study(study_name="cma", storage=storage)
+    assert len(study.trials) == 2 + 4 * 30
+    _check_generations(study, [CmaEsSampler(seed=s, popsize=6) for s in (98, 99)])
