@@ -55,6 +55,7 @@ class CmaEsSampler(_RustModelSampler):
     categorical distribution updated jointly with the Gaussian from the same ranking,
     with CatCMA's margin so no category's probability vanishes. Optuna's sampler
     leaves them to its independent sampler; ``model_categorical=False`` does the same.
+    A relative space without numeric parameters is sampled at random, as in Optuna.
 
     **Declared spaces** (``study.ask(space)``): the unconditional parameters are
     modelled; conditional ones are drawn uniformly. A draw that violates a hard
