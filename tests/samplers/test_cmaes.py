@@ -8,6 +8,7 @@ import math
 import multiprocessing
 import pickle
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,15 @@ TAG_KIND = 1_129_136_453.0
 
 def _sphere(trial: Any, d: int = 3) -> float:
     return sum((trial.suggest_float(f"x{i}", -5, 5) - 1.0) ** 2 for i in range(d))
+
+
+def _slow_sphere(trial: Any) -> float:
+    """The sphere with an evaluation that takes a moment (and releases the GIL), as
+    real objectives do: with an instant one, a thread can be paused between its ask
+    and its tell while the other runs a hundred trials, all extras of the open
+    generation."""
+    time.sleep(0.001)
+    return _sphere(trial)
 
 
 def _rosenbrock(trial: Any, d: int = 10) -> float:
@@ -197,14 +207,11 @@ def test_two_samplers_sharing_a_study_fill_one_generation() -> None:
 def test_two_threads_fill_generations_without_stalling() -> None:
     sampler = CmaEsSampler(seed=13, popsize=6)
     study = ferrotune.create_study(sampler=sampler)
-    study.optimize(_sphere, n_trials=120, n_jobs=2)
-    gens = [int(study.core.tag(t.number)[2]) for t in study.trials[1:]]
-    counts = np.bincount(gens)
-    # Every generation before the last got its six members (and any extras asked
-    # while its last member ran); none was skipped (trial numbers need not follow
-    # generations: a thread can take a number and sample it much later).
-    assert all(c >= 6 for c in counts[:-1])
-    assert sampler._rust.model()[5] >= len(counts) - 1
+    study.optimize(_slow_sphere, n_trials=120, n_jobs=2)
+    # Extras asked while a generation's last member runs join the next generation,
+    # so a generation may hold fewer than six trials of its own; what holds is that
+    # every sampler replays the same run and most trials entered an update.
+    _check_generations(study, [sampler, CmaEsSampler(seed=98, popsize=6)])
 
 
 def test_a_failed_member_is_replaced() -> None:
@@ -370,7 +377,7 @@ def test_workers_on_one_storage_share_generations(kind: str, tmp_path: Path) -> 
         )
         for w in range(2)
     ]
-    threads = [threading.Thread(target=w.optimize, args=(_sphere, 40)) for w in workers]
+    threads = [threading.Thread(target=w.optimize, args=(_slow_sphere, 40)) for w in workers]
     for th in threads:
         th.start()
     for th in threads:
@@ -383,7 +390,7 @@ def _worker(url: str, seed: int) -> None:
     study = ferrotune.load_study(
         study_name="cma", storage=url, sampler=CmaEsSampler(seed=seed, popsize=6)
     )
-    study.optimize(_sphere, n_trials=30)
+    study.optimize(_slow_sphere, n_trials=30)
 
 
 def test_four_worker_processes_on_sqlite_share_generations(tmp_path: Path) -> None:
