@@ -2,6 +2,7 @@
 
 __all__ = [
     "BohbSamplerCore",
+    "CmaEsSamplerCore",
     "Dist",
     "DistKind",
     "GpSamplerCore",
@@ -244,6 +245,42 @@ class BohbSamplerCore:
     def proposal_counts(self) -> tuple[int, int]: ...
 
 @final
+class CmaEsSamplerCore:
+    def __new__(
+        cls,
+        x0: list[tuple[str, float]],
+        sigma0: float | None,
+        n_startup_trials: int,
+        popsize: int | None,
+        consider_pruned_trials: bool,
+        restart_strategy: str | None,
+        inc_popsize: int,
+        use_separable_cma: bool,
+        with_margin: bool,
+        lr_adapt: bool,
+        model_categorical: bool,
+        seed: int,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+    def model(
+        self,
+    ) -> (
+        tuple[
+            list[float],
+            float,
+            list[list[float]],
+            list[float],
+            list[float],
+            int,
+            int,
+            list[tuple[int, str, int, bool]],
+        ]
+        | None
+    ): ...
+
+@final
 class GpSamplerCore:
     def __new__(
         cls,
@@ -364,6 +401,9 @@ class StudyCore:
     def record(self, number: int) -> TrialRecord: ...
     def records(self, start: int, stop: int) -> list[TrialRecord]: ...
     def all_constraints(self) -> list[list[float]]: ...
+    def tag(self, number: int) -> list[float]: ...
+    def set_tags(self, tags: list[tuple[int, list[float]]]) -> None: ...
+    def all_tags(self) -> list[list[float]]: ...
     def param_dist(self, key: int) -> tuple[str, Dist]: ...
     def best_trial(self, maximize: bool) -> int | None: ...
     def pareto_front(self, maximize: list[bool]) -> list[int]: ...

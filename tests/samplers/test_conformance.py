@@ -33,6 +33,7 @@ from ferrotune.samplers import (
     BaseSampler,
     BOHBSampler,
     BruteForceSampler,
+    CmaEsSampler,
     GPSampler,
     GridSampler,
     PartialFixedSampler,
@@ -323,6 +324,7 @@ CLASSES: dict[str, Entry] = {
     "GPSampler": Entry(lambda seed: GPSampler(seed=seed, n_startup_trials=3)),
     # The model starts once d + 3 trials have finished.
     "BOHBSampler": Entry(lambda seed: BOHBSampler(seed=seed)),
+    "CmaEsSampler": Entry(lambda seed: CmaEsSampler(seed=seed, popsize=4)),
     "GridSampler": Entry(
         lambda seed: GridSampler(_GRID, seed=seed),
         reseed_changes=False,

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use ferrotune_core::samplers::cmaes::{CmaEsConfig, CmaEsSampler, RestartStrategy};
 use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
 use ferrotune_core::samplers::{
@@ -101,7 +102,8 @@ sampler_classes![
     QmcSamplerCore,
     TpeSamplerCore,
     GpSamplerCore,
-    BohbSamplerCore
+    BohbSamplerCore,
+    CmaEsSamplerCore
 ];
 
 sampler_class! {
@@ -323,6 +325,113 @@ sampler_class! {
                     .into_iter()
                     .map(|f| f.map(|f| (f.theta, f.n_fit, f.n_multi)))
                     .collect())
+            })
+        }
+    }
+}
+
+/// The search distribution of a CMA-ES sampler after its last ask: (mean,
+/// sigma, covariance rows, p_sigma, p_c, generation, popsize, restarts as
+/// (generation, criterion, popsize, small)).
+type CmaModel = (
+    Vec<f64>,
+    f64,
+    Vec<Vec<f64>>,
+    Vec<f64>,
+    Vec<f64>,
+    u64,
+    usize,
+    Vec<(u64, String, usize, bool)>,
+);
+
+sampler_class! {
+    /// CMA-ES (with restarts, sep-CMA, margin, lr_adapt and CatCMA).
+    CmaEsSamplerCore(CmaEsSampler) {
+        #[new]
+        #[pyo3(signature = (x0, sigma0, n_startup_trials, popsize, consider_pruned_trials,
+                            restart_strategy, inc_popsize, use_separable_cma, with_margin,
+                            lr_adapt, model_categorical, seed))]
+        fn new(
+            py: Python<'_>,
+            x0: Vec<(String, f64)>,
+            sigma0: Option<f64>,
+            n_startup_trials: usize,
+            popsize: Option<usize>,
+            consider_pruned_trials: bool,
+            restart_strategy: Option<&str>,
+            inc_popsize: usize,
+            use_separable_cma: bool,
+            with_margin: bool,
+            lr_adapt: bool,
+            model_categorical: bool,
+            seed: u64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let restart_strategy = match restart_strategy {
+                    None => RestartStrategy::None,
+                    Some("ipop") => RestartStrategy::Ipop,
+                    Some("bipop") => RestartStrategy::Bipop,
+                    Some(other) => {
+                        return Err(to_pyerr(
+                            py,
+                            ferrotune_core::Error::InvalidArgument(format!(
+                                "restart_strategy must be None, \"ipop\" or \"bipop\", got {other:?}"
+                            )),
+                        ))
+                    }
+                };
+                let cfg = CmaEsConfig {
+                    x0,
+                    sigma0,
+                    n_startup_trials,
+                    popsize,
+                    consider_pruned_trials,
+                    restart_strategy,
+                    inc_popsize,
+                    use_separable_cma,
+                    with_margin,
+                    lr_adapt,
+                    model_categorical,
+                };
+                Ok(Self::wrap(crate::conv(py, CmaEsSampler::new(cfg, seed))?))
+            })
+        }
+
+        /// The search distribution after the last ask, or None before the
+        /// first model-based ask.
+        fn model(&self, py: Python<'_>) -> PyRes<Option<CmaModel>> {
+            guard(py, || {
+                let s = lock_py(py, &self.inner);
+                Ok(s.search().map(|m| {
+                    let g = &m.gauss;
+                    let n = g.n;
+                    let cov = (0..n)
+                        .map(|i| {
+                            (0..n)
+                                .map(|j| match (g.separable, i == j) {
+                                    (true, true) => g.cov[i],
+                                    (true, false) => 0.0,
+                                    (false, _) => g.cov[i * n + j],
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    let restarts = m
+                        .restarts
+                        .iter()
+                        .map(|e| (e.generation, format!("{:?}", e.stop), e.popsize, e.small))
+                        .collect();
+                    (
+                        g.mean.clone(),
+                        g.sigma,
+                        cov,
+                        g.p_sigma.clone(),
+                        g.p_c.clone(),
+                        m.generation,
+                        m.popsize(),
+                        restarts,
+                    )
+                }))
             })
         }
     }

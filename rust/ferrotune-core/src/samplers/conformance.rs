@@ -336,4 +336,27 @@ mod tests {
         };
         check_with(|seed| Box::new(GpSampler::new(cfg, seed).unwrap()), false);
     }
+
+    #[test]
+    fn cmaes_sampler_conforms() {
+        use crate::samplers::cmaes::{CmaEsConfig, CmaEsSampler, RestartStrategy};
+        let cfg = |f: fn(&mut CmaEsConfig)| {
+            let mut c = CmaEsConfig {
+                popsize: Some(4),
+                ..CmaEsConfig::default()
+            };
+            f(&mut c);
+            c
+        };
+        let variants: [fn(&mut CmaEsConfig); 4] = [
+            |_| {},
+            |c| c.with_margin = true,
+            |c| c.use_separable_cma = true,
+            |c| c.restart_strategy = RestartStrategy::Bipop,
+        ];
+        for v in variants {
+            let c = cfg(v);
+            check(move |seed| Box::new(CmaEsSampler::new(c.clone(), seed).unwrap()));
+        }
+    }
 }

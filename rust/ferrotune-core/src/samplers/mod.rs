@@ -1,6 +1,7 @@
 //! Samplers: one algorithm a module, all behind [`Sampler`].
 
 pub mod bohb;
+pub mod cmaes;
 #[cfg(test)]
 pub mod conformance;
 pub mod gp;
@@ -16,6 +17,7 @@ use crate::rng::Rng;
 use crate::space::Distribution;
 
 pub use bohb::{BohbConfig, BohbSampler};
+pub use cmaes::{CmaEsConfig, CmaEsSampler};
 pub use grid::GridOrder;
 pub use qmc::{QmcKind, QmcSampler};
 pub use random::RandomSampler;
