@@ -10,6 +10,7 @@ __all__ = [
     "GridPointsCore",
     "HyperbandPrunerCore",
     "PatientPrunerCore",
+    "NsgaSamplerCore",
     "PercentilePrunerCore",
     "QmcSamplerCore",
     "RandomSamplerCore",
@@ -22,6 +23,7 @@ __all__ = [
     "TrialState",
     "WilcoxonPrunerCore",
     "_panic_for_tests",
+    "hypervolume",
     "log_ndtr",
     "ndtri",
     "truncnorm_logpdf",
@@ -168,6 +170,29 @@ class WilcoxonPrunerCore:
     def __new__(cls, p_threshold: float, n_startup_steps: int) -> Self: ...
 
 @final
+class NsgaSamplerCore:
+    def __new__(
+        cls,
+        population_size: int,
+        mutation_prob: float | None,
+        crossover_prob: float,
+        swapping_prob: float,
+        seed: int,
+        crossover: str = "uniform",
+        alpha: float = 0.5,
+        eta: float | None = None,
+        uniform_crossover_prob: float = 0.5,
+        use_child_gene_prob: float = 0.5,
+        nsga3: bool = False,
+        reference_points: list[list[float]] | None = None,
+        dividing_parameter: int = 3,
+    ) -> Self: ...
+    def uniform(self) -> float: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+
+@final
 class RandomSamplerCore:
     def __new__(cls, seed: int) -> Self: ...
     def uniform(self) -> float: ...
@@ -279,6 +304,7 @@ class TpeSamplerCore:
     def set_state(self, state: list[int]) -> None: ...
     def reseed(self, seed: int) -> None: ...
 
+def hypervolume(points: npt.NDArray[np.float64], reference_point: list[float]) -> float: ...
 def log_ndtr(x: float) -> float: ...
 def ndtri(p: float) -> float: ...
 def truncnorm_logpdf(x: float, mu: float, sigma: float, low: float, high: float) -> float: ...

@@ -1,10 +1,12 @@
 """Samplers: how each trial's parameters are chosen."""
 
+from ferrotune.samplers import nsgaii
 from ferrotune.samplers._base import BaseSampler
 from ferrotune.samplers._bohb import BOHBSampler
 from ferrotune.samplers._brute_force import BruteForceSampler
 from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
+from ferrotune.samplers._nsga import NSGAIIISampler, NSGAIISampler
 from ferrotune.samplers._partial_fixed import PartialFixedSampler
 from ferrotune.samplers._qmc import QMCSampler
 from ferrotune.samplers._random import RandomSampler
@@ -16,8 +18,11 @@ __all__ = [
     "BruteForceSampler",
     "GPSampler",
     "GridSampler",
+    "NSGAIIISampler",
+    "NSGAIISampler",
     "PartialFixedSampler",
     "QMCSampler",
     "RandomSampler",
     "TPESampler",
+    "nsgaii",
 ]

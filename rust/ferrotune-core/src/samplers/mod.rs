@@ -5,6 +5,7 @@ pub mod bohb;
 pub mod conformance;
 pub mod gp;
 pub mod grid;
+pub mod nsga;
 pub mod qmc;
 pub mod random;
 pub mod tpe;
@@ -17,6 +18,7 @@ use crate::space::Distribution;
 
 pub use bohb::{BohbConfig, BohbSampler};
 pub use grid::GridOrder;
+pub use nsga::{NsgaConfig, NsgaSampler};
 pub use qmc::{QmcKind, QmcSampler};
 pub use random::RandomSampler;
 pub use tpe::{TpeConfig, TpeSampler};
