@@ -22,6 +22,8 @@ from ferrotune.samplers import (
     BaseSampler,
     BOHBSampler,
     GPSampler,
+    NSGAIIISampler,
+    NSGAIISampler,
     QMCSampler,
     RandomSampler,
     TPESampler,
@@ -132,6 +134,8 @@ SAMPLERS: dict[str, SamplerFactory] = {
     "gp": lambda seed: GPSampler(seed=seed, n_startup_trials=3),
     "bohb": lambda seed: BOHBSampler(seed=seed),
     "tpe-budget-aware": lambda seed: TPESampler(seed=seed, n_startup_trials=3, budget_aware=True),
+    "nsga2": lambda seed: NSGAIISampler(seed=seed, population_size=3),
+    "nsga3-sbx": lambda seed: NSGAIIISampler(seed=seed, population_size=3, crossover="sbx"),
 }
 
 

@@ -1,6 +1,6 @@
 """Samplers: how each trial's parameters are chosen."""
 
-from ferrotune.samplers import nsgaii
+from ferrotune.samplers import nsgaii as nsgaii  # Optuna's submodule of crossovers
 from ferrotune.samplers._base import BaseSampler
 from ferrotune.samplers._bohb import BOHBSampler
 from ferrotune.samplers._brute_force import BruteForceSampler
@@ -24,5 +24,4 @@ __all__ = [
     "QMCSampler",
     "RandomSampler",
     "TPESampler",
-    "nsgaii",
 ]

@@ -33,6 +33,8 @@ def export_core(core: _core.StudyCore, maximize: list[bool]) -> dict[str, Any]:
         "records": records,
         "dists": dists,
         "constraints": core.all_constraints(),
+        # The samplers' generation tags (population samplers read them back).
+        "tags": core.all_tags(),
     }
 
 
@@ -74,4 +76,6 @@ def import_core(state: dict[str, Any]) -> _core.StudyCore:
         if more:
             rest.extend((number, step, list(r)) for step, r in more[0])
     core.apply_remote_batch(trials, values, state["constraints"], dists, params, intermediate, rest)
+    tags = state.get("tags", [])
+    core.set_tags([(number, list(tag)) for number, tag in enumerate(tags) if tag])
     return core

@@ -74,6 +74,9 @@ pub fn select(
     how: &Selection,
     rng: &mut Rng,
 ) -> Result<Vec<usize>> {
+    if let (Some(p), Selection::ReferencePoints { points: refs, .. }) = (points.first(), how) {
+        check_reference_points(refs, p.len())?;
+    }
     if points.len() <= k {
         return Ok((0..points.len()).collect());
     }
@@ -233,6 +236,19 @@ fn associate(row: &[f64], refs: &[Vec<f64>]) -> (usize, f64) {
     best
 }
 
+/// Each reference point has one finite number per objective, not all 0.
+fn check_reference_points(refs: &[Vec<f64>], m: usize) -> Result<()> {
+    match refs
+        .iter()
+        .find(|w| w.len() != m || w.iter().all(|v| *v == 0.0) || w.iter().any(|v| !v.is_finite()))
+    {
+        Some(bad) => Err(Error::InvalidArgument(format!(
+            "reference_points: each point needs {m} finite numbers (one per objective), not all 0, got {bad:?}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// NSGA-III's niche-preserving choice of `n` members of `front` given the
 /// `chosen` ones (Deb and Jain 2014, Algorithm 4).
 fn by_niche(
@@ -243,15 +259,6 @@ fn by_niche(
     refs: &[Vec<f64>],
     rng: &mut Rng,
 ) -> Result<Vec<usize>> {
-    let m = points[0].len();
-    if let Some(bad) = refs
-        .iter()
-        .find(|w| w.len() != m || w.iter().all(|v| *v == 0.0) || w.iter().any(|v| !v.is_finite()))
-    {
-        return Err(Error::InvalidArgument(format!(
-            "reference_points: each point needs {m} finite numbers (one per objective), not all 0, got {bad:?}"
-        )));
-    }
     let all: Vec<&Vec<f64>> = chosen.iter().chain(front).map(|&i| &points[i]).collect();
     let mut rows = finite_rows(&all);
     normalise(&mut rows);
