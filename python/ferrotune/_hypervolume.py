@@ -45,7 +45,9 @@ def hypervolume(points: npt.ArrayLike, reference_point: npt.ArrayLike) -> float:
     try:
         ref = np.asarray(reference_point, dtype=np.float64)
     except (TypeError, ValueError) as e:
-        raise InvalidArgumentError(f"reference_point must be numbers, got {reference_point!r}") from e
+        raise InvalidArgumentError(
+            f"reference_point must be numbers, got {reference_point!r}"
+        ) from e
     if ref.ndim != 1 or ref.size == 0:
         raise InvalidArgumentError(
             f"reference_point must be a non-empty 1-D sequence, got shape {ref.shape}"

@@ -139,8 +139,7 @@ class NSGAIISampler(_RustModelSampler):
             raise InvalidArgumentError(
                 f"population_size must be an int >= 2, got {population_size!r}"
             )
-        swap = _check_prob("swapping_prob", swapping_prob)
-        assert swap is not None
+        swap = float(_check_prob("swapping_prob", swapping_prob) or 0.0)
         op = _as_crossover(crossover, swap)
         if population_size < op.n_parents:
             raise InvalidArgumentError(

@@ -22,7 +22,9 @@ def _prob(name: str, value: Any, *, open_low: bool = False) -> float:
     v = float(value)
     ok = (0.0 < v <= 1.0) if open_low else (0.0 <= v <= 1.0)
     if not ok:
-        raise InvalidArgumentError(f"{name} must be in {'(0' if open_low else '[0'}, 1], got {value!r}")
+        raise InvalidArgumentError(
+            f"{name} must be in {'(0' if open_low else '[0'}, 1], got {value!r}"
+        )
     return v
 
 
@@ -107,9 +109,7 @@ class SBXCrossover(BaseCrossover):
                 raise InvalidArgumentError(f"eta must be finite and >= 0, got {eta!r}")
         self.eta = None if eta is None else float(eta)
         self.uniform_crossover_prob = _prob("uniform_crossover_prob", uniform_crossover_prob)
-        self.use_child_gene_prob = _prob(
-            "use_child_gene_prob", use_child_gene_prob, open_low=True
-        )
+        self.use_child_gene_prob = _prob("use_child_gene_prob", use_child_gene_prob, open_low=True)
 
     def _core_args(self) -> dict[str, Any]:
         return {

@@ -19,10 +19,11 @@ use crate::error::{Error, Result};
 use crate::rng::Rng;
 
 /// A crossover operator and its arguments (Optuna's names and defaults).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Crossover {
     /// Each parameter from the second parent with probability
     /// `swapping_prob` (the sampler's), else from the first.
+    #[default]
     Uniform,
     /// BLX-alpha; Optuna's default `alpha` is 0.5.
     BlxAlpha { alpha: f64 },
@@ -36,12 +37,6 @@ pub enum Crossover {
         uniform_crossover_prob: f64,
         use_child_gene_prob: f64,
     },
-}
-
-impl Default for Crossover {
-    fn default() -> Self {
-        Crossover::Uniform
-    }
 }
 
 impl Crossover {

@@ -21,9 +21,10 @@ use crate::pareto::{constrained_front_ranks, crowding_distances};
 use crate::rng::Rng;
 
 /// How the last front that does not fit whole is cut.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Selection {
     /// NSGA-II: by crowding distance.
+    #[default]
     Crowding,
     /// NSGA-III: by niche count around `points` (rows of one number per
     /// objective); empty `points` means Das and Dennis's points with
@@ -32,12 +33,6 @@ pub enum Selection {
         points: Vec<Vec<f64>>,
         dividing_parameter: usize,
     },
-}
-
-impl Default for Selection {
-    fn default() -> Self {
-        Selection::Crowding
-    }
 }
 
 /// Das and Dennis's structured points on the unit simplex (Das and Dennis,
@@ -200,7 +195,8 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     let n = b.len();
     for c in 0..n {
         let p = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
-        if !(a[p][c].abs() > 1e-12) {
+        // (NaN pivots count as singular too.)
+        if a[p][c].abs().is_nan() || a[p][c].abs() <= 1e-12 {
             return None;
         }
         a.swap(c, p);
