@@ -21,7 +21,6 @@ from ferrotune.samplers.nsgaii import (
     VSBXCrossover,
 )
 
-ferrotune.logging.set_verbosity(ferrotune.logging.WARNING)
 
 
 def _zdt1(trial: ferrotune.Trial, d: int = 10) -> tuple[float, float]:

@@ -384,11 +384,5 @@ sampler_class! {
                 Ok(Self::wrap(crate::conv(py, NsgaSampler::new(cfg, seed))?))
             })
         }
-
-        /// One uniform draw in [0, 1) (for `sample_independent` through
-        /// Optuna's interface).
-        fn uniform(&self, py: Python<'_>) -> PyRes<f64> {
-            guard(py, || Ok(lock_py(py, &self.inner).uniform()))
-        }
     }
 }

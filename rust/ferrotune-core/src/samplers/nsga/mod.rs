@@ -377,11 +377,6 @@ impl NsgaSampler {
         self.tag = vec![self.gens.open as f64, self.cfg.mark()];
     }
 
-    /// One uniform draw in [0, 1) from the sampler's generator.
-    pub fn uniform(&mut self) -> f64 {
-        self.rng.uniform()
-    }
-
     /// Uniform draw of one value.
     fn draw(&mut self, d: &Distribution) -> f64 {
         d.from_unit(self.rng.uniform())
