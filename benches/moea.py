@@ -10,11 +10,14 @@ front) and its ratio to ferrotune's. Every sampler runs with its library's defau
 ``--pymoo-python`` names an interpreter with pymoo (run in a subprocess, with this
 worktree's ``python/`` on ``PYTHONPATH`` for the problems).
 
+``--algorithm nsga3`` runs the ``NSGAIIISampler`` classes (Optuna's defaults: Das and Dennis
+reference points with 3 divisions) and pymoo's ``NSGA3`` with the same points instead.
+
 Overhead: two trivial objectives of ``d`` floats; the mean time per trial (ask, suggests,
 tell) over the last ``--window`` trials before 1,000 and 10,000 completed trials.
 
     python benches/moea.py [--quick] [--seeds 5] [--budget 2000] [--problems zdt1,dtlz2]
-                           [--libraries ferrotune,optuna,rustuna,pymoo]
+                           [--libraries ferrotune,optuna,rustuna,pymoo] [--algorithm nsga3]
                            [--pymoo-python /tmp/ref-moea/bin/python]
                            [--overhead-trials 1000,10000] [--overhead-dims 10,40]
                            [--skip-quality] [--skip-overhead] [--out results.jsonl]
@@ -52,11 +55,18 @@ def _problem(name: str) -> Any:
     return MULTI_OBJECTIVE_PROBLEMS[name]()
 
 
+#: The sampler class of each algorithm (``--algorithm``).
+CLASSES = {"nsga2": "NSGAIISampler", "nsga3": "NSGAIIISampler"}
+ALGORITHM = "nsga2"
+
+
 def _nsga2(library: str, seed: int) -> Any:
+    """The library's sampler of ``ALGORITHM``, with its defaults; None if it has none."""
     mod = load(library)
-    if mod is None or not hasattr(mod.samplers, "NSGAIISampler"):
+    name = CLASSES[ALGORITHM]
+    if mod is None or not hasattr(mod.samplers, name):
         return None
-    return mod.samplers.NSGAIISampler(seed=seed)
+    return getattr(mod.samplers, name)(seed=seed)
 
 
 def run_ask_tell(library: str, problem: Any, budget: int, seed: int) -> list[tuple[float, ...]]:
@@ -76,12 +86,14 @@ def run_ask_tell(library: str, problem: Any, budget: int, seed: int) -> list[tup
     return values
 
 
-def pymoo_worker(problem_name: str, budget: int, seed: int) -> None:
-    """Runs pymoo's NSGA2 (this process has pymoo) and prints the gap as JSON."""
+def pymoo_worker(problem_name: str, budget: int, seed: int, algorithm: str) -> None:
+    """Runs pymoo's NSGA2 or NSGA3 (this process has pymoo) and prints the gap as JSON."""
     import numpy as np
     from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.algorithms.moo.nsga3 import NSGA3
     from pymoo.core.problem import ElementwiseProblem
     from pymoo.optimize import minimize
+    from pymoo.util.ref_dirs import get_reference_directions
 
     problem = _problem(problem_name)
     names = list(problem.params)
@@ -96,7 +108,13 @@ def pymoo_worker(problem_name: str, budget: int, seed: int) -> None:
             seen.append(y)
             out["F"] = np.array(y)
 
-    minimize(Wrapped(), NSGA2(pop_size=50), ("n_eval", budget), seed=seed, verbose=False)
+    if algorithm == "nsga3":
+        # Optuna's default reference points: Das and Dennis with 3 divisions.
+        dirs = get_reference_directions("das-dennis", problem.n_objectives, n_partitions=3)
+        algo: Any = NSGA3(pop_size=50, ref_dirs=dirs)
+    else:
+        algo = NSGA2(pop_size=50)
+    minimize(Wrapped(), algo, ("n_eval", budget), seed=seed, verbose=False)
     import pymoo
 
     print(json.dumps({"gap": problem.hypervolume_gap(seen[:budget]), "version": pymoo.__version__}))
@@ -106,7 +124,7 @@ def run_pymoo(python: str, problem: str, budget: int, seed: int) -> tuple[float,
     here = Path(__file__).resolve()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(here.parents[1] / "python"), str(here.parent)])
-    cmd = [python, str(here), "--pymoo-worker", problem, str(budget), str(seed)]
+    cmd = [python, str(here), "--pymoo-worker", problem, str(budget), str(seed), ALGORITHM]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
         print(f"pymoo failed: {out.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
@@ -155,7 +173,8 @@ def quality(args: argparse.Namespace, libs: list[str], rec: Recorder) -> None:
                 [name, lib, fmt(problem.front_hypervolume, 6), fmt(m, 4), ratio, len(gaps[lib])]
             )
     print(
-        f"\nHypervolume gap at {args.budget} evaluations (median over seeds; lower is better;"
+        f"\n{CLASSES[ALGORITHM]}: hypervolume gap at {args.budget} evaluations"
+        " (median over seeds; lower is better;"
         " ratio = library / ferrotune)"
     )
     if pymoo_version:
@@ -219,11 +238,13 @@ def overhead(args: argparse.Namespace, libs: list[str], rec: Recorder) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 5 and sys.argv[1] == "--pymoo-worker":
-        pymoo_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    global ALGORITHM
+    if len(sys.argv) == 6 and sys.argv[1] == "--pymoo-worker":
+        pymoo_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
         return
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="2 seeds, 500 evaluations, n to 2,000")
+    p.add_argument("--algorithm", choices=sorted(CLASSES), default="nsga2")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--budget", type=int, default=2000)
     p.add_argument("--problems")
@@ -236,6 +257,7 @@ def main() -> None:
     p.add_argument("--skip-overhead", action="store_true")
     p.add_argument("--out")
     args = p.parse_args()
+    ALGORITHM = args.algorithm
     if args.quick:
         args.seeds, args.budget = 2, 500
         args.overhead_trials = args.overhead_trials or "500,2000"

@@ -297,7 +297,10 @@ impl NsgaSampler {
         value: &dyn Fn(usize, usize) -> Option<f64>,
     ) -> Vec<Option<f64>> {
         let parents = &self.gens.parents;
-        let mut out: Vec<Option<f64>> = if self.rng.uniform() < self.cfg.crossover_prob {
+        // (A single parent, possible when constraint values are missing from
+        // most of the pool, can only be copied.)
+        let cross = self.rng.uniform() < self.cfg.crossover_prob && parents.len() >= 2;
+        let mut out: Vec<Option<f64>> = if cross {
             self.crossover(h, dists, value)
         } else {
             let p = parents[self.rng.below(parents.len() as u64) as usize];

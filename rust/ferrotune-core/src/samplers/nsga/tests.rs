@@ -435,3 +435,25 @@ fn nsga3_on_three_objectives_beats_random_search() {
     let rnd = run(&mut RandomSampler::new(1));
     assert!(hv3 > rnd, "NSGA-III {hv3} vs random {rnd}");
 }
+
+#[test]
+fn a_single_parent_left_by_missing_constraints_is_copied() {
+    // Only one trial of generation 0 reports constraint values: it is the only
+    // one that can be ranked, so it is the only parent; children copy it
+    // (apart from mutation) instead of failing a tournament between two.
+    let mut s = NsgaSampler::new(cfg(3), 8).unwrap();
+    let mut h = History::new(2);
+    let (names, dims) = unit_dims(2);
+    for k in 0..3 {
+        let (t, x) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+        if k == 1 {
+            h.set_constraints(t, vec![-1.0]).unwrap();
+        }
+        h.finish(t, TrialState::Complete, zdt1(&x)).unwrap();
+    }
+    assert_eq!(s.generation(&h).unwrap().1, [1]);
+    for _ in 0..5 {
+        let (t, _) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+        h.finish(t, TrialState::Fail, vec![]).unwrap();
+    }
+}
