@@ -22,7 +22,6 @@ from ferrotune.samplers.nsgaii import (
 )
 
 
-
 def _zdt1(trial: ferrotune.Trial, d: int = 10) -> tuple[float, float]:
     x = [trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(d)]
     g = 1 + 9 * sum(x[1:]) / (d - 1)
@@ -203,3 +202,20 @@ def test_beats_random_search_on_the_benchmarks(cls: type[NSGAIISampler]) -> None
                 )
                 gap[name] = problem.hypervolume_gap([t.values for t in study.trials])
             assert gap["nsga"] < gap["random"], (problem.name, seed, gap)
+
+
+def test_two_threads_fill_generations_together() -> None:
+    study = ferrotune.create_study(
+        directions=["minimize", "minimize"], sampler=NSGAIISampler(population_size=5, seed=7)
+    )
+    study.optimize(_zdt1, n_trials=60, n_jobs=2)
+    gens: dict[float, int] = {}
+    for t in study.trials:
+        g = study.core.tag(t.number)[0]
+        gens[g] = gens.get(g, 0) + 1
+    # Every trial belongs to a generation; each closed one has at least 5 members (a
+    # trial asked while the last member ran joins it), so about 60 / 5 generations.
+    assert sum(gens.values()) == 60
+    closed = [n for g, n in gens.items() if g < max(gens)]
+    assert all(n >= 5 for n in closed)
+    assert len(gens) >= 8
