@@ -23,6 +23,8 @@ from ferrotune.samplers import (
     BOHBSampler,
     CmaEsSampler,
     GPSampler,
+    NSGAIIISampler,
+    NSGAIISampler,
     QMCSampler,
     RandomSampler,
     TPESampler,
@@ -134,6 +136,8 @@ SAMPLERS: dict[str, SamplerFactory] = {
     "bohb": lambda seed: BOHBSampler(seed=seed),
     "cmaes": lambda seed: CmaEsSampler(seed=seed, popsize=4),
     "tpe-budget-aware": lambda seed: TPESampler(seed=seed, n_startup_trials=3, budget_aware=True),
+    "nsga2": lambda seed: NSGAIISampler(seed=seed, population_size=3),
+    "nsga3-sbx": lambda seed: NSGAIIISampler(seed=seed, population_size=3, crossover="sbx"),
 }
 
 

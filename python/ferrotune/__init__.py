@@ -22,6 +22,7 @@ from ferrotune import (
     study,
     trial,
 )
+from ferrotune._hypervolume import hypervolume
 from ferrotune._search_space import Condition, Divisible, Forbidden, Linear, SearchSpace
 from ferrotune.exceptions import TrialPruned
 from ferrotune.study import (
@@ -59,6 +60,7 @@ __all__ = [
     "exceptions",
     "get_all_study_names",
     "get_all_study_summaries",
+    "hypervolume",
     "load_study",
     "logging",
     "pruners",

@@ -36,6 +36,8 @@ from ferrotune.samplers import (
     CmaEsSampler,
     GPSampler,
     GridSampler,
+    NSGAIIISampler,
+    NSGAIISampler,
     PartialFixedSampler,
     QMCSampler,
     RandomSampler,
@@ -332,6 +334,9 @@ CLASSES: dict[str, Entry] = {
         for_space=lambda space, seed: GridSampler(space, seed=seed),
     ),
     "BruteForceSampler": Entry(lambda seed: BruteForceSampler(seed=seed), continuous_space=False),
+    # A small population so that generations close and children are made.
+    "NSGAIISampler": Entry(lambda seed: NSGAIISampler(seed=seed, population_size=3)),
+    "NSGAIIISampler": Entry(lambda seed: NSGAIIISampler(seed=seed, population_size=3)),
     "PartialFixedSampler": Entry(
         lambda seed: PartialFixedSampler({"k": 4}, TPESampler(seed=seed, n_startup_trials=3))
     ),

@@ -12,6 +12,11 @@ Example::
     problem(problem.optimal_params) == problem.optimum  # True
     problem.regret(3.5)        # 3.5 - optimum
 
+Multi-objective problems (:class:`MultiObjectiveProblem`): :func:`zdt1`, :func:`zdt2`,
+:func:`zdt3` (30 variables, 2 objectives) and :func:`dtlz2` (3 objectives), each with a
+documented reference point and the hypervolume of its true Pareto front
+(``problem.hypervolume_gap(values)`` is 0 on the front).
+
 Multi-fidelity problems (:class:`MultiFidelityProblem`, by name through
 :func:`get_multi_fidelity_problem`) take a budget as well: ``evaluate(params, budget)`` with
 ``budget`` in ``[min_budget, max_budget]``; the full budget is the true objective, lower budgets
@@ -53,6 +58,15 @@ from ferrotune.benchmarks._multi_fidelity import (
     mf_hartmann6,
     self_check_multi_fidelity,
 )
+from ferrotune.benchmarks._multi_objective import (
+    MULTI_OBJECTIVE_PROBLEMS,
+    ZDT3_FRONT_HYPERVOLUME,
+    MultiObjectiveProblem,
+    dtlz2,
+    zdt1,
+    zdt2,
+    zdt3,
+)
 from ferrotune.benchmarks._problems import (
     PROBLEMS,
     Constraint,
@@ -68,6 +82,7 @@ from ferrotune.benchmarks._problems import (
     hartmann6,
     levy,
     mixed,
+    rastrigin,
     rosenbrock,
     self_check,
     styblinski_tang,
@@ -78,11 +93,14 @@ __all__ = [
     "DIGITS_MAX_EPOCHS",
     "DIGITS_TABLE_TOLERANCE",
     "MULTI_FIDELITY_PROBLEMS",
+    "MULTI_OBJECTIVE_PROBLEMS",
     "PROBLEMS",
+    "ZDT3_FRONT_HYPERVOLUME",
     "Constraint",
     "DivisibleConstraint",
     "LinearConstraint",
     "MultiFidelityProblem",
+    "MultiObjectiveProblem",
     "Param",
     "Problem",
     "ackley",
@@ -91,6 +109,7 @@ __all__ = [
     "digits_mlp",
     "digits_mlp_tabular",
     "digits_table_grid",
+    "dtlz2",
     "get_multi_fidelity_problem",
     "get_problem",
     "hartmann3",
@@ -100,9 +119,13 @@ __all__ = [
     "mf_hartmann3",
     "mf_hartmann6",
     "mixed",
+    "rastrigin",
     "rosenbrock",
     "self_check",
     "self_check_multi_fidelity",
     "styblinski_tang",
     "train_digits_mlp",
+    "zdt1",
+    "zdt2",
+    "zdt3",
 ]

@@ -288,6 +288,17 @@ def ackley(dim: int = 10) -> Problem:
     return _vector_problem("ackley", _ackley, space, 0.0, [0.0] * dim)
 
 
+def _rastrigin(x: FloatArray) -> float:
+    return float(10.0 * len(x) + np.sum(x * x - 10.0 * np.cos(2.0 * math.pi * x)))
+
+
+def rastrigin(dim: int = 10) -> Problem:
+    """Rastrigin on ``[-5.12, 5.12]^dim``; minimum ``0`` at the origin, with a local minimum
+    near every integer point."""
+    _check_dim("rastrigin", dim, 1)
+    return _vector_problem("rastrigin", _rastrigin, _box(dim, -5.12, 5.12), 0.0, [0.0] * dim)
+
+
 def _levy(x: FloatArray) -> float:
     w = 1.0 + (x - 1.0) / 4.0
     head = math.sin(math.pi * float(w[0])) ** 2
@@ -435,6 +446,7 @@ PROBLEMS: dict[str, Callable[..., Problem]] = {
     "rosenbrock": rosenbrock,
     "ackley": ackley,
     "levy": levy,
+    "rastrigin": rastrigin,
     "styblinski_tang": styblinski_tang,
     "mixed": mixed,
     "constrained": constrained,

@@ -1,11 +1,13 @@
 """Samplers: how each trial's parameters are chosen."""
 
+from ferrotune.samplers import nsgaii as nsgaii  # Optuna's submodule of crossovers
 from ferrotune.samplers._base import BaseSampler
 from ferrotune.samplers._bohb import BOHBSampler
 from ferrotune.samplers._brute_force import BruteForceSampler
 from ferrotune.samplers._cmaes import CmaEsSampler
 from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
+from ferrotune.samplers._nsga import NSGAIIISampler, NSGAIISampler
 from ferrotune.samplers._partial_fixed import PartialFixedSampler
 from ferrotune.samplers._qmc import QMCSampler
 from ferrotune.samplers._random import RandomSampler
@@ -18,6 +20,8 @@ __all__ = [
     "CmaEsSampler",
     "GPSampler",
     "GridSampler",
+    "NSGAIIISampler",
+    "NSGAIISampler",
     "PartialFixedSampler",
     "QMCSampler",
     "RandomSampler",

@@ -853,28 +853,18 @@ impl History {
 
     /// Numbers of the COMPLETE trials on the Pareto front (`maximize[k]` per objective).
     pub fn pareto_front(&self, maximize: &[bool]) -> Vec<usize> {
-        let signed: Vec<(usize, Vec<f64>)> = self
+        let (numbers, signed): (Vec<usize>, Vec<Vec<f64>>) = self
             .trials
             .iter()
             .enumerate()
             .filter(|(_, t)| t.state == TrialState::Complete && t.violation() <= 0.0)
-            .map(|(i, t)| {
-                let v = t
-                    .values
-                    .iter()
-                    .zip(maximize)
-                    .map(|(v, &m)| if m { -v } else { *v })
-                    .collect();
-                (i, v)
-            })
-            .collect();
-        let dominates = |a: &[f64], b: &[f64]| {
-            a.iter().zip(b).all(|(x, y)| x <= y) && a.iter().zip(b).any(|(x, y)| x < y)
-        };
-        signed
-            .iter()
-            .filter(|(_, a)| !signed.iter().any(|(_, b)| dominates(b, a)))
-            .map(|(i, _)| *i)
+            .map(|(i, t)| (i, crate::pareto::minimised(&t.values, maximize)))
+            .unzip();
+        let on_front = crate::pareto::non_dominated(&signed);
+        numbers
+            .into_iter()
+            .zip(on_front)
+            .filter_map(|(i, f)| f.then_some(i))
             .collect()
     }
 

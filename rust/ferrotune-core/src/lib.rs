@@ -5,11 +5,15 @@
 //!   and the constrained sampler;
 //! - [`history`]: the trial records of a study, kept as growing columns;
 //! - [`samplers`]: random, quasi-random and grid search behind one trait;
+//! - [`pareto`], [`hypervolume`]: Pareto dominance, non-dominated sorting,
+//!   crowding and the exact hypervolume, for several objectives;
 //! - [`pruners`]: early stopping from intermediate values behind one trait.
 
 pub mod constraints;
 pub mod error;
 pub mod history;
+pub mod hypervolume;
+pub mod pareto;
 pub mod pruners;
 pub mod rng;
 pub mod samplers;

@@ -142,6 +142,25 @@ pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The exact hypervolume of the rows of `points` (minimised) up to
+/// `reference_point`, computed with the GIL released.
+#[pyfunction]
+fn hypervolume(
+    py: Python<'_>,
+    points: numpy::PyReadonlyArray2<'_, f64>,
+    reference_point: Vec<f64>,
+) -> PyRes<f64> {
+    guard(py, || {
+        use numpy::PyUntypedArrayMethods;
+        let width = points.shape()[1];
+        let flat: Vec<f64> = points.as_array().iter().copied().collect();
+        detached(py, move || {
+            let rows: Vec<Vec<f64>> = flat.chunks(width.max(1)).map(<[f64]>::to_vec).collect();
+            ferrotune_core::hypervolume::hypervolume(&rows, &reference_point)
+        })
+    })
+}
+
 /// log Φ(x) of the core's truncated-normal numerics (exposed for tests).
 #[pyfunction]
 fn log_ndtr(py: Python<'_>, x: f64) -> PyRes<f64> {
@@ -227,6 +246,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<grid::GridOrderCore>()?;
     m.add_class::<grid::GridPointsCore>()?;
     m.add_class::<grid::GridFitCore>()?;
+    m.add_function(wrap_pyfunction!(hypervolume, m)?)?;
     m.add_function(wrap_pyfunction!(log_ndtr, m)?)?;
     m.add_function(wrap_pyfunction!(ndtri, m)?)?;
     m.add_function(wrap_pyfunction!(truncnorm_logpdf, m)?)?;

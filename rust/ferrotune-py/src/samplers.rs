@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use ferrotune_core::samplers::cmaes::{CmaEsConfig, CmaEsSampler, RestartStrategy};
 use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
+use ferrotune_core::samplers::nsga::{Crossover, NsgaConfig, NsgaSampler, Selection};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
 use ferrotune_core::samplers::{
     BohbConfig, BohbSampler, QmcKind, QmcSampler, RandomSampler, Sampler, TpeConfig, TpeSampler,
@@ -103,7 +104,8 @@ sampler_classes![
     TpeSamplerCore,
     GpSamplerCore,
     BohbSamplerCore,
-    CmaEsSamplerCore
+    CmaEsSamplerCore,
+    NsgaSamplerCore
 ];
 
 sampler_class! {
@@ -432,6 +434,63 @@ sampler_class! {
                         restarts,
                     )
                 }))
+            })
+        }
+    }
+}
+
+sampler_class! {
+    /// NSGA-II (`reference_points` None and `nsga3` false) or NSGA-III.
+    NsgaSamplerCore(NsgaSampler) {
+        #[new]
+        #[pyo3(signature = (population_size, mutation_prob, crossover_prob, swapping_prob, seed,
+                            crossover="uniform", alpha=0.5, eta=None, uniform_crossover_prob=0.5,
+                            use_child_gene_prob=0.5, nsga3=false, reference_points=None,
+                            dividing_parameter=3))]
+        fn new(
+            py: Python<'_>,
+            population_size: usize,
+            mutation_prob: Option<f64>,
+            crossover_prob: f64,
+            swapping_prob: f64,
+            seed: u64,
+            crossover: &str,
+            alpha: f64,
+            eta: Option<f64>,
+            uniform_crossover_prob: f64,
+            use_child_gene_prob: f64,
+            nsga3: bool,
+            reference_points: Option<Vec<Vec<f64>>>,
+            dividing_parameter: usize,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let crossover = match crossover {
+                    "uniform" => Crossover::Uniform,
+                    "blxalpha" => Crossover::BlxAlpha { alpha },
+                    "sbx" => Crossover::Sbx { eta, uniform_crossover_prob, use_child_gene_prob },
+                    other => {
+                        return Err(to_pyerr(py, ferrotune_core::Error::InvalidArgument(format!(
+                            "crossover must be 'uniform', 'blxalpha' or 'sbx', got {other:?}"
+                        ))))
+                    }
+                };
+                let selection = if nsga3 {
+                    Selection::ReferencePoints {
+                        points: reference_points.unwrap_or_default(),
+                        dividing_parameter,
+                    }
+                } else {
+                    Selection::Crowding
+                };
+                let cfg = NsgaConfig {
+                    population_size,
+                    mutation_prob,
+                    crossover,
+                    crossover_prob,
+                    swapping_prob,
+                    selection,
+                };
+                Ok(Self::wrap(crate::conv(py, NsgaSampler::new(cfg, seed))?))
             })
         }
     }

@@ -41,98 +41,8 @@
 //! the whole rung (`O(m n^2)`, [`front_ranks`], kept as the plain rule the
 //! tests check the fast path against).
 
-use std::cmp::Ordering;
-
-/// True when `a` dominates `b` (both minimised): no worse in every
-/// objective and better in at least one.
-pub fn dominates(a: &[f64], b: &[f64]) -> bool {
-    a.iter().zip(b).all(|(x, y)| x <= y) && a.iter().zip(b).any(|(x, y)| x < y)
-}
-
-/// The front of each vector (0 for the non-dominated ones), all objectives
-/// minimised: Deb et al. 2002's fast non-dominated sort (Section III-A).
-pub fn front_ranks(points: &[Vec<f64>]) -> Vec<usize> {
-    let n = points.len();
-    // Per vector: how many vectors dominate it, and which it dominates.
-    let mut dominated_by = vec![0usize; n];
-    let mut dominated: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for i in 0..n {
-        for j in (i + 1)..n {
-            if dominates(&points[i], &points[j]) {
-                dominated[i].push(j);
-                dominated_by[j] += 1;
-            } else if dominates(&points[j], &points[i]) {
-                dominated[j].push(i);
-                dominated_by[i] += 1;
-            }
-        }
-    }
-    let mut rank = vec![0usize; n];
-    let mut front: Vec<usize> = (0..n).filter(|&i| dominated_by[i] == 0).collect();
-    let mut r = 0;
-    while !front.is_empty() {
-        let mut next = Vec::new();
-        for &i in &front {
-            rank[i] = r;
-            for &j in &dominated[i] {
-                dominated_by[j] -= 1;
-                if dominated_by[j] == 0 {
-                    next.push(j);
-                }
-            }
-        }
-        front = next;
-        r += 1;
-    }
-    rank
-}
-
-/// Total order on vectors (lexicographic, IEEE total order per value), to
-/// break ties deterministically.
-fn lex(a: &[f64], b: &[f64]) -> Ordering {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| x.total_cmp(y))
-        .find(|o| o.is_ne())
-        .unwrap_or(Ordering::Equal)
-}
-
-/// Crowding distance of each vector of one front (Deb et al. 2002,
-/// Section III-B), computed on the distinct vectors: identical vectors get
-/// the same distance. An objective constant over the front adds nothing.
-pub fn crowding_distances(front: &[Vec<f64>]) -> Vec<f64> {
-    let mut distinct: Vec<&Vec<f64>> = front.iter().collect();
-    distinct.sort_by(|a, b| lex(a, b));
-    distinct.dedup_by(|a, b| lex(a, b).is_eq());
-    let d = distinct.len();
-    let mut dist = vec![0.0f64; d];
-    let m = front.first().map_or(0, Vec::len);
-    for k in 0..m {
-        let mut order: Vec<usize> = (0..d).collect();
-        // Stable on the lexicographic order: ties on objective k are resolved
-        // by the whole vector, not by arrival.
-        order.sort_by(|&a, &b| distinct[a][k].total_cmp(&distinct[b][k]));
-        let (lo, hi) = (distinct[order[0]][k], distinct[order[d - 1]][k]);
-        if lo.total_cmp(&hi).is_eq() {
-            continue;
-        }
-        dist[order[0]] = f64::INFINITY;
-        dist[order[d - 1]] = f64::INFINITY;
-        for w in order.windows(3) {
-            let term = (distinct[w[2]][k] - distinct[w[0]][k]) / (hi - lo);
-            if !term.is_nan() {
-                dist[w[1]] += term;
-            }
-        }
-    }
-    front
-        .iter()
-        .map(|p| {
-            let i = distinct.partition_point(|q| lex(q, p).is_lt());
-            dist[i]
-        })
-        .collect()
-}
+use crate::pareto::lex;
+pub use crate::pareto::{crowding_distances, dominates, front_ranks, minimised};
 
 /// Whether vector `i` of `points` (all minimised) is promoted when `k` are:
 /// fewer than `k` vectors strictly ahead of it in the NSGA-II order, or,
@@ -155,16 +65,6 @@ pub fn promoted(points: &[Vec<f64>], i: usize, k: usize) -> bool {
         .position(|&j| j == i)
         .expect("i is in its front")];
     earlier + cd.iter().filter(|&&c| c > mine).count() < k
-}
-
-/// `values` as minimised objectives: maximised ones negated.
-pub fn minimised(values: &[f64], maximize: &[bool]) -> Vec<f64> {
-    values
-        .iter()
-        .zip(maximize)
-        // + 0.0 turns -0.0 into 0.0, so both are one value.
-        .map(|(v, &m)| (if m { -v } else { *v }) + 0.0)
-        .collect()
 }
 
 /// The non-dominated fronts of one rung, kept up to date as vectors arrive

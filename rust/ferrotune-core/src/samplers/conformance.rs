@@ -329,6 +329,24 @@ mod tests {
     }
 
     #[test]
+    fn nsga_samplers_conform() {
+        use crate::samplers::nsga::{NsgaConfig, NsgaSampler, Selection};
+        let nsga2 = NsgaConfig {
+            population_size: 3,
+            ..NsgaConfig::default()
+        };
+        check(|seed| Box::new(NsgaSampler::new(nsga2.clone(), seed).unwrap()));
+        let nsga3 = NsgaConfig {
+            selection: Selection::ReferencePoints {
+                points: vec![],
+                dividing_parameter: 3,
+            },
+            ..nsga2.clone()
+        };
+        check(|seed| Box::new(NsgaSampler::new(nsga3.clone(), seed).unwrap()));
+    }
+
+    #[test]
     fn gp_sampler_conforms() {
         let cfg = GpConfig {
             n_startup_trials: 4,

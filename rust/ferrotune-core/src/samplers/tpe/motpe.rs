@@ -2,6 +2,7 @@
 //! Optuna 5): whole non-dominated fronts, the last one tie-broken by greedy
 //! hypervolume subset selection.
 
+use crate::pareto::dominates;
 use std::collections::HashMap;
 
 /// Chooses `k` of the (minimised) loss vectors for the good set: whole
@@ -16,9 +17,6 @@ pub(super) fn split_multi(lvals: &[Vec<f64>], k: usize) -> Vec<bool> {
     if k >= n {
         return vec![true; n];
     }
-    let dominates = |a: &[f64], b: &[f64]| {
-        a.iter().zip(b).all(|(x, y)| x <= y) && a.iter().zip(b).any(|(x, y)| x < y)
-    };
     let mut remaining: Vec<usize> = (0..n).collect();
     let mut taken = 0;
     while taken < k {
@@ -137,36 +135,10 @@ fn clamp_infinite_losses(lvals: &[Vec<f64>], front: &[usize]) -> Vec<Vec<f64>> {
     out
 }
 
-/// Hypervolume dominated by `points` (minimisation) up to `reference`, by
-/// slicing along the first objective (exact; for small sets).
+/// Hypervolume dominated by `points` (minimisation) up to `reference`:
+/// [`crate::hypervolume::hypervolume`] on borrowed rows (NaN for rows it
+/// refuses, which the finite losses here never are).
 pub fn hypervolume(points: &[&[f64]], reference: &[f64]) -> f64 {
-    let pts: Vec<&[f64]> = points
-        .iter()
-        .copied()
-        .filter(|p| p.iter().zip(reference).all(|(x, r)| x < r))
-        .collect();
-    if pts.is_empty() {
-        return 0.0;
-    }
-    let d = reference.len();
-    if d == 1 {
-        return reference[0] - pts.iter().map(|p| p[0]).fold(f64::INFINITY, f64::min);
-    }
-    let mut order: Vec<&[f64]> = pts;
-    order.sort_by(|a, b| a[0].total_cmp(&b[0]));
-    let mut vol = 0.0;
-    for i in 0..order.len() {
-        let next = if i + 1 < order.len() {
-            order[i + 1][0]
-        } else {
-            reference[0]
-        };
-        let width = next - order[i][0];
-        if width <= 0.0 {
-            continue;
-        }
-        let slice: Vec<&[f64]> = order[..=i].iter().map(|p| &p[1..]).collect();
-        vol += width * hypervolume(&slice, &reference[1..]);
-    }
-    vol
+    let pts: Vec<Vec<f64>> = points.iter().map(|p| p.to_vec()).collect();
+    crate::hypervolume::hypervolume(&pts, reference).unwrap_or(f64::NAN)
 }
