@@ -336,4 +336,17 @@ mod tests {
         };
         check_with(|seed| Box::new(GpSampler::new(cfg, seed).unwrap()), false);
     }
+
+    #[test]
+    fn de_sampler_conforms() {
+        use crate::samplers::{DeConfig, DeStrategy};
+        for strategy in [DeStrategy::Rand1Bin, DeStrategy::CurrentToPBest1] {
+            let cfg = DeConfig {
+                population_size: 4,
+                strategy,
+                ..DeConfig::default()
+            };
+            check(move |seed| Box::new(crate::samplers::DeSampler::new(cfg, seed).unwrap()));
+        }
+    }
 }
