@@ -349,4 +349,17 @@ mod tests {
             check(move |seed| Box::new(crate::samplers::DeSampler::new(cfg, seed).unwrap()));
         }
     }
+
+    #[test]
+    fn pso_sampler_conforms() {
+        use crate::samplers::{PsoConfig, PsoSampler, Topology};
+        for topology in [Topology::Global, Topology::Ring] {
+            let cfg = PsoConfig {
+                swarm_size: 4,
+                topology,
+                ..PsoConfig::default()
+            };
+            check(move |seed| Box::new(PsoSampler::new(cfg, seed).unwrap()));
+        }
+    }
 }

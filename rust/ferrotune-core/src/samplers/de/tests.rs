@@ -42,7 +42,7 @@ fn the_memory_of_a_closed_generation_holds_its_successes() {
     let mut h = History::new(1);
     let mut s = DeSampler::new(cfg(4), 0).unwrap();
     let (names, dims) = unit_floats(1);
-    let mut run = |s: &mut DeSampler, h: &mut History, y: f64| {
+    let run = |s: &mut DeSampler, h: &mut History, y: f64| {
         let (t, _) = start_trial(s, h, &names, &dims).unwrap();
         h.finish(t, TrialState::Complete, vec![y]).unwrap();
         h.tag(t).to_vec()
