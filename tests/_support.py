@@ -21,7 +21,9 @@ from ferrotune.distributions import (
 from ferrotune.samplers import (
     BaseSampler,
     BOHBSampler,
+    DESampler,
     GPSampler,
+    PSOSampler,
     QMCSampler,
     RandomSampler,
     TPESampler,
@@ -131,6 +133,11 @@ SAMPLERS: dict[str, SamplerFactory] = {
     "tpe-univariate": lambda seed: TPESampler(seed=seed, n_startup_trials=3, multivariate=False),
     "gp": lambda seed: GPSampler(seed=seed, n_startup_trials=3),
     "bohb": lambda seed: BOHBSampler(seed=seed),
+    # rand/1: current-to-pbest (the default, in CLASSES of the conformance suite)
+    # contracts towards the best members and may settle, on the flat objective of the
+    # coverage check, before visiting every value.
+    "de": lambda seed: DESampler(seed=seed, strategy="rand1bin"),
+    "pso": lambda seed: PSOSampler(seed=seed),
     "tpe-budget-aware": lambda seed: TPESampler(seed=seed, n_startup_trials=3, budget_aware=True),
 }
 

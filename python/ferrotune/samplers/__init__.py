@@ -3,9 +3,11 @@
 from ferrotune.samplers._base import BaseSampler
 from ferrotune.samplers._bohb import BOHBSampler
 from ferrotune.samplers._brute_force import BruteForceSampler
+from ferrotune.samplers._de import DESampler
 from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
 from ferrotune.samplers._partial_fixed import PartialFixedSampler
+from ferrotune.samplers._pso import PSOSampler
 from ferrotune.samplers._qmc import QMCSampler
 from ferrotune.samplers._random import RandomSampler
 from ferrotune.samplers._tpe import TPESampler
@@ -14,9 +16,11 @@ __all__ = [
     "BOHBSampler",
     "BaseSampler",
     "BruteForceSampler",
+    "DESampler",
     "GPSampler",
     "GridSampler",
     "PartialFixedSampler",
+    "PSOSampler",
     "QMCSampler",
     "RandomSampler",
     "TPESampler",

@@ -1,6 +1,6 @@
 //! Particle swarm optimisation with constriction (Clerc and Kennedy 2002),
 //! velocity clamping and absorbing bounds, in the unit cube of
-//! [`super::de::encoding`] (the same mixed-type encoding as differential
+//! `de::encoding` (the same mixed-type encoding as differential
 //! evolution).
 //!
 //! The swarm lives in the study: each trial is one position of one particle
@@ -150,9 +150,15 @@ impl PsoSampler {
                 }
             }
             TagEvent::Finished(t) => {
-                let (Some((j, _)), Some(y)) = (parse(h.tag(t), particles.len()), loss(h, t)) else {
+                // A trial drawn before any parameter was modelled holds no
+                // position to be drawn towards.
+                let tag = h.tag(t);
+                let (Some((j, _)), Some(y)) = (parse(tag, particles.len()), loss(h, t)) else {
                     return;
                 };
+                if tag.len() <= 3 {
+                    return;
+                }
                 let b = &mut particles[j].best;
                 if b.is_none_or(|(by, bt)| y < by || (y == by && t < bt)) {
                     *b = Some((y, t));

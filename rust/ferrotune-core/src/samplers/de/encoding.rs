@@ -8,8 +8,9 @@
 //! stepped floats are rounded to their grid when decoded (each grid point owns
 //! an equal cell of `[0, 1]`), and a categorical is one continuous key whose
 //! cell picks the choice (`floor(u · n_choices)`, so the choices' order
-//! matters). A finished trial read back from the history sits at the centre
-//! of its value's cell.
+//! matters). Both samplers keep each trial's continuous position in its tag,
+//! so rounding only affects the evaluated value; a trial without one is read
+//! back from its values at the centre of each value's cell ([`coords`]).
 
 use crate::history::{History, TrialState};
 use crate::rng::Rng;

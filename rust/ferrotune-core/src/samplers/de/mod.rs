@@ -3,12 +3,14 @@
 //! Sanderson 2009), and success-history adaptation of F and CR (SHADE,
 //! Tanabe and Fukunaga 2013) or JADE's adaptation.
 //!
-//! The search runs in the unit cube of [`encoding`]. The population lives in
-//! the study: each trial vector's tag is `[MARK, generation, slot, F, CR]`;
+//! The search runs in the unit cube of `encoding`. The population lives in
+//! the study: each trial vector's tag is `[MARK, generation, slot, F, CR,
+//! u_1..u_d]`, `u` the continuous trial vector (ints and categoricals are
+//! rounded only when decoded);
 //! a generation closes as soon as each of its slots has a finished trial
 //! vector (in the order trials finish), and its greedy selection, archive
 //! and memory update are a deterministic function of the history and its
-//! order of finishing ([`population::Population`]), so workers sharing a
+//! order of finishing (`population::Population`), so workers sharing a
 //! study build one population. Asks while a generation waits for its last
 //! results propose extra trial vectors for its slots (in turn); one that
 //! finishes after its generation closed replaces its slot's member at once
@@ -237,7 +239,7 @@ impl DeSampler {
             return Proposal { u, f: 0.0, cr: 0.0 };
         };
         let (f, cr) = self.draw_f_cr();
-        let x = coords(h, ti, dims);
+        let x = genotype(h, ti, dims);
         let v = match self.cfg.strategy {
             DeStrategy::Rand1Bin => self.rand1(h, slot, &filled, dims, f),
             DeStrategy::CurrentToPBest1 => self.current_to_pbest(h, slot, &filled, dims, &x, f),
@@ -263,9 +265,9 @@ impl DeSampler {
         };
         let (r1, r2, r3) = (pick(), pick(), pick());
         let (a, b, c) = (
-            coords(h, r1, dims),
-            coords(h, r2, dims),
-            coords(h, r3, dims),
+            genotype(h, r1, dims),
+            genotype(h, r2, dims),
+            genotype(h, r3, dims),
         );
         (0..dims.len()).map(|j| a[j] + f * (b[j] - c[j])).collect()
     }
@@ -305,16 +307,30 @@ impl DeSampler {
             .collect();
         let r2 = pool[self.rng.below(pool.len() as u64) as usize];
         let (xp, a, b) = (
-            coords(h, pbest, dims),
-            coords(h, r1, dims),
-            coords(h, r2, dims),
+            genotype(h, pbest, dims),
+            genotype(h, r1, dims),
+            genotype(h, r2, dims),
         );
         current_to_pbest_mutant(x, &xp, &a, &b, f)
     }
 
-    fn tag(&mut self, trial: usize, slot: usize, f: f64, cr: f64) {
-        let tag = vec![MARK, self.pop.generation as f64, slot as f64, f, cr];
+    fn tag(&mut self, trial: usize, slot: usize, f: f64, cr: f64, u: &[f64]) {
+        let mut tag = vec![MARK, self.pop.generation as f64, slot as f64, f, cr];
+        tag.extend_from_slice(u);
         self.next_tag = Some((trial, tag));
+    }
+}
+
+/// The continuous position of trial `t` over `dims`: the trial vector its
+/// tag holds (so rounded parameters keep their place within their cell and
+/// members sharing a value still differ), or, for a trial without one of
+/// this length, its values' unit coordinates.
+pub(crate) fn genotype(h: &History, t: usize, dims: &Dims) -> Vec<f64> {
+    match h.tag(t) {
+        [m, _, _, _, _, u @ ..] if *m == MARK && u.len() == dims.len() && !u.is_empty() => {
+            u.to_vec()
+        }
+        _ => coords(h, t, dims),
     }
 }
 
@@ -382,7 +398,7 @@ impl Sampler for DeSampler {
             .collect();
         let slot = self.pop.next_slot();
         let prop = self.propose(h, slot, &dims);
-        self.tag(trial, slot, prop.f, prop.cr);
+        self.tag(trial, slot, prop.f, prop.cr, &prop.u);
         Ok(space
             .iter()
             .zip(&dims)
@@ -420,12 +436,23 @@ impl Sampler for DeSampler {
                 .collect();
             space.apply_conditions(&mut x);
             if space.is_valid(&x) && accept(&x)? {
-                self.tag(trial, slot, prop.f, prop.cr);
+                self.tag(trial, slot, prop.f, prop.cr, &prop.u);
                 return Ok(x);
             }
         }
         let x = space.sample_uniform(&mut self.rng, max_draws, accept)?;
-        self.tag(trial, slot, 0.0, 0.0);
+        let u: Vec<f64> = dims
+            .iter()
+            .zip(&x)
+            .map(|((_, d), &v)| {
+                if v.is_nan() {
+                    0.5
+                } else {
+                    d.to_unit(v).clamp(0.0, 1.0)
+                }
+            })
+            .collect();
+        self.tag(trial, slot, 0.0, 0.0, &u);
         Ok(x)
     }
 

@@ -12,7 +12,7 @@ use crate::history::History;
 use crate::rng::Rng;
 
 /// The first number of a differential-evolution tag: `[MARK, generation,
-/// slot, F, CR]`.
+/// slot, F, CR, u_1..u_d]`.
 pub(crate) const MARK: f64 = 17_477.0; // "DE" in ASCII, 0x4445
 
 /// The trial vectors of one generation.
@@ -268,7 +268,7 @@ pub(crate) fn shade_means(s: &[Success]) -> (f64, f64) {
 /// population of `np`, or None when the tag is not one.
 fn parse(tag: &[f64], np: usize) -> Option<(u64, usize, f64, f64)> {
     match *tag {
-        [m, g, slot, f, cr] if m == MARK && g >= 0.0 && slot >= 0.0 && (slot as usize) < np => {
+        [m, g, slot, f, cr, ..] if m == MARK && g >= 0.0 && slot >= 0.0 && (slot as usize) < np => {
             Some((g as u64, slot as usize, f, cr))
         }
         _ => None,
