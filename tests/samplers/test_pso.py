@@ -136,6 +136,8 @@ def test_declared_space_constraints_are_never_violated() -> None:
     study = ferrotune.create_study(sampler=PSOSampler(swarm_size=8, seed=2))
     study.optimize(objective, n_trials=200, space=space)
     assert study.best_value < -1.4
+    # Every trial is a particle's position over the space's four parameters.
+    assert all(len(t) == 3 + 2 * 4 for t in _tags(study))
 
 
 def test_a_pickled_sampler_continues_the_sequence() -> None:
