@@ -18,7 +18,6 @@ from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.samplers import DESampler, RandomSampler
 from ferrotune.trial import TrialState
 
-ferrotune.logging.set_verbosity(ferrotune.logging.WARNING)
 
 
 @pytest.mark.parametrize(

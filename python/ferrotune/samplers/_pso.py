@@ -47,7 +47,9 @@ class PSOSampler(_RustModelSampler):
     position and velocity (the trial system attribute ``ferrotune:tag``), so threads
     and worker processes sharing a storage move one swarm and a reloaded study goes on
     where it stopped. A move starts from the particle's latest trial, finished or not;
-    a FAIL or PRUNED trial only fails to improve its particle's best. Trials without a
+    a FAIL or PRUNED trial only fails to improve its particle's best. While no trial of
+    the swarm has a result (many asks before the first tell), particles are drawn
+    afresh, uniformly, as there is nothing to move towards. Trials without a
     tag (enqueued ones, those of another sampler) are not part of the swarm. The work
     per ask does not grow with the number of trials.
 

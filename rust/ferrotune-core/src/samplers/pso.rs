@@ -185,11 +185,16 @@ impl PsoSampler {
 
     /// Particle `j`'s next (position, velocity) over `d` dimensions: a
     /// constricted move from its latest state, or a new particle (uniform
-    /// position, velocity `(U - x) / 2` as SPSO 2007) when it has none of
-    /// this dimension.
+    /// position, velocity `(U - x) / 2` as SPSO 2007) when it has no state
+    /// of this dimension or no trial of the swarm has a result yet (there is
+    /// nothing to move towards).
     fn next_state(&mut self, h: &History, j: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
         let p = &self.particles[j];
-        let last = p.last.and_then(|(_, t)| state_of(h.tag(t), d));
+        let informed = self.particles.iter().any(|q| q.best.is_some());
+        let last = p
+            .last
+            .filter(|_| informed)
+            .and_then(|(_, t)| state_of(h.tag(t), d));
         let Some((x, v)) = last else {
             let x: Vec<f64> = (0..d).map(|_| self.rng.uniform()).collect();
             let v = x.iter().map(|xi| (self.rng.uniform() - xi) / 2.0).collect();

@@ -324,3 +324,49 @@ fn bad_configurations_are_refused_naming_the_argument() {
         .relative_values(&h, t);
     assert!(matches!(r, Err(Error::InvalidArgument(_))));
 }
+
+#[test]
+fn without_any_result_particles_are_drawn_afresh() {
+    // No trial ever finishes (all RUNNING): moves would only decay the
+    // initial velocities; new uniform positions keep exploring instead.
+    let p = |name: &str| Param {
+        name: name.into(),
+        dist: Distribution::float(name, 0.0, 1.0, None, false).unwrap(),
+        condition: None,
+        choice_values: None,
+    };
+    let space = SearchSpace::new(vec![p("x"), p("y")], vec![]).unwrap();
+    let mut h = History::new(1);
+    let mut s = PsoSampler::new(cfg(4), 3).unwrap();
+    let mut ask = |s: &mut PsoSampler, h: &mut History| {
+        let t = h.create_trial(TrialState::Running);
+        let row = s
+            .sample_space(h, t, &space, 100, &mut |_| Ok(true))
+            .unwrap();
+        let tag = s.take_tag(t);
+        h.set_tag(t, tag).unwrap();
+        h.set_param(t, "x", &space.params()[0].dist, row[0])
+            .unwrap();
+        h.set_param(t, "y", &space.params()[1].dist, row[1])
+            .unwrap();
+        t
+    };
+    for _ in 0..200 {
+        ask(&mut s, &mut h);
+    }
+    let step: f64 = (100..200)
+        .map(|t| (h.tag(t)[3] - h.tag(t - 4)[3]).abs())
+        .sum::<f64>()
+        / 100.0;
+    // Independent uniform positions differ by 1/3 on average.
+    assert!(step > 0.2, "mean step {step}");
+    // Once a result exists, particles move on from their latest position.
+    h.finish(150, TrialState::Complete, vec![1.0]).unwrap();
+    let t = ask(&mut s, &mut h);
+    let (x, v) = state_of(h.tag(t), 2).unwrap();
+    let (px, pv) = state_of(h.tag(t - 4), 2).unwrap();
+    for j in 0..2 {
+        assert!((x[j] - (px[j] + v[j]).clamp(0.0, 1.0)).abs() < 1e-12);
+        assert!(v[j] != pv[j]);
+    }
+}
