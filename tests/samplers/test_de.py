@@ -19,7 +19,6 @@ from ferrotune.samplers import DESampler, RandomSampler
 from ferrotune.trial import TrialState
 
 
-
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [

@@ -338,7 +338,7 @@ fn without_any_result_particles_are_drawn_afresh() {
     let space = SearchSpace::new(vec![p("x"), p("y")], vec![]).unwrap();
     let mut h = History::new(1);
     let mut s = PsoSampler::new(cfg(4), 3).unwrap();
-    let mut ask = |s: &mut PsoSampler, h: &mut History| {
+    let ask = |s: &mut PsoSampler, h: &mut History| {
         let t = h.create_trial(TrialState::Running);
         let row = s
             .sample_space(h, t, &space, 100, &mut |_| Ok(true))
