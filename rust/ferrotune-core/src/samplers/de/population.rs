@@ -203,7 +203,7 @@ impl Population {
         }
     }
 
-    fn update_memory(&mut self, s: &[Success]) {
+    pub(crate) fn update_memory(&mut self, s: &[Success]) {
         if s.is_empty() {
             return;
         }

@@ -375,3 +375,19 @@ fn bad_configurations_are_refused_naming_the_argument() {
         .relative_values(&h, t);
     assert!(matches!(r, Err(Error::InvalidArgument(_))));
 }
+
+#[test]
+fn jade_moves_its_means_towards_the_successes() {
+    // JADE, eqs. (8)-(10), c = 0.1: mu_CR <- 0.9 mu_CR + 0.1 mean_A(S_CR),
+    // mu_F <- 0.9 mu_F + 0.1 mean_L(S_F), unweighted.
+    let cfg = DeConfig {
+        adaptation: Adaptation::Jade,
+        ..DeConfig::default()
+    };
+    let mut pop = super::population::Population::new(&cfg);
+    pop.update_memory(&[(0.4, 0.2, 1.0), (0.8, 0.6, 3.0)]);
+    let lehmer = (0.16 + 0.64) / (0.4 + 0.8);
+    assert!((pop.m_f[0] - (0.9 * 0.5 + 0.1 * lehmer)).abs() < 1e-12);
+    assert!((pop.m_cr[0] - (0.9 * 0.5 + 0.1 * 0.4)).abs() < 1e-12);
+    assert_eq!(pop.m_f.len(), 1);
+}
