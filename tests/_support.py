@@ -22,9 +22,11 @@ from ferrotune.samplers import (
     BaseSampler,
     BOHBSampler,
     CmaEsSampler,
+    DESampler,
     GPSampler,
     NSGAIIISampler,
     NSGAIISampler,
+    PSOSampler,
     QMCSampler,
     RandomSampler,
     TPESampler,
@@ -135,6 +137,11 @@ SAMPLERS: dict[str, SamplerFactory] = {
     "gp": lambda seed: GPSampler(seed=seed, n_startup_trials=3),
     "bohb": lambda seed: BOHBSampler(seed=seed),
     "cmaes": lambda seed: CmaEsSampler(seed=seed, popsize=4),
+    # rand/1: current-to-pbest (the default, in CLASSES of the conformance suite)
+    # contracts towards the best members and may settle, on the flat objective of the
+    # coverage check, before visiting every value.
+    "de": lambda seed: DESampler(seed=seed, strategy="rand1bin"),
+    "pso": lambda seed: PSOSampler(seed=seed),
     "tpe-budget-aware": lambda seed: TPESampler(seed=seed, n_startup_trials=3, budget_aware=True),
     "nsga2": lambda seed: NSGAIISampler(seed=seed, population_size=3),
     "nsga3-sbx": lambda seed: NSGAIIISampler(seed=seed, population_size=3, crossover="sbx"),

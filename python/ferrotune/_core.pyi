@@ -3,6 +3,7 @@
 __all__ = [
     "BohbSamplerCore",
     "CmaEsSamplerCore",
+    "DeSamplerCore",
     "Dist",
     "DistKind",
     "GpSamplerCore",
@@ -13,6 +14,7 @@ __all__ = [
     "PatientPrunerCore",
     "NsgaSamplerCore",
     "PercentilePrunerCore",
+    "PsoSamplerCore",
     "QmcSamplerCore",
     "RandomSamplerCore",
     "Space",
@@ -305,6 +307,39 @@ class CmaEsSamplerCore:
     ): ...
 
 @final
+class DeSamplerCore:
+    def __new__(
+        cls,
+        population_size: int,
+        strategy: str,
+        adaptation: str,
+        mutation_factor: float,
+        crossover_rate: float,
+        memory_size: int | None,
+        p_best_rate: float,
+        archive_rate: float,
+        seed: int,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+
+@final
+class PsoSamplerCore:
+    def __new__(
+        cls,
+        swarm_size: int,
+        cognitive: float,
+        social: float,
+        max_velocity: float,
+        topology: str,
+        seed: int,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+
+@final
 class GpSamplerCore:
     def __new__(
         cls,
@@ -430,3 +465,6 @@ class StudyCore:
     def best_trial(self, maximize: bool) -> int | None: ...
     def pareto_front(self, maximize: list[bool]) -> list[int]: ...
     def intersection_space(self) -> list[tuple[str, Dist]]: ...
+    def tag(self, number: int) -> list[float]: ...
+    def set_tags(self, tags: list[tuple[int, list[float]]]) -> None: ...
+    def all_tags(self) -> list[list[float]]: ...

@@ -34,11 +34,13 @@ from ferrotune.samplers import (
     BOHBSampler,
     BruteForceSampler,
     CmaEsSampler,
+    DESampler,
     GPSampler,
     GridSampler,
     NSGAIIISampler,
     NSGAIISampler,
     PartialFixedSampler,
+    PSOSampler,
     QMCSampler,
     RandomSampler,
     TPESampler,
@@ -312,6 +314,9 @@ class Entry:
     continuous_space: bool = True
     #: The sampler for a declared space, when it needs to be given the space.
     for_space: Callable[[ferrotune.SearchSpace, int], BaseSampler] | None = None
+    #: Keeps its state in the trials' sampler tags, which a pickled in-memory study does
+    #: not carry yet (its pickling check is an expected failure until it does).
+    needs_tags: bool = False
 
 
 _GRID = {"x": [-5.0, -0.5, 2.5, 5.0], "n": [1, 2, 16], "k": [0, 4, 10], "c": ["a", "b", None]}
@@ -327,6 +332,9 @@ CLASSES: dict[str, Entry] = {
     # The model starts once d + 3 trials have finished.
     "BOHBSampler": Entry(lambda seed: BOHBSampler(seed=seed)),
     "CmaEsSampler": Entry(lambda seed: CmaEsSampler(seed=seed, popsize=4)),
+    # Small populations, so that the checks' few trials reach mutation and moves.
+    "DESampler": Entry(lambda seed: DESampler(seed=seed, population_size=4), needs_tags=True),
+    "PSOSampler": Entry(lambda seed: PSOSampler(seed=seed, swarm_size=3), needs_tags=True),
     "GridSampler": Entry(
         lambda seed: GridSampler(_GRID, seed=seed),
         reseed_changes=False,
@@ -420,7 +428,10 @@ def test_declared_space_constraints_are_never_violated(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", CLASS_NAMES)
-def test_pickling_continues_the_sequence(name: str) -> None:
+def test_pickling_continues_the_sequence(name: str, request: pytest.FixtureRequest) -> None:
+    if CLASSES[name].needs_tags:
+        reason = "the in-memory storage does not pickle the trials' sampler tags yet"
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     study = ferrotune.create_study(sampler=CLASSES[name].make(1))
     study.optimize(_objective, n_trials=6)
     loaded = pickle.loads(pickle.dumps(study))

@@ -5,10 +5,12 @@ from ferrotune.samplers._base import BaseSampler
 from ferrotune.samplers._bohb import BOHBSampler
 from ferrotune.samplers._brute_force import BruteForceSampler
 from ferrotune.samplers._cmaes import CmaEsSampler
+from ferrotune.samplers._de import DESampler
 from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
 from ferrotune.samplers._nsga import NSGAIIISampler, NSGAIISampler
 from ferrotune.samplers._partial_fixed import PartialFixedSampler
+from ferrotune.samplers._pso import PSOSampler
 from ferrotune.samplers._qmc import QMCSampler
 from ferrotune.samplers._random import RandomSampler
 from ferrotune.samplers._tpe import TPESampler
@@ -18,11 +20,13 @@ __all__ = [
     "BaseSampler",
     "BruteForceSampler",
     "CmaEsSampler",
+    "DESampler",
     "GPSampler",
     "GridSampler",
     "NSGAIIISampler",
     "NSGAIISampler",
     "PartialFixedSampler",
+    "PSOSampler",
     "QMCSampler",
     "RandomSampler",
     "TPESampler",

@@ -8,7 +8,8 @@ use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
 use ferrotune_core::samplers::nsga::{Crossover, NsgaConfig, NsgaSampler, Selection};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
 use ferrotune_core::samplers::{
-    BohbConfig, BohbSampler, QmcKind, QmcSampler, RandomSampler, Sampler, TpeConfig, TpeSampler,
+    Adaptation, BohbConfig, BohbSampler, DeConfig, DeSampler, DeStrategy, PsoConfig, PsoSampler,
+    QmcKind, QmcSampler, RandomSampler, Sampler, Topology, TpeConfig, TpeSampler,
 };
 use pyo3::prelude::*;
 
@@ -105,7 +106,9 @@ sampler_classes![
     GpSamplerCore,
     BohbSamplerCore,
     CmaEsSamplerCore,
-    NsgaSamplerCore
+    NsgaSamplerCore,
+    DeSamplerCore,
+    PsoSamplerCore
 ];
 
 sampler_class! {
@@ -491,6 +494,108 @@ sampler_class! {
                     selection,
                 };
                 Ok(Self::wrap(crate::conv(py, NsgaSampler::new(cfg, seed))?))
+            })
+        }
+    }
+}
+
+/// `name` must be one of `choices` (their Rust values beside them).
+fn pick<T: Copy>(param: &str, name: &str, choices: &[(&str, T)]) -> ferrotune_core::Result<T> {
+    choices
+        .iter()
+        .find(|c| c.0 == name)
+        .map(|c| c.1)
+        .ok_or_else(|| {
+            let names: Vec<&str> = choices.iter().map(|c| c.0).collect();
+            ferrotune_core::Error::InvalidArgument(format!(
+                "{param} must be one of {names:?}, got {name:?}"
+            ))
+        })
+}
+
+sampler_class! {
+    /// Differential evolution (rand/1/bin or current-to-pbest/1, SHADE or JADE adaptation).
+    DeSamplerCore(DeSampler) {
+        #[new]
+        #[pyo3(signature = (population_size, strategy, adaptation, mutation_factor, crossover_rate,
+                            memory_size, p_best_rate, archive_rate, seed))]
+        fn new(
+            py: Python<'_>,
+            population_size: usize,
+            strategy: &str,
+            adaptation: &str,
+            mutation_factor: f64,
+            crossover_rate: f64,
+            memory_size: Option<usize>,
+            p_best_rate: f64,
+            archive_rate: f64,
+            seed: u64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let build = || {
+                    let cfg = DeConfig {
+                        population_size,
+                        strategy: pick(
+                            "strategy",
+                            strategy,
+                            &[
+                                ("rand1bin", DeStrategy::Rand1Bin),
+                                ("current-to-pbest1", DeStrategy::CurrentToPBest1),
+                            ],
+                        )?,
+                        adaptation: pick(
+                            "adaptation",
+                            adaptation,
+                            &[
+                                ("shade", Adaptation::Shade),
+                                ("jade", Adaptation::Jade),
+                                ("none", Adaptation::Fixed),
+                            ],
+                        )?,
+                        mutation_factor,
+                        crossover_rate,
+                        memory_size,
+                        p_best_rate,
+                        archive_rate,
+                    };
+                    DeSampler::new(cfg, seed)
+                };
+                Ok(Self::wrap(crate::conv(py, build())?))
+            })
+        }
+    }
+}
+
+sampler_class! {
+    /// Particle swarm with constriction (global-best or ring topology).
+    PsoSamplerCore(PsoSampler) {
+        #[new]
+        #[pyo3(signature = (swarm_size, cognitive, social, max_velocity, topology, seed))]
+        fn new(
+            py: Python<'_>,
+            swarm_size: usize,
+            cognitive: f64,
+            social: f64,
+            max_velocity: f64,
+            topology: &str,
+            seed: u64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let build = || {
+                    let cfg = PsoConfig {
+                        swarm_size,
+                        cognitive,
+                        social,
+                        max_velocity,
+                        topology: pick(
+                            "topology",
+                            topology,
+                            &[("global", Topology::Global), ("ring", Topology::Ring)],
+                        )?,
+                    };
+                    PsoSampler::new(cfg, seed)
+                };
+                Ok(Self::wrap(crate::conv(py, build())?))
             })
         }
     }

@@ -377,4 +377,30 @@ mod tests {
             check(move |seed| Box::new(CmaEsSampler::new(c.clone(), seed).unwrap()));
         }
     }
+
+    #[test]
+    fn de_sampler_conforms() {
+        use crate::samplers::{DeConfig, DeStrategy};
+        for strategy in [DeStrategy::Rand1Bin, DeStrategy::CurrentToPBest1] {
+            let cfg = DeConfig {
+                population_size: 4,
+                strategy,
+                ..DeConfig::default()
+            };
+            check(move |seed| Box::new(crate::samplers::DeSampler::new(cfg, seed).unwrap()));
+        }
+    }
+
+    #[test]
+    fn pso_sampler_conforms() {
+        use crate::samplers::{PsoConfig, PsoSampler, Topology};
+        for topology in [Topology::Global, Topology::Ring] {
+            let cfg = PsoConfig {
+                swarm_size: 4,
+                topology,
+                ..PsoConfig::default()
+            };
+            check(move |seed| Box::new(PsoSampler::new(cfg, seed).unwrap()));
+        }
+    }
 }

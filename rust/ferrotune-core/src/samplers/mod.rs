@@ -4,9 +4,11 @@ pub mod bohb;
 pub mod cmaes;
 #[cfg(test)]
 pub mod conformance;
+pub mod de;
 pub mod gp;
 pub mod grid;
 pub mod nsga;
+pub mod pso;
 pub mod qmc;
 pub mod random;
 pub mod tpe;
@@ -19,8 +21,10 @@ use crate::space::Distribution;
 
 pub use bohb::{BohbConfig, BohbSampler};
 pub use cmaes::{CmaEsConfig, CmaEsSampler};
+pub use de::{Adaptation, DeConfig, DeSampler, DeStrategy};
 pub use grid::GridOrder;
 pub use nsga::{NsgaConfig, NsgaSampler};
+pub use pso::{PsoConfig, PsoSampler, Topology};
 pub use qmc::{QmcKind, QmcSampler};
 pub use random::RandomSampler;
 pub use tpe::{TpeConfig, TpeSampler};
