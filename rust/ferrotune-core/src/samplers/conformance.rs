@@ -337,3 +337,21 @@ mod tests {
         check_with(|seed| Box::new(GpSampler::new(cfg, seed).unwrap()), false);
     }
 }
+
+#[cfg(test)]
+mod ga_tests {
+    use super::check;
+    use crate::samplers::{GaConfig, GaMode, GaSampler};
+
+    #[test]
+    fn ga_sampler_conforms() {
+        for mode in [GaMode::Generational, GaMode::Aging] {
+            let cfg = GaConfig {
+                mode,
+                population_size: Some(3),
+                ..GaConfig::default()
+            };
+            check(|seed| Box::new(GaSampler::new(cfg, seed).unwrap()));
+        }
+    }
+}

@@ -3,6 +3,7 @@
 pub mod bohb;
 #[cfg(test)]
 pub mod conformance;
+pub mod ga;
 pub mod gp;
 pub mod grid;
 pub mod qmc;
@@ -16,6 +17,7 @@ use crate::rng::Rng;
 use crate::space::Distribution;
 
 pub use bohb::{BohbConfig, BohbSampler};
+pub use ga::{GaConfig, GaMode, GaSampler};
 pub use grid::GridOrder;
 pub use qmc::{QmcKind, QmcSampler};
 pub use random::RandomSampler;
