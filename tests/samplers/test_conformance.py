@@ -33,6 +33,7 @@ from ferrotune.samplers import (
     BaseSampler,
     BOHBSampler,
     BruteForceSampler,
+    GASampler,
     GPSampler,
     GridSampler,
     PartialFixedSampler,
@@ -323,6 +324,8 @@ CLASSES: dict[str, Entry] = {
     "GPSampler": Entry(lambda seed: GPSampler(seed=seed, n_startup_trials=3)),
     # The model starts once d + 3 trials have finished.
     "BOHBSampler": Entry(lambda seed: BOHBSampler(seed=seed)),
+    # A small population, so that breeding (not the uniform generation 0) is exercised.
+    "GASampler": Entry(lambda seed: GASampler(seed=seed, population_size=3)),
     "GridSampler": Entry(
         lambda seed: GridSampler(_GRID, seed=seed),
         reseed_changes=False,

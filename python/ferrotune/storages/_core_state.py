@@ -33,6 +33,8 @@ def export_core(core: _core.StudyCore, maximize: list[bool]) -> dict[str, Any]:
         "records": records,
         "dists": dists,
         "constraints": core.all_constraints(),
+        # Samplers' tags (a population method's generation; absent from older pickles).
+        "tags": core.all_tags(),
     }
 
 
@@ -74,4 +76,7 @@ def import_core(state: dict[str, Any]) -> _core.StudyCore:
         if more:
             rest.extend((number, step, list(r)) for step, r in more[0])
     core.apply_remote_batch(trials, values, state["constraints"], dists, params, intermediate, rest)
+    tags = [(n, tag) for n, tag in enumerate(state.get("tags", [])) if tag]
+    if tags:
+        core.set_tags(tags)
     return core

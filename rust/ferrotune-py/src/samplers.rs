@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use ferrotune_core::samplers::ga::{GaConfig, GaMode, GaSampler};
 use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
 use ferrotune_core::samplers::{
@@ -101,7 +102,8 @@ sampler_classes![
     QmcSamplerCore,
     TpeSamplerCore,
     GpSamplerCore,
-    BohbSamplerCore
+    BohbSamplerCore,
+    GaSamplerCore,
 ];
 
 sampler_class! {
@@ -324,6 +326,60 @@ sampler_class! {
                     .map(|f| f.map(|f| (f.theta, f.n_fit, f.n_multi)))
                     .collect())
             })
+        }
+    }
+}
+
+sampler_class! {
+    /// A genetic algorithm (generational, or regularized aging evolution).
+    GaSamplerCore(GaSampler) {
+        #[new]
+        #[pyo3(signature = (mode, population_size, tournament_size, n_elites, crossover_prob,
+                            swapping_prob, eta_c, eta_m, mutation_prob, seed))]
+        fn new(
+            py: Python<'_>,
+            mode: &str,
+            population_size: Option<usize>,
+            tournament_size: Option<usize>,
+            n_elites: usize,
+            crossover_prob: f64,
+            swapping_prob: f64,
+            eta_c: f64,
+            eta_m: f64,
+            mutation_prob: Option<f64>,
+            seed: u64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let mode = match mode {
+                    "generational" => GaMode::Generational,
+                    "aging" => GaMode::Aging,
+                    other => {
+                        return Err(to_pyerr(
+                            py,
+                            ferrotune_core::Error::InvalidArgument(format!(
+                                "mode must be 'generational' or 'aging', got {other:?}"
+                            )),
+                        ))
+                    }
+                };
+                let cfg = GaConfig {
+                    mode,
+                    population_size,
+                    tournament_size,
+                    n_elites,
+                    crossover_prob,
+                    swapping_prob,
+                    eta_c,
+                    eta_m,
+                    mutation_prob,
+                };
+                Ok(Self::wrap(crate::conv(py, GaSampler::new(cfg, seed))?))
+            })
+        }
+
+        /// The generation new trials join (generational mode).
+        fn generation(&self, py: Python<'_>) -> PyRes<u64> {
+            guard(py, || Ok(lock_py(py, &self.inner).generation()))
         }
     }
 }

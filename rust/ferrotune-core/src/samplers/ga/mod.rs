@@ -13,7 +13,10 @@
 //! with probability `mutation_prob` (1/d for d parameters of the child),
 //! floats and ints by polynomial mutation (Deb and Goyal 1996, bounded form
 //! of Deb and Deb 2014; distribution index `eta_m` 20, pymoo's), categoricals
-//! by random reset (a uniform choice). Elitism: the breeding pool of
+//! by random reset (a uniform choice). An int or stepped float whose
+//! mutation would round back onto its value moves one grid step in the
+//! direction of the perturbation (a deviation from pymoo, whose rounding
+//! leaves a parameter of a few values almost never mutated). Elitism: the breeding pool of
 //! generation g + 1 is the `n_elites` (2) best individuals of the pool of
 //! generation g (carried without re-evaluation) and the members of
 //! generation g. Generation 0 is uniform.
@@ -202,6 +205,24 @@ fn unit(dist: &Distribution, v: f64) -> Option<f64> {
     dist.contains(v).then(|| dist.to_unit(v).clamp(0.0, 1.0))
 }
 
+/// A mutated gene `y` of `x` for an int or stepped float: when `y` maps
+/// onto the same grid point as `x` (a perturbation below half a step), the
+/// adjacent point in the direction of the perturbation (the other one at an
+/// end of the range), so that a mutation changes the value; `y` itself for
+/// continuous floats or when it already moves.
+fn discrete_step(dist: &Distribution, x: f64, y: f64) -> f64 {
+    let (Some(n), v) = (dist.cardinality(), dist.from_unit(x)) else {
+        return y;
+    };
+    if n < 2 || y == x || dist.from_unit(y) != v {
+        return y;
+    }
+    let Some(k) = dist.position(v) else { return y };
+    let up = (y > x && k + 1 < n) || k == 0;
+    let k = if up { k + 1 } else { k - 1 };
+    dist.to_unit(dist.discrete_value(k)).clamp(0.0, 1.0)
+}
+
 /// The generational bookkeeping.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Generations {
@@ -209,7 +230,7 @@ struct Generations {
     /// Members of generation `open` and later, by trial number.
     members: BTreeMap<u64, Vec<u32>>,
     /// Breeding pool of generation `open`: (sort key of the loss, trial),
-    /// best first.
+    /// best first, the newest first among equal losses.
     pool: Vec<(u64, u32)>,
 }
 
@@ -301,10 +322,7 @@ impl GaSampler {
         });
         let p = self.cfg.population();
         // Close every generation whose first P live members are COMPLETE.
-        loop {
-            let Some(list) = g.members.get(&g.open) else {
-                break;
-            };
+        while let Some(list) = g.members.get(&g.open) {
             let live: Vec<u32> = list
                 .iter()
                 .copied()
@@ -324,7 +342,9 @@ impl GaSampler {
             let mut pool: Vec<(u64, u32)> =
                 g.pool.iter().copied().take(self.cfg.n_elites).collect();
             pool.extend(live.iter().map(|&t| (loss_key(h, t), t)));
-            pool.sort_unstable();
+            // Best first; among equal losses the newest first, so that a flat
+            // landscape drifts instead of breeding from the oldest forever.
+            pool.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
             g.pool = pool;
             g.members.remove(&g.open);
             g.open += 1;
@@ -453,7 +473,10 @@ impl GaSampler {
                 };
                 (k as f64 + 0.5) / n as f64
             }
-            _ => ops::polynomial_mutation(x, self.rng.uniform(), self.cfg.eta_m),
+            _ => {
+                let y = ops::polynomial_mutation(x, self.rng.uniform(), self.cfg.eta_m);
+                discrete_step(&g.dist, x, y)
+            }
         });
     }
 

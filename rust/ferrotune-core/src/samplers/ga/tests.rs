@@ -318,3 +318,21 @@ fn arguments_are_checked() {
     let h = History::new(2);
     assert!(s.relative_values(&h, 0).is_err());
 }
+
+#[test]
+fn a_discrete_mutation_moves_at_least_one_grid_step() {
+    let d = Distribution::int("n", 0, 4, 1, false).unwrap();
+    let x = d.to_unit(2.0);
+    // A perturbation within the cell moves one step its way; at the ends, inwards.
+    assert_eq!(d.from_unit(discrete_step(&d, x, x + 0.01)), 3.0);
+    assert_eq!(d.from_unit(discrete_step(&d, x, x - 0.01)), 1.0);
+    let top = d.to_unit(4.0);
+    assert_eq!(d.from_unit(discrete_step(&d, top, top + 0.01)), 3.0);
+    let low = d.to_unit(0.0);
+    assert_eq!(d.from_unit(discrete_step(&d, low, low - 0.01)), 1.0);
+    // A perturbation that already moves, a continuous float, no perturbation: unchanged.
+    assert_eq!(discrete_step(&d, x, x + 0.3), x + 0.3);
+    let f = Distribution::float("f", 0.0, 1.0, None, false).unwrap();
+    assert_eq!(discrete_step(&f, 0.5, 0.51), 0.51);
+    assert_eq!(discrete_step(&d, x, x), x);
+}
