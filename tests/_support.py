@@ -21,6 +21,7 @@ from ferrotune.distributions import (
 from ferrotune.samplers import (
     BaseSampler,
     BOHBSampler,
+    DEHBSampler,
     GASampler,
     GPSampler,
     QMCSampler,
@@ -132,6 +133,7 @@ SAMPLERS: dict[str, SamplerFactory] = {
     "tpe-univariate": lambda seed: TPESampler(seed=seed, n_startup_trials=3, multivariate=False),
     "gp": lambda seed: GPSampler(seed=seed, n_startup_trials=3),
     "bohb": lambda seed: BOHBSampler(seed=seed),
+    "dehb": lambda seed: DEHBSampler(seed=seed, max_resource=9),
     "ga": lambda seed: GASampler(seed=seed, population_size=3),
     "ga-aging": lambda seed: GASampler(seed=seed, population_size=3, mode="aging"),
     "tpe-budget-aware": lambda seed: TPESampler(seed=seed, n_startup_trials=3, budget_aware=True),

@@ -2,6 +2,7 @@
 
 __all__ = [
     "BohbSamplerCore",
+    "DehbSamplerCore",
     "GaSamplerCore",
     "Dist",
     "DistKind",
@@ -245,6 +246,22 @@ class BohbSamplerCore:
     def proposal_counts(self) -> tuple[int, int]: ...
 
 @final
+class DehbSamplerCore:
+    def __new__(
+        cls,
+        min_resource: int,
+        max_resource: int | None,
+        reduction_factor: int,
+        mutation_factor: float,
+        crossover_prob: float,
+        seed: int,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+    def subpopulations(self) -> list[list[int | None]]: ...
+
+@final
 class GaSamplerCore:
     def __new__(
         cls,
@@ -333,7 +350,7 @@ class StudyCore:
         intermediate_rest: Sequence[tuple[int, int, Sequence[float]]] = ...,
     ) -> list[tuple[int, str]]: ...
     def set_constraints(self, number: int, values: list[float]) -> None: ...
-    def set_sampler(self, sampler: Any) -> bool: ...
+    def set_sampler(self, sampler: Any, study_name: str = ...) -> bool: ...
     def set_pruner(self, pruner: Any, study_name: str = ...) -> bool: ...
     def should_prune(self, number: int) -> bool: ...
     def prune(

@@ -33,6 +33,7 @@ from ferrotune.samplers import (
     BaseSampler,
     BOHBSampler,
     BruteForceSampler,
+    DEHBSampler,
     GASampler,
     GPSampler,
     GridSampler,
@@ -324,6 +325,7 @@ CLASSES: dict[str, Entry] = {
     "GPSampler": Entry(lambda seed: GPSampler(seed=seed, n_startup_trials=3)),
     # The model starts once d + 3 trials have finished.
     "BOHBSampler": Entry(lambda seed: BOHBSampler(seed=seed)),
+    "DEHBSampler": Entry(lambda seed: DEHBSampler(seed=seed, max_resource=9)),
     # A small population, so that breeding (not the uniform generation 0) is exercised.
     "GASampler": Entry(lambda seed: GASampler(seed=seed, population_size=3)),
     "GridSampler": Entry(

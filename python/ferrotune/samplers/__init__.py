@@ -3,6 +3,7 @@
 from ferrotune.samplers._base import BaseSampler
 from ferrotune.samplers._bohb import BOHBSampler
 from ferrotune.samplers._brute_force import BruteForceSampler
+from ferrotune.samplers._dehb import DEHBSampler
 from ferrotune.samplers._ga import GASampler
 from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
@@ -15,6 +16,7 @@ __all__ = [
     "BOHBSampler",
     "BaseSampler",
     "BruteForceSampler",
+    "DEHBSampler",
     "GASampler",
     "GPSampler",
     "GridSampler",

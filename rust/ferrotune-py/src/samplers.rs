@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use ferrotune_core::samplers::dehb::{DehbConfig, DehbSampler};
 use ferrotune_core::samplers::ga::{GaConfig, GaMode, GaSampler};
 use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
@@ -104,6 +105,7 @@ sampler_classes![
     GpSamplerCore,
     BohbSamplerCore,
     GaSamplerCore,
+    DehbSamplerCore,
 ];
 
 sampler_class! {
@@ -380,6 +382,40 @@ sampler_class! {
         /// The generation new trials join (generational mode).
         fn generation(&self, py: Python<'_>) -> PyRes<u64> {
             guard(py, || Ok(lock_py(py, &self.inner).generation()))
+        }
+    }
+}
+
+sampler_class! {
+    /// DEHB: differential evolution inside Hyperband's brackets.
+    DehbSamplerCore(DehbSampler) {
+        #[new]
+        #[pyo3(signature = (min_resource, max_resource, reduction_factor, mutation_factor,
+                            crossover_prob, seed))]
+        fn new(
+            py: Python<'_>,
+            min_resource: i64,
+            max_resource: Option<i64>,
+            reduction_factor: i64,
+            mutation_factor: f64,
+            crossover_prob: f64,
+            seed: u64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let cfg = DehbConfig {
+                    min_resource,
+                    max_resource,
+                    reduction_factor,
+                    mutation_factor,
+                    crossover_prob,
+                };
+                Ok(Self::wrap(crate::conv(py, DehbSampler::new(cfg, seed))?))
+            })
+        }
+
+        /// The trial numbers of each budget's subpopulation (None: an empty slot).
+        fn subpopulations(&self, py: Python<'_>) -> PyRes<Vec<Vec<Option<u32>>>> {
+            guard(py, || Ok(lock_py(py, &self.inner).subpopulations()))
         }
     }
 }

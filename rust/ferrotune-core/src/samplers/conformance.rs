@@ -355,3 +355,18 @@ mod ga_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod dehb_tests {
+    use super::check;
+    use crate::samplers::{DehbConfig, DehbSampler};
+
+    #[test]
+    fn dehb_sampler_conforms() {
+        let cfg = DehbConfig {
+            max_resource: Some(9),
+            ..DehbConfig::default()
+        };
+        check(|seed| Box::new(DehbSampler::new(cfg, seed).unwrap()));
+    }
+}

@@ -3,6 +3,7 @@
 pub mod bohb;
 #[cfg(test)]
 pub mod conformance;
+pub mod dehb;
 pub mod ga;
 pub mod gp;
 pub mod grid;
@@ -17,6 +18,7 @@ use crate::rng::Rng;
 use crate::space::Distribution;
 
 pub use bohb::{BohbConfig, BohbSampler};
+pub use dehb::{DehbConfig, DehbSampler};
 pub use ga::{GaConfig, GaMode, GaSampler};
 pub use grid::GridOrder;
 pub use qmc::{QmcKind, QmcSampler};
@@ -116,6 +118,11 @@ pub trait Sampler: Send {
     fn take_tag(&mut self, _trial: usize) -> Vec<f64> {
         Vec::new()
     }
+
+    /// Tells the sampler the name of its study (a sampler that follows
+    /// Hyperband's brackets needs it: they hash the name); the default
+    /// ignores it.
+    fn set_study_name(&mut self, _name: &str) {}
 
     /// True when `sample_independent` is O(1) work (no model to fit): the
     /// binding then keeps the GIL for it, as releasing it would cost more.

@@ -1,5 +1,5 @@
 //! The variation and selection operators of the genetic algorithm, on genes
-//! in the unit interval (floats and ints through [`Distribution::to_unit`])
+//! in the unit interval (floats and ints through [`crate::space::Distribution::to_unit`])
 //! or choice indices (categoricals).
 
 use crate::rng::Rng;
