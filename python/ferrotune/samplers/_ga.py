@@ -69,22 +69,22 @@ class GASampler(_RustModelSampler):
     uniform sampler answers, so no proposal is ever infeasible.
 
     Generation state lives in the study: each trial carries the tag
-    ``[1, generation, index]`` or ``[2, initial (0) | child (1), parent]``, so samplers of
-    several workers or ``n_jobs`` threads sharing a study build one population and a
-    resumed study continues its generation. A generation closes when its first
-    ``population_size`` members (by trial number) that did not FAIL or get PRUNED are
-    COMPLETE: failed and pruned members are replaced, never waited for; members asked
-    while the last ones still run are extras (evaluated, not bred from). Trials without
-    this sampler's tag (enqueued ones) join no generation. Each ask reads only the trials
-    new since the last one, so its cost does not grow with the number of trials. The
-    sampler ranks one objective.
+    ``[1, generation, members complete]`` or ``[2, initial (0) | child (1), parent]``, so
+    samplers of several workers or ``n_jobs`` threads sharing a study build one
+    population and a resumed study continues its generation. A generation closes as soon
+    as ``population_size`` of its members are COMPLETE (the first to finish, in the
+    study's finishing order): failed and pruned members are replaced and a slow member
+    is not waited for; members finishing after their generation closed are extras
+    (evaluated, not bred from). Trials without this sampler's tag (enqueued ones) join no
+    generation. Each ask reads only the trials new since the last one, so its cost does
+    not grow with the number of trials. The sampler ranks one objective.
 
     Args:
         population_size: P; None (default) for 50 (generational) or 100 (aging).
         mode: ``"generational"`` (default) or ``"aging"``.
         tournament_size: Individuals drawn per tournament; None (default) for 2
             (generational) or 25 (aging, the paper's S).
-        n_elites: Best individuals carried into the next breeding pool (2).
+        n_elites: Best individuals of the breeding pool carried into the next one (2).
         crossover_prob: Probability that two parents are recombined (0.9).
         swapping_prob: Probability that uniform crossover swaps a categorical (0.5).
         eta_c: SBX distribution index (15); larger keeps children nearer their parents.

@@ -16,10 +16,12 @@
 //! by random reset (a uniform choice). An int or stepped float whose
 //! mutation would round back onto its value moves one grid step in the
 //! direction of the perturbation (a deviation from pymoo, whose rounding
-//! leaves a parameter of a few values almost never mutated). Elitism: the breeding pool of
-//! generation g + 1 is the `n_elites` (2) best individuals of the pool of
-//! generation g (carried without re-evaluation) and the members of
-//! generation g. Generation 0 is uniform.
+//! leaves a parameter of a few values almost never mutated). Elitism: the
+//! breeding pool of generation g + 1 is the `n_elites` (2) best individuals
+//! of the pool of generation g (carried without re-evaluation) and the P
+//! members of generation g. (A pool truncated to the best P, pymoo's
+//! (mu + lambda) survival, was no better on the regret problems and lost
+//! diversity under a deceptive objective.) Generation 0 is uniform.
 //!
 //! **Aging mode** (Real, Aggarwal, Huang and Le 2019, "Regularized Evolution
 //! for Image Classifier Architecture Search", AAAI, Algorithm 1): the
@@ -42,18 +44,19 @@
 //! uniform sampler answers.
 //!
 //! **Generation state in the study.** Every proposal carries a tag,
-//! `[1, generation, index]` (generational) or `[2, 0 | 1, parent]` (aging:
+//! `[1, generation, members complete when proposed]` (generational) or `[2, 0 | 1, parent]` (aging:
 //! initial or child, and the parent's trial number or -1), read back from
 //! the history by every sampler, so samplers sharing a study (threads,
 //! worker processes, a resumed study) build one population:
 //!
-//! - Generational: generation g closes when its first P members in trial
-//!   number order that are not FAIL or PRUNED are all COMPLETE. FAIL and
-//!   PRUNED members are skipped (later members replace them; nothing
-//!   stalls). While generation g is open every new trial is a member of g
-//!   bred from the pool of g - 1; members beyond the first P (asked while
-//!   the last ones still run) are extras: evaluated, kept in the study, not
-//!   in the pool.
+//! - Generational: generation g closes as soon as P of its members are
+//!   COMPLETE; they are the first P to finish, in the study's finishing
+//!   order ([`History::finished_order`], the same for every sampler reading
+//!   one history). FAIL and PRUNED members do not count (later members
+//!   replace them), and a slow member does not hold the generation. While
+//!   generation g is open every new trial is a member of g bred from the
+//!   pool of g - 1; members finishing after their generation closed are
+//!   extras: evaluated, kept in the study, not in the pool.
 //! - Aging: the population is the last P COMPLETE aging trials in the
 //!   study's finishing order; P initial uniform individuals are proposed
 //!   (a FAIL or PRUNED one is replaced).
@@ -105,7 +108,7 @@ pub struct GaConfig {
     pub population_size: Option<usize>,
     /// Tournament size; None for 2 (generational) or S = 25 (aging).
     pub tournament_size: Option<usize>,
-    /// Individuals carried into the next breeding pool (2).
+    /// Best individuals of a pool carried into the next one (2).
     pub n_elites: usize,
     /// Probability that a pair is recombined (0.9).
     pub crossover_prob: f64,
@@ -227,7 +230,7 @@ fn discrete_step(dist: &Distribution, x: f64, y: f64) -> f64 {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Generations {
     open: u64,
-    /// Members of generation `open` and later, by trial number.
+    /// COMPLETE members of generation `open` and later, in finishing order.
     members: BTreeMap<u64, Vec<u32>>,
     /// Breeding pool of generation `open`: (sort key of the loss, trial),
     /// best first, the newest first among equal losses.
@@ -313,40 +316,24 @@ impl GaSampler {
 
     fn update_generations(&mut self, h: &History) {
         let g = &mut self.gens;
-        self.scan.tags(h, |t, tag| {
-            if tag.len() == 3 && tag[0] == TAG_GENERATIONAL && tag[1] >= g.open as f64 {
-                let list = g.members.entry(tag[1] as u64).or_default();
-                let pos = list.partition_point(|&x| x < t);
-                list.insert(pos, t);
+        let p = self.cfg.population();
+        self.scan.finished(h, |t| {
+            let tag = h.tag(t as usize);
+            let complete = h.trials()[t as usize].state == TrialState::Complete;
+            if complete && tag.len() == 3 && tag[0] == TAG_GENERATIONAL && tag[1] >= g.open as f64 {
+                g.members.entry(tag[1] as u64).or_default().push(t);
             }
         });
-        let p = self.cfg.population();
-        // Close every generation whose first P live members are COMPLETE.
-        while let Some(list) = g.members.get(&g.open) {
-            let live: Vec<u32> = list
-                .iter()
-                .copied()
-                .filter(|&t| {
-                    let s = h.trials()[t as usize].state;
-                    s != TrialState::Fail && s != TrialState::Pruned
-                })
-                .take(p)
-                .collect();
-            let done = live.len() == p
-                && live
-                    .iter()
-                    .all(|&t| h.trials()[t as usize].state == TrialState::Complete);
-            if !done {
-                break;
-            }
+        // Close every generation with P COMPLETE members (the first P to finish).
+        while g.members.get(&g.open).is_some_and(|m| m.len() >= p) {
+            let done = g.members.remove(&g.open).unwrap_or_default();
             let mut pool: Vec<(u64, u32)> =
                 g.pool.iter().copied().take(self.cfg.n_elites).collect();
-            pool.extend(live.iter().map(|&t| (loss_key(h, t), t)));
+            pool.extend(done[..p].iter().map(|&t| (loss_key(h, t), t)));
             // Best first; among equal losses the newest first, so that a flat
             // landscape drifts instead of breeding from the oldest forever.
             pool.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
             g.pool = pool;
-            g.members.remove(&g.open);
             g.open += 1;
         }
     }
@@ -384,6 +371,7 @@ impl GaSampler {
         match self.cfg.mode {
             GaMode::Generational => {
                 let g = &self.gens;
+                // The generation's members complete so far.
                 let index = g.members.get(&g.open).map_or(0, Vec::len) as f64;
                 let tag = vec![TAG_GENERATIONAL, g.open as f64, index];
                 if g.pool.is_empty() {

@@ -109,10 +109,16 @@ fn two_samplers_sharing_a_history_fill_one_generation() {
     b.update(&h).unwrap();
     assert_eq!(a.generation(), 5);
     assert_eq!(a.population(), b.population());
-    // The pool: the 2 elites of the previous pool and the 4 members of generation 4.
-    let pool = a.population();
+    // The pools written plainly: the previous pool's best 2 and the generation's 4
+    // members (best first, the newest first among equal losses).
+    let mut pool: Vec<(f64, u32)> = Vec::new();
+    for g in 0..5u32 {
+        pool.truncate(2);
+        pool.extend((4 * g..4 * g + 4).map(|t| (h.trials()[t as usize].values[0], t)));
+        pool.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+    }
     assert_eq!(pool.len(), 6);
-    assert_eq!(pool.iter().filter(|&&t| t >= 16).count(), 4);
+    assert_eq!(a.population(), pool.iter().map(|e| e.1).collect::<Vec<_>>());
 }
 
 #[test]
@@ -335,4 +341,72 @@ fn a_discrete_mutation_moves_at_least_one_grid_step() {
     let f = Distribution::float("f", 0.0, 1.0, None, false).unwrap();
     assert_eq!(discrete_step(&f, 0.5, 0.51), 0.51);
     assert_eq!(discrete_step(&d, x, x), x);
+}
+
+#[test]
+fn interleaved_asks_and_tells_keep_every_member() {
+    // Two "threads" on one sampler: trials are created, proposed and finished in a
+    // random interleaving; the kept bookkeeping equals a fresh sampler's reading.
+    let d = Distribution::float("x", -1.0, 1.0, None, false).unwrap();
+    let mut rng = Rng::new(4);
+    let mut s = GaSampler::new(cfg(GaMode::Generational, 5), 1).unwrap();
+    let mut h = History::new(1);
+    let mut created: Vec<usize> = Vec::new();
+    let mut proposed: Vec<usize> = Vec::new();
+    for _ in 0..400 {
+        match rng.below(3) {
+            0 if created.len() + proposed.len() < 3 => {
+                created.push(h.create_trial(TrialState::Running))
+            }
+            1 if !created.is_empty() => {
+                let t = created.remove(rng.below(created.len() as u64) as usize);
+                let rel = s.relative_values(&h, t).unwrap();
+                h.set_pending(t, rel);
+                let tag = s.take_tag(t);
+                h.set_tag(t, tag).unwrap();
+                let v = match h.param_index("x").and_then(|p| h.pending_value(t, p, &d)) {
+                    Some(v) => v,
+                    None => s.sample_independent(&h, t, "x", &d).unwrap(),
+                };
+                h.set_param(t, "x", &d, v).unwrap();
+                proposed.push(t);
+            }
+            2 if !proposed.is_empty() => {
+                let t = proposed.remove(rng.below(proposed.len() as u64) as usize);
+                let x = h.params()[0].values[t];
+                match t % 4 {
+                    1 => h.finish(t, TrialState::Pruned, vec![]).unwrap(),
+                    2 => h.finish(t, TrialState::Fail, vec![]).unwrap(),
+                    _ => h.finish(t, TrialState::Complete, vec![x * x]).unwrap(),
+                }
+            }
+            _ => {}
+        }
+    }
+    s.update(&h).unwrap();
+    let mut fresh = GaSampler::new(cfg(GaMode::Generational, 5), 1).unwrap();
+    fresh.update(&h).unwrap();
+    assert!(fresh.generation() >= 5, "{}", fresh.generation());
+    assert_eq!(s.generation(), fresh.generation());
+    assert_eq!(s.population(), fresh.population());
+}
+
+#[test]
+fn a_slow_member_does_not_hold_its_generation() {
+    let d = dims(2);
+    let names: Vec<String> = vec!["x0".into(), "x1".into()];
+    let mut h = History::new(1);
+    let mut s = GaSampler::new(cfg(GaMode::Generational, 4), 2).unwrap();
+    // Trial 0 runs throughout (another worker's long evaluation).
+    let (slow, _) = start_trial(&mut s, &mut h, &names, &d).unwrap();
+    for _ in 0..16 {
+        one(&mut s, &mut h, &d, TrialState::Complete);
+    }
+    s.update(&h).unwrap();
+    assert_eq!(s.generation(), 4);
+    assert!(!s.population().contains(&(slow as u32)));
+    // When it finishes, its generation has long closed: an extra, not in any pool.
+    h.finish(slow, TrialState::Complete, vec![-1.0]).unwrap();
+    one(&mut s, &mut h, &d, TrialState::Complete);
+    assert!(!s.population().contains(&(slow as u32)));
 }
