@@ -8,9 +8,9 @@ per problem: 300 on the Hartmann problems, 100 on ``digits_mlp_tabular``; see
 every method but ``smac-mf`` (minutes per run: ask for it by name).  Methods:
 
 - ``random``: ferrotune's RandomSampler, every trial trained to the full budget, no pruning;
-- ``ft-hb-random``, ``ft-sh-random``, ``ft-hb-tpe``, ``ft-bohb``: ferrotune's RandomSampler +
-  HyperbandPruner / SuccessiveHalvingPruner, TPESampler + HyperbandPruner, BOHBSampler +
-  HyperbandPruner;
+- ``ft-hb-random``, ``ft-sh-random``, ``ft-hb-tpe``, ``ft-bohb``, ``ft-dehb``: ferrotune's
+  RandomSampler + HyperbandPruner / SuccessiveHalvingPruner, TPESampler + HyperbandPruner,
+  BOHBSampler + HyperbandPruner, DEHBSampler + HyperbandPruner (the same resources);
 - ``optuna-hb-random``, ``optuna-hb-tpe``: the same with Optuna (same pruner arguments);
 - ``dehb``: DEHB (``pip install dehb``) through its ask/tell interface;
 - ``smac-mf``: SMAC3's MultiFidelityFacade (random forest + Hyperband intensifier).
@@ -60,6 +60,7 @@ METHODS = (
     "ft-sh-random",
     "ft-hb-tpe",
     "ft-bohb",
+    "ft-dehb",
     "optuna-hb-random",
     "optuna-hb-tpe",
     "dehb",
@@ -146,11 +147,19 @@ def _pruner(lib: Any, kind: str, problem: Any) -> Any:
     return lib.pruners.SuccessiveHalvingPruner(min_resource=r, reduction_factor=REDUCTION_FACTOR)
 
 
-def _sampler(lib: Any, kind: str, seed: int) -> Any:
+def _sampler(lib: Any, kind: str, seed: int, problem: Any) -> Any:
     if kind == "random":
         return lib.samplers.RandomSampler(seed=seed)
     if kind == "tpe":
         return lib.samplers.TPESampler(seed=seed)
+    if kind == "dehb":
+        # DEHB follows HyperbandPruner's brackets: the same resources as _pruner's.
+        return lib.samplers.DEHBSampler(
+            seed=seed,
+            min_resource=max(1, math.ceil(problem.min_budget)),
+            max_resource=math.floor(problem.max_budget),
+            reduction_factor=REDUCTION_FACTOR,
+        )
     return lib.samplers.BOHBSampler(seed=seed)
 
 
@@ -175,7 +184,7 @@ def run_pruned(
         # Hyperband assigns trials to brackets by a hash of the study's name: fixed, so that a
         # seed repeats (an unnamed study gets a random name).
         study_name=f"{problem.name}-seed{seed}",
-        sampler=_sampler(lib, sampler, seed),
+        sampler=_sampler(lib, sampler, seed, problem),
         pruner=None if pruner is None else _pruner(lib, pruner, problem),
     )
     pruned = lib.trial.TrialState.PRUNED
@@ -306,6 +315,7 @@ _SPEC = {
     "ft-sh-random": ("ferrotune", "sh", "random"),
     "ft-hb-tpe": ("ferrotune", "hb", "tpe"),
     "ft-bohb": ("ferrotune", "hb", "bohb"),
+    "ft-dehb": ("ferrotune", "hb", "dehb"),
     "optuna-hb-random": ("optuna", "hb", "random"),
     "optuna-hb-tpe": ("optuna", "hb", "tpe"),
 }
@@ -318,11 +328,12 @@ def available(method: str) -> str | None:
         needs = "optuna" if method.startswith("optuna") else "ferrotune"
     if load(needs) is None:
         return f"{needs} is not installed"
-    if method == "ft-bohb":
+    if method in ("ft-bohb", "ft-dehb"):
         import ferrotune.samplers
 
-        if not hasattr(ferrotune.samplers, "BOHBSampler"):
-            return "this ferrotune has no samplers.BOHBSampler"
+        name = "BOHBSampler" if method == "ft-bohb" else "DEHBSampler"
+        if not hasattr(ferrotune.samplers, name):
+            return f"this ferrotune has no samplers.{name}"
     return None
 
 

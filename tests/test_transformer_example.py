@@ -93,7 +93,7 @@ def test_two_thousand_draws_respect_the_space(sampler_name: str) -> None:
     pairs = {(p["d_model"], p["n_heads"]) for p in draws}
     assert pairs == {(d, h) for d in (128, 256, 512) for h in (4, 8, 16) if d % h == 0}
     assert {p["num_encoder_layers"] for p in draws} == {2, 3, 4, 5, 6}
-    if sampler_name.startswith(("tpe", "gp", "nsga", "de", "pso")):
+    if sampler_name.startswith(("tpe", "gp", "nsga", "de", "pso", "ga")):
         return  # a model-based or population sampler concentrates its draws on purpose
     adam = sum(p["optimizer"] == "adam" for p in draws)
     assert 0.4 < adam / N_DRAWS < 0.6

@@ -4,6 +4,8 @@ __all__ = [
     "BohbSamplerCore",
     "CmaEsSamplerCore",
     "DeSamplerCore",
+    "DehbSamplerCore",
+    "GaSamplerCore",
     "Dist",
     "DistKind",
     "GpSamplerCore",
@@ -340,6 +342,42 @@ class PsoSamplerCore:
     def reseed(self, seed: int) -> None: ...
 
 @final
+class DehbSamplerCore:
+    def __new__(
+        cls,
+        min_resource: int,
+        max_resource: int | None,
+        reduction_factor: int,
+        mutation_factor: float,
+        crossover_prob: float,
+        seed: int,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+    def subpopulations(self) -> list[list[int | None]]: ...
+
+@final
+class GaSamplerCore:
+    def __new__(
+        cls,
+        mode: str,
+        population_size: int | None,
+        tournament_size: int | None,
+        n_elites: int,
+        crossover_prob: float,
+        swapping_prob: float,
+        eta_c: float,
+        eta_m: float,
+        mutation_prob: float | None,
+        seed: int,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+    def generation(self) -> int: ...
+
+@final
 class GpSamplerCore:
     def __new__(
         cls,
@@ -412,7 +450,7 @@ class StudyCore:
         intermediate_rest: Sequence[tuple[int, int, Sequence[float]]] = ...,
     ) -> list[tuple[int, str]]: ...
     def set_constraints(self, number: int, values: list[float]) -> None: ...
-    def set_sampler(self, sampler: Any) -> bool: ...
+    def set_sampler(self, sampler: Any, study_name: str = ...) -> bool: ...
     def set_pruner(self, pruner: Any, study_name: str = ...) -> bool: ...
     def should_prune(self, number: int) -> bool: ...
     def prune(

@@ -34,7 +34,9 @@ from ferrotune.samplers import (
     BOHBSampler,
     BruteForceSampler,
     CmaEsSampler,
+    DEHBSampler,
     DESampler,
+    GASampler,
     GPSampler,
     GridSampler,
     NSGAIIISampler,
@@ -335,6 +337,9 @@ CLASSES: dict[str, Entry] = {
     # Small populations, so that the checks' few trials reach mutation and moves.
     "DESampler": Entry(lambda seed: DESampler(seed=seed, population_size=4), needs_tags=True),
     "PSOSampler": Entry(lambda seed: PSOSampler(seed=seed, swarm_size=3), needs_tags=True),
+    "DEHBSampler": Entry(lambda seed: DEHBSampler(seed=seed, max_resource=9)),
+    # A small population, so that breeding (not the uniform generation 0) is exercised.
+    "GASampler": Entry(lambda seed: GASampler(seed=seed, population_size=3)),
     "GridSampler": Entry(
         lambda seed: GridSampler(_GRID, seed=seed),
         reseed_changes=False,

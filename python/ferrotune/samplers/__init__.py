@@ -6,6 +6,8 @@ from ferrotune.samplers._bohb import BOHBSampler
 from ferrotune.samplers._brute_force import BruteForceSampler
 from ferrotune.samplers._cmaes import CmaEsSampler
 from ferrotune.samplers._de import DESampler
+from ferrotune.samplers._dehb import DEHBSampler
+from ferrotune.samplers._ga import GASampler
 from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
 from ferrotune.samplers._nsga import NSGAIIISampler, NSGAIISampler
@@ -21,6 +23,8 @@ __all__ = [
     "BruteForceSampler",
     "CmaEsSampler",
     "DESampler",
+    "DEHBSampler",
+    "GASampler",
     "GPSampler",
     "GridSampler",
     "NSGAIIISampler",

@@ -188,7 +188,7 @@ class Study:
             )
         self._sampler = sampler
         rust = sampler._rust
-        self._fast = rust is not None and bool(self._core.set_sampler(rust))
+        self._fast = rust is not None and bool(self._core.set_sampler(rust, self.study_name))
         if not self._fast:
             self._core.set_sampler(None)
         # Whether `suggest_*` may sample in Rust directly (a sampler can keep its

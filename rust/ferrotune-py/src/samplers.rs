@@ -4,6 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use ferrotune_core::samplers::cmaes::{CmaEsConfig, CmaEsSampler, RestartStrategy};
+use ferrotune_core::samplers::dehb::{DehbConfig, DehbSampler};
+use ferrotune_core::samplers::ga::{GaConfig, GaMode, GaSampler};
 use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
 use ferrotune_core::samplers::nsga::{Crossover, NsgaConfig, NsgaSampler, Selection};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
@@ -108,7 +110,9 @@ sampler_classes![
     CmaEsSamplerCore,
     NsgaSamplerCore,
     DeSamplerCore,
-    PsoSamplerCore
+    PsoSamplerCore,
+    GaSamplerCore,
+    DehbSamplerCore,
 ];
 
 sampler_class! {
@@ -597,6 +601,94 @@ sampler_class! {
                 };
                 Ok(Self::wrap(crate::conv(py, build())?))
             })
+        }
+    }
+}
+
+sampler_class! {
+    /// A genetic algorithm (generational, or regularized aging evolution).
+    GaSamplerCore(GaSampler) {
+        #[new]
+        #[pyo3(signature = (mode, population_size, tournament_size, n_elites, crossover_prob,
+                            swapping_prob, eta_c, eta_m, mutation_prob, seed))]
+        fn new(
+            py: Python<'_>,
+            mode: &str,
+            population_size: Option<usize>,
+            tournament_size: Option<usize>,
+            n_elites: usize,
+            crossover_prob: f64,
+            swapping_prob: f64,
+            eta_c: f64,
+            eta_m: f64,
+            mutation_prob: Option<f64>,
+            seed: u64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let mode = match mode {
+                    "generational" => GaMode::Generational,
+                    "aging" => GaMode::Aging,
+                    other => {
+                        return Err(to_pyerr(
+                            py,
+                            ferrotune_core::Error::InvalidArgument(format!(
+                                "mode must be 'generational' or 'aging', got {other:?}"
+                            )),
+                        ))
+                    }
+                };
+                let cfg = GaConfig {
+                    mode,
+                    population_size,
+                    tournament_size,
+                    n_elites,
+                    crossover_prob,
+                    swapping_prob,
+                    eta_c,
+                    eta_m,
+                    mutation_prob,
+                };
+                Ok(Self::wrap(crate::conv(py, GaSampler::new(cfg, seed))?))
+            })
+        }
+
+        /// The generation new trials join (generational mode).
+        fn generation(&self, py: Python<'_>) -> PyRes<u64> {
+            guard(py, || Ok(lock_py(py, &self.inner).generation()))
+        }
+    }
+}
+
+sampler_class! {
+    /// DEHB: differential evolution inside Hyperband's brackets.
+    DehbSamplerCore(DehbSampler) {
+        #[new]
+        #[pyo3(signature = (min_resource, max_resource, reduction_factor, mutation_factor,
+                            crossover_prob, seed))]
+        fn new(
+            py: Python<'_>,
+            min_resource: i64,
+            max_resource: Option<i64>,
+            reduction_factor: i64,
+            mutation_factor: f64,
+            crossover_prob: f64,
+            seed: u64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let cfg = DehbConfig {
+                    min_resource,
+                    max_resource,
+                    reduction_factor,
+                    mutation_factor,
+                    crossover_prob,
+                };
+                Ok(Self::wrap(crate::conv(py, DehbSampler::new(cfg, seed))?))
+            })
+        }
+
+        /// The trial numbers of each budget's subpopulation (None: an empty slot).
+        fn subpopulations(&self, py: Python<'_>) -> PyRes<Vec<Vec<Option<u32>>>> {
+            guard(py, || Ok(lock_py(py, &self.inner).subpopulations()))
         }
     }
 }

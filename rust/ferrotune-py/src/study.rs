@@ -614,11 +614,21 @@ impl StudyCore {
         })
     }
 
-    /// Uses `sampler` (a Rust sampler core) on the fast path; returns False
-    /// (and clears the fast path) for anything else.
-    fn set_sampler(&self, py: Python<'_>, sampler: &Bound<'_, PyAny>) -> PyRes<bool> {
+    /// Uses `sampler` (a Rust sampler core) on the fast path, told the
+    /// study's name (DEHB follows Hyperband's brackets, which depend on it);
+    /// returns False (and clears the fast path) for anything else.
+    #[pyo3(signature = (sampler, study_name = ""))]
+    fn set_sampler(
+        &self,
+        py: Python<'_>,
+        sampler: &Bound<'_, PyAny>,
+        study_name: &str,
+    ) -> PyRes<bool> {
         guard(py, || {
             let h = handle_of(sampler);
+            if let Some(s) = h.as_ref() {
+                lock_py(py, s).set_study_name(study_name);
+            }
             let ok = h.is_some();
             let cheap = h
                 .as_ref()

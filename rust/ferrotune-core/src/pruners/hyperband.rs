@@ -156,6 +156,21 @@ impl HyperbandPruner {
         None
     }
 
+    /// The bracket of trial `number`, setting the brackets up first when the
+    /// maximum resource is known (for "auto", from `history`'s COMPLETE
+    /// trials); None while it is not. For samplers that follow the pruner's
+    /// brackets (DEHB).
+    pub fn bracket_in(&mut self, history: &History, number: usize) -> Result<Option<usize>> {
+        if !self.initialised {
+            self.initialise(history)?;
+        }
+        Ok(if self.initialised {
+            self.bracket_of(number)
+        } else {
+            None
+        })
+    }
+
     /// Per bracket, its share of trials (empty until the brackets are set up).
     pub fn budgets(&self) -> &[u64] {
         &self.budgets

@@ -404,3 +404,36 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod ga_tests {
+    use super::check;
+    use crate::samplers::{GaConfig, GaMode, GaSampler};
+
+    #[test]
+    fn ga_sampler_conforms() {
+        for mode in [GaMode::Generational, GaMode::Aging] {
+            let cfg = GaConfig {
+                mode,
+                population_size: Some(3),
+                ..GaConfig::default()
+            };
+            check(|seed| Box::new(GaSampler::new(cfg, seed).unwrap()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod dehb_tests {
+    use super::check;
+    use crate::samplers::{DehbConfig, DehbSampler};
+
+    #[test]
+    fn dehb_sampler_conforms() {
+        let cfg = DehbConfig {
+            max_resource: Some(9),
+            ..DehbConfig::default()
+        };
+        check(|seed| Box::new(DehbSampler::new(cfg, seed).unwrap()));
+    }
+}

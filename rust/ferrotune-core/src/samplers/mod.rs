@@ -5,6 +5,8 @@ pub mod cmaes;
 #[cfg(test)]
 pub mod conformance;
 pub mod de;
+pub mod dehb;
+pub mod ga;
 pub mod gp;
 pub mod grid;
 pub mod nsga;
@@ -22,6 +24,8 @@ use crate::space::Distribution;
 pub use bohb::{BohbConfig, BohbSampler};
 pub use cmaes::{CmaEsConfig, CmaEsSampler};
 pub use de::{Adaptation, DeConfig, DeSampler, DeStrategy};
+pub use dehb::{DehbConfig, DehbSampler};
+pub use ga::{GaConfig, GaMode, GaSampler};
 pub use grid::GridOrder;
 pub use nsga::{NsgaConfig, NsgaSampler};
 pub use pso::{PsoConfig, PsoSampler, Topology};
@@ -122,6 +126,11 @@ pub trait Sampler: Send {
     fn take_tag(&mut self, _trial: usize) -> Vec<f64> {
         Vec::new()
     }
+
+    /// Tells the sampler the name of its study (a sampler that follows
+    /// Hyperband's brackets needs it: they hash the name); the default
+    /// ignores it.
+    fn set_study_name(&mut self, _name: &str) {}
 
     /// True when `sample_independent` is O(1) work (no model to fit): the
     /// binding then keeps the GIL for it, as releasing it would cost more.

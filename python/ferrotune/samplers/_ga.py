@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ferrotune import _core
+from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
+
+__all__ = ["GASampler"]
+
+
+def _positive_int(name: str, value: Any, minimum: int, allow_none: bool) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        kind = f"an int >= {minimum}" + (" or None" if allow_none else "")
+        raise InvalidArgumentError(f"{name} must be {kind}, got {value!r}")
+
+
+def _number(name: str, value: Any, low: float, high: float, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or math.isnan(value)
+        or not low <= value <= high
+    ):
+        raise InvalidArgumentError(f"{name} must be a number in [{low}, {high}], got {value!r}")
+
+
+class GASampler(_RustModelSampler):
+    """A genetic algorithm on mixed and conditional spaces, or regularized (aging) evolution.
+
+    ``mode="generational"`` (default) runs generations of ``population_size`` individuals
+    (50). Two parents are chosen by tournament selection (``tournament_size`` 2, drawn with
+    replacement) from the breeding pool, recombined with probability ``crossover_prob``
+    (0.9) and one of the two children, chosen at random, is mutated:
+
+    - floats and ints: simulated binary crossover (SBX; Deb and Agrawal 1995) with
+      distribution index ``eta_c`` (15), each variable crossed with probability 1/2, and
+      polynomial mutation (Deb and Goyal 1996, in the bounded form of Deb and Deb 2014)
+      with distribution index ``eta_m`` (20): pymoo's defaults. Both act on the unit
+      scale of each parameter (log-scaled for ``log=True``; ints and stepped floats are
+      rounded back onto their grid);
+    - categoricals: uniform crossover (each swapped with probability ``swapping_prob``,
+      0.5) and random reset (a uniform choice);
+    - each parameter is mutated with probability ``mutation_prob`` (default
+      ``1 / n_params``).
+
+    Elitism: the breeding pool of the next generation is the ``n_elites`` (2) best of the
+    current pool (kept without being evaluated again) and the current generation's
+    members. Generation 0 is uniform.
+
+    ``mode="aging"`` is regularized evolution (Real et al. 2019, "Regularized Evolution for
+    Image Classifier Architecture Search", Algorithm 1), the baseline of neural
+    architecture search: the population is the ``population_size`` (P = 100) most recently
+    finished individuals; each new individual takes the best of ``tournament_size``
+    (S = 25) members sampled with replacement and changes one of its parameters, chosen
+    uniformly (polynomial mutation for a float or int, another choice for a
+    categorical); the oldest member leaves as each new one arrives. The first P
+    individuals are uniform. P = 100 and S = 25 are the paper's values.
+
+    Conditional parameters: a child takes a parameter both parents have through
+    crossover, one only one parent has from that parent, and draws one neither has
+    uniformly. On a declared :class:`~ferrotune.SearchSpace` a child that breaks a
+    condition or hard constraint is bred again (up to 32 times) and then the constrained
+    uniform sampler answers, so no proposal is ever infeasible.
+
+    Generation state lives in the study: each trial carries the tag
+    ``[1, generation, members complete]`` or ``[2, initial (0) | child (1), parent]``, so
+    samplers of several workers or ``n_jobs`` threads sharing a study build one
+    population and a resumed study continues its generation. A generation closes as soon
+    as ``population_size`` of its members are COMPLETE (the first to finish, in the
+    study's finishing order): failed and pruned members are replaced and a slow member
+    is not waited for; members finishing after their generation closed are extras
+    (evaluated, not bred from). Trials without this sampler's tag (enqueued ones) join no
+    generation. Each ask reads only the trials new since the last one, so its cost does
+    not grow with the number of trials. The sampler ranks one objective.
+
+    Args:
+        population_size: P; None (default) for 50 (generational) or 100 (aging).
+        mode: ``"generational"`` (default) or ``"aging"``.
+        tournament_size: Individuals drawn per tournament; None (default) for 2
+            (generational) or 25 (aging, the paper's S).
+        n_elites: Best individuals of the breeding pool carried into the next one (2).
+        crossover_prob: Probability that two parents are recombined (0.9).
+        swapping_prob: Probability that uniform crossover swaps a categorical (0.5).
+        eta_c: SBX distribution index (15); larger keeps children nearer their parents.
+        eta_m: Polynomial mutation distribution index (20).
+        mutation_prob: Per-parameter mutation probability; None (default) for
+            ``1 / n_params``. Unused in aging mode (one parameter changes).
+        seed: Seed of the generator; None draws one.
+
+    Raises:
+        InvalidArgumentError: an argument out of its range.
+
+    Example:
+        >>> study = ferrotune.create_study(sampler=GASampler(seed=0))  # doctest: +SKIP
+        >>> nas = ferrotune.create_study(sampler=GASampler(mode="aging"))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        population_size: int | None = None,
+        mode: str = "generational",
+        tournament_size: int | None = None,
+        n_elites: int = 2,
+        crossover_prob: float = 0.9,
+        swapping_prob: float = 0.5,
+        eta_c: float = 15.0,
+        eta_m: float = 20.0,
+        mutation_prob: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if mode not in ("generational", "aging"):
+            raise InvalidArgumentError(f"mode must be 'generational' or 'aging', got {mode!r}")
+        _positive_int("population_size", population_size, 2, allow_none=True)
+        _positive_int("tournament_size", tournament_size, 1, allow_none=True)
+        _positive_int("n_elites", n_elites, 0, allow_none=False)
+        _number("crossover_prob", crossover_prob, 0.0, 1.0)
+        _number("swapping_prob", swapping_prob, 0.0, 1.0)
+        _number("mutation_prob", mutation_prob, 0.0, 1.0, allow_none=True)
+        _number("eta_c", eta_c, 0.0, math.inf)
+        _number("eta_m", eta_m, 0.0, math.inf)
+        if math.isinf(eta_c) or math.isinf(eta_m):
+            raise InvalidArgumentError("eta_c and eta_m must be finite")
+        self._config: dict[str, Any] = {
+            "mode": mode,
+            "population_size": population_size,
+            "tournament_size": tournament_size,
+            "n_elites": n_elites,
+            "crossover_prob": float(crossover_prob),
+            "swapping_prob": float(swapping_prob),
+            "eta_c": float(eta_c),
+            "eta_m": float(eta_m),
+            "mutation_prob": None if mutation_prob is None else float(mutation_prob),
+        }
+        self._seed = _seed_or_random(seed)
+        self._rust = self._build()
+
+    def _build(self) -> _core.GaSamplerCore:
+        c = self._config
+        return _core.GaSamplerCore(
+            c["mode"],
+            c["population_size"],
+            c["tournament_size"],
+            c["n_elites"],
+            c["crossover_prob"],
+            c["swapping_prob"],
+            c["eta_c"],
+            c["eta_m"],
+            c["mutation_prob"],
+            self._seed,
+        )
