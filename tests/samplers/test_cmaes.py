@@ -369,8 +369,7 @@ def _check_generations(study: ferrotune.Study, samplers: list[CmaEsSampler]) -> 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_workers_on_one_storage_share_generations(kind: str, tmp_path: Path) -> None:
     storage = _storage(kind, tmp_path)
-    if not _tags_persist(storage):
-        pytest.skip("this storage does not keep the samplers' tags yet")
+    assert _tags_persist(storage), "the storage lost the samplers' tags"
     workers = [
         ferrotune.load_study(
             study_name="cma", storage=storage, sampler=CmaEsSampler(seed=w, popsize=5)
@@ -396,8 +395,7 @@ def _worker(url: str, seed: int) -> None:
 def test_four_worker_processes_on_sqlite_share_generations(tmp_path: Path) -> None:
     storage = _storage("sqlite", tmp_path)
     assert isinstance(storage, str)
-    if not _tags_persist(storage):
-        pytest.skip("the SQLite storage does not keep the samplers' tags yet")
+    assert _tags_persist(storage), "the SQLite storage lost the samplers' tags"
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_worker, args=(storage, 10 + w)) for w in range(4)]
     for p in procs:

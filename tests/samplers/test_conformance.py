@@ -316,9 +316,6 @@ class Entry:
     continuous_space: bool = True
     #: The sampler for a declared space, when it needs to be given the space.
     for_space: Callable[[ferrotune.SearchSpace, int], BaseSampler] | None = None
-    #: Keeps its state in the trials' sampler tags, which a pickled in-memory study does
-    #: not carry yet (its pickling check is an expected failure until it does).
-    needs_tags: bool = False
 
 
 _GRID = {"x": [-5.0, -0.5, 2.5, 5.0], "n": [1, 2, 16], "k": [0, 4, 10], "c": ["a", "b", None]}
@@ -335,8 +332,8 @@ CLASSES: dict[str, Entry] = {
     "BOHBSampler": Entry(lambda seed: BOHBSampler(seed=seed)),
     "CmaEsSampler": Entry(lambda seed: CmaEsSampler(seed=seed, popsize=4)),
     # Small populations, so that the checks' few trials reach mutation and moves.
-    "DESampler": Entry(lambda seed: DESampler(seed=seed, population_size=4), needs_tags=True),
-    "PSOSampler": Entry(lambda seed: PSOSampler(seed=seed, swarm_size=3), needs_tags=True),
+    "DESampler": Entry(lambda seed: DESampler(seed=seed, population_size=4)),
+    "PSOSampler": Entry(lambda seed: PSOSampler(seed=seed, swarm_size=3)),
     "DEHBSampler": Entry(lambda seed: DEHBSampler(seed=seed, max_resource=9)),
     # A small population, so that breeding (not the uniform generation 0) is exercised.
     "GASampler": Entry(lambda seed: GASampler(seed=seed, population_size=3)),
@@ -433,10 +430,7 @@ def test_declared_space_constraints_are_never_violated(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", CLASS_NAMES)
-def test_pickling_continues_the_sequence(name: str, request: pytest.FixtureRequest) -> None:
-    if CLASSES[name].needs_tags:
-        reason = "the in-memory storage does not pickle the trials' sampler tags yet"
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def test_pickling_continues_the_sequence(name: str) -> None:
     study = ferrotune.create_study(sampler=CLASSES[name].make(1))
     study.optimize(_objective, n_trials=6)
     loaded = pickle.loads(pickle.dumps(study))

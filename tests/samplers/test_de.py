@@ -156,9 +156,6 @@ def test_a_pickled_sampler_continues_the_sequence() -> None:
     assert _tags(a) == _tags(b)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the in-memory storage does not pickle the trials' sampler tags yet"
-)
 def test_a_pickled_study_continues_its_population() -> None:
     study = ferrotune.create_study(sampler=DESampler(population_size=6, seed=7))
     study.optimize(_sphere, n_trials=20)

@@ -60,6 +60,13 @@ impl Book {
         }
     }
 
+    /// The first trial still running without a tag: in a shared storage a
+    /// trial exists (running) before its proposal's tag is written, so it may
+    /// yet turn out a member of any generation.
+    pub fn first_untagged(&self) -> Option<usize> {
+        self.watch.first().copied()
+    }
+
     /// Forgets the generations before `g`.
     pub fn drop_before(&mut self, g: u64) {
         self.members = self.members.split_off(&g);
@@ -96,14 +103,18 @@ pub type Closed = (Vec<(usize, f64)>, Vec<usize>);
 
 /// The members that make generation `members` (ascending trial numbers)
 /// complete: the first `popsize` with a value in trial-number order, provided
-/// no member before the last of them is still running; None while the
+/// no member before the last of them is still running and no trial before it
+/// (`untagged`, the first) is still running without its tag; None while the
 /// generation is open. Failed and pruned members are skipped (later members
-/// replace them).
+/// replace them). The rule reads only what no later news can change, so every
+/// worker, live or replaying a finished study, closes each generation with the
+/// same members.
 pub fn closed(
     h: &History,
     members: &[usize],
     popsize: usize,
     consider_pruned: bool,
+    untagged: Option<usize>,
 ) -> Option<Closed> {
     let mut out = Vec::with_capacity(popsize);
     for (i, &t) in members.iter().enumerate() {
@@ -113,6 +124,9 @@ pub fn closed(
             Member::Out => {}
         }
         if out.len() == popsize {
+            if untagged.is_some_and(|u| u < t) {
+                return None;
+            }
             let rest = members[i + 1..]
                 .iter()
                 .copied()

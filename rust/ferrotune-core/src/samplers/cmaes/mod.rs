@@ -264,7 +264,9 @@ impl CmaEsSampler {
             members.extend(own);
             members.sort_unstable();
             let consider = self.cfg.consider_pruned_trials;
-            let Some((chosen, _)) = closed(h, &members, search.popsize(), consider) else {
+            let untagged = self.book.first_untagged();
+            let Some((chosen, _)) = closed(h, &members, search.popsize(), consider, untagged)
+            else {
                 return;
             };
             let sols = chosen
