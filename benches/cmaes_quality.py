@@ -146,6 +146,17 @@ def run_mixed(name: str, evals: int, seed: int) -> float:
     return float(study.best_value)
 
 
+def _p_value(a: list[float], b: list[float]) -> str:
+    """Two-sided Mann-Whitney U p-value of ``a`` against ``b`` (scipy), or ''."""
+    if a is b:
+        return ""
+    try:
+        from scipy.stats import mannwhitneyu
+    except ImportError:
+        return "(no scipy)"
+    return f"{mannwhitneyu(a, b, alternative='two-sided').pvalue:.3g}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--evals", type=int, default=1000)
@@ -153,18 +164,24 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=10)
     ap.add_argument("--only", nargs="*", default=list(RUNNERS), help="runners to include")
     ap.add_argument("--mixed", action="store_true", help="also the mixed space with categoricals")
+    ap.add_argument("--problems", nargs="*", help="a subset of the problems (default: all)")
     args = ap.parse_args()
     logging.getLogger("ferrotune").setLevel(logging.WARNING)
     print(f"{args.dim}-D, {args.evals} evaluations, {args.seeds} seeds: best value")
-    print(f"{'problem':<11} {'runner':<19} {'median':>11} {'q1':>11} {'q3':>11} {'s/run':>7}")
+    head = f"{'problem':<11} {'runner':<19} {'median':>11} {'q1':>11} {'q3':>11} {'s/run':>7}"
+    print(f"{head} {'p vs ' + args.only[0]:>24}")
     for problem in PROBLEMS:
+        if args.problems and problem[0] not in args.problems:
+            continue
+        first: list[float] = []
         for name in args.only:
             t0 = time.perf_counter()
             res = [RUNNERS[name](problem, args.dim, args.evals, s) for s in range(args.seeds)]
             per_run = (time.perf_counter() - t0) / args.seeds
             q1, med, q3 = statistics.quantiles(res, n=4, method="inclusive")
             row = f"{med:>11.4g} {q1:>11.4g} {q3:>11.4g} {per_run:>7.2f}"
-            print(f"{problem[0]:<11} {name:<19} {row}")
+            first = first or res
+            print(f"{problem[0]:<11} {name:<19} {row} {_p_value(res, first):>24}")
     if args.mixed:
         for name in ("ferrotune", "ferrotune-nocat", "optuna"):
             t0 = time.perf_counter()

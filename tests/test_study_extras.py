@@ -269,3 +269,21 @@ def test_summaries_leave_open_studies_untouched() -> None:
         study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
         seqs.append([t.params["x"] for t in study.trials])
     assert seqs[0] == seqs[1]
+
+
+def test_rust_samplers_skip_the_after_trial_hook_unless_constraints_need_it() -> None:
+    # Without constraints_func their after_trial does nothing: a study must not build a
+    # snapshot of every trial at its tell to call it.
+    from ferrotune.samplers import CmaEsSampler, GASampler, NSGAIISampler, TPESampler
+
+    for sampler in (TPESampler(), CmaEsSampler(), GASampler(), NSGAIISampler()):
+        assert not ferrotune.create_study(sampler=sampler)._hook_after, sampler
+    seen: list[int] = []
+
+    def constraints(trial: ferrotune.trial.FrozenTrial) -> list[float]:
+        seen.append(trial.number)
+        return [0.0]
+
+    study = ferrotune.create_study(sampler=TPESampler(constraints_func=constraints))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert seen == [0, 1, 2]

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 import ferrotune
+from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.storages._base import TAG_KEY, sampler_tags
 
 from .conftest import StorageFactory
@@ -57,3 +60,25 @@ def test_attributes_that_are_not_tags_are_skipped() -> None:
         5: {TAG_KEY: [1.0, float("inf")]},
     }
     assert sampler_tags(attrs, range(7)) == [(0, [1.0, 2.5])]
+
+
+def test_a_tag_read_back_is_a_copy_and_other_values_stay_checked(
+    make_storage: StorageFactory,
+) -> None:
+    storage = make_storage()
+    study = ferrotune.create_study(storage=storage, study_name="copies")
+    trial = study.ask()
+    tag = [1.0, 2.0]
+    _tag(study, trial.number, tag)
+    tag.append(3.0)  # the caller's list is not the stored one
+    attrs = storage.get_trial_system_attrs(study._study_id, trial.number)
+    attrs[TAG_KEY].append(4.0)  # nor is the list read back
+    _, systems = storage.get_trials_attrs(study._study_id, [trial.number])
+    systems[0][TAG_KEY].append(5.0)
+    assert study.trials[0].system_attrs[TAG_KEY] == [1.0, 2.0]
+    assert study._core.tag(trial.number) == [1.0, 2.0]
+    # Under the tag's key, a value that is not a tag is still checked and kept as it is.
+    with pytest.raises(InvalidArgumentError):
+        _tag(study, trial.number, [object()])  # type: ignore[list-item]
+    storage.set_trial_system_attr(study._study_id, trial.number, TAG_KEY, {"mine": [1]})
+    assert study.trials[0].system_attrs[TAG_KEY] == {"mine": [1]}

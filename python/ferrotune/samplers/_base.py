@@ -190,6 +190,9 @@ class _RustModelSampler(_RustSampler):
 
     _rust_relative = True
     _constraints_func: Callable[[FrozenTrial], Any] | None = None
+    # after_trial only evaluates constraints_func: without one, a study skips the hook
+    # (and the snapshot of the trial it would need at every tell).
+    _needs_after_trial = False
 
     def _set_constraints_func(self, constraints_func: Any) -> None:
         from ferrotune.exceptions import InvalidArgumentError

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import threading
 import uuid
 from collections.abc import Sequence
@@ -201,13 +202,21 @@ class InMemoryStorage(BaseStorage):
         rec.trial_user_attrs.setdefault(number, {})[key] = copy.deepcopy(value)
 
     def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
+        if key == TAG_KEY and _is_tag(value):
+            # A sampler's tag, set at every ask of a population sampler: finite floats
+            # are valid JSON, and a list of floats needs no deep copy.
+            rec = self._study(study_id)
+            self._check_trial(rec, number)
+            rec.trial_system_attrs.setdefault(number, {})[key] = list(value)
+            # The core (the study's records here) reads the sampler's tag as well.
+            rec.core.set_tags([(number, list(value))])
+            return
         to_json(value, f"trial system attribute {key!r}")
         rec = self._study(study_id)
         self._check_trial(rec, number)
         attrs = rec.trial_system_attrs.setdefault(number, {})
         attrs[key] = copy.deepcopy(value)
         if key == TAG_KEY:
-            # The core (the study's records here) reads the sampler's tag as well.
             rec.core.set_tags(sampler_tags({number: attrs}, [number]))
 
     def get_trial_user_attrs(self, study_id: int, number: int) -> dict[str, Any]:
@@ -222,5 +231,31 @@ class InMemoryStorage(BaseStorage):
         rec = self._study(study_id)
         out: list[list[dict[str, Any]]] = []
         for store in (rec.trial_user_attrs, rec.trial_system_attrs):
-            out.append([copy.deepcopy(store[n]) if n in store else {} for n in numbers])
+            out.append([_copy_attrs(store[n]) if n in store else {} for n in numbers])
         return out[0], out[1]
+
+
+_SCALARS = (int, float, str, bool, type(None))
+
+
+def _is_tag(value: Any) -> bool:
+    """Whether ``value`` is a non-empty list of finite floats (a sampler's tag)."""
+    return (
+        type(value) is list
+        and bool(value)
+        and all(type(x) is float and math.isfinite(x) for x in value)
+    )
+
+
+def _copy_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    """A copy of one trial's attributes that shares nothing mutable with them: scalars
+    as they are, a sampler's tag (floats) by a shallow copy, anything else deep-copied."""
+    out: dict[str, Any] = {}
+    for k, v in attrs.items():
+        if type(v) in _SCALARS:
+            out[k] = v
+        elif k == TAG_KEY and _is_tag(v):
+            out[k] = list(v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
