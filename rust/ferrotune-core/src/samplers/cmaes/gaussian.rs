@@ -2,7 +2,7 @@
 //! generation, as in Hansen's tutorial (arXiv:1604.00772, eq. 38-47), with a
 //! diagonal C for sep-CMA-ES (Ros & Hansen 2008).
 
-use super::eigen::sym_eigen;
+use super::eigen::{sym_eigen, sym_eigen_from};
 use super::strategy::Strategy;
 use crate::rng::Rng;
 
@@ -85,7 +85,12 @@ impl Gaussian {
             self.d = self.cov.iter().map(|c| c.sqrt()).collect();
             return;
         }
-        let (w, b) = sym_eigen(&self.cov, n);
+        // From the last eigenvectors when there are some (C moved little since).
+        let (w, b) = if self.b.len() == n * n {
+            sym_eigen_from(&self.cov, n, &self.b)
+        } else {
+            sym_eigen(&self.cov, n)
+        };
         let w: Vec<f64> = w.into_iter().map(|v| v.max(EIG_FLOOR)).collect();
         // C = B diag(w) Bᵀ, exactly symmetric.
         for i in 0..n {

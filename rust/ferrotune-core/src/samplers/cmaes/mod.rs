@@ -138,6 +138,11 @@ pub struct CmaEsSampler {
     /// after a restart).
     prev_chosen: Vec<usize>,
     carry: bool,
+    /// The intersection space of the last ask and where each dim of `dims`
+    /// (numeric, then categorical) sits in the history: while it is the
+    /// same, an ask skips rebuilding the dims and their fingerprint.
+    space_key: Vec<(u32, u32)>,
+    slots: Vec<(u32, u32)>,
 }
 
 impl CmaEsSampler {
@@ -171,7 +176,26 @@ impl CmaEsSampler {
             tag: None,
             prev_chosen: Vec::new(),
             carry: false,
+            space_key: Vec::new(),
+            slots: Vec::new(),
         })
+    }
+
+    /// Whether `space` is the space of the last ask, with the same names and
+    /// distributions in the same history slots.
+    fn space_unchanged(&self, h: &History, space: &[(u32, u32)]) -> bool {
+        let Some(dims) = self.dims.as_ref() else {
+            return false;
+        };
+        self.search.is_some()
+            && self.space_key == space
+            && self.slots.len() == dims.num.len() + dims.cat.len()
+            && self.slots.iter().zip(dims.num.iter().chain(&dims.cat)).all(
+                |(&(p, d), (name, dist))| {
+                    let col = &h.params()[p as usize];
+                    col.name == *name && col.dists[d as usize] == *dist
+                },
+            )
     }
 
     /// The current search (after the last ask), for inspection.
@@ -378,26 +402,35 @@ impl Sampler for CmaEsSampler {
             return Ok(Vec::new());
         }
         let space = h.intersection_space();
-        let named = space.iter().map(|&(p, d)| {
-            let col = &h.params()[p as usize];
-            (col.name.clone(), col.dists[d as usize].clone())
-        });
-        let dims = Dims::new(named, self.cfg.model_categorical);
-        if dims.num.is_empty() {
-            return Ok(Vec::new());
+        if !self.space_unchanged(h, &space) {
+            let named = space.iter().map(|&(p, d)| {
+                let col = &h.params()[p as usize];
+                (col.name.clone(), col.dists[d as usize].clone())
+            });
+            let dims = Dims::new(named, self.cfg.model_categorical);
+            if dims.num.is_empty() {
+                self.space_key.clear();
+                return Ok(Vec::new());
+            }
+            self.slots = dims
+                .num
+                .iter()
+                .chain(&dims.cat)
+                .map(|(name, _)| index_of(h, &space, name))
+                .collect();
+            self.space_key = space;
+            self.use_dims(dims);
         }
-        self.use_dims(dims);
         self.advance(h);
         let (x, cats, tag) = self.propose();
         let (dims, search) = (self.dims.as_ref().unwrap(), self.search.as_ref().unwrap());
         let u = search.encode(&x);
         let mut out = Vec::with_capacity(x.len() + cats.len());
-        for (i, (name, dist)) in dims.num.iter().enumerate() {
-            let (p, d) = index_of(h, &space, name);
+        let (num_slots, cat_slots) = self.slots.split_at(dims.num.len());
+        for (i, ((_, dist), &(p, d))) in dims.num.iter().zip(num_slots).enumerate() {
             out.push((p, d, dist.from_unit(u[i])));
         }
-        for (c, (name, _)) in cats.iter().zip(&dims.cat) {
-            let (p, d) = index_of(h, &space, name);
+        for (c, &(p, d)) in cats.iter().zip(cat_slots) {
             out.push((p, d, *c as f64));
         }
         self.tag = Some((trial, tag));
@@ -424,6 +457,7 @@ impl Sampler for CmaEsSampler {
         accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
         self.tag = None;
+        self.space_key.clear();
         let params = space.params();
         let unconditional = params
             .iter()
@@ -486,6 +520,7 @@ impl Sampler for CmaEsSampler {
         expect_words(state, 4)?;
         self.rng = rng_from_words(state)?;
         self.dims = None;
+        self.space_key.clear();
         self.search = None;
         self.book = Book::default();
         self.n_complete = (0, 0);
