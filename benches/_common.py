@@ -184,6 +184,8 @@ def ask_tell_sampler(library: str, sampler: str, seed: int) -> Any | None:
             "de": ("DESampler", {}),
             "pso": ("PSOSampler", {}),
             "ga": ("GASampler", {}),
+            "ga-p20": ("GASampler", {"population_size": 20}),
+            "ga-aging": ("GASampler", {"mode": "aging"}),
         }
         if sampler in population and hasattr(samplers, population[sampler][0]):
             cls_name, kw = population[sampler]

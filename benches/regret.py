@@ -66,7 +66,20 @@ EXTRA_PROBLEMS: list[tuple[str, dict[str, Any], int]] = [
     ("constrained", {}, 200),
     ("rastrigin", {"dim": 10}, 1000),
 ]
-SAMPLERS = ("random", "qmc", "tpe", "gp", "cmaes", "cmaes-ipop", "cmaes-bipop", "de", "pso", "ga")
+SAMPLERS = (
+    "random",
+    "qmc",
+    "tpe",
+    "gp",
+    "cmaes",
+    "cmaes-ipop",
+    "cmaes-bipop",
+    "de",
+    "pso",
+    "ga",
+    "ga-p20",
+    "ga-aging",
+)
 # (library, sampler) pairs that take minutes per run at these budgets; run only when
 # --include-slow is given.
 SLOW = {("skopt", "gp")}

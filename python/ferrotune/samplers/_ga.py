@@ -80,7 +80,10 @@ class GASampler(_RustModelSampler):
     not grow with the number of trials. The sampler ranks one objective.
 
     Args:
-        population_size: P; None (default) for 50 (generational) or 100 (aging).
+        population_size: P; None (default) for 50 (generational) or 100 (aging). With
+            budgets of a few hundred trials a generational population of 50 breeds only a
+            few generations and does no better than random search; 20 did better on most
+            of the benchmark problems, and aging evolution on all (benches/README.md).
         mode: ``"generational"`` (default) or ``"aging"``.
         tournament_size: Individuals drawn per tournament; None (default) for 2
             (generational) or 25 (aging, the paper's S).
