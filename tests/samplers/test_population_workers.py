@@ -29,8 +29,8 @@ from ferrotune.trial import TrialState
 pytest.importorskip("sqlalchemy")
 
 POP = 6
-N_WORKERS = 3
-N_EACH = 24
+N_WORKERS = 4
+N_EACH = 30
 
 
 class Kind:
@@ -93,8 +93,9 @@ def test_worker_processes_on_sqlite_breed_one_population(name: str, tmp_path: Pa
     gens = [tag[kind.gen] for tag in tags if tag]
     assert len(gens) >= len(trials) - POP, "most trials carry the sampler's tag"
     # One population: workers each breeding their own would stop near N_EACH / POP
-    # generations; together they reach about N_WORKERS times as many.
-    assert max(gens) >= 0.5 * N_WORKERS * N_EACH / POP, sorted(gens)
+    # generations; together they reach up to N_WORKERS times as many (fewer where
+    # asks overlap a closing generation and become extras).
+    assert max(gens) >= 0.4 * N_WORKERS * N_EACH / POP, sorted(gens)
     # Samplers of any seed that read the study (each its own copy of the file)
     # continue from one generation.
     nexts = []
