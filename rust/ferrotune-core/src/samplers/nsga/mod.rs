@@ -348,11 +348,11 @@ impl NsgaSampler {
 
     /// Crossover of tournament winners ([`Self::choose_parents`]):
     /// categorical parameters (every parameter with uniform crossover) by
-    /// uniform crossover of the first two parents' values, numerical ones
-    /// by the configured operator in the unit cube, made again from newly
-    /// chosen parents while a value leaves [0, 1] (Optuna's rule), clipped
-    /// after [`MAX_CROSSOVER_TRIES`] tries. A numerical parameter that not
-    /// every parent has is taken from the first two, as a categorical one.
+    /// uniform crossover of the first and last parents' values (Optuna's
+    /// pair), numerical ones by the configured operator in the unit cube,
+    /// made again from newly chosen parents while a value leaves [0, 1]
+    /// (Optuna's rule), clipped after [`MAX_CROSSOVER_TRIES`] tries. A numerical parameter that not
+    /// every parent has is taken from that pair, as a categorical one.
     fn crossover(
         &mut self,
         h: &History,
@@ -367,7 +367,8 @@ impl NsgaSampler {
         let mut out = vec![None; dists.len()];
         for attempt in 0..MAX_CROSSOVER_TRIES {
             let ps = self.choose_parents(h);
-            let (pa, pb) = (ps[0], ps[1]);
+            // Optuna's pair for categorical parameters: the first and the last.
+            let (pa, pb) = (ps[0], ps[ps.len() - 1]);
             for (i, o) in out.iter_mut().enumerate() {
                 let from_b = self.rng.uniform() < self.cfg.swapping_prob;
                 *o = match (value(pa, i), value(pb, i)) {
