@@ -29,7 +29,7 @@
 //!
 //! Every operator may leave [0, 1] (all but uniform crossover); the sampler
 //! then makes the child again from newly chosen parents, as Optuna does, and
-//! clips after [`MAX_CROSSOVER_TRIES`](super::MAX_CROSSOVER_TRIES) tries.
+//! clips it to [0, 1] after 64 tries (Optuna retries without limit).
 //!
 //! [`Distribution::to_unit`]: crate::space::Distribution::to_unit
 
@@ -38,9 +38,6 @@ use crate::rng::Rng;
 use crate::samplers::de::encoding::standard_normal;
 
 /// A crossover operator and its arguments (Optuna's names and defaults).
-///
-/// The `Uniform` default is a unit variant so that `NsgaConfig` derives
-/// `Default`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Crossover {
     /// Each parameter from the second parent with probability
@@ -68,7 +65,9 @@ pub enum Crossover {
     /// UNDX, three parents: `sigma_xi` (0.5) the standard deviation of the
     /// step along the first two parents' line, in units of their distance;
     /// `sigma_eta` (None: `0.35 / sqrt(n)`) that across it, in units of the
-    /// third parent's distance to the line.
+    /// third parent's distance to the line. These are the paper's standard
+    /// deviations; Optuna draws with `sigma_xi^2` and `sigma_eta^2` as
+    /// standard deviations instead.
     Undx {
         sigma_xi: f64,
         sigma_eta: Option<f64>,
