@@ -10,6 +10,11 @@ front) and its ratio to ferrotune's. Every sampler runs with its library's defau
 ``--pymoo-python`` names an interpreter with pymoo (run in a subprocess, with this
 worktree's ``python/`` on ``PYTHONPATH`` for the problems).
 
+``--crossover uniform,sbx,vsbx,undx,spx`` runs ferrotune's and Optuna's samplers once per
+named crossover (the operator's class of ``nsgaii`` with its defaults; Rustuna and pymoo
+are left out); a run still going after ``--timeout`` seconds (Optuna makes a child again
+until it is inside the bounds, without limit) is stopped and counted in the table.
+
 ``--algorithm nsga3`` runs the ``NSGAIIISampler`` classes (Optuna's defaults: Das and Dennis
 reference points with 3 divisions) and pymoo's ``NSGA3`` with the same points instead.
 
@@ -18,6 +23,7 @@ tell) over the last ``--window`` trials before 1,000 and 10,000 completed trials
 
     python benches/moea.py [--quick] [--seeds 5] [--budget 2000] [--problems zdt1,dtlz2]
                            [--libraries ferrotune,optuna,rustuna,pymoo] [--algorithm nsga3]
+                           [--crossover uniform,sbx,vsbx,undx,spx] [--timeout 300]
                            [--pymoo-python /tmp/ref-moea/bin/python]
                            [--overhead-trials 1000,10000] [--overhead-dims 10,40]
                            [--skip-quality] [--skip-overhead] [--out results.jsonl]
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,30 +66,73 @@ def _problem(name: str) -> Any:
 CLASSES = {"nsga2": "NSGAIISampler", "nsga3": "NSGAIIISampler"}
 ALGORITHM = "nsga2"
 
+#: ``--crossover`` names and the class of each in ``<library>.samplers.nsgaii``.
+CROSSOVERS = {
+    "uniform": "UniformCrossover",
+    "blxalpha": "BLXAlphaCrossover",
+    "sbx": "SBXCrossover",
+    "vsbx": "VSBXCrossover",
+    "undx": "UNDXCrossover",
+    "spx": "SPXCrossover",
+}
 
-def _nsga2(library: str, seed: int) -> Any:
-    """The library's sampler of ``ALGORITHM``, with its defaults; None if it has none."""
+
+def _nsga2(library: str, seed: int, crossover: str | None = None) -> Any:
+    """The library's sampler of ``ALGORITHM``, with its defaults and the ``crossover``
+    operator when named; None if it has none."""
     mod = load(library)
     name = CLASSES[ALGORITHM]
     if mod is None or not hasattr(mod.samplers, name):
         return None
-    return getattr(mod.samplers, name)(seed=seed)
+    if crossover is None:
+        return getattr(mod.samplers, name)(seed=seed)
+    import importlib
+
+    nsgaii = importlib.import_module(f"{mod.__name__}.samplers.nsgaii")
+    if not hasattr(nsgaii, CROSSOVERS[crossover]):
+        return None
+    op = getattr(nsgaii, CROSSOVERS[crossover])()
+    return getattr(mod.samplers, name)(seed=seed, crossover=op)
 
 
-def run_ask_tell(library: str, problem: Any, budget: int, seed: int) -> list[tuple[float, ...]]:
-    """All objective vectors of one run of ``library``'s NSGAIISampler."""
+class _TimeoutError(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise _TimeoutError
+
+
+def run_ask_tell(
+    library: str,
+    problem: Any,
+    budget: int,
+    seed: int,
+    crossover: str | None = None,
+    timeout: float = 0.0,
+) -> list[tuple[float, ...]] | None:
+    """All objective vectors of one run of ``library``'s NSGAIISampler; None when it
+    ran longer than ``timeout`` seconds (0: no limit)."""
     mod = load(library)
-    sampler = _nsga2(library, seed)
+    sampler = _nsga2(library, seed, crossover)
     if mod is None or sampler is None:
         return []
     study = mod.create_study(directions=problem.directions, sampler=sampler)
     names = list(problem.params)
     values = []
-    for _ in range(budget):
-        trial = study.ask()
-        y = problem({n: trial.suggest_float(n, 0.0, 1.0) for n in names})
-        study.tell(trial.number if library == "rustuna" else trial, list(y))
-        values.append(y)
+    if timeout > 0:
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        for _ in range(budget):
+            trial = study.ask()
+            y = problem({n: trial.suggest_float(n, 0.0, 1.0) for n in names})
+            study.tell(trial.number if library == "rustuna" else trial, list(y))
+            values.append(y)
+    except _TimeoutError:
+        return None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
     return values
 
 
@@ -135,51 +185,72 @@ def run_pymoo(python: str, problem: str, budget: int, seed: int) -> tuple[float,
 
 def quality(args: argparse.Namespace, libs: list[str], rec: Recorder) -> None:
     problems = parse_list(args.problems) or list(PROBLEMS)
+    crossovers: list[str | None] = list(parse_list(args.crossover) or [None])
+    if crossovers != [None]:
+        libs = [lib for lib in libs if lib in ("ferrotune", "optuna")]
+    runs = [(lib, c) for c in crossovers for lib in libs]
     rows = []
     pymoo_version = None
     for name in problems:
         problem = _problem(name)
-        gaps: dict[str, list[float]] = {lib: [] for lib in libs}
+        gaps: dict[tuple[str, str | None], list[float]] = {run: [] for run in runs}
+        stalled: dict[tuple[str, str | None], int] = {run: 0 for run in runs}
         for seed in range(args.seeds):
-            for lib in libs:
+            for lib, crossover in runs:
                 if lib == "pymoo":
                     got = run_pymoo(args.pymoo_python, name, args.budget, seed)
                     if got is None:
                         continue
                     gap, pymoo_version = got
                 else:
-                    values = run_ask_tell(lib, problem, args.budget, seed)
+                    values = run_ask_tell(lib, problem, args.budget, seed, crossover, args.timeout)
+                    if values is None:
+                        stalled[lib, crossover] += 1
+                        continue
                     if not values:
                         continue
                     gap = problem.hypervolume_gap(values)
-                gaps[lib].append(gap)
+                gaps[lib, crossover].append(gap)
                 rec.emit(
                     {
                         "kind": "quality",
                         "problem": name,
                         "library": lib,
+                        "crossover": crossover,
                         "seed": seed,
                         "budget": args.budget,
                         "gap": gap,
                     }
                 )
-        base = median(gaps["ferrotune"]) if gaps.get("ferrotune") else None
-        for lib in libs:
-            if not gaps[lib]:
+        base_runs = gaps.get(("ferrotune", crossovers[0]))
+        base = median(base_runs) if base_runs else None
+        for lib, crossover in runs:
+            got = gaps[lib, crossover]
+            if not got and not stalled[lib, crossover]:
                 continue
-            m = median(gaps[lib])
-            ratio = fmt(m / base, 2) if base else "-"
+            m = median(got) if got else None
+            ratio = fmt(m / base, 2) if base and m is not None else "-"
+            label = lib if crossover is None else f"{lib} {crossover}"
             rows.append(
-                [name, lib, fmt(problem.front_hypervolume, 6), fmt(m, 4), ratio, len(gaps[lib])]
+                [
+                    name,
+                    label,
+                    fmt(problem.front_hypervolume, 6),
+                    "-" if m is None else fmt(m, 4),
+                    ratio,
+                    len(got),
+                    stalled[lib, crossover],
+                ]
             )
     print(
         f"\n{CLASSES[ALGORITHM]}: hypervolume gap at {args.budget} evaluations"
         " (median over seeds; lower is better;"
-        " ratio = library / ferrotune)"
+        " ratio = run / the first ferrotune run)"
     )
     if pymoo_version:
         print(f"pymoo {pymoo_version}")
-    print(markdown_table(["problem", "library", "front HV", "median gap", "ratio", "seeds"], rows))
+    header = ["problem", "library", "front HV", "median gap", "ratio", "seeds", "stalled"]
+    print(markdown_table(header, rows))
 
 
 def overhead_run(library: str, dim: int, n: int, seed: int) -> list[float]:
@@ -250,6 +321,8 @@ def main() -> None:
     p.add_argument("--problems")
     p.add_argument("--libraries")
     p.add_argument("--pymoo-python")
+    p.add_argument("--crossover", help=f"comma-separated, of {', '.join(CROSSOVERS)}")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds per run; 0: none")
     p.add_argument("--overhead-trials")
     p.add_argument("--overhead-dims")
     p.add_argument("--window", type=int, default=200)

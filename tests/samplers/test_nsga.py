@@ -36,8 +36,9 @@ def _zdt1(trial: ferrotune.Trial, d: int = 10) -> tuple[float, float]:
         {"mutation_prob": 1.5},
         {"crossover_prob": -0.1},
         {"swapping_prob": "x"},
-        {"crossover": "undx"},
         {"crossover": "nope"},
+        {"crossover": "spx", "population_size": 2},
+        {"crossover": UNDXCrossover(), "population_size": 2},
         {"crossover": object()},
         {"mutation": object()},
         {"after_trial_strategy": lambda *a: None},
@@ -65,32 +66,112 @@ def test_nsga3_arguments() -> None:
         study.optimize(_zdt1, n_trials=12)
 
 
-def test_crossover_operators() -> None:
-    for missing in (VSBXCrossover, UNDXCrossover, SPXCrossover):
-        with pytest.raises(InvalidArgumentError, match="not implemented"):
-            missing()
-    with pytest.raises(InvalidArgumentError):
-        SBXCrossover(use_child_gene_prob=0.0)
-    with pytest.raises(InvalidArgumentError):
-        BLXAlphaCrossover(alpha=-1)
-    with pytest.raises(InvalidArgumentError):
-        UniformCrossover(swapping_prob=2)
-    for c in (
-        None,
-        "uniform",
-        "blxalpha",
-        "sbx",
-        UniformCrossover(0.3),
-        BLXAlphaCrossover(0.2),
-        SBXCrossover(eta=15),
-    ):
+@pytest.mark.parametrize(
+    ("make", "argument"),
+    [
+        (lambda: SBXCrossover(use_child_gene_prob=0.0), "use_child_gene_prob"),
+        (lambda: BLXAlphaCrossover(alpha=-1), "alpha"),
+        (lambda: UniformCrossover(swapping_prob=2), "swapping_prob"),
+        (lambda: VSBXCrossover(eta=-1.0), "eta"),
+        (lambda: VSBXCrossover(uniform_crossover_prob=1.5), "uniform_crossover_prob"),
+        (lambda: VSBXCrossover(use_child_gene_prob=0.0), "use_child_gene_prob"),
+        (lambda: UNDXCrossover(sigma_xi=-0.5), "sigma_xi"),
+        (lambda: UNDXCrossover(sigma_xi=None), "sigma_xi"),  # type: ignore[arg-type]
+        (lambda: UNDXCrossover(sigma_eta=float("inf")), "sigma_eta"),
+        (lambda: UNDXCrossover(sigma_eta="0.1"), "sigma_eta"),  # type: ignore[arg-type]
+        (lambda: SPXCrossover(epsilon=float("nan")), "epsilon"),
+        (lambda: SPXCrossover(epsilon=-2), "epsilon"),
+    ],
+)
+def test_bad_crossover_arguments_name_the_argument(make: Any, argument: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=argument):
+        make()
+
+
+def _mixed(trial: ferrotune.Trial) -> tuple[float, float]:
+    f = trial.suggest_float("f", -2.0, 3.0)
+    lg = trial.suggest_float("lg", 1e-4, 1e-1, log=True)
+    st = trial.suggest_float("st", 0.0, 1.0, step=0.125)
+    i = trial.suggest_int("i", -3, 17)
+    j = trial.suggest_int("j", 0, 20, step=4)
+    c = trial.suggest_categorical("c", ["a", "b", "c"])
+    # Pulls every parameter toward its lower bound, where children often leave it.
+    f1 = f + lg + i
+    return f1, st + j - f1 + "abc".index(c)
+
+
+ALL_CROSSOVERS: list[Any] = [
+    None,
+    "uniform",
+    "blxalpha",
+    "sbx",
+    "vsbx",
+    "undx",
+    "spx",
+    UniformCrossover(0.3),
+    BLXAlphaCrossover(0.2),
+    SBXCrossover(eta=15),
+    VSBXCrossover(eta=5, uniform_crossover_prob=0.3, use_child_gene_prob=0.7),
+    UNDXCrossover(sigma_xi=0.4, sigma_eta=0.2),
+    SPXCrossover(epsilon=1.5),
+]
+
+
+@pytest.mark.parametrize("crossover", ALL_CROSSOVERS)
+@pytest.mark.parametrize("cls", [NSGAIISampler, NSGAIIISampler])
+def test_every_crossover_stays_in_bounds_and_on_step_grids(
+    cls: type[NSGAIISampler], crossover: Any
+) -> None:
+    study = ferrotune.create_study(
+        directions=["minimize", "minimize"],
+        sampler=cls(population_size=6, crossover=crossover, seed=1),
+    )
+    study.optimize(_mixed, n_trials=60)
+    for t in study.trials:
+        p = t.params
+        assert -2.0 <= p["f"] <= 3.0
+        assert 1e-4 <= p["lg"] <= 1e-1
+        assert 0.0 <= p["st"] <= 1.0
+        assert p["st"] * 8 == round(p["st"] * 8)
+        assert isinstance(p["i"], int)
+        assert -3 <= p["i"] <= 17
+        assert p["j"] in range(0, 21, 4)
+        assert p["c"] in ("a", "b", "c")
+    assert study.core.tag(59)[0] >= 5  # generations went on
+
+
+@pytest.mark.parametrize("crossover", ["vsbx", "undx", "spx", UNDXCrossover(sigma_xi=0.3)])
+def test_new_crossovers_reproduce_seeds(crossover: Any) -> None:
+    def run(seed: int) -> list[dict[str, Any]]:
         study = ferrotune.create_study(
             directions=["minimize", "minimize"],
-            sampler=NSGAIISampler(population_size=6, crossover=c, seed=1),
+            sampler=NSGAIISampler(population_size=5, crossover=crossover, seed=seed),
         )
         study.optimize(_zdt1, n_trials=30)
-        for t in study.trials:
-            assert all(0.0 <= v <= 1.0 for v in t.params.values())
+        return [t.params for t in study.trials]
+
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+
+
+def test_crossover_strings_and_objects_agree() -> None:
+    # A name is the operator with its defaults: the same draws.
+    for name, op in (
+        ("vsbx", VSBXCrossover()),
+        ("undx", UNDXCrossover()),
+        ("spx", SPXCrossover()),
+    ):
+        runs = []
+        for c in (name, op):
+            study = ferrotune.create_study(
+                directions=["minimize", "minimize"],
+                sampler=NSGAIISampler(population_size=5, crossover=c, seed=2),
+            )
+            study.optimize(_zdt1, n_trials=25)
+            runs.append([t.params for t in study.trials])
+        assert runs[0] == runs[1], name
+    assert UNDXCrossover.n_parents == SPXCrossover.n_parents == 3
+    assert VSBXCrossover.n_parents == 2
 
 
 def test_generations_are_tagged_and_shared_by_two_samplers() -> None:

@@ -68,9 +68,13 @@ class NSGAIISampler(_RustModelSampler):
             Optuna's behaviour for None.
         mutation_prob: Probability of drawing each parameter anew; None: ``1 / n_params``.
         crossover: None (uniform crossover), a name (``"uniform"``, ``"blxalpha"``,
-            ``"sbx"``) or an operator of :mod:`ferrotune.samplers.nsgaii`
-            (``UniformCrossover``, ``BLXAlphaCrossover``, ``SBXCrossover``). Optuna's
-            ``"vsbx"``, ``"undx"`` and ``"spx"`` are not implemented.
+            ``"sbx"``, ``"vsbx"``, ``"undx"``, ``"spx"``: the operator with its
+            defaults) or an operator of :mod:`ferrotune.samplers.nsgaii` with its
+            arguments (``UniformCrossover``, ``BLXAlphaCrossover``, ``SBXCrossover``,
+            ``VSBXCrossover``, ``UNDXCrossover``, ``SPXCrossover``, Optuna's names and
+            defaults). UNDX and SPX recombine three parents, each chosen by its own
+            tournament among the parents not chosen yet, so they need
+            ``population_size >= 3``.
         crossover_prob: Probability of a crossover, else a parent is copied; 0.9.
         swapping_prob: Probability of taking a parameter from the second parent in
             uniform crossover; 0.5.
@@ -83,7 +87,10 @@ class NSGAIISampler(_RustModelSampler):
 
     Deviations from Optuna: numerical crossover works in each parameter's unit cube
     (log scale for log parameters; integers and stepped floats widened by half a step),
-    an affine image of Optuna's transformed space; members completing after their
+    an affine image of Optuna's transformed space (UNDX, and vSBX's formula, are not
+    invariant under it); a child leaving the unit cube is made again from new parents
+    as in Optuna, but clipped after 64 tries instead of retried without limit; UNDX
+    uses the paper's standard deviations (see ``UNDXCrossover``); members completing after their
     generation closed join the next selection (Optuna counts them in their generation
     only while it is the latest); in a study with constraints, trials without
     constraint values are left out of the selection, as in Optuna.

@@ -452,7 +452,8 @@ sampler_class! {
         #[new]
         #[pyo3(signature = (population_size, mutation_prob, crossover_prob, swapping_prob, seed,
                             crossover="uniform", alpha=0.5, eta=None, uniform_crossover_prob=0.5,
-                            use_child_gene_prob=0.5, nsga3=false, reference_points=None,
+                            use_child_gene_prob=0.5, sigma_xi=0.5, sigma_eta=None,
+                            epsilon=None, nsga3=false, reference_points=None,
                             dividing_parameter=3))]
         fn new(
             py: Python<'_>,
@@ -466,6 +467,9 @@ sampler_class! {
             eta: Option<f64>,
             uniform_crossover_prob: f64,
             use_child_gene_prob: f64,
+            sigma_xi: f64,
+            sigma_eta: Option<f64>,
+            epsilon: Option<f64>,
             nsga3: bool,
             reference_points: Option<Vec<Vec<f64>>>,
             dividing_parameter: usize,
@@ -475,9 +479,13 @@ sampler_class! {
                     "uniform" => Crossover::Uniform,
                     "blxalpha" => Crossover::BlxAlpha { alpha },
                     "sbx" => Crossover::Sbx { eta, uniform_crossover_prob, use_child_gene_prob },
+                    "vsbx" => Crossover::Vsbx { eta, uniform_crossover_prob, use_child_gene_prob },
+                    "undx" => Crossover::Undx { sigma_xi, sigma_eta },
+                    "spx" => Crossover::Spx { epsilon },
                     other => {
                         return Err(to_pyerr(py, ferrotune_core::Error::InvalidArgument(format!(
-                            "crossover must be 'uniform', 'blxalpha' or 'sbx', got {other:?}"
+                            "crossover must be 'uniform', 'blxalpha', 'sbx', 'vsbx', 'undx' or \
+                             'spx', got {other:?}"
                         ))))
                     }
                 };

@@ -8,8 +8,9 @@
 //! (its tag, [`Sampler::take_tag`], is `[g, mark]`, `mark` telling NSGA-II
 //! from NSGA-III tags). Generation 0 is drawn uniformly. A child of a later
 //! generation is made from the parent population of `g`: with probability
-//! `crossover_prob`, two parents chosen by binary tournaments under
-//! constrained domination are recombined ([`crossover::Crossover`];
+//! `crossover_prob`, parents chosen by binary tournaments under
+//! constrained domination (two, or three for UNDX and SPX; distinct while
+//! the population allows) are recombined ([`crossover::Crossover`];
 //! categorical parameters always by uniform crossover), otherwise one
 //! random parent is copied; then each parameter is dropped with probability
 //! `mutation_prob` (default `1 / n_params`) and drawn uniformly instead
@@ -62,8 +63,11 @@ use std::collections::BTreeMap;
 pub use crossover::Crossover;
 pub use selection::{das_dennis, Selection};
 
-/// Children whose numerical values leave their bounds are made again (as
-/// Optuna does) at most this many times, then clipped.
+/// Children whose numerical values leave their bounds are made again from
+/// new parents (as Optuna does, which retries without limit) at most this
+/// many times, then clipped to the bounds, so that an operator whose
+/// children mostly fall outside (a wide SPX or UNDX near a bound) cannot
+/// stall the ask.
 const MAX_CROSSOVER_TRIES: usize = 64;
 
 /// The second number of an NSGA-II trial's tag.
@@ -106,9 +110,10 @@ impl NsgaConfig {
     /// Checks every argument (Optuna's ranges).
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::InvalidArgument(m));
-        if self.population_size < 2 {
+        let k = self.crossover.n_parents();
+        if self.population_size < k {
             return bad(format!(
-                "population_size must be >= 2 (the crossover needs 2 parents), got {}",
+                "population_size must be >= {k} (the crossover needs {k} parents), got {}",
                 self.population_size
             ));
         }
@@ -262,15 +267,19 @@ impl NsgaSampler {
 
     /// Binary tournament (Optuna's rule): of two parents drawn with
     /// replacement, the first if it constrained-dominates the second, else
-    /// the second. `skip` (a position in the parents) is not drawn.
-    fn tournament(&mut self, h: &History, skip: Option<usize>) -> usize {
-        let n = self.gens.parents.len() - usize::from(skip.is_some());
+    /// the second. `skip` (sorted positions in the parents, fewer than
+    /// there are parents) are not drawn.
+    fn tournament(&mut self, h: &History, skip: &[usize]) -> usize {
+        let n = self.gens.parents.len() - skip.len();
         let draw = |rng: &mut Rng| {
-            let i = rng.below(n as u64) as usize;
-            match skip {
-                Some(s) if i >= s => i + 1,
-                _ => i,
+            // The i-th position not skipped.
+            let mut i = rng.below(n as u64) as usize;
+            for &s in skip {
+                if i >= s {
+                    i += 1;
+                }
             }
+            i
         };
         let (a, b) = (draw(&mut self.rng), draw(&mut self.rng));
         let (ta, tb) = (
@@ -286,6 +295,25 @@ impl NsgaSampler {
         } else {
             b
         }
+    }
+
+    /// The operator's number of parents, each by a tournament among the
+    /// parents not chosen yet (Optuna's parent selection); when there are
+    /// fewer parents than that, the pool starts again once it is used up.
+    fn choose_parents(&mut self, h: &History) -> Vec<usize> {
+        let k = self.cfg.crossover.n_parents();
+        let mut chosen: Vec<usize> = Vec::with_capacity(k);
+        let mut skip: Vec<usize> = Vec::with_capacity(k);
+        for _ in 0..k {
+            if skip.len() == self.gens.parents.len() {
+                skip.clear();
+            }
+            let p = self.tournament(h, &skip);
+            chosen.push(p);
+            let at = skip.partition_point(|&s| s < p);
+            skip.insert(at, p);
+        }
+        chosen.into_iter().map(|p| self.gens.parents[p]).collect()
     }
 
     /// A child's values for `dists` (None: draw anew), `value(trial, i)`
@@ -318,11 +346,13 @@ impl NsgaSampler {
         out
     }
 
-    /// Crossover of two tournament winners: categorical parameters (every
-    /// parameter with uniform crossover) by uniform crossover on the values,
-    /// numerical ones by the configured operator in the unit cube, made
-    /// again while a value leaves [0, 1]. A parameter only one parent has is
-    /// taken from it.
+    /// Crossover of tournament winners ([`Self::choose_parents`]):
+    /// categorical parameters (every parameter with uniform crossover) by
+    /// uniform crossover of the first and last parents' values (Optuna's
+    /// pair), numerical ones by the configured operator in the unit cube,
+    /// made again from newly chosen parents while a value leaves [0, 1]
+    /// (Optuna's rule), clipped after [`MAX_CROSSOVER_TRIES`] tries. A numerical parameter that not
+    /// every parent has is taken from that pair, as a categorical one.
     fn crossover(
         &mut self,
         h: &History,
@@ -336,9 +366,9 @@ impl NsgaSampler {
         let multi = h.n_objectives() > 1;
         let mut out = vec![None; dists.len()];
         for attempt in 0..MAX_CROSSOVER_TRIES {
-            let a = self.tournament(h, None);
-            let b = self.tournament(h, Some(a));
-            let (pa, pb) = (self.gens.parents[a], self.gens.parents[b]);
+            let ps = self.choose_parents(h);
+            // Optuna's pair for categorical parameters: the first and the last.
+            let (pa, pb) = (ps[0], ps[ps.len() - 1]);
             for (i, o) in out.iter_mut().enumerate() {
                 let from_b = self.rng.uniform() < self.cfg.swapping_prob;
                 *o = match (value(pa, i), value(pb, i)) {
@@ -346,28 +376,30 @@ impl NsgaSampler {
                     (x, y) => x.or(y),
                 };
             }
-            let both: Vec<usize> = numeric
+            let all: Vec<usize> = numeric
                 .iter()
                 .copied()
-                .filter(|&i| value(pa, i).is_some() && value(pb, i).is_some())
+                .filter(|&i| ps.iter().all(|&p| value(p, i).is_some()))
                 .collect();
-            if both.is_empty() {
+            if all.is_empty() {
                 break;
             }
-            let unit = |t: usize| -> Vec<f64> {
-                both.iter()
-                    .map(|&i| dists[i].to_unit(value(t, i).unwrap_or(f64::NAN)))
-                    .collect()
-            };
-            let (ua, ub) = (unit(pa), unit(pb));
-            let c =
-                self.cfg
-                    .crossover
-                    .child(&ua, &ub, self.cfg.swapping_prob, multi, &mut self.rng);
+            let units: Vec<Vec<f64>> = ps
+                .iter()
+                .map(|&t| {
+                    all.iter()
+                        .map(|&i| dists[i].to_unit(value(t, i).unwrap_or(f64::NAN)))
+                        .collect()
+                })
+                .collect();
+            let c = self
+                .cfg
+                .crossover
+                .child(&units, self.cfg.swapping_prob, multi, &mut self.rng);
             if !c.iter().all(|u| (0.0..=1.0).contains(u)) && attempt + 1 < MAX_CROSSOVER_TRIES {
                 continue;
             }
-            for (&i, &u) in both.iter().zip(&c) {
+            for (&i, &u) in all.iter().zip(&c) {
                 out[i] = Some(dists[i].from_unit(u.clamp(0.0, 1.0)));
             }
             break;

@@ -457,3 +457,365 @@ fn a_single_parent_left_by_missing_constraints_is_copied() {
         h.finish(t, TrialState::Fail, vec![]).unwrap();
     }
 }
+
+fn vsbx_op() -> Crossover {
+    Crossover::Vsbx {
+        eta: None,
+        uniform_crossover_prob: 0.5,
+        use_child_gene_prob: 0.5,
+    }
+}
+
+fn every_operator() -> Vec<Crossover> {
+    vec![
+        Crossover::Uniform,
+        Crossover::BlxAlpha { alpha: 0.5 },
+        Crossover::Sbx {
+            eta: None,
+            uniform_crossover_prob: 0.5,
+            use_child_gene_prob: 0.5,
+        },
+        vsbx_op(),
+        Crossover::Undx {
+            sigma_xi: 0.5,
+            sigma_eta: None,
+        },
+        Crossover::Spx { epsilon: None },
+    ]
+}
+
+#[test]
+fn two_parent_operators_keep_their_draws() {
+    // The 120th proposal of a fixed run of each operator that existed before
+    // operators could ask for more parents: their draws must not change.
+    let expected: [[f64; 4]; 3] = [
+        [
+            0.850313790363027,
+            0.0023450035238476996,
+            0.043389294028196135,
+            0.512531226907731,
+        ],
+        [
+            0.029566960817391352,
+            0.11603863752431953,
+            0.11418396912211184,
+            0.3959278249030566,
+        ],
+        [
+            0.6419502181447021,
+            0.33107190015961885,
+            0.6217801276325585,
+            0.24186267082277169,
+        ],
+    ];
+    for (crossover, want) in every_operator().into_iter().zip(expected) {
+        let c = NsgaConfig {
+            crossover,
+            population_size: 6,
+            ..NsgaConfig::default()
+        };
+        let mut s = NsgaSampler::new(c, 7).unwrap();
+        let mut h = History::new(2);
+        let (names, dims) = unit_dims(4);
+        let mut last = Vec::new();
+        for _ in 0..120 {
+            let (t, x) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+            h.finish(t, TrialState::Complete, zdt1(&x)).unwrap();
+            last = x;
+        }
+        assert_eq!(last, want, "{crossover:?}");
+    }
+}
+
+#[test]
+fn every_operator_keeps_children_in_bounds_and_on_step_grids() {
+    let names: Vec<String> = ["f", "lg", "st", "i", "is", "c"].map(String::from).to_vec();
+    let dims = vec![
+        Distribution::float("f", -2.0, 3.0, None, false).unwrap(),
+        Distribution::float("lg", 1e-4, 1e-1, None, true).unwrap(),
+        Distribution::float("st", 0.0, 1.0, Some(0.125), false).unwrap(),
+        Distribution::int("i", -3, 17, 1, false).unwrap(),
+        Distribution::int("is", 0, 20, 4, false).unwrap(),
+        Distribution::categorical("c", 3).unwrap(),
+    ];
+    for crossover in every_operator() {
+        let c = NsgaConfig {
+            crossover,
+            population_size: 8,
+            ..NsgaConfig::default()
+        };
+        let mut s = NsgaSampler::new(c, 3).unwrap();
+        let mut h = History::new(2);
+        for _ in 0..200 {
+            let (t, x) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+            for (d, &v) in dims.iter().zip(&x) {
+                assert!(d.contains(v), "{crossover:?}: {v} outside {d:?}");
+            }
+            // Objectives pulling toward the lower bounds (children often leave them).
+            let f1 = x[0] + x[1] + x[3];
+            h.finish(t, TrialState::Complete, vec![f1, x[2] + x[4] - f1 + x[5]])
+                .unwrap();
+        }
+        assert!(s.generation(&h).unwrap().0 >= 20);
+    }
+}
+
+#[test]
+fn new_operators_reproduce_seeds_and_choose_distinct_parents() {
+    for crossover in every_operator().into_iter().skip(3) {
+        let c = NsgaConfig {
+            crossover,
+            population_size: 5,
+            ..NsgaConfig::default()
+        };
+        let run = |seed| {
+            let mut s = NsgaSampler::new(c.clone(), seed).unwrap();
+            let mut h = History::new(2);
+            let (names, dims) = unit_dims(3);
+            let mut xs = Vec::new();
+            for _ in 0..40 {
+                let (t, x) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+                h.finish(t, TrialState::Complete, zdt1(&x)).unwrap();
+                xs.extend(x);
+            }
+            (xs, s, h)
+        };
+        let (xs, mut s, h) = run(4);
+        assert_eq!(xs, run(4).0, "{crossover:?}");
+        assert_ne!(xs, run(5).0, "{crossover:?}");
+        let parents = s.generation(&h).unwrap().1.to_vec();
+        assert_eq!(parents.len(), 5);
+        for _ in 0..200 {
+            let mut ps = s.choose_parents(&h);
+            assert_eq!(ps.len(), crossover.n_parents());
+            assert!(ps.iter().all(|p| parents.contains(p)));
+            ps.sort_unstable();
+            ps.dedup();
+            assert_eq!(ps.len(), crossover.n_parents(), "{crossover:?}");
+        }
+        // Two parents for a three-parent operator: one repeats, no panic.
+        s.gens.parents.truncate(2);
+        for _ in 0..20 {
+            let ps = s.choose_parents(&h);
+            assert_eq!(ps.len(), crossover.n_parents());
+            assert!(ps[0] != ps[1]);
+        }
+    }
+}
+
+/// Largest gap between the empirical distribution functions of `a` and `b`
+/// (two-sample Kolmogorov-Smirnov statistic).
+fn ks(mut a: Vec<f64>, mut b: Vec<f64>) -> f64 {
+    a.sort_by(f64::total_cmp);
+    b.sort_by(f64::total_cmp);
+    let (mut i, mut j, mut gap) = (0, 0, 0.0f64);
+    while i < a.len() && j < b.len() {
+        let v = a[i].min(b[j]);
+        while i < a.len() && a[i] <= v {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= v {
+            j += 1;
+        }
+        gap = gap.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
+    }
+    gap
+}
+
+#[test]
+fn vsbx_children_are_symmetric_about_the_parents_mean_and_match_the_formulas() {
+    // One parameter, children always used (use_child_gene_prob = 1).
+    let op = Crossover::Vsbx {
+        eta: Some(2.0),
+        uniform_crossover_prob: 0.5,
+        use_child_gene_prob: 1.0,
+    };
+    let parents = vec![vec![0.3], vec![0.5]];
+    let m = 0.4;
+    let mut rng = Rng::new(1);
+    let n = 20_000;
+    let c: Vec<f64> = (0..n)
+        .map(|_| op.child(&parents, 0.5, false, &mut rng)[0])
+        .collect();
+    let up: Vec<f64> = c.iter().map(|v| v - m).collect();
+    let down: Vec<f64> = c.iter().map(|v| m - v).collect();
+    assert!(ks(up, down) < 0.02, "not symmetric about the mean");
+    // The plain formulas (Ballester and Carter 2003, Section 3.2, in
+    // Optuna's form), drawn with another generator: one of the two
+    // children, each side with probability 1/2.
+    let mut r = Rng::new(99);
+    let (x1, x2) = (0.3, 0.5);
+    let reference: Vec<f64> = (0..n)
+        .map(|_| {
+            let u = r.uniform();
+            let b1 = (2.0 * u).powf(-1.0 / 3.0);
+            let b2 = (2.0 * (1.0 - u)).powf(-1.0 / 3.0);
+            let low = r.uniform() <= 0.5;
+            match (r.uniform() < 0.5, low) {
+                (true, true) => 0.5 * ((1.0 + b1) * x1 + (1.0 - b2) * x2),
+                (true, false) => 0.5 * ((1.0 - b1) * x1 + (1.0 + b2) * x2),
+                (false, true) => 0.5 * ((3.0 - b1) * x1 - (1.0 - b2) * x2),
+                (false, false) => 0.5 * (-(1.0 - b1) * x1 + (3.0 - b2) * x2),
+            }
+        })
+        .collect();
+    let gap = ks(c, reference);
+    assert!(gap < 0.02, "vSBX differs from its formulas: {gap}");
+}
+
+fn sub(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| x - y).collect()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[test]
+fn undx_children_follow_kita_ono_kobayashi() {
+    let x1 = vec![0.2, 0.3, 0.5];
+    let x2 = vec![0.6, 0.5, 0.4];
+    let x3 = vec![0.4, 0.8, 0.2];
+    let parents = vec![x1.clone(), x2.clone(), x3.clone()];
+    let (sx, se) = (0.5, 0.35 / 3f64.sqrt());
+    let op = Crossover::Undx {
+        sigma_xi: sx,
+        sigma_eta: None,
+    };
+    let xp: Vec<f64> = x1.iter().zip(&x2).map(|(a, b)| 0.5 * (a + b)).collect();
+    let d = sub(&x1, &x2);
+    let dd = dot(&d, &d);
+    let e: Vec<f64> = d.iter().map(|v| v / dd.sqrt()).collect();
+    let v13 = sub(&x3, &x1);
+    let ortho = sub(
+        &v13,
+        &e.iter().map(|v| v * dot(&v13, &e)).collect::<Vec<_>>(),
+    );
+    let big_d2 = dot(&ortho, &ortho);
+    let mut rng = Rng::new(2);
+    let n = 40_000;
+    let (mut mean, mut along2, mut across2) = (vec![0.0; 3], 0.0, 0.0);
+    for _ in 0..n {
+        let c = op.child(&parents, 0.5, true, &mut rng);
+        let z = sub(&c, &xp);
+        let a = dot(&z, &e);
+        along2 += a * a / n as f64;
+        across2 += (dot(&z, &z) - a * a) / n as f64;
+        mean.iter_mut()
+            .zip(&c)
+            .for_each(|(m, v)| *m += v / n as f64);
+    }
+    // Eq. 5: mean x_p; variance sigma_xi^2 |d|^2 along the line, D^2
+    // sigma_eta^2 in each of the n - 1 directions across it.
+    for (m, p) in mean.iter().zip(&xp) {
+        assert!((m - p).abs() < 0.005, "mean {mean:?} vs midpoint {xp:?}");
+    }
+    let want_along = sx * sx * dd;
+    let want_across = 2.0 * big_d2 * se * se;
+    assert!(
+        (along2 / want_along - 1.0).abs() < 0.05,
+        "{along2} vs {want_along}"
+    );
+    assert!(
+        (across2 / want_across - 1.0).abs() < 0.05,
+        "{across2} vs {want_across}"
+    );
+}
+
+#[test]
+fn spx_children_are_uniform_in_the_expanded_simplex() {
+    // Three parents in four dimensions: children lie in their plane, inside
+    // the simplex expanded by epsilon = sqrt(4 + 2) about the centroid, with
+    // barycentric coordinates Dirichlet(1, 1, 1) (mean 1/3, E[l^2] = 1/6).
+    let parents = vec![
+        vec![0.2, 0.4, 0.5, 0.5],
+        vec![0.6, 0.5, 0.4, 0.3],
+        vec![0.4, 0.6, 0.6, 0.5],
+    ];
+    let eps = 6f64.sqrt();
+    let g: Vec<f64> = (0..4)
+        .map(|i| parents.iter().map(|p| p[i]).sum::<f64>() / 3.0)
+        .collect();
+    let y: Vec<Vec<f64>> = parents
+        .iter()
+        .map(|p| (0..4).map(|i| g[i] + eps * (p[i] - g[i])).collect())
+        .collect();
+    let (u, v) = (sub(&y[0], &y[2]), sub(&y[1], &y[2]));
+    let (uu, uv, vv) = (dot(&u, &u), dot(&u, &v), dot(&v, &v));
+    let det = uu * vv - uv * uv;
+    let op = Crossover::Spx { epsilon: None };
+    let mut rng = Rng::new(3);
+    let n = 40_000;
+    let (mut m, mut m2) = ([0.0; 3], [0.0; 3]);
+    for _ in 0..n {
+        let c = op.child(&parents, 0.5, true, &mut rng);
+        let w = sub(&c, &y[2]);
+        let (wu, wv) = (dot(&w, &u), dot(&w, &v));
+        let l0 = (vv * wu - uv * wv) / det;
+        let l1 = (uu * wv - uv * wu) / det;
+        let l = [l0, l1, 1.0 - l0 - l1];
+        let back: Vec<f64> = (0..4).map(|i| y[2][i] + l0 * u[i] + l1 * v[i]).collect();
+        assert!(
+            sub(&back, &c).iter().all(|r| r.abs() < 1e-9),
+            "off the plane"
+        );
+        for k in 0..3 {
+            assert!((-1e-9..=1.0 + 1e-9).contains(&l[k]), "outside: {l:?}");
+            m[k] += l[k] / n as f64;
+            m2[k] += l[k] * l[k] / n as f64;
+        }
+    }
+    for k in 0..3 {
+        assert!((m[k] - 1.0 / 3.0).abs() < 0.006, "means {m:?}");
+        assert!((m2[k] - 1.0 / 6.0).abs() < 0.006, "second moments {m2:?}");
+    }
+}
+
+#[test]
+fn bad_arguments_of_the_new_operators_are_refused() {
+    for crossover in [
+        Crossover::Vsbx {
+            eta: Some(f64::NAN),
+            uniform_crossover_prob: 0.5,
+            use_child_gene_prob: 0.5,
+        },
+        Crossover::Vsbx {
+            eta: None,
+            uniform_crossover_prob: 1.5,
+            use_child_gene_prob: 0.5,
+        },
+        Crossover::Vsbx {
+            eta: None,
+            uniform_crossover_prob: 0.5,
+            use_child_gene_prob: 0.0,
+        },
+        Crossover::Undx {
+            sigma_xi: -0.1,
+            sigma_eta: None,
+        },
+        Crossover::Undx {
+            sigma_xi: 0.5,
+            sigma_eta: Some(f64::INFINITY),
+        },
+        Crossover::Spx {
+            epsilon: Some(-1.0),
+        },
+    ] {
+        let c = NsgaConfig {
+            crossover,
+            ..NsgaConfig::default()
+        };
+        assert!(matches!(
+            NsgaSampler::new(c, 0),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+    // Three parents need a population of three.
+    let c = NsgaConfig {
+        crossover: Crossover::Spx { epsilon: None },
+        population_size: 2,
+        ..NsgaConfig::default()
+    };
+    let err = NsgaSampler::new(c, 0).unwrap_err().to_string();
+    assert!(err.contains("population_size must be >= 3"), "{err}");
+}
