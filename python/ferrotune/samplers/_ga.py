@@ -36,11 +36,12 @@ class GASampler(_RustModelSampler):
     ``mode="generational"`` (default) runs generations of ``population_size`` individuals
     (50). Two parents are chosen by tournament selection (``tournament_size`` 2, drawn with
     replacement) from the breeding pool, recombined with probability ``crossover_prob``
-    (0.9) and one of the two children, chosen at random, is mutated:
+    (0.9), and the child is mutated:
 
     - floats and ints: simulated binary crossover (SBX; Deb and Agrawal 1995) with
-      distribution index ``eta_c`` (15), each variable crossed with probability 1/2, and
-      polynomial mutation (Deb and Goyal 1996, in the bounded form of Deb and Deb 2014)
+      distribution index ``eta_c`` (15), each variable crossed with probability 1/2 and
+      taking either of SBX's two children at random (pymoo's exchange), and polynomial
+      mutation (Deb and Goyal 1996, in the bounded form of Deb and Deb 2014)
       with distribution index ``eta_m`` (20): pymoo's defaults. Both act on the unit
       scale of each parameter (log-scaled for ``log=True``; ints and stepped floats are
       rounded back onto their grid);
@@ -49,9 +50,11 @@ class GASampler(_RustModelSampler):
     - each parameter is mutated with probability ``mutation_prob`` (default
       ``1 / n_params``).
 
-    Elitism: the breeding pool of the next generation is the ``n_elites`` (2) best of the
-    current pool (kept without being evaluated again) and the current generation's
-    members. Generation 0 is uniform.
+    Survival: the breeding pool of the next generation is the best ``population_size`` of
+    the current pool and the current generation's members ((mu + lambda), pymoo's
+    ``FitnessSurvival``); with ``n_elites=k``, it is the ``k`` best of the current pool
+    (kept without being evaluated again) and all the current generation's members
+    (generational replacement with elitism). Generation 0 is uniform.
 
     ``mode="aging"`` is regularized evolution (Real et al. 2019, "Regularized Evolution for
     Image Classifier Architecture Search", Algorithm 1), the baseline of neural
@@ -81,13 +84,13 @@ class GASampler(_RustModelSampler):
 
     Args:
         population_size: P; None (default) for 50 (generational) or 100 (aging). With
-            budgets of a few hundred trials a generational population of 50 breeds only a
-            few generations and does no better than random search; 20 did better on most
-            of the benchmark problems, and aging evolution on all (benches/README.md).
+            budgets of a few hundred trials a population of 20 breeds more generations and
+            did better than 50 on most benchmark problems (benches/README.md).
         mode: ``"generational"`` (default) or ``"aging"``.
         tournament_size: Individuals drawn per tournament; None (default) for 2
             (generational) or 25 (aging, the paper's S).
-        n_elites: Best individuals of the breeding pool carried into the next one (2).
+        n_elites: None (default) for (mu + lambda) survival; an int k for generational
+            replacement that carries the k best of the breeding pool into the next one.
         crossover_prob: Probability that two parents are recombined (0.9).
         swapping_prob: Probability that uniform crossover swaps a categorical (0.5).
         eta_c: SBX distribution index (15); larger keeps children nearer their parents.
@@ -110,7 +113,7 @@ class GASampler(_RustModelSampler):
         population_size: int | None = None,
         mode: str = "generational",
         tournament_size: int | None = None,
-        n_elites: int = 2,
+        n_elites: int | None = None,
         crossover_prob: float = 0.9,
         swapping_prob: float = 0.5,
         eta_c: float = 15.0,
@@ -122,7 +125,7 @@ class GASampler(_RustModelSampler):
             raise InvalidArgumentError(f"mode must be 'generational' or 'aging', got {mode!r}")
         _positive_int("population_size", population_size, 2, allow_none=True)
         _positive_int("tournament_size", tournament_size, 1, allow_none=True)
-        _positive_int("n_elites", n_elites, 0, allow_none=False)
+        _positive_int("n_elites", n_elites, 0, allow_none=True)
         _number("crossover_prob", crossover_prob, 0.0, 1.0)
         _number("swapping_prob", swapping_prob, 0.0, 1.0)
         _number("mutation_prob", mutation_prob, 0.0, 1.0, allow_none=True)

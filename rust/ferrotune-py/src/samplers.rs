@@ -624,7 +624,7 @@ sampler_class! {
             mode: &str,
             population_size: Option<usize>,
             tournament_size: Option<usize>,
-            n_elites: usize,
+            n_elites: Option<usize>,
             crossover_prob: f64,
             swapping_prob: f64,
             eta_c: f64,

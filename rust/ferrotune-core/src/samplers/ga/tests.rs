@@ -109,16 +109,31 @@ fn two_samplers_sharing_a_history_fill_one_generation() {
     b.update(&h).unwrap();
     assert_eq!(a.generation(), 5);
     assert_eq!(a.population(), b.population());
-    // The pools written plainly: the previous pool's best 2 and the generation's 4
-    // members (best first, the newest first among equal losses).
-    let mut pool: Vec<(f64, u32)> = Vec::new();
-    for g in 0..5u32 {
-        pool.truncate(2);
-        pool.extend((4 * g..4 * g + 4).map(|t| (h.trials()[t as usize].values[0], t)));
-        pool.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
-    }
-    assert_eq!(pool.len(), 6);
-    assert_eq!(a.population(), pool.iter().map(|e| e.1).collect::<Vec<_>>());
+    // The pools written plainly, (mu + lambda): the best 4 of the previous pool and
+    // the generation's 4 members (best first, the newest first among equal losses).
+    let pools = |elites: Option<usize>| {
+        let mut pool: Vec<(f64, u32)> = Vec::new();
+        for g in 0..5u32 {
+            pool.truncate(elites.unwrap_or(4));
+            pool.extend((4 * g..4 * g + 4).map(|t| (h.trials()[t as usize].values[0], t)));
+            pool.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+        }
+        pool.truncate(if elites.is_none() { 4 } else { pool.len() });
+        pool.iter().map(|e| e.1).collect::<Vec<_>>()
+    };
+    assert_eq!(a.population(), pools(None));
+    // Generational replacement with 2 elites: their 2 and the generation's 4.
+    let mut c = GaSampler::new(
+        GaConfig {
+            n_elites: Some(2),
+            ..cfg(GaMode::Generational, 4)
+        },
+        3,
+    )
+    .unwrap();
+    c.update(&h).unwrap();
+    assert_eq!(c.population().len(), 6);
+    assert_eq!(c.population(), pools(Some(2)));
 }
 
 #[test]
