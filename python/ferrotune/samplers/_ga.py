@@ -72,15 +72,20 @@ class GASampler(_RustModelSampler):
     uniform sampler answers, so no proposal is ever infeasible.
 
     Generation state lives in the study: each trial carries the tag
-    ``[1, generation, members complete]`` or ``[2, initial (0) | child (1), parent]``, so
-    samplers of several workers or ``n_jobs`` threads sharing a study build one
-    population and a resumed study continues its generation. A generation closes as soon
-    as ``population_size`` of its members are COMPLETE (the first to finish, in the
-    study's finishing order): failed and pruned members are replaced and a slow member
-    is not waited for; members finishing after their generation closed are extras
-    (evaluated, not bred from). Trials without this sampler's tag (enqueued ones) join no
-    generation. Each ask reads only the trials new since the last one, so its cost does
-    not grow with the number of trials. The sampler ranks one objective.
+    ``[1, generation, members proposed before]`` or ``[2, initial (0) | child (1),
+    parent]``, so samplers of several workers or ``n_jobs`` threads sharing a study build
+    one population and a resumed study continues its generation. A generation closes
+    with its first ``population_size`` COMPLETE members in trial-number order, once no
+    member before the last of them is still running (a slow member holds its
+    generation, as in CMA-ES); failed and pruned members are replaced by later ones. The
+    members asked while a generation waited compete in the next one before its own, so
+    parallel workers waste few evaluations; one left out twice is dropped. Every worker,
+    live or reading a finished study, closes each generation with the same members.
+    Aging evolution is asynchronous by design: its population is the last P COMPLETE
+    individuals in the order the study learnt of them. Trials without this sampler's tag
+    (enqueued ones) join no generation. Each ask reads only the trials new since the last
+    one, so its cost does not grow with the number of trials. The sampler ranks one
+    objective.
 
     Args:
         population_size: P; None (default) for 50 (generational) or 100 (aging). With

@@ -49,6 +49,107 @@ pub fn check_with(make: impl Fn(u64) -> Box<dyn Sampler>, exact_restore: bool) {
     infeasible_is_an_error(&make);
 }
 
+/// Copies every trial of `truth` (the shared storage) into a worker's history,
+/// tags included, as a sync does; with `running_tags` false, the tags of
+/// running trials are left for a later sync (a storage that reports a
+/// trial's changes only when it finishes).
+pub fn sync_history(truth: &History, h: &mut History, running_tags: bool) {
+    for (number, t) in truth.trials().iter().enumerate() {
+        let params = t
+            .params
+            .iter()
+            .map(|p| {
+                let col = &truth.params()[p.param as usize];
+                (
+                    col.name.clone(),
+                    col.dists[p.dist as usize].clone(),
+                    p.value,
+                )
+            })
+            .collect();
+        let (state, values) = (t.state, t.values.clone());
+        h.apply_remote(number, state, values, params, vec![], vec![], 0.0, f64::NAN)
+            .unwrap();
+        if !t.tag.is_empty() && (running_tags || t.state.is_finished()) {
+            h.set_tag(number, t.tag.clone()).unwrap();
+        }
+    }
+}
+
+/// Four or more workers share `truth` (the storage) for `steps` asks, each
+/// with its own history that lags: a worker syncs only every other time it
+/// asks, sometimes without the tags of running trials; a trial's tag is
+/// written 1 to 5 steps after it is created (a worker that syncs in between
+/// sees it running untagged) and it finishes 0 to 5 steps after that. The
+/// workers ask in turn; every trial is finished in the end. The caller syncs
+/// each worker with [`sync_history`] and compares their states.
+pub fn stale_workers<S: Sampler>(
+    workers: &mut [(S, History)],
+    truth: &mut History,
+    dims: &[Distribution],
+    steps: usize,
+    objective: fn(&[f64]) -> f64,
+) {
+    let names: Vec<String> = (0..dims.len()).map(|i| format!("x{i}")).collect();
+    let mut rng = crate::rng::Rng::new(5);
+    // (step at which it finishes, trial, value) and (step at which the tag is
+    // written, trial, tag).
+    let mut running: Vec<(usize, usize, f64)> = Vec::new();
+    let mut late_tags: Vec<(usize, usize, Vec<f64>)> = Vec::new();
+    for step in 0..steps {
+        for (_, number, tag) in late_tags.iter().filter(|l| l.0 == step) {
+            truth.set_tag(*number, tag.clone()).unwrap();
+        }
+        late_tags.retain(|l| l.0 > step);
+        for (_, t, v) in running.iter().filter(|r| r.0 == step) {
+            truth.finish(*t, TrialState::Complete, vec![*v]).unwrap();
+        }
+        running.retain(|r| r.0 > step);
+        let n_workers = workers.len();
+        let (s, h) = &mut workers[step % n_workers];
+        if rng.below(2) == 0 {
+            sync_history(truth, h, rng.below(2) == 0);
+        }
+        let number = truth.create_trial(TrialState::Running);
+        let nan = f64::NAN;
+        h.apply_remote(
+            number,
+            TrialState::Running,
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            0.0,
+            nan,
+        )
+        .unwrap();
+        let rel = s.relative_values(h, number).unwrap();
+        let tag = s.take_tag(number);
+        let mut x = Vec::new();
+        for (name, d) in names.iter().zip(dims) {
+            let p = h.param_index(name);
+            let pending = p.and_then(|p| rel.iter().find(|r| r.0 == p).map(|r| r.2));
+            let v = match pending {
+                Some(v) => v,
+                None => s.sample_independent(h, number, name, d).unwrap(),
+            };
+            truth.set_param(number, name, d, v).unwrap();
+            x.push(v);
+        }
+        let tagged = step + 1 + rng.below(5) as usize;
+        if !tag.is_empty() {
+            late_tags.push((tagged, number, tag));
+        }
+        running.push((tagged + rng.below(6) as usize, number, objective(&x)));
+    }
+    for (_, number, tag) in late_tags {
+        truth.set_tag(number, tag).unwrap();
+    }
+    for (_, t, v) in &running {
+        truth.finish(*t, TrialState::Complete, vec![*v]).unwrap();
+    }
+}
+
 fn dists() -> (Vec<String>, Vec<Distribution>) {
     let d = vec![
         Distribution::float("f", -2.0, 3.0, None, false).unwrap(),

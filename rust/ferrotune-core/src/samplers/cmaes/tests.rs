@@ -390,104 +390,16 @@ fn untagged_and_malformed_trials_are_left_out() {
     }
 }
 
-/// Copies every trial of `truth` (the shared storage) into a worker's history,
-/// tags included, as a sync does; with `running_tags` false, the tags of
-/// running trials are left for a later sync (a storage that reports a
-/// trial's changes only when it finishes).
-fn sync(truth: &History, h: &mut History, running_tags: bool) {
-    for (number, t) in truth.trials().iter().enumerate() {
-        let params = t
-            .params
-            .iter()
-            .map(|p| {
-                let col = &truth.params()[p.param as usize];
-                (
-                    col.name.clone(),
-                    col.dists[p.dist as usize].clone(),
-                    p.value,
-                )
-            })
-            .collect();
-        let (state, values) = (t.state, t.values.clone());
-        h.apply_remote(number, state, values, params, vec![], vec![], 0.0, f64::NAN)
-            .unwrap();
-        if !t.tag.is_empty() && (running_tags || t.state.is_finished()) {
-            h.set_tag(number, t.tag.clone()).unwrap();
-        }
-    }
-}
-
 #[test]
 fn four_workers_with_stale_views_agree_on_every_generation() {
-    let dims = floats(3);
-    let nm = names(3);
     let mut truth = History::new(1);
     let mut workers: Vec<(CmaEsSampler, History)> = (0..4)
         .map(|w| (sampler(Default::default(), 100 + w), History::new(1)))
         .collect();
-    let mut rng = Rng::new(5);
-    // (step at which it finishes, trial, value)
-    let mut running: Vec<(usize, usize, f64)> = Vec::new();
-    // A trial exists in the storage, running, before its tag is written (0
-    // to 2 steps later here): a worker that syncs in between sees it untagged.
-    // (step at which the tag is written, trial, tag)
-    let mut late_tags: Vec<(usize, usize, Vec<f64>)> = Vec::new();
-    for step in 0..400 {
-        for (_, number, tag) in late_tags.iter().filter(|l| l.0 == step) {
-            truth.set_tag(*number, tag.clone()).unwrap();
-        }
-        late_tags.retain(|l| l.0 > step);
-        for (_, t, v) in running.iter().filter(|r| r.0 == step) {
-            truth.finish(*t, TrialState::Complete, vec![*v]).unwrap();
-        }
-        running.retain(|r| r.0 > step);
-        let w = step % 4;
-        let (s, h) = &mut workers[w];
-        // Each worker syncs only every other time it asks: its view lags.
-        if rng.below(2) == 0 {
-            sync(&truth, h, rng.below(2) == 0);
-        }
-        let number = truth.create_trial(TrialState::Running);
-        h.apply_remote(
-            number,
-            TrialState::Running,
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            0.0,
-            f64::NAN,
-        )
-        .unwrap();
-        let rel = s.relative_values(h, number).unwrap();
-        let tag = s.take_tag(number);
-        let mut x = Vec::new();
-        for (name, d) in nm.iter().zip(&dims) {
-            let p = h.param_index(name);
-            let pending = p.and_then(|p| rel.iter().find(|r| r.0 == p).map(|r| r.2));
-            let v = match pending {
-                Some(v) => v,
-                None => s.sample_independent(h, number, name, d).unwrap(),
-            };
-            truth.set_param(number, name, d, v).unwrap();
-            x.push(v);
-        }
-        let tagged = step + 1 + rng.below(5) as usize;
-        if !tag.is_empty() {
-            late_tags.push((tagged, number, tag));
-        }
-        // Evaluations take 0 to 5 steps after the tag is written.
-        running.push((tagged + rng.below(6) as usize, number, sphere(&x)));
-    }
-    for (_, number, tag) in late_tags {
-        truth.set_tag(number, tag).unwrap();
-    }
-    for (_, t, v) in &running {
-        truth.finish(*t, TrialState::Complete, vec![*v]).unwrap();
-    }
+    crate::samplers::conformance::stale_workers(&mut workers, &mut truth, &floats(3), 400, sphere);
     let mut searches = Vec::new();
     for (s, h) in &mut workers {
-        sync(&truth, h, true);
+        crate::samplers::conformance::sync_history(&truth, h, true);
         s.advance(h);
         searches.push(s.search().unwrap().clone());
     }

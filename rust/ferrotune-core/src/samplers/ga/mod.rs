@@ -50,22 +50,29 @@
 //! uniform sampler answers.
 //!
 //! **Generation state in the study.** Every proposal carries a tag,
-//! `[1, generation, members complete when proposed]` (generational) or `[2, 0 | 1, parent]` (aging:
-//! initial or child, and the parent's trial number or -1), read back from
-//! the history by every sampler, so samplers sharing a study (threads,
-//! worker processes, a resumed study) build one population:
+//! `[1, generation, members proposed before]` (generational) or `[2, 0 | 1,
+//! parent]` (aging: initial or child, and the parent's trial number or -1),
+//! read back from the history by every sampler, so samplers sharing a study
+//! (threads, worker processes, a resumed study) build one population:
 //!
-//! - Generational: generation g closes as soon as P of its members are
-//!   COMPLETE; they are the first P to finish, in the study's finishing
-//!   order ([`History::finished_order`], the same for every sampler reading
-//!   one history). FAIL and PRUNED members do not count (later members
-//!   replace them), and a slow member does not hold the generation. While
-//!   generation g is open every new trial is a member of g bred from the
-//!   pool of g - 1; members finishing after their generation closed are
-//!   extras: evaluated, kept in the study, not in the pool.
+//! - Generational: generation g closes with its first P COMPLETE members in
+//!   trial-number order, once no member before the last of them is still
+//!   running and no trial before it is running without its tag yet (a trial
+//!   exists in a shared storage before its tag is written). The rule reads
+//!   only what later news cannot change, so every worker, live or replaying
+//!   a finished study, closes g with the same members. FAIL and PRUNED
+//!   members do not count (later members replace them); a running member
+//!   holds its generation, as in CMA-ES. While generation g is open every
+//!   new trial is a member of g bred from the pool of g - 1; the members
+//!   after the P chosen (asked while g waited) compete in generation g + 1
+//!   before its own members, as CMA-ES's extras do, so parallel workers
+//!   waste few evaluations; one left out twice is dropped.
 //! - Aging: the population is the last P COMPLETE aging trials in the
-//!   study's finishing order; P initial uniform individuals are proposed
-//!   (a FAIL or PRUNED one is replaced).
+//!   study's finishing order ([`History::finished_order`]); P initial
+//!   uniform individuals are proposed (a FAIL or PRUNED one is replaced).
+//!   Aging evolution is asynchronous by design (Real et al. 2019): workers
+//!   that learn of finished trials in a different order may hold slightly
+//!   different populations.
 //!
 //! Trials without this sampler's tag (enqueued trials, another sampler's)
 //! are not members of any generation. The bookkeeping reads new trials only
@@ -237,8 +244,12 @@ fn discrete_step(dist: &Distribution, x: f64, y: f64) -> f64 {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Generations {
     open: u64,
-    /// COMPLETE members of generation `open` and later, in finishing order.
+    /// Members (tagged trials in any state) of generation `open - 1` and
+    /// later, by trial number.
     members: BTreeMap<u64, Vec<u32>>,
+    /// The last member generation `open - 1` chose: its members after it
+    /// (kept in `members` until `open` closes) compete in generation `open`.
+    prev_last: Option<u32>,
     /// Breeding pool of generation `open`: (sort key of the loss, trial),
     /// best first, the newest first among equal losses.
     pool: Vec<(u64, u32)>,
@@ -264,6 +275,25 @@ pub struct GaSampler {
     aging: Aging,
     /// The tag of the last proposal: (trial, tag).
     tag: Option<(usize, Vec<f64>)>,
+}
+
+/// The first `p` COMPLETE trials of `members` (ascending trial numbers)
+/// when no member before the last of them is running and no trial before it
+/// (`untagged`, the first) is running without its tag; None while the
+/// generation is open.
+fn closed(h: &History, members: &[u32], p: usize, untagged: Option<u32>) -> Option<Vec<u32>> {
+    let mut out = Vec::with_capacity(p);
+    for &t in members {
+        match h.trials()[t as usize].state {
+            TrialState::Complete => out.push(t),
+            TrialState::Running | TrialState::Waiting => return None,
+            TrialState::Fail | TrialState::Pruned => {}
+        }
+        if out.len() == p {
+            return (!untagged.is_some_and(|u| u < t)).then_some(out);
+        }
+    }
+    None
 }
 
 /// The loss of a COMPLETE trial as a sort key (first objective, negated
@@ -324,19 +354,42 @@ impl GaSampler {
     fn update_generations(&mut self, h: &History) {
         let g = &mut self.gens;
         let p = self.cfg.population();
-        self.scan.finished(h, |t| {
-            let tag = h.tag(t as usize);
-            let complete = h.trials()[t as usize].state == TrialState::Complete;
-            if complete && tag.len() == 3 && tag[0] == TAG_GENERATIONAL && tag[1] >= g.open as f64 {
-                g.members.entry(tag[1] as u64).or_default().push(t);
+        self.scan.tags(h, |t, tag| {
+            let from = g.open.saturating_sub(1) as f64;
+            if tag.len() == 3 && tag[0] == TAG_GENERATIONAL && tag[1] >= from {
+                let m = g.members.entry(tag[1] as u64).or_default();
+                if let Err(pos) = m.binary_search(&t) {
+                    m.insert(pos, t);
+                }
             }
         });
-        // Close every generation with P COMPLETE members (the first P to finish).
-        while g.members.get(&g.open).is_some_and(|m| m.len() >= p) {
-            let done = g.members.remove(&g.open).unwrap_or_default();
+        // Read to the end, so that `Scan::is_other` knows this history.
+        self.scan.finished(h, |_| {});
+        let untagged = self.scan.first_untagged();
+        loop {
+            // The members of g - 1 after the ones it chose compete in g (they
+            // were asked while g - 1 waited), and then g's own: one list by
+            // trial number, whenever each tag became known.
+            let empty = Vec::new();
+            let own = g.members.get(&g.open).unwrap_or(&empty);
+            let mut candidates: Vec<u32> = match (g.open.checked_sub(1), g.prev_last) {
+                (Some(prev), Some(last)) => g.members.get(&prev).map_or_else(Vec::new, |m| {
+                    m.iter().copied().filter(|&t| t > last).collect()
+                }),
+                _ => Vec::new(),
+            };
+            candidates.extend(own);
+            candidates.sort_unstable();
+            let Some(done) = closed(h, &candidates, p, untagged) else {
+                break;
+            };
+            g.prev_last = done.last().copied();
+            if let Some(prev) = g.open.checked_sub(1) {
+                g.members.remove(&prev);
+            }
             let carried = self.cfg.n_elites.unwrap_or(g.pool.len());
             let mut pool: Vec<(u64, u32)> = g.pool.iter().copied().take(carried).collect();
-            pool.extend(done[..p].iter().map(|&t| (loss_key(h, t), t)));
+            pool.extend(done.iter().map(|&t| (loss_key(h, t), t)));
             // Best first; among equal losses the newest first, so that a flat
             // landscape drifts instead of breeding from the oldest forever.
             pool.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
@@ -381,7 +434,7 @@ impl GaSampler {
         match self.cfg.mode {
             GaMode::Generational => {
                 let g = &self.gens;
-                // The generation's members complete so far.
+                // The generation's members proposed so far.
                 let index = g.members.get(&g.open).map_or(0, Vec::len) as f64;
                 let tag = vec![TAG_GENERATIONAL, g.open as f64, index];
                 if g.pool.is_empty() {

@@ -51,6 +51,13 @@ impl Scan {
         self.cursor = n;
     }
 
+    /// The first trial seen running without a tag as of the last
+    /// [`Scan::tags`]: in a shared storage a trial exists before its tag is
+    /// written, so it may yet be a member of any open generation.
+    pub fn first_untagged(&self) -> Option<u32> {
+        self.untagged.iter().copied().min()
+    }
+
     /// Calls `done(trial)` for each trial finished since the last call, in
     /// the order the history finished them.
     pub fn finished(&mut self, h: &History, mut done: impl FnMut(u32)) {

@@ -407,7 +407,7 @@ fn interleaved_asks_and_tells_keep_every_member() {
 }
 
 #[test]
-fn a_slow_member_does_not_hold_its_generation() {
+fn a_running_member_holds_its_generation_and_counts_when_it_finishes() {
     let d = dims(2);
     let names: Vec<String> = vec!["x0".into(), "x1".into()];
     let mut h = History::new(1);
@@ -418,10 +418,43 @@ fn a_slow_member_does_not_hold_its_generation() {
         one(&mut s, &mut h, &d, TrialState::Complete);
     }
     s.update(&h).unwrap();
-    assert_eq!(s.generation(), 4);
-    assert!(!s.population().contains(&(slow as u32)));
-    // When it finishes, its generation has long closed: an extra, not in any pool.
+    // Every trial asked meanwhile is a member (an extra) of generation 0.
+    assert_eq!(s.generation(), 0);
+    assert_eq!(h.tag(16)[..2], [TAG_GENERATIONAL, 0.0]);
+    // When it finishes, generation 0 closes with trials 0-3, by number, and the
+    // extras 4-7 make generation 1 at once; 8-16 are dropped (left out twice).
     h.finish(slow, TrialState::Complete, vec![-1.0]).unwrap();
-    one(&mut s, &mut h, &d, TrialState::Complete);
-    assert!(!s.population().contains(&(slow as u32)));
+    s.update(&h).unwrap();
+    assert_eq!(s.generation(), 2);
+    let pool = s.population();
+    assert_eq!(pool[0], slow as u32, "the best member leads the pool");
+    assert!(pool.iter().all(|&t| t < 8), "{pool:?}");
+    let t = one(&mut s, &mut h, &d, TrialState::Complete);
+    assert_eq!(h.tag(t)[..2], [TAG_GENERATIONAL, 2.0]);
+}
+
+#[test]
+fn four_workers_with_stale_views_build_one_population() {
+    let mut truth = History::new(1);
+    let mut workers: Vec<(GaSampler, History)> = (0..4)
+        .map(|w| {
+            let s = GaSampler::new(cfg(GaMode::Generational, 6), 100 + w).unwrap();
+            (s, History::new(1))
+        })
+        .collect();
+    crate::samplers::conformance::stale_workers(&mut workers, &mut truth, &dims(3), 1000, sphere);
+    let mut fresh = GaSampler::new(cfg(GaMode::Generational, 6), 7).unwrap();
+    fresh.update(&truth).unwrap();
+    for (s, h) in &mut workers {
+        crate::samplers::conformance::sync_history(&truth, h, true);
+        s.update(h).unwrap();
+        assert_eq!(s.generation(), fresh.generation());
+        assert_eq!(s.population(), fresh.population());
+    }
+    // Most trials entered a generation: at most a third were left out.
+    assert!(
+        fresh.generation() * 6 * 3 >= 2 * 1000,
+        "{}",
+        fresh.generation()
+    );
 }
