@@ -290,7 +290,7 @@ fn closed(h: &History, members: &[u32], p: usize, untagged: Option<u32>) -> Opti
             TrialState::Fail | TrialState::Pruned => {}
         }
         if out.len() == p {
-            return (!untagged.is_some_and(|u| u < t)).then_some(out);
+            return untagged.is_none_or(|u| u >= t).then_some(out);
         }
     }
     None
