@@ -936,7 +936,11 @@ class Study:
         for k, v in trial.user_attrs.items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
         for k, v in trial.system_attrs.items():
-            self._storage.set_trial_system_attr(self._study_id, number, k, v)
+            if k == "constraints" and _constraint_values(v):
+                # Constraint values reach the core too, for constraint-aware samplers.
+                storage.record_constraints(sid, number, dict(v))
+            else:
+                storage.set_trial_system_attr(sid, number, k, v)
         self._storage.finish_trial(self._study_id, number, trial.state, vals)
 
     def _checked_intermediate(self, values: Mapping[Any, Any]) -> dict[int, Any]:
@@ -1450,3 +1454,41 @@ def delete_study(*, study_name: str, storage: str | BaseStorage) -> None:
 def get_all_study_names(storage: str | BaseStorage) -> list[str]:
     """Names of the studies in ``storage``."""
     return get_storage(storage).get_all_study_names()
+
+
+def stored_trials(storage: BaseStorage, study_id: int) -> list[FrozenTrial]:
+    """Snapshots of every trial of a study read straight from its storage (after a sync),
+    without a Study object: a Study would set its sampler and pruner on the study's core,
+    which other Study objects of the same storage share. For the storage methods of
+    Optuna's interface (``BaseStorage.get_all_trials``)."""
+    reader = Study.__new__(Study)
+    reader._storage = storage
+    reader._study_id = study_id
+    reader._core = storage.get_core(study_id)
+    reader._choices = storage.get_choices(study_id)
+    reader._dist_cache = {}
+    reader._param_slots = {}
+    storage.sync(study_id)
+    with paused():
+        return reader._frozen_range(0, reader._core.n_trials())
+
+
+def fail_stale_trials_of(study: Study) -> None:
+    """``ferrotune.storages.fail_stale_trials``: the study's storage fails its stale
+    trials, if it keeps heartbeats."""
+    fail = getattr(study._storage, "fail_stale_trials", None)
+    if fail is not None:
+        fail(study._study_id)
+
+
+def _constraint_values(value: Any) -> bool:
+    """Whether a system attribute ``"constraints"`` holds constraint values as ferrotune
+    records them (a dict of name -> number, none NaN)."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+            for v in value.values()
+        )
+    )

@@ -119,6 +119,8 @@ class _Database(BaseStorage):
     # Optuna's tables beside ferrotune's (a database both used): study names are
     # checked against Optuna's, so that an Optuna study is never silently new.
     _optuna_beside: bool
+    skip_compatibility_check: bool
+    skip_table_creation: bool
 
     # ------------------------------------------------------------------ engine
     def _create_engine(self) -> Engine:
@@ -236,9 +238,14 @@ class _Database(BaseStorage):
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
             names = set(sa.inspect(conn).get_table_names())
             self._check_foreign(names)
+            if self.skip_table_creation:
+                self._check_created(names)
+                return
             S.metadata.create_all(conn, tables=[S.version_table])
             row = conn.execute(sa.select(S.version_table.c.version)).first()
             version = 0 if row is None else int(row[0])
+            if version > S.SCHEMA_VERSION and self.skip_compatibility_check:
+                return
             if version > S.SCHEMA_VERSION:
                 raise IncompatibleStorageError(
                     f"the database {self._where()} has ferrotune schema version {version}, "
@@ -250,7 +257,7 @@ class _Database(BaseStorage):
                 conn.execute(sa.insert(S.version_table).values(id=1, version=S.SCHEMA_VERSION))
             elif version != S.SCHEMA_VERSION:
                 conn.execute(sa.update(S.version_table).values(version=S.SCHEMA_VERSION))
-            else:
+            elif not self.skip_compatibility_check:
                 self._check_columns(conn)
 
         try:
@@ -270,6 +277,15 @@ class _Database(BaseStorage):
                     "a new file or one it created"
                 ) from e
             raise
+
+    def _check_created(self, names: set[str]) -> None:
+        """With ``skip_table_creation``, the tables must be there already."""
+        gone = sorted(set(S.tables) - names)
+        if gone:
+            raise IncompatibleStorageError(
+                f"skip_table_creation=True, but the database {self._where()} lacks "
+                f"ferrotune's tables {', '.join(gone)}: open it once without it"
+            )
 
     def _check_foreign(self, names: set[str]) -> None:
         """Refuses a database that holds another schema (Optuna's above all): ferrotune
