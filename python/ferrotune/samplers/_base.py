@@ -233,8 +233,29 @@ class _RustModelSampler(_RustSampler):
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        study.core.relative(trial.number)
-        return {}
+        """The joint values the Rust model chose for ``search_space`` (external
+        representation), as Optuna's hook returns them; the core also keeps them for the
+        trial's suggests. Empty during start-up (no model yet)."""
+        self._check_own(study)
+        core = study.core
+        core.relative(trial.number)
+        out: dict[str, Any] = {}
+        for name in search_space:
+            dist: BaseDistribution = search_space[name]
+            v = core.pending_value(trial.number, name, dist._core)
+            if v is not None:
+                out[name] = dist.to_external_repr(v)
+        return out
+
+    def _check_own(self, study: Study) -> None:
+        # The model is the study's core's: this sampler's core must be the one installed
+        # (directly, or through a wrapper such as PartialFixedSampler).
+        if study.sampler is not self and getattr(study.sampler, "_rust", None) is not self._rust:
+            from ferrotune.exceptions import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"a {type(self).__name__} samples only for the study it belongs to"
+            )
 
     def sample_independent(
         self,
@@ -243,11 +264,6 @@ class _RustModelSampler(_RustSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        if study.sampler is not self:
-            from ferrotune.exceptions import InvalidArgumentError
-
-            raise InvalidArgumentError(
-                f"a {type(self).__name__} samples only for the study it belongs to"
-            )
+        self._check_own(study)
         internal = study.core.sample_independent(trial.number, param_name, param_distribution._core)
         return param_distribution.to_external_repr(internal)
