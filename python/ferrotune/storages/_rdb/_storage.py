@@ -16,7 +16,7 @@ import threading
 import uuid
 import warnings
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -510,6 +510,30 @@ class RDBStorage(_TrialWrites):
         return self._read(
             lambda c: [int(n) for n in c.execute(sa.select(t.c.number).where(*cond)).scalars()]
         )
+
+    def restore_trial_times(
+        self, study_id: int, times: Mapping[int, tuple[float | None, float | None]]
+    ) -> None:
+        """Sets the start and completion times (seconds since the epoch, None for not
+        reached) of trials ``number -> (started, completed)``, for trials copied from
+        elsewhere with their history (an imported Optuna study). The trials must have
+        been written and flushed; this process's mirror of the study is then rebuilt
+        from the database (every other worker sees the times at its next sync)."""
+        ids = {number: self._trial_id(study_id, number) for number in times}
+
+        def tx(conn: Connection) -> None:
+            seq, _ = self._bump(conn, study_id)
+            for number, (started, completed) in times.items():
+                conn.execute(
+                    sa.update(S.trials)
+                    .where(S.trials.c.trial_id == ids[number])
+                    .values(datetime_start=started, datetime_complete=completed, seq=seq)
+                )
+
+        self._write(tx)
+        # A trial the core already holds keeps its times at a sync: read the study anew.
+        with self._lock:
+            self._studies.pop(study_id, None)
 
     def dispose(self) -> None:
         """Closes the storage's database connections."""

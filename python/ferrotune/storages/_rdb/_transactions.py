@@ -178,6 +178,10 @@ class _Database(BaseStorage):
             return str(url.database)
         return url.render_as_string(hide_password=True)
 
+    def _where_url(self) -> str:
+        """The database's URL without its password, for a message to copy from."""
+        return self._engine.url.render_as_string(hide_password=True)
+
     def _write(self, fn: Callable[[Connection], _T]) -> _T:
         """Runs ``fn`` in one write transaction, retried on transient lock errors."""
         return self._transaction(fn, write=True)
@@ -300,9 +304,11 @@ class _Database(BaseStorage):
         if optuna:
             raise IncompatibleStorageError(
                 f"the database {self._where()} holds an Optuna storage (tables "
-                f"{', '.join(optuna)}), not a ferrotune one: ferrotune cannot read Optuna's "
-                "studies and does not add its tables to that database. Give ferrotune a new "
-                "database (for SQLite, another file)"
+                f"{', '.join(optuna)}), not a ferrotune one: ferrotune's storages cannot "
+                "open Optuna's studies and do not add their tables to that database. To "
+                "move a study over, read it with ferrotune.integration.optuna.import_study"
+                f"({self._where_url()!r}, study_name=...) (it needs Optuna installed); or "
+                "give ferrotune a new database (for SQLite, another file)"
             )
         if ours:
             raise IncompatibleStorageError(
@@ -343,7 +349,9 @@ class _Database(BaseStorage):
         if found is not None:
             raise IncompatibleStorageError(
                 f"{study_name!r} is a study of the Optuna storage in {self._where()}: "
-                "ferrotune cannot read Optuna's studies. Pick another name, or another database"
+                "ferrotune's storages cannot open Optuna's studies. Read it with "
+                f"ferrotune.integration.optuna.import_study({self._where_url()!r}, "
+                f"study_name={study_name!r}), or pick another name or database"
             )
 
     def schema_version(self) -> int:
