@@ -55,9 +55,7 @@ EXCEPTIONS: dict[str, str] = {
     "optuna.visualization": "lands with the visualization work",
     # Constructors that users never call: a Study or a Trial comes from create_study/ask.
     "optuna*.Trial(trial_id)": "a Trial is made by Study.ask, never by hand",
-    "optuna.trial.BaseTrial": "Trial, FixedTrial and FrozenTrial share no public base class",
     "optuna*.Trial.relative_params": "the sampler's joint values are applied inside the core",
-    "optuna*.Study.trials_dataframe(multi_index)": "flat column names only",
     # Distributions deprecated since Optuna 3.0.
     "optuna.distributions.DiscreteUniformDistribution": "deprecated in Optuna 3.0",
     "optuna.distributions.IntLogUniformDistribution": "deprecated in Optuna 3.0",

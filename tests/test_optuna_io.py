@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import ferrotune
-from ferrotune._optuna_io import VECTOR_KEY, export_study, import_study
+from ferrotune._optuna_io import VECTOR_KEY, _optuna_storage_of, export_study, import_study
 from ferrotune.samplers import RandomSampler
 from ferrotune.storages import InMemoryStorage
 
@@ -60,7 +60,8 @@ def _fields(t: Any) -> dict[str, Any]:
 def _system(study: Any) -> dict[str, Any]:
     if isinstance(study, ferrotune.Study):
         return study.system_attrs
-    return study._storage.get_study_system_attrs(study._study_id)  # Optuna 5 hides them
+    storage, study_id = _optuna_storage_of(study)  # Optuna 5 keeps them in its storage
+    return dict(storage.get_study_system_attrs(study_id))
 
 
 def _same_trials(a: Any, b: Any) -> None:

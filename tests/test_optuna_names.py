@@ -342,3 +342,20 @@ def test_builtin_sample_independent_gives_values_in_the_distribution(name: str) 
         for pname, dist in _SPACE.items():
             for _ in range(5):
                 assert in_distribution(dist, sampler.sample_independent(study, frozen, pname, dist))
+
+
+def test_trials_dataframe_multi_index_as_optuna() -> None:
+    pytest.importorskip("pandas")
+
+    def objective(trial: ferrotune.Trial) -> float:
+        trial.set_user_attr("k", 1)
+        return trial.suggest_float("x", 0, 1)
+
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    study.optimize(objective, n_trials=3)
+    flat, multi = study.trials_dataframe(), study.trials_dataframe(multi_index=True)
+    assert ("params", "x") in multi.columns and ("number", "") in multi.columns
+    assert ["_".join(str(p) for p in c if p != "") for c in multi.columns] == list(flat.columns)
+    assert list(multi["params", "x"]) == list(flat["params_x"])
+    only = study.trials_dataframe(attrs=("number", "params"), multi_index=True)
+    assert list(only.columns) == [("number", ""), ("params", "x")]

@@ -57,6 +57,14 @@ def _optuna() -> Any:
     return optuna
 
 
+def _optuna_storage_of(study: Any) -> tuple[Any, int]:
+    """An Optuna study's storage and study id: Optuna 5's ``Study`` reads and writes its
+    system attributes only there, and keeps both private (this is Optuna's object, not
+    a ferrotune Study)."""
+    fields = vars(study)
+    return fields["_storage"], int(fields["_study_id"])
+
+
 # ------------------------------------------------------------------ distributions
 def _from_optuna_dist(name: str, d: Any) -> BaseDistribution:
     """A ferrotune distribution equal to Optuna's ``d`` (its deprecated classes too:
@@ -139,8 +147,8 @@ def import_study(
     directions = [StudyDirection(int(d)) for d in source.directions]
     sid = target.create_new_study(directions, name)
     try:
-        # Optuna 5's Study does not show its system attributes: its storage does.
-        system = source._storage.get_study_system_attrs(source._study_id)
+        storage_of_source, source_id = _optuna_storage_of(source)
+        system = storage_of_source.get_study_system_attrs(source_id)
         for key, value in system.items():
             target.set_study_system_attr(sid, key, value)
         for key, value in source.user_attrs.items():
@@ -284,8 +292,7 @@ def export_study(study: Study, optuna_storage_url: Any, study_name: str | None =
         study_name=study_name if study_name is not None else study.study_name,
         directions=[d.name.lower() for d in study.directions],
     )
-    # Optuna 5's Study has no public setter of system attributes: its storage's.
-    storage, study_id = target._storage, target._study_id
+    storage, study_id = _optuna_storage_of(target)
     for key, value in study.system_attrs.items():
         storage.set_study_system_attr(study_id, key, value)
     for key, value in study.user_attrs.items():

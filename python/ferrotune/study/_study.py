@@ -1241,11 +1241,14 @@ class Study:
         self._check_alive()
         self._storage.set_study_system_attr(self._study_id, key, value)
 
-    def trials_dataframe(self, attrs: Sequence[str] | None = None) -> Any:
+    def trials_dataframe(
+        self, attrs: Sequence[str] | None = None, multi_index: bool = False
+    ) -> Any:
         """The trials as a pandas DataFrame (needs ``pip install ferrotune[pandas]``).
 
         Columns: number, value (or values_0...), datetime_start, datetime_complete,
-        duration, params_<name>, user_attrs_<key>, state.
+        duration, params_<name>, user_attrs_<key>, state. With ``multi_index=True`` (as
+        Optuna) they are pairs instead: ``("params", "x")``, ``("number", "")``, ...
         """
         try:
             import pandas as pd
@@ -1259,28 +1262,34 @@ class Study:
         # Optuna's columns: value / values_0..., or value_<name> / values_<name> once
         # set_metric_names named the objectives.
         names = self.metric_names
+        value_columns: list[tuple[str, Any]]
         if self._n_objectives == 1:
-            value_columns = ["value" if names is None else f"value_{names[0]}"]
+            value_columns = [("value", "" if names is None else names[0])]
         else:
-            keys = names if names is not None else [str(i) for i in range(self._n_objectives)]
-            value_columns = [f"values_{k}" for k in keys]
+            keys = names if names is not None else list(range(self._n_objectives))
+            value_columns = [("values", k) for k in keys]
         for t in self._iter_frozen():
-            row: dict[str, Any] = {"number": t.number}
+            row: dict[tuple[str, Any], Any] = {("number", ""): t.number}
             for i, column in enumerate(value_columns):
                 row[column] = t.values[i] if t.values else None
-            row["datetime_start"] = t.datetime_start
-            row["datetime_complete"] = t.datetime_complete
-            row["duration"] = t.duration
+            row["datetime_start", ""] = t.datetime_start
+            row["datetime_complete", ""] = t.datetime_complete
+            row["duration", ""] = t.duration
             for k, v in t.params.items():
-                row[f"params_{k}"] = v
+                row["params", k] = v
             for k, v in t.user_attrs.items():
-                row[f"user_attrs_{k}"] = v
-            row["state"] = t.state.name
+                row["user_attrs", k] = v
+            row["state", ""] = t.state.name
             rows.append(row)
-        df = pd.DataFrame(rows)
+        columns = list(dict.fromkeys(c for row in rows for c in row))
         if attrs is not None:
-            keep = [c for c in df.columns if any(c == a or c.startswith(a + "_") for a in attrs)]
-            df = df[keep]
+            columns = [c for c in columns if c[0] in attrs or _flat(c) in attrs]
+        df = pd.DataFrame(
+            [[row.get(c) for c in columns] for row in rows],
+            columns=pd.MultiIndex.from_tuples(columns) if columns else None,
+        )
+        if not multi_index:
+            df.columns = [_flat(c) for c in columns]
         return df
 
     # ----------------------------------------------------------- metric names
@@ -1492,3 +1501,8 @@ def _constraint_values(value: Any) -> bool:
             for v in value.values()
         )
     )
+
+
+def _flat(column: tuple[str, Any]) -> str:
+    """A column pair of ``trials_dataframe`` as its flat name (``params_x``, ``number``)."""
+    return "_".join(str(part) for part in column if part != "")

@@ -17,7 +17,7 @@ from ferrotune.distributions import (
     _warn,
 )
 from ferrotune.exceptions import IncompatibleDistributionError, InvalidArgumentError
-from ferrotune.trial._deprecated import DeprecatedSuggest
+from ferrotune.trial._base import BaseTrial
 from ferrotune.trial._trial import _float_high, _int_high, _named
 
 __all__ = ["FixedTrial"]
@@ -42,7 +42,7 @@ def _check_compatible(name: str, old: BaseDistribution, new: BaseDistribution) -
         )
 
 
-class _AnswersSuggest(DeprecatedSuggest):
+class _AnswersSuggest(BaseTrial):
     """``suggest_*``, ``report``, ``should_prune`` and ``set_user_attr`` answered from
     values given in advance (``_given``), so an objective written for :class:`Trial`
     runs unchanged."""

@@ -17,7 +17,7 @@ from ferrotune.distributions import (
     _warn,
 )
 from ferrotune.exceptions import InvalidArgumentError, InvalidDistributionError
-from ferrotune.trial._deprecated import DeprecatedSuggest
+from ferrotune.trial._base import BaseTrial
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -118,7 +118,7 @@ class _TrialContext:
         self.rust_pruner = False
 
 
-class Trial(DeprecatedSuggest):
+class Trial(BaseTrial):
     """A running trial: the object an objective function receives.
 
     Each ``suggest_*`` call with a Rust sampler is one call into the core, which checks
