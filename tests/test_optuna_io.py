@@ -137,8 +137,8 @@ def _optuna_study(url: str) -> Any:
         return x * k + (o == "adam")
 
     study.optimize(objective, n_trials=15)
-    study.enqueue_trial({"x": 0.5, "k": 3, "o": "sgd"})
-    study.ask()
+    study.ask()  # left RUNNING
+    study.enqueue_trial({"x": 0.5, "k": 3, "o": "sgd"})  # WAITING
     return study
 
 
@@ -148,9 +148,12 @@ def test_optuna_to_ferrotune_and_back(tmp_path: Path) -> None:
     mine = import_study(url)
     assert mine.study_name == "from-optuna"
     _same_trials(source, mine)
-    # The imported study goes on with ferrotune's sampler.
+    # The imported study goes on with ferrotune's sampler, the enqueued trial first.
+    waiting = next(t.number for t in source.trials if t.state.name == "WAITING")
     mine.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
-    assert len(mine.trials) == len(source.trials) + 3
+    assert len(mine.trials) == len(source.trials) + 2  # the waiting one ran
+    assert mine.trials[waiting].state.name == "COMPLETE"
+    assert mine.trials[waiting].params == {"x": 0.5}
     back = export_study(import_study(source), optuna.storages.InMemoryStorage(), "again")
     _same_trials(source, back)
 

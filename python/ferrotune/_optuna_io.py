@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -225,7 +226,11 @@ def _load_in_memory(storage: InMemoryStorage, sid: int, trials: list[_Imported])
             inter.append((t.number, step, None if math.isnan(first) else first))
             if isinstance(v, list):
                 rest.append((t.number, step, v[1:]))
-    core.apply_remote_batch(rows, values, constraints, list(dists.items()), params, inter, rest)
+    failed = core.apply_remote_batch(
+        rows, values, constraints, list(dists.items()), params, inter, rest
+    )
+    for number, why in failed:
+        warnings.warn(f"trial {number} of the Optuna study was loaded as FAIL: {why}", stacklevel=3)
     for t in trials:
         _write_attrs(storage, sid, t)
 
