@@ -20,7 +20,7 @@ from ferrotune.distributions import (
     IntDistribution,
     check_distribution_compatibility,
 )
-from ferrotune.samplers import GPSampler, GridSampler, RandomSampler, TPESampler
+from ferrotune.samplers import CmaEsSampler, GPSampler, GridSampler, RandomSampler, TPESampler
 from ferrotune.storages import (
     InMemoryStorage,
     RetryFailedTrialCallback,
@@ -359,3 +359,47 @@ def test_trials_dataframe_multi_index_as_optuna() -> None:
     assert list(multi["params", "x"]) == list(flat["params_x"])
     only = study.trials_dataframe(attrs=("number", "params"), multi_index=True)
     assert list(only.columns) == [("number", ""), ("params", "x")]
+
+
+def _objective_3d(t: ferrotune.Trial) -> float:
+    return (
+        t.suggest_float("x", -2, 2) ** 2
+        + t.suggest_int("n", 1, 9, step=2)
+        + (t.suggest_categorical("c", ["a", "b", "c"]) == "a")
+    )
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        lambda: TPESampler(seed=0, n_startup_trials=3),
+        lambda: GPSampler(seed=0, n_startup_trials=3),
+        lambda: CmaEsSampler(seed=0, popsize=4),
+    ],
+)
+def test_a_subclass_hook_sees_the_values_and_changes_nothing(base: Any) -> None:
+    """A subclass that overrides sample_relative is called by the study, as Optuna's
+    study calls it; wrapping super() it sees the values the trial then takes, and the
+    study runs exactly as with the plain sampler."""
+    plain = base()
+    seen: list[tuple[int, dict[str, Any]]] = []
+
+    class Watching(type(plain)):  # type: ignore[misc]
+        def sample_relative(self, study: Any, trial: Any, search_space: Any) -> Any:
+            values = super().sample_relative(study, trial, search_space)
+            seen.append((trial.number, values))
+            return values
+
+    watching = Watching.__new__(Watching)
+    watching.__setstate__(plain.__getstate__())  # the same configuration and seed
+    assert plain._rust_relative and not watching._rust_relative
+    runs = []
+    for sampler in (plain, watching):
+        study = ferrotune.create_study(sampler=sampler)
+        study.optimize(_objective_3d, n_trials=12)
+        runs.append([t.params for t in study.trials])
+    assert runs[0] == runs[1]
+    modelled = [(n, v) for n, v in seen if v]
+    assert modelled, "the model chose joint values after the start-up trials"
+    for number, values in modelled:
+        assert {k: runs[1][number][k] for k in values} == values

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ferrotune.distributions import BaseDistribution
+from ferrotune.storages._base import TAG_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -188,7 +189,18 @@ class _RustModelSampler(_RustSampler):
     suggest); these hooks serve code that drives a sampler through Optuna's interface.
     """
 
-    _rust_relative = True
+    @property
+    def _rust_relative(self) -> bool:
+        # The core chooses the joint values at the ask, unless a subclass outside
+        # ferrotune overrides the hooks: the study then calls them (as Optuna's study
+        # does), and `sample_relative` below returns the core's values.
+        cls = type(self)
+        builtin = next(c for c in cls.__mro__ if c.__module__.startswith("ferrotune."))
+        return all(
+            getattr(cls, hook) is getattr(builtin, hook)
+            for hook in ("infer_relative_search_space", "sample_relative")
+        )
+
     _constraints_func: Callable[[FrozenTrial], Any] | None = None
     # after_trial only evaluates constraints_func: without one, a study skips the hook
     # (and the snapshot of the trial it would need at every tell).
@@ -239,6 +251,10 @@ class _RustModelSampler(_RustSampler):
         self._check_own(study)
         core = study.core
         core.relative(trial.number)
+        tag = core.tag(trial.number)
+        if tag:
+            # A population method's generation, stored as the study stores it at an ask.
+            study.set_trial_system_attr(trial.number, TAG_KEY, tag)
         out: dict[str, Any] = {}
         for name in search_space:
             dist: BaseDistribution = search_space[name]
