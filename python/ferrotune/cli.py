@@ -93,7 +93,7 @@ def _load_objective(spec: str) -> Callable[..., Any]:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from ferrotune.storages import RDBStorage, RetryFailedTrialCallback
+    from ferrotune.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
     if args.quiet:
         import ferrotune.logging
@@ -104,7 +104,7 @@ def _worker(args: argparse.Namespace) -> int:
         args.storage,
         heartbeat_interval=args.heartbeat_interval,
         grace_period=args.grace_period,
-        failed_trial_callback=RetryFailedTrialCallback(max_retry=args.max_retry)
+        heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=args.max_retry)
         if args.retry_failed
         else None,
     )

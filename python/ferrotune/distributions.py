@@ -19,7 +19,7 @@ from typing import Any, Union
 import numpy as np
 
 from ferrotune import _core
-from ferrotune.exceptions import InvalidDistributionError
+from ferrotune.exceptions import IncompatibleDistributionError, InvalidDistributionError
 
 __all__ = [
     "BaseDistribution",
@@ -27,6 +27,7 @@ __all__ = [
     "CategoricalDistribution",
     "FloatDistribution",
     "IntDistribution",
+    "check_distribution_compatibility",
     "distribution_to_json",
     "json_to_distribution",
 ]
@@ -462,3 +463,30 @@ def json_to_distribution(json_str: str) -> BaseDistribution:
     if cls is None:
         raise InvalidDistributionError(f"unknown distribution name {d.get('name')!r}")
     return cls(**d["attributes"])  # type: ignore[no-any-return]
+
+
+def check_distribution_compatibility(
+    dist_old: BaseDistribution, dist_new: BaseDistribution
+) -> None:
+    """Checks that a parameter recorded with ``dist_old`` may take ``dist_new``, as
+    Optuna's function: the same kind of distribution, the same ``log`` for numbers, the
+    same choices for categoricals (ranges and steps may differ).
+
+    Raises:
+        IncompatibleDistributionError: They are incompatible (a ``ValueError``, as
+            Optuna raises).
+    """
+    if type(dist_old) is not type(dist_new):
+        raise IncompatibleDistributionError(
+            f"cannot set {type(dist_new).__name__} on a parameter recorded with "
+            f"{type(dist_old).__name__}"
+        )
+    if isinstance(dist_old, _NumericDistribution) and isinstance(dist_new, _NumericDistribution):
+        if dist_old.log != dist_new.log:
+            raise IncompatibleDistributionError(
+                f"cannot set log={dist_new.log} on a parameter recorded with log={dist_old.log}"
+            )
+    elif dist_old != dist_new:
+        raise IncompatibleDistributionError(
+            f"a categorical parameter keeps its choices: {dist_old!r} cannot become {dist_new!r}"
+        )

@@ -3,12 +3,21 @@
 Every error caused by bad input is a :class:`ValueError` subclass whose message names
 the parameter and the problem. The Rust core raises these same classes. Errors that are
 not the input's fault (a locked database, a bug) are :class:`RuntimeError` subclasses.
+
+Optuna's names are here too, so that ``except optuna.exceptions.OptunaError`` and its
+siblings catch ferrotune's errors where Optuna users catch Optuna's: :class:`OptunaError`
+is :class:`FerrotuneError` itself (the base of every error below), and
+:class:`StorageInternalError`, :class:`DuplicatedStudyError`,
+:class:`UpdateFinishedTrialError` and :class:`TrialPruned` are raised where Optuna raises
+them.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CLIUsageError",
     "DuplicatedStudyError",
+    "ExperimentalWarning",
     "FerrotuneError",
     "IncompatibleDistributionError",
     "IncompatibleStorageError",
@@ -19,6 +28,8 @@ __all__ = [
     "InvalidSpaceError",
     "InvalidTrialError",
     "MissingDependencyError",
+    "OptunaError",
+    "StorageInternalError",
     "StorageLockedError",
     "StudyNotFoundError",
     "TrialPruned",
@@ -27,7 +38,24 @@ __all__ = [
 
 
 class FerrotuneError(Exception):
-    """Base class of ferrotune's own exceptions."""
+    """Base class of ferrotune's own exceptions (also reachable as :class:`OptunaError`)."""
+
+
+#: Optuna's name of the base class: ``except OptunaError`` catches every ferrotune error.
+OptunaError = FerrotuneError
+
+
+class ExperimentalWarning(Warning):
+    """Warns that a feature is experimental: its interface may change (Optuna's name)."""
+
+
+class CLIUsageError(FerrotuneError, ValueError):
+    """The command line got an invalid configuration (Optuna's name)."""
+
+
+class StorageInternalError(FerrotuneError, RuntimeError):
+    """An operation failed in a storage's backend, not through the caller's input
+    (Optuna's name; also a :class:`RuntimeError`)."""
 
 
 class InvalidDistributionError(FerrotuneError, ValueError):
@@ -84,7 +112,7 @@ class IncompatibleStorageError(FerrotuneError, ValueError):
     database), or a ferrotune schema it cannot read."""
 
 
-class StorageLockedError(FerrotuneError, RuntimeError):
+class StorageLockedError(StorageInternalError):
     """A database stayed locked by another connection for longer than the storage's
     ``lock_timeout``."""
 

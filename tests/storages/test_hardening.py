@@ -123,8 +123,10 @@ def test_database_made_by_optuna_is_refused(tmp_path: Path) -> None:
     study = optuna.create_study(storage=url, study_name="run-1")
     study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=3)
     for opener in OPENERS.values():
-        with pytest.raises(IncompatibleStorageError, match="Optuna"):
+        with pytest.raises(IncompatibleStorageError, match="Optuna") as info:
             opener(url)
+        # The message points to the way to read it, with the URL to copy.
+        assert f"import_study({url!r}" in str(info.value)
     with pytest.raises(IncompatibleStorageError, match="Optuna"):
         ferrotune.create_study(storage=url, study_name="run-1", load_if_exists=True)
     assert not any(t.startswith("ft_") for t in _tables(url))
@@ -145,7 +147,7 @@ def test_optuna_tables_beside_ferrotune_guard_the_names(db_url: str) -> None:
     try:
         with pytest.raises(IncompatibleStorageError, match="Optuna"):
             ferrotune.create_study(storage=db_url, study_name=OPTUNA_STUDY, load_if_exists=True)
-        with pytest.raises(IncompatibleStorageError, match="Optuna"):
+        with pytest.raises(IncompatibleStorageError, match="import_study"):
             ferrotune.load_study(study_name=OPTUNA_STUDY, storage=db_url)
         assert ferrotune.get_all_study_names(storage=db_url) == ["mine"]
         again = ferrotune.load_study(study_name="mine", storage=db_url)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import ferrotune
-from ferrotune.storages import RDBStorage, RetryFailedTrialCallback
+from ferrotune.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from ferrotune.trial import TrialState
 
 OBJECTIVES = Path(__file__).with_name("_objectives.py")
@@ -130,14 +130,14 @@ def test_killed_worker_trial_fails_by_heartbeat_and_is_retried(db_url: str, tmp_
         db_url,
         heartbeat_interval=0.1,
         grace_period=1.0,
-        failed_trial_callback=RetryFailedTrialCallback(max_retry=3),
+        heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
     )
     study = ferrotune.load_study(study_name="crash", storage=storage)
 
     def retried() -> bool:
         study.optimize(lambda t: t.suggest_float("x", -10.0, 10.0) ** 2, n_trials=1)
         return any(
-            RetryFailedTrialCallback.retried_trial_number(t) == number
+            RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == number
             and t.state == TrialState.COMPLETE
             for t in study.trials
         )
@@ -145,11 +145,15 @@ def test_killed_worker_trial_fails_by_heartbeat_and_is_retried(db_url: str, tmp_
     _poll(retried)
     trials = study.trials
     assert trials[number].state == TrialState.FAIL
-    retry = next(t for t in trials if RetryFailedTrialCallback.retried_trial_number(t) == number)
+    retry = next(
+        t for t in trials if RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == number
+    )
     assert retry.params["x"] == x
-    assert RetryFailedTrialCallback.retry_history(retry) == [number]
+    assert RetryHeartbeatStaleTrialCallback.retry_history(retry) == [number]
     # Exactly one retry: the stale trial was failed once.
-    n_retries = sum(RetryFailedTrialCallback.retried_trial_number(t) == number for t in trials)
+    n_retries = sum(
+        RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == number for t in trials
+    )
     assert n_retries == 1
     storage.dispose()
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import ferrotune
 from ferrotune.exceptions import IncompatibleStorageError, InvalidArgumentError, InvalidTrialError
 from ferrotune.samplers import RandomSampler
-from ferrotune.storages import RDBStorage, RetryFailedTrialCallback, get_storage
+from ferrotune.storages import RDBStorage, RetryHeartbeatStaleTrialCallback, get_storage
 from ferrotune.storages._rdb import _schema
 from ferrotune.storages._rdb._storage import _normalise_url
 from ferrotune.study import StudyDirection
@@ -124,7 +124,9 @@ def test_stale_trial_fails_once_and_is_retried(db_url: str) -> None:
     x = trial.suggest_float("x", 0, 1)
     with st.heartbeat(study._study_id, trial.number):
         pass  # one beat, with the parameter written, then silence: the worker "died"
-    watchers = [make(failed_trial_callback=RetryFailedTrialCallback()) for _ in range(3)]
+    watchers = [
+        make(heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback()) for _ in range(3)
+    ]
     failed: list[int] = []
     deadline = time.monotonic() + 60
     while not failed and time.monotonic() < deadline:
@@ -153,13 +155,13 @@ def test_retry_respects_max_retry() -> None:
     t = study.ask()
     t.suggest_float("x", 0, 1)
     study.tell(t, state=TrialState.FAIL)
-    RetryFailedTrialCallback(max_retry=0)(study, study.trials[0])
+    RetryHeartbeatStaleTrialCallback(max_retry=0)(study, study.trials[0])
     assert len(study.trials) == 1
-    RetryFailedTrialCallback(max_retry=1)(study, study.trials[0])
+    RetryHeartbeatStaleTrialCallback(max_retry=1)(study, study.trials[0])
     assert study.trials[1].state == TrialState.WAITING
-    assert RetryFailedTrialCallback.retry_history(study.trials[1]) == [0]
+    assert RetryHeartbeatStaleTrialCallback.retry_history(study.trials[1]) == [0]
     with pytest.raises(InvalidArgumentError):
-        RetryFailedTrialCallback(max_retry=-1)
+        RetryHeartbeatStaleTrialCallback(max_retry=-1)
 
 
 def test_heartbeat_keeps_a_long_trial_alive(db_url: str) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ferrotune.distributions import BaseDistribution
+from ferrotune.storages._base import TAG_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -188,7 +189,18 @@ class _RustModelSampler(_RustSampler):
     suggest); these hooks serve code that drives a sampler through Optuna's interface.
     """
 
-    _rust_relative = True
+    @property
+    def _rust_relative(self) -> bool:
+        # The core chooses the joint values at the ask, unless a subclass outside
+        # ferrotune overrides the hooks: the study then calls them (as Optuna's study
+        # does), and `sample_relative` below returns the core's values.
+        cls = type(self)
+        builtin = next(c for c in cls.__mro__ if c.__module__.startswith("ferrotune."))
+        return all(
+            getattr(cls, hook) is getattr(builtin, hook)
+            for hook in ("infer_relative_search_space", "sample_relative")
+        )
+
     _constraints_func: Callable[[FrozenTrial], Any] | None = None
     # after_trial only evaluates constraints_func: without one, a study skips the hook
     # (and the snapshot of the trial it would need at every tell).
@@ -233,8 +245,33 @@ class _RustModelSampler(_RustSampler):
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        study.core.relative(trial.number)
-        return {}
+        """The joint values the Rust model chose for ``search_space`` (external
+        representation), as Optuna's hook returns them; the core also keeps them for the
+        trial's suggests. Empty during start-up (no model yet)."""
+        self._check_own(study)
+        core = study.core
+        core.relative(trial.number)
+        tag = core.tag(trial.number)
+        if tag:
+            # A population method's generation, stored as the study stores it at an ask.
+            study.set_trial_system_attr(trial.number, TAG_KEY, tag)
+        out: dict[str, Any] = {}
+        for name in search_space:
+            dist: BaseDistribution = search_space[name]
+            v = core.pending_value(trial.number, name, dist._core)
+            if v is not None:
+                out[name] = dist.to_external_repr(v)
+        return out
+
+    def _check_own(self, study: Study) -> None:
+        # The model is the study's core's: this sampler's core must be the one installed
+        # (directly, or through a wrapper such as PartialFixedSampler).
+        if study.sampler is not self and getattr(study.sampler, "_rust", None) is not self._rust:
+            from ferrotune.exceptions import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"a {type(self).__name__} samples only for the study it belongs to"
+            )
 
     def sample_independent(
         self,
@@ -243,11 +280,6 @@ class _RustModelSampler(_RustSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        if study.sampler is not self:
-            from ferrotune.exceptions import InvalidArgumentError
-
-            raise InvalidArgumentError(
-                f"a {type(self).__name__} samples only for the study it belongs to"
-            )
+        self._check_own(study)
         internal = study.core.sample_independent(trial.number, param_name, param_distribution._core)
         return param_distribution.to_external_repr(internal)

@@ -343,9 +343,10 @@ class GridSampler(BaseSampler):
             f"parameter {param_name!r} is not in the GridSampler's search space ({self._names})"
         )
 
-    def is_exhausted(self) -> bool:
+    def is_exhausted(self, study: Any = None) -> bool:
         """True once every grid point has been handed out (or ruled out by the space
-        of ``study.ask(space)``)."""
+        of ``study.ask(space)``). ``study`` is accepted, as Optuna's method takes it, and
+        not read: the sampler keeps its own account of the points it handed out."""
         with self._lock:
             if self._next is None:
                 self._next = self._draw(self._space)

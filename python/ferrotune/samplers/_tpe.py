@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +89,8 @@ class TPESampler(_RustModelSampler):
         warn_independent_sampling: Accepted for Optuna compatibility; ferrotune never
             falls back to random sampling after the start-up trials (parameters outside
             the joint space get univariate TPE), so there is nothing to warn about.
+        consider_prior: Deprecated, as in Optuna (since 4.3): the prior kernel is always
+            used (a value warns with a :class:`FutureWarning` and is ignored).
 
     Raises:
         InvalidArgumentError: an argument out of its range, ``group`` without
@@ -114,7 +118,15 @@ class TPESampler(_RustModelSampler):
         seed: int | None = None,
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
         warn_independent_sampling: bool = True,
+        consider_prior: bool | None = None,
     ) -> None:
+        if consider_prior is not None:
+            warnings.warn(
+                "consider_prior is deprecated (as in Optuna since 4.3): the prior is always "
+                "considered; set prior_weight instead",
+                FutureWarning,
+                stacklevel=2,
+            )
         for name, v, least in (
             ("n_startup_trials", n_startup_trials, 0),
             ("n_ei_candidates", n_ei_candidates, 1),
@@ -144,6 +156,20 @@ class TPESampler(_RustModelSampler):
         self._warn_independent_sampling = warn_independent_sampling
         self._seed = _seed_or_random(seed)
         self._rust = self._build()
+
+    @staticmethod
+    def hyperopt_parameters() -> dict[str, Any]:
+        """Keyword arguments that make this sampler behave like Hyperopt's TPE (as
+        Optuna's method): ``TPESampler(**TPESampler.hyperopt_parameters())``. Optuna's
+        dictionary also holds ``consider_prior``, deprecated, which is left out here."""
+        return {
+            "prior_weight": 1.0,
+            "consider_magic_clip": True,
+            "consider_endpoints": False,
+            "n_startup_trials": 20,
+            "n_ei_candidates": 24,
+            "gamma": _hyperopt_gamma,
+        }
 
     def _build(self) -> _core.TpeSamplerCore:
         c = self._config
@@ -184,3 +210,8 @@ class TPESampler(_RustModelSampler):
         if not self._config["multivariate"]:
             return {}
         return super().infer_relative_search_space(study, trial)
+
+
+def _hyperopt_gamma(n: int) -> int:
+    """Hyperopt's size of the good set: ``min(ceil(0.25 sqrt(n)), 25)``."""
+    return min(math.ceil(0.25 * math.sqrt(n)), 25)

@@ -6,17 +6,23 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.storages._base import BaseStorage
-from ferrotune.storages._callbacks import RetryFailedTrialCallback
+from ferrotune.storages._callbacks import (
+    RetryFailedTrialCallback,
+    RetryHeartbeatStaleTrialCallback,
+)
 from ferrotune.storages._in_memory import InMemoryStorage
 
 if TYPE_CHECKING:
     from ferrotune.storages._rdb import RDBStorage
+    from ferrotune.study._study import Study
 
 __all__ = [
     "BaseStorage",
     "InMemoryStorage",
     "RDBStorage",
     "RetryFailedTrialCallback",
+    "RetryHeartbeatStaleTrialCallback",
+    "fail_stale_trials",
     "get_storage",
 ]
 
@@ -63,3 +69,14 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage:
     raise InvalidArgumentError(
         f"storage must be None, a URL or a BaseStorage, got {type(storage).__name__}"
     )
+
+
+def fail_stale_trials(study: Study) -> None:
+    """Marks FAIL the study's RUNNING trials whose heartbeat is older than the storage's
+    grace period, and calls the storage's ``heartbeat_stale_trial_callback`` for each
+    (Optuna's function). A worker's ``ask`` already does this on a storage with
+    heartbeats; a storage without heartbeats has nothing to fail.
+    """
+    from ferrotune.study._study import fail_stale_trials_of
+
+    fail_stale_trials_of(study)

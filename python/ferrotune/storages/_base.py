@@ -4,18 +4,18 @@ import abc
 import contextlib
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
-from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.trial._state import TO_CORE
+from ferrotune.exceptions import InvalidArgumentError, InvalidTrialError
+from ferrotune.trial._state import FROM_CORE, TO_CORE
 
 if TYPE_CHECKING:
     from ferrotune._search_space import SearchSpace
     from ferrotune.distributions import BaseDistribution
     from ferrotune.study._direction import StudyDirection
-    from ferrotune.trial import TrialState
+    from ferrotune.trial import FrozenTrial, TrialState
 
 __all__ = ["BaseStorage"]
 
@@ -352,3 +352,59 @@ class BaseStorage(abc.ABC):
             [self.get_trial_user_attrs(study_id, n) for n in numbers],
             [self.get_trial_system_attrs(study_id, n) for n in numbers],
         )
+
+    # ------------------------------------------------------------------ Optuna's reads
+    # Optuna's storage methods that address a study; they read what a Study reads. (Its
+    # methods that address one trial by a global ``trial_id`` have no counterpart: a
+    # ferrotune storage addresses a trial by its study and number.)
+    def get_all_trials(
+        self,
+        study_id: int,
+        deepcopy: bool = True,
+        states: Container[TrialState] | None = None,
+    ) -> list[FrozenTrial]:
+        """Snapshots of the study's trials in order of their numbers, optionally only
+        those in ``states`` (Optuna's storage method). Every call builds new snapshots,
+        so ``deepcopy`` changes nothing.
+
+        Raises:
+            KeyError: The study does not exist.
+        """
+        from ferrotune.study._study import stored_trials
+
+        trials = stored_trials(self, study_id)
+        return trials if states is None else [t for t in trials if t.state in states]
+
+    def get_n_trials(
+        self, study_id: int, state: tuple[TrialState, ...] | TrialState | None = None
+    ) -> int:
+        """The number of the study's trials, optionally only those in ``state`` (one
+        state or a tuple of them), as Optuna's storage method."""
+        self.sync(study_id)
+        core = self.get_core(study_id)
+        n = core.n_trials()
+        if state is None:
+            return int(n)
+        wanted = (state,) if not isinstance(state, tuple) else state
+        return sum(FROM_CORE[core.state(i)] in wanted for i in range(n))
+
+    def get_best_trial(self, study_id: int) -> FrozenTrial:
+        """The best COMPLETE trial of a single-objective study (Optuna's storage method).
+
+        Raises:
+            RuntimeError: The study has several objectives.
+            ValueError: No trial is complete.
+        """
+        from ferrotune.study._direction import StudyDirection
+
+        directions = self.get_study_directions(study_id)
+        if len(directions) > 1:
+            raise InvalidTrialError("get_best_trial is for single-objective studies")
+        self.sync(study_id)
+        number = self.get_core(study_id).best_trial(directions[0] == StudyDirection.MAXIMIZE)
+        if number is None:
+            raise InvalidArgumentError("no trial is complete yet")
+        return self.get_all_trials(study_id)[number]
+
+    def remove_session(self) -> None:
+        """Closes the storage's connections (nothing to do in memory)."""

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ferrotune.study._study import Study
     from ferrotune.trial import FrozenTrial
 
-__all__ = ["RetryFailedTrialCallback"]
+__all__ = ["RetryFailedTrialCallback", "RetryHeartbeatStaleTrialCallback"]
 
 
-class RetryFailedTrialCallback:
+class RetryHeartbeatStaleTrialCallback:
     """Re-enqueues a trial that failed through a stale heartbeat, with its parameters.
 
     Pass it to a storage: ``RDBStorage(url, heartbeat_interval=1,
-    failed_trial_callback=RetryFailedTrialCallback())``. As in Optuna, the new trial's
-    system attributes hold ``failed_trial`` (the number of the first trial of the chain)
-    and ``retry_history`` (the numbers of every failed attempt, oldest first).
+    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback())``. As in Optuna,
+    the new trial's system attributes hold ``failed_trial`` (the number of the first
+    trial of the chain) and ``retry_history`` (the numbers of every failed attempt,
+    oldest first). (``RetryFailedTrialCallback`` is its deprecated name.)
 
     Args:
         max_retry: At most this many retries of one original trial; None for no limit.
@@ -62,3 +64,17 @@ class RetryFailedTrialCallback:
     def retry_history(trial: FrozenTrial) -> list[int]:
         """The numbers of the failed attempts this trial retries, oldest first."""
         return [int(n) for n in trial.system_attrs.get("retry_history", [])]
+
+
+class RetryFailedTrialCallback(RetryHeartbeatStaleTrialCallback):
+    """Deprecated name of :class:`RetryHeartbeatStaleTrialCallback` (as in Optuna 5, it
+    warns with a :class:`FutureWarning` when made)."""
+
+    def __init__(self, max_retry: int | None = None, inherit_intermediate_values: bool = False):
+        warnings.warn(
+            "RetryFailedTrialCallback is deprecated (as in Optuna 5): use "
+            "RetryHeartbeatStaleTrialCallback",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(max_retry, inherit_intermediate_values)

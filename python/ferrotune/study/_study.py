@@ -936,7 +936,11 @@ class Study:
         for k, v in trial.user_attrs.items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
         for k, v in trial.system_attrs.items():
-            self._storage.set_trial_system_attr(self._study_id, number, k, v)
+            if k == "constraints" and _constraint_values(v):
+                # Constraint values reach the core too, for constraint-aware samplers.
+                storage.record_constraints(sid, number, dict(v))
+            else:
+                storage.set_trial_system_attr(sid, number, k, v)
         self._storage.finish_trial(self._study_id, number, trial.state, vals)
 
     def _checked_intermediate(self, values: Mapping[Any, Any]) -> dict[int, Any]:
@@ -1237,11 +1241,14 @@ class Study:
         self._check_alive()
         self._storage.set_study_system_attr(self._study_id, key, value)
 
-    def trials_dataframe(self, attrs: Sequence[str] | None = None) -> Any:
+    def trials_dataframe(
+        self, attrs: Sequence[str] | None = None, multi_index: bool = False
+    ) -> Any:
         """The trials as a pandas DataFrame (needs ``pip install ferrotune[pandas]``).
 
         Columns: number, value (or values_0...), datetime_start, datetime_complete,
-        duration, params_<name>, user_attrs_<key>, state.
+        duration, params_<name>, user_attrs_<key>, state. With ``multi_index=True`` (as
+        Optuna) they are pairs instead: ``("params", "x")``, ``("number", "")``, ...
         """
         try:
             import pandas as pd
@@ -1255,28 +1262,34 @@ class Study:
         # Optuna's columns: value / values_0..., or value_<name> / values_<name> once
         # set_metric_names named the objectives.
         names = self.metric_names
+        value_columns: list[tuple[str, Any]]
         if self._n_objectives == 1:
-            value_columns = ["value" if names is None else f"value_{names[0]}"]
+            value_columns = [("value", "" if names is None else names[0])]
         else:
-            keys = names if names is not None else [str(i) for i in range(self._n_objectives)]
-            value_columns = [f"values_{k}" for k in keys]
+            keys = names if names is not None else list(range(self._n_objectives))
+            value_columns = [("values", k) for k in keys]
         for t in self._iter_frozen():
-            row: dict[str, Any] = {"number": t.number}
+            row: dict[tuple[str, Any], Any] = {("number", ""): t.number}
             for i, column in enumerate(value_columns):
                 row[column] = t.values[i] if t.values else None
-            row["datetime_start"] = t.datetime_start
-            row["datetime_complete"] = t.datetime_complete
-            row["duration"] = t.duration
+            row["datetime_start", ""] = t.datetime_start
+            row["datetime_complete", ""] = t.datetime_complete
+            row["duration", ""] = t.duration
             for k, v in t.params.items():
-                row[f"params_{k}"] = v
+                row["params", k] = v
             for k, v in t.user_attrs.items():
-                row[f"user_attrs_{k}"] = v
-            row["state"] = t.state.name
+                row["user_attrs", k] = v
+            row["state", ""] = t.state.name
             rows.append(row)
-        df = pd.DataFrame(rows)
+        columns = list(dict.fromkeys(c for row in rows for c in row))
         if attrs is not None:
-            keep = [c for c in df.columns if any(c == a or c.startswith(a + "_") for a in attrs)]
-            df = df[keep]
+            columns = [c for c in columns if c[0] in attrs or _flat(c) in attrs]
+        df = pd.DataFrame(
+            [[row.get(c) for c in columns] for row in rows],
+            columns=pd.MultiIndex.from_tuples(columns) if columns else None,
+        )
+        if not multi_index:
+            df.columns = [_flat(c) for c in columns]
         return df
 
     # ----------------------------------------------------------- metric names
@@ -1450,3 +1463,46 @@ def delete_study(*, study_name: str, storage: str | BaseStorage) -> None:
 def get_all_study_names(storage: str | BaseStorage) -> list[str]:
     """Names of the studies in ``storage``."""
     return get_storage(storage).get_all_study_names()
+
+
+def stored_trials(storage: BaseStorage, study_id: int) -> list[FrozenTrial]:
+    """Snapshots of every trial of a study read straight from its storage (after a sync),
+    without a Study object: a Study would set its sampler and pruner on the study's core,
+    which other Study objects of the same storage share. For the storage methods of
+    Optuna's interface (``BaseStorage.get_all_trials``)."""
+    reader = Study.__new__(Study)
+    reader._storage = storage
+    reader._study_id = study_id
+    reader._core = storage.get_core(study_id)
+    reader._choices = storage.get_choices(study_id)
+    reader._dist_cache = {}
+    reader._param_slots = {}
+    storage.sync(study_id)
+    with paused():
+        return reader._frozen_range(0, reader._core.n_trials())
+
+
+def fail_stale_trials_of(study: Study) -> None:
+    """``ferrotune.storages.fail_stale_trials``: the study's storage fails its stale
+    trials, if it keeps heartbeats."""
+    fail = getattr(study._storage, "fail_stale_trials", None)
+    if fail is not None:
+        fail(study._study_id)
+
+
+def _constraint_values(value: Any) -> bool:
+    """Whether a system attribute ``"constraints"`` holds constraint values as ferrotune
+    records them (a dict of name -> number, none NaN)."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+            for v in value.values()
+        )
+    )
+
+
+def _flat(column: tuple[str, Any]) -> str:
+    """A column pair of ``trials_dataframe`` as its flat name (``params_x``, ``number``)."""
+    return "_".join(str(part) for part in column if part != "")

@@ -17,6 +17,7 @@ from ferrotune.distributions import (
     _warn,
 )
 from ferrotune.exceptions import IncompatibleDistributionError, InvalidArgumentError
+from ferrotune.trial._base import BaseTrial
 from ferrotune.trial._trial import _float_high, _int_high, _named
 
 __all__ = ["FixedTrial"]
@@ -41,7 +42,7 @@ def _check_compatible(name: str, old: BaseDistribution, new: BaseDistribution) -
         )
 
 
-class _AnswersSuggest:
+class _AnswersSuggest(BaseTrial):
     """``suggest_*``, ``report``, ``should_prune`` and ``set_user_attr`` answered from
     values given in advance (``_given``), so an objective written for :class:`Trial`
     runs unchanged."""
@@ -188,19 +189,19 @@ class FixedTrial(_AnswersSuggest):
         """Stores a system attribute (in this object only)."""
         self._system_attrs[key] = value
 
-    def set_constraint(self, name: str, value: float) -> None:
+    def set_constraint(self, key: str, value: float) -> None:
         """Records a black-box constraint value, as :meth:`Trial.set_constraint`."""
         try:
             v = float(value)
         except (TypeError, ValueError) as e:
-            raise InvalidArgumentError(f"constraint {name!r}: {value!r} is not a number") from e
+            raise InvalidArgumentError(f"constraint {key!r}: {value!r} is not a number") from e
         if math.isnan(v):
-            raise InvalidArgumentError(f"constraint {name!r}: value must not be NaN")
+            raise InvalidArgumentError(f"constraint {key!r}: value must not be NaN")
         cons = self._system_attrs.setdefault("constraints", {})
-        if name in cons:
-            _warn(f"constraint {name!r} was already set; the new value is ignored")
+        if key in cons:
+            _warn(f"constraint {key!r} was already set; the new value is ignored")
             return
-        cons[name] = v
+        cons[key] = v
 
     @property
     def constraints(self) -> dict[str, float]:

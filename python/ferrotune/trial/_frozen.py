@@ -105,8 +105,15 @@ class FrozenTrial(_AnswersSuggest):
         """Sets a user attribute on this snapshot (not in the study), as Optuna."""
         self.user_attrs[key] = value
 
-    def set_constraint(self, name: str, value: float) -> None:
+    def set_constraint(self, key: str, value: float) -> None:
         """Does nothing: the constraint values recorded with the trial stand."""
+
+    @property
+    def constraints(self) -> dict[str, float]:
+        """The trial's black-box constraint values by name (``<= 0`` feasible), as
+        :meth:`Trial.set_constraint <ferrotune.Trial.set_constraint>` recorded them."""
+        cons = self.system_attrs.get("constraints", {})
+        return dict(cons) if isinstance(cons, dict) else {}
 
     @property
     def value(self) -> float | None:
@@ -231,6 +238,7 @@ def create_trial(
     user_attrs: dict[str, Any] | None = None,
     system_attrs: dict[str, Any] | None = None,
     intermediate_values: dict[int, Any] | None = None,
+    constraints: dict[str, float] | None = None,
 ) -> FrozenTrial:
     """A finished (or waiting) trial made by hand, for :meth:`Study.add_trial
     <ferrotune.Study.add_trial>`, as Optuna's ``create_trial``.
@@ -244,6 +252,9 @@ def create_trial(
         user_attrs, system_attrs: Attributes of the trial.
         intermediate_values: Step -> value, as reported with ``Trial.report`` (for a
             study with several objectives, step -> one float per objective).
+        constraints: Constraint name -> value (``<= 0`` feasible), as
+            ``Trial.set_constraint`` records them (in the system attribute
+            ``"constraints"``).
 
     Returns:
         A :class:`FrozenTrial` with number -1 (``add_trial`` numbers it) and start and
@@ -296,6 +307,9 @@ def create_trial(
             ok = False
         if not ok:
             raise InvalidArgumentError(f"parameter {name!r}: {v!r} is not a value of {dist!r}")
+    system = dict(system_attrs or {})
+    if constraints is not None:
+        system["constraints"] = _checked_constraints(constraints)
     start = None if state == TrialState.WAITING else datetime.datetime.now()
     return FrozenTrial(
         number=-1,
@@ -307,8 +321,26 @@ def create_trial(
         params=params,
         distributions=distributions,
         user_attrs=dict(user_attrs or {}),
-        system_attrs=dict(system_attrs or {}),
+        system_attrs=system,
         intermediate_values={
             int(k): _intermediate(v) for k, v in (intermediate_values or {}).items()
         },
     )
+
+
+def _checked_constraints(constraints: Any) -> dict[str, float]:
+    """``create_trial``'s constraints as the system attribute stores them."""
+    if not isinstance(constraints, dict):
+        raise InvalidArgumentError(
+            f"constraints must be a dict of name -> float, got {type(constraints).__name__}"
+        )
+    out: dict[str, float] = {}
+    for key, value in constraints.items():
+        try:
+            v = float(value)
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(f"constraint {key!r}: {value!r} is not a number") from e
+        if math.isnan(v):
+            raise InvalidArgumentError(f"constraint {key!r}: value must not be NaN")
+        out[str(key)] = v
+    return out

@@ -17,6 +17,7 @@ from ferrotune.distributions import (
     _warn,
 )
 from ferrotune.exceptions import InvalidArgumentError, InvalidDistributionError
+from ferrotune.trial._base import BaseTrial
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -117,7 +118,7 @@ class _TrialContext:
         self.rust_pruner = False
 
 
-class Trial:
+class Trial(BaseTrial):
     """A running trial: the object an objective function receives.
 
     Each ``suggest_*`` call with a Rust sampler is one call into the core, which checks
@@ -410,7 +411,7 @@ class Trial:
             return ctx.storage.should_prune(ctx.study_id, self._number)
         return bool(pruner.prune(self.study, ctx.frozen(self._number)))
 
-    def set_constraint(self, name: str, value: float) -> None:
+    def set_constraint(self, key: str, value: float) -> None:
         """Reports a black-box constraint value: ``value <= 0`` means feasible.
 
         Constraint-aware samplers use them: TPE ranks infeasible trials after feasible
@@ -420,25 +421,25 @@ class Trial:
         try:
             v = float(value)
         except (TypeError, ValueError) as e:
-            raise InvalidArgumentError(f"constraint {name!r}: {value!r} is not a number") from e
+            raise InvalidArgumentError(f"constraint {key!r}: {value!r} is not a number") from e
         if v != v:
-            raise InvalidArgumentError(f"constraint {name!r}: value must not be NaN")
+            raise InvalidArgumentError(f"constraint {key!r}: value must not be NaN")
         self._check_running()
         ctx = self._ctx
         cons = dict(
             ctx.storage.get_trial_system_attrs(ctx.study_id, self._number).get("constraints", {})
         )
-        if name in cons:
+        if key in cons:
             # As Optuna: the first value reported for a constraint stands.
             import warnings
 
             warnings.warn(
-                f"constraint {name!r} was already set for trial {self._number}; "
+                f"constraint {key!r} was already set for trial {self._number}; "
                 "the new value is ignored",
                 stacklevel=2,
             )
             return
-        cons[name] = v
+        cons[key] = v
         ctx.storage.record_constraints(ctx.study_id, self._number, cons)
 
     @property

@@ -879,6 +879,24 @@ impl StudyCore {
         })
     }
 
+    /// The joint value that `relative` chose for `name` in trial `number` and that no
+    /// suggest has used yet, when `dist` contains it; None otherwise.
+    fn pending_value(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        name: &str,
+        dist: &Dist,
+    ) -> PyRes<Option<f64>> {
+        guard(py, || {
+            let g = self.hold_py(py)?;
+            let history = &g.history;
+            Ok(history
+                .param_index(name)
+                .and_then(|p| history.pending_value(number, p, &dist.inner)))
+        })
+    }
+
     /// Records a value chosen elsewhere (a Python sampler, a relative sample, an enqueued trial).
     fn set_param(
         &self,

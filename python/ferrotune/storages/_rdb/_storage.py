@@ -14,8 +14,9 @@ import math
 import os
 import threading
 import uuid
+import warnings
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -92,23 +93,30 @@ class RDBStorage(_TrialWrites):
     ``ft_*``), so a database is readable by one library or the other, not both;
     ``heartbeat_interval`` and ``grace_period`` take fractions of a second;
     ``lock_timeout`` bounds every wait for a lock (Optuna waits about 5 s on SQLite and
-    without limit on PostgreSQL); ``skip_compatibility_check``, ``skip_table_creation``
-    and ``heartbeat_stale_trial_callback`` are not accepted. See ``docs/storages.md``
-    for workers, heartbeats and measurements.
+    without limit on PostgreSQL); schema versions are numbers (as strings from
+    :meth:`get_current_version` and its siblings), not Alembic revisions. See
+    ``docs/storages.md`` for workers, heartbeats and measurements. To read an Optuna
+    database, use ``import_study`` (``ferrotune.integration.optuna``).
 
     Args:
         url: A SQLAlchemy URL: ``sqlite:///path/study.db`` (several processes on one
             machine; WAL journal, busy timeout) or ``postgresql+psycopg://user:pass@host/db``
             (many workers on many machines).
         engine_kwargs: Extra arguments for :func:`sqlalchemy.create_engine`.
+        skip_compatibility_check: Accept a database whose schema version is newer than
+            this ferrotune's (default False: refused), and do not check its columns.
         heartbeat_interval: Seconds between heartbeats of a trial run by
             :meth:`~ferrotune.Study.optimize`; None (default) records no heartbeat.
         grace_period: A RUNNING trial whose heartbeat is older than this many seconds is
             marked FAIL by the next worker that starts a trial; defaults to twice the
             heartbeat interval.
-        failed_trial_callback: Called as ``callback(study, frozen_trial)`` for each trial
-            that a worker marked FAIL that way, for example
-            :class:`~ferrotune.storages.RetryFailedTrialCallback`.
+        heartbeat_stale_trial_callback: Called as ``callback(study, frozen_trial)`` for
+            each trial that a worker marked FAIL that way, for example
+            :class:`~ferrotune.storages.RetryHeartbeatStaleTrialCallback`.
+        failed_trial_callback: Deprecated name of ``heartbeat_stale_trial_callback``
+            (warns with a :class:`FutureWarning`, as in Optuna 5); not with it.
+        skip_table_creation: Do not create or migrate tables (default False); the
+            database must hold ferrotune's tables already.
         lock_timeout: Seconds (default 20) one transaction waits while another connection
             holds the database locked (SQLite) or holds a lock it needs (PostgreSQL's
             ``lock_timeout``), retrying, with a warning on the ``ferrotune.storages``
@@ -122,7 +130,7 @@ class RDBStorage(_TrialWrites):
         MissingDependencyError: The URL's driver is not installed; the message names the
             extra (``pip install 'ferrotune[postgres]'``). It is an ``ImportError``.
         InvalidArgumentError: ``heartbeat_interval``, ``grace_period`` or ``lock_timeout``
-            is not a number of seconds > 0.
+            is not a number of seconds > 0, or both callback arguments are given.
         IncompatibleStorageError: The database holds another tool's schema.
 
     Example:
@@ -136,13 +144,28 @@ class RDBStorage(_TrialWrites):
         self,
         url: str,
         engine_kwargs: dict[str, Any] | None = None,
+        skip_compatibility_check: bool = False,
+        *,
         heartbeat_interval: float | None = None,
         grace_period: float | None = None,
+        heartbeat_stale_trial_callback: Callable[[Study, FrozenTrial], None] | None = None,
         failed_trial_callback: Callable[[Study, FrozenTrial], None] | None = None,
+        skip_table_creation: bool = False,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-        *,
         _engine: Engine | None = None,
     ) -> None:
+        if heartbeat_stale_trial_callback is not None and failed_trial_callback is not None:
+            raise InvalidArgumentError(
+                "give heartbeat_stale_trial_callback or failed_trial_callback (its "
+                "deprecated name), not both"
+            )
+        if failed_trial_callback is not None:
+            warnings.warn(
+                "failed_trial_callback is deprecated (as in Optuna 5): use "
+                "heartbeat_stale_trial_callback",
+                FutureWarning,
+                stacklevel=2,
+            )
         if heartbeat_interval is not None and not heartbeat_interval > 0:
             raise InvalidArgumentError(
                 f"heartbeat_interval must be > 0 or None, got {heartbeat_interval!r}"
@@ -162,7 +185,13 @@ class RDBStorage(_TrialWrites):
             if grace_period is not None or heartbeat_interval is None
             else 2.0 * heartbeat_interval
         )
-        self.failed_trial_callback = failed_trial_callback
+        self.heartbeat_stale_trial_callback = (
+            heartbeat_stale_trial_callback or failed_trial_callback
+        )
+        # The attribute the trial writes read (and Optuna's deprecated name of it).
+        self.failed_trial_callback = self.heartbeat_stale_trial_callback
+        self.skip_compatibility_check = bool(skip_compatibility_check)
+        self.skip_table_creation = bool(skip_table_creation)
         self._engine_kwargs = dict(engine_kwargs or {})
         self.lock_timeout = float(lock_timeout)
         self._engine = _engine if _engine is not None else self._create_engine()
@@ -203,6 +232,8 @@ class RDBStorage(_TrialWrites):
             "grace_period": self.grace_period,
             "failed_trial_callback": self.failed_trial_callback,
             "lock_timeout": self.lock_timeout,
+            "skip_compatibility_check": self.skip_compatibility_check,
+            "skip_table_creation": self.skip_table_creation,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -211,8 +242,10 @@ class RDBStorage(_TrialWrites):
             engine_kwargs=state["engine_kwargs"],
             heartbeat_interval=state["heartbeat_interval"],
             grace_period=state["grace_period"],
-            failed_trial_callback=state["failed_trial_callback"],
+            heartbeat_stale_trial_callback=state["failed_trial_callback"],
             lock_timeout=state["lock_timeout"],
+            skip_compatibility_check=state.get("skip_compatibility_check", False),
+            skip_table_creation=state.get("skip_table_creation", False),
         )
 
     def _dist(self, dist_json: str) -> tuple[BaseDistribution, _core.Dist]:
@@ -478,9 +511,80 @@ class RDBStorage(_TrialWrites):
             lambda c: [int(n) for n in c.execute(sa.select(t.c.number).where(*cond)).scalars()]
         )
 
+    def restore_trial_times(
+        self, study_id: int, times: Mapping[int, tuple[float | None, float | None]]
+    ) -> None:
+        """Sets the start and completion times (seconds since the epoch, None for not
+        reached) of trials ``number -> (started, completed)``, for trials copied from
+        elsewhere with their history (an imported Optuna study). The trials must have
+        been written and flushed; this process's mirror of the study is then rebuilt
+        from the database (every other worker sees the times at its next sync)."""
+        ids = {number: self._trial_id(study_id, number) for number in times}
+
+        def tx(conn: Connection) -> None:
+            seq, _ = self._bump(conn, study_id)
+            for number, (started, completed) in times.items():
+                conn.execute(
+                    sa.update(S.trials)
+                    .where(S.trials.c.trial_id == ids[number])
+                    .values(datetime_start=started, datetime_complete=completed, seq=seq)
+                )
+
+        self._write(tx)
+        # A trial the core already holds keeps its times at a sync: read the study anew.
+        with self._lock:
+            self._studies.pop(study_id, None)
+
     def dispose(self) -> None:
         """Closes the storage's database connections."""
         self._engine.dispose()
+
+    def remove_session(self) -> None:
+        """Closes the storage's database connections (Optuna's name of :meth:`dispose`)."""
+        self.dispose()
+
+    # ------------------------------------------------------------------ Optuna's names
+    def get_heartbeat_interval(self) -> float | None:
+        """The heartbeat interval in seconds, or None when no heartbeat is recorded."""
+        return self.heartbeat_interval
+
+    def get_heartbeat_stale_trial_callback(self) -> Callable[[Study, FrozenTrial], None] | None:
+        """The callback called for each trial failed through a stale heartbeat, or None."""
+        return self.heartbeat_stale_trial_callback
+
+    def get_failed_trial_callback(self) -> Callable[[Study, FrozenTrial], None] | None:
+        """Deprecated name of :meth:`get_heartbeat_stale_trial_callback` (as in Optuna 5,
+        it warns with a :class:`FutureWarning`)."""
+        warnings.warn(
+            "get_failed_trial_callback is deprecated (as in Optuna 5): use "
+            "get_heartbeat_stale_trial_callback",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.heartbeat_stale_trial_callback
+
+    def get_current_version(self) -> str:
+        """The database's schema version, as a string (Optuna's are Alembic revisions;
+        ferrotune's are the numbers 1, 2, ...)."""
+        return str(self.schema_version())
+
+    def get_head_version(self) -> str:
+        """The newest schema version this ferrotune writes, as a string."""
+        return str(S.SCHEMA_VERSION)
+
+    def get_all_versions(self) -> list[str]:
+        """Every schema version, newest first (as Optuna lists its revisions)."""
+        return [str(v) for v in range(S.SCHEMA_VERSION, 0, -1)]
+
+    def upgrade(self) -> None:
+        """Migrates the database to the newest schema (opening a storage already does,
+        unless ``skip_table_creation`` is set)."""
+        skip = self.skip_table_creation
+        self.skip_table_creation = False
+        try:
+            self._migrate()
+        finally:
+            self.skip_table_creation = skip
 
     def __repr__(self) -> str:
         return f"RDBStorage({self._engine.url.render_as_string(hide_password=True)!r})"

@@ -119,6 +119,8 @@ class _Database(BaseStorage):
     # Optuna's tables beside ferrotune's (a database both used): study names are
     # checked against Optuna's, so that an Optuna study is never silently new.
     _optuna_beside: bool
+    skip_compatibility_check: bool
+    skip_table_creation: bool
 
     # ------------------------------------------------------------------ engine
     def _create_engine(self) -> Engine:
@@ -175,6 +177,10 @@ class _Database(BaseStorage):
         if self._sqlite and url.database:
             return str(url.database)
         return url.render_as_string(hide_password=True)
+
+    def _where_url(self) -> str:
+        """The database's URL without its password, for a message to copy from."""
+        return self._engine.url.render_as_string(hide_password=True)
 
     def _write(self, fn: Callable[[Connection], _T]) -> _T:
         """Runs ``fn`` in one write transaction, retried on transient lock errors."""
@@ -236,9 +242,14 @@ class _Database(BaseStorage):
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
             names = set(sa.inspect(conn).get_table_names())
             self._check_foreign(names)
+            if self.skip_table_creation:
+                self._check_created(names)
+                return
             S.metadata.create_all(conn, tables=[S.version_table])
             row = conn.execute(sa.select(S.version_table.c.version)).first()
             version = 0 if row is None else int(row[0])
+            if version > S.SCHEMA_VERSION and self.skip_compatibility_check:
+                return
             if version > S.SCHEMA_VERSION:
                 raise IncompatibleStorageError(
                     f"the database {self._where()} has ferrotune schema version {version}, "
@@ -250,7 +261,7 @@ class _Database(BaseStorage):
                 conn.execute(sa.insert(S.version_table).values(id=1, version=S.SCHEMA_VERSION))
             elif version != S.SCHEMA_VERSION:
                 conn.execute(sa.update(S.version_table).values(version=S.SCHEMA_VERSION))
-            else:
+            elif not self.skip_compatibility_check:
                 self._check_columns(conn)
 
         try:
@@ -271,6 +282,15 @@ class _Database(BaseStorage):
                 ) from e
             raise
 
+    def _check_created(self, names: set[str]) -> None:
+        """With ``skip_table_creation``, the tables must be there already."""
+        gone = sorted(set(S.tables) - names)
+        if gone:
+            raise IncompatibleStorageError(
+                f"skip_table_creation=True, but the database {self._where()} lacks "
+                f"ferrotune's tables {', '.join(gone)}: open it once without it"
+            )
+
     def _check_foreign(self, names: set[str]) -> None:
         """Refuses a database that holds another schema (Optuna's above all): ferrotune
         would otherwise add its own tables beside it and start empty studies there."""
@@ -284,9 +304,11 @@ class _Database(BaseStorage):
         if optuna:
             raise IncompatibleStorageError(
                 f"the database {self._where()} holds an Optuna storage (tables "
-                f"{', '.join(optuna)}), not a ferrotune one: ferrotune cannot read Optuna's "
-                "studies and does not add its tables to that database. Give ferrotune a new "
-                "database (for SQLite, another file)"
+                f"{', '.join(optuna)}), not a ferrotune one: ferrotune's storages cannot "
+                "open Optuna's studies and do not add their tables to that database. To "
+                "move a study over, read it with ferrotune.integration.optuna.import_study"
+                f"({self._where_url()!r}, study_name=...) (it needs Optuna installed); or "
+                "give ferrotune a new database (for SQLite, another file)"
             )
         if ours:
             raise IncompatibleStorageError(
@@ -327,7 +349,9 @@ class _Database(BaseStorage):
         if found is not None:
             raise IncompatibleStorageError(
                 f"{study_name!r} is a study of the Optuna storage in {self._where()}: "
-                "ferrotune cannot read Optuna's studies. Pick another name, or another database"
+                "ferrotune's storages cannot open Optuna's studies. Read it with "
+                f"ferrotune.integration.optuna.import_study({self._where_url()!r}, "
+                f"study_name={study_name!r}), or pick another name or database"
             )
 
     def schema_version(self) -> int:
