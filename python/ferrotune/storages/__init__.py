@@ -8,13 +8,29 @@ from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.storages._base import BaseStorage
 from ferrotune.storages._callbacks import RetryFailedTrialCallback
 from ferrotune.storages._in_memory import InMemoryStorage
+from ferrotune.storages.journal._deprecated import (
+    BaseJournalLogStorage,
+    JournalFileStorage,
+)
+from ferrotune.storages.journal._deprecated import (
+    JournalFileOpenLockAlias as JournalFileOpenLock,
+)
+from ferrotune.storages.journal._deprecated import (
+    JournalFileSymlinkLockAlias as JournalFileSymlinkLock,
+)
+from ferrotune.storages.journal._storage import JournalStorage
 
 if TYPE_CHECKING:
     from ferrotune.storages._rdb import RDBStorage
 
 __all__ = [
     "BaseStorage",
+    "BaseJournalLogStorage",
     "InMemoryStorage",
+    "JournalFileOpenLock",
+    "JournalFileStorage",
+    "JournalFileSymlinkLock",
+    "JournalStorage",
     "RDBStorage",
     "RetryFailedTrialCallback",
     "get_storage",
