@@ -5,6 +5,7 @@ study's Rust core fed once per batch of records (``apply_remote_batch``)."""
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import warnings
 from collections.abc import Callable, Iterable
@@ -195,7 +196,7 @@ class Replay:
             self.n_read += 1
             op = log.get("op_code")
             handler = self._handlers.get(op) if isinstance(op, int) else None
-            if handler is None:
+            if handler is None or not isinstance(op, int):
                 why = log.get("error") if op == UNREADABLE_OP else f"unknown op_code {op!r}"
                 self._problems.append(f"record {self.n_read - 1} skipped: {why}")
                 continue
@@ -245,7 +246,7 @@ class Replay:
         sid = self.next_study_id
         self.next_study_id += 1
         core = _core.StudyCore([d == 2 for d in directions])  # 2: MAXIMIZE
-        choices = _Choices(lambda n, d, sid=sid: self._save_choices(sid, n, d))
+        choices = _Choices(functools.partial(self._save_choices, sid))
         creator = log.get("worker_id")
         self.studies[sid] = JStudy(sid, name, directions, core, choices, str(creator))
         self.by_name[name] = sid
