@@ -400,3 +400,41 @@ def test_a_journal_study_pickles_by_its_file(tmp_path: Path) -> None:
     assert [t.params for t in copy.trials] == [t.params for t in study.trials]
     copy.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
     assert len(study.trials) == 4  # the original reads the copy's trial from the file
+
+
+def test_four_processes_agree_on_every_rung_through_the_journal(tmp_path: Path) -> None:
+    from tests.storages.test_rung_records import WORKER as RUNG_WORKER
+    from tests.storages.test_rung_records import _check_records
+
+    path = str(tmp_path / "rungs.log")
+    ferrotune.create_study(storage=_storage(tmp_path / "rungs.log"), study_name="rungs-sh")
+    # The rung test's worker, with the journal for its storage URL.
+    worker = RUNG_WORKER.replace(
+        "storage=url,",
+        "storage=JournalStorage(JournalFileBackend(url)),",
+    ).replace(
+        "import ferrotune\n",
+        "import ferrotune\nfrom ferrotune.storages import JournalStorage\n"
+        "from ferrotune.storages.journal import JournalFileBackend\n",
+        1,
+    )
+    assert "JournalFileBackend(url)" in worker
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", worker, path, "rungs-sh", "sh", str(seed), "30"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for seed in range(4)
+    ]
+    for p in procs:
+        out, _ = p.communicate(timeout=600)
+        assert p.returncode == 0, out
+    trials = ferrotune.load_study(
+        study_name="rungs-sh", storage=_storage(tmp_path / "rungs.log")
+    ).trials
+    n_records = _check_records(trials, "sh", "rungs-sh", 120)
+    assert 0 < sum(t.state == TrialState.PRUNED for t in trials) < len(trials)
+    assert n_records > len(trials)

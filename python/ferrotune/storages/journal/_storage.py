@@ -691,9 +691,15 @@ class JournalStorage(BaseStorage):
         """
         if self.heartbeat_interval is None or self.grace_period is None:
             return []
+        grace = self.grace_period
+        with self._lock:
+            self._read()
+            beats = self._study(study_id).heartbeats
+            if not any(beat < time.time() - grace for beat in beats.values()):
+                return []  # the common case: no lock taken
         with self._locked():
             study = self._study(study_id)
-            deadline = time.time() - self.grace_period
+            deadline = time.time() - grace
             stale = [n for n, beat in study.heartbeats.items() if beat < deadline]
             now = from_time(time.time())
             self._append(
