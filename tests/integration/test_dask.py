@@ -20,7 +20,12 @@ import pytest
 
 import ferrotune
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.storages import BaseStorage, JournalStorage, RetryFailedTrialCallback
+from ferrotune.storages import (
+    BaseStorage,
+    InMemoryStorage,
+    JournalStorage,
+    RetryFailedTrialCallback,
+)
 from ferrotune.storages.journal import JournalFileBackend
 from ferrotune.trial import TrialState
 
@@ -69,9 +74,7 @@ def test_four_dask_workers_lose_no_trial_and_retry_a_killed_workers_trial(
 ) -> None:
     storage = _storage(kind, tmp_path)
     name = f"h13-dask-{kind}-{uuid.uuid4().hex[:8]}"  # the PostgreSQL server is shared
-    study = ferrotune.create_study(
-        storage=storage, study_name=name, sampler=ferrotune.samplers.RandomSampler(seed=0)
-    )
+    ferrotune.create_study(storage=storage, study_name=name)
     flag = str(tmp_path / "victim")
 
     def objective(trial: ferrotune.Trial) -> float:
@@ -105,12 +108,19 @@ def test_four_dask_workers_lose_no_trial_and_retry_a_killed_workers_trial(
 
     killer = threading.Thread(target=kill_the_victim, daemon=True)
     killer.start()
-    optimize(study, objective, n_trials=N_TRIALS, client=client)
+    optimize(
+        objective,
+        n_trials=N_TRIALS,
+        study_name=name,
+        storage=storage,
+        client=client,
+        sampler=ferrotune.samplers.RandomSampler(seed=0),
+    )
     killer.join(timeout=60)
     assert killed, "the victim trial never ran"
 
-    trials = study.trials
-    # The lost trial's ticket was given back: one trial more than asked, all ended.
+    trials = ferrotune.load_study(study_name=name, storage=storage).trials
+    # The worker that noticed the lost trial ran one more: one trial more than asked.
     assert [t.number for t in trials] == list(range(N_TRIALS + 1))
     states = [t.state for t in trials]
     assert states.count(TrialState.FAIL) == 1 and trials[VICTIM].state == TrialState.FAIL
@@ -128,10 +138,14 @@ def test_four_dask_workers_lose_no_trial_and_retry_a_killed_workers_trial(
 
 
 def test_bad_calls_are_refused_before_any_work(tmp_path: Path) -> None:
+    journal = JournalStorage(JournalFileBackend(str(tmp_path / "j")))
+    ferrotune.create_study(storage=journal, study_name="s")
+    no_client: Any = object()  # refused before the client is used
     with pytest.raises(InvalidArgumentError, match="shared storage"):
-        optimize(ferrotune.create_study(), lambda t: 0.0, n_trials=1, client=object())  # type: ignore[arg-type]
-    study = ferrotune.create_study(storage=JournalStorage(JournalFileBackend(str(tmp_path / "j"))))
+        optimize(lambda t: 0.0, 1, study_name="s", storage=InMemoryStorage(), client=no_client)
     with pytest.raises(InvalidArgumentError, match="n_trials or timeout"):
-        optimize(study, lambda t: 0.0, client=object())  # type: ignore[arg-type]
+        optimize(lambda t: 0.0, study_name="s", storage=journal, client=no_client)
     with pytest.raises(InvalidArgumentError, match="n_workers"):
-        optimize(study, lambda t: 0.0, n_trials=1, n_workers=0, client=object())  # type: ignore[arg-type]
+        optimize(lambda t: 0.0, 1, study_name="s", storage=journal, n_workers=0, client=no_client)
+    with pytest.warns(UserWarning, match="heartbeat_interval"), pytest.raises(AttributeError):
+        optimize(lambda t: 0.0, 1, study_name="s", storage=journal, client=no_client)

@@ -258,7 +258,10 @@ class JournalStorage(BaseStorage):
             self._read()
 
     def sync(self, study_id: int) -> None:
-        """Reads the records other processes added since the last read."""
+        """Fails stale trials (with heartbeats configured), then reads the records other
+        processes added since the last read."""
+        if self.heartbeat_interval is not None:
+            self.fail_stale_trials(study_id)
         with self._lock:
             self._read()
 
@@ -730,13 +733,13 @@ class JournalStorage(BaseStorage):
         from ferrotune.study._study import Study
 
         with self._lock:
+            if self._helper is None:
+                # No heartbeats: the helper never fails trials itself.
+                self._helper = JournalStorage(self._backend)
             study = self._helper_studies.get(study_id)
             if study is None:
-                if self._helper is None:
-                    # No heartbeats: the helper never fails trials itself.
-                    self._helper = JournalStorage(self._backend)
                 name = self.get_study_name_from_id(study_id)
                 study = Study(name, self._helper, sampler=RandomSampler())
                 self._helper_studies[study_id] = study
-        study._storage.sync(study_id)
+        self._helper.sync(study_id)
         return study
