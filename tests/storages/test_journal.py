@@ -438,3 +438,35 @@ def test_four_processes_agree_on_every_rung_through_the_journal(tmp_path: Path) 
     n_records = _check_records(trials, "sh", "rungs-sh", 120)
     assert 0 < sum(t.state == TrialState.PRUNED for t in trials) < len(trials)
     assert n_records > len(trials)
+
+
+def test_worker_cli_runs_on_a_journal_file(tmp_path: Path) -> None:
+    path = tmp_path / "cli.log"
+    objective = Path(__file__).with_name("_objectives.py")
+    cmd = [
+        sys.executable,
+        "-m",
+        "ferrotune",
+        "worker",
+        "--storage",
+        str(path),
+        "--study",
+        "cli",
+        "--objective",
+        f"{objective}:quadratic",
+        "--n-trials",
+        "10",
+        "--direction",
+        "minimize",
+        "--quiet",
+    ]
+    procs = [
+        subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
+    for p in procs:
+        out, _ = p.communicate(timeout=240)
+        assert p.returncode == 0, out
+    trials = ferrotune.load_study(study_name="cli", storage=_storage(path)).trials
+    assert [t.number for t in trials] == list(range(20))
+    assert all(t.state == TrialState.COMPLETE for t in trials)
