@@ -100,14 +100,26 @@ def _worker(args: argparse.Namespace) -> int:
 
         ferrotune.logging.set_verbosity(ferrotune.logging.WARNING)
     objective = _load_objective(args.objective)
-    storage = RDBStorage(
-        args.storage,
-        heartbeat_interval=args.heartbeat_interval,
-        grace_period=args.grace_period,
-        heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=args.max_retry)
+    settings: dict[str, Any] = {
+        "heartbeat_interval": args.heartbeat_interval,
+        "grace_period": args.grace_period,
+        "heartbeat_stale_trial_callback": RetryHeartbeatStaleTrialCallback(
+            max_retry=args.max_retry
+        )
         if args.retry_failed
         else None,
-    )
+    }
+    storage: Any
+    if args.storage_class == "JournalFileBackend" or (
+        args.storage_class is None and "://" not in args.storage
+    ):
+        # A journal file (Optuna's CLI takes a path the same way).
+        from ferrotune.storages import JournalStorage
+        from ferrotune.storages.journal import JournalFileBackend
+
+        storage = JournalStorage(JournalFileBackend(args.storage), **settings)
+    else:
+        storage = RDBStorage(args.storage, **settings)
     sampler: ferrotune.samplers.BaseSampler
     if args.sampler == "random":
         sampler = ferrotune.samplers.RandomSampler(seed=args.seed)
@@ -133,7 +145,8 @@ def _worker(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         print(f"worker {os.getpid()}: {args.n_trials} trial(s) of study {args.study!r} done")
-    storage.dispose()
+    if isinstance(storage, RDBStorage):
+        storage.dispose()
     return 0
 
 
@@ -155,7 +168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "one machine or many, share the study.",
     )
     w.add_argument(
-        "--storage", required=True, help="database URL (sqlite:///... or postgresql+psycopg://...)"
+        "--storage",
+        required=True,
+        help="database URL (sqlite:///... or postgresql+psycopg://...) or a journal file's path",
+    )
+    w.add_argument(
+        "--storage-class",
+        choices=["RDBStorage", "JournalFileBackend"],
+        default=None,
+        help="the kind of --storage (default: a journal file unless it is a URL)",
     )
     w.add_argument("--study", required=True, help="study name")
     w.add_argument(

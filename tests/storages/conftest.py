@@ -1,4 +1,4 @@
-"""Storage fixtures: one suite over in-memory, SQLite and PostgreSQL storages.
+"""Storage fixtures: one suite over in-memory, SQLite, PostgreSQL and journal storages.
 
 The PostgreSQL parameters run when ``FERROTUNE_TEST_POSTGRES_URL`` names a server (as
 ``scripts/test.sh`` arranges with ``scripts/postgres.sh``) and are skipped otherwise.
@@ -56,10 +56,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield POSTGRES_URL
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", "postgres", "journal"])
 def make_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StorageFactory]:
-    """A factory of storages on one shared backend: every call on a database backend
-    returns a new storage object (as another process would have) on the same database."""
+    """A factory of storages on one shared backend: every call on a database or journal
+    backend returns a new storage object (as another process would have) on the same
+    database or journal file."""
     made: list[BaseStorage] = []
     if request.param == "memory":
         shared = InMemoryStorage()
@@ -68,6 +69,17 @@ def make_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sto
             return shared
 
         yield memory
+        return
+    if request.param == "journal":
+        from ferrotune.storages import JournalStorage
+        from ferrotune.storages.journal import JournalFileBackend
+
+        path = str(tmp_path / "journal.log")
+
+        def journal(**kwargs: object) -> BaseStorage:
+            return JournalStorage(JournalFileBackend(path), **kwargs)  # type: ignore[arg-type]
+
+        yield journal
         return
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'study.db'}"

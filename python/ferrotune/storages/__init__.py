@@ -11,6 +11,17 @@ from ferrotune.storages._callbacks import (
     RetryHeartbeatStaleTrialCallback,
 )
 from ferrotune.storages._in_memory import InMemoryStorage
+from ferrotune.storages.journal._deprecated import (
+    BaseJournalLogStorage,
+    JournalFileStorage,
+)
+from ferrotune.storages.journal._deprecated import (
+    JournalFileOpenLockAlias as JournalFileOpenLock,
+)
+from ferrotune.storages.journal._deprecated import (
+    JournalFileSymlinkLockAlias as JournalFileSymlinkLock,
+)
+from ferrotune.storages.journal._storage import JournalStorage
 
 if TYPE_CHECKING:
     from ferrotune.storages._rdb import RDBStorage
@@ -18,7 +29,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BaseStorage",
+    "BaseJournalLogStorage",
     "InMemoryStorage",
+    "JournalFileOpenLock",
+    "JournalFileStorage",
+    "JournalFileSymlinkLock",
+    "JournalStorage",
     "RDBStorage",
     "RetryFailedTrialCallback",
     "RetryHeartbeatStaleTrialCallback",

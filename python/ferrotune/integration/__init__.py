@@ -1,0 +1,2 @@
+"""Integrations with other libraries (each needs its library; none is imported by
+``import ferrotune``)."""

@@ -1,0 +1,273 @@
+"""A journal in one file (JSON lines), for processes on one machine or a network file
+system, with the lock-file protocols of Optuna's ``JournalFileBackend`` (so that both
+libraries' processes can share a file)."""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import errno
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.storages.journal._base import BaseJournalBackend
+
+__all__ = [
+    "BaseJournalFileLock",
+    "JournalFileBackend",
+    "JournalFileOpenLock",
+    "JournalFileSymlinkLock",
+]
+
+_logger = logging.getLogger("ferrotune.storages")
+
+#: The record a line that is not JSON becomes (the storage skips it with a warning), so
+#: that the numbering of the lines after it is the same for every reader.
+UNREADABLE_OP = -1
+# Seconds between two log lines of a process waiting for a lock.
+_WARN_EVERY = 10.0
+# Longest sleep between two attempts at a held lock.
+_MAX_SLEEP = 0.05
+
+
+class BaseJournalFileLock(abc.ABC):
+    """A lock shared by processes through the file system."""
+
+    @abc.abstractmethod
+    def acquire(self) -> bool:
+        """Blocks until the lock is held; returns True."""
+
+    @abc.abstractmethod
+    def release(self) -> None:
+        """Releases the lock (RuntimeError when it was not held)."""
+
+
+def _check_grace(grace_period: float | None) -> float | None:
+    if grace_period is None:
+        return None
+    if isinstance(grace_period, bool) or not (
+        isinstance(grace_period, (int, float)) and grace_period > 0
+    ):
+        raise InvalidArgumentError(
+            f"grace_period must be a number of seconds > 0 or None, got {grace_period!r}"
+        )
+    if grace_period < 3:
+        _logger.warning("grace_period=%g s of a journal file lock may be too small", grace_period)
+    return float(grace_period)
+
+
+class _LockFile(BaseJournalFileLock):
+    """A lock held while the file ``<target>.lock`` exists; a lock file whose time of
+    change has not moved for ``grace_period`` seconds (its holder died) is removed."""
+
+    def __init__(self, filepath: str, grace_period: float | None = 30) -> None:
+        self._target = filepath
+        self._lock_file = filepath + ".lock"
+        self.grace_period = _check_grace(grace_period)
+
+    @abc.abstractmethod
+    def _try_create(self) -> None:
+        """Creates the lock file; raises FileExistsError when it exists."""
+
+    def acquire(self) -> bool:
+        sleep = 0.001
+        start = last_warning = time.monotonic()
+        seen_mtime: float | None = None
+        seen_since = start
+        while True:
+            try:
+                self._try_create()
+                return True
+            except FileExistsError:
+                pass
+            except OSError as e:
+                if e.errno != errno.EEXIST:
+                    raise
+            now = time.monotonic()
+            if now - last_warning > _WARN_EVERY:
+                last_warning = now
+                _logger.warning(
+                    "Waited %.0f s for the journal lock %s; retrying", now - start, self._lock_file
+                )
+            if self.grace_period is not None:
+                try:
+                    mtime = os.stat(self._lock_file).st_mtime
+                except OSError:
+                    continue  # released meanwhile
+                if mtime != seen_mtime:
+                    seen_mtime, seen_since = mtime, now
+                elif now - seen_since > self.grace_period:
+                    _logger.warning(
+                        "The journal lock %s was held for more than %g s: removing it",
+                        self._lock_file,
+                        self.grace_period,
+                    )
+                    with contextlib.suppress(RuntimeError):
+                        self.release()
+                    sleep = 0.001
+                    continue
+            time.sleep(sleep)
+            sleep = min(sleep * 2, _MAX_SLEEP)
+
+    def release(self) -> None:
+        # Renamed first, so that a lock file another process has just created is never
+        # the one removed.
+        moved = f"{self._lock_file}{uuid.uuid4()}.rename"
+        try:
+            os.rename(self._lock_file, moved)
+        except OSError:
+            raise RuntimeError(f"the journal lock {self._lock_file} was not held") from None
+        os.unlink(moved)
+
+
+class JournalFileSymlinkLock(_LockFile):
+    """A lock made by creating a symbolic link (``<file>.lock``), which works on NFSv2
+    and later; the default lock of :class:`JournalFileBackend`, as in Optuna.
+
+    Args:
+        filepath: The journal file it protects.
+        grace_period: Seconds after which a lock that has not changed is taken as
+            abandoned (its process died) and removed; None never removes it. Default 30.
+
+    Raises:
+        InvalidArgumentError: ``grace_period`` is not a number > 0 or None.
+    """
+
+    def _try_create(self) -> None:
+        os.symlink(self._target, self._lock_file)
+
+
+class JournalFileOpenLock(_LockFile):
+    """A lock made by creating ``<file>.lock`` with ``O_EXCL`` (NFSv3 and later on Linux
+    2.6 and later; Windows, where symbolic links need a privilege).
+
+    Args:
+        filepath: The journal file it protects.
+        grace_period: As for :class:`JournalFileSymlinkLock` (default 30 s).
+
+    Raises:
+        InvalidArgumentError: ``grace_period`` is not a number > 0 or None.
+    """
+
+    def _try_create(self) -> None:
+        os.close(os.open(self._lock_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+
+
+class JournalFileBackend(BaseJournalBackend):
+    """A journal kept in one file, one JSON record a line, for
+    :class:`~ferrotune.storages.JournalStorage`: processes on one machine, or on many
+    machines that share a network file system (where SQLite's locking is unreliable).
+
+    Every append is written under the lock and synced to disk (``fsync``) before the
+    lock is released; a reader reads only the bytes added since its last read. A line a
+    process left unfinished when it died is ended by the next append and skipped, with
+    a warning, by every reader. The file format and the lock file are Optuna's, so a
+    journal written by Optuna can be read and continued, and Optuna can read
+    ferrotune's (see :class:`~ferrotune.storages.JournalStorage` for what Optuna
+    ignores).
+
+    Args:
+        file_path: The journal file; created (empty) when it does not exist.
+        lock_obj: The lock between processes: a :class:`JournalFileSymlinkLock` (the
+            default, on ``file_path``) or a :class:`JournalFileOpenLock`.
+
+    Example:
+        >>> from ferrotune.storages import JournalStorage
+        >>> from ferrotune.storages.journal import JournalFileBackend
+        >>> storage = JournalStorage(JournalFileBackend("./journal.log"))  # doctest: +SKIP
+    """
+
+    def __init__(self, file_path: str, lock_obj: BaseJournalFileLock | None = None) -> None:
+        if not isinstance(file_path, (str, os.PathLike)):
+            raise InvalidArgumentError(f"file_path must be a path, got {type(file_path).__name__}")
+        self._file_path = os.fspath(file_path)
+        self._lock = lock_obj if lock_obj is not None else JournalFileSymlinkLock(self._file_path)
+        with open(self._file_path, "ab"):
+            pass  # created if it does not exist
+        # Byte offsets of record numbers where reads ended: the next read starts there.
+        self._offsets: dict[int, int] = {0: 0}
+        self._mutex = threading.RLock()
+        self._held = 0
+
+    @property
+    def file_path(self) -> str:
+        """The journal file."""
+        return self._file_path
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"file_path": self._file_path, "lock": self._lock}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["file_path"], state["lock"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"JournalFileBackend({self._file_path!r})"
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Holds the file's lock (re-entrant within the thread that holds it)."""
+        with self._mutex:
+            if self._held == 0:
+                self._lock.acquire()
+            self._held += 1
+            try:
+                yield
+            finally:
+                self._held -= 1
+                if self._held == 0:
+                    self._lock.release()
+
+    def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
+        with self._mutex:
+            start = max((n for n in self._offsets if n <= log_number_from), default=0)
+            offset = self._offsets[start]
+        with open(self._file_path, "rb") as f:
+            f.seek(offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1  # a line being written (no newline yet) waits
+        number = start
+        pos = 0
+        out: list[dict[str, Any]] = []
+        while pos < end:
+            nl = data.index(b"\n", pos)
+            line = data[pos:nl]
+            pos = nl + 1
+            if number >= log_number_from:
+                try:
+                    record = json.loads(line)
+                    if not isinstance(record, dict):
+                        raise ValueError("not a JSON object")
+                except ValueError as e:
+                    record = {"op_code": UNREADABLE_OP, "error": f"{e}: {line[:60]!r}"}
+                out.append(record)
+            number += 1
+        with self._mutex:
+            self._offsets[number] = offset + end
+            if len(self._offsets) > 64:
+                # Only the latest positions are read from again.
+                for n in sorted(self._offsets)[1:-16]:
+                    del self._offsets[n]
+        return iter(out)
+
+    def append_logs(self, logs: list[dict[str, Any]]) -> None:
+        if not logs:
+            return
+        text = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs)
+        with self.locked(), open(self._file_path, "ab+") as f:
+            f.seek(0, os.SEEK_END)
+            if f.tell() > 0:
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    # A line left unfinished by a process that died: ended here, so that
+                    # it cannot swallow the first record below.
+                    text = "\n" + text
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
