@@ -103,9 +103,7 @@ def _worker(args: argparse.Namespace) -> int:
     settings: dict[str, Any] = {
         "heartbeat_interval": args.heartbeat_interval,
         "grace_period": args.grace_period,
-        "heartbeat_stale_trial_callback": RetryHeartbeatStaleTrialCallback(
-            max_retry=args.max_retry
-        )
+        "heartbeat_stale_trial_callback": RetryHeartbeatStaleTrialCallback(max_retry=args.max_retry)
         if args.retry_failed
         else None,
     }

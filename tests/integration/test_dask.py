@@ -55,7 +55,7 @@ def _storage(kind: str, tmp_path: Path) -> BaseStorage:
     settings: dict[str, Any] = {
         "heartbeat_interval": 0.2,
         "grace_period": 1.5,
-        "failed_trial_callback": RetryHeartbeatStaleTrialCallback(max_retry=2),
+        "heartbeat_stale_trial_callback": RetryHeartbeatStaleTrialCallback(max_retry=2),
     }
     if kind == "journal":
         return JournalStorage(JournalFileBackend(str(tmp_path / "dask.log")), **settings)
@@ -125,7 +125,9 @@ def test_four_dask_workers_lose_no_trial_and_retry_a_killed_workers_trial(
     states = [t.state for t in trials]
     assert states.count(TrialState.FAIL) == 1 and trials[VICTIM].state == TrialState.FAIL
     assert states.count(TrialState.COMPLETE) == N_TRIALS
-    retries = [t for t in trials if RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == VICTIM]
+    retries = [
+        t for t in trials if RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == VICTIM
+    ]
     assert len(retries) == 1 and retries[0].state == TrialState.COMPLETE
     assert retries[0].params == trials[VICTIM].params
     # No trial was run twice, and the workers did not repeat each other's draws.

@@ -272,7 +272,9 @@ def test_a_killed_workers_trial_fails_by_heartbeat_and_is_retried_once(tmp_path:
     _poll(retried)
     trials = workers[0].trials
     assert trials[number].state == TrialState.FAIL
-    retries = [t for t in trials if RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == number]
+    retries = [
+        t for t in trials if RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == number
+    ]
     assert len(retries) == 1  # failed (and retried) by exactly one worker
     assert retries[0].params["x"] == x
     assert RetryHeartbeatStaleTrialCallback.retry_history(retries[0]) == [number]

@@ -8,9 +8,9 @@ import copy
 import json
 import math
 import threading
-import warnings
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
