@@ -43,14 +43,13 @@ _TRIAL_ID = (
     "Study.get_trials, Study.tell and the Trial give the same data and changes"
 )
 _CROSSOVERS = "NSGA-II's mutation objects are not built yet (mutation is a uniform redraw)"
-_JOURNAL = "lands with ferrotune's JournalStorage"
+_JOURNAL = "Optuna's Redis journal backend: not built (the file backend is)"
 
 #: Pattern (fnmatch, on the names the walk reports) -> why ferrotune lacks it.
 EXCEPTIONS: dict[str, str] = {
     # Whole modules of Optuna that ferrotune does not have (yet).
     "optuna.artifacts": "artifact stores are not part of ferrotune",
     "optuna.importance": "parameter importances are not built yet",
-    "optuna.integration": "lands with the Optuna adapters (ferrotune.integration)",
     "optuna.search_space": "Study.intersection_search_space() and ferrotune.SearchSpace cover it",
     "optuna.visualization": "lands with the visualization work",
     # Constructors that users never call: a Study or a Trial comes from create_study/ask.
@@ -73,8 +72,8 @@ EXCEPTIONS: dict[str, str] = {
     "optuna.samplers.nsgaii.BaseMutation": _CROSSOVERS,
     "optuna.samplers.nsgaii.PolynomialMutation": _CROSSOVERS,
     # Storages.
-    "optuna.storages.BaseJournalLogStorage": _JOURNAL,
-    "optuna.storages.Journal*": _JOURNAL,
+    "optuna.storages.JournalRedis*": _JOURNAL,
+    "optuna.storages.JournalStorage.restore_replay_result": "journal snapshots: not built",
     "optuna.storages.GrpcStorageProxy": "needs grpcio; share a database instead",
     "optuna.storages.run_grpc_proxy_server": "needs grpcio; share a database instead",
     "optuna.storages.*Storage.get_trial": _TRIAL_ID,

@@ -57,8 +57,9 @@ def optimize(
     worker.
 
     **Lost workers.** Give the storage heartbeats (``RDBStorage(url,
-    heartbeat_interval=..., heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback())``, or the
-    same arguments of :class:`~ferrotune.storages.JournalStorage`): a trial whose worker
+    heartbeat_interval=...,
+    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback())``, or the same
+    arguments of :class:`~ferrotune.storages.JournalStorage`): a trial whose worker
     died (its heartbeat stopped) is marked FAIL by another worker once it is older than
     the grace period, the callback enqueues its retry with the same parameters, and the
     worker that marked it runs one trial more than its tickets (the retry, or without a

@@ -8,6 +8,7 @@ from typing import Any
 
 from ferrotune.storages.journal._base import BaseJournalBackend
 from ferrotune.storages.journal._file import (
+    BaseJournalFileLock,
     JournalFileBackend,
     JournalFileOpenLock,
     JournalFileSymlinkLock,
@@ -40,33 +41,33 @@ class BaseJournalLogStorage(BaseJournalBackend):
 class JournalFileStorage(JournalFileBackend):
     """Deprecated name of :class:`~ferrotune.storages.journal.JournalFileBackend`."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, file_path: str, lock_obj: BaseJournalFileLock | None = None) -> None:
         _warn("JournalFileStorage", "ferrotune.storages.journal.JournalFileBackend")
-        super().__init__(*args, **kwargs)
+        super().__init__(file_path, lock_obj)
 
 
 class JournalFileSymlinkLockAlias(JournalFileSymlinkLock):
     """``ferrotune.storages.JournalFileSymlinkLock``: deprecated import path of
     :class:`~ferrotune.storages.journal.JournalFileSymlinkLock`."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, filepath: str, grace_period: float | None = 30) -> None:
         _warn(
             "The import path ferrotune.storages.JournalFileSymlinkLock",
             "ferrotune.storages.journal.JournalFileSymlinkLock",
         )
-        super().__init__(*args, **kwargs)
+        super().__init__(filepath, grace_period)
 
 
 class JournalFileOpenLockAlias(JournalFileOpenLock):
     """``ferrotune.storages.JournalFileOpenLock``: deprecated import path of
     :class:`~ferrotune.storages.journal.JournalFileOpenLock`."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, filepath: str, grace_period: float | None = 30) -> None:
         _warn(
             "The import path ferrotune.storages.JournalFileOpenLock",
             "ferrotune.storages.journal.JournalFileOpenLock",
         )
-        super().__init__(*args, **kwargs)
+        super().__init__(filepath, grace_period)
 
 
 JournalFileSymlinkLockAlias.__name__ = JournalFileSymlinkLockAlias.__qualname__ = (
