@@ -85,6 +85,9 @@ class Mirror:
         self._attach = attach
         self._dists: dict[BaseDistribution, tuple[str, _core.Dist] | None] = {}
         self._by_key: dict[tuple[str, str], BaseDistribution] = {}
+        # Running trials whose joint values were chosen (kept through a rebuild: a trial
+        # is proposed once).
+        self._asked: set[int] = set()
         self._reset()
 
     def _reset(self) -> None:
@@ -114,6 +117,14 @@ class Mirror:
         """The Optuna distribution a mirrored parameter was recorded with."""
         return self._by_key.get((name, _key(d)))
 
+    def take_relative(self, number: int) -> bool:
+        """True the first time it is asked for a running trial: its joint values are to
+        be chosen now."""
+        if number in self._asked:
+            return False
+        self._asked.add(number)
+        return True
+
     def note_speculative(self, number: int, name: str, key: str, value: float) -> None:
         """Records that the core holds ``value`` for ``name`` in trial ``number`` before
         Optuna does (checked when the trial finishes)."""
@@ -140,6 +151,7 @@ class Mirror:
         n = len(trials)
         while self._done < n and trials[self._done].state in _FINISHED:
             seen.pop(self._done, None)
+            self._asked.discard(self._done)
             self._done += 1
 
     def _apply(self, batch: list[FrozenTrial]) -> bool:

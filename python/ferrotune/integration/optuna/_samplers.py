@@ -142,8 +142,21 @@ class _MirrorAdapter(_Adapter):
         return True
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        # As a ferrotune study at the ask: the Rust sampler chooses the joint values now
+        # (kept in the core until the objective suggests them) and tags the trial.
+        if self._single_objective and len(study.directions) > 1:
+            return  # sample_relative / sample_independent raise
         with self._mirrors.lock:
-            self._mirrors.get(study)
+            self._relative(study, trial, self._mirrors.get(study))
+
+    def _relative(self, study: Study, trial: FrozenTrial, m: Mirror) -> None:
+        """Asks the Rust sampler for trial's joint values once, and stores its tag."""
+        if not m.take_relative(trial.number):
+            return
+        m.core.relative(trial.number)
+        tag = m.core.tag(trial.number)
+        if tag and trial.system_attrs.get(TAG_KEY) != tag:
+            study._storage.set_trial_system_attr(trial._trial_id, TAG_KEY, tag)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
@@ -168,8 +181,7 @@ class _MirrorAdapter(_Adapter):
         with self._mirrors.lock:
             m = self._mirrors.get(study)
             number = trial.number
-            m.core.relative(number)
-            self._store_tag(study, trial, m)
+            self._relative(study, trial, m)
             fixed = trial.system_attrs.get("fixed_params") or {}
             out: dict[str, Any] = {}
             for name, dist in search_space.items():
@@ -183,11 +195,6 @@ class _MirrorAdapter(_Adapter):
                 m.note_speculative(number, name, got[0], v)
                 out[name] = dist.to_external_repr(v)
             return out
-
-    def _store_tag(self, study: Study, trial: FrozenTrial, m: Mirror) -> None:
-        tag = m.core.tag(trial.number)
-        if tag and trial.system_attrs.get(TAG_KEY) != tag:
-            study._storage.set_trial_system_attr(trial._trial_id, TAG_KEY, tag)
 
     def sample_independent(
         self,
