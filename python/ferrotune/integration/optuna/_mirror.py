@@ -20,6 +20,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidDistributionError
+from ferrotune.integration.optuna._access import all_trials, storage_of, study_id_of
 from ferrotune.storages._base import rung_records, sampler_tags
 
 __all__ = ["CONSTRAINTS_KEY", "Mirror", "Mirrors", "core_dist"]
@@ -78,8 +79,8 @@ class Mirror:
     """
 
     def __init__(self, study: Study, attach: Callable[[_core.StudyCore, str], None]) -> None:
-        self.storage = study._storage  # held, so the cache key (its id) stays unique
-        self.study_id = study._study_id
+        self.storage = storage_of(study)  # held, so the cache key (its id) stays unique
+        self.study_id = study_id_of(study)
         self.study_name = study.study_name
         self._maximize = [d == StudyDirection.MAXIMIZE for d in study.directions]
         self._attach = attach
@@ -236,18 +237,17 @@ class Mirrors:
 
     def get(self, study: Study) -> Mirror:
         """The study's mirror, synced (call with :attr:`lock` held)."""
-        storage = study._storage
-        key = (id(storage), study._study_id)
-        m = self._by_study.get(key)
-        if m is None or m.storage is not storage or m.study_name != study.study_name:
+        m = self.known(study)
+        if m is None:
             m = Mirror(study, self._attach)
-            self._by_study[key] = m
-        m.sync(storage.get_all_trials(study._study_id, deepcopy=False))
+            self._by_study[(id(m.storage), m.study_id)] = m
+        m.sync(all_trials(study))
         return m
 
     def known(self, study: Study) -> Mirror | None:
         """The study's mirror as it is, unsynced; None if there is none yet."""
-        m = self._by_study.get((id(study._storage), study._study_id))
-        if m is None or m.storage is not study._storage or m.study_name != study.study_name:
+        storage = storage_of(study)
+        m = self._by_study.get((id(storage), study_id_of(study)))
+        if m is None or m.storage is not storage or m.study_name != study.study_name:
             return None
         return m

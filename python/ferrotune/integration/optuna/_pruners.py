@@ -11,6 +11,7 @@ from optuna.trial import FrozenTrial
 
 from ferrotune import pruners as _native
 from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.integration.optuna._access import storage_of
 from ferrotune.integration.optuna._mirror import Mirrors
 from ferrotune.storages._base import rung_attr
 
@@ -74,7 +75,7 @@ class _PrunerAdapter(optuna.pruners.BasePruner):
             pruned, records = m.core.prune(trial.number)
             for record in records:
                 key, value = rung_attr(record)
-                study._storage.set_trial_system_attr(m.trial_ids[record[0]], key, value)
+                storage_of(study).set_trial_system_attr(m.trial_ids[record[0]], key, value)
         return bool(pruned)
 
 

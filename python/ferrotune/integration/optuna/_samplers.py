@@ -14,6 +14,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ferrotune import samplers as _native
 from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.integration.optuna._access import storage_of, study_id_of, trials_in
 from ferrotune.integration.optuna._mirror import CONSTRAINTS_KEY, Mirror, Mirrors, core_dist
 from ferrotune.samplers._base import _constraints_func_values
 from ferrotune.samplers._qmc import _hashed_uniform
@@ -156,7 +157,7 @@ class _MirrorAdapter(_Adapter):
         m.core.relative(trial.number)
         tag = m.core.tag(trial.number)
         if tag and trial.system_attrs.get(TAG_KEY) != tag:
-            study._storage.set_trial_system_attr(trial._trial_id, TAG_KEY, tag)
+            storage_of(study).set_trial_system_attr(trial._trial_id, TAG_KEY, tag)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
@@ -227,7 +228,7 @@ class _MirrorAdapter(_Adapter):
         if func is None or state not in (TrialState.COMPLETE, TrialState.PRUNED):
             return
         cons = _constraints_func_values(func, trial)  # type: ignore[arg-type]
-        study._storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, tuple(cons))
+        storage_of(study).set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, tuple(cons))
 
 
 class TPESampler(_MirrorAdapter):
@@ -345,7 +346,7 @@ class QMCSampler(_Adapter):
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
         if self._initial is None:
-            complete = study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            complete = trials_in(study, (TrialState.COMPLETE,))
             if not complete:
                 return {}
             self._initial = {
@@ -359,10 +360,10 @@ class QMCSampler(_Adapter):
         if not search_space:
             return {}
         key = self._native._counter_key()
-        storage = study._storage
+        storage, study_id = storage_of(study), study_id_of(study)
         with self._lock:
-            index = int(storage.get_study_system_attrs(study._study_id).get(key, 0))
-            storage.set_study_system_attr(study._study_id, key, index + 1)
+            index = int(storage.get_study_system_attrs(study_id).get(key, 0))
+            storage.set_study_system_attr(study_id, key, index + 1)
             u = self._native._rust.point(index, len(search_space))
         return {
             n: d.to_external_repr(self._core_dist(d).from_unit(x))
