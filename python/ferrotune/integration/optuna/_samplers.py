@@ -336,6 +336,14 @@ class QMCSampler(_Adapter):
         self._lock = threading.Lock()
         self._dists: dict[BaseDistribution, Any] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The relative search space is kept, as by Optuna's and ferrotune's QMCSampler.
+        return {"_native": self._native, "_initial": self._initial}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._initial = state.get("_initial")
+
     def _core_dist(self, dist: BaseDistribution) -> Any:
         d = self._dists.get(dist)
         if d is None:
