@@ -49,8 +49,25 @@ def core_dist(dist: BaseDistribution) -> _core.Dist:
     )
 
 
+def _cache_key(dist: BaseDistribution) -> Any:
+    """A cheap dictionary key standing for ``dist`` (Optuna's own hash and equality sort
+    and compare attribute dictionaries: too slow for every parameter of every trial)."""
+    cls = type(dist)
+    if cls is FloatDistribution or cls is IntDistribution:
+        return (cls, dist.low, dist.high, dist.step, dist.log)  # type: ignore[attr-defined]
+    if cls is CategoricalDistribution:
+        choices = dist.choices  # type: ignore[attr-defined]
+        return (cls, choices, tuple(map(type, choices)))
+    return dist
+
+
+def _fields(d: _core.Dist) -> tuple[Any, ...]:
+    return (int(d.kind), d.low, d.high, d.step, d.log, d.n_choices)
+
+
 def _key(d: _core.Dist) -> str:
-    return f"{int(d.kind)}|{d.low!r}|{d.high!r}|{d.step!r}|{d.log}|{d.n_choices}"
+    """The key under which the core's batches name a distribution."""
+    return "|".join(map(repr, _fields(d)))
 
 
 def _timestamp(dt: Any) -> float | None:
@@ -84,8 +101,10 @@ class Mirror:
         self.study_name = study.study_name
         self._maximize = [d == StudyDirection.MAXIMIZE for d in study.directions]
         self._attach = attach
-        self._dists: dict[BaseDistribution, tuple[str, _core.Dist] | None] = {}
-        self._by_key: dict[tuple[str, str], BaseDistribution] = {}
+        self._dists: dict[Any, tuple[str, _core.Dist] | None] = {}
+        # (name, the core distribution's fields) -> the Optuna distribution recorded.
+        self._by_fields: dict[tuple[str, tuple[Any, ...]], BaseDistribution] = {}
+        self._fields: dict[str, tuple[Any, ...]] = {}
         # Running trials whose joint values were chosen (kept through a rebuild: a trial
         # is proposed once).
         self._asked: set[int] = set()
@@ -101,22 +120,24 @@ class Mirror:
 
     def dist(self, name: str, dist: BaseDistribution) -> tuple[str, _core.Dist] | None:
         """The (key, core distribution) of ``dist``, None when the core refuses it."""
-        if dist in self._dists:
-            got = self._dists[dist]
+        ck = _cache_key(dist)
+        if ck in self._dists:
+            got = self._dists[ck]
         else:
             try:
                 d = core_dist(dist)
                 got = (_key(d), d)
+                self._fields[got[0]] = _fields(d)
             except ValueError:
                 got = None
-            self._dists[dist] = got
+            self._dists[ck] = got
         if got is not None:
-            self._by_key[(name, got[0])] = dist
+            self._by_fields[(name, self._fields[got[0]])] = dist
         return got
 
     def optuna_dist(self, name: str, d: _core.Dist) -> BaseDistribution | None:
         """The Optuna distribution a mirrored parameter was recorded with."""
-        return self._by_key.get((name, _key(d)))
+        return self._by_fields.get((name, _fields(d)))
 
     def take_relative(self, number: int) -> bool:
         """True the first time it is asked for a running trial: its joint values are to
