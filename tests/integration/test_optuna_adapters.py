@@ -44,6 +44,7 @@ SAMPLERS: dict[str, tuple[dict[str, Any], int]] = {
     "PSOSampler": ({"swarm_size": 6}, 30),
     "GASampler": ({"population_size": 6}, 30),
     "BOHBSampler": ({}, 30),
+    "DEHBSampler": ({}, 30),
 }
 POPULATION = ["CmaEsSampler", "NSGAIISampler", "DESampler", "PSOSampler", "GASampler"]
 
@@ -274,6 +275,58 @@ def test_reseed_rng_changes_the_stream() -> None:
     reseeded.reseed_rng()
     assert draws(fo.RandomSampler(seed=0)) == draws(fo.RandomSampler(seed=0))
     assert draws(reseeded) != draws(fo.RandomSampler(seed=0))
+
+
+def _multi_fidelity(pruned: type[Exception]) -> Callable[[Any], float]:
+    def objective(trial: Any) -> float:
+        x, k = trial.suggest_float("x", -2, 2), trial.suggest_int("k", 0, 5)
+        for step in range(1, 28):
+            value = (x - 0.3) ** 2 + 0.1 * k + 1.0 / step
+            trial.report(value, step)
+            if trial.should_prune():
+                raise pruned()
+        return value
+
+    return objective
+
+
+@pytest.mark.parametrize("name", ["BOHBSampler", "DEHBSampler"])
+def test_multi_fidelity_sampler_with_hyperband_as_native(name: str) -> None:
+    """BOHB and DEHB with this module's HyperbandPruner read the intermediate values and
+    brackets through the mirror: the same trials as in a ferrotune study."""
+    kwargs = {"max_resource": 27} if name == "DEHBSampler" else {}
+    ours = optuna.create_study(
+        study_name="mf",
+        sampler=getattr(fo, name)(seed=1, **kwargs),
+        pruner=fo.HyperbandPruner(max_resource=27),
+    )
+    ours.optimize(_multi_fidelity(optuna.TrialPruned), n_trials=50)
+    theirs = ferrotune.create_study(
+        study_name="mf",
+        sampler=getattr(native, name)(seed=1, **kwargs),
+        pruner=ferrotune.pruners.HyperbandPruner(max_resource=27),
+    )
+    theirs.optimize(_multi_fidelity(ferrotune.TrialPruned), n_trials=50)
+
+    def outcome(study: Any) -> list[Any]:
+        return [(t.params, t.state.name, len(t.intermediate_values)) for t in study.trials]
+
+    assert outcome(ours) == outcome(theirs)
+    assert any(state == "PRUNED" for _, state, _ in outcome(ours))
+
+
+def test_enqueued_values_are_kept_and_mirrored() -> None:
+    sampler = fo.TPESampler(n_startup_trials=3, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(mixed, n_trials=6)
+    study.enqueue_trial({"x": 4.5, "c": "z"})
+    study.optimize(mixed, n_trials=3)
+    enqueued = study.trials[6]
+    assert enqueued.params["x"] == 4.5 and enqueued.params["c"] == "z"
+    m = mirror_of(sampler, study)
+    for t in study.trials:
+        expected = {k: t.distributions[k].to_internal_repr(v) for k, v in t.params.items()}
+        assert mirrored(m, t.number) == expected
 
 
 # ------------------------------------------------------------------------- pruners

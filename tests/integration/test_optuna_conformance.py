@@ -37,9 +37,10 @@ ALL: dict[str, Factory] = {
     "PSO": lambda: fo.PSOSampler(swarm_size=4, seed=0),
     "GA": lambda: fo.GASampler(population_size=4, seed=0),
     "BOHB": lambda: fo.BOHBSampler(seed=0),
+    "DEHB": lambda: fo.DEHBSampler(seed=0),
 }
 
-SINGLE_ONLY = ["CmaEs", "CmaEs separable", "DE", "PSO", "GA", "BOHB"]
+SINGLE_ONLY = ["CmaEs", "CmaEs separable", "DE", "PSO", "GA", "BOHB", "DEHB"]
 
 
 def _params(names: list[str]) -> list[Any]:
@@ -71,8 +72,8 @@ class TestMultiObjective(MultiObjectiveSamplerTestCase):
 
 
 class TestSingleOnly(SingleOnlySamplerTestCase):
-    # Optuna runs its CMA-ES here; ferrotune's DE, PSO, GA and BOHB are single-objective
-    # too.
+    # Optuna runs its CMA-ES here; ferrotune's DE, PSO, GA, BOHB and DEHB are
+    # single-objective too.
     @pytest.fixture(params=_params(SINGLE_ONLY))
     def sampler(self, request: pytest.FixtureRequest) -> Factory:
         return request.param  # type: ignore[no-any-return]

@@ -32,6 +32,7 @@ from ferrotune.integration.optuna._pruners import (
 from ferrotune.integration.optuna._samplers import (
     BOHBSampler,
     CmaEsSampler,
+    DEHBSampler,
     DESampler,
     GASampler,
     GPSampler,
@@ -46,6 +47,7 @@ from ferrotune.integration.optuna._samplers import (
 __all__ = [
     "BOHBSampler",
     "CmaEsSampler",
+    "DEHBSampler",
     "DESampler",
     "GASampler",
     "GPSampler",

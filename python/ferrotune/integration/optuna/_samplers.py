@@ -23,6 +23,7 @@ from ferrotune.storages._base import TAG_KEY
 __all__ = [
     "BOHBSampler",
     "CmaEsSampler",
+    "DEHBSampler",
     "DESampler",
     "GASampler",
     "GPSampler",
@@ -316,6 +317,16 @@ class BOHBSampler(_MirrorAdapter):
     Single objective."""
 
     _native_class = _native.BOHBSampler
+    _single_objective = True
+
+
+class DEHBSampler(_MirrorAdapter):
+    """ferrotune's :class:`~ferrotune.samplers.DEHBSampler` (differential evolution in
+    Hyperband's brackets, Rust) as an Optuna sampler, with the ferrotune class's
+    arguments; use it with this module's :class:`HyperbandPruner` given the same
+    ``min_resource``, ``max_resource`` and ``reduction_factor``. Single objective."""
+
+    _native_class = _native.DEHBSampler
     _single_objective = True
 
 
