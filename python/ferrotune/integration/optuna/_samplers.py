@@ -143,6 +143,15 @@ class _MirrorAdapter(_Adapter):
     def _relative_enabled(self) -> bool:
         return True
 
+    def _current(self, study: Study, trial: FrozenTrial) -> Mirror:
+        """The study's mirror, synced when it does not know the trial yet: within a trial
+        the hooks after ``before_trial`` use the state it synced, as a ferrotune study
+        samples from the state at the ask (call with the lock held)."""
+        m = self._mirrors.known(study)
+        if m is None or trial.number >= m.core.n_trials():
+            m = self._mirrors.get(study)
+        return m
+
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         # As a ferrotune study at the ask: the Rust sampler chooses the joint values now
         # (kept in the core until the objective suggests them) and tags the trial.
@@ -166,7 +175,7 @@ class _MirrorAdapter(_Adapter):
         if not self._relative_enabled():
             return {}
         with self._mirrors.lock:
-            m = self._mirrors.get(study)
+            m = self._current(study, trial)
             out: dict[str, BaseDistribution] = {}
             for name, d in m.core.intersection_space():
                 dist = m.optuna_dist(name, d)
@@ -181,7 +190,7 @@ class _MirrorAdapter(_Adapter):
         if not search_space:
             return {}
         with self._mirrors.lock:
-            m = self._mirrors.get(study)
+            m = self._current(study, trial)
             number = trial.number
             self._relative(study, trial, m)
             fixed = trial.system_attrs.get("fixed_params") or {}
@@ -207,9 +216,7 @@ class _MirrorAdapter(_Adapter):
     ) -> Any:
         self._check_study(study)
         with self._mirrors.lock:
-            m = self._mirrors.known(study)
-            if m is None or trial.number >= m.core.n_trials():
-                m = self._mirrors.get(study)
+            m = self._current(study, trial)
             got = m.dist(param_name, param_distribution)
             if got is None:
                 raise InvalidArgumentError(
