@@ -48,7 +48,7 @@ def objective(trial: Any) -> float:
     v += float(trial.suggest_categorical("act", ["relu", "gelu", "tanh"]) == "relu")
     v += float(trial.suggest_categorical("opt", ["adam", "sgd"]) == "sgd")
     v += trial.suggest_categorical("k", [1, 2, 4, 8]) / 8
-    return v
+    return float(v)
 
 
 def timed_hooks(sampler: Any) -> list[float]:
