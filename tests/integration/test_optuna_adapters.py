@@ -27,8 +27,6 @@ from ferrotune.exceptions import InvalidArgumentError  # noqa: E402
 from ferrotune.integration import optuna as fo  # noqa: E402
 from ferrotune.integration.optuna._mirror import Mirror  # noqa: E402
 
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-ferrotune.logging.set_verbosity(ferrotune.logging.WARNING)
 ROOT = Path(__file__).resolve().parents[2]
 
 # name -> (arguments, trials): short start-ups and populations so the models run.
@@ -47,6 +45,17 @@ SAMPLERS: dict[str, tuple[dict[str, Any], int]] = {
     "DEHBSampler": ({}, 30),
 }
 POPULATION = ["CmaEsSampler", "NSGAIISampler", "DESampler", "PSOSampler", "GASampler"]
+
+
+@pytest.fixture(autouse=True)
+def quiet() -> Any:
+    """No log line per trial, and the verbosities as they were for the other tests."""
+    levels = optuna.logging.get_verbosity(), ferrotune.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    ferrotune.logging.set_verbosity(ferrotune.logging.WARNING)
+    yield
+    optuna.logging.set_verbosity(levels[0])
+    ferrotune.logging.set_verbosity(levels[1])
 
 
 def mixed(trial: Any) -> float:
