@@ -150,6 +150,29 @@ def test_mirror_holds_exactly_optunas_trials_in_a_conditional_space(
         assert list(m.core.record(t.number).values) == list(t.values or [])
 
 
+def test_failing_trials_cost_no_rebuild(monkeypatch: pytest.MonkeyPatch) -> None:
+    resets: list[int] = []
+    original = Mirror._reset
+
+    def counting(self: Mirror) -> None:
+        resets.append(1)
+        original(self)
+
+    monkeypatch.setattr(Mirror, "_reset", counting)
+
+    def objective(trial: Any) -> float:
+        x = trial.suggest_float("x", -1, 1)
+        if trial.number % 2 and trial.number > 4:
+            raise RuntimeError("the training diverged")  # "y", sampled jointly, unused
+        return x + trial.suggest_float("y", 0, 1)
+
+    sampler = fo.TPESampler(n_startup_trials=3, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=20, catch=(RuntimeError,))
+    assert sum(t.state == optuna.trial.TrialState.FAIL for t in study.trials) == 8
+    assert len(resets) == 1  # the mirror's creation only
+
+
 def test_sync_takes_in_only_new_or_changed_trials(monkeypatch: pytest.MonkeyPatch) -> None:
     applied: list[int] = []
     original = Mirror._apply

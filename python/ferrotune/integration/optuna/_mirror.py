@@ -232,13 +232,17 @@ class Mirror:
             self.core.add_rung_records(found)
 
     def _stale(self, batch: list[FrozenTrial]) -> bool:
-        """Whether a finished trial of ``batch`` lacks a value the core recorded ahead."""
+        """Whether a COMPLETE or PRUNED trial of ``batch`` lacks a value the core recorded
+        ahead (the samplers read no parameter of a FAIL trial: it is not checked, so an
+        objective that often raises costs no rebuilds)."""
         stale = False
         for t in batch:
             spec = self._speculative.get(t.number)
             if spec is None or t.state not in _FINISHED:
                 continue
             del self._speculative[t.number]
+            if t.state == TrialState.FAIL:
+                continue
             for name, (key, value) in spec.items():
                 d = t.distributions.get(name)
                 got = None if d is None else self.dist(name, d)
