@@ -203,19 +203,24 @@ def test_running_trials_are_mirrored_for_constant_liar() -> None:
         assert mirrored(m, t.number)["x"] == x
 
 
-def _storage_urls(tmp_path: Path) -> list[str]:
-    urls = [f"sqlite:///{tmp_path / 'workers.db'}"]
+def _storages(tmp_path: Path) -> list[Any]:
+    """Optuna's SQLite and journal-file storages, and PostgreSQL when a server is given."""
+    backend = optuna.storages.journal.JournalFileBackend(str(tmp_path / "journal.log"))
+    storages: list[Any] = [
+        f"sqlite:///{tmp_path / 'workers.db'}",
+        optuna.storages.JournalStorage(backend),
+    ]
     if os.environ.get("FERROTUNE_TEST_POSTGRES_URL"):
-        urls.append(os.environ["FERROTUNE_TEST_POSTGRES_URL"])
-    return urls
+        storages.append(os.environ["FERROTUNE_TEST_POSTGRES_URL"])
+    return storages
 
 
 @pytest.mark.parametrize("name", ["CmaEsSampler", "DESampler", "NSGAIISampler"])
 def test_workers_on_one_storage_share_generations(name: str, tmp_path: Path) -> None:
-    """Two Optuna study objects on one database, each with its own adapter, take turns: each
+    """Two Optuna study objects on one storage, each with its own adapter, take turns: each
     reads the other's tags from the ``ferrotune:tag`` system attribute, so together they
     breed one population whose generations advance."""
-    for url in _storage_urls(tmp_path):
+    for url in _storages(tmp_path):
         study_name = f"h13adapt-{uuid.uuid4().hex[:12]}"
         a = optuna.create_study(study_name=study_name, storage=url, sampler=make(name, seed=1))
         b = optuna.load_study(study_name=study_name, storage=url, sampler=make(name, seed=2))

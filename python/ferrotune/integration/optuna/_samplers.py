@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -403,5 +404,11 @@ class QMCSampler(_Adapter):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
+        if self._native._warn and self._initial is not None:
+            warnings.warn(
+                f"QMCSampler: parameter {param_name!r} is outside the relative search space "
+                "and is sampled at random",
+                stacklevel=2,
+            )
         u = _hashed_uniform(self._native._seed, trial.number, param_name)
         return param_distribution.to_external_repr(self._core_dist(param_distribution).from_unit(u))
