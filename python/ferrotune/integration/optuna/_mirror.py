@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -158,7 +159,10 @@ class Mirror:
         if len(trials) < len(self.trial_ids) or (
             self._done and trials[self._done - 1]._trial_id != self.trial_ids[self._done - 1]
         ):
-            self._reset()  # not the trials this mirror has seen: start again
+            # Not the trials this mirror has seen (the study was deleted and another made
+            # under its id): start again.
+            self._asked.clear()
+            self._reset()
         batch = []
         seen = self._seen
         for t in trials[self._done :]:
@@ -205,6 +209,7 @@ class Mirror:
             self.core.apply_remote_batch(rows, values, cons, list(keys.items()), params, inter)
         except Exception:
             # A record the core refuses as a whole: the others are applied one by one.
+            left_out = []
             for i, row in enumerate(rows):
                 mine = [p for p in params if p[0] == row[0]]
                 inter_i = [x for x in inter if x[0] == row[0]]
@@ -212,8 +217,16 @@ class Mirror:
                     self.core.apply_remote_batch(
                         [row], [values[i]], [cons[i]], list(keys.items()), mine, inter_i
                     )
-                except Exception:
-                    continue
+                except Exception as e:
+                    left_out.append(f"trial {row[1]}: {e}")
+            if left_out:
+                warnings.warn(
+                    f"ferrotune could not read {len(left_out)} trial(s) of Optuna study "
+                    f"{self.study_name!r}; its sampler does without them: "
+                    + "; ".join(left_out[:5]),
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         self._take_attrs(batch)
         return self._stale(batch)
 
@@ -245,8 +258,11 @@ class Mirror:
                 continue
             for name, (key, value) in spec.items():
                 d = t.distributions.get(name)
-                got = None if d is None else self.dist(name, d)
-                if got is None or got[0] != key or d.to_internal_repr(t.params[name]) != value:  # type: ignore[union-attr]
+                if d is None:
+                    stale = True
+                    continue
+                got = self.dist(name, d)
+                if got is None or got[0] != key or d.to_internal_repr(t.params[name]) != value:
                     stale = True
         return stale
 
