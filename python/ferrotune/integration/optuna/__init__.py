@@ -1,0 +1,75 @@
+"""ferrotune's samplers and pruners as Optuna plugins.
+
+Change one line of an Optuna script and keep its storage, dashboard and integrations::
+
+    import optuna
+    from ferrotune.integration.optuna import TPESampler
+
+    study = optuna.create_study(sampler=TPESampler(seed=0))
+
+Each class subclasses ``optuna.samplers.BaseSampler`` or ``optuna.pruners.BasePruner``
+and takes the arguments of the ferrotune class of the same name. The Rust model lives
+in a private ferrotune core per Optuna study that mirrors the study's trials and takes
+in only the trials new or changed since the last call (RUNNING trials included, for
+constant liar). Population samplers keep their generations in the trials' system
+attribute ``ferrotune:tag``, so Optuna workers sharing a storage share generations.
+
+Needs Optuna (``pip install ferrotune[optuna]``); ``import ferrotune`` alone never
+imports it. ``GridSampler`` and ``BruteForceSampler`` have no adapter: Optuna's own
+serve the same purpose inside an Optuna study.
+
+:func:`import_study` and :func:`export_study` move a study between an Optuna storage and
+a ferrotune one, every trial's fields kept.
+"""
+
+from ferrotune._optuna_io import export_study, import_study
+
+from ferrotune.integration.optuna._pruners import (
+    HyperbandPruner,
+    MedianPruner,
+    NopPruner,
+    PatientPruner,
+    PercentilePruner,
+    SuccessiveHalvingPruner,
+    ThresholdPruner,
+    WilcoxonPruner,
+)
+from ferrotune.integration.optuna._samplers import (
+    BOHBSampler,
+    CmaEsSampler,
+    DEHBSampler,
+    DESampler,
+    GASampler,
+    GPSampler,
+    NSGAIIISampler,
+    NSGAIISampler,
+    PSOSampler,
+    QMCSampler,
+    RandomSampler,
+    TPESampler,
+)
+
+__all__ = [
+    "BOHBSampler",
+    "CmaEsSampler",
+    "DEHBSampler",
+    "DESampler",
+    "GASampler",
+    "GPSampler",
+    "HyperbandPruner",
+    "MedianPruner",
+    "NSGAIIISampler",
+    "NSGAIISampler",
+    "NopPruner",
+    "PSOSampler",
+    "PatientPruner",
+    "PercentilePruner",
+    "QMCSampler",
+    "RandomSampler",
+    "SuccessiveHalvingPruner",
+    "TPESampler",
+    "ThresholdPruner",
+    "WilcoxonPruner",
+    "export_study",
+    "import_study",
+]
