@@ -23,7 +23,6 @@ a ferrotune one, every trial's fields kept.
 """
 
 from ferrotune._optuna_io import export_study, import_study
-
 from ferrotune.integration.optuna._pruners import (
     HyperbandPruner,
     MedianPruner,

@@ -67,6 +67,11 @@ impl Book {
         self.watch.first().copied()
     }
 
+    /// Trials below this number have been read.
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
     /// Forgets the generations before `g`.
     pub fn drop_before(&mut self, g: u64) {
         self.members = self.members.split_off(&g);

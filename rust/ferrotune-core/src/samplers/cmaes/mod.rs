@@ -131,6 +131,9 @@ pub struct CmaEsSampler {
     book: Book,
     /// (COMPLETE trials counted, position in the history's finish order).
     n_complete: (usize, usize),
+    /// The last finished trial read and its completion time's bits, to
+    /// notice another history.
+    last_read: Option<(u32, u64)>,
     /// The tag of the trial just proposed, until the study takes it.
     tag: Option<(usize, Vec<f64>)>,
     /// The members that entered the last told generation's update (sorted),
@@ -173,6 +176,7 @@ impl CmaEsSampler {
             search: None,
             book: Book::default(),
             n_complete: (0, 0),
+            last_read: None,
             tag: None,
             prev_chosen: Vec::new(),
             carry: false,
@@ -203,7 +207,39 @@ impl CmaEsSampler {
         self.search.as_ref()
     }
 
+    /// Forgets everything read from a history when `h` is not that history
+    /// (the sampler moved to another study): fewer trials or finished trials
+    /// than read, or another trial last in the finished order.
+    fn forget_if_other(&mut self, h: &History) {
+        let order = h.finished_order();
+        let read = self.n_complete.1;
+        let last = |k: usize| {
+            let t = order[k - 1];
+            (t, h.trials()[t as usize].completed.to_bits())
+        };
+        let other = h.trials().len() < self.book.cursor()
+            || order.len() < read
+            || (read > 0 && Some(last(read)) != self.last_read);
+        if other {
+            self.forget();
+        }
+    }
+
+    /// The state read from a history, dropped (the search starts again).
+    fn forget(&mut self) {
+        self.dims = None;
+        self.space_key.clear();
+        self.search = None;
+        self.book = Book::default();
+        self.n_complete = (0, 0);
+        self.last_read = None;
+        self.tag = None;
+        self.prev_chosen.clear();
+        self.carry = false;
+    }
+
     fn startup_done(&mut self, h: &History) -> bool {
+        self.forget_if_other(h);
         let order = h.finished_order();
         let (mut count, pos) = self.n_complete;
         for &t in &order[pos..] {
@@ -215,6 +251,9 @@ impl CmaEsSampler {
             count += usize::from(counted);
         }
         self.n_complete = (count, order.len());
+        self.last_read = order
+            .last()
+            .map(|&t| (t, h.trials()[t as usize].completed.to_bits()));
         count >= self.cfg.n_startup_trials
     }
 
@@ -519,14 +558,7 @@ impl Sampler for CmaEsSampler {
     fn set_state(&mut self, state: &[u64]) -> Result<()> {
         expect_words(state, 4)?;
         self.rng = rng_from_words(state)?;
-        self.dims = None;
-        self.space_key.clear();
-        self.search = None;
-        self.book = Book::default();
-        self.n_complete = (0, 0);
-        self.tag = None;
-        self.prev_chosen.clear();
-        self.carry = false;
+        self.forget();
         Ok(())
     }
 

@@ -432,3 +432,37 @@ fn an_injected_far_sample_moves_the_mean_by_a_clipped_step() {
     assert!((plain.mean[0] - 0.5 - 10.0 * s.weights[0]).abs() < 1e-12);
     assert_spd(&injected);
 }
+
+#[test]
+fn a_sampler_moved_to_another_study_starts_again() {
+    let dims = floats(3);
+    let nm = names(3);
+    let mut s = sampler(Default::default(), 1);
+    let mut long = History::new(1);
+    for _ in 0..40 {
+        let (t, x) = start_trial(&mut s, &mut long, &nm, &dims).unwrap();
+        long.finish(t, TrialState::Complete, vec![sphere(&x)])
+            .unwrap();
+    }
+    assert!(s.search().unwrap().generation > 0);
+    // A shorter, new study: it used to index past the end of its finished trials.
+    let mut short = History::new(1);
+    for _ in 0..5 {
+        let (t, x) = start_trial(&mut s, &mut short, &nm, &dims).unwrap();
+        short
+            .finish(t, TrialState::Complete, vec![sphere(&x)])
+            .unwrap();
+    }
+    let fresh = {
+        let mut f = sampler(Default::default(), 2);
+        f.startup_done(&short);
+        f.advance(&short);
+        f.use_dims(Dims::new(
+            nm.iter().cloned().zip(dims.iter().cloned()),
+            true,
+        ));
+        f.advance(&short);
+        f.search().unwrap().generation
+    };
+    assert_eq!(s.search().unwrap().generation, fresh);
+}
