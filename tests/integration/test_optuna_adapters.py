@@ -211,8 +211,21 @@ def _storages(tmp_path: Path) -> list[Any]:
         optuna.storages.JournalStorage(backend),
     ]
     if os.environ.get("FERROTUNE_TEST_POSTGRES_URL"):
-        storages.append(os.environ["FERROTUNE_TEST_POSTGRES_URL"])
+        storages.append(_own_schema(os.environ["FERROTUNE_TEST_POSTGRES_URL"]))
     return storages
+
+
+def _own_schema(url: str) -> str:
+    """``url`` searching a schema of its own (created here): Optuna's tables there never
+    meet ferrotune's in the test database, whose storage tests refuse a database that
+    holds an Optuna storage (and ``delete_study`` leaves Optuna's tables behind)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS optuna_plugin_tests"))
+    engine.dispose()
+    return url + ("&" if "?" in url else "?") + "options=-csearch_path%3Doptuna_plugin_tests"
 
 
 @pytest.mark.parametrize("name", ["CmaEsSampler", "DESampler", "NSGAIISampler"])
