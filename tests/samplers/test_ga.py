@@ -117,11 +117,13 @@ def test_failed_and_pruned_members_are_replaced_with_threads() -> None:
     for t in study.trials:
         by_gen.setdefault(int(study.core.tag(t.number)[1]), []).append(t)
     gens = sorted(by_gen)
-    assert gens == list(range(len(gens))) and len(gens) >= 4
+    # Generations advance despite a FAIL or PRUNED trial in every other one. (A generation
+    # made only of the late members of the one before has no trials of its own.)
+    assert gens[0] == 0 and max(gens) >= 4, gens
     # Every closed generation chose five COMPLETE members: its own, and members of the
     # generation before asked while that one waited (they compete in the next one).
     for g in gens[:-1]:
-        pool = by_gen[g] + (by_gen[g - 1] if g > 0 else [])
+        pool = by_gen[g] + by_gen.get(g - 1, [])
         done = [t for t in pool if t.state == TrialState.COMPLETE]
         assert len(done) >= 5, (g, [t.state for t in by_gen[g]])
 
