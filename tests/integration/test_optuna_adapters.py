@@ -28,6 +28,9 @@ from ferrotune.integration import optuna as fo  # noqa: E402
 from ferrotune.integration.optuna._mirror import Mirror  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
+# Where the ferrotune under test was imported from (the installed wheel in CI, python/ in
+# an editable install): child processes must import the same one.
+PACKAGE_DIR = Path(ferrotune.__file__).resolve().parent.parent
 
 # name -> (arguments, trials): short start-ups and populations so the models run.
 SAMPLERS: dict[str, tuple[dict[str, Any], int]] = {
@@ -92,7 +95,7 @@ def mirrored(m: Mirror, number: int) -> dict[str, float]:
 
 def test_import_ferrotune_does_not_import_optuna() -> None:
     code = "import sys, ferrotune, ferrotune.integration; print('optuna' in sys.modules)"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE_DIR)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
@@ -475,7 +478,7 @@ print(json.dumps(out))
 def test_seeds_reproduce_in_two_processes() -> None:
     runs = []
     for hash_seed in ("1", "2"):
-        env = {**os.environ, "PYTHONPATH": f"{ROOT / 'python'}{os.pathsep}{ROOT}"}
+        env = {**os.environ, "PYTHONPATH": f"{PACKAGE_DIR}{os.pathsep}{ROOT}"}
         env["PYTHONHASHSEED"] = hash_seed
         out = subprocess.run(
             [sys.executable, "-c", _RUN], capture_output=True, text=True, env=env, cwd=ROOT
