@@ -332,7 +332,7 @@ def test_optuna_reads_a_ferrotune_journal_and_ferrotune_continues_optunas(
     assert len(again.trials) == 8
 
 
-def test_an_unfinished_line_is_skipped_and_loses_no_later_record(tmp_path: Path) -> None:
+def test_an_unfinished_line_is_cut_off_and_optuna_still_reads_the_file(tmp_path: Path) -> None:
     path = tmp_path / "torn.log"
     study = ferrotune.create_study(storage=_storage(path), study_name="torn")
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
@@ -341,12 +341,28 @@ def test_an_unfinished_line_is_skipped_and_loses_no_later_record(tmp_path: Path)
     # A reader meanwhile waits for the line's end instead of failing.
     assert len(ferrotune.load_study(study_name="torn", storage=_storage(path)).trials) == 2
     writer = ferrotune.load_study(study_name="torn", storage=_storage(path))
-    with pytest.warns(RuntimeWarning, match="record 7 skipped"):
-        writer.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
-    with pytest.warns(RuntimeWarning, match="record 7 skipped"):
-        trials = ferrotune.load_study(study_name="torn", storage=_storage(path)).trials
+    writer.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert b'"dead"' not in path.read_bytes()
+    trials = ferrotune.load_study(study_name="torn", storage=_storage(path)).trials
     assert [t.state for t in trials] == [TrialState.COMPLETE] * 3
     assert trials[2].params == writer.trials[2].params
+    # Optuna's reader refuses a bad line with others after it: there is none.
+    optuna = pytest.importorskip("optuna")
+    theirs = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+    assert [t.params for t in optuna.load_study(study_name="torn", storage=theirs).trials] == [
+        t.params for t in trials
+    ]
+
+
+def test_a_line_that_is_not_json_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "bad.log"
+    study = ferrotune.create_study(storage=_storage(path), study_name="bad")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    with open(path, "ab") as f:
+        f.write(b"not json at all\n")  # a complete line no writer of ours makes
+    with pytest.warns(RuntimeWarning, match="skipped"):
+        trials = ferrotune.load_study(study_name="bad", storage=_storage(path)).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
 
 
 @pytest.mark.parametrize("lock", [JournalFileSymlinkLock, JournalFileOpenLock])

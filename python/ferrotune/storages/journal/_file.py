@@ -167,8 +167,7 @@ class JournalFileBackend(BaseJournalBackend):
 
     Every append is written under the lock and synced to disk (``fsync``) before the
     lock is released; a reader reads only the bytes added since its last read. A line a
-    process left unfinished when it died is ended by the next append and skipped, with
-    a warning, by every reader. The file format and the lock file are Optuna's, so a
+    process left unfinished when it died is cut off by the next append. The file format and the lock file are Optuna's, so a
     journal written by Optuna can be read and continued, and Optuna can read
     ferrotune's (see :class:`~ferrotune.storages.JournalStorage` for what Optuna
     ignores).
@@ -265,9 +264,26 @@ class JournalFileBackend(BaseJournalBackend):
             if f.tell() > 0:
                 f.seek(-1, os.SEEK_END)
                 if f.read(1) != b"\n":
-                    # A line left unfinished by a process that died: ended here, so that
-                    # it cannot swallow the first record below.
-                    text = "\n" + text
+                    # A line left unfinished by a process that died while it held the
+                    # lock: no reader has taken it (readers stop at the last newline), so
+                    # it is cut off here, and Optuna's reader, which refuses a bad line
+                    # followed by others, still reads the file.
+                    f.truncate(_last_newline_end(f))
             f.write(text.encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
+
+
+def _last_newline_end(f: Any) -> int:
+    """The offset just after the last newline of the open file ``f`` (0 when none)."""
+    end = f.seek(0, os.SEEK_END)
+    pos = end
+    while pos > 0:
+        step = min(pos, 65536)
+        f.seek(pos - step)
+        chunk = f.read(step)
+        i = chunk.rfind(b"\n")
+        if i >= 0:
+            return pos - step + i + 1
+        pos -= step
+    return 0
