@@ -167,8 +167,9 @@ class JournalFileBackend(BaseJournalBackend):
 
     Every append is written under the lock and synced to disk (``fsync``) before the
     lock is released; a reader reads only the bytes added since its last read. A line a
-    process left unfinished when it died is cut off by the next append. The file format and the lock file are Optuna's, so a
-    journal written by Optuna can be read and continued, and Optuna can read
+    process left unfinished when it died is cut off by the next append. The file format
+    and the lock file are Optuna's, so a journal written by Optuna can be read and
+    continued, and Optuna can read
     ferrotune's (see :class:`~ferrotune.storages.JournalStorage` for what Optuna
     ignores).
 
@@ -276,8 +277,7 @@ class JournalFileBackend(BaseJournalBackend):
 
 def _last_newline_end(f: Any) -> int:
     """The offset just after the last newline of the open file ``f`` (0 when none)."""
-    end = f.seek(0, os.SEEK_END)
-    pos = end
+    pos = int(f.seek(0, os.SEEK_END))
     while pos > 0:
         step = min(pos, 65536)
         f.seek(pos - step)
