@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.storages.journal._base import BaseJournalBackend
@@ -275,13 +275,13 @@ class JournalFileBackend(BaseJournalBackend):
             os.fsync(f.fileno())
 
 
-def _last_newline_end(f: Any) -> int:
+def _last_newline_end(f: BinaryIO) -> int:
     """The offset just after the last newline of the open file ``f`` (0 when none)."""
     pos = int(f.seek(0, os.SEEK_END))
     while pos > 0:
         step = min(pos, 65536)
         f.seek(pos - step)
-        chunk = f.read(step)
+        chunk: bytes = f.read(step)
         i = chunk.rfind(b"\n")
         if i >= 0:
             return pos - step + i + 1
