@@ -44,6 +44,12 @@ SAMPLERS: dict[str, tuple[dict[str, Any], int]] = {
     "BOHBSampler": ({}, 30),
     "DEHBSampler": ({}, 30),
 }
+# Samplers of finite spaces: name -> (adapter, native) from a seed; run with on_grid
+# until they stop the study.
+GRID = {"x": [-1.5, 0.0, 2.5], "n": [0, 3, 7], "c": ["a", "b"]}
+FINITE: dict[str, Callable[[int], tuple[Any, Any]]] = {
+    "GridSampler": lambda seed: (fo.GridSampler(GRID, seed), native.GridSampler(GRID, seed)),
+}
 POPULATION = ["CmaEsSampler", "NSGAIISampler", "DESampler", "PSOSampler", "GASampler"]
 
 
@@ -73,6 +79,12 @@ def conditional(trial: Any) -> float:
     if trial.number < 6 or x < 0:
         return (x - 0.1) ** 2 + trial.suggest_float("y", 0, 1)
     return (x - 0.1) ** 2 + trial.suggest_int("k", 0, 3)
+
+
+def on_grid(trial: Any) -> float:
+    x = trial.suggest_float("x", -5, 5)
+    n = trial.suggest_int("n", 0, 10)
+    return x * x + n + (trial.suggest_categorical("c", ["a", "b"]) == "a")
 
 
 def make(name: str, seed: int = 3) -> Any:
@@ -112,6 +124,25 @@ def test_adapter_proposes_what_the_native_sampler_proposes(name: str) -> None:
         tags = [t.system_attrs.get("ferrotune:tag") for t in ours.trials]
         assert tags == [t.system_attrs.get("ferrotune:tag") for t in theirs.trials]
         assert sum(tag is not None for tag in tags) >= n_trials - 1
+
+
+@pytest.mark.parametrize("name", list(FINITE))
+def test_finite_space_adapter_proposes_what_the_native_sampler_proposes(name: str) -> None:
+    """Same seed, same points in the same order, and both studies stop by themselves."""
+    adapter, sampler = FINITE[name](5)
+    ours = optuna.create_study(sampler=adapter)
+    ours.optimize(on_grid, n_trials=100)
+    theirs = ferrotune.create_study(sampler=sampler)
+    theirs.optimize(on_grid, n_trials=100)
+    assert len(ours.trials) == len(theirs.trials) < 100
+    assert [t.params for t in ours.trials] == [t.params for t in theirs.trials]
+
+
+@pytest.mark.parametrize("name", list(FINITE))
+def test_finite_space_constructor_takes_the_native_arguments(name: str) -> None:
+    adapter, cls = getattr(fo, name), getattr(native, name)
+    assert inspect.signature(adapter) == inspect.signature(cls)
+    assert isinstance(FINITE[name](1)[0], optuna.samplers.BaseSampler)
 
 
 @pytest.mark.parametrize("name", list(SAMPLERS))
@@ -449,11 +480,15 @@ import json, sys
 import optuna
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 from ferrotune.integration import optuna as fo
-from tests.integration.test_optuna_adapters import SAMPLERS, make, mixed
+from tests.integration.test_optuna_adapters import FINITE, SAMPLERS, make, mixed, on_grid
 out = {}
 for name in SAMPLERS:
     study = optuna.create_study(sampler=make(name, seed=11))
     study.optimize(mixed, n_trials=SAMPLERS[name][1])
+    out[name] = [t.params for t in study.trials]
+for name in FINITE:
+    study = optuna.create_study(sampler=FINITE[name](11)[0])
+    study.optimize(on_grid, n_trials=100)
     out[name] = [t.params for t in study.trials]
 print(json.dumps(out))
 """
@@ -469,5 +504,5 @@ def test_seeds_reproduce_in_two_processes() -> None:
         )
         assert out.returncode == 0, out.stderr
         runs.append(json.loads(out.stdout))
-    assert set(runs[0]) == set(SAMPLERS)
+    assert set(runs[0]) == {*SAMPLERS, *FINITE}
     assert runs[0] == runs[1]
