@@ -46,9 +46,13 @@ SAMPLERS: dict[str, tuple[dict[str, Any], int]] = {
 }
 # Samplers of finite spaces: name -> (adapter, native) from a seed; run with on_grid
 # until they stop the study.
-GRID = {"x": [-1.5, 0.0, 2.5], "n": [0, 3, 7], "c": ["a", "b"]}
+GRID = {"x": [-1.5, 0.0, 2.5], "n": [0, 3, 7], "c": ["a", "b"], "k": [0, 1]}
 FINITE: dict[str, Callable[[int], tuple[Any, Any]]] = {
     "GridSampler": lambda seed: (fo.GridSampler(GRID, seed), native.GridSampler(GRID, seed)),
+    "BruteForceSampler": lambda seed: (
+        fo.BruteForceSampler(seed),
+        native.BruteForceSampler(seed),
+    ),
 }
 POPULATION = ["CmaEsSampler", "NSGAIISampler", "DESampler", "PSOSampler", "GASampler"]
 
@@ -82,9 +86,13 @@ def conditional(trial: Any) -> float:
 
 
 def on_grid(trial: Any) -> float:
-    x = trial.suggest_float("x", -5, 5)
-    n = trial.suggest_int("n", 0, 10)
-    return x * x + n + (trial.suggest_categorical("c", ["a", "b"]) == "a")
+    # The grid's values, and a conditional branch for the brute-force sampler.
+    x = trial.suggest_float("x", -1.5, 2.5, step=0.5)
+    n = trial.suggest_int("n", 0, 7)
+    c = trial.suggest_categorical("c", ["a", "b"])
+    if c == "b" and n < 3:
+        return x * x + n + trial.suggest_int("k", 0, 1)
+    return x * x + n + (c == "a")
 
 
 def make(name: str, seed: int = 3) -> Any:
@@ -131,10 +139,10 @@ def test_finite_space_adapter_proposes_what_the_native_sampler_proposes(name: st
     """Same seed, same points in the same order, and both studies stop by themselves."""
     adapter, sampler = FINITE[name](5)
     ours = optuna.create_study(sampler=adapter)
-    ours.optimize(on_grid, n_trials=100)
+    ours.optimize(on_grid, n_trials=400)
     theirs = ferrotune.create_study(sampler=sampler)
-    theirs.optimize(on_grid, n_trials=100)
-    assert len(ours.trials) == len(theirs.trials) < 100
+    theirs.optimize(on_grid, n_trials=400)
+    assert len(ours.trials) == len(theirs.trials) < 400
     assert [t.params for t in ours.trials] == [t.params for t in theirs.trials]
 
 
@@ -488,7 +496,7 @@ for name in SAMPLERS:
     out[name] = [t.params for t in study.trials]
 for name in FINITE:
     study = optuna.create_study(sampler=FINITE[name](11)[0])
-    study.optimize(on_grid, n_trials=100)
+    study.optimize(on_grid, n_trials=400)
     out[name] = [t.params for t in study.trials]
 print(json.dumps(out))
 """

@@ -139,3 +139,42 @@ def test_pickled_sampler_continues_the_same_order() -> None:
     alone.optimize(objective, n_trials=100)
     assert points(study) == points(alone)
     assert len(study.sampler) == study.sampler.n_points == N
+
+
+# ------------------------------------------------------------------ brute force
+def branchy(trial: Any) -> float:
+    c = trial.suggest_categorical("c", ["a", "b"])
+    if c == "a":
+        return trial.suggest_int("n", 0, 3)
+    return trial.suggest_float("x", 0.0, 1.0, step=0.5)
+
+
+BRANCHES = {("a", 0), ("a", 1), ("a", 2), ("a", 3), ("b", 0.0), ("b", 0.5), ("b", 1.0)}
+
+
+def branch(t: Any) -> tuple[Any, Any]:
+    return (t.params["c"], t.params.get("n", t.params.get("x")))
+
+
+def test_brute_force_tries_every_branch_once_then_stops() -> None:
+    study = optuna.create_study(sampler=fo.BruteForceSampler(seed=0))
+    study.optimize(branchy, n_trials=100)
+    assert sorted(map(branch, study.trials), key=str) == sorted(BRANCHES, key=str)
+
+
+def test_brute_force_workers_on_one_storage_continue_one_enumeration(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bf.db'}"
+    a = optuna.create_study(storage=url, study_name="b", sampler=fo.BruteForceSampler(seed=1))
+    b = optuna.load_study(storage=url, study_name="b", sampler=fo.BruteForceSampler(seed=2))
+    for i in range(len(BRANCHES)):
+        s = (a, b)[i % 2]
+        t = s.ask()
+        s.tell(t, branchy(t))
+    assert sorted(map(branch, a.trials), key=str) == sorted(BRANCHES, key=str)
+    assert all(t.system_attrs["brute_force:order"][0] == "c" for t in a.trials)
+
+
+def test_brute_force_float_without_step_is_a_clear_error() -> None:
+    study = optuna.create_study(sampler=fo.BruteForceSampler(seed=0))
+    with pytest.raises(ValueError, match=r"'x'.*step"):
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)

@@ -24,6 +24,7 @@ a ferrotune one, every trial's fields kept.
 """
 
 from ferrotune._optuna_io import export_study, import_study
+from ferrotune.integration.optuna._brute_force import BruteForceSampler
 from ferrotune.integration.optuna._grid import GridSampler
 from ferrotune.integration.optuna._pruners import (
     HyperbandPruner,
@@ -52,6 +53,7 @@ from ferrotune.integration.optuna._samplers import (
 
 __all__ = [
     "BOHBSampler",
+    "BruteForceSampler",
     "CmaEsSampler",
     "DEHBSampler",
     "DESampler",
