@@ -54,6 +54,18 @@ FINITE: dict[str, Callable[[int], tuple[Any, Any]]] = {
         native.BruteForceSampler(seed),
     ),
 }
+# PartialFixedSampler over a base: name -> (adapter, native) from a seed; run with mixed.
+PARTIAL: dict[str, Callable[[int], tuple[Any, Any]]] = {
+    f"PartialFixedSampler({base})": (
+        lambda seed, base=base: (
+            fo.PartialFixedSampler({"c": "z", "n": 4}, make(base, seed)),
+            native.PartialFixedSampler(
+                {"c": "z", "n": 4}, getattr(native, base)(seed=seed, **SAMPLERS[base][0])
+            ),
+        )
+    )
+    for base in ("RandomSampler", "TPESampler", "CmaEsSampler")
+}
 POPULATION = ["CmaEsSampler", "NSGAIISampler", "DESampler", "PSOSampler", "GASampler"]
 
 
@@ -146,11 +158,23 @@ def test_finite_space_adapter_proposes_what_the_native_sampler_proposes(name: st
     assert [t.params for t in ours.trials] == [t.params for t in theirs.trials]
 
 
-@pytest.mark.parametrize("name", list(FINITE))
+@pytest.mark.parametrize("name", list(PARTIAL))
+def test_partial_fixed_adapter_proposes_what_the_native_sampler_proposes(name: str) -> None:
+    adapter, sampler = PARTIAL[name](5)
+    ours = optuna.create_study(sampler=adapter)
+    ours.optimize(mixed, n_trials=30)
+    theirs = ferrotune.create_study(sampler=sampler)
+    theirs.optimize(mixed, n_trials=30)
+    assert [t.params for t in ours.trials] == [t.params for t in theirs.trials]
+    assert {(t.params["c"], t.params["n"]) for t in ours.trials} == {("z", 4)}
+
+
+@pytest.mark.parametrize("name", [*FINITE, "PartialFixedSampler"])
 def test_finite_space_constructor_takes_the_native_arguments(name: str) -> None:
     adapter, cls = getattr(fo, name), getattr(native, name)
     assert inspect.signature(adapter) == inspect.signature(cls)
-    assert isinstance(FINITE[name](1)[0], optuna.samplers.BaseSampler)
+    if name in FINITE:
+        assert isinstance(FINITE[name](1)[0], optuna.samplers.BaseSampler)
 
 
 @pytest.mark.parametrize("name", list(SAMPLERS))
@@ -488,7 +512,7 @@ import json, sys
 import optuna
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 from ferrotune.integration import optuna as fo
-from tests.integration.test_optuna_adapters import FINITE, SAMPLERS, make, mixed, on_grid
+from tests.integration.test_optuna_adapters import FINITE, PARTIAL, SAMPLERS, make, mixed, on_grid
 out = {}
 for name in SAMPLERS:
     study = optuna.create_study(sampler=make(name, seed=11))
@@ -497,6 +521,10 @@ for name in SAMPLERS:
 for name in FINITE:
     study = optuna.create_study(sampler=FINITE[name](11)[0])
     study.optimize(on_grid, n_trials=400)
+    out[name] = [t.params for t in study.trials]
+for name in PARTIAL:
+    study = optuna.create_study(sampler=PARTIAL[name](11)[0])
+    study.optimize(mixed, n_trials=30)
     out[name] = [t.params for t in study.trials]
 print(json.dumps(out))
 """
@@ -512,5 +540,5 @@ def test_seeds_reproduce_in_two_processes() -> None:
         )
         assert out.returncode == 0, out.stderr
         runs.append(json.loads(out.stdout))
-    assert set(runs[0]) == {*SAMPLERS, *FINITE}
+    assert set(runs[0]) == {*SAMPLERS, *FINITE, *PARTIAL}
     assert runs[0] == runs[1]

@@ -1,5 +1,6 @@
-"""The grid sampler adapter inside Optuna studies: Optuna's grid bookkeeping (``grid_id``,
-``search_space``, ``study.stop()``) with ferrotune's order."""
+"""The adapters of ferrotune's Python-level samplers inside Optuna studies: the grid
+sampler (Optuna's ``grid_id`` / ``search_space`` bookkeeping and ``study.stop()`` with
+ferrotune's order), the brute-force sampler and the partial-fixed sampler."""
 
 from __future__ import annotations
 
@@ -178,3 +179,38 @@ def test_brute_force_float_without_step_is_a_clear_error() -> None:
     study = optuna.create_study(sampler=fo.BruteForceSampler(seed=0))
     with pytest.raises(ValueError, match=r"'x'.*step"):
         study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+
+
+# ---------------------------------------------------------------- partial fixed
+def test_partial_fixed_over_an_optuna_sampler_keeps_the_fixed_values() -> None:
+    base = optuna.samplers.TPESampler(n_startup_trials=2, seed=0)
+    study = optuna.create_study(sampler=fo.PartialFixedSampler({"x": 2}, base))
+    study.enqueue_trial({"x": 1})
+    study.optimize(objective, n_trials=8)
+    assert [t.params["x"] for t in study.trials] == [1] + [2] * 7
+    assert len({t.params["c"] for t in study.trials}) > 1
+    assert "x" not in study.sampler.infer_relative_search_space(study, study.trials[-1])
+
+
+def test_partial_fixed_over_the_grid_adapter_covers_the_other_parameters() -> None:
+    grid = fo.GridSampler({"c": ["a", "b", "c"], "x": [0]}, seed=0)
+    study = optuna.create_study(sampler=fo.PartialFixedSampler({"x": 3}, grid))
+    study.optimize(objective, n_trials=10)
+    assert sorted(points(study)) == [(3, "a"), (3, "b"), (3, "c")]
+
+
+def test_partial_fixed_value_outside_the_distribution_warns_and_is_kept(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sampler = fo.PartialFixedSampler({"x": 9}, fo.RandomSampler(seed=0))
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=1)
+    assert study.trials[0].params["x"] == 9
+    assert "outside" in caplog.text
+
+
+def test_partial_fixed_bad_arguments_are_clear_errors() -> None:
+    with pytest.raises(InvalidArgumentError, match="fixed_params"):
+        fo.PartialFixedSampler([("x", 1)], fo.RandomSampler())  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="base_sampler"):
+        fo.PartialFixedSampler({"x": 1}, ferrotune.samplers.RandomSampler())  # type: ignore[arg-type]

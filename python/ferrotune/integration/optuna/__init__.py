@@ -26,6 +26,7 @@ a ferrotune one, every trial's fields kept.
 from ferrotune._optuna_io import export_study, import_study
 from ferrotune.integration.optuna._brute_force import BruteForceSampler
 from ferrotune.integration.optuna._grid import GridSampler
+from ferrotune.integration.optuna._partial_fixed import PartialFixedSampler
 from ferrotune.integration.optuna._pruners import (
     HyperbandPruner,
     MedianPruner,
@@ -66,6 +67,7 @@ __all__ = [
     "NSGAIISampler",
     "NopPruner",
     "PSOSampler",
+    "PartialFixedSampler",
     "PatientPruner",
     "PercentilePruner",
     "QMCSampler",
