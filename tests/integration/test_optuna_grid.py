@@ -4,7 +4,9 @@ ferrotune's order), the brute-force sampler and the partial-fixed sampler."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,24 @@ def quiet() -> Any:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     yield
     optuna.logging.set_verbosity(level)
+
+
+def storage_urls(tmp_path: Path) -> list[str]:
+    """SQLite, and PostgreSQL when a server is given (in a schema of its own: Optuna's
+    tables must not sit beside ferrotune's in the database other tests use)."""
+    urls = [f"sqlite:///{tmp_path / 'workers.db'}"]
+    url = os.environ.get("FERROTUNE_TEST_POSTGRES_URL")
+    if url:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS optuna_plugin_tests"))
+        engine.dispose()
+        urls.append(
+            url + ("&" if "?" in url else "?") + "options=-csearch_path%3Doptuna_plugin_tests"
+        )
+    return urls
 
 
 def objective(trial: Any) -> float:
@@ -55,10 +75,17 @@ def test_seed_sets_the_order() -> None:
 
 def test_workers_on_one_storage_never_share_a_point(tmp_path: Path) -> None:
     """Two workers (each with its own sampler object) asking in turn, trials left running:
-    each point is handed out once, and the one that finishes the last point stops."""
-    url = f"sqlite:///{tmp_path / 'grid.db'}"
-    a = optuna.create_study(storage=url, study_name="g", sampler=fo.GridSampler(GRID, seed=4))
-    b = optuna.load_study(storage=url, study_name="g", sampler=fo.GridSampler(GRID, seed=4))
+    each point is handed out once, in one worker's order, and the grid is exhausted only
+    once every trial has finished."""
+    for url in storage_urls(tmp_path):
+        name = f"h13grid-{uuid.uuid4().hex[:12]}"
+        _grid_workers(url, name)
+        optuna.delete_study(study_name=name, storage=url)
+
+
+def _grid_workers(url: str, name: str) -> None:
+    a = optuna.create_study(storage=url, study_name=name, sampler=fo.GridSampler(GRID, seed=4))
+    b = optuna.load_study(storage=url, study_name=name, sampler=fo.GridSampler(GRID, seed=4))
     trials = [(s, s.ask()) for _ in range(N // 2) for s in (a, b)]
     for _, t in trials:
         objective(t)
@@ -164,15 +191,17 @@ def test_brute_force_tries_every_branch_once_then_stops() -> None:
 
 
 def test_brute_force_workers_on_one_storage_continue_one_enumeration(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'bf.db'}"
-    a = optuna.create_study(storage=url, study_name="b", sampler=fo.BruteForceSampler(seed=1))
-    b = optuna.load_study(storage=url, study_name="b", sampler=fo.BruteForceSampler(seed=2))
-    for i in range(len(BRANCHES)):
-        s = (a, b)[i % 2]
-        t = s.ask()
-        s.tell(t, branchy(t))
-    assert sorted(map(branch, a.trials), key=str) == sorted(BRANCHES, key=str)
-    assert all(t.system_attrs["brute_force:order"][0] == "c" for t in a.trials)
+    for url in storage_urls(tmp_path):
+        name = f"h13grid-{uuid.uuid4().hex[:12]}"
+        a = optuna.create_study(storage=url, study_name=name, sampler=fo.BruteForceSampler(1))
+        b = optuna.load_study(storage=url, study_name=name, sampler=fo.BruteForceSampler(2))
+        for i in range(len(BRANCHES)):
+            s = (a, b)[i % 2]
+            t = s.ask()
+            s.tell(t, branchy(t))
+        assert sorted(map(branch, a.trials), key=str) == sorted(BRANCHES, key=str)
+        assert all(t.system_attrs["brute_force:order"][0] == "c" for t in a.trials)
+        optuna.delete_study(study_name=name, storage=url)
 
 
 def test_brute_force_float_without_step_is_a_clear_error() -> None:
