@@ -47,6 +47,28 @@ SAMPLERS: dict[str, tuple[dict[str, Any], int]] = {
     "BOHBSampler": ({}, 30),
     "DEHBSampler": ({}, 30),
 }
+# Samplers of finite spaces: name -> (adapter, native) from a seed; run with on_grid
+# until they stop the study.
+GRID = {"x": [-1.5, 0.0, 2.5], "n": [0, 3, 7], "c": ["a", "b"], "k": [0, 1]}
+FINITE: dict[str, Callable[[int], tuple[Any, Any]]] = {
+    "GridSampler": lambda seed: (fo.GridSampler(GRID, seed), native.GridSampler(GRID, seed)),
+    "BruteForceSampler": lambda seed: (
+        fo.BruteForceSampler(seed),
+        native.BruteForceSampler(seed),
+    ),
+}
+# PartialFixedSampler over a base: name -> (adapter, native) from a seed; run with mixed.
+PARTIAL: dict[str, Callable[[int], tuple[Any, Any]]] = {
+    f"PartialFixedSampler({base})": (
+        lambda seed, base=base: (
+            fo.PartialFixedSampler({"c": "z", "n": 4}, make(base, seed)),
+            native.PartialFixedSampler(
+                {"c": "z", "n": 4}, getattr(native, base)(seed=seed, **SAMPLERS[base][0])
+            ),
+        )
+    )
+    for base in ("RandomSampler", "TPESampler", "CmaEsSampler")
+}
 POPULATION = ["CmaEsSampler", "NSGAIISampler", "DESampler", "PSOSampler", "GASampler"]
 
 
@@ -76,6 +98,16 @@ def conditional(trial: Any) -> float:
     if trial.number < 6 or x < 0:
         return (x - 0.1) ** 2 + trial.suggest_float("y", 0, 1)
     return (x - 0.1) ** 2 + trial.suggest_int("k", 0, 3)
+
+
+def on_grid(trial: Any) -> float:
+    # The grid's values, and a conditional branch for the brute-force sampler.
+    x = trial.suggest_float("x", -1.5, 2.5, step=0.5)
+    n = trial.suggest_int("n", 0, 7)
+    c = trial.suggest_categorical("c", ["a", "b"])
+    if c == "b" and n < 3:
+        return x * x + n + trial.suggest_int("k", 0, 1)
+    return x * x + n + (c == "a")
 
 
 def make(name: str, seed: int = 3) -> Any:
@@ -115,6 +147,37 @@ def test_adapter_proposes_what_the_native_sampler_proposes(name: str) -> None:
         tags = [t.system_attrs.get("ferrotune:tag") for t in ours.trials]
         assert tags == [t.system_attrs.get("ferrotune:tag") for t in theirs.trials]
         assert sum(tag is not None for tag in tags) >= n_trials - 1
+
+
+@pytest.mark.parametrize("name", list(FINITE))
+def test_finite_space_adapter_proposes_what_the_native_sampler_proposes(name: str) -> None:
+    """Same seed, same points in the same order, and both studies stop by themselves."""
+    adapter, sampler = FINITE[name](5)
+    ours = optuna.create_study(sampler=adapter)
+    ours.optimize(on_grid, n_trials=400)
+    theirs = ferrotune.create_study(sampler=sampler)
+    theirs.optimize(on_grid, n_trials=400)
+    assert len(ours.trials) == len(theirs.trials) < 400
+    assert [t.params for t in ours.trials] == [t.params for t in theirs.trials]
+
+
+@pytest.mark.parametrize("name", list(PARTIAL))
+def test_partial_fixed_adapter_proposes_what_the_native_sampler_proposes(name: str) -> None:
+    adapter, sampler = PARTIAL[name](5)
+    ours = optuna.create_study(sampler=adapter)
+    ours.optimize(mixed, n_trials=30)
+    theirs = ferrotune.create_study(sampler=sampler)
+    theirs.optimize(mixed, n_trials=30)
+    assert [t.params for t in ours.trials] == [t.params for t in theirs.trials]
+    assert {(t.params["c"], t.params["n"]) for t in ours.trials} == {("z", 4)}
+
+
+@pytest.mark.parametrize("name", [*FINITE, "PartialFixedSampler"])
+def test_finite_space_constructor_takes_the_native_arguments(name: str) -> None:
+    adapter, cls = getattr(fo, name), getattr(native, name)
+    assert inspect.signature(adapter) == inspect.signature(cls)
+    if name in FINITE:
+        assert isinstance(FINITE[name](1)[0], optuna.samplers.BaseSampler)
 
 
 @pytest.mark.parametrize("name", list(SAMPLERS))
@@ -465,11 +528,19 @@ import json, sys
 import optuna
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 from ferrotune.integration import optuna as fo
-from tests.integration.test_optuna_adapters import SAMPLERS, make, mixed
+from tests.integration.test_optuna_adapters import FINITE, PARTIAL, SAMPLERS, make, mixed, on_grid
 out = {}
 for name in SAMPLERS:
     study = optuna.create_study(sampler=make(name, seed=11))
     study.optimize(mixed, n_trials=SAMPLERS[name][1])
+    out[name] = [t.params for t in study.trials]
+for name in FINITE:
+    study = optuna.create_study(sampler=FINITE[name](11)[0])
+    study.optimize(on_grid, n_trials=400)
+    out[name] = [t.params for t in study.trials]
+for name in PARTIAL:
+    study = optuna.create_study(sampler=PARTIAL[name](11)[0])
+    study.optimize(mixed, n_trials=30)
     out[name] = [t.params for t in study.trials]
 print(json.dumps(out))
 """
@@ -485,5 +556,5 @@ def test_seeds_reproduce_in_two_processes() -> None:
         )
         assert out.returncode == 0, out.stderr
         runs.append(json.loads(out.stdout))
-    assert set(runs[0]) == set(SAMPLERS)
+    assert set(runs[0]) == {*SAMPLERS, *FINITE, *PARTIAL}
     assert runs[0] == runs[1]

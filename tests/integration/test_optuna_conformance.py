@@ -40,6 +40,12 @@ ALL: dict[str, Factory] = {
     "DEHB": lambda: fo.DEHBSampler(seed=0),
 }
 
+# GridSampler, BruteForceSampler and PartialFixedSampler are in none of the cases below:
+# Optuna's own test_samplers.py runs none of its grid, brute-force or partial-fixed samplers
+# through them (the cases suggest from continuous ranges that a grid cannot cover, and
+# PartialFixedSampler is itself exercised by the basic case's test_partial_fixed_sampling).
+# tests/integration/test_optuna_grid.py tests those adapters instead.
+
 SINGLE_ONLY = ["CmaEs", "CmaEs separable", "DE", "PSO", "GA", "BOHB", "DEHB"]
 
 

@@ -13,16 +13,20 @@ in a private ferrotune core per Optuna study that mirrors the study's trials and
 in only the trials new or changed since the last call (RUNNING trials included, for
 constant liar). Population samplers keep their generations in the trials' system
 attribute ``ferrotune:tag``, so Optuna workers sharing a storage share generations.
+:class:`GridSampler` keeps each trial's point in Optuna's system attributes ``grid_id``
+and ``search_space``, so Optuna workers sharing a storage share one grid.
 
 Needs Optuna (``pip install ferrotune[optuna]``); ``import ferrotune`` alone never
-imports it. ``GridSampler`` and ``BruteForceSampler`` have no adapter: Optuna's own
-serve the same purpose inside an Optuna study.
+imports it.
 
 :func:`import_study` and :func:`export_study` move a study between an Optuna storage and
 a ferrotune one, every trial's fields kept.
 """
 
 from ferrotune._optuna_io import export_study, import_study
+from ferrotune.integration.optuna._brute_force import BruteForceSampler
+from ferrotune.integration.optuna._grid import GridSampler
+from ferrotune.integration.optuna._partial_fixed import PartialFixedSampler
 from ferrotune.integration.optuna._pruners import (
     HyperbandPruner,
     MedianPruner,
@@ -50,17 +54,20 @@ from ferrotune.integration.optuna._samplers import (
 
 __all__ = [
     "BOHBSampler",
+    "BruteForceSampler",
     "CmaEsSampler",
     "DEHBSampler",
     "DESampler",
     "GASampler",
     "GPSampler",
+    "GridSampler",
     "HyperbandPruner",
     "MedianPruner",
     "NSGAIIISampler",
     "NSGAIISampler",
     "NopPruner",
     "PSOSampler",
+    "PartialFixedSampler",
     "PatientPruner",
     "PercentilePruner",
     "QMCSampler",
