@@ -140,7 +140,8 @@ class BaseStorage(abc.ABC):
     **A new storage** implements the abstract methods below (studies, attributes,
     :meth:`get_core`, :meth:`get_choices`); a storage that keeps trials somewhere
     else also overrides the trial methods, :meth:`sync`, :meth:`flush` and, when it
-    writes every parameter, sets :attr:`writes_params`.
+    writes every parameter, sets :attr:`writes_params` and overrides
+    :meth:`_buffer_param`.
     """
 
     #: True when every parameter must pass through :meth:`record_param` or
@@ -197,12 +198,16 @@ class BaseStorage(abc.ABC):
             InvalidDistributionError: ``internal`` is not a value of ``dist``.
         """
         self.get_core(study_id).set_param(number, name, dist._core, internal)
+        if self.writes_params:
+            self._buffer_param(study_id, number, name, dist, internal)
 
     def suggest(self, study_id: int, number: int, name: str, dist: BaseDistribution) -> float:
         """Samples ``name`` for trial ``number`` with the study's Rust sampler (the value
         of a joint sample, if the sampler chose one), records it and returns its
         internal value."""
         value: float = self.get_core(study_id).suggest_dist(number, name, dist._core)
+        if self.writes_params:
+            self._buffer_param(study_id, number, name, dist, value)
         return value
 
     def record_space_params(
@@ -211,6 +216,17 @@ class BaseStorage(abc.ABC):
         """Records a configuration of a declared :class:`~ferrotune.SearchSpace`
         (internal values in ``space.names`` order, NaN for inactive parameters)."""
         self.get_core(study_id).set_space_params(number, space._core, list(row))
+        if self.writes_params:
+            for name, v in zip(space.names, row, strict=True):
+                if not math.isnan(v):
+                    self._buffer_param(study_id, number, name, space.distributions[name], v)
+
+    def _buffer_param(
+        self, study_id: int, number: int, name: str, dist: BaseDistribution, internal: float
+    ) -> None:
+        """Keeps a parameter value just recorded in the core for the storage's next write
+        of the trial; called for every parameter when :attr:`writes_params` is set (the
+        default, for storages without a backend of their own, does nothing)."""
 
     def record_intermediate(
         self, study_id: int, number: int, step: int, value: float | Sequence[float]

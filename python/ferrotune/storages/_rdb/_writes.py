@@ -40,8 +40,6 @@ from ferrotune.storages._rdb._transactions import _T
 from ferrotune.trial._state import TO_CORE
 
 if TYPE_CHECKING:
-    from ferrotune._search_space import SearchSpace
-    from ferrotune.distributions import BaseDistribution
     from ferrotune.storages._rdb._storage import RDBStorage
     from ferrotune.study._study import Study
     from ferrotune.trial import FrozenTrial, TrialState
@@ -318,33 +316,12 @@ class _TrialWrites(_Sync):
             cache.core.ensure_trial(number, TO_CORE[_RUNNING])
         return number
 
-    def record_param(
-        self, study_id: int, number: int, name: str, dist: BaseDistribution, internal: float
-    ) -> None:
-        """Records the parameter in the core and buffers it for the database: it is
-        written with the trial's next change: a report, an attribute, a heartbeat or the
-        finish (at the latest one heartbeat interval after it was suggested), in one
-        transaction with that change."""
-        self._cache(study_id).core.set_param(number, name, dist._core, internal)
-        self._buffer_param(study_id, number, name, dist, internal)
-
-    def suggest(self, study_id: int, number: int, name: str, dist: BaseDistribution) -> float:
-        value: float = self._cache(study_id).core.suggest_dist(number, name, dist._core)
-        self._buffer_param(study_id, number, name, dist, value)
-        return value
-
-    def record_space_params(
-        self, study_id: int, number: int, space: SearchSpace, row: Sequence[float]
-    ) -> None:
-        super().record_space_params(study_id, number, space, row)
-        for name, v in zip(space.names, row, strict=True):
-            if not math.isnan(v):
-                self._buffer_param(study_id, number, name, space.distributions[name], v)
-
     def _buffer_param(
         self, study_id: int, number: int, name: str, dist: Any, internal: float
     ) -> None:
-        """Keeps a parameter row for the trial's next write (see :meth:`record_param`)."""
+        """Keeps a parameter row for the database: it is written with the trial's next
+        change (a report, an attribute, a heartbeat or the finish; at the latest one
+        heartbeat interval after it was suggested), in one transaction with that change."""
         tid = self._trial_id(study_id, number)
         row = {
             "trial_id": tid,

@@ -50,7 +50,6 @@ from ferrotune.storages.journal._replay import (
 )
 
 if TYPE_CHECKING:
-    from ferrotune._search_space import SearchSpace
     from ferrotune.study._direction import StudyDirection
     from ferrotune.study._study import Study
     from ferrotune.trial import FrozenTrial, TrialState
@@ -510,27 +509,6 @@ class JournalStorage(BaseStorage):
                 distribution=distribution_to_json(dist),
             )
             self._pending.setdefault((study_id, number), []).append(log)
-
-    def record_param(
-        self, study_id: int, number: int, name: str, dist: BaseDistribution, internal: float
-    ) -> None:
-        """Records the parameter in the core and keeps its record for the trial's next
-        append (a report, an attribute, a heartbeat or its end)."""
-        self._study(study_id).core.set_param(number, name, dist._core, internal)
-        self._buffer_param(study_id, number, name, dist, internal)
-
-    def suggest(self, study_id: int, number: int, name: str, dist: BaseDistribution) -> float:
-        value: float = self._study(study_id).core.suggest_dist(number, name, dist._core)
-        self._buffer_param(study_id, number, name, dist, value)
-        return value
-
-    def record_space_params(
-        self, study_id: int, number: int, space: SearchSpace, row: Sequence[float]
-    ) -> None:
-        super().record_space_params(study_id, number, space, row)
-        for name, v in zip(space.names, row, strict=True):
-            if not math.isnan(v):
-                self._buffer_param(study_id, number, name, space.distributions[name], v)
 
     def flush(self, study_id: int, number: int | None = None) -> None:
         """Appends the parameters recorded but not yet written (of one trial, or all)."""
