@@ -206,3 +206,12 @@ def test_import_into_postgresql(tmp_path: Path) -> None:
         _same_trials(source, ferrotune.load_study(study_name=name, storage=url))
     finally:
         ferrotune.delete_study(study_name=name, storage=url)
+
+
+def test_a_missing_optuna_study_is_named(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    optuna.create_study(storage=url, study_name="there")
+    with pytest.raises(
+        ferrotune.exceptions.InvalidArgumentError, match="no study named 'not-there'"
+    ):
+        import_study(url, study_name="not-there")

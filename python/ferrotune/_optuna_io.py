@@ -174,7 +174,13 @@ def _optuna_study(source: Any, study_name: str | None) -> Any:
     if isinstance(source, optuna.Study):
         return source
     if isinstance(source, (str, optuna.storages.BaseStorage)):
-        return optuna.load_study(study_name=study_name, storage=source)
+        try:
+            return optuna.load_study(study_name=study_name, storage=source)
+        except KeyError:
+            # Optuna's "Record does not exist." names neither the study nor the storage.
+            raise InvalidArgumentError(
+                f"the Optuna storage {source!r} has no study named {study_name!r}"
+            ) from None
     raise InvalidArgumentError(
         "optuna_storage_url_or_study must be an optuna.Study, an Optuna storage or its "
         f"URL, got {type(source).__name__}"
