@@ -19,7 +19,7 @@ plt = pytest.importorskip("matplotlib.pyplot")
 from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
 
 from ferrotune.visualization import matplotlib as vm  # noqa: E402
-from tests.visualization.conftest import KnownScores, make_multi  # noqa: E402
+from tests.visualization.conftest import KnownScores, make_multi, make_single  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -53,8 +53,7 @@ def test_history(single: ferrotune.Study, artifacts: Path) -> None:
     assert (np.diff(finite) <= 0).all() and finite[-1] == pytest.approx(single.best_value)
     assert ax.get_title() == "Optimization History Plot" and ax.get_xlabel() == "Trial"
     save(ax, artifacts, "optimization_history")
-    ax = vm.plot_optimization_history([single, make_multi()], target=lambda t: t.values[0],
-                                      target_name="v", error_bar=True)
+    ax = vm.plot_optimization_history([single, make_single(40, seed=7)], error_bar=True)
     save(ax, artifacts, "optimization_history_error_bar")
 
 

@@ -325,3 +325,40 @@ def test_only_pruned_and_failed_trials_draw_no_points(warnings_logged) -> None: 
     assert vis.plot_optimization_history(study).data == ()
     assert len(vis.plot_intermediate_values(study).data) == 1
     assert vis.plot_slice(study).data == ()
+
+
+# ------------------------------------------------------------------ PNGs through kaleido
+def test_every_plot_renders_to_png(single, constrained, multi, multi3, artifacts) -> None:  # type: ignore[no-untyped-def]
+    """Each plotly figure rendered by kaleido (it drives a Chrome or Chromium; skipped
+    when neither is installed) into $FERROTUNE_ARTIFACTS."""
+    pio = pytest.importorskip("plotly.io")
+    pytest.importorskip("kaleido")
+    chromium = pytest.importorskip("choreographer.browsers.chromium")
+    figures = {
+        "optimization_history": vis.plot_optimization_history(single),
+        "optimization_history_error_bar": vis.plot_optimization_history(
+            [single, make_single(40, seed=7)], error_bar=True
+        ),
+        "intermediate_values": vis.plot_intermediate_values(single),
+        "parallel_coordinate": vis.plot_parallel_coordinate(single),
+        "parallel_coordinate_multi": vis.plot_parallel_coordinate(multi),
+        "parallel_coordinate_constrained": vis.plot_parallel_coordinate(constrained),
+        "contour_pair": vis.plot_contour(single, params=["lr", "x"]),
+        "contour_matrix": vis.plot_contour(single),
+        "slice": vis.plot_slice(single),
+        "param_importances": vis.plot_param_importances(single, evaluator=KnownScores()),
+        "edf": vis.plot_edf(single),
+        "rank": vis.plot_rank(single),
+        "pareto_front": vis.plot_pareto_front(multi),
+        "pareto_front_3d": vis.plot_pareto_front(multi3),
+        "pareto_front_constrained": vis.plot_pareto_front(make_multi(constrained=True)),
+        "hypervolume_history": vis.plot_hypervolume_history(multi, [1.5, -1.0]),
+        "timeline": vis.plot_timeline(single),
+    }
+    paths = [artifacts / f"plotly_{name}.png" for name in figures]
+    try:
+        pio.write_images(list(figures.values()), paths, width=900, height=700)
+    except chromium.ChromeNotFoundError:
+        pytest.skip("kaleido found no Chrome or Chromium to render with")
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
