@@ -71,7 +71,9 @@ def make_single(n_complete: int = 60, seed: int = 0) -> ferrotune.Study:
                 )
             )
         if i % 30 == 7:
-            trials.append(ferrotune.create_trial(state=TrialState.FAIL, params=p, distributions=dists))
+            trials.append(
+                ferrotune.create_trial(state=TrialState.FAIL, params=p, distributions=dists)
+            )
     study.add_trials(trials)
     running = study.ask()
     running.suggest_float("x", -5.0, 5.0)
@@ -106,7 +108,9 @@ def make_multi(n_objectives: int = 2, n: int = 80, seed: int = 2, constrained: b
     for i in range(n):
         p = random_params(rng, i)
         u = (float(p["x"]) + 5) / 10  # type: ignore[arg-type]
-        values = [u] + [1 - u**2 - float(rng.uniform(0, 0.3)) + 0.01 * k for k in range(n_objectives - 1)]
+        values = [u] + [
+            1 - u**2 - float(rng.uniform(0, 0.3)) + 0.01 * k for k in range(n_objectives - 1)
+        ]
         trials.append(
             ferrotune.create_trial(
                 params=p,

@@ -66,8 +66,9 @@ def test_intermediate_values(single: ferrotune.Study, artifacts: Path) -> None:
     save(ax, artifacts, "intermediate_values")
 
 
-def test_parallel_coordinate(single: ferrotune.Study, multi: ferrotune.Study,
-                             artifacts: Path) -> None:
+def test_parallel_coordinate(
+    single: ferrotune.Study, multi: ferrotune.Study, artifacts: Path
+) -> None:
     ax = vm.plot_parallel_coordinate(single)
     (lines,) = [c for c in ax.collections if isinstance(c, LineCollection)]
     assert len(lines.get_segments()) == len(complete(single))
@@ -102,8 +103,9 @@ def test_slice(single: ferrotune.Study, artifacts: Path) -> None:
     save(axs, artifacts, "slice")
 
 
-def test_param_importances(single: ferrotune.Study, multi: ferrotune.Study,
-                           artifacts: Path) -> None:
+def test_param_importances(
+    single: ferrotune.Study, multi: ferrotune.Study, artifacts: Path
+) -> None:
     ax = vm.plot_param_importances(single, evaluator=KnownScores())
     widths = [p.get_width() for p in ax.patches]
     assert widths == sorted(widths) and sum(widths) == pytest.approx(1.0)

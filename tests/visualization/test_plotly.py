@@ -45,7 +45,9 @@ def test_history_of_several_studies_and_error_bars() -> None:
     a, b = make_single(30, seed=3), make_single(40, seed=4)
     fig = vis.plot_optimization_history([a, b])
     names = [t.name for t in fig.data]
-    assert f"Objective Value of {a.study_name}" in names and f"Best Value of {b.study_name}" in names
+    assert (
+        f"Objective Value of {a.study_name}" in names and f"Best Value of {b.study_name}" in names
+    )
     bar = vis.plot_optimization_history([a, b], error_bar=True)
     markers = bar.data[0]
     assert markers.error_y.array is not None and len(markers.error_y.array) == len(markers.x)
