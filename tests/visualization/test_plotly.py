@@ -195,7 +195,7 @@ def test_edf_is_a_distribution_function(single: ferrotune.Study) -> None:
     assert [t.name for t in fig.data] == [single.study_name, other.study_name]
     for trace in fig.data:
         y = np.asarray(trace.y)
-        assert (np.diff(y) >= 0).all() and 0.0 <= y[0] and y[-1] <= 1.0
+        assert (np.diff(y) >= 0).all() and y[0] >= 0.0 and y[-1] <= 1.0
     assert fig.data[0].y[-1] == 1.0 or fig.data[1].y[-1] == 1.0
     values = np.array([t.value for t in complete(single)])
     x = np.asarray(fig.data[0].x)
