@@ -93,11 +93,16 @@ def _numeric_axis(col: ParamColumn) -> Axis:
 def _categorical_axis(col: ParamColumn) -> Axis:
     labels = np.array([str(c) for c in col.choices] + [""], dtype=object)
     strings = labels[col.index]  # index -1 picks the trailing ""
-    grid = sorted({str(s) for s in strings[col.present]})
+    used = np.unique(col.index[col.present])
+    grid = sorted({str(labels[k]) for k in used})
     span = len(grid) - 1
     pad = span * 0.05
     lookup = {g: i for i, g in enumerate(grid)}
-    cell = np.array([lookup[s] if p else -1 for s, p in zip(strings, col.present, strict=True)])
+    # Grid position per choice index (the last slot, for index -1, stays -1).
+    position = np.full(len(labels), -1, dtype=np.int64)
+    for k in used:
+        position[k] = lookup[str(labels[k])]
+    cell = position[col.index]
     points = strings.copy()
     points[~col.present] = None
     return Axis(col.name, (-pad, span + pad), False, True, grid, cell, points, col.present)
