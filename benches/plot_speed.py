@@ -3,9 +3,9 @@ optuna.visualization on the same trials.
 
 Both studies hold the same trials (made with each library's ``create_trial`` and
 ``add_trials``): 5 parameters (two uniform floats, a log-scale float, an int and a
-3-way categorical), one objective. Each plot function is timed from the call to the
-returned figure (plotly ``Figure`` or matplotlib ``Axes``; no image is rendered), the
-median of ``--repeats`` calls. A call that runs past ``--timeout`` seconds is stopped and
+3-way categorical), one objective, ten intermediate values each. Each plot function is
+timed from the call to the returned figure (plotly ``Figure`` or matplotlib ``Axes``; no
+image is rendered), the median of ``--repeats`` calls. A call that runs past ``--timeout`` seconds is stopped and
 reported as such.
 
     python benches/plot_speed.py [--n 10000] [--repeats 3] [--timeout 300] [--quick]
@@ -29,6 +29,7 @@ import numpy as np
 #: (label, function name, keyword arguments): the plots timed, in order.
 PLOTS: list[tuple[str, str, dict[str, Any]]] = [
     ("optimization_history", "plot_optimization_history", {}),
+    ("intermediate_values", "plot_intermediate_values", {}),
     ("parallel_coordinate", "plot_parallel_coordinate", {}),
     ("contour x-lr (float, log)", "plot_contour", {"params": ["x", "lr"]}),
     ("contour n-lr (int, log)", "plot_contour", {"params": ["n", "lr"]}),
@@ -38,7 +39,12 @@ PLOTS: list[tuple[str, str, dict[str, Any]]] = [
     ("rank x-lr", "plot_rank", {"params": ["x", "lr"]}),
     ("timeline", "plot_timeline", {}),
 ]
-MATPLOTLIB = ["optimization_history", "parallel_coordinate", "contour x-lr (float, log)"]
+MATPLOTLIB = [
+    "optimization_history",
+    "intermediate_values",
+    "parallel_coordinate",
+    "contour x-lr (float, log)",
+]
 
 
 def trial_data(n: int, seed: int = 0) -> list[tuple[dict[str, Any], float]]:
@@ -74,8 +80,17 @@ def build(lib: Any, data: list[tuple[dict[str, Any], float]]) -> Any:
         "c": d.CategoricalDistribution(["relu", "tanh", "gelu"]),
     }
     study = lib.create_study()
+    # Ten intermediate values per trial, as a learning curve reported with Trial.report.
     study.add_trials(
-        [lib.trial.create_trial(params=p, distributions=dists, value=v) for p, v in data]
+        [
+            lib.trial.create_trial(
+                params=p,
+                distributions=dists,
+                value=v,
+                intermediate_values={s: v + 1.0 / (s + 1) for s in range(10)},
+            )
+            for p, v in data
+        ]
     )
     return study
 

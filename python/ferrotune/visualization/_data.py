@@ -150,8 +150,11 @@ def _column(
     return ParamColumn(name, dist, present, value, index, choices)
 
 
-def trial_table(study: Study, states: Sequence[TrialState] | None = None) -> TrialTable:
-    """Read ``study``'s trials (those in ``states``, all when None) into arrays."""
+def trial_table(
+    study: Study, states: Sequence[TrialState] | None = None, with_params: bool = True
+) -> TrialTable:
+    """Read ``study``'s trials (those in ``states``, all when None) into arrays (without
+    the parameter columns when ``with_params`` is False)."""
     trials = study.get_trials(deepcopy=False, states=states)
     n, m = len(trials), len(study.directions)
     number = np.empty(n, dtype=np.int64)
@@ -170,7 +173,7 @@ def trial_table(study: Study, states: Sequence[TrialState] | None = None) -> Tri
         if cons:
             constrained[i] = True
             feasible[i] = all(c <= 0.0 for c in cons.values())
-        for name, v in t.params.items():
+        for name, v in t.params.items() if with_params else ():
             col = cols.get(name)
             if col is None:
                 col = cols[name] = (t.distributions[name], [], [])
@@ -223,11 +226,11 @@ def target_values(table: TrialTable, target: Callable[[FrozenTrial], float] | No
 
 
 def complete_finite(
-    study: Study, target: Callable[[FrozenTrial], float] | None
+    study: Study, target: Callable[[FrozenTrial], float] | None, with_params: bool = True
 ) -> tuple[TrialTable, FloatArray]:
     """The COMPLETE trials whose plotted value is finite (Optuna's filter; each trial left
     out is logged), with those values."""
-    table = trial_table(study, states=(TrialState.COMPLETE,))
+    table = trial_table(study, states=(TrialState.COMPLETE,), with_params=with_params)
     values = target_values(table, target)
     finite = np.isfinite(values)
     for i in np.flatnonzero(~finite):

@@ -41,7 +41,7 @@ def edf_info(
         return EdfInfo([], np.zeros(0), [])
     names, all_values = [], []
     for s in studies:
-        _, values = complete_finite(s, target)
+        _, values = complete_finite(s, target, with_params=False)
         if values.size:
             names.append(s.study_name)
             all_values.append(np.sort(values))

@@ -39,7 +39,7 @@ def hypervolume_info(study: Study, reference_point: Sequence[float]) -> Hypervol
         raise InvalidArgumentError(
             "reference_point: its dimension must be the same as the number of objectives."
         )
-    table = trial_table(study, states=(TrialState.COMPLETE,))
+    table = trial_table(study, states=(TrialState.COMPLETE,), with_params=False)
     if len(table) == 0:
         logger.warning("Your study does not have any completed trials.")
     loss = loss_matrix(table.values, study.directions)

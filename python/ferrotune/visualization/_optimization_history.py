@@ -46,7 +46,7 @@ class HistoryInfo:
 
 
 def _one_study(study: Study, target: Any, label: str, best_label: str) -> tuple[HistoryInfo, int]:
-    table = trial_table(study)
+    table = trial_table(study, with_params=False)
     values = target_values(table, target)
     complete = table.state == COMPLETE
     feasible = complete & table.feasible

@@ -41,7 +41,7 @@ def timeline_info(study: Study, n_recent_trials: int | None) -> TimelineInfo:
     """Bars as Optuna draws them: a trial without a start begins at the latest end; a
     RUNNING one ends one second after the latest end (or now, when it is still within 5
     times the longest run); a trial without an end lasts one second."""
-    table = trial_table(study)
+    table = trial_table(study, with_params=False)
     trials = table.trials
     if n_recent_trials is not None:
         trials = trials[-n_recent_trials:]
