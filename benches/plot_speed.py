@@ -5,8 +5,8 @@ Both studies hold the same trials (made with each library's ``create_trial`` and
 ``add_trials``): 5 parameters (two uniform floats, a log-scale float, an int and a
 3-way categorical), one objective, ten intermediate values each. Each plot function is
 timed from the call to the returned figure (plotly ``Figure`` or matplotlib ``Axes``; no
-image is rendered), the median of ``--repeats`` calls. A call that runs past ``--timeout`` seconds is stopped and
-reported as such.
+image is rendered), the median of ``--repeats`` calls. A call that runs past
+``--timeout`` seconds is stopped and reported as such.
 
     python benches/plot_speed.py [--n 10000] [--repeats 3] [--timeout 300] [--quick]
                                  [--out results.jsonl]
