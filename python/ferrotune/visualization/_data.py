@@ -266,9 +266,10 @@ def loss_matrix(values: FloatArray, directions: Sequence[StudyDirection]) -> Flo
 def nondominated(loss: FloatArray) -> BoolArray:
     """Which rows of ``loss`` (all minimised) no other row dominates.
 
-    Two objectives: a lexicographic sort and a running minimum, ``O(n log n)``. More: a
-    pairwise comparison in blocks of rows, ``O(n^2 m)`` (numpy, bounded memory).
-    Identical rows do not dominate each other.
+    Two objectives: a lexicographic sort and a running minimum, ``O(n log n)``. More: the
+    rows in order of their sums, each block checked against the front found so far and
+    within itself (:func:`_nondominated_unique`). Identical rows do not dominate each
+    other.
     """
     n, m = loss.shape
     if n == 0:
@@ -285,14 +286,51 @@ def nondominated(loss: FloatArray) -> BoolArray:
         keep = np.ones(k, dtype=np.bool_)
         keep[1:] = unique[1:, 1] < prefix[:-1]
     else:
-        keep = np.ones(k, dtype=np.bool_)
-        block = max(1, 2_000_000 // max(1, k * m))
-        for s in range(0, k, block):
-            c = unique[s : s + block, None, :]
-            le = (unique[None, :, :] <= c).all(axis=2)
-            lt = (unique[None, :, :] < c).any(axis=2)
-            keep[s : s + block] = ~np.any(le & lt, axis=1)
+        keep = _nondominated_unique(unique)
     return np.asarray(keep[inverse], dtype=np.bool_)
+
+
+def _dominates(a: FloatArray, b: FloatArray) -> BoolArray:
+    """``out[i, j]``: row ``a[j]`` dominates row ``b[i]`` (one 2-D pass per objective,
+    which numpy does faster than a reduction over a short last axis)."""
+    le = np.ones((len(b), len(a)), dtype=np.bool_)
+    lt = np.zeros((len(b), len(a)), dtype=np.bool_)
+    for j in range(b.shape[1]):
+        x, y = a[None, :, j], b[:, None, j]
+        le &= x <= y
+        lt |= x < y
+    return le & lt
+
+
+def _dominated_by(front: FloatArray, rows: FloatArray) -> BoolArray:
+    """Whether some row of ``front`` dominates each of ``rows`` (in blocks of rows)."""
+    out = np.zeros(len(rows), dtype=np.bool_)
+    if len(front) == 0:
+        return out
+    block = max(1, 2_000_000 // len(front))
+    for s in range(0, len(rows), block):
+        out[s : s + block] = _dominates(front, rows[s : s + block]).any(axis=1)
+    return out
+
+
+def _nondominated_unique(unique: FloatArray, block: int = 256) -> BoolArray:
+    """:func:`nondominated` for distinct rows and any number of objectives.
+
+    A row can only be dominated by a row with a smaller sum, so in order of their sums each
+    block of rows is checked against the front so far and against the earlier rows of its
+    own block; the front only grows. ``O(n (|front| + block) m)``: fast when the front is
+    small, ``O(n^2 m)`` when every row is on it.
+    """
+    order = np.argsort(unique.sum(axis=1), kind="stable")
+    keep = np.zeros(len(unique), dtype=np.bool_)
+    front = np.zeros((0, unique.shape[1]))
+    for s in range(0, len(order), block):
+        idx = order[s : s + block]
+        rows = unique[idx]
+        bad = _dominated_by(front, rows) | _dominates(rows, rows).any(axis=1)
+        keep[idx[~bad]] = True
+        front = np.concatenate([front, rows[~bad]])
+    return keep
 
 
 def nondomination_ranks(loss: FloatArray) -> IntArray:
