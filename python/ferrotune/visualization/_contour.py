@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 #: each get their own column, as in Optuna; more are binned evenly (in log10 space for a
 #: log parameter) and each cell shows its best trial.
 MAX_GRID = 100
+#: Above this many trials in a panel the trial markers shrink (Optuna's cover the contour).
+CROWDED = 500
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,9 @@ def plot_contour(
     value, so 10,000 trials make a 10,000 x 10,000 grid. Here a parameter with more than
     :data:`MAX_GRID` distinct values is binned into :data:`MAX_GRID` even cells (log10
     cells for a log parameter), each holding its best trial's value; with fewer values
-    the grid is Optuna's. plotly interpolates the empty cells (``connectgaps``).
+    the grid is Optuna's. plotly interpolates the empty cells (``connectgaps``). Above
+    :data:`CROWDED` trials the trial markers are drawn smaller, so the contour stays
+    visible.
 
     Args:
         study: The study.
@@ -259,6 +263,7 @@ def _traces(go: Any, sub: SubContour, info: ContourInfo, showscale: bool) -> lis
         showscale=showscale,
     )
     both = sub.x.present & sub.y.present
+    small = int(both.sum()) > CROWDED
     out = [contour]
     for ok in (True, False):
         rows = np.flatnonzero(both & (sub.feasible == ok))
@@ -267,8 +272,9 @@ def _traces(go: Any, sub: SubContour, info: ContourInfo, showscale: bool) -> lis
                 x=sub.x.points[rows],
                 y=sub.y.points[rows],
                 marker={
-                    "line": {"width": 2.0, "color": "Gray"},
+                    "line": {"width": 0.5 if small else 2.0, "color": "Gray"},
                     "color": "black" if ok else "#cccccc",
+                    "size": 3 if small else 6,
                 },
                 mode="markers",
                 name="Feasible Trial" if ok else "Infeasible Trial",

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ferrotune.study import Study
-from ferrotune.visualization._contour import Axis, SubContour, contour_info, fill_gaps
+from ferrotune.visualization._contour import (
+    CROWDED,
+    Axis,
+    SubContour,
+    contour_info,
+    fill_gaps,
+)
 from ferrotune.visualization.matplotlib._utils import ggplot
 
 if TYPE_CHECKING:
@@ -88,9 +94,12 @@ def _subplot(sub: SubContour, ax: Any, cmap: Any) -> Any:
         return None
     xs, ys = _coords(sub.x), _coords(sub.y)
     z = fill_gaps(sub.z)
-    ax.contour(xs, ys, z, 15, linewidths=0.5, colors="k")
-    cs = ax.contourf(xs, ys, z, 15, cmap=cmap.reversed())
     both = sub.x.present & sub.y.present
+    small = int(both.sum()) > CROWDED  # many trials: fainter lines, smaller markers
+    ax.contour(
+        xs, ys, z, 15, linewidths=0.2 if small else 0.5, colors="k", alpha=0.4 if small else 1.0
+    )
+    cs = ax.contourf(xs, ys, z, 15, cmap=cmap.reversed())
     for ok, color in ((True, "black"), (False, "#cccccc")):
         rows = np.flatnonzero(both & (sub.feasible == ok))
         ax.scatter(
@@ -98,8 +107,9 @@ def _subplot(sub: SubContour, ax: Any, cmap: Any) -> Any:
             _points(sub.y, rows),
             marker="o",
             c=color,
-            s=20,
+            s=4 if small else 20,
             edgecolors="grey",
-            linewidth=2.0,
+            linewidth=0.3 if small else 2.0,
+            alpha=0.5 if small else 1.0,
         )
     return cs
