@@ -14,7 +14,7 @@ from ferrotune.trial import TrialState
 go = pytest.importorskip("plotly.graph_objects")
 
 from ferrotune import visualization as vis  # noqa: E402
-from tests.visualization.conftest import KnownScores, make_multi, make_single  # noqa: E402
+from tests.visualization.conftest import DISTS, KnownScores, make_multi, make_single  # noqa: E402
 
 
 def complete(study: ferrotune.Study) -> list[ferrotune.FrozenTrial]:
@@ -57,6 +57,9 @@ def test_history_of_several_studies_and_error_bars() -> None:
         np.std(v)
     )
     assert any(getattr(t, "fill", None) == "tonexty" for t in bar.data)
+    # A study without trials adds nothing to the mean.
+    alone = vis.plot_optimization_history([a, ferrotune.create_study()], error_bar=True)
+    assert list(alone.data[0].y) == pytest.approx([t.value for t in complete(a)])
 
 
 def test_history_infeasible_trials_are_grey_and_never_best(constrained: ferrotune.Study) -> None:
@@ -149,6 +152,19 @@ def test_contour_leaves_out_trials_without_the_parameter(single: ferrotune.Study
     assert len(fig.data[1].x) == len(having)
     z = np.asarray(fig.data[0].z, dtype=float)
     assert np.nanmin(z) == pytest.approx(min(t.value for t in having))
+
+
+def test_contour_of_parameters_never_together_warns() -> None:
+    study = ferrotune.create_study()
+    for i in range(6):
+        name = "a" if i % 2 else "b"
+        dist = DISTS["x"]
+        study.add_trial(
+            ferrotune.create_trial(params={name: i - 3.0}, distributions={name: dist}, value=i)
+        )
+    with pytest.warns(UserWarning, match="cannot co-exist"):
+        fig = vis.plot_contour(study)
+    assert fig.data[0].z is None
 
 
 def test_contour_matrix_and_large_studies_bin_the_grid() -> None:

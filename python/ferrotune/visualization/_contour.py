@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -142,7 +143,14 @@ def _subplot(
         if len(a.grid) < 2:
             logger.warning(f"Param {a.name} unique value length is less than 2.")
             return SubContour(x, y, None, feasible)
-    return SubContour(x, y, z_grid(x, y, values, direction), feasible)
+    z = z_grid(x, y, values, direction)
+    if z is None:
+        warnings.warn(
+            f"Contour plot will not be displayed because `{x.name}` and `{y.name}` cannot "
+            "co-exist in `trial.params`.",
+            stacklevel=4,
+        )
+    return SubContour(x, y, z, feasible)
 
 
 def contour_info(

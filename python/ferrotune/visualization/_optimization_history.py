@@ -78,7 +78,7 @@ def best_numbers(info: HistoryInfo) -> IntArray:
 def _error_bar(infos: list[HistoryInfo], target_name: str, with_best: bool) -> HistoryInfo:
     """Mean and standard deviation per trial number over the studies (feasible values;
     Optuna's error-bar aggregation)."""
-    size = max(int(best_numbers(i).max()) + 1 for i in infos)
+    size = max((int(best_numbers(i).max()) + 1 for i in infos if best_numbers(i).size), default=0)
     vals = np.full((len(infos), size), np.nan)
     bests = np.full((len(infos), size), np.nan)
     for k, info in enumerate(infos):
