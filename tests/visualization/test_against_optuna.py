@@ -21,7 +21,7 @@ pytest.importorskip("plotly")
 import optuna.visualization as ovis  # noqa: E402
 
 from ferrotune import visualization as vis  # noqa: E402
-from tests.visualization.conftest import DISTS, objective, random_params  # noqa: E402
+from tests.visualization._studies import DISTS, objective, random_params  # noqa: E402
 
 optuna.logging.set_verbosity(logging.ERROR)
 

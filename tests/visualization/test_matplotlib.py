@@ -19,7 +19,7 @@ plt = pytest.importorskip("matplotlib.pyplot")
 from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
 
 from ferrotune.visualization import matplotlib as vm  # noqa: E402
-from tests.visualization.conftest import KnownScores, make_multi, make_single  # noqa: E402
+from tests.visualization._studies import KnownScores, make_multi, make_single  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from ferrotune.trial import TrialState
 go = pytest.importorskip("plotly.graph_objects")
 
 from ferrotune import visualization as vis  # noqa: E402
-from tests.visualization.conftest import DISTS, KnownScores, make_multi, make_single  # noqa: E402
+from tests.visualization._studies import DISTS, KnownScores, make_multi, make_single  # noqa: E402
 
 
 def complete(study: ferrotune.Study) -> list[ferrotune.FrozenTrial]:
