@@ -266,6 +266,14 @@ def test_pareto_front_three_objectives_constraints_and_targets(multi3: ferrotune
         vis.plot_pareto_front(multi3, target_names=["just one"])
 
 
+def test_pareto_front_constraints_func_is_deprecated_but_applied(multi: ferrotune.Study) -> None:
+    with pytest.warns(FutureWarning, match="constraints_func"):
+        fig = vis.plot_pareto_front(multi, constraints_func=lambda t: [t.values[0] - 0.5])
+    infeasible, feasible, best = fig.data
+    assert len(infeasible.x) == sum(t.values[0] > 0.5 for t in multi.trials) > 0
+    assert all(x <= 0.5 for x in list(feasible.x) + list(best.x))
+
+
 # ------------------------------------------------------------------ hypervolume history
 def _hv2(points: np.ndarray, ref: np.ndarray) -> float:
     """2-D hypervolume, minimising both: the textbook sweep."""

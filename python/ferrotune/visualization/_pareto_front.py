@@ -163,6 +163,11 @@ def plot_pareto_front(
     feasible trials (a trial is infeasible when a constraint value is > 0), even when
     ``targets`` changes what is drawn.
 
+    The front is found with numpy: a sort and a running minimum for two objectives
+    (``O(n log n)``); for more, rows in order of their sums checked against the front so
+    far, ``O(n |front| m)`` (10,000 random trials of 3 objectives: a few hundredths of a
+    second; ``O(n^2 m)`` when every trial is on the front).
+
     Args:
         study: A study with 2 or 3 objectives (any number with ``targets``).
         target_names: Axis titles (default: the study's metric names, or
