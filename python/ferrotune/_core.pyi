@@ -381,6 +381,23 @@ class GaSamplerCore:
     def generation(self) -> int: ...
 
 @final
+class ReinforceSamplerCore:
+    def __new__(
+        cls,
+        learning_rate: float,
+        baseline_decay: float,
+        entropy_weight: float,
+        entropy_decay: float,
+        hidden_size: int,
+        embedding_size: int,
+        n_bins: int,
+        seed: int,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+
+@final
 class GpSamplerCore:
     def __new__(
         cls,
