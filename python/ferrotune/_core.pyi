@@ -19,6 +19,7 @@ __all__ = [
     "PsoSamplerCore",
     "QmcSamplerCore",
     "RandomSamplerCore",
+    "ReinforceSamplerCore",
     "Space",
     "StudyCore",
     "SuccessiveHalvingPrunerCore",

@@ -58,7 +58,9 @@ def test_declared_space_is_never_violated() -> None:
 @settings(max_examples=15, deadline=None)
 @given(
     cards=st.lists(st.integers(2, 4), min_size=2, max_size=4),
-    forbidden=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 1)), max_size=6),
+    forbidden=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 1)), max_size=6
+    ),
     seed=st.integers(0, 2**32),
 )
 def test_masking_keeps_random_constrained_spaces_feasible(

@@ -35,11 +35,15 @@
 //! minimising), normalised: the advantage is `A = (r - b) / sigma` with `b`
 //! an exponential moving average of the rewards (decay `baseline_decay`;
 //! Zoph and Le 2017, section 3.2) taken before `r` joins it and `sigma` the
-//! standard deviation of all rewards seen (1 until there are two). The loss
-//! of a batch (the samples of one ask) is the mean of
-//! `-A log pi(episode) - beta H(pi)` with the entropy bonus of Williams and
-//! Peng (1991) weighted `beta = entropy_weight * entropy_decay^updates`;
-//! one Adam step (Kingma and Ba 2015) of size `learning_rate` follows. A
+//! standard deviation of all rewards seen (1 until there are two). Each
+//! sample's loss `-A log pi(episode) - beta H(pi)`, with the entropy bonus
+//! of Williams and Peng (1991) weighted
+//! `beta = entropy_weight * entropy_decay^updates`, takes one Adam step
+//! (Kingma and Ba 2015) of size `learning_rate`: a batch of one, in the
+//! order the study learnt of the trials, so the controller does not depend
+//! on when the asks came (a resumed study replays its trials one by one).
+//! Each worker process trains its own copy of the controller on the same
+//! trials; copies seeded alike and learning in the same order agree. A
 //! study without a declared space gets uniform draws (the controller needs
 //! the space's order).
 
@@ -61,7 +65,11 @@ pub const MAX_CHOICES: u64 = 64;
 /// Episodes drawn before the constrained uniform sampler answers.
 const EPISODE_DRAWS: usize = 32;
 
-/// The controller's settings (see the module documentation).
+/// The controller's settings (see the module documentation). Defaults:
+/// `learning_rate` 0.01, `baseline_decay` 0.9, `entropy_weight` 0.1,
+/// `entropy_decay` 1 (constant), `hidden_size` 32, `embedding_size` 16,
+/// `n_bins` 10; tuned on NAS-Bench-201 (benches/nas_reinforce.py), where a
+/// larger step or a smaller entropy weight commits early to one cell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReinforceConfig {
     pub learning_rate: f64,
@@ -76,9 +84,9 @@ pub struct ReinforceConfig {
 impl Default for ReinforceConfig {
     fn default() -> Self {
         ReinforceConfig {
-            learning_rate: 0.005,
+            learning_rate: 0.01,
             baseline_decay: 0.9,
-            entropy_weight: 0.01,
+            entropy_weight: 0.1,
             entropy_decay: 1.0,
             hidden_size: 32,
             embedding_size: 16,
@@ -278,8 +286,8 @@ impl ReinforceSampler {
         self.model = Some(new_model(names, decisions, space.params().len(), policy));
     }
 
-    /// Learns from the trials finished since the last ask: one Adam step on
-    /// the batch's mean loss.
+    /// Learns from the trials finished since the last ask: one Adam step per
+    /// trial, in the order the study learnt of them.
     fn learn(&mut self, h: &History, space: &SearchSpace) -> Result<()> {
         let order = h.finished_order();
         let start = self.cursor.min(order.len());
@@ -288,7 +296,7 @@ impl ReinforceSampler {
             return Ok(());
         };
         let maximize = h.maximize().first().copied().unwrap_or(false);
-        let mut batch = Vec::new();
+        let mut grad = vec![0.0; m.policy.theta.len()];
         for &t in &order[start..] {
             let rec = h.trial(t as usize)?;
             let Some(&v) = rec.values.first() else {
@@ -297,27 +305,17 @@ impl ReinforceSampler {
             if rec.state != TrialState::Complete || !v.is_finite() {
                 continue;
             }
-            if let Some(steps) = episode(m, h, t as usize, space) {
-                batch.push((steps, if maximize { v } else { -v }));
-            }
+            let Some(steps) = episode(m, h, t as usize, space) else {
+                continue;
+            };
+            let cfg = &self.config;
+            let beta = cfg.entropy_weight * cfg.entropy_decay.powf(m.updates.min(1 << 40) as f64);
+            let a = m.advantage(if maximize { v } else { -v }, cfg.baseline_decay);
+            grad.fill(0.0);
+            m.policy.loss_grad(&steps, a, beta, 1.0, &mut grad);
+            m.adam.step(&mut m.policy.theta, &grad, cfg.learning_rate);
+            m.updates += 1;
         }
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let beta = self.config.entropy_weight
-            * self
-                .config
-                .entropy_decay
-                .powf(m.updates.min(1 << 40) as f64);
-        let mut grad = vec![0.0; m.policy.theta.len()];
-        let scale = 1.0 / batch.len() as f64;
-        for (steps, r) in &batch {
-            let a = m.advantage(*r, self.config.baseline_decay);
-            m.policy.loss_grad(steps, a, beta, scale, &mut grad);
-        }
-        m.adam
-            .step(&mut m.policy.theta, &grad, self.config.learning_rate);
-        m.updates += 1;
         Ok(())
     }
 

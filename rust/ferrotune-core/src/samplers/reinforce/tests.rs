@@ -296,3 +296,27 @@ fn arguments_are_checked() {
         ));
     }
 }
+
+#[test]
+fn a_fresh_sampler_learns_from_another_workers_trials() {
+    // Worker A trains on 150 trials; worker B, seeded alike, joins the study
+    // afterwards and replays them one Adam step each, so both controllers agree.
+    let space =
+        SearchSpace::new((0..5).map(|i| cat(&format!("op{i}"), 4)).collect(), vec![]).unwrap();
+    let target = [2.0, 0.0, 3.0, 1.0, 2.0];
+    let f = |x: &[f64]| x.iter().zip(&target).filter(|(a, b)| a != b).count() as f64;
+    let mut a = ReinforceSampler::new(ReinforceConfig::default(), 8).unwrap();
+    let mut h = History::new(1);
+    for _ in 0..150 {
+        ask_tell(&mut a, &mut h, &space, &f);
+    }
+    let mut b = ReinforceSampler::new(ReinforceConfig::default(), 8).unwrap();
+    for s in [&mut a, &mut b] {
+        let t = h.create_trial(TrialState::Running);
+        s.sample_space(&h, t, &space, 100, &mut |_| Ok(true))
+            .unwrap();
+    }
+    let theta = |s: &ReinforceSampler| s.model.as_ref().unwrap().policy.theta.clone();
+    assert_eq!(theta(&a), theta(&b));
+    assert_eq!(a.model.as_ref().unwrap().updates, 150);
+}
