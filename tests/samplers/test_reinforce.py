@@ -38,6 +38,8 @@ def _mismatches(p: dict[str, Any]) -> float:
         ({"hidden_size": 0}, "hidden_size"),
         ({"embedding_size": True}, "embedding_size"),
         ({"n_bins": 1}, "n_bins"),
+        ({"ppo_epochs": 0}, "ppo_epochs"),
+        ({"ppo_clip": 1.0}, "ppo_clip"),
         ({"seed": 1.5}, "seed"),
     ],
 )
@@ -97,6 +99,11 @@ def test_the_controller_learns_the_single_best_architecture() -> None:
     learnt = [_hits(ReinforceSampler(seed=s), 300, 50) for s in range(3)]
     uniform = [_hits(RandomSampler(seed=s), 300, 50) for s in range(3)]
     assert sum(uniform) <= 1
+    assert all(h >= 10 for h in learnt), learnt
+
+
+def test_ppo_epochs_learn_the_single_best_architecture() -> None:
+    learnt = [_hits(ReinforceSampler(seed=s, ppo_epochs=4), 300, 50) for s in range(2)]
     assert all(h >= 10 for h in learnt), learnt
 
 

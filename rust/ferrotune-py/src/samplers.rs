@@ -708,7 +708,7 @@ sampler_class! {
     ReinforceSamplerCore(ReinforceSampler) {
         #[new]
         #[pyo3(signature = (learning_rate, baseline_decay, entropy_weight, entropy_decay,
-                            hidden_size, embedding_size, n_bins, seed))]
+                            hidden_size, embedding_size, n_bins, seed, ppo_epochs=1, ppo_clip=0.2))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             py: Python<'_>,
@@ -720,6 +720,8 @@ sampler_class! {
             embedding_size: usize,
             n_bins: usize,
             seed: u64,
+            ppo_epochs: usize,
+            ppo_clip: f64,
         ) -> PyRes<Self> {
             guard(py, || {
                 let cfg = ReinforceConfig {
@@ -730,6 +732,8 @@ sampler_class! {
                     hidden_size,
                     embedding_size,
                     n_bins,
+                    ppo_epochs,
+                    ppo_clip,
                 };
                 Ok(Self::wrap(crate::conv(py, ReinforceSampler::new(cfg, seed))?))
             })

@@ -42,6 +42,10 @@
 //! (Kingma and Ba 2015) of size `learning_rate`: a batch of one, in the
 //! order the study learnt of the trials, so the controller does not depend
 //! on when the asks came (a resumed study replays its trials one by one).
+//! With `ppo_epochs` k > 1 each sample takes k Adam steps on PPO's clipped
+//! surrogate (Schulman et al. 2017, eq. 7; clip range `ppo_clip`), the old
+//! policy being the controller before the sample's first step (the one
+//! that proposed the trial is not kept); the first step is REINFORCE's.
 //! Each worker process trains its own copy of the controller on the same
 //! trials; copies seeded alike and learning in the same order agree. A
 //! study without a declared space gets uniform draws (the controller needs
@@ -68,7 +72,7 @@ const EPISODE_DRAWS: usize = 32;
 /// The controller's settings (see the module documentation). Defaults:
 /// `learning_rate` 0.01, `baseline_decay` 0.9, `entropy_weight` 0.1,
 /// `entropy_decay` 1 (constant), `hidden_size` 32, `embedding_size` 16,
-/// `n_bins` 10; tuned on NAS-Bench-201 (benches/nas_reinforce.py), where a
+/// `n_bins` 10, `ppo_epochs` 1 (plain REINFORCE), `ppo_clip` 0.2; tuned on NAS-Bench-201 (benches/nas_reinforce.py), where a
 /// larger step or a smaller entropy weight commits early to one cell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReinforceConfig {
@@ -79,6 +83,10 @@ pub struct ReinforceConfig {
     pub hidden_size: usize,
     pub embedding_size: usize,
     pub n_bins: usize,
+    /// Adam steps per sample; more than 1 takes PPO's clipped surrogate.
+    pub ppo_epochs: usize,
+    /// PPO's clip range epsilon.
+    pub ppo_clip: f64,
 }
 
 impl Default for ReinforceConfig {
@@ -91,6 +99,8 @@ impl Default for ReinforceConfig {
             hidden_size: 32,
             embedding_size: 16,
             n_bins: 10,
+            ppo_epochs: 1,
+            ppo_clip: 0.2,
         }
     }
 }
@@ -115,6 +125,12 @@ impl ReinforceConfig {
         }
         if self.n_bins < 2 {
             return bad("n_bins", "must be at least 2");
+        }
+        if self.ppo_epochs == 0 || self.ppo_epochs > 1000 {
+            return bad("ppo_epochs", "must be in [1, 1000]");
+        }
+        if !(self.ppo_clip > 0.0 && self.ppo_clip < 1.0) {
+            return bad("ppo_clip", "must be in (0, 1)");
         }
         Ok(())
     }
@@ -311,9 +327,15 @@ impl ReinforceSampler {
             let cfg = &self.config;
             let beta = cfg.entropy_weight * cfg.entropy_decay.powf(m.updates.min(1 << 40) as f64);
             let a = m.advantage(if maximize { v } else { -v }, cfg.baseline_decay);
-            grad.fill(0.0);
-            m.policy.loss_grad(&steps, a, beta, 1.0, &mut grad);
-            m.adam.step(&mut m.policy.theta, &grad, cfg.learning_rate);
+            // Epoch 1 is REINFORCE's step (rho = 1); later epochs follow the
+            // clipped surrogate against the controller before this sample.
+            let log_old = m.policy.log_prob(&steps);
+            for _ in 0..cfg.ppo_epochs {
+                grad.fill(0.0);
+                let p = &m.policy;
+                p.ppo_loss_grad(&steps, a, log_old, cfg.ppo_clip, beta, &mut grad);
+                m.adam.step(&mut m.policy.theta, &grad, cfg.learning_rate);
+            }
             m.updates += 1;
         }
         Ok(())

@@ -256,6 +256,37 @@ impl Policy {
         loss
     }
 
+    /// PPO's clipped surrogate (Schulman et al. 2017, "Proximal Policy
+    /// Optimization Algorithms", eq. 7) for one episode, as a loss with the
+    /// same entropy bonus: `L = -min(rho A, clip(rho, 1 - eps, 1 + eps) A)
+    /// - beta sum_s H(pi_s)`, `rho = pi(episode) / pi_old(episode)` from
+    /// `log_old`. Since d rho = rho d log pi, the gradient is
+    /// [`Policy::loss_grad`]'s with advantage `rho A` where the minimum takes
+    /// the unclipped term, 0 where it takes the clipped one. Adds dL/dtheta
+    /// to `grad` and returns L.
+    pub fn ppo_loss_grad(
+        &self,
+        steps: &[Step],
+        advantage: f64,
+        log_old: f64,
+        eps: f64,
+        beta: f64,
+        grad: &mut [f64],
+    ) -> f64 {
+        let log_p = self.log_prob(steps);
+        let rho = (log_p - log_old).exp();
+        let unclipped = rho * advantage;
+        let clipped = rho.clamp(1.0 - eps, 1.0 + eps) * advantage;
+        let a_eff = if unclipped <= clipped {
+            rho * advantage
+        } else {
+            0.0
+        };
+        // loss_grad returns -a_eff log_p - beta H: keep its entropy part.
+        let entropy_part = self.loss_grad(steps, a_eff, beta, 1.0, grad) + a_eff * log_p;
+        entropy_part - unclipped.min(clipped)
+    }
+
     /// log pi(episode): the sum of the log-probabilities of its choices.
     pub fn log_prob(&self, steps: &[Step]) -> f64 {
         self.forward(steps)

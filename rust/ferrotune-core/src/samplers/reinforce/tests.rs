@@ -91,6 +91,63 @@ fn gradient_matches_finite_differences() {
 }
 
 #[test]
+fn ppo_gradient_matches_finite_differences() {
+    let mut rng = Rng::new(5);
+    let mut pol = Policy::new(&[4, 3, 5], 3, 5, &mut rng);
+    pol.theta
+        .iter_mut()
+        .for_each(|t| *t = rng.uniform_in(-0.8, 0.8));
+    let steps = vec![
+        Step {
+            d: 0,
+            a: 3,
+            mask: vec![],
+        },
+        Step {
+            d: 2,
+            a: 0,
+            mask: vec![true, false, true, true, false],
+        },
+        Step {
+            d: 1,
+            a: 2,
+            mask: vec![],
+        },
+    ];
+    let log_p = pol.log_prob(&steps);
+    // rho = 1.1 (inside the clip range), 1.5 and 0.6 (clipped for A > 0 and
+    // A < 0 respectively), and 0.6 with A > 0 (the minimum is unclipped).
+    for (rho, adv) in [(1.1, 0.8), (1.5, 0.8), (0.6, -0.5), (0.6, 0.8)] {
+        let log_old = log_p - f64::ln(rho);
+        let (eps, beta) = (0.2, 0.05);
+        let mut grad = vec![0.0; pol.theta.len()];
+        pol.ppo_loss_grad(&steps, adv, log_old, eps, beta, &mut grad);
+        let loss = |p: &Policy| {
+            p.ppo_loss_grad(
+                &steps,
+                adv,
+                log_old,
+                eps,
+                beta,
+                &mut vec![0.0; p.theta.len()],
+            )
+        };
+        let h = 1e-6;
+        for i in 0..pol.theta.len() {
+            let (mut a, mut b) = (pol.clone(), pol.clone());
+            a.theta[i] += h;
+            b.theta[i] -= h;
+            let fd = (loss(&a) - loss(&b)) / (2.0 * h);
+            assert!(
+                (fd - grad[i]).abs() <= 1e-6 * (1.0 + fd.abs()),
+                "rho {rho} A {adv} parameter {i}: analytic {} finite difference {fd}",
+                grad[i]
+            );
+        }
+    }
+}
+
+#[test]
 fn probability_of_the_best_architecture_rises() {
     // Five decisions of four choices; the value counts mismatches with one
     // target architecture, so it is the only minimum.
