@@ -31,6 +31,7 @@ from ferrotune.samplers import (
     PSOSampler,
     QMCSampler,
     RandomSampler,
+    ReinforceSampler,
     TPESampler,
 )
 
@@ -150,6 +151,7 @@ SAMPLERS: dict[str, SamplerFactory] = {
     "tpe-budget-aware": lambda seed: TPESampler(seed=seed, n_startup_trials=3, budget_aware=True),
     "nsga2": lambda seed: NSGAIISampler(seed=seed, population_size=3),
     "nsga3-sbx": lambda seed: NSGAIIISampler(seed=seed, population_size=3, crossover="sbx"),
+    "reinforce": lambda seed: ReinforceSampler(seed=seed),
 }
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "PsoSamplerCore",
     "QmcSamplerCore",
     "RandomSamplerCore",
+    "ReinforceSamplerCore",
     "Space",
     "StudyCore",
     "SuccessiveHalvingPrunerCore",
@@ -379,6 +380,25 @@ class GaSamplerCore:
     def set_state(self, state: list[int]) -> None: ...
     def reseed(self, seed: int) -> None: ...
     def generation(self) -> int: ...
+
+@final
+class ReinforceSamplerCore:
+    def __new__(
+        cls,
+        learning_rate: float,
+        baseline_decay: float,
+        entropy_weight: float,
+        entropy_decay: float,
+        hidden_size: int,
+        embedding_size: int,
+        n_bins: int,
+        seed: int,
+        ppo_epochs: int = 1,
+        ppo_clip: float = 0.2,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
 
 @final
 class GpSamplerCore:

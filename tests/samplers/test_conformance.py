@@ -45,6 +45,7 @@ from ferrotune.samplers import (
     PSOSampler,
     QMCSampler,
     RandomSampler,
+    ReinforceSampler,
     TPESampler,
 )
 from ferrotune.trial import TrialState
@@ -347,6 +348,7 @@ CLASSES: dict[str, Entry] = {
     # A small population so that generations close and children are made.
     "NSGAIISampler": Entry(lambda seed: NSGAIISampler(seed=seed, population_size=3)),
     "NSGAIIISampler": Entry(lambda seed: NSGAIIISampler(seed=seed, population_size=3)),
+    "ReinforceSampler": Entry(lambda seed: ReinforceSampler(seed=seed)),
     "PartialFixedSampler": Entry(
         lambda seed: PartialFixedSampler({"k": 4}, TPESampler(seed=seed, n_startup_trials=3))
     ),

@@ -206,6 +206,17 @@ impl SearchSpace {
         self.block.as_ref().map(Block::len)
     }
 
+    /// The enumerated block, if there is one: its parameters (indices into
+    /// [`SearchSpace::params`], increasing) and its feasible combinations,
+    /// row-major (one row of `params.len()` internal values each). A sampler
+    /// that decides parameters one at a time masks the choices no feasible
+    /// row allows given its earlier choices.
+    pub fn feasible_block(&self) -> Option<(&[usize], &[f64])> {
+        self.block
+            .as_ref()
+            .map(|b| (b.params.as_slice(), b.combos.as_slice()))
+    }
+
     fn compile(&mut self) -> Result<()> {
         let enumerable = |i: usize| {
             let p = &self.params[i];

@@ -8,6 +8,7 @@ use ferrotune_core::samplers::dehb::{DehbConfig, DehbSampler};
 use ferrotune_core::samplers::ga::{GaConfig, GaMode, GaSampler};
 use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
 use ferrotune_core::samplers::nsga::{Crossover, NsgaConfig, NsgaSampler, Selection};
+use ferrotune_core::samplers::reinforce::{ReinforceConfig, ReinforceSampler};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
 use ferrotune_core::samplers::{
     Adaptation, BohbConfig, BohbSampler, DeConfig, DeSampler, DeStrategy, PsoConfig, PsoSampler,
@@ -113,6 +114,7 @@ sampler_classes![
     PsoSamplerCore,
     GaSamplerCore,
     DehbSamplerCore,
+    ReinforceSamplerCore,
 ];
 
 sampler_class! {
@@ -697,6 +699,44 @@ sampler_class! {
         /// The trial numbers of each budget's subpopulation (None: an empty slot).
         fn subpopulations(&self, py: Python<'_>) -> PyRes<Vec<Vec<Option<u32>>>> {
             guard(py, || Ok(lock_py(py, &self.inner).subpopulations()))
+        }
+    }
+}
+
+sampler_class! {
+    /// REINFORCE with a recurrent controller over a declared space's decisions.
+    ReinforceSamplerCore(ReinforceSampler) {
+        #[new]
+        #[pyo3(signature = (learning_rate, baseline_decay, entropy_weight, entropy_decay,
+                            hidden_size, embedding_size, n_bins, seed, ppo_epochs=1, ppo_clip=0.2))]
+        #[allow(clippy::too_many_arguments)]
+        fn new(
+            py: Python<'_>,
+            learning_rate: f64,
+            baseline_decay: f64,
+            entropy_weight: f64,
+            entropy_decay: f64,
+            hidden_size: usize,
+            embedding_size: usize,
+            n_bins: usize,
+            seed: u64,
+            ppo_epochs: usize,
+            ppo_clip: f64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let cfg = ReinforceConfig {
+                    learning_rate,
+                    baseline_decay,
+                    entropy_weight,
+                    entropy_decay,
+                    hidden_size,
+                    embedding_size,
+                    n_bins,
+                    ppo_epochs,
+                    ppo_clip,
+                };
+                Ok(Self::wrap(crate::conv(py, ReinforceSampler::new(cfg, seed))?))
+            })
         }
     }
 }

@@ -538,3 +538,14 @@ mod dehb_tests {
         check(|seed| Box::new(DehbSampler::new(cfg, seed).unwrap()));
     }
 }
+
+#[cfg(test)]
+mod reinforce_tests {
+    use super::check;
+    use crate::samplers::{ReinforceConfig, ReinforceSampler};
+
+    #[test]
+    fn reinforce_sampler_conforms() {
+        check(|seed| Box::new(ReinforceSampler::new(ReinforceConfig::default(), seed).unwrap()));
+    }
+}
