@@ -38,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _common() -> argparse.ArgumentParser:
+def _common() -> _Parser:
     common = _Parser(add_help=False)
     common.add_argument("--storage", default=None, help=STORAGE_HELP)
     common.add_argument(
@@ -161,7 +161,15 @@ _COMMANDS: dict[str, tuple[Handler, str, Callable[[argparse.ArgumentParser], Non
 
 def _extra_commands() -> dict[str, tuple[Handler, str, Callable[[argparse.ArgumentParser], None]]]:
     """Commands whose modules load their dependencies only when run."""
-    return {}
+    from ferrotune.cli import _dashboard
+
+    return {
+        "dashboard": (
+            _dashboard.dashboard,
+            "serve a live web page of a storage's studies",
+            _dashboard.add_arguments,
+        ),
+    }
 
 
 def _parser() -> _Parser:
