@@ -161,9 +161,19 @@ _COMMANDS: dict[str, tuple[Handler, str, Callable[[argparse.ArgumentParser], Non
 
 def _extra_commands() -> dict[str, tuple[Handler, str, Callable[[argparse.ArgumentParser], None]]]:
     """Commands whose modules load their dependencies only when run."""
-    from ferrotune.cli import _dashboard
+    from ferrotune.cli import _dashboard, _report
 
     return {
+        "plot": (
+            _report.plot,
+            "write one figure of a study (.html, or .png with kaleido)",
+            _report.add_plot_arguments,
+        ),
+        "report": (
+            _report.report,
+            "write a self-contained HTML report of a study",
+            _report.add_report_arguments,
+        ),
         "dashboard": (
             _dashboard.dashboard,
             "serve a live web page of a storage's studies",
