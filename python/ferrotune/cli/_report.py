@@ -71,7 +71,11 @@ def _target(study: ferrotune.Study, index: int | None) -> Callable[[FrozenTrial]
         return None
     if not 0 <= index < n:
         raise CLIUsageError(f"--objective {index}: the study has {n} objective(s)")
-    return lambda t: t.values[index]
+
+    def target(trial: FrozenTrial) -> float:
+        return trial.values[index] if trial.values else math.nan
+
+    return target
 
 
 def reference_point(study: ferrotune.Study) -> list[float]:
@@ -215,19 +219,22 @@ def _figures(
                 lambda: vis.plot_hypervolume_history(study, reference_point(study)),
             )
         )
-        for i in range(n):
-            target = _target(study, i)
-            out.append(
-                (
-                    f"history-{i}",
-                    f"Optimization history of objective {i}",
-                    lambda target=target, i=i: vis.plot_optimization_history(
-                        study, target=target, target_name=f"Objective {i}"
-                    ),
-                )
-            )
+        out += [
+            (f"history-{i}", f"Optimization history of objective {i}", _history(study, i))
+            for i in range(n)
+        ]
     out.append(("timeline", "Timeline", lambda: vis.plot_timeline(study)))
     return out
+
+
+def _history(study: ferrotune.Study, index: int) -> Callable[[], Any]:
+    """Draws the history of one objective of a multi-objective study."""
+    from ferrotune import visualization as vis
+
+    target = _target(study, index)
+    return lambda: vis.plot_optimization_history(
+        study, target=target, target_name=f"Objective {index}"
+    )
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], css: str = "") -> str:
@@ -297,7 +304,7 @@ def build_report(study: ferrotune.Study) -> str:
     states: dict[str, int] = {}
     for t in study.trials:
         states[t.state.name] = states.get(t.state.name, 0) + 1
-    facts = [
+    facts: list[list[Any]] = [
         ["directions", ", ".join(d.name.lower() for d in study.directions)],
         ["trials", sum(states.values())],
         *([k.lower(), v] for k, v in states.items()),

@@ -144,7 +144,7 @@ class Reader:
         with self._lock:
             study = self._study(study_id)
             try:
-                from ferrotune import visualization
+                import ferrotune.visualization as visualization
             except ImportError:
                 return {"unavailable": "plots unavailable: pip install 'ferrotune[plot]'"}
             try:
