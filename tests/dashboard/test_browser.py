@@ -179,6 +179,26 @@ def _click_header(chrome: Any, name: str) -> None:
     )
 
 
+def _history_points(chrome: Any) -> int:
+    """The points drawn in the history figure's first trace (0 before it is drawn)."""
+    n: int = chrome.execute_script(
+        "const t = document.querySelector('#fig-history .scatterlayer .trace');"
+        "return t ? t.querySelectorAll('.point').length : 0;"
+    )
+    return n
+
+
+def _figures_drawn(chrome: Any, count: int) -> bool:
+    """Whether ``count`` figures are on the page, each drawn or saying why not."""
+    done: bool = chrome.execute_script(
+        "const f = [...document.querySelectorAll('#figures .figure')];"
+        "return f.length === arguments[0]"
+        " && f.every(d => d.querySelector('.main-svg, .unavailable'));",
+        count,
+    )
+    return done
+
+
 def _shows_best(chrome: Any, best: float) -> bool:
     try:
         return abs(float(_text(chrome, "best-value")) - best) <= 1e-5 * max(1.0, abs(best))
@@ -197,14 +217,10 @@ def test_dashboard_in_chromium(server: str, url: str, browser: Any, tmp_path: Pa
         li.text.splitlines()[0] for li in browser.find_elements(By.CSS_SELECTOR, "#studies li")
     ]
     assert names == ["quad", "other"]
-    # The figures are drawn (or say why not) before the screenshot.
-    _until(
-        browser,
-        lambda: browser.find_elements(
-            By.CSS_SELECTOR, "#fig-history .main-svg, #fig-history .unavailable"
-        ),
-        "the history figure",
-    )
+    # The history figure is drawn with every trial before the screenshot.
+    _until(browser, lambda: _history_points(browser) == 12, "the history of 12 trials")
+    # history, intermediate values, parallel coordinates, importances, timeline
+    _until(browser, lambda: _figures_drawn(browser, 5), "its five figures")
     artifacts = _artifacts(tmp_path)
     browser.save_screenshot(str(artifacts / "dashboard-12-trials.png"))
 
@@ -245,7 +261,8 @@ def test_dashboard_in_chromium(server: str, url: str, browser: Any, tmp_path: Pa
     _until(browser, lambda: len(_rows(browser)) == 20, "20 table rows")
     numbers = sorted(int(r[0]) for r in _rows(browser))
     assert numbers == list(range(20))
-    time.sleep(6)  # the figures redraw at most every 5 s
+    _until(browser, lambda: _history_points(browser) == 20, "the history redrawn with 20")
+    _until(browser, lambda: _figures_drawn(browser, 5), "its five figures redrawn")
     browser.execute_script("window.scrollTo(0, 0);")
     browser.save_screenshot(str(artifacts / "dashboard-20-trials.png"))
     assert (artifacts / "dashboard-20-trials.png").stat().st_size > 10_000
