@@ -394,3 +394,17 @@ def test_yaml_without_pyyaml(
     code, out, err = run(capsys, "studies", "--storage", url, "-f", "yaml")
     assert code == 1 and out == ""
     assert "pip install 'ferrotune[cli]'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_command_line_imports_nothing_optional() -> None:
+    """Building the command line (every command's parser) imports no optional package:
+    each command loads what it needs when it runs."""
+    script = (
+        "import sys, ferrotune.cli, ferrotune.dashboard; ferrotune.cli._parser(); "
+        "print([m for m in ('plotly', 'starlette', 'uvicorn', 'yaml', 'selenium', 'pandas') "
+        "if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
