@@ -42,7 +42,7 @@ def url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def client(url: str) -> TestClient:
-    return TestClient(create_app(url), raise_server_exceptions=False)
+    return TestClient(create_app(url), base_url="http://127.0.0.1", raise_server_exceptions=False)
 
 
 def _ids(client: TestClient) -> dict[str, int]:
@@ -157,8 +157,16 @@ def test_bad_requests(client: TestClient, url: str, method: str, path: str, stat
 
 
 def test_allow_writes(url: str) -> None:
-    client = TestClient(create_app(url, allow_writes=True), raise_server_exceptions=False)
+    client = TestClient(
+        create_app(url, allow_writes=True),
+        base_url="http://localhost",
+        raise_server_exceptions=False,
+    )
     ids = _ids(client)
+    # Without the write header (a form or link of another site cannot add it): refused.
+    assert client.delete(f"/api/studies/{ids['mo']}").status_code == 403
+    assert client.post(f"/api/studies/{ids['quad']}/trials/9/fail").status_code == 403
+    client.headers["X-Ferrotune-Write"] = "1"
     # Only a RUNNING trial can be failed; a finished one is a 400.
     assert client.post(f"/api/studies/{ids['quad']}/trials/0/fail").status_code == 400
     assert client.post(f"/api/studies/{ids['quad']}/trials/9/fail").status_code == 200
@@ -166,6 +174,14 @@ def test_allow_writes(url: str) -> None:
     assert client.delete(f"/api/studies/{ids['mo']}").status_code == 200
     assert ferrotune.get_all_study_names(url) == ["quad"]
     assert client.get(f"/api/studies/{ids['mo']}").status_code == 404
+
+
+def test_foreign_host_refused(url: str) -> None:
+    """A page of another site whose name resolves to 127.0.0.1 (DNS rebinding) is refused."""
+    client = TestClient(create_app(url), base_url="http://evil.example")
+    assert client.get("/api/studies").status_code == 400
+    anyone = TestClient(create_app(url, allowed_hosts=None), base_url="http://evil.example")
+    assert anyone.get("/api/studies").status_code == 200
 
 
 def test_missing_dependency(monkeypatch: pytest.MonkeyPatch, url: str) -> None:

@@ -97,7 +97,13 @@ def url(tmp_path: Path) -> str:
         return (x - 2.0) ** 2 + k
 
     study.optimize(objective, n_trials=12)
-    ferrotune.create_study(study_name="other", storage=url)
+    mo = ferrotune.create_study(
+        study_name="mo",
+        storage=url,
+        directions=["minimize", "minimize"],
+        sampler=ferrotune.samplers.RandomSampler(seed=1),
+    )
+    mo.optimize(lambda t: (t.suggest_float("a", 0, 1), (1 - t.suggest_float("a", 0, 1)) ** 2), 10)
     return url
 
 
@@ -216,7 +222,7 @@ def test_dashboard_in_chromium(server: str, url: str, browser: Any, tmp_path: Pa
     names = [
         li.text.splitlines()[0] for li in browser.find_elements(By.CSS_SELECTOR, "#studies li")
     ]
-    assert names == ["quad", "other"]
+    assert names == ["quad", "mo"]
     # The history figure is drawn with every trial before the screenshot.
     _until(browser, lambda: _history_points(browser) == 12, "the history of 12 trials")
     # history, intermediate values, parallel coordinates, importances, timeline
@@ -266,5 +272,20 @@ def test_dashboard_in_chromium(server: str, url: str, browser: Any, tmp_path: Pa
     browser.execute_script("window.scrollTo(0, 0);")
     browser.save_screenshot(str(artifacts / "dashboard-20-trials.png"))
     assert (artifacts / "dashboard-20-trials.png").stat().st_size > 10_000
+
+    # A two-objective study: its Pareto front, every trial a point (all are on the front).
+    browser.execute_script(
+        "[...document.querySelectorAll('#studies li')]"
+        ".find(li => li.firstChild.textContent === 'mo').click();"
+    )
+    _until(browser, lambda: _text(browser, "study-title") == "mo", "the study mo")
+    _until(browser, lambda: len(_rows(browser)) == 10, "10 rows of mo")
+    assert _text(browser, "best-value") == "\u2013"  # several objectives: no single best
+    _until(browser, lambda: _figures_drawn(browser, 2), "the Pareto front and the timeline")
+    points = browser.execute_script(
+        "return document.querySelectorAll('#fig-pareto .scatterlayer .point').length;"
+    )
+    assert points == 10
+    browser.save_screenshot(str(artifacts / "dashboard-pareto.png"))
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []

@@ -11,6 +11,7 @@ Needs ``pip install 'ferrotune[dashboard]'`` (Starlette, uvicorn and plotly).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["create_app", "run"]
@@ -34,13 +35,26 @@ def _check_dependencies() -> None:
         raise _missing(e) from e
 
 
-def create_app(storage: Any, *, allow_writes: bool = False) -> Any:
-    """The dashboard of ``storage`` (a storage object or URL) as an ASGI application."""
+def create_app(
+    storage: Any,
+    *,
+    allow_writes: bool = False,
+    allowed_hosts: Sequence[str] | None = ("127.0.0.1", "localhost", "::1"),
+) -> Any:
+    """The dashboard of ``storage`` (a storage object or URL) as an ASGI application.
+
+    Args:
+        storage: A storage object or URL.
+        allow_writes: Let requests delete a study and mark a RUNNING trial FAIL.
+        allowed_hosts: The Host names it answers (default: loopback only); None: any.
+    """
     from ferrotune.dashboard import _app
     from ferrotune.storages import get_storage
 
     _check_dependencies()
-    return _app.create_app(get_storage(storage), allow_writes=allow_writes)
+    return _app.create_app(
+        get_storage(storage), allow_writes=allow_writes, allowed_hosts=allowed_hosts
+    )
 
 
 def run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,12 @@ _STATIC = Path(__file__).with_name("static")
 #: Most trials one request returns; the page asks again from where it stopped.
 MAX_LIMIT = 5000
 _MAX_INT = 2**31 - 1
+#: The names a loopback dashboard answers to: a page of another site that rebinds its own
+#: name to 127.0.0.1 (DNS rebinding) sends its own name as Host and gets a 400.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: The header every write request carries: a form or a plain link of another site cannot
+#: send it, and a script of another site needs a CORS preflight that the dashboard refuses.
+WRITE_HEADER = "X-Ferrotune-Write"
 
 
 def _plotly_js() -> Path:
@@ -46,15 +53,23 @@ def _study_id(request: Any) -> int:
     return study_id
 
 
-def create_app(storage: BaseStorage, *, allow_writes: bool = False) -> Any:
+def create_app(
+    storage: BaseStorage,
+    *,
+    allow_writes: bool = False,
+    allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS,
+) -> Any:
     """The dashboard as an ASGI application (run it with any ASGI server, e.g. uvicorn).
 
     Args:
         storage: The storage whose studies it shows.
         allow_writes: Accept the two requests that change the storage: ``DELETE
             /api/studies/{id}`` (delete a study) and ``POST
-            /api/studies/{id}/trials/{number}/fail`` (mark a RUNNING trial FAIL). Without
-            it (the default) they answer 403 and the dashboard only reads.
+            /api/studies/{id}/trials/{number}/fail`` (mark a RUNNING trial FAIL), each with
+            the header ``X-Ferrotune-Write: 1``. Without it (the default) they answer 403
+            and the dashboard only reads.
+        allowed_hosts: The Host names it answers (default: this machine's loopback names);
+            None answers any.
     """
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
@@ -94,17 +109,19 @@ def create_app(storage: BaseStorage, *, allow_writes: bool = False) -> Any:
             raise HTTPException(404, f"no figure {kind[:40]!r}; figures: {', '.join(FIGURES)}")
         return JSONResponse(reader.figure(_study_id(request), kind))
 
-    def _writes() -> None:
+    def _writes(request: Request) -> None:
         if not allow_writes:
             raise HTTPException(403, "the dashboard is read-only (start it with --allow-writes)")
+        if request.headers.get(WRITE_HEADER) != "1":
+            raise HTTPException(403, f"a write request needs the header {WRITE_HEADER}: 1")
 
     def delete_study(request: Request) -> Response:
-        _writes()
+        _writes(request)
         reader.delete_study(_study_id(request))
         return JSONResponse({"deleted": request.path_params["study_id"]})
 
     def fail_trial(request: Request) -> Response:
-        _writes()
+        _writes(request)
         number = request.path_params["number"]
         if number > _MAX_INT:
             raise HTTPException(404, f"no trial {number}")
@@ -142,7 +159,13 @@ def create_app(storage: BaseStorage, *, allow_writes: bool = False) -> Any:
         FerrotuneError: bad_request,
         HTTPException: http_error,
     }
-    return Starlette(routes=routes, exception_handlers=handlers)
+    middleware = []
+    if allowed_hosts is not None:
+        from starlette.middleware import Middleware
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
+    return Starlette(routes=routes, exception_handlers=handlers, middleware=middleware)
 
 
 def run(
@@ -156,8 +179,12 @@ def run(
     """Serves the dashboard until interrupted (uvicorn)."""
     import uvicorn
 
+    # Bound to loopback: answer only loopback names. Bound wider: the caller chose to be
+    # reachable under whatever name the network gives this machine.
+    loopback = host in LOOPBACK_HOSTS or host.startswith("127.")
+    hosts = (*LOOPBACK_HOSTS, host) if loopback else None
     uvicorn.run(
-        create_app(storage, allow_writes=allow_writes),
+        create_app(storage, allow_writes=allow_writes, allowed_hosts=hosts),
         host=host,
         port=port,
         log_level=log_level,

@@ -68,6 +68,8 @@ function selectStudy(id) {
   state.studyId = id;
   state.summary = null;
   state.trials = [];
+  state.sortKey = "number";
+  state.sortDesc = false;
   state.figuresKey = "";
   $("figures").replaceChildren();
   for (const li of $("studies").children) {
