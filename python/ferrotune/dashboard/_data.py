@@ -63,11 +63,14 @@ class Reader:
 
     def studies(self) -> list[dict[str, Any]]:
         with self._lock:
-            summaries = ferrotune.get_all_study_summaries(self.storage, include_best_trial=True)
+            summaries = [
+                (self.storage.get_study_id_from_name(s.study_name), s)
+                for s in ferrotune.get_all_study_summaries(self.storage, include_best_trial=True)
+            ]
         return [
             plain(
                 {
-                    "study_id": s._study_id,
+                    "study_id": study_id,
                     "name": s.study_name,
                     "directions": [d.name for d in s.directions],
                     "n_trials": s.n_trials,
@@ -75,7 +78,7 @@ class Reader:
                     "datetime_start": s.datetime_start,
                 }
             )
-            for s in summaries
+            for study_id, s in summaries
         ]
 
     def summary(self, study_id: int) -> dict[str, Any]:
