@@ -64,7 +64,8 @@ def test_studies_and_summary(client: TestClient, url: str) -> None:
     assert summary["params"] == ["x"]
     assert "pareto" not in summary["figures"] and "history" in summary["figures"]
     mo = client.get(f"/api/studies/{by_name['mo']['study_id']}").json()
-    assert "pareto" in mo["figures"] and mo["best_value"] is None
+    assert mo["figures"] == ["history", "parallel", "importance", "pareto", "timeline"]
+    assert mo["best_value"] is None
 
 
 def test_trials_pages(client: TestClient, url: str) -> None:

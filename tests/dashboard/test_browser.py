@@ -281,7 +281,8 @@ def test_dashboard_in_chromium(server: str, url: str, browser: Any, tmp_path: Pa
     _until(browser, lambda: _text(browser, "study-title") == "mo", "the study mo")
     _until(browser, lambda: len(_rows(browser)) == 10, "10 rows of mo")
     assert _text(browser, "best-value") == "\u2013"  # several objectives: no single best
-    _until(browser, lambda: _figures_drawn(browser, 2), "the Pareto front and the timeline")
+    # history, parallel coordinates, importances (of objective 0), Pareto front, timeline
+    _until(browser, lambda: _figures_drawn(browser, 5), "its five figures")
     points = browser.execute_script(
         "return document.querySelectorAll('#fig-pareto .scatterlayer .point').length;"
     )

@@ -24,8 +24,14 @@ FIGURES = {
     "timeline": "plot_timeline",
 }
 #: Figures for one objective only, and for several only.
-SINGLE_OBJECTIVE = {"history", "intermediate", "parallel", "importance"}
+SINGLE_OBJECTIVE = {"intermediate"}
 MULTI_OBJECTIVE = {"pareto"}
+#: Figures that draw the first objective of a study with several.
+FIRST_OBJECTIVE = {"history", "parallel", "importance"}
+
+
+def _first_objective(trial: ferrotune.FrozenTrial) -> float:
+    return trial.values[0] if trial.values else float("nan")
 
 
 class UnknownStudyError(LookupError):
@@ -151,7 +157,10 @@ class Reader:
             except ImportError:
                 return {"unavailable": "plots unavailable: pip install 'ferrotune[plot]'"}
             try:
-                fig = getattr(visualization, FIGURES[kind])(study)
+                kwargs: dict[str, Any] = {}
+                if len(study.directions) > 1 and kind in FIRST_OBJECTIVE:
+                    kwargs = {"target": _first_objective, "target_name": "Objective 0"}
+                fig = getattr(visualization, FIGURES[kind])(study, **kwargs)
                 text = fig.to_json()
             except Exception as e:  # a figure it cannot draw is shown as a message
                 what = "importance" if kind == "importance" else "this plot"

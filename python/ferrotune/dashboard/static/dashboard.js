@@ -14,6 +14,8 @@ const FIGURE_TITLES = {
   timeline: "Timeline",
 };
 
+const FIRST_OBJECTIVE = new Set(["history", "parallel", "importance"]);
+
 const state = {
   studyId: null,
   summary: null,
@@ -188,14 +190,16 @@ async function drawFigure(id, kind) {
   }
   const answer = await getJSON(`/api/studies/${id}/figures/${kind}`);
   if (id !== state.studyId) return;
+  const several = state.summary.directions.length > 1 && FIRST_OBJECTIVE.has(kind);
+  const title = FIGURE_TITLES[kind] + (several ? " (objective 0)" : "");
   if (answer.figure) {
-    const layout = { ...answer.figure.layout, title: { text: FIGURE_TITLES[kind] } };
+    const layout = { ...answer.figure.layout, title: { text: title } };
     Plotly.react(div, answer.figure.data, layout, { responsive: true, displaylogo: false });
   } else {
     Plotly.purge(div);
     const p = document.createElement("p");
     p.className = "unavailable";
-    p.textContent = `${FIGURE_TITLES[kind]}: ${answer.unavailable}`;
+    p.textContent = `${title}: ${answer.unavailable}`;
     div.replaceChildren(p);
   }
 }
