@@ -223,6 +223,17 @@ def _figures(
             (f"history-{i}", f"Optimization history of objective {i}", _history(study, i))
             for i in range(n)
         ]
+        if params:
+            first = _target(study, 0)
+            out.append(
+                (
+                    "parallel-0",
+                    "Parallel coordinates of objective 0",
+                    lambda: vis.plot_parallel_coordinate(
+                        study, target=first, target_name="Objective 0"
+                    ),
+                )
+            )
     out.append(("timeline", "Timeline", lambda: vis.plot_timeline(study)))
     return out
 
