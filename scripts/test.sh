@@ -113,5 +113,14 @@ if [ -z "${FERROTUNE_TEST_POSTGRES_URL:-}" ]; then
         echo "could not start PostgreSQL: its storage tests are skipped"
     fi
 fi
+# The dashboard's browser test needs Chromium and its driver: install Debian's packages
+# when missing (the test skips without them unless FERROTUNE_REQUIRE_BROWSER is set).
+if ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1 \
+    && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium and chromium-driver from Debian's packages"
+    { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } \
+        >/dev/null || echo "could not install chromium: the dashboard's browser test will not run"
+fi
 bash scripts/pytest.sh "$@"
 echo "== all passed in ${SECONDS}s ($(basename "$wheel"))"

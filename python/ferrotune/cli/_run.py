@@ -1,4 +1,4 @@
-"""Command line.
+"""The commands that run trials: ``demo`` and ``worker``.
 
 ``ferrotune demo`` runs a short optimisation of the running example.
 
@@ -16,14 +16,15 @@ import importlib.util
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import ferrotune
+from ferrotune.cli._storage import close_storage, open_storage
 from ferrotune.examples import transformer_loss, transformer_space
 
 
-def _demo(args: argparse.Namespace) -> int:
+def demo(args: argparse.Namespace) -> int:
     import ferrotune.logging
 
     # The demo prints its own progress; a log line per trial would bury it.
@@ -92,8 +93,8 @@ def _load_objective(spec: str) -> Callable[..., Any]:
     return func  # type: ignore[no-any-return]
 
 
-def _worker(args: argparse.Namespace) -> int:
-    from ferrotune.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+def worker(args: argparse.Namespace) -> int:
+    from ferrotune.storages import RetryHeartbeatStaleTrialCallback
 
     if args.quiet:
         import ferrotune.logging
@@ -107,17 +108,7 @@ def _worker(args: argparse.Namespace) -> int:
         if args.retry_failed
         else None,
     }
-    storage: Any
-    if args.storage_class == "JournalFileBackend" or (
-        args.storage_class is None and "://" not in args.storage
-    ):
-        # A journal file (Optuna's CLI takes a path the same way).
-        from ferrotune.storages import JournalStorage
-        from ferrotune.storages.journal import JournalFileBackend
-
-        storage = JournalStorage(JournalFileBackend(args.storage), **settings)
-    else:
-        storage = RDBStorage(args.storage, **settings)
+    storage = open_storage(args.storage, args.storage_class, create=True, **settings)
     sampler: ferrotune.samplers.BaseSampler
     if args.sampler == "random":
         sampler = ferrotune.samplers.RandomSampler(seed=args.seed)
@@ -143,40 +134,18 @@ def _worker(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         print(f"worker {os.getpid()}: {args.n_trials} trial(s) of study {args.study!r} done")
-    if isinstance(storage, RDBStorage):
-        storage.dispose()
+    close_storage(storage)
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``ferrotune`` command."""
-    parser = argparse.ArgumentParser(prog="ferrotune", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="a short optimisation of the Transformer example")
+def add_demo_arguments(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--trials", type=int, default=500, help="number of trials (500)")
     demo.add_argument("--sampler", choices=["tpe", "random", "qmc"], default="tpe")
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument(
-        "--storage", default=None, help="a database URL (sqlite:///demo.db); default in memory"
-    )
-    w = sub.add_parser(
-        "worker",
-        help="run trials of a study kept in a database (start several for parallel work)",
-        description="Runs trials of a study in a database storage; several workers, on "
-        "one machine or many, share the study.",
-    )
-    w.add_argument(
-        "--storage",
-        required=True,
-        help="database URL (sqlite:///... or postgresql+psycopg://...) or a journal file's path",
-    )
-    w.add_argument(
-        "--storage-class",
-        choices=["RDBStorage", "JournalFileBackend"],
-        default=None,
-        help="the kind of --storage (default: a journal file unless it is a URL)",
-    )
-    w.add_argument("--study", required=True, help="study name")
+
+
+def add_worker_arguments(w: argparse.ArgumentParser) -> None:
+    w.add_argument("--study", "--study-name", dest="study", required=True, help="study name")
     w.add_argument(
         "--objective", required=True, help="the objective as module:function or file.py:function"
     )
@@ -206,13 +175,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--catch", action="store_true", help="mark a trial FAIL on an exception and go on"
     )
     w.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        return _demo(args)
-    if args.command == "worker":
-        return _worker(args)
-    return 2  # pragma: no cover - argparse rejects other commands
-
-
-if __name__ == "__main__":
-    sys.exit(main())
