@@ -31,6 +31,7 @@ __all__ = [
     "hypervolume",
     "log_ndtr",
     "ndtri",
+    "ped_anova_importances",
     "truncnorm_logpdf",
     "truncnorm_ppf",
 ]
@@ -507,3 +508,14 @@ class StudyCore:
     def best_trial(self, maximize: bool) -> int | None: ...
     def pareto_front(self, maximize: list[bool]) -> list[int]: ...
     def intersection_space(self) -> list[tuple[str, Dist]]: ...
+
+def ped_anova_importances(
+    losses: npt.NDArray[np.float64],
+    columns: Sequence[tuple[npt.NDArray[np.float64], npt.NDArray[np.uint32], Sequence[Dist]]],
+    target_quantile: float,
+    region_quantile: float,
+    evaluate_on_local: bool,
+    n_steps: int = 50,
+    prior_weight: float = 1.0,
+    min_n_trials_in_regime: int = 2,
+) -> tuple[list[float], bool, list[bool]]: ...

@@ -13,6 +13,7 @@ pub mod constraints;
 pub mod error;
 pub mod history;
 pub mod hypervolume;
+pub mod importance;
 pub mod pareto;
 pub mod pruners;
 pub mod rng;
