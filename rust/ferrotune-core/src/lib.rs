@@ -7,10 +7,12 @@
 //! - [`samplers`]: random, quasi-random and grid search behind one trait;
 //! - [`pareto`], [`hypervolume`]: Pareto dominance, non-dominated sorting,
 //!   crowding and the exact hypervolume, for several objectives;
-//! - [`pruners`]: early stopping from intermediate values behind one trait.
+//! - [`pruners`]: early stopping from intermediate values behind one trait;
+//! - [`forest`]: the random-forest regressor for mixed, conditional inputs.
 
 pub mod constraints;
 pub mod error;
+pub mod forest;
 pub mod history;
 pub mod hypervolume;
 pub mod importance;
