@@ -52,8 +52,6 @@ EXCEPTIONS: dict[str, str] = {
     "optuna.artifacts": "artifact stores are not part of ferrotune",
     "optuna.search_space": "Study.intersection_search_space() and ferrotune.SearchSpace cover it",
     "optuna.visualization": "lands with the visualization work",
-    "optuna.importance.FanovaImportanceEvaluator": "lands with the random forest",
-    "optuna.importance.MeanDecreaseImpurityImportanceEvaluator": "lands with the random forest",
     # Constructors that users never call: a Study or a Trial comes from create_study/ask.
     "optuna*.Trial(trial_id)": "a Trial is made by Study.ask, never by hand",
     "optuna*.Trial.relative_params": "the sampler's joint values are applied inside the core",

@@ -30,6 +30,8 @@ __all__ = [
     "_panic_for_tests",
     "hypervolume",
     "log_ndtr",
+    "fanova_importances",
+    "mdi_importances",
     "ndtri",
     "ped_anova_importances",
     "truncnorm_logpdf",
@@ -519,3 +521,21 @@ def ped_anova_importances(
     prior_weight: float = 1.0,
     min_n_trials_in_regime: int = 2,
 ) -> tuple[list[float], bool, list[bool]]: ...
+def fanova_importances(
+    columns: Sequence[tuple[npt.NDArray[np.float64], Dist]],
+    y: npt.NDArray[np.float64],
+    n_trees: int = 64,
+    max_depth: int = 64,
+    min_samples_split: int = 2,
+    min_samples_leaf: int = 1,
+    seed: int = 0,
+) -> tuple[list[float], list[float], int]: ...
+def mdi_importances(
+    columns: Sequence[tuple[npt.NDArray[np.float64], Dist]],
+    y: npt.NDArray[np.float64],
+    n_trees: int = 64,
+    max_depth: int = 64,
+    min_samples_split: int = 2,
+    min_samples_leaf: int = 1,
+    seed: int = 0,
+) -> list[float]: ...
