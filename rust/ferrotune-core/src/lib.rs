@@ -8,7 +8,8 @@
 //! - [`pareto`], [`hypervolume`]: Pareto dominance, non-dominated sorting,
 //!   crowding and the exact hypervolume, for several objectives;
 //! - [`pruners`]: early stopping from intermediate values behind one trait;
-//! - [`forest`]: the random-forest regressor for mixed, conditional inputs.
+//! - [`forest`]: the random-forest regressor for mixed, conditional inputs;
+//! - [`importance`]: parameter importances (PED-ANOVA, fANOVA, MDI).
 
 pub mod constraints;
 pub mod error;

@@ -1,15 +1,15 @@
 //! Parameter importances: how much each parameter explains the objective.
 //!
-//! - [`ped_anova`]: PED-ANOVA (Watanabe, Bansal and Hutter 2023), the Pearson
+//! - [`mod@ped_anova`]: PED-ANOVA (Watanabe, Bansal and Hutter 2023), the Pearson
 //!   divergence between the Parzen estimators of the top trials and of a
 //!   region, with the conditional treatment of Optuna 5 (regimes per
 //!   distribution);
-//! - [`fanova`]: functional ANOVA on the random forest of [`crate::forest`]
+//! - [`mod@fanova`]: functional ANOVA on the random forest of [`crate::forest`]
 //!   (Hutter, Hoos and Leyton-Brown 2014), exact marginals over the trees'
 //!   leaves;
-//! - [`mdi`]: mean decrease in impurity of the same forest (scikit-learn's
+//! - [`mod@mdi`]: mean decrease in impurity of the same forest (scikit-learn's
 //!   `feature_importances_`);
-//! - [`encoding`]: the parameters as the forest sees them (Optuna's encoding).
+//! - [`mod@encoding`]: the parameters as the forest sees them (Optuna's encoding).
 //!
 //! Each evaluator takes plain columns (one per parameter, internal values)
 //! and the trials' objective values; the Python package reads them from the
