@@ -91,15 +91,22 @@ def regime_column(
     trial lacks it), its regime (k + 1 for the k-th distinct distribution it had, 0
     where absent) and those distributions (as the core's)."""
     regimes: dict[BaseDistribution, int] = {}
+    # The trials of one study share their distribution objects: look them up by
+    # identity first (a distribution's own hash is computed in Python).
+    by_id: dict[int, tuple[int, bool]] = {}
     values = np.full(len(trials), np.nan)
     regime = np.zeros(len(trials), dtype=np.uint32)
     for i, t in enumerate(trials):
         dist = t.distributions.get(name)
         if dist is None:
             continue
-        k = regimes.setdefault(dist, len(regimes) + 1)
-        regime[i] = k
-        values[i] = dist.to_internal_repr(t.params[name])
+        seen = by_id.get(id(dist))
+        if seen is None:
+            k = regimes.setdefault(dist, len(regimes) + 1)
+            seen = by_id[id(dist)] = (k, isinstance(dist, CategoricalDistribution))
+        regime[i] = seen[0]
+        v = t.params[name]
+        values[i] = dist.to_internal_repr(v) if seen[1] else v
     return values, regime, [core_dist(d) for d in regimes]
 
 
