@@ -161,3 +161,19 @@ def test_fanova_special_cases() -> None:
         FanovaImportanceEvaluator().evaluate(ferrotune_study(dynamic), params=["x"])
     # Without params, the parameter is left out (it has two distributions).
     assert FanovaImportanceEvaluator().evaluate(ferrotune_study(dynamic)) == {}
+
+
+def test_core_errors_are_ferrotune_exceptions() -> None:
+    import numpy as np
+
+    from ferrotune import _core
+
+    dist = _core.Dist.float("", 0.0, 1.0, None, False)
+    outside = [(np.array([0.5, 2.0]), dist)]
+    with pytest.raises(InvalidArgumentError, match="not in its distribution"):
+        _core.fanova_importances(outside, np.array([1.0, 2.0]))
+    with pytest.raises(InvalidArgumentError, match="not finite"):
+        _core.mdi_importances([(np.array([0.5, 0.6]), dist)], np.array([1.0, np.nan]))
+    column = (np.array([0.5, 0.6]), np.array([1, 1], dtype=np.uint32), [dist])
+    with pytest.raises(InvalidArgumentError, match="target_quantile"):
+        _core.ped_anova_importances(np.ones((2, 1)), [column], 0.5, 0.5, True)
