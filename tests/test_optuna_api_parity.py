@@ -24,8 +24,7 @@ optuna = pytest.importorskip("optuna")
 if int(optuna.__version__.split(".")[0]) < 5:
     pytest.skip("the parity table is written against Optuna 5", allow_module_level=True)
 
-#: Optuna's modules whose public API ferrotune mirrors (``optuna.importance`` is not among
-#: them: ferrotune does not have it yet).
+#: Optuna's modules whose public API ferrotune mirrors.
 MODULES = [
     "optuna",
     "optuna.study",
@@ -38,6 +37,7 @@ MODULES = [
     "optuna.exceptions",
     "optuna.visualization",
     "optuna.visualization.matplotlib",
+    "optuna.importance",
 ]
 
 _TRIAL_ID = (

@@ -31,7 +31,10 @@ __all__ = [
     "_panic_for_tests",
     "hypervolume",
     "log_ndtr",
+    "fanova_importances",
+    "mdi_importances",
     "ndtri",
+    "ped_anova_importances",
     "truncnorm_logpdf",
     "truncnorm_ppf",
 ]
@@ -527,3 +530,32 @@ class StudyCore:
     def best_trial(self, maximize: bool) -> int | None: ...
     def pareto_front(self, maximize: list[bool]) -> list[int]: ...
     def intersection_space(self) -> list[tuple[str, Dist]]: ...
+
+def ped_anova_importances(
+    losses: npt.NDArray[np.float64],
+    columns: Sequence[tuple[npt.NDArray[np.float64], npt.NDArray[np.uint32], Sequence[Dist]]],
+    target_quantile: float,
+    region_quantile: float,
+    evaluate_on_local: bool,
+    n_steps: int = 50,
+    prior_weight: float = 1.0,
+    min_n_trials_in_regime: int = 2,
+) -> tuple[list[float], bool, list[bool]]: ...
+def fanova_importances(
+    columns: Sequence[tuple[npt.NDArray[np.float64], Dist]],
+    y: npt.NDArray[np.float64],
+    n_trees: int = 64,
+    max_depth: int = 64,
+    min_samples_split: int = 2,
+    min_samples_leaf: int = 1,
+    seed: int = 0,
+) -> tuple[list[float], list[float], int]: ...
+def mdi_importances(
+    columns: Sequence[tuple[npt.NDArray[np.float64], Dist]],
+    y: npt.NDArray[np.float64],
+    n_trees: int = 64,
+    max_depth: int = 64,
+    min_samples_split: int = 2,
+    min_samples_leaf: int = 1,
+    seed: int = 0,
+) -> list[float]: ...

@@ -7,12 +7,16 @@
 //! - [`samplers`]: random, quasi-random and grid search behind one trait;
 //! - [`pareto`], [`hypervolume`]: Pareto dominance, non-dominated sorting,
 //!   crowding and the exact hypervolume, for several objectives;
-//! - [`pruners`]: early stopping from intermediate values behind one trait.
+//! - [`pruners`]: early stopping from intermediate values behind one trait;
+//! - [`forest`]: the random-forest regressor for mixed, conditional inputs;
+//! - [`importance`]: parameter importances (PED-ANOVA, fANOVA, MDI).
 
 pub mod constraints;
 pub mod error;
+pub mod forest;
 pub mod history;
 pub mod hypervolume;
+pub mod importance;
 pub mod pareto;
 pub mod pruners;
 pub mod rng;

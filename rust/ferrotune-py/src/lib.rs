@@ -12,6 +12,7 @@ use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::prelude::*;
 
 mod grid;
+mod importance;
 mod pruners;
 mod samplers;
 mod space;
@@ -252,5 +253,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(truncnorm_logpdf, m)?)?;
     m.add_function(wrap_pyfunction!(truncnorm_ppf, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    importance::add_functions(m)?;
     Ok(())
 }

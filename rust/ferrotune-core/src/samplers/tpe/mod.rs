@@ -51,6 +51,7 @@ use observations::Dims;
 use parzen::{ConstMemo, Parzen, ParzenSettings};
 
 pub use motpe::hypervolume;
+pub(crate) use motpe::split_multi;
 pub use split::{default_gamma, default_gamma_multi, default_weights};
 
 /// A user-supplied gamma: number of finished trials -> size of the good set.

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 /// Chooses `k` of the (minimised) loss vectors for the good set: whole
 /// non-dominated fronts, the last one tie-broken by greedy hypervolume subset
 /// selection.
-pub(super) fn split_multi(lvals: &[Vec<f64>], k: usize) -> Vec<bool> {
+pub(crate) fn split_multi(lvals: &[Vec<f64>], k: usize) -> Vec<bool> {
     let n = lvals.len();
     let mut chosen = vec![false; n];
     if k == 0 {
