@@ -13,6 +13,7 @@ pub mod nsga;
 pub mod pso;
 pub mod qmc;
 pub mod random;
+pub mod rf;
 pub mod tpe;
 
 use crate::constraints::{Accept, SearchSpace};
@@ -31,6 +32,7 @@ pub use nsga::{NsgaConfig, NsgaSampler};
 pub use pso::{PsoConfig, PsoSampler, Topology};
 pub use qmc::{QmcKind, QmcSampler};
 pub use random::RandomSampler;
+pub use rf::{RfConfig, RfSampler};
 pub use tpe::{TpeConfig, TpeSampler};
 
 /// Default number of candidate draws before a declared space is reported infeasible.
