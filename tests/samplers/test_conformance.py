@@ -45,6 +45,7 @@ from ferrotune.samplers import (
     PSOSampler,
     QMCSampler,
     RandomSampler,
+    RFSampler,
     TPESampler,
 )
 from ferrotune.trial import TrialState
@@ -350,6 +351,7 @@ CLASSES: dict[str, Entry] = {
     "PartialFixedSampler": Entry(
         lambda seed: PartialFixedSampler({"k": 4}, TPESampler(seed=seed, n_startup_trials=3))
     ),
+    "RFSampler": Entry(lambda seed: RFSampler(seed=seed, n_startup_trials=3, n_candidates=200)),
 }
 CLASS_NAMES = list(CLASSES)
 

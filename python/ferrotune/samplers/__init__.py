@@ -15,6 +15,7 @@ from ferrotune.samplers._partial_fixed import PartialFixedSampler
 from ferrotune.samplers._pso import PSOSampler
 from ferrotune.samplers._qmc import QMCSampler
 from ferrotune.samplers._random import RandomSampler
+from ferrotune.samplers._rf import RFSampler
 from ferrotune.samplers._tpe import TPESampler
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "PSOSampler",
     "QMCSampler",
     "RandomSampler",
+    "RFSampler",
     "TPESampler",
 ]
