@@ -403,11 +403,19 @@ def main() -> None:
     ap.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed..seeds-1")
     ap.add_argument("--budget", type=int, default=200)
     ap.add_argument("--report", action="store_true", help="only print the table from the cache")
+    ap.add_argument(
+        "--seed-list", default=None, help="report on these seeds, e.g. 0-5,10-15 (default: all)"
+    )
     args = ap.parse_args()
     methods = [m for m in args.methods.split(",") if m]
     names = [n for n in args.problems.split(",") if n]
     seeds = list(range(args.seeds))
     if args.report:
+        if args.seed_list:
+            seeds = []
+            for part in args.seed_list.split(","):
+                lo, _, hi = part.partition("-")
+                seeds += list(range(int(lo), int(hi or lo) + 1))
         report(methods, names, seeds)
         return
     for name in names:
