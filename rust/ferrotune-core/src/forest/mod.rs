@@ -325,15 +325,19 @@ struct Flat {
     masks: Vec<Vec<bool>>,
 }
 
+/// [`FlatNode::mask`] of a categorical split stored as a bit mask.
+const BITS: u32 = u32::MAX - 1;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct FlatNode {
     /// Split feature, `u32::MAX` for a leaf.
     feature: u32,
     left: u32,
     right: u32,
-    /// Index into `masks` for a categorical split, `u32::MAX` for a threshold.
+    /// `u32::MAX` for a threshold; `u32::MAX - 1` for a categorical split of at most 64
+    /// codes whose bit mask is `threshold`'s bit pattern; otherwise an index into `masks`.
     mask: u32,
-    /// The threshold of a numeric split; a leaf's value.
+    /// The threshold of a numeric split (or a bit mask, see `mask`); a leaf's value.
     threshold: f64,
     /// A leaf's variance.
     variance: f64,
@@ -357,6 +361,13 @@ impl Flat {
                 Some(sp) => {
                     let (mask, threshold) = match &sp.rule {
                         SplitRule::Threshold(t) => (u32::MAX, *t),
+                        SplitRule::Categories(m) if m.len() <= 64 => {
+                            let bits =
+                                m.iter()
+                                    .enumerate()
+                                    .fold(0u64, |b, (c, &l)| if l { b | (1 << c) } else { b });
+                            (BITS, f64::from_bits(bits))
+                        }
                         SplitRule::Categories(m) => {
                             masks.push(m.clone());
                             ((masks.len() - 1) as u32, 0.0)
@@ -383,6 +394,9 @@ impl Flat {
             let v = row[n.feature as usize];
             let left = if n.mask == u32::MAX {
                 v <= n.threshold
+            } else if n.mask == BITS {
+                let c = v as u64;
+                c < 64 && (n.threshold.to_bits() >> c) & 1 == 1
             } else {
                 self.masks[n.mask as usize]
                     .get(v as usize)

@@ -34,46 +34,56 @@ pub(super) fn maximise(
     accept: Accept<'_>,
 ) -> Result<Option<Vec<f64>>> {
     let d = space.params().len();
-    // 1. Random configurations, sorted by acquisition value.
+    // 1. Random configurations (one flat buffer), scored.
     let randoms = random_candidates(s, space, s.cfg.n_candidates, max_draws);
-    let flat: Vec<f64> = randoms.iter().flatten().copied().collect();
-    let acq = if randoms.is_empty() {
+    let n_rand = randoms.len() / d.max(1);
+    let acq = if n_rand == 0 {
         Vec::new()
     } else {
-        sur.acquisition(&flat)?
+        sur.acquisition(&randoms)?
     };
-    let mut scored: Vec<(f64, Vec<f64>)> = acq.into_iter().zip(randoms).collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut order: Vec<usize> = (0..n_rand).collect();
+    order.sort_by(|&a, &b| acq[b].total_cmp(&acq[a]));
+    let row = |i: usize| randoms[i * d..(i + 1) * d].to_vec();
     // 2. Start points: the best random ones and the observed ones predicted best.
     let k = s.cfg.n_local_search;
-    let mut starts: Vec<Vec<f64>> = scored.iter().take(k).map(|c| c.1.clone()).collect();
+    let mut starts: Vec<Vec<f64>> = order.iter().take(k).map(|&i| row(i)).collect();
     let n_obs = data.n_observed();
     if n_obs > 0 && k > 0 {
         let mean = sur.mean(&data.x[..n_obs * d])?;
-        let mut order: Vec<usize> = (0..n_obs).collect();
-        order.sort_by(|&a, &b| mean[a].total_cmp(&mean[b]));
+        let mut obs: Vec<usize> = (0..n_obs).collect();
+        obs.sort_by(|&a, &b| mean[a].total_cmp(&mean[b]));
         starts.extend(
-            order
-                .iter()
+            obs.iter()
                 .take(k)
                 .map(|&i| data.x[i * d..(i + 1) * d].to_vec()),
         );
     }
-    // 3. Local searches.
+    // 3. Local searches; their ends compete with the random configurations.
+    let mut scored: Vec<(f64, Vec<f64>)> = Vec::new();
     for start in starts {
         if let Some(found) = local_search(s, sur, space, start)? {
             scored.push(found);
         }
     }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    // 4. The best accepted configuration not evaluated already.
+    // 4. The best accepted configuration not evaluated already, merging the two lists.
     let seen: HashSet<Vec<u64>> = data
         .x
         .chunks_exact(d.max(1))
         .chain(data.pending.chunks_exact(d.max(1)))
         .map(key)
         .collect();
-    for (_, x) in scored {
+    let (mut a, mut b) = (0, 0);
+    while a < scored.len() || b < order.len() {
+        let take_local = b >= order.len() || (a < scored.len() && scored[a].0 > acq[order[b]]);
+        let x = if take_local {
+            a += 1;
+            scored[a - 1].1.clone()
+        } else {
+            b += 1;
+            row(order[b - 1])
+        };
         if !seen.contains(&key(&x)) && accept(&x)? {
             return Ok(Some(x));
         }
@@ -88,26 +98,29 @@ fn key(x: &[f64]) -> Vec<u64> {
 }
 
 /// Up to `n` configurations satisfying the space's conditions and constraints, drawn
-/// uniformly, within `max(n, max_draws)` draws at most (`2 n` when the space rejects).
+/// uniformly, within `max(n, max_draws)` draws at most (`2 n` when the space rejects), as
+/// one row-major buffer.
 fn random_candidates(
     s: &mut RfSampler,
     space: &SearchSpace,
     n: usize,
     max_draws: usize,
-) -> Vec<Vec<f64>> {
+) -> Vec<f64> {
     let d = space.params().len();
-    let mut out = Vec::with_capacity(n);
+    let mut out = Vec::with_capacity(n * d);
     let mut u = vec![0.0; d];
     let mut x = Vec::with_capacity(d);
     let budget = (2 * n).min(n.max(max_draws));
+    let mut found = 0;
     for _ in 0..budget {
-        if out.len() >= n {
+        if found >= n {
             break;
         }
         u.iter_mut().for_each(|v| *v = s.rng.uniform());
         space.from_unit(&u, &mut x);
         if space.passes_rejection(&x) && space.is_feasible(&x) {
-            out.push(x.clone());
+            out.extend_from_slice(&x);
+            found += 1;
         }
     }
     out
