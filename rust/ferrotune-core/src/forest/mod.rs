@@ -17,7 +17,11 @@
 //! trees learn the two regimes apart. [`Tree::bounds`] holds this imputed domain.
 //!
 //! [`ForestConfig::smac`] gives the defaults of SMAC3's HPO facade
-//! (`HyperparameterOptimizationFacade.get_model` over `RandomForest`, SMAC 2.x);
+//! (`HyperparameterOptimizationFacade.get_model` over `RandomForest`, SMAC 2.x) with
+//! pyrfr's split rule: the best split of each examined feature, its threshold drawn
+//! between the two neighbouring values. (SMAC 2.4 replaced pyrfr by scikit-learn trees
+//! with `splitter="random"`, one random threshold per feature, and categorical codes
+//! split as numbers; we keep pyrfr's exact search and subset splits.)
 //! [`ForestConfig::sklearn`] the configuration Optuna's fANOVA and MDI evaluators use
 //! with scikit-learn's `RandomForestRegressor` (64 trees, depth 64, all features).
 //!
