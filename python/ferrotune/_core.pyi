@@ -37,6 +37,8 @@ __all__ = [
     "ped_anova_importances",
     "truncnorm_logpdf",
     "truncnorm_ppf",
+    "ForestCore",
+    "RfSamplerCore",
 ]
 
 import builtins
@@ -559,3 +561,46 @@ def mdi_importances(
     min_samples_leaf: int = 1,
     seed: int = 0,
 ) -> list[float]: ...
+
+@final
+class RfSamplerCore:
+    def __new__(
+        cls,
+        n_startup_trials: int | None,
+        random_fraction: float,
+        n_candidates: int,
+        n_local_search: int,
+        n_plateau_steps: int,
+        n_trees: int,
+        ratio_features: float,
+        min_samples_split: int,
+        min_samples_leaf: int,
+        max_depth: int,
+        bootstrapping: bool,
+        log_y: bool,
+        constant_liar: bool,
+        seed: int,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+
+@final
+class ForestCore:
+    @staticmethod
+    def fit(
+        features: list[tuple[float, float, int, bool]],
+        x: npt.NDArray[np.float64],
+        y: list[float],
+        n_trees: int,
+        ratio_features: float,
+        min_samples_split: int,
+        min_samples_leaf: int,
+        max_depth: int,
+        bootstrapping: bool,
+        random_thresholds: bool,
+        law_of_total_variance: bool,
+        seed: int,
+    ) -> ForestCore: ...
+    def predict(self, x: npt.NDArray[np.float64]) -> tuple[list[float], list[float]]: ...
+    def node_counts(self) -> list[int]: ...

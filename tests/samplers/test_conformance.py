@@ -46,6 +46,7 @@ from ferrotune.samplers import (
     QMCSampler,
     RandomSampler,
     ReinforceSampler,
+    RFSampler,
     TPESampler,
 )
 from ferrotune.trial import TrialState
@@ -352,6 +353,7 @@ CLASSES: dict[str, Entry] = {
     "PartialFixedSampler": Entry(
         lambda seed: PartialFixedSampler({"k": 4}, TPESampler(seed=seed, n_startup_trials=3))
     ),
+    "RFSampler": Entry(lambda seed: RFSampler(seed=seed, n_startup_trials=3, n_candidates=200)),
 }
 CLASS_NAMES = list(CLASSES)
 

@@ -16,6 +16,7 @@ from ferrotune.samplers._pso import PSOSampler
 from ferrotune.samplers._qmc import QMCSampler
 from ferrotune.samplers._random import RandomSampler
 from ferrotune.samplers._reinforce import ReinforceSampler
+from ferrotune.samplers._rf import RFSampler
 from ferrotune.samplers._tpe import TPESampler
 
 __all__ = [
@@ -35,5 +36,6 @@ __all__ = [
     "QMCSampler",
     "RandomSampler",
     "ReinforceSampler",
+    "RFSampler",
     "TPESampler",
 ]

@@ -11,6 +11,7 @@ use ferrotune_core::Error;
 use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::prelude::*;
 
+mod forest;
 mod grid;
 mod importance;
 mod pruners;
@@ -247,6 +248,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<grid::GridOrderCore>()?;
     m.add_class::<grid::GridPointsCore>()?;
     m.add_class::<grid::GridFitCore>()?;
+    m.add_class::<forest::ForestCore>()?;
     m.add_function(wrap_pyfunction!(hypervolume, m)?)?;
     m.add_function(wrap_pyfunction!(log_ndtr, m)?)?;
     m.add_function(wrap_pyfunction!(ndtri, m)?)?;

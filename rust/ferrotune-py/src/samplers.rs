@@ -9,6 +9,7 @@ use ferrotune_core::samplers::ga::{GaConfig, GaMode, GaSampler};
 use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
 use ferrotune_core::samplers::nsga::{Crossover, NsgaConfig, NsgaSampler, Selection};
 use ferrotune_core::samplers::reinforce::{ReinforceConfig, ReinforceSampler};
+use ferrotune_core::samplers::rf::{RfConfig, RfSampler};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
 use ferrotune_core::samplers::{
     Adaptation, BohbConfig, BohbSampler, DeConfig, DeSampler, DeStrategy, PsoConfig, PsoSampler,
@@ -115,6 +116,7 @@ sampler_classes![
     GaSamplerCore,
     DehbSamplerCore,
     ReinforceSamplerCore,
+    RfSamplerCore,
 ];
 
 sampler_class! {
@@ -736,6 +738,56 @@ sampler_class! {
                     ppo_clip,
                 };
                 Ok(Self::wrap(crate::conv(py, ReinforceSampler::new(cfg, seed))?))
+            })
+        }
+    }
+}
+
+    /// SMAC: Bayesian optimisation with a random-forest surrogate.
+    RfSamplerCore(RfSampler) {
+        #[new]
+        #[pyo3(signature = (n_startup_trials, random_fraction, n_candidates, n_local_search,
+                            n_plateau_steps, n_trees, ratio_features, min_samples_split,
+                            min_samples_leaf, max_depth, bootstrapping, log_y, constant_liar, seed))]
+        fn new(
+            py: Python<'_>,
+            n_startup_trials: Option<usize>,
+            random_fraction: f64,
+            n_candidates: usize,
+            n_local_search: usize,
+            n_plateau_steps: usize,
+            n_trees: usize,
+            ratio_features: f64,
+            min_samples_split: usize,
+            min_samples_leaf: usize,
+            max_depth: usize,
+            bootstrapping: bool,
+            log_y: bool,
+            constant_liar: bool,
+            seed: u64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let forest = ferrotune_core::forest::ForestConfig {
+                    n_trees,
+                    ratio_features,
+                    min_samples_split,
+                    min_samples_leaf,
+                    max_depth,
+                    bootstrapping,
+                    ..ferrotune_core::forest::ForestConfig::smac(0)
+                };
+                let cfg = RfConfig {
+                    n_startup_trials,
+                    random_fraction,
+                    n_candidates,
+                    n_local_search,
+                    n_plateau_steps,
+                    log_y,
+                    constant_liar,
+                    forest,
+                };
+                let s = crate::conv(py, RfSampler::new(cfg, seed))?;
+                Ok(Self::wrap(s))
             })
         }
     }

@@ -17,7 +17,11 @@
 //! trees learn the two regimes apart. [`Tree::bounds`] holds this imputed domain.
 //!
 //! [`ForestConfig::smac`] gives the defaults of SMAC3's HPO facade
-//! (`HyperparameterOptimizationFacade.get_model` over `RandomForest`, SMAC 2.x);
+//! (`HyperparameterOptimizationFacade.get_model` over `RandomForest`, SMAC 2.x) with
+//! pyrfr's split rule: the best split of each examined feature, its threshold drawn
+//! between the two neighbouring values. (SMAC 2.4 replaced pyrfr by scikit-learn trees
+//! with `splitter="random"`, one random threshold per feature, and categorical codes
+//! split as numbers; we keep pyrfr's exact search and subset splits.)
 //! [`ForestConfig::sklearn`] the configuration Optuna's fANOVA and MDI evaluators use
 //! with scikit-learn's `RandomForestRegressor` (64 trees, depth 64, all features).
 //!
@@ -192,6 +196,7 @@ impl ForestConfig {
 pub struct Forest {
     features: Vec<Feature>,
     trees: Vec<Tree>,
+    flat: Vec<Flat>,
     law_of_total_variance: bool,
 }
 
@@ -240,8 +245,10 @@ impl Forest {
                 tree::build(&data, idx, config, &mut rng)
             })
             .collect();
+        let trees: Vec<Tree> = trees;
         Ok(Forest {
             features: features.to_vec(),
+            flat: trees.iter().map(Flat::new).collect(),
             trees,
             law_of_total_variance: config.law_of_total_variance,
         })
@@ -280,30 +287,129 @@ impl Forest {
     pub fn predict(&self, x: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
         let xi = self.impute(x)?;
         let d = self.features.len();
-        let t = self.trees.len() as f64;
+        let t = self.flat.len() as f64;
         let rows = xi.len() / d;
-        let (mut mean, mut var) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
-        for row in xi.chunks_exact(d) {
-            // Shifted by the first tree's value: exact zero variance when all trees agree,
-            // and no cancellation between large means.
-            let v0 = self.trees[0].leaf(row).value;
-            let (mut s, mut s2, mut lv) = (0.0, 0.0, 0.0);
-            for tree in &self.trees {
-                let leaf = tree.leaf(row);
-                let dv = leaf.value - v0;
-                s += dv;
-                s2 += dv * dv;
-                lv += leaf.variance;
+        // Tree by tree (each tree stays in cache while all rows walk it). Shifted by the
+        // first tree's value: exact zero variance when all trees agree, and no
+        // cancellation between large means.
+        let mut v0 = vec![0.0; rows];
+        let (mut s, mut s2, mut lv) = (vec![0.0; rows], vec![0.0; rows], vec![0.0; rows]);
+        for (k, flat) in self.flat.iter().enumerate() {
+            for (r, row) in xi.chunks_exact(d).enumerate() {
+                let leaf = flat.leaf(row);
+                if k == 0 {
+                    v0[r] = leaf.threshold;
+                }
+                let dv = leaf.threshold - v0[r];
+                s[r] += dv;
+                s2[r] += dv * dv;
+                lv[r] += leaf.variance;
             }
-            let m = v0 + s / t;
-            let mut v = (s2 / t - (s / t) * (s / t)).max(0.0);
+        }
+        let mut mean = Vec::with_capacity(rows);
+        let mut var = Vec::with_capacity(rows);
+        for r in 0..rows {
+            let m = s[r] / t;
+            let mut v = (s2[r] / t - m * m).max(0.0);
             if self.law_of_total_variance {
-                v += lv / t;
+                v += lv[r] / t;
             }
-            mean.push(m);
+            mean.push(v0[r] + m);
             var.push(v);
         }
         Ok((mean, var))
+    }
+}
+
+/// A tree's nodes packed for prediction (32 bytes a node): the public [`Tree`] stays the
+/// structure to walk, this copy is what `predict` walks.
+#[derive(Debug, Clone, PartialEq)]
+struct Flat {
+    nodes: Vec<FlatNode>,
+    masks: Vec<Vec<bool>>,
+}
+
+/// [`FlatNode::mask`] of a categorical split stored as a bit mask.
+const BITS: u32 = u32::MAX - 1;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct FlatNode {
+    /// Split feature, `u32::MAX` for a leaf.
+    feature: u32,
+    left: u32,
+    right: u32,
+    /// `u32::MAX` for a threshold; `u32::MAX - 1` for a categorical split of at most 64
+    /// codes whose bit mask is `threshold`'s bit pattern; otherwise an index into `masks`.
+    mask: u32,
+    /// The threshold of a numeric split (or a bit mask, see `mask`); a leaf's value.
+    threshold: f64,
+    /// A leaf's variance.
+    variance: f64,
+}
+
+impl Flat {
+    fn new(tree: &Tree) -> Self {
+        let mut masks = Vec::new();
+        let nodes = tree
+            .nodes
+            .iter()
+            .map(|n| match &n.split {
+                None => FlatNode {
+                    feature: u32::MAX,
+                    left: 0,
+                    right: 0,
+                    mask: u32::MAX,
+                    threshold: n.value,
+                    variance: n.variance,
+                },
+                Some(sp) => {
+                    let (mask, threshold) = match &sp.rule {
+                        SplitRule::Threshold(t) => (u32::MAX, *t),
+                        SplitRule::Categories(m) if m.len() <= 64 => {
+                            let bits =
+                                m.iter()
+                                    .enumerate()
+                                    .fold(0u64, |b, (c, &l)| if l { b | (1 << c) } else { b });
+                            (BITS, f64::from_bits(bits))
+                        }
+                        SplitRule::Categories(m) => {
+                            masks.push(m.clone());
+                            ((masks.len() - 1) as u32, 0.0)
+                        }
+                    };
+                    FlatNode {
+                        feature: sp.feature as u32,
+                        left: sp.left as u32,
+                        right: sp.right as u32,
+                        mask,
+                        threshold,
+                        variance: 0.0,
+                    }
+                }
+            })
+            .collect();
+        Flat { nodes, masks }
+    }
+
+    #[inline]
+    fn leaf(&self, row: &[f64]) -> &FlatNode {
+        let mut n = &self.nodes[0];
+        while n.feature != u32::MAX {
+            let v = row[n.feature as usize];
+            let left = if n.mask == u32::MAX {
+                v <= n.threshold
+            } else if n.mask == BITS {
+                let c = v as u64;
+                c < 64 && (n.threshold.to_bits() >> c) & 1 == 1
+            } else {
+                self.masks[n.mask as usize]
+                    .get(v as usize)
+                    .copied()
+                    .unwrap_or(false)
+            };
+            n = &self.nodes[if left { n.left } else { n.right } as usize];
+        }
+        n
     }
 }
 

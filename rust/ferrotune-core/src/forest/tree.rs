@@ -110,16 +110,101 @@ impl Data<'_> {
     }
 }
 
-fn node_stats(data: &Data<'_>, idx: &[usize], depth: usize) -> Node {
-    let n = idx.len();
-    let mean = idx.iter().map(|&i| data.y[i]).sum::<f64>() / n as f64;
-    let var = idx.iter().map(|&i| (data.y[i] - mean).powi(2)).sum::<f64>() / n as f64;
-    Node {
-        split: None,
-        value: mean,
-        count: n,
-        variance: var,
-        depth,
+/// One tree's working state: the bootstrap sample's columns, and for every feature the
+/// sample positions of each node, sorted by that feature's value for numeric features
+/// (sorted once at the root and kept sorted by stable partitions, as CART
+/// implementations with presorting do), so a split search costs O(n) per feature.
+struct Work<'a> {
+    cols: Vec<Vec<f64>>,
+    y: Vec<f64>,
+    orders: Vec<Vec<u32>>,
+    domains: &'a [Domain],
+    goes_left: Vec<bool>,
+    tmp: Vec<u32>,
+}
+
+impl<'a> Work<'a> {
+    fn new(data: &Data<'a>, idx: &[usize]) -> Self {
+        let m = idx.len();
+        let cols: Vec<Vec<f64>> = (0..data.d)
+            .map(|f| idx.iter().map(|&i| data.at(i, f)).collect())
+            .collect();
+        let orders = (0..data.d)
+            .map(|f| {
+                let mut o: Vec<u32> = (0..m as u32).collect();
+                if matches!(data.domains[f], Domain::Numeric { .. }) {
+                    o.sort_by(|&a, &b| cols[f][a as usize].total_cmp(&cols[f][b as usize]));
+                }
+                o
+            })
+            .collect();
+        Work {
+            y: idx.iter().map(|&i| data.y[i]).collect(),
+            cols,
+            orders,
+            domains: data.domains,
+            goes_left: vec![false; m],
+            tmp: Vec::with_capacity(m),
+        }
+    }
+
+    fn stats(&self, lo: usize, hi: usize, depth: usize) -> Node {
+        let pos = &self.orders[0][lo..hi];
+        let n = pos.len();
+        let mean = pos.iter().map(|&j| self.y[j as usize]).sum::<f64>() / n as f64;
+        let var = pos
+            .iter()
+            .map(|&j| (self.y[j as usize] - mean).powi(2))
+            .sum::<f64>()
+            / n as f64;
+        Node {
+            split: None,
+            value: mean,
+            count: n,
+            variance: var,
+            depth,
+        }
+    }
+
+    /// pyrfr's `epsilon_purity`: a node whose responses span at most `eps` is not split.
+    fn is_pure(&self, lo: usize, hi: usize, eps: f64) -> bool {
+        let (mut a, mut b) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &j in &self.orders[0][lo..hi] {
+            a = a.min(self.y[j as usize]);
+            b = b.max(self.y[j as usize]);
+        }
+        b - a <= eps
+    }
+
+    /// Stable partition of every feature's positions in `lo..hi` by the split; returns
+    /// the first position of the right child.
+    fn partition(&mut self, lo: usize, hi: usize, feature: usize, rule: &SplitRule) -> usize {
+        let col = &self.cols[feature];
+        for &j in &self.orders[0][lo..hi] {
+            let v = col[j as usize];
+            self.goes_left[j as usize] = match rule {
+                SplitRule::Threshold(t) => v <= *t,
+                SplitRule::Categories(mask) => mask[v as usize],
+            };
+        }
+        let mut mid = lo;
+        for order in self.orders.iter_mut() {
+            self.tmp.clear();
+            let seg = &mut order[lo..hi];
+            let mut k = 0;
+            for i in 0..seg.len() {
+                let j = seg[i];
+                if self.goes_left[j as usize] {
+                    seg[k] = j;
+                    k += 1;
+                } else {
+                    self.tmp.push(j);
+                }
+            }
+            seg[k..].copy_from_slice(&self.tmp);
+            mid = lo + k;
+        }
+        mid
     }
 }
 
@@ -133,15 +218,11 @@ struct Candidate {
 }
 
 /// Builds one tree on the samples `idx` (bootstrap indices, duplicates allowed).
-pub(super) fn build(
-    data: &Data<'_>,
-    mut idx: Vec<usize>,
-    cfg: &ForestConfig,
-    rng: &mut Rng,
-) -> Tree {
+pub(super) fn build(data: &Data<'_>, idx: Vec<usize>, cfg: &ForestConfig, rng: &mut Rng) -> Tree {
     let max_features = cfg.max_features(data.d);
-    let mut nodes = vec![node_stats(data, &idx, 0)];
-    // Depth-first growth over ranges of `idx`, partitioned in place.
+    let mut w = Work::new(data, &idx);
+    let mut nodes = vec![w.stats(0, idx.len(), 0)];
+    // Depth-first growth over ranges of sample positions.
     let mut stack = vec![(0usize, 0usize, idx.len())];
     let mut features: Vec<usize> = (0..data.d).collect();
     while let Some((id, lo, hi)) = stack.pop() {
@@ -150,18 +231,17 @@ pub(super) fn build(
             || hi - lo < 2 * cfg.min_samples_leaf
             || depth >= cfg.max_depth
             || nodes.len() + 2 > cfg.max_nodes
-            || is_pure(data, &idx[lo..hi], cfg.eps_purity)
+            || w.is_pure(lo, hi, cfg.eps_purity)
         {
             continue;
         }
-        let Some(best) = best_split(data, &idx[lo..hi], &mut features, max_features, cfg, rng)
-        else {
+        let Some(best) = best_split(&w, lo, hi, &mut features, max_features, cfg, rng) else {
             continue;
         };
-        let mid = lo + partition(data, &mut idx[lo..hi], best.feature, &best.rule);
+        let mid = w.partition(lo, hi, best.feature, &best.rule);
         let (l, r) = (nodes.len(), nodes.len() + 1);
-        nodes.push(node_stats(data, &idx[lo..mid], depth + 1));
-        nodes.push(node_stats(data, &idx[mid..hi], depth + 1));
+        nodes.push(w.stats(lo, mid, depth + 1));
+        nodes.push(w.stats(mid, hi, depth + 1));
         nodes[id].split = Some(Split {
             feature: best.feature,
             rule: best.rule,
@@ -177,23 +257,14 @@ pub(super) fn build(
     }
 }
 
-/// pyrfr's `epsilon_purity`: a node whose responses span less than `eps` is not split.
-fn is_pure(data: &Data<'_>, idx: &[usize], eps: f64) -> bool {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &i in idx {
-        lo = lo.min(data.y[i]);
-        hi = hi.max(data.y[i]);
-    }
-    hi - lo <= eps
-}
-
 /// The best split over random features. As in scikit-learn, features are visited in a
 /// random order and the search stops once `max_features` non-constant features were
 /// examined (constant ones do not count), so a node is only a leaf when no feature at
 /// all can split it.
 fn best_split(
-    data: &Data<'_>,
-    idx: &[usize],
+    w: &Work<'_>,
+    lo: usize,
+    hi: usize,
     features: &mut [usize],
     max_features: usize,
     cfg: &ForestConfig,
@@ -202,25 +273,28 @@ fn best_split(
     rng.shuffle(features);
     let mut best: Option<Candidate> = None;
     let mut visited = 0;
-    let mut pairs: Vec<(f64, f64)> = Vec::with_capacity(idx.len());
     for &f in features.iter() {
         if visited >= max_features {
             break;
         }
-        pairs.clear();
-        pairs.extend(idx.iter().map(|&i| (data.at(i, f), data.y[i])));
-        let (mn, mx) = pairs
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-                (a.min(p.0), b.max(p.0))
-            });
-        if mn >= mx {
-            continue;
-        }
-        visited += 1;
-        let cand = match &data.domains[f] {
-            Domain::Numeric { .. } => numeric_split(&mut pairs, f, cfg, rng),
-            Domain::Categorical { n_choices } => categorical_split(&pairs, *n_choices, f, cfg),
+        let pos = &w.orders[f][lo..hi];
+        let col = &w.cols[f];
+        let cand = match &w.domains[f] {
+            Domain::Numeric { .. } => {
+                if col[pos[0] as usize] >= col[pos[pos.len() - 1] as usize] {
+                    continue;
+                }
+                visited += 1;
+                numeric_split(pos, col, &w.y, f, cfg, rng)
+            }
+            Domain::Categorical { n_choices } => {
+                let first = col[pos[0] as usize];
+                if pos.iter().all(|&j| col[j as usize] == first) {
+                    continue;
+                }
+                visited += 1;
+                categorical_split(pos, col, &w.y, *n_choices, f, cfg)
+            }
         };
         if let Some(c) = cand {
             if best.as_ref().is_none_or(|b| c.score > b.score) {
@@ -231,23 +305,25 @@ fn best_split(
     best
 }
 
-/// Best threshold on a numeric feature: sort by value, scan the cut points between
-/// distinct neighbours with prefix sums.
+/// Best threshold on a numeric feature: scan the cut points between distinct neighbours
+/// of the sorted positions `pos` with prefix sums.
 fn numeric_split(
-    pairs: &mut [(f64, f64)],
+    pos: &[u32],
+    col: &[f64],
+    y: &[f64],
     feature: usize,
     cfg: &ForestConfig,
     rng: &mut Rng,
 ) -> Option<Candidate> {
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let n = pairs.len();
-    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    let n = pos.len();
+    let total: f64 = pos.iter().map(|&j| y[j as usize]).sum();
     let leaf = cfg.min_samples_leaf.max(1);
     let mut sum_l = 0.0;
     let mut best: Option<(f64, usize)> = None;
     for i in 1..n {
-        sum_l += pairs[i - 1].1;
-        if i < leaf || n - i < leaf || pairs[i - 1].0 >= pairs[i].0 {
+        let (a, b) = (pos[i - 1] as usize, pos[i] as usize);
+        sum_l += y[a];
+        if i < leaf || n - i < leaf || col[a] >= col[b] {
             continue;
         }
         let sum_r = total - sum_l;
@@ -257,7 +333,7 @@ fn numeric_split(
         }
     }
     let (score, i) = best?;
-    let (a, b) = (pairs[i - 1].0, pairs[i].0);
+    let (a, b) = (col[pos[i - 1] as usize], col[pos[i] as usize]);
     // pyrfr draws the threshold uniformly between the two neighbouring values; scikit-learn
     // takes their midpoint. Either way a <= t < b.
     let mut t = if cfg.random_thresholds {
@@ -277,16 +353,18 @@ fn numeric_split(
 
 /// Best subset split of a categorical feature (Breiman's ordering by mean response).
 fn categorical_split(
-    pairs: &[(f64, f64)],
+    pos: &[u32],
+    col: &[f64],
+    y: &[f64],
     n_codes: usize,
     feature: usize,
     cfg: &ForestConfig,
 ) -> Option<Candidate> {
     let mut sums = vec![0.0; n_codes];
     let mut counts = vec![0usize; n_codes];
-    for &(c, y) in pairs {
-        let c = c as usize;
-        sums[c] += y;
+    for &j in pos {
+        let c = col[j as usize] as usize;
+        sums[c] += y[j as usize];
         counts[c] += 1;
     }
     let mut present: Vec<usize> = (0..n_codes).filter(|&c| counts[c] > 0).collect();
@@ -294,7 +372,7 @@ fn categorical_split(
         let (ma, mb) = (sums[a] / counts[a] as f64, sums[b] / counts[b] as f64);
         ma.total_cmp(&mb).then(a.cmp(&b))
     });
-    let n = pairs.len();
+    let n = pos.len();
     let total: f64 = sums.iter().sum();
     let leaf = cfg.min_samples_leaf.max(1);
     let (mut sum_l, mut n_l) = (0.0, 0usize);
@@ -322,23 +400,4 @@ fn categorical_split(
         feature,
         rule: SplitRule::Categories(left),
     })
-}
-
-/// Moves the samples going left to the front of `idx`; returns how many there are.
-fn partition(data: &Data<'_>, idx: &mut [usize], feature: usize, rule: &SplitRule) -> usize {
-    let goes_left = |i: usize| {
-        let v = data.at(i, feature);
-        match rule {
-            SplitRule::Threshold(t) => v <= *t,
-            SplitRule::Categories(mask) => mask[v as usize],
-        }
-    };
-    let mut k = 0;
-    for j in 0..idx.len() {
-        if goes_left(idx[j]) {
-            idx.swap(j, k);
-            k += 1;
-        }
-    }
-    k
 }

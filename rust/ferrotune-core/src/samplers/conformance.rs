@@ -537,6 +537,17 @@ mod dehb_tests {
         };
         check(|seed| Box::new(DehbSampler::new(cfg, seed).unwrap()));
     }
+
+    #[test]
+    fn rf_sampler_conforms() {
+        use crate::samplers::{RfConfig, RfSampler};
+        let cfg = RfConfig {
+            n_startup_trials: Some(4),
+            n_candidates: 200,
+            ..RfConfig::default()
+        };
+        check(|seed| Box::new(RfSampler::new(cfg.clone(), seed).unwrap()));
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod pso;
 pub mod qmc;
 pub mod random;
 pub mod reinforce;
+pub mod rf;
 pub mod tpe;
 
 use crate::constraints::{Accept, SearchSpace};
@@ -33,6 +34,7 @@ pub use pso::{PsoConfig, PsoSampler, Topology};
 pub use qmc::{QmcKind, QmcSampler};
 pub use random::RandomSampler;
 pub use reinforce::{ReinforceConfig, ReinforceSampler};
+pub use rf::{RfConfig, RfSampler};
 pub use tpe::{TpeConfig, TpeSampler};
 
 /// Default number of candidate draws before a declared space is reported infeasible.

@@ -1,0 +1,255 @@
+//! The training data of an ask, the objective's scaling and the acquisition function.
+
+use crate::error::Result;
+use crate::forest::{Feature, Forest, ForestConfig};
+use crate::history::{History, TrialState};
+use crate::samplers::tpe::truncnorm::ndtr;
+use crate::space::{fit_in, Distribution, Param};
+
+/// Observed configurations (internal values, NaN where inactive) and their minimised
+/// objective, then the RUNNING trials' configurations (constant liar).
+pub(super) struct Data {
+    pub d: usize,
+    /// Rows of observed (COMPLETE, then PRUNED) trials.
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    /// Rows of RUNNING trials other than the current one.
+    pub pending: Vec<f64>,
+}
+
+impl Data {
+    pub fn n_observed(&self) -> usize {
+        self.y.len()
+    }
+}
+
+/// The row of trial `t` over `params`, or None when an unconditional parameter is
+/// missing (a trial of another space) or no parameter is present at all.
+fn row(h: &History, t: usize, params: &[Param], cols: &[Option<u32>]) -> Option<Vec<f64>> {
+    let mut out = Vec::with_capacity(params.len());
+    let mut any = false;
+    for (p, col) in params.iter().zip(cols) {
+        match col
+            .and_then(|c| h.value(c, t))
+            .filter(|v| p.dist.contains(*v))
+        {
+            Some(v) => {
+                out.push(v);
+                any = true;
+            }
+            None if p.condition.is_some() => out.push(f64::NAN),
+            None => return None,
+        }
+    }
+    any.then_some(out)
+}
+
+/// Gathers the data over `params` (see the module documentation of the sampler for how
+/// RUNNING and PRUNED trials are used).
+pub(super) fn gather(h: &History, current: usize, params: &[Param], liar: bool) -> Data {
+    let cols: Vec<Option<u32>> = params.iter().map(|p| h.param_index(&p.name)).collect();
+    let sign = if h.maximize().first().copied().unwrap_or(false) {
+        -1.0
+    } else {
+        1.0
+    };
+    let mut data = Data {
+        d: params.len(),
+        x: Vec::new(),
+        y: Vec::new(),
+        pending: Vec::new(),
+    };
+    let mut pruned: Vec<(Vec<f64>, f64)> = Vec::new();
+    for (t, rec) in h.trials().iter().enumerate() {
+        if t == current {
+            continue;
+        }
+        let value = match rec.state {
+            TrialState::Complete => rec.values.first().copied().filter(|v| !v.is_nan()),
+            TrialState::Pruned => rec
+                .last_intermediate()
+                .map(|(_, v)| v)
+                .filter(|v| !v.is_nan()),
+            TrialState::Running if liar => Some(f64::NAN),
+            _ => None,
+        };
+        let Some(value) = value else { continue };
+        let Some(r) = row(h, t, params, &cols) else {
+            continue;
+        };
+        match rec.state {
+            TrialState::Complete => {
+                data.x.extend(r);
+                data.y.push(sign * value);
+            }
+            TrialState::Pruned => pruned.push((r, sign * value)),
+            _ => data.pending.extend(r),
+        }
+    }
+    clip_infinite(&mut data.y);
+    let worst = data.y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for (r, v) in pruned {
+        data.x.extend(r);
+        data.y
+            .push(if worst.is_finite() { v.max(worst) } else { v });
+    }
+    clip_infinite(&mut data.y);
+    data
+}
+
+/// Infinite values become the worst (+inf) or best (-inf) finite value; all zeros when
+/// none is finite.
+fn clip_infinite(y: &mut [f64]) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in y.iter().filter(|v| v.is_finite()) {
+        lo = lo.min(*v);
+        hi = hi.max(*v);
+    }
+    if lo > hi {
+        (lo, hi) = (0.0, 0.0);
+    }
+    for v in y.iter_mut() {
+        if *v == f64::INFINITY {
+            *v = hi;
+        } else if *v == f64::NEG_INFINITY {
+            *v = lo;
+        }
+    }
+}
+
+/// SMAC's `RunHistoryLogScaledEncoder` (SMAC3, `runhistory/encoder`): with `m` the
+/// minimum, `M` the maximum and `p` the 5th percentile of `y`, the lower end is moved to
+/// `m' = m - (p - m) - 1e-10` and `y' = ln((y - m') / (M - m'))`, so every value is
+/// positive before the logarithm whatever its sign, the best values are spread out and
+/// the worst compressed.
+pub(super) fn log_scale(y: &[f64]) -> Vec<f64> {
+    let mut s = y.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    let (m, big) = (s[0], s[n - 1]);
+    // numpy's default (linear) percentile.
+    let pos = 0.05 * (n - 1) as f64;
+    let (i, frac) = (pos.floor() as usize, pos - pos.floor());
+    let p = s[i] + frac * (s[(i + 1).min(n - 1)] - s[i]);
+    let low = m - (p - m) - 1e-10;
+    let span = (big - low).max(1e-300);
+    y.iter().map(|v| ((v - low) / span).ln()).collect()
+}
+
+/// Log expected improvement (Hutter, Hoos, Leyton-Brown and Murphy 2009, sec. 4.3, as
+/// SMAC3's `EI(log=True)`): the model is of `ln f`, Gaussian with mean `m` and variance
+/// `s^2`; the improvement is on the original scale, `E[max(0, f_min - exp(Y))]` =
+/// `f_min Phi(v) - exp(m + s^2/2) Phi(v - s)`, `v = (ln f_min - m) / s`, with `eta` =
+/// `ln f_min`. Zero where the trees agree (`s = 0`), as in SMAC.
+pub(super) fn log_ei(eta: f64, m: f64, var: f64) -> f64 {
+    let s = var.sqrt();
+    if s <= 0.0 {
+        return 0.0;
+    }
+    let v = (eta - m) / s;
+    (eta.exp() * ndtr(v) - (0.5 * var + m).exp() * ndtr(v - s)).max(0.0)
+}
+
+/// Expected improvement on the raw scale (Jones et al. 1998, eq. 15).
+pub(super) fn ei(eta: f64, m: f64, var: f64) -> f64 {
+    let s = var.sqrt();
+    if s <= 0.0 {
+        return 0.0;
+    }
+    let z = (eta - m) / s;
+    let pdf = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    ((eta - m) * ndtr(z) + s * pdf).max(0.0)
+}
+
+/// The forest's coordinate of internal value `v`: the unit scale (log scale for log
+/// parameters) for numeric parameters, the choice index for categoricals, NaN inactive.
+pub(super) fn encode(dist: &Distribution, v: f64) -> f64 {
+    if v.is_nan() {
+        return f64::NAN;
+    }
+    match dist {
+        Distribution::Categorical { .. } => v,
+        _ => fit_in(dist.to_unit(v), 0.0, 1.0),
+    }
+}
+
+/// A fitted forest and the incumbent's scaled value.
+pub(super) struct Surrogate {
+    forest: Forest,
+    dists: Vec<Distribution>,
+    eta: f64,
+    log_y: bool,
+}
+
+impl Surrogate {
+    /// Fits the forest; None without data.
+    pub fn fit(
+        data: &Data,
+        params: &[Param],
+        cfg: &ForestConfig,
+        log_y: bool,
+    ) -> Result<Option<Self>> {
+        if data.y.is_empty() {
+            return Ok(None);
+        }
+        let features: Vec<Feature> = params
+            .iter()
+            .map(|p| match p.dist {
+                Distribution::Categorical { n } => Feature::categorical(n, p.condition.is_some()),
+                _ => Feature::numeric(0.0, 1.0, p.condition.is_some()),
+            })
+            .collect();
+        let dists: Vec<Distribution> = params.iter().map(|p| p.dist.clone()).collect();
+        let mut y = if log_y {
+            log_scale(&data.y)
+        } else {
+            data.y.clone()
+        };
+        let eta = y.iter().copied().fold(f64::INFINITY, f64::min);
+        let worst = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let n_pending = data.pending.len() / data.d.max(1);
+        y.extend(std::iter::repeat_n(worst, n_pending));
+        let x: Vec<f64> = data
+            .x
+            .iter()
+            .chain(&data.pending)
+            .enumerate()
+            .map(|(k, &v)| encode(&dists[k % data.d], v))
+            .collect();
+        let forest = Forest::fit(&features, &x, &y, cfg)?;
+        Ok(Some(Surrogate {
+            forest,
+            dists,
+            eta,
+            log_y,
+        }))
+    }
+
+    /// The acquisition value of each row of `rows` (internal values).
+    pub fn acquisition(&self, rows: &[f64]) -> Result<Vec<f64>> {
+        let d = self.dists.len();
+        let x: Vec<f64> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| encode(&self.dists[k % d], v))
+            .collect();
+        let (mean, var) = self.forest.predict(&x)?;
+        let f = if self.log_y { log_ei } else { ei };
+        Ok(mean
+            .iter()
+            .zip(&var)
+            .map(|(&m, &v)| f(self.eta, m, v))
+            .collect())
+    }
+
+    /// The predicted (scaled) mean of each row.
+    pub fn mean(&self, rows: &[f64]) -> Result<Vec<f64>> {
+        let d = self.dists.len();
+        let x: Vec<f64> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| encode(&self.dists[k % d], v))
+            .collect();
+        Ok(self.forest.predict(&x)?.0)
+    }
+}
