@@ -28,6 +28,7 @@ __all__ = [
     "TrialState",
     "WilcoxonPrunerCore",
     "_panic_for_tests",
+    "HypergradientSamplerCore",
     "hypervolume",
     "log_ndtr",
     "ndtri",
@@ -507,3 +508,30 @@ class StudyCore:
     def best_trial(self, maximize: bool) -> int | None: ...
     def pareto_front(self, maximize: list[bool]) -> list[int]: ...
     def intersection_space(self) -> list[tuple[str, Dist]]: ...
+
+@final
+class HypergradientSamplerCore:
+    def __new__(
+        cls,
+        lr: float,
+        beta1: float,
+        beta2: float,
+        eps: float,
+        optimizer: str,
+        x0: list[tuple[str, float]],
+        start: str,
+        seed: int,
+    ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+    def prepare(
+        self,
+        trial: int,
+        entries: list[tuple[int, str, Dist, float, float]],
+        maximize: bool,
+        no_gradient: list[str],
+        done: list[int],
+        pending: bool,
+    ) -> None: ...
+    def iterate(self) -> list[tuple[str, float]]: ...
