@@ -128,8 +128,10 @@ def _neumann(
 
 
 def _check_options(solver: str, ihvp: str, tol: float) -> None:
-    if solver not in ("lbfgs", "newton"):
-        raise InvalidArgumentError(f"solver must be 'lbfgs' or 'newton', got {solver!r}")
+    if solver not in ("auto", "lbfgs", "newton"):
+        raise InvalidArgumentError(
+            f"solver must be 'auto', 'lbfgs' or 'newton', got {solver!r}"
+        )
     if ihvp not in ("cg", "neumann"):
         raise InvalidArgumentError(f"ihvp must be 'cg' or 'neumann', got {ihvp!r}")
     if not (np.isfinite(tol) and tol > 0):
@@ -145,7 +147,7 @@ def logistic_hypergradient(
     *,
     groups: ArrayLike | None = None,
     fit_intercept: bool = True,
-    solver: str = "lbfgs",
+    solver: str = "auto",
     ihvp: str = "cg",
     tol: float = 1e-10,
     max_iter: int = 1000,
@@ -154,7 +156,7 @@ def logistic_hypergradient(
 
     The weights minimise ``sum_i log(1 + exp(x_i^T w + b)) - y_i (x_i^T w + b) +
     1/2 sum_j alpha_j w_j^2`` (labels 0/1; the intercept ``b`` unpenalised), solved to
-    gradient norm ``tol`` by scipy's L-BFGS-B or by Newton's method. At the minimum
+    gradient norm ``tol`` by Newton's method or scipy's L-BFGS-B. At the minimum
     ``grad_w L_train = 0``, so by the implicit function theorem (Pedregosa 2016, Eq. 2;
     Lorraine, Vicol & Duvenaud 2020, Eq. 4) ``dL_val/dalpha_j = -w_j [H^-1 grad_w
     L_val]_j`` with ``H = X^T diag(p(1-p)) X + diag(alpha)``. ``H^-1 v`` is found from
@@ -174,7 +176,10 @@ def logistic_hypergradient(
             values >= 0 (0 needs a non-separable problem).
         groups: Optional group index of each feature (``alpha[g]`` for group ``g``).
         fit_intercept: Fit an unpenalised intercept.
-        solver: ``"lbfgs"`` (default, scipy) or ``"newton"``.
+        solver: ``"newton"`` (exact Hessian, a few iterations), ``"lbfgs"`` (scipy's
+            L-BFGS-B, Hessian-free; slow on ill-conditioned problems such as tiny
+            penalties on separable data), or ``"auto"`` (default): Newton up to 500
+            features, L-BFGS-B beyond.
         ihvp: ``"cg"`` (default) or ``"neumann"``.
         tol: Tolerance of the inner solver (gradient norm) and of the linear solve.
         max_iter: Iteration limit of the inner solver and of the linear solve.
@@ -201,6 +206,8 @@ def logistic_hypergradient(
     lam_f, g, _ = penalties(alpha, x.shape[1], groups, "alpha")
     lam = np.append(lam_f, 0.0) if fit_intercept else lam_f
     xd, xvd = _design(x, fit_intercept), _design(xv, fit_intercept)
+    if solver == "auto":
+        solver = "newton" if xd.shape[1] <= 500 else "lbfgs"
     w = _fit(xd, y, lam, solver, tol, max_iter)
     zv = xvd @ w
     loss = _log_loss(zv, yv)
