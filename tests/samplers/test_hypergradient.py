@@ -162,3 +162,11 @@ def test_pickling_continues_the_steps() -> None:
 def test_bad_arguments_are_refused_by_name(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(InvalidArgumentError, match=match):
         HypergradientSampler(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_study_with_several_objectives_is_refused() -> None:
+    study = ferrotune.create_study(
+        directions=["minimize", "minimize"], sampler=HypergradientSampler(seed=0)
+    )
+    with pytest.raises(InvalidArgumentError, match="one objective; this study has 2"):
+        study.ask()

@@ -129,9 +129,7 @@ def _neumann(
 
 def _check_options(solver: str, ihvp: str, tol: float) -> None:
     if solver not in ("auto", "lbfgs", "newton"):
-        raise InvalidArgumentError(
-            f"solver must be 'auto', 'lbfgs' or 'newton', got {solver!r}"
-        )
+        raise InvalidArgumentError(f"solver must be 'auto', 'lbfgs' or 'newton', got {solver!r}")
     if ihvp not in ("cg", "neumann"):
         raise InvalidArgumentError(f"ihvp must be 'cg' or 'neumann', got {ihvp!r}")
     if not (np.isfinite(tol) and tol > 0):

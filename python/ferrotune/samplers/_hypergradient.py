@@ -63,6 +63,9 @@ class HypergradientSampler(_RustSampler):
       Declared spaces (``study.ask(space)``) are drawn uniformly: a step cannot
       guarantee their constraints.
 
+    Single-objective studies only (a study with several objectives is refused at the
+    ask). Not in Optuna, which has no gradient-based sampler.
+
     Adam's second moment remembers past gradient magnitudes (``beta2``): when the
     gradient's scale changes by orders of magnitude along the path (a loss that is
     quadratic in a value searched over many decades), steps shrink; report the
@@ -154,6 +157,11 @@ class HypergradientSampler(_RustSampler):
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         """Takes in the gradients reported since the last look and fixes the iterate
         this trial's suggests return."""
+        if len(study.directions) != 1:
+            raise InvalidArgumentError(
+                "HypergradientSampler follows the gradient of one objective; this study "
+                f"has {len(study.directions)}"
+            )
         with self._lock:
             entries, no_grad, done, pending = self._scan(study, trial.number)
             maximize = study.directions[0].name == "MAXIMIZE"
@@ -166,14 +174,16 @@ class HypergradientSampler(_RustSampler):
         pending) from the trials not taken in yet."""
         from ferrotune.trial import TrialState
 
-        start = min(self._waiting, default=self._next)
+        # The trials seen earlier without a gradient, then the new ones: O(new + running)
+        # per ask, however long the study.
+        waiting = [study.get_trial(n) for n in sorted(self._waiting) if n < self._next]
         entries: list[tuple[int, str, Any, float, float]] = []
         no_grad: list[str] = []
         done: list[int] = []
         pending = False
-        for t in study.get_trials_from(start, sync=False):
+        for t in [*waiting, *study.get_trials_from(self._next, sync=False)]:
             n = t.number
-            if n == current or (n < self._next and n not in self._waiting):
+            if n == current:
                 continue
             self._next = max(self._next, n + 1)
             grad = t.system_attrs.get(GRADIENT_KEY)
