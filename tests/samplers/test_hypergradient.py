@@ -156,6 +156,8 @@ def test_pickling_continues_the_steps() -> None:
         ({"optimizer": "lbfgs"}, "optimizer must be 'adam' or 'sgd'"),
         ({"start": "corner"}, "start must be 'centre' or 'random'"),
         ({"x0": [1.0]}, "x0 must be a mapping"),
+        ({"lr": "fast"}, "lr must be a number"),
+        ({"x0": {"x": None}}, r"x0\['x'\] must be a number"),
         ({"x0": {"x": math.inf}}, r"x0\[\"x\"\] must be a finite number"),
     ],
 )

@@ -23,6 +23,15 @@ def _continuous(dist: Any) -> bool:
     return isinstance(dist, FloatDistribution) and dist.step is None and dist.low < dist.high
 
 
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise InvalidArgumentError(f"{name} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError) as e:
+        raise InvalidArgumentError(f"{name} must be a number, got {value!r}") from e
+
+
 class HypergradientSampler(_RustSampler):
     """Gradient-based hyperparameter optimisation from the hypergradients trials report.
 
@@ -116,11 +125,11 @@ class HypergradientSampler(_RustSampler):
             raise InvalidArgumentError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         if x0 is not None and not isinstance(x0, Mapping):
             raise InvalidArgumentError(f"x0 must be a mapping name -> value, got {x0!r}")
-        self._lr = float(lr)
+        self._lr = _number("lr", lr)
         self._optimizer = optimizer
-        self._betas = (float(betas[0]), float(betas[1]))
-        self._eps = float(eps)
-        self._x0 = {str(k): float(v) for k, v in (x0 or {}).items()}
+        self._betas = (_number("betas[0]", betas[0]), _number("betas[1]", betas[1]))
+        self._eps = _number("eps", eps)
+        self._x0 = {str(k): _number(f"x0[{k!r}]", v) for k, v in (x0 or {}).items()}
         self._start = start
         self._seed = _seed_or_random(seed)
         # The scan of the study: the first trial number not seen yet, and the trials
