@@ -3,7 +3,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from ferrotune import _core
 from ferrotune.distributions import FloatDistribution
@@ -19,8 +19,15 @@ if TYPE_CHECKING:
 __all__ = ["HypergradientSampler"]
 
 
-def _continuous(dist: Any) -> bool:
+def _continuous(dist: Any) -> TypeGuard[FloatDistribution]:
     return isinstance(dist, FloatDistribution) and dist.step is None and dist.low < dist.high
+
+
+def _entry(
+    number: int, name: str, dist: FloatDistribution, x: float, g: float
+) -> tuple[int, str, Any, float, float]:
+    """One gradient as the core takes it: (trial, name, core distribution, x, dL/dx)."""
+    return (number, name, dist._core, x, g)
 
 
 def _number(name: str, value: Any) -> float:
@@ -207,7 +214,7 @@ class HypergradientSampler(_RustSampler):
                 dist = t.distributions.get(name)
                 x = t.params.get(name)
                 if _continuous(dist) and isinstance(x, float) and math.isfinite(float(g)):
-                    entries.append((n, name, dist._core, x, float(g)))  # type: ignore[union-attr]
+                    entries.append(_entry(n, name, dist, x, float(g)))
             if t.state == TrialState.COMPLETE:
                 no_grad.extend(
                     name
