@@ -450,7 +450,8 @@ class Trial(BaseTrial):
         will return with respect to that parameter's value **as suggested** (for a
         ``log=True`` parameter too: the sampler applies the chain rule). Call it before
         :meth:`Study.tell <ferrotune.Study.tell>` (or return from the objective after
-        it); a name reported again takes its new value. The gradient is stored as the
+        it); a name reported again takes its new value, but the sampler reads a trial's
+        gradient once, when it first sees one: report it whole. The gradient is stored as the
         trial's system attribute ``"ferrotune:gradient"`` in every storage, so other
         workers' samplers see it while the trial still runs.
 
