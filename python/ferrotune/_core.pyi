@@ -29,6 +29,7 @@ __all__ = [
     "TrialState",
     "WilcoxonPrunerCore",
     "_panic_for_tests",
+    "HypergradientSamplerCore",
     "hypervolume",
     "log_ndtr",
     "fanova_importances",
@@ -579,6 +580,18 @@ class RfSamplerCore:
         bootstrapping: bool,
         log_y: bool,
         constant_liar: bool,
+
+@final
+class HypergradientSamplerCore:
+    def __new__(
+        cls,
+        lr: float,
+        beta1: float,
+        beta2: float,
+        eps: float,
+        optimizer: str,
+        x0: list[tuple[str, float]],
+        start: str,
         seed: int,
     ) -> Self: ...
     def get_state(self) -> list[int]: ...
@@ -604,3 +617,14 @@ class ForestCore:
     ) -> ForestCore: ...
     def predict(self, x: npt.NDArray[np.float64]) -> tuple[list[float], list[float]]: ...
     def node_counts(self) -> list[int]: ...
+
+    def prepare(
+        self,
+        trial: int,
+        entries: list[tuple[int, str, Dist, float, float]],
+        maximize: bool,
+        no_gradient: list[str],
+        done: list[int],
+        pending: bool,
+    ) -> None: ...
+    def iterate(self) -> list[tuple[str, float]]: ...

@@ -39,6 +39,7 @@ from ferrotune.samplers import (
     GASampler,
     GPSampler,
     GridSampler,
+    HypergradientSampler,
     NSGAIIISampler,
     NSGAIISampler,
     PartialFixedSampler,
@@ -354,6 +355,8 @@ CLASSES: dict[str, Entry] = {
         lambda seed: PartialFixedSampler({"k": 4}, TPESampler(seed=seed, n_startup_trials=3))
     ),
     "RFSampler": Entry(lambda seed: RFSampler(seed=seed, n_startup_trials=3, n_candidates=200)),
+    # These checks report no gradient: the fallback's draws (its own tests step).
+    "HypergradientSampler": Entry(lambda seed: HypergradientSampler(seed=seed)),
 }
 CLASS_NAMES = list(CLASSES)
 

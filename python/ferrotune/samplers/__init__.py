@@ -10,6 +10,7 @@ from ferrotune.samplers._dehb import DEHBSampler
 from ferrotune.samplers._ga import GASampler
 from ferrotune.samplers._gp import GPSampler
 from ferrotune.samplers._grid import GridSampler
+from ferrotune.samplers._hypergradient import HypergradientSampler
 from ferrotune.samplers._nsga import NSGAIIISampler, NSGAIISampler
 from ferrotune.samplers._partial_fixed import PartialFixedSampler
 from ferrotune.samplers._pso import PSOSampler
@@ -38,4 +39,5 @@ __all__ = [
     "ReinforceSampler",
     "RFSampler",
     "TPESampler",
+    "HypergradientSampler",
 ]

@@ -522,6 +522,8 @@ class Study:
         values: float | Sequence[float] | None = None,
         state: TrialState | None = None,
         skip_if_finished: bool = False,
+        *,
+        gradient: Mapping[str, float] | None = None,
     ) -> FrozenTrial:
         """Finishes a trial.
 
@@ -530,6 +532,10 @@ class Study:
             values: The objective value(s); required for COMPLETE.
             state: COMPLETE (default when values are given), PRUNED or FAIL.
             skip_if_finished: Return quietly for a trial already finished.
+            gradient: Optional gradient of the value with respect to continuous float
+                parameters, recorded as :meth:`Trial.report_gradient
+                <ferrotune.Trial.report_gradient>` does before the trial finishes (not
+                in Optuna). A bad gradient raises and leaves the trial RUNNING.
 
         As in Optuna, a NaN value, a value that is not a number, or the wrong number of
         values marks the trial FAIL with a warning; ``inf`` and ``-inf`` are recorded as
@@ -563,6 +569,8 @@ class Study:
             self._not_running(number, FROM_CORE[self._core.state(number)], skip_if_finished)
             return _LazyFrozenTrial(self, number)
 
+        if gradient is not None:
+            self._record_gradient(number, gradient)
         vals: list[float] = []
         if state == TrialState.COMPLETE:
             problem, vals = self._check_values(values)
@@ -592,6 +600,16 @@ class Study:
         if _logger.isEnabledFor(logging.INFO):
             _logger.info("Trial %d finished: %s %s", number, state.name, vals)
         return _LazyFrozenTrial(self, number)
+
+    def _record_gradient(self, number: int, gradient: Mapping[str, float]) -> None:
+        """Checks ``gradient`` against trial ``number``'s parameters and stores it."""
+        from ferrotune.trial._gradient import GRADIENT_KEY, check_gradient, merged
+
+        checked = check_gradient(gradient, self._frozen(number).distributions, number)
+        old = self._storage.get_trial_system_attrs(self._study_id, number).get(GRADIENT_KEY)
+        self._storage.set_trial_system_attr(
+            self._study_id, number, GRADIENT_KEY, merged(old, checked)
+        )
 
     @staticmethod
     def _not_running(number: int, current: TrialState, skip_if_finished: bool) -> None:

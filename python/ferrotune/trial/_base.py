@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import datetime
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -67,6 +67,11 @@ class BaseTrial(abc.ABC):
     @abc.abstractmethod
     def set_constraint(self, key: str, value: float) -> None:
         """Sets a black-box constraint value (``<= 0`` feasible)."""
+
+    def report_gradient(self, gradient: Mapping[str, float]) -> None:
+        """Reports the gradient of the objective value with respect to continuous float
+        parameters (see :meth:`Trial.report_gradient <ferrotune.Trial.report_gradient>`);
+        this base implementation does nothing."""
 
     @property
     @abc.abstractmethod

@@ -189,6 +189,14 @@ class FixedTrial(_AnswersSuggest):
         """Stores a system attribute (in this object only)."""
         self._system_attrs[key] = value
 
+    def report_gradient(self, gradient: Mapping[str, float]) -> None:
+        """Checks and records a gradient as :meth:`Trial.report_gradient
+        <ferrotune.Trial.report_gradient>` does (in this object's system attributes)."""
+        from ferrotune.trial._gradient import GRADIENT_KEY, check_gradient, merged
+
+        checked = check_gradient(gradient, self._known_distributions(), 0)
+        self._system_attrs[GRADIENT_KEY] = merged(self._system_attrs.get(GRADIENT_KEY), checked)
+
     def set_constraint(self, key: str, value: float) -> None:
         """Records a black-box constraint value, as :meth:`Trial.set_constraint`."""
         try:

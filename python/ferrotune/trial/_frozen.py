@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune.distributions import BaseDistribution
@@ -107,6 +107,9 @@ class FrozenTrial(_AnswersSuggest):
 
     def set_constraint(self, key: str, value: float) -> None:
         """Does nothing: the constraint values recorded with the trial stand."""
+
+    def report_gradient(self, gradient: Mapping[str, float]) -> None:
+        """Does nothing: the gradient recorded with the trial stands."""
 
     @property
     def constraints(self) -> dict[str, float]:

@@ -442,6 +442,45 @@ class Trial(BaseTrial):
         cons[key] = v
         ctx.storage.record_constraints(ctx.study_id, self._number, cons)
 
+    def report_gradient(self, gradient: Mapping[str, float]) -> None:
+        """Reports the gradient of the objective value with respect to parameters, for
+        :class:`~ferrotune.samplers.HypergradientSampler`.
+
+        ``gradient`` maps a parameter name to the derivative of the value this trial
+        will return with respect to that parameter's value **as suggested** (for a
+        ``log=True`` parameter too: the sampler applies the chain rule). Call it before
+        :meth:`Study.tell <ferrotune.Study.tell>` (or return from the objective after
+        it); a name reported again takes its new value, but the sampler reads a trial's
+        gradient once, when it first sees one: report it whole. The gradient is stored as the
+        trial's system attribute ``"ferrotune:gradient"`` in every storage, so other
+        workers' samplers see it while the trial still runs.
+
+        Args:
+            gradient: Parameter name -> finite float, for parameters this trial
+                suggested with ``suggest_float`` without ``step``.
+
+        Raises:
+            InvalidArgumentError: A name that is not a parameter of the trial, a
+                parameter that is not a continuous float, or a value that is not a
+                finite number (the message names the parameter).
+            UpdateFinishedTrialError: The trial has already finished.
+
+        Example:
+            >>> def objective(trial):  # doctest: +SKIP
+            ...     x = trial.suggest_float("x", -10, 10)
+            ...     trial.report_gradient({"x": 2 * (x - 2)})
+            ...     return (x - 2) ** 2
+        """
+        from ferrotune.trial._gradient import GRADIENT_KEY, check_gradient, merged
+
+        self._check_running()
+        checked = check_gradient(gradient, self.distributions, self._number)
+        ctx = self._ctx
+        old = ctx.storage.get_trial_system_attrs(ctx.study_id, self._number).get(GRADIENT_KEY)
+        ctx.storage.set_trial_system_attr(
+            ctx.study_id, self._number, GRADIENT_KEY, merged(old, checked)
+        )
+
     @property
     def constraints(self) -> dict[str, float]:
         """Constraint values reported with :meth:`set_constraint`."""

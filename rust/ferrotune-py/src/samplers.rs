@@ -7,6 +7,9 @@ use ferrotune_core::samplers::cmaes::{CmaEsConfig, CmaEsSampler, RestartStrategy
 use ferrotune_core::samplers::dehb::{DehbConfig, DehbSampler};
 use ferrotune_core::samplers::ga::{GaConfig, GaMode, GaSampler};
 use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
+use ferrotune_core::samplers::hypergradient::{
+    GradientEntry, HypergradientConfig, HypergradientSampler, Optimizer, Start,
+};
 use ferrotune_core::samplers::nsga::{Crossover, NsgaConfig, NsgaSampler, Selection};
 use ferrotune_core::samplers::reinforce::{ReinforceConfig, ReinforceSampler};
 use ferrotune_core::samplers::rf::{RfConfig, RfSampler};
@@ -117,6 +120,7 @@ sampler_classes![
     DehbSamplerCore,
     ReinforceSamplerCore,
     RfSamplerCore,
+    HypergradientSamplerCore,
 ];
 
 sampler_class! {
@@ -789,6 +793,84 @@ sampler_class! {
                 let s = crate::conv(py, RfSampler::new(cfg, seed))?;
                 Ok(Self::wrap(s))
             })
+        }
+    }
+}
+
+    /// Bounded gradient steps (Adam or plain descent) on continuous
+    /// hyperparameters from the gradients trials report; uniform draws for the rest.
+    HypergradientSamplerCore(HypergradientSampler) {
+        #[new]
+        #[pyo3(signature = (lr, beta1, beta2, eps, optimizer, x0, start, seed))]
+        fn new(
+            py: Python<'_>,
+            lr: f64,
+            beta1: f64,
+            beta2: f64,
+            eps: f64,
+            optimizer: &str,
+            x0: Vec<(String, f64)>,
+            start: &str,
+            seed: u64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let bad = |what: &str, got: &str| {
+                    to_pyerr(
+                        py,
+                        ferrotune_core::Error::InvalidArgument(format!(
+                            "{what} must be {}, got {got:?}",
+                            if what == "optimizer" { "'adam' or 'sgd'" } else { "'centre' or 'random'" }
+                        )),
+                    )
+                };
+                let optimizer = match optimizer {
+                    "adam" => Optimizer::Adam,
+                    "sgd" => Optimizer::Sgd,
+                    other => return Err(bad("optimizer", other)),
+                };
+                let start = match start {
+                    "centre" => Start::Centre,
+                    "random" => Start::Random,
+                    other => return Err(bad("start", other)),
+                };
+                let cfg = HypergradientConfig { lr, beta1, beta2, eps, optimizer, x0, start };
+                Ok(Self::wrap(crate::conv(py, HypergradientSampler::new(cfg, seed))?))
+            })
+        }
+
+        /// Takes in the gradients learnt since the last call, as (trial, name,
+        /// distribution, value, dL/dvalue) entries, and prepares trial `trial`'s
+        /// proposal (`HypergradientSampler::prepare`).
+        #[pyo3(signature = (trial, entries, maximize, no_gradient, done, pending))]
+        fn prepare(
+            &self,
+            py: Python<'_>,
+            trial: usize,
+            entries: Vec<(usize, String, PyRef<'_, crate::space::Dist>, f64, f64)>,
+            maximize: bool,
+            no_gradient: Vec<String>,
+            done: Vec<usize>,
+            pending: bool,
+        ) -> PyRes<()> {
+            guard(py, || {
+                let entries: Vec<GradientEntry> = entries
+                    .into_iter()
+                    .map(|(trial, name, dist, x, grad)| GradientEntry {
+                        trial,
+                        name,
+                        dist: dist.inner.clone(),
+                        x,
+                        grad,
+                    })
+                    .collect();
+                let mut s = lock_py(py, &self.inner);
+                crate::conv(py, s.prepare(trial, &entries, maximize, &no_gradient, &done, pending))
+            })
+        }
+
+        /// The current iterate: (name, value) of every stepped parameter.
+        fn iterate(&self, py: Python<'_>) -> PyRes<Vec<(String, f64)>> {
+            guard(py, || Ok(lock_py(py, &self.inner).iterate()))
         }
     }
 }

@@ -560,3 +560,20 @@ mod reinforce_tests {
         check(|seed| Box::new(ReinforceSampler::new(ReinforceConfig::default(), seed).unwrap()));
     }
 }
+
+#[cfg(test)]
+mod hypergradient_tests {
+    use super::check;
+    use crate::samplers::hypergradient::{HypergradientConfig, HypergradientSampler, Start};
+
+    #[test]
+    fn hypergradient_sampler_conforms() {
+        // A random start, so that the seed decides the values of a study that
+        // reports no gradient (the harness reports none).
+        let cfg = HypergradientConfig {
+            start: Start::Random,
+            ..HypergradientConfig::default()
+        };
+        check(|seed| Box::new(HypergradientSampler::new(cfg.clone(), seed).unwrap()));
+    }
+}
