@@ -747,6 +747,7 @@ sampler_class! {
     }
 }
 
+sampler_class! {
     /// SMAC: Bayesian optimisation with a random-forest surrogate.
     RfSamplerCore(RfSampler) {
         #[new]
@@ -797,6 +798,7 @@ sampler_class! {
     }
 }
 
+sampler_class! {
     /// Bounded gradient steps (Adam or plain descent) on continuous
     /// hyperparameters from the gradients trials report; uniform draws for the rest.
     HypergradientSamplerCore(HypergradientSampler) {
