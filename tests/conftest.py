@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import os
 import sysconfig
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         pytest.exit(
             f"FERROTUNE_TEST_WHEEL=1, but {problem}", returncode=pytest.ExitCode.USAGE_ERROR
         )
+
+
+@pytest.fixture(autouse=True)
+def _keep_ferrotune_verbosity() -> Iterator[None]:
+    """Restore the "ferrotune" logger's level after each test: a bench or command run
+    in-process may quiet it, and later tests check the default."""
+    import ferrotune.logging
+
+    level = ferrotune.logging.get_verbosity()
+    yield
+    ferrotune.logging.set_verbosity(level)
