@@ -214,6 +214,38 @@ def test_two_threads_fill_generations_without_stalling() -> None:
     _check_generations(study, [sampler, CmaEsSampler(seed=98, popsize=6)])
 
 
+def test_a_thread_held_before_its_ask_holds_no_generation() -> None:
+    from tests.samplers.test_ga import _HeldStorage
+
+    storage = _HeldStorage()
+    study = ferrotune.create_study(storage=storage, sampler=CmaEsSampler(seed=5, popsize=4))
+    asked: list[ferrotune.Trial] = []
+    thread = threading.Thread(target=lambda: asked.append(study.ask()))
+    thread.start()
+    assert storage.created.wait(60)
+
+    def objective(trial: ferrotune.Trial) -> float:
+        value = _sphere(trial)
+        if trial.number % 4 == 1:
+            raise ferrotune.TrialPruned()
+        return float("nan") if trial.number % 4 == 2 else value  # NaN: FAIL
+
+    # Trial 0 exists, RUNNING without its tag, while another thread runs 40 trials.
+    try:
+        study.optimize(objective, n_trials=40)
+    finally:
+        storage.release.set()
+        thread.join()
+    # (The start-up trials, until one is COMPLETE, have no tag.)
+    gens = [int(tag[2]) for tag in map(study.core.tag, range(1, 41)) if tag]
+    # The generations advanced (about 20 COMPLETE trials after the start-up one, 4 a
+    # generation), and trial 0 joined the one open at its ask.
+    assert max(gens) >= 3, gens
+    (trial,) = asked
+    assert int(study.core.tag(trial.number)[2]) >= max(gens)
+    study.tell(trial, _sphere(trial))
+
+
 def test_a_failed_member_is_replaced() -> None:
     study = ferrotune.create_study(sampler=CmaEsSampler(seed=9, popsize=4))
     study.optimize(_sphere, n_trials=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import statistics
+import threading
 from typing import Any
 
 import pytest
@@ -101,18 +102,36 @@ def test_two_samplers_sharing_a_study_build_one_generation() -> None:
     assert [t[1] for t in tags] == [n // 4 for n in range(20)], tags
 
 
+def _pruned_or_failed(trial: ferrotune.Trial) -> float:
+    """``_objective``, with every 4th trial PRUNED and every 4th + 2 FAIL (NaN)."""
+    value = _objective(trial)
+    if trial.number % 4 == 1:
+        raise ferrotune.TrialPruned()
+    if trial.number % 4 == 2:
+        return float("nan")  # FAIL
+    return value
+
+
 def test_failed_and_pruned_members_are_replaced_with_threads() -> None:
     study = ferrotune.create_study(sampler=GASampler(seed=5, population_size=5))
+    # Two threads, each asking while the other's trial runs; a trial is told once the
+    # trial before it is, so that how the interpreter shares its time between the
+    # threads (bursts of many fast trials) cannot hold one thread's trial running while
+    # the other runs dozens into the open generation.
+    told: set[int] = set()
+    turn = threading.Condition()
 
     def objective(trial: ferrotune.Trial) -> float:
-        value = _objective(trial)
-        if trial.number % 4 == 1:
-            raise ferrotune.TrialPruned()
-        if trial.number % 4 == 2:
-            return float("nan")  # FAIL
-        return value
+        with turn:
+            assert turn.wait_for(lambda: trial.number - 1 in told or trial.number == 0, 60)
+        return _pruned_or_failed(trial)
 
-    study.optimize(objective, n_trials=60, n_jobs=2)
+    def after(_: ferrotune.Study, frozen: ferrotune.trial.FrozenTrial) -> None:
+        with turn:
+            told.add(frozen.number)
+            turn.notify_all()
+
+    study.optimize(objective, n_trials=60, n_jobs=2, callbacks=[after])
     by_gen: dict[int, list[ferrotune.trial.FrozenTrial]] = {}
     for t in study.trials:
         by_gen.setdefault(int(study.core.tag(t.number)[1]), []).append(t)
@@ -126,6 +145,48 @@ def test_failed_and_pruned_members_are_replaced_with_threads() -> None:
         pool = by_gen[g] + by_gen.get(g - 1, [])
         done = [t for t in pool if t.state == TrialState.COMPLETE]
         assert len(done) >= 5, (g, [t.state for t in by_gen[g]])
+
+
+class _HeldStorage(ferrotune.storages.InMemoryStorage):
+    """Holds the ask of the first trial between the trial's creation and its proposal, as
+    a thread the interpreter or the system leaves waiting there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.created = threading.Event()
+        self.release = threading.Event()
+        self.held: int | None = None
+
+    def start_trial(self, study_id: int) -> tuple[int, dict[str, Any]]:
+        number, fixed = super().start_trial(study_id)
+        if self.held is None:
+            self.held = number
+            self.created.set()
+            assert self.release.wait(60)
+        return number, fixed
+
+
+def test_a_thread_held_before_its_ask_holds_no_generation() -> None:
+    storage = _HeldStorage()
+    study = ferrotune.create_study(storage=storage, sampler=GASampler(seed=5, population_size=5))
+    asked: list[ferrotune.Trial] = []
+    thread = threading.Thread(target=lambda: asked.append(study.ask()))
+    thread.start()
+    assert storage.created.wait(60)
+    # Trial 0 exists, RUNNING without its generation's tag, while another thread runs 40.
+    try:
+        study.optimize(_pruned_or_failed, n_trials=40)
+    finally:
+        storage.release.set()
+        thread.join()
+    gens = [int(study.core.tag(n)[1]) for n in range(1, 41)]
+    # The generations advanced (20 COMPLETE trials, 5 a generation) ...
+    assert max(gens) >= 3, gens
+    # ... and trial 0 joined the one open at its ask, not one already closed.
+    (trial,) = asked
+    assert trial.number == 0
+    assert study.core.tag(0)[1] >= max(gens)
+    study.tell(trial, _objective(trial))
 
 
 @pytest.mark.parametrize("mode", ["generational", "aging"])

@@ -214,6 +214,9 @@ pub struct History {
     /// Numbers of the finished trials in the order they finished, so that a
     /// pruner's kept statistics take in new trials only.
     finished: Vec<u32>,
+    /// True once a trial came from another copy of the study
+    /// ([`History::apply_remote`]): see [`History::is_mirror`].
+    mirror: bool,
 }
 
 fn now() -> f64 {
@@ -246,6 +249,16 @@ impl History {
     /// Per objective, whether it is maximised.
     pub fn maximize(&self) -> &[bool] {
         &self.maximize
+    }
+
+    /// True when this history mirrors a shared storage (a trial has come
+    /// through [`History::apply_remote`]): other copies, each read by its own
+    /// sampler, may lag behind it. False for the only copy of a study (the
+    /// in-memory storage), where every proposal reads this history as it is,
+    /// so a running trial without a tag is one whose proposal is still to come
+    /// from a sampler that reads what this one reads now, or more.
+    pub fn is_mirror(&self) -> bool {
+        self.mirror
     }
 
     /// Number of COMPLETE or PRUNED trials.
@@ -701,6 +714,7 @@ impl History {
         completed: f64,
     ) -> Result<Option<String>> {
         self.check_gap(number)?;
+        self.mirror = true;
         if number > 0 {
             self.ensure_trial(number - 1, TrialState::Running)?;
         }

@@ -113,7 +113,10 @@ pub type Closed = (Vec<(usize, f64)>, Vec<usize>);
 /// generation is open. Failed and pruned members are skipped (later members
 /// replace them). The rule reads only what no later news can change, so every
 /// worker, live or replaying a finished study, closes each generation with the
-/// same members.
+/// same members. The caller passes no `untagged` for a history that is the
+/// study's only copy ([`History::is_mirror`] false): there, an untagged trial's
+/// proposal is still to come from a sampler reading this history, which finds
+/// the generation told too and tags the trial with a later one.
 pub fn closed(
     h: &History,
     members: &[usize],

@@ -327,7 +327,9 @@ impl CmaEsSampler {
             members.extend(own);
             members.sort_unstable();
             let consider = self.cfg.consider_pruned_trials;
-            let untagged = self.book.first_untagged();
+            // The only copy of a study waits for no untagged trial (see
+            // `GaSampler`'s generations: its proposal reads this history).
+            let untagged = self.book.first_untagged().filter(|_| h.is_mirror());
             let Some((chosen, _)) = closed(h, &members, search.popsize(), consider, untagged)
             else {
                 return;

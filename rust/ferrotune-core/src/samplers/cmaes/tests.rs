@@ -466,3 +466,64 @@ fn a_sampler_moved_to_another_study_starts_again() {
     };
     assert_eq!(s.search().unwrap().generation, fresh);
 }
+
+/// A sampler that has read `h` from scratch, as a worker joining the study.
+fn reader(h: &History, dims: &[Distribution], seed: u64) -> CmaEsSampler {
+    let mut f = sampler(Default::default(), seed);
+    f.startup_done(h);
+    f.advance(h);
+    f.use_dims(Dims::new(
+        names(dims.len()).into_iter().zip(dims.iter().cloned()),
+        true,
+    ));
+    f.advance(h);
+    f
+}
+
+#[test]
+fn a_thread_slow_to_reach_its_ask_holds_no_generation() {
+    // `n_jobs` threads on the in-memory storage, replayed: thread A creates
+    // trial 0 and is descheduled before its ask; thread B meanwhile runs 80
+    // trials, every 4th PRUNED and every 4th + 2 FAIL (by trial number).
+    let dims = floats(2);
+    let nm = names(2);
+    let mut s = sampler(Default::default(), 5);
+    let mut h = History::new(1);
+    let slow = h.create_trial(TrialState::Running);
+    for _ in 0..80 {
+        let (t, x) = start_trial(&mut s, &mut h, &nm, &dims).unwrap();
+        match t % 4 {
+            1 => h.finish(t, TrialState::Pruned, vec![]).unwrap(),
+            2 => h.finish(t, TrialState::Fail, vec![]).unwrap(),
+            _ => h.finish(t, TrialState::Complete, vec![sphere(&x)]).unwrap(),
+        }
+    }
+    // About 40 COMPLETE trials, λ = 6 a generation, after the start-up trial:
+    // the generations advanced (before, the untagged trial 0 held generation 0
+    // and every trial joined it).
+    let told = s.search().unwrap().generation;
+    assert!(told >= 5, "{told}");
+    let mut mirror = History::new(1);
+    crate::samplers::conformance::sync_history(&h, &mut mirror, true);
+    // A's ask: its trial joins the open generation, not a told one.
+    let rel = s.relative_values(&h, slow).unwrap();
+    h.set_pending(slow, rel);
+    let tag = s.take_tag(slow);
+    assert_eq!(tag[2], told as f64);
+    h.set_tag(slow, tag).unwrap();
+    let mut x = Vec::new();
+    for (name, d) in nm.iter().zip(&dims) {
+        let p = h.param_index(name).unwrap();
+        let v = h.pending_value(slow, p, d).unwrap();
+        h.set_param(slow, name, d, v).unwrap();
+        x.push(v);
+    }
+    h.finish(slow, TrialState::Complete, vec![sphere(&x)])
+        .unwrap();
+    // A sampler reading the finished study tells the same generations.
+    s.advance(&h);
+    assert_eq!(reader(&h, &dims, 9).search(), s.search());
+    // A shared storage's copy still waits for the untagged trial: another
+    // worker may yet tag it with generation 0.
+    assert_eq!(reader(&mirror, &dims, 10).search().unwrap().generation, 0);
+}

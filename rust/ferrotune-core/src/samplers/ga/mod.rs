@@ -58,9 +58,16 @@
 //! - Generational: generation g closes with its first P COMPLETE members in
 //!   trial-number order, once no member before the last of them is still
 //!   running and no trial before it is running without its tag yet (a trial
-//!   exists in a shared storage before its tag is written). The rule reads
-//!   only what later news cannot change, so every worker, live or replaying
-//!   a finished study, closes g with the same members. FAIL and PRUNED
+//!   exists in a shared storage before its tag is written, and a lagging
+//!   worker may yet tag it g). The rule reads only what later news cannot
+//!   change, so every worker, live or replaying a finished study, closes g
+//!   with the same members. A history that is the study's only copy (the
+//!   in-memory storage, [`History::is_mirror`] false) waits for no untagged
+//!   trial: its proposal is still to come from a sampler that reads this
+//!   history, which finds g closed too and tags it g + 1 or later, so
+//!   `n_jobs` threads never hold a generation for a thread slow to reach
+//!   its ask (the other threads would run all their trials into the open
+//!   generation meanwhile). FAIL and PRUNED
 //!   members do not count (later members replace them); a running member
 //!   holds its generation, as in CMA-ES. While generation g is open every
 //!   new trial is a member of g bred from the pool of g - 1; the members
@@ -365,7 +372,7 @@ impl GaSampler {
         });
         // Read to the end, so that `Scan::is_other` knows this history.
         self.scan.finished(h, |_| {});
-        let untagged = self.scan.first_untagged();
+        let untagged = self.scan.first_untagged().filter(|_| h.is_mirror());
         loop {
             // The members of g - 1 after the ones it chose compete in g (they
             // were asked while g - 1 waited), and then g's own: one list by

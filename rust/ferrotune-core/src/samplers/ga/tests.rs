@@ -458,3 +458,46 @@ fn four_workers_with_stale_views_build_one_population() {
         fresh.generation()
     );
 }
+
+#[test]
+fn a_thread_slow_to_reach_its_ask_holds_no_generation() {
+    // `n_jobs` threads on the in-memory storage, replayed: thread A creates
+    // trial 0 and is descheduled before its ask; thread B meanwhile runs 40
+    // trials, every 4th PRUNED and every 4th + 2 FAIL (by trial number).
+    let d = dims(2);
+    let mut h = History::new(1);
+    let mut s = GaSampler::new(cfg(GaMode::Generational, 5), 5).unwrap();
+    let slow = h.create_trial(TrialState::Running);
+    for _ in 0..40 {
+        let state = match h.trials().len() % 4 {
+            1 => TrialState::Pruned,
+            2 => TrialState::Fail,
+            _ => TrialState::Complete,
+        };
+        one(&mut s, &mut h, &d, state);
+    }
+    s.update(&h).unwrap();
+    // 20 COMPLETE trials, 5 a generation: the generations advanced (before,
+    // the untagged trial 0 held generation 0 and all 40 joined it).
+    assert_eq!(s.generation(), 4);
+    let mut mirror = History::new(1);
+    crate::samplers::conformance::sync_history(&h, &mut mirror, true);
+    // A's ask: its trial joins the open generation, not a closed one.
+    let rel = s.relative_values(&h, slow).unwrap();
+    h.set_pending(slow, rel);
+    let tag = s.take_tag(slow);
+    assert_eq!(tag[..2], [TAG_GENERATIONAL, 4.0]);
+    h.set_tag(slow, tag).unwrap();
+    h.finish(slow, TrialState::Complete, vec![0.5]).unwrap();
+    // A sampler reading the finished study closes the same generations.
+    let mut fresh = GaSampler::new(cfg(GaMode::Generational, 5), 9).unwrap();
+    fresh.update(&h).unwrap();
+    s.update(&h).unwrap();
+    assert_eq!(fresh.generation(), s.generation());
+    assert_eq!(fresh.population(), s.population());
+    // A shared storage's copy still waits for the untagged trial: another
+    // worker may yet tag it with generation 0.
+    let mut worker = GaSampler::new(cfg(GaMode::Generational, 5), 10).unwrap();
+    worker.update(&mirror).unwrap();
+    assert_eq!(worker.generation(), 0);
+}
