@@ -54,7 +54,9 @@ def client() -> Iterator[Any]:
 def _storage(kind: str, tmp_path: Path) -> BaseStorage:
     settings: dict[str, Any] = {
         "heartbeat_interval": 0.2,
-        "grace_period": 1.5,
+        # Long enough that a live worker starved of CPU on a loaded machine is not taken
+        # for dead (1.5 s once failed a running trial under a load average of 12).
+        "grace_period": 5.0,
         "heartbeat_stale_trial_callback": RetryHeartbeatStaleTrialCallback(max_retry=2),
     }
     if kind == "journal":
