@@ -364,7 +364,7 @@ impl Sampler for HypergradientSampler {
     }
 
     /// The generator, then every dim, the marked names and the proposals
-    /// (see [`StateWriter`]).
+    /// (see `StateWriter`).
     fn state(&self) -> SamplerState {
         let mut w = StateWriter(rng_words(&self.rng));
         w.0.push(self.fresh as u64);

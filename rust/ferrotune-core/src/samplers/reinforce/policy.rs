@@ -54,8 +54,8 @@ struct Cache {
 impl Policy {
     /// A policy for decisions with `cards[d]` choices each. Layout of
     /// `theta`: the start input (e), one embedding table per decision
-    /// (cards[d] x e), W_x (h x e), W_h (h x h), b (h), then per decision
-    /// V_d (cards[d] x h) and c_d (cards[d]). Weights start uniform in
+    /// (`cards[d]` x e), W_x (h x e), W_h (h x h), b (h), then per decision
+    /// V_d (`cards[d]` x h) and c_d (`cards[d]`). Weights start uniform in
     /// [-0.1, 0.1] (Zoph and Le 2017, section 4.1), biases c_d at zero.
     pub fn new(cards: &[usize], e: usize, h: usize, rng: &mut Rng) -> Self {
         let mut n = e;
