@@ -408,3 +408,29 @@ def test_command_line_imports_nothing_optional() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_closed_pipe_ends_quietly(url: str) -> None:
+    """`ferrotune trials ... | head -c 1`: the reader leaves early; no error message."""
+    from ferrotune.distributions import FloatDistribution
+
+    study = ferrotune.create_study(study_name="big", storage=url)
+    dist = {"x": FloatDistribution(-5.0, 5.0)}
+    # Far more output than a pipe's buffer, so the writer meets the closed pipe.
+    study.add_trials(
+        [
+            ferrotune.create_trial(params={"x": i / 1000}, distributions=dist, value=float(i))
+            for i in range(3000)
+        ]
+    )
+    proc = subprocess.run(
+        f'"{sys.executable}" -m ferrotune trials --storage "{url}" --study-name big -f json'
+        " | head -c 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        timeout=120,
+    )
+    assert proc.stdout == "["
+    assert "error" not in proc.stderr.lower() and "Traceback" not in proc.stderr, proc.stderr

@@ -16,6 +16,7 @@ exits with status 1 (2 for a malformed command line); ``--verbose`` (or Optuna's
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -203,6 +204,14 @@ def _one_line(error: BaseException) -> str:
     return " ".join(text.split())
 
 
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (an in-process call under capture)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ferrotune`` command; returns the exit status."""
     parser = _parser()
@@ -216,6 +225,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ferrotune: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`ferrotune trials ... | head`): stop quietly, as other
+        # Unix tools do, and keep Python from reporting the pipe again at exit.
+        _silence_stdout()
+        return 141
     except Exception as e:
         if args.verbose or args.debug:
             traceback.print_exc()
