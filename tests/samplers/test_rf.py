@@ -73,7 +73,10 @@ def test_define_by_run_conditional_objective() -> None:
         x = trial.suggest_float("x", -4.0, 4.0)
         if kind == "quad":
             lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
-            return (x - 1.0) ** 2 + (math.log10(lr) + 3.0) ** 2
+            # lr is outside the intersection space, so it is drawn uniformly: its term is
+            # noise to the model, kept small so that the "quad" branch is the better one in
+            # expectation (with weight 1 it averages 4/3, worse than "abs" at x = 0).
+            return (x - 1.0) ** 2 + 0.1 * (math.log10(lr) + 3.0) ** 2
         return abs(x) + 1.0
 
     values = []
@@ -83,7 +86,7 @@ def test_define_by_run_conditional_objective() -> None:
         for t in study.trials:
             assert -4.0 <= t.params["x"] <= 4.0
         values.append(study.best_value)
-    assert statistics.median(values) < 0.3
+    assert statistics.median(values) < 0.1
 
 
 def test_parallel_workers_and_seeds() -> None:

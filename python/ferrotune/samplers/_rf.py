@@ -37,7 +37,9 @@ class RFSampler(_RustModelSampler):
       minimum by the distance to the 5th percentile, so every value is positive before
       the logarithm. The next configuration maximises log expected improvement (Hutter et
       al. 2009; the improvement of ``exp`` of the modelled value, as SMAC's
-      ``EI(log=True)``), searched as SMAC's ``LocalAndSortedRandomSearch``:
+      ``EI(log=True)``) over the incumbent's predicted value (the forest's lowest mean
+      over the evaluated configurations, as SMAC), searched as SMAC's
+      ``LocalAndSortedRandomSearch``:
       ``n_candidates`` random configurations are scored and sorted, then local searches
       (one parameter changed per step, numeric steps of 0.05 on the unit scale) start from
       the ``n_local_search`` best of them and the ``n_local_search`` observed

@@ -9,7 +9,9 @@
 //! 2. otherwise a [`crate::forest::Forest`] ([`ForestConfig::smac`]) is fitted to the
 //!    finished trials, the objective scaled as SMAC's `RunHistoryLogScaledEncoder` does
 //!    (`model::log_scale`), and the configuration maximising log expected improvement
-//!    (Hutter et al. 2009, sec. 4.3; `model::log_ei`) is searched as SMAC's
+//!    (Hutter et al. 2009, sec. 4.3; `model::log_ei`) over the incumbent's predicted
+//!    value (the lowest forest mean over the evaluated configurations, SMAC3's
+//!    `ConfigSelector._get_x_best`) is searched as SMAC's
 //!    `LocalAndSortedRandomSearch` does (`search`): `n_candidates` random configurations
 //!    scored and sorted, then a local search (one-exchange neighbourhood) from the best
 //!    `n_local_search` of them and from the `n_local_search` best observed configurations.

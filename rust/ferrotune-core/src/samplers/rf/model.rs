@@ -205,7 +205,6 @@ impl Surrogate {
         } else {
             data.y.clone()
         };
-        let eta = y.iter().copied().fold(f64::INFINITY, f64::min);
         let worst = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let n_pending = data.pending.len() / data.d.max(1);
         y.extend(std::iter::repeat_n(worst, n_pending));
@@ -217,6 +216,15 @@ impl Surrogate {
             .map(|(k, &v)| encode(&dists[k % data.d], v))
             .collect();
         let forest = Forest::fit(&features, &x, &y, cfg)?;
+        // The incumbent's value is the forest's lowest predicted mean over the observed
+        // configurations (SMAC3's `ConfigSelector._get_x_best`, `predict_x_best=True`),
+        // not the lowest observation: on the log scale the best observation is an
+        // extreme value the trees' average rarely reaches (trees whose bootstrap sample
+        // left it out predict worse there), and against it the expected improvement
+        // would credit little but the incumbent's immediate neighbourhood.
+        let n_obs = data.n_observed();
+        let (mean, _) = forest.predict(&x[..n_obs * data.d])?;
+        let eta = mean.iter().copied().fold(f64::INFINITY, f64::min);
         Ok(Some(Surrogate {
             forest,
             dists,
