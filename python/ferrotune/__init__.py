@@ -11,6 +11,8 @@ Example:
     True
 """
 
+from typing import TYPE_CHECKING, Any
+
 # (`logging` installs the default handler of the "ferrotune" logger on import.)
 from ferrotune import (
     distributions,
@@ -60,7 +62,9 @@ __all__ = [
     "exceptions",
     "get_all_study_names",
     "get_all_study_summaries",
+    "hypergradient",
     "hypervolume",
+    "importance",
     "load_study",
     "logging",
     "pruners",
@@ -68,4 +72,20 @@ __all__ = [
     "storages",
     "study",
     "trial",
+    "visualization",
 ]
+
+if TYPE_CHECKING:
+    from ferrotune import hypergradient, importance, visualization
+
+#: Submodules reached as attributes (``ferrotune.importance.get_param_importances``, as
+#: ``optuna.importance``) but imported on first use, so ``import ferrotune`` stays quick.
+_LAZY_SUBMODULES = ("hypergradient", "importance", "visualization")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"ferrotune.{name}")
+    raise AttributeError(f"module 'ferrotune' has no attribute {name!r}")

@@ -59,3 +59,26 @@ def test_is_available_with_the_libraries_installed() -> None:
     from ferrotune import visualization
 
     assert visualization.is_available() and visualization.matplotlib.is_available()
+
+
+def test_submodules_are_attributes_of_the_package_loaded_on_first_use() -> None:
+    """`ferrotune.importance.get_param_importances(...)` after a bare `import ferrotune`,
+    as with Optuna; the three submodules load only when first reached."""
+    done = run(
+        """
+        import sys
+        import ferrotune
+        lazy = ("importance", "visualization", "hypergradient")
+        print([m for m in lazy if "ferrotune." + m in sys.modules])
+        print(ferrotune.importance.get_param_importances.__name__,
+              ferrotune.visualization.plot_slice.__name__,
+              ferrotune.hypergradient.ridge_hypergradient.__name__)
+        print(all("ferrotune." + m in sys.modules for m in lazy), hasattr(ferrotune, "nope"))
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == [
+        "[]",
+        "get_param_importances plot_slice ridge_hypergradient",
+        "True False",
+    ]
