@@ -580,6 +580,7 @@ class RfSamplerCore:
         bootstrapping: bool,
         log_y: bool,
         constant_liar: bool,
+        min_distance: float,
         seed: int,
     ) -> Self: ...
     def get_state(self) -> list[int]: ...

@@ -34,17 +34,19 @@ class RFSampler(_RustModelSampler):
       for log parameters), categoricals split on subsets of their choices, inactive
       conditional parameters imputed outside their range (as SMAC). The objective is
       minimised on SMAC's log scale, ``log((y - m') / (max - m'))`` with ``m'`` below the
-      minimum by the distance to the 5th percentile, so every value is positive before
-      the logarithm. The next configuration maximises log expected improvement (Hutter et
-      al. 2009; the improvement of ``exp`` of the modelled value, as SMAC's
-      ``EI(log=True)``) over the incumbent's predicted value (the forest's lowest mean
-      over the evaluated configurations, as SMAC), searched as SMAC's
-      ``LocalAndSortedRandomSearch``:
-      ``n_candidates`` random configurations are scored and sorted, then local searches
-      (one parameter changed per step, numeric steps of 0.05 on the unit scale) start from
+      minimum by the distance to the 5th percentile (to the 5th percentile of the values
+      above the minimum when more than 5% of the values tie at it), so every value is
+      positive before the logarithm. The next configuration maximises log expected
+      improvement (Hutter et al. 2009; the improvement of ``exp`` of the modelled value,
+      as SMAC's ``EI(log=True)``) over the incumbent's predicted value (the forest's
+      lowest mean over the evaluated configurations, as SMAC), searched as SMAC's
+      ``LocalAndSortedRandomSearch``: ``n_candidates`` random configurations are
+      scored and sorted, then local searches (one parameter changed per step, numeric
+      steps of 0.05 on the unit scale) start from
       the ``n_local_search`` best of them and the ``n_local_search`` observed
       configurations the model predicts best, each stopping after ``n_plateau_steps``
-      steps without improvement. Configurations already evaluated are skipped.
+      steps without improvement. Configurations already evaluated, or within
+      ``min_distance`` of one, are skipped.
 
     Initial design: on a declared :class:`~ferrotune.SearchSpace`, the first
     ``n_startup_trials`` trials are points of a scrambled Sobol sequence (SMAC's
@@ -67,7 +69,15 @@ class RFSampler(_RustModelSampler):
     trial (SMAC3 keeps one acquisition search for up to 8 trials, ``retrain_after``);
     local-search steps score a batch of random one-exchange neighbours and move to the
     best, where SMAC walks neighbours in order; one objective only (no instances,
-    no multi-objective ParEGO).
+    no multi-objective ParEGO). Two changes against stalls measured on a plateau
+    (``benches/rf_quality.py``, ``cancer_models``, where SMAC3 stalls too): when more
+    than 5% of the values tie at the minimum, SMAC3's scaling sends the minimum to
+    about ``log(1e-10)`` against values near 0 and the search stays on the plateau's
+    edges, so the percentile is then taken over the values above the minimum; and the
+    trees' disagreement does not shrink near data, so where the objective steps between
+    two evaluated configurations the expected improvement stays high in the gap however
+    narrow, and proposals within ``min_distance`` of an evaluated configuration are
+    skipped (SMAC3 skips exact repeats only).
 
     Args:
         n_startup_trials: Trials of the initial design; None: ``min(10 d, 20)``.
@@ -87,6 +97,11 @@ class RFSampler(_RustModelSampler):
         log_y: Model the objective on SMAC's log scale with log EI (True); False models
             the raw values with plain expected improvement.
         constant_liar: Count RUNNING trials as the worst observed value (True).
+        min_distance: A proposal with the categorical values of an evaluated (or
+            running) configuration and every numeric value within this distance of it,
+            on the unit scale (log scale for log parameters), counts as evaluated and is
+            skipped (0.003, a third of a percent of each range; 0 skips exact repeats
+            only).
         seed: Seed of the generator; None draws one.
 
     Raises:
@@ -117,6 +132,7 @@ class RFSampler(_RustModelSampler):
         bootstrapping: bool = True,
         log_y: bool = True,
         constant_liar: bool = True,
+        min_distance: float = 0.003,
         seed: int | None = None,
     ) -> None:
         if n_startup_trials is not None:
@@ -124,6 +140,7 @@ class RFSampler(_RustModelSampler):
         for name, value in (
             ("random_fraction", random_fraction),
             ("ratio_features", ratio_features),
+            ("min_distance", min_distance),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise InvalidArgumentError(f"{name} must be a number, got {value!r}")
@@ -131,6 +148,8 @@ class RFSampler(_RustModelSampler):
             raise InvalidArgumentError(
                 f"random_fraction must be in [0, 1], got {random_fraction!r}"
             )
+        if not 0.0 <= min_distance < 1.0:
+            raise InvalidArgumentError(f"min_distance must be in [0, 1), got {min_distance!r}")
         if not 0.0 < ratio_features <= 1.0:
             raise InvalidArgumentError(f"ratio_features must be in (0, 1], got {ratio_features!r}")
         for name, value in (
@@ -154,6 +173,7 @@ class RFSampler(_RustModelSampler):
             "bootstrapping": bootstrapping,
             "log_y": log_y,
             "constant_liar": constant_liar,
+            "min_distance": float(min_distance),
         }
         if n_candidates == 0 and n_local_search == 0:
             raise InvalidArgumentError("n_candidates and n_local_search cannot both be 0")
@@ -176,5 +196,6 @@ class RFSampler(_RustModelSampler):
             c["bootstrapping"],
             c["log_y"],
             c["constant_liar"],
+            c["min_distance"],
             self._seed,
         )

@@ -753,7 +753,8 @@ sampler_class! {
         #[new]
         #[pyo3(signature = (n_startup_trials, random_fraction, n_candidates, n_local_search,
                             n_plateau_steps, n_trees, ratio_features, min_samples_split,
-                            min_samples_leaf, max_depth, bootstrapping, log_y, constant_liar, seed))]
+                            min_samples_leaf, max_depth, bootstrapping, log_y, constant_liar,
+                            min_distance, seed))]
         fn new(
             py: Python<'_>,
             n_startup_trials: Option<usize>,
@@ -769,6 +770,7 @@ sampler_class! {
             bootstrapping: bool,
             log_y: bool,
             constant_liar: bool,
+            min_distance: f64,
             seed: u64,
         ) -> PyRes<Self> {
             guard(py, || {
@@ -789,6 +791,7 @@ sampler_class! {
                     n_plateau_steps,
                     log_y,
                     constant_liar,
+                    min_distance,
                     forest,
                 };
                 let s = crate::conv(py, RfSampler::new(cfg, seed))?;

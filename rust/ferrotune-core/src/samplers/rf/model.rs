@@ -122,6 +122,17 @@ fn clip_infinite(y: &mut [f64]) {
 /// `m' = m - (p - m) - 1e-10` and `y' = ln((y - m') / (M - m'))`, so every value is
 /// positive before the logarithm whatever its sign, the best values are spread out and
 /// the worst compressed.
+///
+/// Deviation from SMAC3: when more than 5% of the values tie at the minimum (a plateau,
+/// common with tabulated or discrete objectives and after a sampler has refined one
+/// region), SMAC3's `p - m` is 0 and the minimum maps to `ln(1e-10 / (M - m))`, about
+/// -23, while every other value lies within a few units of 0. The trees then average
+/// -23 with -3 wherever they disagree, the expected improvement is largest on the edges
+/// of the plateau and the search stays there (measured on the `cancer_models` task of
+/// `benches/rf_quality.py`, where SMAC3 stalls the same way). Here `p` is then the 5th
+/// percentile of the values above the minimum, so the tied minima sit below the rest
+/// by the spread of the best other values, as a single best value does; without ties
+/// the scaling is SMAC3's.
 pub(super) fn log_scale(y: &[f64]) -> Vec<f64> {
     let mut s = y.to_vec();
     s.sort_by(f64::total_cmp);
@@ -130,7 +141,17 @@ pub(super) fn log_scale(y: &[f64]) -> Vec<f64> {
     // numpy's default (linear) percentile.
     let pos = 0.05 * (n - 1) as f64;
     let (i, frac) = (pos.floor() as usize, pos - pos.floor());
-    let p = s[i] + frac * (s[(i + 1).min(n - 1)] - s[i]);
+    let mut p = s[i] + frac * (s[(i + 1).min(n - 1)] - s[i]);
+    if p <= m {
+        // Tied minima: the same percentile over the values above the minimum (none when
+        // all are equal).
+        let above = &s[s.partition_point(|&v| v <= m)..];
+        if !above.is_empty() {
+            let pos = 0.05 * (above.len() - 1) as f64;
+            let (i, frac) = (pos.floor() as usize, pos - pos.floor());
+            p = above[i] + frac * (above[(i + 1).min(above.len() - 1)] - above[i]);
+        }
+    }
     let low = m - (p - m) - 1e-10;
     let span = (big - low).max(1e-300);
     y.iter().map(|v| ((v - low) / span).ln()).collect()

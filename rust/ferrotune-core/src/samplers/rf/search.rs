@@ -74,6 +74,7 @@ pub(super) fn maximise(
         .chain(data.pending.chunks_exact(d.max(1)))
         .map(key)
         .collect();
+    let near = Near::new(space, data, s.cfg.min_distance);
     let (mut a, mut b) = (0, 0);
     while a < scored.len() || b < order.len() {
         let take_local = b >= order.len() || (a < scored.len() && scored[a].0 > acq[order[b]]);
@@ -84,7 +85,7 @@ pub(super) fn maximise(
             b += 1;
             row(order[b - 1])
         };
-        if !seen.contains(&key(&x)) && accept(&x)? {
+        if !seen.contains(&key(&x)) && !near.any(&x) && accept(&x)? {
             return Ok(Some(x));
         }
     }
@@ -212,5 +213,62 @@ fn neighbour(s: &mut RfSampler, dist: &Distribution, v: f64) -> f64 {
             let u = dist.to_unit(v) + STEP_SD * ndtri(s.rng.uniform().clamp(1e-12, 1.0 - 1e-12));
             dist.from_unit(u.clamp(0.0, 1.0))
         }
+    }
+}
+
+/// The evaluated (and running) configurations on the unit scale, to find candidates
+/// within `min_distance` of one of them (see [`super::RfConfig::min_distance`]).
+struct Near<'a> {
+    space: &'a SearchSpace,
+    delta: f64,
+    rows: Vec<f64>,
+}
+
+impl<'a> Near<'a> {
+    fn new(space: &'a SearchSpace, data: &Data, delta: f64) -> Self {
+        let d = space.params().len().max(1);
+        let rows = if delta > 0.0 {
+            data.x
+                .chunks_exact(d)
+                .chain(data.pending.chunks_exact(d))
+                .flat_map(|r| Self::unit(space, r))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Near { space, delta, rows }
+    }
+
+    /// Numeric values on the unit scale; categorical codes and NaN (inactive) kept.
+    fn unit(space: &SearchSpace, x: &[f64]) -> Vec<f64> {
+        x.iter()
+            .zip(space.params())
+            .map(|(&v, p)| match p.dist {
+                _ if v.is_nan() => v,
+                Distribution::Categorical { .. } => v,
+                _ => p.dist.to_unit(v),
+            })
+            .collect()
+    }
+
+    /// Whether some evaluated configuration has the same active parameters, the same
+    /// categorical values and every numeric value within `delta` of `x`'s.
+    fn any(&self, x: &[f64]) -> bool {
+        if self.rows.is_empty() {
+            return false;
+        }
+        let params = self.space.params();
+        let u = Self::unit(self.space, x);
+        self.rows.chunks_exact(u.len().max(1)).any(|r| {
+            r.iter().zip(&u).zip(params).all(|((&a, &b), p)| {
+                if a.is_nan() || b.is_nan() {
+                    return a.is_nan() && b.is_nan();
+                }
+                match p.dist {
+                    Distribution::Categorical { .. } => a == b,
+                    _ => (a - b).abs() < self.delta,
+                }
+            })
+        })
     }
 }

@@ -35,6 +35,30 @@ fn log_scale_keeps_the_order_and_spreads_the_best() {
 }
 
 #[test]
+fn tied_minima_are_not_sent_to_an_extreme() {
+    // 40 of 100 values tie at the minimum (a plateau): SMAC3's 5th percentile equals the
+    // minimum, which then maps to ln(1e-10 / span) ~ -23 while the rest stays near 0.
+    // Here the percentile is taken over the values above the minimum.
+    let mut y = vec![0.0733; 40];
+    y.extend((0..60).map(|k| 0.0783 + 0.01 * k as f64));
+    let s = log_scale(&y);
+    assert!(s[0] > -10.0, "tied minimum scaled to {}", s[0]);
+    // 5th percentile of the 60 values above: position 2.95 -> 0.0783 + 0.0295.
+    let (m, big, p): (f64, f64, f64) = (0.0733, 0.0783 + 0.59, 0.0783 + 0.0295);
+    let low = m - (p - m) - 1e-10;
+    assert!((s[0] - ((m - low) / (big - low)).ln()).abs() < 1e-9);
+    for i in 0..y.len() {
+        for j in 0..y.len() {
+            assert_eq!(y[i] < y[j], s[i] < s[j]);
+        }
+    }
+    // Without ties the scaling is SMAC3's: m' = m - (p - m) - 1e-10.
+    let z: Vec<f64> = (0..21).map(|k| k as f64).collect();
+    let low: f64 = -1.0 - 1e-10;
+    assert!((log_scale(&z)[0] - ((0.0 - low) / (20.0 - low)).ln()).abs() < 1e-12);
+}
+
+#[test]
 fn log_ei_matches_numerical_integration() {
     // E[max(0, exp(eta) - exp(Y))], Y ~ N(m, s^2), by the midpoint rule.
     for &(eta, m, var) in &[
@@ -213,4 +237,48 @@ fn bad_settings_are_refused() {
         ..RfConfig::default()
     };
     assert!(RfSampler::new(bad, 0).is_err());
+    for min_distance in [-0.1, 1.0, f64::NAN] {
+        let bad = RfConfig {
+            min_distance,
+            ..RfConfig::default()
+        };
+        assert!(RfSampler::new(bad, 0).is_err());
+    }
+}
+
+/// Model-based proposals (after the initial design) within `within` of an earlier
+/// trial's value on a step objective of one parameter on [0, 1].
+fn step_repeats(min_distance: f64, within: f64) -> usize {
+    let dims = [Distribution::float("x0", 0.0, 1.0, None, false).unwrap()];
+    let cfg = RfConfig {
+        random_fraction: 0.0,
+        min_distance,
+        ..small(5)
+    };
+    let mut s = RfSampler::new(cfg, 3).unwrap();
+    let mut h = History::new(1);
+    // A plateau and a step at 0.37: every value ties with one of two.
+    run_minimising(
+        &mut s,
+        &mut h,
+        |x| if x[0] < 0.37 { 1.0 } else { 2.0 },
+        &dims,
+        40,
+    );
+    let col = h.param_index("x0").unwrap();
+    let xs: Vec<f64> = (0..h.trials().len())
+        .map(|t| h.value(col, t).unwrap())
+        .collect();
+    (5..xs.len())
+        .filter(|&t| xs[..t].iter().any(|v| (v - xs[t]).abs() < within))
+        .count()
+}
+
+#[test]
+fn a_step_between_two_evaluations_is_not_bisected() {
+    // Without a minimum distance the trees' disagreement on the step's position keeps
+    // the expected improvement high between the closest evaluations on either side.
+    let bisected = step_repeats(0.0, 1e-3);
+    assert!(bisected >= 10, "{bisected}");
+    assert_eq!(step_repeats(RfConfig::default().min_distance, 0.003), 0);
 }
