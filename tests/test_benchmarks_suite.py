@@ -183,3 +183,56 @@ def test_active_drops_parameters_whose_condition_fails() -> None:
 def test_bad_dimension_of_new_problems(name: str, dim: int) -> None:
     with pytest.raises(ValueError, match="dim"):
         get_problem(name, dim=dim)
+
+
+def _shifted_problems() -> list[Problem]:
+    ackley = benchmarks.ackley(4)
+    offset = {f"x{i}": 3.0 * (i - 1.5) for i in range(4)}
+    rint = benchmarks.rosenbrock_int(2, 1)
+    return [
+        benchmarks.shifted(ackley, offset),
+        benchmarks.shifted(benchmarks.sum_squares(3), {"x0": -2.5, "x2": 9.0}),
+        benchmarks.shifted(rint, {"x0": -3.0, "x2": 0.5}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_shifted_problem_keeps_its_optimum_at_the_moved_point(index: int) -> None:
+    problem = _shifted_problems()[index]
+    opt = problem.optimal_params or {}
+    assert all(problem.params[k].contains(v) for k, v in opt.items())
+    assert math.isclose(problem(opt), problem.optimum, abs_tol=1e-9)
+    assert problem.name.endswith("_shifted")
+
+    @given(point=st.one_of(_point(problem), _near_optimum(problem)))
+    def check(point: dict[str, Any]) -> None:
+        assert problem(point) >= problem.optimum - 1e-9
+
+    check()
+
+
+def test_shifted_moves_the_landscape() -> None:
+    base = benchmarks.rastrigin(2)
+    moved = benchmarks.shifted(base, {"x0": 1.25, "x1": -0.5})
+    assert moved.optimal_params == {"x0": 1.25, "x1": -0.5}
+    x = {"x0": 0.3, "x1": -2.0}
+    assert moved(x) == base({"x0": 0.3 - 1.25, "x1": -2.0 + 0.5})
+    assert moved({"x0": 0.0, "x1": 0.0}) > 1.0  # the centre is no longer optimal
+
+
+@pytest.mark.parametrize(
+    ("problem", "offset", "match"),
+    [
+        (benchmarks.ackley(2), {"x0": 40.0}, "leaves the space"),
+        (benchmarks.rosenbrock_int(2, 1), {"x0": 0.5}, "leaves the space"),
+        (benchmarks.func2c(), {"h1": 1.0}, "not a numeric parameter"),
+        (benchmarks.branin(), {"y": 1.0}, "not a numeric parameter"),
+        (benchmarks.transformer(), {"dropout": 0.01}, "unconditional"),
+        (benchmarks.constrained(), {"x": 0.1}, "unconstrained"),
+    ],
+)
+def test_shifted_rejects_bad_offsets(
+    problem: Problem, offset: dict[str, float], match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        benchmarks.shifted(problem, offset)

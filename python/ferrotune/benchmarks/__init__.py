@@ -20,7 +20,7 @@ Single-objective problems by name (:data:`PROBLEMS`): continuous ``branin``, ``h
 (CASMOPOLITAN), ``rosenbrock_int``, ``mixed``; conditional ``transformer`` (the running
 example; ``Param.condition`` marks a conditional parameter, ``problem.active(params)`` drops the
 inactive ones and ``problem.search_space`` is the ferrotune :class:`~ferrotune.SearchSpace`);
-constrained ``constrained``.
+constrained ``constrained``. :func:`shifted` moves a problem's landscape (COCO-style shifts).
 
 Multi-objective problems (:class:`MultiObjectiveProblem`): :func:`zdt1`, :func:`zdt2`,
 :func:`zdt3` (30 variables, 2 objectives) and :func:`dtlz2` (3 objectives), each with a
@@ -104,6 +104,7 @@ from ferrotune.benchmarks._problems import (
     rosenbrock_int,
     schwefel,
     self_check,
+    shifted,
     six_hump_camel,
     styblinski_tang,
     sum_squares,
@@ -146,6 +147,7 @@ __all__ = [
     "rosenbrock",
     "self_check",
     "self_check_multi_fidelity",
+    "shifted",
     "styblinski_tang",
     "train_digits_mlp",
     "zdt1",

@@ -786,6 +786,50 @@ def transformer() -> Problem:
     return Problem("transformer", space, 0.5, opt, _transformer)
 
 
+# --- Shifted problems --------------------------------------------------------------------------
+
+
+def shifted(problem: Problem, offset: Mapping[str, float], suffix: str = "_shifted") -> Problem:
+    """``problem`` with its landscape moved by ``offset``: ``f'(x) = f(x - offset)``.
+
+    The space and the optimum value stay; the minimiser moves to ``x* + offset``, which must lie
+    in the space (and on the grid of a stepped or integer parameter).  As COCO/BBOB's random
+    shifts, this takes the optimum away from the centre of the box, which optimisers that start
+    there (Nevergrad's first point, CMA-ES's initial mean) would otherwise hit at once.  Valid
+    only for functions whose minimum over all of ``R^d`` is at ``optimal_params`` (Ackley,
+    Rastrigin, Griewank, Sum Squares, Rosenbrock, ...; not Schwefel or Michalewicz): the
+    shifted function reads the original outside its published box.
+
+    Args:
+        problem: An unconstrained, unconditional problem with known ``optimal_params``.
+        offset: Parameter name -> shift, for numeric parameters (others are not moved).
+        suffix: Appended to the problem's name.
+
+    Raises:
+        ValueError: The shifted minimiser leaves the space, or ``offset`` names a parameter
+            that is unknown or categorical, or the problem is constrained or conditional.
+    """
+    if problem.constraints or problem.conditional or problem.optimal_params is None:
+        raise ValueError(
+            f"shifted: {problem.name} must be unconstrained, unconditional, with a known minimiser"
+        )
+    for name in offset:
+        if name not in problem.params or problem.params[name].kind == "categorical":
+            raise ValueError(f"shifted: offset names {name!r}, not a numeric parameter")
+    opt = dict(problem.optimal_params)
+    for name, d in offset.items():
+        moved = opt[name] + d
+        opt[name] = int(moved) if problem.params[name].kind == "int" else moved
+        if not problem.params[name].contains(opt[name]) or opt[name] != moved:
+            raise ValueError(f"shifted: {name}'s minimiser {moved!r} leaves the space")
+    inner = problem.fn
+
+    def fn(params: Mapping[str, Any]) -> float:
+        return inner({k: (v - offset[k] if k in offset else v) for k, v in params.items()})
+
+    return Problem(problem.name + suffix, problem.params, problem.optimum, opt, fn)
+
+
 # --- Registry ----------------------------------------------------------------------------------
 
 PROBLEMS: dict[str, Callable[..., Problem]] = {
