@@ -9,7 +9,7 @@ the 7 + 3 mixed-integer Rosenbrock, ``mixed``) and conditional (the running exam
 Transformer space; ``digits_models`` and ``cancer_models``, the scikit-learn tasks read from
 benches/rf_quality.py's tables). Ackley, Levy, Rastrigin, Griewank, Dixon-Price and Sum
 Squares (labels ending in ``s``) are shifted off the centre of their box, where (or near where)
-their minimiser is and where Nevergrad asks first (``SHIFTED``;
+their minimiser is and where Nevergrad asks first, by a random offset per seed (``SHIFTED``;
 ``ferrotune.benchmarks.shifted``). Each problem has one budget, 200 below 10 dimensions and
 1,000 from 10 on; the regret at 50 and 200 is read off the same run (the samplers are not told
 the budget), except for methods that are told it (Nevergrad's NGOpt picks its algorithm from
@@ -92,9 +92,10 @@ SUITE: list[tuple[str, str, dict[str, Any], int]] = [
 TABLE_TASKS = ("digits_models", "cancer_models")
 # Problems whose minimiser is the centre of the box (Ackley, Rastrigin, Griewank, Sum Squares)
 # or whose value there is near the optimum (Levy 1.44, Dixon-Price 1), which NGOpt evaluates
-# first (regret 0 after one trial): moved by a fixed offset (uniform in +-40% of each
-# half-width, seed 2026).  Michalewicz cannot be shifted (its minimum over R^d is elsewhere);
-# three of its ten minimiser coordinates are pi / 2, the centre.
+# first (regret 0 after one trial): moved by an offset uniform in +-40% of each half-width,
+# one instance per seed (as COCO's instances), the same for every method.  Michalewicz cannot
+# be shifted (its minimum over R^d is elsewhere); three of its ten minimiser coordinates are
+# pi / 2, the centre.
 SHIFTED = {
     "ackley10s",
     "levy10s",
@@ -134,22 +135,22 @@ BUDGET_AWARE = {"nevergrad:ngopt"}
 # --- Problems ------------------------------------------------------------------------------------
 
 
-def build_problem(label: str) -> Any:
-    """The ``ferrotune.benchmarks.Problem`` for a suite label."""
+def build_problem(label: str, seed: int = 0) -> Any:
+    """The ``ferrotune.benchmarks.Problem`` for a suite label (a shifted one: seed's instance)."""
     from ferrotune.benchmarks import get_problem
 
     _, name, kw, _ = _entry(label)
     if name in TABLE_TASKS:
         return table_problem(name)
     problem = get_problem(name, **kw)
-    return shift(problem) if label in SHIFTED else problem
+    return shift(problem, seed) if label in SHIFTED else problem
 
 
-def shift(problem: Any) -> Any:
-    """The problem moved by :data:`SHIFTED`'s fixed offset (``ferrotune.benchmarks.shifted``)."""
+def shift(problem: Any, seed: int) -> Any:
+    """The seed's instance of a :data:`SHIFTED` problem (``ferrotune.benchmarks.shifted``)."""
     from ferrotune.benchmarks import shifted
 
-    rng = np.random.default_rng(2026)
+    rng = np.random.default_rng([2026, seed])
     offset = {
         name: SHIFT_FRACTION * 0.5 * (p.high - p.low) * float(rng.uniform(-1.0, 1.0))
         for name, p in problem.params.items()
@@ -358,7 +359,7 @@ def run_all(methods: list[str], labels: list[str], seeds: list[int], budget: int
     runs = {m: make_run(m) for m in methods}
     for seed in seeds:  # seed-major: an interrupted run has the same seeds everywhere
         for label in labels:
-            problem = build_problem(label)
+            problem = build_problem(label, seed)
             for method, run in runs.items():
                 if run is None or unsupported(method, problem) is not None:
                     continue
