@@ -466,7 +466,9 @@ def timings(methods: list[str], labels: list[str], seeds: list[int]) -> None:
             json.loads(p.read_text())["seconds"]
             for label in labels
             for seed in seeds
-            for p in (RESULTS / m.replace(":", "-")).glob(f"{label}_{seed}*.json")
+            for b in budgets_for(m, label, None)
+            for p in [run_path(m, label, seed, b)]
+            if p.exists()
         ]
         rows.append([m, len(secs), fmt(float(np.median(secs)) if secs else None), fmt(sum(secs))])
     print(markdown_table(["method", "runs", "median s/run", "total s"], rows))
