@@ -446,8 +446,8 @@ def _print_report(
 ) -> None:
     print(f"### Median best-so-far regret over {len(seeds)} seeds\n")
     print(markdown_table(["problem", "budget", *methods], medians))
-    print(f"\n### {subject} against each method: win / tie / loss (one-sided Mann-Whitney U, ")
-    print("p < 0.05)\n")
+    title = "win / tie / loss (one-sided Mann-Whitney U, p < 0.05)"
+    print(f"\n### {subject} against each method: {title}\n")
     total_row: list[object] = ["total", ""]
     total_row += [f"{t['W']} / {t['T']} / {t['L']}" for t in totals.values()]
     print(markdown_table(["problem", "budget", *peers], [*outcomes, total_row]))
