@@ -12,6 +12,16 @@ Example::
     problem(problem.optimal_params) == problem.optimum  # True
     problem.regret(3.5)        # 3.5 - optimum
 
+Single-objective problems by name (:data:`PROBLEMS`): continuous ``branin``, ``hartmann3``,
+``hartmann6``, ``six_hump_camel``, ``goldstein_price``, ``michalewicz``, ``rosenbrock``,
+``ackley``, ``levy``, ``rastrigin``, ``styblinski_tang``, ``griewank``, ``schwefel``,
+``zakharov``, ``dixon_price``, ``sum_squares`` (Surjanovic & Bingham's definitions; most take
+``dim``); categorical and integer ``func2c``, ``func3c`` (CoCaBO), ``ackley_cat``
+(CASMOPOLITAN), ``rosenbrock_int``, ``mixed``; conditional ``transformer`` (the running
+example; ``Param.condition`` marks a conditional parameter, ``problem.active(params)`` drops the
+inactive ones and ``problem.search_space`` is the ferrotune :class:`~ferrotune.SearchSpace`);
+constrained ``constrained``. :func:`shifted` moves a problem's landscape (COCO-style shifts).
+
 Multi-objective problems (:class:`MultiObjectiveProblem`): :func:`zdt1`, :func:`zdt2`,
 :func:`zdt3` (30 variables, 2 objectives) and :func:`dtlz2` (3 objectives), each with a
 documented reference point and the hypervolume of its true Pareto front
@@ -75,17 +85,31 @@ from ferrotune.benchmarks._problems import (
     Param,
     Problem,
     ackley,
+    ackley_cat,
     branin,
     constrained,
+    dixon_price,
+    func2c,
+    func3c,
     get_problem,
+    goldstein_price,
+    griewank,
     hartmann3,
     hartmann6,
     levy,
+    michalewicz,
     mixed,
     rastrigin,
     rosenbrock,
+    rosenbrock_int,
+    schwefel,
     self_check,
+    shifted,
+    six_hump_camel,
     styblinski_tang,
+    sum_squares,
+    transformer,
+    zakharov,
 )
 from ferrotune.benchmarks._registry import MULTI_FIDELITY_PROBLEMS, get_multi_fidelity_problem
 
@@ -123,9 +147,23 @@ __all__ = [
     "rosenbrock",
     "self_check",
     "self_check_multi_fidelity",
+    "shifted",
     "styblinski_tang",
     "train_digits_mlp",
     "zdt1",
     "zdt2",
     "zdt3",
+    "ackley_cat",
+    "dixon_price",
+    "func2c",
+    "func3c",
+    "goldstein_price",
+    "griewank",
+    "michalewicz",
+    "rosenbrock_int",
+    "schwefel",
+    "six_hump_camel",
+    "sum_squares",
+    "transformer",
+    "zakharov",
 ]
