@@ -357,7 +357,10 @@ mod tests {
             // Yeo-Johnson on normals of sd 0.5 (the inverse exists for all t
             // when 0 <= λ <= 2).
             if (0.0..=2.0).contains(&lambda) {
-                let y: Vec<f64> = z.iter().map(|&t| yeo_johnson_inv(0.5 * t, lambda)).collect();
+                let y: Vec<f64> = z
+                    .iter()
+                    .map(|&t| yeo_johnson_inv(0.5 * t, lambda))
+                    .collect();
                 let est = PowerFamily::YeoJohnson.normmax(&y).unwrap();
                 assert!((est - lambda).abs() < 0.25, "yeo-johnson {lambda}: {est}");
             }
