@@ -100,9 +100,10 @@ class GPSampler(_RustModelSampler):
             every value is positive, Yeo-Johnson otherwise, with the λ in ``[-3, 3]``
             that maximises the normal likelihood of the transformed values, as in HEBO
             (Cowen-Rivers et al. 2022); it helps on skewed objectives (a few very bad
-            values stretching the scale). λ is re-estimated at each refit and kept in
-            between. Single-objective studies only: with several objectives, and for
-            the constraint models, values are not transformed.
+            values stretching the scale: Rosenbrock, Styblinski-Tang) and can hurt on
+            others (Branin; measurements in ``benches/README.md``). λ is re-estimated at
+            each refit and kept in between. Single-objective studies only: with several
+            objectives, and for the constraint models, values are not transformed.
         seed: Seed of the generator; None draws one.
         constraints_func: Optuna's way to give black-box constraints (None): called with
             each trial that finishes COMPLETE or PRUNED, it returns a sequence of
