@@ -3,18 +3,19 @@
 //! value is positive, Yeo-Johnson (Yeo & Johnson 2000, "A new family of power
 //! transformations to improve normality or symmetry", Biometrika 87(4))
 //! otherwise, as HEBO does (Cowen-Rivers et al. 2022, "HEBO: Pushing the
-//! limits of sample-efficient hyper-parameter optimisation", JAIR 74, sec. 4.1
-//! on output transformations).
+//! limits of sample-efficient hyper-parameter optimisation", JAIR 74, the
+//! section on output transformations).
 //!
 //! λ is the maximum-likelihood estimate under a normal model of the
-//! transformed values: the profile log-likelihood (Box & Cox 1964, eq. 8)
+//! transformed values: the profile log-likelihood (Box & Cox 1964; Yeo &
+//! Johnson 2000 for their family)
 //!
 //!   ℓ(λ) = -n/2 · log σ̂²(λ) + (λ - 1) Σᵢ J(yᵢ),
 //!
 //! with σ̂² the (biased) variance of the transformed values and the log
-//! Jacobian J(y) = log y (Box-Cox) or sign(y) log(1 + |y|) (Yeo-Johnson,
-//! sec. 3). It is maximised over λ ∈ [-3, 3] (HEBO relies on scikit-learn,
-//! whose search starts from the bracket (-2, 2); |λ| > 3 would be an extreme
+//! Jacobian J(y) = log y (Box-Cox) or sign(y) log(1 + |y|) (Yeo-Johnson).
+//! It is maximised over λ ∈ [-3, 3] (HEBO relies on scikit-learn, whose
+//! search starts from the bracket (-2, 2); |λ| > 3 would be an extreme
 //! reshaping of a handful of observations) by a grid scan followed by
 //! Brent's bounded minimisation (Brent 1973, "Algorithms for minimization
 //! without derivatives", ch. 5) of -ℓ around the best grid point, so a
@@ -108,7 +109,7 @@ pub fn box_cox(x: f64, lambda: f64) -> f64 {
     }
 }
 
-/// Yeo-Johnson (Yeo & Johnson 2000, eq. 2.1): ((x + 1)^λ - 1) / λ for
+/// Yeo-Johnson (Yeo & Johnson 2000): ((x + 1)^λ - 1) / λ for
 /// x >= 0, -((1 - x)^(2 - λ) - 1) / (2 - λ) for x < 0, with the logarithms
 /// at λ = 0 and λ = 2.
 pub fn yeo_johnson(x: f64, lambda: f64) -> f64 {
