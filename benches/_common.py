@@ -190,6 +190,9 @@ def ask_tell_sampler(library: str, sampler: str, seed: int) -> Any | None:
         if sampler in population and hasattr(samplers, population[sampler][0]):
             cls_name, kw = population[sampler]
             return getattr(samplers, cls_name)(seed=seed, **kw)
+    if sampler == "gp-power" and library == "ferrotune":
+        # The GP with its output power transform (Box-Cox / Yeo-Johnson).
+        return samplers.GPSampler(seed=seed, output_transform="power")
     if sampler == "gp" and hasattr(samplers, "GPSampler"):
         if library == "optuna" and importlib.util.find_spec("torch") is None:
             return None  # optuna's GPSampler needs torch, which these benches do not install

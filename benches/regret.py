@@ -71,6 +71,7 @@ SAMPLERS = (
     "qmc",
     "tpe",
     "gp",
+    "gp-power",
     "cmaes",
     "cmaes-ipop",
     "cmaes-bipop",
@@ -223,6 +224,33 @@ def parse_runs(text: str | None) -> list[tuple[str, str]] | None:
     return pairs
 
 
+def print_comparison(
+    records: list[dict[str, Any]], first: tuple[str, str], second: tuple[str, str]
+) -> None:
+    """Per problem and budget: the medians of two (library, sampler) pairs and the one-sided
+    Mann-Whitney U p-values of "the first's regret is larger" and of "the second's is larger"
+    (seeds counted once each)."""
+    from scipy.stats import mannwhitneyu
+
+    by: dict[tuple[str, int, tuple[str, str]], dict[int, float]] = {}
+    for r in records:
+        if r.get("bench") == "regret":
+            key = (r["problem"], r["budget"], (r["library"], r["sampler"]))
+            by.setdefault(key, {}).setdefault(r["seed"], r["regret"])
+    rows: list[list[object]] = []
+    for problem, budget in dict.fromkeys((k[0], k[1]) for k in by):
+        a, b = by.get((problem, budget, first)), by.get((problem, budget, second))
+        if not a or not b:
+            continue
+        ra, rb = list(a.values()), list(b.values())
+        p_a = mannwhitneyu(ra, rb, alternative="greater").pvalue
+        p_b = mannwhitneyu(rb, ra, alternative="greater").pvalue
+        rows.append([problem, budget, fmt(median(ra)), fmt(median(rb)), f"{p_a:.3f}", f"{p_b:.3f}"])
+    a, b = ":".join(first), ":".join(second)
+    print()
+    print(markdown_table(["problem", "budget", a, b, f"p ({a} larger)", f"p ({b} larger)"], rows))
+
+
 def print_table(records: list[dict[str, Any]]) -> None:
     """The markdown summary of ``regret`` records (from this run or from --table-from files).
 
@@ -316,6 +344,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--table-from", nargs="+", metavar="FILE", help="print the table of these JSON lines"
     )
+    parser.add_argument(
+        "--compare",
+        metavar="LIB:S,LIB:S",
+        help="with --table-from: one-sided Mann-Whitney p-values of each pair's regret being "
+        "larger than the other's, per problem and budget (needs scipy)",
+    )
     args = parser.parse_args(argv)
 
     if args.table_from:
@@ -324,6 +358,11 @@ def main(argv: list[str] | None = None) -> int:
             with open(path, encoding="utf-8") as fh:
                 records += [json.loads(line) for line in fh if line.strip()]
         print_table(records)
+        if args.compare:
+            pair = parse_runs(args.compare)
+            if pair is None or len(pair) != 2:
+                parser.error("--compare takes two LIBRARY:SAMPLER pairs")
+            print_comparison(records, pair[0], pair[1])
         return 0
 
     quiet()

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["GPSampler"]
 
 _ACQUISITIONS = ("logei", "ei", "pi", "ucb")
+_OUTPUT_TRANSFORMS = (None, "power")
 
 
 class GPSampler(_RustModelSampler):
@@ -78,7 +79,8 @@ class GPSampler(_RustModelSampler):
     (their posterior is updated as observations arrive), where Optuna draws new ones
     every trial; the local searches start from the scored candidates, not from the best
     observed point; with several objectives, constraints weight ParEGO's LogEI rather
-    than a constrained LogEHVI; a trial with a different number of constraint values is
+    than a constrained LogEHVI; the optional ``output_transform`` has no Optuna
+    counterpart; a trial with a different number of constraint values is
     left out of the constraint models rather than raising; ``independent_sampler`` and
     ``warn_independent_sampling`` are not accepted. The hyperparameters survive
     pickling: an unpickled sampler refits once, warm-started from them. How these
@@ -93,6 +95,15 @@ class GPSampler(_RustModelSampler):
         n_startup_trials: COMPLETE trials drawn uniformly before the model is used (10).
         deterministic_objective: Hold the noise variance at ``1e-6`` (of the
             standardised output variance) instead of fitting it (False).
+        output_transform: How objective values are transformed before they are
+            standardised and modelled (None: not at all). ``"power"``: Box-Cox when
+            every value is positive, Yeo-Johnson otherwise, with the λ in ``[-3, 3]``
+            that maximises the normal likelihood of the transformed values, as in HEBO
+            (Cowen-Rivers et al. 2022); it helps on skewed objectives (a few very bad
+            values stretching the scale: Rosenbrock, Styblinski-Tang) and can hurt on
+            others (Branin; measurements in ``benches/README.md``). λ is re-estimated at
+            each refit and kept in between. Single-objective studies only: with several
+            objectives, and for the constraint models, values are not transformed.
         seed: Seed of the generator; None draws one.
         constraints_func: Optuna's way to give black-box constraints (None): called with
             each trial that finishes COMPLETE or PRUNED, it returns a sequence of
@@ -118,6 +129,7 @@ class GPSampler(_RustModelSampler):
         deterministic_objective: bool = False,
         seed: int | None = None,
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
+        output_transform: Literal["power"] | None = None,
     ) -> None:
         if acquisition not in _ACQUISITIONS:
             raise InvalidArgumentError(
@@ -143,11 +155,16 @@ class GPSampler(_RustModelSampler):
             raise InvalidArgumentError(
                 f"deterministic_objective must be a bool, got {deterministic_objective!r}"
             )
+        if output_transform not in _OUTPUT_TRANSFORMS:
+            raise InvalidArgumentError(
+                f"output_transform must be None or 'power', got {output_transform!r}"
+            )
         self._config: dict[str, Any] = {
             "acquisition": acquisition,
             "beta": None if beta is None else float(beta),
             "n_startup_trials": n_startup_trials,
             "deterministic_objective": deterministic_objective,
+            "output_transform": output_transform,
         }
         self._set_constraints_func(constraints_func)
         self._seed = _seed_or_random(seed)
@@ -161,6 +178,7 @@ class GPSampler(_RustModelSampler):
             c["n_startup_trials"],
             c["deterministic_objective"],
             self._seed,
+            c.get("output_transform"),
         )
 
     @classmethod

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use ferrotune_core::samplers::cmaes::{CmaEsConfig, CmaEsSampler, RestartStrategy};
 use ferrotune_core::samplers::dehb::{DehbConfig, DehbSampler};
 use ferrotune_core::samplers::ga::{GaConfig, GaMode, GaSampler};
-use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpSampler};
+use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpOutputTransform, GpSampler};
 use ferrotune_core::samplers::hypergradient::{
     GradientEntry, HypergradientConfig, HypergradientSampler, Optimizer, Start,
 };
@@ -297,7 +297,7 @@ sampler_class! {
     /// part of the state: the model is refitted from them on the next ask).
     GpSamplerCore(GpSampler) {
         #[new]
-        #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed))]
+        #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed, output_transform=None))]
         fn new(
             py: Python<'_>,
             acquisition: &str,
@@ -305,6 +305,7 @@ sampler_class! {
             n_startup_trials: usize,
             deterministic_objective: bool,
             seed: u64,
+            output_transform: Option<&str>,
         ) -> PyRes<Self> {
             guard(py, || {
                 let acquisition = match acquisition {
@@ -321,10 +322,23 @@ sampler_class! {
                         )
                     }
                 };
+                let output_transform = match output_transform {
+                    None => GpOutputTransform::None,
+                    Some("power") => GpOutputTransform::Power,
+                    Some(other) => {
+                        return crate::conv(
+                            py,
+                            Err(ferrotune_core::Error::InvalidArgument(format!(
+                                "output_transform must be None or 'power', got {other:?}"
+                            ))),
+                        )
+                    }
+                };
                 let cfg = GpConfig {
                     acquisition,
                     n_startup_trials,
                     deterministic_objective,
+                    output_transform,
                 };
                 let s = crate::conv(py, GpSampler::new(cfg, seed))?;
                 Ok(Self::wrap(s))

@@ -38,6 +38,7 @@ pub mod kernel;
 pub mod lbfgs;
 pub mod linalg;
 pub mod model;
+pub mod power;
 pub mod sampler;
 
 #[cfg(test)]
@@ -50,7 +51,7 @@ mod reference_tests;
 pub use acquisition::Acquisition;
 pub use kernel::{DimKind, Kernel};
 pub use model::{FitConfig, Gp, LengthscalePrior, Noise, NoisePrior, Pool, Prediction, Priors};
-pub use sampler::{FitState, GpAcquisition, GpConfig, GpSampler};
+pub use sampler::{FitState, GpAcquisition, GpConfig, GpOutputTransform, GpSampler};
 
 #[cfg(test)]
 mod tests {

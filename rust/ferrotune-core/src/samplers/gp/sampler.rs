@@ -20,7 +20,15 @@
 //!    [`REFIT_GROWTH`] since the last one and O(n²) appends
 //!    ([`Gp::add_observation`]) in between; a multi-start fit (prior mode +
 //!    two prior draws + the warm start) whenever n has doubled since the last
-//!    one. Hyperparameters are kept across asks.
+//!    one. Hyperparameters are kept across asks. With
+//!    [`GpOutputTransform::Power`] and a single objective, the values are
+//!    first power-transformed ([`super::power`]: Box-Cox or Yeo-Johnson,
+//!    maximum-likelihood λ); λ is estimated at each (multi-start or warm)
+//!    fit and kept for the appends in between, and a value the kept
+//!    transform cannot map (≤ 0 under Box-Cox) brings the refit forward.
+//!    The incumbent of the acquisition is on the transformed scale (the
+//!    transform is increasing, so it is the same trial). Constraint models
+//!    and ParEGO's scalarisation are not transformed.
 //! 3. Black-box constraints (the trials' constraint values, `<= 0`
 //!    feasible, ordered by name): one GP per constraint, fitted like the
 //!    objective's (same kernel, priors and refit schedule, its own warm-started
@@ -70,6 +78,7 @@ use super::acquisition::Constrained;
 #[cfg(doc)]
 use super::model::Priors;
 use super::model::{Gp, NoisePrior, Pool};
+use super::power::PowerTransform;
 use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
@@ -135,12 +144,24 @@ pub enum GpAcquisition {
     },
 }
 
+/// How the objective values are transformed before the model is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum GpOutputTransform {
+    /// Standardised only.
+    #[default]
+    None,
+    /// Box-Cox or Yeo-Johnson with the maximum-likelihood λ ([`super::power`]),
+    /// then standardised; single-objective studies only.
+    Power,
+}
+
 /// Settings of the sampler; see the Python `GPSampler` for their meaning.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GpConfig {
     pub acquisition: GpAcquisition,
     pub n_startup_trials: usize,
     pub deterministic_objective: bool,
+    pub output_transform: GpOutputTransform,
 }
 
 impl Default for GpConfig {
@@ -149,6 +170,7 @@ impl Default for GpConfig {
             acquisition: GpAcquisition::LogEi,
             n_startup_trials: 10,
             deterministic_objective: false,
+            output_transform: GpOutputTransform::None,
         }
     }
 }
@@ -167,6 +189,9 @@ struct Cache {
     rows: Vec<usize>,
     y: Vec<f64>,
     gp: Gp,
+    /// The output transform `gp` was fitted under (None: the values as they
+    /// are); estimated at each refit, kept for the appends between refits.
+    tf: Option<PowerTransform>,
     /// n at the last MAP refit and at the last multi-start fit.
     n_fit: usize,
     n_multi: usize,
@@ -226,6 +251,9 @@ pub struct GpSampler {
     /// Restored fits (objective, then each constraint), used once as warm
     /// starts where no model is kept ([`GpSampler::restore_fits`]).
     restored: Vec<Option<FitState>>,
+    /// Whether the objective's model is fitted on power-transformed values
+    /// in the current ask (the option is on and there is one objective).
+    power_now: bool,
 }
 
 impl GpSampler {
@@ -245,6 +273,7 @@ impl GpSampler {
             con_cache: Vec::new(),
             candidates: None,
             restored: Vec::new(),
+            power_now: false,
         })
     }
 
@@ -481,6 +510,35 @@ mod tests {
         let mut s = GpSampler::new(GpConfig::default(), 7).unwrap();
         let best = crate::samplers::run_minimising(&mut s, &mut History::new(1), branin, &dims, 40);
         assert!(best - 0.397_887 < 0.01, "best {best}");
+    }
+
+    #[test]
+    fn power_transform_is_fitted_on_the_objective() {
+        use crate::samplers::gp::power::PowerFamily;
+        let dims = vec![
+            Distribution::float("x0", -5.0, 10.0, None, false).unwrap(),
+            Distribution::float("x1", 0.0, 15.0, None, false).unwrap(),
+        ];
+        let cfg = GpConfig {
+            output_transform: GpOutputTransform::Power,
+            ..GpConfig::default()
+        };
+        let mut s = GpSampler::new(cfg, 7).unwrap();
+        let mut h = History::new(1);
+        let f = |x: &[f64]| (branin(x) / 30.0).exp();
+        let best = crate::samplers::run_minimising(&mut s, &mut h, f, &dims, 30);
+        assert!(best.ln() * 30.0 - 0.397_887 < 0.05, "best {best}");
+        // Positive values: Box-Cox, with a λ that compresses the long tail.
+        let tf = s.cache.as_ref().and_then(|c| c.tf).unwrap();
+        assert_eq!(tf.family, PowerFamily::BoxCox);
+        assert!(tf.lambda < 0.5, "lambda {}", tf.lambda);
+        // A negative value cannot be mapped by Box-Cox: Yeo-Johnson next.
+        let f2 = |x: &[f64]| f(x) - 5.0;
+        crate::samplers::run_minimising(&mut s, &mut h, f2, &dims, 2);
+        let tf = s.cache.as_ref().and_then(|c| c.tf).unwrap();
+        assert_eq!(tf.family, PowerFamily::YeoJohnson);
+        // Constraint models are not transformed.
+        assert!(s.con_cache.iter().flatten().all(|c| c.tf.is_none()));
     }
 
     #[test]

@@ -4,14 +4,15 @@
 
 use super::data::{constant, kind};
 use super::{
-    Cache, GpAcquisition, GpSampler, Key, Prepared, Slot, DETERMINISTIC_NOISE, NOISE_PRIOR,
-    N_INCUMBENTS, REFIT_EVERY_ASK_UP_TO, REFIT_GROWTH,
+    Cache, GpAcquisition, GpOutputTransform, GpSampler, Key, Prepared, Slot, DETERMINISTIC_NOISE,
+    NOISE_PRIOR, N_INCUMBENTS, REFIT_EVERY_ASK_UP_TO, REFIT_GROWTH,
 };
 use crate::error::Result;
 use crate::history::History;
 use crate::samplers::gp::acquisition::{srinivas_beta, Acquisition, Constrained};
 use crate::samplers::gp::kernel::DimKind;
 use crate::samplers::gp::model::{FitConfig, Gp, Noise, Priors};
+use crate::samplers::gp::power::PowerTransform;
 use crate::space::Distribution;
 
 impl GpSampler {
@@ -84,63 +85,102 @@ impl GpSampler {
             .get_mut(Self::slot_index(slot))
             .and_then(Option::take)
             .filter(|f| f.theta.len() == kinds.len() + 2 && f.theta.iter().all(|v| v.is_finite()));
-        let (gp, n_fit, n_multi) = match (cache, restored) {
+        let (gp, tf, n_fit, n_multi) = match (cache, restored) {
             (None, Some(f)) => {
-                let gp = Gp::fit(kinds, x, &y, &warm, Some(&f.theta), &mut self.rng)?;
-                (gp, n, f.n_multi.min(n))
+                let (tf, yt) = self.fit_transform(slot, &y);
+                let gp = Gp::fit(kinds, x, &yt, &warm, Some(&f.theta), &mut self.rng)?;
+                (gp, tf, n, f.n_multi.min(n))
             }
-            (None, None) => (Gp::fit(kinds, x, &y, &multi, None, &mut self.rng)?, n, n),
-            (Some(c), _) if c.rows == rows && c.y == y => (c.gp, c.n_fit, c.n_multi),
-            (Some(c), _) => self.update_kept(c, kinds, x, &y, &rows, (&multi, &warm))?,
+            (None, None) => {
+                let (tf, yt) = self.fit_transform(slot, &y);
+                let gp = Gp::fit(kinds, x, &yt, &multi, None, &mut self.rng)?;
+                (gp, tf, n, n)
+            }
+            (Some(c), _) if c.rows == rows && c.y == y => (c.gp, c.tf, c.n_fit, c.n_multi),
+            (Some(c), _) => self.update_kept(slot, c, kinds, x, &y, &rows, (&multi, &warm))?,
         };
         *self.slot(slot) = Some(Cache {
             key,
             rows,
             y,
             gp: gp.clone(),
+            tf,
             n_fit,
             n_multi,
         });
         Ok(gp)
     }
 
-    /// The kept model `c` brought to the data (x, y) of `rows` by the refit
-    /// schedule: a multi-start fit once n has doubled, a warm refit on every
-    /// ask up to [`REFIT_EVERY_ASK_UP_TO`] observations and after growth by
-    /// [`REFIT_GROWTH`], appends in between (a new factor with the kept
-    /// hyperparameters when the old rows changed). Returns the model and
-    /// its n at the last refit and multi-start fit.
+    /// The output transform of `slot` fitted to `y` (None when there is
+    /// none: the option is off, a constraint model, several objectives, or a
+    /// degenerate fit) and the values the model is fitted on.
+    fn fit_transform(&self, slot: Slot, y: &[f64]) -> (Option<PowerTransform>, Vec<f64>) {
+        let tf = (slot == Slot::Objective && self.power_now)
+            .then(|| PowerTransform::fit(y))
+            .flatten();
+        match tf.and_then(|t| t.apply_all(y)) {
+            Some(yt) => (tf, yt),
+            None => (None, y.to_vec()),
+        }
+    }
+
+    /// The kept model `c` of `slot` brought to the data (x, y) of `rows` by
+    /// the refit schedule: a multi-start fit once n has doubled, a warm refit
+    /// on every ask up to [`REFIT_EVERY_ASK_UP_TO`] observations and after
+    /// growth by [`REFIT_GROWTH`], appends in between (a new factor with the
+    /// kept hyperparameters when the old rows changed). The output transform
+    /// is estimated afresh at each fit and kept in between; a value the kept
+    /// one cannot map (≤ 0 under Box-Cox) brings the refit forward. Returns
+    /// the model, its transform and its n at the last refit and multi-start
+    /// fit.
+    #[allow(clippy::too_many_arguments)]
     fn update_kept(
         &mut self,
+        slot: Slot,
         c: Cache,
         kinds: Vec<DimKind>,
         x: Vec<f64>,
         y: &[f64],
         rows: &[usize],
         (multi, warm): (&FitConfig, &FitConfig),
-    ) -> Result<(Gp, usize, usize)> {
+    ) -> Result<(Gp, Option<PowerTransform>, usize, usize)> {
         let n = rows.len();
         let theta = c.gp.params();
         let prefix = rows.len() >= c.rows.len()
             && rows[..c.rows.len()] == c.rows[..]
             && y[..c.y.len()] == c.y[..];
+        // The values under the kept transform (the option may only have
+        // changed with the number of objectives, which refits).
+        let kept = match c.tf {
+            Some(t) if self.power_now && slot == Slot::Objective => t.apply_all(y),
+            Some(_) => None,
+            None => Some(y.to_vec()),
+        };
         if n >= 2 * c.n_multi.max(1) {
-            let gp = Gp::fit(kinds, x, y, multi, Some(&theta), &mut self.rng)?;
-            Ok((gp, n, n))
-        } else if n <= REFIT_EVERY_ASK_UP_TO || n as f64 >= c.n_fit as f64 * (1.0 + REFIT_GROWTH) {
-            let gp = Gp::fit(kinds, x, y, warm, Some(&theta), &mut self.rng)?;
-            Ok((gp, n, c.n_multi))
-        } else if prefix {
-            // O(n²) appends between refits.
-            let mut gp = c.gp;
-            let d = kinds.len();
-            for i in c.rows.len()..n {
-                gp.add_observation(&x[i * d..(i + 1) * d], y[i])?;
+            let (tf, yt) = self.fit_transform(slot, y);
+            let gp = Gp::fit(kinds, x, &yt, multi, Some(&theta), &mut self.rng)?;
+            return Ok((gp, tf, n, n));
+        }
+        let due = n <= REFIT_EVERY_ASK_UP_TO || n as f64 >= c.n_fit as f64 * (1.0 + REFIT_GROWTH);
+        match kept {
+            Some(yt) if !due && prefix => {
+                // O(n²) appends between refits.
+                let mut gp = c.gp;
+                let d = kinds.len();
+                for i in c.rows.len()..n {
+                    gp.add_observation(&x[i * d..(i + 1) * d], yt[i])?;
+                }
+                Ok((gp, c.tf, c.n_fit, c.n_multi))
             }
-            Ok((gp, c.n_fit, c.n_multi))
-        } else {
-            let gp = Gp::with_params(kinds, x, y, &theta, self.noise())?;
-            Ok((gp, c.n_fit, c.n_multi))
+            Some(yt) if !due => {
+                let gp = Gp::with_params(kinds, x, &yt, &theta, self.noise())?;
+                Ok((gp, c.tf, c.n_fit, c.n_multi))
+            }
+            _ => {
+                let (tf, yt) = self.fit_transform(slot, y);
+                let gp = Gp::fit(kinds, x, &yt, warm, Some(&theta), &mut self.rng)?;
+                Ok((gp, tf, n, c.n_multi))
+            }
         }
     }
 
@@ -154,6 +194,8 @@ impl GpSampler {
         allow_inactive: bool,
     ) -> Result<Option<Prepared>> {
         let (x, y, rows, pending) = self.gather(h, current, dims, allow_inactive);
+        self.power_now =
+            self.cfg.output_transform == GpOutputTransform::Power && h.maximize().len() == 1;
         // No data, or all observations equal: nothing to model (the posterior
         // would be flat and the acquisition decided by edge effects), so the
         // trial gets the seeded uniform draw.
@@ -176,12 +218,16 @@ impl GpSampler {
             .chain(cons.iter().map(Gp::n))
             .collect();
         let order = incumbent_order(&y_obs, &violation);
+        // The incumbent on the model's scale (the transform is increasing, so
+        // the order is the same).
+        let tf = self.cache.as_ref().and_then(|c| c.tf);
+        let y_model = tf.and_then(|t| t.apply_all(&y_obs)).unwrap_or(y_obs);
         let best = if violation[order[0]] <= 0.0 {
-            Some(y_obs[order[0]])
+            Some(y_model[order[0]])
         } else if cons.is_empty() {
             // Nothing feasible and no constraint to model: the constraints
             // are left out.
-            Some(y_obs.iter().copied().fold(f64::INFINITY, f64::min))
+            Some(y_model.iter().copied().fold(f64::INFINITY, f64::min))
         } else {
             None
         };
