@@ -73,9 +73,10 @@ pub struct RfConfig {
     /// data, so where the objective steps between two evaluated configurations (a
     /// tabulated or discretised objective, the edge of a plateau) the trees disagree on
     /// the split point however close the two are, the expected improvement stays high
-    /// in the gap and the search bisects it trial after trial (measured: over 100 of
-    /// 180 model-based trials on plateau edges in `benches/rf_quality.py`'s
-    /// `cancer_models`).
+    /// in the gap and the search bisects it trial after trial (measured on
+    /// `benches/rf_quality.py`'s `cancer_models`: over 100 of the 180 trials after the
+    /// initial design went to its one-parameter logistic-regression branch, most of
+    /// them on the edges of its plateau).
     pub min_distance: f64,
     /// The forest (seed replaced per ask).
     pub forest: ForestConfig,
