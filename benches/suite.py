@@ -489,8 +489,10 @@ def main(argv: list[str] | None = None) -> int:
     methods = parse_list(args.methods) or list(METHODS)
     labels = parse_list(args.problems) or [e[0] for e in SUITE]
     bad = [m for m in methods if m not in METHODS] + [x for x in labels if x not in _labels_all()]
-    if bad or args.subject not in methods:
-        ap.error(f"unknown methods or problems {bad}, or subject not among the methods")
+    if bad:
+        ap.error(f"unknown methods or problems: {', '.join(bad)}")
+    if args.report and args.subject not in methods:
+        ap.error(f"--subject {args.subject} is not among --methods")
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     quiet()
     if args.timings:
