@@ -128,6 +128,7 @@ FERROTUNE = {
     "pso": ("PSOSampler", {}),
     "ga": ("GASampler", {}),
     "nsgaii": ("NSGAIISampler", {}),
+    "auto": ("AutoSampler", {}),
 }
 OPTUNA = {"tpe": "TPESampler", "gp": "GPSampler", "cmaes": "CmaEsSampler"}
 METHODS = (

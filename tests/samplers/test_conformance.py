@@ -30,6 +30,7 @@ from ferrotune.distributions import (
 )
 from ferrotune.exceptions import InfeasibleSpaceError
 from ferrotune.samplers import (
+    AutoSampler,
     BaseSampler,
     BOHBSampler,
     BruteForceSampler,
@@ -355,6 +356,8 @@ CLASSES: dict[str, Entry] = {
         lambda seed: PartialFixedSampler({"k": 4}, TPESampler(seed=seed, n_startup_trials=3))
     ),
     "RFSampler": Entry(lambda seed: RFSampler(seed=seed, n_startup_trials=3, n_candidates=200)),
+    # Switches from its GP to CMA-ES (or TPE on conditional spaces) within the checks.
+    "AutoSampler": Entry(lambda seed: AutoSampler(seed=seed, gp_trials=6)),
     # These checks report no gradient: the fallback's draws (its own tests step).
     "HypergradientSampler": Entry(lambda seed: HypergradientSampler(seed=seed)),
 }

@@ -1,6 +1,7 @@
 """Samplers: how each trial's parameters are chosen."""
 
 from ferrotune.samplers import nsgaii as nsgaii  # Optuna's submodule of crossovers
+from ferrotune.samplers._auto import AutoSampler
 from ferrotune.samplers._base import BaseSampler
 from ferrotune.samplers._bohb import BOHBSampler
 from ferrotune.samplers._brute_force import BruteForceSampler
@@ -21,6 +22,7 @@ from ferrotune.samplers._rf import RFSampler
 from ferrotune.samplers._tpe import TPESampler
 
 __all__ = [
+    "AutoSampler",
     "BOHBSampler",
     "BaseSampler",
     "BruteForceSampler",

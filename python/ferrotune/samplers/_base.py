@@ -41,6 +41,12 @@ class BaseSampler(abc.ABC):
     - ``_needs_after_trial``: whether the study must call :meth:`after_trial`; by
       default, whether the class overrides it (a sampler whose ``after_trial`` only
       sometimes does work, as TPE's with a ``constraints_func``, sets it).
+    - ``_needs_before_trial`` / ``_needs_relative``: whether the study must call
+      :meth:`before_trial` / the relative hooks; by default, whether the class overrides
+      them (a wrapper that delegates sets them from the sampler it wraps).
+    - ``_auto_select(study, space)``: called before each trial is set up by a sampler
+      that delegates to one of several samplers (AutoSampler); it returns True when it
+      switched, and the study then reads the hooks above again.
     - ``_seed``: the sampler's seed (an int), which also seeds the uniform draws of a
       declared space after the sampler's own proposals.
     - ``_sample_space_row(study, number, space, accept)``: draws the whole row of a

@@ -187,6 +187,15 @@ class Study:
                 f"sampler must be a BaseSampler, got {type(sampler).__name__}"
             )
         self._sampler = sampler
+        # A sampler that delegates to one of several samplers (AutoSampler) is asked
+        # before each trial whether it switched; the study then binds again.
+        self._auto_select = getattr(sampler, "_auto_select", None)
+        self._bind_lock = threading.Lock()
+        self._bind_sampler()
+
+    def _bind_sampler(self) -> None:
+        """Chooses the study's paths from the sampler's hooks (see BaseSampler)."""
+        sampler = self._sampler
         rust = sampler._rust
         self._fast = rust is not None and bool(self._core.set_sampler(rust, self.study_name))
         if not self._fast:
@@ -199,14 +208,23 @@ class Study:
         self._fast_suggest = self._rust_independent and not self._storage.writes_params
         self._trial_context.fast_suggest = self._fast_suggest
         self._trial_context.rust_independent = self._rust_independent
-        self._hook_before = _overrides(sampler, "before_trial")
+        self._hook_before = bool(
+            getattr(sampler, "_needs_before_trial", _overrides(sampler, "before_trial"))
+        )
         self._hook_after = bool(
             getattr(sampler, "_needs_after_trial", _overrides(sampler, "after_trial"))
         )
         # Rust samplers with a joint model choose relative values inside the core.
         self._relative_in_core = self._fast and bool(getattr(sampler, "_rust_relative", False))
         self._hook_relative = (
-            _overrides(sampler, "infer_relative_search_space") and not self._relative_in_core
+            bool(
+                getattr(
+                    sampler,
+                    "_needs_relative",
+                    _overrides(sampler, "infer_relative_search_space"),
+                )
+            )
+            and not self._relative_in_core
         )
 
     # ----------------------------------------------------------------- directions
@@ -356,6 +374,9 @@ class Study:
         space: SearchSpace | None,
         fixed_distributions: Mapping[str, BaseDistribution] | None,
     ) -> Trial:
+        if self._auto_select is not None and self._auto_select(self, space):
+            with self._bind_lock:
+                self._bind_sampler()
         trial = Trial(self, number, fixed, self._trial_context)
         if self._relative_in_core and space is None:
             self._core.relative(number)

@@ -1178,6 +1178,15 @@ impl StudyCore {
                 .collect())
         })
     }
+
+    /// The names of every parameter any trial has (in first-seen order): more than
+    /// the intersection space holds means conditional or changing parameters.
+    fn param_names(&self, py: Python<'_>) -> PyRes<Vec<String>> {
+        guard(py, || {
+            let g = self.hold_py(py)?;
+            Ok(g.history.params().iter().map(|c| c.name.clone()).collect())
+        })
+    }
 }
 
 /// Stores the tag the sampler attaches to the trial it has just proposed

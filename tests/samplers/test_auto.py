@@ -1,0 +1,211 @@
+"""AutoSampler: which sampler runs when, the switches reaching the study's core, the
+CMA-ES warm start, seeds, pickling, threads, constraints and a regret check."""
+
+from __future__ import annotations
+
+import math
+import pickle
+from typing import Any
+
+import pytest
+
+import ferrotune
+from ferrotune.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.samplers import (
+    AutoSampler,
+    CmaEsSampler,
+    GPSampler,
+    NSGAIISampler,
+    RandomSampler,
+    TPESampler,
+)
+from ferrotune.samplers._auto import _warm_cmaes
+from ferrotune.storages._base import TAG_KEY
+from ferrotune.trial import TrialState
+
+CMAES_TAG = 1_129_136_453.0  # the first value of CMA-ES's trial tags
+
+
+def _sphere(trial: Any, d: int = 3) -> float:
+    return sum((trial.suggest_float(f"x{i}", -5, 5) - 1.0) ** 2 for i in range(d))
+
+
+def _names(sampler: AutoSampler) -> list[str]:
+    return [name for _, name in sampler.switches]
+
+
+def test_numeric_space_runs_the_gp_then_a_warm_started_cma_es() -> None:
+    sampler = AutoSampler(seed=0, gp_trials=15)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(_sphere, n_trials=40)
+    assert sampler.switches == [(15, "CmaEsSampler")]
+    assert isinstance(sampler.current_sampler, CmaEsSampler)
+    # The study's core really switched: CMA-ES tags its proposals, the GP does not.
+    tags = [t.system_attrs.get(TAG_KEY) for t in study.trials]
+    assert all(not tag for tag in tags[:15])
+    assert all(tag and tag[0] == CMAES_TAG for tag in tags[15:])
+
+
+def test_a_declared_conditional_space_goes_to_tpe_from_the_first_trial() -> None:
+    space = ferrotune.SearchSpace(
+        {"kind": CategoricalDistribution(["a", "b"]), "x": FloatDistribution(0, 1)},
+        conditions={"x": ("kind", ["a"])},
+    )
+    sampler = AutoSampler(seed=0)
+    study = ferrotune.create_study(sampler=sampler)
+    for _ in range(5):
+        trial = study.ask(space)
+        study.tell(trial, trial.params.get("x", 0.5))
+    assert sampler.switches == [(0, "TPESampler")]
+
+
+def test_define_by_run_conditional_parameters_switch_to_tpe_for_good() -> None:
+    def objective(trial: Any) -> float:
+        if trial.suggest_categorical("kind", ["a", "b"]) == "a":
+            return trial.suggest_float("x", 0, 1)
+        return trial.suggest_int("n", 0, 10) / 10
+
+    sampler = AutoSampler(seed=3, gp_trials=20)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=30)
+    kinds = {t.params["kind"] for t in study.trials}
+    assert kinds == {"a", "b"}
+    # Once both branches have finished, TPE takes over and is never left.
+    assert _names(sampler) == ["TPESampler"]
+    assert isinstance(sampler.current_sampler, TPESampler)
+
+
+def test_constraints_keep_a_constraint_model_after_the_gp() -> None:
+    def constraints(trial: Any) -> list[float]:
+        return [trial.params["x0"] + trial.params["x1"] - 1.0]
+
+    sampler = AutoSampler(seed=1, gp_trials=12, constraints_func=constraints)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(lambda t: _sphere(t, 2), n_trials=25)
+    assert _names(sampler) == ["TPESampler"]
+    # constraints_func ran for every trial, under both samplers.
+    for t in study.trials:
+        assert t.system_attrs["constraints"] == {"c0": t.params["x0"] + t.params["x1"] - 1.0}
+
+
+def test_several_objectives_run_the_gp_then_nsga_ii() -> None:
+    sampler = AutoSampler(seed=0, gp_trials=10)
+    study = ferrotune.create_study(directions=["minimize", "minimize"], sampler=sampler)
+
+    def objective(trial: Any) -> tuple[float, float]:
+        x = trial.suggest_float("x", 0, 1)
+        y = trial.suggest_float("y", 0, 1)
+        return x + y, (1 - x) ** 2 + y
+
+    study.optimize(objective, n_trials=30)
+    assert sampler.switches == [(10, "NSGAIISampler")]
+    assert isinstance(sampler.current_sampler, NSGAIISampler)
+    assert len(study.best_trials) >= 2
+
+
+def test_the_warm_start_is_the_best_trial_and_the_spread_of_the_top_ones() -> None:
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    dists = {"x": FloatDistribution(0, 10), "lr": FloatDistribution(1e-4, 1, log=True)}
+    for i in range(40):
+        trial = study.ask(dists)
+        study.tell(trial, (trial.params["x"] - 3) ** 2 + math.log10(trial.params["lr"]) ** 2 + i)
+    sampler = _warm_cmaes(study, seed=0)
+    assert isinstance(sampler, CmaEsSampler)
+    ranked = sorted(
+        (t for t in study.trials if t.state == TrialState.COMPLETE), key=lambda t: t.value
+    )
+    assert dict(sampler._x0) == {n: ranked[0].params[n] for n in dists}
+    # popsize 4 + floor(3 ln 2) = 6 > 10% of 40: the best six give the spread.
+    top = ranked[:6]
+    units = {
+        "x": [t.params["x"] / 10 for t in top],
+        "lr": [(math.log(t.params["lr"]) - math.log(1e-4)) / -math.log(1e-4) for t in top],
+    }
+    log_sigma = 0.0
+    for xs in units.values():
+        mean = sum(xs) / len(xs)
+        log_sigma += 0.5 * math.log(sum((x - mean) ** 2 for x in xs) / len(xs) + 0.01)
+    assert sampler._sigma0 == pytest.approx(math.exp(log_sigma / 2), rel=1e-12)
+
+
+def test_values_stay_in_bounds_and_on_steps_across_the_switch() -> None:
+    dists = {
+        "x": FloatDistribution(-2, 2, step=0.25),
+        "n": IntDistribution(1, 64, log=True),
+        "k": IntDistribution(0, 9, step=3),
+        "c": CategoricalDistribution(["p", "q", "r"]),
+    }
+
+    def objective(trial: Any) -> float:
+        p = {n: trial._suggest(n, d) for n, d in dists.items()}
+        return p["x"] ** 2 + math.log(p["n"]) + p["k"] + (p["c"] != "q")
+
+    sampler = AutoSampler(seed=4, gp_trials=10)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=30)
+    assert _names(sampler) == ["CmaEsSampler"]
+    for t in study.trials:
+        assert -2 <= t.params["x"] <= 2 and (t.params["x"] / 0.25).is_integer()
+        assert 1 <= t.params["n"] <= 64 and t.params["k"] in (0, 3, 6, 9)
+        assert t.params["c"] in ("p", "q", "r")
+
+
+def test_seeds_reproduce_and_pickles_continue_across_a_switch() -> None:
+    def run(seed: int) -> list[dict[str, Any]]:
+        study = ferrotune.create_study(sampler=AutoSampler(seed=seed, gp_trials=8))
+        study.optimize(_sphere, n_trials=20)
+        return [t.params for t in study.trials]
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)
+    study = ferrotune.create_study(sampler=AutoSampler(seed=2, gp_trials=8))
+    study.optimize(_sphere, n_trials=6)
+    loaded = pickle.loads(pickle.dumps(study))
+    study.optimize(_sphere, n_trials=10)
+    loaded.optimize(_sphere, n_trials=10)
+    assert [t.params for t in loaded.trials] == [t.params for t in study.trials]
+    assert isinstance(loaded.sampler, AutoSampler)
+    assert _names(loaded.sampler) == ["CmaEsSampler"]
+
+
+def test_threads_share_one_switch_and_lose_no_trial() -> None:
+    sampler = AutoSampler(seed=5, gp_trials=10)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(_sphere, n_trials=40, n_jobs=2)
+    assert len(study.trials) == 40
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    assert _names(sampler) == ["CmaEsSampler"]
+
+
+def test_it_finds_the_sphere_minimum_better_than_random_search() -> None:
+    def best(sampler: Any) -> float:
+        study = ferrotune.create_study(sampler=sampler)
+        study.optimize(lambda t: _sphere(t, 4), n_trials=80)
+        return study.best_value
+
+    auto = sorted(best(AutoSampler(seed=s, gp_trials=40)) for s in range(3))
+    rand = sorted(best(RandomSampler(seed=s)) for s in range(3))
+    # Regret bound at the optimum 0 (x = 1): random search's best of 80 in 4-D is ~2-5.
+    assert auto[1] < 0.05 and auto[-1] < rand[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"gp_trials": -1}, "gp_trials"),
+        ({"gp_trials": 2.5}, "gp_trials"),
+        ({"gp_trials": True}, "gp_trials"),
+        ({"constraints_func": 3}, "constraints_func"),
+        ({"seed": "x"}, "seed"),
+    ],
+)
+def test_bad_arguments_name_the_parameter(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        AutoSampler(**kwargs)
+
+
+def test_gp_phase_is_the_gp_sampler() -> None:
+    sampler = AutoSampler(seed=0)
+    assert isinstance(sampler.current_sampler, GPSampler)
+    assert "GPSampler" in repr(sampler)
