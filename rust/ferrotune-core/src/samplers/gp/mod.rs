@@ -40,6 +40,7 @@ pub mod linalg;
 pub mod model;
 pub mod power;
 pub mod sampler;
+pub mod warp;
 
 #[cfg(test)]
 mod golden_tests;
