@@ -67,6 +67,13 @@
 //! O(n²) ([`super::linalg::Cholesky::append`]) and α = K⁻¹y is re-solved in
 //! O(n²). Refitting is left to the caller's schedule.
 //!
+//! Input warping ([`FitConfig::input_warping`]): θ is followed by (log a,
+//! log b) of the Kumaraswamy warp of each continuous dimension
+//! ([`super::warp`]); the kernel sees the warped inputs, L(θ) gains the
+//! warp's prior, and its gradient in (log a, log b) follows from the
+//! gradient in the warped inputs by the chain rule (see `fit`). Predictions
+//! take unwarped points and return gradients in them.
+//!
 //! Submodules: `priors`, `fit` (the likelihood and the MAP fit), `predict`
 //! (posterior at points and batches) and `pool` (candidate pools kept up to
 //! date by appends).
