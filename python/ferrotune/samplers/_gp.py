@@ -112,14 +112,16 @@ class GPSampler(_RustModelSampler):
             an objective that varies fast in one part of a parameter's range and slowly
             elsewhere looks stationary to the model (False). Each parameter's ``(a, b)``
             is fitted with the kernel's hyperparameters by maximum a posteriori, starting
-            from the identity ``a = b = 1``, under the prior ``log a, log b ~ N(0, 0.75)``
-            (BoTorch's log-normal prior with median 1), ``a, b`` in ``[1/20, 20]``; ``x``
-            is clamped to ``[1e-7, 1 - 1e-7]`` where the warp's derivative is unbounded.
-            The warp is refitted with the other hyperparameters and kept between refits.
-            Only the objective's model is warped (with several objectives, that of
-            ParEGO's scalarisation); constraint models are not. Cost: two more
-            hyperparameters per parameter, so each fit takes longer (about 1.2-3x per
-            refit; see ``benches/README.md``); asks between refits cost about the same.
+            from the identity ``a = b = 1``, under the prior ``log a, log b ~ N(0, 0.1)``
+            (median 1; tighter than BoTorch's ``N(0, 0.75)``, because a MAP estimate
+            rather than Snoek et al.'s integration over the warp overfits with the
+            wider prior: measurements in ``benches/README.md``), ``a, b`` in
+            ``[1/20, 20]``; ``x`` is clamped to ``[1e-7, 1 - 1e-7]`` where the warp's
+            derivative is unbounded. The warp is refitted with the other hyperparameters
+            and kept between refits. Only the objective's model is warped (with several
+            objectives, that of ParEGO's scalarisation); constraint models are not. Cost:
+            two more hyperparameters per parameter, so a refit takes about twice as long
+            (10-D, 300 observations); asks between refits cost about the same.
         seed: Seed of the generator; None draws one.
         constraints_func: Optuna's way to give black-box constraints (None): called with
             each trial that finishes COMPLETE or PRUNED, it returns a sequence of
