@@ -120,8 +120,8 @@ class GPSampler(_RustModelSampler):
             derivative is unbounded. The warp is refitted with the other hyperparameters
             and kept between refits. Only the objective's model is warped (with several
             objectives, that of ParEGO's scalarisation); constraint models are not. Cost:
-            two more hyperparameters per parameter, so a refit takes about twice as long
-            (10-D, 300 observations); asks between refits cost about the same.
+            two more hyperparameters per parameter, so a fit takes about 1.3x as long
+            (10-D, 300 observations); asks between refits cost the same.
         seed: Seed of the generator; None draws one.
         constraints_func: Optuna's way to give black-box constraints (None): called with
             each trial that finishes COMPLETE or PRUNED, it returns a sequence of

@@ -41,7 +41,7 @@
 //! variance the MAP warps fitted to 20-50 points overfitted (median regret
 //! of the sampler 19x higher on Hartmann6 at 50 trials, 3x on Levy 10-D at
 //! 100, 4x on Rosenbrock 10-D at 50 than without warping; variance 0.25
-//! halved these losses, 0.1 removed them while keeping most of the gain on
+//! reduced these losses, 0.1 removed them while keeping most of the gain on
 //! a warped Branin; benches/README.md). With variance 0.1 a = 2 costs
 //! 2.4 nats and a = 4 costs 9.6. Bounds: log a, log b ∈ [log 1/20,
 //! log 20].
