@@ -193,6 +193,12 @@ def ask_tell_sampler(library: str, sampler: str, seed: int) -> Any | None:
     if sampler == "gp-power" and library == "ferrotune":
         # The GP with its output power transform (Box-Cox / Yeo-Johnson).
         return samplers.GPSampler(seed=seed, output_transform="power")
+    if sampler == "gp-warp" and library == "ferrotune":
+        # The GP with Kumaraswamy input warping.
+        return samplers.GPSampler(seed=seed, input_warping=True)
+    if sampler == "gp-warp-power" and library == "ferrotune":
+        # Input warping and the output power transform together.
+        return samplers.GPSampler(seed=seed, input_warping=True, output_transform="power")
     if sampler == "gp" and hasattr(samplers, "GPSampler"):
         if library == "optuna" and importlib.util.find_spec("torch") is None:
             return None  # optuna's GPSampler needs torch, which these benches do not install

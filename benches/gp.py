@@ -16,6 +16,9 @@ interrupted and reported as skipped, and so are that library's larger n.
 
     python benches/gp.py [--quick] [--out results.jsonl] [--ns 100,300,1000] [--steps 5]
                          [--repeats 3] [--max-seconds 600] [--libraries ferrotune,optuna,skopt]
+
+``--libraries`` also takes ``ferrotune-warp``: ferrotune's ``GPSampler(input_warping=True)``,
+timed like ferrotune (not run by default).
 """
 
 from __future__ import annotations
@@ -43,7 +46,10 @@ from _common import (
     version,
 )
 
-GP_LIBRARIES = ("ferrotune", "optuna", "skopt")
+GP_LIBRARIES = ("ferrotune", "ferrotune-warp", "optuna", "skopt")
+DEFAULT_LIBRARIES = ("ferrotune", "optuna", "skopt")
+# ferrotune's GPSampler with options, by the name given to --libraries.
+VARIANTS: dict[str, dict[str, Any]] = {"ferrotune-warp": {"input_warping": True}}
 DIM = 10
 
 # A cell takes (points, values, steps, seed) and returns the first step's time and the time of
@@ -78,8 +84,9 @@ def _frozen_trial(mod: Any, params: dict[str, float], dists: dict[str, Any], val
     )
 
 
-def ask_tell_cell(library: str, problem: Any) -> Cell | None:
-    """ferrotune and optuna: ``add_trials`` to pre-fill, then ask/suggest/tell steps."""
+def ask_tell_cell(library: str, problem: Any, **options: Any) -> Cell | None:
+    """ferrotune and optuna: ``add_trials`` to pre-fill, then ask/suggest/tell steps;
+    ``options`` go to the ``GPSampler``."""
     mod = load(library)
     if mod is None or not hasattr(mod.samplers, "GPSampler"):
         return None
@@ -97,7 +104,8 @@ def ask_tell_cell(library: str, problem: Any) -> Cell | None:
     }
 
     def cell(points: np.ndarray, values: list[float], steps: int, seed: int) -> Any:
-        study = mod.create_study(direction="minimize", sampler=mod.samplers.GPSampler(seed=seed))
+        sampler = mod.samplers.GPSampler(seed=seed, **options)
+        study = mod.create_study(direction="minimize", sampler=sampler)
         study.add_trials(
             _frozen_trial(mod, dict(zip(names, map(float, x), strict=True)), dists, v)
             for x, v in zip(points, values, strict=True)
@@ -145,6 +153,8 @@ def skopt_cell(problem: Any) -> Cell | None:
 def make_cell(library: str, problem: Any) -> Cell | None:
     if library in ("ferrotune", "optuna"):
         return ask_tell_cell(library, problem)
+    if library in VARIANTS:
+        return ask_tell_cell("ferrotune", problem, **VARIANTS[library])
     if library == "skopt":
         return skopt_cell(problem)
     raise ValueError(library)
@@ -152,7 +162,8 @@ def make_cell(library: str, problem: Any) -> Cell | None:
 
 def steps_for(library: str, n: int, steps: int) -> int:
     # ferrotune refits once per 5% growth beyond 200 observations: time one whole period.
-    return max(steps, math.ceil(n / 20)) if library == "ferrotune" else steps
+    ferrotune = library == "ferrotune" or library in VARIANTS
+    return max(steps, math.ceil(n / 20)) if ferrotune else steps
 
 
 def _ratio_rows(
@@ -198,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     ns = sorted(int(x) for x in ns_text.split(","))
     steps = args.steps or (3 if args.quick else 5)
     repeats = args.repeats or (1 if args.quick else 3)
-    wanted = parse_list(args.libraries) or list(GP_LIBRARIES)
+    wanted = parse_list(args.libraries) or list(DEFAULT_LIBRARIES)
     bad = [lib for lib in wanted if lib not in GP_LIBRARIES]
     if bad:
         parser.error(f"unknown libraries {bad}; known: {GP_LIBRARIES}")
@@ -248,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                         {
                             "bench": "gp",
                             "library": lib,
-                            "version": version(lib),
+                            "version": version("ferrotune" if lib in VARIANTS else lib),
                             "n": n,
                             "repeat": rep,
                             "skipped": f"> {args.max_seconds:g} s",
@@ -264,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
                     {
                         "bench": "gp",
                         "library": lib,
-                        "version": version(lib),
+                        "version": version("ferrotune" if lib in VARIANTS else lib),
                         "problem": f"{args.problem}{DIM}d",
                         "n": n,
                         "repeat": rep,
@@ -298,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(header, _ratio_rows(ns, libs, med_first, skipped)))
     print()
     print(f"steps timed: {steps} per cell; ferrotune max({steps}, ceil(n/20)) (one refit period)")
-    print_versions(libs)
+    print_versions([lib for lib in libs if lib not in VARIANTS])
     return 0
 
 

@@ -72,6 +72,8 @@ SAMPLERS = (
     "tpe",
     "gp",
     "gp-power",
+    "gp-warp",
+    "gp-warp-power",
     "cmaes",
     "cmaes-ipop",
     "cmaes-bipop",

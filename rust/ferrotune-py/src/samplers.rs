@@ -297,7 +297,8 @@ sampler_class! {
     /// part of the state: the model is refitted from them on the next ask).
     GpSamplerCore(GpSampler) {
         #[new]
-        #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed, output_transform=None))]
+        #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed, output_transform=None, input_warping=false))]
+        #[allow(clippy::too_many_arguments)]
         fn new(
             py: Python<'_>,
             acquisition: &str,
@@ -306,6 +307,7 @@ sampler_class! {
             deterministic_objective: bool,
             seed: u64,
             output_transform: Option<&str>,
+            input_warping: bool,
         ) -> PyRes<Self> {
             guard(py, || {
                 let acquisition = match acquisition {
@@ -339,6 +341,7 @@ sampler_class! {
                     n_startup_trials,
                     deterministic_objective,
                     output_transform,
+                    input_warping,
                 };
                 let s = crate::conv(py, GpSampler::new(cfg, seed))?;
                 Ok(Self::wrap(s))

@@ -467,6 +467,17 @@ mod tests {
     }
 
     #[test]
+    fn gp_sampler_with_input_warping_conforms() {
+        let cfg = GpConfig {
+            n_startup_trials: 4,
+            input_warping: true,
+            output_transform: crate::samplers::gp::GpOutputTransform::Power,
+            ..GpConfig::default()
+        };
+        check_with(|seed| Box::new(GpSampler::new(cfg, seed).unwrap()), false);
+    }
+
+    #[test]
     fn cmaes_sampler_conforms() {
         use crate::samplers::cmaes::{CmaEsConfig, CmaEsSampler, RestartStrategy};
         let cfg = |f: fn(&mut CmaEsConfig)| {

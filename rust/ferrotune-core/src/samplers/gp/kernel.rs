@@ -581,6 +581,60 @@ impl Kernel {
         Ok(g)
     }
 
+    /// For each continuous dimension i of `dims` and each point p of `xs`,
+    /// Σ_q W_pq ∂k(x_p, x_q)/∂x_pi over q ≠ p (W symmetric, only its lower
+    /// triangle is read), from the pair terms of [`Kernel::matrix_columns`]:
+    /// ∂k/∂x_pi = ∂k/∂(r²) · 2 (x_pi - x_qi) / ℓ_i² (module docs; an inactive
+    /// x_q sits at 1/2, and the result at an inactive x_p is not used). The
+    /// likelihood's gradient in the inputs, -½ tr(W ∂K/∂x_pi), is minus
+    /// this; input warping chains it to its parameters. O(n² |dims|).
+    pub fn contract_input_grad(
+        &self,
+        xs: &Columns,
+        terms: &PairTerms,
+        w: &[f64],
+        dims: &[usize],
+    ) -> Result<Vec<Vec<f64>>> {
+        self.check_columns(xs)?;
+        let n = xs.len();
+        if w.len() != n * n || terms.k.len() != n * n.saturating_sub(1) / 2 {
+            return Err(Error::InvalidArgument(format!(
+                "weight matrix or pair terms do not fit {n} points"
+            )));
+        }
+        if let Some(&i) = dims
+            .iter()
+            .find(|&&i| self.kinds.get(i) != Some(&DimKind::Continuous))
+        {
+            return Err(Error::InvalidArgument(format!(
+                "dimension {i} is not a continuous dimension of the kernel"
+            )));
+        }
+        let mut out = vec![vec![0.0; n]; dims.len()];
+        let mut t = vec![0.0; n];
+        for i in 1..n {
+            let p0 = i * (i - 1) / 2;
+            let wi = &w[i * n..i * n + i];
+            for j in 0..i {
+                t[j] = wi[j] * terms.dk_dr2[p0 + j];
+            }
+            for (s, &dim) in out.iter_mut().zip(dims) {
+                let scale = 2.0 * self.inv[dim];
+                let col = &xs.u[dim];
+                let ui = col[i];
+                let (below, rest) = s.split_at_mut(i);
+                let mut acc = 0.0;
+                for ((sj, &tj), &c) in below.iter_mut().zip(&t[..i]).zip(&col[..i]) {
+                    let v = tj * scale * (ui - c);
+                    acc += v;
+                    *sj -= v;
+                }
+                rest[0] += acc;
+            }
+        }
+        Ok(out)
+    }
+
     /// The n×m matrix (row-major) of k(X_j, C_c) between the points X of
     /// `xs` and the points C of `cands`: row j holds X_j against every
     /// candidate (the layout of a block of right-hand sides).

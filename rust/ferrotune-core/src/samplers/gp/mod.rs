@@ -14,6 +14,9 @@
 //! - [`acquisition`]: LogEI (Ament et al. 2023), EI, PI and UCB (Srinivas et
 //!   al. 2010), and the log probability of feasibility of a constraint, each
 //!   with derivatives; [`acquisition::Constrained`] combines them;
+//! - [`warp`]: the Kumaraswamy input warp of Snoek et al. 2014, its
+//!   derivatives and prior, fitted with the other hyperparameters when
+//!   [`FitConfig::input_warping`] is on;
 //! - [`sampler`]: the sampler that puts them together (data, refit schedule,
 //!   acquisition optimisation).
 //!
@@ -40,6 +43,7 @@ pub mod linalg;
 pub mod model;
 pub mod power;
 pub mod sampler;
+pub mod warp;
 
 #[cfg(test)]
 mod golden_tests;

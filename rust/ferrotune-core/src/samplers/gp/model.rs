@@ -67,6 +67,13 @@
 //! O(n²) ([`super::linalg::Cholesky::append`]) and α = K⁻¹y is re-solved in
 //! O(n²). Refitting is left to the caller's schedule.
 //!
+//! Input warping ([`FitConfig::input_warping`]): θ is followed by (log a,
+//! log b) of the Kumaraswamy warp of each continuous dimension
+//! ([`super::warp`]); the kernel sees the warped inputs, L(θ) gains the
+//! warp's prior, and its gradient in (log a, log b) follows from the
+//! gradient in the warped inputs by the chain rule (see `fit`). Predictions
+//! take unwarped points and return gradients in them.
+//!
 //! Submodules: `priors`, `fit` (the likelihood and the MAP fit), `predict`
 //! (posterior at points and batches) and `pool` (candidate pools kept up to
 //! date by appends).
@@ -86,6 +93,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::kernel::{Columns, DimKind, Kernel};
 use super::lbfgs::LbfgsConfig;
 use super::linalg::Cholesky;
+use super::warp::{warped_dims, Warp};
+use std::borrow::Cow;
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
@@ -118,6 +127,9 @@ pub struct FitConfig {
     /// The optimiser's settings. The objective it sees is L(θ)/n, so `gtol`
     /// is a tolerance per observation and means the same at every n.
     pub lbfgs: LbfgsConfig,
+    /// Fit a Kumaraswamy input warp ([`super::warp`]) of every continuous
+    /// dimension with the other hyperparameters.
+    pub input_warping: bool,
 }
 
 impl Default for FitConfig {
@@ -133,6 +145,7 @@ impl Default for FitConfig {
                 ftol: 1e-9,
                 ..Default::default()
             },
+            input_warping: false,
         }
     }
 }
@@ -152,9 +165,11 @@ pub struct Gp {
     kernel: Kernel,
     log_noise: f64,
     noise: Noise,
-    /// Inputs, n×d row-major.
+    /// The input warp (None: inputs as given).
+    warp: Option<Warp>,
+    /// Inputs, n×d row-major (before the warp).
     x: Vec<f64>,
-    /// The same inputs by dimension, for the batched kernel routines.
+    /// The same inputs by dimension, warped, for the batched kernel routines.
     cols: Columns,
     /// Standardised outputs.
     y: Vec<f64>,
@@ -216,6 +231,26 @@ fn check_point(d: usize, x: &[f64]) -> Result<()> {
     Ok(())
 }
 
+/// The input warp θ asks for: none when θ has d + 2 entries, a warp of
+/// every continuous dimension of `kinds` when it has 2 more per such
+/// dimension (see [`Gp::with_params`]).
+fn warp_of(kinds: &[DimKind], theta: &[f64]) -> Result<Option<Warp>> {
+    let d = kinds.len();
+    let dims = warped_dims(kinds);
+    if theta.len() == d + 2 {
+        Ok(None)
+    } else if !dims.is_empty() && theta.len() == d + 2 + 2 * dims.len() {
+        Ok(Some(Warp::new(dims, &theta[d + 2..])?))
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{} hyperparameters given, expected {} (or {} with input warping)",
+            theta.len(),
+            d + 2,
+            d + 2 + 2 * dims.len()
+        )))
+    }
+}
+
 fn standardise(y: &[f64]) -> (Vec<f64>, f64, f64) {
     let n = y.len() as f64;
     let mean = y.iter().sum::<f64>() / n;
@@ -231,9 +266,10 @@ fn standardise(y: &[f64]) -> (Vec<f64>, f64, f64) {
 
 impl Gp {
     /// A GP with the given hyperparameters θ = (log ℓ_1..d, log σ_f², log σ_n²),
-    /// no fitting. `x` is n×d row-major (continuous dimensions in [0, 1],
-    /// categorical ones as choice indices, NaN for inactive), `y` the n raw
-    /// observations.
+    /// optionally followed by the input warp's (log a, log b) of each
+    /// continuous dimension in turn ([`super::warp`]), no fitting. `x` is n×d
+    /// row-major (continuous dimensions in [0, 1], categorical ones as choice
+    /// indices, NaN for inactive), `y` the n raw observations.
     pub fn with_params(
         kinds: Vec<DimKind>,
         x: Vec<f64>,
@@ -243,13 +279,7 @@ impl Gp {
     ) -> Result<Self> {
         let n = check_inputs(&kinds, &x, y)?;
         let d = kinds.len();
-        if theta.len() != d + 2 {
-            return Err(Error::InvalidArgument(format!(
-                "{} hyperparameters given, expected {}",
-                theta.len(),
-                d + 2
-            )));
-        }
+        let warp = warp_of(&kinds, theta)?;
         let kernel = Kernel::new(kinds, theta[..d].to_vec(), theta[d])?;
         let log_noise = match noise {
             Noise::Fixed(v) if v.is_finite() && v > 0.0 => v.ln(),
@@ -268,7 +298,10 @@ impl Gp {
             )));
         }
         let (ys, y_mean, y_std) = standardise(y);
-        let cols = Columns::new(kernel.kinds(), &x, n)?;
+        let xw = warp
+            .as_ref()
+            .map_or(Cow::Borrowed(&x[..]), |w| Cow::Owned(w.apply(&x, d)));
+        let cols = Columns::new(kernel.kinds(), &xw, n)?;
         let (mut k, _) = kernel.matrix_columns(&cols)?;
         for i in 0..n {
             k[i * n + i] += nv;
@@ -279,6 +312,7 @@ impl Gp {
             kernel,
             log_noise,
             noise,
+            warp,
             x,
             cols,
             y: ys,
@@ -300,11 +334,29 @@ impl Gp {
         self.kernel.dim()
     }
 
-    /// θ = (log ℓ_1..d, log σ_f², log σ_n²), e.g. to warm-start the next fit.
+    /// θ = (log ℓ_1..d, log σ_f², log σ_n²), then the warp's parameters if
+    /// any (see [`Gp::with_params`]), e.g. to warm-start the next fit.
     pub fn params(&self) -> Vec<f64> {
         let mut p = self.kernel.params();
         p.push(self.log_noise);
+        if let Some(w) = &self.warp {
+            p.extend_from_slice(w.params());
+        }
         p
+    }
+
+    /// The input warp, if the model has one.
+    pub fn warp(&self) -> Option<&Warp> {
+        self.warp.as_ref()
+    }
+
+    /// The m rows of `xs` (m×d) as the kernel sees them: warped when the
+    /// model has a warp.
+    pub(in crate::samplers::gp) fn warped<'a>(&self, xs: &'a [f64]) -> Cow<'a, [f64]> {
+        match &self.warp {
+            Some(w) => Cow::Owned(w.apply(xs, self.dim())),
+            None => Cow::Borrowed(xs),
+        }
     }
 
     /// The kernel with its fitted hyperparameters.
@@ -353,12 +405,13 @@ impl Gp {
             )));
         }
         let n = self.n();
-        let point = Columns::new(self.kernel.kinds(), x, 1)?;
+        let xw = self.warped(x);
+        let point = Columns::new(self.kernel.kinds(), &xw, 1)?;
         let (col, _) = self.kernel.cross_point(&point, &self.cols)?;
         let diag = self.kernel.signal_variance() + self.noise_variance();
         let mut chol = self.chol.clone();
         let mut cols = self.cols.clone();
-        cols.push(self.kernel.kinds(), x)?;
+        cols.push(self.kernel.kinds(), &xw)?;
         let mut factor_id = self.factor_id;
         if chol.append(&col, diag).is_err() {
             factor_id = next_factor_id();
@@ -438,6 +491,164 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn warped_likelihood_gradient_matches_finite_differences() {
+        // Mixed data with inactive values: θ then (log a, log b) of the two
+        // continuous dimensions, away from the identity.
+        let (kinds, x, y) = mixed_data(18, 2);
+        let (ys, _, _) = standardise(&y);
+        let theta = vec![-1.0, 0.3, -0.4, 0.2, -3.0, -0.7, 0.4, 0.5, -0.3];
+        for fixed in [false, true] {
+            let priors = Priors::two_sided(3);
+            let (_, g) = neg_log_posterior(&kinds, &x, &ys, &theta, &priors, fixed).unwrap();
+            assert_eq!(g.len(), theta.len());
+            let h = 1e-5;
+            for p in 0..theta.len() {
+                let at = |t: f64| {
+                    let mut tp = theta.clone();
+                    tp[p] += t;
+                    neg_log_posterior(&kinds, &x, &ys, &tp, &priors, fixed)
+                        .unwrap()
+                        .0
+                };
+                let fd = if fixed && p == 4 {
+                    0.0
+                } else {
+                    (at(h) - at(-h)) / (2.0 * h)
+                };
+                assert!(
+                    (fd - g[p]).abs() < 1e-6 * (1.0 + fd.abs()),
+                    "param {p}: fd {fd} vs {}",
+                    g[p]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn identity_warp_reproduces_the_unwarped_model() {
+        let (kinds, x, y) = mixed_data(20, 3);
+        let (ys, _, _) = standardise(&y);
+        let theta = vec![-1.0, 0.3, -0.4, 0.2, -3.0];
+        let mut warped = theta.clone();
+        warped.extend([0.0; 4]);
+        let p = Priors::two_sided(3);
+        let (a, _) = neg_log_posterior(&kinds, &x, &ys, &theta, &p, false).unwrap();
+        let (b, _) = neg_log_posterior(&kinds, &x, &ys, &warped, &p, false).unwrap();
+        // The warp's prior is 0 at the identity: the same value to the bit.
+        assert_eq!(a, b);
+        let noise = Noise::default();
+        let g0 = Gp::with_params(kinds.clone(), x.clone(), &y, &theta, noise).unwrap();
+        let g1 = Gp::with_params(kinds, x, &y, &warped, noise).unwrap();
+        assert_eq!(g1.params(), warped);
+        for t in [[0.1, 0.0, 0.3], [0.8, 2.0, f64::NAN]] {
+            assert_eq!(g0.predict(&t).unwrap(), g1.predict(&t).unwrap());
+            assert_eq!(
+                g0.predict_with_grad(&t).unwrap(),
+                g1.predict_with_grad(&t).unwrap()
+            );
+        }
+        // A θ of another length is refused.
+        assert!(Gp::with_params(
+            vec![DimKind::Continuous],
+            vec![0.5],
+            &[1.0],
+            &[0.0; 4],
+            noise
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn warped_model_predicts_appends_and_pools_consistently() {
+        let (kinds, x, y) = mixed_data(30, 6);
+        let theta = vec![-1.2, 0.0, -0.8, 0.1, -4.0, -0.9, 0.3, 0.6, -0.5];
+        let noise = Noise::default();
+        let full = Gp::with_params(kinds.clone(), x.clone(), &y, &theta, noise).unwrap();
+        // Prediction gradients in the raw coordinates.
+        for p in [[0.33, 1.0, 0.61], [0.05, 0.0, f64::NAN], [0.93, 2.0, 0.02]] {
+            let pr = full.predict_with_grad(&p).unwrap();
+            for i in [0usize, 2] {
+                if p[i].is_nan() {
+                    continue;
+                }
+                let h = 1e-6;
+                let (mut a, mut b) = (p, p);
+                a[i] += h;
+                b[i] -= h;
+                let (ma, va) = full.predict(&a).unwrap();
+                let (mb, vb) = full.predict(&b).unwrap();
+                let (fm, fv) = ((ma - mb) / (2.0 * h), (va - vb) / (2.0 * h));
+                assert!(
+                    (fm - pr.d_mean[i]).abs() < 1e-5 * (1.0 + fm.abs()),
+                    "{fm} vs {pr:?}"
+                );
+                assert!(
+                    (fv - pr.d_var[i]).abs() < 1e-5 * (1.0 + fv.abs()),
+                    "{fv} vs {pr:?}"
+                );
+            }
+        }
+        // Appends, batches and pools agree with the model built on all points.
+        let mut grown =
+            Gp::with_params(kinds, x[..20 * 3].to_vec(), &y[..20], &theta, noise).unwrap();
+        let (m, s) = full.standardisation();
+        grown.y_mean = m;
+        grown.y_std = s;
+        grown.y = y[..20].iter().map(|v| (v - m) / s).collect();
+        let cands = [0.1, 0.0, 0.3, 0.8, 2.0, f64::NAN, 0.5, 1.0, 0.97];
+        let mut pool = grown.pool(&cands, 3).unwrap();
+        for i in 20..30 {
+            grown.add_observation(&x[i * 3..i * 3 + 3], y[i]).unwrap();
+        }
+        grown.extend_pool(&mut pool, None).unwrap();
+        let (pm, pv) = grown.pool_predict(&pool).unwrap();
+        let (bm, bv) = full.predict_batch(&cands, 3).unwrap();
+        for c in 0..3 {
+            let (mu, v) = full.predict(&cands[c * 3..c * 3 + 3]).unwrap();
+            assert!((mu - bm[c]).abs() < 1e-10 && (v - bv[c]).abs() < 1e-10);
+            assert!((mu - pm[c]).abs() < 1e-8 && (v - pv[c]).abs() < 1e-8, "{c}");
+        }
+    }
+
+    #[test]
+    fn fitted_warp_stretches_a_function_that_varies_fast_near_zero() {
+        // f(x) = x^0.2 (steep near 0, flat elsewhere), at 25 points: the
+        // fitted warp has a < 1 and a higher posterior than the unwarped fit.
+        let mut rng = Rng::new(11);
+        let x: Vec<f64> = (0..25).map(|_| rng.uniform()).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .map(|v| v.powf(0.2) + (12.0 * v.powf(0.2)).sin() * 0.3)
+            .collect();
+        let kinds = vec![DimKind::Continuous];
+        let base = FitConfig {
+            priors: Some(Priors::two_sided(1)),
+            ..FitConfig::default()
+        };
+        let warped_cfg = FitConfig {
+            input_warping: true,
+            ..base.clone()
+        };
+        let plain = Gp::fit(kinds.clone(), x.clone(), &y, &base, None, &mut rng).unwrap();
+        let warped = Gp::fit(kinds.clone(), x.clone(), &y, &warped_cfg, None, &mut rng).unwrap();
+        let (a, _) = warped.warp().unwrap().shapes()[0];
+        assert!(a < 0.8, "a = {a}");
+        let (ys, _, _) = standardise(&y);
+        let p = Priors::two_sided(1);
+        let lp = neg_log_posterior(&kinds, &x, &ys, &plain.params(), &p, false)
+            .unwrap()
+            .0;
+        let lw = neg_log_posterior(&kinds, &x, &ys, &warped.params(), &p, false)
+            .unwrap()
+            .0;
+        assert!(lw < lp - 1.0, "warped {lw} vs plain {lp}");
+        // The unwarped refit of a warped model drops the warp; a warped refit
+        // of an unwarped one starts from the identity.
+        assert!(warped.refit(&base, &mut rng).unwrap().warp().is_none());
+        assert!(plain.refit(&warped_cfg, &mut rng).unwrap().warp().is_some());
     }
 
     #[test]

@@ -28,7 +28,15 @@
 //!    transform cannot map (≤ 0 under Box-Cox) brings the refit forward.
 //!    The incumbent of the acquisition is on the transformed scale (the
 //!    transform is increasing, so it is the same trial). Constraint models
-//!    and ParEGO's scalarisation are not transformed.
+//!    and ParEGO's scalarisation are not transformed. With
+//!    `input_warping`, the objective's model (also ParEGO's scalarisation
+//!    with several objectives) warps each numeric input by a Kumaraswamy
+//!    CDF ([`super::warp`]) whose (a, b) are fitted with the other
+//!    hyperparameters at every (multi-start or warm) fit, starting from the
+//!    identity or the kept warp, and kept for the appends in between.
+//!    Constraint models are not warped (each would add 2 parameters per
+//!    dimension to fit for a feasibility boundary, rarely where the
+//!    objective is non-stationary).
 //! 3. Black-box constraints (the trials' constraint values, `<= 0`
 //!    feasible, ordered by name): one GP per constraint, fitted like the
 //!    objective's (same kernel, priors and refit schedule, its own warm-started
@@ -60,6 +68,16 @@
 //!    stepped dimensions and the choices of categoricals. On a
 //!    declared space only feasible configurations (constraints and the
 //!    caller's `accept`) are ever scored, so no infeasible point is proposed.
+//!    The search runs in the unwarped coordinates: a warped model maps
+//!    every point it is asked about through its warp, and its gradient is
+//!    chained by ∂w/∂x ([`Gp::predict_with_grad`]). We chose this over a
+//!    search in the warped coordinates because each model (objective,
+//!    constraints, fantasies, candidate pools) keeps its own warp, or none,
+//!    while the candidates, the declared space's feasibility and the
+//!    rounding of integer and stepped values stay in the one coordinate
+//!    system they share; the price is that Sobol candidates are uniform in
+//!    x rather than in w(x), which the perturbations of the incumbents
+//!    make up for near the best points.
 //!
 //! While every observation has the same value there is nothing to model, and
 //! the trial gets the seeded uniform draw of the start-up phase.
@@ -162,6 +180,8 @@ pub struct GpConfig {
     pub n_startup_trials: usize,
     pub deterministic_objective: bool,
     pub output_transform: GpOutputTransform,
+    /// Fit a Kumaraswamy input warp ([`super::warp`]) in the objective's model.
+    pub input_warping: bool,
 }
 
 impl Default for GpConfig {
@@ -171,6 +191,7 @@ impl Default for GpConfig {
             n_startup_trials: 10,
             deterministic_objective: false,
             output_transform: GpOutputTransform::None,
+            input_warping: false,
         }
     }
 }
@@ -539,6 +560,52 @@ mod tests {
         assert_eq!(tf.family, PowerFamily::YeoJohnson);
         // Constraint models are not transformed.
         assert!(s.con_cache.iter().flatten().all(|c| c.tf.is_none()));
+    }
+
+    #[test]
+    fn input_warp_is_fitted_on_the_objective_and_kept_between_refits() {
+        // Branin read at x^4 in the unit square: fast variation near 1, flat
+        // near 0. With warping the objective's model has a warp (b < 1 on
+        // some dimension stretches the region near 1); the constraint's has none.
+        let dims = unit_square();
+        let f = |u: &[f64]| branin(&[-5.0 + 15.0 * u[0].powi(4), 15.0 * u[1].powi(4)]);
+        let cfg = GpConfig {
+            input_warping: true,
+            output_transform: GpOutputTransform::Power,
+            ..GpConfig::default()
+        };
+        let mut s = GpSampler::new(cfg, 3).unwrap();
+        let mut h = History::new(1);
+        run_constrained(&mut s, &mut h, f, |x| vec![x[0] - 0.98], &dims, 30);
+        let gp = &s.cache.as_ref().unwrap().gp;
+        let w = gp.warp().expect("a warped objective model");
+        assert_eq!(w.dims(), &[0, 1]);
+        assert!(
+            w.shapes().iter().any(|&(a, b)| a > 1.2 || b < 0.8),
+            "{:?}",
+            w.shapes()
+        );
+        assert_eq!(s.fits()[0].as_ref().unwrap().theta.len(), 8);
+        assert!(s.con_cache.iter().flatten().all(|c| c.gp.warp().is_none()));
+        // The state round-trips the warp; a restored sampler refits from it.
+        let mut t = GpSampler::new(cfg, 3).unwrap();
+        t.set_state(&s.state()).unwrap();
+        assert_eq!(t.restored[0].as_ref().unwrap().theta, gp.params());
+        // Past the refit threshold, appends keep the warp unchanged.
+        let names = vec!["x0".to_string(), "x1".to_string()];
+        let mut r = crate::samplers::RandomSampler::new(1);
+        while h.trials().len() < REFIT_EVERY_ASK_UP_TO + 2 {
+            let (k, x) = crate::samplers::start_trial(&mut r, &mut h, &names, &dims).unwrap();
+            h.finish(k, TrialState::Complete, vec![f(&x)]).unwrap();
+        }
+        let mut kept = Vec::new();
+        for _ in 0..3 {
+            let (k, x) = crate::samplers::start_trial(&mut s, &mut h, &names, &dims).unwrap();
+            assert!(x.iter().all(|v| (0.0..=1.0).contains(v)));
+            kept.push(s.cache.as_ref().unwrap().gp.params());
+            h.finish(k, TrialState::Complete, vec![f(&x)]).unwrap();
+        }
+        assert!(kept.windows(2).all(|w| w[0] == w[1]));
     }
 
     #[test]

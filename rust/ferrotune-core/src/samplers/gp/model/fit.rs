@@ -5,9 +5,10 @@
 use super::{check_inputs, standardise, FitConfig, Gp, Noise, Priors, LN_2PI};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::samplers::gp::kernel::{Columns, DimKind, Kernel};
+use crate::samplers::gp::kernel::{Columns, DimKind, Kernel, PairTerms};
 use crate::samplers::gp::lbfgs::multi_start;
 use crate::samplers::gp::linalg::Cholesky;
+use crate::samplers::gp::warp::{cdf_dlog, warped_dims, Warp, LOG_BOUND};
 use crate::samplers::tpe::truncnorm::ndtri;
 use crate::space::fit_in;
 
@@ -45,7 +46,9 @@ pub fn param_bounds(d: usize, noise: Noise) -> Result<(Vec<f64>, Vec<f64>)> {
 }
 
 /// The negative log posterior L(θ) of standardised data and its gradient
-/// (see the module docs), θ = (log ℓ_1..d, log σ_f², log σ_n²).
+/// (see the module docs), θ = (log ℓ_1..d, log σ_f², log σ_n²), optionally
+/// followed by the input warp's (log a, log b) of each continuous dimension
+/// ([`Gp::with_params`]).
 pub fn neg_log_posterior(
     kinds: &[DimKind],
     x: &[f64],
@@ -55,12 +58,20 @@ pub fn neg_log_posterior(
     fixed_noise: bool,
 ) -> Result<(f64, Vec<f64>)> {
     let n = check_inputs(kinds, x, y)?;
-    let cols = Columns::new(kinds, x, n)?;
-    neg_log_posterior_columns(kinds, &cols, y, theta, priors, fixed_noise)
+    let warping = theta.len() > kinds.len() + 2;
+    Likelihood::new(kinds, x, n, y, priors, fixed_noise, warping)?.eval(theta)
 }
 
-/// [`neg_log_posterior`] on inputs already laid out by dimension (the fit
-/// builds them once for all its evaluations).
+/// The quantities of one evaluation of L(θ) that the warp's gradient reuses.
+struct Parts {
+    kernel: Kernel,
+    /// W = ααᵀ - K⁻¹ (lower triangle).
+    w: Vec<f64>,
+    terms: PairTerms,
+}
+
+/// L(θ) on inputs already laid out by dimension (and warped), for
+/// θ = (log ℓ_1..d, log σ_f², log σ_n²).
 fn neg_log_posterior_columns(
     kinds: &[DimKind],
     cols: &Columns,
@@ -68,7 +79,7 @@ fn neg_log_posterior_columns(
     theta: &[f64],
     priors: &Priors,
     fixed_noise: bool,
-) -> Result<(f64, Vec<f64>)> {
+) -> Result<(f64, Vec<f64>, Parts)> {
     let n = y.len();
     let d = kinds.len();
     if theta.len() != d + 2 {
@@ -110,39 +121,137 @@ fn neg_log_posterior_columns(
         -0.5 * noise * trace_w
     });
     value += priors.neg_log_density(kinds, theta, &mut grad, fixed_noise);
-    if !value.is_finite() || grad.iter().any(|v| !v.is_finite()) {
-        return Err(Error::InvalidArgument(
-            "the marginal likelihood is not finite at these hyperparameters".into(),
-        ));
-    }
-    Ok((value, grad))
+    Ok((value, grad, Parts { kernel, w, terms }))
 }
 
-/// The fit's objective: L(θ)/n and its gradient (infinite where L is not
-/// defined), for the optimiser.
-fn per_observation<'a>(
+/// The fit's data and priors, evaluating L(θ) with its gradient.
+struct Likelihood<'a> {
     kinds: &'a [DimKind],
-    cols: &'a Columns,
-    ys: &'a [f64],
+    /// Inputs n×d before any warp.
+    x: &'a [f64],
+    y: &'a [f64],
     priors: &'a Priors,
     fixed: bool,
-) -> impl Fn(&[f64], &mut [f64]) -> f64 + 'a {
-    let inv_n = 1.0 / ys.len().max(1) as f64;
-    move |theta, g| match neg_log_posterior_columns(kinds, cols, ys, theta, priors, fixed) {
-        Ok((v, grad)) => {
-            for (gi, v) in g.iter_mut().zip(&grad) {
-                *gi = v * inv_n;
-            }
-            v * inv_n
-        }
-        Err(_) => f64::INFINITY,
+    /// The warped dimensions (empty without input warping).
+    dims: Vec<usize>,
+    /// The inputs by dimension when they are not warped (built once).
+    cols: Option<Columns>,
+}
+
+impl<'a> Likelihood<'a> {
+    fn new(
+        kinds: &'a [DimKind],
+        x: &'a [f64],
+        n: usize,
+        y: &'a [f64],
+        priors: &'a Priors,
+        fixed: bool,
+        warping: bool,
+    ) -> Result<Self> {
+        let dims = if warping {
+            warped_dims(kinds)
+        } else {
+            Vec::new()
+        };
+        let cols = if dims.is_empty() {
+            Some(Columns::new(kinds, x, n)?)
+        } else {
+            None
+        };
+        Ok(Likelihood {
+            kinds,
+            x,
+            y,
+            priors,
+            fixed,
+            dims,
+            cols,
+        })
     }
+
+    /// Number of hyperparameters.
+    fn n_params(&self) -> usize {
+        self.kinds.len() + 2 + 2 * self.dims.len()
+    }
+
+    /// L(θ) and its gradient. With a warp, the inputs are warped by θ's
+    /// last 2|dims| entries and the gradient in them follows by the chain
+    /// rule: ∂L/∂w_pi = -Σ_q W_pq ∂k_pq/∂w_pi
+    /// ([`Kernel::contract_input_grad`]), times ∂w_pi/∂log a_i (or log b_i)
+    /// of [`super::super::warp::cdf_dlog`], summed over the points p; plus
+    /// the warp's prior.
+    fn eval(&self, theta: &[f64]) -> Result<(f64, Vec<f64>)> {
+        let (kinds, y, d) = (self.kinds, self.y, self.kinds.len());
+        if theta.len() != self.n_params() {
+            return Err(Error::InvalidArgument(format!(
+                "{} hyperparameters given, expected {}",
+                theta.len(),
+                self.n_params()
+            )));
+        }
+        let base = &theta[..d + 2];
+        let (value, grad) = if let Some(cols) = &self.cols {
+            let (v, g, _) =
+                neg_log_posterior_columns(kinds, cols, y, base, self.priors, self.fixed)?;
+            (v, g)
+        } else {
+            let warp = Warp::new(self.dims.clone(), &theta[d + 2..])?;
+            let cols = Columns::new(kinds, &warp.apply(self.x, d), y.len())?;
+            let (mut v, mut g, parts) =
+                neg_log_posterior_columns(kinds, &cols, y, base, self.priors, self.fixed)?;
+            let s = parts
+                .kernel
+                .contract_input_grad(&cols, &parts.terms, &parts.w, &self.dims)?;
+            let mut gw = vec![0.0; 2 * self.dims.len()];
+            for (k, (&j, &(a, b))) in self.dims.iter().zip(warp.shapes()).enumerate() {
+                for (p, sp) in s[k].iter().enumerate() {
+                    let (da, db) = cdf_dlog(self.x[p * d + j], a, b);
+                    gw[2 * k] -= sp * da;
+                    gw[2 * k + 1] -= sp * db;
+                }
+            }
+            v += Warp::neg_log_prior(&theta[d + 2..], &mut gw);
+            g.extend(gw);
+            (v, g)
+        };
+        if !value.is_finite() || grad.iter().any(|v| !v.is_finite()) {
+            return Err(Error::InvalidArgument(
+                "the marginal likelihood is not finite at these hyperparameters".into(),
+            ));
+        }
+        Ok((value, grad))
+    }
+
+    /// The fit's objective: L(θ)/n and its gradient (infinite where L is
+    /// not defined), for the optimiser.
+    fn per_observation(&self) -> impl Fn(&[f64], &mut [f64]) -> f64 + '_ {
+        let inv_n = 1.0 / self.y.len().max(1) as f64;
+        move |theta, g| match self.eval(theta) {
+            Ok((v, grad)) => {
+                for (gi, v) in g.iter_mut().zip(&grad) {
+                    *gi = v * inv_n;
+                }
+                v * inv_n
+            }
+            Err(_) => f64::INFINITY,
+        }
+    }
+}
+
+/// The box of the fit: [`param_bounds`], then [-LOG_BOUND, LOG_BOUND] for
+/// each of `n_warp` warping parameters.
+fn fit_bounds(d: usize, noise: Noise, n_warp: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (mut lo, mut hi) = param_bounds(d, noise)?;
+    lo.extend(std::iter::repeat_n(-LOG_BOUND, n_warp));
+    hi.extend(std::iter::repeat_n(LOG_BOUND, n_warp));
+    Ok((lo, hi))
 }
 
 impl Gp {
     /// Fits the hyperparameters by MAP (see the module docs) and returns the
     /// model. `warm_start` (a previous [`Gp::params`]) is tried first when its
-    /// length fits; `rng` draws the random starts.
+    /// length fits (an unwarped one is extended by the identity warp when
+    /// `config.input_warping`); `rng` draws the random starts.
     pub fn fit(
         kinds: Vec<DimKind>,
         x: Vec<f64>,
@@ -151,16 +260,16 @@ impl Gp {
         warm_start: Option<&[f64]>,
         rng: &mut Rng,
     ) -> Result<Self> {
-        check_inputs(&kinds, &x, y)?;
+        let n = check_inputs(&kinds, &x, y)?;
         let d = kinds.len();
         let priors = config.priors.unwrap_or_else(|| Priors::hvarfner(d));
-        let (lo, hi) = param_bounds(d, config.noise)?;
-        let fixed = matches!(config.noise, Noise::Fixed(_));
         let (ys, _, _) = standardise(y);
+        let fixed = matches!(config.noise, Noise::Fixed(_));
+        let lik = Likelihood::new(&kinds, &x, n, &ys, &priors, fixed, config.input_warping)?;
+        let n_warp = lik.n_params() - (d + 2);
+        let (lo, hi) = fit_bounds(d, config.noise, n_warp)?;
         let (starts, warm_given) = fit_starts(&kinds, &priors, config, warm_start, (&lo, &hi), rng);
-        let cols = Columns::new(&kinds, &x, ys.len())?;
-        let objective = per_observation(&kinds, &cols, &ys, &priors, fixed);
-        let n = ys.len();
+        let objective = lik.per_observation();
         let first = if starts.len() > 1 && n > FIT_SUBSET {
             // Several starts on a random subset, then the best of their
             // winner and the warm start (by one evaluation each on all the
@@ -213,10 +322,18 @@ fn fit_starts(
             .collect()
     };
     let d = kinds.len();
+    // The warp's parameters, identity in every start but a warm one.
+    let n_warp = lo.len() - (d + 2);
     let mut starts = Vec::new();
     if let Some(w) = warm_start {
-        if w.len() == d + 2 && w.iter().all(|v| v.is_finite()) {
-            starts.push(clip(w.to_vec()));
+        if w.iter().all(|v| v.is_finite()) {
+            if w.len() == lo.len() {
+                starts.push(clip(w.to_vec()));
+            } else if w.len() == d + 2 {
+                let mut t = w.to_vec();
+                t.resize(lo.len(), 0.0);
+                starts.push(clip(t));
+            }
         }
     }
     let warm_given = !starts.is_empty();
@@ -224,6 +341,7 @@ fn fit_starts(
         let mut mode: Vec<f64> = kinds.iter().map(|&k| priors.for_kind(k).mode()).collect();
         mode.push(priors.log_signal.0);
         mode.push(priors.noise.mode());
+        mode.resize(mode.len() + n_warp, 0.0);
         starts.push(clip(mode));
     }
     for _ in 0..config.n_random_starts {
@@ -234,6 +352,7 @@ fn fit_starts(
             .collect();
         t.push(draw(priors.log_signal));
         t.push(draw(priors.noise.start_distribution()));
+        t.resize(t.len() + n_warp, 0.0);
         starts.push(clip(t));
     }
     (starts, warm_given)
@@ -262,8 +381,21 @@ fn fit_subset(
         ss.push(ys[i]);
     }
     let fixed = matches!(config.noise, Noise::Fixed(_));
-    let (lo, hi) = param_bounds(d, config.noise)?;
-    let sub_cols = Columns::new(kinds, &xs, FIT_SUBSET)?;
-    let sub_objective = per_observation(kinds, &sub_cols, &ss, priors, fixed);
-    Ok(multi_start(sub_objective, starts, Some((&lo, &hi)), &config.lbfgs)?.x)
+    let lik = Likelihood::new(
+        kinds,
+        &xs,
+        FIT_SUBSET,
+        &ss,
+        priors,
+        fixed,
+        config.input_warping,
+    )?;
+    let (lo, hi) = fit_bounds(d, config.noise, lik.n_params() - (d + 2))?;
+    Ok(multi_start(
+        lik.per_observation(),
+        starts,
+        Some((&lo, &hi)),
+        &config.lbfgs,
+    )?
+    .x)
 }

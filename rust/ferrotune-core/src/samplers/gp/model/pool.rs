@@ -70,7 +70,7 @@ impl Gp {
                 "pool points must be {m} x {d} finite (or NaN) coordinates"
             )));
         }
-        let cands = Columns::new(self.kernel.kinds(), xs, m)?;
+        let cands = Columns::new(self.kernel.kinds(), &self.warped(xs), m)?;
         let n = self.n();
         let mut v = vec![0.0; n * m];
         self.kernel.cross_columns(&self.cols, &cands, &mut v)?;
@@ -108,11 +108,8 @@ impl Gp {
             // Row i of L: l_i (i entries) and λ_i.
             l.clear();
             l.extend((0..=i).map(|j| self.chol.get(i, j).unwrap_or(0.0)));
-            let point = Columns::new(
-                self.kernel.kinds(),
-                &self.x[i * self.dim()..(i + 1) * self.dim()],
-                1,
-            )?;
+            let xi = self.warped(&self.x[i * self.dim()..(i + 1) * self.dim()]);
+            let point = Columns::new(self.kernel.kinds(), &xi, 1)?;
             let k = {
                 let mut k = vec![0.0; m];
                 self.kernel.cross_columns(&point, &pool.cands, &mut k)?;

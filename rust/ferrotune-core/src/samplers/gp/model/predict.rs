@@ -16,7 +16,7 @@ impl Gp {
     /// Posterior mean and variance of f at `x` (original units).
     pub fn predict(&self, x: &[f64]) -> Result<(f64, f64)> {
         check_point(self.dim(), x)?;
-        let point = Columns::new(self.kernel.kinds(), x, 1)?;
+        let point = Columns::new(self.kernel.kinds(), &self.warped(x), 1)?;
         let (mut k, _) = self.kernel.cross_point(&point, &self.cols)?;
         let mean: f64 = k.iter().zip(&self.alpha).map(|(a, b)| a * b).sum();
         self.chol.solve_lower_in_place(&mut k)?;
@@ -91,7 +91,8 @@ impl Gp {
             // B[j][c] = k(X_j, x_{c0+c}): n×w, row-major.
             b.clear();
             b.resize(n * w, 0.0);
-            let cands = Columns::new(self.kernel.kinds(), &xs[c0 * d..(c0 + w) * d], w)?;
+            let block = self.warped(&xs[c0 * d..(c0 + w) * d]);
+            let cands = Columns::new(self.kernel.kinds(), &block, w)?;
             self.kernel.cross_columns(&self.cols, &cands, &mut b)?;
             let (mb, vb) = (&mut mean[c0..c0 + w], &mut var[c0..c0 + w]);
             for j in 0..n {
@@ -112,11 +113,14 @@ impl Gp {
 
     /// Posterior mean and variance at `x` with their gradients w.r.t. x:
     /// ∂μ/∂x = (∂k*/∂x)ᵀα and ∂s²/∂x = -2 (∂k*/∂x)ᵀK⁻¹k* (R&W eqs. 2.25-2.26
-    /// differentiated; k(x, x) = σ_f² does not depend on x).
-    pub fn predict_with_grad(&self, x: &[f64]) -> Result<Prediction> {
+    /// differentiated; k(x, x) = σ_f² does not depend on x). With an input
+    /// warp the gradients are taken in the warped coordinates w(x) and
+    /// chained by ∂w_i/∂x_i ([`super::super::warp`]), so they are in x.
+    pub fn predict_with_grad(&self, x_raw: &[f64]) -> Result<Prediction> {
         let d = self.dim();
-        check_point(d, x)?;
-        let point = Columns::new(self.kernel.kinds(), x, 1)?;
+        check_point(d, x_raw)?;
+        let x = self.warped(x_raw);
+        let point = Columns::new(self.kernel.kinds(), &x, 1)?;
         let (k, dk_dr2) = self.kernel.cross_point(&point, &self.cols)?;
         let mean: f64 = k.iter().zip(&self.alpha).map(|(a, b)| a * b).sum();
         let mut v = k;
@@ -139,6 +143,12 @@ impl Gp {
             let s = 2.0 * self.kernel.inv_scale(i);
             d_mean[i] = s * (x[i] * sa - dot(&a, col));
             d_var[i] = s * (x[i] * sb - dot(&b, col));
+        }
+        if let Some(w) = &self.warp {
+            for (i, j) in w.jacobian_diag(x_raw).into_iter().enumerate() {
+                d_mean[i] *= j;
+                d_var[i] *= j;
+            }
         }
         let s2 = self.y_std * self.y_std;
         let clamped = raw_var <= 0.0;

@@ -13,6 +13,7 @@ use crate::samplers::gp::acquisition::{srinivas_beta, Acquisition, Constrained};
 use crate::samplers::gp::kernel::DimKind;
 use crate::samplers::gp::model::{FitConfig, Gp, Noise, Priors};
 use crate::samplers::gp::power::PowerTransform;
+use crate::samplers::gp::warp::warped_dims;
 use crate::space::Distribution;
 
 impl GpSampler {
@@ -44,21 +45,25 @@ impl GpSampler {
     }
 
     /// The fit settings of a multi-start fit and of a warm single-start
-    /// refit over `d` dimensions.
-    fn fit_configs(&self, d: usize) -> (FitConfig, FitConfig) {
+    /// refit over `d` dimensions for the model of `slot` (input warping on
+    /// the objective's only).
+    fn fit_configs(&self, slot: Slot, d: usize) -> (FitConfig, FitConfig) {
         let noise = self.noise();
         let priors = Some(Priors {
             noise: NOISE_PRIOR,
             ..Priors::two_sided(d)
         });
+        let input_warping = self.cfg.input_warping && slot == Slot::Objective;
         let multi = FitConfig {
             noise,
             priors,
+            input_warping,
             ..FitConfig::default()
         };
         let warm = FitConfig {
             noise,
             priors,
+            input_warping,
             n_random_starts: 0,
             prior_mode_start: false,
             ..FitConfig::default()
@@ -78,13 +83,17 @@ impl GpSampler {
         rows: Vec<usize>,
     ) -> Result<Gp> {
         let n = rows.len();
-        let (multi, warm) = self.fit_configs(kinds.len());
+        let (multi, warm) = self.fit_configs(slot, kinds.len());
         let cache = self.slot(slot).take().filter(|c| c.key == key);
         let restored = self
             .restored
             .get_mut(Self::slot_index(slot))
             .and_then(Option::take)
-            .filter(|f| f.theta.len() == kinds.len() + 2 && f.theta.iter().all(|v| v.is_finite()));
+            .filter(|f| {
+                let (d, n_warp) = (kinds.len(), 2 * warped_dims(&kinds).len());
+                (f.theta.len() == d + 2 || f.theta.len() == d + 2 + n_warp)
+                    && f.theta.iter().all(|v| v.is_finite())
+            });
         let (gp, tf, n_fit, n_multi) = match (cache, restored) {
             (None, Some(f)) => {
                 let (tf, yt) = self.fit_transform(slot, &y);
