@@ -47,17 +47,45 @@ def test_numeric_space_runs_the_gp_then_a_warm_started_cma_es() -> None:
     assert all(tag and tag[0] == CMAES_TAG for tag in tags[15:])
 
 
-def test_a_declared_conditional_space_goes_to_tpe_from_the_first_trial() -> None:
+def test_a_declared_conditional_space_stays_with_the_gp_then_goes_to_tpe() -> None:
     space = ferrotune.SearchSpace(
         {"kind": CategoricalDistribution(["a", "b"]), "x": FloatDistribution(0, 1)},
         conditions={"x": ("kind", ["a"])},
     )
-    sampler = AutoSampler(seed=0)
+    sampler = AutoSampler(seed=0, gp_trials=8)
     study = ferrotune.create_study(sampler=sampler)
-    for _ in range(5):
+    for _ in range(12):
         trial = study.ask(space)
         study.tell(trial, trial.params.get("x", 0.5))
-    assert sampler.switches == [(0, "TPESampler")]
+    # The GP models the declared space whole; CMA-ES would draw "x" at random.
+    assert sampler.switches == [(8, "TPESampler")]
+
+
+def test_a_stalled_gp_phase_ends_early_on_a_numeric_space_only() -> None:
+    def step(trial: Any) -> float:
+        return 0.0 if trial.suggest_float("x", 0, 1) > 0.3 else 1.0
+
+    sampler = AutoSampler(seed=0, patience=15)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(step, n_trials=80)
+    best = study.best_trial.number
+    # No value below the best for 15 trials after it, and at least 30 trials: CMA-ES.
+    assert sampler.switches == [(max(best + 15, 30), "CmaEsSampler")]
+
+    def step_with_a_choice(trial: Any) -> float:
+        trial.suggest_categorical("c", ["p", "q"])
+        return step(trial)
+
+    sampler = AutoSampler(seed=0, patience=15)
+    ferrotune.create_study(sampler=sampler).optimize(step_with_a_choice, n_trials=80)
+    assert sampler.switches == []  # categoricals keep the GP for its whole phase
+
+
+def test_the_gp_phase_is_shorter_from_ten_parameters_on() -> None:
+    sampler = AutoSampler(seed=0, patience=None)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(lambda t: _sphere(t, 10), n_trials=105)
+    assert sampler.switches == [(100, "CmaEsSampler")]
 
 
 def test_define_by_run_conditional_parameters_switch_to_tpe_for_good() -> None:
@@ -193,7 +221,8 @@ def test_it_finds_the_sphere_minimum_better_than_random_search() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"gp_trials": -1}, "gp_trials"),
+        ({"gp_trials": 0}, "gp_trials"),
+        ({"patience": -3}, "patience"),
         ({"gp_trials": 2.5}, "gp_trials"),
         ({"gp_trials": True}, "gp_trials"),
         ({"constraints_func": 3}, "constraints_func"),

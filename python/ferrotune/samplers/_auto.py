@@ -20,40 +20,56 @@ __all__ = ["AutoSampler"]
 
 _logger = logging.getLogger("ferrotune")
 _MASK = 0xFFFF_FFFF_FFFF_FFFF
+# The GP phase (AutoSampler's rule 3): its length below and from _HIGH_DIM parameters,
+# and the trials it always runs before it may end for a stall.
+_GP_TRIALS = 200
+_GP_TRIALS_HIGH_DIM = 100
+_HIGH_DIM = 10
+_MIN_GP_TRIALS = 30
+# Samplers never left (but for a define-by-run conditional space, which goes to TPE).
+_FINAL = ("tpe-conditional",)
 
 
 class AutoSampler(BaseSampler):
     """Chooses, and switches between, ferrotune's samplers by the study's space and progress.
 
     Each trial is sampled by one inner sampler, chosen before the trial from what the
-    study shows at that moment (the rules below, in order; the first that applies wins):
+    study shows at that moment (the rules below, in order; the first that applies wins).
+    ``d`` is the number of parameters, ``n`` the number of trials started so far.
 
-    1. **Conditional or changing parameters** (a declared
-       :class:`~ferrotune.SearchSpace` with conditions, or define-by-run trials whose
-       parameters differ): :class:`TPESampler` (multivariate, constant liar), kept from
-       then on.
-    2. **Several objectives**: :class:`GPSampler` (ParEGO) for the first
-       ``gp_trials`` trials, then :class:`NSGAIISampler` (:class:`NSGAIIISampler` from
-       four objectives).
-    3. **The first** ``gp_trials`` **trials**: :class:`GPSampler`.
-    4. **Beyond, with black-box constraints** (``constraints_func``, or constraint values
-       reported by trials): :class:`TPESampler` (CMA-ES has no constraint model).
-    5. **Beyond, otherwise**: :class:`CmaEsSampler` (CatCMA for categorical parameters),
+    1. **Define-by-run conditional or changing parameters** (trials whose parameter names
+       or distributions differ): :class:`TPESampler` (multivariate, constant liar), kept
+       from then on. (A declared :class:`~ferrotune.SearchSpace` with conditions is
+       modelled whole by the GP, which did better there: rules 3 and 4.)
+    2. **Several objectives**: :class:`GPSampler` (ParEGO) while ``n <= gp_trials``, then
+       :class:`NSGAIISampler` (:class:`NSGAIIISampler` from four objectives).
+    3. **The GP phase**: :class:`GPSampler` while ``n <= gp_trials`` (by default 200
+       when ``d < 10``, 100 from ``d = 10`` on), ending early on a space of numeric
+       parameters only when the best value has not improved for ``patience`` trials
+       (40) after at least 30.
+    4. **After it, with conditions, black-box constraints** (``constraints_func``, or
+       constraint values reported by trials) **or a declared space with conditions**:
+       :class:`TPESampler` (CMA-ES has no constraint model and draws conditional
+       parameters at random).
+    5. **After it, otherwise**: :class:`CmaEsSampler` (CatCMA for categorical parameters),
        warm-started from the trials so far as Nomura et al. 2021 ("Warm Starting CMA-ES
        for Hyperparameter Optimization", AAAI) do: the top ``gamma = 10%`` of the complete
        trials (at least ``popsize``) give the initial step size
-       ``sigma0 = prod_i (s_i^2 + alpha^2)^(1/2d)`` with ``alpha = 0.1`` (``s_i``: their standard
-       deviation in dimension ``i`` of the normalised space), and the best trial is the
-       initial mean.
+       ``sigma0 = prod_i (s_i^2 + alpha^2)^(1/2d)`` with ``alpha = 0.1`` (``s_i``: their
+       standard deviation in dimension ``i`` of the normalised space), and the best trial
+       is the initial mean.
 
     A switch hands over the history: GP, TPE and NSGA-II fit on every trial of the study;
     CMA-ES starts from the warm start above. The rules, with the measurements that
     support each, are in ``benches/README.md`` ("AutoSampler"). They follow OptunaHub's
-    AutoSampler (GP first, CMA-ES for long numeric runs, TPE for conditional spaces)
-    where the suite agrees, and deviate where it does not: categorical parameters do
-    not force TPE (CatCMA and the GP's Hamming kernel did better on the suite's
-    categorical problems), and the CMA-ES mean is the best trial rather than the mean of
-    the top ones.
+    AutoSampler (GP first, CMA-ES warm-started for long numeric runs, TPE for
+    define-by-run conditional spaces and constraints, NSGA-II for several objectives)
+    and deviate where ferrotune's suite disagrees: categorical parameters and declared
+    conditional spaces stay with the GP (its Hamming kernel and declared-space model
+    did better than TPE on the suite's categorical and conditional problems); the GP
+    phase is shorter from 10 parameters on and ends early when it stalls (CMA-ES
+    refines faster); the CMA-ES mean is the best trial rather than the mean of the top
+    ones.
 
     Which sampler ran from which trial on is logged at INFO level and kept in
     :attr:`switches`. Every worker sharing a study decides from the same trials, so
@@ -65,9 +81,10 @@ class AutoSampler(BaseSampler):
         constraints_func: Optuna's black-box constraints (``<= 0`` feasible), handed to
             the inner samplers that model them (GP, TPE, NSGA-II); see
             :class:`GPSampler`.
-        gp_trials: Trials sampled by the GP before the switch (default 200: where the
-            GP's cost per trial is still a few milliseconds and the suite shows CMA-ES
-            catching up).
+        gp_trials: The longest GP phase, in trials started (None: 200 below 10
+            parameters, 100 from 10 on).
+        patience: Trials without a new best value that end the GP phase early on a
+            space of numeric parameters (40); None never ends it early.
 
     Raises:
         InvalidArgumentError: an argument of the wrong type or out of range.
@@ -83,17 +100,22 @@ class AutoSampler(BaseSampler):
         *,
         seed: int | None = None,
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
-        gp_trials: int = 200,
+        gp_trials: int | None = None,
+        patience: int | None = 40,
     ) -> None:
         if constraints_func is not None and not callable(constraints_func):
             raise InvalidArgumentError(
                 f"constraints_func must be a callable or None, got {constraints_func!r}"
             )
-        if isinstance(gp_trials, bool) or not isinstance(gp_trials, int) or gp_trials < 0:
-            raise InvalidArgumentError(f"gp_trials must be an int >= 0, got {gp_trials!r}")
+        for name, value in (("gp_trials", gp_trials), ("patience", patience)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise InvalidArgumentError(f"{name} must be an int >= 1 or None, got {value!r}")
         self._seed = _seed_or_random(seed)
         self._constraints_func = constraints_func
         self._gp_trials = gp_trials
+        self._patience = patience
         self._lock = threading.Lock()
         self._kind = "gp"
         self._inner: BaseSampler = self._make("gp", None)
@@ -149,22 +171,38 @@ class AutoSampler(BaseSampler):
 
     # ------------------------------------------------------------------- the rules
     def _choose(self, study: Study, space: SearchSpace | None) -> str:
-        if self._kind == "tpe-conditional":
+        if self._kind in _FINAL:
             return self._kind
         core = study.core
-        if _conditional(core, space):
+        if space is None and _changing_parameters(core):
             return "tpe-conditional"
-        n_objectives = len(study.directions)
-        started = core.n_trials()
-        if started <= self._gp_trials:
+        if self._kind != "gp":
+            return self._kind  # after the GP phase, kept
+        if self._in_gp_phase(study, space):
             return "gp"
+        n_objectives = len(study.directions)
         if n_objectives > 1:
             return "nsgaii" if n_objectives < 4 else "nsgaiii"
-        if self._kind in ("tpe", "cmaes"):
-            return self._kind
-        if self._constraints_func is not None or any(core.all_constraints()):
+        conditional = space is not None and bool(space.conditions)
+        if conditional or self._constraints_func is not None or any(core.all_constraints()):
             return "tpe"
         return "cmaes"
+
+    def _in_gp_phase(self, study: Study, space: SearchSpace | None) -> bool:
+        core = study.core
+        started = core.n_trials()
+        dists = space.distributions if space is not None else study.intersection_search_space()
+        cap = self._gp_trials
+        if cap is None:
+            cap = _GP_TRIALS if len(dists) < _HIGH_DIM else _GP_TRIALS_HIGH_DIM
+        if started > cap:
+            return False
+        if self._patience is None or started <= _MIN_GP_TRIALS or len(study.directions) > 1:
+            return True
+        numeric = all(isinstance(d, (FloatDistribution, IntDistribution)) for d in dists.values())
+        best = core.best_trial(study.direction.name == "MAXIMIZE")
+        stalled = best is not None and started - 1 - best >= self._patience
+        return not (numeric and stalled)
 
     def _make(self, kind: str, study: Study | None) -> BaseSampler:
         from ferrotune.samplers import (
@@ -247,11 +285,9 @@ def _overrides(sampler: BaseSampler, name: str) -> bool:
     return getattr(type(sampler), name) is not getattr(BaseSampler, name)
 
 
-def _conditional(core: Any, space: SearchSpace | None) -> bool:
-    """Whether the space has conditional parameters: declared conditions, or trials whose
-    parameters (names or distributions) differ."""
-    if space is not None:
-        return bool(space.conditions)
+def _changing_parameters(core: Any) -> bool:
+    """Whether define-by-run trials differ in their parameters (names or distributions):
+    conditional parameters, or ranges that change."""
     names = core.param_names()
     return bool(names) and len(core.intersection_space()) < len(names) and _any_complete(core)
 
