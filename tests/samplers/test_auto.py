@@ -172,7 +172,8 @@ def test_values_stay_in_bounds_and_on_steps_across_the_switch() -> None:
     sampler = AutoSampler(seed=4, gp_trials=10)
     study = ferrotune.create_study(sampler=sampler)
     study.optimize(objective, n_trials=30)
-    assert _names(sampler) == ["CmaEsSampler"]
+    # A categorical parameter sends the search to TPE (which sees the GP's trials).
+    assert _names(sampler) == ["TPESampler"]
     for t in study.trials:
         assert -2 <= t.params["x"] <= 2 and (t.params["x"] / 0.25).is_integer()
         assert 1 <= t.params["n"] <= 64 and t.params["k"] in (0, 3, 6, 9)

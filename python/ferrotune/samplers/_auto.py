@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune.distributions import FloatDistribution, IntDistribution
@@ -26,6 +26,11 @@ _GP_TRIALS = 200
 _GP_TRIALS_HIGH_DIM = 100
 _HIGH_DIM = 10
 _MIN_GP_TRIALS = 30
+# WS-CMA-ES's alpha: the least step size of the warm start (normalised space).
+_WARM_ALPHA = 0.1
+# GPSampler's options from _HIGH_DIM parameters on (none: the same GP throughout).
+_GP_OPTIONS_HIGH_DIM: dict[str, Any] = {}
+_GP_KINDS = ("gp", "gp-high")
 # Samplers never left (but for a define-by-run conditional space, which goes to TPE).
 _FINAL = ("tpe-conditional",)
 
@@ -176,30 +181,35 @@ class AutoSampler(BaseSampler):
         core = study.core
         if space is None and _changing_parameters(core):
             return "tpe-conditional"
-        if self._kind != "gp":
+        if self._kind not in _GP_KINDS:
             return self._kind  # after the GP phase, kept
-        if self._in_gp_phase(study, space):
-            return "gp"
+        dists = space.distributions if space is not None else study.intersection_search_space()
+        if self._in_gp_phase(study, dists):
+            return "gp-high" if len(dists) >= _HIGH_DIM and _GP_OPTIONS_HIGH_DIM else "gp"
         n_objectives = len(study.directions)
         if n_objectives > 1:
             return "nsgaii" if n_objectives < 4 else "nsgaiii"
         conditional = space is not None and bool(space.conditions)
-        if conditional or self._constraints_func is not None or any(core.all_constraints()):
+        if (
+            conditional
+            or not _numeric(dists)
+            or self._constraints_func is not None
+            or any(core.all_constraints())
+        ):
             return "tpe"
         return "cmaes"
 
-    def _in_gp_phase(self, study: Study, space: SearchSpace | None) -> bool:
+    def _in_gp_phase(self, study: Study, dists: Mapping[str, BaseDistribution]) -> bool:
         core = study.core
         started = core.n_trials()
-        dists = space.distributions if space is not None else study.intersection_search_space()
+        numeric = _numeric(dists)
         cap = self._gp_trials
         if cap is None:
-            cap = _GP_TRIALS if len(dists) < _HIGH_DIM else _GP_TRIALS_HIGH_DIM
+            cap = _GP_TRIALS_HIGH_DIM if len(dists) >= _HIGH_DIM and numeric else _GP_TRIALS
         if started > cap:
             return False
         if self._patience is None or started <= _MIN_GP_TRIALS or len(study.directions) > 1:
             return True
-        numeric = all(isinstance(d, (FloatDistribution, IntDistribution)) for d in dists.values())
         best = core.best_trial(study.direction.name == "MAXIMIZE")
         stalled = best is not None and started - 1 - best >= self._patience
         return not (numeric and stalled)
@@ -218,6 +228,8 @@ class AutoSampler(BaseSampler):
         cf = self._constraints_func
         if kind == "gp":
             return GPSampler(seed=seed, constraints_func=cf)
+        if kind == "gp-high":
+            return GPSampler(seed=seed, constraints_func=cf, **_GP_OPTIONS_HIGH_DIM)
         if kind in ("tpe", "tpe-conditional"):
             return TPESampler(
                 seed=seed,
@@ -285,6 +297,10 @@ def _overrides(sampler: BaseSampler, name: str) -> bool:
     return getattr(type(sampler), name) is not getattr(BaseSampler, name)
 
 
+def _numeric(dists: Mapping[str, BaseDistribution]) -> bool:
+    return all(isinstance(d, (FloatDistribution, IntDistribution)) for d in dists.values())
+
+
 def _changing_parameters(core: Any) -> bool:
     """Whether define-by-run trials differ in their parameters (names or distributions):
     conditional parameters, or ranges that change."""
@@ -335,7 +351,7 @@ def _warm_cmaes(study: Study, seed: int) -> BaseSampler:
         xs = [_unit(dist, t.params[name]) for t in top]
         mean = sum(x for x in xs if x is not None) / len(xs)
         var = sum((x - mean) ** 2 for x in xs if x is not None) / len(xs)
-        log_sigma += 0.5 * math.log(var + 0.1**2)
+        log_sigma += 0.5 * math.log(var + _WARM_ALPHA**2)
     sigma0 = math.exp(log_sigma / d)
     x0 = {n: trials[0].params[n] for n in numeric}
     return CmaEsSampler(x0=x0, sigma0=sigma0, seed=seed)
