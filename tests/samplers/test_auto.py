@@ -85,7 +85,10 @@ def test_the_gp_phase_is_shorter_from_ten_parameters_on() -> None:
     sampler = AutoSampler(seed=0, patience=None)
     study = ferrotune.create_study(sampler=sampler)
     study.optimize(lambda t: _sphere(t, 10), n_trials=105)
-    assert sampler.switches == [(100, "CmaEsSampler")]
+    # Once a trial shows ten numeric parameters, a GP with the power transform takes over.
+    assert sampler.switches == [(1, "GPSampler"), (100, "CmaEsSampler")]
+    gp = sampler._make("gp-high", study)
+    assert isinstance(gp, GPSampler) and gp._config["output_transform"] == "power"
 
 
 def test_define_by_run_conditional_parameters_switch_to_tpe_for_good() -> None:
