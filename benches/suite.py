@@ -16,7 +16,8 @@ the budget), except for methods that are told it (Nevergrad's NGOpt picks its al
 the budget): those run once per reported budget.
 
 Methods (``LIBRARY:SAMPLER``): ferrotune's single-objective samplers (``tpe``, ``gp``,
-``cmaes``, ``rf``, ``random``, ``qmc``, ``de``, ``pso``, ``ga``, ``nsgaii``; BOHB and DEHB need
+``cmaes``, ``rf``, ``random``, ``qmc``, ``de``, ``pso``, ``ga``, ``nsgaii``, and ``auto``, the
+AutoSampler that switches between them; BOHB and DEHB need
 budgets, grid and brute force finite spaces, REINFORCE and the hypergradient sampler other
 objectives), Optuna 5's default sampler ``optuna:tpe`` (TPESampler with default arguments),
 ``optuna:gp`` and ``optuna:cmaes``, Nevergrad's ``nevergrad:ngopt``, and ``hebo:hebo``

@@ -26,6 +26,9 @@ _GP_TRIALS = 200
 _GP_TRIALS_HIGH_DIM = 100
 _HIGH_DIM = 10
 _MIN_GP_TRIALS = 30
+# With categorical parameters: TPE after 200 GP trials and CatCMA warm-started from them
+# (numeric parameters only) both stalled on categorical Ackley-20, where the GP improved.
+_GP_TRIALS_CATEGORICAL = 1000
 # WS-CMA-ES's alpha: the least step size of the warm start (normalised space).
 _WARM_ALPHA = 0.1
 # GPSampler's options from _HIGH_DIM numeric parameters on (benches/auto_rules.py: the
@@ -50,18 +53,21 @@ class AutoSampler(BaseSampler):
        modelled whole by the GP, which did better there: rules 3 and 4.)
     2. **Several objectives**: :class:`GPSampler` (ParEGO) while ``n <= gp_trials``, then
        :class:`NSGAIISampler` (:class:`NSGAIIISampler` from four objectives).
-    3. **The GP phase**: :class:`GPSampler` while ``n <= gp_trials`` (by default 200
-       when ``d < 10``, 100 from ``d = 10`` on), ending early on a space of numeric
-       parameters only when the best value has not improved for ``patience`` trials
-       (40) after at least 30.
-    4. **After it, with conditions, black-box constraints** (``constraints_func``, or
-       constraint values reported by trials) **or a declared space with conditions**:
-       :class:`TPESampler` (CMA-ES has no constraint model and draws conditional
-       parameters at random).
-    5. **After it, otherwise**: :class:`CmaEsSampler` (CatCMA for categorical parameters),
-       warm-started from the trials so far as Nomura et al. 2021 ("Warm Starting CMA-ES
-       for Hyperparameter Optimization", AAAI) do: the top ``gamma = 10%`` of the complete
-       trials (at least ``popsize``) give the initial step size
+    3. **The GP phase**: :class:`GPSampler` while ``n <= gp_trials``: by default 200 for
+       fewer than 10 numeric parameters; 100 from 10 on, with the power output transform
+       (``output_transform="power"``; it takes over once a trial shows the parameters);
+       1,000 when there are categorical parameters. On a space of numeric parameters the
+       phase also ends when the best value has not improved for ``patience`` trials (40)
+       after at least 30.
+    4. **After it, with categorical parameters, black-box constraints**
+       (``constraints_func``, or constraint values reported by trials) **or a declared
+       space with conditions**: :class:`TPESampler` (CMA-ES has no constraint model, draws
+       conditional parameters at random, and its warm start carries numeric parameters
+       only).
+    5. **After it, otherwise**: :class:`CmaEsSampler`, warm-started from the trials so
+       far as Nomura et al. 2021 ("Warm Starting CMA-ES for Hyperparameter
+       Optimization", AAAI) do: the top ``gamma = 10%`` of the complete trials (at
+       least ``popsize``) give the initial step size
        ``sigma0 = prod_i (s_i^2 + alpha^2)^(1/2d)`` with ``alpha = 0.1`` (``s_i``: their
        standard deviation in dimension ``i`` of the normalised space), and the best trial
        is the initial mean.
@@ -74,9 +80,14 @@ class AutoSampler(BaseSampler):
     and deviate where ferrotune's suite disagrees: categorical parameters and declared
     conditional spaces stay with the GP (its Hamming kernel and declared-space model
     did better than TPE on the suite's categorical and conditional problems); the GP
-    phase is shorter from 10 parameters on and ends early when it stalls (CMA-ES
-    refines faster); the CMA-ES mean is the best trial rather than the mean of the top
-    ones.
+    phase is shorter from 10 parameters on, with the power transform there, and ends
+    early when it stalls (CMA-ES refines faster); the CMA-ES mean is the best trial
+    rather than the mean of the top ones.
+
+    The rules choose by the space and the trials so far, not by the budget (which an
+    ask-and-tell study does not know): a long GP phase costs the CMA-ES phase
+    evaluations at 1,000 trials, a short one costs the GP's lead at 200. In the CMA-ES
+    phase they add about 3-4 us per trial to CMA-ES's own cost.
 
     Which sampler ran from which trial on is logged at INFO level and kept in
     :attr:`switches`. Every worker sharing a study decides from the same trials, so
@@ -88,8 +99,8 @@ class AutoSampler(BaseSampler):
         constraints_func: Optuna's black-box constraints (``<= 0`` feasible), handed to
             the inner samplers that model them (GP, TPE, NSGA-II); see
             :class:`GPSampler`.
-        gp_trials: The longest GP phase, in trials started (None: 200 below 10
-            parameters, 100 from 10 on).
+        gp_trials: The longest GP phase, in trials started (None: 200 below 10 numeric
+            parameters, 100 from 10 on, 1,000 with categorical parameters).
         patience: Trials without a new best value that end the GP phase early on a
             space of numeric parameters (40); None never ends it early.
 
@@ -207,8 +218,10 @@ class AutoSampler(BaseSampler):
         started = core.n_trials()
         numeric = _numeric(dists)
         cap = self._gp_trials
-        if cap is None:
-            cap = _GP_TRIALS_HIGH_DIM if len(dists) >= _HIGH_DIM and numeric else _GP_TRIALS
+        if cap is None and not numeric:
+            cap = _GP_TRIALS_CATEGORICAL
+        elif cap is None:
+            cap = _GP_TRIALS_HIGH_DIM if len(dists) >= _HIGH_DIM else _GP_TRIALS
         if started > cap:
             return False
         if self._patience is None or started <= _MIN_GP_TRIALS or len(study.directions) > 1:
