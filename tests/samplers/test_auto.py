@@ -135,6 +135,16 @@ def test_several_objectives_run_the_gp_then_nsga_ii() -> None:
     assert len(study.best_trials) >= 2
 
 
+def test_several_objectives_keep_the_gp_past_the_single_objective_phase() -> None:
+    sampler = AutoSampler(seed=0)
+    study = ferrotune.create_study(directions=["minimize", "minimize"], sampler=sampler)
+    study.optimize(lambda t: (_sphere(t, 10), t.params["x0"] ** 2), n_trials=110)
+    # Ten parameters end a single-objective GP phase at 100; with two objectives NSGA-II
+    # did not improve the GP's front, so the GP goes on (to 1,000 trials).
+    assert sampler.switches == []
+    assert isinstance(sampler.current_sampler, GPSampler)
+
+
 def test_the_warm_start_is_the_best_trial_and_the_spread_of_the_top_ones() -> None:
     study = ferrotune.create_study(sampler=RandomSampler(seed=0))
     dists = {"x": FloatDistribution(0, 10), "lr": FloatDistribution(1e-4, 1, log=True)}

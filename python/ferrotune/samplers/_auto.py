@@ -26,9 +26,11 @@ _GP_TRIALS = 200
 _GP_TRIALS_HIGH_DIM = 100
 _HIGH_DIM = 10
 _MIN_GP_TRIALS = 30
-# With categorical parameters: TPE after 200 GP trials and CatCMA warm-started from them
-# (numeric parameters only) both stalled on categorical Ackley-20, where the GP improved.
-_GP_TRIALS_CATEGORICAL = 1000
+# With categorical parameters or several objectives: TPE after 200 GP trials and CatCMA
+# warm-started from them (numeric parameters only) both stalled on categorical Ackley-20,
+# where the GP improved; NSGA-II after 100 GP trials did not improve the GP's front on ZDT1/2
+# in 400 trials (benches/auto_mo.py).
+_GP_TRIALS_LONG = 1000
 # WS-CMA-ES's alpha: the least step size of the warm start (normalised space).
 _WARM_ALPHA = 0.1
 # GPSampler's options from _HIGH_DIM numeric parameters on (benches/auto_rules.py: the
@@ -51,8 +53,9 @@ class AutoSampler(BaseSampler):
        or distributions differ): :class:`TPESampler` (multivariate, constant liar), kept
        from then on. (A declared :class:`~ferrotune.SearchSpace` with conditions is
        modelled whole by the GP, which did better there: rules 3 and 4.)
-    2. **Several objectives**: :class:`GPSampler` (ParEGO) while ``n <= gp_trials``, then
-       :class:`NSGAIISampler` (:class:`NSGAIIISampler` from four objectives).
+    2. **Several objectives**: :class:`GPSampler` (ParEGO) while ``n <= gp_trials``
+       (1,000 by default), then :class:`NSGAIISampler` (:class:`NSGAIIISampler` from four
+       objectives).
     3. **The GP phase**: :class:`GPSampler` while ``n <= gp_trials``: by default 200 for
        fewer than 10 numeric parameters; 100 from 10 on, with the power output transform
        (``output_transform="power"``; it takes over once a trial shows the parameters);
@@ -100,7 +103,8 @@ class AutoSampler(BaseSampler):
             the inner samplers that model them (GP, TPE, NSGA-II); see
             :class:`GPSampler`.
         gp_trials: The longest GP phase, in trials started (None: 200 below 10 numeric
-            parameters, 100 from 10 on, 1,000 with categorical parameters).
+            parameters, 100 from 10 on, 1,000 with categorical parameters or several
+            objectives).
         patience: Trials without a new best value that end the GP phase early on a
             space of numeric parameters (40); None never ends it early.
 
@@ -198,7 +202,12 @@ class AutoSampler(BaseSampler):
             return self._kind  # after the GP phase, kept
         dists = space.distributions if space is not None else study.intersection_search_space()
         if self._in_gp_phase(study, dists):
-            high = len(dists) >= _HIGH_DIM and _numeric(dists) and bool(_GP_OPTIONS_HIGH_DIM)
+            high = (
+                len(dists) >= _HIGH_DIM
+                and _numeric(dists)
+                and len(study.directions) == 1
+                and bool(_GP_OPTIONS_HIGH_DIM)
+            )
             return "gp-high" if high else "gp"
         n_objectives = len(study.directions)
         if n_objectives > 1:
@@ -218,8 +227,8 @@ class AutoSampler(BaseSampler):
         started = core.n_trials()
         numeric = _numeric(dists)
         cap = self._gp_trials
-        if cap is None and not numeric:
-            cap = _GP_TRIALS_CATEGORICAL
+        if cap is None and (not numeric or len(study.directions) > 1):
+            cap = _GP_TRIALS_LONG
         elif cap is None:
             cap = _GP_TRIALS_HIGH_DIM if len(dists) >= _HIGH_DIM else _GP_TRIALS
         if started > cap:
