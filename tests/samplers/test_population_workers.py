@@ -92,10 +92,11 @@ def test_worker_processes_on_sqlite_breed_one_population(name: str, tmp_path: Pa
     tags = [study.core.tag(t.number) for t in trials]
     gens = [tag[kind.gen] for tag in tags if tag]
     assert len(gens) >= len(trials) - POP, "most trials carry the sampler's tag"
-    # One population: workers each breeding their own would stop near N_EACH / POP
-    # generations; together they reach up to N_WORKERS times as many (fewer where
-    # asks overlap a closing generation and become extras).
-    assert max(gens) >= 0.4 * N_WORKERS * N_EACH / POP, sorted(gens)
+    # One population: workers each breeding their own would stop before generation
+    # N_EACH / POP (5); together they reach up to N_WORKERS times as many, fewer where
+    # asks overlap a closing generation and become extras (a loaded machine once gave 7
+    # where 8-20 is usual), so the bound is one past what a lone worker can reach.
+    assert max(gens) >= N_EACH / POP + 1, sorted(gens)
     # Samplers of any seed that read the study (each its own copy of the file)
     # continue from one generation.
     nexts = []

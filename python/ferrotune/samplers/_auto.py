@@ -187,8 +187,9 @@ class AutoSampler(BaseSampler):
             number = study.core.n_trials() - 1
             self._inner = self._make(kind, study)
             self._kind = kind
-            self.switches.append((number, type(self._inner).__name__))
-        _logger.info("AutoSampler: trials from %d on are sampled by %r", number, self._inner)
+            name = type(self._inner).__name__
+            self.switches.append((number, name))
+        _logger.info("AutoSampler: trials from %d on are sampled by %s", number, name)
         return True
 
     # ------------------------------------------------------------------- the rules
