@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotune.distributions import FloatDistribution, IntDistribution
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import BaseSampler, _seed_or_random
+from ferrotune.samplers._base import BaseSampler, _DelegatingSampler, _seed_or_random
 
 if TYPE_CHECKING:
     from ferrotune._search_space import SearchSpace
     from ferrotune.distributions import BaseDistribution
     from ferrotune.study._study import Study
-    from ferrotune.trial import FrozenTrial, TrialState
+    from ferrotune.trial import FrozenTrial
 
 __all__ = ["AutoSampler"]
 
@@ -42,7 +42,7 @@ _GP_KINDS = ("gp", "gp-high")
 _FINAL = ("tpe-conditional",)
 
 
-class AutoSampler(BaseSampler):
+class AutoSampler(_DelegatingSampler):
     """Chooses, and switches between, ferrotune's samplers by the study's space and progress.
 
     Each trial is sampled by one inner sampler, chosen before the trial from what the
@@ -144,32 +144,11 @@ class AutoSampler(BaseSampler):
         #: ``(first trial number, sampler name)`` of each switch this object made.
         self.switches: list[tuple[int, str]] = []
 
-    # -------------------------------------------------------------- the study's hooks
-    # The study reads these to choose its paths: the inner sampler's (see BaseSampler).
+    # The study's hooks are the inner sampler's (_DelegatingSampler); the study reads
+    # them again after a switch.
     @property
-    def _rust(self) -> Any:
-        return self._inner._rust
-
-    @property
-    def _fast_independent(self) -> bool:
-        return bool(getattr(self._inner, "_fast_independent", True))
-
-    @property
-    def _rust_relative(self) -> bool:
-        return bool(getattr(self._inner, "_rust_relative", False))
-
-    @property
-    def _needs_before_trial(self) -> bool:
-        return _overrides(self._inner, "before_trial")
-
-    @property
-    def _needs_after_trial(self) -> bool:
-        inner = self._inner
-        return bool(getattr(inner, "_needs_after_trial", _overrides(inner, "after_trial")))
-
-    @property
-    def _needs_relative(self) -> bool:
-        return _overrides(self._inner, "infer_relative_search_space")
+    def _delegate(self) -> BaseSampler:
+        return self._inner
 
     @property
     def current_sampler(self) -> BaseSampler:
@@ -271,38 +250,6 @@ class AutoSampler(BaseSampler):
         assert study is not None
         return _warm_cmaes(study, seed)
 
-    # ---------------------------------------------------- delegation (Optuna's hooks)
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        return self._inner.infer_relative_search_space(study, trial)
-
-    def sample_relative(
-        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
-    ) -> dict[str, Any]:
-        return self._inner.sample_relative(study, trial, search_space)
-
-    def sample_independent(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        param_name: str,
-        param_distribution: BaseDistribution,
-    ) -> Any:
-        return self._inner.sample_independent(study, trial, param_name, param_distribution)
-
-    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        self._inner.before_trial(study, trial)
-
-    def after_trial(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        state: TrialState,
-        values: Sequence[float] | None,
-    ) -> None:
-        self._inner.after_trial(study, trial, state, values)
-
     def reseed_rng(self) -> None:
         """Re-seeds the inner sampler and the seeds of later switches from the OS."""
         self._seed = _seed_or_random(None)
@@ -317,10 +264,6 @@ class AutoSampler(BaseSampler):
 
     def __repr__(self) -> str:
         return f"AutoSampler(current={type(self._inner).__name__})"
-
-
-def _overrides(sampler: BaseSampler, name: str) -> bool:
-    return getattr(type(sampler), name) is not getattr(BaseSampler, name)
 
 
 def _numeric(dists: Mapping[str, BaseDistribution]) -> bool:

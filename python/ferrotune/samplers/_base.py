@@ -99,6 +99,89 @@ class BaseSampler(abc.ABC):
         """Re-seeds the sampler's generator from the operating system."""
 
 
+def _overrides(sampler: BaseSampler, name: str) -> bool:
+    """Whether ``sampler``'s class overrides BaseSampler's method ``name``."""
+    return getattr(type(sampler), name) is not getattr(BaseSampler, name)
+
+
+class _DelegatingSampler(BaseSampler):
+    """A sampler that hands every hook to another one, ``_delegate``.
+
+    The study's private hooks (see :class:`BaseSampler`) are the delegate's, so a
+    ferrotune Rust sampler keeps its fast path behind the wrapper; Optuna's hooks are
+    forwarded. A subclass defines ``_delegate`` and overrides the hooks it changes;
+    one that overrides :meth:`before_trial` or :meth:`infer_relative_search_space`
+    for work of its own also sets ``_needs_before_trial`` / ``_needs_relative`` to
+    True, since by default they follow the delegate.
+    """
+
+    @property
+    @abc.abstractmethod
+    def _delegate(self) -> BaseSampler:
+        """The sampler every hook goes to."""
+
+    @property
+    def _rust(self) -> Any:
+        return self._delegate._rust
+
+    @property
+    def _fast_independent(self) -> bool:
+        return bool(getattr(self._delegate, "_fast_independent", True))
+
+    @property
+    def _rust_relative(self) -> bool:
+        return bool(getattr(self._delegate, "_rust_relative", False))
+
+    @property
+    def _needs_before_trial(self) -> bool:
+        d = self._delegate
+        return bool(getattr(d, "_needs_before_trial", _overrides(d, "before_trial")))
+
+    @property
+    def _needs_after_trial(self) -> bool:
+        d = self._delegate
+        return bool(getattr(d, "_needs_after_trial", _overrides(d, "after_trial")))
+
+    @property
+    def _needs_relative(self) -> bool:
+        d = self._delegate
+        return bool(getattr(d, "_needs_relative", _overrides(d, "infer_relative_search_space")))
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return self._delegate.infer_relative_search_space(study, trial)
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        return self._delegate.sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return self._delegate.sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._delegate.before_trial(study, trial)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        self._delegate.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._delegate.reseed_rng()
+
+
 def _constraints_func_values(
     constraints_func: Callable[[FrozenTrial], Any], trial: FrozenTrial
 ) -> list[float]:

@@ -1,25 +1,21 @@
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import BaseSampler, _RustModelSampler
+from ferrotune.samplers._base import BaseSampler, _DelegatingSampler, _RustModelSampler
 from ferrotune.storages._base import FIXED_PARAMS_KEY
 
 if TYPE_CHECKING:
     from ferrotune.distributions import BaseDistribution
     from ferrotune.study._study import Study
-    from ferrotune.trial import FrozenTrial, TrialState
+    from ferrotune.trial import FrozenTrial
 
 __all__ = ["PartialFixedSampler"]
 
 
-def _overrides(sampler: BaseSampler, name: str) -> bool:
-    return getattr(type(sampler), name) is not getattr(BaseSampler, name)
-
-
-class PartialFixedSampler(BaseSampler):
+class PartialFixedSampler(_DelegatingSampler):
     """Fixes some parameters and lets ``base_sampler`` choose the others, as Optuna's.
 
     A fixed value is handled as an enqueued one (:meth:`Study.enqueue_trial
@@ -60,23 +56,12 @@ class PartialFixedSampler(BaseSampler):
         self._fixed_params = dict(fixed_params)
         self._base_sampler = base_sampler
 
-    # The study reads these to choose its paths: the base sampler's.
-    @property
-    def _rust(self) -> Any:
-        return self._base_sampler._rust
+    # Its own before_trial sets the fixed values: the study always calls it.
+    _needs_before_trial = True
 
     @property
-    def _fast_independent(self) -> bool:
-        return bool(getattr(self._base_sampler, "_fast_independent", True))
-
-    @property
-    def _rust_relative(self) -> bool:
-        return bool(getattr(self._base_sampler, "_rust_relative", False))
-
-    @property
-    def _needs_after_trial(self) -> bool:
-        base = self._base_sampler
-        return bool(getattr(base, "_needs_after_trial", _overrides(base, "after_trial")))
+    def _delegate(self) -> BaseSampler:
+        return self._base_sampler
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         self._base_sampler.before_trial(study, trial)
@@ -95,11 +80,6 @@ class PartialFixedSampler(BaseSampler):
         space = self._base_sampler.infer_relative_search_space(study, trial)
         return {k: d for k, d in space.items() if k not in self._fixed_params}
 
-    def sample_relative(
-        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
-    ) -> dict[str, Any]:
-        return self._base_sampler.sample_relative(study, trial, search_space)
-
     def sample_independent(
         self,
         study: Study,
@@ -115,18 +95,6 @@ class PartialFixedSampler(BaseSampler):
             )
             return param_distribution.to_external_repr(internal)
         return base.sample_independent(study, trial, param_name, param_distribution)
-
-    def after_trial(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        state: TrialState,
-        values: Sequence[float] | None,
-    ) -> None:
-        self._base_sampler.after_trial(study, trial, state, values)
-
-    def reseed_rng(self) -> None:
-        self._base_sampler.reseed_rng()
 
     def __repr__(self) -> str:
         return (

@@ -33,6 +33,7 @@ from ferrotune.exceptions import (
 )
 from ferrotune.pruners import BasePruner, MedianPruner
 from ferrotune.samplers import BaseSampler, TPESampler
+from ferrotune.samplers._base import _overrides
 from ferrotune.storages import BaseStorage, get_storage
 from ferrotune.storages._base import FIXED_PARAMS_KEY, TAG_KEY, to_json
 from ferrotune.study._direction import StudyDirection
@@ -57,10 +58,6 @@ _logger = logging.getLogger("ferrotune")
 
 ObjectiveFunc = Callable[[Trial], "float | Sequence[float]"]
 Callback = Callable[["Study", FrozenTrial], None]
-
-
-def _overrides(sampler: BaseSampler, name: str) -> bool:
-    return getattr(type(sampler), name) is not getattr(BaseSampler, name)
 
 
 def _int_argument(value: Any, argument: str) -> int:
