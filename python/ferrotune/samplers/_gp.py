@@ -50,7 +50,8 @@ class GPSampler(_RustModelSampler):
     parameters, a neighbour search on discrete ones) start from the best candidate and
     from nine others drawn in proportion to their acquisition.
     RUNNING trials of other workers count as observations at their posterior mean
-    (Kriging believer), so parallel workers (``n_jobs > 1``) spread out.
+    (Kriging believer, Ginsbourger et al. 2010), in the incumbent of the acquisition too,
+    so parallel workers (``n_jobs > 1``) spread out.
 
     On a declared :class:`~ferrotune.SearchSpace` the model covers every parameter of the
     space (inactive ones left out of the kernel's distance) and only feasible

@@ -231,7 +231,7 @@ impl GpSampler {
         // the order is the same).
         let tf = self.cache.as_ref().and_then(|c| c.tf);
         let y_model = tf.and_then(|t| t.apply_all(&y_obs)).unwrap_or(y_obs);
-        let best = if violation[order[0]] <= 0.0 {
+        let mut best = if violation[order[0]] <= 0.0 {
             Some(y_model[order[0]])
         } else if cons.is_empty() {
             // Nothing feasible and no constraint to model: the constraints
@@ -241,9 +241,17 @@ impl GpSampler {
             None
         };
         for p in pending.chunks(d) {
-            add_fantasy(&mut gp, p)?;
+            let mean = add_fantasy(&mut gp, p)?;
+            let mut feasible = true;
             for c in cons.iter_mut() {
-                add_fantasy(c, p)?;
+                feasible &= add_fantasy(c, p)? <= 0.0;
+            }
+            // The believer takes the fantasy as an observation, for the
+            // incumbent too: otherwise a pending point whose mean improves on
+            // the best keeps its expected improvement (the mean's, with the
+            // variance gone) and the next proposal lands on it again.
+            if let (true, Some(b)) = (feasible, best.as_mut()) {
+                *b = b.min(mean);
             }
         }
         let inc: Vec<f64> = order
@@ -337,7 +345,9 @@ fn incumbent_order(y: &[f64], violation: &[f64]) -> Vec<usize> {
 }
 
 /// The Kriging believer: `p` observed at the posterior mean of `gp`.
-fn add_fantasy(gp: &mut Gp, p: &[f64]) -> Result<()> {
+/// Returns that mean.
+fn add_fantasy(gp: &mut Gp, p: &[f64]) -> Result<f64> {
     let (mean, _) = gp.predict(p)?;
-    gp.add_observation(p, mean)
+    gp.add_observation(p, mean)?;
+    Ok(mean)
 }
