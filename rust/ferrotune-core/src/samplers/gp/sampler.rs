@@ -78,17 +78,41 @@
 //!    system they share; the price is that Sobol candidates are uniform in
 //!    x rather than in w(x), which the perturbations of the incumbents
 //!    make up for near the best points.
+//! 6. Trust region (`trust_region`, single objective only): TuRBO-1's state
+//!    ([`super::trust_region::replay`]) is replayed from the COMPLETE trials
+//!    of step 1 in trial order, infeasible ones counting as failures. Only
+//!    the current run's trials are modelled (RUNNING ones as fantasies when
+//!    numbered after the trial that ended the previous run); while the run
+//!    has fewer than `n_startup_trials` observations, the trial gets the
+//!    seeded uniform draw. At the first ask of a new run the kept models
+//!    are dropped and their hyperparameters kept as warm starts, as an
+//!    unpickled sampler's, so that both continue alike. Step 5 then runs in
+//!    the box of [`super::trust_region::bounds`] around the run's best
+//!    observation: Sobol candidates of the box under TuRBO's perturbation
+//!    mask (drawn afresh every ask, since the box moves), perturbations of
+//!    the incumbents scaled to the box and clipped to it, L-BFGS bounded by
+//!    it, and a coordinate search among the grid values it admits (an int
+//!    or stepped value inside the box, or the centre's; categoricals are
+//!    free). On a declared space the Sobol points and perturbations are
+//!    drawn in the box's unit coordinates before the space maps them, so
+//!    rounding to a grid can move a value by up to half a step out of it;
+//!    feasibility is checked as without the region. We use the configured
+//!    acquisition in the box rather than the paper's Thompson sampling: its
+//!    joint posterior draws over thousands of candidates cost O(m^3) or a
+//!    low-rank approximation per ask, and the LogEI search was measured
+//!    (benches/README.md).
 //!
 //! While every observation has the same value there is nothing to model, and
 //! the trial gets the seeded uniform draw of the start-up phase.
 //!
 //! Submodules, in the order of an ask: `data` (step 1), `fit` (steps 2-4:
-//! the kept models, their refit schedule and the fantasies), `search`
-//! (step 5 on the box of an intersection space) and `space` (step 5 on a
-//! declared space).
+//! the kept models, their refit schedule and the fantasies), `region` (step
+//! 6: the run and its box), `search` (step 5 on the box of an intersection
+//! space) and `space` (step 5 on a declared space).
 
 mod data;
 mod fit;
+mod region;
 mod search;
 mod space;
 
@@ -97,6 +121,7 @@ use super::acquisition::Constrained;
 use super::model::Priors;
 use super::model::{Gp, NoisePrior, Pool};
 use super::power::PowerTransform;
+use super::trust_region::TrustRegion;
 use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
@@ -135,6 +160,9 @@ const MAX_CHOICES_SCANNED: usize = 32;
 const GRID_NEIGHBOURS: i64 = 2;
 /// Standard deviation (unit cube) of the perturbations of incumbents.
 const LOCAL_SD: f64 = 0.05;
+/// In a trust region, candidates move each dimension with probability
+/// `min(1, MASK_DIMS / d)` (TuRBO's perturbation mask, 20 in the paper).
+const MASK_DIMS: f64 = 20.0;
 /// Noise variance (standardised units) of a deterministic objective.
 const DETERMINISTIC_NOISE: f64 = 1e-6;
 /// Prior of the log noise variance (standardised units): N(-6, 1), i.e. a
@@ -182,6 +210,9 @@ pub struct GpConfig {
     pub output_transform: GpOutputTransform,
     /// Fit a Kumaraswamy input warp ([`super::warp`]) in the objective's model.
     pub input_warping: bool,
+    /// Search inside TuRBO-1's trust region ([`super::trust_region`]; the
+    /// module docs, step 6).
+    pub trust_region: bool,
 }
 
 impl Default for GpConfig {
@@ -192,6 +223,7 @@ impl Default for GpConfig {
             deterministic_objective: false,
             output_transform: GpOutputTransform::None,
             input_warping: false,
+            trust_region: false,
         }
     }
 }
@@ -235,6 +267,18 @@ struct Prepared {
     /// before the fantasies (objective, then each constraint).
     key: Key,
     n_base: Vec<usize>,
+    /// The trust region's box, when the option is on.
+    region: Option<Region>,
+}
+
+/// The trust region of an ask: its box in kernel coordinates (the whole of
+/// [0, 1] on categorical dimensions, which it leaves free) and its centre.
+#[derive(Debug, Clone)]
+struct Region {
+    lo: Vec<f64>,
+    hi: Vec<f64>,
+    /// Internal values of the centre, the run's best observation.
+    centre: Vec<f64>,
 }
 
 /// The Sobol candidates of the last ask on the box, with a [`Pool`] per
@@ -275,6 +319,8 @@ pub struct GpSampler {
     /// Whether the objective's model is fitted on power-transformed values
     /// in the current ask (the option is on and there is one objective).
     power_now: bool,
+    /// The trust region replayed at the last ask that used it.
+    last_region: Option<TrustRegion>,
 }
 
 impl GpSampler {
@@ -295,6 +341,7 @@ impl GpSampler {
             candidates: None,
             restored: Vec::new(),
             power_now: false,
+            last_region: None,
         })
     }
 
@@ -311,6 +358,12 @@ impl GpSampler {
                 })
             })
             .collect()
+    }
+
+    /// The trust region's state as replayed at the last ask that used it
+    /// (None before, or with the option off).
+    pub fn trust_region(&self) -> Option<&TrustRegion> {
+        self.last_region.as_ref()
     }
 
     /// Restores fits from [`GpSampler::fits`]: the next ask of each model
@@ -943,6 +996,145 @@ mod tests {
         assert_eq!(rows(0), finite);
         assert_eq!(rows(1), full);
         assert_eq!(s.cache.as_ref().unwrap().rows, (0..14).collect::<Vec<_>>());
+    }
+
+    /// A 4-D mixed space: a float, a log int, a stepped float, a categorical.
+    fn mixed_dims() -> Vec<Distribution> {
+        vec![
+            Distribution::float("x0", -5.0, 10.0, None, false).unwrap(),
+            Distribution::int("x1", 1, 64, 1, true).unwrap(),
+            Distribution::float("x2", 0.0, 1.0, Some(0.1), false).unwrap(),
+            Distribution::categorical("x3", 3).unwrap(),
+        ]
+    }
+
+    fn mixed_objective(x: &[f64]) -> f64 {
+        (x[0] - 1.3).powi(2) + (x[1].log2() - 2.5).powi(2) + (x[2] - 0.7).abs() + x[3]
+    }
+
+    fn trust_region_config() -> GpConfig {
+        GpConfig {
+            n_startup_trials: 5,
+            trust_region: true,
+            ..GpConfig::default()
+        }
+    }
+
+    #[test]
+    fn trust_region_proposals_stay_in_the_box() {
+        let dims = mixed_dims();
+        let names: Vec<String> = (0..4).map(|i| format!("x{i}")).collect();
+        let mut s = GpSampler::new(trust_region_config(), 7).unwrap();
+        let mut h = History::new(1);
+        crate::samplers::run_minimising(&mut s, &mut h, mixed_objective, &dims, 8);
+        let mut narrow = 0;
+        for _ in 0..12 {
+            let t = h.create_trial(TrialState::Running);
+            let keyed: Vec<(Option<u32>, Distribution)> = dims
+                .iter()
+                .zip(&names)
+                .map(|(d, n)| (h.param_index(n), d.clone()))
+                .collect();
+            let prep = s.prepare(&h, t, &keyed, false).unwrap().expect("a model");
+            let r = prep.region.clone().expect("a trust region");
+            let v = s.optimise_box(&prep, &dims).unwrap();
+            // The box is centred at the run's best observation.
+            let best = h.best_trial(false).unwrap();
+            for (j, n) in names.iter().enumerate() {
+                let p = h.param_index(n).unwrap();
+                assert_eq!(r.centre[j], h.value(p, best).unwrap());
+            }
+            for j in 0..3 {
+                let u = encode(&dims[j], v[j]);
+                assert!(dims[j].contains(v[j]), "{j}: {}", v[j]);
+                assert!(
+                    (r.lo[j] - 1e-9..=r.hi[j] + 1e-9).contains(&u) || v[j] == r.centre[j],
+                    "dimension {j}: {u} outside [{}, {}]",
+                    r.lo[j],
+                    r.hi[j]
+                );
+                narrow += usize::from(r.hi[j] - r.lo[j] < 0.99);
+            }
+            assert!(dims[3].contains(v[3]));
+            for (j, n) in names.iter().enumerate() {
+                h.set_param(t, n, &dims[j], v[j]).unwrap();
+            }
+            h.finish(t, TrialState::Complete, vec![mixed_objective(&v)])
+                .unwrap();
+        }
+        // The box did constrain the search.
+        assert!(narrow > 0);
+    }
+
+    #[test]
+    fn trust_region_restarts_with_a_model_of_the_new_run_only() {
+        // d = 2: tau_fail = 4; after the 5 initial points, every value is
+        // worse than the last, so 7 rounds of 4 failures take L from 0.8 to
+        // 0.8 / 128 < 2^-7: trial 32 ends the first run.
+        let dims = unit_square();
+        let names = vec!["x0".to_string(), "x1".to_string()];
+        let mut h = History::new(1);
+        let mut r = crate::samplers::RandomSampler::new(1);
+        for i in 0..33 {
+            let (t, _) = crate::samplers::start_trial(&mut r, &mut h, &names, &dims).unwrap();
+            h.finish(t, TrialState::Complete, vec![i as f64]).unwrap();
+        }
+        let mut s = GpSampler::new(trust_region_config(), 3).unwrap();
+        let first = crate::samplers::start_trial(&mut s, &mut h, &names, &dims).unwrap();
+        let tr = s.trust_region().unwrap().clone();
+        assert_eq!((tr.restarts, tr.run_start, tr.run_len), (1, 33, 0));
+        // The new run's initial design: no model yet.
+        assert!(s.cache.is_none());
+        h.finish(first.0, TrialState::Complete, vec![50.0]).unwrap();
+        for i in 0..4 {
+            let (t, _) = crate::samplers::start_trial(&mut s, &mut h, &names, &dims).unwrap();
+            h.finish(t, TrialState::Complete, vec![40.0 - i as f64])
+                .unwrap();
+        }
+        assert!(s.cache.is_none());
+        // The sixth trial of the run is proposed by a GP on the run's five.
+        let (t, _) = crate::samplers::start_trial(&mut s, &mut h, &names, &dims).unwrap();
+        let c = s.cache.as_ref().expect("a model of the new run");
+        assert_eq!(c.rows, (33..38).collect::<Vec<_>>());
+        assert_eq!(c.gp.n(), 5);
+        assert_eq!(s.trust_region().unwrap().run_len, 5);
+        h.finish(t, TrialState::Complete, vec![1.0]).unwrap();
+        // Without the option, the same history gives a model of all 39.
+        let mut plain = GpSampler::new(GpConfig::default(), 3).unwrap();
+        crate::samplers::start_trial(&mut plain, &mut h, &names, &dims).unwrap();
+        assert_eq!(plain.cache.as_ref().unwrap().gp.n(), 39);
+    }
+
+    #[test]
+    fn trust_region_seeds_reproduce() {
+        let dims = mixed_dims();
+        let run = |seed: u64| {
+            let mut s = GpSampler::new(trust_region_config(), seed).unwrap();
+            let mut h = History::new(1);
+            crate::samplers::run_minimising(&mut s, &mut h, mixed_objective, &dims, 14);
+            (0..h.trials().len())
+                .map(|t| (0..4).map(|p| h.value(p, t).unwrap()).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        let a = run(4);
+        assert_eq!(a, run(4));
+        assert_ne!(a, run(5));
+        // The option changes the proposals.
+        let mut s = GpSampler::new(
+            GpConfig {
+                n_startup_trials: 5,
+                ..GpConfig::default()
+            },
+            4,
+        )
+        .unwrap();
+        let mut h = History::new(1);
+        crate::samplers::run_minimising(&mut s, &mut h, mixed_objective, &dims, 14);
+        let plain: Vec<Vec<f64>> = (0..14)
+            .map(|t| (0..4).map(|p| h.value(p, t).unwrap()).collect())
+            .collect();
+        assert_eq!(plain[..5], a[..5]);
+        assert_ne!(plain, a);
     }
 
     #[test]
