@@ -16,7 +16,8 @@ the budget), except for methods that are told it (Nevergrad's NGOpt picks its al
 the budget): those run once per reported budget.
 
 Methods (``LIBRARY:SAMPLER``): ferrotune's single-objective samplers (``tpe``, ``gp``,
-``gp-turbo``, which is ``GPSampler(trust_region=True)``, ``cmaes``, ``rf``, ``random``,
+``gp-turbo``, which is ``GPSampler(trust_region=True)``, ``gp-turbo-ts``, the same with
+``trust_region="thompson"``, ``cmaes``, ``rf``, ``random``,
 ``qmc``, ``de``, ``pso``, ``ga``, ``nsgaii``, and ``auto``, the AutoSampler that switches
 between them; BOHB and DEHB need
 budgets, grid and brute force finite spaces, REINFORCE and the hypergradient sampler other
@@ -123,6 +124,7 @@ FERROTUNE = {
     "tpe": ("TPESampler", {}),
     "gp": ("GPSampler", {}),
     "gp-turbo": ("GPSampler", {"trust_region": True}),
+    "gp-turbo-ts": ("GPSampler", {"trust_region": "thompson"}),
     "cmaes": ("CmaEsSampler", {}),
     "rf": ("RFSampler", {}),
     "random": ("RandomSampler", {}),

@@ -41,10 +41,11 @@ def _params(study: ferrotune.Study) -> list[dict[str, Any]]:
     return [t.params for t in study.trials]
 
 
-def test_values_on_their_grids_and_seeds_reproduce() -> None:
+@pytest.mark.parametrize("mode", [True, "thompson"])
+def test_values_on_their_grids_and_seeds_reproduce(mode: Any) -> None:
     runs = []
     for _ in range(2):
-        sampler = GPSampler(seed=2, n_startup_trials=5, trust_region=True)
+        sampler = GPSampler(seed=2, n_startup_trials=5, trust_region=mode)
         study = ferrotune.create_study(sampler=sampler)
         study.optimize(_mixed, n_trials=25)
         for t in study.trials:
@@ -57,7 +58,7 @@ def test_values_on_their_grids_and_seeds_reproduce() -> None:
         assert 0.0 < length <= 1.6 and restarts == 0 and run_len == 24
         runs.append(_params(study))
     assert runs[0] == runs[1]
-    other = ferrotune.create_study(sampler=GPSampler(seed=3, n_startup_trials=5, trust_region=True))
+    other = ferrotune.create_study(sampler=GPSampler(seed=3, n_startup_trials=5, trust_region=mode))
     other.optimize(_mixed, n_trials=25)
     assert _params(other) != runs[0]
     # The option changes the proposals after the start-up draws, not the draws.
@@ -66,7 +67,8 @@ def test_values_on_their_grids_and_seeds_reproduce() -> None:
     assert _params(plain)[:5] == runs[0][:5] and _params(plain) != runs[0]
 
 
-def test_declared_and_black_box_constraints_are_respected() -> None:
+@pytest.mark.parametrize("mode", [True, "thompson"])
+def test_declared_and_black_box_constraints_are_respected(mode: Any) -> None:
     space = SearchSpace(
         {
             "d_model": CategoricalDistribution([96, 128, 192, 256, 512]),
@@ -77,7 +79,7 @@ def test_declared_and_black_box_constraints_are_respected() -> None:
         },
         constraints=[Divisible("d_model", "n_heads"), lambda p: p["x"] < 0.9],
     )
-    sampler = GPSampler(seed=4, n_startup_trials=4, trust_region=True)
+    sampler = GPSampler(seed=4, n_startup_trials=4, trust_region=mode)
     study = ferrotune.create_study(sampler=sampler)
 
     def objective(trial: ferrotune.Trial) -> float:
@@ -95,6 +97,18 @@ def test_declared_and_black_box_constraints_are_respected() -> None:
     assert len(study.trials) == 25
     assert study.best_trial.params["x"] >= 0.4
     assert sampler._rust.get_trust_region() is not None
+    # Black-box constraints on the define-by-run path too.
+    box = ferrotune.create_study(sampler=GPSampler(seed=1, n_startup_trials=4, trust_region=mode))
+
+    def boxed(trial: ferrotune.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        y = trial.suggest_float("y", 0.0, 1.0)
+        trial.set_constraint("c", 0.5 - x)  # feasible: x >= 0.5
+        return x + (y - 0.3) ** 2
+
+    box.optimize(boxed, n_trials=25)
+    best = box.best_trial.params
+    assert best["x"] >= 0.5 and best["x"] + (best["y"] - 0.3) ** 2 < 0.7
 
 
 def test_pickled_copies_replay_the_same_region_and_continue_alike() -> None:
@@ -136,7 +150,7 @@ def test_a_run_restarts_after_repeated_failures() -> None:
     assert sampler._rust.get_trust_region() == (0.8, 1, 0, 1, 4)
 
 
-@pytest.mark.parametrize("value", [1, 0, "yes", None, 1.0])
+@pytest.mark.parametrize("value", [1, 0, "yes", "Thompson", None, 1.0])
 def test_bad_trust_region_raises(value: Any) -> None:
     with pytest.raises(InvalidArgumentError, match="trust_region"):
         GPSampler(trust_region=value)

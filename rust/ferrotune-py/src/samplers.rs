@@ -297,7 +297,7 @@ sampler_class! {
     /// part of the state: the model is refitted from them on the next ask).
     GpSamplerCore(GpSampler) {
         #[new]
-        #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed, output_transform=None, input_warping=false, trust_region=false))]
+        #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed, output_transform=None, input_warping=false, trust_region=false, thompson=false))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             py: Python<'_>,
@@ -309,6 +309,7 @@ sampler_class! {
             output_transform: Option<&str>,
             input_warping: bool,
             trust_region: bool,
+            thompson: bool,
         ) -> PyRes<Self> {
             guard(py, || {
                 let acquisition = match acquisition {
@@ -344,6 +345,7 @@ sampler_class! {
                     output_transform,
                     input_warping,
                     trust_region,
+                    thompson,
                 };
                 let s = crate::conv(py, GpSampler::new(cfg, seed))?;
                 Ok(Self::wrap(s))

@@ -9,6 +9,7 @@ use super::data::encode;
 use super::{
     Candidates, GpSampler, Prepared, Region, GRID_NEIGHBOURS, LOCAL_SD, MASK_DIMS,
     MAX_CHOICES_SCANNED, N_LOCAL, N_REFINE, N_SOBOL, REFINE_THREADS, REFINE_THREADS_FROM,
+    THOMPSON_MAX, THOMPSON_MIN, THOMPSON_PER_DIM,
 };
 use crate::error::Result;
 use crate::rng::Rng;
@@ -102,6 +103,9 @@ impl GpSampler {
         let (scorer, inc) = (&prep.scorer, &prep.inc[..]);
         let region = prep.region.as_ref();
         let d = dists.len();
+        if let (Some(r), true) = (region, self.cfg.thompson) {
+            return self.thompson_box(prep, dists, r);
+        }
         let (mut vals, mut scores) = match region {
             Some(r) => self.region_candidates(prep, dists, r)?,
             None => self.sobol_candidates(prep, dists)?,
@@ -280,14 +284,89 @@ impl GpSampler {
         dists: &[Distribution],
         r: &Region,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let vals = self.region_points(dists, r, N_SOBOL)?;
+        let d = dists.len();
+        let enc: Vec<f64> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| encode(&dists[i % d], v))
+            .collect();
+        let scores = prep.scorer.value_batch(&enc, N_SOBOL)?;
+        Ok((vals, scores))
+    }
+
+    /// TuRBO's own choice in the box (Eriksson et al. 2019, section 2):
+    /// one joint posterior draw of f (and of each constraint) at
+    /// `THOMPSON_PER_DIM * d` candidates of [`GpSampler::region_points`];
+    /// the candidate with the smallest drawn f among those drawn feasible,
+    /// or with the smallest drawn violation when none is.
+    fn thompson_box(
+        &mut self,
+        prep: &Prepared,
+        dists: &[Distribution],
+        r: &Region,
+    ) -> Result<Vec<f64>> {
+        let d = dists.len();
+        let m = (THOMPSON_PER_DIM * d).clamp(THOMPSON_MIN, THOMPSON_MAX);
+        let vals = self.region_points(dists, r, m)?;
+        let enc: Vec<f64> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| encode(&dists[i % d], v))
+            .collect();
+        let k = self.thompson_choice(&prep.scorer, &enc, m)?;
+        Ok(vals[k * d..(k + 1) * d].to_vec())
+    }
+
+    /// Index of the point chosen by one joint posterior draw at the m
+    /// points `enc` (kernel coordinates): the smallest drawn objective among
+    /// the points whose drawn constraints are all `<= 0`, else the smallest
+    /// drawn total violation (as SCBO, Eriksson & Poloczek 2021).
+    pub(super) fn thompson_choice(
+        &mut self,
+        scorer: &Constrained,
+        enc: &[f64],
+        m: usize,
+    ) -> Result<usize> {
+        let normals = |rng: &mut Rng| -> Vec<f64> {
+            (0..m).map(|_| ndtri(rng.uniform().max(1e-300))).collect()
+        };
+        let z = normals(&mut self.rng);
+        let f = scorer.objective.joint_sample(enc, m, &z)?;
+        let mut violation = vec![0.0; m];
+        for c in &scorer.constraints {
+            let z = normals(&mut self.rng);
+            for (v, s) in violation.iter_mut().zip(c.joint_sample(enc, m, &z)?) {
+                *v += s.max(0.0);
+            }
+        }
+        let key: Vec<f64> = if violation.contains(&0.0) {
+            f.iter()
+                .zip(&violation)
+                .map(|(&y, &v)| if v == 0.0 { -y } else { f64::NEG_INFINITY })
+                .collect()
+        } else {
+            violation.iter().map(|v| -v).collect()
+        };
+        Ok(argmax(&key))
+    }
+
+    /// `count` points (internal values, row-major) in the trust region `r`:
+    /// scrambled Sobol points of the box under TuRBO's perturbation mask.
+    fn region_points(
+        &mut self,
+        dists: &[Distribution],
+        r: &Region,
+        count: usize,
+    ) -> Result<Vec<f64>> {
         self.candidates = None;
         let d = dists.len();
         let seq = QmcSequence::new(QmcKind::Sobol, d, true, self.rng.next_u64())?;
         let p_mask = (MASK_DIMS / d as f64).min(1.0);
-        let mut vals: Vec<f64> = Vec::with_capacity((N_SOBOL + N_LOCAL) * d);
+        let mut vals: Vec<f64> = Vec::with_capacity((count + N_LOCAL) * d);
         let mut u = vec![0.0; d];
         let mut mask = vec![true; d];
-        for i in 0..N_SOBOL {
+        for i in 0..count {
             seq.point(i as u64, &mut u);
             if p_mask < 1.0 {
                 mask.iter_mut()
@@ -304,13 +383,7 @@ impl GpSampler {
                 });
             }
         }
-        let enc: Vec<f64> = vals
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| encode(&dists[i % d], v))
-            .collect();
-        let scores = prep.scorer.value_batch(&enc, N_SOBOL)?;
-        Ok((vals, scores))
+        Ok(vals)
     }
 
     /// A new scrambled Sobol batch of [`N_SOBOL`] points on the box of

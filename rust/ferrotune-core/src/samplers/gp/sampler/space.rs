@@ -61,11 +61,17 @@ impl GpSampler {
             .iter()
             .flat_map(|c| c.iter().zip(&dists).map(|(&v, dist)| encode(dist, v)))
             .collect();
-        let scores = match scorer.value_batch(&enc, cands.len()) {
-            Ok(s) => s,
-            Err(_) => return space.sample_uniform(&mut self.rng, max_draws, accept),
+        let pick = if self.cfg.thompson && bounds.is_some() {
+            self.thompson_choice(&scorer, &enc, cands.len())
+        } else {
+            scorer
+                .value_batch(&enc, cands.len())
+                .map(|scores| argmax(&scores))
         };
-        Ok(cands.swap_remove(argmax(&scores)))
+        match pick {
+            Ok(k) => Ok(cands.swap_remove(k)),
+            Err(_) => space.sample_uniform(&mut self.rng, max_draws, accept),
+        }
     }
 
     /// Up to [`N_SPACE_CANDIDATES`] feasible configurations of `space`
