@@ -152,8 +152,13 @@ class GPSampler(_RustModelSampler):
             after higher-numbered ones is replayed at its number. RUNNING trials of other workers
             enter the model as Kriging-believer points when they were started in the current run
             (numbered after the trial that ended the last one). With several objectives the option
-            has no effect. Meant for higher-dimensional problems with larger budgets, where a global
-            GP spreads its trials over too large a space; measurements in ``benches/README.md``.
+            has no effect. Measured on 10- to 40-dimensional problems and Hartmann-6 (10 seeds, 50
+            and 200 trials; ``benches/README.md``): ``True`` was better than the plain GP on
+            Zakharov-10, Ackley-10 and Hartmann-6 and level with it elsewhere; ``"thompson"`` better
+            still on Zakharov-10, Ackley-10 and Rosenbrock-10 at 200 trials, but worse than both on
+            Sum Squares-40 (where it has at most 1,024 candidates in 40 dimensions) and Hartmann-6
+            (where it has no local search to refine the best point), at about three times the time
+            per trial. At 1,000 trials CMA-ES was far ahead of both.
         seed: Seed of the generator; None draws one.
         constraints_func: Optuna's way to give black-box constraints (None): called with
             each trial that finishes COMPLETE or PRUNED, it returns a sequence of

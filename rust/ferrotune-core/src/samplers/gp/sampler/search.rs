@@ -276,8 +276,8 @@ impl GpSampler {
     /// Sobol point of the box in a random subset of the dimensions (each
     /// with probability `min(1, 20 / d)`, at least one) and the centre's
     /// value in the others: TuRBO's perturbation mask (Eriksson et al.
-    /// 2019, supplement, "Candidate points"), which keeps candidates near
-    /// the centre in many dimensions. Returns internal values (m×d) and scores.
+    /// 2019), which keeps candidates near the centre in many dimensions.
+    /// Returns internal values (m×d) and scores.
     fn region_candidates(
         &mut self,
         prep: &Prepared,
