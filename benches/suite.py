@@ -16,8 +16,10 @@ the budget), except for methods that are told it (Nevergrad's NGOpt picks its al
 the budget): those run once per reported budget.
 
 Methods (``LIBRARY:SAMPLER``): ferrotune's single-objective samplers (``tpe``, ``gp``,
-``cmaes``, ``rf``, ``random``, ``qmc``, ``de``, ``pso``, ``ga``, ``nsgaii``, and ``auto``, the
-AutoSampler that switches between them; BOHB and DEHB need
+``gp-turbo``, which is ``GPSampler(trust_region=True)``, ``gp-turbo-ts``, the same with
+``trust_region="thompson"``, ``cmaes``, ``rf``, ``random``,
+``qmc``, ``de``, ``pso``, ``ga``, ``nsgaii``, and ``auto``, the AutoSampler that switches
+between them; BOHB and DEHB need
 budgets, grid and brute force finite spaces, REINFORCE and the hypergradient sampler other
 objectives), Optuna 5's default sampler ``optuna:tpe`` (TPESampler with default arguments),
 ``optuna:gp`` and ``optuna:cmaes``, Nevergrad's ``nevergrad:ngopt``, and ``hebo:hebo``
@@ -121,6 +123,8 @@ Run = Callable[[Any, int, int], list[float]]
 FERROTUNE = {
     "tpe": ("TPESampler", {}),
     "gp": ("GPSampler", {}),
+    "gp-turbo": ("GPSampler", {"trust_region": True}),
+    "gp-turbo-ts": ("GPSampler", {"trust_region": "thompson"}),
     "cmaes": ("CmaEsSampler", {}),
     "rf": ("RFSampler", {}),
     "random": ("RandomSampler", {}),

@@ -297,7 +297,7 @@ sampler_class! {
     /// part of the state: the model is refitted from them on the next ask).
     GpSamplerCore(GpSampler) {
         #[new]
-        #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed, output_transform=None, input_warping=false))]
+        #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed, output_transform=None, input_warping=false, trust_region=false, thompson=false))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             py: Python<'_>,
@@ -308,6 +308,8 @@ sampler_class! {
             seed: u64,
             output_transform: Option<&str>,
             input_warping: bool,
+            trust_region: bool,
+            thompson: bool,
         ) -> PyRes<Self> {
             guard(py, || {
                 let acquisition = match acquisition {
@@ -342,9 +344,23 @@ sampler_class! {
                     deterministic_objective,
                     output_transform,
                     input_warping,
+                    trust_region,
+                    thompson,
                 };
                 let s = crate::conv(py, GpSampler::new(cfg, seed))?;
                 Ok(Self::wrap(s))
+            })
+        }
+
+        /// The trust region as replayed at the last ask that used it:
+        /// (side length, successes, failures, restarts, observations in the
+        /// current run), or None.
+        #[allow(clippy::type_complexity)]
+        fn get_trust_region(&self, py: Python<'_>) -> PyRes<Option<(f64, usize, usize, usize, usize)>> {
+            guard(py, || {
+                Ok(lock_py(py, &self.inner)
+                    .trust_region()
+                    .map(|t| (t.length, t.successes, t.failures, t.restarts, t.run_len)))
             })
         }
 

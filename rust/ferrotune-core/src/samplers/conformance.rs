@@ -478,6 +478,16 @@ mod tests {
     }
 
     #[test]
+    fn gp_sampler_with_trust_region_conforms() {
+        let cfg = GpConfig {
+            n_startup_trials: 4,
+            trust_region: true,
+            ..GpConfig::default()
+        };
+        check_with(|seed| Box::new(GpSampler::new(cfg, seed).unwrap()), false);
+    }
+
+    #[test]
     fn cmaes_sampler_conforms() {
         use crate::samplers::cmaes::{CmaEsConfig, CmaEsSampler, RestartStrategy};
         let cfg = |f: fn(&mut CmaEsConfig)| {

@@ -17,6 +17,8 @@
 //! - [`warp`]: the Kumaraswamy input warp of Snoek et al. 2014, its
 //!   derivatives and prior, fitted with the other hyperparameters when
 //!   [`FitConfig::input_warping`] is on;
+//! - [`trust_region`]: TuRBO-1's trust region (Eriksson et al. 2019): its
+//!   state replayed from the observations, and its box;
 //! - [`sampler`]: the sampler that puts them together (data, refit schedule,
 //!   acquisition optimisation).
 //!
@@ -43,6 +45,7 @@ pub mod linalg;
 pub mod model;
 pub mod power;
 pub mod sampler;
+pub mod trust_region;
 pub mod warp;
 
 #[cfg(test)]

@@ -226,6 +226,65 @@ fn posterior_and_marginal_likelihood_match_algorithm_2_1() {
     }
 }
 
+/// The posterior covariance between test points `xs` (m×3) on the
+/// standardised targets, by the textbook: k(a, b) - (L⁻¹ k_a)ᵀ (L⁻¹ k_b)
+/// with L the factor of K + σ_n² I (Rasmussen & Williams 2006, eq. 2.24).
+fn textbook_covariance(x: &[f64], xs: &[f64]) -> Vec<f64> {
+    let (ls, sig, noise) = (&THETA[..3], THETA[3], THETA[4].exp());
+    let n = x.len() / 3;
+    let m = xs.len() / 3;
+    let mut k = textbook::kernel_matrix(&KINDS, ls, sig, x, x);
+    for i in 0..n {
+        k[i * n + i] += noise;
+    }
+    let l = textbook::cholesky(&k, n).unwrap();
+    let v = textbook::forward(&l, n, &textbook::kernel_matrix(&KINDS, ls, sig, x, xs), m);
+    let kss = textbook::kernel_matrix(&KINDS, ls, sig, xs, xs);
+    let mut cov = vec![0.0; m * m];
+    for a in 0..m {
+        for b in 0..m {
+            let vv: f64 = (0..n).map(|r| v[r * m + a] * v[r * m + b]).sum();
+            cov[a * m + b] = kss[a * m + b] - vv;
+        }
+    }
+    cov
+}
+
+#[test]
+fn joint_posterior_and_sample_match_the_textbook() {
+    let mut rng = Rng::new(9);
+    let noise = Noise::Inferred { floor: 1e-6 };
+    for &n in &SIZES[1..] {
+        let x = inputs(n, &mut rng);
+        let y = targets(&x);
+        let m = 37;
+        let xs = inputs(m, &mut rng);
+        let gp = Gp::with_params(KINDS.to_vec(), x.clone(), &y, &THETA, noise).unwrap();
+        let (mean, cov) = gp.joint_posterior(&xs, m).unwrap();
+        let what = format!("n={n}");
+        let (want_mean, _, _) = textbook_posterior(&x, &y, &xs);
+        assert_close(&mean, &want_mean, 1e-8, 0.0, &what);
+        assert_close(
+            &cov,
+            &textbook_covariance(&x, &xs),
+            1e-8,
+            THETA[3].exp(),
+            &what,
+        );
+        // The draw is mean + sd L z with L L^T the covariance: z = e_0 gives
+        // mean + sd L[:, 0], and L[i, 0] = cov[i, 0] / sqrt(cov[0, 0]).
+        let sd = gp.standardisation().1;
+        let mut z = vec![0.0; m];
+        z[0] = 1.0;
+        let got = gp.joint_sample(&xs, m, &z).unwrap();
+        let want: Vec<f64> = (0..m)
+            .map(|i| mean[i] + sd * cov[i * m] / cov[0].sqrt())
+            .collect();
+        assert_close(&got, &want, 1e-6, sd, &what);
+        assert!(gp.joint_sample(&xs, m, &z[1..]).is_err());
+    }
+}
+
 #[test]
 fn appended_observations_match_algorithm_2_1_on_all_points() {
     // Appends keep the standardisation of the first fit: compare with the

@@ -81,17 +81,45 @@
 //!    system they share; the price is that Sobol candidates are uniform in
 //!    x rather than in w(x), which the perturbations of the incumbents
 //!    make up for near the best points.
+//! 6. Trust region (`trust_region`, single objective only): TuRBO-1's state
+//!    ([`super::trust_region::replay`]) is replayed from the COMPLETE trials
+//!    of step 1 in trial order, infeasible ones counting as failures. Only
+//!    the current run's trials are modelled (RUNNING ones as fantasies when
+//!    numbered after the trial that ended the previous run); while the run
+//!    has fewer than `n_startup_trials` observations, the trial gets the
+//!    seeded uniform draw. At the first ask of a new run the kept models
+//!    are dropped and their hyperparameters kept as warm starts, as an
+//!    unpickled sampler's, so that both continue alike. Step 5 then runs in
+//!    the box of [`super::trust_region::bounds`] around the run's best
+//!    observation: Sobol candidates of the box under TuRBO's perturbation
+//!    mask (drawn afresh every ask, since the box moves), perturbations of
+//!    the incumbents scaled to the box and clipped to it, L-BFGS bounded by
+//!    it, and a coordinate search among the grid values it admits (an int
+//!    or stepped value inside the box, or the centre's; categoricals are
+//!    free). On a declared space the Sobol points and perturbations are
+//!    drawn in the box's unit coordinates before the space maps them, so
+//!    rounding to a grid can move a value by up to half a step out of it;
+//!    feasibility is checked as without the region. By default the
+//!    configured acquisition is maximised in the box; with `thompson` the
+//!    paper's choice is made instead: one joint posterior draw
+//!    ([`Gp::joint_sample`]) of the objective and of each constraint at
+//!    `THOMPSON_PER_DIM * d` candidates of the box (256 to 1,024), the
+//!    smallest drawn value among the candidates drawn feasible (or the
+//!    smallest drawn violation), with no local search. The draw costs
+//!    O(m³/6 + n m²) per ask; the comparison of the two is in
+//!    benches/README.md.
 //!
 //! While every observation has the same value there is nothing to model, and
 //! the trial gets the seeded uniform draw of the start-up phase.
 //!
 //! Submodules, in the order of an ask: `data` (step 1), `fit` (steps 2-4:
-//! the kept models, their refit schedule and the fantasies), `search`
-//! (step 5 on the box of an intersection space) and `space` (step 5 on a
-//! declared space).
+//! the kept models, their refit schedule and the fantasies), `region` (step
+//! 6: the run and its box), `search` (step 5 on the box of an intersection
+//! space) and `space` (step 5 on a declared space).
 
 mod data;
 mod fit;
+mod region;
 mod search;
 mod space;
 
@@ -100,6 +128,7 @@ use super::acquisition::Constrained;
 use super::model::Priors;
 use super::model::{Gp, NoisePrior, Pool};
 use super::power::PowerTransform;
+use super::trust_region::TrustRegion;
 use crate::constraints::{Accept, SearchSpace};
 use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
@@ -138,6 +167,15 @@ const MAX_CHOICES_SCANNED: usize = 32;
 const GRID_NEIGHBOURS: i64 = 2;
 /// Standard deviation (unit cube) of the perturbations of incumbents.
 const LOCAL_SD: f64 = 0.05;
+/// Thompson sampling draws f jointly at this many candidates per dimension
+/// (the paper's `min(100 d, 5000)`), between [`THOMPSON_MIN`] and
+/// [`THOMPSON_MAX`]: the draw costs O(m^3 / 6 + n m^2).
+const THOMPSON_PER_DIM: usize = 100;
+const THOMPSON_MIN: usize = 256;
+const THOMPSON_MAX: usize = 1024;
+/// In a trust region, candidates move each dimension with probability
+/// `min(1, MASK_DIMS / d)` (TuRBO's perturbation mask, 20 in the paper).
+const MASK_DIMS: f64 = 20.0;
 /// Noise variance (standardised units) of a deterministic objective.
 const DETERMINISTIC_NOISE: f64 = 1e-6;
 /// Prior of the log noise variance (standardised units): N(-6, 1), i.e. a
@@ -185,6 +223,12 @@ pub struct GpConfig {
     pub output_transform: GpOutputTransform,
     /// Fit a Kumaraswamy input warp ([`super::warp`]) in the objective's model.
     pub input_warping: bool,
+    /// Search inside TuRBO-1's trust region ([`super::trust_region`]; the
+    /// module docs, step 6).
+    pub trust_region: bool,
+    /// In the trust region, choose by Thompson sampling on a candidate set
+    /// (as the paper) instead of maximising the acquisition.
+    pub thompson: bool,
 }
 
 impl Default for GpConfig {
@@ -195,6 +239,8 @@ impl Default for GpConfig {
             deterministic_objective: false,
             output_transform: GpOutputTransform::None,
             input_warping: false,
+            trust_region: false,
+            thompson: false,
         }
     }
 }
@@ -238,6 +284,18 @@ struct Prepared {
     /// before the fantasies (objective, then each constraint).
     key: Key,
     n_base: Vec<usize>,
+    /// The trust region's box, when the option is on.
+    region: Option<Region>,
+}
+
+/// The trust region of an ask: its box in kernel coordinates (the whole of
+/// [0, 1] on categorical dimensions, which it leaves free) and its centre.
+#[derive(Debug, Clone)]
+struct Region {
+    lo: Vec<f64>,
+    hi: Vec<f64>,
+    /// Internal values of the centre, the run's best observation.
+    centre: Vec<f64>,
 }
 
 /// The Sobol candidates of the last ask on the box, with a [`Pool`] per
@@ -278,6 +336,8 @@ pub struct GpSampler {
     /// Whether the objective's model is fitted on power-transformed values
     /// in the current ask (the option is on and there is one objective).
     power_now: bool,
+    /// The trust region replayed at the last ask that used it.
+    last_region: Option<TrustRegion>,
 }
 
 impl GpSampler {
@@ -298,6 +358,7 @@ impl GpSampler {
             candidates: None,
             restored: Vec::new(),
             power_now: false,
+            last_region: None,
         })
     }
 
@@ -314,6 +375,12 @@ impl GpSampler {
                 })
             })
             .collect()
+    }
+
+    /// The trust region's state as replayed at the last ask that used it
+    /// (None before, or with the option off).
+    pub fn trust_region(&self) -> Option<&TrustRegion> {
+        self.last_region.as_ref()
     }
 
     /// Restores fits from [`GpSampler::fits`]: the next ask of each model
@@ -978,6 +1045,165 @@ mod tests {
         assert_eq!(rows(0), finite);
         assert_eq!(rows(1), full);
         assert_eq!(s.cache.as_ref().unwrap().rows, (0..14).collect::<Vec<_>>());
+    }
+
+    /// A 4-D mixed space: a float, a log int, a stepped float, a categorical.
+    fn mixed_dims() -> Vec<Distribution> {
+        vec![
+            Distribution::float("x0", -5.0, 10.0, None, false).unwrap(),
+            Distribution::int("x1", 1, 64, 1, true).unwrap(),
+            Distribution::float("x2", 0.0, 1.0, Some(0.1), false).unwrap(),
+            Distribution::categorical("x3", 3).unwrap(),
+        ]
+    }
+
+    fn mixed_objective(x: &[f64]) -> f64 {
+        (x[0] - 1.3).powi(2) + (x[1].log2() - 2.5).powi(2) + (x[2] - 0.7).abs() + x[3]
+    }
+
+    fn trust_region_config() -> GpConfig {
+        GpConfig {
+            n_startup_trials: 5,
+            trust_region: true,
+            ..GpConfig::default()
+        }
+    }
+
+    #[test]
+    fn trust_region_proposals_stay_in_the_box() {
+        proposals_stay_in_the_box(false);
+    }
+
+    #[test]
+    fn thompson_proposals_stay_in_the_box() {
+        proposals_stay_in_the_box(true);
+    }
+
+    fn proposals_stay_in_the_box(thompson: bool) {
+        let dims = mixed_dims();
+        let names: Vec<String> = (0..4).map(|i| format!("x{i}")).collect();
+        let cfg = GpConfig {
+            thompson,
+            ..trust_region_config()
+        };
+        let mut s = GpSampler::new(cfg, 7).unwrap();
+        let mut h = History::new(1);
+        crate::samplers::run_minimising(&mut s, &mut h, mixed_objective, &dims, 8);
+        let mut narrow = 0;
+        for _ in 0..12 {
+            let t = h.create_trial(TrialState::Running);
+            let keyed: Vec<(Option<u32>, Distribution)> = dims
+                .iter()
+                .zip(&names)
+                .map(|(d, n)| (h.param_index(n), d.clone()))
+                .collect();
+            let prep = s.prepare(&h, t, &keyed, false).unwrap().expect("a model");
+            let r = prep.region.clone().expect("a trust region");
+            let v = s.optimise_box(&prep, &dims).unwrap();
+            // The box is centred at the run's best observation.
+            let best = h.best_trial(false).unwrap();
+            for (j, n) in names.iter().enumerate() {
+                let p = h.param_index(n).unwrap();
+                assert_eq!(r.centre[j], h.value(p, best).unwrap());
+            }
+            for j in 0..3 {
+                let u = encode(&dims[j], v[j]);
+                assert!(dims[j].contains(v[j]), "{j}: {}", v[j]);
+                assert!(
+                    (r.lo[j] - 1e-9..=r.hi[j] + 1e-9).contains(&u) || v[j] == r.centre[j],
+                    "dimension {j}: {u} outside [{}, {}]",
+                    r.lo[j],
+                    r.hi[j]
+                );
+                narrow += usize::from(r.hi[j] - r.lo[j] < 0.99);
+            }
+            assert!(dims[3].contains(v[3]));
+            for (j, n) in names.iter().enumerate() {
+                h.set_param(t, n, &dims[j], v[j]).unwrap();
+            }
+            h.finish(t, TrialState::Complete, vec![mixed_objective(&v)])
+                .unwrap();
+        }
+        // The box did constrain the search.
+        assert!(narrow > 0);
+    }
+
+    #[test]
+    fn trust_region_restarts_with_a_model_of_the_new_run_only() {
+        // d = 2: tau_fail = 4; after the 5 initial points, every value is
+        // worse than the last, so 7 rounds of 4 failures take L from 0.8 to
+        // 0.8 / 128 < 2^-7: trial 32 ends the first run.
+        let dims = unit_square();
+        let names = vec!["x0".to_string(), "x1".to_string()];
+        let mut h = History::new(1);
+        let mut r = crate::samplers::RandomSampler::new(1);
+        for i in 0..33 {
+            let (t, _) = crate::samplers::start_trial(&mut r, &mut h, &names, &dims).unwrap();
+            h.finish(t, TrialState::Complete, vec![i as f64]).unwrap();
+        }
+        let mut s = GpSampler::new(trust_region_config(), 3).unwrap();
+        let first = crate::samplers::start_trial(&mut s, &mut h, &names, &dims).unwrap();
+        let tr = s.trust_region().unwrap().clone();
+        assert_eq!((tr.restarts, tr.run_start, tr.run_len), (1, 33, 0));
+        // The new run's initial design: no model yet.
+        assert!(s.cache.is_none());
+        h.finish(first.0, TrialState::Complete, vec![50.0]).unwrap();
+        for i in 0..4 {
+            let (t, _) = crate::samplers::start_trial(&mut s, &mut h, &names, &dims).unwrap();
+            h.finish(t, TrialState::Complete, vec![40.0 - i as f64])
+                .unwrap();
+        }
+        assert!(s.cache.is_none());
+        // The sixth trial of the run is proposed by a GP on the run's five.
+        let (t, _) = crate::samplers::start_trial(&mut s, &mut h, &names, &dims).unwrap();
+        let c = s.cache.as_ref().expect("a model of the new run");
+        assert_eq!(c.rows, (33..38).collect::<Vec<_>>());
+        assert_eq!(c.gp.n(), 5);
+        assert_eq!(s.trust_region().unwrap().run_len, 5);
+        h.finish(t, TrialState::Complete, vec![1.0]).unwrap();
+        // Without the option, the same history gives a model of all 39.
+        let mut plain = GpSampler::new(GpConfig::default(), 3).unwrap();
+        crate::samplers::start_trial(&mut plain, &mut h, &names, &dims).unwrap();
+        assert_eq!(plain.cache.as_ref().unwrap().gp.n(), 39);
+    }
+
+    #[test]
+    fn trust_region_seeds_reproduce() {
+        let dims = mixed_dims();
+        let run = |seed: u64, thompson: bool| {
+            let cfg = GpConfig {
+                thompson,
+                ..trust_region_config()
+            };
+            let mut s = GpSampler::new(cfg, seed).unwrap();
+            let mut h = History::new(1);
+            crate::samplers::run_minimising(&mut s, &mut h, mixed_objective, &dims, 14);
+            (0..h.trials().len())
+                .map(|t| (0..4).map(|p| h.value(p, t).unwrap()).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        let a = run(4, false);
+        assert_eq!(a, run(4, false));
+        assert_ne!(a, run(5, false));
+        let b = run(4, true);
+        assert_eq!(b, run(4, true));
+        assert_ne!(b, a);
+        // The option changes the proposals.
+        let mut s = GpSampler::new(
+            GpConfig {
+                n_startup_trials: 5,
+                ..GpConfig::default()
+            },
+            4,
+        )
+        .unwrap();
+        let mut h = History::new(1);
+        crate::samplers::run_minimising(&mut s, &mut h, mixed_objective, &dims, 14);
+        let plain: Vec<Vec<f64>> = (0..14)
+            .map(|t| (0..4).map(|p| h.value(p, t).unwrap()).collect())
+            .collect();
+        assert_eq!(plain[..5], a[..5]);
+        assert_ne!(plain, a);
     }
 
     #[test]

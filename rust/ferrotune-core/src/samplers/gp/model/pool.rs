@@ -4,6 +4,7 @@
 use super::Gp;
 use crate::error::{Error, Result};
 use crate::samplers::gp::kernel::Columns;
+use crate::samplers::gp::linalg::{dot, Cholesky};
 
 /// The posterior at a fixed set of m points, kept up to date as the model
 /// gains observations by appends ([`Gp::add_observation`]): each new
@@ -131,6 +132,56 @@ impl Gp {
             pool.n = i + 1;
         }
         Ok(())
+    }
+
+    /// The joint posterior of f at the m rows of `xs` (m×d): means (original
+    /// units) and the m×m covariance, row-major, standardised units
+    /// (multiply by [`Gp::standardisation`]'s sd² for original units):
+    /// K(C, C) - Vᵀ V with V = L⁻¹ K(X, C) (Rasmussen & Williams 2006,
+    /// eq. 2.24, between the points). O(n² m + n m² + m² d).
+    pub fn joint_posterior(&self, xs: &[f64], m: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+        let pool = self.pool(xs, m)?;
+        let (mean, _) = self.pool_predict(&pool)?;
+        let (mut cov, _) = self.kernel.matrix_columns(&pool.cands)?;
+        // Vᵀ, one contiguous column of V per point, for the dot products.
+        let n = pool.n;
+        let mut vt = vec![0.0; m * n];
+        for (r, vr) in pool.v.chunks_exact(m.max(1)).enumerate() {
+            for (c, v) in vr.iter().enumerate() {
+                vt[c * n + r] = *v;
+            }
+        }
+        for i in 0..m {
+            let vi = &vt[i * n..(i + 1) * n];
+            for j in 0..=i {
+                let c = cov[i * m + j] - dot(vi, &vt[j * n..(j + 1) * n]);
+                cov[i * m + j] = c;
+                cov[j * m + i] = c;
+            }
+        }
+        Ok((mean, cov))
+    }
+
+    /// One joint draw of f at the m rows of `xs` from the posterior (original
+    /// units): mean + sd L z, L the Cholesky factor of the covariance of
+    /// [`Gp::joint_posterior`] (with a diagonal jitter when it is
+    /// numerically singular), `normals` the m standard normal draws z.
+    pub fn joint_sample(&self, xs: &[f64], m: usize, normals: &[f64]) -> Result<Vec<f64>> {
+        if normals.len() != m {
+            return Err(Error::InvalidArgument(format!(
+                "{} normal draws for {m} points",
+                normals.len()
+            )));
+        }
+        let (mean, cov) = self.joint_posterior(xs, m)?;
+        let l = Cholesky::factor_with_jitter(&cov, m)?.to_dense();
+        let sd = self.y_std;
+        Ok((0..m)
+            .map(|i| {
+                let row = &l[i * m..i * m + i + 1];
+                mean[i] + sd * row.iter().zip(normals).map(|(a, b)| a * b).sum::<f64>()
+            })
+            .collect())
     }
 
     /// Posterior means and variances (as [`Gp::predict_batch`]) at the

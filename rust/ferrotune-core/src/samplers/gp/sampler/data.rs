@@ -67,18 +67,30 @@ pub(super) fn clip_infinite(raw: &mut [Vec<f64>]) {
     }
 }
 
+/// The training data of an ask.
+pub(super) struct Data {
+    /// Kernel inputs of the COMPLETE trials (n×d).
+    pub x: Vec<f64>,
+    /// Their minimised (scalarised) objective.
+    pub y: Vec<f64>,
+    /// The trial of each row.
+    pub rows: Vec<usize>,
+    /// Kernel inputs of RUNNING trials (Kriging-believer points), and their trials.
+    pub pending: Vec<f64>,
+    pub pending_rows: Vec<usize>,
+}
+
 impl GpSampler {
-    /// Training data for `dims`: kernel inputs of COMPLETE trials (n×d), the
-    /// minimised (scalarised) objective, the trial of each row, and the inputs
-    /// of RUNNING trials other than `current` (Kriging-believer points).
-    /// `allow_inactive`: missing parameters become NaN (declared spaces).
+    /// Training data for `dims`: the COMPLETE trials, and the RUNNING trials
+    /// other than `current` ([`Data`]). `allow_inactive`: missing parameters
+    /// become NaN (declared spaces).
     pub(super) fn gather(
         &mut self,
         h: &History,
         current: usize,
         dims: &[(Option<u32>, Distribution)],
         allow_inactive: bool,
-    ) -> (Vec<f64>, Vec<f64>, Vec<usize>, Vec<f64>) {
+    ) -> Data {
         let d = dims.len();
         let sign: Vec<f64> = h
             .maximize()
@@ -89,6 +101,7 @@ impl GpSampler {
         let mut raw: Vec<Vec<f64>> = Vec::new();
         let mut rows = Vec::new();
         let mut pending = Vec::new();
+        let mut pending_rows = Vec::new();
         let mut point = vec![0.0; d];
         for (t, rec) in h.trials().iter().enumerate() {
             let running = rec.state == TrialState::Running;
@@ -116,6 +129,7 @@ impl GpSampler {
             }
             if running {
                 pending.extend_from_slice(&point);
+                pending_rows.push(t);
             } else {
                 x.extend_from_slice(&point);
                 raw.push(rec.values.iter().zip(&sign).map(|(v, s)| v * s).collect());
@@ -128,7 +142,13 @@ impl GpSampler {
         } else {
             self.parego(&raw)
         };
-        (x, y, rows, pending)
+        Data {
+            x,
+            y,
+            rows,
+            pending,
+            pending_rows,
+        }
     }
 
     /// ParEGO scalarisation (Knowles 2006, eq. 2): objectives normalised to

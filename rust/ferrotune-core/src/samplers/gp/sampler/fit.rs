@@ -2,7 +2,7 @@
 //! black-box constraints), the Kriging-believer fantasies and the
 //! acquisition they feed.
 
-use super::data::{constant, kind};
+use super::data::{constant, kind, Data};
 use super::{
     Cache, GpAcquisition, GpOutputTransform, GpSampler, Key, Prepared, Slot, DETERMINISTIC_NOISE,
     NOISE_PRIOR, N_INCUMBENTS, REFIT_EVERY_ASK_UP_TO, REFIT_GROWTH,
@@ -202,21 +202,40 @@ impl GpSampler {
         dims: &[(Option<u32>, Distribution)],
         allow_inactive: bool,
     ) -> Result<Option<Prepared>> {
-        let (x, y, rows, pending) = self.gather(h, current, dims, allow_inactive);
+        let mut data = self.gather(h, current, dims, allow_inactive);
         self.power_now =
             self.cfg.output_transform == GpOutputTransform::Power && h.maximize().len() == 1;
+        let d = dims.len();
+        let tr = if self.cfg.trust_region && h.maximize().len() == 1 {
+            let tr = self.current_run(h, d, &mut data);
+            self.last_region = Some(tr.clone());
+            // The run's initial design: uniform draws.
+            if tr.run_len < self.cfg.n_startup_trials {
+                return Ok(None);
+            }
+            Some(tr)
+        } else {
+            None
+        };
+        let Data {
+            x,
+            y,
+            rows,
+            pending,
+            ..
+        } = data;
         // No data, or all observations equal: nothing to model (the posterior
         // would be flat and the acquisition decided by edge effects), so the
         // trial gets the seeded uniform draw.
         if rows.is_empty() || constant(&y) {
             return Ok(None);
         }
-        let d = dims.len();
         let key = Key {
             params: dims.iter().map(|p| p.0).collect(),
             dists: dims.iter().map(|p| p.1.clone()).collect(),
         };
         let kinds: Vec<DimKind> = dims.iter().map(|p| kind(&p.1)).collect();
+        let numeric: Vec<bool> = kinds.iter().map(|k| *k != DimKind::Categorical).collect();
         let n = rows.len();
         let trials = h.trials();
         let violation: Vec<f64> = rows.iter().map(|&t| trials[t].violation()).collect();
@@ -240,6 +259,10 @@ impl GpSampler {
         } else {
             None
         };
+        let region = tr.map(|tr| {
+            let c = &x_obs[order[0] * d..(order[0] + 1) * d];
+            Self::region(&tr, c, &gp.lengthscales(), &numeric, dims)
+        });
         for p in pending.chunks(d) {
             let mean = add_fantasy(&mut gp, p)?;
             let mut feasible = true;
@@ -269,6 +292,7 @@ impl GpSampler {
             inc,
             key,
             n_base,
+            region,
         }))
     }
 

@@ -7,8 +7,9 @@
 
 use super::data::encode;
 use super::{
-    Candidates, GpSampler, Prepared, GRID_NEIGHBOURS, LOCAL_SD, MAX_CHOICES_SCANNED, N_LOCAL,
-    N_REFINE, N_SOBOL, REFINE_THREADS, REFINE_THREADS_FROM,
+    Candidates, GpSampler, Prepared, Region, GRID_NEIGHBOURS, LOCAL_SD, MASK_DIMS,
+    MAX_CHOICES_SCANNED, N_LOCAL, N_REFINE, N_SOBOL, REFINE_THREADS, REFINE_THREADS_FROM,
+    THOMPSON_MAX, THOMPSON_MIN, THOMPSON_PER_DIM,
 };
 use crate::error::Result;
 use crate::rng::Rng;
@@ -100,10 +101,17 @@ impl GpSampler {
         dists: &[Distribution],
     ) -> Result<Vec<f64>> {
         let (scorer, inc) = (&prep.scorer, &prep.inc[..]);
+        let region = prep.region.as_ref();
         let d = dists.len();
-        let (mut vals, mut scores) = self.sobol_candidates(prep, dists)?;
+        if let (Some(r), true) = (region, self.cfg.thompson) {
+            return self.thompson_box(prep, dists, r);
+        }
+        let (mut vals, mut scores) = match region {
+            Some(r) => self.region_candidates(prep, dists, r)?,
+            None => self.sobol_candidates(prep, dists)?,
+        };
         let n_sobol = scores.len();
-        self.perturb_incumbents(inc, dists, &mut vals);
+        self.perturb_incumbents(inc, dists, region, &mut vals);
         let m = vals.len() / d;
         let enc: Vec<f64> = vals[n_sobol * d..]
             .iter()
@@ -114,11 +122,15 @@ impl GpSampler {
         let cont: Vec<usize> = (0..d).filter(|&j| is_continuous(&dists[j])).collect();
         let mut starts = self.local_search_starts(scorer, &vals, &scores, d);
         if !cont.is_empty() {
-            Self::refine_all(scorer, dists, &cont, &mut starts);
+            let (lo, hi) = match region {
+                Some(r) => (r.lo.clone(), r.hi.clone()),
+                None => (vec![0.0; d], vec![1.0; d]),
+            };
+            Self::refine_all(scorer, dists, &cont, (&lo, &hi), &mut starts);
         }
         let mut finals: Vec<(f64, Vec<f64>)> = Vec::new();
         for mut v in starts {
-            self.coordinate_search(scorer, dists, &mut v)?;
+            self.coordinate_search(scorer, dists, region, &mut v)?;
             let e: Vec<f64> = (0..d).map(|j| encode(&dists[j], v[j])).collect();
             let s = scorer.value_batch(&e, 1)?[0];
             finals.push((s, v));
@@ -130,8 +142,16 @@ impl GpSampler {
     /// Appends to `vals` (internal values, m×d) [`N_LOCAL`] perturbations of
     /// the incumbents `inc` taken in turn: a normal step of [`LOCAL_SD`] in
     /// the unit cube on numeric dimensions, a new random choice with
-    /// probability 1/d on categorical ones.
-    fn perturb_incumbents(&mut self, inc: &[f64], dists: &[Distribution], vals: &mut Vec<f64>) {
+    /// probability 1/d on categorical ones. In a trust region the step is
+    /// [`LOCAL_SD`] times the box's side, and the point is clipped to the
+    /// box (and snapped to an admitted grid value).
+    fn perturb_incumbents(
+        &mut self,
+        inc: &[f64],
+        dists: &[Distribution],
+        region: Option<&Region>,
+        vals: &mut Vec<f64>,
+    ) {
         let d = dists.len();
         let n_inc = inc.len() / d.max(1);
         for i in 0..N_LOCAL.min(N_LOCAL * n_inc) {
@@ -147,7 +167,9 @@ impl GpSampler {
                     }
                     _ => {
                         let z = ndtri(self.rng.uniform().max(1e-12));
-                        dist.from_unit(base[j] + LOCAL_SD * z)
+                        let (lo, hi) = region.map_or((0.0, 1.0), |r| (r.lo[j], r.hi[j]));
+                        let v = dist.from_unit((base[j] + LOCAL_SD * (hi - lo) * z).clamp(lo, hi));
+                        region.map_or(v, |r| r.snap(dist, j, v))
                     }
                 };
                 vals.push(v);
@@ -249,6 +271,121 @@ impl GpSampler {
         Ok((vals, scores))
     }
 
+    /// [`N_SOBOL`] candidates in the trust region `r` and their acquisition
+    /// values (never kept between asks: the box moves). Each is a scrambled
+    /// Sobol point of the box in a random subset of the dimensions (each
+    /// with probability `min(1, 20 / d)`, at least one) and the centre's
+    /// value in the others: TuRBO's perturbation mask (Eriksson et al.
+    /// 2019), which keeps candidates near the centre in many dimensions.
+    /// Returns internal values (m×d) and scores.
+    fn region_candidates(
+        &mut self,
+        prep: &Prepared,
+        dists: &[Distribution],
+        r: &Region,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let vals = self.region_points(dists, r, N_SOBOL)?;
+        let d = dists.len();
+        let enc: Vec<f64> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| encode(&dists[i % d], v))
+            .collect();
+        let scores = prep.scorer.value_batch(&enc, N_SOBOL)?;
+        Ok((vals, scores))
+    }
+
+    /// TuRBO's own choice in the box (Eriksson et al. 2019, section 2):
+    /// one joint posterior draw of f (and of each constraint) at
+    /// `THOMPSON_PER_DIM * d` candidates of [`GpSampler::region_points`];
+    /// the candidate with the smallest drawn f among those drawn feasible,
+    /// or with the smallest drawn violation when none is.
+    fn thompson_box(
+        &mut self,
+        prep: &Prepared,
+        dists: &[Distribution],
+        r: &Region,
+    ) -> Result<Vec<f64>> {
+        let d = dists.len();
+        let m = (THOMPSON_PER_DIM * d).clamp(THOMPSON_MIN, THOMPSON_MAX);
+        let vals = self.region_points(dists, r, m)?;
+        let enc: Vec<f64> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| encode(&dists[i % d], v))
+            .collect();
+        let k = self.thompson_choice(&prep.scorer, &enc, m)?;
+        Ok(vals[k * d..(k + 1) * d].to_vec())
+    }
+
+    /// Index of the point chosen by one joint posterior draw at the m
+    /// points `enc` (kernel coordinates): the smallest drawn objective among
+    /// the points whose drawn constraints are all `<= 0`, else the smallest
+    /// drawn total violation (as SCBO, Eriksson & Poloczek 2021).
+    pub(super) fn thompson_choice(
+        &mut self,
+        scorer: &Constrained,
+        enc: &[f64],
+        m: usize,
+    ) -> Result<usize> {
+        let normals = |rng: &mut Rng| -> Vec<f64> {
+            (0..m).map(|_| ndtri(rng.uniform().max(1e-300))).collect()
+        };
+        let z = normals(&mut self.rng);
+        let f = scorer.objective.joint_sample(enc, m, &z)?;
+        let mut violation = vec![0.0; m];
+        for c in &scorer.constraints {
+            let z = normals(&mut self.rng);
+            for (v, s) in violation.iter_mut().zip(c.joint_sample(enc, m, &z)?) {
+                *v += s.max(0.0);
+            }
+        }
+        let key: Vec<f64> = if violation.contains(&0.0) {
+            f.iter()
+                .zip(&violation)
+                .map(|(&y, &v)| if v == 0.0 { -y } else { f64::NEG_INFINITY })
+                .collect()
+        } else {
+            violation.iter().map(|v| -v).collect()
+        };
+        Ok(argmax(&key))
+    }
+
+    /// `count` points (internal values, row-major) in the trust region `r`:
+    /// scrambled Sobol points of the box under TuRBO's perturbation mask.
+    fn region_points(
+        &mut self,
+        dists: &[Distribution],
+        r: &Region,
+        count: usize,
+    ) -> Result<Vec<f64>> {
+        self.candidates = None;
+        let d = dists.len();
+        let seq = QmcSequence::new(QmcKind::Sobol, d, true, self.rng.next_u64())?;
+        let p_mask = (MASK_DIMS / d as f64).min(1.0);
+        let mut vals: Vec<f64> = Vec::with_capacity((count + N_LOCAL) * d);
+        let mut u = vec![0.0; d];
+        let mut mask = vec![true; d];
+        for i in 0..count {
+            seq.point(i as u64, &mut u);
+            if p_mask < 1.0 {
+                mask.iter_mut()
+                    .for_each(|m| *m = self.rng.uniform() < p_mask);
+                if !mask.contains(&true) {
+                    mask[self.rng.below(d as u64) as usize] = true;
+                }
+            }
+            for (j, dist) in dists.iter().enumerate() {
+                vals.push(if mask[j] {
+                    r.place(dist, j, u[j])
+                } else {
+                    r.centre[j]
+                });
+            }
+        }
+        Ok(vals)
+    }
+
     /// A new scrambled Sobol batch of [`N_SOBOL`] points on the box of
     /// `dists` with a pool per model, built on the models as they are
     /// (fantasies included) and cut back to the observations by the caller.
@@ -289,6 +426,7 @@ impl GpSampler {
         scorer: &Constrained,
         dists: &[Distribution],
         cont: &[usize],
+        bounds: (&[f64], &[f64]),
         starts: &mut [Vec<f64>],
     ) {
         let threads = std::thread::available_parallelism()
@@ -297,7 +435,7 @@ impl GpSampler {
             .min(starts.len());
         if threads <= 1 || scorer.objective.n() < REFINE_THREADS_FROM {
             for v in starts.iter_mut() {
-                Self::refine(scorer, dists, cont, v);
+                Self::refine(scorer, dists, cont, bounds, v);
             }
             return;
         }
@@ -308,7 +446,7 @@ impl GpSampler {
                 .map(|chunk| {
                     scope.spawn(move || {
                         for v in chunk.iter_mut() {
-                            Self::refine(scorer, dists, cont, v);
+                            Self::refine(scorer, dists, cont, bounds, v);
                         }
                     })
                 })
@@ -321,13 +459,25 @@ impl GpSampler {
     }
 
     /// Projected L-BFGS on the continuous dimensions `cont` of `v` (internal
-    /// values), maximising the acquisition with discrete dimensions held.
-    /// Keeps `v` when the refinement fails.
-    fn refine(scorer: &Constrained, dists: &[Distribution], cont: &[usize], v: &mut [f64]) {
+    /// values) inside `bounds` (kernel coordinates of every dimension),
+    /// maximising the acquisition with discrete dimensions held. Keeps `v`
+    /// when the refinement fails.
+    fn refine(
+        scorer: &Constrained,
+        dists: &[Distribution],
+        cont: &[usize],
+        bounds: (&[f64], &[f64]),
+        v: &mut [f64],
+    ) {
         let d = dists.len();
         let mut full: Vec<f64> = (0..d).map(|j| encode(&dists[j], v[j])).collect();
-        let z0: Vec<f64> = cont.iter().map(|&j| full[j]).collect();
-        let (lo, hi) = (vec![0.0; cont.len()], vec![1.0; cont.len()]);
+        let lo: Vec<f64> = cont.iter().map(|&j| bounds.0[j]).collect();
+        let hi: Vec<f64> = cont.iter().map(|&j| bounds.1[j]).collect();
+        let z0: Vec<f64> = cont
+            .iter()
+            .enumerate()
+            .map(|(k, &j)| full[j].clamp(lo[k], hi[k]))
+            .collect();
         let cfg = LbfgsConfig {
             max_iter: 50,
             gtol: 1e-6,
@@ -357,11 +507,13 @@ impl GpSampler {
 
     /// One pass of coordinate-wise search over the discrete dimensions of `v`:
     /// each takes the neighbouring grid value (or choice) that maximises the
-    /// acquisition with the others held.
+    /// acquisition with the others held (among the values a trust region
+    /// admits).
     fn coordinate_search(
         &mut self,
         scorer: &Constrained,
         dists: &[Distribution],
+        region: Option<&Region>,
         v: &mut [f64],
     ) -> Result<()> {
         let d = dists.len();
@@ -370,7 +522,9 @@ impl GpSampler {
                 continue;
             }
             let mut opts = neighbours(&dists[j], v[j], &mut self.rng);
-            opts.retain(|o| dists[j].contains(*o));
+            opts.retain(|&o| {
+                dists[j].contains(o) && region.is_none_or(|r| r.admits(&dists[j], j, o))
+            });
             if opts.is_empty() {
                 continue;
             }
