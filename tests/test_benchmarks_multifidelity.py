@@ -267,8 +267,11 @@ def test_live_digits_task_matches_the_table_at_grid_points() -> None:
     configs = [
         DIGITS_GOOD_CONFIG,
         {"learning_rate_init": 1e-4, "alpha": 1e-6, "batch_size": 256, "hidden_units": 16},
-        {"learning_rate_init": 0.1, "alpha": 1e-2, "batch_size": 16, "hidden_units": 128},
+        {"learning_rate_init": 0.01, "alpha": 1e-2, "batch_size": 16, "hidden_units": 128},
     ]
+    # Not the largest learning rates with small batches: that training is chaotic, and on
+    # another CPU (OpenBLAS's kernels for it) those curves depart from the table after 10-27
+    # epochs (see digits_mlp_tabular's docstring).
     for config in configs:
         live_curve = list(live.steps(config))
         tab_curve = list(tab.steps(config))

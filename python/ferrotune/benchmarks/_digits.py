@@ -27,7 +27,8 @@ DIGITS_MAX_EPOCHS = 27
 DIGITS_VALIDATION_FRACTION = 0.2
 #: The bundled table holds validation errors as counts of misclassified images, computed with
 #: one scikit-learn / BLAS; another build can round a few predictions differently.  The live
-#: task at a grid point matches the table within this many percentage points of error.
+#: task at a grid point matches the table within this fraction of error, but for the chaotic
+#: curves of the largest learning rates (see :func:`digits_mlp_tabular`).
 DIGITS_TABLE_TOLERANCE = 0.01
 
 _TABLE_FILE = "digits_mlp.npz"
@@ -152,8 +153,14 @@ def digits_mlp_tabular() -> MultiFidelityProblem:
     27 epochs each.  Same space and budgets as the live task; a point between grid values is
     served the curve of the nearest grid point (nearest on the log scale), so the objective is
     piecewise constant.  At a grid point it matches the live task within
-    :data:`DIGITS_TABLE_TOLERANCE`.  ``optimum`` is the best full-budget error of the grid and
-    ``optimal_params`` its grid point.
+    :data:`DIGITS_TABLE_TOLERANCE`, except where training is chaotic: with
+    ``learning_rate_init`` 10^-1.5 or 0.1 and batches of 16 to 64, floating-point rounding
+    that differs between CPUs (the BLAS kernels chosen for them) grows until the curves part
+    (measured on a second machine with the table's scikit-learn and numpy: 56 of the 700 grid
+    points, all of that kind, depart after 10-27 epochs, 51 of them by more than the
+    tolerance and by up to 0.133; the other 644 equal the table exactly).  The table stays
+    the reference for these benchmarks.  ``optimum`` is the best full-budget error of the
+    grid and ``optimal_params`` its grid point.
     """
     table = _load_table()
     params = _digits_params()
