@@ -34,19 +34,23 @@ N_EACH = 30
 
 
 class Kind:
-    def __init__(self, make: Callable[[int], BaseSampler], gen: int, n_obj: int = 1) -> None:
+    def __init__(
+        self, make: Callable[[int], BaseSampler], gen: int, reach: int, n_obj: int = 1
+    ) -> None:
         self.make = make  # the sampler for a seed, population POP
         self.gen = gen  # where the tag keeps the generation (PSO: the particle's move)
+        # The generation the workers must reach together (see the test).
+        self.reach = reach
         self.n_obj = n_obj
 
 
 KINDS: dict[str, Kind] = {
-    "cmaes": Kind(lambda s: CmaEsSampler(seed=s, popsize=POP), gen=2),
-    "de": Kind(lambda s: DESampler(seed=s, population_size=POP), gen=1),
-    "pso": Kind(lambda s: PSOSampler(seed=s, swarm_size=POP), gen=2),
-    "ga": Kind(lambda s: GASampler(seed=s, population_size=POP), gen=1),
-    "nsga2": Kind(lambda s: NSGAIISampler(seed=s, population_size=POP), gen=0, n_obj=2),
-    "nsga3": Kind(lambda s: NSGAIIISampler(seed=s, population_size=POP), gen=0, n_obj=2),
+    "cmaes": Kind(lambda s: CmaEsSampler(seed=s, popsize=POP), gen=2, reach=6),
+    "de": Kind(lambda s: DESampler(seed=s, population_size=POP), gen=1, reach=9),
+    "pso": Kind(lambda s: PSOSampler(seed=s, swarm_size=POP), gen=2, reach=9),
+    "ga": Kind(lambda s: GASampler(seed=s, population_size=POP), gen=1, reach=9),
+    "nsga2": Kind(lambda s: NSGAIISampler(seed=s, population_size=POP), gen=0, reach=9, n_obj=2),
+    "nsga3": Kind(lambda s: NSGAIIISampler(seed=s, population_size=POP), gen=0, reach=9, n_obj=2),
 }
 
 
@@ -94,9 +98,12 @@ def test_worker_processes_on_sqlite_breed_one_population(name: str, tmp_path: Pa
     assert len(gens) >= len(trials) - POP, "most trials carry the sampler's tag"
     # One population: workers each breeding their own would stop before generation
     # N_EACH / POP (5); together they reach up to N_WORKERS times as many, fewer where
-    # asks overlap a closing generation and become extras (a loaded machine once gave 7
-    # where 8-20 is usual), so the bound is one past what a lone worker can reach.
-    assert max(gens) >= N_EACH / POP + 1, sorted(gens)
+    # asks overlap a closing generation and become extras. Measured with two busy
+    # loops beside the workers on 2 cores (10 runs each): DE 13-16, PSO 19, GA 12-19,
+    # NSGA 14-16; CMA-ES 8-18 (a generation waits for its earliest running member,
+    # and a descheduled worker holds it). DE once reached only 5-10: workers asking in
+    # step took the same slots in a fixed turn and left the others empty.
+    assert max(gens) >= kind.reach, sorted(gens)
     # Samplers of any seed that read the study (each its own copy of the file)
     # continue from one generation.
     nexts = []

@@ -74,15 +74,21 @@ def test_moves_follow_the_constriction_formula() -> None:
     tags = _tags(study)
     values = [t.value for t in study.trials]
     # Trial 0 was drawn before any parameter was known (its tag holds no position),
-    # so particle 0 starts afresh at its move 1.
+    # so its particle starts afresh at its move 1.
     assert len(tags[0]) == 3 and all(len(t) == 9 for t in tags[1:])
-    for n in range(5, 40):
+    # One ask at a time: each sweep of 4 trials moves every particle once.
+    for sweep in range(10):
+        assert sorted(int(t[1]) for t in tags[4 * sweep : 4 * sweep + 4]) == [0, 1, 2, 3]
+    for n in range(4, 40):
         j, m = int(tags[n][1]), int(tags[n][2])
-        assert (j, m) == (n % 4, n // 4)
-        prev = n - 4  # the particle's previous trial (finished: one ask at a time)
+        assert m == n // 4
+        # The particle's previous trial (finished: one ask at a time).
+        prev = max(k for k in range(n) if int(tags[k][1]) == j)
+        if prev == 0:
+            continue
         x, v = np.array(tags[prev][3:6]), np.array(tags[prev][6:9])
         nx, nv = np.array(tags[n][3:6]), np.array(tags[n][6:9])
-        own = [k for k in range(j, n, 4) if k > 0]
+        own = [k for k in range(n) if int(tags[k][1]) == j and k > 0]
         p = np.array(tags[min(own, key=lambda k: values[k])][3:6])
         g = np.array(tags[min(range(1, n), key=lambda k: values[k])][3:6])
         free = (nx > 0) & (nx < 1) & (np.abs(nv) < 0.5)
@@ -111,8 +117,11 @@ def test_two_samplers_sharing_one_storage_move_one_swarm() -> None:
                 s.tell(t, state=TrialState.PRUNED)
             else:
                 s.tell(t, _sphere(t))
-    # Particles move in turn whichever sampler asks.
-    assert [(t[1], t[2]) for t in _tags(a)] == [(n % 20, n // 20) for n in range(100)]
+    # Each sweep of 20 asks moves every particle once, whichever sampler asks.
+    tags = _tags(a)
+    assert [t[2] for t in tags] == [n // 20 for n in range(100)]
+    for sweep in range(5):
+        assert sorted(int(t[1]) for t in tags[20 * sweep : 20 * sweep + 20]) == list(range(20))
 
 
 def test_declared_space_constraints_are_never_violated() -> None:

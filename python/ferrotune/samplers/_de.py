@@ -88,12 +88,14 @@ class DESampler(_RustModelSampler):
     the selection, archive and memories are rebuilt from the trials. So
     ``optimize(n_jobs=...)`` threads and worker processes sharing a storage fill one
     population, and a reloaded study continues its generation. A generation closes as
-    soon as each slot has one finished trial vector; asks while it waits for results
-    propose extra trial vectors for its slots in turn, and one that finishes after its
-    generation closed replaces its slot's member at once if it is not worse. FAIL and
-    PRUNED trial vectors lose their selection; trials without a tag (enqueued ones,
-    those of another sampler) are not part of the population. The work per ask does
-    not grow with the number of trials.
+    soon as each slot has one finished trial vector. Each ask takes a slot without a
+    finished trial vector and with the fewest proposed, drawn at random (workers asking
+    at the same moment spread over the slots), so asks while a generation waits for
+    results propose extra trial vectors for the slots still waiting; one that finishes
+    after its generation closed replaces its slot's member at once if it is not worse.
+    FAIL and PRUNED trial vectors lose their selection; trials without a tag (enqueued
+    ones, those of another sampler) are not part of the population. The work per ask
+    does not grow with the number of trials.
 
     On a declared :class:`~ferrotune.SearchSpace`, trial vectors cover every
     parameter (an inactive one counts as the middle of its range); one that violates

@@ -14,8 +14,10 @@ class PSOSampler(_RustModelSampler):
     """Particle swarm optimisation with constriction, in Rust.
 
     A swarm of ``swarm_size`` particles moves through the search space; each trial is
-    one position of one particle. Particles move in turn: particle ``i`` at position
-    ``x`` with velocity ``v`` moves to ``x + v'`` with
+    one position of one particle. Each ask moves one of the particles with the fewest
+    moves so far, drawn at random (each sweep moves every particle once, and workers
+    asking at the same moment spread over the swarm): particle ``i`` at position ``x``
+    with velocity ``v`` moves to ``x + v'`` with
 
     ``v' = χ (v + φ1 r1 (p - x) + φ2 r2 (g - x))``
 

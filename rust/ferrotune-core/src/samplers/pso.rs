@@ -6,12 +6,13 @@
 //! The swarm lives in the study: each trial is one position of one particle
 //! and its tag is `[MARK, particle, move, x_1..x_d, v_1..v_d]`, the
 //! particle's continuous position and velocity (so integers and categoricals
-//! are rounded only when decoded). Asks move the particles in turn; a move
-//! starts from the particle's latest known position and velocity (its
-//! latest trial, finished or not) and is drawn towards the best position of
-//! all its finished trials and the best of its neighbourhood, so several
-//! workers sharing a study move one swarm and a FAIL or PRUNED trial only
-//! fails to improve its particle's best.
+//! are rounded only when decoded). Each ask moves a particle with the fewest
+//! moves known (drawn at random among them); a move starts from the
+//! particle's latest known position and velocity (its latest trial, finished
+//! or not) and is drawn towards the best position of all its finished trials
+//! and the best of its neighbourhood, so several workers sharing a study move
+//! one swarm and a FAIL or PRUNED trial only fails to improve its particle's
+//! best.
 
 use super::de::encoding::{loss, Dims, TagEvent, TagReader};
 use super::de::relative_dims;
@@ -87,7 +88,6 @@ pub struct PsoSampler {
     rng: Rng,
     reader: TagReader,
     particles: Vec<Particle>,
-    known: usize,
     next_tag: Option<(usize, Vec<f64>)>,
 }
 
@@ -120,7 +120,6 @@ impl PsoSampler {
             rng: Rng::new(seed),
             reader: TagReader::new(MARK),
             particles: vec![Particle::default(); cfg.swarm_size],
-            known: 0,
             next_tag: None,
         })
     }
@@ -135,9 +134,8 @@ impl PsoSampler {
         if self.reader.is_stale(h) {
             self.reader = TagReader::new(MARK);
             self.particles = vec![Particle::default(); self.cfg.swarm_size];
-            self.known = 0;
         }
-        let (particles, known) = (&mut self.particles, &mut self.known);
+        let particles = &mut self.particles;
         self.reader.update(h, |e| match e {
             TagEvent::Tagged(t, tag) => {
                 if let Some((j, m)) = parse(tag, particles.len()) {
@@ -146,7 +144,6 @@ impl PsoSampler {
                     if p.last.is_none_or(|l| (m, t) > l) {
                         p.last = Some((m, t));
                     }
-                    *known += 1;
                 }
             }
             TagEvent::Finished(t) => {
@@ -245,9 +242,18 @@ impl PsoSampler {
         (nx, nv)
     }
 
-    /// The particle to move next (in turn) and its move number.
-    fn next_particle(&self) -> (usize, usize) {
-        let j = self.known % self.particles.len();
+    /// The particle to move next and its move number: one of the particles
+    /// with the fewest moves known, drawn at random. A lone sampler so moves
+    /// each particle once per sweep; workers that ask at the same moment
+    /// (each seeing the same history) spread over the swarm instead of
+    /// repeating one another's choice, which a fixed turn made them do (in
+    /// step, two workers moved every other particle only).
+    fn next_particle(&mut self) -> (usize, usize) {
+        let fewest = self.particles.iter().map(|p| p.moves).min().unwrap_or(0);
+        let candidates: Vec<usize> = (0..self.particles.len())
+            .filter(|&j| self.particles[j].moves == fewest)
+            .collect();
+        let j = candidates[self.rng.below(candidates.len() as u64) as usize];
         (j, self.particles[j].moves)
     }
 
@@ -372,7 +378,6 @@ impl Sampler for PsoSampler {
         self.rng = rng_from_words(state)?;
         self.reader = TagReader::new(MARK);
         self.particles = vec![Particle::default(); self.cfg.swarm_size];
-        self.known = 0;
         self.next_tag = None;
         Ok(())
     }

@@ -75,22 +75,31 @@ fn a_move_uses_the_particles_best_and_the_swarms_best() {
             let (t, x) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
             h.finish(t, TrialState::Complete, vec![sphere(&x)]).unwrap();
         }
-        // The next move is particle 14 % 4 = 2's.
+        // The next move is that of one of the two particles with 3 moves so far
+        // (14 = 4 + 4 + 3 + 3), its fourth.
         s.refresh(&h).unwrap();
-        let mut rng = s.rng.clone();
+        let mut probe = s.clone();
+        let (k, m) = probe.next_particle();
+        assert_eq!(m, 3);
+        let mut rng = probe.rng.clone();
         let r: Vec<(f64, f64)> = (0..3).map(|_| (rng.uniform(), rng.uniform())).collect();
         let tag = |t: usize| h.tag(t).to_vec();
         let of = |j: usize| (0..h.trials().len()).filter(move |&t| tag(t)[1] == j as f64);
-        let last = of(2).max().unwrap();
+        let last = of(k).max().unwrap();
         let best = |ts: Vec<usize>| {
             *ts.iter()
                 .min_by(|&&a, &&b| h.trials()[a].values[0].total_cmp(&h.trials()[b].values[0]))
                 .unwrap()
         };
-        let pb = best(of(2).collect());
+        let pb = best(of(k).collect());
         let gb = match topology {
             Topology::Global => best((0..h.trials().len()).collect()),
-            Topology::Ring => best(of(1).chain(of(2)).chain(of(3)).collect()),
+            Topology::Ring => best(
+                of((k + 3) % 4)
+                    .chain(of(k))
+                    .chain(of((k + 1) % 4))
+                    .collect(),
+            ),
         };
         let (x, v) = state_of(h.tag(last), 3).unwrap();
         let want = s.move_particle(
@@ -101,7 +110,7 @@ fn a_move_uses_the_particles_best_and_the_swarms_best() {
             &r,
         );
         let (t, _) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
-        assert_eq!(h.tag(t)[1..3], [2.0, 3.0]);
+        assert_eq!(h.tag(t)[1..3], [k as f64, 3.0]);
         assert_eq!(state_of(h.tag(t), 3).unwrap(), want, "{topology:?}");
         // The recorded values are the decoded position.
         for j in 0..3 {
@@ -139,9 +148,16 @@ fn two_samplers_sharing_a_history_move_one_swarm() {
     }
     a.refresh(&h).unwrap();
     b.refresh(&h).unwrap();
-    for t in 0..h.trials().len() {
-        // Particles move in turn, each move numbered.
-        assert_eq!(h.tag(t)[1..3], [(t % 5) as f64, (t / 5) as f64]);
+    for (sweep, ts) in (0..h.trials().len())
+        .collect::<Vec<_>>()
+        .chunks(5)
+        .enumerate()
+    {
+        // Each sweep moves every particle once, each move numbered.
+        let mut moved: Vec<usize> = ts.iter().map(|&t| h.tag(t)[1] as usize).collect();
+        moved.sort_unstable();
+        assert_eq!(moved, (0..ts.len()).collect::<Vec<_>>(), "sweep {sweep}");
+        assert!(ts.iter().all(|&t| h.tag(t)[2] == sweep as f64));
     }
     for j in 0..5 {
         assert_eq!(a.particle(j), b.particle(j));
@@ -354,8 +370,10 @@ fn without_any_result_particles_are_drawn_afresh() {
     for _ in 0..200 {
         ask(&mut s, &mut h);
     }
+    // The particle's previous trial.
+    let prev = |h: &History, t: usize| (0..t).rev().find(|&u| h.tag(u)[1] == h.tag(t)[1]).unwrap();
     let step: f64 = (100..200)
-        .map(|t| (h.tag(t)[3] - h.tag(t - 4)[3]).abs())
+        .map(|t| (h.tag(t)[3] - h.tag(prev(&h, t))[3]).abs())
         .sum::<f64>()
         / 100.0;
     // Independent uniform positions differ by 1/3 on average.
@@ -364,9 +382,45 @@ fn without_any_result_particles_are_drawn_afresh() {
     h.finish(150, TrialState::Complete, vec![1.0]).unwrap();
     let t = ask(&mut s, &mut h);
     let (x, v) = state_of(h.tag(t), 2).unwrap();
-    let (px, pv) = state_of(h.tag(t - 4), 2).unwrap();
+    let (px, pv) = state_of(h.tag(prev(&h, t)), 2).unwrap();
     for j in 0..2 {
         assert!((x[j] - (px[j] + v[j]).clamp(0.0, 1.0)).abs() < 1e-12);
         assert!(v[j] != pv[j]);
     }
+}
+
+#[test]
+fn workers_asking_in_step_move_every_particle() {
+    // Two workers see the same history at every ask (each asks before the
+    // other's move is known). Moving particles in a fixed turn, both moved
+    // particle 0, then 2, then 4, ... and the odd particles never moved.
+    let s = 6;
+    let mut h = History::new(1);
+    let c = PsoConfig {
+        swarm_size: s,
+        ..PsoConfig::default()
+    };
+    let mut workers = [
+        PsoSampler::new(c, 1).unwrap(),
+        PsoSampler::new(c, 2).unwrap(),
+    ];
+    for round in 0..12 {
+        let mut tags = Vec::new();
+        for w in workers.iter_mut() {
+            w.refresh(&h).unwrap();
+            let (j, m) = w.next_particle();
+            tags.push(vec![MARK, j as f64, m as f64]);
+        }
+        for tag in tags {
+            let t = h.create_trial(TrialState::Running);
+            h.set_tag(t, tag).unwrap();
+            h.finish(t, TrialState::Complete, vec![round as f64])
+                .unwrap();
+        }
+    }
+    workers[0].refresh(&h).unwrap();
+    // 24 moves: every particle moved at least twice (a sweep of 6 particles
+    // takes at most 6 rounds of two).
+    let moves: Vec<usize> = workers[0].particles.iter().map(|p| p.moves).collect();
+    assert!(moves.iter().all(|&m| m >= 2), "{moves:?}");
 }

@@ -11,11 +11,14 @@
 //! vector (in the order trials finish), and its greedy selection, archive
 //! and memory update are a deterministic function of the history and its
 //! order of finishing (`population::Population`), so workers sharing a
-//! study build one population. Asks while a generation waits for its last
-//! results propose extra trial vectors for its slots (in turn); one that
-//! finishes after its generation closed replaces its slot's member at once
-//! when not worse (asynchronous selection), so no worker idles, no result is
-//! wasted and a FAIL, PRUNED or never-finishing trial stalls nothing.
+//! study build one population. Each trial vector takes a slot of the open
+//! generation that has no finished trial vector and the fewest proposed,
+//! drawn at random (so concurrent workers spread over the slots); asks
+//! while a generation waits for its last results so propose extra trial
+//! vectors for the slots still waiting. One that finishes after its
+//! generation closed replaces its slot's member at once when not worse
+//! (asynchronous selection), so no worker idles, no result is wasted and a
+//! FAIL, PRUNED or never-finishing trial stalls nothing.
 
 pub(crate) mod encoding;
 pub(crate) mod population;
@@ -396,7 +399,7 @@ impl Sampler for DeSampler {
             .iter()
             .map(|&(p, d)| (Some(p), h.dist(p, d).clone()))
             .collect();
-        let slot = self.pop.next_slot();
+        let slot = self.pop.next_slot(&mut self.rng);
         let prop = self.propose(h, slot, &dims);
         self.tag(trial, slot, prop.f, prop.cr, &prop.u);
         Ok(space
@@ -426,7 +429,7 @@ impl Sampler for DeSampler {
             .iter()
             .map(|p| (h.param_index(&p.name), p.dist.clone()))
             .collect();
-        let slot = self.pop.next_slot();
+        let slot = self.pop.next_slot(&mut self.rng);
         for _ in 0..SAMPLER_DRAWS.min(max_draws) {
             let prop = self.propose(h, slot, &dims);
             let mut x: Vec<f64> = dims

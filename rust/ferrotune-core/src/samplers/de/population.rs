@@ -18,8 +18,8 @@ pub(crate) const MARK: f64 = 17_477.0; // "DE" in ASCII, 0x4445
 /// The trial vectors of one generation.
 #[derive(Debug, Clone, Default)]
 struct Generation {
-    /// Trial vectors known so far (they pick the next slot).
-    n_proposed: usize,
+    /// Per slot, the trial vectors known so far (they pick the next slot).
+    proposed: Vec<usize>,
     /// (trial, slot, F, CR) of the finished ones, in the order they finished.
     finished: Vec<(usize, usize, f64, f64)>,
     /// Whether each slot has a finished trial vector.
@@ -85,6 +85,7 @@ impl Population {
     fn generation_mut(&mut self, g: u64) -> &mut Generation {
         let np = self.np;
         self.open.entry(g).or_insert_with(|| Generation {
+            proposed: vec![0; np],
             done: vec![false; np],
             ..Default::default()
         })
@@ -93,9 +94,9 @@ impl Population {
     /// Takes in a trial whose tag became known: it counts towards its
     /// generation's slots.
     pub(crate) fn on_tagged(&mut self, tag: &[f64]) {
-        if let Some((g, ..)) = parse(tag, self.np) {
+        if let Some((g, slot, ..)) = parse(tag, self.np) {
             if g >= self.generation {
-                self.generation_mut(g).n_proposed += 1;
+                self.generation_mut(g).proposed[slot] += 1;
             }
         }
     }
@@ -130,13 +131,25 @@ impl Population {
         }
     }
 
-    /// The slot of the next trial vector of the open generation: slots in
-    /// turn, then again from the first (extra trial vectors, while the
-    /// generation waits for results).
-    pub(crate) fn next_slot(&self) -> usize {
-        self.open
-            .get(&self.generation)
-            .map_or(0, |g| g.n_proposed % self.np)
+    /// The slot of the next trial vector of the open generation: one of the
+    /// slots without a finished trial vector that have the fewest trial
+    /// vectors known, drawn at random. A lone sampler so proposes each slot
+    /// once, then extra trial vectors for the slots still waiting; workers
+    /// that ask at the same moment (each seeing the same history) spread
+    /// over the slots instead of repeating one another's, which a fixed
+    /// turn made them do: in step, they covered every other slot only and
+    /// held the generation open for dozens of trials.
+    pub(crate) fn next_slot(&self, rng: &mut Rng) -> usize {
+        let Some(gen) = self.open.get(&self.generation) else {
+            return rng.below(self.np as u64) as usize;
+        };
+        let waiting = || (0..self.np).filter(|&s| !gen.done[s]);
+        let fewest = waiting().map(|s| gen.proposed[s]).min().unwrap_or(0);
+        let candidates: Vec<usize> = waiting().filter(|&s| gen.proposed[s] == fewest).collect();
+        match candidates.len() {
+            0 => 0,
+            n => candidates[rng.below(n as u64) as usize],
+        }
     }
 
     /// Greedy selection of trial vector `(t, F, CR)` against the member of

@@ -47,8 +47,10 @@ fn the_memory_of_a_closed_generation_holds_its_successes() {
         h.finish(t, TrialState::Complete, vec![y]).unwrap();
         h.tag(t).to_vec()
     };
-    for y in [10.0, 10.0, 10.0, 10.0] {
-        run(&mut s, &mut h, y);
+    // The trial of generation 0 in each slot (slots are drawn in any order).
+    let mut first = [0usize; 4];
+    for (t, y) in [10.0, 10.0, 10.0, 10.0].into_iter().enumerate() {
+        first[run(&mut s, &mut h, y)[2] as usize] = t;
     }
     let mut tags = Vec::new();
     for y in [9.0, 11.0, 4.0, 10.0] {
@@ -56,17 +58,24 @@ fn the_memory_of_a_closed_generation_holds_its_successes() {
     }
     s.refresh(&h).unwrap();
     assert_eq!(s.generation(), 2);
-    // Slots 0 and 2 improved by 1 and 6; slot 3 tied (replaced, no record).
+    // Trials 4 and 6 improved by 1 and 6; trial 7 tied (replaces, no record).
     let succ = [(tags[0][3], tags[0][4], 1.0), (tags[2][3], tags[2][4], 6.0)];
     let (mf, mcr) = shade_means(&succ);
     let (m_f, m_cr) = s.memory();
     assert_eq!((m_f[0], m_cr[0]), (mf, mcr));
     assert!(m_f[1..].iter().chain(&m_cr[1..]).all(|&m| m == 0.5));
-    assert_eq!(s.members(), vec![Some(4), Some(1), Some(6), Some(7)]);
-    // The archive holds the replaced parents 0, 2 and 3.
+    let slot = |i: usize| tags[i][2] as usize;
+    let mut members: Vec<Option<usize>> = first.iter().map(|&t| Some(t)).collect();
+    for i in [0, 2, 3] {
+        members[slot(i)] = Some(4 + i);
+    }
+    assert_eq!(s.members(), members);
+    // The archive holds the replaced parents of trials 4, 6 and 7.
     let mut a = s.pop.archive.clone();
     a.sort_unstable();
-    assert_eq!(a, vec![0, 2, 3]);
+    let mut replaced: Vec<usize> = [0, 2, 3].iter().map(|&i| first[slot(i)]).collect();
+    replaced.sort_unstable();
+    assert_eq!(a, replaced);
 }
 
 #[test]
@@ -151,7 +160,7 @@ fn two_samplers_sharing_a_history_fill_one_population() {
     assert_eq!(a.generation(), b.generation());
     assert_eq!(a.members(), b.members());
     assert_eq!(a.memory(), b.memory());
-    // Each generation has every slot; extra trial vectors take slots in turn.
+    // Each generation has every slot; extra trial vectors take slots still waiting.
     for g in 0..a.generation() {
         let mut slots: Vec<usize> = (0..h.trials().len())
             .filter(|&t| h.tag(t).get(1) == Some(&(g as f64)))
@@ -176,9 +185,14 @@ fn a_generation_waiting_for_results_proposes_extra_trial_vectors() {
     let ts: Vec<usize> = (0..6)
         .map(|_| start_trial(&mut s, &mut h, &names, &dims).unwrap().0)
         .collect();
-    let slots: Vec<f64> = ts.iter().map(|&t| h.tag(t)[2]).collect();
-    assert_eq!(slots, vec![0.0, 1.0, 2.0, 3.0, 0.0, 1.0]);
-    // All fail or are pruned but one: the generation closes, slot 2 filled.
+    let slots: Vec<usize> = ts.iter().map(|&t| h.tag(t)[2] as usize).collect();
+    // Each slot once, then extra trial vectors for two different slots still
+    // waiting (none has finished).
+    let mut first: Vec<usize> = slots[..4].to_vec();
+    first.sort_unstable();
+    assert_eq!(first, vec![0, 1, 2, 3], "{slots:?}");
+    assert_ne!(slots[4], slots[5], "{slots:?}");
+    // All fail or are pruned but one: the generation closes, its slot filled.
     for &t in &ts {
         if t == 2 {
             h.finish(t, TrialState::Complete, vec![1.0]).unwrap();
@@ -190,7 +204,9 @@ fn a_generation_waiting_for_results_proposes_extra_trial_vectors() {
     }
     s.refresh(&h).unwrap();
     assert_eq!(s.generation(), 1);
-    assert_eq!(s.members(), vec![None, None, Some(2), None]);
+    let mut members = vec![None; 4];
+    members[slots[2]] = Some(2);
+    assert_eq!(s.members(), members);
 }
 
 #[test]
@@ -390,4 +406,53 @@ fn jade_moves_its_means_towards_the_successes() {
     assert!((pop.m_f[0] - (0.9 * 0.5 + 0.1 * lehmer)).abs() < 1e-12);
     assert!((pop.m_cr[0] - (0.9 * 0.5 + 0.1 * 0.4)).abs() < 1e-12);
     assert_eq!(pop.m_f.len(), 1);
+}
+
+#[test]
+fn workers_asking_in_step_spread_over_the_slots() {
+    // Two workers see the same history at every ask (each asks before the
+    // other's trial vector is known) and finish together. Taking slots in a
+    // fixed turn, both took slot 0, then 2, then 4, ... and the odd slots
+    // never came: the generation stayed open. Each round must now fill at
+    // least one waiting slot, so a generation of 6 closes within 6 rounds.
+    let np = 6;
+    let mut h = History::new(1);
+    let mut workers = [
+        DeSampler::new(cfg(np), 1).unwrap(),
+        DeSampler::new(cfg(np), 2).unwrap(),
+    ];
+    let mut closed_at = Vec::new();
+    for round in 1..=12 {
+        let mut tags = Vec::new();
+        for w in workers.iter_mut() {
+            w.refresh(&h).unwrap();
+            let slot = w.pop.next_slot(&mut w.rng);
+            tags.push(vec![
+                MARK,
+                w.generation() as f64,
+                slot as f64,
+                0.5,
+                0.5,
+                0.5,
+            ]);
+        }
+        for tag in tags {
+            let t = h.create_trial(TrialState::Running);
+            h.set_tag(t, tag).unwrap();
+            h.finish(t, TrialState::Complete, vec![round as f64])
+                .unwrap();
+        }
+        workers[0].refresh(&h).unwrap();
+        if workers[0].generation() > closed_at.len() as u64 {
+            closed_at.push(round);
+        }
+    }
+    assert!(
+        closed_at.len() >= 2,
+        "generations closed at rounds {closed_at:?}"
+    );
+    assert!(
+        closed_at[0] <= 6 && closed_at[1] - closed_at[0] <= 6,
+        "{closed_at:?}"
+    );
 }
