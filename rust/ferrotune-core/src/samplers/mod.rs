@@ -216,6 +216,18 @@ pub fn start_trial(
     Ok((t, x))
 }
 
+/// Records one COMPLETE trial per tag, each with value `y`: the proposals of
+/// population samplers whose workers asked at the same moment (tests).
+#[cfg(test)]
+pub(crate) fn finish_tagged(h: &mut History, tags: Vec<Vec<f64>>, y: f64) {
+    for tag in tags {
+        let t = h.create_trial(crate::history::TrialState::Running);
+        h.set_tag(t, tag).unwrap();
+        h.finish(t, crate::history::TrialState::Complete, vec![y])
+            .unwrap();
+    }
+}
+
 /// Runs `n` trials of `f` (minimised) over `dims` through [`start_trial`]
 /// and returns the best value: the tests' optimisation loop.
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use super::*;
 use crate::constraints::Constraint;
 use crate::history::TrialState;
-use crate::samplers::{run_minimising, start_trial, RandomSampler};
+use crate::samplers::{finish_tagged, run_minimising, start_trial, RandomSampler};
 use crate::space::Param;
 
 fn floats(d: usize) -> (Vec<String>, Vec<Distribution>) {
@@ -411,12 +411,7 @@ fn workers_asking_in_step_move_every_particle() {
             let (j, m) = w.next_particle();
             tags.push(vec![MARK, j as f64, m as f64]);
         }
-        for tag in tags {
-            let t = h.create_trial(TrialState::Running);
-            h.set_tag(t, tag).unwrap();
-            h.finish(t, TrialState::Complete, vec![round as f64])
-                .unwrap();
-        }
+        finish_tagged(&mut h, tags, round as f64);
     }
     workers[0].refresh(&h).unwrap();
     // 24 moves: every particle moved at least twice (a sweep of 6 particles

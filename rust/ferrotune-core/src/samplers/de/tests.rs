@@ -2,7 +2,7 @@ use super::population::shade_means;
 use super::*;
 use crate::constraints::Constraint;
 use crate::history::TrialState;
-use crate::samplers::{run_minimising, start_trial, RandomSampler};
+use crate::samplers::{finish_tagged, run_minimising, start_trial, RandomSampler};
 use crate::space::Param;
 
 fn unit_floats(d: usize) -> (Vec<String>, Vec<Distribution>) {
@@ -436,12 +436,7 @@ fn workers_asking_in_step_spread_over_the_slots() {
                 0.5,
             ]);
         }
-        for tag in tags {
-            let t = h.create_trial(TrialState::Running);
-            h.set_tag(t, tag).unwrap();
-            h.finish(t, TrialState::Complete, vec![round as f64])
-                .unwrap();
-        }
+        finish_tagged(&mut h, tags, round as f64);
         workers[0].refresh(&h).unwrap();
         if workers[0].generation() > closed_at.len() as u64 {
             closed_at.push(round);
