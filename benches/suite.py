@@ -134,6 +134,7 @@ FERROTUNE = {
     "ga": ("GASampler", {}),
     "nsgaii": ("NSGAIISampler", {}),
     "auto": ("AutoSampler", {}),
+    "trust": ("TrustRegionSampler", {}),
 }
 OPTUNA = {"tpe": "TPESampler", "gp": "GPSampler", "cmaes": "CmaEsSampler"}
 METHODS = (

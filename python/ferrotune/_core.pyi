@@ -17,6 +17,7 @@ __all__ = [
     "NsgaSamplerCore",
     "PercentilePrunerCore",
     "PsoSamplerCore",
+    "TrustSamplerCore",
     "QmcSamplerCore",
     "RandomSamplerCore",
     "ReinforceSamplerCore",
@@ -332,6 +333,22 @@ class DeSamplerCore:
         archive_rate: float,
         seed: int,
     ) -> Self: ...
+    def get_state(self) -> list[int]: ...
+    def set_state(self, state: list[int]) -> None: ...
+    def reseed(self, seed: int) -> None: ...
+
+@final
+class TrustSamplerCore:
+    def __new__(
+        cls,
+        x0: list[tuple[str, float]],
+        radius0: float,
+        radius_min: float,
+        n_points: int | None,
+        seed: int,
+    ) -> Self: ...
+    @property
+    def radius(self) -> float | None: ...
     def get_state(self) -> list[int]: ...
     def set_state(self, state: list[int]) -> None: ...
     def reseed(self, seed: int) -> None: ...

@@ -50,6 +50,7 @@ from ferrotune.samplers import (
     ReinforceSampler,
     RFSampler,
     TPESampler,
+    TrustRegionSampler,
 )
 from ferrotune.trial import TrialState
 from tests._support import (
@@ -360,6 +361,7 @@ CLASSES: dict[str, Entry] = {
     "AutoSampler": Entry(lambda seed: AutoSampler(seed=seed, gp_trials=6)),
     # These checks report no gradient: the fallback's draws (its own tests step).
     "HypergradientSampler": Entry(lambda seed: HypergradientSampler(seed=seed)),
+    "TrustRegionSampler": Entry(lambda seed: TrustRegionSampler(seed=seed)),
 }
 CLASS_NAMES = list(CLASSES)
 

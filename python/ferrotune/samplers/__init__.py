@@ -20,6 +20,7 @@ from ferrotune.samplers._random import RandomSampler
 from ferrotune.samplers._reinforce import ReinforceSampler
 from ferrotune.samplers._rf import RFSampler
 from ferrotune.samplers._tpe import TPESampler
+from ferrotune.samplers._trust import TrustRegionSampler
 
 __all__ = [
     "AutoSampler",
@@ -41,5 +42,6 @@ __all__ = [
     "ReinforceSampler",
     "RFSampler",
     "TPESampler",
+    "TrustRegionSampler",
     "HypergradientSampler",
 ]

@@ -16,7 +16,8 @@ use ferrotune_core::samplers::rf::{RfConfig, RfSampler};
 use ferrotune_core::samplers::tpe::parzen::ParzenSettings;
 use ferrotune_core::samplers::{
     Adaptation, BohbConfig, BohbSampler, DeConfig, DeSampler, DeStrategy, PsoConfig, PsoSampler,
-    QmcKind, QmcSampler, RandomSampler, Sampler, Topology, TpeConfig, TpeSampler,
+    QmcKind, QmcSampler, RandomSampler, Sampler, Topology, TpeConfig, TpeSampler, TrustConfig,
+    TrustSampler,
 };
 use pyo3::prelude::*;
 
@@ -121,6 +122,7 @@ sampler_classes![
     ReinforceSamplerCore,
     RfSamplerCore,
     HypergradientSamplerCore,
+    TrustSamplerCore,
 ];
 
 sampler_class! {
@@ -615,6 +617,38 @@ sampler_class! {
                 };
                 Ok(Self::wrap(crate::conv(py, build())?))
             })
+        }
+    }
+}
+
+sampler_class! {
+    /// Derivative-free trust-region search with quadratic models.
+    TrustSamplerCore(TrustSampler) {
+        #[new]
+        #[pyo3(signature = (x0, radius0, radius_min, n_points, seed))]
+        fn new(
+            py: Python<'_>,
+            x0: Vec<(String, f64)>,
+            radius0: f64,
+            radius_min: f64,
+            n_points: Option<usize>,
+            seed: u64,
+        ) -> PyRes<Self> {
+            guard(py, || {
+                let cfg = TrustConfig {
+                    x0,
+                    radius0,
+                    radius_min,
+                    n_points,
+                };
+                Ok(Self::wrap(crate::conv(py, TrustSampler::new(cfg, seed))?))
+            })
+        }
+
+        /// The current run's radius in the unit cube (None before the first ask).
+        #[getter]
+        fn radius(&self, py: Python<'_>) -> PyRes<Option<f64>> {
+            guard(py, || Ok(lock_py(py, &self.inner).radius()))
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod random;
 pub mod reinforce;
 pub mod rf;
 pub mod tpe;
+pub mod trust;
 
 use crate::constraints::{Accept, SearchSpace};
 use crate::error::Result;
@@ -38,6 +39,7 @@ pub use random::RandomSampler;
 pub use reinforce::{ReinforceConfig, ReinforceSampler};
 pub use rf::{RfConfig, RfSampler};
 pub use tpe::{TpeConfig, TpeSampler};
+pub use trust::{TrustConfig, TrustSampler};
 
 /// Default number of candidate draws before a declared space is reported infeasible.
 pub const DEFAULT_MAX_DRAWS: usize = 100_000;

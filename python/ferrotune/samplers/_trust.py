@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ferrotune import _core
+from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
+from ferrotune.samplers._de import _check_float, _check_int
+
+__all__ = ["TrustRegionSampler"]
+
+
+class TrustRegionSampler(_RustModelSampler):
+    """Derivative-free trust-region search with quadratic models, in Rust.
+
+    A local method for continuous objectives: it reaches the bottom of a smooth basin in
+    far fewer evaluations than a global model or an evolution strategy, and does not look
+    beyond it (apart from random restarts). It belongs to the family of Powell's NEWUOA
+    and BOBYQA (Powell 2004, 2009); as in ORBIT (Wild, Regis and Shoemaker 2008), its
+    models are fitted afresh at each ask from the study's trials near the centre rather
+    than kept in a set of its own, so it starts from whatever the study holds and works
+    with trials other samplers or workers added.
+
+    It works in the unit cube (each parameter one coordinate in ``[0, 1]``, log
+    parameters in log space; integers and stepped floats rounded when decoded; a
+    categorical parameter as one continuous key whose cell picks the choice, as
+    :class:`DESampler` does, which suits ordered choices only). A *run* has a centre, the
+    best point it has seen, and a radius ``Δ``:
+
+    1. **Start**: ``x0`` if given; else the best complete trial when the study has two or
+       more; else the centre of the box. Then BOBYQA's initial design: the start plus and
+       minus ``Δ`` along each coordinate (``2d`` points; those already near a trial are
+       skipped).
+    2. **Geometry**: the trials within ``4Δ`` of the centre, nearest first, must hold an
+       affine basis (ORBIT's ``AffPoints``: each kept point's part outside the span of
+       those before is at least ``0.1Δ``); else the ask proposes the centre plus ``Δ``
+       along the direction the set covers least.
+    3. **Model step**: the quadratic through the centre, the basis and the next nearest
+       trials up to ``n_points`` whose Hessian changes least (in Frobenius norm) from the
+       last model's (Powell 2004's least-change update), minimised over the ball of
+       radius ``Δ`` inside the box by truncated conjugate gradients that fix variables at
+       the bounds they reach (as BOBYQA's ``TRSBOX``).
+    4. **Radius**: when a step's trial finishes, the ratio ``rho`` of the actual to the
+       predicted decrease sets it as BOBYQA does: ``rho > 0.7`` widens it to
+       ``max(Δ, 2‖step‖)`` (at most the whole cube), ``rho <= 0.1`` halves it, the centre
+       moves to any better trial. A step the model predicts no decrease for, one that
+       rounds onto a trial already there, or one that breaks a declared space's hard
+       constraint halves the radius without an evaluation.
+    5. **Restart**: below ``radius_min`` the run ends and a new one starts at a uniform
+       random point with radius ``radius0`` (random restarts, as Nevergrad's ``RCobyla``).
+
+    Deviations from BOBYQA: there is no second, slowly shrinking resolution ``rho`` apart
+    from ``Δ`` (one radius does both jobs); the model's points are the nearest trials
+    rather than a set updated one point at a time; a step's length is not floored. Parallel
+    workers: while a model step runs, other workers' asks go to random points at distance
+    ``Δ`` from the centre (the one of 8 farthest from the running trials), so they add
+    model points instead of repeating the step. The first trial of a define-by-run study
+    is drawn uniformly (its space is not known before). Single-objective only; Optuna has
+    no such sampler (Nevergrad has COBYLA and BOBYQA through SciPy and Py-BOBYQA).
+
+    Args:
+        x0: The first run's start as ``{name: value}`` (the centre of the range for a
+            parameter not named).
+        radius0: The initial radius in the unit cube, in ``(0, 1]`` (0.2: a fifth of each
+            range; BOBYQA advises about a tenth of the greatest expected change).
+        radius_min: The radius that ends a run, in ``(0, radius0)`` (1e-8).
+        n_points: Trials each model interpolates, at least 2 (None: ``2d + 1``, NEWUOA's
+            and BOBYQA's recommendation; ``d + 1`` are used whatever it says).
+        seed: Seed of the generator (the first trial, restarts, parallel asks); None
+            draws one.
+
+    Raises:
+        InvalidArgumentError: an argument out of its range (its message names it).
+
+    Example:
+        >>> sampler = TrustRegionSampler(seed=0)
+        >>> study = ferrotune.create_study(sampler=sampler)  # doctest: +SKIP
+    """
+
+    _needs_after_trial = False
+
+    def __init__(
+        self,
+        *,
+        x0: Mapping[str, Any] | None = None,
+        radius0: float = 0.2,
+        radius_min: float = 1e-8,
+        n_points: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if x0 is not None and not isinstance(x0, Mapping):
+            raise InvalidArgumentError(f"x0 must be a mapping name -> value, got {x0!r}")
+        start: list[tuple[str, float]] = []
+        for name, v in (x0 or {}).items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise InvalidArgumentError(f"x0[{name!r}] must be a finite number, got {v!r}")
+            start.append((str(name), float(v)))
+        r0 = _check_float("radius0", radius0, 0.0, 1.0, open_low=True)
+        rmin = _check_float("radius_min", radius_min, 0.0, r0, open_low=True)
+        if rmin >= r0:
+            raise InvalidArgumentError(
+                f"radius_min must be below radius0 ({r0}), got {radius_min!r}"
+            )
+        self._config: dict[str, Any] = {
+            "x0": start,
+            "radius0": r0,
+            "radius_min": rmin,
+            "n_points": None if n_points is None else _check_int("n_points", n_points, 2),
+        }
+        self._seed = _seed_or_random(seed)
+        self._rust = self._build()
+
+    def _build(self) -> _core.TrustSamplerCore:
+        c = self._config
+        return _core.TrustSamplerCore(
+            c["x0"], c["radius0"], c["radius_min"], c["n_points"], self._seed
+        )
+
+    @property
+    def radius(self) -> float | None:
+        """The current run's radius in the unit cube (None before the first model ask)."""
+        radius: float | None = self._rust.radius
+        return radius

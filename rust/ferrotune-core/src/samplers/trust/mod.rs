@@ -1,0 +1,821 @@
+//! Derivative-free trust-region search with quadratic interpolation models,
+//! for local refinement of a continuous objective in few evaluations (the
+//! family of Powell's NEWUOA and BOBYQA; the points come from the study's
+//! history, as in ORBIT, rather than from a set the method maintains).
+//!
+//! Works in the unit cube of `de::encoding` (each parameter one coordinate
+//! in `[0, 1]`, log parameters in log space, integers rounded when decoded, a
+//! categorical as one continuous key). A *run* has a centre, the best point
+//! it has seen, and a radius `Δ`. Each ask:
+//!
+//! 1. takes the complete trials within `2Δ` of the centre, nearest first;
+//! 2. chooses among them an affine basis greedily ([`model::affine_points`]):
+//!    if it has fewer than `d` directions, the ask proposes the centre plus
+//!    `Δ` times the coordinate direction the set covers least (a
+//!    geometry-improving point, as ORBIT's model-improvement step);
+//! 3. otherwise fits the quadratic of least Frobenius norm through the centre,
+//!    the basis and the next nearest points up to `n_points`
+//!    ([`model::min_frobenius`]), and proposes its minimiser over the ball of
+//!    radius `Δ` inside the box ([`model::trust_step`]).
+//!
+//! When a model step's trial finishes, the ratio `ρ` of the actual to the
+//! predicted decrease sets the radius as BOBYQA does: `ρ > 0.7` widens it to
+//! `max(Δ, 2‖step‖)` (at most 1), `ρ ≤ 0.1` halves it; the centre moves to
+//! any better point. A step the model predicts no decrease for, or one that
+//! rounds onto a point already evaluated, halves the radius without an
+//! evaluation. When the radius falls below `radius_min`, a new run starts at
+//! a uniform random point with the initial radius (random restarts).
+
+pub mod model;
+#[cfg(test)]
+mod tests;
+
+use super::de::encoding::{coords, loss, Dims};
+use super::de::relative_dims;
+use super::{expect_words, rng_from_words, rng_words, Sampler, SamplerState};
+use crate::constraints::{Accept, SearchSpace};
+use crate::error::{Error, Result};
+use crate::history::{History, TrialState};
+use crate::rng::Rng;
+use crate::space::Distribution;
+use model::{affine_points, dot, least_change, trust_step, uncovered_direction};
+
+/// Settings of [`TrustSampler`] (defaults in [`TrustConfig::default`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustConfig {
+    /// The first run's start, by parameter name (internal values; the
+    /// centre of the range for a parameter not named). None of them: the
+    /// best complete trial when there is one, else the centre of the box.
+    pub x0: Vec<(String, f64)>,
+    /// The initial radius, in the unit cube.
+    pub radius0: f64,
+    /// The radius below which a run ends and a new one starts.
+    pub radius_min: f64,
+    /// Points a model interpolates (None: `2d + 1`, NEWUOA's and BOBYQA's
+    /// recommended number); at least `d + 1` are used whatever this says.
+    pub n_points: Option<usize>,
+}
+
+impl Default for TrustConfig {
+    /// Start radius 0.2, a fifth of each range (BOBYQA advises a tenth of
+    /// the greatest expected change of a variable); end radius 1e-8.
+    fn default() -> Self {
+        TrustConfig {
+            x0: Vec::new(),
+            radius0: 0.2,
+            radius_min: 1e-8,
+            n_points: None,
+        }
+    }
+}
+
+/// The largest radius (the unit cube's side).
+const RADIUS_MAX: f64 = 1.0;
+/// The neighbourhood of a model, in radii: points within it enter the
+/// affine basis and the model.
+const NEAR: f64 = 4.0;
+/// Random candidates in place of a rejected proposal.
+const ALTERNATIVES: usize = 32;
+/// This sampler's proposals remembered until the study records them.
+const MAX_IN_FLIGHT: usize = 256;
+/// Attempts of one ask before it falls back to a random point in the region.
+const ATTEMPTS: usize = 60;
+
+/// A model step waiting for its trial's result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Step {
+    trial: usize,
+    /// The centre's loss when the step was proposed.
+    base: f64,
+    /// The decrease the model predicted.
+    pred: f64,
+    /// The step's length in the unit cube.
+    len: f64,
+}
+
+/// One run of the method.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Run {
+    /// The trial the run started from.
+    first: usize,
+    /// Trials from this number on are the run's own.
+    since: usize,
+    radius: f64,
+    pending: Option<Step>,
+    /// The number of dimensions the run works in.
+    dims: usize,
+    /// Whether the run has taken a model step (its initial design is done).
+    stepped: bool,
+}
+
+/// The trust-region sampler (see the module's documentation).
+#[derive(Debug, Clone)]
+pub struct TrustSampler {
+    cfg: TrustConfig,
+    rng: Rng,
+    run: Option<Run>,
+    /// Runs started so far.
+    runs: usize,
+    /// The Hessian of the last model, in the unit cube (row-major), from
+    /// which the next model's changes least.
+    hess: Option<Vec<f64>>,
+    /// (trial, unit point) of this object's proposals whose trials do not
+    /// show their values yet (threads sharing a study see a trial before
+    /// its values are recorded). Not part of the state: empty whenever the
+    /// study records each trial's values before the next ask.
+    proposed: Vec<(usize, Vec<f64>)>,
+}
+
+/// What one ask proposes: a point to evaluate, the model step it is (None:
+/// a start or geometry point) and that model's Hessian in the unit cube.
+struct Proposal {
+    u: Vec<f64>,
+    step: Option<Step>,
+    hess: Option<Vec<f64>>,
+    /// The model (in the step's scaled coordinates) and its value scale.
+    model: Option<(model::Quadratic, f64)>,
+}
+
+impl Proposal {
+    fn point(u: Vec<f64>) -> Self {
+        Proposal {
+            u,
+            step: None,
+            hess: None,
+            model: None,
+        }
+    }
+}
+
+impl TrustSampler {
+    /// A sampler with `cfg`; `seed` decides its random choices.
+    pub fn new(cfg: TrustConfig, seed: u64) -> Result<Self> {
+        let bad = |m: String| Err(Error::InvalidArgument(m));
+        if !(cfg.radius0.is_finite() && cfg.radius0 > 0.0 && cfg.radius0 <= RADIUS_MAX) {
+            return bad(format!("radius0 must lie in (0, 1], got {}", cfg.radius0));
+        }
+        if !(cfg.radius_min.is_finite() && cfg.radius_min > 0.0 && cfg.radius_min < cfg.radius0) {
+            return bad(format!(
+                "radius_min must lie in (0, radius0), got {} (radius0 {})",
+                cfg.radius_min, cfg.radius0
+            ));
+        }
+        if cfg.n_points.is_some_and(|n| n < 2) {
+            return bad(format!(
+                "n_points must be at least 2, got {:?}",
+                cfg.n_points
+            ));
+        }
+        if let Some((name, v)) = cfg.x0.iter().find(|(_, v)| !v.is_finite()) {
+            return bad(format!("x0[{name:?}] must be a finite number, got {v}"));
+        }
+        Ok(TrustSampler {
+            cfg,
+            rng: Rng::new(seed),
+            run: None,
+            runs: 0,
+            hess: None,
+            proposed: Vec::new(),
+        })
+    }
+
+    /// The current run's radius (None before the first ask), for inspection.
+    pub fn radius(&self) -> Option<f64> {
+        self.run.map(|r| r.radius)
+    }
+
+    /// Runs started so far (restarts plus one).
+    pub fn runs(&self) -> usize {
+        self.runs
+    }
+
+    /// The unit point for trial `trial` over `dims`, avoiding candidates
+    /// that `feasible` rejects; remembers it until the trial shows its values.
+    fn ask(
+        &mut self,
+        h: &History,
+        trial: usize,
+        dims: &Dims,
+        feasible: &mut dyn FnMut(&[f64]) -> Result<bool>,
+    ) -> Result<Vec<f64>> {
+        let shown = |t: usize| {
+            h.trials().get(t).is_none_or(|r| r.state.is_finished())
+                || dims
+                    .iter()
+                    .all(|(p, _)| p.is_some_and(|p| h.value(p, t).is_some()))
+        };
+        self.proposed
+            .retain(|(t, u)| *t != trial && u.len() == dims.len() && !shown(*t));
+        let u = self.ask_inner(h, trial, dims, feasible)?;
+        self.proposed.push((trial, u.clone()));
+        if self.proposed.len() > MAX_IN_FLIGHT {
+            self.proposed.remove(0);
+        }
+        Ok(u)
+    }
+
+    fn ask_inner(
+        &mut self,
+        h: &History,
+        trial: usize,
+        dims: &Dims,
+        feasible: &mut dyn FnMut(&[f64]) -> Result<bool>,
+    ) -> Result<Vec<f64>> {
+        let d = dims.len();
+        let n = h.trials().len();
+        // Another history (fewer trials than the run knows) or another space.
+        if self.run.is_some_and(|r| {
+            r.first >= n
+                || r.since > trial
+                || r.dims != d
+                || r.pending.is_some_and(|p| p.trial >= n)
+        }) {
+            self.run = None;
+            self.hess = None;
+        }
+        let has_values = |t: usize| {
+            dims.iter()
+                .all(|(p, _)| p.is_some_and(|p| h.value(p, t).is_some()))
+        };
+        let points: Vec<(usize, Vec<f64>, f64)> = (0..n)
+            .filter(|&t| t != trial)
+            .filter_map(|t| {
+                let y = loss(h, t).filter(|y| y.is_finite())?;
+                has_values(t).then(|| (t, coords(h, t, dims), y))
+            })
+            .collect();
+        // Running trials: their recorded values, or this sampler's proposals
+        // for them while the study has not recorded them yet (threads).
+        let mut running: Vec<Vec<f64>> = (0..n)
+            .filter(|&t| t != trial && h.trials()[t].state == TrialState::Running)
+            .filter(|&t| has_values(t))
+            .map(|t| coords(h, t, dims))
+            .collect();
+        running.extend(self.proposed.iter().map(|(_, u)| u.clone()));
+        if self.run.is_none() {
+            if let Some(u) = self.start(h, trial, dims, &points) {
+                return Ok(u);
+            }
+        }
+        let mut run = self.run.expect("a run exists after start");
+        // The result of the last model step.
+        if let Some(step) = run.pending {
+            if h.trials()[step.trial].state.is_finished() {
+                let rho = match loss(h, step.trial).filter(|y| y.is_finite()) {
+                    Some(y) => (step.base - y) / step.pred,
+                    None => f64::NEG_INFINITY,
+                };
+                run.radius = if rho > 0.7 {
+                    run.radius.max(2.0 * step.len).min(RADIUS_MAX)
+                } else if rho > 0.1 {
+                    run.radius
+                } else {
+                    0.5 * run.radius
+                };
+                run.pending = None;
+            }
+        }
+        // The centre: the best of the run's start and its own trials.
+        let centre = points
+            .iter()
+            .filter(|(t, _, _)| *t == run.first || *t >= run.since)
+            .min_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)));
+        let Some((_, c, fc)) = centre.cloned() else {
+            if h.trials()[run.first].state == TrialState::Running {
+                // Its start is still running (parallel workers): spread around it.
+                let c = coords(h, run.first, dims);
+                self.run = Some(run);
+                return Ok(self.spread(&c, run.radius, &running));
+            }
+            // The start failed: a new run.
+            self.run = None;
+            return Ok(self
+                .start(h, trial, dims, &[])
+                .expect("a restart proposes its start"));
+        };
+        for _ in 0..ATTEMPTS {
+            if run.radius < self.cfg.radius_min {
+                self.run = None;
+                return Ok(self
+                    .start(h, trial, dims, &[])
+                    .expect("a restart proposes its start"));
+            }
+            let design = if run.stepped {
+                None
+            } else {
+                design_point(&coords(h, run.first, dims), run.radius, &points, &running)
+            };
+            let proposal = if let Some(u) = design {
+                Proposal::point(u)
+            } else if run.pending.is_some() {
+                // The last step is still running: a model step now would
+                // repeat it, so this worker explores around the centre.
+                Proposal::point(self.spread(&c, run.radius, &running))
+            } else {
+                match self.model_step(&c, fc, run.radius, &points, &running, trial, d) {
+                    Some(p) => p,
+                    None => {
+                        run.radius *= 0.5;
+                        continue;
+                    }
+                }
+            };
+            let ok = |u: &[f64], feasible: &mut dyn FnMut(&[f64]) -> Result<bool>| {
+                Ok::<bool, Error>(!is_duplicate(u, dims, &points, &running) && feasible(u)?)
+            };
+            let proposal = if ok(&proposal.u, feasible)? {
+                Some(proposal)
+            } else {
+                self.alternative(&c, run.radius, proposal, &mut |u| ok(u, feasible))?
+            };
+            let Some(Proposal { u, step, hess, .. }) = proposal else {
+                run.radius *= 0.5;
+                continue;
+            };
+            run.stepped |= step.is_some();
+            run.pending = step.or(run.pending);
+            if hess.is_some() {
+                self.hess = hess;
+            }
+            self.run = Some(run);
+            return Ok(u);
+        }
+        // No acceptable candidate: a random point of the region.
+        self.run = Some(run);
+        Ok(self.spread(&c, run.radius, &running))
+    }
+
+    /// In place of a rejected proposal (a point already evaluated, or one
+    /// that breaks a constraint): the candidate `ok` accepts that its model
+    /// values lowest (the lowest predicting a decrease) among the proposal
+    /// pulled back towards the centre by factors of 2 and [`ALTERNATIVES`]
+    /// uniform points of the ball of radius `radius`; without a model, the
+    /// first accepted. None when none is accepted.
+    fn alternative(
+        &mut self,
+        c: &[f64],
+        radius: f64,
+        rejected: Proposal,
+        ok: &mut dyn FnMut(&[f64]) -> Result<bool>,
+    ) -> Result<Option<Proposal>> {
+        let d = c.len();
+        let mut candidates: Vec<Vec<f64>> = (1..=5)
+            .map(|k| {
+                let f = 0.5f64.powi(k);
+                c.iter()
+                    .zip(&rejected.u)
+                    .map(|(ci, ui)| ci + f * (ui - ci))
+                    .collect()
+            })
+            .collect();
+        for _ in 0..ALTERNATIVES {
+            let r = radius * self.rng.uniform().powf(1.0 / d as f64);
+            candidates.push(self.random_on_sphere(c, r));
+        }
+        let Some((q, fscale)) = rejected.model.as_ref() else {
+            for u in candidates {
+                if ok(&u)? {
+                    return Ok(Some(Proposal::point(u)));
+                }
+            }
+            return Ok(None);
+        };
+        let scaled =
+            |u: &[f64]| -> Vec<f64> { u.iter().zip(c).map(|(x, ci)| (x - ci) / radius).collect() };
+        let mut best: Option<(f64, Vec<f64>)> = None;
+        for u in candidates {
+            let m = q.value(&scaled(&u));
+            if m < q.c && best.as_ref().is_none_or(|b| m < b.0) && ok(&u)? {
+                best = Some((m, u));
+            }
+        }
+        Ok(best.map(|(m, u)| {
+            let s = scaled(&u);
+            let step = rejected.step.map(|st| Step {
+                pred: (q.c - m) * fscale,
+                len: dot(&s, &s).sqrt() * radius,
+                ..st
+            });
+            Proposal {
+                u,
+                step,
+                hess: rejected.hess,
+                model: rejected.model.clone(),
+            }
+        }))
+    }
+
+    /// Starts a run; returns the point to evaluate first, or None when the
+    /// run starts from a trial already evaluated.
+    fn start(
+        &mut self,
+        h: &History,
+        trial: usize,
+        dims: &Dims,
+        points: &[(usize, Vec<f64>, f64)],
+    ) -> Option<Vec<f64>> {
+        let d = dims.len();
+        let first_run = self.runs == 0;
+        self.hess = None;
+        self.runs += 1;
+        let mut run = Run {
+            first: trial,
+            since: trial,
+            radius: self.cfg.radius0,
+            pending: None,
+            dims: d,
+            stepped: false,
+        };
+        let u = if first_run && !self.cfg.x0.is_empty() {
+            dims.iter()
+                .map(|(p, dist)| {
+                    let name = p.map(|p| h.params()[p as usize].name.as_str());
+                    self.cfg
+                        .x0
+                        .iter()
+                        .find(|(n, _)| Some(n.as_str()) == name)
+                        .map_or(0.5, |(_, v)| dist.to_unit(*v).clamp(0.0, 1.0))
+                })
+                .collect()
+        } else if first_run && points.len() >= 2 {
+            if let Some(best) = points
+                .iter()
+                .min_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)))
+            {
+                run.first = best.0;
+                self.run = Some(run);
+                return None;
+            }
+            vec![0.5; d]
+        } else if first_run {
+            vec![0.5; d]
+        } else {
+            (0..d).map(|_| self.rng.uniform()).collect()
+        };
+        self.run = Some(run);
+        Some(u)
+    }
+
+    /// A model step from centre `c` (loss `fc`), or a geometry point when
+    /// the points near the centre do not span every direction; None when the
+    /// model predicts no decrease in the region (the radius should shrink).
+    #[allow(clippy::too_many_arguments)]
+    fn model_step(
+        &self,
+        c: &[f64],
+        fc: f64,
+        radius: f64,
+        points: &[(usize, Vec<f64>, f64)],
+        running: &[Vec<f64>],
+        trial: usize,
+        d: usize,
+    ) -> Option<Proposal> {
+        let scaled =
+            |u: &[f64]| -> Vec<f64> { u.iter().zip(c).map(|(x, ci)| (x - ci) / radius).collect() };
+        // Points within 2Δ (the centre itself excepted), nearest first.
+        let mut near: Vec<(f64, Vec<f64>, f64)> = points
+            .iter()
+            .map(|(_, u, y)| (scaled(u), *y))
+            .map(|(s, y)| (dot(&s, &s).sqrt(), s, y))
+            .filter(|(r, _, _)| *r <= NEAR && *r > 1e-9)
+            .collect();
+        near.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let s_near: Vec<Vec<f64>> = near.iter().map(|n| n.1.clone()).collect();
+        let (kept, basis) = affine_points(&s_near, d);
+        if kept.len() < d {
+            // Running points near the centre count as covering their direction.
+            let mut basis = basis;
+            for u in running {
+                let s = scaled(u);
+                if dot(&s, &s).sqrt() <= NEAR && basis.len() < d {
+                    let r = model::residual(&s, &basis);
+                    let n = dot(&r, &r).sqrt();
+                    if n >= model::THETA {
+                        basis.push(r.iter().map(|x| x / n).collect());
+                    }
+                }
+            }
+            if basis.len() >= d {
+                return Some(Proposal::point(self.spread_fixed(c, radius)));
+            }
+            let dir = uncovered_direction(&basis, d);
+            return Some(Proposal::point(geometry_point(c, &dir, radius)));
+        }
+        // The model's points: the centre, the affine basis, then the nearest others.
+        let want = self.cfg.n_points.unwrap_or(2 * d + 1).max(d + 1);
+        let mut chosen: Vec<usize> = kept.clone();
+        for i in 0..near.len() {
+            if chosen.len() + 1 >= want {
+                break;
+            }
+            if !kept.contains(&i) {
+                chosen.push(i);
+            }
+        }
+        let mut s: Vec<Vec<f64>> = vec![vec![0.0; d]];
+        let mut f: Vec<f64> = vec![0.0];
+        let spread = near.iter().map(|n| (n.2 - fc).abs()).fold(0.0, f64::max);
+        let fscale = if spread > 0.0 { spread } else { 1.0 };
+        for &i in &chosen {
+            s.push(near[i].1.clone());
+            f.push((near[i].2 - fc) / fscale);
+        }
+        // The last model's Hessian in these coordinates and units.
+        let h0: Option<Vec<f64>> = self
+            .hess
+            .as_ref()
+            .filter(|h| h.len() == d * d)
+            .map(|h| h.iter().map(|x| x * radius * radius / fscale).collect());
+        // Extra points can make the system singular: drop them before giving up.
+        let q = least_change(&s, &f, d, h0.as_deref())
+            .or_else(|| least_change(&s[..=d], &f[..=d], d, h0.as_deref()))?;
+        let lo: Vec<f64> = c.iter().map(|ci| -ci / radius).collect();
+        let hi: Vec<f64> = c.iter().map(|ci| (1.0 - ci) / radius).collect();
+        let step = trust_step(&q, &lo, &hi);
+        let pred = (q.value(&vec![0.0; d]) - q.value(&step)) * fscale;
+        let len = dot(&step, &step).sqrt();
+        if !(pred > 0.0 && pred.is_finite()) || len < 1e-6 {
+            return None;
+        }
+        let u: Vec<f64> = c
+            .iter()
+            .zip(&step)
+            .map(|(ci, si)| (ci + radius * si).clamp(0.0, 1.0))
+            .collect();
+        let step = Step {
+            trial,
+            base: fc,
+            pred,
+            len: len * radius,
+        };
+        let hess = q.h.iter().map(|x| x * fscale / (radius * radius)).collect();
+        Some(Proposal {
+            u,
+            step: Some(step),
+            hess: Some(hess),
+            model: Some((q, fscale)),
+        })
+    }
+
+    /// A point at distance `radius` from `c` in a random direction, the one
+    /// of 8 farthest from the `running` points (clipped to the box).
+    fn spread(&mut self, c: &[f64], radius: f64, running: &[Vec<f64>]) -> Vec<f64> {
+        let mut best: Option<(f64, Vec<f64>)> = None;
+        for _ in 0..8 {
+            let u = self.random_on_sphere(c, radius);
+            let gap = running
+                .iter()
+                .map(|r| r.iter().zip(&u).map(|(a, b)| (a - b).powi(2)).sum::<f64>())
+                .fold(f64::INFINITY, f64::min);
+            if best.as_ref().is_none_or(|b| gap > b.0) {
+                best = Some((gap, u));
+            }
+        }
+        best.expect("eight candidates").1
+    }
+
+    /// A point at distance `radius` in the direction of the first axis (the
+    /// neighbourhood is covered; used only when running trials fill it).
+    fn spread_fixed(&self, c: &[f64], radius: f64) -> Vec<f64> {
+        let mut dir = vec![0.0; c.len()];
+        dir[0] = 1.0;
+        geometry_point(c, &dir, radius)
+    }
+
+    fn random_on_sphere(&mut self, c: &[f64], radius: f64) -> Vec<f64> {
+        let mut z: Vec<f64> = (0..c.len())
+            .map(|_| super::de::encoding::standard_normal(&mut self.rng))
+            .collect();
+        let n = dot(&z, &z).sqrt().max(1e-300);
+        for (zi, ci) in z.iter_mut().zip(c) {
+            *zi = (ci + radius * *zi / n).clamp(0.0, 1.0);
+        }
+        z
+    }
+}
+
+/// The next point of a run's initial design, BOBYQA's: the start `x0` and
+/// `x0 ± Δ e_i` for each coordinate `i` (a step the box cuts to less than
+/// half is left out); None once every one has an evaluated or running point
+/// within `0.3 Δ`.
+fn design_point(
+    x0: &[f64],
+    radius: f64,
+    points: &[(usize, Vec<f64>, f64)],
+    running: &[Vec<f64>],
+) -> Option<Vec<f64>> {
+    let near = |u: &[f64]| {
+        let close = |v: &[f64]| {
+            v.iter()
+                .zip(u)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>()
+                .sqrt()
+                <= 0.3 * radius
+        };
+        points.iter().any(|(_, v, _)| close(v)) || running.iter().any(|v| close(v))
+    };
+    for i in 0..x0.len() {
+        for sign in [1.0, -1.0] {
+            let mut u = x0.to_vec();
+            u[i] = (x0[i] + sign * radius).clamp(0.0, 1.0);
+            if (u[i] - x0[i]).abs() >= 0.5 * radius && !near(&u) {
+                return Some(u);
+            }
+        }
+    }
+    None
+}
+
+/// The centre plus `radius` along `dir` or, when that leaves more of the step
+/// outside the box, along `-dir`; clipped to the box.
+fn geometry_point(c: &[f64], dir: &[f64], radius: f64) -> Vec<f64> {
+    let at = |sign: f64| -> Vec<f64> {
+        c.iter()
+            .zip(dir)
+            .map(|(ci, di)| (ci + sign * radius * di).clamp(0.0, 1.0))
+            .collect()
+    };
+    let kept = |u: &[f64]| -> f64 { u.iter().zip(c).map(|(a, b)| (a - b).powi(2)).sum() };
+    let (plus, minus) = (at(1.0), at(-1.0));
+    if kept(&minus) > kept(&plus) {
+        minus
+    } else {
+        plus
+    }
+}
+
+/// Whether `u` decodes onto the values of a point already evaluated or
+/// running (integer and stepped parameters round small steps away).
+fn is_duplicate(
+    u: &[f64],
+    dims: &Dims,
+    points: &[(usize, Vec<f64>, f64)],
+    running: &[Vec<f64>],
+) -> bool {
+    let cell: Vec<f64> = u
+        .iter()
+        .zip(dims)
+        .map(|(x, (_, d))| d.to_unit(d.from_unit(*x)))
+        .collect();
+    let same = |v: &[f64]| v.iter().zip(&cell).all(|(a, b)| (a - b).abs() <= 1e-12);
+    let cells = |v: &[f64]| -> Vec<f64> {
+        v.iter()
+            .zip(dims)
+            .map(|(x, (_, d))| d.to_unit(d.from_unit(*x)))
+            .collect()
+    };
+    points.iter().any(|(_, v, _)| same(&cells(v))) || running.iter().any(|v| same(&cells(v)))
+}
+
+const STATE_WORDS: usize = 4 + 11;
+
+impl Sampler for TrustSampler {
+    fn sample_independent(
+        &mut self,
+        _: &History,
+        _: usize,
+        _: &str,
+        dist: &Distribution,
+    ) -> Result<f64> {
+        Ok(dist.from_unit(self.rng.uniform()))
+    }
+
+    fn relative_values(&mut self, h: &History, trial: usize) -> Result<Vec<(u32, u32, f64)>> {
+        if h.n_objectives() > 1 {
+            return Err(Error::InvalidArgument(
+                "TrustRegionSampler supports single-objective studies only".into(),
+            ));
+        }
+        let space = relative_dims(h);
+        if space.is_empty() {
+            return Ok(Vec::new());
+        }
+        let dims: Dims = space
+            .iter()
+            .map(|&(p, d)| (Some(p), h.dist(p, d).clone()))
+            .collect();
+        let u = self.ask(h, trial, &dims, &mut |_| Ok(true))?;
+        Ok(space
+            .iter()
+            .zip(&dims)
+            .zip(&u)
+            .map(|((&(p, d), (_, dist)), &x)| (p, d, dist.from_unit(x)))
+            .collect())
+    }
+
+    fn independent_is_cheap(&self) -> bool {
+        true
+    }
+
+    /// Every parameter of the space is a dimension (an inactive one counts
+    /// as the middle of its range); a candidate that breaks a hard
+    /// constraint or `accept` is replaced as a duplicate is (see
+    /// `alternative`), within `max_draws` candidates in all; when none is
+    /// found, a uniform feasible draw.
+    fn sample_space(
+        &mut self,
+        h: &History,
+        trial: usize,
+        space: &SearchSpace,
+        max_draws: usize,
+        accept: Accept<'_>,
+    ) -> Result<Vec<f64>> {
+        if h.n_objectives() > 1 {
+            return space.sample_uniform(&mut self.rng, max_draws, accept);
+        }
+        let dims: Dims = space
+            .params()
+            .iter()
+            .map(|p| (h.param_index(&p.name), p.dist.clone()))
+            .collect();
+        let decode = |u: &[f64]| -> Vec<f64> {
+            let mut row: Vec<f64> = dims
+                .iter()
+                .zip(u)
+                .map(|((_, d), &x)| d.from_unit(x))
+                .collect();
+            space.apply_conditions(&mut row);
+            row
+        };
+        let mut tries = 0usize;
+        let mut check = |u: &[f64]| -> Result<bool> {
+            tries += 1;
+            if tries > max_draws {
+                return Ok(false);
+            }
+            let row = decode(u);
+            Ok(space.is_valid(&row) && accept(&row)?)
+        };
+        let u = self.ask(h, trial, &dims, &mut check)?;
+        let row = decode(&u);
+        if space.is_valid(&row) && accept(&row)? {
+            return Ok(row);
+        }
+        space.sample_uniform(&mut self.rng, max_draws, accept)
+    }
+
+    /// The generator, then the run: whether there is one, its first and
+    /// own trials, radius and dimensions, its pending step (flag, trial,
+    /// base, prediction, length), and the number of runs.
+    fn state(&self) -> SamplerState {
+        let mut s = rng_words(&self.rng);
+        let r = self.run;
+        let p = r.and_then(|r| r.pending);
+        s.extend([
+            u64::from(r.is_some()),
+            r.map_or(0, |r| r.first as u64),
+            r.map_or(0, |r| r.since as u64),
+            r.map_or(0.0, |r| r.radius).to_bits(),
+            r.map_or(0, |r| r.dims as u64 | (u64::from(r.stepped) << 63)),
+            u64::from(p.is_some()),
+            p.map_or(0, |p| p.trial as u64),
+            p.map_or(0.0, |p| p.base).to_bits(),
+            p.map_or(0.0, |p| p.pred).to_bits(),
+            p.map_or(0.0, |p| p.len).to_bits(),
+            self.runs as u64,
+        ]);
+        let hess = self.hess.as_deref().unwrap_or(&[]);
+        s.push(hess.len() as u64);
+        s.extend(hess.iter().map(|x| x.to_bits()));
+        s
+    }
+
+    fn set_state(&mut self, state: &[u64]) -> Result<()> {
+        let n_hess = state.get(STATE_WORDS).copied().unwrap_or(u64::MAX);
+        expect_words(state, (STATE_WORDS + 1).saturating_add(n_hess as usize))?;
+        let rng = rng_from_words(state)?;
+        let w = &state[4..];
+        let f = f64::from_bits;
+        let radius = f(w[3]);
+        if w[0] > 1 || w[5] > 1 || (w[0] == 1 && !(radius.is_finite() && radius > 0.0)) {
+            return Err(Error::InvalidArgument(
+                "a TrustRegionSampler state holds flags of 0 or 1 and a positive radius".into(),
+            ));
+        }
+        let pending = (w[5] == 1).then(|| Step {
+            trial: w[6] as usize,
+            base: f(w[7]),
+            pred: f(w[8]),
+            len: f(w[9]),
+        });
+        self.rng = rng;
+        self.run = (w[0] == 1).then_some(Run {
+            first: w[1] as usize,
+            since: w[2] as usize,
+            radius,
+            pending,
+            dims: (w[4] & !(1 << 63)) as usize,
+            stepped: w[4] >> 63 == 1,
+        });
+        self.runs = w[10] as usize;
+        self.proposed.clear();
+        let hess: Vec<f64> = state[STATE_WORDS + 1..].iter().map(|b| f(*b)).collect();
+        self.hess = (!hess.is_empty()).then_some(hess);
+        Ok(())
+    }
+
+    fn reseed(&mut self, seed: u64) {
+        self.rng = Rng::new(seed);
+    }
+}

@@ -1,0 +1,165 @@
+use super::*;
+use crate::history::TrialState;
+use crate::samplers::{run_minimising, start_trial};
+
+fn floats(d: usize, low: f64, high: f64) -> (Vec<String>, Vec<Distribution>) {
+    let dims = (0..d)
+        .map(|_| Distribution::float("x", low, high, None, false).unwrap())
+        .collect();
+    ((0..d).map(|i| format!("x{i}")).collect(), dims)
+}
+
+fn sampler(seed: u64) -> TrustSampler {
+    TrustSampler::new(TrustConfig::default(), seed).unwrap()
+}
+
+/// An ill-conditioned bowl with its minimum 0 at (1, -2, 3, ...) mod 4 - 2.
+fn bowl(x: &[f64]) -> f64 {
+    x.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let opt = ((i as f64 + 1.0) * 1.7) % 4.0 - 2.0;
+            (1.0 + i as f64) * (v - opt) * (v - opt)
+        })
+        .sum()
+}
+
+#[test]
+fn converges_on_an_ill_conditioned_bowl() {
+    // d = 6 from the centre of [-5, 5]^6: a quadratic model is exact, so a
+    // few dozen evaluations reach the bottom.
+    for seed in 0..3 {
+        let (names, dims) = floats(6, -5.0, 5.0);
+        let mut h = History::new(1);
+        let mut s = sampler(seed);
+        let best = run_minimising(&mut s, &mut h, bowl, &dims, 60);
+        assert!(best < 1e-8, "seed {seed}: best {best}");
+        assert_eq!(names.len(), 6);
+    }
+}
+
+#[test]
+fn rosenbrock_2d_within_200_evaluations() {
+    let rosen = |x: &[f64]| 100.0 * (x[1] - x[0] * x[0]).powi(2) + (1.0 - x[0]).powi(2);
+    let (_, dims) = floats(2, -2.0, 2.0);
+    let mut h = History::new(1);
+    let mut s = sampler(0);
+    let best = run_minimising(&mut s, &mut h, rosen, &dims, 200);
+    assert!(best < 1e-6, "best {best}");
+}
+
+#[test]
+fn the_first_point_is_the_centre_or_x0_and_a_run_starts_at_the_best_trial() {
+    let (names, dims) = floats(3, 0.0, 10.0);
+    // Define-by-run: the first trial shows the space (drawn uniformly), the
+    // second is the start.
+    let first = |s: &mut TrustSampler| {
+        let mut h = History::new(1);
+        let (t, _) = start_trial(s, &mut h, &names, &dims).unwrap();
+        h.finish(t, TrialState::Complete, vec![1.0]).unwrap();
+        start_trial(s, &mut h, &names, &dims).unwrap().1
+    };
+    assert_eq!(first(&mut sampler(0)), vec![5.0, 5.0, 5.0]);
+    let cfg = TrustConfig {
+        x0: vec![("x1".into(), 2.0)],
+        ..TrustConfig::default()
+    };
+    assert_eq!(
+        first(&mut TrustSampler::new(cfg, 0).unwrap()),
+        vec![5.0, 2.0, 5.0]
+    );
+    // A history of three trials: the run's first point is next to the best.
+    let mut h = History::new(1);
+    for (i, y) in [3.0, 1.0, 2.0].iter().enumerate() {
+        let t = h.create_trial(TrialState::Running);
+        for (name, d) in names.iter().zip(&dims) {
+            h.set_param(t, name, d, 1.0 + i as f64).unwrap();
+        }
+        h.finish(t, TrialState::Complete, vec![*y]).unwrap();
+    }
+    let mut s = sampler(0);
+    let (_, x) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+    let dist: f64 = x.iter().map(|v| (v - 2.0).powi(2)).sum::<f64>().sqrt();
+    // BOBYQA's design around the best: x0 + 0.2 e_0 of the range.
+    assert!((dist - 2.0).abs() < 1e-9 && x[0] == 4.0, "{x:?}");
+}
+
+#[test]
+fn restarts_once_the_radius_is_spent_and_integers_stay_on_their_grid() {
+    // Integers in [0, 20]: the model's steps round onto evaluated points once
+    // the radius is below a grid step, which shrinks it to the end of the run.
+    let dims = vec![
+        Distribution::int("a", 0, 20, 1, false).unwrap(),
+        Distribution::int("b", 0, 20, 1, false).unwrap(),
+    ];
+    let f = |x: &[f64]| (x[0] - 3.0).powi(2) + (x[1] - 17.0).powi(2);
+    let mut h = History::new(1);
+    let mut s = sampler(1);
+    let best = run_minimising(&mut s, &mut h, f, &dims, 150);
+    assert_eq!(best, 0.0);
+    assert!(s.runs() >= 2, "runs {}", s.runs());
+    for t in h.trials() {
+        for p in &t.params {
+            assert!(p.value.fract() == 0.0 && (0.0..=20.0).contains(&p.value));
+        }
+    }
+}
+
+#[test]
+fn workers_asking_while_a_step_runs_propose_distinct_points() {
+    let (names, dims) = floats(4, -1.0, 1.0);
+    let mut h = History::new(1);
+    let mut s = sampler(3);
+    run_minimising(&mut s, &mut h, bowl, &dims, 20);
+    let (_, a) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+    let (_, b) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+    let (_, c) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+    assert!(a != b && b != c && a != c);
+}
+
+#[test]
+fn bad_arguments_and_states_are_errors() {
+    for cfg in [
+        TrustConfig {
+            radius0: 0.0,
+            ..TrustConfig::default()
+        },
+        TrustConfig {
+            radius0: 1.5,
+            ..TrustConfig::default()
+        },
+        TrustConfig {
+            radius_min: 0.3,
+            ..TrustConfig::default()
+        },
+        TrustConfig {
+            n_points: Some(1),
+            ..TrustConfig::default()
+        },
+        TrustConfig {
+            x0: vec![("a".into(), f64::NAN)],
+            ..TrustConfig::default()
+        },
+    ] {
+        assert!(matches!(
+            TrustSampler::new(cfg, 0),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+    let mut s = sampler(0);
+    assert!(s.set_state(&[1, 2, 3]).is_err());
+    let mut bad = s.state();
+    bad[4] = 7;
+    assert!(s.set_state(&bad).is_err());
+    let mut h = History::new(2);
+    let t = h.create_trial(TrialState::Running);
+    assert!(matches!(
+        s.relative_values(&h, t),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn conforms() {
+    crate::samplers::conformance::check(|seed| Box::new(sampler(seed)));
+}

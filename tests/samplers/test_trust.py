@@ -1,0 +1,172 @@
+"""TrustRegionSampler: arguments, the start and its design, regret on smooth problems
+against the other samplers, integers, declared spaces, parallel workers and pickling."""
+
+from __future__ import annotations
+
+import math
+import pickle
+import threading
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ferrotune
+from ferrotune import Linear, SearchSpace
+from ferrotune.benchmarks import branin, hartmann6, rosenbrock
+from ferrotune.distributions import FloatDistribution, IntDistribution
+from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.samplers import CmaEsSampler, RandomSampler, TrustRegionSampler
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"radius0": 0.0}, "radius0"),
+        ({"radius0": 1.5}, "radius0"),
+        ({"radius0": "big"}, "radius0"),
+        ({"radius_min": 0.0}, "radius_min"),
+        ({"radius0": 0.1, "radius_min": 0.1}, "radius_min"),
+        ({"n_points": 1}, "n_points"),
+        ({"n_points": 3.5}, "n_points"),
+        ({"x0": [1.0]}, "x0"),
+        ({"x0": {"a": math.nan}}, "x0"),
+    ],
+)
+def test_bad_arguments_name_the_argument(kwargs: dict[str, Any], name: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=name):
+        TrustRegionSampler(**kwargs)
+
+
+def _declared(problem: Any) -> SearchSpace:
+    return problem.search_space
+
+
+def _best(sampler: ferrotune.samplers.BaseSampler, problem: Any, n: int) -> float:
+    study = ferrotune.create_study(sampler=sampler)
+    names = list(problem.params)
+    study.optimize(
+        lambda t: problem({k: t.params[k] for k in names}), n_trials=n, space=_declared(problem)
+    )
+    return study.best_value - problem.optimum
+
+
+@pytest.mark.parametrize(("make", "n", "bound"), [(branin, 60, 1e-6), (hartmann6, 120, 1e-4)])
+def test_known_optima_within_a_regret_bound(make: Any, n: int, bound: float) -> None:
+    problem = make()
+    regrets = sorted(_best(TrustRegionSampler(seed=s), problem, n) for s in range(5))
+    # A local method can stop in another basin: the median and the best must reach it.
+    assert regrets[0] < bound and regrets[2] < bound, regrets
+
+
+def test_beats_cmaes_and_random_search_on_a_10d_bowl() -> None:
+    problem = rosenbrock(10)
+    for seed in range(3):
+        trust = _best(TrustRegionSampler(seed=seed), problem, 200)
+        assert trust < _best(CmaEsSampler(seed=seed), problem, 200)
+        assert trust < _best(RandomSampler(seed=seed), problem, 200)
+
+
+def test_the_run_starts_at_x0_then_lays_out_the_design() -> None:
+    study = ferrotune.create_study(sampler=TrustRegionSampler(x0={"x": 2.0}, seed=0))
+    xs = []
+
+    def objective(trial: ferrotune.Trial) -> float:
+        x, y = trial.suggest_float("x", 0.0, 10.0), trial.suggest_float("y", 0.0, 10.0)
+        xs.append((x, y))
+        return (x - 3) ** 2 + (y - 7) ** 2
+
+    study.optimize(objective, n_trials=6)
+    # Trial 0 shows the space; then x0 (y at its centre) and x0 +- 0.2 of each range.
+    assert xs[1] == (2.0, 5.0)
+    assert sorted(xs[2:6]) == sorted([(4.0, 5.0), (0.0, 5.0), (2.0, 7.0), (2.0, 3.0)])
+    assert study.sampler.radius == pytest.approx(0.2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 2**32),
+    low=st.integers(-50, 0),
+    width=st.integers(1, 60),
+    step=st.sampled_from([1, 2, 5]),
+)
+def test_integers_and_steps_stay_on_their_grid(seed: int, low: int, width: int, step: int) -> None:
+    high = low + width * step
+    study = ferrotune.create_study(sampler=TrustRegionSampler(seed=seed))
+
+    def objective(trial: ferrotune.Trial) -> float:
+        a = trial.suggest_int("a", low, high, step=step)
+        b = trial.suggest_float("b", -1.0, 1.0, step=0.25)
+        c = trial.suggest_float("c", 1e-3, 1e2, log=True)
+        assert low <= a <= high and (a - low) % step == 0
+        assert -1 <= b <= 1 and abs(b * 4 - round(b * 4)) < 1e-9 and 1e-3 <= c <= 1e2
+        return (a - low - step) ** 2 + b * b + math.log(c) ** 2
+
+    study.optimize(objective, n_trials=40)
+    assert len(study.trials) == 40
+
+
+def test_declared_space_constraints_are_never_violated() -> None:
+    # The optimum of the objective lies outside the feasible half: steps run into the
+    # constraint and must be cut back, never evaluated across it.
+    space = SearchSpace(
+        {
+            "x": FloatDistribution(0.0, 1.0),
+            "y": FloatDistribution(0.0, 1.0),
+            "n": IntDistribution(1, 8),
+        },
+        constraints=[Linear({"x": 1.0, "y": 1.0}, upper=0.8)],
+    )
+
+    def objective(trial: ferrotune.Trial) -> float:
+        p = trial.params
+        assert p["x"] + p["y"] <= 0.8 + 1e-12
+        return (p["x"] - 0.7) ** 2 + (p["y"] - 0.7) ** 2 + (p["n"] - 3) ** 2
+
+    study = ferrotune.create_study(sampler=TrustRegionSampler(seed=1))
+    study.optimize(objective, n_trials=120, space=space)
+    # The constrained optimum: x = y = 0.4, n = 3, value 0.18.
+    assert study.best_value < 0.18 + 1e-3
+
+
+def test_seeds_reproduce_and_a_pickled_sampler_continues() -> None:
+    problem = rosenbrock(4)
+    names = list(problem.params)
+
+    def run(sampler: TrustRegionSampler, study: ferrotune.Study | None = None) -> list[float]:
+        study = study or ferrotune.create_study(sampler=sampler)
+        study.optimize(
+            lambda t: problem({k: t.params[k] for k in names}),
+            n_trials=30,
+            space=_declared(problem),
+        )
+        return [t.value for t in study.trials]
+
+    assert run(TrustRegionSampler(seed=3)) == run(TrustRegionSampler(seed=3))
+    sampler = TrustRegionSampler(seed=4)
+    study = ferrotune.create_study(sampler=sampler)
+    run(sampler, study)
+    copy = pickle.loads(pickle.dumps(sampler))
+    a = ferrotune.create_study(sampler=sampler)
+    b = ferrotune.create_study(sampler=copy)
+    assert run(sampler, a) == run(copy, b)
+
+
+def test_threads_asking_together_lose_no_trial_and_repeat_no_point() -> None:
+    problem = hartmann6()
+    names = list(problem.params)
+    study = ferrotune.create_study(sampler=TrustRegionSampler(seed=5))
+    space = _declared(problem)
+    lock = threading.Lock()
+    seen: list[tuple[float, ...]] = []
+
+    def objective(trial: ferrotune.Trial) -> float:
+        x = tuple(trial.params[k] for k in names)
+        with lock:
+            seen.append(x)
+        return problem(dict(zip(names, x, strict=True)))
+
+    study.optimize(objective, n_trials=80, n_jobs=4, space=space)
+    assert len(study.trials) == 80 and len(set(seen)) == 80
+    assert study.best_value - problem.optimum < 0.5
