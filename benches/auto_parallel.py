@@ -8,7 +8,8 @@ budget) is appended to ``--out`` (JSON lines); ``--report`` prints the median pe
 budget, sampler, q), the ratio of the median at ``q`` to the sequential one, and one-sided
 Mann-Whitney U p-values of AutoSampler against each other sampler at the same ``q``.
 
-Samplers: ``auto`` (AutoSampler), ``gp`` (GPSampler), ``tpe`` (TPESampler, multivariate,
+Samplers: ``auto`` (AutoSampler), ``auto-gp`` (AutoSampler without its trust-region rule),
+``trust`` (TrustRegionSampler), ``gp`` (GPSampler), ``tpe`` (TPESampler, multivariate,
 constant liar), ``cmaes`` (CmaEsSampler), ``random``.
 
 Run (from benches/, in the peers' environment):
@@ -39,6 +40,10 @@ def make_sampler(name: str, seed: int) -> Any:
 
     if name == "auto":
         return samplers.AutoSampler(seed=seed)
+    if name == "auto-gp":
+        return samplers.AutoSampler(seed=seed, trust_region=False)
+    if name == "trust":
+        return samplers.TrustRegionSampler(seed=seed)
     if name == "gp":
         return samplers.GPSampler(seed=seed)
     if name == "tpe":

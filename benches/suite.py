@@ -18,8 +18,9 @@ the budget): those run once per reported budget.
 Methods (``LIBRARY:SAMPLER``): ferrotune's single-objective samplers (``tpe``, ``gp``,
 ``gp-turbo``, which is ``GPSampler(trust_region=True)``, ``gp-turbo-ts``, the same with
 ``trust_region="thompson"``, ``cmaes``, ``rf``, ``random``,
-``qmc``, ``de``, ``pso``, ``ga``, ``nsgaii``, and ``auto``, the AutoSampler that switches
-between them; BOHB and DEHB need
+``qmc``, ``de``, ``pso``, ``ga``, ``nsgaii``, ``trust`` (TrustRegionSampler), and ``auto``,
+the AutoSampler that switches between them, ``auto-gp`` the same with ``trust_region=False``
+(its rules before the trust region); BOHB and DEHB need
 budgets, grid and brute force finite spaces, REINFORCE and the hypergradient sampler other
 objectives), Optuna 5's default sampler ``optuna:tpe`` (TPESampler with default arguments),
 ``optuna:gp`` and ``optuna:cmaes``, Nevergrad's ``nevergrad:ngopt``, and ``hebo:hebo``
@@ -134,6 +135,7 @@ FERROTUNE = {
     "ga": ("GASampler", {}),
     "nsgaii": ("NSGAIISampler", {}),
     "auto": ("AutoSampler", {}),
+    "auto-gp": ("AutoSampler", {"trust_region": False}),
     "trust": ("TrustRegionSampler", {}),
 }
 OPTUNA = {"tpe": "TPESampler", "gp": "GPSampler", "cmaes": "CmaEsSampler"}

@@ -43,6 +43,7 @@ SAMPLERS: dict[str, tuple[dict[str, Any], int]] = {
     "NSGAIIISampler": ({"population_size": 6}, 30),
     "DESampler": ({"population_size": 6}, 30),
     "PSOSampler": ({"swarm_size": 6}, 30),
+    "TrustRegionSampler": ({}, 30),
     "GASampler": ({"population_size": 6}, 30),
     "BOHBSampler": ({}, 30),
     "DEHBSampler": ({}, 30),

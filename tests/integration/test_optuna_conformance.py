@@ -35,6 +35,7 @@ ALL: dict[str, Factory] = {
     "NSGAIII": lambda: fo.NSGAIIISampler(population_size=4, seed=0),
     "DE": lambda: fo.DESampler(population_size=4, seed=0),
     "PSO": lambda: fo.PSOSampler(swarm_size=4, seed=0),
+    "TrustRegion": lambda: fo.TrustRegionSampler(seed=0),
     "GA": lambda: fo.GASampler(population_size=4, seed=0),
     "BOHB": lambda: fo.BOHBSampler(seed=0),
     "DEHB": lambda: fo.DEHBSampler(seed=0),
@@ -46,7 +47,7 @@ ALL: dict[str, Factory] = {
 # PartialFixedSampler is itself exercised by the basic case's test_partial_fixed_sampling).
 # tests/integration/test_optuna_grid.py tests those adapters instead.
 
-SINGLE_ONLY = ["CmaEs", "CmaEs separable", "DE", "PSO", "GA", "BOHB", "DEHB"]
+SINGLE_ONLY = ["CmaEs", "CmaEs separable", "DE", "PSO", "TrustRegion", "GA", "BOHB", "DEHB"]
 
 
 def _params(names: list[str]) -> list[Any]:

@@ -19,6 +19,7 @@ from ferrotune.samplers import (
     NSGAIISampler,
     RandomSampler,
     TPESampler,
+    TrustRegionSampler,
 )
 from ferrotune.samplers._auto import _warm_cmaes
 from ferrotune.storages._base import TAG_KEY
@@ -36,7 +37,7 @@ def _names(sampler: AutoSampler) -> list[str]:
 
 
 def test_numeric_space_runs_the_gp_then_a_warm_started_cma_es() -> None:
-    sampler = AutoSampler(seed=0, gp_trials=15)
+    sampler = AutoSampler(seed=0, gp_trials=15, trust_region=False)
     study = ferrotune.create_study(sampler=sampler)
     study.optimize(_sphere, n_trials=40)
     assert sampler.switches == [(15, "CmaEsSampler")]
@@ -65,7 +66,7 @@ def test_a_stalled_gp_phase_ends_early_on_a_numeric_space_only() -> None:
     def step(trial: Any) -> float:
         return 0.0 if trial.suggest_float("x", 0, 1) > 0.3 else 1.0
 
-    sampler = AutoSampler(seed=0, patience=15)
+    sampler = AutoSampler(seed=0, patience=15, trust_region=False)
     study = ferrotune.create_study(sampler=sampler)
     study.optimize(step, n_trials=80)
     best = study.best_trial.number
@@ -76,13 +77,13 @@ def test_a_stalled_gp_phase_ends_early_on_a_numeric_space_only() -> None:
         trial.suggest_categorical("c", ["p", "q"])
         return step(trial)
 
-    sampler = AutoSampler(seed=0, patience=15)
+    sampler = AutoSampler(seed=0, patience=15, trust_region=False)
     ferrotune.create_study(sampler=sampler).optimize(step_with_a_choice, n_trials=80)
     assert sampler.switches == []  # categoricals keep the GP for its whole phase
 
 
 def test_the_gp_phase_is_shorter_from_ten_parameters_on() -> None:
-    sampler = AutoSampler(seed=0, patience=None)
+    sampler = AutoSampler(seed=0, patience=None, trust_region=False)
     study = ferrotune.create_study(sampler=sampler)
     study.optimize(lambda t: _sphere(t, 10), n_trials=105)
     # Once a trial shows ten numeric parameters, a GP with the power transform takes over.
@@ -97,7 +98,7 @@ def test_define_by_run_conditional_parameters_switch_to_tpe_for_good() -> None:
             return trial.suggest_float("x", 0, 1)
         return trial.suggest_int("n", 0, 10) / 10
 
-    sampler = AutoSampler(seed=3, gp_trials=20)
+    sampler = AutoSampler(seed=3, gp_trials=20, trust_region=False)
     study = ferrotune.create_study(sampler=sampler)
     study.optimize(objective, n_trials=30)
     kinds = {t.params["kind"] for t in study.trials}
@@ -185,8 +186,9 @@ def test_values_stay_in_bounds_and_on_steps_across_the_switch() -> None:
     sampler = AutoSampler(seed=4, gp_trials=10)
     study = ferrotune.create_study(sampler=sampler)
     study.optimize(objective, n_trials=30)
-    # A categorical parameter sends the search to TPE (which sees the GP's trials).
-    assert _names(sampler) == ["TPESampler"]
+    # Trial 0 shows a categorical parameter: the GP from trial 1 (not the trust region),
+    # then TPE (which sees the GP's trials).
+    assert sampler.switches == [(1, "GPSampler"), (10, "TPESampler")]
     for t in study.trials:
         assert -2 <= t.params["x"] <= 2 and (t.params["x"] / 0.25).is_integer()
         assert 1 <= t.params["n"] <= 64 and t.params["k"] in (0, 3, 6, 9)
@@ -195,13 +197,15 @@ def test_values_stay_in_bounds_and_on_steps_across_the_switch() -> None:
 
 def test_seeds_reproduce_and_pickles_continue_across_a_switch() -> None:
     def run(seed: int) -> list[dict[str, Any]]:
-        study = ferrotune.create_study(sampler=AutoSampler(seed=seed, gp_trials=8))
+        study = ferrotune.create_study(
+            sampler=AutoSampler(seed=seed, gp_trials=8, trust_region=False)
+        )
         study.optimize(_sphere, n_trials=20)
         return [t.params for t in study.trials]
 
     assert run(7) == run(7)
     assert run(7) != run(8)
-    study = ferrotune.create_study(sampler=AutoSampler(seed=2, gp_trials=8))
+    study = ferrotune.create_study(sampler=AutoSampler(seed=2, gp_trials=8, trust_region=False))
     study.optimize(_sphere, n_trials=6)
     loaded = pickle.loads(pickle.dumps(study))
     study.optimize(_sphere, n_trials=10)
@@ -212,7 +216,7 @@ def test_seeds_reproduce_and_pickles_continue_across_a_switch() -> None:
 
 
 def test_threads_share_one_switch_and_lose_no_trial() -> None:
-    sampler = AutoSampler(seed=5, gp_trials=10)
+    sampler = AutoSampler(seed=5, gp_trials=10, trust_region=False)
     study = ferrotune.create_study(sampler=sampler)
     study.optimize(_sphere, n_trials=40, n_jobs=2)
     assert len(study.trials) == 40
@@ -241,6 +245,7 @@ def test_it_finds_the_sphere_minimum_better_than_random_search() -> None:
         ({"gp_trials": True}, "gp_trials"),
         ({"constraints_func": 3}, "constraints_func"),
         ({"seed": "x"}, "seed"),
+        ({"trust_region": "yes"}, "trust_region"),
     ],
 )
 def test_bad_arguments_name_the_parameter(kwargs: dict[str, Any], message: str) -> None:
@@ -248,7 +253,61 @@ def test_bad_arguments_name_the_parameter(kwargs: dict[str, Any], message: str) 
         AutoSampler(**kwargs)
 
 
-def test_gp_phase_is_the_gp_sampler() -> None:
+def test_the_first_sampler_is_the_trust_region_or_the_gp() -> None:
     sampler = AutoSampler(seed=0)
+    assert isinstance(sampler.current_sampler, TrustRegionSampler)
+    assert "TrustRegionSampler" in repr(sampler)
+    sampler = AutoSampler(seed=0, trust_region=False)
     assert isinstance(sampler.current_sampler, GPSampler)
-    assert "GPSampler" in repr(sampler)
+
+
+def test_a_numeric_space_keeps_the_trust_region_and_reaches_the_minimum() -> None:
+    sampler = AutoSampler(seed=1)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(lambda t: _sphere(t, 6), n_trials=120)
+    assert sampler.switches == []
+    assert isinstance(sampler.current_sampler, TrustRegionSampler)
+    # A quadratic in 6-D: the trust region's models are exact; regret at the optimum 0.
+    assert study.best_value < 1e-8
+    # A declared numeric space with a hard constraint stays in it too, never violated.
+    space = ferrotune.SearchSpace(
+        {"x": FloatDistribution(0, 1), "y": FloatDistribution(0, 1)},
+        constraints=[ferrotune.Linear({"x": 1.0, "y": 1.0}, upper=1.0)],
+    )
+    sampler = AutoSampler(seed=2)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(
+        lambda t: (t.params["x"] - 0.8) ** 2 + (t.params["y"] - 0.8) ** 2, n_trials=60, space=space
+    )
+    assert sampler.switches == [] and all(
+        t.params["x"] + t.params["y"] <= 1.0 + 1e-12 for t in study.trials
+    )
+    assert study.best_value < 0.18 + 1e-3  # the constrained optimum x = y = 0.5: 0.18
+
+
+@pytest.mark.parametrize("kind", ["categorical", "objectives", "constraints", "conditional"])
+def test_spaces_outside_the_trust_region_rule_start_with_the_gp(kind: str) -> None:
+    sampler = AutoSampler(
+        seed=0,
+        constraints_func=(lambda t: [t.params["x"] - 0.5]) if kind == "constraints" else None,
+    )
+    directions = ["minimize", "minimize"] if kind == "objectives" else ["minimize"]
+    study = ferrotune.create_study(directions=directions, sampler=sampler)
+    space = ferrotune.SearchSpace(
+        {"c": CategoricalDistribution(["a", "b"]), "x": FloatDistribution(0, 1)},
+        conditions={"x": ("c", ["a"])},
+    )
+    for _ in range(4):
+        if kind == "conditional":
+            trial = study.ask(space)
+            study.tell(trial, trial.params.get("x", 1.0))
+            continue
+        trial = study.ask()
+        x = trial.suggest_float("x", 0, 1)
+        if kind == "categorical":
+            trial.suggest_categorical("c", ["a", "b"])
+        study.tell(trial, (x, 1 - x) if kind == "objectives" else x)
+    assert isinstance(sampler.current_sampler, GPSampler)
+    # Known from the first trial (the declared space, the objectives, the constraints):
+    # no switch; shown by trial 0 (a define-by-run categorical): a switch at trial 1.
+    assert sampler.switches == ([(1, "GPSampler")] if kind == "categorical" else [])

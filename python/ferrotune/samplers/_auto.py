@@ -20,7 +20,7 @@ __all__ = ["AutoSampler"]
 
 _logger = logging.getLogger("ferrotune")
 _MASK = 0xFFFF_FFFF_FFFF_FFFF
-# The GP phase (AutoSampler's rule 3): its length below and from _HIGH_DIM parameters,
+# The GP phase (AutoSampler's rule 4): its length below and from _HIGH_DIM parameters,
 # and the trials it always runs before it may end for a stall.
 _GP_TRIALS = 200
 _GP_TRIALS_HIGH_DIM = 100
@@ -38,6 +38,8 @@ _WARM_ALPHA = 0.1
 # and hurt on Griewank and Levy).
 _GP_OPTIONS_HIGH_DIM: dict[str, Any] = {"output_transform": "power"}
 _GP_KINDS = ("gp", "gp-high")
+# The local phase (rule 3) on numeric spaces.
+_TRUST = "trust"
 # Samplers never left (but for a define-by-run conditional space, which goes to TPE).
 _FINAL = ("tpe-conditional",)
 
@@ -52,22 +54,29 @@ class AutoSampler(_DelegatingSampler):
     1. **Define-by-run conditional or changing parameters** (trials whose parameter names
        or distributions differ): :class:`TPESampler` (multivariate, constant liar), kept
        from then on. (A declared :class:`~ferrotune.SearchSpace` with conditions is
-       modelled whole by the GP, which did better there: rules 3 and 4.)
+       modelled whole by the GP, which did better there: rules 4 and 5.)
     2. **Several objectives**: :class:`GPSampler` (ParEGO) while ``n <= gp_trials``
        (1,000 by default), then :class:`NSGAIISampler` (:class:`NSGAIIISampler` from four
        objectives).
-    3. **The GP phase**: :class:`GPSampler` while ``n <= gp_trials``: by default 200 for
+    3. **A numeric space** (float and int parameters only) without conditions or
+       black-box constraints (``constraints_func``, or constraint values reported by
+       trials): :class:`TrustRegionSampler` from the first trial on, with its random
+       restarts, never left while the space stays so (a declared space's hard constraints
+       are kept by it). The first trial of a define-by-run study is drawn uniformly; when
+       it shows a categorical parameter, the rules below take over from trial 1.
+       ``trust_region=False`` leaves numeric spaces to rules 4-6.
+    4. **The GP phase**: :class:`GPSampler` while ``n <= gp_trials``: by default 200 for
        fewer than 10 numeric parameters; 100 from 10 on, with the power output transform
        (``output_transform="power"``; it takes over once a trial shows the parameters);
        1,000 when there are categorical parameters. On a space of numeric parameters the
        phase also ends when the best value has not improved for ``patience`` trials (40)
        after at least 30.
-    4. **After it, with categorical parameters, black-box constraints**
+    5. **After it, with categorical parameters, black-box constraints
        (``constraints_func``, or constraint values reported by trials) **or a declared
        space with conditions**: :class:`TPESampler` (CMA-ES has no constraint model, draws
        conditional parameters at random, and its warm start carries numeric parameters
        only).
-    5. **After it, otherwise**: :class:`CmaEsSampler`, warm-started from the trials so
+    6. **After it, otherwise**: :class:`CmaEsSampler`, warm-started from the trials so
        far as Nomura et al. 2021 ("Warm Starting CMA-ES for Hyperparameter
        Optimization", AAAI) do: the top ``gamma = 10%`` of the complete trials (at
        least ``popsize``) give the initial step size
@@ -75,8 +84,17 @@ class AutoSampler(_DelegatingSampler):
        standard deviation in dimension ``i`` of the normalised space), and the best trial
        is the initial mean.
 
+    Rule 3's evidence (``benches/suite.py``, 20 seeds, the 20 numeric problems of the
+    suite at 50, 200 and, from 10 parameters, 1,000 trials): the trust region alone
+    against the GP-then-CMA-ES rules (4 and 6) and against Nevergrad's NGOpt, whose
+    COBYLA (a trust region with linear models) won most of these pairs before; the
+    table is in ``benches/README.md`` ("TrustRegionSampler"). Where it loses (Schwefel's
+    deceptive basins; Ackley at 1,000 trials) a global model does better, and no
+    measured rule told those problems apart before the run.
+
     A switch hands over the history: GP, TPE and NSGA-II fit on every trial of the study;
-    CMA-ES starts from the warm start above. The rules, with the measurements that
+    CMA-ES starts from the warm start above; the trust region (first only) starts at the
+    best trial when there are two or more. The rules, with the measurements that
     support each, are in ``benches/README.md`` ("AutoSampler"). They follow OptunaHub's
     AutoSampler (GP first, CMA-ES warm-started for long numeric runs, TPE for
     define-by-run conditional spaces and constraints, NSGA-II for several objectives)
@@ -114,6 +132,8 @@ class AutoSampler(_DelegatingSampler):
             objectives).
         patience: Trials without a new best value that end the GP phase early on a
             space of numeric parameters (40); None never ends it early.
+        trust_region: Rule 3 (True): numeric spaces go to :class:`TrustRegionSampler`;
+            False sends them to the GP phase and CMA-ES as before it.
 
     Raises:
         InvalidArgumentError: an argument of the wrong type or out of range.
@@ -131,6 +151,7 @@ class AutoSampler(_DelegatingSampler):
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
         gp_trials: int | None = None,
         patience: int | None = 40,
+        trust_region: bool = True,
     ) -> None:
         if constraints_func is not None and not callable(constraints_func):
             raise InvalidArgumentError(
@@ -141,13 +162,16 @@ class AutoSampler(_DelegatingSampler):
                 isinstance(value, bool) or not isinstance(value, int) or value < 1
             ):
                 raise InvalidArgumentError(f"{name} must be an int >= 1 or None, got {value!r}")
+        if not isinstance(trust_region, bool):
+            raise InvalidArgumentError(f"trust_region must be a bool, got {trust_region!r}")
         self._seed = _seed_or_random(seed)
         self._constraints_func = constraints_func
         self._gp_trials = gp_trials
         self._patience = patience
+        self._trust_region = trust_region
         self._lock = threading.Lock()
-        self._kind = "gp"
-        self._inner: BaseSampler = self._make("gp", None)
+        self._kind = _TRUST if trust_region else "gp"
+        self._inner: BaseSampler = self._make(self._kind, None)
         #: ``(first trial number, sampler name)`` of each switch this object made.
         self.switches: list[tuple[int, str]] = []
 
@@ -174,6 +198,10 @@ class AutoSampler(_DelegatingSampler):
             self._inner = self._make(kind, study)
             self._kind = kind
             name = type(self._inner).__name__
+            if number == 0:
+                # The first trial's choice (the space and objectives now known), not a switch.
+                _logger.debug("AutoSampler: starting with %s", name)
+                return True
             self.switches.append((number, name))
         _logger.info("AutoSampler: trials from %d on are sampled by %s", number, name)
         return True
@@ -185,9 +213,11 @@ class AutoSampler(_DelegatingSampler):
         core = study.core
         if space is None and _changing_parameters(core):
             return "tpe-conditional"
-        if self._kind not in _GP_KINDS:
-            return self._kind  # after the GP phase, kept
         dists = space.distributions if space is not None else study.intersection_search_space()
+        if self._kind == _TRUST and self._trust_eligible(study, space, dists):
+            return _TRUST
+        if self._kind not in _GP_KINDS and self._kind != _TRUST:
+            return self._kind  # after the GP phase, kept
         if self._in_gp_phase(study, dists):
             high = (
                 len(dists) >= _HIGH_DIM
@@ -208,6 +238,20 @@ class AutoSampler(_DelegatingSampler):
         ):
             return "tpe"
         return "cmaes"
+
+    def _trust_eligible(
+        self, study: Study, space: SearchSpace | None, dists: Mapping[str, BaseDistribution]
+    ) -> bool:
+        """Rule 3: a numeric single-objective space without conditions or black-box
+        constraints (an empty space, before the first trial shows it, qualifies)."""
+        return (
+            self._trust_region
+            and _numeric(dists)
+            and len(study.directions) == 1
+            and not (space is not None and space.conditions)
+            and self._constraints_func is None
+            and not any(study.core.all_constraints())
+        )
 
     def _in_gp_phase(self, study: Study, dists: Mapping[str, BaseDistribution]) -> bool:
         core = study.core
@@ -238,6 +282,10 @@ class AutoSampler(_DelegatingSampler):
         n_switches = len(getattr(self, "switches", ()))
         seed = (self._seed + 0x9E37_79B9_7F4A_7C15 * (n_switches + 1)) & _MASK
         cf = self._constraints_func
+        if kind == _TRUST:
+            from ferrotune.samplers import TrustRegionSampler
+
+            return TrustRegionSampler(seed=seed)
         if kind == "gp":
             return GPSampler(seed=seed, constraints_func=cf)
         if kind == "gp-high":
@@ -300,7 +348,7 @@ def _unit(dist: BaseDistribution, value: Any) -> float | None:
 
 
 def _warm_cmaes(study: Study, seed: int) -> BaseSampler:
-    """CMA-ES warm-started from the study's complete trials (see AutoSampler, rule 5)."""
+    """CMA-ES warm-started from the study's complete trials (see AutoSampler, rule 6)."""
     from ferrotune.samplers import CmaEsSampler
     from ferrotune.trial import TrialState
 

@@ -38,9 +38,9 @@ class TrustRegionSampler(_RustModelSampler):
        those before is at least ``0.1Δ``); else the ask proposes the centre plus ``Δ``
        along the direction the set covers least.
     3. **Model step**: the quadratic through the centre, the basis and the next nearest
-       trials up to ``n_points`` whose Hessian changes least (in Frobenius norm) from the
-       last model's (Powell 2004's least-change update), minimised over the ball of
-       radius ``Δ`` inside the box by truncated conjugate gradients that fix variables at
+       trials up to ``n_points`` whose Hessian has the least Frobenius norm (Conn,
+       Scheinberg and Vicente 2009, section 5.3), minimised over the ball of radius ``Δ``
+       inside the box by truncated conjugate gradients that fix variables at
        the bounds they reach (as BOBYQA's ``TRSBOX``).
     4. **Radius**: when a step's trial finishes, the ratio ``rho`` of the actual to the
        predicted decrease sets it as BOBYQA does: ``rho > 0.7`` widens it to
@@ -51,9 +51,11 @@ class TrustRegionSampler(_RustModelSampler):
     5. **Restart**: below ``radius_min`` the run ends and a new one starts at a uniform
        random point with radius ``radius0`` (random restarts, as Nevergrad's ``RCobyla``).
 
-    Deviations from BOBYQA: there is no second, slowly shrinking resolution ``rho`` apart
-    from ``Δ`` (one radius does both jobs); the model's points are the nearest trials
-    rather than a set updated one point at a time; a step's length is not floored. Parallel
+    Deviations from BOBYQA: there is no second, slowly shrinking resolution apart from
+    ``Δ`` (one radius does both jobs); the model's points are the nearest trials rather
+    than a set updated one point at a time; each model is fitted afresh instead of
+    changing least from the last one (carrying the Hessian over was measured worse on
+    the suite's 10-D problems); a step's length is not floored. Parallel
     workers: while a model step runs, other workers' asks go to random points at distance
     ``Δ`` from the centre (the one of 8 farthest from the running trials), so they add
     model points instead of repeating the step. The first trial of a define-by-run study
@@ -66,8 +68,9 @@ class TrustRegionSampler(_RustModelSampler):
         radius0: The initial radius in the unit cube, in ``(0, 1]`` (0.2: a fifth of each
             range; BOBYQA advises about a tenth of the greatest expected change).
         radius_min: The radius that ends a run, in ``(0, radius0)`` (1e-8).
-        n_points: Trials each model interpolates, at least 2 (None: ``2d + 1``, NEWUOA's
-            and BOBYQA's recommendation; ``d + 1`` are used whatever it says).
+        n_points: Trials each model interpolates, at least 2 (None: a full quadratic's
+            ``(d + 1)(d + 2) / 2`` up to 3 parameters, ``2d + 1`` from 4 on, NEWUOA's and
+            BOBYQA's recommendation; ``d + 1`` are used whatever it says).
         seed: Seed of the generator (the first trial, restarts, parallel asks); None
             draws one.
 

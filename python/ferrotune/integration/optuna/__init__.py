@@ -50,6 +50,7 @@ from ferrotune.integration.optuna._samplers import (
     QMCSampler,
     RandomSampler,
     TPESampler,
+    TrustRegionSampler,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "NSGAIISampler",
     "NopPruner",
     "PSOSampler",
+    "TrustRegionSampler",
     "PartialFixedSampler",
     "PatientPruner",
     "PercentilePruner",

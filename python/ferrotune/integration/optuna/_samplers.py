@@ -31,6 +31,7 @@ __all__ = [
     "NSGAIIISampler",
     "NSGAIISampler",
     "PSOSampler",
+    "TrustRegionSampler",
     "QMCSampler",
     "RandomSampler",
     "TPESampler",
@@ -305,6 +306,15 @@ class PSOSampler(_MirrorAdapter):
     Optuna sampler, with the ferrotune class's arguments. Single objective."""
 
     _native_class = _native.PSOSampler
+    _single_objective = True
+
+
+class TrustRegionSampler(_MirrorAdapter):
+    """ferrotune's :class:`~ferrotune.samplers.TrustRegionSampler` (derivative-free trust
+    region with quadratic models, Rust) as an Optuna sampler, with the ferrotune class's
+    arguments. Single objective."""
+
+    _native_class = _native.TrustRegionSampler
     _single_objective = True
 
 

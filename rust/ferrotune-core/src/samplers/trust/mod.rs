@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
 use crate::rng::Rng;
 use crate::space::Distribution;
-use model::{affine_points, dot, least_change, trust_step, uncovered_direction};
+use model::{affine_points, dot, min_frobenius, trust_step, uncovered_direction};
 
 /// Settings of [`TrustSampler`] (defaults in [`TrustConfig::default`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -51,8 +51,9 @@ pub struct TrustConfig {
     pub radius0: f64,
     /// The radius below which a run ends and a new one starts.
     pub radius_min: f64,
-    /// Points a model interpolates (None: `2d + 1`, NEWUOA's and BOBYQA's
-    /// recommended number); at least `d + 1` are used whatever this says.
+    /// Points a model interpolates (None: `(d + 1)(d + 2) / 2` up to 3
+    /// dimensions, `2d + 1` from 4 on, NEWUOA's and BOBYQA's recommended
+    /// number); at least `d + 1` are used whatever this says.
     pub n_points: Option<usize>,
 }
 
@@ -116,9 +117,6 @@ pub struct TrustSampler {
     run: Option<Run>,
     /// Runs started so far.
     runs: usize,
-    /// The Hessian of the last model, in the unit cube (row-major), from
-    /// which the next model's changes least.
-    hess: Option<Vec<f64>>,
     /// (trial, unit point) of this object's proposals whose trials do not
     /// show their values yet (threads sharing a study see a trial before
     /// its values are recorded). Not part of the state: empty whenever the
@@ -131,7 +129,6 @@ pub struct TrustSampler {
 struct Proposal {
     u: Vec<f64>,
     step: Option<Step>,
-    hess: Option<Vec<f64>>,
     /// The model (in the step's scaled coordinates) and its value scale.
     model: Option<(model::Quadratic, f64)>,
 }
@@ -141,7 +138,6 @@ impl Proposal {
         Proposal {
             u,
             step: None,
-            hess: None,
             model: None,
         }
     }
@@ -174,7 +170,6 @@ impl TrustSampler {
             rng: Rng::new(seed),
             run: None,
             runs: 0,
-            hess: None,
             proposed: Vec::new(),
         })
     }
@@ -231,7 +226,6 @@ impl TrustSampler {
                 || r.pending.is_some_and(|p| p.trial >= n)
         }) {
             self.run = None;
-            self.hess = None;
         }
         let has_values = |t: usize| {
             dims.iter()
@@ -328,15 +322,12 @@ impl TrustSampler {
             } else {
                 self.alternative(&c, run.radius, proposal, &mut |u| ok(u, feasible))?
             };
-            let Some(Proposal { u, step, hess, .. }) = proposal else {
+            let Some(Proposal { u, step, .. }) = proposal else {
                 run.radius *= 0.5;
                 continue;
             };
             run.stepped |= step.is_some();
             run.pending = step.or(run.pending);
-            if hess.is_some() {
-                self.hess = hess;
-            }
             self.run = Some(run);
             return Ok(u);
         }
@@ -399,7 +390,6 @@ impl TrustSampler {
             Proposal {
                 u,
                 step,
-                hess: rejected.hess,
                 model: rejected.model.clone(),
             }
         }))
@@ -416,7 +406,6 @@ impl TrustSampler {
     ) -> Option<Vec<f64>> {
         let d = dims.len();
         let first_run = self.runs == 0;
-        self.hess = None;
         self.runs += 1;
         let mut run = Run {
             first: trial,
@@ -502,7 +491,7 @@ impl TrustSampler {
             return Some(Proposal::point(geometry_point(c, &dir, radius)));
         }
         // The model's points: the centre, the affine basis, then the nearest others.
-        let want = self.cfg.n_points.unwrap_or(2 * d + 1).max(d + 1);
+        let want = self.cfg.n_points.unwrap_or(default_points(d)).max(d + 1);
         let mut chosen: Vec<usize> = kept.clone();
         for i in 0..near.len() {
             if chosen.len() + 1 >= want {
@@ -520,15 +509,8 @@ impl TrustSampler {
             s.push(near[i].1.clone());
             f.push((near[i].2 - fc) / fscale);
         }
-        // The last model's Hessian in these coordinates and units.
-        let h0: Option<Vec<f64>> = self
-            .hess
-            .as_ref()
-            .filter(|h| h.len() == d * d)
-            .map(|h| h.iter().map(|x| x * radius * radius / fscale).collect());
         // Extra points can make the system singular: drop them before giving up.
-        let q = least_change(&s, &f, d, h0.as_deref())
-            .or_else(|| least_change(&s[..=d], &f[..=d], d, h0.as_deref()))?;
+        let q = min_frobenius(&s, &f, d).or_else(|| min_frobenius(&s[..=d], &f[..=d], d))?;
         let lo: Vec<f64> = c.iter().map(|ci| -ci / radius).collect();
         let hi: Vec<f64> = c.iter().map(|ci| (1.0 - ci) / radius).collect();
         let step = trust_step(&q, &lo, &hi);
@@ -548,11 +530,9 @@ impl TrustSampler {
             pred,
             len: len * radius,
         };
-        let hess = q.h.iter().map(|x| x * fscale / (radius * radius)).collect();
         Some(Proposal {
             u,
             step: Some(step),
-            hess: Some(hess),
             model: Some((q, fscale)),
         })
     }
@@ -625,6 +605,18 @@ fn design_point(
         }
     }
     None
+}
+
+/// The default number of model points: a full quadratic's `(d + 1)(d + 2)
+/// / 2` up to 3 dimensions, NEWUOA's `2d + 1` from 4 on (measured on the
+/// suite: the full quadratic was better on 2-D Rosenbrock and Hartmann-3,
+/// worse on Michalewicz-5 and 10-D problems).
+fn default_points(d: usize) -> usize {
+    if d <= 3 {
+        (d + 1) * (d + 2) / 2
+    } else {
+        2 * d + 1
+    }
 }
 
 /// The centre plus `radius` along `dir` or, when that leaves more of the step
@@ -775,15 +767,11 @@ impl Sampler for TrustSampler {
             p.map_or(0.0, |p| p.len).to_bits(),
             self.runs as u64,
         ]);
-        let hess = self.hess.as_deref().unwrap_or(&[]);
-        s.push(hess.len() as u64);
-        s.extend(hess.iter().map(|x| x.to_bits()));
         s
     }
 
     fn set_state(&mut self, state: &[u64]) -> Result<()> {
-        let n_hess = state.get(STATE_WORDS).copied().unwrap_or(u64::MAX);
-        expect_words(state, (STATE_WORDS + 1).saturating_add(n_hess as usize))?;
+        expect_words(state, STATE_WORDS)?;
         let rng = rng_from_words(state)?;
         let w = &state[4..];
         let f = f64::from_bits;
@@ -810,8 +798,6 @@ impl Sampler for TrustSampler {
         });
         self.runs = w[10] as usize;
         self.proposed.clear();
-        let hess: Vec<f64> = state[STATE_WORDS + 1..].iter().map(|b| f(*b)).collect();
-        self.hess = (!hess.is_empty()).then_some(hess);
         Ok(())
     }
 
