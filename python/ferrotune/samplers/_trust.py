@@ -38,9 +38,9 @@ class TrustRegionSampler(_RustModelSampler):
        those before is at least ``0.1Δ``); else the ask proposes the centre plus ``Δ``
        along the direction the set covers least.
     3. **Model step**: the quadratic through the centre, the basis and the next nearest
-       trials up to ``n_points`` whose Hessian has the least Frobenius norm (Conn,
-       Scheinberg and Vicente 2009, section 5.3), minimised over the ball of radius ``Δ``
-       inside the box by truncated conjugate gradients that fix variables at
+       trials up to ``n_points`` whose Hessian changes least (in Frobenius norm) from the
+       last model's (Powell 2004's least-change update; from zero at a run's start and
+       after a failed step), minimised over the ball of radius ``Δ`` inside the box by truncated conjugate gradients that fix variables at
        the bounds they reach (as BOBYQA's ``TRSBOX``).
     4. **Radius**: when a step's trial finishes, the ratio ``rho`` of the actual to the
        predicted decrease sets it as BOBYQA does: ``rho > 0.7`` widens it to
@@ -53,9 +53,11 @@ class TrustRegionSampler(_RustModelSampler):
 
     Deviations from BOBYQA: there is no second, slowly shrinking resolution apart from
     ``Δ`` (one radius does both jobs); the model's points are the nearest trials rather
-    than a set updated one point at a time; each model is fitted afresh instead of
-    changing least from the last one (carrying the Hessian over was measured worse on
-    the suite's 10-D problems); a step's length is not floored. Parallel
+    than a set updated one point at a time, each model solved afresh from them; the
+    Hessian carried from model to model is dropped after a failed step (``rho <= 0.1``):
+    carried always, it misled the models on non-quadratic valleys (10-D Rosenbrock,
+    Zakharov, Dixon-Price); never carried, curvature learnt from points no longer among
+    the nearest was lost (Levy, Griewank, Sum Squares); a step's length is not floored. Parallel
     workers: while a model step runs, other workers' asks go to random points at distance
     ``Δ`` from the centre (the one of 8 farthest from the running trials), so they add
     model points instead of repeating the step. The first trial of a define-by-run study

@@ -13,10 +13,11 @@
 //!    if it has fewer than `d` directions, the ask proposes the centre plus
 //!    `Δ` times the coordinate direction the set covers least (a
 //!    geometry-improving point, as ORBIT's model-improvement step);
-//! 3. otherwise fits the quadratic of least Frobenius norm through the centre,
-//!    the basis and the next nearest points up to `n_points`
-//!    ([`model::min_frobenius`]), and proposes its minimiser over the ball of
-//!    radius `Δ` inside the box ([`model::trust_step`]).
+//! 3. otherwise fits the quadratic through the centre, the basis and the next
+//!    nearest points up to `n_points` whose Hessian changes least from the
+//!    last model's ([`model::least_change`], Powell's update; from zero after
+//!    a failed step or at a run's start), and proposes its minimiser over the
+//!    ball of radius `Δ` inside the box ([`model::trust_step`]).
 //!
 //! When a model step's trial finishes, the ratio `ρ` of the actual to the
 //! predicted decrease sets the radius as BOBYQA does: `ρ > 0.7` widens it to
@@ -38,7 +39,7 @@ use crate::error::{Error, Result};
 use crate::history::{History, TrialState};
 use crate::rng::Rng;
 use crate::space::Distribution;
-use model::{affine_points, dot, min_frobenius, trust_step, uncovered_direction};
+use model::{affine_points, dot, least_change, trust_step, uncovered_direction};
 
 /// Settings of [`TrustSampler`] (defaults in [`TrustConfig::default`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +123,10 @@ pub struct TrustSampler {
     /// its values are recorded). Not part of the state: empty whenever the
     /// study records each trial's values before the next ask.
     proposed: Vec<(usize, Vec<f64>)>,
+    /// The Hessian of the last model step's model in the unit cube
+    /// (row-major), from which the next model's changes least; dropped when
+    /// a step fails and when a run starts.
+    hess: Option<Vec<f64>>,
 }
 
 /// What one ask proposes: a point to evaluate, the model step it is (None:
@@ -171,6 +176,7 @@ impl TrustSampler {
             run: None,
             runs: 0,
             proposed: Vec::new(),
+            hess: None,
         })
     }
 
@@ -226,6 +232,7 @@ impl TrustSampler {
                 || r.pending.is_some_and(|p| p.trial >= n)
         }) {
             self.run = None;
+            self.hess = None;
         }
         let has_values = |t: usize| {
             dims.iter()
@@ -259,6 +266,9 @@ impl TrustSampler {
                     Some(y) => (step.base - y) / step.pred,
                     None => f64::NEG_INFINITY,
                 };
+                if rho <= 0.1 {
+                    self.hess = None;
+                }
                 run.radius = if rho > 0.7 {
                     run.radius.max(2.0 * step.len).min(RADIUS_MAX)
                 } else if rho > 0.1 {
@@ -322,10 +332,14 @@ impl TrustSampler {
             } else {
                 self.alternative(&c, run.radius, proposal, &mut |u| ok(u, feasible))?
             };
-            let Some(Proposal { u, step, .. }) = proposal else {
+            let Some(Proposal { u, step, model }) = proposal else {
                 run.radius *= 0.5;
                 continue;
             };
+            if let (Some(_), Some((q, fscale))) = (step, model.as_ref()) {
+                let r2 = run.radius * run.radius;
+                self.hess = Some(q.h.iter().map(|x| x * fscale / r2).collect());
+            }
             run.stepped |= step.is_some();
             run.pending = step.or(run.pending);
             self.run = Some(run);
@@ -406,6 +420,7 @@ impl TrustSampler {
     ) -> Option<Vec<f64>> {
         let d = dims.len();
         let first_run = self.runs == 0;
+        self.hess = None;
         self.runs += 1;
         let mut run = Run {
             first: trial,
@@ -509,8 +524,15 @@ impl TrustSampler {
             s.push(near[i].1.clone());
             f.push((near[i].2 - fc) / fscale);
         }
+        // The last model's Hessian in these coordinates and units.
+        let h0: Option<Vec<f64>> = self
+            .hess
+            .as_ref()
+            .filter(|h| h.len() == d * d)
+            .map(|h| h.iter().map(|x| x * radius * radius / fscale).collect());
         // Extra points can make the system singular: drop them before giving up.
-        let q = min_frobenius(&s, &f, d).or_else(|| min_frobenius(&s[..=d], &f[..=d], d))?;
+        let q = least_change(&s, &f, d, h0.as_deref())
+            .or_else(|| least_change(&s[..=d], &f[..=d], d, h0.as_deref()))?;
         let lo: Vec<f64> = c.iter().map(|ci| -ci / radius).collect();
         let hi: Vec<f64> = c.iter().map(|ci| (1.0 - ci) / radius).collect();
         let step = trust_step(&q, &lo, &hi);
@@ -767,11 +789,15 @@ impl Sampler for TrustSampler {
             p.map_or(0.0, |p| p.len).to_bits(),
             self.runs as u64,
         ]);
+        let hess = self.hess.as_deref().unwrap_or(&[]);
+        s.push(hess.len() as u64);
+        s.extend(hess.iter().map(|x| x.to_bits()));
         s
     }
 
     fn set_state(&mut self, state: &[u64]) -> Result<()> {
-        expect_words(state, STATE_WORDS)?;
+        let n_hess = state.get(STATE_WORDS).copied().unwrap_or(u64::MAX);
+        expect_words(state, (STATE_WORDS + 1).saturating_add(n_hess as usize))?;
         let rng = rng_from_words(state)?;
         let w = &state[4..];
         let f = f64::from_bits;
@@ -797,6 +823,8 @@ impl Sampler for TrustSampler {
             stepped: w[4] >> 63 == 1,
         });
         self.runs = w[10] as usize;
+        let hess: Vec<f64> = state[STATE_WORDS + 1..].iter().map(|b| f(*b)).collect();
+        self.hess = (!hess.is_empty()).then_some(hess);
         self.proposed.clear();
         Ok(())
     }

@@ -91,18 +91,23 @@ impl Quadratic {
 
 /// The quadratic that interpolates `f` at the points `s` with the least
 /// Frobenius norm of its Hessian (Conn, Scheinberg and Vicente 2009,
-/// "Introduction to Derivative-Free Optimization", section 5.3). NEWUOA and
-/// BOBYQA (Powell 2004) minimise the norm of the Hessian's change from the
-/// last model instead; carrying the Hessian over that way was measured
-/// worse here (the suite's 10-D Rosenbrock, Dixon-Price and Zakharov at 50
-/// and 200 evaluations: regrets 3-800x larger), as the points come from the
-/// history rather than a set the method keeps. The points must hold an affine basis (`d + 1` affinely
-/// independent points); with exactly `d + 1` the model is linear. None when
-/// the system is singular.
+/// "Introduction to Derivative-Free Optimization", section 5.3). The points
+/// must hold an affine basis (`d + 1` affinely independent points); with
+/// exactly `d + 1` the model is linear. None when the system is singular.
 ///
 /// The system, for `m` points: `[A 1 S; 1' 0 0; S' 0 0] [λ; c; g] = [f; 0; 0]`
 /// with `A_ij = (s_i·s_j)² / 2`, and `H = Σ λ_i s_i s_i'`.
 pub fn min_frobenius(s: &[Vec<f64>], f: &[f64], d: usize) -> Option<Quadratic> {
+    least_change(s, f, d, None)
+}
+
+/// [`min_frobenius`] for the change of the Hessian from `h0` (row-major
+/// `d × d`; None: zero): the least-change model of Powell (2004, "Least
+/// Frobenius norm updating of quadratic models that satisfy interpolation
+/// conditions", NEWUOA's and BOBYQA's), here solved afresh from the points
+/// rather than updated one point at a time. It interpolates `f - s'h0 s / 2`
+/// with the least-norm Hessian and adds `h0` back.
+pub fn least_change(s: &[Vec<f64>], f: &[f64], d: usize, h0: Option<&[f64]>) -> Option<Quadratic> {
     let m = s.len();
     let n = m + 1 + d;
     let mut w = vec![0.0; n * n];
@@ -121,11 +126,19 @@ pub fn min_frobenius(s: &[Vec<f64>], f: &[f64], d: usize) -> Option<Quadratic> {
     }
     let mut rhs = vec![0.0; n];
     rhs[..m].copy_from_slice(f);
+    let prior = Quadratic {
+        c: 0.0,
+        g: vec![0.0; d],
+        h: h0.map_or_else(|| vec![0.0; d * d], <[f64]>::to_vec),
+    };
+    for (r, si) in rhs.iter_mut().zip(s) {
+        *r -= prior.value(si);
+    }
     let x = lu_solve(w, rhs, n)?;
     let (lambda, rest) = x.split_at(m);
     let c = rest[0];
     let g = rest[1..].to_vec();
-    let mut h = vec![0.0; d * d];
+    let mut h = prior.h;
     for (l, si) in lambda.iter().zip(s) {
         for a in 0..d {
             for b in 0..d {
@@ -289,6 +302,20 @@ mod tests {
         let lin = min_frobenius(&pts[..3], &fs[..3], 2).unwrap();
         assert!(lin.h.iter().all(|x| x.abs() < 1e-12));
         assert!((lin.g[0] - 3.0).abs() < 1e-9 && (lin.g[1] - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn least_change_keeps_the_prior_where_the_points_say_nothing() {
+        // d + 1 points fix only a plane: the model keeps the prior Hessian.
+        let h0 = [2.0, 0.5, 0.5, 6.0];
+        let f = |s: &[f64]| {
+            1.0 + s[0] - 2.0 * s[1] + s[0] * s[0] + 3.0 * s[1] * s[1] + 0.5 * s[0] * s[1]
+        };
+        let pts: Vec<Vec<f64>> = vec![vec![0.0, 0.0], vec![0.5, 0.0], vec![0.0, -0.5]];
+        let fs: Vec<f64> = pts.iter().map(|p| f(p)).collect();
+        let q = least_change(&pts, &fs, 2, Some(&h0)).unwrap();
+        assert!(q.h.iter().zip(&h0).all(|(a, b)| (a - b).abs() < 1e-12));
+        assert!((q.value(&[0.3, 0.7]) - f(&[0.3, 0.7])).abs() < 1e-9);
     }
 
     #[test]
