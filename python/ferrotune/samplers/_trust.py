@@ -40,8 +40,9 @@ class TrustRegionSampler(_RustModelSampler):
     3. **Model step**: the quadratic through the centre, the basis and the next nearest
        trials up to ``n_points`` whose Hessian changes least (in Frobenius norm) from the
        last model's (Powell 2004's least-change update; from zero at a run's start and
-       after a failed step), minimised over the ball of radius ``Δ`` inside the box by truncated conjugate gradients that fix variables at
-       the bounds they reach (as BOBYQA's ``TRSBOX``).
+       after a failed step), minimised over the ball of radius ``Δ`` inside the box by
+       truncated conjugate gradients that fix variables at the bounds they reach (as
+       BOBYQA's ``TRSBOX``).
     4. **Radius**: when a step's trial finishes, the ratio ``rho`` of the actual to the
        predicted decrease sets it as BOBYQA does: ``rho > 0.7`` widens it to
        ``max(Δ, 2‖step‖)`` (at most the whole cube), ``rho <= 0.1`` halves it, the centre
