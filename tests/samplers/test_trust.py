@@ -4,8 +4,11 @@ against the other samplers, integers, declared spaces, parallel workers and pick
 from __future__ import annotations
 
 import math
+import multiprocessing
 import pickle
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from ferrotune.benchmarks import branin, hartmann6, rosenbrock
 from ferrotune.distributions import FloatDistribution, IntDistribution
 from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.samplers import CmaEsSampler, RandomSampler, TrustRegionSampler
+from ferrotune.trial import TrialState
 
 
 @pytest.mark.parametrize(
@@ -170,3 +174,42 @@ def test_threads_asking_together_lose_no_trial_and_repeat_no_point() -> None:
     study.optimize(objective, n_trials=80, n_jobs=4, space=space)
     assert len(study.trials) == 80 and len(set(seen)) == 80
     assert study.best_value - problem.optimum < 0.5
+
+
+def _sphere_worker_objective(trial: ferrotune.Trial) -> float:
+    x = [trial.suggest_float(f"x{i}", -5, 5) for i in range(4)]
+    time.sleep(0.002)  # lets the workers interleave
+    return sum((v - 1.0) ** 2 for v in x)
+
+
+def _worker(url: str, seed: int) -> None:
+    ferrotune.logging.set_verbosity(ferrotune.logging.WARNING)
+    study = ferrotune.load_study(
+        study_name="trust", storage=url, sampler=TrustRegionSampler(seed=seed)
+    )
+    study.optimize(_sphere_worker_objective, n_trials=30)
+
+
+def test_worker_processes_on_sqlite_lose_no_trial_and_reach_the_minimum(tmp_path: Path) -> None:
+    pytest.importorskip("sqlalchemy")
+    url = f"sqlite:///{tmp_path / 'trust.db'}"
+    ferrotune.create_study(study_name="trust", storage=url)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_worker, args=(url, 20 + w)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=180)
+        assert p.exitcode == 0
+    study = ferrotune.load_study(study_name="trust", storage=url)
+    trials = study.trials
+    assert len(trials) == 120 and all(t.state == TrialState.COMPLETE for t in trials)
+    # Each worker runs its own radius from the shared trials: together they still descend
+    # a 4-D bowl (random search's best of 120 is about 3).
+    assert study.best_value < 1e-3
+    # A worker may repeat a point another worker asked for but has not recorded yet (its
+    # values reach the storage when the objective suggests them): 0-8 repeats measured
+    # in 6 runs. Workers that ignored one another would repeat the design (8 points
+    # each) and the same model steps.
+    points = {tuple(t.params.values()) for t in trials}
+    assert len(points) >= 105

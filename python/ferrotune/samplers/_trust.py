@@ -58,10 +58,16 @@ class TrustRegionSampler(_RustModelSampler):
     Hessian carried from model to model is dropped after a failed step (``rho <= 0.1``):
     carried always, it misled the models on non-quadratic valleys (10-D Rosenbrock,
     Zakharov, Dixon-Price); never carried, curvature learnt from points no longer among
-    the nearest was lost (Levy, Griewank, Sum Squares); a step's length is not floored. Parallel
-    workers: while a model step runs, other workers' asks go to random points at distance
+    the nearest was lost (Levy, Griewank, Sum Squares); a step's length is not floored.
+
+    Parallel workers: while a model step runs, other workers' asks go to random points at distance
     ``Δ`` from the centre (the one of 8 farthest from the running trials), so they add
-    model points instead of repeating the step. The first trial of a define-by-run study
+    model points instead of repeating the step; the design's points come in a random
+    order, and while another worker's trial has no values yet (it may be the same step),
+    the model step gives way to the best of 32 random points of the region by the model.
+    Threads sharing the sampler know each other's proposals; worker processes can still
+    repeat a point another has asked for but not recorded (4 processes on SQLite, 120
+    trials: 0-8 repeats in 6 runs). The first trial of a define-by-run study
     is drawn uniformly (its space is not known before). Single-objective only; Optuna has
     no such sampler (Nevergrad has COBYLA and BOBYQA through SciPy and Py-BOBYQA).
 

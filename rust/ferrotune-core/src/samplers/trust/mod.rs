@@ -253,6 +253,12 @@ impl TrustSampler {
             .map(|t| coords(h, t, dims))
             .collect();
         running.extend(self.proposed.iter().map(|(_, u)| u.clone()));
+        let unknown_in_flight = (0..n).any(|t| {
+            t != trial
+                && h.trials()[t].state == TrialState::Running
+                && !has_values(t)
+                && self.proposed.iter().all(|(p, _)| *p != t)
+        });
         if self.run.is_none() {
             if let Some(u) = self.start(h, trial, dims, &points) {
                 return Ok(u);
@@ -307,7 +313,11 @@ impl TrustSampler {
             let design = if run.stepped {
                 None
             } else {
-                design_point(&coords(h, run.first, dims), run.radius, &points, &running)
+                let left =
+                    design_points(&coords(h, run.first, dims), run.radius, &points, &running);
+                // In a random order, so that workers sharing a study rarely pick
+                // the same point before either is recorded.
+                (!left.is_empty()).then(|| left[self.rng.below(left.len() as u64) as usize].clone())
             };
             let proposal = if let Some(u) = design {
                 Proposal::point(u)
@@ -327,7 +337,11 @@ impl TrustSampler {
             let ok = |u: &[f64], feasible: &mut dyn FnMut(&[f64]) -> Result<bool>| {
                 Ok::<bool, Error>(!is_duplicate(u, dims, &points, &running) && feasible(u)?)
             };
-            let proposal = if ok(&proposal.u, feasible)? {
+            // Another worker's trial whose values this history does not show yet
+            // may be this very step (the same history gives the same model): a
+            // model-guided random point of the region instead.
+            let model_step = proposal.step.is_some();
+            let proposal = if !(model_step && unknown_in_flight) && ok(&proposal.u, feasible)? {
                 Some(proposal)
             } else {
                 self.alternative(&c, run.radius, proposal, &mut |u| ok(u, feasible))?
@@ -596,16 +610,15 @@ impl TrustSampler {
     }
 }
 
-/// The next point of a run's initial design, BOBYQA's: the start `x0` and
-/// `x0 ± Δ e_i` for each coordinate `i` (a step the box cuts to less than
-/// half is left out); None once every one has an evaluated or running point
-/// within `0.3 Δ`.
-fn design_point(
+/// The points of a run's initial design, BOBYQA's (the start `x0` and
+/// `x0 ± Δ e_i` for each coordinate `i`; a step the box cuts to less than
+/// half is left out), that have no evaluated or running point within `0.3 Δ`.
+fn design_points(
     x0: &[f64],
     radius: f64,
     points: &[(usize, Vec<f64>, f64)],
     running: &[Vec<f64>],
-) -> Option<Vec<f64>> {
+) -> Vec<Vec<f64>> {
     let near = |u: &[f64]| {
         let close = |v: &[f64]| {
             v.iter()
@@ -617,16 +630,17 @@ fn design_point(
         };
         points.iter().any(|(_, v, _)| close(v)) || running.iter().any(|v| close(v))
     };
+    let mut left = Vec::new();
     for i in 0..x0.len() {
         for sign in [1.0, -1.0] {
             let mut u = x0.to_vec();
             u[i] = (x0[i] + sign * radius).clamp(0.0, 1.0);
             if (u[i] - x0[i]).abs() >= 0.5 * radius && !near(&u) {
-                return Some(u);
+                left.push(u);
             }
         }
     }
-    None
+    left
 }
 
 /// The default number of model points: a full quadratic's `(d + 1)(d + 2)
