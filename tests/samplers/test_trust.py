@@ -213,3 +213,18 @@ def test_worker_processes_on_sqlite_lose_no_trial_and_reach_the_minimum(tmp_path
     # each) and the same model steps.
     points = {tuple(t.params.values()) for t in trials}
     assert len(points) >= 105
+
+
+def test_the_design_tries_every_choice_of_a_categorical() -> None:
+    # A categorical is a continuous key, which a step of the radius rarely crosses: the
+    # design visits each other choice once, so a better choice is found at the start.
+    study = ferrotune.create_study(sampler=TrustRegionSampler(seed=1))
+
+    def objective(trial: ferrotune.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        opt = trial.suggest_categorical("opt", ["adam", "sgd", "rmsprop"])
+        return (x - 0.3) ** 2 + {"adam": 1.0, "sgd": 2.0, "rmsprop": 0.0}[opt]
+
+    study.optimize(objective, n_trials=40)
+    assert {t.params["opt"] for t in study.trials[:6]} == {"adam", "sgd", "rmsprop"}
+    assert study.best_params["opt"] == "rmsprop" and study.best_value < 1e-6

@@ -32,7 +32,7 @@ class TrustRegionSampler(_RustModelSampler):
     1. **Start**: ``x0`` if given; else the best complete trial when the study has two or
        more; else the centre of the box. Then BOBYQA's initial design: the start plus and
        minus ``Δ`` along each coordinate (``2d`` points; those already near a trial are
-       skipped).
+       skipped), in a random order; for a categorical, the start with each other choice.
     2. **Geometry**: the trials within ``4Δ`` of the centre, nearest first, must hold an
        affine basis (ORBIT's ``AffPoints``: each kept point's part outside the span of
        those before is at least ``0.1Δ``); else the ask proposes the centre plus ``Δ``

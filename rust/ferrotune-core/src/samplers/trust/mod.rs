@@ -313,8 +313,8 @@ impl TrustSampler {
             let design = if run.stepped {
                 None
             } else {
-                let left =
-                    design_points(&coords(h, run.first, dims), run.radius, &points, &running);
+                let x0 = coords(h, run.first, dims);
+                let left = design_points(&x0, dims, run.radius, &points, &running);
                 // In a random order, so that workers sharing a study rarely pick
                 // the same point before either is recorded.
                 (!left.is_empty()).then(|| left[self.rng.below(left.len() as u64) as usize].clone())
@@ -612,9 +612,11 @@ impl TrustSampler {
 
 /// The points of a run's initial design, BOBYQA's (the start `x0` and
 /// `x0 ± Δ e_i` for each coordinate `i`; a step the box cuts to less than
-/// half is left out), that have no evaluated or running point within `0.3 Δ`.
+/// half is left out; for a categorical key, `x0` with each other choice),
+/// that have no evaluated or running point within `0.3 Δ`.
 fn design_points(
     x0: &[f64],
+    dims: &Dims,
     radius: f64,
     points: &[(usize, Vec<f64>, f64)],
     running: &[Vec<f64>],
@@ -632,6 +634,18 @@ fn design_points(
     };
     let mut left = Vec::new();
     for i in 0..x0.len() {
+        if let Distribution::Categorical { n } = dims[i].1 {
+            // A categorical key: every other choice, at the centre of its cell.
+            let own = dims[i].1.from_unit(x0[i]);
+            for k in (0..n).filter(|&k| k as f64 != own) {
+                let mut u = x0.to_vec();
+                u[i] = (k as f64 + 0.5) / n as f64;
+                if !near(&u) {
+                    left.push(u);
+                }
+            }
+            continue;
+        }
         for sign in [1.0, -1.0] {
             let mut u = x0.to_vec();
             u[i] = (x0[i] + sign * radius).clamp(0.0, 1.0);
