@@ -321,10 +321,6 @@ impl TrustSampler {
             };
             let proposal = if let Some(u) = design {
                 Proposal::point(u)
-            } else if run.pending.is_some() {
-                // The last step is still running: a model step now would
-                // repeat it, so this worker explores around the centre.
-                Proposal::point(self.spread(&c, run.radius, &running))
             } else {
                 match self.model_step(&c, fc, run.radius, &points, &running, trial, d) {
                     Some(p) => p,
@@ -334,19 +330,39 @@ impl TrustSampler {
                     }
                 }
             };
-            let ok = |u: &[f64], feasible: &mut dyn FnMut(&[f64]) -> Result<bool>| {
-                Ok::<bool, Error>(!is_duplicate(u, dims, &points, &running) && feasible(u)?)
+            // Busy: the last step is still running, or another worker's trial
+            // whose values this history does not show yet may be this very step
+            // (the same history gives the same model). Then the step gives way to
+            // the point the model values lowest among the step pulled back and
+            // random points of the region, at least a quarter radius from every
+            // running trial (a Kriging believer's spread, without a believer).
+            let busy = run.pending.is_some() || unknown_in_flight;
+            let radius = run.radius;
+            let spaced = |u: &[f64]| {
+                running.iter().all(|r| {
+                    let d2: f64 = r.iter().zip(u).map(|(a, b)| (a - b).powi(2)).sum();
+                    d2.sqrt() >= 0.25 * radius
+                })
             };
-            // Another worker's trial whose values this history does not show yet
-            // may be this very step (the same history gives the same model): a
-            // model-guided random point of the region instead.
+            let ok = |u: &[f64], feasible: &mut dyn FnMut(&[f64]) -> Result<bool>| {
+                Ok::<bool, Error>(
+                    !is_duplicate(u, dims, &points, &running)
+                        && (!busy || spaced(u))
+                        && feasible(u)?,
+                )
+            };
             let model_step = proposal.step.is_some();
-            let proposal = if !(model_step && unknown_in_flight) && ok(&proposal.u, feasible)? {
+            let proposal = if !(model_step && busy) && ok(&proposal.u, feasible)? {
                 Some(proposal)
             } else {
                 self.alternative(&c, run.radius, proposal, &mut |u| ok(u, feasible))?
             };
             let Some(Proposal { u, step, model }) = proposal else {
+                if busy {
+                    // Crowded by running trials, not a failure of the model.
+                    self.run = Some(run);
+                    return Ok(self.spread(&c, run.radius, &running));
+                }
                 run.radius *= 0.5;
                 continue;
             };
