@@ -60,16 +60,24 @@ class TrustRegionSampler(_RustModelSampler):
     Zakharov, Dixon-Price); never carried, curvature learnt from points no longer among
     the nearest was lost (Levy, Griewank, Sum Squares); a step's length is not floored.
 
-    Parallel workers: while a model step runs, other workers' asks go to random points at distance
-    ``Δ`` from the centre (the one of 8 farthest from the running trials), so they add
-    model points instead of repeating the step; the design's points come in a random
-    order, and while another worker's trial has no values yet (it may be the same step),
-    the model step gives way to the best of 32 random points of the region by the model.
-    Threads sharing the sampler know each other's proposals; worker processes can still
-    repeat a point another has asked for but not recorded (4 processes on SQLite, 120
-    trials: 0-8 repeats in 6 runs). The first trial of a define-by-run study
-    is drawn uniformly (its space is not known before). Single-objective only; Optuna has
-    no such sampler (Nevergrad has COBYLA and BOBYQA through SciPy and Py-BOBYQA).
+    Parallel workers: while a model step runs (or another worker's trial shows no values
+    yet, which may be the same step), an ask takes the point the model values lowest
+    among the step pulled back towards the centre and 32 random points of the region, at
+    least ``Δ/4`` from every running trial (random points at distance ``Δ`` when none
+    is); the design's points come in a random order. Threads sharing the sampler know
+    each other's proposals; worker processes can still repeat a point another has asked
+    for but not recorded (4 processes on SQLite, 120 trials: 0-8 repeats in 6 runs).
+    With 8 workers in step the regret grows far more than CMA-ES's or TPE's
+    (``benches/auto_parallel.py``: still ahead of both on 10-D Rosenbrock, Hartmann-6 and
+    Styblinski-Tang at 200 trials, behind CMA-ES on Levy).
+
+    The first trial of a define-by-run study is drawn uniformly (its space is not known
+    before). Single-objective only. The work per ask grows with the number of trials
+    (one pass over them to find the nearest) and with ``n_points`` cubed (the model's
+    linear system): about 0.2 ms per trial in 10-D and 0.5 ms in 40-D at 200 trials,
+    110-150x less than Nevergrad's NGOpt and 11-13x less than Optuna's CmaEsSampler
+    (``benches/trust_overhead.py``). Optuna has no such sampler (Nevergrad has COBYLA and
+    BOBYQA through SciPy and Py-BOBYQA).
 
     Args:
         x0: The first run's start as ``{name: value}`` (the centre of the range for a
