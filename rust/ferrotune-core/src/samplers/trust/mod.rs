@@ -6,9 +6,11 @@
 //! Works in the unit cube of `de::encoding` (each parameter one coordinate
 //! in `[0, 1]`, log parameters in log space, integers rounded when decoded, a
 //! categorical as one continuous key). A *run* has a centre, the best point
-//! it has seen, and a radius `Δ`. Each ask:
+//! it has seen, and a radius `Δ`. It starts with BOBYQA's design (the start
+//! and `±Δ` along each coordinate, in a random order; each other choice of a
+//! categorical). Then each ask:
 //!
-//! 1. takes the complete trials within `2Δ` of the centre, nearest first;
+//! 1. takes the complete trials within `4Δ` of the centre, nearest first;
 //! 2. chooses among them an affine basis greedily ([`model::affine_points`]):
 //!    if it has fewer than `d` directions, the ask proposes the centre plus
 //!    `Δ` times the coordinate direction the set covers least (a
@@ -25,7 +27,9 @@
 //! any better point. A step the model predicts no decrease for, or one that
 //! rounds onto a point already evaluated, halves the radius without an
 //! evaluation. When the radius falls below `radius_min`, a new run starts at
-//! a uniform random point with the initial radius (random restarts).
+//! a uniform random point with the initial radius (random restarts). While a
+//! step runs (parallel workers), an ask takes the model's best of random
+//! points of the region away from the running trials instead.
 
 pub mod model;
 #[cfg(test)]
@@ -45,8 +49,8 @@ use model::{affine_points, dot, least_change, trust_step, uncovered_direction};
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrustConfig {
     /// The first run's start, by parameter name (internal values; the
-    /// centre of the range for a parameter not named). None of them: the
-    /// best complete trial when there is one, else the centre of the box.
+    /// centre of the range for a parameter not named). Empty: the best
+    /// complete trial when there are two or more, else the centre of the box.
     pub x0: Vec<(String, f64)>,
     /// The initial radius, in the unit cube.
     pub radius0: f64,
@@ -130,7 +134,7 @@ pub struct TrustSampler {
 }
 
 /// What one ask proposes: a point to evaluate, the model step it is (None:
-/// a start or geometry point) and that model's Hessian in the unit cube.
+/// a start, design or geometry point) and that step's model.
 struct Proposal {
     u: Vec<f64>,
     step: Option<Step>,
@@ -200,10 +204,7 @@ impl TrustSampler {
         feasible: &mut dyn FnMut(&[f64]) -> Result<bool>,
     ) -> Result<Vec<f64>> {
         let shown = |t: usize| {
-            h.trials().get(t).is_none_or(|r| r.state.is_finished())
-                || dims
-                    .iter()
-                    .all(|(p, _)| p.is_some_and(|p| h.value(p, t).is_some()))
+            h.trials().get(t).is_none_or(|r| r.state.is_finished()) || has_values(h, t, dims)
         };
         self.proposed
             .retain(|(t, u)| *t != trial && u.len() == dims.len() && !shown(*t));
@@ -234,10 +235,7 @@ impl TrustSampler {
             self.run = None;
             self.hess = None;
         }
-        let has_values = |t: usize| {
-            dims.iter()
-                .all(|(p, _)| p.is_some_and(|p| h.value(p, t).is_some()))
-        };
+        let has_values = |t: usize| has_values(h, t, dims);
         let points: Vec<(usize, Vec<f64>, f64)> = (0..n)
             .filter(|&t| t != trial)
             .filter_map(|t| {
@@ -506,7 +504,7 @@ impl TrustSampler {
     ) -> Option<Proposal> {
         let scaled =
             |u: &[f64]| -> Vec<f64> { u.iter().zip(c).map(|(x, ci)| (x - ci) / radius).collect() };
-        // Points within 2Δ (the centre itself excepted), nearest first.
+        // Points within NEAR radii (the centre itself excepted), nearest first.
         let mut near: Vec<(f64, Vec<f64>, f64)> = points
             .iter()
             .map(|(_, u, y)| (scaled(u), *y))
@@ -685,6 +683,13 @@ fn default_points(d: usize) -> usize {
     }
 }
 
+/// Whether trial `t` has a value (recorded, or pending from a joint
+/// sampler) for every dimension.
+fn has_values(h: &History, t: usize, dims: &Dims) -> bool {
+    dims.iter()
+        .all(|(p, _)| p.is_some_and(|p| h.value(p, t).is_some()))
+}
+
 /// The centre plus `radius` along `dir` or, when that leaves more of the step
 /// outside the box, along `-dir`; clipped to the box.
 fn geometry_point(c: &[f64], dir: &[f64], radius: f64) -> Vec<f64> {
@@ -760,10 +765,6 @@ impl Sampler for TrustSampler {
             .zip(&u)
             .map(|((&(p, d), (_, dist)), &x)| (p, d, dist.from_unit(x)))
             .collect())
-    }
-
-    fn independent_is_cheap(&self) -> bool {
-        true
     }
 
     /// Every parameter of the space is a dimension (an inactive one counts
