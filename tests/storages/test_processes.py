@@ -85,7 +85,10 @@ def test_four_sqlite_processes_no_locked_error(sqlite_url: str) -> None:
     ]
     for rc, text in _run_workers(cmds):
         assert rc == 0, text
-        assert "locked" not in text.lower(), text
+        # No worker gave up on a lock. A warning that one waited (logged once a write has
+        # waited SQLite's 1 s busy timeout) depends on the machine's load, not on the
+        # storage: it appeared once with a benchmark running beside the test.
+        assert "StorageLockedError" not in text and "gave up" not in text, text
     trials = ferrotune.load_study(study_name="lite", storage=sqlite_url).trials
     assert [t.number for t in trials] == list(range(400))
     assert all(t.state == TrialState.COMPLETE for t in trials)
