@@ -71,7 +71,7 @@ class AutoSampler(_DelegatingSampler):
        1,000 when there are categorical parameters. On a space of numeric parameters the
        phase also ends when the best value has not improved for ``patience`` trials (40)
        after at least 30.
-    5. **After it, with categorical parameters, black-box constraints
+    5. **After it, with categorical parameters, black-box constraints**
        (``constraints_func``, or constraint values reported by trials) **or a declared
        space with conditions**: :class:`TPESampler` (CMA-ES has no constraint model, draws
        conditional parameters at random, and its warm start carries numeric parameters
