@@ -118,15 +118,19 @@ class TrustRegionSampler(_RustModelSampler):
                 raise InvalidArgumentError(f"x0[{name!r}] must be a finite number, got {v!r}")
             start.append((str(name), float(v)))
         r0 = _check_float("radius0", radius0, 0.0, 1.0, open_low=True)
-        rmin = _check_float("radius_min", radius_min, 0.0, r0, open_low=True)
-        if rmin >= r0:
+        rmin = radius_min
+        if (
+            isinstance(rmin, bool)
+            or not isinstance(rmin, (int, float))
+            or not (math.isfinite(rmin) and 0.0 < rmin < r0)
+        ):
             raise InvalidArgumentError(
-                f"radius_min must be below radius0 ({r0}), got {radius_min!r}"
+                f"radius_min must be a number in (0, radius0) = (0, {r0}), got {radius_min!r}"
             )
         self._config: dict[str, Any] = {
             "x0": start,
             "radius0": r0,
-            "radius_min": rmin,
+            "radius_min": float(rmin),
             "n_points": None if n_points is None else _check_int("n_points", n_points, 2),
         }
         self._seed = _seed_or_random(seed)
