@@ -10,11 +10,14 @@
 //! and `±Δ` along each coordinate, in a random order; each other choice of a
 //! categorical). Then each ask:
 //!
-//! 1. takes the complete trials within `4Δ` of the centre, nearest first;
+//! 1. takes the complete trials within `4Δ` of the centre, or within half the
+//!    initial radius when that is more (ORBIT's second neighbourhood), nearest
+//!    first;
 //! 2. chooses among them an affine basis greedily ([`model::affine_points`]):
-//!    if it has fewer than `d` directions, the ask proposes the centre plus
-//!    `Δ` times the coordinate direction the set covers least (a
-//!    geometry-improving point, as ORBIT's model-improvement step);
+//!    if it has fewer than `d` directions, or the last step failed and its
+//!    model's basis was not all within `4Δ` (not *certified*), the ask
+//!    proposes the centre plus `Δ` times the coordinate direction the trials
+//!    within `4Δ` cover least (ORBIT's model-improvement step);
 //! 3. otherwise fits the quadratic through the centre, the basis and the next
 //!    nearest points up to `n_points` whose Hessian changes least from the
 //!    last model's ([`model::least_change`], Powell's update; from zero after
@@ -23,7 +26,8 @@
 //!
 //! When a model step's trial finishes, the ratio `ρ` of the actual to the
 //! predicted decrease sets the radius as BOBYQA does: `ρ > 0.7` widens it to
-//! `max(Δ, 2‖step‖)` (at most 1), `ρ ≤ 0.1` halves it; the centre moves to
+//! `max(Δ, 2‖step‖)` (at most 1), `ρ ≤ 0.1` halves it (a certified model's
+//! step; else step 2 adds a point); the centre moves to
 //! any better point. A step the model predicts no decrease for, or one that
 //! rounds onto a point already evaluated, halves the radius without an
 //! evaluation. When the radius falls below `radius_min`, a new run starts at
@@ -78,8 +82,12 @@ impl Default for TrustConfig {
 /// The largest radius (the unit cube's side).
 const RADIUS_MAX: f64 = 1.0;
 /// The neighbourhood of a model, in radii: points within it enter the
-/// affine basis and the model.
+/// affine basis and the model, which is then certified (fully linear).
 const NEAR: f64 = 4.0;
+/// The farther reach of a model, in initial radii: when the radius has
+/// shrunk, points this far still enter it, uncertified (ORBIT's second
+/// neighbourhood), so that a small radius does not cost `d` new points.
+const FAR: f64 = 0.5;
 /// Random candidates in place of a rejected proposal.
 const ALTERNATIVES: usize = 32;
 /// This sampler's proposals remembered until the study records them.
@@ -97,6 +105,10 @@ struct Step {
     pred: f64,
     /// The step's length in the unit cube.
     len: f64,
+    /// Whether the model's affine basis lay within [`NEAR`] radii of the
+    /// centre (ORBIT's "fully linear" model); else it reached out to
+    /// [`FAR`] of the initial radius.
+    certified: bool,
 }
 
 /// One run of the method.
@@ -112,6 +124,9 @@ struct Run {
     dims: usize,
     /// Whether the run has taken a model step (its initial design is done).
     stepped: bool,
+    /// Whether the next ask improves the geometry near the centre (a step
+    /// of a model that was not certified failed).
+    improve: bool,
 }
 
 /// The trust-region sampler (see the module's documentation).
@@ -273,9 +288,13 @@ impl TrustSampler {
                 if rho <= 0.1 {
                     self.hess = None;
                 }
+                // A failed step of a model built from far points blames the
+                // points, not the radius: the next ask adds a point near the
+                // centre instead (ORBIT's model-improvement step).
+                run.improve = rho <= 0.1 && !step.certified;
                 run.radius = if rho > 0.7 {
                     run.radius.max(2.0 * step.len).min(RADIUS_MAX)
-                } else if rho > 0.1 {
+                } else if rho > 0.1 || run.improve {
                     run.radius
                 } else {
                     0.5 * run.radius
@@ -320,7 +339,8 @@ impl TrustSampler {
             let proposal = if let Some(u) = design {
                 Proposal::point(u)
             } else {
-                match self.model_step(&c, fc, run.radius, &points, &running, trial, d) {
+                let improve = std::mem::take(&mut run.improve);
+                match self.model_step(&c, fc, run.radius, &points, &running, trial, improve) {
                     Some(p) => p,
                     None => {
                         run.radius *= 0.5;
@@ -457,6 +477,7 @@ impl TrustSampler {
             pending: None,
             dims: d,
             stepped: false,
+            improve: false,
         };
         let u = if first_run && !self.cfg.x0.is_empty() {
             dims.iter()
@@ -489,8 +510,9 @@ impl TrustSampler {
     }
 
     /// A model step from centre `c` (loss `fc`), or a geometry point when
-    /// the points near the centre do not span every direction; None when the
-    /// model predicts no decrease in the region (the radius should shrink).
+    /// the points near the centre do not span every direction (or, with
+    /// `improve`, when only far points do); None when the model predicts no
+    /// decrease in the region (the radius should shrink).
     #[allow(clippy::too_many_arguments)]
     fn model_step(
         &self,
@@ -500,23 +522,29 @@ impl TrustSampler {
         points: &[(usize, Vec<f64>, f64)],
         running: &[Vec<f64>],
         trial: usize,
-        d: usize,
+        improve: bool,
     ) -> Option<Proposal> {
+        let d = c.len();
         let scaled =
             |u: &[f64]| -> Vec<f64> { u.iter().zip(c).map(|(x, ci)| (x - ci) / radius).collect() };
-        // Points within NEAR radii (the centre itself excepted), nearest first.
+        // Points within reach (the centre itself excepted), nearest first:
+        // NEAR radii, or FAR of the initial radius when that is more.
+        let reach = NEAR.max(FAR * self.cfg.radius0 / radius);
         let mut near: Vec<(f64, Vec<f64>, f64)> = points
             .iter()
             .map(|(_, u, y)| (scaled(u), *y))
             .map(|(s, y)| (dot(&s, &s).sqrt(), s, y))
-            .filter(|(r, _, _)| *r <= NEAR && *r > 1e-9)
+            .filter(|(r, _, _)| *r <= reach && *r > 1e-9)
             .collect();
         near.sort_by(|a, b| a.0.total_cmp(&b.0));
         let s_near: Vec<Vec<f64>> = near.iter().map(|n| n.1.clone()).collect();
-        let (kept, basis) = affine_points(&s_near, d);
-        if kept.len() < d {
+        let (kept, _) = affine_points(&s_near, d);
+        let certified = kept.iter().all(|&i| near[i].0 <= NEAR);
+        if kept.len() < d || (improve && !certified) {
+            // The directions the points within NEAR radii span.
+            let within = near.iter().take_while(|n| n.0 <= NEAR).count();
+            let mut basis = affine_points(&s_near[..within], d).1;
             // Running points near the centre count as covering their direction.
-            let mut basis = basis;
             for u in running {
                 let s = scaled(u);
                 if dot(&s, &s).sqrt() <= NEAR && basis.len() < d {
@@ -579,6 +607,7 @@ impl TrustSampler {
             base: fc,
             pred,
             len: len * radius,
+            certified,
         };
         Some(Proposal {
             u,
@@ -815,8 +844,9 @@ impl Sampler for TrustSampler {
     }
 
     /// The generator, then the run: whether there is one, its first and
-    /// own trials, radius and dimensions, its pending step (flag, trial,
-    /// base, prediction, length), and the number of runs.
+    /// own trials, radius, dimensions (the top two bits: design done, next
+    /// ask improves the geometry), its pending step (0 none, 1 certified, 2
+    /// not; trial, base, prediction, length), and the number of runs.
     fn state(&self) -> SamplerState {
         let mut s = rng_words(&self.rng);
         let r = self.run;
@@ -826,8 +856,10 @@ impl Sampler for TrustSampler {
             r.map_or(0, |r| r.first as u64),
             r.map_or(0, |r| r.since as u64),
             r.map_or(0.0, |r| r.radius).to_bits(),
-            r.map_or(0, |r| r.dims as u64 | (u64::from(r.stepped) << 63)),
-            u64::from(p.is_some()),
+            r.map_or(0, |r| {
+                r.dims as u64 | (u64::from(r.stepped) << 63) | (u64::from(r.improve) << 62)
+            }),
+            p.map_or(0, |p| if p.certified { 1 } else { 2 }),
             p.map_or(0, |p| p.trial as u64),
             p.map_or(0.0, |p| p.base).to_bits(),
             p.map_or(0.0, |p| p.pred).to_bits(),
@@ -847,16 +879,19 @@ impl Sampler for TrustSampler {
         let w = &state[4..];
         let f = f64::from_bits;
         let radius = f(w[3]);
-        if w[0] > 1 || w[5] > 1 || (w[0] == 1 && !(radius.is_finite() && radius > 0.0)) {
+        if w[0] > 1 || w[5] > 2 || (w[0] == 1 && !(radius.is_finite() && radius > 0.0)) {
             return Err(Error::InvalidArgument(
-                "a TrustRegionSampler state holds flags of 0 or 1 and a positive radius".into(),
+                "a TrustRegionSampler state holds a run flag of 0 or 1, a step flag of 0 to 2 \
+                 and a positive radius"
+                    .into(),
             ));
         }
-        let pending = (w[5] == 1).then(|| Step {
+        let pending = (w[5] >= 1).then(|| Step {
             trial: w[6] as usize,
             base: f(w[7]),
             pred: f(w[8]),
             len: f(w[9]),
+            certified: w[5] == 1,
         });
         self.rng = rng;
         self.run = (w[0] == 1).then_some(Run {
@@ -864,8 +899,9 @@ impl Sampler for TrustSampler {
             since: w[2] as usize,
             radius,
             pending,
-            dims: (w[4] & !(1 << 63)) as usize,
+            dims: (w[4] & !(3 << 62)) as usize,
             stepped: w[4] >> 63 == 1,
+            improve: (w[4] >> 62) & 1 == 1,
         });
         self.runs = w[10] as usize;
         let hess: Vec<f64> = state[STATE_WORDS + 1..].iter().map(|b| f(*b)).collect();
