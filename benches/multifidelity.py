@@ -8,8 +8,9 @@ per problem: 300 on the Hartmann problems, 100 on ``digits_mlp_tabular``; see
 every method but ``smac-mf`` (minutes per run: ask for it by name).  Methods:
 
 - ``random``: ferrotune's RandomSampler, every trial trained to the full budget, no pruning;
-- ``ft-hb-random``, ``ft-sh-random``, ``ft-hb-tpe``, ``ft-bohb``, ``ft-dehb``: ferrotune's
-  RandomSampler + HyperbandPruner / SuccessiveHalvingPruner, TPESampler + HyperbandPruner,
+- ``ft-hb-random``, ``ft-sh-random``, ``ft-hb-tpe``, ``ft-hb-tpe-ba``, ``ft-bohb``,
+  ``ft-dehb``: ferrotune's RandomSampler + HyperbandPruner / SuccessiveHalvingPruner,
+  TPESampler + HyperbandPruner (``ft-hb-tpe-ba``: ``TPESampler(budget_aware=True)``),
   BOHBSampler + HyperbandPruner, DEHBSampler + HyperbandPruner (the same resources);
 - ``optuna-hb-random``, ``optuna-hb-tpe``: the same with Optuna (same pruner arguments);
 - ``dehb``: DEHB (``pip install dehb``) through its ask/tell interface;
@@ -59,6 +60,7 @@ METHODS = (
     "ft-hb-random",
     "ft-sh-random",
     "ft-hb-tpe",
+    "ft-hb-tpe-ba",
     "ft-bohb",
     "ft-dehb",
     "optuna-hb-random",
@@ -152,6 +154,8 @@ def _sampler(lib: Any, kind: str, seed: int, problem: Any) -> Any:
         return lib.samplers.RandomSampler(seed=seed)
     if kind == "tpe":
         return lib.samplers.TPESampler(seed=seed)
+    if kind == "tpe-ba":
+        return lib.samplers.TPESampler(seed=seed, budget_aware=True)
     if kind == "dehb":
         # DEHB follows HyperbandPruner's brackets: the same resources as _pruner's.
         return lib.samplers.DEHBSampler(
@@ -314,6 +318,7 @@ _SPEC = {
     "ft-hb-random": ("ferrotune", "hb", "random"),
     "ft-sh-random": ("ferrotune", "sh", "random"),
     "ft-hb-tpe": ("ferrotune", "hb", "tpe"),
+    "ft-hb-tpe-ba": ("ferrotune", "hb", "tpe-ba"),
     "ft-bohb": ("ferrotune", "hb", "bohb"),
     "ft-dehb": ("ferrotune", "hb", "dehb"),
     "optuna-hb-random": ("optuna", "hb", "random"),
