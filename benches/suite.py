@@ -16,10 +16,12 @@ has one budget, 200 below 10 dimensions and 1,000 from 10 on; the regret at 50 a
 off the same run (the samplers are not told the budget), except for methods that are told it
 (Nevergrad's NGOpt picks its algorithm from the budget): those run once per reported budget.
 
-Methods (``LIBRARY:SAMPLER``): ferrotune's single-objective samplers (``tpe``, ``gp``,
-``gp-warp``, ``gp-power`` and ``gp-warp-power`` (``GPSampler`` with ``input_warping=True``,
-``output_transform="power"``, both), ``gp-turbo``, which is ``GPSampler(trust_region=True)``,
-``gp-turbo-ts``, the same with ``trust_region="thompson"``, ``cmaes``, ``rf``, ``random``,
+Methods (``LIBRARY:SAMPLER``): ferrotune's single-objective samplers (``tpe``, ``gp``, the GP
+without input warping or output transform, ``gp-warp``, ``gp-power`` and ``gp-warp-power``
+(``GPSampler`` with ``input_warping=True``, ``output_transform="power"``, both: the last is
+GPSampler's default), ``gp-turbo``, which is the plain GP with ``trust_region=True``,
+``gp-turbo-ts``, the same with ``trust_region="thompson"``, ``gp-turbo-warp-power``, the
+default GP with ``trust_region=True``, ``cmaes``, ``rf``, ``random``,
 ``qmc``, ``de``, ``pso``, ``ga``, ``nsgaii``, ``trust`` (TrustRegionSampler), and ``auto``, the
 AutoSampler that switches between them, ``auto-gp`` the same with ``trust_region=False`` (its
 rules before the trust region); BOHB and DEHB need budgets, grid and brute force finite spaces,
@@ -133,14 +135,21 @@ WIDENED = {"digits_models_s", "cancer_models_s"}
 Run = Callable[[Any, int, int], list[float]]
 
 # ferrotune sampler name -> (class name, keyword arguments besides seed)
+_PLAIN: dict[str, Any] = {"input_warping": False, "output_transform": None}
 FERROTUNE = {
     "tpe": ("TPESampler", {}),
-    "gp": ("GPSampler", {}),
-    "gp-warp": ("GPSampler", {"input_warping": True}),
-    "gp-power": ("GPSampler", {"output_transform": "power"}),
+    # The GP variants name every option, so each cache directory keeps one meaning whatever
+    # GPSampler's defaults are ("gp" is the plain GP: no warping, no output transform).
+    "gp": ("GPSampler", _PLAIN),
+    "gp-warp": ("GPSampler", {**_PLAIN, "input_warping": True}),
+    "gp-power": ("GPSampler", {**_PLAIN, "output_transform": "power"}),
     "gp-warp-power": ("GPSampler", {"input_warping": True, "output_transform": "power"}),
-    "gp-turbo": ("GPSampler", {"trust_region": True}),
-    "gp-turbo-ts": ("GPSampler", {"trust_region": "thompson"}),
+    "gp-turbo": ("GPSampler", {**_PLAIN, "trust_region": True}),
+    "gp-turbo-ts": ("GPSampler", {**_PLAIN, "trust_region": "thompson"}),
+    "gp-turbo-warp-power": (
+        "GPSampler",
+        {"input_warping": True, "output_transform": "power", "trust_region": True},
+    ),
     "cmaes": ("CmaEsSampler", {}),
     "rf": ("RFSampler", {}),
     "random": ("RandomSampler", {}),

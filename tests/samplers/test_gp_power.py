@@ -31,7 +31,9 @@ def test_values_in_bounds_and_seeds_reproduce() -> None:
     runs = []
     for _ in range(2):
         study = ferrotune.create_study(
-            sampler=GPSampler(seed=2, n_startup_trials=5, output_transform="power")
+            sampler=GPSampler(
+                seed=2, n_startup_trials=5, output_transform="power", input_warping=False
+            )
         )
         study.optimize(_quad, n_trials=20)
         for t in study.trials:
@@ -39,13 +41,15 @@ def test_values_in_bounds_and_seeds_reproduce() -> None:
                 assert in_distribution(dist, t.params[name]), (name, t.params[name])
         runs.append([t.params for t in study.trials])
     assert runs[0] == runs[1]
-    off = ferrotune.create_study(sampler=GPSampler(seed=2, n_startup_trials=5))
+    off = ferrotune.create_study(
+        sampler=GPSampler(seed=2, n_startup_trials=5, input_warping=False, output_transform=None)
+    )
     off.optimize(_quad, n_trials=20)
     assert [t.params for t in off.trials] != runs[0]
 
 
 def test_pickled_copies_keep_the_option() -> None:
-    sampler = GPSampler(seed=3, n_startup_trials=4, output_transform="power")
+    sampler = GPSampler(seed=3, n_startup_trials=4, output_transform="power", input_warping=False)
     study = ferrotune.create_study(sampler=sampler)
     study.optimize(_quad, n_trials=8)
     blob = pickle.dumps(sampler)
@@ -65,7 +69,7 @@ def test_appends_beyond_200_observations(negative_from: int | None) -> None:
     # at n = 201-209 and the refit at n = 210 (5% growth). Values turning negative at
     # trial 204 cannot be mapped by the kept Box-Cox transform: the refit comes at
     # n = 205 instead (Yeo-Johnson from then on), and the next is due at n >= 215.25.
-    sampler = GPSampler(seed=0, n_startup_trials=200, output_transform="power")
+    sampler = GPSampler(seed=0, n_startup_trials=200, output_transform="power", input_warping=False)
     study = ferrotune.create_study(sampler=sampler)
 
     def objective(trial: ferrotune.Trial) -> float:
@@ -91,7 +95,7 @@ def _skewed_regret(seed: int, output_transform: str | None) -> float:
     # the minima. Regret on branin's own scale.
     problem = branin()
     study = ferrotune.create_study(
-        sampler=GPSampler(seed=seed, output_transform=output_transform)  # type: ignore[arg-type]
+        sampler=GPSampler(seed=seed, output_transform=output_transform, input_warping=False)  # type: ignore[arg-type]
     )
     study.optimize(
         lambda t: math.exp(

@@ -48,7 +48,7 @@ def test_values_in_bounds_and_seeds_reproduce() -> None:
     runs = []
     for _ in range(2):
         study = ferrotune.create_study(
-            sampler=GPSampler(seed=2, n_startup_trials=5, input_warping=True)
+            sampler=GPSampler(seed=2, n_startup_trials=5, input_warping=True, output_transform=None)
         )
         study.optimize(_quad, n_trials=20)
         for t in study.trials:
@@ -56,13 +56,15 @@ def test_values_in_bounds_and_seeds_reproduce() -> None:
                 assert in_distribution(dist, t.params[name]), (name, t.params[name])
         runs.append([t.params for t in study.trials])
     assert runs[0] == runs[1]
-    off = ferrotune.create_study(sampler=GPSampler(seed=2, n_startup_trials=5))
+    off = ferrotune.create_study(
+        sampler=GPSampler(seed=2, n_startup_trials=5, input_warping=False, output_transform=None)
+    )
     off.optimize(_quad, n_trials=20)
     assert [t.params for t in off.trials] != runs[0]
 
 
 def test_pickled_copies_keep_the_option_and_the_warp() -> None:
-    sampler = GPSampler(seed=3, n_startup_trials=4, input_warping=True)
+    sampler = GPSampler(seed=3, n_startup_trials=4, input_warping=True, output_transform=None)
     study = ferrotune.create_study(sampler=sampler)
     study.optimize(_quad, n_trials=8)
     # θ: 4 lengthscales, signal, noise, then (log a, log b) of x, n and s (not c).
@@ -84,7 +86,7 @@ def test_pickled_copies_keep_the_option_and_the_warp() -> None:
 def test_appends_beyond_200_observations_keep_the_warp() -> None:
     # 200 start-up draws, then the GP: a multi-start fit at n = 200, O(n^2) appends with
     # the kept warp at n = 201-209 and a warm refit (warp included) at n = 210.
-    sampler = GPSampler(seed=0, n_startup_trials=200, input_warping=True)
+    sampler = GPSampler(seed=0, n_startup_trials=200, input_warping=True, output_transform=None)
     study = ferrotune.create_study(sampler=sampler)
     thetas = []
 
@@ -144,7 +146,9 @@ def test_composes_with_power_transform_constraints_and_objectives() -> None:
 
 
 def _warped_branin_regret(seed: int, input_warping: bool) -> float:
-    study = ferrotune.create_study(sampler=GPSampler(seed=seed, input_warping=input_warping))
+    study = ferrotune.create_study(
+        sampler=GPSampler(seed=seed, input_warping=input_warping, output_transform=None)
+    )
     study.optimize(_warped_branin, n_trials=40)
     return study.best_value - _BRANIN_MIN
 
