@@ -433,7 +433,7 @@ class GpSamplerCore:
         deterministic_objective: bool,
         seed: int,
         output_transform: str | None = None,
-        input_warping: bool = False,
+        input_warping: str = "off",
         trust_region: bool = False,
         thompson: bool = False,
     ) -> Self: ...

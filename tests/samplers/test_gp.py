@@ -235,7 +235,9 @@ def test_fitted_hyperparameters_travel_through_the_pickle() -> None:
     fits = sampler._rust.get_fits()
     assert len(fits) == 1 and fits[0] is not None
     theta, n_fit, n_multi = fits[0]
-    assert len(theta) == 4 and all(math.isfinite(v) for v in theta)  # 2 dims + signal, noise
+    # 2 lengthscales, signal, noise, then the input warp's (a, b) for each of the 2 dims
+    # (the default input_warping="auto" warps a numeric space without constraints).
+    assert len(theta) == 8 and all(math.isfinite(v) for v in theta)
     assert 4 <= n_multi <= n_fit <= 10
     copy = pickle.loads(pickle.dumps(sampler))
     assert copy._rust.get_fits() == [None]  # held as warm starts until the next ask

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use ferrotune_core::samplers::cmaes::{CmaEsConfig, CmaEsSampler, RestartStrategy};
 use ferrotune_core::samplers::dehb::{DehbConfig, DehbSampler};
 use ferrotune_core::samplers::ga::{GaConfig, GaMode, GaSampler};
-use ferrotune_core::samplers::gp::{GpAcquisition, GpConfig, GpOutputTransform, GpSampler};
+use ferrotune_core::samplers::gp::{
+    GpAcquisition, GpConfig, GpInputWarping, GpOutputTransform, GpSampler,
+};
 use ferrotune_core::samplers::hypergradient::{
     GradientEntry, HypergradientConfig, HypergradientSampler, Optimizer, Start,
 };
@@ -299,7 +301,7 @@ sampler_class! {
     /// part of the state: the model is refitted from them on the next ask).
     GpSamplerCore(GpSampler) {
         #[new]
-        #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed, output_transform=None, input_warping=false, trust_region=false, thompson=false))]
+        #[pyo3(signature = (acquisition, beta, n_startup_trials, deterministic_objective, seed, output_transform=None, input_warping="off", trust_region=false, thompson=false))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             py: Python<'_>,
@@ -309,7 +311,7 @@ sampler_class! {
             deterministic_objective: bool,
             seed: u64,
             output_transform: Option<&str>,
-            input_warping: bool,
+            input_warping: &str,
             trust_region: bool,
             thompson: bool,
         ) -> PyRes<Self> {
@@ -331,11 +333,25 @@ sampler_class! {
                 let output_transform = match output_transform {
                     None => GpOutputTransform::None,
                     Some("power") => GpOutputTransform::Power,
+                    Some("auto") => GpOutputTransform::Auto,
                     Some(other) => {
                         return crate::conv(
                             py,
                             Err(ferrotune_core::Error::InvalidArgument(format!(
-                                "output_transform must be None or 'power', got {other:?}"
+                                "output_transform must be None, 'power' or 'auto', got {other:?}"
+                            ))),
+                        )
+                    }
+                };
+                let input_warping = match input_warping {
+                    "off" => GpInputWarping::Off,
+                    "on" => GpInputWarping::On,
+                    "auto" => GpInputWarping::Auto,
+                    other => {
+                        return crate::conv(
+                            py,
+                            Err(ferrotune_core::Error::InvalidArgument(format!(
+                                "input_warping must be True, False or 'auto', got {other:?}"
                             ))),
                         )
                     }

@@ -470,7 +470,7 @@ mod tests {
     fn gp_sampler_with_input_warping_conforms() {
         let cfg = GpConfig {
             n_startup_trials: 4,
-            input_warping: true,
+            input_warping: crate::samplers::gp::GpInputWarping::On,
             output_transform: crate::samplers::gp::GpOutputTransform::Power,
             ..GpConfig::default()
         };

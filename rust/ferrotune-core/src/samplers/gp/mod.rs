@@ -58,7 +58,10 @@ mod reference_tests;
 pub use acquisition::Acquisition;
 pub use kernel::{DimKind, Kernel};
 pub use model::{FitConfig, Gp, LengthscalePrior, Noise, NoisePrior, Pool, Prediction, Priors};
-pub use sampler::{FitState, GpAcquisition, GpConfig, GpOutputTransform, GpSampler};
+pub use sampler::{
+    transforms_apply, FitState, GpAcquisition, GpConfig, GpInputWarping, GpOutputTransform,
+    GpSampler, AUTO_TRANSFORMS_MAX_DIMS,
+};
 
 #[cfg(test)]
 mod tests {

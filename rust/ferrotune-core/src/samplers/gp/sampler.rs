@@ -36,7 +36,10 @@
 //!    identity or the kept warp, and kept for the appends in between.
 //!    Constraint models are not warped (each would add 2 parameters per
 //!    dimension to fit for a feasibility boundary, rarely where the
-//!    objective is non-stationary).
+//!    objective is non-stationary). The `Auto` settings
+//!    ([`GpOutputTransform::Auto`], [`GpInputWarping::Auto`]) decide at each
+//!    ask by [`transforms_apply`]; the kept model is dropped when the
+//!    decision changes (it is part of the cache's key).
 //! 3. Black-box constraints (the trials' constraint values, `<= 0`
 //!    feasible, ordered by name): one GP per constraint, fitted like the
 //!    objective's (same kernel, priors and refit schedule, its own warm-started
@@ -124,6 +127,7 @@ mod search;
 mod space;
 
 use super::acquisition::Constrained;
+use super::kernel::DimKind;
 #[cfg(doc)]
 use super::model::Priors;
 use super::model::{Gp, NoisePrior, Pool};
@@ -212,6 +216,56 @@ pub enum GpOutputTransform {
     /// Box-Cox or Yeo-Johnson with the maximum-likelihood λ ([`super::power`]),
     /// then standardised; single-objective studies only.
     Power,
+    /// [`GpOutputTransform::Power`] where [`transforms_apply`] holds at the
+    /// ask, [`GpOutputTransform::None`] elsewhere.
+    Auto,
+}
+
+/// Whether the objective's model warps its numeric inputs ([`super::warp`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum GpInputWarping {
+    #[default]
+    Off,
+    On,
+    /// On where [`transforms_apply`] holds at the ask, off elsewhere.
+    Auto,
+}
+
+impl From<bool> for GpInputWarping {
+    fn from(on: bool) -> Self {
+        if on {
+            GpInputWarping::On
+        } else {
+            GpInputWarping::Off
+        }
+    }
+}
+
+/// Below this many modelled parameters the `Auto` settings may apply.
+pub const AUTO_TRANSFORMS_MAX_DIMS: usize = 10;
+
+/// Where the `Auto` settings turn the power transform and the input warp on:
+/// one objective, fewer than [`AUTO_TRANSFORMS_MAX_DIMS`] modelled parameters,
+/// all of them numeric and active in every observation (no categorical or
+/// conditional parameter), no black-box constraint, no trust region. That is
+/// where both options were measured better than the plain model and not
+/// worse (benches/README.md, the entry on the GP's defaults); on categorical,
+/// conditional, constrained and 10- to 40-dimensional problems each won some
+/// problems and lost others (a run stuck in a local basin or on a wrong
+/// choice), so the plain model stays there.
+pub fn transforms_apply(
+    n_objectives: usize,
+    kinds: &[DimKind],
+    x: &[f64],
+    constrained: bool,
+    trust_region: bool,
+) -> bool {
+    n_objectives == 1
+        && kinds.len() < AUTO_TRANSFORMS_MAX_DIMS
+        && kinds.iter().all(|k| *k != DimKind::Categorical)
+        && !x.iter().any(|v| v.is_nan())
+        && !constrained
+        && !trust_region
 }
 
 /// Settings of the sampler; see the Python `GPSampler` for their meaning.
@@ -222,7 +276,7 @@ pub struct GpConfig {
     pub deterministic_objective: bool,
     pub output_transform: GpOutputTransform,
     /// Fit a Kumaraswamy input warp ([`super::warp`]) in the objective's model.
-    pub input_warping: bool,
+    pub input_warping: GpInputWarping,
     /// Search inside TuRBO-1's trust region ([`super::trust_region`]; the
     /// module docs, step 6).
     pub trust_region: bool,
@@ -238,7 +292,7 @@ impl Default for GpConfig {
             n_startup_trials: 10,
             deterministic_objective: false,
             output_transform: GpOutputTransform::None,
-            input_warping: false,
+            input_warping: GpInputWarping::Off,
             trust_region: false,
             thompson: false,
         }
@@ -250,6 +304,9 @@ impl Default for GpConfig {
 struct Key {
     params: Vec<Option<u32>>,
     dists: Vec<Distribution>,
+    /// The power transform and the input warp of the objective's model
+    /// (which the `Auto` settings may change from one ask to the next).
+    transforms: (bool, bool),
 }
 
 /// The model kept between asks (without the Kriging-believer fantasies).
@@ -336,6 +393,8 @@ pub struct GpSampler {
     /// Whether the objective's model is fitted on power-transformed values
     /// in the current ask (the option is on and there is one objective).
     power_now: bool,
+    /// Whether the objective's model warps its inputs in the current ask.
+    warp_now: bool,
     /// The trust region replayed at the last ask that used it.
     last_region: Option<TrustRegion>,
 }
@@ -358,6 +417,7 @@ impl GpSampler {
             candidates: None,
             restored: Vec::new(),
             power_now: false,
+            warp_now: false,
             last_region: None,
         })
     }
@@ -633,6 +693,96 @@ mod tests {
     }
 
     #[test]
+    fn auto_settings_follow_the_space_and_the_constraints() {
+        use crate::samplers::gp::kernel::DimKind::{Categorical, Continuous};
+        // The rule itself.
+        let nan = [0.5, f64::NAN];
+        assert!(transforms_apply(
+            1,
+            &[Continuous; 2],
+            &[0.1, 0.2],
+            false,
+            false
+        ));
+        assert!(!transforms_apply(
+            2,
+            &[Continuous; 2],
+            &[0.1, 0.2],
+            false,
+            false
+        ));
+        assert!(!transforms_apply(
+            1,
+            &[Continuous, Categorical],
+            &[0.1, 1.0],
+            false,
+            false
+        ));
+        assert!(!transforms_apply(1, &[Continuous; 2], &nan, false, false));
+        assert!(!transforms_apply(
+            1,
+            &[Continuous; 2],
+            &[0.1, 0.2],
+            true,
+            false
+        ));
+        assert!(!transforms_apply(
+            1,
+            &[Continuous; 2],
+            &[0.1, 0.2],
+            false,
+            true
+        ));
+        let wide = vec![Continuous; AUTO_TRANSFORMS_MAX_DIMS];
+        assert!(!transforms_apply(
+            1,
+            &wide,
+            &vec![0.5; wide.len()],
+            false,
+            false
+        ));
+        assert!(transforms_apply(
+            1,
+            &wide[1..],
+            &vec![0.5; wide.len() - 1],
+            false,
+            false
+        ));
+        let auto = GpConfig {
+            input_warping: GpInputWarping::Auto,
+            output_transform: GpOutputTransform::Auto,
+            ..GpConfig::default()
+        };
+        // A numeric space without constraints: both on (θ: 2 lengthscales,
+        // signal, noise, then (a, b) per dimension).
+        let dims = unit_square();
+        let mut s = GpSampler::new(auto, 5).unwrap();
+        let mut h = History::new(1);
+        let f = |u: &[f64]| branin(&[-5.0 + 15.0 * u[0], 15.0 * u[1]]);
+        crate::samplers::run_minimising(&mut s, &mut h, f, &dims, 15);
+        let c = s.cache.as_ref().unwrap();
+        assert!(c.tf.is_some() && c.gp.warp().is_some());
+        assert_eq!(s.fits()[0].as_ref().unwrap().theta.len(), 8);
+        // With a black-box constraint: the plain model.
+        let mut s = GpSampler::new(auto, 5).unwrap();
+        let mut h = History::new(1);
+        run_constrained(&mut s, &mut h, f, |x| vec![0.5 - x[0] - x[1]], &dims, 15);
+        let c = s.cache.as_ref().unwrap();
+        assert!(c.tf.is_none() && c.gp.warp().is_none());
+        // With a categorical parameter: the plain model.
+        let mixed = vec![
+            Distribution::float("x0", 0.0, 1.0, None, false).unwrap(),
+            Distribution::categorical("x1", 3).unwrap(),
+        ];
+        let mut s = GpSampler::new(auto, 5).unwrap();
+        let mut h = History::new(1);
+        let g = |x: &[f64]| (x[0] - 0.3).powi(2) + x[1] + 1.0;
+        crate::samplers::run_minimising(&mut s, &mut h, g, &mixed, 15);
+        let c = s.cache.as_ref().unwrap();
+        assert!(c.tf.is_none() && c.gp.warp().is_none());
+    }
+
+    #[test]
     fn input_warp_is_fitted_on_the_objective_and_kept_between_refits() {
         // Branin read at x^4 in the unit square: fast variation near 1, flat
         // near 0. With warping the objective's model has a warp (b < 1 on
@@ -640,7 +790,7 @@ mod tests {
         let dims = unit_square();
         let f = |u: &[f64]| branin(&[-5.0 + 15.0 * u[0].powi(4), 15.0 * u[1].powi(4)]);
         let cfg = GpConfig {
-            input_warping: true,
+            input_warping: GpInputWarping::On,
             output_transform: GpOutputTransform::Power,
             ..GpConfig::default()
         };

@@ -4,8 +4,9 @@
 
 use super::data::{constant, kind, Data};
 use super::{
-    Cache, GpAcquisition, GpOutputTransform, GpSampler, Key, Prepared, Slot, DETERMINISTIC_NOISE,
-    NOISE_PRIOR, N_INCUMBENTS, REFIT_EVERY_ASK_UP_TO, REFIT_GROWTH,
+    transforms_apply, Cache, GpAcquisition, GpInputWarping, GpOutputTransform, GpSampler, Key,
+    Prepared, Slot, DETERMINISTIC_NOISE, NOISE_PRIOR, N_INCUMBENTS, REFIT_EVERY_ASK_UP_TO,
+    REFIT_GROWTH,
 };
 use crate::error::Result;
 use crate::history::History;
@@ -53,7 +54,7 @@ impl GpSampler {
             noise: NOISE_PRIOR,
             ..Priors::two_sided(d)
         });
-        let input_warping = self.cfg.input_warping && slot == Slot::Objective;
+        let input_warping = self.warp_now && slot == Slot::Objective;
         let multi = FitConfig {
             noise,
             priors,
@@ -203,8 +204,6 @@ impl GpSampler {
         allow_inactive: bool,
     ) -> Result<Option<Prepared>> {
         let mut data = self.gather(h, current, dims, allow_inactive);
-        self.power_now =
-            self.cfg.output_transform == GpOutputTransform::Power && h.maximize().len() == 1;
         let d = dims.len();
         let tr = if self.cfg.trust_region && h.maximize().len() == 1 {
             let tr = self.current_run(h, d, &mut data);
@@ -230,14 +229,29 @@ impl GpSampler {
         if rows.is_empty() || constant(&y) {
             return Ok(None);
         }
-        let key = Key {
-            params: dims.iter().map(|p| p.0).collect(),
-            dists: dims.iter().map(|p| p.1.clone()).collect(),
-        };
         let kinds: Vec<DimKind> = dims.iter().map(|p| kind(&p.1)).collect();
         let numeric: Vec<bool> = kinds.iter().map(|k| *k != DimKind::Categorical).collect();
         let n = rows.len();
         let trials = h.trials();
+        let n_objectives = h.maximize().len();
+        let constrained = rows.iter().any(|&t| !trials[t].constraints.is_empty());
+        let auto = transforms_apply(n_objectives, &kinds, &x, constrained, self.cfg.trust_region);
+        self.power_now = n_objectives == 1
+            && match self.cfg.output_transform {
+                GpOutputTransform::None => false,
+                GpOutputTransform::Power => true,
+                GpOutputTransform::Auto => auto,
+            };
+        self.warp_now = match self.cfg.input_warping {
+            GpInputWarping::Off => false,
+            GpInputWarping::On => true,
+            GpInputWarping::Auto => auto,
+        };
+        let key = Key {
+            params: dims.iter().map(|p| p.0).collect(),
+            dists: dims.iter().map(|p| p.1.clone()).collect(),
+            transforms: (self.power_now, self.warp_now),
+        };
         let violation: Vec<f64> = rows.iter().map(|&t| trials[t].violation()).collect();
         let mut cons = self.constraint_models(h, &rows, &x, &key, &kinds)?;
         let (x_obs, y_obs) = (x.clone(), y.clone());
