@@ -191,11 +191,14 @@ def ask_tell_sampler(library: str, sampler: str, seed: int) -> Any | None:
             cls_name, kw = population[sampler]
             return getattr(samplers, cls_name)(seed=seed, **kw)
     if sampler == "gp-power" and library == "ferrotune":
-        # The GP with its output power transform (Box-Cox / Yeo-Johnson).
-        return samplers.GPSampler(seed=seed, output_transform="power")
+        # The GP with its output power transform (Box-Cox / Yeo-Johnson) only.
+        return samplers.GPSampler(seed=seed, output_transform="power", input_warping=False)
     if sampler == "gp-warp" and library == "ferrotune":
-        # The GP with Kumaraswamy input warping.
-        return samplers.GPSampler(seed=seed, input_warping=True)
+        # The GP with Kumaraswamy input warping only.
+        return samplers.GPSampler(seed=seed, input_warping=True, output_transform=None)
+    if sampler == "gp-plain" and library == "ferrotune":
+        # The GP without either (its defaults turn both on for small numeric spaces).
+        return samplers.GPSampler(seed=seed, input_warping=False, output_transform=None)
     if sampler == "gp-warp-power" and library == "ferrotune":
         # Input warping and the output power transform together.
         return samplers.GPSampler(seed=seed, input_warping=True, output_transform="power")

@@ -71,6 +71,7 @@ SAMPLERS = (
     "qmc",
     "tpe",
     "gp",
+    "gp-plain",
     "gp-power",
     "gp-warp",
     "gp-warp-power",
