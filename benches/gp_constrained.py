@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from _common import fmt, markdown_table, parse_list, quiet, version
+from suite import compare
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gp_constrained"
 
@@ -156,20 +157,6 @@ def regrets(method: str, name: str, seeds: Sequence[int], budget: int) -> Any:
         ]
         out.append(max(0.0, min(ok) - PROBLEMS[name][2]) if ok else math.inf)
     return np.asarray(out)
-
-
-def compare(subject: Any, peer: Any) -> str:
-    from scipy.stats import mannwhitneyu
-
-    if subject is None or peer is None:
-        return "-"
-    if np.array_equal(np.sort(subject), np.sort(peer)):
-        return "T"
-    if mannwhitneyu(subject, peer, alternative="less").pvalue < 0.05:
-        return "W"
-    if mannwhitneyu(subject, peer, alternative="greater").pvalue < 0.05:
-        return "L"
-    return "T"
 
 
 def report(

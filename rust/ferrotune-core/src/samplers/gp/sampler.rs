@@ -695,44 +695,21 @@ mod tests {
     #[test]
     fn auto_settings_follow_the_space_and_the_constraints() {
         use crate::samplers::gp::kernel::DimKind::{Categorical, Continuous};
-        // The rule itself.
-        let nan = [0.5, f64::NAN];
-        assert!(transforms_apply(
-            1,
-            &[Continuous; 2],
-            &[0.1, 0.2],
-            false,
-            false
-        ));
-        assert!(!transforms_apply(
-            2,
-            &[Continuous; 2],
-            &[0.1, 0.2],
-            false,
-            false
-        ));
-        assert!(!transforms_apply(
+        // The rule itself: (objectives, kinds, x, constrained, trust region).
+        let two = [Continuous; 2];
+        let rule = transforms_apply;
+        assert!(rule(1, &two, &[0.1, 0.2], false, false));
+        assert!(!rule(2, &two, &[0.1, 0.2], false, false));
+        assert!(!rule(
             1,
             &[Continuous, Categorical],
             &[0.1, 1.0],
             false,
             false
         ));
-        assert!(!transforms_apply(1, &[Continuous; 2], &nan, false, false));
-        assert!(!transforms_apply(
-            1,
-            &[Continuous; 2],
-            &[0.1, 0.2],
-            true,
-            false
-        ));
-        assert!(!transforms_apply(
-            1,
-            &[Continuous; 2],
-            &[0.1, 0.2],
-            false,
-            true
-        ));
+        assert!(!rule(1, &two, &[0.5, f64::NAN], false, false));
+        assert!(!rule(1, &two, &[0.1, 0.2], true, false));
+        assert!(!rule(1, &two, &[0.1, 0.2], false, true));
         let wide = vec![Continuous; AUTO_TRANSFORMS_MAX_DIMS];
         assert!(!transforms_apply(
             1,
