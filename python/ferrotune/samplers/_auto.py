@@ -68,9 +68,11 @@ class AutoSampler(_DelegatingSampler):
        are kept by it). The first trial of a define-by-run study is drawn uniformly; when
        it shows a categorical parameter, the rules below take over from trial 1.
        ``trust_region=False`` leaves numeric spaces to rules 4-6.
-    4. **The GP phase**: :class:`GPSampler` while ``n <= gp_trials``: by default 200 for
-       fewer than 10 numeric parameters; 100 from 10 on, with the power output transform
-       (``output_transform="power"``; it takes over once a trial shows the parameters);
+    4. **The GP phase**: :class:`GPSampler` (without input warping or output transform,
+       whatever GPSampler's defaults, as these rules were measured) while
+       ``n <= gp_trials``: by default 200 for fewer than 10 numeric parameters; 100 from 10
+       on, with the power output transform (``output_transform="power"``; it takes over
+       once a trial shows the parameters);
        1,000 when there are categorical parameters. On a space of numeric parameters the
        phase also ends when the best value has not improved for ``patience`` trials (40)
        after at least 30.
