@@ -231,16 +231,6 @@ pub enum GpInputWarping {
     Auto,
 }
 
-impl From<bool> for GpInputWarping {
-    fn from(on: bool) -> Self {
-        if on {
-            GpInputWarping::On
-        } else {
-            GpInputWarping::Off
-        }
-    }
-}
-
 /// Below this many modelled parameters the `Auto` settings may apply.
 pub const AUTO_TRANSFORMS_MAX_DIMS: usize = 10;
 
