@@ -82,9 +82,24 @@ def test_the_run_starts_at_x0_then_lays_out_the_design() -> None:
         return (x - 3) ** 2 + (y - 7) ** 2
 
     study.optimize(objective, n_trials=6)
-    # Trial 0 shows the space; then x0 (y at its centre) and x0 +- 0.2 of each range.
+    # Trial 0 shows the space; then x0 (y at its centre), then 2d = 4 probes.
     assert xs[1] == (2.0, 5.0)
-    assert sorted(xs[2:6]) == sorted([(4.0, 5.0), (0.0, 5.0), (2.0, 7.0), (2.0, 3.0)])
+
+    def f(p: tuple[float, float]) -> float:
+        return (p[0] - 3) ** 2 + (p[1] - 7) ** 2
+
+    # The first probe of each axis: 0.2 of the range from the best point before it.
+    for k in (2, 3):
+        base = min(xs[1:k], key=f)
+        moved = [a - b for a, b in zip(xs[k], base) if a != b]
+        assert len(moved) == 1 and abs(moved[0]) == pytest.approx(2.0), xs
+    # The second on the first's line: three points along each axis.
+    for axis in (0, 1):
+        other = 1 - axis
+        lines: dict[float, set[float]] = {}
+        for p in xs[1:6]:
+            lines.setdefault(p[other], set()).add(p[axis])
+        assert max(len(v) for v in lines.values()) == 3, xs
     assert study.sampler.radius == pytest.approx(0.2)
 
 
@@ -128,10 +143,14 @@ def test_declared_space_constraints_are_never_violated() -> None:
         assert p["x"] + p["y"] <= 0.8 + 1e-12
         return (p["x"] - 0.7) ** 2 + (p["y"] - 0.7) ** 2 + (p["n"] - 3) ** 2
 
-    study = ferrotune.create_study(sampler=TrustRegionSampler(seed=1))
-    study.optimize(objective, n_trials=120, space=space)
-    # The constrained optimum: x = y = 0.4, n = 3, value 0.18.
-    assert study.best_value < 0.18 + 1e-3
+    regrets = []
+    for seed in range(6):
+        study = ferrotune.create_study(sampler=TrustRegionSampler(seed=seed))
+        study.optimize(objective, n_trials=120, space=space)
+        # The constrained optimum: x = y = 0.4, n = 3, value 0.18.
+        regrets.append(study.best_value - 0.18)
+    regrets.sort()
+    assert regrets[-1] < 0.02 and (regrets[2] + regrets[3]) / 2 < 2e-3, regrets
 
 
 def test_seeds_reproduce_and_a_pickled_sampler_continues() -> None:

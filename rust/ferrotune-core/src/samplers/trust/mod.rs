@@ -6,9 +6,12 @@
 //! Works in the unit cube of `de::encoding` (each parameter one coordinate
 //! in `[0, 1]`, log parameters in log space, integers rounded when decoded, a
 //! categorical as one continuous key). A *run* has a centre, the best point
-//! it has seen, and a radius `Δ`. It starts with BOBYQA's design (the start
-//! and `±Δ` along each coordinate, in a random order; each other choice of a
-//! categorical). Then each ask:
+//! it has seen, and a radius `Δ`. It starts with a design of `2d` probes,
+//! two along each coordinate ([`design_points`]): the first `±Δ` from the
+//! centre as it is then (COBYLA's initial simplex moves to each better
+//! vertex), the second on the first's line, beyond it or behind its base
+//! (NEWUOA's), so each coordinate has three points in a line; for a
+//! categorical key, each other choice. Then each ask:
 //!
 //! 1. takes the complete trials within `4Δ` of the centre, or within half the
 //!    initial radius when that is more (ORBIT's second neighbourhood), nearest
@@ -331,7 +334,13 @@ impl TrustSampler {
                 None
             } else {
                 let x0 = coords(h, run.first, dims);
-                let left = design_points(&x0, dims, run.radius, &points, &running);
+                let own: Vec<(&[f64], f64)> = points
+                    .iter()
+                    .filter(|(t, _, _)| *t == run.first || *t >= run.since)
+                    .map(|(_, u, y)| (u.as_slice(), *y))
+                    .chain(running.iter().map(|u| (u.as_slice(), f64::INFINITY)))
+                    .collect();
+                let left = design_points(&x0, &c, dims, run.radius, &own, &points, &running);
                 // In a random order, so that workers sharing a study rarely pick
                 // the same point before either is recorded.
                 (!left.is_empty()).then(|| left[self.rng.below(left.len() as u64) as usize].clone())
@@ -653,14 +662,26 @@ impl TrustSampler {
     }
 }
 
-/// The points of a run's initial design, BOBYQA's (the start `x0` and
-/// `x0 ± Δ e_i` for each coordinate `i`; a step the box cuts to less than
-/// half is left out; for a categorical key, `x0` with each other choice),
-/// that have no evaluated or running point within `0.3 Δ`.
+/// The points the run's initial design may propose next: two probes along
+/// each numeric coordinate `i`, the coordinates with fewer probes first. The
+/// first is `c ± Δ e_i` from the run's *current* centre `c`, so that the
+/// design moves its base to each better point as it goes (COBYLA's initial
+/// simplex does; BOBYQA's design stays at `x0 ± Δ e_i`); the second lies on
+/// the first's line, beyond it when it was better than its base (NEWUOA's
+/// `2Δ`), else on the base's other side, so that each coordinate has three
+/// points in a line and the first model its exact curvature on a separable
+/// quadratic. A probe the box cuts to less than half is left out (the second
+/// tries the line's other end), and so is one with an evaluated or running
+/// point within `0.3 Δ`. A probe along `i` is a point of the run (`own`, with
+/// its loss, infinite while running) that differs from an earlier one in
+/// coordinate `i` only, its base. For a categorical key, `x0` with each
+/// other choice.
 fn design_points(
     x0: &[f64],
+    c: &[f64],
     dims: &Dims,
     radius: f64,
+    own: &[(&[f64], f64)],
     points: &[(usize, Vec<f64>, f64)],
     running: &[Vec<f64>],
 ) -> Vec<Vec<f64>> {
@@ -675,8 +696,37 @@ fn design_points(
         };
         points.iter().any(|(_, v, _)| close(v)) || running.iter().any(|v| close(v))
     };
+    let d = c.len();
+    let mut probes = vec![0usize; d];
+    // The first probe along each coordinate: (base, probe) indices in `own`.
+    let mut first: Vec<Option<(usize, usize)>> = vec![None; d];
+    for (k, (a, _)) in own.iter().enumerate() {
+        // The lowest-loss earlier point that `a` differs from in one coordinate.
+        let mut base: Vec<Option<usize>> = vec![None; d];
+        for (j, (b, fb)) in own[..k].iter().enumerate() {
+            let mut differs = (0..d).filter(|&i| (a[i] - b[i]).abs() > 1e-9);
+            if let (Some(i), None) = (differs.next(), differs.next()) {
+                if base[i].is_none_or(|m| *fb < own[m].1) {
+                    base[i] = Some(j);
+                }
+            }
+        }
+        for i in 0..d {
+            if let Some(j) = base[i] {
+                probes[i] += 1;
+                first[i] = first[i].or(Some((j, k)));
+            }
+        }
+    }
+    let fits = |u: &[f64], from: &[f64], i: usize| (u[i] - from[i]).abs() >= 0.5 * radius;
+    let along = |from: &[f64], i: usize, t: f64| {
+        let mut u = from.to_vec();
+        u[i] = (from[i] + t).clamp(0.0, 1.0);
+        u
+    };
     let mut left = Vec::new();
-    for i in 0..x0.len() {
+    let mut fewest = usize::MAX;
+    for i in 0..d {
         if let Distribution::Categorical { n } = dims[i].1 {
             // A categorical key: every other choice, at the centre of its cell.
             let own = dims[i].1.from_unit(x0[i]);
@@ -684,20 +734,47 @@ fn design_points(
                 let mut u = x0.to_vec();
                 u[i] = (k as f64 + 0.5) / n as f64;
                 if !near(&u) {
-                    left.push(u);
+                    left.push((0, u));
                 }
             }
             continue;
         }
-        for sign in [1.0, -1.0] {
-            let mut u = x0.to_vec();
-            u[i] = (x0[i] + sign * radius).clamp(0.0, 1.0);
-            if (u[i] - x0[i]).abs() >= 0.5 * radius && !near(&u) {
-                left.push(u);
+        let candidates: Vec<Vec<f64>> = match (probes[i], first[i]) {
+            (0, _) => [1.0, -1.0]
+                .iter()
+                .map(|sign| along(c, i, sign * radius))
+                .filter(|u| fits(u, c, i))
+                .collect(),
+            (1, Some((b, p))) => {
+                let ((base, fb), (probe, fp)) = (own[b], own[p]);
+                let t = probe[i] - base[i];
+                let beyond = along(probe, i, t);
+                let behind = along(base, i, -t);
+                let (one, other) = if fp < fb {
+                    ((beyond, probe), (behind, base))
+                } else {
+                    ((behind, base), (beyond, probe))
+                };
+                [one, other]
+                    .into_iter()
+                    .find(|(u, from)| fits(u, from, i))
+                    .map(|(u, _)| u)
+                    .into_iter()
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        for u in candidates {
+            if !near(&u) {
+                fewest = fewest.min(probes[i]);
+                left.push((probes[i], u));
             }
         }
     }
-    left
+    left.into_iter()
+        .filter(|(p, _)| *p <= fewest)
+        .map(|(_, u)| u)
+        .collect()
 }
 
 /// The default number of model points: a full quadratic's `(d + 1)(d + 2)

@@ -200,3 +200,73 @@ fn a_shrunk_radius_reuses_far_points_instead_of_a_new_design() {
     bests.sort_by(f64::total_cmp);
     assert!(bests[3] < 150.0, "bests after 50 evaluations {bests:?}");
 }
+
+#[test]
+fn the_design_moves_to_better_probes_and_puts_three_points_on_each_axis() {
+    // A separable bowl in [-5, 5]^4 with its minimum at (2, 2, 2, 2), one
+    // radius from the start along each axis: a first probe towards it is
+    // better, so the first probes after it start from the moved centre
+    // (COBYLA's simplex), and each second probe lies on its first probe's
+    // line (NEWUOA's), whatever the order of coordinates and signs.
+    let f = |x: &[f64]| x.iter().map(|v| (v - 2.0).powi(2)).sum::<f64>();
+    let (_, dims) = floats(4, -5.0, 5.0);
+    for seed in 0..6 {
+        let mut h = History::new(1);
+        let mut s = sampler(seed);
+        // Define-by-run: trial 0 shows the space, trial 1 is the start, then
+        // the 2d = 8 probes.
+        run_minimising(&mut s, &mut h, f, &dims, 10);
+        let xs: Vec<Vec<f64>> = h.trials()[1..]
+            .iter()
+            .map(|t| t.params.iter().map(|p| p.value).collect())
+            .collect();
+        assert_eq!(xs[0], vec![0.0; 4], "seed {seed}: the start is the centre");
+        // The first d probes: each one radius from the best point before it,
+        // along one axis.
+        for k in 1..=4 {
+            let base = xs[..k].iter().min_by(|a, b| f(a).total_cmp(&f(b))).unwrap();
+            let moved: Vec<f64> = (0..4)
+                .map(|j| xs[k][j] - base[j])
+                .filter(|d| *d != 0.0)
+                .collect();
+            assert!(
+                moved.len() == 1 && (moved[0].abs() - 2.0).abs() < 1e-9,
+                "seed {seed}: probe {k} is not one radius from the best before it: {xs:?}"
+            );
+        }
+        for i in 0..4 {
+            // Three distinct values of coordinate i on one line along e_i.
+            let line = xs.iter().any(|xa| {
+                let mut on: Vec<f64> = xs
+                    .iter()
+                    .filter(|xb| (0..4).all(|j| j == i || xb[j] == xa[j]))
+                    .map(|xb| xb[i])
+                    .collect();
+                on.sort_by(f64::total_cmp);
+                on.dedup();
+                on.len() >= 3
+            });
+            assert!(line, "seed {seed}: no three points along axis {i}: {xs:?}");
+        }
+        // The first model is exact (separable quadratic, three points per
+        // axis): its step from the design's best heads straight for the
+        // minimum (to it, or to the edge of the trust region on the way).
+        run_minimising(&mut s, &mut h, f, &dims, 1);
+        let last: Vec<f64> = h
+            .trials()
+            .last()
+            .unwrap()
+            .params
+            .iter()
+            .map(|p| p.value)
+            .collect();
+        let best = xs.iter().min_by(|a, b| f(a).total_cmp(&f(b))).unwrap();
+        let step: Vec<f64> = last.iter().zip(best).map(|(a, b)| a - b).collect();
+        let to_min: Vec<f64> = best.iter().map(|b| 2.0 - b).collect();
+        let cos = dot(&step, &to_min) / (dot(&step, &step) * dot(&to_min, &to_min)).sqrt();
+        assert!(
+            f(best) < 1e-9 || cos > 1.0 - 1e-9,
+            "seed {seed}: {best:?} -> {last:?}"
+        );
+    }
+}
