@@ -91,7 +91,7 @@ def test_the_run_starts_at_x0_then_lays_out_the_design() -> None:
     # The first probe of each axis: 0.2 of the range from the best point before it.
     for k in (2, 3):
         base = min(xs[1:k], key=f)
-        moved = [a - b for a, b in zip(xs[k], base) if a != b]
+        moved = [a - b for a, b in zip(xs[k], base, strict=True) if a != b]
         assert len(moved) == 1 and abs(moved[0]) == pytest.approx(2.0), xs
     # The second on the first's line: three points along each axis.
     for axis in (0, 1):
