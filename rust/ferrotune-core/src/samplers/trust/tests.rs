@@ -270,3 +270,63 @@ fn the_design_moves_to_better_probes_and_puts_three_points_on_each_axis() {
         );
     }
 }
+
+#[test]
+fn from_20_dimensions_model_steps_start_after_the_first_probes() {
+    // 24-D: the design's first probes (d + 1 trials with the start), then a
+    // model step (a move in many coordinates at once) before any second
+    // probe; the design's curvature along the axes then lets the run reach
+    // the bottom of an ill-conditioned bowl.
+    let d = 24;
+    let (_, dims) = floats(d, -5.0, 5.0);
+    for seed in 0..3 {
+        let mut h = History::new(1);
+        let mut s = sampler(seed);
+        // Trial 0 shows the space, trial 1 is the start, 2..=d+1 the probes.
+        run_minimising(&mut s, &mut h, bowl, &dims, d + 3);
+        let xs: Vec<Vec<f64>> = h.trials()[1..]
+            .iter()
+            .map(|t| t.params.iter().map(|p| p.value).collect())
+            .collect();
+        for k in 1..=d {
+            let base = xs[..k]
+                .iter()
+                .min_by(|a, b| bowl(a).total_cmp(&bowl(b)))
+                .unwrap();
+            let moved = (0..d).filter(|&j| xs[k][j] != base[j]).count();
+            assert_eq!(moved, 1, "seed {seed}: probe {k} is not a first probe");
+        }
+        let best = xs[..=d]
+            .iter()
+            .min_by(|a, b| bowl(a).total_cmp(&bowl(b)))
+            .unwrap();
+        let moved = (0..d).filter(|&j| xs[d + 1][j] != best[j]).count();
+        assert!(
+            moved > 1,
+            "seed {seed}: trial {} is not a model step",
+            d + 2
+        );
+        let best = run_minimising(&mut s, &mut h, bowl, &dims, 300);
+        assert!(
+            best < 1e-8,
+            "seed {seed}: best {best} after 327 evaluations"
+        );
+        // The state (with the run's flags) continues the same run.
+        let mut copy = sampler(99);
+        copy.set_state(&s.state()).unwrap();
+        let (mut h2, mut s2) = (h.clone(), s.clone());
+        run_minimising(&mut s2, &mut h2, bowl, &dims, 5);
+        run_minimising(&mut copy, &mut h, bowl, &dims, 5);
+        let rows = |h: &History| -> Vec<Vec<f64>> {
+            h.trials()
+                .iter()
+                .map(|t| t.params.iter().map(|p| p.value).collect())
+                .collect()
+        };
+        assert_eq!(
+            rows(&h),
+            rows(&h2),
+            "seed {seed}: a restored state diverged"
+        );
+    }
+}
