@@ -915,13 +915,14 @@ enum Stage {
 /// when it is complete; later such models start from zero, as below this
 /// many dimensions.
 ///
-/// Measured on the suite (`benches/suite.py`, 20 seeds, median regret at
+/// Measured on the suite (`benches/suite.py`, 10 seeds, median regret at
 /// 50 / 200 trials against the whole design first): 30-D Rosenbrock 4.8e4 /
 /// 641 against 1.9e5 / 969, 40-D Sum Squares 1,183 / 3e-20 against 2,425 /
 /// 5e-19 (Nevergrad's COBYLA: 3.9e4 / 533 and 1,111 / 140). Without the
 /// curvature prior, 40-D Sum Squares stalled (175 at 200 trials, 0.086 at
 /// 1,000); with it after every failed step, 30-D Rosenbrock did (4,592 at
-/// 200); in 10-D the deferral lost on 7 of 10 problems at 50 trials.
+/// 200); from 10 parameters, the deferral lost on 7 of the 11 10-D problems
+/// at 50 trials.
 const DEFER_SECOND_PASS: usize = 20;
 
 /// The default number of model points: a full quadratic's `(d + 1)(d + 2)
