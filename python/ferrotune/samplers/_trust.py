@@ -45,14 +45,17 @@ class TrustRegionSampler(_RustModelSampler):
        of 40 (problem, budget) pairs; the losses: Michalewicz-5 at 200 trials, where
        every seed stays in a local basin that BOBYQA's design left on 19 of 20, and
        differences below ``1e-12``, or ``2e-5`` on the mixed-integer Rosenbrock's
-       plateau at 8.98). From 20 parameters on, where the design is more than 40 trials,
+       plateau at 8.98). From 25 parameters on, where the design is more than 50 trials,
        model steps start once every coordinate has its first probe (``d + 1`` trials, as
        COBYLA), a second probe follows each step's result, and a model with no Hessian to
        change from starts from the design's curvature along the axes (while the design is
        incomplete, and once after). 10 seeds, median regret at 50 / 200 trials against the
        whole design first: 30-D Rosenbrock 4.8e4 / 641 against 1.9e5 / 969, 40-D Sum
-       Squares 1,183 / 3e-20 against 2,425 / 5e-19; from 10 parameters the same deferral
-       lost on 7 of the suite's 11 10-D problems at 50 trials.
+       Squares 1,183 / 3e-20 against 2,425 / 5e-19; on seven shifted 30-D problems outside
+       the suite, 6 wins and 1 tie at 50 trials, 4 ties and 3 losses at 200 (Levy,
+       Rastrigin, Griewank's precision). From 20 parameters it lost on four 20-D problems
+       (Sum Squares at 50, which the whole design of 41 trials solves exactly; Levy) and
+       from 10 on 7 of the suite's 11 10-D problems at 50 trials.
     2. **Geometry**: the trials within reach of the centre, nearest first, must hold an
        affine basis (ORBIT's ``AffPoints``: each kept point's part outside the span of
        those before is at least ``0.1Δ``); else the ask proposes the centre plus ``Δ``

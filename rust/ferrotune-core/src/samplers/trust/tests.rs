@@ -272,12 +272,12 @@ fn the_design_moves_to_better_probes_and_puts_three_points_on_each_axis() {
 }
 
 #[test]
-fn from_20_dimensions_model_steps_start_after_the_first_probes() {
-    // 24-D: the design's first probes (d + 1 trials with the start), then a
+fn from_25_dimensions_model_steps_start_after_the_first_probes() {
+    // 26-D: the design's first probes (d + 1 trials with the start), then a
     // model step (a move in many coordinates at once) before any second
     // probe; the design's curvature along the axes then lets the run reach
     // the bottom of an ill-conditioned bowl.
-    let d = 24;
+    let d = 26;
     let (_, dims) = floats(d, -5.0, 5.0);
     for seed in 0..3 {
         let mut h = History::new(1);
@@ -309,7 +309,7 @@ fn from_20_dimensions_model_steps_start_after_the_first_probes() {
         let best = run_minimising(&mut s, &mut h, bowl, &dims, 300);
         assert!(
             best < 1e-8,
-            "seed {seed}: best {best} after 327 evaluations"
+            "seed {seed}: best {best} after 329 evaluations"
         );
         // The state (with the run's flags) continues the same run.
         let mut copy = sampler(99);
