@@ -853,9 +853,10 @@ fn axis_probes(own: &[(&[f64], f64)], d: usize) -> AxisProbes {
                 probes[i] += 1;
                 match first[i] {
                     None => first[i] = Some((j, k)),
-                    Some((b, p)) => {
+                    Some((b, _)) => {
+                        // On the first probe's line, not a probe from it sideways.
                         let line = (0..d).all(|m| m == i || (own[b].0[m] - a[m]).abs() <= 1e-9);
-                        if second[i].is_none() && line && j != k && p != k {
+                        if second[i].is_none() && line {
                             second[i] = Some(k);
                         }
                     }
@@ -906,10 +907,10 @@ enum Stage {
 }
 
 /// From this many dimensions on (where the whole design is more than 50
-/// trials), a run's model steps start after the design's first probes (`d + 1` trials rather than `2d + 1`, COBYLA's
-/// number), and a second probe follows the result of each step (in place of
-/// halving the radius after a certified model's failed step) until the
-/// design is complete. A model without a Hessian to change from (a run's
+/// trials), a run's model steps start after the design's first probes
+/// (`d + 1` trials rather than `2d + 1`, COBYLA's number), and a second probe
+/// follows the result of each step (in place of halving the radius after a
+/// certified model's failed step) until the design is complete. A model without a Hessian to change from (a run's
 /// first, or after a failed step) changes least from the design's diagonal
 /// curvature (`axis_curvature`) while the design is incomplete, and once
 /// when it is complete; later such models start from zero, as below this
