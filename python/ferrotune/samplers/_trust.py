@@ -33,29 +33,29 @@ class TrustRegionSampler(_RustModelSampler):
        more; else the centre of the box. Then a design of ``2d`` probes, two along each
        coordinate, every coordinate's first before any second, in a random order (a probe
        already near a trial is skipped; for a categorical, the start with each other
-       choice). The first probe
-       along a coordinate is ``±Δ`` from the run's centre *as it is then*, so the design
-       keeps every better probe it finds (COBYLA's initial simplex moves to each better
-       vertex); the second lies on the first's line, beyond it when it was better than
-       its base, else behind the base (NEWUOA's ``2Δ`` rule), so the first model has
-       three points on each axis and the exact curvature of a separable quadratic.
-       BOBYQA's design (``x0 ± Δ`` along each axis) kept none of its early gains; a
-       design whose second probes also start from the moving centre lost the curvature
-       (``benches/suite.py``, 20 seeds, against BOBYQA's: 11 wins, 6 losses and 23 ties
-       of 40 (problem, budget) pairs; the losses: Michalewicz-5 at 200 trials, where
-       every seed stays in a local basin that BOBYQA's design left on 19 of 20, and
-       differences below ``1e-12``, or ``2e-5`` on the mixed-integer Rosenbrock's
-       plateau at 8.98). From 25 parameters on, where the design is more than 50 trials,
-       model steps start once every coordinate has its first probe (``d + 1`` trials, as
+       choice). The first probe along a coordinate is ``±Δ`` from the run's centre *as it
+       is then*, so the design keeps every better probe it finds (COBYLA's initial simplex
+       moves to each better vertex); the second lies on the first's line, beyond it when
+       it was better than its base, else behind the base (NEWUOA's ``2Δ`` rule), so the
+       first model has three points on each axis and the exact curvature of a separable
+       quadratic. BOBYQA's design (``x0 ± Δ`` along each axis) kept none of its early
+       gains; a design whose second probes also start from the moving centre lost the
+       curvature (``benches/suite.py``, 20 seeds, against BOBYQA's: 11 wins, 6 losses and
+       23 ties of 40 (problem, budget) pairs; the losses: Michalewicz-5 at 200 trials,
+       where every seed stays in a local basin that BOBYQA's design left on 19 of 20, and
+       differences below ``1e-12``, or ``2e-5`` on the mixed-integer Rosenbrock's plateau
+       at 8.98). From 25 parameters on, where the design is more than 50 trials, model
+       steps start once every coordinate has its first probe (``d + 1`` trials, as
        COBYLA), a second probe follows each step's result, and a model with no Hessian to
        change from starts from the design's curvature along the axes (while the design is
-       incomplete, and once after). 10 seeds, median regret at 50 / 200 trials against the
-       whole design first: 30-D Rosenbrock 4.8e4 / 641 against 1.9e5 / 969, 40-D Sum
-       Squares 1,183 / 3e-20 against 2,425 / 5e-19; on seven shifted 30-D problems outside
-       the suite, 6 wins and 1 tie at 50 trials, 4 ties and 3 losses at 200 (Levy,
-       Rastrigin, Griewank's precision). From 20 parameters it lost on four 20-D problems
-       (Sum Squares at 50, which the whole design of 41 trials solves exactly; Levy) and
-       from 10 on 7 of the suite's 11 10-D problems at 50 trials.
+       incomplete, and once after). 10 seeds, median regret at 50 / 200 trials against
+       the whole design first: 30-D Rosenbrock 4.8e4 / 641 against 1.9e5 / 969, 40-D Sum
+       Squares 1,183 / 3e-20 against 2,425 / 5e-19; on seven shifted 30-D problems
+       outside the suite, 6 wins and 1 tie at 50 trials, 4 ties and 3 losses at 200
+       (Levy, Rastrigin, Griewank's precision). From 20 parameters it won none and lost 3
+       of the 8 pairs of four 20-D problems (Sum Squares at 50, which the whole design of
+       41 trials solves exactly; Levy at 50 and 200), and from 10 it lost on 7 of the
+       suite's 11 10-D problems at 50 trials.
     2. **Geometry**: the trials within reach of the centre, nearest first, must hold an
        affine basis (ORBIT's ``AffPoints``: each kept point's part outside the span of
        those before is at least ``0.1Δ``); else the ask proposes the centre plus ``Δ``
