@@ -247,3 +247,19 @@ def test_the_design_tries_every_choice_of_a_categorical() -> None:
     study.optimize(objective, n_trials=40)
     assert {t.params["opt"] for t in study.trials[:6]} == {"adam", "sgd", "rmsprop"}
     assert study.best_params["opt"] == "rmsprop" and study.best_value < 1e-6
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_binary_integer_beside_floats_is_explored_and_the_floats_converge(seed: int) -> None:
+    # A probe of 0.2 of the range rounds back onto a binary integer's value: the design
+    # must step a whole value, and the model must go on with the floats alone.
+    study = ferrotune.create_study(sampler=TrustRegionSampler(seed=seed))
+
+    def objective(trial: ferrotune.Trial) -> float:
+        b = trial.suggest_int("use_bias", 0, 1)
+        x, y = trial.suggest_float("x", -5, 5), trial.suggest_float("y", -5, 5)
+        return b + (x - 1.3) ** 2 + (y + 2.1) ** 2
+
+    study.optimize(objective, n_trials=80)
+    assert study.best_params["use_bias"] == 0
+    assert study.best_value < 1e-8

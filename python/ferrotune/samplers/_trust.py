@@ -56,8 +56,11 @@ class TrustRegionSampler(_RustModelSampler):
        of the 8 pairs of four 20-D problems (Sum Squares at 50, which the whole design of
        41 trials solves exactly; Levy at 50 and 200), and from 10 it lost on 7 of the
        suite's 11 10-D problems at 50 trials.
-    2. **Geometry**: the trials within reach of the centre, nearest first, must hold an
-       affine basis (ORBIT's ``AffPoints``: each kept point's part outside the span of
+    2. **Geometry**: the model moves the parameters with a value on either side within
+       reach of the centre (an integer, stepped or categorical parameter whose next value
+       lies farther keeps the centre's, and only trials that share it count; a design
+       probe of such a parameter moves it one value at least). The trials within reach of
+       the centre, nearest first, must hold an affine basis (ORBIT's ``AffPoints``: each kept point's part outside the span of
        those before is at least ``0.1Δ``); else the ask proposes the centre plus ``Δ``
        along the direction the trials within ``4Δ`` cover least. The reach is ``4Δ``, or
        half of ``radius0`` when that is more (ORBIT's second, wider neighbourhood): a

@@ -24,7 +24,10 @@
 //!    if it has fewer than `d` directions, or the last step failed and its
 //!    model's basis was not all within `4Δ` (not *certified*), the ask
 //!    proposes the centre plus `Δ` times the coordinate direction the trials
-//!    within `4Δ` cover least (ORBIT's model-improvement step);
+//!    within `4Δ` cover least (ORBIT's model-improvement step). The model
+//!    moves only the coordinates with a value on either side within reach: an
+//!    integer, stepped or categorical parameter whose next value lies beyond
+//!    it keeps the centre's value, and only trials that share it count;
 //! 3. otherwise fits the quadratic through the centre, the basis and the next
 //!    nearest points up to `n_points` whose Hessian changes least from the
 //!    last model's ([`model::least_change`], Powell's update; from zero after
@@ -397,6 +400,7 @@ impl TrustSampler {
                     trial,
                     improve,
                     prior.as_deref(),
+                    dims,
                 ) {
                     Some(p) => p,
                     None => {
@@ -582,31 +586,57 @@ impl TrustSampler {
         trial: usize,
         improve: bool,
         prior: Option<&[f64]>,
+        dims: &Dims,
     ) -> Option<Proposal> {
         let d = c.len();
-        let scaled =
-            |u: &[f64]| -> Vec<f64> { u.iter().zip(c).map(|(x, ci)| (x - ci) / radius).collect() };
         // Points within reach (the centre itself excepted), nearest first:
         // NEAR radii, or FAR of the initial radius when that is more.
         let reach = NEAR.max(FAR * self.cfg.radius0 / radius);
+        // The coordinates the model moves: an integer, stepped or categorical
+        // parameter whose next value on either side lies beyond the reach
+        // keeps the centre's value (else no trial within reach could span
+        // its direction, and the model would wait for one forever).
+        let act: Vec<usize> = (0..d)
+            .filter(|&i| {
+                [1.0, -1.0].iter().any(|&sign| {
+                    let gap = grid_gap(&dims[i].1, c[i], sign);
+                    gap <= reach * radius && (gap > 0.0 || is_continuous(&dims[i].1))
+                })
+            })
+            .collect();
+        let da = act.len();
+        if da == 0 {
+            return None;
+        }
+        let on_centre = |u: &[f64]| (0..d).all(|i| act.contains(&i) || (u[i] - c[i]).abs() <= 1e-9);
+        let scaled =
+            |u: &[f64]| -> Vec<f64> { act.iter().map(|&i| (u[i] - c[i]) / radius).collect() };
+        let embed = |v: &[f64]| -> Vec<f64> {
+            let mut out = vec![0.0; d];
+            for (k, &i) in act.iter().enumerate() {
+                out[i] = v[k];
+            }
+            out
+        };
         let mut near: Vec<(f64, Vec<f64>, f64)> = points
             .iter()
+            .filter(|(_, u, _)| on_centre(u))
             .map(|(_, u, y)| (scaled(u), *y))
             .map(|(s, y)| (dot(&s, &s).sqrt(), s, y))
             .filter(|(r, _, _)| *r <= reach && *r > 1e-9)
             .collect();
         near.sort_by(|a, b| a.0.total_cmp(&b.0));
         let s_near: Vec<Vec<f64>> = near.iter().map(|n| n.1.clone()).collect();
-        let (kept, _) = affine_points(&s_near, d);
+        let (kept, _) = affine_points(&s_near, da);
         let certified = kept.iter().all(|&i| near[i].0 <= NEAR);
-        if kept.len() < d || (improve && !certified) {
+        if kept.len() < da || (improve && !certified) {
             // The directions the points within NEAR radii span.
             let within = near.iter().take_while(|n| n.0 <= NEAR).count();
-            let mut basis = affine_points(&s_near[..within], d).1;
+            let mut basis = affine_points(&s_near[..within], da).1;
             // Running points near the centre count as covering their direction.
-            for u in running {
+            for u in running.iter().filter(|u| on_centre(u)) {
                 let s = scaled(u);
-                if dot(&s, &s).sqrt() <= NEAR && basis.len() < d {
+                if dot(&s, &s).sqrt() <= NEAR && basis.len() < da {
                     let r = model::residual(&s, &basis);
                     let n = dot(&r, &r).sqrt();
                     if n >= model::THETA {
@@ -614,14 +644,17 @@ impl TrustSampler {
                     }
                 }
             }
-            if basis.len() >= d {
-                return Some(Proposal::point(self.spread_fixed(c, radius)));
+            if basis.len() >= da {
+                // Covered by running trials: along the first axis the model moves.
+                let mut dir = vec![0.0; da];
+                dir[0] = 1.0;
+                return Some(Proposal::point(geometry_point(c, &embed(&dir), radius)));
             }
-            let dir = uncovered_direction(&basis, d);
-            return Some(Proposal::point(geometry_point(c, &dir, radius)));
+            let dir = uncovered_direction(&basis, da);
+            return Some(Proposal::point(geometry_point(c, &embed(&dir), radius)));
         }
         // The model's points: the centre, the affine basis, then the nearest others.
-        let want = self.cfg.n_points.unwrap_or(default_points(d)).max(d + 1);
+        let want = self.cfg.n_points.unwrap_or(default_points(da)).max(da + 1);
         let mut chosen: Vec<usize> = kept.clone();
         for i in 0..near.len() {
             if chosen.len() + 1 >= want {
@@ -631,7 +664,7 @@ impl TrustSampler {
                 chosen.push(i);
             }
         }
-        let mut s: Vec<Vec<f64>> = vec![vec![0.0; d]];
+        let mut s: Vec<Vec<f64>> = vec![vec![0.0; da]];
         let mut f: Vec<f64> = vec![0.0];
         let spread = near.iter().map(|n| (n.2 - fc).abs()).fold(0.0, f64::max);
         let fscale = if spread > 0.0 { spread } else { 1.0 };
@@ -648,28 +681,49 @@ impl TrustSampler {
             }
             h
         });
+        // Its rows and columns of the moving coordinates.
         let h0: Option<Vec<f64>> = self
             .hess
             .as_ref()
             .or(diagonal.as_ref())
             .filter(|h| h.len() == d * d)
-            .map(|h| h.iter().map(|x| x * radius * radius / fscale).collect());
+            .map(|h| {
+                act.iter()
+                    .flat_map(|&a| {
+                        act.iter()
+                            .map(move |&b| h[a * d + b] * radius * radius / fscale)
+                    })
+                    .collect()
+            });
         // Extra points can make the system singular: drop them before giving up.
-        let q = least_change(&s, &f, d, h0.as_deref())
-            .or_else(|| least_change(&s[..=d], &f[..=d], d, h0.as_deref()))?;
-        let lo: Vec<f64> = c.iter().map(|ci| -ci / radius).collect();
-        let hi: Vec<f64> = c.iter().map(|ci| (1.0 - ci) / radius).collect();
+        let q = least_change(&s, &f, da, h0.as_deref())
+            .or_else(|| least_change(&s[..=da], &f[..=da], da, h0.as_deref()))?;
+        let lo: Vec<f64> = act.iter().map(|&i| -c[i] / radius).collect();
+        let hi: Vec<f64> = act.iter().map(|&i| (1.0 - c[i]) / radius).collect();
         let step = trust_step(&q, &lo, &hi);
-        let pred = (q.value(&vec![0.0; d]) - q.value(&step)) * fscale;
+        let pred = (q.value(&vec![0.0; da]) - q.value(&step)) * fscale;
         let len = dot(&step, &step).sqrt();
         if !(pred > 0.0 && pred.is_finite()) || len < 1e-6 {
             return None;
         }
+        let full = embed(&step);
         let u: Vec<f64> = c
             .iter()
-            .zip(&step)
+            .zip(&full)
             .map(|(ci, si)| (ci + radius * si).clamp(0.0, 1.0))
             .collect();
+        // The model over every coordinate (flat along the ones that stay).
+        let mut h = vec![0.0; d * d];
+        for (a, &i) in act.iter().enumerate() {
+            for (b, &j) in act.iter().enumerate() {
+                h[i * d + j] = q.h[a * da + b];
+            }
+        }
+        let q = model::Quadratic {
+            c: q.c,
+            g: embed(&q.g),
+            h,
+        };
         let step = Step {
             trial,
             base: fc,
@@ -701,14 +755,6 @@ impl TrustSampler {
         best.expect("eight candidates").1
     }
 
-    /// A point at distance `radius` in the direction of the first axis (the
-    /// neighbourhood is covered; used only when running trials fill it).
-    fn spread_fixed(&self, c: &[f64], radius: f64) -> Vec<f64> {
-        let mut dir = vec![0.0; c.len()];
-        dir[0] = 1.0;
-        geometry_point(c, &dir, radius)
-    }
-
     fn random_on_sphere(&mut self, c: &[f64], radius: f64) -> Vec<f64> {
         let mut z: Vec<f64> = (0..c.len())
             .map(|_| super::de::encoding::standard_normal(&mut self.rng))
@@ -723,7 +769,8 @@ impl TrustSampler {
 
 /// The points the run's initial design may propose next: two probes along
 /// each numeric coordinate `i`, the coordinates with fewer probes first. The
-/// first is `c ± Δ e_i` from the run's *current* centre `c`, so that the
+/// first is `c ± Δ e_i` from the run's *current* centre `c` (at least one
+/// grid value away for an integer or stepped parameter), so that the
 /// design moves its base to each better point as it goes (COBYLA's initial
 /// simplex does; BOBYQA's design stays at `x0 ± Δ e_i`); the second lies on
 /// the first's line, beyond it when it was better than its base (NEWUOA's
@@ -731,7 +778,7 @@ impl TrustSampler {
 /// points in a line and the first model its exact curvature on a separable
 /// quadratic. A probe the box cuts to less than half is left out (the second
 /// tries the line's other end), and so is one with an evaluated or running
-/// point within `0.3 Δ`. A probe along `i` is a point of the run (`own`, with
+/// point within `0.3 Δ` or that rounds onto one. A probe along `i` is a point of the run (`own`, with
 /// its loss, infinite while running) that differs from an earlier one in
 /// coordinate `i` only, its base. For a categorical key, `x0` with each
 /// other choice.
@@ -754,7 +801,10 @@ fn design_points(
                 .sqrt()
                 <= 0.3 * radius
         };
-        points.iter().any(|(_, v, _)| close(v)) || running.iter().any(|v| close(v))
+        points.iter().any(|(_, v, _)| close(v))
+            || running.iter().any(|v| close(v))
+            // An integer or stepped parameter can round a probe onto a trial.
+            || is_duplicate(u, dims, points, running)
     };
     let d = c.len();
     let AxisProbes { probes, first, .. } = axis_probes(own, d);
@@ -787,7 +837,7 @@ fn design_points(
             (1, _) if stage == Stage::First => Vec::new(),
             (0, _) => [1.0, -1.0]
                 .iter()
-                .map(|sign| along(c, i, sign * radius))
+                .map(|sign| along(c, i, sign * radius.max(grid_gap(&dims[i].1, c[i], *sign))))
                 .filter(|u| fits(u, c, i))
                 .collect(),
             (1, Some((b, p))) => {
@@ -896,6 +946,31 @@ fn axis_curvature(own: &[(&[f64], f64)], d: usize) -> (Vec<f64>, bool) {
         })
         .collect();
     (curvature, complete)
+}
+
+/// Whether a parameter takes every value of its range (a float without a
+/// step).
+fn is_continuous(dist: &Distribution) -> bool {
+    matches!(dist, Distribution::Float { step: None, .. })
+}
+
+/// The move in the unit cube from `u` to the centre of the next grid value
+/// of an integer, stepped or categorical parameter in direction `sign` (0
+/// for a continuous one, or at the end of the range): a probe shorter than
+/// it would round back onto `u`'s value (a binary integer and `Δ = 0.2`).
+fn grid_gap(dist: &Distribution, u: f64, sign: f64) -> f64 {
+    let step = match *dist {
+        Distribution::Int { step, .. } => step as f64,
+        Distribution::Float { step: Some(s), .. } => s,
+        Distribution::Categorical { .. } => 1.0,
+        _ => return 0.0,
+    };
+    let x = dist.from_unit(u);
+    let next = dist.from_unit(dist.to_unit(x + sign * step));
+    if (next - x).abs() < 0.5 * step {
+        return 0.0;
+    }
+    (dist.to_unit(next) - u).abs()
 }
 
 /// Which probes of the design [`design_points`] may propose.

@@ -330,3 +330,24 @@ fn from_25_dimensions_model_steps_start_after_the_first_probes() {
         );
     }
 }
+
+#[test]
+fn a_binary_integer_is_probed_and_does_not_stall_the_model() {
+    // An integer in {0, 1} beside two floats: a probe of 0.2 of the unit
+    // cube from 1 rounds back onto 1, so the design steps a whole grid value;
+    // once the radius is too small to reach the other value, the model moves
+    // the floats alone (before, it waited for a point spanning the integer's
+    // direction and asked random points for ever).
+    let dims = vec![
+        Distribution::int("b", 0, 1, 1, false).unwrap(),
+        Distribution::float("x", -5.0, 5.0, None, false).unwrap(),
+        Distribution::float("y", -5.0, 5.0, None, false).unwrap(),
+    ];
+    let f = |x: &[f64]| x[0] + (x[1] - 1.3).powi(2) + (x[2] + 2.1).powi(2);
+    for seed in 0..4 {
+        let mut h = History::new(1);
+        let mut s = sampler(seed);
+        let best = run_minimising(&mut s, &mut h, f, &dims, 80);
+        assert!(best < 1e-8, "seed {seed}: best {best}");
+    }
+}
