@@ -778,10 +778,10 @@ impl TrustSampler {
 /// points in a line and the first model its exact curvature on a separable
 /// quadratic. A probe the box cuts to less than half is left out (the second
 /// tries the line's other end), and so is one with an evaluated or running
-/// point within `0.3 Δ` or that rounds onto one. A probe along `i` is a point of the run (`own`, with
-/// its loss, infinite while running) that differs from an earlier one in
-/// coordinate `i` only, its base. For a categorical key, `x0` with each
-/// other choice.
+/// point within `0.3 Δ` or that rounds onto one. A probe along `i` is a point
+/// of the run (`own`, with its loss, infinite while running) that differs
+/// from an earlier one in coordinate `i` only, its base. For a categorical
+/// key, `x0` with each other choice.
 fn design_points(
     x0: &[f64],
     c: &[f64],
