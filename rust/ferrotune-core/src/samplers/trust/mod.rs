@@ -985,11 +985,11 @@ enum Stage {
 /// trials), a run's model steps start after the design's first probes
 /// (`d + 1` trials rather than `2d + 1`, COBYLA's number), and a second probe
 /// follows the result of each step (in place of halving the radius after a
-/// certified model's failed step) until the design is complete. A model without a Hessian to change from (a run's
-/// first, or after a failed step) changes least from the design's diagonal
-/// curvature (`axis_curvature`) while the design is incomplete, and once
-/// when it is complete; later such models start from zero, as below this
-/// many dimensions.
+/// certified model's failed step) until the design is complete. A model
+/// without a Hessian to change from (a run's first, or after a failed step)
+/// changes least from the design's diagonal curvature (`axis_curvature`)
+/// while the design is incomplete, and once when it is complete; later such
+/// models start from zero, as below this many dimensions.
 ///
 /// Measured on the suite (`benches/suite.py`, 10 seeds, median regret at
 /// 50 / 200 trials against the whole design first): 30-D Rosenbrock 4.8e4 /
