@@ -56,23 +56,23 @@ class TrustRegionSampler(_RustModelSampler):
        of the 8 pairs of four 20-D problems (Sum Squares at 50, which the whole design of
        41 trials solves exactly; Levy at 50 and 200), and from 10 it lost on 7 of the
        suite's 11 10-D problems at 50 trials.
-    2. **Geometry**: the model moves the parameters with a value on either side within
-       reach of the centre (an integer, stepped or categorical parameter whose next value
-       lies farther keeps the centre's, and only trials that share it count; a design
-       probe of such a parameter moves it one value at least). The trials within reach of
-       the centre, nearest first, must hold an affine basis (ORBIT's ``AffPoints``: each kept point's part outside the span of
-       those before is at least ``0.1Δ``); else the ask proposes the centre plus ``Δ``
-       along the direction the trials within ``4Δ`` cover least. The reach is ``4Δ``, or
-       half of ``radius0`` when that is more (ORBIT's second, wider neighbourhood): a
-       model whose basis lies within ``4Δ`` is *certified*; one that needed farther
-       trials is used all the same, and when its step fails the radius stays and the
-       next ask adds the geometry point near the centre instead (ORBIT's
-       model-improvement step). Without the wider reach each halving of a small radius
-       left the trials behind and cost about ``d`` geometry points (10-D Zakharov at 50
-       trials, median regret over 20 seeds: 218 against 91; 30-D Rosenbrock at 200: 1,582
-       against 961). The half is measured: reaches of 0.25 / 0.5 / 0.75 / 1 times
-       ``radius0`` gave 218 / 91 / 980 / 2,056 on Zakharov at 50 and 1,506 / 961 / 718 /
-       533 on Rosenbrock-30 at 200, and 0.5 lost nothing elsewhere in ``benches/suite.py``.
+    2. **Geometry**: the model moves the parameters with a value on either side within reach
+       of the centre (an integer, stepped or categorical parameter whose next value lies
+       farther keeps the centre's, and only trials that share it count; a design probe of
+       such a parameter moves it one value at least). The trials within reach of the centre,
+       nearest first, must hold an affine basis (ORBIT's ``AffPoints``: each kept point's
+       part outside the span of those before is at least ``0.1Δ``); else the ask proposes
+       the centre plus ``Δ`` along the direction the trials within ``4Δ`` cover least. The
+       reach is ``4Δ``, or half of ``radius0`` when that is more (ORBIT's second, wider
+       neighbourhood): a model whose basis lies within ``4Δ`` is *certified*; one that
+       needed farther trials is used all the same, and when its step fails the radius stays
+       and the next ask adds the geometry point near the centre instead (ORBIT's
+       model-improvement step). Without the wider reach each halving of a small radius left
+       the trials behind and cost about ``d`` geometry points (10-D Zakharov at 50 trials,
+       median regret over 20 seeds: 218 against 91; 30-D Rosenbrock at 200: 1,582 against
+       961). The half is measured: reaches of 0.25 / 0.5 / 0.75 / 1 times ``radius0`` gave
+       218 / 91 / 980 / 2,056 on Zakharov at 50 and 1,506 / 961 / 718 / 533 on Rosenbrock-30
+       at 200, and 0.5 lost nothing elsewhere in ``benches/suite.py``.
     3. **Model step**: the quadratic through the centre, the basis and the next nearest
        trials up to ``n_points`` whose Hessian changes least (in Frobenius norm) from the
        last model's (Powell 2004's least-change update; from zero at a run's start and
