@@ -347,21 +347,27 @@ impl TrustSampler {
                     .start(h, trial, dims, &[])
                     .expect("a restart proposes its start"));
             }
-            // The run's points, the design's first (bounded: the design is
-            // among a run's first 4d + 2 trials).
-            let own: Vec<(&[f64], f64)> = points
-                .iter()
-                .filter(|(t, _, _)| *t == run.first || *t >= run.since)
-                .map(|(_, u, y)| (u.as_slice(), *y))
-                .chain(running.iter().map(|u| (u.as_slice(), f64::INFINITY)))
-                .take(4 * d + 2)
-                .collect();
             let second = retry_second || (defer && (run.improve || stepped_now));
             let stage = match (run.stepped, defer) {
                 (false, false) => Some(Stage::Both),
                 (false, true) => Some(Stage::First),
                 (true, _) if second => Some(Stage::Second),
                 _ => None,
+            };
+            // The run's points, the design's first (bounded: the design is
+            // among a run's first 4d + 2 trials); needed by the design and by
+            // the deferred design's curvature only.
+            let wants_prior = defer && self.hess.is_none() && !run.seeded;
+            let own: Vec<(&[f64], f64)> = if stage.is_some() || wants_prior {
+                points
+                    .iter()
+                    .filter(|(t, _, _)| *t == run.first || *t >= run.since)
+                    .map(|(_, u, y)| (u.as_slice(), *y))
+                    .chain(running.iter().map(|u| (u.as_slice(), f64::INFINITY)))
+                    .take(4 * d + 2)
+                    .collect()
+            } else {
+                Vec::new()
             };
             let design = stage.and_then(|stage| {
                 let x0 = coords(h, run.first, dims);
@@ -384,7 +390,7 @@ impl TrustSampler {
                 // Deferred design: a model without a Hessian to change from
                 // (a run's first, or after a failed step) changes least from the
                 // design's curvature along the axes it has measured.
-                let prior = match (defer && self.hess.is_none()).then(|| axis_curvature(&own, d)) {
+                let prior = match wants_prior.then(|| axis_curvature(&own, d)) {
                     Some((curvature, complete)) if !(complete && run.seeded) => {
                         run.seeded |= complete;
                         Some(curvature)
@@ -608,7 +614,12 @@ impl TrustSampler {
         if da == 0 {
             return None;
         }
-        let on_centre = |u: &[f64]| (0..d).all(|i| act.contains(&i) || (u[i] - c[i]).abs() <= 1e-9);
+        let mut moves = vec![false; d];
+        for &i in &act {
+            moves[i] = true;
+        }
+        let on_centre =
+            |u: &[f64]| da == d || (0..d).all(|i| moves[i] || (u[i] - c[i]).abs() <= 1e-9);
         let scaled =
             |u: &[f64]| -> Vec<f64> { act.iter().map(|&i| (u[i] - c[i]) / radius).collect() };
         let embed = |v: &[f64]| -> Vec<f64> {
@@ -792,6 +803,7 @@ fn design_points(
     running: &[Vec<f64>],
     stage: Stage,
 ) -> Vec<Vec<f64>> {
+    let discrete = dims.iter().any(|(_, dist)| !is_continuous(dist));
     let near = |u: &[f64]| {
         let close = |v: &[f64]| {
             v.iter()
@@ -804,7 +816,7 @@ fn design_points(
         points.iter().any(|(_, v, _)| close(v))
             || running.iter().any(|v| close(v))
             // An integer or stepped parameter can round a probe onto a trial.
-            || is_duplicate(u, dims, points, running)
+            || (discrete && is_duplicate(u, dims, points, running))
     };
     let d = c.len();
     let AxisProbes { probes, first, .. } = axis_probes(own, d);
