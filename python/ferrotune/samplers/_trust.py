@@ -111,9 +111,10 @@ class TrustRegionSampler(_RustModelSampler):
     The first trial of a define-by-run study is drawn uniformly (its space is not known
     before). Single-objective only. The work per ask grows with the number of trials
     (one pass over them to find the nearest) and with ``n_points`` cubed (the model's
-    linear system): about 0.2 ms per trial in 10-D and 0.5 ms in 40-D at 200 trials,
-    110-150x less than Nevergrad's NGOpt and 11-13x less than Optuna's CmaEsSampler
-    (``benches/trust_overhead.py``). Optuna has no such sampler (Nevergrad has COBYLA and
+    linear system): in the last run of ``benches/trust_overhead.py`` (200 trials), 0.055
+    ms per trial in 10-D and 0.26 ms in 40-D, 75-100x less than Nevergrad's NGOpt and
+    6-14x less than Optuna's CmaEsSampler (earlier runs: 110-150x and 11-13x; the
+    machine is shared, so the ratios move). Optuna has no such sampler (Nevergrad has COBYLA and
     BOBYQA through SciPy and Py-BOBYQA).
 
     Args:
