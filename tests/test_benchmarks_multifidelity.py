@@ -287,6 +287,106 @@ def test_live_digits_seed_changes_the_run() -> None:
     assert a != b
 
 
+def test_tabular_digits_log_loss_shares_the_grid_and_runs() -> None:
+    """The log-loss table comes from the same training runs as the error table: the grid point
+    with the lowest final loss has a final error near the best, every value is a positive loss,
+    and a diverged run (the largest learning rate, smallest batch) has a high loss and error."""
+    err = benchmarks.digits_mlp_tabular()
+    ll = benchmarks.get_multi_fidelity_problem("digits_mlp_logloss_tabular")
+    assert ll.name == "digits_mlp_logloss_tabular" and ll.params == err.params
+    assert ll.optimal_params is not None and ll.optimum is not None and err.optimum is not None
+    assert ll.evaluate(ll.optimal_params) == ll.optimum
+    assert 0.0 < ll.optimum < 0.2
+    assert err.evaluate(ll.optimal_params) <= err.optimum + 3 / 360
+    grid = benchmarks.digits_table_grid()
+    rng = np.random.default_rng(1)
+    finals = []
+    for _ in range(50):
+        point: dict[str, Any] = {}
+        for name, values in grid.items():
+            v = values[int(rng.integers(len(values)))]
+            point[name] = int(v) if ll.params[name].kind == "int" else v
+        curve = list(ll.steps(point))
+        assert len(curve) == benchmarks.DIGITS_MAX_EPOCHS
+        assert all(math.isfinite(c) and c > 0.0 for c in curve)
+        assert curve[-1] >= ll.optimum
+        finals.append((curve[-1], err.evaluate(point)))
+    # Loss and error of the same runs rank alike.
+    assert _spearman([a for a, _ in finals], [b for _, b in finals]) > 0.8
+    # The loss tells apart configurations that the error ties (the point of the metric).
+    assert len({a for a, _ in finals}) > len({b for _, b in finals})
+
+
+@pytest.mark.parametrize("metric", ["error", "log_loss"])
+def test_tabular_digits_interpolation(metric: str) -> None:
+    """Interpolated: equal to the table at grid points, within the range of the 16 corners
+    between them, continuous, never below the optimum (which stays the best grid point)."""
+    interp = benchmarks.digits_mlp_tabular(metric=metric, interpolate=True)
+    nearest = benchmarks.digits_mlp_tabular(metric=metric, interpolate=False)
+    assert interp.optimum == nearest.optimum and interp.optimal_params == nearest.optimal_params
+    assert interp.optimum is not None
+    grid = benchmarks.digits_table_grid()
+    names = list(grid)
+    rng = np.random.default_rng(2)
+    for _ in range(40):
+        cell = [int(rng.integers(len(grid[n]) - 1)) for n in names]
+        low = {n: grid[n][i] for n, i in zip(names, cell, strict=True)}
+        assert interp.evaluate(_typed(interp, low), 5) == nearest.evaluate(_typed(interp, low), 5)
+        # A point strictly inside the cell, on the log scale.
+        t = rng.uniform(0.1, 0.9, size=len(names))
+        point = _typed(
+            interp,
+            {
+                n: math.exp((1 - ti) * math.log(grid[n][i]) + ti * math.log(grid[n][i + 1]))
+                for n, i, ti in zip(names, cell, t, strict=True)
+            },
+        )
+        corners = [
+            nearest.evaluate(
+                _typed(
+                    interp, {n: grid[n][i + b] for n, i, b in zip(names, cell, bits, strict=True)}
+                )
+            )
+            for bits in itertools.product((0, 1), repeat=len(names))
+        ]
+        value = interp.evaluate(point)
+        assert min(corners) - 1e-12 <= value <= max(corners) + 1e-12
+        assert value >= interp.optimum
+        moved = {**point, "learning_rate_init": point["learning_rate_init"] * (1 + 1e-9)}
+        assert abs(interp.evaluate(moved) - value) < 1e-6
+
+
+def _typed(problem: Any, point: dict[str, float]) -> dict[str, Any]:
+    return {n: round(v) if problem.params[n].kind == "int" else v for n, v in point.items()}
+
+
+def test_digits_metric_is_checked() -> None:
+    with pytest.raises(InvalidArgumentError, match="metric"):
+        benchmarks.digits_mlp_tabular(metric="accuracy")
+    with pytest.raises(InvalidArgumentError, match="metric"):
+        benchmarks.digits_mlp(metric="mse")
+    with pytest.raises(InvalidArgumentError, match="metric"):
+        benchmarks.train_digits_mlp(DIGITS_GOOD_CONFIG, metric="f1")
+    with pytest.raises(InvalidArgumentError, match="interpolate"):
+        benchmarks.digits_mlp_tabular(interpolate="yes")  # type: ignore[arg-type]
+
+
+@needs_sklearn
+def test_live_digits_log_loss_matches_the_table_and_the_error_run() -> None:
+    live = benchmarks.get_multi_fidelity_problem("digits_mlp_logloss")
+    tab = benchmarks.digits_mlp_tabular(metric="log_loss")
+    assert live.name == "digits_mlp_logloss" and live.optimum is None
+    curve = list(live.steps(DIGITS_GOOD_CONFIG))
+    table = list(tab.steps(DIGITS_GOOD_CONFIG))
+    assert max(abs(a - b) / b for a, b in zip(curve, table, strict=True)) < 1e-3
+    assert curve[9] < curve[0]
+    # The same training as the error metric's: the errors of this run are the table's errors.
+    errors = benchmarks.train_digits_mlp(DIGITS_GOOD_CONFIG, seed=0, metric="error")
+    table_errors = benchmarks.digits_mlp_tabular().steps(DIGITS_GOOD_CONFIG)
+    gaps = [abs(a - b) for a, b in zip(errors, table_errors, strict=True)]
+    assert max(gaps) <= DIGITS_TABLE_TOLERANCE
+
+
 def test_live_digits_without_sklearn_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 

@@ -43,6 +43,8 @@ Out-of-range budgets and parameters raise :class:`~ferrotune.exceptions.InvalidA
   epoch per budget unit (1..27), returning the validation error; needs scikit-learn.
 - :func:`digits_mlp_tabular`: the same curves read from a bundled table over a grid (fast,
   repeatable, no scikit-learn); its optimum is the best grid point.
+- ``"digits_mlp_logloss"``, ``"digits_mlp_logloss_tabular"``: both with ``metric="log_loss"``,
+  the validation cross-entropy instead of the error (which moves in steps of 1/360).
 
 Example::
 
@@ -55,6 +57,7 @@ Example::
 
 from ferrotune.benchmarks._digits import (
     DIGITS_MAX_EPOCHS,
+    DIGITS_METRICS,
     DIGITS_TABLE_TOLERANCE,
     digits_mlp,
     digits_mlp_tabular,
@@ -115,6 +118,7 @@ from ferrotune.benchmarks._registry import MULTI_FIDELITY_PROBLEMS, get_multi_fi
 
 __all__ = [
     "DIGITS_MAX_EPOCHS",
+    "DIGITS_METRICS",
     "DIGITS_TABLE_TOLERANCE",
     "MULTI_FIDELITY_PROBLEMS",
     "MULTI_OBJECTIVE_PROBLEMS",

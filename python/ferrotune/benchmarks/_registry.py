@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ferrotune.benchmarks._digits import digits_mlp, digits_mlp_tabular
@@ -20,6 +21,8 @@ MULTI_FIDELITY_PROBLEMS: dict[str, Callable[..., MultiFidelityProblem]] = {
     "mf_hartmann6": mf_hartmann6,
     "digits_mlp": digits_mlp,
     "digits_mlp_tabular": digits_mlp_tabular,
+    "digits_mlp_logloss": partial(digits_mlp, metric="log_loss"),
+    "digits_mlp_logloss_tabular": partial(digits_mlp_tabular, metric="log_loss"),
 }
 
 
