@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import sys
 import tempfile
@@ -85,6 +86,9 @@ DEFAULT_BUDGETS = {
     "digits_mlp_logloss": 20.0,
 }
 REDUCTION_FACTOR = 3
+#: BOHBSampler's keyword arguments for ``ft-bohb`` as JSON (``--bohb-args``; through the
+#: environment so that the worker processes see them).
+BOHB_ARGS_ENV = "FERROTUNE_BENCH_BOHB_ARGS"
 FRACTIONS = (1 / 9, 1 / 3, 1.0)
 #: Regret read off every run at these fractions of random search's compute (for --out).
 GRID = tuple(float(x) for x in np.geomspace(1 / 81, 1.0, 33))
@@ -167,7 +171,7 @@ def _sampler(lib: Any, kind: str, seed: int, problem: Any) -> Any:
             max_resource=math.floor(problem.max_budget),
             reduction_factor=REDUCTION_FACTOR,
         )
-    return lib.samplers.BOHBSampler(seed=seed)
+    return lib.samplers.BOHBSampler(seed=seed, **json.loads(os.environ.get(BOHB_ARGS_ENV, "{}")))
 
 
 def run_pruned(
@@ -569,7 +573,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--every-step", action="store_true", help="report every step")
     ap.add_argument("--quick", action="store_true", help="3 seeds, budget 20, ferrotune only")
     ap.add_argument("--out", help="write the summary (and per-run regret curves) as JSON here")
+    ap.add_argument(
+        "--bohb-args",
+        help="BOHBSampler keyword arguments for ft-bohb as JSON, e.g. '{\"min_bandwidth\": 0.02}'",
+    )
     args = ap.parse_args(argv)
+    if args.bohb_args:
+        if not isinstance(json.loads(args.bohb_args), dict):
+            ap.error("--bohb-args must be a JSON object")
+        os.environ[BOHB_ARGS_ENV] = args.bohb_args
     quiet()
     problems = parse_list(args.problems) or list(DEFAULT_PROBLEMS)
     methods = parse_list(args.methods) or list(DEFAULT_METHODS)
@@ -594,7 +606,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     used = {libs.get(m, "optuna" if m.startswith("optuna") else "ferrotune") for m in runnable}
     print_versions([lib for lib in ("ferrotune", "optuna", "dehb", "smac") if lib in used])
     if args.out:
-        meta = {"budgets": budgets, "seeds": args.seeds, "methods": runnable}
+        meta = {
+            "budgets": budgets,
+            "seeds": args.seeds,
+            "methods": runnable,
+            "bohb_args": json.loads(args.bohb_args or "{}"),
+        }
         with open(args.out, "w", encoding="utf-8") as fh:
             json.dump({"config": meta, "summary": summary}, fh)
 
