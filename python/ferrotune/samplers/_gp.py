@@ -61,7 +61,10 @@ class GPSampler(_RustModelSampler):
     objectives are scalarised each trial by ParEGO's augmented Chebyshev function with
     random weights (Knowles 2006). Parameters outside the modelled space are drawn
     uniformly (seeded). An infinite objective value is modelled as the worst finite value
-    observed (as Optuna does), so its region is learnt as bad rather than ignored.
+    observed (as Optuna does), so its region is learnt as bad rather than ignored; so is a
+    FAIL trial (an exception, or a NaN value) with its parameters, as SMAC counts a crashed
+    run. Optuna's GPSampler leaves FAIL trials out, and where the objective fails it then
+    proposes the same failing point at every ask (``tests/samplers/test_failing_regions.py``).
 
     Black-box constraints, reported with :meth:`Trial.set_constraint
     <ferrotune.Trial.set_constraint>` or returned by ``constraints_func`` (``<= 0``

@@ -60,7 +60,10 @@ class TPESampler(_RustModelSampler):
     several objectives too (Optuna 5 defaults to univariate there); parameters outside
     the joint space get univariate TPE rather than random sampling, so there is nothing
     for ``warn_independent_sampling`` to warn about; declared spaces with conditions and
-    hard constraints are modelled as described above.
+    hard constraints are modelled as described above; FAIL trials (an exception, or a NaN
+    value) join the bad set with their parameters, without counting in ``gamma``'s ``n``
+    (Optuna leaves them out, so a region where the objective fails looks unexplored and
+    is proposed again and again: ``tests/samplers/test_failing_regions.py``).
 
     Args:
         n_startup_trials: Random trials before the model is used (10).

@@ -89,6 +89,10 @@ class TrustRegionSampler(_RustModelSampler):
     5. **Restart**: below ``radius_min`` the run ends and a new one starts at a uniform
        random point with radius ``radius0`` (random restarts, as Nevergrad's ``RCobyla``).
 
+    A trial without a value (FAIL: an exception or a NaN; or PRUNED) counts as tried and
+    worse than any value, as a running trial does: the design does not probe it again and
+    no step or point lands on it.
+
     Deviations from BOBYQA: there is no second, slowly shrinking resolution apart from
     ``Δ`` (one radius does both jobs); the model's points are the nearest trials rather
     than a set updated one point at a time, each model solved afresh from them; the

@@ -276,12 +276,14 @@ fn scenarios() -> Vec<Scenario> {
     ]
 }
 
-/// Hashes recorded before the estimator was split into its modules.
+/// Hashes recorded before the estimator was split into its modules; the two
+/// concurrent scenarios, which fail some trials, re-recorded when FAIL trials
+/// joined the bad set.
 const EXPECTED: [(&str, u64); 7] = [
     ("univariate", 0xad43_33e3_5a2c_6f6d),
     ("multivariate", 0x8bb0_9683_f13a_0f41),
-    ("constant_liar", 0xb4da_64c9_6a4b_1c24),
-    ("univariate_liar", 0x4257_01c1_a4ac_3f40),
+    ("constant_liar", 0x1737_2e81_6baf_1cb6),
+    ("univariate_liar", 0xfd65_3d51_d89e_1318),
     ("group", 0xb6bb_283c_dfa9_6aed),
     ("multi_objective", 0x0ea0_bb15_f3d3_0632),
     ("declared_space", 0x8ad2_9611_a687_aa8d),

@@ -6,6 +6,12 @@
 //! last step first, then by last intermediate value; then trials violating
 //! black-box constraints, by total violation. The first gamma(n) go to the
 //! good set. With `constant_liar`, RUNNING trials always join the bad set.
+//!
+//! FAIL trials (an exception, or a NaN value) join the bad set too, without
+//! counting in n (a deviation from Optuna, which leaves them out): left out,
+//! a region where the objective fails looks unexplored to g(x), and the
+//! sampler kept proposing it (a one-parameter objective failing above 3 of
+//! [-5, 5] got 15 failures in its last 15 of 60 trials, in Optuna's TPE too).
 
 use super::motpe::split_multi;
 use super::TpeSampler;
@@ -52,6 +58,8 @@ struct Candidates {
     running: Vec<usize>,
     /// COMPLETE or PRUNED trials that violate a black-box constraint.
     infeasible: Vec<usize>,
+    /// FAIL trials.
+    failed: Vec<usize>,
 }
 
 impl TpeSampler {
@@ -87,6 +95,7 @@ impl TpeSampler {
         infeasible.sort_by(|&x, &y| trials[x].violation().total_cmp(&trials[y].violation()));
         take_first(infeasible, &mut n_below, &mut below, &mut above);
         above.extend(c.running);
+        above.extend(c.failed);
         below.sort_unstable();
         // In trial order, by marking rather than sorting.
         let mut mark = vec![false; trials.len()];
@@ -136,7 +145,7 @@ impl TpeSampler {
         let above = (0..trials.len())
             .filter(|&t| t != current && !good[t])
             .filter(|&t| match trials[t].state {
-                TrialState::Complete | TrialState::Pruned => true,
+                TrialState::Complete | TrialState::Pruned | TrialState::Fail => true,
                 TrialState::Running => self.cfg.constant_liar,
                 _ => false,
             })
@@ -159,6 +168,7 @@ impl TpeSampler {
                 }
                 TrialState::Complete => c.complete.push(t),
                 TrialState::Pruned => c.pruned.push(t),
+                TrialState::Fail => c.failed.push(t),
                 _ => {}
             }
         }
@@ -241,7 +251,7 @@ mod reference {
     /// the first gamma(n) of feasible COMPLETE trials by value (ties by
     /// number), then PRUNED trials by (deeper last step, last value), then
     /// infeasible trials by violation; RUNNING trials join the bad set with
-    /// the constant liar.
+    /// the constant liar, FAIL trials always.
     fn split(
         h: &History,
         current: usize,
@@ -293,8 +303,13 @@ mod reference {
         let mut below = order[..k].to_vec();
         let mut above = order[k..].to_vec();
         if liar {
-            above.extend(others.filter(|&t| trials[t].state == TrialState::Running));
+            above.extend(
+                others
+                    .clone()
+                    .filter(|&t| trials[t].state == TrialState::Running),
+            );
         }
+        above.extend(others.filter(|&t| trials[t].state == TrialState::Fail));
         below.sort_unstable();
         above.sort_unstable();
         (below, above)

@@ -43,7 +43,9 @@
 //! evaluation. When the radius falls below `radius_min`, a new run starts at
 //! a uniform random point with the initial radius (random restarts). While a
 //! step runs (parallel workers), an ask takes the model's best of random
-//! points of the region away from the running trials instead.
+//! points of the region away from the running trials instead. A finished
+//! trial without a finite value (FAIL, PRUNED, NaN) counts as a running one
+//! does, tried and worse than any value.
 
 pub mod model;
 #[cfg(test)]
@@ -279,6 +281,17 @@ impl TrustSampler {
             .map(|t| coords(h, t, dims))
             .collect();
         running.extend(self.proposed.iter().map(|(_, u)| u.clone()));
+        // Finished trials without a finite loss (FAIL, PRUNED, a NaN value):
+        // tried, and worse than any value, as a running trial counts until
+        // it ends. Left out, the design and the duplicate check never saw
+        // them and proposed a failing probe again at every ask.
+        running.extend(
+            (0..n)
+                .filter(|&t| t != trial && h.trials()[t].state.is_finished())
+                .filter(|&t| loss(h, t).filter(|y| y.is_finite()).is_none())
+                .filter(|&t| has_values(t))
+                .map(|t| coords(h, t, dims)),
+        );
         let unknown_in_flight = (0..n).any(|t| {
             t != trial
                 && h.trials()[t].state == TrialState::Running

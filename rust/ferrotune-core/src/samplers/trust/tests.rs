@@ -351,3 +351,34 @@ fn a_binary_integer_is_probed_and_does_not_stall_the_model() {
         assert!(best < 1e-8, "seed {seed}: best {best}");
     }
 }
+
+#[test]
+fn failed_trials_are_never_proposed_again() {
+    // The objective fails below -4 and is NaN above 3 (a FAIL either way in
+    // a study); before, a design probe that failed was proposed again at
+    // every later ask, since only trials with a value counted as tried.
+    let (names, dims) = floats(1, -5.0, 5.0);
+    for seed in 0..30 {
+        let mut h = History::new(1);
+        let mut s = sampler(seed);
+        let mut failed: Vec<f64> = Vec::new();
+        let mut best = f64::INFINITY;
+        for _ in 0..40 {
+            let (t, x) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+            assert!(
+                !failed.contains(&x[0]),
+                "seed {seed}: {} failed before and was proposed again",
+                x[0]
+            );
+            if x[0] < -4.0 || x[0] > 3.0 {
+                failed.push(x[0]);
+                h.finish(t, TrialState::Fail, vec![]).unwrap();
+            } else {
+                best = best.min(x[0] * x[0]);
+                h.finish(t, TrialState::Complete, vec![x[0] * x[0]])
+                    .unwrap();
+            }
+        }
+        assert!(best < 1e-6, "seed {seed}: best {best}");
+    }
+}

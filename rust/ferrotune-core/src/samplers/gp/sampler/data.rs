@@ -1,6 +1,7 @@
 //! The training data of an ask: kernel inputs of the COMPLETE trials, the
 //! minimised (and, with several objectives, ParEGO-scalarised) objective, and
-//! the points of RUNNING trials for the Kriging believer.
+//! the points of RUNNING trials for the Kriging believer. FAIL trials (and
+//! COMPLETE ones with a NaN value) count as the worst observation.
 
 use super::{GpSampler, PAREGO_RHO};
 use crate::history::{History, TrialState};
@@ -69,7 +70,7 @@ pub(super) fn clip_infinite(raw: &mut [Vec<f64>]) {
 
 /// The training data of an ask.
 pub(super) struct Data {
-    /// Kernel inputs of the COMPLETE trials (n×d).
+    /// Kernel inputs of the COMPLETE and FAIL trials (n×d).
     pub x: Vec<f64>,
     /// Their minimised (scalarised) objective.
     pub y: Vec<f64>,
@@ -105,11 +106,12 @@ impl GpSampler {
         let mut point = vec![0.0; d];
         for (t, rec) in h.trials().iter().enumerate() {
             let running = rec.state == TrialState::Running;
-            if t == current || !(running || rec.state == TrialState::Complete) {
+            let failed = rec.state == TrialState::Fail
+                || (rec.state == TrialState::Complete && rec.values.iter().any(|v| v.is_nan()));
+            if t == current || !(running || failed || rec.state == TrialState::Complete) {
                 continue;
             }
-            if !running && (rec.values.len() != sign.len() || rec.values.iter().any(|v| v.is_nan()))
-            {
+            if !running && !failed && rec.values.len() != sign.len() {
                 continue;
             }
             let mut ok = true;
@@ -130,6 +132,15 @@ impl GpSampler {
             if running {
                 pending.extend_from_slice(&point);
                 pending_rows.push(t);
+            } else if failed {
+                // As the worst observation (clip_infinite below), as SMAC
+                // counts a crashed run and HpBandSter a failed one: left out
+                // (Optuna's GPSampler), a region where the objective fails
+                // stays unexplored to the model, and the acquisition's
+                // maximum there was proposed again at every ask.
+                x.extend_from_slice(&point);
+                raw.push(vec![f64::INFINITY; sign.len()]);
+                rows.push(t);
             } else {
                 x.extend_from_slice(&point);
                 raw.push(rec.values.iter().zip(&sign).map(|(v, s)| v * s).collect());
