@@ -63,7 +63,8 @@ class GPSampler(_RustModelSampler):
     uniformly (seeded). An infinite objective value is modelled as the worst finite value
     observed (as Optuna does), so its region is learnt as bad rather than ignored; so is a
     FAIL trial (an exception, or a NaN value) with its parameters, as SMAC counts a crashed
-    run. Optuna's GPSampler leaves FAIL trials out, and where the objective fails it then
+    run (one that failed before suggesting every parameter is placed where this sampler
+    proposed it). Optuna's GPSampler leaves FAIL trials out, and where the objective fails it then
     proposes the same failing point at every ask (``tests/samplers/test_failing_regions.py``).
 
     Black-box constraints, reported with :meth:`Trial.set_constraint

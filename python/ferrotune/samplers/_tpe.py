@@ -61,7 +61,9 @@ class TPESampler(_RustModelSampler):
     the joint space get univariate TPE rather than random sampling, so there is nothing
     for ``warn_independent_sampling`` to warn about; declared spaces with conditions and
     hard constraints are modelled as described above; FAIL trials (an exception, or a NaN
-    value) join the bad set with their parameters, without counting in ``gamma``'s ``n``
+    value) join the bad set with their parameters (those a trial failed before suggesting
+    imputed by a uniform draw fixed per trial, as HpBandSter imputes inactive ones), without
+    counting in ``gamma``'s ``n``
     (Optuna leaves them out, so a region where the objective fails looks unexplored and
     is proposed again and again: ``tests/samplers/test_failing_regions.py``).
 

@@ -388,7 +388,14 @@ pub struct GpSampler {
     warp_now: bool,
     /// The trust region replayed at the last ask that used it.
     last_region: Option<TrustRegion>,
+    /// The joint values proposed for the last trials (trial, (parameter,
+    /// internal value)), at most [`MAX_PROPOSALS`]: a trial that fails before
+    /// it suggests every parameter is placed at the point proposed for it.
+    proposed: std::collections::VecDeque<(usize, Vec<(u32, f64)>)>,
 }
+
+/// Proposals remembered for trials that fail early (see `GpSampler::proposed`).
+const MAX_PROPOSALS: usize = 64;
 
 impl GpSampler {
     /// A sampler with `cfg`; `seed` drives every random choice.
@@ -410,6 +417,7 @@ impl GpSampler {
             power_now: false,
             warp_now: false,
             last_region: None,
+            proposed: std::collections::VecDeque::new(),
         })
     }
 
@@ -536,6 +544,11 @@ impl Sampler for GpSampler {
             Ok(Some(v)) => v,
             Ok(None) | Err(_) => return Ok(Vec::new()),
         };
+        if self.proposed.len() >= MAX_PROPOSALS {
+            self.proposed.pop_front();
+        }
+        let pairs = space.iter().zip(&vals).map(|(&(p, _), &v)| (p, v));
+        self.proposed.push_back((trial, pairs.collect()));
         Ok(space
             .iter()
             .zip(vals)

@@ -3,7 +3,7 @@
 //! dimension, their ascending order.
 
 use super::TpeSampler;
-use crate::history::{sort_key, History};
+use crate::history::{sort_key, History, TrialState};
 use crate::space::Distribution;
 
 /// One dimension of a space to model: the study's parameter index (None for a
@@ -15,19 +15,10 @@ impl TpeSampler {
     pub(super) fn gather(h: &History, trials: &[usize], dims: &Dims) -> (Vec<f64>, Vec<usize>) {
         let mut obs = Vec::with_capacity(trials.len() * dims.len());
         let mut rows = Vec::with_capacity(trials.len());
-        'trial: for &t in trials {
-            let start = obs.len();
-            for (p, d) in dims {
-                let v = p.and_then(|p| h.value(p, t));
-                match v {
-                    Some(v) if d.contains(v) => obs.push(v),
-                    _ => {
-                        obs.truncate(start);
-                        continue 'trial;
-                    }
-                }
+        for &t in trials {
+            if Self::row_values(h, t, dims, &mut obs) {
+                rows.push(t);
             }
-            rows.push(t);
         }
         (obs, rows)
     }
@@ -94,12 +85,18 @@ impl TpeSampler {
     }
 
     /// Row-major values of `dims` for trial `t`, when it has all of them
-    /// inside their distributions.
+    /// inside their distributions. A FAIL trial may have failed before it
+    /// suggested some of them: each missing one is imputed by a uniform draw
+    /// fixed by the trial and the dimension (as HpBandSter imputes inactive
+    /// parameters), so that the trial still marks the region of the values it
+    /// has in the bad set.
     pub(super) fn row_values(h: &History, t: usize, dims: &Dims, out: &mut Vec<f64>) -> bool {
         let start = out.len();
-        for (p, d) in dims {
+        let failed = h.trials()[t].state == TrialState::Fail;
+        for (j, (p, d)) in dims.iter().enumerate() {
             match p.and_then(|p| h.value(p, t)) {
                 Some(v) if d.contains(v) => out.push(v),
+                None if failed => out.push(d.from_unit(imputed_unit(t, j))),
                 _ => {
                     out.truncate(start);
                     return false;
@@ -108,6 +105,18 @@ impl TpeSampler {
         }
         true
     }
+}
+
+/// A uniform number in [0, 1) fixed by trial `t` and dimension `j`
+/// (SplitMix64's finaliser over both).
+fn imputed_unit(t: usize, j: usize) -> f64 {
+    let mut z = (t as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add((j as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]

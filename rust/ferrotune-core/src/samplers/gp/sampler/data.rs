@@ -82,9 +82,11 @@ pub(super) struct Data {
 }
 
 impl GpSampler {
-    /// Training data for `dims`: the COMPLETE trials, and the RUNNING trials
-    /// other than `current` ([`Data`]). `allow_inactive`: missing parameters
-    /// become NaN (declared spaces).
+    /// Training data for `dims`: the COMPLETE and FAIL trials, and the
+    /// RUNNING trials other than `current` ([`Data`]). `allow_inactive`:
+    /// missing parameters become NaN (declared spaces); a FAIL trial's take
+    /// the values this sampler proposed for it, else become NaN (it may have
+    /// failed before suggesting them).
     pub(super) fn gather(
         &mut self,
         h: &History,
@@ -117,12 +119,25 @@ impl GpSampler {
             let mut ok = true;
             let mut any = false;
             for (j, (p, dist)) in dims.iter().enumerate() {
-                match p.and_then(|p| h.value(p, t)).filter(|v| dist.contains(*v)) {
+                // A trial that failed before suggesting every parameter is
+                // placed where this sampler proposed it, else with the
+                // missing ones inactive: either way it marks its region.
+                let proposed = || {
+                    let (_, pairs) = self.proposed.iter().find(|e| e.0 == t)?;
+                    pairs.iter().find(|e| Some(e.0) == *p).map(|e| e.1)
+                };
+                let value = p.and_then(|p| h.value(p, t));
+                let value = if failed {
+                    value.or_else(proposed)
+                } else {
+                    value
+                };
+                match value.filter(|v| dist.contains(*v)) {
                     Some(v) => {
                         point[j] = encode(dist, v);
                         any = true;
                     }
-                    None if allow_inactive => point[j] = f64::NAN,
+                    None if allow_inactive || failed => point[j] = f64::NAN,
                     None => ok = false,
                 }
             }
