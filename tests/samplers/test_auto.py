@@ -311,3 +311,31 @@ def test_spaces_outside_the_trust_region_rule_start_with_the_gp(kind: str) -> No
     # Known from the first trial (the declared space, the objectives, the constraints):
     # no switch; shown by trial 0 (a define-by-run categorical): a switch at trial 1.
     assert sampler.switches == ([(1, "GPSampler")] if kind == "categorical" else [])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_no_configuration_is_drawn_twice_across_the_first_choice_and_switches(seed: int) -> None:
+    """Each inner sampler has its own seed. Seeded by the number of switches, the sampler
+    chosen at trial 0 (not a switch) shared the first one's seed, so trial 1 repeated trial 0;
+    with several objectives NSGA-II repeated the GP's first trials after the switch."""
+
+    def mixed(trial: Any) -> float:
+        x = trial.suggest_float("x", -5, 5)
+        return x * x + float(trial.suggest_categorical("d", ["p", "q"]) == "p")
+
+    study = ferrotune.create_study(sampler=AutoSampler(seed=seed))
+    study.optimize(mixed, n_trials=30)
+    points = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(set(points)) == len(points)
+
+    sampler = AutoSampler(seed=seed, gp_trials=10)
+    study = ferrotune.create_study(directions=["minimize", "minimize"], sampler=sampler)
+
+    def two(trial: Any) -> tuple[float, float]:
+        x = trial.suggest_float("x", 0, 1)
+        return x, 1 - x + trial.suggest_int("n", 0, 3)
+
+    study.optimize(two, n_trials=30)
+    assert sampler.switches == [(10, "NSGAIISampler")]
+    xs = [t.params["x"] for t in study.trials]
+    assert len(set(xs)) == len(xs)

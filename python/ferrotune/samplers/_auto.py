@@ -182,6 +182,9 @@ class AutoSampler(_DelegatingSampler):
         self._trust_region = trust_region
         self._lock = threading.Lock()
         self._kind = _TRUST if trust_region else "gp"
+        # Inner samplers made so far: each gets its own seed from it (the first choice at
+        # trial 0 is not a switch, so the switches alone do not tell them apart).
+        self._n_made = 0
         self._inner: BaseSampler = self._make(self._kind, None)
         #: ``(first trial number, sampler name)`` of each switch this object made.
         self.switches: list[tuple[int, str]] = []
@@ -289,9 +292,11 @@ class AutoSampler(_DelegatingSampler):
             TPESampler,
         )
 
-        # Each switch's sampler gets its own seed, the same in every run with this seed.
-        n_switches = len(getattr(self, "switches", ()))
-        seed = (self._seed + 0x9E37_79B9_7F4A_7C15 * (n_switches + 1)) & _MASK
+        # Each inner sampler gets its own seed, the same in every run with this seed. (Seeded
+        # by the number of switches, the sampler chosen at trial 0 shared the seed of the one
+        # made before it and repeated its first draws: trial 1 was trial 0 again.)
+        self._n_made = getattr(self, "_n_made", 0) + 1
+        seed = (self._seed + 0x9E37_79B9_7F4A_7C15 * self._n_made) & _MASK
         cf = self._constraints_func
         if kind == _TRUST:
             from ferrotune.samplers import TrustRegionSampler
