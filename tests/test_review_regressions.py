@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -167,3 +168,56 @@ def test_tpe_constraints_func_as_in_optuna() -> None:
     assert study.best_params["x"] >= 0.5
     feasible_late = sum(t.params["x"] >= 0.5 for t in study.trials[20:])
     assert feasible_late >= 10
+
+
+# --- found by a new user's scripts (2026-12-04) --------------------------------------------------
+
+
+def test_numpy_integers_are_report_steps_and_trial_counts() -> None:
+    import numpy as np
+
+    study = ferrotune.create_study()
+
+    def objective(trial: ferrotune.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        for epoch in np.arange(3):
+            trial.report(x, epoch)
+        return x
+
+    study.optimize(objective, n_trials=np.int64(2))
+    assert len(study.trials) == 2
+    assert all(t.state == ferrotune.trial.TrialState.COMPLETE for t in study.trials)
+    assert list(study.trials[0].intermediate_values) == [0, 1, 2]
+    trial = study.ask()
+    for bad in (True, -1, 2.0):
+        with pytest.raises(InvalidArgumentError, match="step must be an int"):
+            trial.report(0.5, bad)  # type: ignore[arg-type]
+    for bad_n in (True, -1, 1.5):
+        with pytest.raises(InvalidArgumentError, match="n_trials"):
+            study.optimize(objective, n_trials=bad_n)  # type: ignore[arg-type]
+
+
+def test_a_missing_study_is_a_key_error_as_in_optuna(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with pytest.raises(KeyError):
+        ferrotune.load_study(study_name="nope", storage=url)
+    with pytest.raises(InvalidArgumentError, match="no study named 'nope'"):
+        ferrotune.load_study(study_name="nope", storage=url)
+    with pytest.raises(ferrotune.exceptions.UnknownStudyError):
+        ferrotune.delete_study(study_name="nope", storage=url)
+    # Optuna's idiom: create the study when it is missing.
+    try:
+        study = ferrotune.load_study(study_name="s", storage=url)
+    except KeyError:
+        study = ferrotune.create_study(study_name="s", storage=url)
+    assert study.study_name == "s"
+
+
+def test_a_log_loss_problem_refuses_another_metric() -> None:
+    from ferrotune.benchmarks import get_multi_fidelity_problem
+
+    with pytest.raises(InvalidArgumentError, match="log-loss"):
+        get_multi_fidelity_problem("digits_mlp_logloss_tabular", metric="error")
+    assert get_multi_fidelity_problem("digits_mlp_logloss_tabular", metric="log_loss").name == (
+        "digits_mlp_logloss_tabular"
+    )

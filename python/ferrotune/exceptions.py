@@ -33,6 +33,7 @@ __all__ = [
     "StorageLockedError",
     "StudyNotFoundError",
     "TrialPruned",
+    "UnknownStudyError",
     "UpdateFinishedTrialError",
 ]
 
@@ -101,6 +102,13 @@ class StudyNotFoundError(FerrotuneError, ValueError, KeyError):
 
 class InvalidArgumentError(FerrotuneError, ValueError):
     """An argument outside its documented range."""
+
+
+class UnknownStudyError(InvalidArgumentError, StudyNotFoundError):
+    """No study of that name in the storage (:func:`~ferrotune.load_study`,
+    :func:`~ferrotune.delete_study`, ...): an :class:`InvalidArgumentError` and a
+    :class:`StudyNotFoundError`, so also a :class:`KeyError`, which Optuna raises there
+    (``except KeyError: create_study(...)`` works as with Optuna)."""
 
 
 class DuplicatedStudyError(FerrotuneError, ValueError):

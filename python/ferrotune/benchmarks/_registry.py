@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from ferrotune.benchmarks._digits import digits_mlp, digits_mlp_tabular
@@ -21,9 +20,23 @@ MULTI_FIDELITY_PROBLEMS: dict[str, Callable[..., MultiFidelityProblem]] = {
     "mf_hartmann6": mf_hartmann6,
     "digits_mlp": digits_mlp,
     "digits_mlp_tabular": digits_mlp_tabular,
-    "digits_mlp_logloss": partial(digits_mlp, metric="log_loss"),
-    "digits_mlp_logloss_tabular": partial(digits_mlp_tabular, metric="log_loss"),
+    "digits_mlp_logloss": lambda **kw: _log_loss(digits_mlp, "digits_mlp_logloss", kw),
+    "digits_mlp_logloss_tabular": lambda **kw: _log_loss(
+        digits_mlp_tabular, "digits_mlp_logloss_tabular", kw
+    ),
 }
+
+
+def _log_loss(
+    factory: Callable[..., MultiFidelityProblem], name: str, kwargs: dict[str, Any]
+) -> MultiFidelityProblem:
+    """``factory`` with ``metric="log_loss"``; another metric contradicts the name."""
+    if kwargs.get("metric", "log_loss") != "log_loss":
+        raise InvalidArgumentError(
+            f"{name} is the log-loss problem; got metric={kwargs['metric']!r}"
+            " (use digits_mlp or digits_mlp_tabular for the error)"
+        )
+    return factory(**{**kwargs, "metric": "log_loss"})
 
 
 def get_multi_fidelity_problem(name: str, **kwargs: Any) -> MultiFidelityProblem:

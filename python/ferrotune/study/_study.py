@@ -29,6 +29,7 @@ from ferrotune.exceptions import (
     InvalidArgumentError,
     InvalidDistributionError,
     TrialPruned,
+    UnknownStudyError,
     UpdateFinishedTrialError,
 )
 from ferrotune.pruners import BasePruner, MedianPruner
@@ -756,10 +757,17 @@ class Study:
                 f"optimize() needs an objective function, got {type(func).__name__}"
             )
         space = self._optimize_space(space)
-        if n_trials is not None and (
-            isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0
-        ):
-            raise InvalidArgumentError(f"n_trials must be an int >= 0 or None, got {n_trials!r}")
+        if n_trials is not None:
+            # numpy integers too, as Optuna accepts.
+            try:
+                count = -1 if isinstance(n_trials, bool) else operator.index(n_trials)
+            except TypeError:
+                count = -1
+            if count < 0:
+                raise InvalidArgumentError(
+                    f"n_trials must be an int >= 0 or None, got {n_trials!r}"
+                )
+            n_trials = count
         if timeout is not None and not (isinstance(timeout, (int, float)) and timeout >= 0):
             raise InvalidArgumentError(f"timeout must be a number >= 0 or None, got {timeout!r}")
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
@@ -1463,8 +1471,10 @@ def load_study(
         pruner: Defaults to :class:`~ferrotune.pruners.MedianPruner`, as in Optuna.
 
     Raises:
-        InvalidArgumentError: No study of that name, or ``study_name=None`` with a
-            storage that does not hold exactly one study.
+        UnknownStudyError: No study of that name (an :class:`InvalidArgumentError` and,
+            as in Optuna, a :class:`KeyError`).
+        InvalidArgumentError: ``study_name=None`` with a storage that does not hold
+            exactly one study.
     """
     st = get_storage(storage)
     if study_name is None:
@@ -1477,7 +1487,7 @@ def load_study(
     try:
         st.get_study_id_from_name(study_name)
     except KeyError:
-        raise InvalidArgumentError(f"no study named {study_name!r} in the storage") from None
+        raise UnknownStudyError(f"no study named {study_name!r} in the storage") from None
     return Study(study_name, st, sampler, pruner)
 
 
@@ -1485,14 +1495,14 @@ def delete_study(*, study_name: str, storage: str | BaseStorage) -> None:
     """Deletes a study and its trials.
 
     Raises:
-        InvalidArgumentError: When ``storage`` holds no study of that name (Optuna
-            raises KeyError; this is the error :func:`load_study` raises for it).
+        UnknownStudyError: When ``storage`` holds no study of that name (an
+            :class:`InvalidArgumentError` and, as in Optuna, a :class:`KeyError`).
     """
     st = get_storage(storage)
     try:
         study_id = st.get_study_id_from_name(study_name)
     except KeyError:
-        raise InvalidArgumentError(f"no study named {study_name!r} in the storage") from None
+        raise UnknownStudyError(f"no study named {study_name!r} in the storage") from None
     st.delete_study(study_id)
 
 

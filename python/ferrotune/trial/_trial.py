@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import operator
 from collections.abc import Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any, overload
 
@@ -372,11 +373,13 @@ class Trial(BaseTrial):
         """
         n = self._ctx.n_objectives
         v: float | list[float] = _report_vector(value, n) if n > 1 else _report_float(value)
-        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < 2**63:
+        index = _index(step)
+        if index is None or not 0 <= index < 2**63:
             raise InvalidArgumentError(
                 f"report: step must be an int in [0, 2**63), got {step!r:.80}"
+                f" ({type(step).__name__})"
             )
-        self._ctx.storage.record_intermediate(self._ctx.study_id, self._number, step, v)
+        self._ctx.storage.record_intermediate(self._ctx.study_id, self._number, index, v)
 
     def should_prune(self) -> bool:
         """True when the study's pruner says this trial should stop now.
@@ -571,3 +574,14 @@ def _named(name: str, cls: type[BaseDistribution], *args: Any, **kwargs: Any) ->
         raise InvalidDistributionError(f"parameter {name!r}: {e}") from None
     except (TypeError, ValueError, ArithmeticError) as e:
         raise InvalidDistributionError(f"parameter {name!r}: {e}") from None
+
+
+def _index(value: Any) -> int | None:
+    """``value`` as an int when it is one (numpy integers too, as Optuna accepts), else None;
+    a bool is not a step."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
