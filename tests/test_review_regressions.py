@@ -221,3 +221,15 @@ def test_a_log_loss_problem_refuses_another_metric() -> None:
     assert get_multi_fidelity_problem("digits_mlp_logloss_tabular", metric="log_loss").name == (
         "digits_mlp_logloss_tabular"
     )
+
+
+@pytest.mark.parametrize("state", [TrialState.PRUNED, TrialState.FAIL])
+def test_values_with_a_pruned_or_failed_state_are_refused_as_in_optuna(state: TrialState) -> None:
+    study = ferrotune.create_study()
+    trial = study.ask()
+    trial.suggest_float("x", 0, 1)
+    with pytest.raises(InvalidArgumentError, match="values cannot be given"):
+        study.tell(trial, 1.0, state=state)
+    assert study.trials[0].state == TrialState.RUNNING  # nothing changed: tell it properly
+    study.tell(trial, state=state)
+    assert study.trials[0].state == state

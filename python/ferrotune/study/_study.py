@@ -565,7 +565,8 @@ class Study:
 
         Raises:
             InvalidArgumentError: ``trial`` is not a trial of this study or a number of
-                one, or ``state`` is not a finished state.
+                one, ``state`` is not a finished state, or values come with a PRUNED or
+                FAIL state (as in Optuna; the trial stays RUNNING).
             UpdateFinishedTrialError: The trial has already finished (unless
                 ``skip_if_finished``).
         """
@@ -584,6 +585,12 @@ class Study:
                 state = TrialState(state)
             except ValueError:
                 raise InvalidArgumentError(f"tell(): {state!r} is not a TrialState") from None
+            if values is not None and state in (TrialState.PRUNED, TrialState.FAIL):
+                # As Optuna (its check, before the trial changes): the values would be lost.
+                raise InvalidArgumentError(
+                    f"tell(): values cannot be given with state {state.name} (a pruned trial "
+                    "keeps its last reported value); the trial is still RUNNING"
+                )
         if not self._core.is_running(number):
             self._not_running(number, FROM_CORE[self._core.state(number)], skip_if_finished)
             return _LazyFrozenTrial(self, number)
