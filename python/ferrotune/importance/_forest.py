@@ -68,7 +68,10 @@ def distributions(
     _check_objectives(study, target)
     _data.check_params(params)
     if params is None:
-        return dict(sorted(study.intersection_search_space().items()))
+        # Over the COMPLETE trials, as Optuna's evaluators: the study's intersection space
+        # (the samplers') counts PRUNED trials too, and one pruned before a parameter was
+        # suggested would drop that parameter from the importances.
+        return dict(sorted(_complete_intersection(complete).items()))
     if not params:
         return {}
     found: dict[str, BaseDistribution] | None = None
@@ -113,3 +116,16 @@ def columns(trials: Sequence[FrozenTrial], dists: dict[str, BaseDistribution]) -
         )
         out.append((values, _data.core_dist(dist)))
     return out
+
+
+def _complete_intersection(complete: list[FrozenTrial]) -> dict[str, BaseDistribution]:
+    """The parameters every trial of ``complete`` has, each with one distribution shared by
+    all (Optuna's ``intersection_search_space`` of the COMPLETE trials)."""
+    if not complete:
+        return {}
+    space = dict(complete[0].distributions)
+    for t in complete[1:]:
+        space = {n: d for n, d in space.items() if t.distributions.get(n) == d}
+        if not space:
+            break
+    return space

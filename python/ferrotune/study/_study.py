@@ -1080,8 +1080,9 @@ class Study:
         return [FROM_CORE[core.state(n)] for n in range(start, stop)]
 
     def intersection_search_space(self) -> dict[str, BaseDistribution]:
-        """Optuna's intersection search space: each parameter that every COMPLETE trial
-        has, with the one distribution they all share (computed in the core)."""
+        """Optuna's intersection search space as its samplers see it: each parameter that
+        every COMPLETE or PRUNED trial has, with the one distribution they all share
+        (computed in the core)."""
         out: dict[str, BaseDistribution] = {}
         for name, dist in self._core.intersection_space():
             choices = self._choices.get(name)
