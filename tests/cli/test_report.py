@@ -225,3 +225,28 @@ def test_plot_png(url: str, tmp_path: Path) -> None:
     if code != 0:
         pytest.skip("kaleido found no Chrome to draw with")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_importances_of_a_maximised_objective_rank_what_makes_it_high() -> None:
+    """PED-ANOVA scores what makes a given target low; the report's (and ``plot
+    param_importances --objective``'s) target is negated for a maximised objective.
+    Before, the parameter that made the objective high ranked last."""
+    import warnings
+
+    from ferrotune.cli._report import _importances
+
+    study = ferrotune.create_study(
+        directions=["maximize", "minimize"], sampler=ferrotune.samplers.RandomSampler(seed=0)
+    )
+
+    def objective(trial: ferrotune.Trial) -> tuple[float, float]:
+        a = trial.suggest_float("a", 0, 1)
+        b = trial.suggest_float("b", 0, 1)
+        return (5 + a if a > 0.9 else -b), a + b
+
+    study.optimize(objective, n_trials=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the low-target notice is not shown
+        importances = _importances(study, 0)
+    assert isinstance(importances, dict)
+    assert importances["a"] > 0.9

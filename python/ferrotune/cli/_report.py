@@ -10,6 +10,7 @@ import datetime
 import html
 import math
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -78,6 +79,22 @@ def _target(study: ferrotune.Study, index: int | None) -> Callable[[FrozenTrial]
     return target
 
 
+def _importance_target(
+    study: ferrotune.Study, index: int | None
+) -> Callable[[FrozenTrial], float] | None:
+    """``_target`` for importances: negated for a maximised objective, since an evaluator
+    given a target (PED-ANOVA, the default) scores what makes it *low*."""
+    target = _target(study, index)
+    if target is None or index is None or study.directions[index] != StudyDirection.MAXIMIZE:
+        return target
+    plain = target
+
+    def negated(trial: FrozenTrial) -> float:
+        return -plain(trial)
+
+    return negated
+
+
 def reference_point(study: ferrotune.Study) -> list[float]:
     """A hypervolume reference point just beyond the worst value of each objective
     (10% of the range past it), in the study's own directions."""
@@ -105,7 +122,10 @@ def _figure(study: ferrotune.Study, args: argparse.Namespace) -> Any:
     if args.objective is not None:
         if kind not in _TAKES_TARGET:
             raise CLIUsageError(f"--objective does not apply to {kind}")
-        kwargs["target"] = _target(study, args.objective)
+        if kind == "param_importances":
+            kwargs["target"] = _importance_target(study, args.objective)
+        else:
+            kwargs["target"] = _target(study, args.objective)
         kwargs["target_name"] = f"Objective {args.objective}"
     if kind == "hypervolume_history":
         kwargs["reference_point"] = args.reference_point or reference_point(study)
@@ -171,8 +191,12 @@ def _importances(study: ferrotune.Study, index: int | None) -> dict[str, float] 
     from ferrotune.importance import get_param_importances
 
     try:
-        target = None if index is None else _target(study, index)
-        return dict(get_param_importances(study, target=target))
+        target = None if index is None else _importance_target(study, index)
+        with warnings.catch_warnings():
+            # PED-ANOVA's notice that a target is scored for low values: the target is
+            # negated above for a maximised objective.
+            warnings.filterwarnings("ignore", message=".*to achieve low `target` values")
+            return dict(get_param_importances(study, target=target))
     except Exception as e:  # shown in the report as a sentence
         return f"importance unavailable: {' '.join(str(e).split())}"
 
