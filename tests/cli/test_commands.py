@@ -434,3 +434,26 @@ def test_a_closed_pipe_ends_quietly(url: str) -> None:
     )
     assert proc.stdout == "["
     assert "error" not in proc.stderr.lower() and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_flattened_multi_objective_trials_without_values_keep_the_values_columns(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """As Optuna's CLI: a PRUNED or FAIL trial of a study with two objectives prints
+    ``values_0`` and ``values_1`` as null, not a ``values`` column of its own."""
+    url = f"sqlite:///{tmp_path / 'mo.db'}"
+    study = ferrotune.create_study(study_name="mo", storage=url, directions=["minimize"] * 2)
+    for state in (None, ferrotune.TrialState.PRUNED, ferrotune.TrialState.FAIL):
+        t = study.ask()
+        t.suggest_float("a", 0, 1)
+        if state is None:
+            study.tell(t, [1.0, 2.0])
+        else:
+            study.tell(t, state=state)
+    code, out, _ = run(capsys, "trials", "--storage", url, "-f", "json", "--flatten")
+    assert code == 0
+    rows = json.loads(out)
+    assert [sorted(k for k in r if k.startswith("values")) for r in rows] == [
+        ["values_0", "values_1"]
+    ] * 3
+    assert rows[1]["values_0"] is None and rows[0]["values_1"] == 2.0

@@ -34,12 +34,16 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def trial_record(trial: FrozenTrial, multi_objective: bool) -> dict[str, Any]:
+def trial_record(
+    trial: FrozenTrial, multi_objective: bool, n_objectives: int = 2
+) -> dict[str, Any]:
     """One trial with Optuna's CLI columns (``value`` or ``values``, times, duration,
-    params, user_attrs, state)."""
+    params, user_attrs, state). With several objectives, a trial without values (PRUNED,
+    FAIL, RUNNING) gets ``n_objectives`` Nones, so that ``--flatten`` gives it the same
+    ``values_i`` columns as the others (as Optuna's CLI)."""
     record: dict[str, Any] = {"number": trial.number}
     if multi_objective:
-        record["values"] = list(trial.values) if trial.values is not None else None
+        record["values"] = list(trial.values) if trial.values is not None else [None] * n_objectives
     else:
         record["value"] = trial.value
     record["datetime_start"] = trial.datetime_start

@@ -90,7 +90,7 @@ def trials(args: argparse.Namespace) -> int:
     with _storage(args) as storage:
         study = _load(storage, args)
         multi = len(study.directions) > 1
-        records = [trial_record(t, multi) for t in study.trials]
+        records = [trial_record(t, multi, len(study.directions)) for t in study.trials]
     print(render(records, args.format, args.flatten))
     return 0
 
@@ -111,7 +111,7 @@ def best_trials(args: argparse.Namespace) -> int:
     with _storage(args) as storage:
         study = _load(storage, args)
         multi = len(study.directions) > 1
-        records = [trial_record(t, multi) for t in study.best_trials]
+        records = [trial_record(t, multi, len(study.directions)) for t in study.best_trials]
     print(render(records, args.format, args.flatten))
     return 0
 
@@ -196,7 +196,7 @@ def _export_records(study: ferrotune.Study) -> list[dict[str, Any]]:
     multi = len(study.directions) > 1
     records = []
     for t in study.trials:
-        record = trial_record(t, multi)
+        record = trial_record(t, multi, len(study.directions))
         record["intermediate_values"] = {str(k): v for k, v in t.intermediate_values.items()}
         record["distributions"] = {
             k: json.loads(distribution_to_json(d)) for k, d in t.distributions.items()
