@@ -484,3 +484,27 @@ def test_studies_in_one_storage_are_independent() -> None:
     a.tell(a.ask(fixed_distributions={"p": IntDistribution(0, 3)}), 1.0)
     assert b.trials == []
     b.ask().suggest_categorical("p", ["x"])  # "p" has another kind in study a only
+
+
+def test_trials_dataframe_gives_intermediate_values_and_system_attrs_when_asked() -> None:
+    pytest.importorskip("pandas")
+    study = ferrotune.create_study()
+    study.enqueue_trial({"x": 0.5})
+
+    def objective(trial: ferrotune.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        for i in range(3):
+            trial.report(x * i, i)
+        return x
+
+    study.optimize(objective, n_trials=2)
+    df = study.trials_dataframe(attrs=("number", "value", "intermediate_values", "system_attrs"))
+    assert [c for c in df.columns if c.startswith("intermediate_values_")] == [
+        "intermediate_values_0",
+        "intermediate_values_1",
+        "intermediate_values_2",
+    ]
+    assert df["intermediate_values_2"].tolist() == [2 * t.params["x"] for t in study.trials]
+    assert "system_attrs_fixed_params" in df.columns  # the enqueued trial's, as Optuna
+    # Not by default (ferrotune's samplers keep their bookkeeping there).
+    assert not any(c.startswith(("system_attrs", "intermediate")) for c in study.trials_dataframe())

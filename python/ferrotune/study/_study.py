@@ -1301,6 +1301,10 @@ class Study:
         Columns: number, value (or values_0...), datetime_start, datetime_complete,
         duration, params_<name>, user_attrs_<key>, state. With ``multi_index=True`` (as
         Optuna) they are pairs instead: ``("params", "x")``, ``("number", "")``, ...
+        ``attrs`` selects among them, and can also ask for Optuna's
+        ``"intermediate_values"`` (``intermediate_values_<step>``) and ``"system_attrs"``
+        (``system_attrs_<key>``), which are left out by default (ferrotune's samplers keep
+        their bookkeeping in system attributes).
         """
         try:
             import pandas as pd
@@ -1320,6 +1324,8 @@ class Study:
         else:
             keys = names if names is not None else list(range(self._n_objectives))
             value_columns = [("values", k) for k in keys]
+        extra_intermediate = attrs is not None and "intermediate_values" in attrs
+        extra_system = attrs is not None and "system_attrs" in attrs
         for t in self._iter_frozen():
             row: dict[tuple[str, Any], Any] = {("number", ""): t.number}
             for i, column in enumerate(value_columns):
@@ -1331,6 +1337,12 @@ class Study:
                 row["params", k] = v
             for k, v in t.user_attrs.items():
                 row["user_attrs", k] = v
+            if extra_intermediate:
+                for step, v in sorted(t.intermediate_values.items()):
+                    row["intermediate_values", step] = v
+            if extra_system:
+                for k, v in t.system_attrs.items():
+                    row["system_attrs", k] = v
             row["state", ""] = t.state.name
             rows.append(row)
         columns = list(dict.fromkeys(c for row in rows for c in row))
