@@ -233,3 +233,22 @@ def test_values_with_a_pruned_or_failed_state_are_refused_as_in_optuna(state: Tr
     assert study.trials[0].state == TrialState.RUNNING  # nothing changed: tell it properly
     study.tell(trial, state=state)
     assert study.trials[0].state == state
+
+
+def test_add_trial_reads_optunas_list_of_constraints() -> None:
+    """A migrated script stores constraints as Optuna does, a list under the system
+    attribute "constraints": they count (named c0, c1, ...), so an infeasible trial is not
+    on the front. They were ignored."""
+    study = ferrotune.create_study(directions=["minimize", "minimize"])
+    dist = {"x": ferrotune.distributions.FloatDistribution(0, 1)}
+    for f0, f1, c in [(0.2, 0.9, -1.0), (0.1, 0.95, 1.0)]:
+        study.add_trial(
+            ferrotune.create_trial(
+                params={"x": 0.5},
+                distributions=dist,
+                values=[f0, f1],
+                system_attrs={"constraints": [c]},
+            )
+        )
+    assert [t.number for t in study.best_trials] == [0]
+    assert study.trials[1].constraints == {"c0": 1.0}

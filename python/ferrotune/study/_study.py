@@ -987,6 +987,9 @@ class Study:
         for k, v in trial.user_attrs.items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
         for k, v in trial.system_attrs.items():
+            if k == "constraints" and isinstance(v, (list, tuple)):
+                # Optuna's form, a list: named c0, c1, ... as constraints_func's values.
+                v = {f"c{i}": c for i, c in enumerate(v)}
             if k == "constraints" and _constraint_values(v):
                 # Constraint values reach the core too, for constraint-aware samplers.
                 storage.record_constraints(sid, number, dict(v))
