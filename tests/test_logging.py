@@ -111,3 +111,26 @@ def test_get_logger_returns_a_child_under_the_package_settings(
     assert log is logging.getLogger("ferrotune.mine")
     log.info("from a child")
     assert "from a child" in capsys.readouterr().err
+
+
+def test_optunas_logger_name_reaches_ferrotunes_records() -> None:
+    """Optuna's RDB tutorial adds a handler to ``get_logger("optuna")``; after
+    ``import ferrotune as optuna`` it must capture the study's records."""
+    import io
+    import logging as std_logging
+
+    stream = io.StringIO()
+    handler = std_logging.StreamHandler(stream)
+    logger = ferrotune.logging.get_logger("optuna")
+    assert logger is std_logging.getLogger("ferrotune")
+    assert ferrotune.logging.get_logger("optuna.study").name == "ferrotune.study"
+    logger.addHandler(handler)
+    level = ferrotune.logging.get_verbosity()
+    try:
+        ferrotune.logging.set_verbosity(ferrotune.logging.INFO)
+        study = ferrotune.create_study()
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    finally:
+        logger.removeHandler(handler)
+        ferrotune.logging.set_verbosity(level)
+    assert "Trial 1 finished" in stream.getvalue()

@@ -75,8 +75,12 @@ def _configure() -> logging.Handler:
 
 def get_logger(name: str) -> logging.Logger:
     """The logger ``name`` (use a name under ``"ferrotune."`` for the package's
-    settings to apply to it)."""
+    settings to apply to it). ``"optuna"`` and names under ``"optuna."`` give the
+    ``"ferrotune"`` logger and those under it, so that a script written for Optuna
+    (``optuna.logging.get_logger("optuna").addHandler(...)``) sees ferrotune's records."""
     _configure()
+    if name == "optuna" or name.startswith("optuna."):
+        name = "ferrotune" + name[len("optuna") :]
     return logging.getLogger(name)
 
 
