@@ -585,15 +585,16 @@ class Study:
                 state = TrialState(state)
             except ValueError:
                 raise InvalidArgumentError(f"tell(): {state!r} is not a TrialState") from None
-            if values is not None and state in (TrialState.PRUNED, TrialState.FAIL):
-                # As Optuna (its check, before the trial changes): the values would be lost.
-                raise InvalidArgumentError(
-                    f"tell(): values cannot be given with state {state.name} (a pruned trial "
-                    "keeps its last reported value); the trial is still RUNNING"
-                )
         if not self._core.is_running(number):
             self._not_running(number, FROM_CORE[self._core.state(number)], skip_if_finished)
             return _LazyFrozenTrial(self, number)
+        if values is not None and state in (TrialState.PRUNED, TrialState.FAIL):
+            # As Optuna (its check, after the finished-trial one and before the trial
+            # changes): the values would be lost.
+            raise InvalidArgumentError(
+                f"tell(): values cannot be given with state {state.name} (a pruned trial "
+                "keeps its last reported value); the trial is still RUNNING"
+            )
 
         if gradient is not None:
             self._record_gradient(number, gradient)
