@@ -300,3 +300,22 @@ def test_two_threads_fill_generations_together() -> None:
     closed = [n for g, n in gens.items() if g < max(gens)]
     assert all(n >= 5 for n in closed)
     assert len(gens) >= 8
+
+
+def test_reference_points_of_the_wrong_width_fail_at_the_first_ask() -> None:
+    """Before, the objective ran a whole population (50 times) before the error."""
+    study = ferrotune.create_study(
+        directions=["minimize", "minimize"],
+        sampler=NSGAIIISampler(seed=0, reference_points=[[1, 0, 0], [0, 1, 0]]),
+    )
+    calls = []
+
+    def objective(trial: ferrotune.Trial) -> tuple[float, float]:
+        calls.append(trial.number)
+        x = trial.suggest_float("x", 0, 1)
+        return x, 1 - x
+
+    with pytest.raises(InvalidArgumentError, match="reference_points"):
+        study.optimize(objective, n_trials=100)
+    assert calls == []
+    assert all(t.state != ferrotune.TrialState.RUNNING for t in study.trials)

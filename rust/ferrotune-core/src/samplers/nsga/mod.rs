@@ -197,6 +197,17 @@ impl NsgaSampler {
 
     /// Reads the trials finished since the last call and closes each
     /// generation that has `population_size` COMPLETE members.
+    /// Reference points of the wrong width for the study's objectives are
+    /// refused at the first ask, not once a whole generation is evaluated.
+    fn check_width(&self, h: &History) -> Result<()> {
+        match &self.cfg.selection {
+            Selection::ReferencePoints { points, .. } if !points.is_empty() => {
+                selection::check_reference_points(points, h.n_objectives())
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn sync(&mut self, h: &History) -> Result<()> {
         let order = h.finished_order();
         if self.gens.cursor > order.len() {
@@ -432,6 +443,7 @@ impl Sampler for NsgaSampler {
     }
 
     fn relative_values(&mut self, h: &History, _trial: usize) -> Result<Vec<(u32, u32, f64)>> {
+        self.check_width(h)?;
         self.sync(h)?;
         self.set_tag();
         if self.gens.parents.is_empty() {
@@ -466,6 +478,7 @@ impl Sampler for NsgaSampler {
         max_draws: usize,
         accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
+        self.check_width(h)?;
         self.sync(h)?;
         self.set_tag();
         if self.gens.parents.is_empty() {

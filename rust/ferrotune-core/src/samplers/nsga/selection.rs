@@ -233,7 +233,7 @@ fn associate(row: &[f64], refs: &[Vec<f64>]) -> (usize, f64) {
 }
 
 /// Each reference point has one finite number per objective, not all 0.
-fn check_reference_points(refs: &[Vec<f64>], m: usize) -> Result<()> {
+pub(super) fn check_reference_points(refs: &[Vec<f64>], m: usize) -> Result<()> {
     match refs
         .iter()
         .find(|w| w.len() != m || w.iter().all(|v| *v == 0.0) || w.iter().any(|v| !v.is_finite()))
