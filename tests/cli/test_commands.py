@@ -457,3 +457,19 @@ def test_flattened_multi_objective_trials_without_values_keep_the_values_columns
         ["values_0", "values_1"]
     ] * 3
     assert rows[1]["values_0"] is None and rows[0]["values_1"] == 2.0
+
+
+def test_worker_runs_without_quiet(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'ferrotune worker' in its default (logging) form runs its trials: a function-level
+    import once made 'ferrotune' unbound there unless --quiet was given."""
+    objective = tmp_path / "wobj.py"
+    objective.write_text("def objective(trial):\n    return trial.suggest_float('x', -5, 5) ** 2\n")
+    code, _, err = run(
+        capsys, "worker", "--storage", url, "--study", "w",
+        "--objective", f"{objective}:objective", "--n-trials", "3", "--direction", "minimize",
+    )  # fmt: skip
+    assert code == 0, err
+    study = ferrotune.load_study(study_name="w", storage=url)
+    assert [t.state for t in study.trials] == [ferrotune.TrialState.COMPLETE] * 3

@@ -97,9 +97,11 @@ def worker(args: argparse.Namespace) -> int:
     from ferrotune.storages import RetryHeartbeatStaleTrialCallback
 
     if args.quiet:
-        import ferrotune.logging
+        # (A function-level "import ferrotune.logging" would make ferrotune a local
+        # name of this function, unbound without --quiet.)
+        from ferrotune.logging import WARNING, set_verbosity
 
-        ferrotune.logging.set_verbosity(ferrotune.logging.WARNING)
+        set_verbosity(WARNING)
     objective = _load_objective(args.objective)
     settings: dict[str, Any] = {
         "heartbeat_interval": args.heartbeat_interval,
