@@ -395,6 +395,45 @@ def test_trials_dataframe_multi_objective() -> None:
     assert "value" not in df.columns
 
 
+def test_trials_dataframe_columns_follow_attrs_as_optuna() -> None:
+    """Optuna's rules: the attributes' order, each group sorted, "value" meaning "values"
+    with several objectives and "values" giving values_0 with one; other FrozenTrial
+    fields as columns; an unknown one refused; no trials, an empty frame."""
+    pytest.importorskip("pandas")
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    assert study.trials_dataframe().empty
+    for i in range(3):
+        t = study.ask()
+        t.suggest_float("b", 0, 1)
+        if i == 2:  # a parameter first seen in a later trial stays with the params
+            t.suggest_int("a", 0, 3)
+        t.report(0.5, 1)
+        study.tell(t, float(i))
+    df = study.trials_dataframe()
+    assert list(df.columns) == [
+        "number", "value", "datetime_start", "datetime_complete", "duration",
+        "params_a", "params_b", "state",
+    ]  # fmt: skip
+    assert list(study.trials_dataframe(attrs=("state", "number")).columns) == ["state", "number"]
+    assert list(study.trials_dataframe(attrs=("number", "values")).columns) == [
+        "number",
+        "values_0",
+    ]
+    extra = study.trials_dataframe(attrs=("number", "distributions", "last_step"))
+    assert list(extra.columns) == ["number", "distributions_a", "distributions_b", "last_step"]
+    assert extra["last_step"].tolist() == [1, 1, 1]
+    with pytest.raises(InvalidArgumentError, match="no_such"):
+        study.trials_dataframe(attrs=("number", "no_such"))
+
+    mo = ferrotune.create_study(directions=["minimize", "maximize"])
+    t = mo.ask()
+    t.suggest_float("x", 0, 1)
+    mo.tell(t, [1.0, 2.0])
+    df = mo.trials_dataframe(attrs=("number", "value", "params", "state"))
+    assert list(df.columns) == ["number", "values_0", "values_1", "params_x", "state"]
+    assert df["values_1"].tolist() == [2.0]
+
+
 def test_study_user_attrs() -> None:
     study = ferrotune.create_study()
     study.set_user_attr("dataset", "electricity")

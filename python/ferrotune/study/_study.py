@@ -1305,10 +1305,16 @@ class Study:
         Columns: number, value (or values_0...), datetime_start, datetime_complete,
         duration, params_<name>, user_attrs_<key>, state. With ``multi_index=True`` (as
         Optuna) they are pairs instead: ``("params", "x")``, ``("number", "")``, ...
-        ``attrs`` selects among them, and can also ask for Optuna's
-        ``"intermediate_values"`` (``intermediate_values_<step>``) and ``"system_attrs"``
-        (``system_attrs_<key>``), which are left out by default (ferrotune's samplers keep
-        their bookkeeping in system attributes).
+        ``attrs`` chooses the attributes of :class:`FrozenTrial` and their order, as
+        Optuna's does: a dict or list attribute gives one column per key (sorted, as
+        Optuna), ``"value"`` means ``"values"`` in a study with several objectives, and
+        ``"values"`` gives ``values_0`` in a study with one. The default is Optuna's
+        without ``"system_attrs"`` (ferrotune's samplers keep their bookkeeping there);
+        ask for it, or for ``"intermediate_values"``, by name. A study without trials
+        gives an empty DataFrame.
+
+        Raises:
+            InvalidArgumentError: an attribute that FrozenTrial does not have.
         """
         try:
             import pandas as pd
@@ -1318,40 +1324,32 @@ class Study:
             raise MissingDependencyError(
                 "trials_dataframe() needs pandas: pip install 'ferrotune[pandas]'"
             ) from e
-        rows = []
-        # Optuna's columns: value / values_0..., or value_<name> / values_<name> once
-        # set_metric_names named the objectives.
+        selected = tuple(_DATAFRAME_ATTRS if attrs is None else attrs)
+        multi = self._n_objectives > 1
+        if multi:
+            # As Optuna: "value" means every objective in a study with several.
+            selected = tuple("values" if a == "value" else a for a in selected)
         names = self.metric_names
-        value_columns: list[tuple[str, Any]]
-        if self._n_objectives == 1:
-            value_columns = [("value", "" if names is None else names[0])]
-        else:
-            keys = names if names is not None else list(range(self._n_objectives))
-            value_columns = [("values", k) for k in keys]
-        extra_intermediate = attrs is not None and "intermediate_values" in attrs
-        extra_system = attrs is not None and "system_attrs" in attrs
+        rows: list[dict[tuple[str, Any], Any]] = []
+        groups: dict[str, dict[tuple[str, Any], None]] = {a: {} for a in selected}
         for t in self._iter_frozen():
-            row: dict[tuple[str, Any], Any] = {("number", ""): t.number}
-            for i, column in enumerate(value_columns):
-                row[column] = t.values[i] if t.values else None
-            row["datetime_start", ""] = t.datetime_start
-            row["datetime_complete", ""] = t.datetime_complete
-            row["duration", ""] = t.duration
-            for k, v in t.params.items():
-                row["params", k] = v
-            for k, v in t.user_attrs.items():
-                row["user_attrs", k] = v
-            if extra_intermediate:
-                for step, v in sorted(t.intermediate_values.items()):
-                    row["intermediate_values", step] = v
-            if extra_system:
-                for k, v in t.system_attrs.items():
-                    row["system_attrs", k] = v
-            row["state", ""] = t.state.name
+            row: dict[tuple[str, Any], Any] = {}
+            for attr in dict.fromkeys(selected):
+                column = attr[1:] if attr.startswith("_") else attr
+                for key, v in _dataframe_cells(t, attr, names, self._n_objectives):
+                    row[column, key] = v
+                    groups[attr][column, key] = None
             rows.append(row)
-        columns = list(dict.fromkeys(c for row in rows for c in row))
-        if attrs is not None:
-            columns = [c for c in columns if c[0] in attrs or _flat(c) in attrs]
+        if not rows:
+            return pd.DataFrame()
+        # Optuna's order: the attributes' order, each group's columns sorted (the
+        # objectives in the order of their metric names).
+        columns: list[tuple[str, Any]] = []
+        for attr in dict.fromkeys(selected):
+            group = list(groups[attr])
+            if not (attr == "values" and names is not None):
+                group.sort(key=lambda c: (str(type(c[1])), c[1]))
+            columns.extend(group)
         df = pd.DataFrame(
             [[row.get(c) for c in columns] for row in rows],
             columns=pd.MultiIndex.from_tuples(columns) if columns else None,
@@ -1571,6 +1569,47 @@ def _constraint_values(value: Any) -> bool:
             for v in value.values()
         )
     )
+
+
+# trials_dataframe's default attributes: Optuna's, without "system_attrs" (ferrotune's
+# samplers keep their bookkeeping there).
+_DATAFRAME_ATTRS = (
+    "number",
+    "value",
+    "datetime_start",
+    "datetime_complete",
+    "duration",
+    "params",
+    "user_attrs",
+    "state",
+)
+
+
+def _dataframe_cells(
+    t: FrozenTrial, attr: str, names: list[str] | None, n_objectives: int
+) -> list[tuple[Any, Any]]:
+    """``(second column key, cell)`` pairs of trial ``t`` for one ``trials_dataframe``
+    attribute, as Optuna builds them: dicts and lists one column per key, ``values`` one
+    per objective (named by the metric names when set), anything else one column."""
+    if attr == "values":
+        values = t.values if t.values is not None else [None] * n_objectives
+        keys = names if names is not None else range(len(values))
+        return list(zip(keys, values))
+    if attr == "value":
+        return [("" if names is None else names[0], t.value if t.values else None)]
+    try:
+        value = getattr(t, attr)
+    except AttributeError as e:
+        raise InvalidArgumentError(
+            f"trials_dataframe: unknown attribute {attr!r} (FrozenTrial has no such field)"
+        ) from e
+    if isinstance(value, TrialState):
+        return [("", value.name)]
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, list):
+        return list(enumerate(value))
+    return [("", value)]
 
 
 def _flat(column: tuple[str, Any]) -> str:
