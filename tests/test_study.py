@@ -305,11 +305,64 @@ def test_add_trial_built_by_hand() -> None:
         trial.suggest_categorical("c", ["x", "y"])
 
 
-def test_add_trial_refuses_unfinished_trials() -> None:
+def test_add_trial_refuses_running_trials() -> None:
     study = ferrotune.create_study()
     study.ask()
-    with pytest.raises(InvalidArgumentError):
+    with pytest.raises(InvalidArgumentError, match="RUNNING"):
         study.add_trial(study.trials[0])
+    assert len(study.trials) == 1
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "journal"])
+def test_add_trial_keeps_times_pruned_values_and_enqueues_waiting(
+    kind: str, tmp_path: Any
+) -> None:
+    """As Optuna's add_trial: the trial's start and completion times and a PRUNED trial's
+    value are kept, in every storage and after a reload; a WAITING trial is enqueued."""
+    from ferrotune.trial import create_trial
+
+    if kind == "memory":
+        storage: Any = ferrotune.storages.InMemoryStorage()
+    elif kind == "sqlite":
+        pytest.importorskip("sqlalchemy")
+        storage = f"sqlite:///{tmp_path / 'a.db'}"
+    else:
+        from ferrotune.storages import JournalStorage
+        from ferrotune.storages.journal import JournalFileBackend
+
+        storage = JournalStorage(JournalFileBackend(str(tmp_path / "j.log")))
+    study = ferrotune.create_study(study_name="s", storage=storage)
+    dist = FloatDistribution(0, 1)
+    start = datetime.datetime(2020, 1, 2, 3, 4, 5, 250000)
+    done = start + datetime.timedelta(seconds=7)
+    complete = create_trial(value=0.5, params={"x": 0.25}, distributions={"x": dist})
+    complete.datetime_start, complete.datetime_complete = start, done
+    pruned = create_trial(
+        value=0.05,
+        state=TrialState.PRUNED,
+        params={"x": 0.5},
+        distributions={"x": dist},
+        intermediate_values={0: 0.05},
+    )
+    waiting = create_trial(
+        state=TrialState.WAITING,
+        params={"x": 0.75},
+        distributions={"x": dist},
+        user_attrs={"why": "rerun"},
+    )
+    for t in (complete, pruned, waiting):
+        study.add_trial(t)
+    for s in (study, ferrotune.load_study(study_name="s", storage=storage)):
+        a, b, c = s.trials
+        assert (a.datetime_start, a.datetime_complete, a.duration) == (
+            start,
+            done,
+            datetime.timedelta(seconds=7),
+        )
+        assert (b.state, b.value) == (TrialState.PRUNED, 0.05)
+        assert (c.state, c.user_attrs) == (TrialState.WAITING, {"why": "rerun"})
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert study.trials[2].params == {"x": 0.75} and study.trials[2].state == TrialState.COMPLETE
 
 
 # ------------------------------------------------------------------- reading results

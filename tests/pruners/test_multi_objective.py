@@ -383,16 +383,19 @@ def test_report_refuses_a_mapping_or_a_set(value: object) -> None:
 
 def test_add_trial_checks_intermediate_values_against_the_objectives() -> None:
     """add_trial takes intermediate values as report does: one float per objective in a
-    study with several, a float otherwise; a wrong shape adds nothing."""
+    study with several, a float otherwise; a wrong shape adds nothing. A plain float in
+    a study with several objectives (Optuna's only kind) is kept as it is."""
     from ferrotune.trial import create_trial
 
     mo = ferrotune.create_study(directions=["minimize", "maximize"])
-    for bad in ({0: 1.5}, {0: [1.0]}, {0: [1.0, "x"]}, {-1: [1.0, 2.0]}):
+    for bad in ({0: [1.0]}, {0: [1.0, "x"]}, {-1: [1.0, 2.0]}):
         with pytest.raises(InvalidArgumentError, match="intermediate"):
             mo.add_trial(create_trial(values=[1.0, 2.0], intermediate_values=bad))
     assert mo.trials == []
     mo.add_trial(create_trial(values=[1.0, 2.0], intermediate_values={0: (0.5, 2.5)}))
     assert mo.trials[0].intermediate_values == {0: [0.5, 2.5]}
+    mo.add_trial(create_trial(values=[1.0, 2.0], intermediate_values={0: 1.5, 1: 3}))
+    assert mo.trials[1].intermediate_values == {0: 1.5, 1: 3.0}
     single = ferrotune.create_study()
     with pytest.raises(InvalidArgumentError, match="step 3"):
         single.add_trial(create_trial(value=1.0, intermediate_values={3: [1.0, 2.0]}))

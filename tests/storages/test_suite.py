@@ -276,6 +276,9 @@ def test_copy_study(make_storage: StorageFactory) -> None:
     )
     again = ferrotune.load_study(study_name="copy", storage=make_storage())
     assert [t.params for t in again.trials] == [t.params for t in src.trials]
+    # The times travel with the trials, through both copies.
+    times = [(t.datetime_start, t.datetime_complete) for t in src.trials]
+    assert [(t.datetime_start, t.datetime_complete) for t in again.trials] == times
     with pytest.raises(DuplicatedStudyError):
         ferrotune.copy_study(from_study_name="src", from_storage=dst_storage, to_storage=back)
 

@@ -168,12 +168,17 @@ class BaseStorage(abc.ABC):
         fixed = self.get_trial_system_attrs(study_id, number).get(FIXED_PARAMS_KEY, {})
         return number, dict(fixed)
 
-    def create_new_trial(self, study_id: int) -> int:
+    def create_new_trial(self, study_id: int, *, started: float | None = None) -> int:
         """Starts a new RUNNING trial (enqueued trials stay waiting); returns its number.
 
-        :meth:`Study.add_trial <ferrotune.Study.add_trial>` fills it and finishes it.
+        :meth:`Study.add_trial <ferrotune.Study.add_trial>` fills it and finishes it,
+        with the start time ``started`` (seconds since the epoch; None: now).
         """
-        return self.get_core(study_id).ask()
+        core = self.get_core(study_id)
+        number = core.ask()
+        if started is not None:
+            core.set_times(number, started=started)
+        return number
 
     def enqueue_trial(self, study_id: int, params: dict[str, Any]) -> int:
         """Adds a WAITING trial with fixed parameters; returns its number.
@@ -246,15 +251,25 @@ class BaseStorage(abc.ABC):
         self.set_trial_system_attr(study_id, number, "constraints", dict(values))
 
     def finish_trial(
-        self, study_id: int, number: int, state: TrialState, values: list[float]
+        self,
+        study_id: int,
+        number: int,
+        state: TrialState,
+        values: list[float],
+        *,
+        completed: float | None = None,
     ) -> None:
         """Moves a RUNNING trial to a finished state (COMPLETE, PRUNED or FAIL, as
-        :class:`~ferrotune.trial.TrialState` or its number), exactly once.
+        :class:`~ferrotune.trial.TrialState` or its number), exactly once, at time
+        ``completed`` (seconds since the epoch; None: now).
 
         Raises:
             UpdateFinishedTrialError: The trial has already finished (told elsewhere).
         """
-        self.get_core(study_id).tell(number, TO_CORE[state], values)
+        core = self.get_core(study_id)
+        core.tell(number, TO_CORE[state], values)
+        if completed is not None:
+            core.set_times(number, completed=completed)
 
     def should_prune(self, study_id: int, number: int) -> bool:
         """Asks the study's Rust pruner whether trial ``number`` should stop now

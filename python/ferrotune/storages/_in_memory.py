@@ -153,9 +153,18 @@ class InMemoryStorage(BaseStorage):
         return number, dict(fixed)
 
     def finish_trial(
-        self, study_id: int, number: int, state: TrialState, values: list[float]
+        self,
+        study_id: int,
+        number: int,
+        state: TrialState,
+        values: list[float],
+        *,
+        completed: float | None = None,
     ) -> None:
-        self._studies[study_id].core.tell(number, TO_CORE[state], values)
+        core = self._studies[study_id].core
+        core.tell(number, TO_CORE[state], values)
+        if completed is not None:
+            core.set_times(number, completed=completed)
 
     def should_prune(self, study_id: int, number: int) -> bool:
         # The core's lock orders the decisions of `n_jobs` threads; no sync in memory.

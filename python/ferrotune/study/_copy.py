@@ -31,8 +31,11 @@ def copy_study(
     Raises:
         DuplicatedStudyError: When ``to_storage`` already has a study of that name.
 
-    Finished trials keep their parameters, values, intermediate values and attributes,
-    in the order of their numbers; running and waiting trials are not copied.
+    Finished trials keep their parameters, values, intermediate values, attributes and
+    start and completion times, in the order of their numbers; WAITING trials are
+    enqueued in the copy. RUNNING trials are not copied (no worker would ever finish
+    them there; Optuna copies them RUNNING), so the trials after one are numbered one
+    lower in the copy.
     """
     from ferrotune.samplers import RandomSampler
     from ferrotune.study._study import create_study, load_study
@@ -50,5 +53,6 @@ def copy_study(
         dst.set_system_attr(k, v)
     for k, v in src.user_attrs.items():
         dst.set_user_attr(k, v)
-    for t in src.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)):
-        dst.add_trial(t)  # with its attributes
+    copied = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.WAITING)
+    for t in src.get_trials(states=copied):
+        dst.add_trial(t)  # with its attributes and times

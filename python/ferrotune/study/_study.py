@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import inspect
 import logging
 import math
 import operator
@@ -950,21 +951,43 @@ class Study:
         return number
 
     def add_trial(self, trial: FrozenTrial) -> None:
-        """Adds a finished trial (for example from another study) to this study."""
+        """Adds a trial (for example from another study) to this study, as Optuna's.
+
+        A finished trial (COMPLETE, PRUNED, FAIL) keeps its parameters, values (a PRUNED
+        trial's too), intermediate values, attributes and its start and completion
+        times. A WAITING trial is enqueued with its parameters (the next ``ask`` runs
+        it, as :meth:`enqueue_trial`), keeping its attributes. A RUNNING trial is
+        refused: no worker would ever finish it.
+
+        Raises:
+            InvalidArgumentError: Not a FrozenTrial, a RUNNING one, or a part this study
+                cannot hold (checked before anything is written).
+        """
         self._check_alive()
         if not isinstance(trial, FrozenTrial):
             raise InvalidArgumentError(
                 f"add_trial needs a FrozenTrial (see ferrotune.trial.create_trial), "
                 f"got {type(trial).__name__}"
             )
+        if trial.state == TrialState.WAITING:
+            self._add_waiting(trial)
+            return
         if not trial.state.is_finished():
-            raise InvalidArgumentError(f"add_trial needs a finished trial, got {trial.state!r}")
+            raise InvalidArgumentError(
+                f"add_trial: trial {trial.number} is {trial.state.name}; a RUNNING trial added "
+                "here would stay RUNNING (no worker runs it): add it as WAITING to run it again"
+            )
         # Check everything before a trial is created, so bad input leaves nothing behind.
-        vals = list(trial.values or []) if trial.state == TrialState.COMPLETE else []
+        vals: list[float] = []
         if trial.state == TrialState.COMPLETE:
             problem, vals = self._check_values(trial.values)
             if problem is not None:
                 raise InvalidArgumentError(f"add_trial: {problem}")
+        elif trial.state == TrialState.PRUNED and trial.values is not None:
+            # Optuna keeps a pruned trial's value (its last intermediate value).
+            problem, vals = self._check_values(trial.values)
+            if problem is not None:
+                raise InvalidArgumentError(f"add_trial: the PRUNED trial's {problem}")
         internals: dict[str, float] = {}
         for name, value in trial.params.items():
             dist = trial.distributions.get(name)
@@ -979,8 +1002,18 @@ class Study:
                 self._register_choices(name, dist)
             internals[name] = internal
         inter = self._checked_intermediate(trial.intermediate_values)
+        started, completed = (
+            None if d is None else d.timestamp()
+            for d in (trial.datetime_start, trial.datetime_complete)
+        )
         storage, sid = self._storage, self._study_id
-        number = storage.create_new_trial(sid)
+        # A storage of the user's own (an older BaseStorage subclass) may not take the
+        # times: its trials then get the times of this call.
+        number = (
+            storage.create_new_trial(sid, started=started)
+            if _takes(storage.create_new_trial, "started")
+            else storage.create_new_trial(sid)
+        )
         for name, internal in internals.items():
             storage.record_param(sid, number, name, trial.distributions[name], internal)
         for step, v in inter.items():
@@ -996,7 +1029,27 @@ class Study:
                 storage.record_constraints(sid, number, dict(v))
             else:
                 storage.set_trial_system_attr(sid, number, k, v)
-        self._storage.finish_trial(self._study_id, number, trial.state, vals)
+        if _takes(storage.finish_trial, "completed"):
+            storage.finish_trial(sid, number, trial.state, vals, completed=completed)
+        else:
+            storage.finish_trial(sid, number, trial.state, vals)
+
+    def _add_waiting(self, trial: FrozenTrial) -> None:
+        """``add_trial`` of a WAITING trial: enqueued with its parameters and attributes."""
+        for name, value in trial.params.items():
+            dist = trial.distributions.get(name)
+            if dist is not None and not dist._contains(dist.to_internal_repr(value)):
+                raise InvalidArgumentError(
+                    f"add_trial: parameter {name!r}: {value!r} is not a value of {dist!r}"
+                )
+        to_json(dict(trial.user_attrs), "add_trial's user_attrs")
+        sid = self._study_id
+        number = self._storage.enqueue_trial(sid, dict(trial.params))
+        for k, v in trial.user_attrs.items():
+            self._storage.set_trial_user_attr(sid, number, k, v)
+        for k, v in trial.system_attrs.items():
+            if k != FIXED_PARAMS_KEY:
+                self._storage.set_trial_system_attr(sid, number, k, v)
 
     def _checked_intermediate(self, values: Mapping[Any, Any]) -> dict[int, Any]:
         """``add_trial``'s intermediate values as ``report`` takes them: a float per step,
@@ -1011,7 +1064,10 @@ class Study:
                     f"add_trial: intermediate step must be an int in [0, 2**63), got {step!r:.80}"
                 )
             try:
-                out[step] = _report_vector(v, n) if n > 1 else float(v)
+                # A plain number in a study with several objectives: Optuna's kind of
+                # intermediate value (one float), kept as it is.
+                vector = n > 1 and not isinstance(v, (int, float, np.number))
+                out[step] = _report_vector(v, n) if vector else float(v)
             except (InvalidArgumentError, TypeError, ValueError, OverflowError) as e:
                 raise InvalidArgumentError(
                     f"add_trial: intermediate value at step {step}: "
@@ -1610,6 +1666,14 @@ def _dataframe_cells(
     if isinstance(value, list):
         return list(enumerate(value))
     return [("", value)]
+
+
+def _takes(method: Callable[..., Any], keyword: str) -> bool:
+    """Whether ``method`` has a parameter named ``keyword``."""
+    try:
+        return keyword in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _flat(column: tuple[str, Any]) -> str:

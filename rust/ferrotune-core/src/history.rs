@@ -675,6 +675,38 @@ impl History {
         Ok(())
     }
 
+    /// Sets trial `number`'s start and completion times (seconds since the
+    /// epoch; None keeps a time as it is), for a trial copied with its
+    /// history (`Study.add_trial`). A time that is not finite is an error.
+    pub fn set_times(
+        &mut self,
+        number: usize,
+        started: Option<f64>,
+        completed: Option<f64>,
+    ) -> Result<()> {
+        if let Some(bad) = [started, completed]
+            .into_iter()
+            .flatten()
+            .find(|t| !t.is_finite())
+        {
+            return Err(Error::InvalidArgument(format!(
+                "trial {number}: a time must be finite, got {bad}"
+            )));
+        }
+        let n = self.trials.len();
+        let t = self
+            .trials
+            .get_mut(number)
+            .ok_or_else(|| Error::InvalidArgument(format!("no trial {number} (of {n})")))?;
+        if let Some(s) = started {
+            t.started = s;
+        }
+        if let Some(c) = completed {
+            t.completed = c;
+        }
+        Ok(())
+    }
+
     /// Makes sure trial `number` exists: numbers up to it that this history
     /// has not seen become RUNNING placeholders (trials other workers of a
     /// shared storage started; [`History::apply_remote`] fills them in).

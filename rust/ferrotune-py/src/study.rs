@@ -498,6 +498,22 @@ impl StudyCore {
         })
     }
 
+    /// Sets a trial's start and completion times (seconds since the epoch;
+    /// None keeps one), see `History::set_times`.
+    #[pyo3(signature = (number, started = None, completed = None))]
+    fn set_times(
+        &self,
+        py: Python<'_>,
+        number: usize,
+        started: Option<f64>,
+        completed: Option<f64>,
+    ) -> PyRes<()> {
+        guard(py, || {
+            let mut g = self.hold_py(py)?;
+            conv(py, g.history.set_times(number, started, completed))
+        })
+    }
+
     /// Brings a trial up to date with a record read from a shared storage
     /// (idempotent; see `History::apply_remote`). Returns why the record was
     /// loaded as FAIL (a COMPLETE record without one value per objective, or

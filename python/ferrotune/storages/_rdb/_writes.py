@@ -234,6 +234,8 @@ class _TrialWrites(_Sync):
                 cache.core.apply_remote(number, TO_CORE[_RUNNING], [], [], [], [], now, _NAN)
             else:
                 cache.core.ensure_trial(number, TO_CORE[_RUNNING])
+                # The database's start time, so that this process and a reload agree.
+                cache.core.set_times(number, started=now)
         return number, dict(fixed)
 
     def _insert_running(
@@ -301,9 +303,9 @@ class _TrialWrites(_Sync):
             )
         return seq
 
-    def create_new_trial(self, study_id: int) -> int:
+    def create_new_trial(self, study_id: int, *, started: float | None = None) -> int:
         cache = self._cache(study_id)
-        now = time.time()
+        now = time.time() if started is None else started
 
         def tx(conn: Connection) -> tuple[int, int]:
             seq, _ = self._bump(conn, study_id)
@@ -314,6 +316,7 @@ class _TrialWrites(_Sync):
             cache.trial_ids[number] = tid
             cache.local.add(number)
             cache.core.ensure_trial(number, TO_CORE[_RUNNING])
+            cache.core.set_times(number, started=now)
         return number
 
     def _buffer_param(
@@ -389,11 +392,17 @@ class _TrialWrites(_Sync):
         self._with_pending(study_id, number, tx)
 
     def finish_trial(
-        self, study_id: int, number: int, state: TrialState, values: list[float]
+        self,
+        study_id: int,
+        number: int,
+        state: TrialState,
+        values: list[float],
+        *,
+        completed: float | None = None,
     ) -> None:
         cache = self._cache(study_id)
         tid = self._trial_id(study_id, number)
-        now = time.time()
+        now = time.time() if completed is None else completed
         vj = json.dumps([float(v) for v in values]) if values else None
         with cache.lock:
             # This method tells the core below: a concurrent sync must not do it first.
@@ -434,6 +443,7 @@ class _TrialWrites(_Sync):
             core = cache.core
             if number < core.n_trials() and core.state(number) == TO_CORE[_RUNNING]:
                 core.tell(number, TO_CORE[state], values)
+                core.set_times(number, completed=now)
             else:
                 # The core never saw the trial run (another process started it).
                 cache.local.discard(number)

@@ -467,10 +467,10 @@ class JournalStorage(BaseStorage):
                     return number, copy.deepcopy(dict(fixed))
             # Without a backend lock another worker started that trial first: the next.
 
-    def create_new_trial(self, study_id: int) -> int:
+    def create_new_trial(self, study_id: int, *, started: float | None = None) -> int:
         with self._locked():
             self._study(study_id)
-            now = from_time(time.time())
+            now = from_time(time.time() if started is None else started)
             self._append([self._log(_Op.CREATE_TRIAL, study_id=study_id, datetime_start=now)])
             return self._replay.created.pop(self._worker_id())[1]
 
@@ -562,9 +562,15 @@ class JournalStorage(BaseStorage):
         )
 
     def finish_trial(
-        self, study_id: int, number: int, state: TrialState, values: list[float]
+        self,
+        study_id: int,
+        number: int,
+        state: TrialState,
+        values: list[float],
+        *,
+        completed: float | None = None,
     ) -> None:
-        now = from_time(time.time())
+        now = from_time(time.time() if completed is None else completed)
 
         def make(study: JStudy, tid: int) -> list[dict[str, Any]]:
             vals = [float(v) for v in values] if values else None
