@@ -600,3 +600,22 @@ def test_trials_dataframe_gives_intermediate_values_and_system_attrs_when_asked(
     assert "system_attrs_fixed_params" in df.columns  # the enqueued trial's, as Optuna
     # Not by default (ferrotune's samplers keep their bookkeeping there).
     assert not any(c.startswith(("system_attrs", "intermediate")) for c in study.trials_dataframe())
+
+
+def test_tell_without_value_or_state_fails_the_trial_as_optuna(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An ask/tell loop whose objective returned None: Optuna fails the trial with a
+    warning (it used to raise here and leave the trial RUNNING); COMPLETE without values
+    is still refused."""
+    study = ferrotune.create_study()
+    trial = study.ask()
+    with pytest.raises(InvalidArgumentError, match="COMPLETE"):
+        study.tell(trial, state=TrialState.COMPLETE)
+    assert study.trials[0].state == TrialState.RUNNING
+    with caplog.at_level("WARNING", logger="ferrotune"):
+        frozen = study.tell(trial, None)
+    assert frozen.state == TrialState.FAIL and frozen.values is None
+    assert "None" in caplog.text
+    study.tell(study.ask(), 1.0)
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.COMPLETE]

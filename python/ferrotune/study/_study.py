@@ -549,7 +549,9 @@ class Study:
 
         Args:
             trial: The trial or its number.
-            values: The objective value(s); required for COMPLETE.
+            values: The objective value(s); required for COMPLETE. Without values or
+                state (an objective that returned None) the trial fails, with a
+                warning, as in Optuna.
             state: COMPLETE (default when values are given), PRUNED or FAIL.
             skip_if_finished: Return quietly for a trial already finished.
             gradient: Optional gradient of the value with respect to continuous float
@@ -566,8 +568,9 @@ class Study:
 
         Raises:
             InvalidArgumentError: ``trial`` is not a trial of this study or a number of
-                one, ``state`` is not a finished state, or values come with a PRUNED or
-                FAIL state (as in Optuna; the trial stays RUNNING).
+                one, ``state`` is not a finished state, values come with a PRUNED or
+                FAIL state, or ``state=COMPLETE`` comes without them (as in Optuna; the
+                trial stays RUNNING).
             UpdateFinishedTrialError: The trial has already finished (unless
                 ``skip_if_finished``).
         """
@@ -576,10 +579,13 @@ class Study:
             number = trial.number  # the common case: a trial this object handed out
         else:
             number = self._trial_number(trial)
+        no_value = state is None and values is None
         if state is None or (state == TrialState.COMPLETE and values is None):
-            if values is None:
-                # As Optuna: the trial stays RUNNING.
-                raise InvalidArgumentError("tell() needs values, or a state of PRUNED or FAIL")
+            if values is None and not no_value:
+                # As Optuna: COMPLETE without values is refused; the trial stays RUNNING.
+                raise InvalidArgumentError(
+                    "tell(state=COMPLETE) needs values; the trial is still RUNNING"
+                )
             state = TrialState.COMPLETE
         if state is not TrialState.COMPLETE:
             try:
@@ -600,7 +606,12 @@ class Study:
         if gradient is not None:
             self._record_gradient(number, gradient)
         vals: list[float] = []
-        if state == TrialState.COMPLETE:
+        if no_value:
+            # As Optuna: no value and no state (an objective that returned None) fails
+            # the trial, with a warning.
+            _logger.warning("Trial %d failed: the value None could not be cast to float", number)
+            state = TrialState.FAIL
+        elif state == TrialState.COMPLETE:
             problem, vals = self._check_values(values)
             if problem is not None:
                 _logger.warning("Trial %d failed: %s", number, problem)
