@@ -133,6 +133,12 @@ def test_rank(single: ferrotune.Study, constrained: ferrotune.Study, artifacts: 
     assert ax.get_yscale() == "log"
     save(ax, artifacts, "rank")
     save(vm.plot_rank(constrained), artifacts, "rank_constrained")
+    # One parameter: one Axes, the parameter against itself (as Optuna), every trial.
+    one = vm.plot_rank(single, params=["x"])
+    (points,) = one.collections
+    xs = np.array([t.params["x"] for t in complete(single)])
+    assert len(points.get_offsets()) == len(xs)
+    assert np.allclose(sorted(points.get_offsets()[:, 0]), sorted(xs))
 
 
 def test_pareto_front(multi: ferrotune.Study, multi3: ferrotune.Study, artifacts: Path) -> None:

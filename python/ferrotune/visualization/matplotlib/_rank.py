@@ -28,7 +28,8 @@ def plot_rank(
     matplotlib (the data of :func:`ferrotune.visualization.plot_rank`).
 
     Returns:
-        A ``matplotlib.axes.Axes`` for two parameters, else an ``(n, n)`` array of them.
+        A ``matplotlib.axes.Axes`` for one or two parameters, else an ``(n, n)`` array of
+        them.
     """
     info = rank_info(study, params, target, target_name)
     title = f"Rank ({info.target_name})"
@@ -39,10 +40,12 @@ def plot_rank(
             _, ax = plt.subplots()
             ax.set_title(title)
             return ax
-        if n == 2:
+        if n <= 2:
+            # One Axes: the two parameters against each other, or one against itself
+            # (as Optuna; plt.subplots(1, 1) gives no array to index).
             fig, ax = plt.subplots()
             ax.set_title(title)
-            _subplot(info, info.axes[info.params[0]], info.axes[info.params[1]], ax)
+            _subplot(info, info.axes[info.params[0]], info.axes[info.params[-1]], ax)
             target_axes: Any = ax
         else:
             fig, ax = plt.subplots(n, n, figsize=(3 * n, 3 * n))
