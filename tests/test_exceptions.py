@@ -189,7 +189,7 @@ def test_infeasible_space_found_by_rejection_is_an_error_at_ask() -> None:
         (lambda s: s.optimize(lambda t: 0.0, n_trials=1, n_jobs=0), "n_jobs"),
         (lambda s: s.optimize(lambda t: 0.0, n_trials=1, n_jobs=-2), "n_jobs"),
         (lambda s: setattr(s, "sampler", object()), "sampler"),
-        (lambda s: s.tell(s.ask()), "values"),
+        (lambda s: s.tell(s.ask(), state=ferrotune.TrialState.COMPLETE), "values"),
         (lambda s: s.tell(s.ask(), state=ferrotune.TrialState.RUNNING), "state"),
     ],
 )
@@ -202,3 +202,23 @@ def test_bad_arguments_are_value_errors(call: Any, needle: str) -> None:
 def test_string_storage_is_rejected_with_a_clear_error() -> None:
     with pytest.raises(exceptions.InvalidArgumentError, match="sqlite"):
         ferrotune.create_study(storage="mysql://user@host/db")  # not a supported database
+
+
+def test_single_objective_accessors_raise_runtime_error_with_several_objectives() -> None:
+    """Optuna raises RuntimeError there; ported 'except RuntimeError:' code must work, and
+    the error stays a ValueError as ferrotune's other argument errors."""
+    from ferrotune.exceptions import InvalidArgumentError, MultiObjectiveError
+
+    study = ferrotune.create_study(directions=["minimize", "maximize"])
+    study.tell(study.ask(), [1.0, 2.0])
+    for read in (
+        lambda: study.direction,
+        lambda: study.best_trial,
+        lambda: study.best_value,
+        lambda: study.best_params,
+        lambda: study.trials[0].value,
+    ):
+        with pytest.raises(RuntimeError) as info:
+            read()
+        assert isinstance(info.value, MultiObjectiveError)
+        assert isinstance(info.value, InvalidArgumentError)

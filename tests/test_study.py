@@ -314,9 +314,7 @@ def test_add_trial_refuses_running_trials() -> None:
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite", "journal"])
-def test_add_trial_keeps_times_pruned_values_and_enqueues_waiting(
-    kind: str, tmp_path: Any
-) -> None:
+def test_add_trial_keeps_times_pruned_values_and_enqueues_waiting(kind: str, tmp_path: Any) -> None:
     """As Optuna's add_trial: the trial's start and completion times and a PRUNED trial's
     value are kept, in every storage and after a reload; a WAITING trial is enqueued."""
     from ferrotune.trial import create_trial

@@ -28,6 +28,7 @@ __all__ = [
     "InvalidSpaceError",
     "InvalidTrialError",
     "MissingDependencyError",
+    "MultiObjectiveError",
     "OptunaError",
     "StorageInternalError",
     "StorageLockedError",
@@ -109,6 +110,13 @@ class UnknownStudyError(InvalidArgumentError, StudyNotFoundError):
     :func:`~ferrotune.delete_study`, ...): an :class:`InvalidArgumentError` and a
     :class:`StudyNotFoundError`, so also a :class:`KeyError`, which Optuna raises there
     (``except KeyError: create_study(...)`` works as with Optuna)."""
+
+
+class MultiObjectiveError(InvalidArgumentError, RuntimeError):
+    """A single-objective accessor (``Study.direction``, ``best_trial``, ``best_value``,
+    ``best_params``, ``FrozenTrial.value``) used with several objectives: an
+    :class:`InvalidArgumentError` and a :class:`RuntimeError`, which Optuna raises there
+    (``except RuntimeError:`` works as with Optuna)."""
 
 
 class DuplicatedStudyError(FerrotuneError, ValueError):

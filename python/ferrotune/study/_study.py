@@ -29,6 +29,7 @@ from ferrotune.exceptions import (
     InfeasibleSpaceError,
     InvalidArgumentError,
     InvalidDistributionError,
+    MultiObjectiveError,
     TrialPruned,
     UnknownStudyError,
     UpdateFinishedTrialError,
@@ -231,7 +232,7 @@ class Study:
     def direction(self) -> StudyDirection:
         """The direction of a single-objective study."""
         if self._n_objectives > 1:
-            raise InvalidArgumentError("this study has several objectives; use directions")
+            raise MultiObjectiveError("this study has several objectives; use directions")
         return self._directions[0]
 
     @property
@@ -1315,9 +1316,7 @@ class Study:
         """The best COMPLETE trial of a single-objective study."""
         self._check_alive()
         if self._n_objectives > 1:
-            raise InvalidArgumentError(
-                "best_trial is for single-objective studies; use best_trials"
-            )
+            raise MultiObjectiveError("best_trial is for single-objective studies; use best_trials")
         self._storage.sync(self._study_id)
         n = self._core.best_trial(self._directions[0] == StudyDirection.MAXIMIZE)
         if n is None:
@@ -1661,7 +1660,7 @@ def _dataframe_cells(
     if attr == "values":
         values = t.values if t.values is not None else [None] * n_objectives
         keys = names if names is not None else range(len(values))
-        return list(zip(keys, values))
+        return list(zip(keys, values, strict=False))
     if attr == "value":
         return [("" if names is None else names[0], t.value if t.values else None)]
     try:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ferrotune.distributions import BaseDistribution
-from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.exceptions import InvalidArgumentError, MultiObjectiveError
 from ferrotune.trial._fixed import _AnswersSuggest
 from ferrotune.trial._state import TrialState
 
@@ -124,7 +124,7 @@ class FrozenTrial(_AnswersSuggest):
         if self._values is None:
             return None
         if len(self._values) > 1:
-            raise InvalidArgumentError(
+            raise MultiObjectiveError(
                 "this trial has several objective values; use FrozenTrial.values"
             )
         return self._values[0]
