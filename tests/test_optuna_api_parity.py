@@ -51,7 +51,6 @@ _JOURNAL = "Optuna's Redis journal backend: not built (the file backend is)"
 EXCEPTIONS: dict[str, str] = {
     # Whole modules of Optuna that ferrotune does not have (yet).
     "optuna.artifacts": "artifact stores are not part of ferrotune",
-    "optuna.search_space": "Study.intersection_search_space() and ferrotune.SearchSpace cover it",
     "optuna.visualization*.plot_terminator_improvement": "ferrotune has no terminator",
     # Constructors that users never call: a Study or a Trial comes from create_study/ask.
     "optuna*.Trial(trial_id)": "a Trial is made by Study.ask, never by hand",

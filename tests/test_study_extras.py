@@ -287,3 +287,37 @@ def test_rust_samplers_skip_the_after_trial_hook_unless_constraints_need_it() ->
     study = ferrotune.create_study(sampler=TPESampler(constraints_func=constraints))
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
     assert seen == [0, 1, 2]
+
+
+def test_search_space_module_as_optuna() -> None:
+    """optuna.search_space's two names: COMPLETE trials (PRUNED too when asked), a
+    parameter whose distribution changed left out, sorted by name; the incremental class
+    agrees with the function at every step, and refuses a second study."""
+    from ferrotune.distributions import FloatDistribution
+    from ferrotune.exceptions import InvalidArgumentError
+    from ferrotune.search_space import IntersectionSearchSpace, intersection_search_space
+
+    study = ferrotune.create_study(sampler=ferrotune.samplers.RandomSampler(seed=0))
+    incremental = IntersectionSearchSpace()
+    with_pruned = IntersectionSearchSpace(include_pruned=True)
+    for i in range(8):
+        t = study.ask()
+        t.suggest_float("z", 0, 1)
+        t.suggest_float("a", 0, 1 if i < 5 else 2)  # its range changes at trial 5
+        if i != 6:
+            t.suggest_int("m", 1, 3)
+        if i == 6:
+            study.tell(t, state=ferrotune.TrialState.PRUNED)
+        else:
+            study.tell(t, float(i))
+        if i == 3:
+            study.ask()  # a running trial in the middle
+        trials = study.get_trials(deepcopy=False)
+        assert incremental.calculate(study) == intersection_search_space(trials)
+        assert with_pruned.calculate(study) == intersection_search_space(trials, True)
+    final = intersection_search_space(study.trials)
+    assert list(final) == ["m", "z"] and final["z"] == FloatDistribution(0, 1)
+    assert list(intersection_search_space(study.trials, include_pruned=True)) == ["z"]
+    with pytest.raises(InvalidArgumentError, match="multiple studies"):
+        incremental.calculate(ferrotune.create_study())
+    assert ferrotune.search_space.intersection_search_space([]) == {}
