@@ -176,3 +176,38 @@ def test_pickle_and_deepcopy() -> None:
             assert clone == dist
             value = dist.choices[-1] if isinstance(dist, CategoricalDistribution) else dist.high
             assert clone._contains(clone.to_internal_repr(value))
+
+
+def test_json_to_distribution_reads_optunas_old_names_and_abbreviated_form() -> None:
+    """What Optuna 5's json_to_distribution reads: the distributions deprecated in 3.0 (old
+    databases and CLI search spaces hold them) and the abbreviated {"type": ...} form."""
+    import json
+
+    from ferrotune.distributions import json_to_distribution
+    from ferrotune.exceptions import InvalidDistributionError
+
+    def read(name: str, **attrs: Any) -> Any:
+        return json_to_distribution(json.dumps({"name": name, "attributes": attrs}))
+
+    assert read("UniformDistribution", low=0, high=2) == FloatDistribution(0, 2)
+    assert read("LogUniformDistribution", low=1e-3, high=1) == FloatDistribution(1e-3, 1, log=True)
+    assert read("DiscreteUniformDistribution", low=0, high=1, q=0.25) == FloatDistribution(
+        0, 1, step=0.25
+    )
+    assert read("IntUniformDistribution", low=1, high=9, step=2) == IntDistribution(1, 9, step=2)
+    assert read("IntLogUniformDistribution", low=1, high=64, step=1) == IntDistribution(
+        1, 64, log=True
+    )
+    short = json_to_distribution('{"type": "int", "low": 2, "high": 8, "log": true}')
+    assert short == IntDistribution(2, 8, log=True)
+    assert json_to_distribution('{"type": "float", "low": 0, "high": 1}') == FloatDistribution(0, 1)
+    cat = json_to_distribution('{"type": "categorical", "choices": ["a", null]}')
+    assert cat == CategoricalDistribution(["a", None])
+    for bad in (
+        '{"name": "NoSuchDistribution", "attributes": {"low": 0, "high": 1}}',
+        '{"name": "UniformDistribution", "attributes": {"low": 0}}',
+        '{"type": "complex"}',
+        "[1, 2]",
+    ):
+        with pytest.raises(InvalidDistributionError):
+            json_to_distribution(bad)

@@ -451,18 +451,69 @@ def distribution_to_json(dist: BaseDistribution) -> str:
 
 
 def json_to_distribution(json_str: str) -> BaseDistribution:
-    """Inverse of :func:`distribution_to_json`."""
+    """Inverse of :func:`distribution_to_json`; also reads what Optuna's function reads:
+    the names of the distributions Optuna 3.0 deprecated (``UniformDistribution``,
+    ``LogUniformDistribution``, ``DiscreteUniformDistribution``,
+    ``IntUniformDistribution``, ``IntLogUniformDistribution``, as the Float or Int
+    distribution they stand for) and the abbreviated form
+    (``{"type": "float", "low": 0, "high": 1, "log": false, "step": null}``; ``"int"``
+    and ``{"type": "categorical", "choices": [...]}``).
+
+    Raises:
+        InvalidDistributionError: An unknown name or type, or bad attributes.
+    """
     import json
 
     d = json.loads(json_str)
+    if not isinstance(d, dict):
+        raise InvalidDistributionError(f"a distribution is a JSON object, got {json_str!r:.80}")
+    if "name" not in d and "type" in d:
+        return _abbreviated_distribution(d)
+    name, attrs = d.get("name"), d.get("attributes")
+    if not isinstance(attrs, dict):
+        raise InvalidDistributionError(f"distribution {name!r} has no attributes object")
     cls = {
         "FloatDistribution": FloatDistribution,
         "IntDistribution": IntDistribution,
         "CategoricalDistribution": CategoricalDistribution,
-    }.get(d.get("name"))
-    if cls is None:
-        raise InvalidDistributionError(f"unknown distribution name {d.get('name')!r}")
-    return cls(**d["attributes"])  # type: ignore[no-any-return]
+    }.get(str(name))
+    try:
+        if cls is not None:
+            return cls(**attrs)  # type: ignore[no-any-return]
+        low, high = attrs["low"], attrs["high"]
+        if name == "UniformDistribution":
+            return FloatDistribution(low, high)
+        if name == "LogUniformDistribution":
+            return FloatDistribution(low, high, log=True)
+        if name == "DiscreteUniformDistribution":
+            return FloatDistribution(low, high, step=attrs["q"])
+        if name == "IntUniformDistribution":
+            return IntDistribution(low, high, step=attrs.get("step", 1))
+        if name == "IntLogUniformDistribution":
+            return IntDistribution(low, high, log=True)
+    except (KeyError, TypeError) as e:
+        raise InvalidDistributionError(f"distribution {name!r}: bad attributes {attrs!r}") from e
+    raise InvalidDistributionError(f"unknown distribution name {name!r}")
+
+
+def _abbreviated_distribution(d: dict[str, Any]) -> BaseDistribution:
+    """Optuna's abbreviated JSON form of a distribution (``{"type": ...}``)."""
+    kind = d["type"]
+    try:
+        if kind == "categorical":
+            return CategoricalDistribution(d["choices"])
+        if kind == "float":
+            return FloatDistribution(
+                d["low"], d["high"], log=d.get("log", False), step=d.get("step")
+            )
+        if kind == "int":
+            step = d.get("step")
+            return IntDistribution(
+                d["low"], d["high"], log=d.get("log", False), step=1 if step is None else step
+            )
+    except (KeyError, TypeError) as e:
+        raise InvalidDistributionError(f"distribution of type {kind!r}: bad fields {d!r}") from e
+    raise InvalidDistributionError(f"unknown distribution type {kind!r}")
 
 
 def check_distribution_compatibility(
