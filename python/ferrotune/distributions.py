@@ -470,6 +470,8 @@ def json_to_distribution(json_str: str) -> BaseDistribution:
     if "name" not in d and "type" in d:
         return _abbreviated_distribution(d)
     name, attrs = d.get("name"), d.get("attributes")
+    if name not in _JSON_NAMES:
+        raise InvalidDistributionError(f"unknown distribution name {name!r}")
     if not isinstance(attrs, dict):
         raise InvalidDistributionError(f"distribution {name!r} has no attributes object")
     cls = {
@@ -494,6 +496,18 @@ def json_to_distribution(json_str: str) -> BaseDistribution:
     except (KeyError, TypeError) as e:
         raise InvalidDistributionError(f"distribution {name!r}: bad attributes {attrs!r}") from e
     raise InvalidDistributionError(f"unknown distribution name {name!r}")
+
+
+_JSON_NAMES = (
+    "FloatDistribution",
+    "IntDistribution",
+    "CategoricalDistribution",
+    "UniformDistribution",
+    "LogUniformDistribution",
+    "DiscreteUniformDistribution",
+    "IntUniformDistribution",
+    "IntLogUniformDistribution",
+)
 
 
 def _abbreviated_distribution(d: dict[str, Any]) -> BaseDistribution:
