@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -473,3 +474,20 @@ def test_worker_runs_without_quiet(
     assert code == 0, err
     study = ferrotune.load_study(study_name="w", storage=url)
     assert [t.state for t in study.trials] == [ferrotune.TrialState.COMPLETE] * 3
+
+
+def test_infinite_values_are_shown_not_blanked(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A COMPLETE trial of value inf was printed as null / an empty cell, like a trial
+    without a value; now as Optuna's command line: inf in tables, Infinity in JSON."""
+    study = ferrotune.create_study(study_name="inf", storage=url)
+    study.tell(study.ask(), math.inf)
+    study.tell(study.ask(), state=ferrotune.TrialState.FAIL)
+    base = ("trials", "--storage", url, "--study-name", "inf")
+    _, out, _ = run(capsys, *base, "-f", "json")
+    assert [r["value"] for r in json.loads(out)] == [math.inf, None]
+    _, out, _ = run(capsys, *base, "-f", "table")
+    assert "inf" in out.splitlines()[3]
+    _, out, _ = run(capsys, *base, "-f", "value")
+    assert out.splitlines()[0].split()[1] == "inf"

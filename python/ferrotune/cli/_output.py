@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,12 +16,13 @@ _DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def plain(value: Any) -> Any:
-    """``value`` as JSON/YAML can hold it: datetimes as text, tuples as lists, NaN and
-    infinities as None (JSON has none of them), anything else unknown as ``str``."""
-    if value is None or isinstance(value, (bool, int, str)):
+    """``value`` as JSON/YAML can hold it: datetimes as text, tuples as lists, anything
+    else unknown as ``str``. Infinities and NaN stay floats, as in Optuna's command line:
+    ``inf`` in tables and CSV, ``.inf`` in YAML, ``Infinity`` / ``NaN`` in JSON (Python's
+    ``json`` reads them back; strict JSON has no such values, but a null would not tell
+    an infinite value from a missing one)."""
+    if value is None or isinstance(value, (bool, int, str, float)):
         return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
     if isinstance(value, datetime.datetime):
         return value.strftime(_DATETIME_FORMAT)
     if isinstance(value, (list, tuple)):
