@@ -993,9 +993,14 @@ class ApiMachine(RuleBasedStateMachine):
         what: str,
     ) -> None:
         """Optuna's tell on a RUNNING trial: COMPLETE with finite or infinite numbers,
-        FAIL (with a warning) for NaN, non-numbers or the wrong count."""
-        if state in (TrialState.RUNNING, TrialState.WAITING) or (state is None and values is None):
-            self.expect_error(what, out, ValueError, "not a finished state, or no values")
+        FAIL (with a warning) for NaN, non-numbers, the wrong count or no values at all."""
+        if state in (TrialState.RUNNING, TrialState.WAITING):
+            self.expect_error(what, out, ValueError, "not a finished state")
+            return
+        if state is None and values is None:
+            self.expect_ok(what, out)
+            tm.state, tm.values = TrialState.FAIL, None
+            assert out.warned, f"{what} marked the trial FAIL without a warning"
             return
         if state in (TrialState.PRUNED, TrialState.FAIL):
             if values is None:
