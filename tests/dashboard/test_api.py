@@ -226,3 +226,36 @@ def test_cli_dashboard(
     assert code == 1 and len(err.strip().splitlines()) == 1 and "--port" in err
     code, err = _cli(["dashboard", "--storage", "sqlite:////no/such.db"], capsys)
     assert code == 1 and "no such file" in err
+
+
+def test_infinite_and_nan_values_keep_the_dashboard_up(url: str) -> None:
+    """One study holding an inf value (COMPLETE, as Optuna allows), a NaN attribute and an
+    inf intermediate value made /api/studies, the list of every study, answer 500: JSON
+    has no such floats. Every answer must now be strict JSON a browser parses."""
+    import json
+
+    odd = ferrotune.create_study(study_name="odd", storage=url)
+    t = odd.ask()
+    t.suggest_float("x", 0, 1)
+    t.set_user_attr("ratio", float("nan"))
+    t.report(float("inf"), 0)
+    odd.tell(t, float("-inf"))
+    odd.tell(odd.ask(), 1.0)
+    client = TestClient(create_app(url), base_url="http://127.0.0.1", raise_server_exceptions=False)
+
+    def strict(path: str) -> Any:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text[:200])
+
+        def refuse(name: str) -> Any:
+            raise AssertionError(f"{path} answered {name}, which a browser cannot parse")
+
+        return json.loads(response.text, parse_constant=refuse)
+
+    sid = {s["name"]: s["study_id"] for s in strict("/api/studies")}["odd"]
+    assert strict(f"/api/studies/{sid}")["best_value"] == "-inf"
+    rows = strict(f"/api/studies/{sid}/trials")
+    text = json.dumps(rows)
+    assert '"-inf"' in text and '"nan"' in text
+    for kind in ("history", "timeline", "intermediate"):
+        strict(f"/api/studies/{sid}/figures/{kind}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +12,26 @@ from ferrotune.dashboard._data import FIGURES, Reader, UnknownStudyError
 from ferrotune.storages import BaseStorage
 
 _STATIC = Path(__file__).with_name("static")
+
+
+def browser_json(value: Any, in_figure: bool = False) -> Any:
+    """``value`` with every infinite or NaN float replaced, since a browser's
+    ``JSON.parse`` (and Starlette's encoder) refuse them: by null inside a plotly figure
+    (a gap, as plotly draws a missing point), else by the text ``"inf"``, ``"-inf"`` or
+    ``"nan"``, which the page shows as it is (a trial of value inf is not one without a
+    value)."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return None if in_figure else ("nan" if math.isnan(value) else str(value))
+    if isinstance(value, dict):
+        inner = in_figure or "figure" in value
+        return {k: browser_json(v, inner) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [browser_json(v, in_figure) for v in value]
+    return value
+
+
 #: Most trials one request returns; the page asks again from where it stopped.
 MAX_LIMIT = 5000
 _MAX_INT = 2**31 - 1
@@ -93,21 +114,21 @@ def create_app(
         return JSONResponse({"allow_writes": allow_writes, "max_limit": MAX_LIMIT})
 
     def studies(request: Request) -> Response:
-        return JSONResponse(reader.studies())
+        return JSONResponse(browser_json(reader.studies()))
 
     def summary(request: Request) -> Response:
-        return JSONResponse(reader.summary(_study_id(request)))
+        return JSONResponse(browser_json(reader.summary(_study_id(request))))
 
     def trials(request: Request) -> Response:
         offset = _int_query(request, "offset", 0, _MAX_INT)
         limit = _int_query(request, "limit", MAX_LIMIT, MAX_LIMIT)
-        return JSONResponse(reader.trials(_study_id(request), offset, limit))
+        return JSONResponse(browser_json(reader.trials(_study_id(request), offset, limit)))
 
     def figure(request: Request) -> Response:
         kind = request.path_params["kind"]
         if kind not in FIGURES:
             raise HTTPException(404, f"no figure {kind[:40]!r}; figures: {', '.join(FIGURES)}")
-        return JSONResponse(reader.figure(_study_id(request), kind))
+        return JSONResponse(browser_json(reader.figure(_study_id(request), kind)))
 
     def _writes(request: Request) -> None:
         if not allow_writes:
