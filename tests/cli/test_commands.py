@@ -491,3 +491,19 @@ def test_infinite_values_are_shown_not_blanked(
     assert "inf" in out.splitlines()[3]
     _, out, _ = run(capsys, *base, "-f", "value")
     assert out.splitlines()[0].split()[1] == "inf"
+
+
+def test_worker_objective_errors_have_the_documented_form(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong --objective printed a bare message (a SystemExit); docs/cli.md promises
+    'ferrotune <cmd>: error: ...' and status 1 for every mistake."""
+    objective = tmp_path / "wobj.py"
+    objective.write_text("value = 1\n")
+    for spec in (f"{objective}:nothere", f"{objective}:value", "no_colon"):
+        code, _, err = run(
+            capsys, "worker", "--storage", url, "--study", "w",
+            "--objective", spec, "--n-trials", "1", "--direction", "minimize",
+        )  # fmt: skip
+        assert code == 1
+        assert err.startswith("ferrotune worker: error: --objective"), err

@@ -22,6 +22,7 @@ from typing import Any
 import ferrotune
 from ferrotune.cli._storage import close_storage, open_storage
 from ferrotune.examples import transformer_loss, transformer_space
+from ferrotune.exceptions import CLIUsageError
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -75,12 +76,12 @@ def _load_objective(spec: str) -> Callable[..., Any]:
     """``module:function`` or ``path/to/file.py:function``."""
     mod_name, sep, func_name = spec.rpartition(":")
     if not sep or not mod_name or not func_name:
-        raise SystemExit(f"--objective must be module:function, got {spec!r}")
+        raise CLIUsageError(f"--objective must be module:function, got {spec!r}")
     if mod_name.endswith(".py") or os.sep in mod_name:
         path = os.path.abspath(mod_name)
         loader_spec = importlib.util.spec_from_file_location("_ferrotune_objective", path)
         if loader_spec is None or loader_spec.loader is None:
-            raise SystemExit(f"cannot load {path}")
+            raise CLIUsageError(f"--objective: cannot load {path}")
         module = importlib.util.module_from_spec(loader_spec)
         loader_spec.loader.exec_module(module)
     else:
@@ -89,7 +90,9 @@ def _load_objective(spec: str) -> Callable[..., Any]:
         module = importlib.import_module(mod_name)
     func = getattr(module, func_name, None)
     if not callable(func):
-        raise SystemExit(f"{spec!r}: {func_name!r} is not a function of {mod_name!r}")
+        raise CLIUsageError(
+            f"--objective {spec!r}: {func_name!r} is not a function of {mod_name!r}"
+        )
     return func  # type: ignore[no-any-return]
 
 
