@@ -63,6 +63,11 @@ def test_studies_and_summary(client: TestClient, url: str) -> None:
     assert summary["best_trials"] == [quad.best_trial.number]
     assert summary["params"] == ["x"]
     assert "pareto" not in summary["figures"] and "history" in summary["figures"]
+    assert "intermediate" in summary["figures"]  # quad's trials reported
+    plain = ferrotune.create_study(study_name="plain", storage=url)
+    plain.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    sid = {s["name"]: s["study_id"] for s in client.get("/api/studies").json()}["plain"]
+    assert "intermediate" not in client.get(f"/api/studies/{sid}").json()["figures"]
     mo = client.get(f"/api/studies/{by_name['mo']['study_id']}").json()
     assert mo["figures"] == ["history", "parallel", "importance", "pareto", "timeline"]
     assert mo["best_value"] is None

@@ -114,7 +114,10 @@ class Reader:
                 "best_trials": sorted(t.number for t in best),
                 "params": sorted({k for t in trials for k in t.params}),
                 "figures": [
-                    k for k in FIGURES if k not in (MULTI_OBJECTIVE if single else SINGLE_OBJECTIVE)
+                    k
+                    for k in FIGURES
+                    if k not in (MULTI_OBJECTIVE if single else SINGLE_OBJECTIVE)
+                    and (k != "intermediate" or any(t.intermediate_values for t in trials))
                 ],
             }
         )

@@ -23,6 +23,15 @@ imports it.
 a ferrotune one, every trial's fields kept.
 """
 
+try:
+    import optuna as _optuna  # noqa: F401
+except ImportError as _e:
+    from ferrotune.exceptions import MissingDependencyError
+
+    raise MissingDependencyError(
+        "ferrotune.integration.optuna needs Optuna: pip install 'ferrotune[optuna]'"
+    ) from _e
+
 from ferrotune._optuna_io import export_study, import_study
 from ferrotune.integration.optuna._brute_force import BruteForceSampler
 from ferrotune.integration.optuna._grid import GridSampler
