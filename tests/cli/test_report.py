@@ -7,6 +7,7 @@ import base64
 import json
 import math
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +62,11 @@ def _figure_ids(page: str) -> list[str]:
     return re.findall(r'<section class="figure" id="fig-([\w-]+)">', page)
 
 
-def _self_contained(page: str) -> None:
+def _self_contained(page: str, figures: bool = True) -> None:
     # Every script is inline: nothing is fetched from the network to view the page.
     assert not re.search(r"<script[^>]*\bsrc\s*=", page, re.IGNORECASE)
     assert not re.search(r"<link[^>]*https?://", page, re.IGNORECASE)
-    assert "Plotly.newPlot" in page  # the figures are drawn by the inlined plotly.js
+    assert ("Plotly.newPlot" in page) == figures  # drawn by the inlined plotly.js
     assert len(page) > 1_000_000  # plotly.js itself is inside
 
 
@@ -123,8 +124,19 @@ def test_report_of_an_empty_study(url: str, tmp_path: Path) -> None:
     out = tmp_path / "empty.html"
     assert main(["report", "--storage", url, "--study-name", "empty", "-o", str(out)]) == 0
     page = out.read_text()
-    _self_contained(page)
+    _self_contained(page, figures=False)
     assert "No trial has completed yet" in page
+    # Sentences, not empty figures and an empty importance table (docs/cli.md).
+    assert 'id="plot-' not in page and 'class="importance"' not in page
+    assert "no trial is complete yet" in page
+    # A study whose only trial still runs: its timeline, nothing else, and no warnings.
+    study = ferrotune.load_study(study_name="empty", storage=url)
+    study.ask().suggest_float("x", 0, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["report", "--storage", url, "--study-name", "empty", "-o", str(out)]) == 0
+    page = out.read_text()
+    assert re.findall(r'id="plot-([a-z0-9-]+)"', page) == ["timeline"]
 
 
 def test_report_escapes_names(tmp_path: Path) -> None:

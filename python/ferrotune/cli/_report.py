@@ -326,9 +326,18 @@ def build_report(study: ferrotune.Study) -> str:
             f"the report needs plotly ({e}): pip install 'ferrotune[plot]'"
         ) from e
     n = len(study.directions)
-    importances = _importances(study, None if n == 1 else 0)
-    sections = []
-    for fid, title, draw in _figures(study, importances):
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if complete:
+        importances = _importances(study, None if n == 1 else 0)
+        figures = _figures(study, importances)
+    else:
+        # Nothing to plot but the timeline (when there are trials): a sentence instead of
+        # empty figures and tables, and no warnings of the plotting functions.
+        importances = "importance unavailable: no trial is complete yet"
+        figures = [f for f in _figures(study, importances) if f[0] == "timeline"]
+        figures = figures if study.get_trials(deepcopy=False) else []
+    sections = [] if complete else ['<p class="note">No trial is complete yet.</p>']
+    for fid, title, draw in figures:
         try:
             body = draw().to_html(full_html=False, include_plotlyjs=False, div_id=f"plot-{fid}")
         except Exception as e:  # a figure the study cannot give is a sentence
