@@ -310,3 +310,19 @@ def test_numpy_scalars_as_fixed_values_match_their_python_values(no_warnings: No
     assert trial.suggest_categorical("c", ["a", "b"]) == "b"
     assert CategoricalDistribution([1, 2]).to_internal_repr(np.int64(2)) == 1.0
     assert CategoricalDistribution([True, 1]).to_internal_repr(np.bool_(True)) == 0.0
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["RandomSampler", "TPESampler", "GPSampler", "CmaEsSampler", "QMCSampler", "AutoSampler"],
+)
+def test_numpy_integer_seeds_are_taken_as_optuna_takes_them(name: str) -> None:
+    """'for seed in np.arange(5)' gave numpy integers, refused by every sampler."""
+    cls = getattr(ferrotune.samplers, name)
+
+    def run(seed: Any) -> list[dict[str, Any]]:
+        study = ferrotune.create_study(sampler=cls(seed=seed))
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=4)
+        return [t.params for t in study.trials]
+
+    assert run(np.int64(7)) == run(7) and run(np.uint8(7)) == run(7)

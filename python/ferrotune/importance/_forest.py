@@ -3,6 +3,7 @@ trials, the forest's arguments, and the columns handed to the core."""
 
 from __future__ import annotations
 
+import numbers
 import random
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,9 @@ class ForestArguments:
         for name, value in (("n_trees", n_trees), ("max_depth", max_depth)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidArgumentError(f"{name} must be an int >= 1, got {value!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
+        ):
             raise InvalidArgumentError(f"seed must be None or an int >= 0, got {seed!r}")
         self.n_trees = n_trees
         self.max_depth = max_depth

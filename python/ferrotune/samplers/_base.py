@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import abc
 import math
+import numbers
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -217,11 +218,12 @@ def _seed_or_random(seed: int | None) -> int:
     """The seed as an unsigned 64-bit integer; a random one for None."""
     if seed is None:
         return secrets.randbits(64)
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    # Any integer, numpy's too (``for seed in np.arange(5)``, as Optuna takes them).
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         from ferrotune.exceptions import InvalidArgumentError
 
         raise InvalidArgumentError(f"seed must be an int or None, got {seed!r}")
-    return seed & 0xFFFF_FFFF_FFFF_FFFF
+    return int(seed) & 0xFFFF_FFFF_FFFF_FFFF
 
 
 class _RustSampler(BaseSampler):
