@@ -549,3 +549,41 @@ def test_partial_fixed_grid_keeps_enqueued_values() -> None:
     params = [(t.params["x"], t.params["y"]) for t in study.trials]
     assert params[0] == (7, 9)
     assert sorted(params[1:]) == [(0, 3), (1, 3)]
+
+
+def test_one_grid_sampler_serves_two_studies_each_whole() -> None:
+    """As Optuna: the same GridSampler object given to a second study runs that study's
+    whole grid (it stopped after one trial), also when the studies alternate."""
+    sampler = GridSampler({"x": [0, 1, 2, 3, 4], "c": [0, 1]}, seed=0)
+
+    def objective(t: ferrotune.Trial) -> float:
+        return t.suggest_int("x", 0, 4) + t.suggest_categorical("c", [0, 1])
+
+    first = ferrotune.create_study(sampler=sampler)
+    first.optimize(objective)
+    second = ferrotune.create_study(sampler=sampler)
+    second.optimize(objective)
+    for study in (first, second):
+        assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 10
+        assert len(study.trials) == 10
+    a, b = (ferrotune.create_study(sampler=GridSampler({"x": [0, 1, 2]}, seed=1)) for _ in "ab")
+    b.sampler = a.sampler
+    for _ in range(3):
+        for study in (a, b):
+            study.optimize(lambda t: t.suggest_int("x", 0, 2), n_trials=1)
+    # Alternating studies share one object but keep their own account of the grid.
+    assert sorted(t.params["x"] for t in a.trials) == [0, 1, 2]
+    assert sorted(t.params["x"] for t in b.trials) == [0, 1, 2]
+
+
+def test_grid_values_may_be_numpy_arrays() -> None:
+    import numpy as np
+
+    sampler = GridSampler({"x": np.linspace(0, 1, 5), "n": np.array([1, 2])}, seed=0)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_int("n", 1, 2))
+    assert sorted({(t.params["x"], t.params["n"]) for t in study.trials}) == [
+        (x, n) for x in (0.0, 0.25, 0.5, 0.75, 1.0) for n in (1, 2)
+    ]
+    with pytest.raises(InvalidArgumentError, match="1-D"):
+        GridSampler({"x": np.zeros((2, 2))})

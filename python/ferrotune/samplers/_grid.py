@@ -5,6 +5,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ferrotune import _core
 from ferrotune.exceptions import (
     InfeasibleSpaceError,
@@ -15,7 +17,6 @@ from ferrotune.samplers._base import BaseSampler, _seed_or_random
 from ferrotune.storages._base import FIXED_PARAMS_KEY
 
 if TYPE_CHECKING:
-    import numpy as np
     import numpy.typing as npt
 
     from ferrotune._search_space import SearchSpace
@@ -49,7 +50,8 @@ class GridSampler(BaseSampler):
     end (parallel workers racing for the last point) repeats a random point, as
     Optuna does. Grid points are handed out by this sampler object, so parallel
     threads of one process never share a point; trials already in the study (a
-    resumed study, other processes) are read and their points skipped.
+    resumed study, other processes) are read and their points skipped. Given to another
+    study (another name), the object starts that study's grid afresh.
 
     With ``study.ask(space)`` or ``optimize(..., space=space)``, points that the space
     rules out (a constraint, a predicate) are skipped, and of the points that differ
@@ -122,9 +124,14 @@ class GridSampler(BaseSampler):
             self._names = sorted(search_space)
             for name in self._names:
                 vals = search_space[name]
+                if isinstance(vals, np.ndarray) and vals.ndim == 1:
+                    vals = vals.tolist()  # np.linspace(...), as Optuna takes it
+                elif isinstance(vals, Sequence) and not isinstance(vals, (str, bytes)):
+                    vals = [v.item() if isinstance(v, np.generic) else v for v in vals]
                 if isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence) or not vals:
                     raise InvalidArgumentError(
-                        f"parameter {name!r}: grid values must be a non-empty list"
+                        f"parameter {name!r}: grid values must be a non-empty list or 1-D "
+                        f"array, got {vals!r:.80}"
                     )
                 for v in vals:
                     if v is not None and not isinstance(v, (bool, int, float, str)):
@@ -156,7 +163,26 @@ class GridSampler(BaseSampler):
         self._space: SearchSpace | None = None
         # That space's reading of the grid points (see _fit), built once per space.
         self._fit_of: tuple[SearchSpace, _core.GridFitCore] | None = None
+        # The study whose points this object hands out (by name): another study (the
+        # sampler reused, as Optuna allows) starts its own account of the grid.
+        self._study_name: str | None = None
         self._lock = threading.Lock()
+
+    def _bind(self, study: Study) -> None:
+        """Starts a fresh account of the grid when ``study`` is not the one bound (call
+        with the lock held). A study of the same name (resumed, or loaded elsewhere)
+        continues the account, as a pickled sampler does."""
+        name = study.study_name
+        if self._study_name == name:
+            return
+        if self._study_name is not None:
+            self._order = _core.GridOrderCore(self._n, self._seed)
+            self._rng = _core.RandomSamplerCore(self._seed ^ 0x6121D)
+            self._scanned = 0
+            self._next = None
+            self._space = None
+            self._fit_of = None
+        self._study_name = name
 
     def _make_points(self) -> _core.GridPointsCore:
         """The grid's points in Rust: the declared space's rows, or the cartesian
@@ -286,6 +312,7 @@ class GridSampler(BaseSampler):
         if study.get_fixed_params(trial.number) is not None:
             return
         with self._lock:
+            self._bind(study)
             if space is not None:
                 self._space = space
             if self._scanned < trial.number:
@@ -321,6 +348,7 @@ class GridSampler(BaseSampler):
         values: Sequence[float] | None,
     ) -> None:
         with self._lock:
+            self._bind(study)
             if self._next is None:
                 self._next = self._draw(self._space)
             if self._next is None:
@@ -345,9 +373,12 @@ class GridSampler(BaseSampler):
 
     def is_exhausted(self, study: Any = None) -> bool:
         """True once every grid point has been handed out (or ruled out by the space
-        of ``study.ask(space)``). ``study`` is accepted, as Optuna's method takes it, and
-        not read: the sampler keeps its own account of the points it handed out."""
+        of ``study.ask(space)``), for ``study`` when given (as Optuna's method takes it),
+        else for the study this object serves: the sampler keeps its own account of the
+        points it handed out, one study at a time."""
         with self._lock:
+            if study is not None and hasattr(study, "study_name"):
+                self._bind(study)
             if self._next is None:
                 self._next = self._draw(self._space)
             return self._next is None
