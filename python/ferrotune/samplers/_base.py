@@ -357,12 +357,21 @@ class _RustModelSampler(_RustSampler):
     def _check_own(self, study: Study) -> None:
         # The model is the study's core's: this sampler's core must be the one installed
         # (directly, or through a wrapper such as PartialFixedSampler).
-        if study.sampler is not self and getattr(study.sampler, "_rust", None) is not self._rust:
-            from ferrotune.exceptions import InvalidArgumentError
+        installed = study.sampler
+        if installed is self or getattr(installed, "_rust", None) is self._rust:
+            return
+        if getattr(installed, "_rust", None) is None:
+            # A sampler of the user's own that delegates to this one (Optuna's wrapper
+            # pattern): this sampler's Rust core serves the study's core from now on.
+            study.core.set_sampler(self._rust, study.study_name)
+            return
+        from ferrotune.exceptions import InvalidArgumentError
 
-            raise InvalidArgumentError(
-                f"a {type(self).__name__} samples only for the study it belongs to"
-            )
+        raise InvalidArgumentError(
+            f"a {type(self).__name__} samples only for a study whose sampler it is, or "
+            f"whose sampler delegates to it; this study's sampler is "
+            f"{type(installed).__name__}, which has its own model"
+        )
 
     def sample_independent(
         self,
