@@ -438,3 +438,20 @@ def test_four_worker_processes_on_sqlite_share_generations(tmp_path: Path) -> No
     study = ferrotune.load_study(study_name="cma", storage=storage)
     assert len(study.trials) == 2 + 4 * 30
     _check_generations(study, [CmaEsSampler(seed=s, popsize=6) for s in (98, 99)])
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_margin_on_an_integer_range_finer_than_a_float(seed: int) -> None:
+    """with_margin=True failed trials ('a sampler's tag holds finite numbers, got NaN')
+    on suggest_int(-2**52, 2**52), a range the study accepts: its cells are narrower than
+    a float's resolution. Such a parameter is now searched as continuous."""
+    study = ferrotune.create_study(sampler=CmaEsSampler(seed=seed, with_margin=True))
+    study.optimize(
+        lambda t: (
+            abs(t.suggest_int("c", -(2**52), 2**52) - 2**50) / 2**52
+            + (t.suggest_int("k", 0, 4) - 3) ** 2
+        ),
+        n_trials=80,
+    )
+    assert all(t.state == ferrotune.TrialState.COMPLETE for t in study.trials)
+    assert study.best_params["k"] == 3

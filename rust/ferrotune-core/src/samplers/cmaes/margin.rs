@@ -23,6 +23,9 @@ pub struct Margin {
     pub alpha: f64,
 }
 
+/// The most values a dim may have to get a margin (2^40).
+pub const MAX_CARDINALITY: u64 = 1 << 40;
+
 /// The unit-space boundary between grid values k and k + 1.
 fn limit(dist: &Distribution, k: u64) -> f64 {
     dist.to_unit(0.5 * (dist.discrete_value(k) + dist.discrete_value(k + 1)))
@@ -40,12 +43,19 @@ pub fn cell_limits(dist: &Distribution, u: f64) -> (f64, f64) {
 
 impl Margin {
     /// A margin for the discrete ones among `dists` (numeric dims), or None
-    /// when all are continuous.
+    /// when all are continuous. A dim of more than [`MAX_CARDINALITY`] values
+    /// counts as continuous: its cells, narrower than about 1e-12 of the unit
+    /// range, come too close to the resolution of a float for the margin's
+    /// cell limits (an integer in ±2^52 has cells of 1e-16, and the limits of
+    /// a cell could coincide, giving A = NaN).
     pub fn new(dists: &[Distribution], lambda: usize) -> Option<Self> {
         let discrete: Vec<(usize, Distribution)> = dists
             .iter()
             .enumerate()
-            .filter(|(_, d)| d.cardinality().is_some_and(|c| c >= 2))
+            .filter(|(_, d)| {
+                d.cardinality()
+                    .is_some_and(|c| (2..=MAX_CARDINALITY).contains(&c))
+            })
             .map(|(i, d)| (i, d.clone()))
             .collect();
         (!discrete.is_empty()).then(|| Margin {
@@ -103,6 +113,16 @@ impl Margin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_integer_finer_than_a_float_gets_no_margin() {
+        let wide = Distribution::int("c", -(1 << 52), 1 << 52, 1, false).unwrap();
+        let small = Distribution::int("k", 0, 9, 1, false).unwrap();
+        assert!(Margin::new(std::slice::from_ref(&wide), 6).is_none());
+        let m = Margin::new(&[wide, small], 6).unwrap();
+        assert_eq!(m.discrete.len(), 1);
+        assert_eq!(m.discrete[0].0, 1);
+    }
 
     #[test]
     fn a_collapsed_integer_dimension_keeps_its_margin() {
