@@ -208,6 +208,8 @@ def test_json_to_distribution_reads_optunas_old_names_and_abbreviated_form() -> 
         '{"name": "UniformDistribution", "attributes": {"low": 0}}',
         '{"type": "complex"}',
         "[1, 2]",
+        '{"name": "IntLogUniformDistribution", "attributes": {"low": 1, "high": 8, "step": 2}}',
+        '{"name": "UniformDistribution", "attributes": {"low": 0, "high": 1, "q": 0.5}}',
     ):
         with pytest.raises(InvalidDistributionError):
             json_to_distribution(bad)

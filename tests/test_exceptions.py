@@ -217,6 +217,7 @@ def test_single_objective_accessors_raise_runtime_error_with_several_objectives(
         lambda: study.best_value,
         lambda: study.best_params,
         lambda: study.trials[0].value,
+        lambda: ferrotune.get_all_study_summaries(study._storage)[0].direction,
     ):
         with pytest.raises(RuntimeError) as info:
             read()

@@ -361,6 +361,23 @@ def test_add_trial_keeps_times_pruned_values_and_enqueues_waiting(kind: str, tmp
         assert (c.state, c.user_attrs) == (TrialState.WAITING, {"why": "rerun"})
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
     assert study.trials[2].params == {"x": 0.75} and study.trials[2].state == TrialState.COMPLETE
+    # A trial that enqueue_trial made holds its values in fixed_params: kept by a copy.
+    study.enqueue_trial({"x": 0.3})
+    ferrotune.copy_study(
+        from_study_name="s", from_storage=storage, to_storage=(copy := InMemoryStorage())
+    )
+    copied = ferrotune.load_study(study_name="s", storage=copy)
+    assert copied.trials[-1].state == TrialState.WAITING
+    assert copied.ask().suggest_float("x", 0, 1) == 0.3
+    # No start time: a trial of no duration; an end before the start: refused.
+    timeless = create_trial(value=1.0)
+    timeless.datetime_start = None
+    study.add_trial(timeless)
+    assert study.trials[-1].duration == datetime.timedelta(0)
+    backwards = create_trial(value=1.0)
+    backwards.datetime_start = backwards.datetime_complete + datetime.timedelta(seconds=1)
+    with pytest.raises(InvalidArgumentError, match="before it started"):
+        study.add_trial(backwards)
 
 
 # ------------------------------------------------------------------- reading results

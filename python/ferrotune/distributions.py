@@ -479,23 +479,22 @@ def json_to_distribution(json_str: str) -> BaseDistribution:
         "IntDistribution": IntDistribution,
         "CategoricalDistribution": CategoricalDistribution,
     }.get(str(name))
+    # Optuna's deprecated classes, each with its own constructor's arguments (an unknown
+    # or missing one is a TypeError, as there).
+    legacy: dict[str, Any] = {
+        "UniformDistribution": lambda low, high: FloatDistribution(low, high),
+        "LogUniformDistribution": lambda low, high: FloatDistribution(low, high, log=True),
+        "DiscreteUniformDistribution": lambda low, high, q: FloatDistribution(low, high, step=q),
+        "IntUniformDistribution": lambda low, high, step=1: IntDistribution(low, high, step=step),
+        "IntLogUniformDistribution": lambda low, high, step=1: IntDistribution(
+            low, high, log=True, step=step
+        ),
+    }
     try:
-        if cls is not None:
-            return cls(**attrs)  # type: ignore[no-any-return]
-        low, high = attrs["low"], attrs["high"]
-        if name == "UniformDistribution":
-            return FloatDistribution(low, high)
-        if name == "LogUniformDistribution":
-            return FloatDistribution(low, high, log=True)
-        if name == "DiscreteUniformDistribution":
-            return FloatDistribution(low, high, step=attrs["q"])
-        if name == "IntUniformDistribution":
-            return IntDistribution(low, high, step=attrs.get("step", 1))
-        if name == "IntLogUniformDistribution":
-            return IntDistribution(low, high, log=True)
-    except (KeyError, TypeError) as e:
+        made = (cls if cls is not None else legacy[str(name)])(**attrs)
+    except TypeError as e:
         raise InvalidDistributionError(f"distribution {name!r}: bad attributes {attrs!r}") from e
-    raise InvalidDistributionError(f"unknown distribution name {name!r}")
+    return made  # type: ignore[no-any-return]
 
 
 _JSON_NAMES = (

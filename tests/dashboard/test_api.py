@@ -243,6 +243,7 @@ def test_infinite_and_nan_values_keep_the_dashboard_up(url: str) -> None:
     t = odd.ask()
     t.suggest_float("x", 0, 1)
     t.set_user_attr("ratio", float("nan"))
+    t.set_user_attr("plot", {"figure": "png", "loss": float("inf")})  # not a plotly figure
     t.report(float("inf"), 0)
     odd.tell(t, float("-inf"))
     odd.tell(odd.ask(), 1.0)
@@ -262,5 +263,6 @@ def test_infinite_and_nan_values_keep_the_dashboard_up(url: str) -> None:
     rows = strict(f"/api/studies/{sid}/trials")
     text = json.dumps(rows)
     assert '"-inf"' in text and '"nan"' in text
+    assert rows["trials"][0]["user_attrs"]["plot"] == {"figure": "png", "loss": "inf"}
     for kind in ("history", "timeline", "intermediate"):
         strict(f"/api/studies/{sid}/figures/{kind}")

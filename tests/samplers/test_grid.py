@@ -574,6 +574,13 @@ def test_one_grid_sampler_serves_two_studies_each_whole() -> None:
     # Alternating studies share one object but keep their own account of the grid.
     assert sorted(t.params["x"] for t in a.trials) == [0, 1, 2]
     assert sorted(t.params["x"] for t in b.trials) == [0, 1, 2]
+    assert a.sampler.is_exhausted(a) and a.sampler.is_exhausted(b)
+    # Another study of the same name (another storage) is another study too.
+    shared = GridSampler({"x": [0, 1, 2]}, seed=2)
+    for _ in range(2):
+        study = ferrotune.create_study(study_name="same", sampler=shared)
+        study.optimize(lambda t: t.suggest_int("x", 0, 2))
+        assert sorted(t.params["x"] for t in study.trials) == [0, 1, 2]
 
 
 def test_grid_values_may_be_numpy_arrays() -> None:

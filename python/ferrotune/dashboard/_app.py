@@ -25,8 +25,7 @@ def browser_json(value: Any, in_figure: bool = False) -> Any:
             return value
         return None if in_figure else ("nan" if math.isnan(value) else str(value))
     if isinstance(value, dict):
-        inner = in_figure or "figure" in value
-        return {k: browser_json(v, inner) for k, v in value.items()}
+        return {k: browser_json(v, in_figure) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [browser_json(v, in_figure) for v in value]
     return value
@@ -128,7 +127,7 @@ def create_app(
         kind = request.path_params["kind"]
         if kind not in FIGURES:
             raise HTTPException(404, f"no figure {kind[:40]!r}; figures: {', '.join(FIGURES)}")
-        return JSONResponse(browser_json(reader.figure(_study_id(request), kind)))
+        return JSONResponse(browser_json(reader.figure(_study_id(request), kind), in_figure=True))
 
     def _writes(request: Request) -> None:
         if not allow_writes:

@@ -51,7 +51,8 @@ class GridSampler(BaseSampler):
     Optuna does. Grid points are handed out by this sampler object, so parallel
     threads of one process never share a point; trials already in the study (a
     resumed study, other processes) are read and their points skipped. Given to another
-    study (another name), the object starts that study's grid afresh.
+    study, the object starts that study's grid afresh (reading the points its trials
+    already hold).
 
     With ``study.ask(space)`` or ``optimize(..., space=space)``, points that the space
     rules out (a constraint, a predicate) are skipped, and of the points that differ
@@ -163,26 +164,31 @@ class GridSampler(BaseSampler):
         self._space: SearchSpace | None = None
         # That space's reading of the grid points (see _fit), built once per space.
         self._fit_of: tuple[SearchSpace, _core.GridFitCore] | None = None
-        # The study whose points this object hands out (by name): another study (the
-        # sampler reused, as Optuna allows) starts its own account of the grid.
+        # The study whose points this object hands out: its name and its core (held, so
+        # that no other core can take its id). Another study (the sampler reused, as
+        # Optuna allows) starts its own account of the grid.
         self._study_name: str | None = None
+        self._bound_core: Any = None
         self._lock = threading.Lock()
 
     def _bind(self, study: Study) -> None:
-        """Starts a fresh account of the grid when ``study`` is not the one bound (call
-        with the lock held). A study of the same name (resumed, or loaded elsewhere)
-        continues the account, as a pickled sampler does."""
-        name = study.study_name
-        if self._study_name == name:
+        """Starts a fresh account of the grid when ``study`` is not the one this object
+        serves (call with the lock held); its trials are then read again at the next
+        point handed out. An unpickled sampler continues the account of the study of its
+        name, as the docstring promises."""
+        core = study.core
+        if core is self._bound_core:
             return
-        if self._study_name is not None:
+        unpickled = self._bound_core is None and self._study_name == study.study_name
+        if self._study_name is not None and not unpickled:
             self._order = _core.GridOrderCore(self._n, self._seed)
             self._rng = _core.RandomSamplerCore(self._seed ^ 0x6121D)
             self._scanned = 0
             self._next = None
             self._space = None
             self._fit_of = None
-        self._study_name = name
+        self._study_name = study.study_name
+        self._bound_core = core
 
     def _make_points(self) -> _core.GridPointsCore:
         """The grid's points in Rust: the declared space's rows, or the cartesian
@@ -377,8 +383,9 @@ class GridSampler(BaseSampler):
         else for the study this object serves: the sampler keeps its own account of the
         points it handed out, one study at a time."""
         with self._lock:
-            if study is not None and hasattr(study, "study_name"):
+            if study is not None and hasattr(study, "core"):
                 self._bind(study)
+                self._mark_existing(study, study.core.n_trials())
             if self._next is None:
                 self._next = self._draw(self._space)
             return self._next is None
@@ -389,6 +396,7 @@ class GridSampler(BaseSampler):
         d["_order"] = self._order.get_state()
         d["_rng"] = self._rng.get_state()
         del d["_lock"], d["_points"]
+        d["_bound_core"] = None  # the study's name is kept; its core is found again
         # The asked space may hold lambdas; the next ask(space) sets it again.
         d["_space"] = d["_fit_of"] = None
         return d

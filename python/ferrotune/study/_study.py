@@ -986,8 +986,8 @@ class Study:
             return
         if not trial.state.is_finished():
             raise InvalidArgumentError(
-                f"add_trial: trial {trial.number} is {trial.state.name}; a RUNNING trial added "
-                "here would stay RUNNING (no worker runs it): add it as WAITING to run it again"
+                f"add_trial: the trial is {trial.state.name}; a RUNNING trial added here "
+                "would stay RUNNING (no worker runs it): add it as WAITING to run it again"
             )
         # Check everything before a trial is created, so bad input leaves nothing behind.
         vals: list[float] = []
@@ -1018,6 +1018,13 @@ class Study:
             None if d is None else d.timestamp()
             for d in (trial.datetime_start, trial.datetime_complete)
         )
+        if started is None:
+            started = completed  # no start time: a trial of no duration (not "now")
+        elif completed is not None and completed < started:
+            raise InvalidArgumentError(
+                f"add_trial: the trial completed ({trial.datetime_complete}) before it "
+                f"started ({trial.datetime_start})"
+            )
         storage, sid = self._storage, self._study_id
         # A storage of the user's own (an older BaseStorage subclass) may not take the
         # times: its trials then get the times of this call.
@@ -1047,7 +1054,11 @@ class Study:
             storage.finish_trial(sid, number, trial.state, vals)
 
     def _add_waiting(self, trial: FrozenTrial) -> None:
-        """``add_trial`` of a WAITING trial: enqueued with its parameters and attributes."""
+        """``add_trial`` of a WAITING trial: enqueued with its parameters and attributes.
+        A trial that ``enqueue_trial`` made holds its values in the system attribute
+        ``fixed_params`` (its ``params`` are empty until it runs): those are kept too."""
+        fixed = trial.system_attrs.get(FIXED_PARAMS_KEY)
+        params = {**(fixed if isinstance(fixed, Mapping) else {}), **trial.params}
         for name, value in trial.params.items():
             dist = trial.distributions.get(name)
             if dist is not None and not dist._contains(dist.to_internal_repr(value)):
@@ -1056,7 +1067,7 @@ class Study:
                 )
         to_json(dict(trial.user_attrs), "add_trial's user_attrs")
         sid = self._study_id
-        number = self._storage.enqueue_trial(sid, dict(trial.params))
+        number = self._storage.enqueue_trial(sid, params)
         for k, v in trial.user_attrs.items():
             self._storage.set_trial_user_attr(sid, number, k, v)
         for k, v in trial.system_attrs.items():

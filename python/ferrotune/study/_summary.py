@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ferrotune.distributions import BaseDistribution, _from_core
-from ferrotune.exceptions import InvalidArgumentError
+from ferrotune.exceptions import InvalidArgumentError, MultiObjectiveError
 from ferrotune.storages import BaseStorage, get_storage
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial
@@ -60,7 +60,7 @@ class StudySummary:
     def direction(self) -> StudyDirection:
         """The direction of a single-objective study."""
         if len(self._directions) > 1:
-            raise InvalidArgumentError("this study has several objectives; use directions")
+            raise MultiObjectiveError("this study has several objectives; use directions")
         return self._directions[0]
 
     @property

@@ -87,12 +87,22 @@ function columns() {
   return ["number", "state", ...values, ...s.params.map((p) => `params_${p}`), "duration_s"];
 }
 
+// The API sends infinite and NaN numbers as the text "inf", "-inf", "nan" (JSON has no such
+// numbers): numbers again for sorting and filtering.
+const NON_FINITE = { inf: Infinity, "-inf": -Infinity, nan: NaN };
+
+function number(v) {
+  return typeof v === "string" && v in NON_FINITE ? NON_FINITE[v] : v;
+}
+
 function cell(trial, key) {
-  if (key === "value") return trial.values ? trial.values[0] : null;
-  if (key.startsWith("values_")) return trial.values ? trial.values[Number(key.slice(7))] : null;
+  if (key === "value") return trial.values ? number(trial.values[0]) : null;
+  if (key.startsWith("values_")) {
+    return trial.values ? number(trial.values[Number(key.slice(7))]) : null;
+  }
   if (key.startsWith("params_")) return trial.params[key.slice(7)];
   if (key === "duration_s") return trial.duration;
-  return trial[key];
+  return number(trial[key]);
 }
 
 // "value<0.5", "params_x>=2": a numeric comparison on one column; anything else is text.
@@ -112,7 +122,10 @@ function compare(a, b) {
   if (a === b) return 0;
   if (a === null || a === undefined) return 1;
   if (b === null || b === undefined) return -1;
-  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (typeof a === "number" && typeof b === "number") {
+    if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) - Number.isNaN(b);
+    return a < b ? -1 : a > b ? 1 : 0; // (a - b is NaN for two equal infinities)
+  }
   return String(a).localeCompare(String(b));
 }
 
