@@ -328,7 +328,7 @@ def test_model_samplers_hooks_return_their_values(sampler: Any) -> None:
     extra = FloatDistribution(0, 1, log=False)
     v = sampler.sample_independent(study, frozen, "y", extra)
     assert in_distribution(extra, v)
-    with pytest.raises(ex.InvalidArgumentError, match="belongs to"):
+    with pytest.raises(ex.InvalidArgumentError, match="samples only for a study whose sampler"):
         sampler.sample_relative(ferrotune.create_study(), frozen, space)
 
 

@@ -204,5 +204,5 @@ def test_worker_cli_creates_study(sqlite_url: str) -> None:
 def test_worker_cli_bad_objective(sqlite_url: str, spec: str) -> None:
     from ferrotune.cli import main
 
-    with pytest.raises(SystemExit):
-        main(["worker", "--storage", sqlite_url, "--study", "s", "--objective", spec])
+    # Reported as every command's mistakes are ("ferrotune worker: error: ..."), status 1.
+    assert main(["worker", "--storage", sqlite_url, "--study", "s", "--objective", spec]) == 1
