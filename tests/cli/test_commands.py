@@ -507,3 +507,20 @@ def test_worker_objective_errors_have_the_documented_form(
         )  # fmt: skip
         assert code == 1
         assert err.startswith("ferrotune worker: error: --objective"), err
+
+
+def test_tell_takes_negative_infinity_and_exponents(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'tell --values -inf' was read by argparse as an unknown option (status 2)."""
+    study = ferrotune.create_study(study_name="neg", storage=url, directions=["minimize"] * 2)
+    for _ in range(3):
+        study.ask()
+    base = ("tell", "--storage", url, "--study-name", "neg", "--trial-number")
+    assert run(capsys, *base, "0", "--values", "-inf", "-1e-3")[0] == 0
+    assert run(capsys, *base, "1", "--values", "-2.5E+2", "-.5")[0] == 0
+    assert run(capsys, *base, "2", "--values", "-nan", "1")[0] == 0
+    trials = ferrotune.load_study(study_name="neg", storage=url).trials
+    assert trials[0].values == [-math.inf, -1e-3] and trials[1].values == [-250.0, -0.5]
+    assert trials[2].state == ferrotune.TrialState.FAIL  # NaN, as Optuna
+    assert run(capsys, *base, "0", "--no-such-option")[0] == 2
