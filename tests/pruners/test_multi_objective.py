@@ -388,7 +388,7 @@ def test_add_trial_checks_intermediate_values_against_the_objectives() -> None:
     from ferrotune.trial import create_trial
 
     mo = ferrotune.create_study(directions=["minimize", "maximize"])
-    for bad in ({0: [1.0]}, {0: [1.0, "x"]}, {-1: [1.0, 2.0]}):
+    for bad in ({0: [1.0]}, {0: [1.0, "x"]}, {-1: [1.0, 2.0]}, {0: 0.5, 1: [0.1, 0.2]}):
         with pytest.raises(InvalidArgumentError, match="intermediate"):
             mo.add_trial(create_trial(values=[1.0, 2.0], intermediate_values=bad))
     assert mo.trials == []

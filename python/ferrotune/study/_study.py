@@ -1096,6 +1096,12 @@ class Study:
                     f"add_trial: intermediate value at step {step}: "
                     f"{str(e).removeprefix('report: ')}"
                 ) from e
+        if n > 1 and len({isinstance(v, list) for v in out.values()}) > 1:
+            # A database storage could not tell the two kinds apart when it reads them back.
+            raise InvalidArgumentError(
+                "add_trial: intermediate values are all plain numbers (Optuna's kind) or all "
+                f"one number per objective, not a mix of both: {dict(values)!r:.120}"
+            )
         return out
 
     def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
