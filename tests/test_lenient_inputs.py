@@ -326,3 +326,34 @@ def test_numpy_integer_seeds_are_taken_as_optuna_takes_them(name: str) -> None:
         return [t.params for t in study.trials]
 
     assert run(np.int64(7)) == run(7) and run(np.uint8(7)) == run(7)
+
+
+def test_numpy_values_as_user_attributes_and_catch_none() -> None:
+    """trial.set_user_attr('best_epoch', losses.argmin()) failed the trial (a numpy int is
+    not JSON); numpy scalars and arrays are stored as Python numbers and lists, at any
+    depth. optimize(catch=None), which Optuna takes, raised TypeError."""
+    losses = np.array([0.3, 0.2, 0.25])
+    study = ferrotune.create_study()
+
+    def objective(t: ferrotune.Trial) -> float:
+        t.set_user_attr("best_epoch", losses.argmin())
+        t.set_user_attr("curve", {"losses": losses, "ok": np.bool_(True)})
+        return float(losses.min())
+
+    study.optimize(objective, n_trials=1, catch=None)
+    attrs = study.trials[0].user_attrs
+    assert attrs == {"best_epoch": 1, "curve": {"losses": [0.3, 0.2, 0.25], "ok": True}}
+    assert type(attrs["best_epoch"]) is int and type(attrs["curve"]["ok"]) is bool
+    study.set_user_attr("n", np.int32(3))
+    assert study.user_attrs["n"] == 3 and type(study.user_attrs["n"]) is int
+
+
+def test_reinforce_sizes_are_bounded_and_take_numpy_ints() -> None:
+    """hidden_size=100_000 aborted the interpreter (an 80 GB allocation in Rust)."""
+    from ferrotune.exceptions import InvalidArgumentError
+    from ferrotune.samplers import ReinforceSampler
+
+    ReinforceSampler(hidden_size=np.int64(32), seed=0)
+    for kw in ({"hidden_size": 100_000}, {"embedding_size": 10**6}, {"n_bins": 10**9}):
+        with pytest.raises(InvalidArgumentError, match=r"must be an int in \["):
+            ReinforceSampler(**kw)  # type: ignore[arg-type]

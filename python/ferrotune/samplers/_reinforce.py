@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from ferrotune import _core
@@ -24,10 +25,23 @@ def _number(name: str, value: Any, low: float, high: float, *, open_low: bool = 
     return float(value)
 
 
-def _int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+# Upper bounds of the controller's sizes: an LSTM of width 2,048 already holds 4 * 2048 *
+# 4096 weights (268 MB); NAS controllers use 35-100 (Zoph & Le 2017).
+_MAX_WIDTH = 2048
+_MAX_BINS = 10_000
+_MAX_EPOCHS = 10_000
+
+
+def _int(name: str, value: Any, minimum: int, maximum: int) -> int:
+    # Any integer (numpy's too); the upper bound keeps the controller's weights, allocated
+    # in Rust, from aborting the interpreter (hidden_size=100_000 asked for 80 GB).
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidArgumentError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
+    if not minimum <= int(value) <= maximum:
+        raise InvalidArgumentError(
+            f"{name} must be an int in [{minimum}, {maximum}], got {value!r}"
+        )
+    return int(value)
 
 
 class ReinforceSampler(_RustModelSampler):
@@ -77,13 +91,13 @@ class ReinforceSampler(_RustModelSampler):
         baseline_decay: Decay of the moving-average baseline, in [0, 1) (0.9).
         entropy_weight: Weight of the entropy bonus (0.1).
         entropy_decay: Factor on the entropy weight per update, in (0, 1] (1.0: constant).
-        hidden_size: Width of the recurrent state (32).
-        embedding_size: Width of each choice's embedding (16).
-        n_bins: Cells of a continuous parameter (10).
+        hidden_size: Width of the recurrent state (32; at most 2,048).
+        embedding_size: Width of each choice's embedding (16; at most 2,048).
+        n_bins: Cells of a continuous parameter (10; at most 10,000).
         ppo_epochs: Adam steps per finished trial (1: REINFORCE). With k > 1 the later
             steps follow PPO's clipped surrogate (Schulman et al. 2017), the old policy
             being the controller before the trial's first step. On NAS-Bench-201 extra
-            epochs made the controller commit earlier and did not help.
+            epochs made the controller commit earlier and did not help. At most 10,000.
         ppo_clip: PPO's clip range epsilon, in (0, 1) (0.2, the paper's).
         seed: Seed of the generator; None draws one.
 
@@ -126,10 +140,10 @@ class ReinforceSampler(_RustModelSampler):
             "baseline_decay": decay,
             "entropy_weight": ew,
             "entropy_decay": _number("entropy_decay", entropy_decay, 0.0, 1.0, open_low=True),
-            "hidden_size": _int("hidden_size", hidden_size, 1),
-            "embedding_size": _int("embedding_size", embedding_size, 1),
-            "n_bins": _int("n_bins", n_bins, 2),
-            "ppo_epochs": _int("ppo_epochs", ppo_epochs, 1),
+            "hidden_size": _int("hidden_size", hidden_size, 1, _MAX_WIDTH),
+            "embedding_size": _int("embedding_size", embedding_size, 1, _MAX_WIDTH),
+            "n_bins": _int("n_bins", n_bins, 2, _MAX_BINS),
+            "ppo_epochs": _int("ppo_epochs", ppo_epochs, 1, _MAX_EPOCHS),
             "ppo_clip": _number("ppo_clip", ppo_clip, 0.0, 1.0, open_low=True),
         }
         if self._config["ppo_epochs"] > 1000:

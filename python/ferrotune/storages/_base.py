@@ -20,6 +20,24 @@ if TYPE_CHECKING:
 __all__ = ["BaseStorage"]
 
 
+def plain_value(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays as Python numbers and lists, at any depth
+    (``losses.argmin()`` is a numpy int, which JSON cannot hold; Optuna's in-memory
+    storage keeps it as it is). Anything else is returned as it is."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [plain_value(v) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
+
+
 def to_json(value: Any, what: str) -> str:
     """``value`` as JSON, as a database storage writes it; a value JSON cannot hold
     raises InvalidArgumentError naming ``what`` (for example "user attribute 'k'"), so

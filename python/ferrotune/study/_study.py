@@ -38,7 +38,7 @@ from ferrotune.pruners import BasePruner, MedianPruner
 from ferrotune.samplers import BaseSampler, TPESampler
 from ferrotune.samplers._base import _overrides
 from ferrotune.storages import BaseStorage, get_storage
-from ferrotune.storages._base import FIXED_PARAMS_KEY, TAG_KEY, to_json
+from ferrotune.storages._base import FIXED_PARAMS_KEY, TAG_KEY, plain_value, to_json
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial, Trial, TrialState
 from ferrotune.trial._frozen import _LazyFrozenTrial, intermediate_values_of
@@ -743,7 +743,7 @@ class Study:
         n_trials: int | None = None,
         timeout: float | None = None,
         n_jobs: int = 1,
-        catch: Iterable[type[Exception]] | type[Exception] = (),
+        catch: Iterable[type[Exception]] | type[Exception] | None = (),
         callbacks: Iterable[Callback] | None = None,
         gc_after_trial: bool = False,
         show_progress_bar: bool = False,
@@ -795,7 +795,9 @@ class Study:
             raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
         if n_jobs == -1:
             n_jobs = os.cpu_count() or 1
-        catch_t: tuple[type[Exception], ...] = (catch,) if isinstance(catch, type) else tuple(catch)
+        catch_t: tuple[type[Exception], ...] = (
+            () if catch is None else (catch,) if isinstance(catch, type) else tuple(catch)
+        )
         cbs = list(callbacks or [])
         self._stop_flag = False
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -1373,7 +1375,7 @@ class Study:
     def set_user_attr(self, key: str, value: Any) -> None:
         """Stores a user attribute on the study."""
         self._check_alive()
-        self._storage.set_study_user_attr(self._study_id, key, value)
+        self._storage.set_study_user_attr(self._study_id, key, plain_value(value))
 
     def set_system_attr(self, key: str, value: Any) -> None:
         """Stores a system attribute on the study."""

@@ -18,6 +18,7 @@ from ferrotune.distributions import (
     _warn,
 )
 from ferrotune.exceptions import InvalidArgumentError, InvalidDistributionError
+from ferrotune.storages._base import plain_value
 from ferrotune.trial._base import BaseTrial
 
 if TYPE_CHECKING:
@@ -497,7 +498,9 @@ class Trial(BaseTrial):
             UpdateFinishedTrialError: The trial has already finished.
         """
         self._check_running()
-        self._ctx.storage.set_trial_user_attr(self._ctx.study_id, self._number, key, value)
+        self._ctx.storage.set_trial_user_attr(
+            self._ctx.study_id, self._number, key, plain_value(value)
+        )
 
     def set_system_attr(self, key: str, value: Any) -> None:
         """Stores a system attribute on the trial.
