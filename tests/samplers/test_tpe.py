@@ -767,3 +767,28 @@ def test_failing_gamma_raises_invalid_argument(multivariate: bool) -> None:
 def test_invalid_constructor_arguments(kwargs: dict[str, Any]) -> None:
     with pytest.raises(InvalidArgumentError):
         TPESampler(**kwargs)
+
+
+@pytest.mark.parametrize("budget_aware", [False, True])
+def test_one_tpe_sampler_serves_several_studies(budget_aware: bool) -> None:
+    """A TPESampler reused for a second study (as Optuna allows) panicked in Rust (index
+    out of bounds) on a conditional space: its kept estimators were indexed by the first
+    study's parameters. Studies run one after the other and alternately now complete
+    every trial."""
+
+    def objective(t: ferrotune.Trial) -> float:
+        k = t.suggest_categorical("k", ["a", "b"])
+        x = t.suggest_float("x_" + k, 0, 1)
+        if k == "b":
+            t.suggest_int("y", 1, 100, log=True)
+        return x
+
+    sampler = TPESampler(seed=0, budget_aware=budget_aware)
+    first = ferrotune.create_study(sampler=sampler)
+    first.optimize(objective, n_trials=40)
+    second, third = (ferrotune.create_study(sampler=sampler) for _ in "ab")
+    for _ in range(15):
+        second.optimize(objective, n_trials=2)
+        third.optimize(objective, n_trials=1)
+    for study in (first, second, third):
+        assert all(t.state == ferrotune.TrialState.COMPLETE for t in study.trials)

@@ -190,9 +190,30 @@ pub fn sort_key(f: f64) -> u64 {
     }
 }
 
+/// An identity of a [`History`] (its copies share it), for samplers that keep
+/// caches indexed by its parameters: a sampler object reused for another study
+/// sees another identity and drops them. Not part of a history's value: two
+/// histories holding the same trials compare equal whatever their identities.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HistoryId(u64);
+
+impl PartialEq for HistoryId {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl HistoryId {
+    fn fresh() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        HistoryId(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// All trials of a study.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct History {
+    id: HistoryId,
     params: Vec<ParamColumn>,
     by_name: HashMap<String, u32>,
     trials: Vec<TrialRecord>,
@@ -240,10 +261,18 @@ impl History {
             maximize
         };
         History {
+            id: HistoryId::fresh(),
             n_objectives: maximize.len(),
             maximize,
             ..Default::default()
         }
+    }
+
+    /// This history's identity (module [`HistoryId`]): the same for its copies,
+    /// another for every history made with [`History::new`] or
+    /// [`History::with_directions`].
+    pub fn id(&self) -> u64 {
+        self.id.0
     }
 
     /// Per objective, whether it is maximised.

@@ -109,6 +109,10 @@ pub struct TpeSampler {
     fits: u64,
     /// Observations per budget, for `budget_aware` (updated with new trials only).
     budgets: Budgets,
+    /// The history the caches above index ([`History::id`]): the sampler object
+    /// reused for another study drops them (its parameter indices are another
+    /// study's; they panicked out of bounds).
+    history: Option<u64>,
 }
 
 /// A fingerprint of a distribution's arguments (kernel constants depend on the range).
@@ -168,6 +172,7 @@ impl TpeSampler {
             kept: HashMap::new(),
             fits: 0,
             budgets: Budgets::default(),
+            history: None,
         })
     }
 
@@ -285,6 +290,18 @@ fn argmax(scores: impl Iterator<Item = f64>) -> usize {
     best.0
 }
 
+impl TpeSampler {
+    /// Drops the caches indexed by another history's parameters.
+    fn follow(&mut self, h: &History) {
+        if self.history != Some(h.id()) {
+            self.memo.clear();
+            self.kept.clear();
+            self.budgets = Budgets::default();
+            self.history = Some(h.id());
+        }
+    }
+}
+
 impl Sampler for TpeSampler {
     fn independent_is_cheap(&self) -> bool {
         false
@@ -297,6 +314,7 @@ impl Sampler for TpeSampler {
         name: &str,
         dist: &Distribution,
     ) -> Result<f64> {
+        self.follow(h);
         if self.startup(h) || dist.is_single() {
             return Ok(dist.from_unit(self.rng.uniform()));
         }
@@ -306,6 +324,7 @@ impl Sampler for TpeSampler {
     }
 
     fn relative_values(&mut self, h: &History, trial: usize) -> Result<Vec<(u32, u32, f64)>> {
+        self.follow(h);
         if !self.cfg.multivariate || self.startup(h) {
             return Ok(Vec::new());
         }
@@ -342,6 +361,7 @@ impl Sampler for TpeSampler {
         max_draws: usize,
         accept: Accept<'_>,
     ) -> Result<Vec<f64>> {
+        self.follow(h);
         if self.startup(h) {
             return space.sample_uniform(&mut self.rng, max_draws, accept);
         }
