@@ -189,9 +189,17 @@ def test_numpy_integers_are_report_steps_and_trial_counts() -> None:
     assert all(t.state == ferrotune.trial.TrialState.COMPLETE for t in study.trials)
     assert list(study.trials[0].intermediate_values) == [0, 1, 2]
     trial = study.ask()
-    for bad in (True, -1, 2.0):
+    for bad in (True, -1, 2.5, float("nan")):
         with pytest.raises(InvalidArgumentError, match="step must be an int"):
             trial.report(0.5, bad)  # type: ignore[arg-type]
+    # A float holding a whole number is that step, as Optuna's int(step) takes it.
+    trial.report(0.25, 4.0)  # type: ignore[arg-type]
+    trial.report(0.125, np.float64(5.0))  # type: ignore[arg-type]
+    study.tell(trial, 0.1)
+    assert study.trials[-1].intermediate_values == {4: 0.25, 5: 0.125}
+    # Pruner arguments from numpy (a config array) are ints too.
+    ferrotune.pruners.SuccessiveHalvingPruner(min_resource=np.int64(1))
+    ferrotune.pruners.HyperbandPruner(min_resource=np.int64(1), max_resource=np.int32(27))
     for bad_n in (True, -1, 1.5):
         with pytest.raises(InvalidArgumentError, match="n_trials"):
             study.optimize(objective, n_trials=bad_n)  # type: ignore[arg-type]

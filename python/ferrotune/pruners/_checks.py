@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,11 +12,12 @@ from ferrotune.exceptions import InvalidArgumentError
 
 def check_int(name: str, value: Any, minimum: int) -> int:
     """``value`` as an int of at least ``minimum``, or an error naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    # Any integer, numpy's too (values from a config array), as Optuna takes them.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidArgumentError(f"{name} must be an int, got {value!r:.80}")
-    if value < minimum:
+    if int(value) < minimum:
         raise InvalidArgumentError(f"{name} must be at least {minimum}, got {value}")
-    return value
+    return int(value)
 
 
 def check_float(name: str, value: Any) -> float:

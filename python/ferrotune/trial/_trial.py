@@ -365,7 +365,8 @@ class Trial(BaseTrial):
                 :class:`~ferrotune.pruners.HyperbandPruner` compare these vectors by
                 non-dominated rank, and ``FrozenTrial.intermediate_values`` maps each
                 step to its list of values.
-            step: The step, an int in ``[0, 2**63)``.
+            step: The step, an int in ``[0, 2**63)`` (a float holding a whole number,
+                such as ``4.0``, is taken as that int).
 
         Raises:
             InvalidArgumentError: For a value that is not a float (single objective), a
@@ -580,10 +581,14 @@ def _named(name: str, cls: type[BaseDistribution], *args: Any, **kwargs: Any) ->
 
 
 def _index(value: Any) -> int | None:
-    """``value`` as an int when it is one (numpy integers too, as Optuna accepts), else None;
-    a bool is not a step."""
+    """``value`` as an int when it is one (numpy integers too, as Optuna accepts) or a
+    float holding a whole number (``4.0``: Optuna takes ``int(step)``; a fraction such as
+    ``4.5``, which Optuna would truncate to 4, is refused), else None; a bool is not a
+    step."""
     if isinstance(value, bool):
         return None
+    if isinstance(value, float) and value.is_integer():  # numpy floats are floats too
+        return int(value)
     try:
         return operator.index(value)
     except TypeError:
