@@ -20,20 +20,24 @@ if TYPE_CHECKING:
 __all__ = ["BaseStorage"]
 
 
-def plain_value(value: Any) -> Any:
+def plain_value(value: Any, _open: frozenset[int] = frozenset()) -> Any:
     """``value`` with numpy scalars and arrays as Python numbers and lists, at any depth
     (``losses.argmin()`` is a numpy int, which JSON cannot hold; Optuna's in-memory
-    storage keeps it as it is). Anything else is returned as it is."""
+    storage keeps it as it is). Anything else is returned as it is, a container that
+    holds itself too (``to_json`` then refuses it)."""
     import numpy as np
 
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, dict):
-        return {k: plain_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        items = [plain_value(v) for v in value]
+    if isinstance(value, (dict, list, tuple)):
+        if id(value) in _open:
+            return value  # a cycle: left for to_json to refuse
+        inner = _open | {id(value)}
+        if isinstance(value, dict):
+            return {k: plain_value(v, inner) for k, v in value.items()}
+        items = [plain_value(v, inner) for v in value]
         return items if isinstance(value, list) else tuple(items)
     return value
 
