@@ -403,3 +403,23 @@ def test_live_digits_without_sklearn_names_the_package(monkeypatch: pytest.Monke
     monkeypatch.setattr(_digits, "_digits_split", _digits._digits_split.__wrapped__)
     with pytest.raises(MissingDependencyError, match="pip install scikit-learn"):
         benchmarks.digits_mlp().evaluate(DIGITS_GOOD_CONFIG, 1)
+
+
+def test_every_problem_carries_a_name_the_registry_builds_again() -> None:
+    """MultiFidelityProblem.name is documented as a name get_multi_fidelity_problem
+    accepts; the tables' interpolated and nearest-cell variants carried names it refused."""
+    from ferrotune.benchmarks import MULTI_FIDELITY_PROBLEMS, digits_mlp_tabular
+
+    tables = [
+        digits_mlp_tabular(interpolate=interpolate, metric=metric)
+        for interpolate in (False, True)
+        for metric in ("error", "log_loss")
+    ]
+    for problem in tables:
+        again = get_multi_fidelity_problem(problem.name)
+        assert again.name == problem.name
+        assert again.evaluate(problem.optimal_params, 27) == problem.optimum
+    tabular = [n for n in MULTI_FIDELITY_PROBLEMS if "tabular" in n or n.startswith("mf_")]
+    assert all(get_multi_fidelity_problem(n).name == n for n in tabular)
+    with pytest.raises(InvalidArgumentError, match="interpolate=True"):
+        get_multi_fidelity_problem("digits_mlp_tabular_interpolated", interpolate=False)

@@ -24,7 +24,38 @@ MULTI_FIDELITY_PROBLEMS: dict[str, Callable[..., MultiFidelityProblem]] = {
     "digits_mlp_logloss_tabular": lambda **kw: _log_loss(
         digits_mlp_tabular, "digits_mlp_logloss_tabular", kw
     ),
+    # The tables' other lookups, under the names their problems carry.
+    "digits_mlp_tabular_interpolated": lambda **kw: _fixed(
+        digits_mlp_tabular,
+        "digits_mlp_tabular_interpolated",
+        kw,
+        metric="error",
+        interpolate=True,
+    ),
+    "digits_mlp_logloss_tabular_nearest": lambda **kw: _fixed(
+        digits_mlp_tabular,
+        "digits_mlp_logloss_tabular_nearest",
+        kw,
+        metric="log_loss",
+        interpolate=False,
+    ),
 }
+
+
+def _fixed(
+    factory: Callable[..., MultiFidelityProblem],
+    name: str,
+    kwargs: dict[str, Any],
+    **fixed: Any,
+) -> MultiFidelityProblem:
+    """``factory`` with the arguments ``fixed`` that ``name`` stands for; another value for
+    one of them contradicts the name."""
+    for key, value in fixed.items():
+        if key in kwargs and kwargs[key] != value:
+            raise InvalidArgumentError(
+                f"{name} stands for {key}={value!r}; got {key}={kwargs[key]!r}"
+            )
+    return factory(**{**kwargs, **fixed})
 
 
 def _log_loss(
