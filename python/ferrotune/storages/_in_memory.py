@@ -20,11 +20,9 @@ from ferrotune.storages._base import (
     to_json,
 )
 from ferrotune.storages._core_state import export_core, import_core
-from ferrotune.trial._state import TO_CORE
 
 if TYPE_CHECKING:
     from ferrotune.study._direction import StudyDirection
-    from ferrotune.trial import TrialState
 
 __all__ = ["InMemoryStorage"]
 
@@ -151,20 +149,6 @@ class InMemoryStorage(BaseStorage):
             return core.ask(), {}
         fixed = self.get_trial_system_attrs(study_id, number).get(FIXED_PARAMS_KEY, {})
         return number, dict(fixed)
-
-    def finish_trial(
-        self,
-        study_id: int,
-        number: int,
-        state: TrialState,
-        values: list[float],
-        *,
-        completed: float | None = None,
-    ) -> None:
-        core = self._studies[study_id].core
-        core.tell(number, TO_CORE[state], values)
-        if completed is not None:
-            core.set_times(number, completed=completed)
 
     def should_prune(self, study_id: int, number: int) -> bool:
         # The core's lock orders the decisions of `n_jobs` threads; no sync in memory.
