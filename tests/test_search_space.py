@@ -365,3 +365,53 @@ def test_enqueued_values_in_a_declared_space_keep_the_constraints(sampler_name: 
     study.enqueue_trial({"a": 5, "b": 2})
     with pytest.raises(InfeasibleSpaceError):
         study.ask(space)
+
+
+@pytest.mark.parametrize("sampler_name", list(SAMPLERS))
+def test_stepped_float_values_in_conditions_and_forbidden_name_their_grid_points(
+    sampler_name: str,
+) -> None:
+    """A stepped float's grid value 0 + 3 * 0.1 is 0.30000000000000004: a Forbidden
+    value or a condition's value written 0.3 still names it."""
+    space = SearchSpace(
+        {"x": F(0.0, 1.0, step=0.1), "k": I(0, 3), "m": I(0, 1)},
+        conditions={"m": Condition("x", [0.3, 0.5])},
+        constraints=[Forbidden({"x": 0.7}), Forbidden({"x": 0.4, "k": 1})],
+    )
+    study = ferrotune.create_study(sampler=SAMPLERS[sampler_name](0))
+    study.optimize(lambda t: t.params["x"] + t.params["k"], n_trials=60, space=space)
+    for t in study.trials:
+        x, k = t.params["x"], t.params["k"]
+        step = round(x / 0.1)
+        assert step != 7 and not (step == 4 and k == 1), t.params
+        assert ("m" in t.params) == (step in (3, 5)), t.params
+    grid = space.grid()
+    # 10 x-values (0.7 forbidden) x 4 k-values, less (0.4, 1); m doubles x = 0.3 and 0.5.
+    assert len(grid) == 10 * 4 - 1 + 2 * 4
+    assert space.is_feasible({"x": 0.3, "k": 0, "m": 1})
+    assert not space.is_feasible({"x": 0.1 * 7, "k": 0})
+    assert not space.is_feasible({"x": 0.3, "k": 0})  # m is active at 0.3
+
+
+def test_a_condition_takes_one_value_alone() -> None:
+    space = SearchSpace({"n": I(1, 3), "m": I(0, 1)}, conditions={"m": Condition("n", 3)})
+    assert space.conditions["m"] == Condition("n", [3])
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    study.optimize(lambda t: 0.0, n_trials=30, space=space)
+    assert all(("m" in t.params) == (t.params["n"] == 3) for t in study.trials)
+
+
+def test_a_predicate_reading_an_inactive_parameter_does_not_apply() -> None:
+    space = SearchSpace(
+        {"opt": C(["adam", "sgd"]), "beta1": F(0.8, 0.99)},
+        conditions={"beta1": Condition("opt", ["adam"])},
+        constraints=[lambda p: p["beta1"] < 0.9],
+    )
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    study.optimize(lambda t: 0.0, n_trials=40, space=space)
+    assert {t.params["opt"] for t in study.trials} == {"adam", "sgd"}
+    assert all(t.params["beta1"] < 0.9 for t in study.trials if t.params["opt"] == "adam")
+    # A KeyError for a name the space does not have is the predicate's own bug.
+    bad = SearchSpace({"x": F(0.0, 1.0)}, constraints=[lambda p: p["typo"] < 1])
+    with pytest.raises(KeyError):
+        ferrotune.create_study().ask(bad)

@@ -36,7 +36,11 @@ class Condition:
     values: tuple[Any, ...]
 
     def __init__(self, parent: str, values: Iterable[Any]) -> None:
-        vals = (values,) if isinstance(values, (str, bytes)) else tuple(values)
+        # One value may be given alone: Condition("optimizer", "adam"), Condition("n", 3).
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            vals: tuple[Any, ...] = (values,)
+        else:
+            vals = tuple(values)
         object.__setattr__(self, "parent", parent)
         object.__setattr__(self, "values", vals)
 
@@ -122,7 +126,8 @@ class SearchSpace:
         constraints: Hard constraints no sampler may violate: :class:`Divisible`,
             :class:`Linear`, :class:`Forbidden` (evaluated in Rust), or any callable
             ``params -> bool`` (True = feasible) receiving the active parameters.
-            A constraint with an inactive parameter does not apply.
+            A constraint with an inactive parameter does not apply (a callable that
+            raises KeyError, reading a parameter absent from ``params``, holds).
         max_draws: Candidate draws before the space is declared infeasible
             (:class:`~ferrotune.exceptions.InfeasibleSpaceError`) instead of hanging.
 
@@ -261,7 +266,16 @@ class SearchSpace:
         return self._predicates_hold(self._external(row))
 
     def _predicates_hold(self, params: dict[str, Any]) -> bool:
-        return all(p(params) for p in self._predicates)
+        for p in self._predicates:
+            try:
+                if not p(params):
+                    return False
+            except KeyError as e:
+                # A parameter the predicate reads is inactive: it does not apply.
+                if e.args and e.args[0] in self.names and e.args[0] not in params:
+                    continue
+                raise
+        return True
 
     def is_feasible(self, params: Mapping[str, Any]) -> bool:
         """True when ``params`` has exactly the active parameters, each inside its

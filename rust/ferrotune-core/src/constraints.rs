@@ -22,7 +22,7 @@
 //! caller's check for interruption every [`CHECK_INTERVAL`] assignments.
 
 use crate::error::{Error, Result};
-use crate::space::{Condition, Distribution, Param};
+use crate::space::{Distribution, Param};
 
 /// Largest cartesian product of constrained discrete parameters enumerated up front.
 pub const ENUMERATION_LIMIT: u64 = 1 << 18;
@@ -105,7 +105,7 @@ impl Constraint {
                     if x[i].is_nan() {
                         return true;
                     }
-                    all_equal &= x[i] == v;
+                    all_equal &= params[i].dist.same_value(x[i], v);
                 }
                 !all_equal
             }
@@ -311,9 +311,8 @@ impl SearchSpace {
     /// Marks parameters whose condition does not hold as inactive (NaN), in order.
     pub fn apply_conditions(&self, x: &mut [f64]) {
         for (i, p) in self.params.iter().enumerate() {
-            if let Some(Condition { parent, values }) = &p.condition {
-                let pv = x[*parent];
-                if pv.is_nan() || !values.contains(&pv) {
+            if let Some(c) = &p.condition {
+                if !c.holds(&self.params, x) {
                     x[i] = f64::NAN;
                 }
             }
@@ -336,7 +335,7 @@ impl SearchSpace {
         for (i, p) in self.params.iter().enumerate() {
             let active = match &p.condition {
                 None => true,
-                Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
+                Some(c) => c.holds(&self.params, x),
             };
             if active == x[i].is_nan() || (active && !p.dist.contains(x[i])) {
                 return false;
@@ -475,7 +474,7 @@ impl SearchSpace {
             for (i, p) in self.params.iter().enumerate() {
                 let active = match &p.condition {
                     None => true,
-                    Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
+                    Some(c) => c.holds(&self.params, &x),
                 };
                 let v = if !active {
                     f64::NAN
@@ -643,7 +642,7 @@ impl GridWalk<'_, '_> {
         let p = &space.params[i];
         let active = match &p.condition {
             None => true,
-            Some(c) => !self.x[c.parent].is_nan() && c.values.contains(&self.x[c.parent]),
+            Some(c) => c.holds(&space.params, &self.x),
         };
         let card = if active {
             p.dist.cardinality().unwrap_or(1)
@@ -771,6 +770,7 @@ fn unit_masses(dist: &Distribution) -> Vec<f64> {
 mod tests {
     use super::*;
     use crate::rng::Rng;
+    use crate::space::Condition;
 
     fn cat(name: &str, vals: &[f64]) -> Param {
         Param {
@@ -938,6 +938,46 @@ mod tests {
         assert_eq!(g.len(), 27);
         for x in &g {
             assert!(s.is_valid(x), "{x:?}");
+        }
+    }
+
+    /// A stepped float's grid values are `low + k * step` (0.30000000000000004
+    /// for k = 3 of 0.1): a forbidden value or a condition's value written as
+    /// 0.3 names the same grid point, for sampled values as for a user's.
+    #[test]
+    fn stepped_float_values_match_their_grid_points() {
+        let x = Param {
+            name: "x".into(),
+            dist: Distribution::float("x", 0.0, 1.0, Some(0.1), false).unwrap(),
+            condition: None,
+            choice_values: None,
+        };
+        let mut m = int("m", 0, 1);
+        m.condition = Some(Condition {
+            parent: 0,
+            values: vec![0.3, 0.7],
+        });
+        let cons = vec![Constraint::Forbidden {
+            assignment: vec![(0, 0.3)],
+        }];
+        let s = SearchSpace::new(vec![x, m], cons).unwrap();
+        let sampled = s.params[0].dist.discrete_value(3);
+        assert_ne!(sampled, 0.3);
+        assert!(!s.is_feasible(&[sampled, 0.0]));
+        assert!(!s.is_feasible(&[0.3, 0.0]));
+        let seventh = s.params[0].dist.discrete_value(7);
+        assert!(s.is_valid(&[seventh, 1.0]));
+        assert!(!s.is_valid(&[seventh, f64::NAN]), "m is active at x = 0.7");
+        let grid = s.enumerate_grid().unwrap();
+        // 11 values of x, less the forbidden one, and two values of m at 0.7.
+        assert_eq!(grid.len(), 11);
+        assert!(grid.iter().all(|r| (r[0] - 0.3).abs() > 1e-9));
+        assert_eq!(grid.iter().filter(|r| !r[1].is_nan()).count(), 2);
+        let mut rng = Rng::new(1);
+        for _ in 0..500 {
+            let r = s.sample_uniform(&mut rng, 100, &mut |_| Ok(true)).unwrap();
+            assert!((r[0] - 0.3).abs() > 1e-9, "{r:?}");
+            assert_eq!(r[1].is_nan(), (r[0] - 0.7).abs() > 1e-9, "{r:?}");
         }
     }
 

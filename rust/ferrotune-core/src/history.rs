@@ -493,7 +493,7 @@ impl History {
                     return Err(Error::IncompatibleDistribution {
                         param: name.to_string(),
                         msg: format!(
-                            "already used with {last:?} in this study; cannot switch to {dist:?}"
+                            "already used with {last} in this study; cannot switch to {dist}"
                         ),
                     });
                 }
@@ -533,7 +533,7 @@ impl History {
                     Err(Error::IncompatibleDistribution {
                         param: name.to_string(),
                         msg: format!(
-                            "already suggested in trial {number} with {old:?}; cannot suggest it again with {dist:?}"
+                            "already suggested in trial {number} with {old}; cannot suggest it again with {dist}"
                         ),
                     })
                 }
@@ -552,7 +552,7 @@ impl History {
         if !dist.contains(value) {
             return Err(Error::dist(
                 name,
-                format!("value {value} is not a value of {dist:?}"),
+                format!("value {value} is not a value of {dist}"),
             ));
         }
         if self.existing(number, name, dist)?.is_some() {

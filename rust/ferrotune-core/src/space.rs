@@ -386,6 +386,55 @@ impl Distribution {
     pub fn same_kind(&self, other: &Distribution) -> bool {
         std::mem::discriminant(self) == std::mem::discriminant(other)
     }
+
+    /// Whether internal values `a` and `b` are the same value of this
+    /// distribution: equal, or for a stepped float the same grid point
+    /// (`low + 3 * 0.1` is 0.30000000000000004, a user's 0.3 is not).
+    #[inline]
+    pub fn same_value(&self, a: f64, b: f64) -> bool {
+        a == b
+            || match *self {
+                Distribution::Float { step: Some(s), .. } => (a - b).abs() <= 1e-6 * s,
+                _ => false,
+            }
+    }
+}
+
+/// Written for error messages in Python's terms: `FloatDistribution(low=0,
+/// high=1, step=0.1, log=False)`; a categorical by its number of choices
+/// (the core does not hold the choices).
+impl std::fmt::Display for Distribution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let py = |b: bool| if b { "True" } else { "False" };
+        match *self {
+            Distribution::Float {
+                low,
+                high,
+                step,
+                log,
+            } => {
+                let step = step.map_or("None".to_string(), |s| s.to_string());
+                write!(
+                    f,
+                    "FloatDistribution(low={low}, high={high}, step={step}, log={})",
+                    py(log)
+                )
+            }
+            Distribution::Int {
+                low,
+                high,
+                step,
+                log,
+            } => write!(
+                f,
+                "IntDistribution(low={low}, high={high}, step={step}, log={})",
+                py(log)
+            ),
+            Distribution::Categorical { n } => {
+                write!(f, "CategoricalDistribution of {n} choices")
+            }
+        }
+    }
 }
 
 /// When a parameter of a declared space is active: its parent takes one of
@@ -396,6 +445,18 @@ pub struct Condition {
     pub parent: usize,
     /// Internal values of the parent for which the child is active.
     pub values: Vec<f64>,
+}
+
+impl Condition {
+    /// Whether it holds at row `x` of the space whose parameters are
+    /// `params`: the parent is active and takes one of the values (the same
+    /// grid point, for a stepped float: see [`Distribution::same_value`]).
+    #[inline]
+    pub fn holds(&self, params: &[Param], x: &[f64]) -> bool {
+        let v = x[self.parent];
+        let dist = &params[self.parent].dist;
+        !v.is_nan() && self.values.iter().any(|&w| dist.same_value(v, w))
+    }
 }
 
 /// One parameter of a declared space.

@@ -431,7 +431,7 @@ impl GridFit {
         for (p, col) in space.params().iter().zip(&self.columns) {
             let active = match &p.condition {
                 None => true,
-                Some(c) => !row[c.parent].is_nan() && c.values.contains(&row[c.parent]),
+                Some(c) => c.holds(space.params(), &row),
             };
             let key = match col {
                 None => f64::NAN,

@@ -481,7 +481,7 @@ impl Sampler for DehbSampler {
             for (p, &ui) in params.iter().zip(&u) {
                 let active = match &p.condition {
                     None => true,
-                    Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
+                    Some(c) => c.holds(params, &x),
                 };
                 x.push(if active {
                     p.dist.from_unit(ui)

@@ -682,7 +682,7 @@ impl GaSampler {
         for (p, g) in space.params().iter().zip(genes) {
             let active = match &p.condition {
                 None => true,
-                Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
+                Some(c) => c.holds(space.params(), &x),
             };
             let v = if !active {
                 f64::NAN

@@ -499,7 +499,7 @@ impl Sampler for NsgaSampler {
             for (i, p) in params.iter().enumerate() {
                 let active = match &p.condition {
                     None => true,
-                    Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
+                    Some(c) => c.holds(params, &x),
                 };
                 let v = match (active, child[i]) {
                     (false, _) => f64::NAN,

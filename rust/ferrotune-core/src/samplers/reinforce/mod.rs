@@ -255,11 +255,8 @@ impl<'a> BlockMask<'a> {
     }
 }
 
-fn is_active(p: &Param, x: &[f64]) -> bool {
-    match &p.condition {
-        None => true,
-        Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
-    }
+fn is_active(params: &[Param], p: &Param, x: &[f64]) -> bool {
+    p.condition.as_ref().is_none_or(|c| c.holds(params, x))
 }
 
 impl ReinforceSampler {
@@ -350,7 +347,7 @@ impl ReinforceSampler {
         let mut state = m.policy.start();
         let mut prev = None;
         for (i, p) in params.iter().enumerate() {
-            if !is_active(p, &x) {
+            if !is_active(params, p, &x) {
                 continue;
             }
             let Some(d) = m.of_param.get(i).copied().flatten() else {
@@ -442,7 +439,7 @@ fn episode(m: &Model, h: &History, t: usize, space: &SearchSpace) -> Option<Vec<
     let mut block = BlockMask::new(space);
     let mut steps = Vec::with_capacity(m.decisions.len());
     for (i, p) in params.iter().enumerate() {
-        if !is_active(p, &x) {
+        if !is_active(params, p, &x) {
             continue;
         }
         let v = h.value(h.param_index(&p.name)?, t)?;

@@ -465,7 +465,7 @@ impl TpeSampler {
             for ((cond, idx), (l, _)) in groups.iter().zip(models) {
                 let active = match cond {
                     None => true,
-                    Some(c) => !x[c.parent].is_nan() && c.values.contains(&x[c.parent]),
+                    Some(c) => c.holds(params, &x),
                 };
                 if active {
                     let v = l.sample(&mut self.rng, 1);
