@@ -81,23 +81,23 @@ def test_the_run_starts_at_x0_then_lays_out_the_design() -> None:
         xs.append((x, y))
         return (x - 3) ** 2 + (y - 7) ** 2
 
-    study.optimize(objective, n_trials=6)
-    # Trial 0 shows the space; then x0 (y at its centre), then 2d = 4 probes.
-    assert xs[1] == (2.0, 5.0)
+    study.optimize(objective, n_trials=5)
+    # Trial 0 shows the space and is drawn at x0 (y at its centre); then 2d = 4 probes.
+    assert xs[0] == (2.0, 5.0)
 
     def f(p: tuple[float, float]) -> float:
         return (p[0] - 3) ** 2 + (p[1] - 7) ** 2
 
     # The first probe of each axis: 0.2 of the range from the best point before it.
-    for k in (2, 3):
-        base = min(xs[1:k], key=f)
+    for k in (1, 2):
+        base = min(xs[:k], key=f)
         moved = [a - b for a, b in zip(xs[k], base, strict=True) if a != b]
         assert len(moved) == 1 and abs(moved[0]) == pytest.approx(2.0), xs
     # The second on the first's line: three points along each axis.
     for axis in (0, 1):
         other = 1 - axis
         lines: dict[float, set[float]] = {}
-        for p in xs[1:6]:
+        for p in xs[:5]:
             lines.setdefault(p[other], set()).add(p[axis])
         assert max(len(v) for v in lines.values()) == 3, xs
     assert study.sampler.radius == pytest.approx(0.2)

@@ -65,8 +65,9 @@ class AutoSampler(_DelegatingSampler):
        black-box constraints (``constraints_func``, or constraint values reported by
        trials): :class:`TrustRegionSampler` from the first trial on, with its random
        restarts, never left while the space stays so (a declared space's hard constraints
-       are kept by it). The first trial of a define-by-run study is drawn uniformly; when
-       it shows a categorical parameter, the rules below take over from trial 1.
+       are kept by it). The first trial of a define-by-run study is the trust region's
+       (the centre of each numeric range, a categorical choice at random); when it shows
+       a categorical parameter, the rules below take over from trial 1.
        ``trust_region=False`` leaves numeric spaces to rules 4-6.
     4. **The GP phase**: :class:`GPSampler` (without input warping or output transform,
        whatever GPSampler's defaults, as these rules were measured) while

@@ -343,6 +343,10 @@ fn reseed_changes_the_sequence(make: &impl Fn(u64) -> Box<dyn Sampler>) {
     b.reseed(6);
     let dist = Distribution::float("f", 0.0, 1.0, None, false).unwrap();
     let draw = |s: &mut dyn Sampler, h: &mut History| -> Vec<u64> {
+        // After a finished trial: a sampler may place a study's first trial
+        // deterministically (the trust region's start).
+        let t0 = h.create_trial(TrialState::Running);
+        h.finish(t0, TrialState::Complete, vec![0.0]).unwrap();
         let t = h.create_trial(TrialState::Running);
         let v: Vec<f64> = (0..8)
             .map(|_| s.sample_independent(h, t, "f", &dist).unwrap())

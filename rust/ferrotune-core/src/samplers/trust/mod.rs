@@ -586,6 +586,23 @@ impl TrustSampler {
         } else {
             (0..d).map(|_| self.rng.uniform()).collect()
         };
+        // The first run's start already evaluated (a define-by-run study's
+        // first trial is drawn there, its categorical choices at random): the
+        // run starts from that trial.
+        if first_run {
+            let cell = |d: &Distribution, x: f64| d.to_unit(d.from_unit(x));
+            let at_start = |v: &[f64]| {
+                u.iter().zip(v).zip(dims).all(|((a, b), (_, d))| {
+                    matches!(d, Distribution::Categorical { .. })
+                        || (cell(d, *a) - cell(d, *b)).abs() <= 1e-12
+                })
+            };
+            if let Some(same) = points.iter().find(|(_, v, _)| at_start(v)) {
+                run.first = same.0;
+                self.run = Some(run);
+                return None;
+            }
+        }
         self.run = Some(run);
         Some(u)
     }
@@ -1094,14 +1111,27 @@ fn is_duplicate(
 const STATE_WORDS: usize = 4 + 11;
 
 impl Sampler for TrustSampler {
+    /// A study's first trial (a define-by-run space is not known before it)
+    /// is drawn where the first run starts: `x0`'s value, else the centre of
+    /// a numeric range and a uniform choice of a categorical; later
+    /// parameters outside the model uniformly.
     fn sample_independent(
         &mut self,
-        _: &History,
+        h: &History,
         _: usize,
-        _: &str,
+        name: &str,
         dist: &Distribution,
     ) -> Result<f64> {
-        Ok(dist.from_unit(self.rng.uniform()))
+        let first = self.runs == 0 && h.trials().len() <= 1;
+        let x0 = self.cfg.x0.iter().find(|(n, _)| n == name);
+        let u = match (first, x0) {
+            (true, Some((_, v))) => dist.to_unit(*v).clamp(0.0, 1.0),
+            // Not the middle choice: the order of choices means nothing here
+            // (a benchmark's middle choices can be its optimum).
+            (true, None) if !matches!(dist, Distribution::Categorical { .. }) => 0.5,
+            _ => self.rng.uniform(),
+        };
+        Ok(dist.from_unit(u))
     }
 
     fn relative_values(&mut self, h: &History, trial: usize) -> Result<Vec<(u32, u32, f64)>> {

@@ -51,15 +51,29 @@ fn rosenbrock_2d_within_200_evaluations() {
 #[test]
 fn the_first_point_is_the_centre_or_x0_and_a_run_starts_at_the_best_trial() {
     let (names, dims) = floats(3, 0.0, 10.0);
-    // Define-by-run: the first trial shows the space (drawn uniformly), the
-    // second is the start.
+    // Define-by-run: the first trial shows the space and is drawn at the
+    // start, so the run starts from it: the second trial is a design probe,
+    // one radius (2.0) from it along one axis.
     let first = |s: &mut TrustSampler| {
         let mut h = History::new(1);
-        let (t, _) = start_trial(s, &mut h, &names, &dims).unwrap();
+        let (t, x) = start_trial(s, &mut h, &names, &dims).unwrap();
         h.finish(t, TrialState::Complete, vec![1.0]).unwrap();
-        start_trial(s, &mut h, &names, &dims).unwrap().1
+        let (_, probe) = start_trial(s, &mut h, &names, &dims).unwrap();
+        let moved: Vec<f64> = probe
+            .iter()
+            .zip(&x)
+            .map(|(a, b)| a - b)
+            .filter(|d| *d != 0.0)
+            .collect();
+        assert!(
+            moved.len() == 1 && (moved[0].abs() - 2.0).abs() < 1e-9,
+            "{x:?} -> {probe:?}"
+        );
+        x
     };
-    assert_eq!(first(&mut sampler(0)), vec![5.0, 5.0, 5.0]);
+    for seed in 0..4 {
+        assert_eq!(first(&mut sampler(seed)), vec![5.0, 5.0, 5.0]);
+    }
     let cfg = TrustConfig {
         x0: vec![("x1".into(), 2.0)],
         ..TrustConfig::default()
@@ -83,6 +97,32 @@ fn the_first_point_is_the_centre_or_x0_and_a_run_starts_at_the_best_trial() {
     // BOBYQA's design around the best: x0 +- 0.2 of the range along one axis.
     let moved = x.iter().filter(|v| **v != 2.0).count();
     assert!((dist - 2.0).abs() < 1e-9 && moved == 1, "{x:?}");
+}
+
+#[test]
+fn a_first_trial_draws_its_categorical_choices_at_random_and_starts_the_run() {
+    // The centre of the numeric ranges, a uniform choice of the categorical
+    // (the middle one is no better a guess), and the run starts there: the
+    // second trial is a design probe from it, not the centre again.
+    let names: Vec<String> = vec!["x".into(), "c".into()];
+    let dims = vec![
+        Distribution::float("x", 0.0, 10.0, None, false).unwrap(),
+        Distribution::categorical("c", 5).unwrap(),
+    ];
+    let mut choices = std::collections::BTreeSet::new();
+    for seed in 0..12 {
+        let mut s = sampler(seed);
+        let mut h = History::new(1);
+        let (t, first) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+        assert_eq!(first[0], 5.0);
+        choices.insert(first[1] as usize);
+        h.finish(t, TrialState::Complete, vec![1.0]).unwrap();
+        let (_, second) = start_trial(&mut s, &mut h, &names, &dims).unwrap();
+        let moved_x = (second[0] - 5.0).abs() > 1e-12;
+        let moved_c = second[1] != first[1];
+        assert!(moved_x != moved_c, "seed {seed}: {first:?} -> {second:?}");
+    }
+    assert!(choices.len() >= 3, "{choices:?}");
 }
 
 #[test]
@@ -213,10 +253,11 @@ fn the_design_moves_to_better_probes_and_puts_three_points_on_each_axis() {
     for seed in 0..6 {
         let mut h = History::new(1);
         let mut s = sampler(seed);
-        // Define-by-run: trial 0 shows the space, trial 1 is the start, then
-        // the 2d = 8 probes.
-        run_minimising(&mut s, &mut h, f, &dims, 10);
-        let xs: Vec<Vec<f64>> = h.trials()[1..]
+        // Define-by-run: trial 0 shows the space and is the start, then the
+        // 2d = 8 probes.
+        run_minimising(&mut s, &mut h, f, &dims, 9);
+        let xs: Vec<Vec<f64>> = h
+            .trials()
             .iter()
             .map(|t| t.params.iter().map(|p| p.value).collect())
             .collect();
@@ -282,9 +323,10 @@ fn from_25_dimensions_model_steps_start_after_the_first_probes() {
     for seed in 0..3 {
         let mut h = History::new(1);
         let mut s = sampler(seed);
-        // Trial 0 shows the space, trial 1 is the start, 2..=d+1 the probes.
-        run_minimising(&mut s, &mut h, bowl, &dims, d + 3);
-        let xs: Vec<Vec<f64>> = h.trials()[1..]
+        // Trial 0 shows the space and is the start, 1..=d the probes.
+        run_minimising(&mut s, &mut h, bowl, &dims, d + 2);
+        let xs: Vec<Vec<f64>> = h
+            .trials()
             .iter()
             .map(|t| t.params.iter().map(|p| p.value).collect())
             .collect();
@@ -304,12 +346,12 @@ fn from_25_dimensions_model_steps_start_after_the_first_probes() {
         assert!(
             moved > 1,
             "seed {seed}: trial {} is not a model step",
-            d + 2
+            d + 1
         );
         let best = run_minimising(&mut s, &mut h, bowl, &dims, 300);
         assert!(
             best < 1e-8,
-            "seed {seed}: best {best} after 329 evaluations"
+            "seed {seed}: best {best} after 328 evaluations"
         );
         // The state (with the run's flags) continues the same run.
         let mut copy = sampler(99);
