@@ -520,3 +520,42 @@ def test_trials_dataframe_uses_the_metric_names() -> None:
     assert list(single.trials_dataframe()["value"]) == [3.0]
     single.set_metric_names(["rmse"])
     assert list(single.trials_dataframe()["value_rmse"]) == [3.0]
+
+
+_SIZES = [
+    ("TPESampler", "n_ei_candidates", 100_000),
+    ("GASampler", "population_size", 100_000),
+    ("GASampler", "tournament_size", 100_000),
+    ("RFSampler", "n_trees", 10_000),
+    ("RFSampler", "n_candidates", 1_000_000),
+    ("RFSampler", "n_local_search", 100_000),
+    ("CmaEsSampler", "popsize", 100_000),
+    ("CmaEsSampler", "inc_popsize", 100),
+    ("DESampler", "population_size", 100_000),
+    ("DESampler", "memory_size", 100_000),
+    ("PSOSampler", "swarm_size", 100_000),
+    ("BOHBSampler", "num_samples", 100_000),
+]
+
+
+@pytest.mark.parametrize(("cls", "arg", "cap"), _SIZES)
+def test_sizes_the_rust_core_allocates_are_bounded(cls: str, arg: str, cap: int) -> None:
+    """A size beyond memory used to abort the interpreter in Rust (an allocation
+    failure is not a catchable panic); it is refused, naming the argument."""
+    import ferrotune.samplers as samplers
+    from ferrotune.exceptions import InvalidArgumentError
+
+    make = getattr(samplers, cls)
+    make(**{arg: cap})
+    for bad in (cap + 1, 10**12, 10**18):
+        with pytest.raises(InvalidArgumentError, match=arg):
+            make(**{arg: bad})
+
+
+def test_dehb_refuses_brackets_beyond_a_billion_configurations() -> None:
+    from ferrotune.exceptions import InvalidArgumentError
+    from ferrotune.samplers import DEHBSampler
+
+    DEHBSampler(min_resource=2, max_resource=2 * 10**9)
+    with pytest.raises(InvalidArgumentError, match="max_resource"):
+        DEHBSampler(min_resource=2, max_resource=2 * 10**9 + 1)

@@ -594,3 +594,20 @@ def test_grid_values_may_be_numpy_arrays() -> None:
     ]
     with pytest.raises(InvalidArgumentError, match="1-D"):
         GridSampler({"x": np.zeros((2, 2))})
+
+
+def test_a_point_another_worker_is_running_is_not_handed_out(tmp_path: Any) -> None:
+    """Worker A has asked for a trial and not yet suggested (its parameters are not in
+    the storage); worker B, another study object on the same SQLite file, runs the grid
+    to its end: B skips A's point (the trial's grid_id, written at the ask, as Optuna
+    does), then every point has been run once."""
+    pytest.importorskip("sqlalchemy")
+    url = f"sqlite:///{tmp_path / 'grid.db'}"
+    grid = {"x": list(range(10))}
+    a = ferrotune.create_study(storage=url, study_name="g", sampler=GridSampler(grid, seed=0))
+    b = ferrotune.load_study(storage=url, study_name="g", sampler=GridSampler(grid, seed=1))
+    running = a.ask()
+    b.optimize(lambda t: t.suggest_categorical("x", grid["x"]), n_trials=None)
+    a.tell(running, running.suggest_categorical("x", grid["x"]))
+    xs = [t.params["x"] for t in ferrotune.load_study(storage=url, study_name="g").trials]
+    assert sorted(xs) == grid["x"], xs

@@ -8,7 +8,24 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ferrotune.distributions import BaseDistribution
+from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.storages._base import TAG_KEY
+
+# The largest population, candidate set, forest or sample count a sampler accepts: the Rust
+# core allocates them per ask, and a size beyond memory aborts the interpreter (an
+# allocation failure is not a panic that the binding can catch).
+MAX_SIZE = 100_000
+
+
+def check_size(name: str, value: object, low: int, high: int = MAX_SIZE) -> int:
+    """``value`` as an int in ``[low, high]``, else an InvalidArgumentError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidArgumentError(f"{name} must be an int in [{low}, {high:,}], got {value!r}")
+    v = int(value)
+    if not low <= v <= high:
+        raise InvalidArgumentError(f"{name} must be an int in [{low}, {high:,}], got {value!r}")
+    return v
+
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

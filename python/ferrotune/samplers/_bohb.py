@@ -5,7 +5,7 @@ from typing import Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
+from ferrotune.samplers._base import _RustModelSampler, _seed_or_random, check_size
 
 __all__ = ["BOHBSampler"]
 
@@ -73,7 +73,8 @@ class BOHBSampler(_RustModelSampler):
         min_points_in_model: ``N_min``; None (default) for the number of modelled
             parameters plus one, and never fewer.
         top_n_percent: Percentage of the observations in the good set (15).
-        num_samples: Candidates drawn from the good density per trial (64).
+        num_samples: Candidates drawn from the good density per trial (64; at most
+            100,000).
         random_fraction: Fraction of the trials (once a model exists) drawn uniformly
             (0.2).
         bandwidth_factor: Factor on the good density's bandwidths when drawing candidates
@@ -119,8 +120,7 @@ class BOHBSampler(_RustModelSampler):
             raise InvalidArgumentError(
                 f"min_points_in_model must be an int >= 1 or None, got {min_points_in_model!r}"
             )
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-            raise InvalidArgumentError(f"num_samples must be an int >= 1, got {num_samples!r}")
+        check_size("num_samples", num_samples, 1)
         floats = {}
         for name, v in (
             ("top_n_percent", top_n_percent),

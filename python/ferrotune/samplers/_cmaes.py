@@ -6,7 +6,7 @@ from typing import Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import BaseSampler, _RustModelSampler, _seed_or_random
+from ferrotune.samplers._base import BaseSampler, _RustModelSampler, _seed_or_random, check_size
 from ferrotune.samplers._random import RandomSampler
 
 __all__ = ["CmaEsSampler"]
@@ -87,7 +87,8 @@ class CmaEsSampler(_RustModelSampler):
             NoEffectAxis and ConditionCov (condition number of C above 1e14).
         popsize: Population size; 4 + floor(3 ln d) by default (d: dimensions,
             categorical ones included).
-        inc_popsize: Factor of the population at each IPOP / large BIPOP restart (2).
+        inc_popsize: Factor of the population at each IPOP / large BIPOP restart (2; at
+            most 100; ``popsize`` at most 100,000).
         use_separable_cma: Diagonal covariance (sep-CMA-ES, Ros and Hansen 2008), with
             its learning rates times (d + 2) / 3.
         with_margin: For integer and stepped parameters, keep the probability of
@@ -162,8 +163,8 @@ class CmaEsSampler(_RustModelSampler):
                 f'restart_strategy must be None, "ipop" or "bipop", got {restart_strategy!r}'
             )
         self._restart_strategy = restart_strategy
-        self._popsize = None if popsize is None else _positive_int("popsize", popsize, 2)
-        self._inc_popsize = _positive_int("inc_popsize", inc_popsize, 1)
+        self._popsize = None if popsize is None else check_size("popsize", popsize, 2)
+        self._inc_popsize = check_size("inc_popsize", inc_popsize, 1, 100)
         self._consider_pruned_trials = _flag("consider_pruned_trials", consider_pruned_trials)
         self._use_separable_cma = _flag("use_separable_cma", use_separable_cma)
         self._with_margin = _flag("with_margin", with_margin)

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
+from ferrotune.samplers._base import _RustModelSampler, _seed_or_random, check_size
 
 __all__ = ["DESampler"]
 
@@ -106,12 +106,12 @@ class DESampler(_RustModelSampler):
     Optuna has no differential-evolution sampler. Single-objective studies only.
 
     Args:
-        population_size: Slots of the population (>= 4; 20).
+        population_size: Slots of the population (4 to 100,000; 20).
         strategy: ``"current-to-pbest1"`` (default) or ``"rand1bin"``.
         adaptation: ``"shade"`` (default), ``"jade"`` or ``"none"``.
         mutation_factor: F with ``adaptation="none"``, in ``(0, 2]`` (0.5).
         crossover_rate: CR with ``adaptation="none"``, in ``[0, 1]`` (0.9).
-        memory_size: SHADE's memory size H (>= 1); None: the population size.
+        memory_size: SHADE's memory size H (1 to 100,000); None: the population size.
         p_best_rate: The largest share of the population ``x_pbest`` is drawn from,
             in ``(0, 1]`` (0.2).
         archive_rate: The archive's size as a multiple of the population size, in
@@ -143,7 +143,7 @@ class DESampler(_RustModelSampler):
         seed: int | None = None,
     ) -> None:
         self._config: dict[str, Any] = {
-            "population_size": _check_int("population_size", population_size, 4),
+            "population_size": check_size("population_size", population_size, 4),
             "strategy": _check_choice("strategy", strategy, _STRATEGIES),
             "adaptation": _check_choice("adaptation", adaptation, _ADAPTATIONS),
             "mutation_factor": _check_float(
@@ -154,7 +154,7 @@ class DESampler(_RustModelSampler):
             ),
             "memory_size": None
             if memory_size is None
-            else _check_int("memory_size", memory_size, 1),
+            else check_size("memory_size", memory_size, 1),
             "p_best_rate": _check_float("p_best_rate", p_best_rate, 0.0, 1.0, open_low=True),
             "archive_rate": _check_float("archive_rate", archive_rate, 0.0, 100.0, open_low=False),
         }

@@ -8,6 +8,9 @@ from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.pruners._checks import check_int
 from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
 
+_MAX_RATIO = 10**9
+
+
 __all__ = ["DEHBSampler"]
 
 
@@ -65,7 +68,8 @@ class DEHBSampler(_RustModelSampler):
 
     Args:
         min_resource: The smallest budget, as the pruner's (1).
-        max_resource: The largest budget, as the pruner's (``"auto"``).
+        max_resource: The largest budget, as the pruner's (``"auto"``; at most 10^9
+            times ``min_resource``: a bracket holds up to their ratio of configurations).
         reduction_factor: ``eta``, as the pruner's (3).
         mutation_factor: DE's ``F`` (0.5).
         crossover_prob: DE's ``CR`` (0.5).
@@ -100,6 +104,12 @@ class DEHBSampler(_RustModelSampler):
         else:
             check_int("max_resource", max_resource, 1)
         check_int("reduction_factor", reduction_factor, 2)
+        if isinstance(max_resource, int) and max_resource > _MAX_RATIO * min_resource:
+            # A bracket holds up to max / min configurations.
+            raise InvalidArgumentError(
+                f"max_resource must be at most {_MAX_RATIO:,} times min_resource, "
+                f"got {max_resource!r}"
+            )
         for name, v, low, high in (
             ("mutation_factor", mutation_factor, 0.0, math.inf),
             ("crossover_prob", crossover_prob, 0.0, 1.0),

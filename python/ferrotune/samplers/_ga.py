@@ -5,17 +5,9 @@ from typing import Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
+from ferrotune.samplers._base import _RustModelSampler, _seed_or_random, check_size
 
 __all__ = ["GASampler"]
-
-
-def _positive_int(name: str, value: Any, minimum: int, allow_none: bool) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        kind = f"an int >= {minimum}" + (" or None" if allow_none else "")
-        raise InvalidArgumentError(f"{name} must be {kind}, got {value!r}")
 
 
 def _number(name: str, value: Any, low: float, high: float, allow_none: bool = False) -> None:
@@ -88,7 +80,8 @@ class GASampler(_RustModelSampler):
     objective.
 
     Args:
-        population_size: P; None (default) for 50 (generational) or 100 (aging). With
+        population_size: P (at most 100,000, as ``tournament_size`` and ``n_elites``);
+            None (default) for 50 (generational) or 100 (aging). With
             budgets of a few hundred trials a population of 20 breeds more generations and
             did better than 50 on most benchmark problems (benches/README.md).
         mode: ``"generational"`` (default) or ``"aging"``.
@@ -128,9 +121,13 @@ class GASampler(_RustModelSampler):
     ) -> None:
         if mode not in ("generational", "aging"):
             raise InvalidArgumentError(f"mode must be 'generational' or 'aging', got {mode!r}")
-        _positive_int("population_size", population_size, 2, allow_none=True)
-        _positive_int("tournament_size", tournament_size, 1, allow_none=True)
-        _positive_int("n_elites", n_elites, 0, allow_none=True)
+        for name, v, least in (
+            ("population_size", population_size, 2),
+            ("tournament_size", tournament_size, 1),
+            ("n_elites", n_elites, 0),
+        ):
+            if v is not None:
+                check_size(name, v, least)
         _number("crossover_prob", crossover_prob, 0.0, 1.0)
         _number("swapping_prob", swapping_prob, 0.0, 1.0)
         _number("mutation_prob", mutation_prob, 0.0, 1.0, allow_none=True)

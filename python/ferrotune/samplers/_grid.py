@@ -28,6 +28,8 @@ __all__ = ["GridSampler"]
 
 # Random draws tried for a repeated point that fits the asked space.
 _REPEAT_TRIES = 1000
+# The trial system attribute holding its grid point, as in Optuna's GridSampler.
+GRID_ID_KEY = "grid_id"
 
 
 def _choice_key(v: Any) -> tuple[str, Any]:
@@ -50,7 +52,10 @@ class GridSampler(BaseSampler):
     end (parallel workers racing for the last point) repeats a random point, as
     Optuna does. Grid points are handed out by this sampler object, so parallel
     threads of one process never share a point; trials already in the study (a
-    resumed study, other processes) are read and their points skipped. Given to another
+    resumed study, other processes) are read and their points skipped, including the
+    points of trials other processes are still running (each trial's point is written
+    at its ask as the system attribute ``"grid_id"``, as Optuna's; the workers must
+    share the same grid). Given to another
     study, the object starts that study's grid afresh (reading the points its trials
     already hold).
 
@@ -157,6 +162,9 @@ class GridSampler(BaseSampler):
         # Trials of the study already checked for grid points (resumed studies,
         # other workers): their points are not handed out again.
         self._scanned = 0
+        # Trials read before either their parameters or their grid point was visible
+        # (running in another process): read again at the next scan.
+        self._unseen: set[int] = set()
         # Look-ahead: the next point to hand out, already taken from the order, so
         # the study stops as soon as the last usable point is handed out.
         self._next: int | None = None
@@ -184,6 +192,7 @@ class GridSampler(BaseSampler):
             self._order = _core.GridOrderCore(self._n, self._seed)
             self._rng = _core.RandomSamplerCore(self._seed ^ 0x6121D)
             self._scanned = 0
+            self._unseen = set()
             self._next = None
             self._space = None
             self._fit_of = None
@@ -291,9 +300,20 @@ class GridSampler(BaseSampler):
         return self._order.next_fitting(self._points, self._fit(space))
 
     def _mark_existing(self, study: Study, upto: int) -> None:
-        for number in range(self._scanned, upto):
-            i = self._index_of(study.get_trial(number).params)
+        numbers = sorted(self._unseen) + list(range(self._scanned, upto))
+        self._unseen = set()
+        for number in numbers:
+            trial = study.get_trial(number)
+            i = self._index_of(trial.params) if trial.params else None
             if i is None:
+                # A trial another process runs: its point, before its parameters are
+                # written (the grid is the same in every worker, as with Optuna's).
+                gid = trial.system_attrs.get(GRID_ID_KEY)
+                if isinstance(gid, int) and not isinstance(gid, bool) and 0 <= gid < self._n:
+                    i = gid
+            if i is None:
+                if not trial.state.is_finished():
+                    self._unseen.add(number)
                 continue
             if i == self._next:
                 # Handed out elsewhere: look ahead again.
@@ -337,6 +357,9 @@ class GridSampler(BaseSampler):
                     study.stop()
             point = self._point(i)
         study.set_fixed_params(trial.number, point)
+        # Written through at once, so that other processes skip the point while the
+        # trial runs (its parameters reach the storage later), as Optuna's grid_id.
+        study.set_trial_system_attr(trial.number, GRID_ID_KEY, i)
 
     # ------------------------------------------------------------------ hooks
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:

@@ -4,8 +4,8 @@ from typing import Any, Literal
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
-from ferrotune.samplers._de import _check_choice, _check_float, _check_int
+from ferrotune.samplers._base import _RustModelSampler, _seed_or_random, check_size
+from ferrotune.samplers._de import _check_choice, _check_float
 
 __all__ = ["PSOSampler"]
 
@@ -63,7 +63,7 @@ class PSOSampler(_RustModelSampler):
     Optuna has no particle-swarm sampler. Single-objective studies only.
 
     Args:
-        swarm_size: Number of particles (>= 2; 20).
+        swarm_size: Number of particles (2 to 100,000; 20).
         cognitive: φ1, the pull towards the particle's own best (2.05).
         social: φ2, the pull towards the neighbourhood's best (2.05). ``φ1 + φ2``
             must exceed 4.
@@ -99,7 +99,7 @@ class PSOSampler(_RustModelSampler):
                 f"cognitive + social must exceed 4 for constriction, got {c1} + {c2}"
             )
         self._config: dict[str, Any] = {
-            "swarm_size": _check_int("swarm_size", swarm_size, 2),
+            "swarm_size": check_size("swarm_size", swarm_size, 2),
             "cognitive": c1,
             "social": c2,
             "max_velocity": _check_float("max_velocity", max_velocity, 0.0, 1.0, open_low=True),

@@ -4,7 +4,7 @@ from typing import Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
+from ferrotune.samplers._base import MAX_SIZE, _RustModelSampler, _seed_or_random, check_size
 
 __all__ = ["RFSampler"]
 
@@ -84,11 +84,11 @@ class RFSampler(_RustModelSampler):
         random_fraction: Probability of a random configuration after the initial
             design (0.2).
         n_candidates: Random configurations scored per trial (10,000, SMAC's
-            ``challengers``).
+            ``challengers``; at most 1,000,000).
         n_local_search: Local searches from the best random and from the best observed
-            configurations each (10).
+            configurations each (10; at most 100,000).
         n_plateau_steps: Non-improving steps before a local search stops (10).
-        n_trees: Trees of the forest (10).
+        n_trees: Trees of the forest (10; at most 10,000).
         ratio_features: Fraction of the parameters considered at each split (1.0).
         min_samples_split: Minimum samples to split a node (2).
         min_samples_leaf: Minimum samples in a leaf (1).
@@ -162,10 +162,10 @@ class RFSampler(_RustModelSampler):
         self._config: dict[str, Any] = {
             "n_startup_trials": n_startup_trials,
             "random_fraction": float(random_fraction),
-            "n_candidates": _int_arg("n_candidates", n_candidates, 0),
-            "n_local_search": _int_arg("n_local_search", n_local_search, 0),
+            "n_candidates": check_size("n_candidates", n_candidates, 0, 10 * MAX_SIZE),
+            "n_local_search": check_size("n_local_search", n_local_search, 0),
             "n_plateau_steps": _int_arg("n_plateau_steps", n_plateau_steps, 1),
-            "n_trees": _int_arg("n_trees", n_trees, 1),
+            "n_trees": check_size("n_trees", n_trees, 1, 10_000),
             "ratio_features": float(ratio_features),
             "min_samples_split": _int_arg("min_samples_split", min_samples_split, 2),
             "min_samples_leaf": _int_arg("min_samples_leaf", min_samples_leaf, 1),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import _RustModelSampler, _seed_or_random
+from ferrotune.samplers._base import _RustModelSampler, _seed_or_random, check_size
 
 if TYPE_CHECKING:
     from ferrotune.distributions import BaseDistribution
@@ -69,7 +69,7 @@ class TPESampler(_RustModelSampler):
 
     Args:
         n_startup_trials: Random trials before the model is used (10).
-        n_ei_candidates: Candidates drawn from ``l(x)`` per sample (24).
+        n_ei_candidates: Candidates drawn from ``l(x)`` per sample (24; at most 100,000).
         multivariate: Model the intersection search space jointly (True, as Optuna 5
             for single-objective studies). Parameters outside it, and all parameters
             when False, are sampled by univariate TPE.
@@ -132,12 +132,15 @@ class TPESampler(_RustModelSampler):
                 FutureWarning,
                 stacklevel=2,
             )
-        for name, v, least in (
-            ("n_startup_trials", n_startup_trials, 0),
-            ("n_ei_candidates", n_ei_candidates, 1),
+        if (
+            isinstance(n_startup_trials, bool)
+            or not isinstance(n_startup_trials, int)
+            or n_startup_trials < 0
         ):
-            if isinstance(v, bool) or not isinstance(v, int) or v < least:
-                raise InvalidArgumentError(f"{name} must be an int >= {least}, got {v!r}")
+            raise InvalidArgumentError(
+                f"n_startup_trials must be an int >= 0, got {n_startup_trials!r}"
+            )
+        check_size("n_ei_candidates", n_ei_candidates, 1)
         if group and not multivariate:
             raise InvalidArgumentError("group=True needs multivariate=True")
         if gamma is not None and not callable(gamma):

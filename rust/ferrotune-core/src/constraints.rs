@@ -97,7 +97,15 @@ impl Constraint {
                     sum += c * v;
                     scale = scale.max((c * v).abs());
                 }
-                sum <= rhs + LINEAR_TOL * scale.max(1.0)
+                // A term that overflows makes the tolerance infinite: compare
+                // exactly then (an infinite sum of one sign is decided by it,
+                // opposite infinities make NaN, which fails).
+                let tol = if scale.is_finite() {
+                    LINEAR_TOL * scale.max(1.0)
+                } else {
+                    0.0
+                };
+                sum <= rhs + tol
             }
             Constraint::Forbidden { assignment } => {
                 let mut all_equal = true;
@@ -978,6 +986,33 @@ mod tests {
             let r = s.sample_uniform(&mut rng, 100, &mut |_| Ok(true)).unwrap();
             assert!((r[0] - 0.3).abs() > 1e-9, "{r:?}");
             assert_eq!(r[1].is_nan(), (r[0] - 0.7).abs() > 1e-9, "{r:?}");
+        }
+    }
+
+    /// `2 a <= 1` with `a` up to 1e308: the term overflows, and an infinite
+    /// tolerance used to let every value through.
+    #[test]
+    fn a_linear_term_that_overflows_is_still_checked() {
+        let a = float("a", 0.0, 1e308, None);
+        let up = Constraint::Linear {
+            terms: vec![(0, 2.0)],
+            rhs: 1.0,
+        };
+        let down = Constraint::Linear {
+            terms: vec![(0, -2.0)],
+            rhs: 1.0,
+        };
+        let params = vec![a.clone()];
+        assert!(!up.satisfied(&params, &[9e307]));
+        assert!(up.satisfied(&params, &[0.25]));
+        assert!(down.satisfied(&params, &[9e307]));
+        let s = SearchSpace::new(vec![a], vec![up]).unwrap();
+        let mut rng = Rng::new(0);
+        for _ in 0..50 {
+            match s.sample_uniform(&mut rng, 1000, &mut |_| Ok(true)) {
+                Ok(x) => assert!(2.0 * x[0] <= 1.0, "{x:?}"),
+                Err(e) => assert!(matches!(e, Error::Infeasible(_)), "{e:?}"),
+            }
         }
     }
 
