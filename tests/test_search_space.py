@@ -237,14 +237,16 @@ def test_declared_params_are_recorded_with_their_distributions() -> None:
         assert frozen.distributions[name] == space.distributions[name]
 
 
-def test_define_by_run_cannot_redefine_a_declared_parameter() -> None:
+def test_define_by_run_keeps_a_declared_parameters_value() -> None:
     space = SearchSpace({"x": F(0.0, 1.0)})
     study = ferrotune.create_study(sampler=RandomSampler(seed=5))
     trial = study.ask(space)
     x = trial.params["x"]
     assert trial.suggest_float("x", 0.0, 1.0) == x
+    with pytest.warns(RuntimeWarning, match="suggested before"):
+        assert trial.suggest_float("x", 0.0, 2.0) == x  # the declared value stands
     with pytest.raises(ferrotune.exceptions.IncompatibleDistributionError):
-        trial.suggest_float("x", 0.0, 2.0)
+        trial.suggest_int("x", 0, 2)
 
 
 def test_enumerated_constraints_cover_every_feasible_combination() -> None:

@@ -52,21 +52,38 @@ def test_same_name_same_distribution_returns_the_same_value(study: ferrotune.Stu
 @pytest.mark.parametrize(
     "second",
     [
-        lambda t: t.suggest_float("x", 0.0, 2.0),
-        lambda t: t.suggest_float("x", 0.0, 1.0, step=0.5),
-        lambda t: t.suggest_float("x", 0.1, 1.0, log=True),
         lambda t: t.suggest_int("x", 0, 1),
         lambda t: t.suggest_categorical("x", [0.0, 1.0]),
     ],
-    ids=["range", "step", "log", "int", "categorical"],
+    ids=["int", "categorical"],
 )
-def test_same_name_other_distribution_in_one_trial_is_an_error(
+def test_same_name_other_kind_of_distribution_in_one_trial_is_an_error(
     study: ferrotune.Study, second: object
 ) -> None:
     t = study.ask()
     x = t.suggest_float("x", 0.0, 1.0)
     with pytest.raises(IncompatibleDistributionError, match=r"parameter 'x'"):
         second(t)  # type: ignore[operator]
+    assert t.params == {"x": x}
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        lambda t: t.suggest_float("x", 0.0, 2.0),
+        lambda t: t.suggest_float("x", 0.0, 1.0, step=0.5),
+        lambda t: t.suggest_float("x", 0.1, 1.0, log=True),
+    ],
+    ids=["range", "step", "log"],
+)
+def test_same_name_other_range_in_one_trial_warns_and_keeps_the_first_value(
+    study: ferrotune.Study, second: object
+) -> None:
+    # As Optuna: the first value stands, the second distribution is ignored.
+    t = study.ask()
+    x = t.suggest_float("x", 0.0, 1.0)
+    with pytest.warns(RuntimeWarning, match="suggested before"):
+        assert second(t) == x  # type: ignore[operator]
     assert t.params == {"x": x}
 
 

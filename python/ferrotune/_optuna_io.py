@@ -210,6 +210,26 @@ class _Imported:
         self.completed = _stamp(t.datetime_complete)
 
 
+def from_optuna_trial(t: Any) -> FrozenTrial:
+    """An Optuna ``FrozenTrial`` as ferrotune's (``Study.add_trial`` of an Optuna trial):
+    the same fields, Optuna's distributions as ferrotune's."""
+    from ferrotune.trial import FrozenTrial
+
+    return FrozenTrial(
+        number=t.number,
+        state=TrialState(int(t.state)),
+        value=None,
+        datetime_start=t.datetime_start,
+        datetime_complete=t.datetime_complete,
+        params=dict(t.params),
+        distributions={k: _from_optuna_dist(k, d) for k, d in t.distributions.items()},
+        user_attrs=dict(t.user_attrs),
+        system_attrs=dict(t.system_attrs),
+        intermediate_values=dict(t.intermediate_values),
+        values=None if t.values is None else list(t.values),
+    )
+
+
 def _load_in_memory(storage: InMemoryStorage, sid: int, trials: list[_Imported]) -> None:
     """Loads the trials into the study's core in one call, times included."""
     core = storage.get_core(sid)

@@ -454,8 +454,15 @@ class BaseStorage(abc.ABC):
         if len(directions) > 1:
             raise InvalidTrialError("get_best_trial is for single-objective studies")
         self.sync(study_id)
-        number = self.get_core(study_id).best_trial(directions[0] == StudyDirection.MAXIMIZE)
+        core = self.get_core(study_id)
+        number = core.best_trial(directions[0] == StudyDirection.MAXIMIZE)
         if number is None:
+            from ferrotune.trial import TrialState
+            from ferrotune.trial._state import FROM_CORE
+
+            complete = (FROM_CORE[core.state(n)] for n in range(core.n_trials()))
+            if TrialState.COMPLETE in complete:
+                raise InvalidArgumentError("no feasible trial is complete yet")
             raise InvalidArgumentError("no trial is complete yet")
         return self.get_all_trials(study_id)[number]
 

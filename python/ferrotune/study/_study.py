@@ -973,15 +973,22 @@ class Study:
         it, as :meth:`enqueue_trial`), keeping its attributes. A RUNNING trial is
         refused: no worker would ever finish it.
 
+        An Optuna ``FrozenTrial`` is taken too (its distributions become ferrotune's).
+
         Raises:
             InvalidArgumentError: Not a FrozenTrial, a RUNNING one, or a part this study
                 cannot hold (checked before anything is written).
         """
         self._check_alive()
+        if not isinstance(trial, FrozenTrial) and type(trial).__module__.startswith("optuna."):
+            # An Optuna study's trial (moving trials over): the same fields.
+            from ferrotune._optuna_io import from_optuna_trial
+
+            trial = from_optuna_trial(trial)
         if not isinstance(trial, FrozenTrial):
             raise InvalidArgumentError(
                 f"add_trial needs a FrozenTrial (see ferrotune.trial.create_trial), "
-                f"got {type(trial).__name__}"
+                f"got {type(trial).__module__}.{type(trial).__name__}"
             )
         if trial.state == TrialState.WAITING:
             self._add_waiting(trial)
@@ -1014,8 +1021,11 @@ class Study:
                 )
             if isinstance(dist, CategoricalDistribution):
                 self._register_choices(name, dist)
+            self.core.check_dist(name, dist._core)
             internals[name] = internal
         inter = self._checked_intermediate(trial.intermediate_values)
+        to_json(dict(trial.user_attrs), "add_trial's user_attrs")
+        to_json(dict(trial.system_attrs), "add_trial's system_attrs")
         started, completed = (
             None if d is None else d.timestamp()
             for d in (trial.datetime_start, trial.datetime_complete)
@@ -1068,6 +1078,7 @@ class Study:
                     f"add_trial: parameter {name!r}: {value!r} is not a value of {dist!r}"
                 )
         to_json(dict(trial.user_attrs), "add_trial's user_attrs")
+        to_json(dict(trial.system_attrs), "add_trial's system_attrs")
         sid = self._study_id
         number = self._storage.enqueue_trial(sid, params)
         for k, v in trial.user_attrs.items():
@@ -1339,6 +1350,9 @@ class Study:
         self._storage.sync(self._study_id)
         n = self._core.best_trial(self._directions[0] == StudyDirection.MAXIMIZE)
         if n is None:
+            if TrialState.COMPLETE in self.get_trial_states():
+                # As Optuna's message: constraints rule every complete trial out.
+                raise InvalidArgumentError("no feasible trial is complete yet")
             raise InvalidArgumentError("no trial is complete yet")
         return self._frozen(n)
 

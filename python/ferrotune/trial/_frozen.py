@@ -129,10 +129,19 @@ class FrozenTrial(_AnswersSuggest):
             )
         return self._values[0]
 
+    @value.setter
+    def value(self, v: float | None) -> None:
+        # As Optuna: a snapshot's value may be rewritten (before add_trial, say).
+        self._values = None if v is None else [float(v)]
+
     @property
     def values(self) -> list[float] | None:
         """The objective values."""
         return self._values
+
+    @values.setter
+    def values(self, v: Sequence[float] | None) -> None:
+        self._values = None if v is None else [float(x) for x in v]
 
     @property
     def _trial_id(self) -> int:
@@ -157,6 +166,17 @@ class FrozenTrial(_AnswersSuggest):
 
     def __hash__(self) -> int:
         return hash((self.number, self.state))
+
+    # Ordered by number, as Optuna's (sorted(study.trials)).
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, FrozenTrial):
+            return NotImplemented
+        return self.number < other.number
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, FrozenTrial):
+            return NotImplemented
+        return self.number <= other.number
 
     def __repr__(self) -> str:
         return (

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 import math
 import operator
+import warnings
 from collections.abc import Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any, overload
 
@@ -17,7 +18,11 @@ from ferrotune.distributions import (
     _int_grid_high,
     _warn,
 )
-from ferrotune.exceptions import InvalidArgumentError, InvalidDistributionError
+from ferrotune.exceptions import (
+    IncompatibleDistributionError,
+    InvalidArgumentError,
+    InvalidDistributionError,
+)
 from ferrotune.storages._base import plain_value
 from ferrotune.trial._base import BaseTrial
 
@@ -125,7 +130,9 @@ class Trial(BaseTrial):
 
     Each ``suggest_*`` call with a Rust sampler is one call into the core, which checks
     the distribution, samples and records the value. Suggesting a name again with the
-    same distribution returns the same value; with another distribution it raises
+    same distribution returns the same value; with another range of the same kind it
+    warns and returns the first value, as Optuna does; with another kind of
+    distribution (or other categorical choices) it raises
     :class:`~ferrotune.exceptions.IncompatibleDistributionError`.
 
     Trials are created by :meth:`Study.ask <ferrotune.Study.ask>` and
@@ -194,7 +201,8 @@ class Trial(BaseTrial):
             InvalidDistributionError: For invalid bounds or step (the message names the
                 parameter).
             IncompatibleDistributionError: When ``name`` was suggested in this trial with
-                another distribution.
+                another kind of distribution (another range warns and returns the first
+                value, as Optuna).
 
         Example:
             >>> lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)  # doctest: +SKIP
@@ -202,9 +210,15 @@ class Trial(BaseTrial):
         if self._fast and name not in self._fixed:
             try:
                 return self._core.suggest_float(self._number, name, low, high, step, log)
-            except (TypeError, OverflowError, InvalidDistributionError):
+            except (
+                TypeError,
+                OverflowError,
+                InvalidDistributionError,
+                IncompatibleDistributionError,
+            ):
                 # Bad bounds, or a step to adjust: the Python path below warns and
-                # adjusts as Optuna, or names the parameter and the problem.
+                # adjusts as Optuna, or names the parameter and the problem (and
+                # warns for a range changed within the trial).
                 pass
         if step is not None:
             high = _float_high(name, low, high, step)
@@ -229,7 +243,12 @@ class Trial(BaseTrial):
         if self._fast and name not in self._fixed:
             try:
                 return self._core.suggest_int(self._number, name, low, high, step, log)
-            except (TypeError, OverflowError, InvalidDistributionError):
+            except (
+                TypeError,
+                OverflowError,
+                InvalidDistributionError,
+                IncompatibleDistributionError,
+            ):
                 pass  # as in suggest_float
         if step != 1:
             high = _int_high(name, low, high, step, log)
@@ -272,7 +291,26 @@ class Trial(BaseTrial):
             known = ctx.choices.get(name)
             if known is None or known != dist:
                 ctx.register_choices(name, dist.choices)
-        existing = self._core.existing(self._number, name, dist._core)
+        try:
+            existing = self._core.existing(self._number, name, dist._core)
+        except IncompatibleDistributionError:
+            # Suggested before in this trial with another range of the same kind:
+            # Optuna warns and keeps the first value.
+            frozen = ctx.frozen(self._number)
+            old = frozen.distributions.get(name)
+            if (
+                old is None
+                or type(old) is not type(dist)
+                or isinstance(dist, CategoricalDistribution)
+            ):
+                raise
+            warnings.warn(
+                f"parameter {name!r} was suggested before in this trial with {old!r}; "
+                f"its value is kept and {dist!r} is ignored (as in Optuna)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return frozen.params[name]
         if existing is not None:
             return dist.to_external_repr(existing)
         internal = self._preset(name, dist)

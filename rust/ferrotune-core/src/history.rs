@@ -479,6 +479,22 @@ impl History {
         self.waiting.first().copied()
     }
 
+    /// The error [`History::intern`] would give for `dist` under `name`, without
+    /// registering anything (callers that check a whole trial before writing).
+    pub fn check_dist(&self, name: &str, dist: &Distribution) -> Result<()> {
+        let last = self
+            .by_name
+            .get(name)
+            .and_then(|&p| self.params[p as usize].dists.last());
+        match last {
+            Some(last) if !last.same_kind(dist) => Err(Error::IncompatibleDistribution {
+                param: name.to_string(),
+                msg: format!("already used with {last} in this study; cannot switch to {dist}"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Registers `dist` for parameter `name`, returning (param, dist) indices.
     /// A parameter keeps its kind for the whole study (ranges may change
     /// between trials, as in Optuna).

@@ -876,6 +876,14 @@ impl StudyCore {
         guard(py, || self.suggest(py, number, name, dist.inner.clone()))
     }
 
+    /// An IncompatibleDistributionError when `dist` cannot be recorded for
+    /// `name` in this study (another kind of distribution), recording nothing.
+    fn check_dist(&self, py: Python<'_>, name: &str, dist: &Dist) -> PyRes<()> {
+        guard(py, || {
+            conv(py, self.hold_py(py)?.history.check_dist(name, &dist.inner))
+        })
+    }
+
     /// The value a trial already has for `name` under `dist`, or None; an
     /// error when it has one under another distribution.
     fn existing(

@@ -154,7 +154,16 @@ pub(super) fn log_scale(y: &[f64]) -> Vec<f64> {
     }
     let low = m - (p - m) - 1e-10;
     let span = (big - low).max(1e-300);
-    y.iter().map(|v| ((v - low) / span).ln()).collect()
+    if low.is_finite() && span.is_finite() {
+        return y.iter().map(|v| ((v - low) / span).ln()).collect();
+    }
+    // Values near the largest double (-1e308 and 1): the same in units of the
+    // largest magnitude, where the differences do not overflow.
+    let k = s.iter().fold(1.0f64, |a, v| a.max(v.abs()));
+    let (m, p, big) = (m / k, p / k, big / k);
+    let low = m - (p - m) - 1e-10 / k;
+    let span = (big - low).max(1e-300);
+    y.iter().map(|v| ((v / k - low) / span).ln()).collect()
 }
 
 /// Log expected improvement (Hutter, Hoos, Leyton-Brown and Murphy 2009, sec. 4.3, as

@@ -35,6 +35,25 @@ fn log_scale_keeps_the_order_and_spreads_the_best() {
 }
 
 #[test]
+fn log_scale_of_values_near_the_largest_double_stays_finite() {
+    // -1e308 and ordinary values: the range overflowed to infinity and every
+    // log became NaN, which failed RFSampler's trials.
+    for y in [
+        vec![-1e308, 0.3, 0.5, 0.9, 0.1],
+        vec![-1.7e308, 1.7e308, 0.0],
+    ] {
+        let s = log_scale(&y);
+        for i in 0..y.len() {
+            assert!(s[i].is_finite(), "{y:?} -> {s:?}");
+            // Values far below the span may tie, never swap.
+            for j in 0..y.len() {
+                assert!(y[i] >= y[j] || s[i] <= s[j], "{y:?} -> {s:?}");
+            }
+        }
+    }
+}
+
+#[test]
 fn tied_minima_are_not_sent_to_an_extreme() {
     // 40 of 100 values tie at the minimum (a plateau): SMAC3's 5th percentile equals the
     // minimum, which then maps to ln(1e-10 / span) ~ -23 while the rest stays near 0.

@@ -1,0 +1,125 @@
+"""Bugs an Optuna user met in ordinary scripts (new-user passes): each test fails on the
+code before its fix."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+
+import ferrotune
+from ferrotune.distributions import FloatDistribution, IntDistribution
+from ferrotune.exceptions import IncompatibleDistributionError, InvalidArgumentError
+from ferrotune.samplers import RandomSampler, RFSampler
+
+
+def test_a_name_suggested_again_with_another_range_keeps_its_first_value() -> None:
+    def objective(trial: ferrotune.Trial) -> float:
+        units = trial.suggest_int("units", 16, 128)
+        if units > 64:
+            assert trial.suggest_int("units", 16, 256) == units
+        x = trial.suggest_float("x", 0.0, 1.0)
+        assert trial.suggest_float("x", 0.0, 2.0) == x
+        return units + x
+
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(objective, n_trials=12)
+    assert all(t.state == ferrotune.TrialState.COMPLETE for t in study.trials)
+    assert any("'x' was suggested before" in str(w.message) for w in caught)
+    # Another kind of distribution is still an error, as in Optuna.
+    trial = study.ask()
+    trial.suggest_int("k", 1, 3)
+    with pytest.raises(IncompatibleDistributionError, match="IntDistribution"):
+        trial.suggest_float("k", 1.0, 3.0)
+    with pytest.raises(IncompatibleDistributionError):
+        trial.suggest_categorical("units", [1, 2])
+
+
+def test_frozen_trials_take_new_values_and_sort_by_number() -> None:
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=3)
+    trial = study.trials[0]
+    trial.value = 3.0
+    assert trial.values == [3.0]
+    trial.values = [4]
+    assert trial.value == 4.0
+    trial.value = None
+    assert trial.values is None
+    assert [t.number for t in sorted(reversed(study.trials))] == [0, 1, 2]
+    assert max(study.trials).number == 2
+
+
+def test_best_trial_says_when_no_complete_trial_is_feasible() -> None:
+    study = ferrotune.create_study()
+    trial = study.ask()
+    trial.suggest_float("x", 0.0, 1.0)
+    trial.set_constraint("c", 1.0)
+    study.tell(trial, 0.5)
+    with pytest.raises(InvalidArgumentError, match="no feasible trial"):
+        _ = study.best_trial
+    with pytest.raises(InvalidArgumentError, match="no trial is complete"):
+        _ = ferrotune.create_study().best_trial
+
+
+@pytest.mark.parametrize("storage", ["memory", "sqlite"])
+def test_add_trial_with_bad_parts_writes_nothing(storage: str, tmp_path: Any) -> None:
+    url = None
+    if storage == "sqlite":
+        pytest.importorskip("sqlalchemy")
+        url = f"sqlite:///{tmp_path / 'add.db'}"
+    study = ferrotune.create_study(storage=url, sampler=RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=2)
+    bad = [
+        ferrotune.create_trial(
+            params={"x": 0.5},
+            distributions={"x": FloatDistribution(0.0, 1.0)},
+            value=1.0,
+            user_attrs={"note": object()},
+        ),
+        ferrotune.create_trial(
+            params={"x": 0.5},
+            distributions={"x": FloatDistribution(0.0, 1.0)},
+            value=1.0,
+            system_attrs={"note": object()},
+        ),
+        ferrotune.create_trial(
+            params={"x": 5}, distributions={"x": IntDistribution(0, 10)}, value=1.0
+        ),
+    ]
+    for trial in bad:
+        with pytest.raises(ValueError):
+            study.add_trial(trial)
+    assert [t.state for t in study.trials] == [ferrotune.TrialState.COMPLETE] * 2
+
+
+def test_add_trials_takes_an_optuna_studys_trials() -> None:
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    old = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    old.optimize(
+        lambda t: (
+            t.suggest_float("x", 0, 1) + t.suggest_int("k", 1, 3, step=2)
+            if t.suggest_categorical("c", ["a", "b"]) == "a"
+            else 5.0
+        ),
+        n_trials=6,
+    )
+    new = ferrotune.create_study()
+    new.add_trials(old.trials)
+    assert [t.params for t in new.trials] == [t.params for t in old.trials]
+    assert [t.values for t in new.trials] == [t.values for t in old.trials]
+    assert new.best_value == old.best_value
+    assert [t.datetime_start for t in new.trials] == [t.datetime_start for t in old.trials]
+
+
+def test_rf_sampler_takes_a_value_near_the_largest_double() -> None:
+    def objective(trial: ferrotune.Trial) -> float:
+        x = trial.suggest_float("x", -1.0, 1.0)
+        return -1e308 if trial.number == 3 else x
+
+    study = ferrotune.create_study(sampler=RFSampler(seed=0, n_candidates=200))
+    study.optimize(objective, n_trials=25)
+    assert all(t.state == ferrotune.TrialState.COMPLETE for t in study.trials)
