@@ -123,3 +123,61 @@ def test_rf_sampler_takes_a_value_near_the_largest_double() -> None:
     study = ferrotune.create_study(sampler=RFSampler(seed=0, n_candidates=200))
     study.optimize(objective, n_trials=25)
     assert all(t.state == ferrotune.TrialState.COMPLETE for t in study.trials)
+
+
+def _enqueue_with_bad_attrs() -> None:
+    ferrotune.create_study().enqueue_trial({"x": 0.5}, user_attrs=5)  # type: ignore[arg-type]
+
+
+def _suggest_with_int_name() -> None:
+    ferrotune.create_study().ask().suggest_categorical(3, [1])  # type: ignore[arg-type]
+
+
+_BAD_CALLS: list[tuple[str, Any, str]] = [
+    ("huge value", lambda: ferrotune.create_trial(value=10**400), "values must be numbers"),
+    (
+        "step not an int",
+        lambda: ferrotune.create_trial(value=1.0, intermediate_values={"a": 1.0}),
+        "step must be an int",
+    ),
+    (
+        "fractional step",
+        lambda: ferrotune.create_trial(value=1.0, intermediate_values={1.5: 1.0}),
+        "step must be an int",
+    ),
+    ("user_attrs not a mapping", _enqueue_with_bad_attrs, "user_attrs must be a mapping"),
+    (
+        "conditions not a mapping",
+        lambda: ferrotune.SearchSpace({"a": IntDistribution(0, 1)}, conditions=5),
+        "conditions must be a mapping",
+    ),
+    (
+        "condition not a pair",
+        lambda: ferrotune.SearchSpace(
+            {"a": IntDistribution(0, 1), "b": IntDistribution(0, 1)}, conditions={"a": 5}
+        ),
+        "parameter 'a'",
+    ),
+    (
+        "constraints not a list",
+        lambda: ferrotune.SearchSpace({"a": IntDistribution(0, 1)}, constraints=5),
+        "constraints must be a list",
+    ),
+    ("Linear of a list", lambda: ferrotune.Linear([("a", 1)], upper=1), "coefficients"),
+    ("Forbidden of an int", lambda: ferrotune.Forbidden(5), "assignment must be a mapping"),
+    ("Linear text coefficient", lambda: ferrotune.Linear({"a": "x"}, upper=1), "'a'"),
+    ("Linear infinite bound", lambda: ferrotune.Linear({"a": 1}, upper=float("inf")), "upper"),
+    ("parameter name not a str", _suggest_with_int_name, "parameter name must be a str"),
+    ("study name not a str", lambda: ferrotune.create_study(study_name=5), "study_name"),
+]
+
+
+@pytest.mark.parametrize(("what", "call", "needle"), _BAD_CALLS, ids=[c[0] for c in _BAD_CALLS])
+def test_bad_arguments_get_a_value_error_naming_them(what: str, call: Any, needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        call()
+
+
+def test_a_float_step_that_holds_an_int_is_that_step() -> None:
+    trial = ferrotune.create_trial(value=1.0, intermediate_values={2.0: 0.5})
+    assert trial.intermediate_values == {2: 0.5}

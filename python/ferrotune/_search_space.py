@@ -8,6 +8,7 @@ checked on each candidate the Rust side proposes.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
@@ -80,9 +81,27 @@ class Linear:
     ) -> None:
         if upper is None and lower is None:
             raise InvalidSpaceError("Linear constraint needs upper=, lower= or both")
-        object.__setattr__(
-            self, "coefficients", tuple((k, float(v)) for k, v in coefficients.items())
-        )
+        if not isinstance(coefficients, Mapping):
+            raise InvalidSpaceError(
+                "Linear constraint: coefficients must be a mapping name -> number, got "
+                f"{type(coefficients).__name__}"
+            )
+        coefs: list[tuple[str, float]] = []
+        for k, v in coefficients.items():
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+                raise InvalidSpaceError(
+                    f"Linear constraint: the coefficient of {k!r} must be a finite number, "
+                    f"got {v!r:.80}"
+                )
+            coefs.append((k, float(v)))
+        for bound, b in (("upper", upper), ("lower", lower)):
+            if b is not None and (
+                isinstance(b, bool) or not isinstance(b, numbers.Real) or not math.isfinite(b)
+            ):
+                raise InvalidSpaceError(
+                    f"Linear constraint: {bound} must be a finite number or None, got {b!r:.80}"
+                )
+        object.__setattr__(self, "coefficients", tuple(coefs))
         object.__setattr__(self, "upper", None if upper is None else float(upper))
         object.__setattr__(self, "lower", None if lower is None else float(lower))
 
@@ -99,6 +118,11 @@ class Forbidden:
     assignment: tuple[tuple[str, Any], ...]
 
     def __init__(self, assignment: Mapping[str, Any]) -> None:
+        if not isinstance(assignment, Mapping):
+            raise InvalidSpaceError(
+                "Forbidden constraint: the assignment must be a mapping name -> value, got "
+                f"{type(assignment).__name__}"
+            )
         object.__setattr__(self, "assignment", tuple(assignment.items()))
 
 
@@ -165,10 +189,23 @@ class SearchSpace:
             raise InvalidSpaceError(f"max_draws must be a positive int, got {max_draws!r}")
         self.max_draws = max_draws
         conds: dict[str, Condition] = {}
+        if conditions is not None and not isinstance(conditions, Mapping):
+            raise InvalidSpaceError(
+                "conditions must be a mapping child -> Condition(parent, values), got "
+                f"{type(conditions).__name__}"
+            )
         for child, spec in (conditions or {}).items():
             if child not in params:
                 raise InvalidSpaceError(f"condition on unknown parameter {child!r}")
-            cond = spec if isinstance(spec, Condition) else Condition(spec[0], spec[1])
+            if isinstance(spec, Condition):
+                cond = spec
+            elif isinstance(spec, (tuple, list)) and len(spec) == 2:
+                cond = Condition(spec[0], spec[1])
+            else:
+                raise InvalidSpaceError(
+                    f"parameter {child!r}: a condition is Condition(parent, values) or a "
+                    f"(parent, values) pair, got {spec!r:.80}"
+                )
             if cond.parent not in params:
                 raise InvalidSpaceError(
                     f"parameter {child!r}: its condition names unknown parent {cond.parent!r}"
@@ -178,6 +215,12 @@ class SearchSpace:
         self.names: list[str] = _parents_first(list(params), conds)
         self.distributions: dict[str, BaseDistribution] = {n: params[n] for n in self.names}
         self._index = {n: i for i, n in enumerate(self.names)}
+        if constraints is not None and (
+            isinstance(constraints, (str, bytes)) or not isinstance(constraints, Iterable)
+        ):
+            raise InvalidSpaceError(
+                f"constraints must be a list of constraints, got {type(constraints).__name__}"
+            )
         self.constraints: list[ConstraintLike] = list(constraints or [])
         self._predicates: list[Predicate] = []
         core_constraints: list[tuple[Any, ...]] = []

@@ -956,6 +956,10 @@ class Study:
                 known = t.system_attrs.get(FIXED_PARAMS_KEY, t.params)
                 if known.keys() == params.keys() and all(known[k] == v for k, v in params.items()):
                     return None
+        if user_attrs is not None and not isinstance(user_attrs, Mapping):
+            raise InvalidArgumentError(
+                f"enqueue_trial: user_attrs must be a mapping, got {type(user_attrs).__name__}"
+            )
         for k, v in (user_attrs or {}).items():  # checked before anything is written
             to_json(v, f"trial user attribute {k!r}")
         # The storage keeps the values; start_trial returns them with the trial.
@@ -1562,6 +1566,11 @@ def create_study(
         >>> study = ferrotune.create_study(direction="maximize")  # doctest: +SKIP
     """
     dirs = _parse_directions(direction, directions)
+    if study_name is not None and not isinstance(study_name, str):
+        raise InvalidArgumentError(
+            f"study_name must be a str or None, got {study_name!r:.80} "
+            f"({type(study_name).__name__})"
+        )
     st = get_storage(storage)
     from ferrotune.exceptions import DuplicatedStudyError
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -302,8 +303,8 @@ def create_trial(
         raw: Sequence[Any] = [value] if value is not None else list(values or [])
         try:
             vals = [float(v) for v in raw]
-        except (TypeError, ValueError) as e:
-            raise InvalidArgumentError(f"values must be numbers, got {raw!r}") from e
+        except (TypeError, ValueError, OverflowError) as e:
+            raise InvalidArgumentError(f"values must be numbers, got {raw!r:.120}") from e
     if state == TrialState.COMPLETE:
         if not vals:
             raise InvalidArgumentError("a COMPLETE trial needs value or values")
@@ -346,9 +347,18 @@ def create_trial(
         user_attrs=dict(user_attrs or {}),
         system_attrs=system,
         intermediate_values={
-            int(k): _intermediate(v) for k, v in (intermediate_values or {}).items()
+            _step(k): _intermediate(v) for k, v in (intermediate_values or {}).items()
         },
     )
+
+
+def _step(k: Any) -> int:
+    """An intermediate value's step: an int, or a float that holds one (as ``report``)."""
+    if isinstance(k, numbers.Integral) and not isinstance(k, bool):
+        return int(k)
+    if isinstance(k, numbers.Real) and not isinstance(k, bool) and float(k).is_integer():
+        return int(float(k))
+    raise InvalidArgumentError(f"intermediate_values: a step must be an int, got {k!r:.80}")
 
 
 def _checked_constraints(constraints: Any) -> dict[str, float]:

@@ -272,6 +272,10 @@ class Trial(BaseTrial):
 
         The choices of a name are fixed for the whole study, as in Optuna.
         """
+        if not isinstance(name, str):
+            raise InvalidArgumentError(
+                f"a parameter name must be a str, got {name!r} ({type(name).__name__})"
+            )
         known = self._ctx.choices.get(name)
         if known is None or not known.same_choices(choices):
             known = self._ctx.register_choices(name, choices)
