@@ -181,3 +181,111 @@ def test_bad_arguments_get_a_value_error_naming_them(what: str, call: Any, needl
 def test_a_float_step_that_holds_an_int_is_that_step() -> None:
     trial = ferrotune.create_trial(value=1.0, intermediate_values={2.0: 0.5})
     assert trial.intermediate_values == {2: 0.5}
+
+
+def test_a_grid_changed_on_resume_runs_its_own_points() -> None:
+    from ferrotune.samplers import GridSampler
+
+    study = ferrotune.create_study(sampler=GridSampler({"x": [1, 2, 3]}, seed=0))
+    study.optimize(lambda t: t.suggest_int("x", 1, 6), n_trials=3)
+    study.sampler = GridSampler({"x": [4, 5, 6]}, seed=0)
+    study.optimize(lambda t: t.suggest_int("x", 1, 6), n_trials=3)
+    assert sorted(t.params["x"] for t in study.trials) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_grid_sampler_pickled_before_it_tracked_unseen_trials_still_asks() -> None:
+    from ferrotune.samplers import GridSampler
+
+    sampler = GridSampler({"x": [1, 2, 3]}, seed=0)
+    state = sampler.__getstate__()
+    del state["_unseen"]
+    old = GridSampler.__new__(GridSampler)
+    old.__setstate__(state)
+    study = ferrotune.create_study(sampler=old)
+    study.optimize(lambda t: t.suggest_int("x", 1, 3), n_trials=None)
+    assert sorted(t.params["x"] for t in study.trials) == [1, 2, 3]
+
+
+def test_an_exported_grid_study_resumes_under_optunas_grid_sampler(tmp_path: Any) -> None:
+    optuna = pytest.importorskip("optuna")
+    pytest.importorskip("sqlalchemy")
+    from ferrotune.integration.optuna import export_study
+    from ferrotune.samplers import GridSampler
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = ferrotune.create_study(sampler=GridSampler({"x": [1, 2, 3, 4]}, seed=0))
+    study.optimize(lambda t: t.suggest_int("x", 1, 4), n_trials=2)
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    export_study(study, url)
+    other = optuna.load_study(
+        study_name=study.study_name,
+        storage=url,
+        sampler=optuna.samplers.GridSampler({"x": [1, 2, 3, 4]}, seed=0),
+    )
+    other.optimize(lambda t: t.suggest_int("x", 1, 4), n_trials=2)
+    assert len(other.trials) == 4
+
+
+def test_a_refused_add_trial_leaves_the_categorical_choices_alone() -> None:
+    from ferrotune.distributions import CategoricalDistribution
+
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_int("n", 0, 3), n_trials=1)
+    bad = ferrotune.create_trial(
+        params={"c": "a", "n": 0.5},
+        distributions={"c": CategoricalDistribution(["a", "b"]), "n": FloatDistribution(0, 1)},
+        value=1.0,
+    )
+    with pytest.raises(IncompatibleDistributionError):
+        study.add_trial(bad)
+    trial = study.ask()
+    assert trial.suggest_categorical("c", ["x", "y"]) in ("x", "y")
+
+
+def test_distribution_errors_write_floats_briefly() -> None:
+    study = ferrotune.create_study()
+    trial = study.ask()
+    trial.suggest_float("x", 1e-300, 1e300, log=True)
+    study.tell(trial, 0.0)
+    with pytest.raises(IncompatibleDistributionError) as e:
+        study.ask().suggest_int("x", 0, 1)
+    assert "1e-300" in str(e.value) and len(str(e.value)) < 300
+
+
+def test_a_multi_objective_snapshot_refuses_a_single_value() -> None:
+    from ferrotune.exceptions import MultiObjectiveError
+
+    trial = ferrotune.create_trial(values=[1.0, 2.0])
+    with pytest.raises(MultiObjectiveError):
+        trial.value = 3.0
+    assert trial.values == [1.0, 2.0]
+
+
+def test_a_name_suggested_again_on_another_scale_is_an_error_as_in_optuna() -> None:
+    trial = ferrotune.create_study().ask()
+    trial.suggest_float("x", 0.1, 1.0)
+    with pytest.raises(IncompatibleDistributionError):
+        trial.suggest_float("x", 0.1, 1.0, log=True)
+
+
+def test_benchmark_conditions_on_a_stepped_float_match_its_grid_points() -> None:
+    from ferrotune.benchmarks import Param, Problem
+
+    problem = Problem(
+        "p",
+        {"x": Param.real(0.0, 1.0, step=0.1), "y": Param.integer(0, 1).when("x", [0.3])},
+        0.0,
+        {"x": 0.0},
+        lambda p: 0.0,
+    )
+    assert problem.active({"x": 0.1 * 3, "y": 1}) == {"x": 0.1 * 3, "y": 1}
+    assert problem.active({"x": 0.4, "y": 1}) == {"x": 0.4}
+
+
+def test_a_forbidden_value_within_the_step_tolerance_names_its_grid_point() -> None:
+    space = ferrotune.SearchSpace(
+        {"x": FloatDistribution(0.0, 10.0, step=0.001)},
+        constraints=[ferrotune.Forbidden({"x": 5.00000004})],
+    )
+    assert not space.is_feasible({"x": 5.0})
+    assert space.is_feasible({"x": 5.001})

@@ -140,7 +140,9 @@ class Problem:
                 continue
             if p.condition is not None:
                 parent, values = p.condition
-                if parent not in out or out[parent] not in values:
+                if parent not in out or not any(
+                    _same(self.params[parent], out[parent], v) for v in values
+                ):
                     continue
             out[name] = params[name]
         return out
@@ -938,3 +940,17 @@ def self_check(n_samples: int = 20_000, seed: int = 0, atol: float = 1e-9) -> No
     unconstrained = dict(cons.optimal_params or {}, x=1.0, y=1.0, d_model=96)
     assert not cons.is_feasible(unconstrained)
     assert cons(unconstrained) < cons.optimum
+
+
+def _same(param: Param, a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are the same value of ``param``: for a stepped float the
+    same grid point (0.1 * 3 is 0.30000000000000004), as the core's conditions compare."""
+    if a == b:
+        return True
+    if param.kind == "float" and param.step is not None:
+        try:
+            ka, kb = ((float(x) - param.low) / param.step for x in (a, b))
+        except (TypeError, ValueError):
+            return False
+        return abs(ka - kb) < 0.5 and abs(ka - round(ka)) < 1e-6 and abs(kb - round(kb)) < 1e-6
+    return False

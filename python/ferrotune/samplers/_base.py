@@ -17,13 +17,15 @@ from ferrotune.storages._base import TAG_KEY
 MAX_SIZE = 100_000
 
 
-def check_size(name: str, value: object, low: int, high: int = MAX_SIZE) -> int:
-    """``value`` as an int in ``[low, high]``, else an InvalidArgumentError naming it."""
+def check_size(name: str, value: object, low: int, high: int | None = MAX_SIZE) -> int:
+    """``value`` as an int in ``[low, high]`` (``high`` None: no upper bound), else an
+    InvalidArgumentError naming it."""
+    kind = f"an int >= {low}" if high is None else f"an int in [{low}, {high:,}]"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidArgumentError(f"{name} must be an int in [{low}, {high:,}], got {value!r}")
+        raise InvalidArgumentError(f"{name} must be {kind}, got {value!r:.80}")
     v = int(value)
-    if not low <= v <= high:
-        raise InvalidArgumentError(f"{name} must be an int in [{low}, {high:,}], got {value!r}")
+    if v < low or (high is not None and v > high):
+        raise InvalidArgumentError(f"{name} must be {kind}, got {value!r:.80}")
     return v
 
 

@@ -10,6 +10,7 @@ from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.samplers._base import (
     _RustModelSampler,
     _seed_or_random,
+    check_size,
 )
 
 if TYPE_CHECKING:
@@ -237,14 +238,7 @@ class GPSampler(_RustModelSampler):
                 raise InvalidArgumentError(f"beta must be a number or None, got {beta!r}")
             if not (math.isfinite(beta) and beta >= 0):
                 raise InvalidArgumentError(f"beta must be finite and >= 0, got {beta!r}")
-        if (
-            isinstance(n_startup_trials, bool)
-            or not isinstance(n_startup_trials, int)
-            or n_startup_trials < 0
-        ):
-            raise InvalidArgumentError(
-                f"n_startup_trials must be an int >= 0, got {n_startup_trials!r}"
-            )
+        check_size("n_startup_trials", n_startup_trials, 0, None)
         if not isinstance(deterministic_objective, bool):
             raise InvalidArgumentError(
                 f"deterministic_objective must be a bool, got {deterministic_objective!r}"

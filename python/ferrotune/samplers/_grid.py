@@ -28,8 +28,10 @@ __all__ = ["GridSampler"]
 
 # Random draws tried for a repeated point that fits the asked space.
 _REPEAT_TRIES = 1000
-# The trial system attribute holding its grid point, as in Optuna's GridSampler.
-GRID_ID_KEY = "grid_id"
+# The trial system attribute holding its grid point (name -> value), written at the ask so
+# that other processes see it while the trial runs (Optuna's GridSampler writes an index,
+# "grid_id", for the same purpose; the point itself does not depend on the grid's order).
+GRID_POINT_KEY = "ferrotune:grid_point"
 
 
 def _choice_key(v: Any) -> tuple[str, Any]:
@@ -54,8 +56,7 @@ class GridSampler(BaseSampler):
     threads of one process never share a point; trials already in the study (a
     resumed study, other processes) are read and their points skipped, including the
     points of trials other processes are still running (each trial's point is written
-    at its ask as the system attribute ``"grid_id"``, as Optuna's; the workers must
-    share the same grid). Given to another
+    at its ask as the system attribute ``"ferrotune:grid_point"``). Given to another
     study, the object starts that study's grid afresh (reading the points its trials
     already hold).
 
@@ -305,12 +306,12 @@ class GridSampler(BaseSampler):
         for number in numbers:
             trial = study.get_trial(number)
             i = self._index_of(trial.params) if trial.params else None
-            if i is None:
+            if i is None and not trial.params:
                 # A trial another process runs: its point, before its parameters are
-                # written (the grid is the same in every worker, as with Optuna's).
-                gid = trial.system_attrs.get(GRID_ID_KEY)
-                if isinstance(gid, int) and not isinstance(gid, bool) and 0 <= gid < self._n:
-                    i = gid
+                # written (None when the point is not one of this grid's).
+                point = trial.system_attrs.get(GRID_POINT_KEY)
+                if isinstance(point, Mapping):
+                    i = self._index_of(point)
             if i is None:
                 if not trial.state.is_finished():
                     self._unseen.add(number)
@@ -358,8 +359,8 @@ class GridSampler(BaseSampler):
             point = self._point(i)
         study.set_fixed_params(trial.number, point)
         # Written through at once, so that other processes skip the point while the
-        # trial runs (its parameters reach the storage later), as Optuna's grid_id.
-        study.set_trial_system_attr(trial.number, GRID_ID_KEY, i)
+        # trial runs (its parameters reach the storage later).
+        study.set_trial_system_attr(trial.number, GRID_POINT_KEY, point)
 
     # ------------------------------------------------------------------ hooks
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
@@ -427,6 +428,7 @@ class GridSampler(BaseSampler):
     def __setstate__(self, state: dict[str, Any]) -> None:
         order_state = state.pop("_order")
         rng_state = state.pop("_rng")
+        state.setdefault("_unseen", set())  # pickled before it existed
         self.__dict__.update(state)
         self._order = _core.GridOrderCore(self._n, self._seed)
         self._order.set_state(tuple(order_state))

@@ -132,14 +132,7 @@ class TPESampler(_RustModelSampler):
                 FutureWarning,
                 stacklevel=2,
             )
-        if (
-            isinstance(n_startup_trials, bool)
-            or not isinstance(n_startup_trials, int)
-            or n_startup_trials < 0
-        ):
-            raise InvalidArgumentError(
-                f"n_startup_trials must be an int >= 0, got {n_startup_trials!r}"
-            )
+        check_size("n_startup_trials", n_startup_trials, 0, None)
         check_size("n_ei_candidates", n_ei_candidates, 1)
         if group and not multivariate:
             raise InvalidArgumentError("group=True needs multivariate=True")

@@ -1023,8 +1023,12 @@ class Study:
                 raise InvalidArgumentError(
                     f"add_trial: parameter {name!r}: {value!r} is not a value of {dist!r}"
                 )
-            if isinstance(dist, CategoricalDistribution):
-                self._register_choices(name, dist)
+            known = self._choices.get(name)
+            if isinstance(dist, CategoricalDistribution) and known is not None and known != dist:
+                raise IncompatibleDistributionError(
+                    f"parameter {name!r}: categorical choices {dist.choices} differ from the "
+                    f"choices {known.choices} used earlier in this study"
+                )
             self.core.check_dist(name, dist._core)
             internals[name] = internal
         inter = self._checked_intermediate(trial.intermediate_values)
@@ -1041,6 +1045,10 @@ class Study:
                 f"add_trial: the trial completed ({trial.datetime_complete}) before it "
                 f"started ({trial.datetime_start})"
             )
+        for name in internals:
+            dist = trial.distributions[name]
+            if isinstance(dist, CategoricalDistribution):
+                self._register_choices(name, dist)  # checked above: registers only
         storage, sid = self._storage, self._study_id
         # A storage of the user's own (an older BaseStorage subclass) may not take the
         # times: its trials then get the times of this call.

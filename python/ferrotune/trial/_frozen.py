@@ -132,7 +132,12 @@ class FrozenTrial(_AnswersSuggest):
 
     @value.setter
     def value(self, v: float | None) -> None:
-        # As Optuna: a snapshot's value may be rewritten (before add_trial, say).
+        # As Optuna: a snapshot's value may be rewritten (before add_trial, say), but
+        # not a multi-objective trial's.
+        if self._values is not None and len(self._values) > 1:
+            raise MultiObjectiveError(
+                "this trial has several objective values; set FrozenTrial.values"
+            )
         self._values = None if v is None else [float(v)]
 
     @property

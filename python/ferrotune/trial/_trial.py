@@ -130,9 +130,9 @@ class Trial(BaseTrial):
 
     Each ``suggest_*`` call with a Rust sampler is one call into the core, which checks
     the distribution, samples and records the value. Suggesting a name again with the
-    same distribution returns the same value; with another range of the same kind it
-    warns and returns the first value, as Optuna does; with another kind of
-    distribution (or other categorical choices) it raises
+    same distribution returns the same value; with another range or step of the same
+    kind it warns and returns the first value, as Optuna does; with another kind of
+    distribution, another ``log`` setting or other categorical choices it raises
     :class:`~ferrotune.exceptions.IncompatibleDistributionError`.
 
     Trials are created by :meth:`Study.ask <ferrotune.Study.ask>` and
@@ -201,8 +201,8 @@ class Trial(BaseTrial):
             InvalidDistributionError: For invalid bounds or step (the message names the
                 parameter).
             IncompatibleDistributionError: When ``name`` was suggested in this trial with
-                another kind of distribution (another range warns and returns the first
-                value, as Optuna).
+                another kind of distribution or ``log`` setting (another range or step
+                warns and returns the first value, as Optuna).
 
         Example:
             >>> lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)  # doctest: +SKIP
@@ -306,8 +306,9 @@ class Trial(BaseTrial):
                 old is None
                 or type(old) is not type(dist)
                 or isinstance(dist, CategoricalDistribution)
+                or getattr(old, "log", None) != getattr(dist, "log", None)
             ):
-                raise
+                raise  # as Optuna, which refuses another kind or log setting
             warnings.warn(
                 f"parameter {name!r} was suggested before in this trial with {old!r}; "
                 f"its value is kept and {dist!r} is ignored (as in Optuna)",

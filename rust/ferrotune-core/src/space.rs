@@ -394,7 +394,10 @@ impl Distribution {
     pub fn same_value(&self, a: f64, b: f64) -> bool {
         a == b
             || match *self {
-                Distribution::Float { step: Some(s), .. } => (a - b).abs() <= 1e-6 * s,
+                // The same grid point, with the tolerance `contains` accepts.
+                Distribution::Float { step: Some(_), .. } => {
+                    matches!((self.position(a), self.position(b)), (Some(i), Some(j)) if i == j)
+                }
                 _ => false,
             }
     }
@@ -413,10 +416,11 @@ impl std::fmt::Display for Distribution {
                 step,
                 log,
             } => {
-                let step = step.map_or("None".to_string(), |s| s.to_string());
+                // Debug's form of a float: 1e-300, not 300 digits.
+                let step = step.map_or("None".to_string(), |s| format!("{s:?}"));
                 write!(
                     f,
-                    "FloatDistribution(low={low}, high={high}, step={step}, log={})",
+                    "FloatDistribution(low={low:?}, high={high:?}, step={step}, log={})",
                     py(log)
                 )
             }
