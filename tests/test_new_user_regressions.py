@@ -289,3 +289,65 @@ def test_a_forbidden_value_within_the_step_tolerance_names_its_grid_point() -> N
     )
     assert not space.is_feasible({"x": 5.0})
     assert space.is_feasible({"x": 5.001})
+
+
+def test_values_set_on_the_trial_tell_returns_survive_its_other_fields() -> None:
+    study = ferrotune.create_study()
+    frozen = study.tell(study.ask(), 2.0)
+    frozen.values = [7.0]
+    assert frozen.state == ferrotune.TrialState.COMPLETE
+    assert frozen.values == [7.0]
+    assert study.trials[0].values == [2.0]  # the study's record is not the snapshot's
+
+
+def test_linear_takes_whatever_float_reads() -> None:
+    import decimal
+
+    import numpy as np
+
+    c = ferrotune.Linear({"x": np.array(1.0), "y": decimal.Decimal("1.5")}, upper=np.float32(2))
+    assert c.coefficients == (("x", 1.0), ("y", 1.5)) and c.upper == 2.0
+    with pytest.raises(ValueError, match="coefficient of 'x'"):
+        ferrotune.Linear({"x": 10**400}, upper=1.0)
+    with pytest.raises(ValueError, match="coefficient of 'x'"):
+        ferrotune.Linear({"x": True}, upper=1.0)
+
+
+def test_a_grid_counts_trials_that_ended_with_part_of_their_point() -> None:
+    from ferrotune.samplers import GridSampler
+
+    def objective(trial: ferrotune.Trial) -> float:
+        a = trial.suggest_categorical("a", [0, 1])
+        if a == 0:
+            trial.suggest_categorical("b", [0, 1])
+        return a
+
+    grid = {"a": [0, 1], "b": [0, 1]}
+    study = ferrotune.create_study(sampler=GridSampler(grid, seed=0))
+    study.optimize(objective, n_trials=None)
+    assert len(study.trials) == 4
+    study.sampler = GridSampler(grid, seed=0)
+    study.optimize(objective, n_trials=None)
+    assert len(study.trials) == 5  # one repeat past the end, as a finished grid gives
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_add_trial_checks_against_what_other_workers_recorded(kind: str, tmp_path: Any) -> None:
+    if kind == "sqlite":
+        pytest.importorskip("sqlalchemy")
+        storage: Any = f"sqlite:///{tmp_path / 'a.db'}"
+    else:
+        from ferrotune.storages import JournalStorage
+        from ferrotune.storages.journal import JournalFileBackend
+
+        storage = JournalStorage(JournalFileBackend(str(tmp_path / "a.log")))
+    first = ferrotune.create_study(storage=storage, study_name="a")
+    other = ferrotune.load_study(study_name="a", storage=storage)
+    first.optimize(lambda t: t.suggest_float("z", 0.0, 1.0), n_trials=1)
+    bad = ferrotune.create_trial(
+        value=1.0, params={"z": 1}, distributions={"z": IntDistribution(0, 3)}
+    )
+    with pytest.raises(IncompatibleDistributionError):
+        other.add_trial(bad)
+    fresh = ferrotune.load_study(study_name="a", storage=storage)
+    assert [t.state for t in fresh.trials] == [ferrotune.TrialState.COMPLETE]

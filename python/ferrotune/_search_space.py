@@ -8,7 +8,6 @@ checked on each candidate the Rust side proposes.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
@@ -86,24 +85,22 @@ class Linear:
                 "Linear constraint: coefficients must be a mapping name -> number, got "
                 f"{type(coefficients).__name__}"
             )
-        coefs: list[tuple[str, float]] = []
-        for k, v in coefficients.items():
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-                raise InvalidSpaceError(
-                    f"Linear constraint: the coefficient of {k!r} must be a finite number, "
-                    f"got {v!r:.80}"
-                )
-            coefs.append((k, float(v)))
-        for bound, b in (("upper", upper), ("lower", lower)):
-            if b is not None and (
-                isinstance(b, bool) or not isinstance(b, numbers.Real) or not math.isfinite(b)
-            ):
-                raise InvalidSpaceError(
-                    f"Linear constraint: {bound} must be a finite number or None, got {b!r:.80}"
-                )
-        object.__setattr__(self, "coefficients", tuple(coefs))
-        object.__setattr__(self, "upper", None if upper is None else float(upper))
-        object.__setattr__(self, "lower", None if lower is None else float(lower))
+        coefs = tuple((k, _finite(v, f"the coefficient of {k!r}")) for k, v in coefficients.items())
+        object.__setattr__(self, "coefficients", coefs)
+        object.__setattr__(self, "upper", None if upper is None else _finite(upper, "upper"))
+        object.__setattr__(self, "lower", None if lower is None else _finite(lower, "lower"))
+
+
+def _finite(v: Any, what: str) -> float:
+    """A Linear constraint's number: anything ``float()`` reads (numpy, Decimal), finite."""
+    try:
+        f = float(v)
+        ok = not isinstance(v, (bool, np.bool_)) and math.isfinite(f)
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise InvalidSpaceError(f"Linear constraint: {what} must be a finite number, got {v!r:.80}")
+    return f
 
 
 @dataclass(frozen=True)

@@ -306,9 +306,10 @@ class GridSampler(BaseSampler):
         for number in numbers:
             trial = study.get_trial(number)
             i = self._index_of(trial.params) if trial.params else None
-            if i is None and not trial.params:
-                # A trial another process runs: its point, before its parameters are
-                # written (None when the point is not one of this grid's).
+            if i is None:
+                # A trial another process runs (its parameters not written yet), or one
+                # that ended before it suggested them all: its point (None when the
+                # point is not one of this grid's, after the grid changed).
                 point = trial.system_attrs.get(GRID_POINT_KEY)
                 if isinstance(point, Mapping):
                     i = self._index_of(point)

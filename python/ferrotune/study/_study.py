@@ -1002,7 +1002,9 @@ class Study:
                 f"add_trial: the trial is {trial.state.name}; a RUNNING trial added here "
                 "would stay RUNNING (no worker runs it): add it as WAITING to run it again"
             )
-        # Check everything before a trial is created, so bad input leaves nothing behind.
+        # Check everything before a trial is created, so bad input leaves nothing behind
+        # (against the storage as it is now: other workers may have added parameters).
+        self._storage.sync(self._study_id)
         vals: list[float] = []
         if trial.state == TrialState.COMPLETE:
             problem, vals = self._check_values(trial.values)

@@ -209,13 +209,24 @@ class _LazyFrozenTrial(FrozenTrial):
         self._study = study
         self.number = number
 
+    def _load(self) -> None:
+        """Reads the fields from the study, keeping any the caller has set already
+        (``trial.values = [...]`` before another field was read)."""
+        full = self._study.get_trial(self.number)
+        for f in _FIELDS:
+            try:
+                object.__getattribute__(self, f)
+            except AttributeError:
+                object.__setattr__(self, f, getattr(full, f))
+
     def _snapshot(self) -> FrozenTrial:
-        return self._study.get_trial(self.number)
+        self._load()
+        return _frozen_from_fields({f: getattr(self, f) for f in _FIELDS})
 
     def __reduce__(self) -> Any:
         # Copies and pickles are plain FrozenTrials, read now.
-        snap = self._snapshot()
-        return (_frozen_from_fields, ({f: getattr(snap, f) for f in _FIELDS},))
+        self._load()
+        return (_frozen_from_fields, ({f: getattr(self, f) for f in _FIELDS},))
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FrozenTrial:
         import copy
@@ -228,11 +239,8 @@ class _LazyFrozenTrial(FrozenTrial):
     def __getattr__(self, name: str) -> Any:
         if name not in _FIELDS:
             raise AttributeError(name)
-        full = self._study.get_trial(self.number)
-        for f in _FIELDS:
-            if f != "number":
-                object.__setattr__(self, f, getattr(full, f))
-        return getattr(self, name)
+        self._load()
+        return object.__getattribute__(self, name)
 
 
 def _intermediate(v: Any) -> float | list[float]:
