@@ -442,11 +442,19 @@ class Study:
                 dist = CategoricalDistribution(choices)
             except InvalidDistributionError as e:
                 raise InvalidDistributionError(f"parameter {name!r}: {e}") from None
-        known = self._choices.get(name)
+        known = self._known_choices(name, dist)
         if known is None:
             self._choices[name] = dist
             return dist
-        if known != dist:
+        return known
+
+    def _known_choices(
+        self, name: str, dist: CategoricalDistribution
+    ) -> CategoricalDistribution | None:
+        """The choices registered for ``name`` (None: none yet); an
+        IncompatibleDistributionError when ``dist`` has other ones."""
+        known = self._choices.get(name)
+        if known is not None and known != dist:
             raise IncompatibleDistributionError(
                 f"parameter {name!r}: categorical choices {dist.choices} differ from the "
                 f"choices {known.choices} used earlier in this study"
@@ -1025,12 +1033,8 @@ class Study:
                 raise InvalidArgumentError(
                     f"add_trial: parameter {name!r}: {value!r} is not a value of {dist!r}"
                 )
-            known = self._choices.get(name)
-            if isinstance(dist, CategoricalDistribution) and known is not None and known != dist:
-                raise IncompatibleDistributionError(
-                    f"parameter {name!r}: categorical choices {dist.choices} differ from the "
-                    f"choices {known.choices} used earlier in this study"
-                )
+            if isinstance(dist, CategoricalDistribution):
+                self._known_choices(name, dist)  # registered once every check has passed
             self.core.check_dist(name, dist._core)
             internals[name] = internal
         inter = self._checked_intermediate(trial.intermediate_values)

@@ -487,10 +487,7 @@ impl History {
             .get(name)
             .and_then(|&p| self.params[p as usize].dists.last());
         match last {
-            Some(last) if !last.same_kind(dist) => Err(Error::IncompatibleDistribution {
-                param: name.to_string(),
-                msg: format!("already used with {last} in this study; cannot switch to {dist}"),
-            }),
+            Some(last) if !last.same_kind(dist) => Err(other_kind(name, last, dist)),
             _ => Ok(()),
         }
     }
@@ -506,12 +503,7 @@ impl History {
                     return Ok((p, col.dists.len() as u32 - 1));
                 }
                 if !last.same_kind(dist) {
-                    return Err(Error::IncompatibleDistribution {
-                        param: name.to_string(),
-                        msg: format!(
-                            "already used with {last} in this study; cannot switch to {dist}"
-                        ),
-                    });
+                    return Err(other_kind(name, last, dist));
                 }
             }
             if let Some(i) = col.dists.iter().position(|d| d == dist) {
@@ -963,6 +955,14 @@ impl History {
     /// PRUNED trial (Optuna's intersection search space), in first-seen order.
     pub fn intersection_space(&self) -> Vec<(u32, u32)> {
         self.intersection.clone().unwrap_or_default()
+    }
+}
+
+/// A parameter asked for under another kind of distribution than the study's.
+fn other_kind(name: &str, last: &Distribution, dist: &Distribution) -> Error {
+    Error::IncompatibleDistribution {
+        param: name.to_string(),
+        msg: format!("already used with {last} in this study; cannot switch to {dist}"),
     }
 }
 
