@@ -120,6 +120,16 @@ class TrustRegionSampler(_RustModelSampler):
     wins (Schwefel-10 at 50 and 200), 3 losses (Goldstein-Price at 50 and 200, 3e-15
     against 0, and Rastrigin-10 at 200, 7.96 against 6.96, p = 0.043) and 49 ties of 54
     (problem, budget) pairs; 40-D Sum Squares at 50 1,160 against 1,225).
+
+    A declared space's conditions: an inactive parameter counts as the middle of its
+    range, in the trials and in the proposals, so a step along a parameter its centre
+    leaves inactive repeats that trial and is refused as such. The run explores a
+    condition's child parameters only around a centre where they are active, which a
+    local method does poorly (on a two-choice space whose better branch has its own
+    parameter, every run of 50 trials stayed on the other branch); AutoSampler gives
+    declared conditional spaces to the GP. On ``benchmarks.transformer()`` (100 trials, 8
+    seeds) the median regret is 0.30 against random sampling's 0.37.
+
     Single-objective only. The work per ask grows with the number of trials
     (one pass over them to find the nearest) and with ``n_points`` cubed (the model's
     linear system): in the last run of ``benches/trust_overhead.py`` (200 trials), 0.055

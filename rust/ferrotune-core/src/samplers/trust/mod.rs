@@ -226,19 +226,24 @@ impl TrustSampler {
 
     /// The unit point for trial `trial` over `dims`, avoiding candidates
     /// that `feasible` rejects; remembers it until the trial shows its values.
+    /// `canon` maps a point to the one the history would record for it (a
+    /// declared space's inactive parameters at the middle of their range, as
+    /// [`coords`] reads them), so that a step along an inactive parameter is
+    /// seen as the trial it repeats.
     fn ask(
         &mut self,
         h: &History,
         trial: usize,
         dims: &Dims,
         feasible: &mut dyn FnMut(&[f64]) -> Result<bool>,
+        canon: &dyn Fn(&[f64]) -> Vec<f64>,
     ) -> Result<Vec<f64>> {
         let shown = |t: usize| {
             h.trials().get(t).is_none_or(|r| r.state.is_finished()) || has_values(h, t, dims)
         };
         self.proposed
             .retain(|(t, u)| *t != trial && u.len() == dims.len() && !shown(*t));
-        let u = self.ask_inner(h, trial, dims, feasible)?;
+        let u = canon(&self.ask_inner(h, trial, dims, feasible, canon)?);
         self.proposed.push((trial, u.clone()));
         if self.proposed.len() > MAX_IN_FLIGHT {
             self.proposed.remove(0);
@@ -252,6 +257,7 @@ impl TrustSampler {
         trial: usize,
         dims: &Dims,
         feasible: &mut dyn FnMut(&[f64]) -> Result<bool>,
+        canon: &dyn Fn(&[f64]) -> Vec<f64>,
     ) -> Result<Vec<f64>> {
         let d = dims.len();
         let n = h.trials().len();
@@ -444,7 +450,7 @@ impl TrustSampler {
             };
             let ok = |u: &[f64], feasible: &mut dyn FnMut(&[f64]) -> Result<bool>| {
                 Ok::<bool, Error>(
-                    !is_duplicate(u, dims, &points, &running)
+                    !is_duplicate(&canon(u), dims, &points, &running)
                         && (!busy || spaced(u))
                         && feasible(u)?,
                 )
@@ -1061,10 +1067,17 @@ fn default_points(d: usize) -> usize {
 }
 
 /// Whether trial `t` has a value (recorded, or pending from a joint
-/// sampler) for every dimension.
+/// sampler) for every dimension; a finished trial needs one only (the others
+/// were inactive in a declared space, or never drawn: [`coords`] reads them
+/// at the middle). Left out, a declared space's trials with an inactive
+/// parameter were invisible, and the run proposed them again and again.
 fn has_values(h: &History, t: usize, dims: &Dims) -> bool {
-    dims.iter()
-        .all(|(p, _)| p.is_some_and(|p| h.value(p, t).is_some()))
+    let has = |p: &Option<u32>| p.is_some_and(|p| h.value(p, t).is_some());
+    if h.trials().get(t).is_some_and(|r| r.state.is_finished()) {
+        dims.iter().any(|(p, _)| has(p))
+    } else {
+        dims.iter().all(|(p, _)| has(p))
+    }
 }
 
 /// The centre plus `radius` along `dir` or, when that leaves more of the step
@@ -1148,7 +1161,7 @@ impl Sampler for TrustSampler {
             .iter()
             .map(|&(p, d)| (Some(p), h.dist(p, d).clone()))
             .collect();
-        let u = self.ask(h, trial, &dims, &mut |_| Ok(true))?;
+        let u = self.ask(h, trial, &dims, &mut |_| Ok(true), &|u| u.to_vec())?;
         Ok(space
             .iter()
             .zip(&dims)
@@ -1196,7 +1209,14 @@ impl Sampler for TrustSampler {
             let row = decode(u);
             Ok(space.is_valid(&row) && accept(&row)?)
         };
-        let u = self.ask(h, trial, &dims, &mut check)?;
+        // Inactive parameters where the history reads them (the middle).
+        let canon = |u: &[f64]| -> Vec<f64> {
+            u.iter()
+                .zip(decode(u))
+                .map(|(&x, v)| if v.is_nan() { 0.5 } else { x })
+                .collect()
+        };
+        let u = self.ask(h, trial, &dims, &mut check, &canon)?;
         let row = decode(&u);
         if space.is_valid(&row) && accept(&row)? {
             return Ok(row);
