@@ -115,6 +115,27 @@ def test_add_trials_takes_an_optuna_studys_trials() -> None:
     assert [t.datetime_start for t in new.trials] == [t.datetime_start for t in old.trials]
 
 
+def test_add_trials_keeps_the_constraints_of_optunas_trials() -> None:
+    # Optuna 5's set_constraint writes "constraints:<name>" attributes, which add_trial
+    # copied as plain attributes: the infeasible trial counted as feasible.
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    old = optuna.create_study(directions=["minimize", "maximize"])
+    for x, y in [(0.9, 1.0), (0.1, 0.5)]:
+        t = old.ask()
+        t.set_constraint("c", x - 0.5)
+        old.tell(t, [x, y])
+    new = ferrotune.create_study(directions=["minimize", "maximize"])
+    new.add_trials(old.trials)
+    assert [t.constraints for t in new.trials] == [t.constraints for t in old.trials]
+    assert [t.number for t in new.best_trials] == [t.number for t in old.best_trials] == [1]
+    # Optuna's list form is named as Optuna names it.
+    listed = ferrotune.trial.create_trial(value=1.0, system_attrs={"constraints": [2.0, -1.0]})
+    new1 = ferrotune.create_study()
+    new1.add_trial(listed)
+    assert new1.trials[0].constraints == {"0": 2.0, "1": -1.0}
+
+
 def test_rf_sampler_takes_a_value_near_the_largest_double() -> None:
     def objective(trial: ferrotune.Trial) -> float:
         x = trial.suggest_float("x", -1.0, 1.0)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime
 import math
 import warnings
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ferrotune.distributions import (
@@ -33,6 +32,7 @@ from ferrotune.distributions import (
 )
 from ferrotune.exceptions import InvalidArgumentError, MissingDependencyError
 from ferrotune.storages import BaseStorage, InMemoryStorage, get_storage
+from ferrotune.storages._base import CONSTRAINT_PREFIX, split_constraint_attrs
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial._state import TO_CORE, TrialState
 
@@ -45,7 +45,6 @@ __all__ = ["export_study", "import_study"]
 #: Optuna's trial system attribute that carries the intermediate values of a study with
 #: several objectives (one list per step).
 VECTOR_KEY = "ferrotune:intermediate_values"
-_CONSTRAINT_PREFIX = "constraints:"
 
 
 def _optuna() -> Any:
@@ -90,22 +89,6 @@ def _to_optuna_dist(d: BaseDistribution) -> Any:
     if isinstance(d, CategoricalDistribution):
         return od.CategoricalDistribution(list(d.choices))
     raise InvalidArgumentError(f"unknown distribution {d!r}")
-
-
-# ------------------------------------------------------------------ constraints
-def _split_optuna_constraints(system: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
-    """Optuna's trial system attributes without its constraint entries, and the
-    constraint values by name."""
-    rest: dict[str, Any] = {}
-    cons: dict[str, float] = {}
-    for key, value in system.items():
-        if key == "constraints" and isinstance(value, (list, tuple)):
-            cons.update({str(i): float(v) for i, v in enumerate(value)})
-        elif key.startswith(_CONSTRAINT_PREFIX):
-            cons[key[len(_CONSTRAINT_PREFIX) :]] = float(value)
-        else:
-            rest[key] = value
-    return rest, cons
 
 
 def _stamp(t: datetime.datetime | None) -> float | None:
@@ -196,7 +179,8 @@ class _Imported:
         self.values: list[float] = list(t.values) if t.values is not None else []
         self.dists = {k: _from_optuna_dist(k, d) for k, d in t.distributions.items()}
         self.internal = {k: self.dists[k].to_internal_repr(v) for k, v in t.params.items()}
-        system, self.constraints = _split_optuna_constraints(t.system_attrs)
+        system, cons = split_constraint_attrs(t.system_attrs)
+        self.constraints = cons or {}
         vectors = system.pop(VECTOR_KEY, None)
         if n_objectives > 1 and isinstance(vectors, dict):
             self.intermediate: dict[int, Any] = {
@@ -212,9 +196,12 @@ class _Imported:
 
 def from_optuna_trial(t: Any) -> FrozenTrial:
     """An Optuna ``FrozenTrial`` as ferrotune's (``Study.add_trial`` of an Optuna trial):
-    the same fields, Optuna's distributions as ferrotune's."""
+    the same fields, Optuna's distributions and constraint attributes as ferrotune's."""
     from ferrotune.trial import FrozenTrial
 
+    system, cons = split_constraint_attrs(t.system_attrs)
+    if cons is not None:
+        system["constraints"] = cons
     return FrozenTrial(
         number=t.number,
         state=TrialState(int(t.state)),
@@ -224,7 +211,7 @@ def from_optuna_trial(t: Any) -> FrozenTrial:
         params=dict(t.params),
         distributions={k: _from_optuna_dist(k, d) for k, d in t.distributions.items()},
         user_attrs=dict(t.user_attrs),
-        system_attrs=dict(t.system_attrs),
+        system_attrs=system,
         intermediate_values=dict(t.intermediate_values),
         values=None if t.values is None else list(t.values),
     )
@@ -337,7 +324,7 @@ def _optuna_trial(t: FrozenTrial, multi: bool) -> Any:
     optuna = _optuna()
     system = {k: v for k, v in t.system_attrs.items() if k != "constraints"}
     for key, value in t.constraints.items():
-        system[_CONSTRAINT_PREFIX + key] = value
+        system[CONSTRAINT_PREFIX + key] = value
     intermediate = t.intermediate_values
     if multi and intermediate:
         system[VECTOR_KEY] = {str(k): list(v) for k, v in intermediate.items()}

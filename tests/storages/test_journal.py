@@ -332,6 +332,38 @@ def test_optuna_reads_a_ferrotune_journal_and_ferrotune_continues_optunas(
     assert len(again.trials) == 8
 
 
+def test_constraints_travel_between_optuna_and_ferrotune_journals(tmp_path: Path) -> None:
+    # ferrotune wrote a "constraints" dict, which Optuna reads as its old list form (its
+    # best_trials then raised TypeError), and ignored Optuna 5's "constraints:<name>".
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    path = tmp_path / "c.log"
+    study = ferrotune.create_study(
+        storage=_storage(path), study_name="c", directions=["minimize", "maximize"]
+    )
+    for c, values in ((0.2, [1.0, 2.0]), (-0.2, [2.0, 1.0])):
+        trial = study.ask()
+        trial.set_constraint("k", c)
+        study.tell(trial, values)
+    assert [t.number for t in study.best_trials] == [1]
+
+    theirs = optuna.load_study(
+        study_name="c",
+        storage=optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(path))
+        ),
+    )
+    assert [t.constraints for t in theirs.trials] == [{"k": 0.2}, {"k": -0.2}]
+    assert [t.number for t in theirs.best_trials] == [1]
+    trial = theirs.ask()
+    trial.set_constraint("k", 0.5)  # infeasible, though it dominates both
+    theirs.tell(trial, [0.0, 5.0])
+
+    again = ferrotune.load_study(study_name="c", storage=_storage(path))
+    assert [t.constraints for t in again.trials] == [{"k": 0.2}, {"k": -0.2}, {"k": 0.5}]
+    assert [t.number for t in again.best_trials] == [1]
+
+
 def test_an_unfinished_line_is_cut_off_and_optuna_still_reads_the_file(tmp_path: Path) -> None:
     path = tmp_path / "torn.log"
     study = ferrotune.create_study(storage=_storage(path), study_name="torn")

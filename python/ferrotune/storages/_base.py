@@ -468,3 +468,34 @@ class BaseStorage(abc.ABC):
 
     def remove_session(self) -> None:
         """Closes the storage's connections (nothing to do in memory)."""
+
+
+#: Optuna 5's trial system attribute of one constraint value: ``"constraints:<name>"``.
+CONSTRAINT_PREFIX = "constraints:"
+
+
+def split_constraint_attrs(
+    system: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, float] | None]:
+    """A trial's system attributes without their constraint entries, and the constraint
+    values by name (None when there are none), from every form a trial carries them in:
+    ferrotune's ``"constraints"`` dict, Optuna's ``"constraints"`` list (from its
+    ``constraints_func``; named ``"0"``, ``"1"``, ... as Optuna names them) and Optuna 5's
+    ``"constraints:<name>"`` attributes (its ``Trial.set_constraint``). An entry that
+    holds no numbers stays an ordinary attribute."""
+    rest: dict[str, Any] = {}
+    cons: dict[str, float] = {}
+
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+
+    for key, value in system.items():
+        if key == "constraints" and isinstance(value, dict) and all(map(number, value.values())):
+            cons.update({str(k): float(v) for k, v in value.items()})
+        elif key == "constraints" and isinstance(value, (list, tuple)) and all(map(number, value)):
+            cons.update({str(i): float(v) for i, v in enumerate(value)})
+        elif isinstance(key, str) and key.startswith(CONSTRAINT_PREFIX) and number(value):
+            cons[key[len(CONSTRAINT_PREFIX) :]] = float(value)
+        else:
+            rest[key] = value
+    return rest, (cons or None)

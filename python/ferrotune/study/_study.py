@@ -38,7 +38,13 @@ from ferrotune.pruners import BasePruner, MedianPruner
 from ferrotune.samplers import BaseSampler, TPESampler
 from ferrotune.samplers._base import _overrides
 from ferrotune.storages import BaseStorage, get_storage
-from ferrotune.storages._base import FIXED_PARAMS_KEY, TAG_KEY, plain_value, to_json
+from ferrotune.storages._base import (
+    FIXED_PARAMS_KEY,
+    TAG_KEY,
+    plain_value,
+    split_constraint_attrs,
+    to_json,
+)
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial import FrozenTrial, Trial, TrialState
 from ferrotune.trial._frozen import _LazyFrozenTrial, intermediate_values_of
@@ -1069,15 +1075,13 @@ class Study:
             storage.record_intermediate(sid, number, step, v)
         for k, v in trial.user_attrs.items():
             self._storage.set_trial_user_attr(self._study_id, number, k, v)
-        for k, v in trial.system_attrs.items():
-            if k == "constraints" and isinstance(v, (list, tuple)):
-                # Optuna's form, a list: named c0, c1, ... as constraints_func's values.
-                v = {f"c{i}": c for i, c in enumerate(v)}
-            if k == "constraints" and _constraint_values(v):
-                # Constraint values reach the core too, for constraint-aware samplers.
-                storage.record_constraints(sid, number, dict(v))
-            else:
-                storage.set_trial_system_attr(sid, number, k, v)
+        # Constraint values, in any form a trial carries them (Optuna's list or its
+        # "constraints:<name>" attributes too), reach the core for constraint-aware samplers.
+        system, cons = split_constraint_attrs(trial.system_attrs)
+        for k, v in system.items():
+            storage.set_trial_system_attr(sid, number, k, v)
+        if cons is not None:
+            storage.record_constraints(sid, number, cons)
         if _takes(storage.finish_trial, "completed"):
             storage.finish_trial(sid, number, trial.state, vals, completed=completed)
         else:
@@ -1678,19 +1682,6 @@ def fail_stale_trials_of(study: Study) -> None:
     fail = getattr(study._storage, "fail_stale_trials", None)
     if fail is not None:
         fail(study._study_id)
-
-
-def _constraint_values(value: Any) -> bool:
-    """Whether a system attribute ``"constraints"`` holds constraint values as ferrotune
-    records them (a dict of name -> number, none NaN)."""
-    return (
-        isinstance(value, dict)
-        and bool(value)
-        and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
-            for v in value.values()
-        )
-    )
 
 
 # trials_dataframe's default attributes: Optuna's, without "system_attrs" (ferrotune's

@@ -21,6 +21,7 @@ from ferrotune.storages._base import (
     RungRecord,
     rung_records,
     sampler_tags,
+    split_constraint_attrs,
 )
 from ferrotune.storages.journal._file import UNREADABLE_OP
 
@@ -67,19 +68,6 @@ def to_time(text: Any) -> float:
 def from_time(t: float) -> str:
     """Seconds since the epoch as a record's time (UTC, as Optuna writes it)."""
     return datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="microseconds")
-
-
-def constraint_values(value: Any) -> list[float]:
-    """The ``constraints`` system attribute as the core takes it: ferrotune's dict by
-    name (in name order) or Optuna's list; [] when it is neither."""
-    try:
-        if isinstance(value, dict):
-            return [float(value[k]) for k in sorted(value)]
-        if isinstance(value, list):
-            return [float(v) for v in value]
-    except (TypeError, ValueError):
-        pass
-    return []
 
 
 class _Choices(dict[str, Any]):
@@ -396,9 +384,15 @@ class Replay:
             study.heartbeats[number] = float(beat)
         if not attrs:
             return
-        study.trial_system_attrs.setdefault(number, {}).update(attrs)
-        if "constraints" in attrs:
-            d.constraints = constraint_values(attrs["constraints"])
+        # Constraint values in any form (ferrotune's dict, Optuna's list or its
+        # "constraints:<name>" attributes) are kept as ferrotune's dict, merged by name.
+        attrs, cons = split_constraint_attrs(attrs)
+        store = study.trial_system_attrs.setdefault(number, {})
+        store.update(attrs)
+        if cons is not None:
+            merged = {**store.get("constraints", {}), **cons}
+            store["constraints"] = merged
+            d.constraints = [merged[k] for k in sorted(merged)]
         d.attrs = True
 
     # ------------------------------------------------------------------ the core

@@ -29,6 +29,7 @@ from ferrotune.exceptions import (
     UpdateFinishedTrialError,
 )
 from ferrotune.storages._base import (
+    CONSTRAINT_PREFIX,
     FIXED_PARAMS_KEY,
     BaseStorage,
     check_fixed_params,
@@ -111,9 +112,12 @@ class JournalStorage(BaseStorage):
     its end) and are appended with it, so a trial of ``optimize`` costs two appends
     (start, result); a trial from :meth:`~ferrotune.Study.ask` writes each one at once.
     A study's rung records (successive halving, Hyperband), samplers' tags,
-    constraints, intermediate vectors of several objectives and heartbeats are kept as
+    intermediate vectors of several objectives and heartbeats are kept as
     :class:`~ferrotune.storages.RDBStorage` keeps them, each decision at a rung made
-    under the lock.
+    under the lock. Constraint values are written as Optuna 5 writes them (one trial
+    system attribute ``"constraints:<name>"`` each) and read in every form Optuna
+    writes (those, and its ``constraints_func``'s list, named ``"0"``, ``"1"``, ...),
+    so each library honours the other's constraints.
 
     The records are Optuna's (its ``JournalOperation`` codes and fields, and its lock
     file), so a journal Optuna wrote loads here and continues, and Optuna reads a
@@ -637,6 +641,22 @@ class JournalStorage(BaseStorage):
             study_id,
             number,
             lambda s, tid: [self._log(op, trial_id=tid, **{f"{kind}_attr": {key: value}})],
+            running=False,
+        )
+
+    def record_constraints(self, study_id: int, number: int, values: dict[str, float]) -> None:
+        """Records a trial's constraint values in Optuna 5's form, one system attribute
+        ``"constraints:<name>"`` each, in one record, so that Optuna reads them (its
+        reader takes a ``"constraints"`` attribute for its old list form); the replay
+        gathers them into ferrotune's ``"constraints"`` dict."""
+        attrs = {CONSTRAINT_PREFIX + str(k): float(v) for k, v in values.items()}
+        to_json(attrs, "constraint values")
+        # The core refuses a finished trial before anything is written.
+        self.get_core(study_id).set_constraints(number, [values[k] for k in sorted(values)])
+        self._write_trial(
+            study_id,
+            number,
+            lambda s, tid: [self._log(_Op.SET_TRIAL_SYSTEM_ATTR, trial_id=tid, system_attr=attrs)],
             running=False,
         )
 
