@@ -397,6 +397,24 @@ def test_a_line_that_is_not_json_is_skipped_with_a_warning(tmp_path: Path) -> No
     assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
 
 
+def test_a_file_that_is_not_a_journal_is_refused_and_left_unchanged(tmp_path: Path) -> None:
+    # A SQLite database given as a journal's path got JSON lines appended: broken.
+    db = tmp_path / "s.db"
+    ferrotune.create_study(storage=f"sqlite:///{db}", study_name="s").optimize(
+        lambda t: t.suggest_float("x", 0, 1), n_trials=2
+    )
+    before = db.read_bytes()
+    with pytest.raises(InvalidArgumentError, match="not a journal file.*sqlite:///"):
+        ferrotune.create_study(storage=_storage(db), study_name="x")
+    assert db.read_bytes() == before
+    assert len(ferrotune.load_study(study_name="s", storage=f"sqlite:///{db}").trials) == 2
+    page = tmp_path / "report.html"
+    page.write_text("<html></html>")
+    with pytest.raises(InvalidArgumentError, match="not a journal file"):
+        _storage(page)
+    assert page.read_text() == "<html></html>"
+
+
 @pytest.mark.parametrize("lock", [JournalFileSymlinkLock, JournalFileOpenLock])
 def test_a_lock_left_by_a_dead_process_is_removed_after_its_grace_period(
     tmp_path: Path, lock: type

@@ -160,6 +160,23 @@ class JournalFileOpenLock(_LockFile):
         os.close(os.open(self._lock_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
 
 
+def _check_journal(path: str) -> None:
+    """Refuses a file that is not a journal (every journal record is a JSON object, so
+    a journal starts with ``{``), before anything is appended to it: a SQLite database
+    or any other file given as a journal's path was written into and broken."""
+    with open(path, "rb") as f:
+        head = f.read(64).lstrip()
+    if head and not head.startswith(b"{"):
+        hint = (
+            " (a SQLite database: use sqlite:///" + path + ")"
+            if head.startswith(b"SQLite format 3")
+            else ""
+        )
+        raise InvalidArgumentError(
+            f"file_path {path!r} is not a journal file{hint}; it was left unchanged"
+        )
+
+
 class JournalFileBackend(BaseJournalBackend):
     """A journal kept in one file, one JSON record a line, for
     :class:`~ferrotune.storages.JournalStorage`: processes on one machine, or on many
@@ -174,9 +191,15 @@ class JournalFileBackend(BaseJournalBackend):
     ignores).
 
     Args:
-        file_path: The journal file; created (empty) when it does not exist.
+        file_path: The journal file; created (empty) when it does not exist. A file
+            that is not a journal (one that does not start with a JSON record, such as a
+            SQLite database) is refused and left unchanged.
         lock_obj: The lock between processes: a :class:`JournalFileSymlinkLock` (the
             default, on ``file_path``) or a :class:`JournalFileOpenLock`.
+
+    Raises:
+        InvalidArgumentError: ``file_path`` is not a path, or names a file that is not a
+            journal.
 
     Example:
         >>> from ferrotune.storages import JournalStorage
@@ -191,6 +214,7 @@ class JournalFileBackend(BaseJournalBackend):
         self._lock = lock_obj if lock_obj is not None else JournalFileSymlinkLock(self._file_path)
         with open(self._file_path, "ab"):
             pass  # created if it does not exist
+        _check_journal(self._file_path)
         # Byte offsets of record numbers where reads ended: the next read starts there.
         self._offsets: dict[int, int] = {0: 0}
         self._mutex = threading.RLock()
