@@ -126,6 +126,36 @@ def test_figures(client: TestClient) -> None:
             assert body["figure"]["data"], (name, kind)
 
 
+def test_importance_of_a_maximised_first_objective_ranks_what_makes_it_high(
+    tmp_path: Path,
+) -> None:
+    # The first objective went to the evaluator unchanged, which scores what makes a
+    # target low: the ranking came out backwards (the report negated it already).
+    pytest.importorskip("plotly")
+    url = f"sqlite:///{tmp_path / 'max.db'}"
+    study = ferrotune.create_study(
+        storage=url,
+        study_name="max",
+        directions=["maximize", "minimize"],
+        sampler=ferrotune.samplers.RandomSampler(seed=0),
+    )
+
+    def objective(trial: ferrotune.Trial) -> tuple[float, float]:
+        a = trial.suggest_float("a", 0, 1)
+        b = trial.suggest_float("b", 0, 1)
+        return (10.0 * a if a > 0.8 else 0.1 * b), 0.0
+
+    study.optimize(objective, n_trials=300)
+    client = TestClient(create_app(url), base_url="http://127.0.0.1")
+    sid = _ids(client)["max"]
+    body = client.get(f"/api/studies/{sid}/figures/importance").json()
+    if "unavailable" in body:
+        pytest.skip(body["unavailable"])
+    bar = body["figure"]["data"][0]
+    ranked = dict(zip(bar["y"], bar["x"]))
+    assert ranked["a"] > ranked["b"], ranked
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [

@@ -7,6 +7,7 @@ layer has parsed, so nothing a request sends reaches the storage as text.
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Any
 
 import ferrotune
@@ -32,6 +33,10 @@ FIRST_OBJECTIVE = {"history", "parallel", "importance"}
 
 def _first_objective(trial: ferrotune.FrozenTrial) -> float:
     return trial.values[0] if trial.values else float("nan")
+
+
+def _first_objective_negated(trial: ferrotune.FrozenTrial) -> float:
+    return -_first_objective(trial)
 
 
 class UnknownStudyError(LookupError):
@@ -163,7 +168,14 @@ class Reader:
                 kwargs: dict[str, Any] = {}
                 if len(study.directions) > 1 and kind in FIRST_OBJECTIVE:
                     kwargs = {"target": _first_objective, "target_name": "Objective 0"}
-                fig = getattr(visualization, FIGURES[kind])(study, **kwargs)
+                    if kind == "importance" and study.directions[0].name == "MAXIMIZE":
+                        # An evaluator given a target scores what makes it low, as in
+                        # ``ferrotune report``.
+                        kwargs["target"] = _first_objective_negated
+                with warnings.catch_warnings():
+                    # PED-ANOVA's notice that it scores low target values (see above).
+                    warnings.filterwarnings("ignore", message=".*to achieve low `target` values")
+                    fig = getattr(visualization, FIGURES[kind])(study, **kwargs)
                 text = fig.to_json()
             except Exception as e:  # a figure it cannot draw is shown as a message
                 what = "importance" if kind == "importance" else "this plot"
