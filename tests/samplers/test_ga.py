@@ -28,6 +28,7 @@ from tests.samplers.test_tpe import _SPACE, _space_loss, _space_violations
         ({"mode": "steady"}, "mode"),
         ({"tournament_size": 0}, "tournament_size"),
         ({"n_elites": -1}, "n_elites"),
+        ({"population_size": 4, "n_elites": 50}, "n_elites"),
         ({"crossover_prob": 1.5}, "crossover_prob"),
         ({"swapping_prob": "a"}, "swapping_prob"),
         ({"mutation_prob": -0.1}, "mutation_prob"),

@@ -150,7 +150,8 @@ def test_pickling_continues_the_steps() -> None:
     [
         ({"lr": 0.0}, "lr must be a finite number > 0"),
         ({"lr": math.nan}, "lr must be"),
-        ({"betas": (0.9, 1.0)}, "beta2 must be in"),
+        ({"betas": (0.9, 1.0)}, r"betas\[1\] must be in"),
+        ({"betas": (1.5, 0.9)}, r"betas\[0\] must be in"),
         ({"betas": 0.9}, "betas must be a pair"),
         ({"eps": -1.0}, "eps must be"),
         ({"optimizer": "lbfgs"}, "optimizer must be 'adam' or 'sgd'"),

@@ -109,8 +109,12 @@ def test_reseed_rng_changes_the_sequence() -> None:
     assert _params(a, 5) != _params(b, 5)
 
 
-def test_large_and_negative_seeds_are_accepted() -> None:
-    assert _params(RandomSampler(seed=2**64 - 1), 3) == _params(RandomSampler(seed=-1), 3)
+def test_seeds_outside_64_bits_are_refused_as_optuna_refuses_them() -> None:
+    # Reduced mod 2**64 before, -1 was 2**64 - 1 and 2**70 was 0.
+    assert _params(RandomSampler(seed=2**64 - 1), 3) != _params(RandomSampler(seed=0), 3)
+    for seed in (-1, 2**64, 2**70):
+        with pytest.raises(InvalidArgumentError, match=r"seed must be in \[0, 2\*\*64 - 1\]"):
+            RandomSampler(seed=seed)
 
 
 @pytest.mark.parametrize("seed", [1.5, "1", True])

@@ -17,6 +17,19 @@ from ferrotune.storages._base import TAG_KEY
 MAX_SIZE = 100_000
 
 
+def check_flag(name: str, value: object) -> bool:
+    """``value`` as a bool (numpy's too), else an InvalidArgumentError naming it: a string
+    such as ``"no"`` would otherwise count as True."""
+    kind = type(value)
+    if isinstance(value, bool) or (
+        kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
+    ):
+        return bool(value)
+    from ferrotune.exceptions import InvalidArgumentError
+
+    raise InvalidArgumentError(f"{name} must be a bool, got {value!r}")
+
+
 def check_size(name: str, value: object, low: int, high: int | None = MAX_SIZE) -> int:
     """``value`` as an int in ``[low, high]`` (``high`` None: no upper bound), else an
     InvalidArgumentError naming it."""
@@ -234,15 +247,23 @@ def _constraints_func_values(
 
 
 def _seed_or_random(seed: int | None) -> int:
-    """The seed as an unsigned 64-bit integer; a random one for None."""
+    """The seed as an unsigned 64-bit integer; a random one for None.
+
+    Raises:
+        InvalidArgumentError: ``seed`` is not an int, or not in ``[0, 2**64 - 1]``.
+    """
     if seed is None:
         return secrets.randbits(64)
     # Any integer, numpy's too (``for seed in np.arange(5)``, as Optuna takes them).
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        from ferrotune.exceptions import InvalidArgumentError
+    from ferrotune.exceptions import InvalidArgumentError
 
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise InvalidArgumentError(f"seed must be an int or None, got {seed!r}")
-    return int(seed) & 0xFFFF_FFFF_FFFF_FFFF
+    # Out of range is an error, as in Optuna (numpy refuses it): reduced mod 2**64, -1
+    # and 2**64 - 1 were the same seed.
+    if not 0 <= int(seed) <= 0xFFFF_FFFF_FFFF_FFFF:
+        raise InvalidArgumentError(f"seed must be in [0, 2**64 - 1], got {int(seed)}")
+    return int(seed)
 
 
 class _RustSampler(BaseSampler):

@@ -87,8 +87,9 @@ class GASampler(_RustModelSampler):
         mode: ``"generational"`` (default) or ``"aging"``.
         tournament_size: Individuals drawn per tournament; None (default) for 2
             (generational) or 25 (aging, the paper's S).
-        n_elites: None (default) for (mu + lambda) survival; an int k for generational
-            replacement that carries the k best of the breeding pool into the next one.
+        n_elites: None (default) for (mu + lambda) survival; an int k (at most the
+            population size) for generational replacement that carries the k best of the
+            breeding pool into the next one.
         crossover_prob: Probability that two parents are recombined (0.9).
         swapping_prob: Probability that uniform crossover swaps a categorical (0.5).
         eta_c: SBX distribution index (15); larger keeps children nearer their parents.
@@ -128,6 +129,11 @@ class GASampler(_RustModelSampler):
         ):
             if v is not None:
                 check_size(name, v, least)
+        pop = population_size or (100 if mode == "aging" else 50)
+        if n_elites is not None and n_elites > pop:
+            raise InvalidArgumentError(
+                f"n_elites must be at most the population size ({pop}), got {n_elites}"
+            )
         _number("crossover_prob", crossover_prob, 0.0, 1.0)
         _number("swapping_prob", swapping_prob, 0.0, 1.0)
         _number("mutation_prob", mutation_prob, 0.0, 1.0, allow_none=True)

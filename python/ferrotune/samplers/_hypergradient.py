@@ -135,6 +135,9 @@ class HypergradientSampler(_RustSampler):
         self._lr = _number("lr", lr)
         self._optimizer = optimizer
         self._betas = (_number("betas[0]", betas[0]), _number("betas[1]", betas[1]))
+        for i, b in enumerate(self._betas):
+            if not 0.0 <= b < 1.0:
+                raise InvalidArgumentError(f"betas[{i}] must be in [0, 1), got {b!r}")
         self._eps = _number("eps", eps)
         self._x0 = {str(k): _number(f"x0[{k!r}]", v) for k, v in (x0 or {}).items()}
         self._start = start

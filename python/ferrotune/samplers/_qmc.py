@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import _RustSampler, _seed_or_random
+from ferrotune.samplers._base import _RustSampler, _seed_or_random, check_flag
 from ferrotune.trial import TrialState
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class QMCSampler(_RustSampler):
         if qmc_type not in ("sobol", "halton"):
             raise InvalidArgumentError(f"qmc_type must be 'sobol' or 'halton', got {qmc_type!r}")
         self._qmc_type = qmc_type
-        self._scramble = bool(scramble)
+        self._scramble = check_flag("scramble", scramble)
         self._seed = _seed_or_random(seed)
         self._warn = warn_independent_sampling
         self._rust = self._build()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import _RustModelSampler, _seed_or_random, check_size
+from ferrotune.samplers._base import _RustModelSampler, _seed_or_random, check_flag, check_size
 
 if TYPE_CHECKING:
     from ferrotune.distributions import BaseDistribution
@@ -134,6 +134,8 @@ class TPESampler(_RustModelSampler):
             )
         check_size("n_startup_trials", n_startup_trials, 0, None)
         check_size("n_ei_candidates", n_ei_candidates, 1)
+        check_flag("multivariate", multivariate)
+        check_flag("group", group)
         if group and not multivariate:
             raise InvalidArgumentError("group=True needs multivariate=True")
         if gamma is not None and not callable(gamma):
@@ -143,15 +145,15 @@ class TPESampler(_RustModelSampler):
         self._config: dict[str, Any] = {
             "n_startup_trials": n_startup_trials,
             "n_ei_candidates": n_ei_candidates,
-            "multivariate": bool(multivariate),
-            "group": bool(group),
-            "constant_liar": bool(constant_liar),
+            "multivariate": check_flag("multivariate", multivariate),
+            "group": check_flag("group", group),
+            "constant_liar": check_flag("constant_liar", constant_liar),
             "prior_weight": float(prior_weight),
-            "consider_magic_clip": bool(consider_magic_clip),
-            "consider_endpoints": bool(consider_endpoints),
+            "consider_magic_clip": check_flag("consider_magic_clip", consider_magic_clip),
+            "consider_endpoints": check_flag("consider_endpoints", consider_endpoints),
             "gamma": gamma,
             "weights": weights,
-            "budget_aware": bool(budget_aware),
+            "budget_aware": check_flag("budget_aware", budget_aware),
         }
         self._set_constraints_func(constraints_func)
         self._warn_independent_sampling = warn_independent_sampling
