@@ -372,3 +372,47 @@ def test_add_trial_checks_against_what_other_workers_recorded(kind: str, tmp_pat
         other.add_trial(bad)
     fresh = ferrotune.load_study(study_name="a", storage=storage)
     assert [t.state for t in fresh.trials] == [ferrotune.TrialState.COMPLETE]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_study_objects_on_one_storage_keep_their_own_sampler_and_pruner(
+    kind: str, tmp_path: Any
+) -> None:
+    # Both bound into the study's shared core, and the last Study object built won:
+    # load_study or copy_study silently swapped the first study's pruner and sampler.
+    storage: Any = (
+        ferrotune.storages.InMemoryStorage()
+        if kind == "memory"
+        else ferrotune.storages.RDBStorage(f"sqlite:///{tmp_path / 'one.db'}")
+    )
+    first = ferrotune.create_study(
+        storage=storage,
+        study_name="s",
+        sampler=RandomSampler(seed=0),
+        pruner=ferrotune.pruners.ThresholdPruner(upper=10.0),
+    )
+    second = ferrotune.load_study(
+        study_name="s",
+        storage=storage,
+        sampler=RandomSampler(seed=1),
+        pruner=ferrotune.pruners.NopPruner(),
+    )
+    alone = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    xs = []
+    for _ in range(3):
+        trial = first.ask()
+        xs.append(trial.suggest_float("x", 0.0, 1.0))
+        trial.report(50.0, 0)
+        assert trial.should_prune()
+        first.tell(trial, state=ferrotune.TrialState.PRUNED)
+        other = second.ask()
+        other.suggest_float("x", 0.0, 1.0)
+        other.report(50.0, 0)
+        assert not other.should_prune()
+        second.tell(other, 1.0)
+    expected = []
+    for _ in range(3):
+        trial = alone.ask()
+        expected.append(trial.suggest_float("x", 0.0, 1.0))
+        alone.tell(trial, 1.0)
+    assert xs == expected

@@ -133,6 +133,8 @@ class Study:
         self._fixed: dict[int, dict[str, Any]] = {}
         self._fixed_lock = threading.Lock()
         self._stop_flag = False
+        self._token = object()
+        self._bind_lock = threading.Lock()
         self._trial_context = _TrialContext(
             self._core,
             self._storage,
@@ -174,12 +176,36 @@ class Study:
         if not isinstance(pruner, BasePruner):
             raise InvalidArgumentError(f"pruner must be a BasePruner, got {type(pruner).__name__}")
         self._pruner = pruner
+        self._bind_pruner()
+
+    def _bind_pruner(self) -> None:
         # A Rust pruner gets a copy of its own in the study's record: one call per check.
-        rust = pruner._rust
+        rust = self._pruner._rust
         fast = rust is not None and bool(self._core.set_pruner(rust, self.study_name))
         if not fast:
             self._core.set_pruner(None)
         self._trial_context.rust_pruner = fast
+        self._owners()[self._study_id, "pruner"] = self._token
+
+    def _owners(self) -> dict[tuple[int, str], object]:
+        """Which Study object last bound its sampler and its pruner into each study's
+        core. Study objects on one storage object share the study's core (``load_study``,
+        ``copy_study`` of the same storage); each binds its own again before it asks or
+        checks, so each keeps its own sampler and pruner, as in Optuna."""
+        owners: dict[tuple[int, str], object] = self._storage.__dict__.setdefault(
+            "_ferrotune_core_owners", {}
+        )
+        return owners
+
+    def _claim(self, what: str) -> None:
+        """Binds this Study's sampler or pruner again when another Study object bound
+        its own into the shared core since."""
+        if self._owners().get((self._study_id, what)) is not self._token:
+            with self._bind_lock:
+                if what == "sampler":
+                    self._bind_sampler()
+                else:
+                    self._bind_pruner()
 
     @property
     def sampler(self) -> BaseSampler:
@@ -196,7 +222,6 @@ class Study:
         # A sampler that delegates to one of several samplers (AutoSampler) is asked
         # before each trial whether it switched; the study then binds again.
         self._auto_select = getattr(sampler, "_auto_select", None)
-        self._bind_lock = threading.Lock()
         self._bind_sampler()
 
     def _bind_sampler(self) -> None:
@@ -206,6 +231,7 @@ class Study:
         self._fast = rust is not None and bool(self._core.set_sampler(rust, self.study_name))
         if not self._fast:
             self._core.set_sampler(None)
+        self._owners()[self._study_id, "sampler"] = self._token
         # Whether `suggest_*` may sample in Rust directly (a sampler can keep its
         # Python `sample_independent`, for example to warn).
         self._rust_independent = self._fast and bool(getattr(sampler, "_fast_independent", True))
@@ -383,6 +409,8 @@ class Study:
         if self._auto_select is not None and self._auto_select(self, space):
             with self._bind_lock:
                 self._bind_sampler()
+        else:
+            self._claim("sampler")
         trial = Trial(self, number, fixed, self._trial_context)
         if self._relative_in_core and space is None:
             self._core.relative(number)

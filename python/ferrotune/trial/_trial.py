@@ -453,6 +453,7 @@ class Trial(BaseTrial):
         # As Optuna's rung pruners (they refuse to record on a finished trial): a decision
         # is for a running trial only, and a rung record must not land on a told one.
         self._check_running()
+        self.study._claim("pruner")
         if ctx.rust_pruner:
             # One call into the core in memory; on a database, a sync or (at a rung of
             # successive halving) one serialized transaction.
