@@ -152,7 +152,7 @@ def test_importance_of_a_maximised_first_objective_ranks_what_makes_it_high(
     if "unavailable" in body:
         pytest.skip(body["unavailable"])
     bar = body["figure"]["data"][0]
-    ranked = dict(zip(bar["y"], bar["x"]))
+    ranked = dict(zip(bar["y"], bar["x"], strict=True))
     assert ranked["a"] > ranked["b"], ranked
 
 

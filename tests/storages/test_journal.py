@@ -404,7 +404,7 @@ def test_a_file_that_is_not_a_journal_is_refused_and_left_unchanged(tmp_path: Pa
         lambda t: t.suggest_float("x", 0, 1), n_trials=2
     )
     before = db.read_bytes()
-    with pytest.raises(InvalidArgumentError, match="not a journal file.*sqlite:///"):
+    with pytest.raises(InvalidArgumentError, match=r"not a journal file.*sqlite:///"):
         ferrotune.create_study(storage=_storage(db), study_name="x")
     assert db.read_bytes() == before
     assert len(ferrotune.load_study(study_name="s", storage=f"sqlite:///{db}").trials) == 2
