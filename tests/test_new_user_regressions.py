@@ -416,3 +416,20 @@ def test_study_objects_on_one_storage_keep_their_own_sampler_and_pruner(
         expected.append(trial.suggest_float("x", 0.0, 1.0))
         alone.tell(trial, 1.0)
     assert xs == expected
+
+
+def test_optunas_trial_pruned_prunes_the_trial() -> None:
+    # An objective (or an Optuna pruning callback) raising optuna.TrialPruned failed the
+    # trial and stopped optimize.
+    optuna = pytest.importorskip("optuna")
+
+    def objective(trial: ferrotune.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        trial.report(x, 0)
+        if trial.number % 2:
+            raise optuna.TrialPruned()
+        return x
+
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    study.optimize(objective, n_trials=4)
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "PRUNED"] * 2

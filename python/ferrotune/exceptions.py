@@ -148,4 +148,7 @@ class MissingDependencyError(FerrotuneError, ImportError, ValueError):
 
 
 class TrialPruned(FerrotuneError):  # noqa: N818 - Optuna's public name
-    """Raise inside an objective to stop a trial early and mark it PRUNED."""
+    """Raise inside an objective to stop a trial early and mark it PRUNED.
+
+    :meth:`~ferrotune.Study.optimize` treats Optuna's ``optuna.TrialPruned`` the same
+    way, so an objective or pruning callback written for Optuna prunes here too."""

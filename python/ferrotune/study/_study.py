@@ -930,6 +930,10 @@ class Study:
         except TrialPruned:
             return self._tell_or_fail(trial, None, TrialState.PRUNED)
         except Exception as e:
+            if _is_optunas_trial_pruned(e):
+                # Optuna's TrialPruned (a pruning callback written for Optuna, or code
+                # moved over): the same meaning as ours.
+                return self._tell_or_fail(trial, None, TrialState.PRUNED)
             _logger.warning(
                 "Trial %d failed with %s: %s", trial.number, type(e).__name__, e, exc_info=True
             )
@@ -1764,3 +1768,12 @@ def _takes(method: Callable[..., Any], keyword: str) -> bool:
 def _flat(column: tuple[str, Any]) -> str:
     """A column pair of ``trials_dataframe`` as its flat name (``params_x``, ``number``)."""
     return "_".join(str(part) for part in column if part != "")
+
+
+def _is_optunas_trial_pruned(e: BaseException) -> bool:
+    """Whether ``e`` is Optuna's ``TrialPruned`` (or a subclass), without importing
+    Optuna."""
+    return any(
+        k.__name__ == "TrialPruned" and k.__module__.split(".")[0] == "optuna"
+        for k in type(e).__mro__
+    )
