@@ -203,7 +203,11 @@ def test_plot_options(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[st
         (["timeline", "--study-name", "quad", "-o", "x.html", "--params", "x"], "--params"),
         (["slice", "--study-name", "quad", "-o", "x.html", "--objective", "4"], "1 objective"),
         (["pareto_front", "--study-name", "nope", "-o", "x.html"], "no study named 'nope'"),
-        (["hypervolume_history", "--study-name", "empty", "-o", "x.html"], "reference"),
+        # Single-objective: said so, not "give --reference-point" (which then failed).
+        (["hypervolume_history", "--study-name", "empty", "-o", "x.html"], "needs several"),
+        # Several objectives: the CLI's option, not the Python argument target=.
+        (["slice", "--study-name", "mo", "-o", "x.html"], "--objective I"),
+        (["optimization_history", "--study-name", "mo", "-o", "x.html"], "--objective I"),
     ],
 )
 def test_plot_errors(

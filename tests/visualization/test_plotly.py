@@ -299,6 +299,9 @@ def test_hypervolume_history_matches_the_sweep(multi: ferrotune.Study) -> None:
         vis.plot_hypervolume_history(multi, [1.0])
     with pytest.raises(InvalidArgumentError):
         vis.plot_hypervolume_history(make_single(5), [1.0])
+    # A NaN reference point drew a hypervolume of 0 everywhere (Optuna refuses it).
+    with pytest.raises(InvalidArgumentError, match="reference_point"):
+        vis.plot_hypervolume_history(multi, [float("nan"), -1.0])
 
 
 # ------------------------------------------------------------------ timeline

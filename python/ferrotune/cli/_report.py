@@ -127,6 +127,16 @@ def _figure(study: ferrotune.Study, args: argparse.Namespace) -> Any:
         else:
             kwargs["target"] = _target(study, args.objective)
         kwargs["target_name"] = f"Objective {args.objective}"
+    elif kind in _TAKES_TARGET and kind != "param_importances" and len(study.directions) > 1:
+        raise CLIUsageError(
+            f"{kind}: the study has {len(study.directions)} objectives; choose one with "
+            "--objective I"
+        )
+    if kind == "hypervolume_history" and len(study.directions) < 2:
+        raise CLIUsageError(
+            "hypervolume_history: the study has one objective; it needs several "
+            "(plot optimization_history instead)"
+        )
     if kind == "hypervolume_history":
         kwargs["reference_point"] = args.reference_point or reference_point(study)
     elif args.reference_point is not None:

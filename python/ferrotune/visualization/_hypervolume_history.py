@@ -39,6 +39,8 @@ def hypervolume_info(study: Study, reference_point: Sequence[float]) -> Hypervol
         raise InvalidArgumentError(
             "reference_point: its dimension must be the same as the number of objectives."
         )
+    if np.isnan(ref).any():
+        raise InvalidArgumentError(f"reference_point: must not contain NaN, got {ref.tolist()}")
     table = trial_table(study, states=(TrialState.COMPLETE,), with_params=False)
     if len(table) == 0:
         logger.warning("Your study does not have any completed trials.")
