@@ -524,3 +524,19 @@ def test_tell_takes_negative_infinity_and_exponents(
     assert trials[0].values == [-math.inf, -1e-3] and trials[1].values == [-250.0, -0.5]
     assert trials[2].state == ferrotune.TrialState.FAIL  # NaN, as Optuna
     assert run(capsys, *base, "0", "--no-such-option")[0] == 2
+
+
+def test_dashboard_on_a_port_in_use_is_one_line_and_status_1(
+    capsys: pytest.CaptureFixture[str], filled: ferrotune.Study, url: str
+) -> None:
+    # It said it served there, then the server's own error and status 3.
+    pytest.importorskip("starlette")
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code, out, err = run(capsys, "dashboard", "--storage", url, "--port", port)
+    assert code == 1 and "cannot listen there" in err and len(err.strip().splitlines()) == 1
+    assert "ferrotune dashboard (" not in err

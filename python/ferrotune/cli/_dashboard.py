@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import socket
 import sys
 
 from ferrotune.cli._storage import open_storage
@@ -31,6 +32,23 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _check_free(host: str, port: int) -> None:
+    """A usage error (one line, status 1) when the server could not listen on
+    ``host:port`` (a port in use, an address not of this machine), before it says it
+    serves there."""
+    if port == 0:
+        return
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+            s.bind(address)
+    except OSError as e:
+        raise CLIUsageError(
+            f"--host {host} --port {port}: cannot listen there ({e.strerror or e})"
+        ) from None
+
+
 def dashboard(args: argparse.Namespace) -> int:
     from ferrotune import dashboard as web
 
@@ -43,6 +61,7 @@ def dashboard(args: argparse.Namespace) -> int:
             "the studies" + (" and change them (--allow-writes)" if args.allow_writes else ""),
             file=sys.stderr,
         )
+    _check_free(args.host, args.port)
     mode = "read and write" if args.allow_writes else "read-only"
     print(f"ferrotune dashboard ({mode}) at http://{args.host}:{args.port}/", file=sys.stderr)
     web.run(storage, args.host, args.port, allow_writes=args.allow_writes)
