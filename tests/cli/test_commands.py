@@ -537,6 +537,6 @@ def test_dashboard_on_a_port_in_use_is_one_line_and_status_1(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        code, out, err = run(capsys, "dashboard", "--storage", url, "--port", port)
+        code, _, err = run(capsys, "dashboard", "--storage", url, "--port", port)
     assert code == 1 and "cannot listen there" in err and len(err.strip().splitlines()) == 1
     assert "ferrotune dashboard (" not in err
