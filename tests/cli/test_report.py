@@ -139,6 +139,24 @@ def test_report_of_an_empty_study(url: str, tmp_path: Path) -> None:
     assert re.findall(r'id="plot-([a-z0-9-]+)"', page) == ["timeline"]
 
 
+def test_report_of_a_study_whose_trials_were_all_pruned(tmp_path: Path) -> None:
+    # Only the timeline was drawn; docs/cli.md promises intermediate values whenever
+    # trials reported any.
+    url = f"sqlite:///{tmp_path / 'pruned.db'}"
+    study = ferrotune.create_study(study_name="p", storage=url)
+
+    def objective(trial: ferrotune.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        trial.report(x, 0)
+        raise ferrotune.TrialPruned()
+
+    study.optimize(objective, n_trials=3)
+    out = tmp_path / "p.html"
+    assert main(["report", "--storage", url, "--study-name", "p", "-o", str(out)]) == 0
+    page = out.read_text()
+    assert re.findall(r'id="plot-([a-z0-9-]+)"', page) == ["intermediate", "timeline"]
+
+
 def test_report_escapes_names(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     study = ferrotune.create_study(study_name="<script>alert(1)</script>", storage=url)

@@ -341,10 +341,11 @@ def build_report(study: ferrotune.Study) -> str:
         importances = _importances(study, None if n == 1 else 0)
         figures = _figures(study, importances)
     else:
-        # Nothing to plot but the timeline (when there are trials): a sentence instead of
-        # empty figures and tables, and no warnings of the plotting functions.
+        # Nothing to plot but the timeline (when there are trials) and the intermediate
+        # values pruned trials reported: a sentence instead of empty figures and tables,
+        # and no warnings of the plotting functions.
         importances = "importance unavailable: no trial is complete yet"
-        figures = [f for f in _figures(study, importances) if f[0] == "timeline"]
+        figures = [f for f in _figures(study, importances) if f[0] in ("timeline", "intermediate")]
         figures = figures if study.get_trials(deepcopy=False) else []
     sections = [] if complete else ['<p class="note">No trial is complete yet.</p>']
     for fid, title, draw in figures:
