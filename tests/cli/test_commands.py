@@ -540,3 +540,30 @@ def test_dashboard_on_a_port_in_use_is_one_line_and_status_1(
         code, _, err = run(capsys, "dashboard", "--storage", url, "--port", port)
     assert code == 1 and "cannot listen there" in err and len(err.strip().splitlines()) == 1
     assert "ferrotune dashboard (" not in err
+
+
+def test_user_attrs_columns_as_optunas_cli(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    # studies -f json left user_attrs out of a study without attributes while another
+    # had some (a script reading s["user_attrs"] got KeyError); trials always had it.
+    plain = ferrotune.create_study(study_name="plain", storage=url)
+    plain.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    tagged = ferrotune.create_study(study_name="tagged", storage=url)
+    tagged.set_user_attr("owner", "me")
+    code, out, _ = run(capsys, "studies", "--storage", url, "-f", "json")
+    assert code == 0
+    assert {s["name"]: s["user_attrs"] for s in json.loads(out)} == {
+        "plain": {},
+        "tagged": {"owner": "me"},
+    }
+    for command in ("trials", "best-trials", "best-trial"):
+        code, out, _ = run(capsys, command, "--storage", url, "--study-name", "plain", "-f", "json")
+        rows = json.loads(out)
+        assert code == 0 and all(
+            "user_attrs" not in r for r in (rows if isinstance(rows, list) else [rows])
+        )
+    # One trial with an attribute brings the column to every row.
+    trial = plain.ask()
+    trial.set_user_attr("note", 1)
+    plain.tell(trial, 0.5)
+    code, out, _ = run(capsys, "trials", "--storage", url, "--study-name", "plain", "-f", "json")
+    assert [r["user_attrs"] for r in json.loads(out)] == [{}, {}, {"note": 1}]

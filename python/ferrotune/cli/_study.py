@@ -51,9 +51,12 @@ def studies(args: argparse.Namespace) -> int:
                 "n_trials": s.n_trials,
                 "datetime_start": s.datetime_start,
             }
-            if s.user_attrs:
-                record["user_attrs"] = s.user_attrs
+            record["user_attrs"] = s.user_attrs
             records.append(record)
+        # As Optuna's CLI: the column for every study when any study has attributes.
+        if not any(r["user_attrs"] for r in records):
+            for r in records:
+                del r["user_attrs"]
     print(render(records, args.format, args.flatten))
     return 0
 
@@ -91,8 +94,17 @@ def trials(args: argparse.Namespace) -> int:
         study = _load(storage, args)
         multi = len(study.directions) > 1
         records = [trial_record(t, multi, len(study.directions)) for t in study.trials]
+        _user_attrs_column(records, study)
     print(render(records, args.format, args.flatten))
     return 0
+
+
+def _user_attrs_column(records: list[dict[str, Any]], study: ferrotune.Study) -> None:
+    """Drops ``user_attrs`` from the records when no trial of the study has any, as
+    Optuna's CLI leaves the column out then (its columns come from every trial)."""
+    if not any(t.user_attrs for t in study.get_trials(deepcopy=False)):
+        for record in records:
+            record.pop("user_attrs", None)
 
 
 def best_trial(args: argparse.Namespace) -> int:
@@ -103,6 +115,7 @@ def best_trial(args: argparse.Namespace) -> int:
                 f"study {study.study_name!r} has several objectives: use best-trials"
             )
         record = trial_record(study.best_trial, False)
+        _user_attrs_column([record], study)
     print(render(record, args.format, args.flatten))
     return 0
 
@@ -112,6 +125,7 @@ def best_trials(args: argparse.Namespace) -> int:
         study = _load(storage, args)
         multi = len(study.directions) > 1
         records = [trial_record(t, multi, len(study.directions)) for t in study.best_trials]
+        _user_attrs_column(records, study)
     print(render(records, args.format, args.flatten))
     return 0
 
