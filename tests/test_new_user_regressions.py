@@ -433,3 +433,16 @@ def test_optunas_trial_pruned_prunes_the_trial() -> None:
     study = ferrotune.create_study(sampler=RandomSampler(seed=0))
     study.optimize(objective, n_trials=4)
     assert [t.state.name for t in study.trials] == ["COMPLETE", "PRUNED"] * 2
+
+
+def test_a_step_reported_again_warns_and_keeps_its_first_value() -> None:
+    study = ferrotune.create_study()
+    trial = study.ask()
+    trial.report(1.0, 3)
+    with pytest.warns(UserWarning, match="step 3 of trial 0 is already reported"):
+        trial.report(2.0, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trial.report(2.0, 4)
+    study.tell(trial, 0.0)
+    assert study.trials[0].intermediate_values == {3: 1.0, 4: 2.0}

@@ -146,6 +146,7 @@ class Trial(BaseTrial):
         "_fixed",
         "_number",
         "_relative",
+        "_reported",
         "_write_through",
         "study",
     )
@@ -168,6 +169,8 @@ class Trial(BaseTrial):
         # when the objective suggests a distribution that does not contain them.
         self._fixed: dict[str, Any] = fixed if fixed is not None else {}
         self._relative: set[str] = set()
+        # Steps this Trial object reported (a step again warns, as in Optuna).
+        self._reported: set[int] = set()
         # Write each parameter to a database at once (trials of the ask/tell API).
         self._write_through = False
 
@@ -398,7 +401,7 @@ class Trial(BaseTrial):
     def report(self, value: float | Sequence[float], step: int) -> None:
         """Reports an intermediate objective value at ``step`` (for pruning).
 
-        A step reported twice keeps its first value, as in Optuna.
+        A step reported twice keeps its first value and warns, as in Optuna.
 
         Args:
             value: A float for a single-objective study. For a study with several
@@ -424,6 +427,14 @@ class Trial(BaseTrial):
                 f"report: step must be an int in [0, 2**63), got {step!r:.80}"
                 f" ({type(step).__name__})"
             )
+        if index in self._reported:
+            warnings.warn(
+                f"report: step {index} of trial {self._number} is already reported; the "
+                "value reported again is ignored",
+                UserWarning,
+                stacklevel=2,
+            )
+        self._reported.add(index)
         self._ctx.storage.record_intermediate(self._ctx.study_id, self._number, index, v)
 
     def should_prune(self) -> bool:
