@@ -391,3 +391,18 @@ def test_every_plot_renders_to_png(single, constrained, multi, multi3, artifacts
         pytest.skip("kaleido found no Chrome or Chromium to render with")
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+def test_a_target_without_a_value_is_left_out_and_a_bad_one_named() -> None:
+    # None raised a bare TypeError from float() (Optuna draws the figure).
+    study = make_single(5)
+    fig = vis.plot_optimization_history(
+        study, target=lambda t: None if t.number % 2 else t.value, target_name="z"
+    )
+    y = np.asarray(fig.data[0].y, dtype=float)
+    assert np.isnan(y[1::2]).all() and np.isfinite(y[::2]).all()
+    with (
+        pytest.raises(InvalidArgumentError, match="target: returned 'a' for trial 0"),
+        pytest.warns(UserWarning),
+    ):
+        vis.plot_optimization_history(study, target=lambda t: "a", target_name="z")

@@ -213,15 +213,20 @@ def target_values(table: TrialTable, target: Callable[[FrozenTrial], float] | No
     out = np.full(len(table), np.nan)
     for i in np.flatnonzero(table.state == COMPLETE):
         value = target(table.trials[i])
+        if value is None:
+            continue  # no value for this trial: left out as NaN (Optuna draws a gap)
         try:
             out[i] = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as e:
             warnings.warn(
                 f"Trial{table.trials[i].number}'s target value {value!r} could not be cast "
                 "to float.",
                 stacklevel=3,
             )
-            raise
+            raise InvalidArgumentError(
+                f"target: returned {value!r} for trial {table.trials[i].number}, which is "
+                "not a number"
+            ) from e
     return out
 
 
