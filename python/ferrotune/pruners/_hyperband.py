@@ -38,7 +38,9 @@ class HyperbandPruner(_RustPruner):
     Deviations from Optuna: a pruned trial stays pruned (see
     :class:`~ferrotune.pruners.SuccessiveHalvingPruner`); ``max_resource="auto"`` is fixed
     by each process from the COMPLETE trials it has seen, so give it explicitly for
-    several workers (the brackets depend on it); samplers see every trial of the study,
+    several workers, or for a study pickled, copied or loaded again that goes on (the
+    brackets depend on it; each of these fixes it again from the trials it finds, where
+    Optuna's pickled pruner keeps its value); samplers see every trial of the study,
     not only those of the trial's bracket (Optuna's TPE reads its bracket's trials only);
     the arguments are checked when the pruner is built, not at its first use.
     ``prune(study, trial)`` is not available: ask ``trial.should_prune()``.
