@@ -248,12 +248,15 @@ def _load_in_memory(storage: InMemoryStorage, sid: int, trials: list[_Imported])
         _write_attrs(storage, sid, t)
 
 
-def _write_attrs(storage: BaseStorage, sid: int, t: _Imported) -> None:
+def _write_attrs(storage: BaseStorage, sid: int, t: _Imported, constraints: bool = True) -> None:
+    """The trial's attributes; with ``constraints``, its constraint values as the system
+    attribute (in memory, where the core has them already; a database storage's
+    ``record_constraints`` writes them in its own form)."""
     for key, value in t.user.items():
         storage.set_trial_user_attr(sid, t.number, key, value)
     for key, value in t.system.items():
         storage.set_trial_system_attr(sid, t.number, key, value)
-    if t.constraints:
+    if constraints and t.constraints:
         storage.set_trial_system_attr(sid, t.number, "constraints", dict(t.constraints))
 
 
@@ -280,7 +283,7 @@ def _write_trial(storage: BaseStorage, sid: int, t: _Imported) -> None:
         storage.record_intermediate(sid, number, step, v)
     if t.constraints:
         storage.record_constraints(sid, number, dict(t.constraints))
-    _write_attrs(storage, sid, t)
+    _write_attrs(storage, sid, t, constraints=False)
     if t.state.is_finished():
         storage.finish_trial(sid, number, t.state, t.values)
     storage.flush(sid, number)

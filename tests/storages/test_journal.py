@@ -344,6 +344,8 @@ def test_constraints_travel_between_optuna_and_ferrotune_journals(tmp_path: Path
     for c, values in ((0.2, [1.0, 2.0]), (-0.2, [2.0, 1.0])):
         trial = study.ask()
         trial.set_constraint("k", c)
+        # Two constraints: Optuna's replay takes one attribute per record.
+        trial.set_constraint("m", -1.0)
         study.tell(trial, values)
     assert [t.number for t in study.best_trials] == [1]
 
@@ -353,15 +355,57 @@ def test_constraints_travel_between_optuna_and_ferrotune_journals(tmp_path: Path
             optuna.storages.journal.JournalFileBackend(str(path))
         ),
     )
-    assert [t.constraints for t in theirs.trials] == [{"k": 0.2}, {"k": -0.2}]
+    assert [t.constraints for t in theirs.trials] == [{"k": 0.2, "m": -1.0}, {"k": -0.2, "m": -1.0}]
     assert [t.number for t in theirs.best_trials] == [1]
     trial = theirs.ask()
     trial.set_constraint("k", 0.5)  # infeasible, though it dominates both
     theirs.tell(trial, [0.0, 5.0])
 
     again = ferrotune.load_study(study_name="c", storage=_storage(path))
-    assert [t.constraints for t in again.trials] == [{"k": 0.2}, {"k": -0.2}, {"k": 0.5}]
+    assert [t.constraints for t in again.trials] == [
+        {"k": 0.2, "m": -1.0},
+        {"k": -0.2, "m": -1.0},
+        {"k": 0.5},
+    ]
     assert [t.number for t in again.best_trials] == [1]
+
+
+def test_imported_constraints_and_optunas_none_in_a_journal(tmp_path: Path) -> None:
+    # import_study into a journal also wrote the old "constraints" dict, which Optuna
+    # read as a list; a "constraints" None Optuna writes (its constraints_func raised)
+    # before set_constraint made the replay skip the record.
+    optuna = pytest.importorskip("optuna")
+    from ferrotune.integration.optuna import import_study
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    source = optuna.create_study(directions=["minimize", "maximize"])
+    for x, y in [(0.9, 1.0), (0.1, 0.5)]:
+        t = source.ask()
+        t.set_constraint("c", x - 0.5)
+        source.tell(t, [x, y])
+    path = tmp_path / "imp.log"
+    import_study(source, storage=_storage(path), study_name="imp")
+    theirs = optuna.load_study(
+        study_name="imp",
+        storage=optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(path))
+        ),
+    )
+    assert [t.constraints for t in theirs.trials] == [{"c": 0.4}, {"c": -0.4}]
+    assert [t.number for t in theirs.best_trials] == [1]
+
+    other = tmp_path / "none.log"
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(other)))
+    study = optuna.create_study(storage=storage, study_name="s")
+    t = study.ask()
+    t.suggest_float("x", 0, 1)
+    storage.set_trial_system_attr(t._trial_id, "constraints", None)
+    t.set_constraint("k", 1.0)
+    study.tell(t, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mine = ferrotune.load_study(study_name="s", storage=_storage(other))
+    assert mine.trials[0].constraints == {"k": 1.0}
 
 
 def test_an_unfinished_line_is_cut_off_and_optuna_still_reads_the_file(tmp_path: Path) -> None:
@@ -408,11 +452,20 @@ def test_a_file_that_is_not_a_journal_is_refused_and_left_unchanged(tmp_path: Pa
         ferrotune.create_study(storage=_storage(db), study_name="x")
     assert db.read_bytes() == before
     assert len(ferrotune.load_study(study_name="s", storage=f"sqlite:///{db}").trials) == 2
-    page = tmp_path / "report.html"
-    page.write_text("<html></html>")
-    with pytest.raises(InvalidArgumentError, match="not a journal file"):
-        _storage(page)
-    assert page.read_text() == "<html></html>"
+    for name, text in (("report.html", "<html></html>"), ("config.json", '{\n  "a": 1\n}\n')):
+        other = tmp_path / name
+        other.write_text(text)
+        with pytest.raises(InvalidArgumentError, match="not a journal file"):
+            _storage(other)
+        assert other.read_text() == text
+    # A journal whose first line is not a record still loads, that line skipped.
+    journal = tmp_path / "j.log"
+    ferrotune.create_study(storage=_storage(journal), study_name="j").optimize(
+        lambda t: t.suggest_float("x", 0, 1), n_trials=2
+    )
+    journal.write_bytes(b"not json\n" + journal.read_bytes())
+    with pytest.warns(RuntimeWarning, match="skipped"):
+        assert len(ferrotune.load_study(study_name="j", storage=_storage(journal)).trials) == 2
 
 
 @pytest.mark.parametrize("lock", [JournalFileSymlinkLock, JournalFileOpenLock])

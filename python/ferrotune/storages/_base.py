@@ -4,6 +4,7 @@ import abc
 import contextlib
 import json
 import math
+import numbers
 from collections.abc import Container, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -487,7 +488,8 @@ def split_constraint_attrs(
     cons: dict[str, float] = {}
 
     def number(v: Any) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+        # numpy's numbers too (an Optuna constraints_func may return them).
+        return isinstance(v, numbers.Real) and not isinstance(v, bool) and v == v
 
     for key, value in system.items():
         if key == "constraints" and isinstance(value, dict) and all(map(number, value.values())):

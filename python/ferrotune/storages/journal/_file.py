@@ -161,20 +161,36 @@ class JournalFileOpenLock(_LockFile):
 
 
 def _check_journal(path: str) -> None:
-    """Refuses a file that is not a journal (every journal record is a JSON object, so
-    a journal starts with ``{``), before anything is appended to it: a SQLite database
-    or any other file given as a journal's path was written into and broken."""
+    """Refuses a file that is not a journal, before anything is appended to it: a SQLite
+    database or any other file given as a journal's path was written into and broken.
+
+    A journal is empty or holds a record (a JSON object with an ``op_code``); a line that
+    is not one is skipped on reading, with a warning, wherever it is. So a binary file
+    (a NUL byte in its first block) is refused at once, and a text file only when none
+    of its lines is a record (read whole only then)."""
     with open(path, "rb") as f:
-        head = f.read(64).lstrip()
-    if head and not head.startswith(b"{"):
-        hint = (
-            " (a SQLite database: use sqlite:///" + path + ")"
-            if head.startswith(b"SQLite format 3")
-            else ""
-        )
-        raise InvalidArgumentError(
-            f"file_path {path!r} is not a journal file{hint}; it was left unchanged"
-        )
+        head = f.read(4096)
+        if not head.strip():
+            return
+        if b"\0" not in head:
+            f.seek(0)
+            for line in f:
+                if line.strip() and _is_record(line):
+                    return
+    hint = (
+        f" (a SQLite database: use sqlite:///{path})" if head.startswith(b"SQLite format 3") else ""
+    )
+    raise InvalidArgumentError(
+        f"file_path {path!r} is not a journal file{hint}; it was left unchanged"
+    )
+
+
+def _is_record(line: bytes) -> bool:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and "op_code" in record
 
 
 class JournalFileBackend(BaseJournalBackend):
@@ -192,8 +208,8 @@ class JournalFileBackend(BaseJournalBackend):
 
     Args:
         file_path: The journal file; created (empty) when it does not exist. A file
-            that is not a journal (one that does not start with a JSON record, such as a
-            SQLite database) is refused and left unchanged.
+            that is not a journal (binary, such as a SQLite database, or text without
+            one journal record) is refused and left unchanged.
         lock_obj: The lock between processes: a :class:`JournalFileSymlinkLock` (the
             default, on ``file_path``) or a :class:`JournalFileOpenLock`.
 

@@ -390,7 +390,8 @@ class Replay:
         store = study.trial_system_attrs.setdefault(number, {})
         store.update(attrs)
         if cons is not None:
-            merged = {**store.get("constraints", {}), **cons}
+            before = store.get("constraints")
+            merged = {**(before if isinstance(before, dict) else {}), **cons}
             store["constraints"] = merged
             d.constraints = [merged[k] for k in sorted(merged)]
         d.attrs = True

@@ -646,17 +646,21 @@ class JournalStorage(BaseStorage):
 
     def record_constraints(self, study_id: int, number: int, values: dict[str, float]) -> None:
         """Records a trial's constraint values in Optuna 5's form, one system attribute
-        ``"constraints:<name>"`` each, in one record, so that Optuna reads them (its
+        ``"constraints:<name>"`` each, one record each, so that Optuna reads them (its
         reader takes a ``"constraints"`` attribute for its old list form); the replay
         gathers them into ferrotune's ``"constraints"`` dict."""
         attrs = {CONSTRAINT_PREFIX + str(k): float(v) for k, v in values.items()}
         to_json(attrs, "constraint values")
         # The core refuses a finished trial before anything is written.
         self.get_core(study_id).set_constraints(number, [values[k] for k in sorted(values)])
+        # One record per attribute: Optuna's replay takes one attribute per record.
         self._write_trial(
             study_id,
             number,
-            lambda s, tid: [self._log(_Op.SET_TRIAL_SYSTEM_ATTR, trial_id=tid, system_attr=attrs)],
+            lambda s, tid: [
+                self._log(_Op.SET_TRIAL_SYSTEM_ATTR, trial_id=tid, system_attr={k: v})
+                for k, v in attrs.items()
+            ],
             running=False,
         )
 
