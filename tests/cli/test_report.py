@@ -208,6 +208,12 @@ def test_plot_options(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[st
         main(["plot", "optimization_history", "--storage", url, "--study-name", "mo",
               "--objective", "1", "-o", str(out2)]) == 0
     )  # fmt: skip
+    # Drawn for every objective without --objective, as plot_parallel_coordinate does.
+    out3 = tmp_path / "parallel.html"
+    assert (
+        main(["plot", "parallel_coordinate", "--storage", url, "--study-name", "mo",
+              "-o", str(out3)]) == 0
+    )  # fmt: skip
     mo = ferrotune.load_study(study_name="mo", storage=url)
     point = reference_point(mo)
     values = [t.values for t in mo.trials]

@@ -127,7 +127,11 @@ def _figure(study: ferrotune.Study, args: argparse.Namespace) -> Any:
         else:
             kwargs["target"] = _target(study, args.objective)
         kwargs["target_name"] = f"Objective {args.objective}"
-    elif kind in _TAKES_TARGET and kind != "param_importances" and len(study.directions) > 1:
+    elif (
+        kind in _TAKES_TARGET
+        and kind not in ("param_importances", "parallel_coordinate")  # every objective
+        and len(study.directions) > 1
+    ):
         raise CLIUsageError(
             f"{kind}: the study has {len(study.directions)} objectives; choose one with "
             "--objective I"

@@ -18,12 +18,15 @@ MAX_SIZE = 100_000
 
 
 def check_flag(name: str, value: object) -> bool:
-    """``value`` as a bool (numpy's too), else an InvalidArgumentError naming it: a string
-    such as ``"no"`` would otherwise count as True."""
+    """``value`` as a bool (numpy's too, and the ints 0 and 1), else an
+    InvalidArgumentError naming it: a string such as ``"no"`` would otherwise count as
+    True."""
     kind = type(value)
     if isinstance(value, bool) or (
         kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
     ):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and value in (0, 1):
         return bool(value)
     from ferrotune.exceptions import InvalidArgumentError
 
