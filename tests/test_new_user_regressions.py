@@ -400,13 +400,14 @@ def test_study_objects_on_one_storage_keep_their_own_sampler_and_pruner(
     alone = ferrotune.create_study(sampler=RandomSampler(seed=0))
     xs = []
     for _ in range(3):
+        # Both asked before either suggests: the sampler is bound again at each suggest.
         trial = first.ask()
+        other = second.ask()
         xs.append(trial.suggest_float("x", 0.0, 1.0))
+        other.suggest_float("x", 0.0, 1.0)
         trial.report(50.0, 0)
         assert trial.should_prune()
         first.tell(trial, state=ferrotune.TrialState.PRUNED)
-        other = second.ask()
-        other.suggest_float("x", 0.0, 1.0)
         other.report(50.0, 0)
         assert not other.should_prune()
         second.tell(other, 1.0)

@@ -134,6 +134,8 @@ class Study:
         self._fixed_lock = threading.Lock()
         self._stop_flag = False
         self._token = object()
+        self._sampler_key = (self._study_id, "sampler")
+        self._owner_map = self._owners()
         self._bind_lock = threading.Lock()
         self._trial_context = _TrialContext(
             self._core,
@@ -185,27 +187,35 @@ class Study:
         if not fast:
             self._core.set_pruner(None)
         self._trial_context.rust_pruner = fast
-        self._owners()[self._study_id, "pruner"] = self._token
+        self._owner_map[self._study_id, "pruner"] = self._token
 
     def _owners(self) -> dict[tuple[int, str], object]:
         """Which Study object last bound its sampler and its pruner into each study's
         core. Study objects on one storage object share the study's core (``load_study``,
-        ``copy_study`` of the same storage); each binds its own again before it asks or
-        checks, so each keeps its own sampler and pruner, as in Optuna."""
-        owners: dict[tuple[int, str], object] = self._storage.__dict__.setdefault(
-            "_ferrotune_core_owners", {}
-        )
+        ``copy_study`` of the same storage); each binds its own again before it asks,
+        suggests or checks, so each keeps its own sampler and pruner, as in Optuna.
+        (Threads that use two such Study objects at once can still meet in between:
+        give each thread its own storage object, or share one Study.)"""
+        shared = getattr(self._storage, "__dict__", None)
+        if shared is None:  # a storage without attributes: this Study alone
+            return self.__dict__.setdefault("_own_owners", {})
+        owners: dict[tuple[int, str], object] = shared.setdefault("_ferrotune_core_owners", {})
         return owners
 
     def _claim(self, what: str) -> None:
         """Binds this Study's sampler or pruner again when another Study object bound
         its own into the shared core since."""
-        if self._owners().get((self._study_id, what)) is not self._token:
+        if self._owner_map.get((self._study_id, what)) is not self._token:
             with self._bind_lock:
                 if what == "sampler":
                     self._bind_sampler()
                 else:
                     self._bind_pruner()
+
+    def _claim_sampler(self) -> None:
+        """:meth:`_claim` of the sampler, for each suggest (one lookup when it holds)."""
+        if self._owner_map.get(self._sampler_key) is not self._token:
+            self._claim("sampler")
 
     @property
     def sampler(self) -> BaseSampler:
@@ -231,7 +241,7 @@ class Study:
         self._fast = rust is not None and bool(self._core.set_sampler(rust, self.study_name))
         if not self._fast:
             self._core.set_sampler(None)
-        self._owners()[self._study_id, "sampler"] = self._token
+        self._owner_map[self._sampler_key] = self._token
         # Whether `suggest_*` may sample in Rust directly (a sampler can keep its
         # Python `sample_independent`, for example to warn).
         self._rust_independent = self._fast and bool(getattr(sampler, "_fast_independent", True))

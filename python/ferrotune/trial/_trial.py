@@ -211,6 +211,7 @@ class Trial(BaseTrial):
             >>> lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)  # doctest: +SKIP
         """
         if self._fast and name not in self._fixed:
+            self.study._claim_sampler()
             try:
                 return self._core.suggest_float(self._number, name, low, high, step, log)
             except (
@@ -244,6 +245,7 @@ class Trial(BaseTrial):
             The value.
         """
         if self._fast and name not in self._fixed:
+            self.study._claim_sampler()
             try:
                 return self._core.suggest_int(self._number, name, low, high, step, log)
             except (
@@ -283,6 +285,7 @@ class Trial(BaseTrial):
         if known is None or not known.same_choices(choices):
             known = self._ctx.register_choices(name, choices)
         if self._fast and name not in self._fixed:
+            self.study._claim_sampler()
             return known.choices[self._core.suggest_categorical(self._number, name, len(choices))]
         value: CategoricalChoiceType = self._suggest(name, known)
         return value
@@ -329,6 +332,7 @@ class Trial(BaseTrial):
         elif ctx.rust_independent:
             # The Rust path: a joint (relative) sample if there is one, else the
             # sampler's independent draw; recorded by the storage.
+            self.study._claim_sampler()
             internal = ctx.storage.suggest(ctx.study_id, self._number, name, dist)
             self._written()
             return dist.to_external_repr(internal)
