@@ -1066,18 +1066,16 @@ fn default_points(d: usize) -> usize {
     }
 }
 
-/// Whether trial `t` has a value (recorded, or pending from a joint
-/// sampler) for every dimension; a finished trial needs one only (the others
-/// were inactive in a declared space, or never drawn: [`coords`] reads them
-/// at the middle). Left out, a declared space's trials with an inactive
-/// parameter were invisible, and the run proposed them again and again.
+/// Whether trial `t` shows its values: a value (recorded, or pending from a
+/// joint sampler) for some dimension. The others were inactive in a declared
+/// space (whose rows are recorded whole) or never drawn, and [`coords`] reads
+/// them at the middle; a joint sampler's values are pending for every
+/// dimension at once. Requiring every dimension left a declared space's
+/// trials with an inactive parameter invisible, finished or running, and the
+/// run proposed them again and again.
 fn has_values(h: &History, t: usize, dims: &Dims) -> bool {
-    let has = |p: &Option<u32>| p.is_some_and(|p| h.value(p, t).is_some());
-    if h.trials().get(t).is_some_and(|r| r.state.is_finished()) {
-        dims.iter().any(|(p, _)| has(p))
-    } else {
-        dims.iter().all(|(p, _)| has(p))
-    }
+    dims.iter()
+        .any(|(p, _)| p.is_some_and(|p| h.value(p, t).is_some()))
 }
 
 /// The centre plus `radius` along `dir` or, when that leaves more of the step
