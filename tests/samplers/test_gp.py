@@ -286,3 +286,24 @@ def test_exported_and_documented() -> None:
     doc = GPSampler.__doc__ or ""
     for word in ("n_startup_trials", "Hvarfner", "Refit schedule", "Deviations"):
         assert word in doc
+
+
+def test_pruned_trials_do_not_bring_the_same_point_back() -> None:
+    # Pruned trials were left out of the model, so nothing changed between asks while
+    # trials were pruned, and the same corner was proposed 35 times in 60 trials.
+    def objective(trial: ferrotune.Trial) -> float:
+        x = trial.suggest_float("x", -5, 5)
+        y = trial.suggest_float("y", -5, 5)
+        for step in range(9):
+            trial.report(x * x + y * y + 1 / (step + 1), step)
+            if trial.should_prune():
+                raise ferrotune.TrialPruned()
+        return x * x + y * y
+
+    study = ferrotune.create_study(
+        sampler=GPSampler(seed=0), pruner=ferrotune.pruners.SuccessiveHalvingPruner()
+    )
+    study.optimize(objective, n_trials=40)
+    points = [(t.params["x"], t.params["y"]) for t in study.trials]
+    assert any(t.state == ferrotune.TrialState.PRUNED for t in study.trials)
+    assert len(set(points)) == len(points)

@@ -53,7 +53,8 @@
 //!    and with none, feasibility alone is maximised. With no feasible trial
 //!    and no constraint to model, the constraints are left out.
 //! 4. Parallel workers: RUNNING trials of other workers whose point is known
-//!    (recorded or pending values) are added with the posterior mean as
+//!    (recorded or pending values), and PRUNED trials (which have no final
+//!    value), are added with the posterior mean as
 //!    their observation (in the constraint models too) — the Kriging
 //!    believer of Ginsbourger, Le Riche & Carraro 2010, "Kriging is
 //!    well-suited to parallelize optimization" — so the variance, and the

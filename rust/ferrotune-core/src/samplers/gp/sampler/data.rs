@@ -76,14 +76,15 @@ pub(super) struct Data {
     pub y: Vec<f64>,
     /// The trial of each row.
     pub rows: Vec<usize>,
-    /// Kernel inputs of RUNNING trials (Kriging-believer points), and their trials.
+    /// Kernel inputs of RUNNING and PRUNED trials (Kriging-believer points), and
+    /// their trials.
     pub pending: Vec<f64>,
     pub pending_rows: Vec<usize>,
 }
 
 impl GpSampler {
     /// Training data for `dims`: the COMPLETE and FAIL trials, and the
-    /// RUNNING trials other than `current` ([`Data`]). `allow_inactive`:
+    /// RUNNING and PRUNED trials other than `current` ([`Data`]). `allow_inactive`:
     /// missing parameters become NaN (declared spaces); a FAIL trial's take
     /// the values this sampler proposed for it, else become NaN (it may have
     /// failed before suggesting them).
@@ -107,7 +108,12 @@ impl GpSampler {
         let mut pending_rows = Vec::new();
         let mut point = vec![0.0; d];
         for (t, rec) in h.trials().iter().enumerate() {
-            let running = rec.state == TrialState::Running;
+            // A PRUNED trial has no final value to model; it joins the running
+            // trials' Kriging-believer points, so that the acquisition collapses
+            // at its point. Left out, no observation changed between asks while
+            // trials were pruned, and the same point was proposed again and again
+            // (35 of 60 trials with a successive-halving pruner).
+            let running = matches!(rec.state, TrialState::Running | TrialState::Pruned);
             let failed = rec.state == TrialState::Fail
                 || (rec.state == TrialState::Complete && rec.values.iter().any(|v| v.is_nan()));
             if t == current || !(running || failed || rec.state == TrialState::Complete) {
