@@ -476,6 +476,26 @@ def test_worker_runs_without_quiet(
     assert [t.state for t in study.trials] == [ferrotune.TrialState.COMPLETE] * 3
 
 
+def test_workers_given_one_seed_draw_their_own_values(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two workers with --seed 7 drew the same values (20 of 40 x repeated with random).
+    objective = tmp_path / "sobj.py"
+    objective.write_text("def objective(trial):\n    return trial.suggest_float('x', -5, 5) ** 2\n")
+    args = ("worker", "--storage", url, "--study", "s", "--objective", f"{objective}:objective",
+            "--direction", "minimize", "--sampler", "random", "--seed", "7", "--quiet")  # fmt: skip
+    for _ in range(2):
+        assert run(capsys, *args, "--n-trials", "5")[0] == 0
+    xs = [t.params["x"] for t in ferrotune.load_study(study_name="s", storage=url).trials]
+    assert len(set(xs)) == 10
+    alone = ferrotune.create_study(sampler=ferrotune.samplers.RandomSampler(seed=7))
+    alone.optimize(lambda t: t.suggest_float("x", -5, 5) ** 2, n_trials=5)
+    assert xs[:5] == [t.params["x"] for t in alone.trials]  # the first keeps --seed
+    # Without --n-trials the closing line counts the trials it ran.
+    code, out, _ = run(capsys, *args[:-1], "--timeout", "0.5")
+    assert code == 0 and "None" not in out and "trial(s) of study 's' done" in out
+
+
 def test_infinite_values_are_shown_not_blanked(
     url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

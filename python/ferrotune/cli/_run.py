@@ -96,6 +96,10 @@ def _load_objective(spec: str) -> Callable[..., Any]:
     return func  # type: ignore[no-any-return]
 
 
+# Between the seeds of workers started with one --seed (the golden ratio's 64-bit stride).
+_SEED_STRIDE = 0x9E37_79B9_7F4A_7C15
+
+
 def worker(args: argparse.Namespace) -> int:
     from ferrotune.storages import RetryHeartbeatStaleTrialCallback
 
@@ -114,13 +118,15 @@ def worker(args: argparse.Namespace) -> int:
         else None,
     }
     storage = open_storage(args.storage, args.storage_class, create=True, **settings)
-    sampler: ferrotune.samplers.BaseSampler
-    if args.sampler == "random":
-        sampler = ferrotune.samplers.RandomSampler(seed=args.seed)
-    elif args.sampler == "qmc":
-        sampler = ferrotune.samplers.QMCSampler(seed=args.seed)
-    else:
-        sampler = ferrotune.samplers.TPESampler(seed=args.seed)
+
+    def make_sampler(seed: int | None) -> ferrotune.samplers.BaseSampler:
+        if args.sampler == "random":
+            return ferrotune.samplers.RandomSampler(seed=seed)
+        if args.sampler == "qmc":
+            return ferrotune.samplers.QMCSampler(seed=seed)
+        return ferrotune.samplers.TPESampler(seed=seed)
+
+    sampler = make_sampler(args.seed)
     if args.direction is not None:
         study = ferrotune.create_study(
             storage=storage,
@@ -131,14 +137,27 @@ def worker(args: argparse.Namespace) -> int:
         )
     else:
         study = ferrotune.load_study(study_name=args.study, storage=storage, sampler=sampler)
+    if args.seed is not None and args.sampler != "qmc":
+        # Workers given one --seed would draw the same values: each takes the next number
+        # of a study counter and derives its own seed (the first worker keeps --seed; QMC
+        # workers share one sequence through a counter already).
+        index = study.next_study_counter("ferrotune:worker_seed")
+        study.sampler = make_sampler((args.seed + _SEED_STRIDE * index) % 2**64)
+    done = 0
+
+    def count(study: ferrotune.Study, trial: ferrotune.FrozenTrial) -> None:
+        nonlocal done
+        done += 1
+
     study.optimize(
         objective,
         n_trials=args.n_trials,
         timeout=args.timeout,
         catch=(Exception,) if args.catch else (),
+        callbacks=[count],
     )
     if not args.quiet:
-        print(f"worker {os.getpid()}: {args.n_trials} trial(s) of study {args.study!r} done")
+        print(f"worker {os.getpid()}: {done} trial(s) of study {args.study!r} done")
     close_storage(storage)
     return 0
 
@@ -163,7 +182,13 @@ def add_worker_arguments(w: argparse.ArgumentParser) -> None:
         help="create the study with this direction when it does not exist",
     )
     w.add_argument("--sampler", choices=["tpe", "random", "qmc"], default="tpe")
-    w.add_argument("--seed", type=int, default=None)
+    w.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the sampler; workers given the same seed each derive their own from it "
+        "(the first keeps it)",
+    )
     w.add_argument(
         "--heartbeat-interval", type=float, default=None, help="seconds between heartbeats"
     )
