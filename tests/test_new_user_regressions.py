@@ -447,3 +447,17 @@ def test_a_step_reported_again_warns_and_keeps_its_first_value() -> None:
         trial.report(2.0, 4)
     study.tell(trial, 0.0)
     assert study.trials[0].intermediate_values == {3: 1.0, 4: 2.0}
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("sqlite:/nope", "Could not parse"),
+        ("sqlite:////nonexistent-ferrotune-dir/x.db", "does not exist"),
+    ],
+)
+def test_a_bad_database_url_is_a_clear_error(url: str, fragment: str) -> None:
+    # sqlalchemy's ArgumentError and "unable to open database file" came out raw.
+    pytest.importorskip("sqlalchemy")
+    with pytest.raises(InvalidArgumentError, match=fragment):
+        ferrotune.create_study(storage=url)

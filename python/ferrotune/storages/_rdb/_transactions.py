@@ -5,6 +5,7 @@ the schema check and migration run when a storage opens a database."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -63,6 +64,21 @@ def _normalise_url(url: str) -> str:
         # Psycopg 3 is the driver of the `postgres` extra.
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def _check_sqlite_folder(url: str) -> None:
+    """A SQLite file whose folder does not exist is an error naming it (SQLite says
+    only "unable to open database file" when it first connects)."""
+    if not url.startswith("sqlite:///"):
+        return
+    path = url[len("sqlite:///") :].split("?", 1)[0]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InvalidArgumentError(
+            f"storage URL {url!r}: the folder {folder!r} of the SQLite file does not exist"
+        )
 
 
 def _optuna_tables(names: set[str]) -> list[str]:
@@ -124,10 +140,16 @@ class _Database(BaseStorage):
 
     # ------------------------------------------------------------------ engine
     def _create_engine(self) -> Engine:
+        _check_sqlite_folder(self.url)
         try:
             return self._new_engine()
         except ImportError as e:
             raise _driver_hint(self.url, e) from e
+        except sa.exc.ArgumentError as e:
+            raise InvalidArgumentError(
+                f"storage URL {self.url!r}: {e}; use sqlite:///path/study.db or "
+                "postgresql+psycopg://user:password@host/db"
+            ) from None
 
     def _new_engine(self) -> Engine:
         kwargs = dict(self._engine_kwargs)
