@@ -198,7 +198,7 @@ class Study:
         give each thread its own storage object, or share one Study.)"""
         shared = getattr(self._storage, "__dict__", None)
         if shared is None:  # a storage without attributes: this Study alone
-            return self.__dict__.setdefault("_own_owners", {})
+            shared = self.__dict__
         owners: dict[tuple[int, str], object] = shared.setdefault("_ferrotune_core_owners", {})
         return owners
 
