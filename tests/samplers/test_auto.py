@@ -79,7 +79,9 @@ def test_a_stalled_gp_phase_ends_early_on_a_numeric_space_only() -> None:
 
     sampler = AutoSampler(seed=0, patience=15, trust_region=False)
     ferrotune.create_study(sampler=sampler).optimize(step_with_a_choice, n_trials=80)
-    assert sampler.switches == []  # categoricals keep the GP for its whole phase
+    # Categoricals keep the GP for its whole phase (the power transform from trial 1, once
+    # a trial shows the categorical parameter, to trial 99).
+    assert sampler.switches == [(1, "GPSampler")]
 
 
 def test_the_gp_phase_is_shorter_from_ten_parameters_on() -> None:
@@ -103,8 +105,9 @@ def test_define_by_run_conditional_parameters_switch_to_tpe_for_good() -> None:
     study.optimize(objective, n_trials=30)
     kinds = {t.params["kind"] for t in study.trials}
     assert kinds == {"a", "b"}
-    # Once both branches have finished, TPE takes over and is never left.
-    assert _names(sampler) == ["TPESampler"]
+    # Once both branches have finished, TPE takes over and is never left (the GP with the
+    # power transform ran the trials between the first, which showed a categorical).
+    assert _names(sampler) == ["GPSampler", "TPESampler"]
     assert isinstance(sampler.current_sampler, TPESampler)
 
 
@@ -339,3 +342,25 @@ def test_no_configuration_is_drawn_twice_across_the_first_choice_and_switches(se
     assert sampler.switches == [(10, "NSGAIISampler")]
     xs = [t.params["x"] for t in study.trials]
     assert len(set(xs)) == len(xs)
+
+
+def test_a_categorical_space_starts_the_gp_with_the_power_transform() -> None:
+    def objective(trial: Any) -> float:
+        offset = {"a": 0.0, "b": 1.0, "c": 2.0}[trial.suggest_categorical("c", ["a", "b", "c"])]
+        return offset + (trial.suggest_float("x", -1, 1) - 0.3) ** 2
+
+    sampler = AutoSampler(seed=0)
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=104)
+    # Trial 0 is the trust region's; from trial 1 the GP with the power transform, and
+    # from trial 100 the plain GP on every trial.
+    assert sampler.switches == [(1, "GPSampler"), (100, "GPSampler")]
+    current = sampler.current_sampler
+    assert isinstance(current, GPSampler) and current._config["output_transform"] is None
+    assert study.best_value < 0.01
+
+    # With a black-box constraint, or several objectives, no transform.
+    constrained = AutoSampler(seed=0, constraints_func=lambda t: [0.0])
+    ferrotune.create_study(sampler=constrained).optimize(objective, n_trials=3)
+    inner = constrained.current_sampler
+    assert isinstance(inner, GPSampler) and inner._config["output_transform"] is None
