@@ -146,6 +146,8 @@ class Study:
             self._register_choices,
             self._frozen,
         )
+        self._trial_context.claim_sampler = self._claim_sampler
+        self._trial_context.claim_pruner = self._claim_pruner
         self.pruner = pruner if pruner is not None else MedianPruner()
         self.sampler = sampler if sampler is not None else TPESampler()
 
@@ -211,6 +213,11 @@ class Study:
                     self._bind_sampler()
                 else:
                     self._bind_pruner()
+
+    def _claim_pruner(self) -> None:
+        """:meth:`_claim` of the pruner, for each pruning check."""
+        if self._owner_map.get((self._study_id, "pruner")) is not self._token:
+            self._claim("pruner")
 
     def _claim_sampler(self) -> None:
         """:meth:`_claim` of the sampler, for each suggest (one lookup when it holds)."""

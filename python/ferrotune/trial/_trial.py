@@ -83,6 +83,8 @@ class _TrialContext:
 
     __slots__ = (
         "choices",
+        "claim_pruner",
+        "claim_sampler",
         "core",
         "fast_suggest",
         "frozen",
@@ -123,6 +125,14 @@ class _TrialContext:
         self.rust_independent = False
         # The study's pruner decides in Rust (`StudyCore.should_prune`).
         self.rust_pruner = False
+        # Bind the study's own sampler or pruner into the core again when another Study
+        # object on the same storage bound its own since (set by the study).
+        self.claim_sampler: Callable[[], None] = _nothing
+        self.claim_pruner: Callable[[], None] = _nothing
+
+
+def _nothing() -> None:
+    return None
 
 
 class Trial(BaseTrial):
@@ -211,7 +221,7 @@ class Trial(BaseTrial):
             >>> lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)  # doctest: +SKIP
         """
         if self._fast and name not in self._fixed:
-            self.study._claim_sampler()
+            self._ctx.claim_sampler()
             try:
                 return self._core.suggest_float(self._number, name, low, high, step, log)
             except (
@@ -245,7 +255,7 @@ class Trial(BaseTrial):
             The value.
         """
         if self._fast and name not in self._fixed:
-            self.study._claim_sampler()
+            self._ctx.claim_sampler()
             try:
                 return self._core.suggest_int(self._number, name, low, high, step, log)
             except (
@@ -285,7 +295,7 @@ class Trial(BaseTrial):
         if known is None or not known.same_choices(choices):
             known = self._ctx.register_choices(name, choices)
         if self._fast and name not in self._fixed:
-            self.study._claim_sampler()
+            self._ctx.claim_sampler()
             return known.choices[self._core.suggest_categorical(self._number, name, len(choices))]
         value: CategoricalChoiceType = self._suggest(name, known)
         return value
@@ -332,7 +342,7 @@ class Trial(BaseTrial):
         elif ctx.rust_independent:
             # The Rust path: a joint (relative) sample if there is one, else the
             # sampler's independent draw; recorded by the storage.
-            self.study._claim_sampler()
+            self._ctx.claim_sampler()
             internal = ctx.storage.suggest(ctx.study_id, self._number, name, dist)
             self._written()
             return dist.to_external_repr(internal)
@@ -468,7 +478,7 @@ class Trial(BaseTrial):
         # As Optuna's rung pruners (they refuse to record on a finished trial): a decision
         # is for a running trial only, and a rung record must not land on a told one.
         self._check_running()
-        self.study._claim("pruner")
+        ctx.claim_pruner()
         if ctx.rust_pruner:
             # One call into the core in memory; on a database, a sync or (at a rung of
             # successive halving) one serialized transaction.
