@@ -245,8 +245,8 @@ def test_values_with_a_pruned_or_failed_state_are_refused_as_in_optuna(state: Tr
 
 def test_add_trial_reads_optunas_list_of_constraints() -> None:
     """A migrated script stores constraints as Optuna does, a list under the system
-    attribute "constraints": they count (named c0, c1, ...), so an infeasible trial is not
-    on the front. They were ignored."""
+    attribute "constraints": they count (named "0", "1", ... as Optuna and import_study
+    name them), so an infeasible trial is not on the front. They were ignored."""
     study = ferrotune.create_study(directions=["minimize", "minimize"])
     dist = {"x": ferrotune.distributions.FloatDistribution(0, 1)}
     for f0, f1, c in [(0.2, 0.9, -1.0), (0.1, 0.95, 1.0)]:
@@ -259,4 +259,4 @@ def test_add_trial_reads_optunas_list_of_constraints() -> None:
             )
         )
     assert [t.number for t in study.best_trials] == [0]
-    assert study.trials[1].constraints == {"c0": 1.0}
+    assert study.trials[1].constraints == {"0": 1.0}
