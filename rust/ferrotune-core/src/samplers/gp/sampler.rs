@@ -4,7 +4,9 @@
 //! Each ask after `n_startup_trials` COMPLETE trials:
 //! 1. Data: the COMPLETE trials that have every modelled parameter (the
 //!    history's intersection space, single-valued parameters skipped; or the
-//!    parameters of a declared space, NaN where inactive). Inputs are mapped by
+//!    parameters of a declared space, NaN where inactive), FAIL trials at the
+//!    worst value and, with one objective, PRUNED ones at their last reported
+//!    value (see `data`). Inputs are mapped by
 //!    [`Distribution::to_unit`] (log scale and the half-step widening of ints
 //!    and stepped floats are handled there), categoricals enter as choice
 //!    indices (Hamming kernel). The objective is minimised: maximised ones are
@@ -53,8 +55,7 @@
 //!    and with none, feasibility alone is maximised. With no feasible trial
 //!    and no constraint to model, the constraints are left out.
 //! 4. Parallel workers: RUNNING trials of other workers whose point is known
-//!    (recorded or pending values), and PRUNED trials (which have no final
-//!    value), are added with the posterior mean as
+//!    (recorded or pending values) are added with the posterior mean as
 //!    their observation (in the constraint models too) — the Kriging
 //!    believer of Ginsbourger, Le Riche & Carraro 2010, "Kriging is
 //!    well-suited to parallelize optimization" — so the variance, and the

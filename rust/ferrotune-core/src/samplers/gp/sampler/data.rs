@@ -70,21 +70,20 @@ pub(super) fn clip_infinite(raw: &mut [Vec<f64>]) {
 
 /// The training data of an ask.
 pub(super) struct Data {
-    /// Kernel inputs of the COMPLETE and FAIL trials (n×d).
+    /// Kernel inputs of the COMPLETE, PRUNED and FAIL trials (n×d).
     pub x: Vec<f64>,
     /// Their minimised (scalarised) objective.
     pub y: Vec<f64>,
     /// The trial of each row.
     pub rows: Vec<usize>,
-    /// Kernel inputs of RUNNING and PRUNED trials (Kriging-believer points), and
-    /// their trials.
+    /// Kernel inputs of RUNNING trials (Kriging-believer points), and their trials.
     pub pending: Vec<f64>,
     pub pending_rows: Vec<usize>,
 }
 
 impl GpSampler {
-    /// Training data for `dims`: the COMPLETE and FAIL trials, and the
-    /// RUNNING and PRUNED trials other than `current` ([`Data`]). `allow_inactive`:
+    /// Training data for `dims`: the COMPLETE, PRUNED and FAIL trials, and the
+    /// RUNNING trials other than `current` ([`Data`]). `allow_inactive`:
     /// missing parameters become NaN (declared spaces); a FAIL trial's take
     /// the values this sampler proposed for it, else become NaN (it may have
     /// failed before suggesting them).
@@ -108,18 +107,28 @@ impl GpSampler {
         let mut pending_rows = Vec::new();
         let mut point = vec![0.0; d];
         for (t, rec) in h.trials().iter().enumerate() {
-            // A PRUNED trial has no final value to model; it joins the running
-            // trials' Kriging-believer points, so that the acquisition collapses
-            // at its point. Left out, no observation changed between asks while
-            // trials were pruned, and the same point was proposed again and again
-            // (35 of 60 trials with a successive-halving pruner).
-            let running = matches!(rec.state, TrialState::Running | TrialState::Pruned);
+            let running = rec.state == TrialState::Running;
             let failed = rec.state == TrialState::Fail
                 || (rec.state == TrialState::Complete && rec.values.iter().any(|v| v.is_nan()));
-            if t == current || !(running || failed || rec.state == TrialState::Complete) {
+            // A PRUNED trial that reported a finite value is observed at its last
+            // one (single objective): the pruner stopped it there, as TPE ranks
+            // pruned trials by it. Left out, no observation changed between asks
+            // while a pruner stopped trials, and the same point was proposed again
+            // and again (35 of 60 trials with a successive-halving pruner). (As
+            // Kriging-believer points instead, every ask re-added every pruned
+            // trial: cubic. At the worst value, as a FAIL, a trial told PRUNED
+            // without a report, which says nothing of its value, misled the
+            // model.) Other PRUNED trials are left out, as Optuna's GPSampler
+            // leaves them all.
+            let last = rec
+                .last_intermediate()
+                .map(|(_, v)| v)
+                .filter(|v| v.is_finite() && sign.len() == 1);
+            let pruned = rec.state == TrialState::Pruned && last.is_some();
+            if t == current || !(running || failed || pruned || rec.state == TrialState::Complete) {
                 continue;
             }
-            if !running && !failed && rec.values.len() != sign.len() {
+            if !running && !failed && !pruned && rec.values.len() != sign.len() {
                 continue;
             }
             let mut ok = true;
@@ -133,7 +142,7 @@ impl GpSampler {
                     pairs.iter().find(|e| Some(e.0) == *p).map(|e| e.1)
                 };
                 let value = p.and_then(|p| h.value(p, t));
-                let value = if failed {
+                let value = if failed || pruned {
                     value.or_else(proposed)
                 } else {
                     value
@@ -143,7 +152,7 @@ impl GpSampler {
                         point[j] = encode(dist, v);
                         any = true;
                     }
-                    None if allow_inactive || failed => point[j] = f64::NAN,
+                    None if allow_inactive || failed || pruned => point[j] = f64::NAN,
                     None => ok = false,
                 }
             }
@@ -153,6 +162,10 @@ impl GpSampler {
             if running {
                 pending.extend_from_slice(&point);
                 pending_rows.push(t);
+            } else if pruned {
+                x.extend_from_slice(&point);
+                raw.push(vec![last.unwrap_or(f64::INFINITY) * sign[0]]);
+                rows.push(t);
             } else if failed {
                 // As the worst observation (clip_infinite below), as SMAC
                 // counts a crashed run and HpBandSter a failed one: left out
