@@ -461,3 +461,13 @@ def test_a_bad_database_url_is_a_clear_error(url: str, fragment: str) -> None:
     pytest.importorskip("sqlalchemy")
     with pytest.raises(InvalidArgumentError, match=fragment):
         ferrotune.create_study(storage=url)
+
+
+def test_a_percent_encoded_sqlite_path_is_read_as_sqlalchemy_reads_it(tmp_path: Any) -> None:
+    pytest.importorskip("sqlalchemy")
+    (tmp_path / "my dir").mkdir()
+    url = f"sqlite:///{tmp_path}/my%20dir/a.db"
+    ferrotune.create_study(storage=url, study_name="s").optimize(
+        lambda t: t.suggest_float("x", 0, 1), n_trials=1
+    )
+    assert (tmp_path / "my dir" / "a.db").exists()

@@ -466,6 +466,11 @@ def test_a_file_that_is_not_a_journal_is_refused_and_left_unchanged(tmp_path: Pa
     journal.write_bytes(b"not json\n" + journal.read_bytes())
     with pytest.warns(RuntimeWarning, match="skipped"):
         assert len(ferrotune.load_study(study_name="j", storage=_storage(journal)).trials) == 2
+    # NUL bytes a crash left after the records: still a journal.
+    journal.write_bytes(journal.read_bytes() + b"\0" * 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert len(ferrotune.load_study(study_name="j", storage=_storage(journal)).trials) == 2
 
 
 @pytest.mark.parametrize("lock", [JournalFileSymlinkLock, JournalFileOpenLock])

@@ -69,9 +69,13 @@ def _normalise_url(url: str) -> str:
 def _check_sqlite_folder(url: str) -> None:
     """A SQLite file whose folder does not exist is an error naming it (SQLite says
     only "unable to open database file" when it first connects)."""
-    if not url.startswith("sqlite:///"):
+    if not url.startswith("sqlite"):
         return
-    path = url[len("sqlite:///") :].split("?", 1)[0]
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return  # named by _create_engine
+    path = parsed.database  # percent-decoded, without the query
     if not path or path == ":memory:" or path.startswith("file:"):
         return
     folder = os.path.dirname(os.path.abspath(path))

@@ -165,18 +165,23 @@ def _check_journal(path: str) -> None:
     database or any other file given as a journal's path was written into and broken.
 
     A journal is empty or holds a record (a JSON object with an ``op_code``); a line that
-    is not one is skipped on reading, with a warning, wherever it is. So a binary file
-    (a NUL byte in its first block) is refused at once, and a text file only when none
-    of its lines is a record (read whole only then)."""
+    is not one is skipped on reading, with a warning, wherever it is (NUL bytes a crash
+    left included). So a non-empty file is refused when none of its first lines is a
+    record (up to 1,000 lines or 16 MB are read; a journal's first record comes first)."""
+    read = 0
     with open(path, "rb") as f:
-        head = f.read(4096)
-        if not head.strip():
-            return
-        if b"\0" not in head:
+        head = f.read(64)
+        if not head.strip(b" \t\r\n\0"):
             f.seek(0)
-            for line in f:
-                if line.strip() and _is_record(line):
-                    return
+            if not f.read(1 << 20).strip(b" \t\r\n\0"):
+                return  # empty, or blank
+        f.seek(0)
+        for n, line in enumerate(f):
+            if line.strip() and _is_record(line):
+                return
+            read += len(line)
+            if n >= 1000 or read >= 1 << 24:
+                break
     hint = (
         f" (a SQLite database: use sqlite:///{path})" if head.startswith(b"SQLite format 3") else ""
     )
