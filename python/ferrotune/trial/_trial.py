@@ -448,8 +448,8 @@ class Trial(BaseTrial):
                 UserWarning,
                 stacklevel=2,
             )
-        self._reported.add(index)
         self._ctx.storage.record_intermediate(self._ctx.study_id, self._number, index, v)
+        self._reported.add(index)  # after the write: a failed write is not a report
 
     def should_prune(self) -> bool:
         """True when the study's pruner says this trial should stop now.
