@@ -26,6 +26,8 @@ def test_sigint_stops_parallel_optimize_and_loses_nothing() -> None:
     code = textwrap.dedent(
         """
         import os, signal, threading, time, ferrotune
+        # Ctrl-C's handler even in a background job, whose children ignore SIGINT.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         study = ferrotune.create_study(sampler=ferrotune.samplers.RandomSampler(seed=0))
         def objective(t):
             time.sleep(0.01)

@@ -400,8 +400,12 @@ def test_too_large_declared_grid_is_refused_naming_its_size() -> None:
 
 
 _INTERRUPT_SCRIPT = """
+import signal
 import sys
 import ferrotune
+# Ctrl-C's handler even when this test runs in a background job, whose children inherit
+# an ignored SIGINT (Python then installs no KeyboardInterrupt handler).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import ferrotune._search_space as ss
 from ferrotune.distributions import IntDistribution
 from ferrotune.samplers import GridSampler
