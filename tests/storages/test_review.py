@@ -349,3 +349,36 @@ def test_in_memory_storage_still_pickles_with_the_json_check() -> None:
     copy = pickle.loads(pickle.dumps(study))
     assert copy.user_attrs == {"k": {"a": 1}}
     assert json.dumps(copy.user_attrs) == '{"k": {"a": 1}}'
+
+
+# ------------------------------------------------ a trial finished by another worker
+
+
+@pytest.mark.parametrize("suggest_first", [False, True])
+def test_a_trial_told_by_another_worker_is_seen_finished_by_the_one_that_asked_it(
+    make_storage: StorageFactory, suggest_first: bool
+) -> None:
+    """Worker A asks a trial, worker B (another Study object, as another process or a web
+    request has) tells it: A's view, best value and sampler see it finished, as Optuna's
+    do (a database study kept it RUNNING in A until A tried to tell it)."""
+    a = ferrotune.create_study(
+        study_name="s", storage=make_storage(), sampler=RandomSampler(seed=0)
+    )
+    a.tell(a.ask(), 1.0)
+    trial = a.ask()
+    if suggest_first:
+        trial.suggest_float("x", 0.0, 1.0)
+    b = ferrotune.load_study(study_name="s", storage=make_storage())
+    b.tell(trial.number, 0.5)
+    assert [(t.state, t.values) for t in a.trials] == [
+        (TrialState.COMPLETE, [1.0]),
+        (TrialState.COMPLETE, [0.5]),
+    ]
+    assert a.best_value == 0.5
+    assert len(a.get_trials(states=(TrialState.COMPLETE,))) == 2
+    with pytest.raises(ferrotune.exceptions.UpdateFinishedTrialError):
+        a.tell(trial.number, 0.7)
+    # A's own trials still finish through A.
+    a.tell(a.ask(), 0.25)
+    assert a.best_value == 0.25
+    assert [t.state for t in b.trials] == [TrialState.COMPLETE] * 3

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ferrotune.storages._rdb._storage import _Choices
 
 _RUNNING, _COMPLETE, _PRUNED, _FAIL, _WAITING = 0, 1, 2, 3, 4
+_FINISHED = frozenset((_COMPLETE, _PRUNED, _FAIL))
 _STATE_NAMES = {0: "RUNNING", 1: "COMPLETE", 2: "PRUNED", 3: "FAIL", 4: "WAITING"}
 _NAN = float("nan")
 # The trial id of a trial number that has no row (see `_fail_gaps`).
@@ -116,6 +117,8 @@ class _StudyCache:
         self.system_attrs: dict[int, dict[str, Any]] = {}
         # Trials this process started and whose result it tells the core itself.
         self.local: set[int] = set()
+        # Of those, the ones whose finish this process is writing now.
+        self.finishing: set[int] = set()
         # Parameters recorded but not yet written, by trial number.
         self.pending: dict[int, list[dict[str, Any]]] = {}
         # Rung records this process decided whose transaction did not commit (retried).
@@ -241,6 +244,16 @@ class _Sync(_Database):
             for number in mine:
                 if number < n_trials and core.state(number) != TO_CORE[_RUNNING]:
                     local.discard(number)
+            # A trial of this process that another one finished (a worker telling it,
+            # a stale heartbeat failing it): the core takes the database's result,
+            # unless this process is writing its own finish now.
+            elsewhere = {
+                r[1]
+                for r in trial_rows
+                if r[1] in local and r[2] in _FINISHED and r[1] not in cache.finishing
+            }
+            local.difference_update(elsewhere)
+            mine -= elsewhere
             trial_rows = [r for r in trial_rows if r[1] not in mine]
         if trial_rows:
             inter, rest = _split_rest(inter, number_of, note)

@@ -34,6 +34,7 @@ from ferrotune.storages._rdb._sync import (
     _RUNNING,
     _STATE_NAMES,
     _WAITING,
+    _StudyCache,
     _Sync,
 )
 from ferrotune.storages._rdb._transactions import _T
@@ -407,6 +408,7 @@ class _TrialWrites(_Sync):
         with cache.lock:
             # This method tells the core below: a concurrent sync must not do it first.
             cache.local.add(number)
+            cache.finishing.add(number)
 
         def tx(conn: Connection, rows: list[dict[str, Any]]) -> int | None:
             seq, _ = self._bump(conn, study_id)
@@ -422,6 +424,22 @@ class _TrialWrites(_Sync):
             st = conn.execute(sa.select(S.trials.c.state).where(S.trials.c.trial_id == tid))
             return int(st.scalar_one())
 
+        try:
+            self._finish(cache, study_id, number, state, values, now, tx)
+        finally:
+            with cache.lock:
+                cache.finishing.discard(number)
+
+    def _finish(
+        self,
+        cache: _StudyCache,
+        study_id: int,
+        number: int,
+        state: TrialState,
+        values: list[float],
+        now: float,
+        tx: Callable[[Connection, list[dict[str, Any]]], int | None],
+    ) -> None:
         try:
             current = self._with_pending(study_id, number, tx)
         except BaseException:
