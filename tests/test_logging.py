@@ -79,8 +79,8 @@ class _Collect(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name == "ferrotune":
-            self.messages.append(record.getMessage().split(":")[0])
+        if record.name == "ferrotune" and record.getMessage().startswith("Trial"):
+            self.messages.append(record.getMessage().split(" with")[0])
 
 
 def test_enable_and_disable_propagation(capsys: pytest.CaptureFixture[str]) -> None:

@@ -471,3 +471,99 @@ def test_a_percent_encoded_sqlite_path_is_read_as_sqlalchemy_reads_it(tmp_path: 
         lambda t: t.suggest_float("x", 0, 1), n_trials=1
     )
     assert (tmp_path / "my dir" / "a.db").exists()
+
+
+# ------------------------------------------------ the optimize loop (sixth pass)
+
+
+def test_a_nested_optimize_is_refused_as_optuna_does() -> None:
+    """A nested optimize shared the outer loop's stop flag: study.stop() before an inner
+    optimize was undone by it (6 trials ran for n_trials=5 and a stop)."""
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    errors: list[BaseException] = []
+
+    def objective(trial: ferrotune.Trial) -> float:
+        try:
+            trial.study.optimize(lambda t: t.suggest_float("y", 0.0, 1.0), n_trials=1)
+        except RuntimeError as e:
+            errors.append(e)
+        return trial.suggest_float("x", 0.0, 1.0)
+
+    study.optimize(objective, n_trials=3, n_jobs=2)
+    assert len(errors) == 3 and "Nested" in str(errors[0])
+    assert len(study.trials) == 3
+    # Outside the loop it runs again; a stop from a callback still ends it.
+    study.optimize(
+        lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=5, callbacks=[lambda s, t: s.stop()]
+    )
+    assert len(study.trials) == 4
+
+
+def test_tell_refuses_a_frozen_trial_of_another_study() -> None:
+    a = ferrotune.create_study(study_name="a")
+    a.ask()
+    c = ferrotune.create_study(study_name="c")
+    c.ask()
+    with pytest.raises(InvalidArgumentError, match="not a trial of study 'a'"):
+        a.tell(c.trials[0], 3.0)
+    assert a.trials[0].state == ferrotune.TrialState.RUNNING
+    # Its own snapshot is taken.
+    a.tell(a.trials[0], 1.0)
+    assert a.trials[0].values == [1.0]
+
+
+def test_numpy_numbers_are_taken_for_n_jobs_and_timeout() -> None:
+    np = pytest.importorskip("numpy")
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    study.optimize(
+        lambda t: t.suggest_float("x", 0.0, 1.0),
+        n_trials=np.int64(4),
+        n_jobs=np.int64(2),
+        timeout=np.float32(60.0),
+    )
+    assert len(study.trials) == 4
+    for bad in (np.float64(2.0), 0, -2, True):
+        with pytest.raises(InvalidArgumentError, match="n_jobs"):
+            study.optimize(lambda t: 0.0, n_trials=1, n_jobs=bad)
+    for bad_t in (np.float64("nan"), -1, "1"):
+        with pytest.raises(InvalidArgumentError, match="timeout"):
+            study.optimize(lambda t: 0.0, n_trials=1, timeout=bad_t)
+
+
+def test_trials_are_logged_with_optunas_lines(caplog: pytest.LogCaptureFixture) -> None:
+    ferrotune.logging.enable_propagation()
+    try:
+        ferrotune.logging.set_verbosity("info")
+        with caplog.at_level("INFO", logger="ferrotune"):
+            study = ferrotune.create_study(study_name="logged", sampler=RandomSampler(seed=0))
+            study.optimize(lambda t: t.suggest_int("k", 3, 3) * 1.0, n_trials=2)
+            mo = ferrotune.create_study(directions=["minimize", "maximize"])
+            mo.optimize(lambda t: (t.suggest_int("a", 1, 1), 2.0), n_trials=1)
+    finally:
+        ferrotune.logging.disable_propagation()
+        ferrotune.logging.set_verbosity(ferrotune.logging.INFO)
+    lines = [r.getMessage() for r in caplog.records]
+    assert "A new study created in memory with name: logged" in lines
+    assert (
+        "Trial 1 finished with value: 3.0 and parameters: {'k': 3}. "
+        "Best is trial 0 with value: 3.0." in lines
+    )
+    assert "Trial 0 finished with values: [1.0, 2.0] and parameters: {'a': 1}." in lines
+    with pytest.raises(InvalidArgumentError, match="unknown level name 'loud'"):
+        ferrotune.logging.set_verbosity("loud")
+
+
+def test_a_value_whose_float_raises_fails_the_trial_under_catch() -> None:
+    class Odd:
+        def __float__(self) -> float:
+            raise RuntimeError("no float here")
+
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(lambda t: Odd() if t.number == 0 else 1.0, n_trials=3, catch=(Exception,))
+    assert [t.state for t in study.trials] == [
+        ferrotune.TrialState.FAIL,
+        ferrotune.TrialState.COMPLETE,
+        ferrotune.TrialState.COMPLETE,
+    ]

@@ -90,12 +90,21 @@ def get_verbosity() -> int:
     return _root().getEffectiveLevel()
 
 
-def set_verbosity(verbosity: int) -> None:
+def set_verbosity(verbosity: int | str) -> None:
     """Sets the level of the ``"ferrotune"`` logger, such as ``ferrotune.logging.WARNING``
-    to hide the report of each finished trial."""
-    if isinstance(verbosity, bool) or not isinstance(verbosity, int):
-        from ferrotune.exceptions import InvalidArgumentError
+    to hide the report of each finished trial; a level's name (``"WARNING"``) too, as the
+    standard ``logging`` module (and so Optuna) takes it."""
+    from ferrotune.exceptions import InvalidArgumentError
 
+    if isinstance(verbosity, str):
+        level = logging.getLevelName(verbosity.upper())
+        if not isinstance(level, int):
+            raise InvalidArgumentError(
+                f"verbosity: unknown level name {verbosity!r} (DEBUG, INFO, WARNING, "
+                "ERROR or CRITICAL)"
+            )
+        verbosity = level
+    if isinstance(verbosity, bool) or not isinstance(verbosity, int):
         raise InvalidArgumentError(
             f"verbosity must be a level such as ferrotune.logging.WARNING, got {verbosity!r}"
         )

@@ -4,6 +4,7 @@ import datetime
 import inspect
 import logging
 import math
+import numbers
 import operator
 import os
 import threading
@@ -133,6 +134,8 @@ class Study:
         self._fixed: dict[int, dict[str, Any]] = {}
         self._fixed_lock = threading.Lock()
         self._stop_flag = False
+        # Whether this thread is inside optimize (nested calls are refused, as Optuna's).
+        self._in_optimize = threading.local()
         self._token = object()
         self._sampler_key = (self._study_id, "sampler")
         self._owner_map = self._owners()
@@ -697,8 +700,35 @@ class Study:
         # the core follows.
         self._storage.finish_trial(self._study_id, number, state, vals)
         if _logger.isEnabledFor(logging.INFO):
-            _logger.info("Trial %d finished: %s %s", number, state.name, vals)
+            self._log_finished(number, state, vals)
         return _LazyFrozenTrial(self, number)
+
+    def _log_finished(self, number: int, state: TrialState, vals: list[float]) -> None:
+        """Optuna's INFO line for a finished trial (with the best trial for one
+        objective); a pruned trial gets a short line, a failed one none here (its
+        warning is logged where it fails)."""
+        if state == TrialState.PRUNED:
+            _logger.info("Trial %d pruned.", number)
+            return
+        if state != TrialState.COMPLETE:
+            return
+        params = self._frozen(number).params
+        names = self.metric_names
+        if len(vals) > 1:
+            shown: Any = vals if names is None else dict(zip(names, vals, strict=False))
+            _logger.info(
+                "Trial %d finished with values: %s and parameters: %s.", number, shown, params
+            )
+            return
+        shown = vals[0] if names is None else {names[0]: vals[0]}
+        message = f"Trial {number} finished with value: {shown} and parameters: {params}."
+        try:
+            best = self.best_trial
+        except ValueError:  # no feasible complete trial yet
+            pass
+        else:
+            message += f" Best is trial {best.number} with value: {best.value}."
+        _logger.info(message)
 
     def _record_gradient(self, number: int, gradient: Mapping[str, float]) -> None:
         """Checks ``gradient`` against trial ``number``'s parameters and stores it."""
@@ -735,10 +765,16 @@ class Study:
         seq = values if isinstance(values, (list, tuple)) else [values]
         try:
             vals = [float(v) for v in seq]
-        except (TypeError, ValueError, OverflowError):
-            # OverflowError: an int beyond the float range (10**400).
-            shown = repr(values) if len(repr(values)) <= 80 else repr(values)[:77] + "..."
-            return f"the objective returned {shown}, which is not a float", []
+        except Exception as e:
+            # OverflowError: an int beyond the float range (10**400); any other error
+            # of the value's own __float__ fails the trial the same way.
+            try:
+                shown = repr(values)
+            except Exception:
+                shown = f"a {type(values).__name__}"
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            why = "" if isinstance(e, (TypeError, ValueError)) else f" ({type(e).__name__}: {e})"
+            return f"the objective returned {shown}, which is not a float{why}", []
         if len(vals) != self._n_objectives:
             return (
                 f"{len(vals)} value(s) for a study with {self._n_objectives} objective(s)",
@@ -774,6 +810,10 @@ class Study:
             number = trial.number
         elif isinstance(trial, FrozenTrial):
             number = trial.number
+            if not 0 <= number < self._core.n_trials():
+                self._storage.sync(self._study_id)
+            if 0 <= number < self._core.n_trials():
+                self._check_frozen_is_ours(trial)
         elif isinstance(trial, bool):
             raise InvalidArgumentError(f"expected a trial or a trial number, got {trial!r}")
         else:
@@ -794,6 +834,27 @@ class Study:
                 f"({self._core.n_trials()} trial(s))"
             )
         return number
+
+    def _check_frozen_is_ours(self, trial: FrozenTrial) -> None:
+        """Refuses a FrozenTrial of another study: it carries a number but no study,
+        so its start time is compared with this study's trial of that number."""
+        study = getattr(trial, "_study", None)
+        if study is not None:
+            if not self._same_study(study):
+                raise InvalidArgumentError(
+                    f"trial {trial.number} belongs to another study, not {self.study_name!r}"
+                )
+            return
+        started = trial.datetime_start
+        if started is None:
+            return
+        ours = self.get_trial(trial.number).datetime_start
+        if ours is not None and ours != started:
+            raise InvalidArgumentError(
+                f"trial {trial.number} is not a trial of study {self.study_name!r}: its "
+                f"start time {started} differs from this study's trial {trial.number} "
+                f"({ours})"
+            )
 
     # ------------------------------------------------------------------ optimize
     def optimize(
@@ -831,7 +892,15 @@ class Study:
 
         Ctrl-C marks the running trial FAIL and re-raises ``KeyboardInterrupt``;
         nothing already recorded is lost.
+
+        Raises:
+            RuntimeError: called from inside this study's ``optimize`` in the same thread
+                (an objective or a callback), as Optuna refuses it: the inner loop would
+                share the outer one's stop flag. Other threads may run ``optimize`` on
+                the study at the same time.
         """
+        if getattr(self._in_optimize, "active", False):
+            raise RuntimeError("Nested invocation of Study.optimize is not allowed")
         if not callable(func):
             raise InvalidArgumentError(
                 f"optimize() needs an objective function, got {type(func).__name__}"
@@ -848,16 +917,55 @@ class Study:
                     f"n_trials must be an int >= 0 or None, got {n_trials!r}"
                 )
             n_trials = count
-        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout >= 0):
-            raise InvalidArgumentError(f"timeout must be a number >= 0 or None, got {timeout!r}")
-        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        if timeout is not None:
+            # numpy numbers too, as Optuna accepts.
+            ok = isinstance(timeout, numbers.Real) and not isinstance(timeout, bool)
+            if not (ok and float(timeout) >= 0):
+                raise InvalidArgumentError(
+                    f"timeout must be a number >= 0 or None, got {timeout!r}"
+                )
+            timeout = float(timeout)
+        try:
+            jobs = 0 if isinstance(n_jobs, bool) else operator.index(n_jobs)
+        except TypeError:
+            jobs = 0
+        if jobs == 0 or jobs < -1:
             raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
+        n_jobs = jobs
         if n_jobs == -1:
             n_jobs = os.cpu_count() or 1
         catch_t: tuple[type[Exception], ...] = (
             () if catch is None else (catch,) if isinstance(catch, type) else tuple(catch)
         )
         cbs = list(callbacks or [])
+        self._in_optimize.active = True
+        try:
+            self._optimize(
+                func,
+                n_trials,
+                timeout,
+                n_jobs,
+                catch_t,
+                cbs,
+                gc_after_trial,
+                show_progress_bar,
+                space,
+            )
+        finally:
+            self._in_optimize.active = False
+
+    def _optimize(
+        self,
+        func: ObjectiveFunc,
+        n_trials: int | None,
+        timeout: float | None,
+        n_jobs: int,
+        catch_t: tuple[type[Exception], ...],
+        cbs: list[Callback],
+        gc_after_trial: bool,
+        show_progress_bar: bool,
+        space: SearchSpace | None,
+    ) -> None:
         self._stop_flag = False
         deadline = None if timeout is None else time.monotonic() + timeout
         bar = _progress_bar(n_trials, timeout) if show_progress_bar else None
@@ -875,6 +983,7 @@ class Study:
                 return True
 
         def worker() -> None:
+            self._in_optimize.active = True
             try:
                 while take_budget():
                     frozen = self._run_trial(func, catch_t, space)
@@ -891,6 +1000,8 @@ class Study:
                 # notice would let them run trials in the meantime.
                 self._stop_flag = True
                 raise
+            finally:
+                self._in_optimize.active = False
 
         try:
             if n_jobs == 1:
@@ -1647,7 +1758,15 @@ def create_study(
         if not load_if_exists or study_name is None:
             raise
         return load_study(study_name=study_name, storage=st, sampler=sampler, pruner=pruner)
-    return Study(st.get_study_name_from_id(sid), st, sampler, pruner)
+    name = st.get_study_name_from_id(sid)
+    if _logger.isEnabledFor(logging.INFO):
+        # Optuna's line, with its names of the storage kinds.
+        cls = type(st).__name__
+        kind = {"InMemoryStorage": "memory", "RDBStorage": "RDB"}.get(
+            cls, "Journal" if "Journal" in cls else cls
+        )
+        _logger.info("A new study created in %s with name: %s", kind, name)
+    return Study(name, st, sampler, pruner)
 
 
 def load_study(
