@@ -133,7 +133,8 @@ def _constraints_study(sampler: str, constraints_func: Any) -> ferrotune.Study:
 @pytest.mark.parametrize("sampler", ["tpe", "gp"])
 def test_constraints_func_errors_keep_their_type(sampler: str) -> None:
     """An exception raised by a sampler's constraints_func reaches the user as the very
-    exception raised; the trial is recorded FAIL, none is left RUNNING."""
+    exception raised; as Optuna's tell, the trial is recorded with its value first
+    (COMPLETE), none is left RUNNING."""
     raised = CallbackFailedError("constraints failed")
 
     def constraints(trial: ferrotune.trial.FrozenTrial) -> list[float]:
@@ -143,7 +144,8 @@ def test_constraints_func_errors_keep_their_type(sampler: str) -> None:
     with pytest.raises(CallbackFailedError) as info:
         study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=2)
     assert info.value is raised
-    assert [t.state for t in study.trials] == [TrialState.FAIL]
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE]
+    assert study.trials[0].values == [study.trials[0].params["x"]]
 
 
 @pytest.mark.parametrize("sampler", ["tpe", "gp"])

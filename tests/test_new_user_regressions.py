@@ -567,3 +567,33 @@ def test_a_value_whose_float_raises_fails_the_trial_under_catch() -> None:
         ferrotune.TrialState.COMPLETE,
         ferrotune.TrialState.COMPLETE,
     ]
+
+
+# ------------------------------------------------ sampler arguments (population pass)
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: ferrotune.samplers.CmaEsSampler(n_startup_trials=10**30), "n_startup_trials"),
+        (lambda: ferrotune.samplers.NSGAIISampler(population_size=10**30), "population_size"),
+        (lambda: ferrotune.samplers.TrustRegionSampler(n_points=10**30), "n_points"),
+        (lambda: ferrotune.samplers.RFSampler(max_depth=10**30), "max_depth"),
+        (lambda: ferrotune.samplers.RFSampler(min_samples_leaf=2**64), "min_samples_leaf"),
+        (lambda: ferrotune.samplers.ReinforceSampler(ppo_epochs=5000), "ppo_epochs"),
+        (lambda: ferrotune.samplers.BruteForceSampler(avoid_premature_stop="no"), "premature"),
+        (lambda: ferrotune.samplers.QMCSampler(warn_independent_sampling="no"), "warn_indep"),
+        (lambda: ferrotune.samplers.GASampler(mode="aging", n_elites=5), "n_elites"),
+    ],
+)
+def test_bad_sampler_arguments_are_named(make: Any, name: str) -> None:
+    """Huge ints raised the binding's OverflowError; string flags counted as True; the
+    aging GA took n_elites it never uses."""
+    with pytest.raises(InvalidArgumentError, match=name):
+        make()
+
+
+def test_rf_sampler_refuses_several_objectives_as_the_others_do() -> None:
+    study = ferrotune.create_study(directions=["minimize", "maximize"], sampler=RFSampler(seed=0))
+    with pytest.raises(InvalidArgumentError, match="one objective"):
+        study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=1)

@@ -192,6 +192,9 @@ def test_bad_constraints_func_result_raises(
     assert isinstance(info.value, ValueError)
     for w in words:
         assert w in str(info.value), str(info.value)
+    # As Optuna's tell: the evaluation is recorded before the error goes on.
+    (trial,) = study.trials
+    assert trial.state == TrialState.COMPLETE and trial.values == [trial.params["x"]]
 
 
 def test_constraints_func_must_be_callable() -> None:

@@ -144,3 +144,103 @@ def test_pickle_and_bad_arguments() -> None:
         PartialFixedSampler([("y", 1.0)], RandomSampler(0))  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="base_sampler"):
         PartialFixedSampler({"y": 1.0}, "tpe")  # type: ignore[arg-type]
+
+
+def _xy(trial: ferrotune.Trial) -> float:
+    x = trial.suggest_float("x", -5, 5)
+    y = trial.suggest_float("y", -5, 5)
+    trial.suggest_float("fixed", 0, 1)
+    return (x - 1) ** 2 + (y - 1) ** 2
+
+
+@pytest.mark.parametrize("fixed", [0.5, 0.2, 0.97])
+@pytest.mark.parametrize("base", ["trust", "auto", "cmaes", "tpe"])
+def test_a_fixed_parameter_leaves_the_joint_space(base: str, fixed: float) -> None:
+    """The fixed parameter is not a dimension of the base sampler's joint model, as
+    Optuna's PartialFixedSampler removes it: the trust region (and AutoSampler, which
+    starts numeric spaces on it) proposed steps along the fixed coordinate, got the same
+    point back and repeated the space's centre forever (3 distinct points in 60)."""
+    samplers = ferrotune.samplers
+    inner = {
+        "trust": samplers.TrustRegionSampler(seed=0),
+        "auto": samplers.AutoSampler(seed=0),
+        "cmaes": samplers.CmaEsSampler(seed=0),
+        "tpe": samplers.TPESampler(seed=0),
+    }[base]
+    study = ferrotune.create_study(sampler=PartialFixedSampler({"fixed": fixed}, inner))
+    study.optimize(_xy, n_trials=60)
+    points = {(t.params["x"], t.params["y"]) for t in study.trials}
+    assert all(t.params["fixed"] == fixed for t in study.trials)
+    assert len(points) >= 55
+    assert study.best_value < {"trust": 1e-6, "auto": 0.1, "cmaes": 0.1, "tpe": 0.5}[base]
+
+
+def test_auto_sampler_inside_keeps_switching() -> None:
+    """AutoSampler behind the wrapper is asked before each trial as it is alone (it
+    stayed on its first choice: the trust region on a categorical space, and raised
+    the trust region's single-objective error on two objectives)."""
+
+    def mixed(trial: ferrotune.Trial) -> float:
+        c = trial.suggest_categorical("c", ["a", "b", "c"])
+        trial.suggest_float("fixed", 0, 1)
+        return (trial.suggest_float("x", -5, 5) - 1) ** 2 + (c != "b")
+
+    plain = ferrotune.samplers.AutoSampler(seed=0)
+    ferrotune.create_study(sampler=plain).optimize(mixed, n_trials=5)
+    inner = ferrotune.samplers.AutoSampler(seed=0)
+    ferrotune.create_study(sampler=PartialFixedSampler({"fixed": 0.3}, inner)).optimize(
+        mixed, n_trials=5
+    )
+    assert inner.switches == plain.switches == [(1, "GPSampler")]
+    two = ferrotune.create_study(
+        directions=["minimize", "minimize"],
+        sampler=PartialFixedSampler({"fixed": 0.3}, ferrotune.samplers.AutoSampler(seed=0)),
+    )
+    two.optimize(lambda t: (_xy(t), t.params["x"] ** 2), n_trials=5)
+    assert all(t.state == ferrotune.TrialState.COMPLETE for t in two.trials)
+
+
+@pytest.mark.parametrize("base", ["cmaes", "gp", "de", "trust"])
+def test_a_declared_space_keeps_the_base_samplers_model(base: str) -> None:
+    """On a declared space the base sampler's joint proposal gives the free values (every
+    base sampler drew exactly RandomSampler's points before); a hard constraint of the
+    space holds on every trial."""
+    from ferrotune import SearchSpace
+
+    samplers = ferrotune.samplers
+    space = SearchSpace(
+        {
+            "x": FloatDistribution(-5, 5),
+            "y": FloatDistribution(-5, 5),
+            "fixed": FloatDistribution(0, 1),
+        },
+        constraints=[lambda p: p["x"] + p["y"] <= 4.0],
+    )
+
+    # DE's generations need more trials than the model-based samplers.
+    n_trials = 240 if base == "de" else 80
+
+    # DE's generations need more trials than the model-based samplers.
+    n_trials = 240 if base == "de" else 80
+
+    def run(inner: Any) -> ferrotune.Study:
+        study = ferrotune.create_study(sampler=PartialFixedSampler({"fixed": 0.3}, inner))
+        study.optimize(
+            lambda t: (t.params["x"] - 1) ** 2 + (t.params["y"] - 1) ** 2,
+            n_trials=n_trials,
+            space=space,
+        )
+        return study
+
+    inner = {
+        "cmaes": samplers.CmaEsSampler(seed=0),
+        "gp": samplers.GPSampler(seed=0),
+        "de": samplers.DESampler(seed=0),
+        "trust": samplers.TrustRegionSampler(seed=0),
+    }[base]
+    study = run(inner)
+    random = run(RandomSampler(seed=0))
+    assert [t.params for t in study.trials] != [t.params for t in random.trials]
+    assert all(t.params["fixed"] == 0.3 for t in study.trials)
+    assert all(t.params["x"] + t.params["y"] <= 4.0 for t in study.trials)
+    assert study.best_value < random.best_value / 3

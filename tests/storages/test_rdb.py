@@ -183,6 +183,40 @@ def test_heartbeat_keeps_a_long_trial_alive(db_url: str) -> None:
     assert study.trials[0].state == TrialState.COMPLETE
 
 
+def test_a_trial_beats_while_its_sampler_sets_it_up(db_url: str) -> None:
+    """The heartbeat starts when the trial starts, not when the objective does: a worker
+    lost during a long sampler set-up left a trial without a heartbeat, which no stale
+    check ever failed (RUNNING for good; a Dask optimize waited on it forever). A long
+    set-up of a live worker is not taken for a lost one either."""
+    st = RDBStorage(db_url, heartbeat_interval=0.05, grace_period=0.5)
+    watcher = RDBStorage(db_url, heartbeat_interval=0.05, grace_period=0.5)
+    seen: list[float | None] = []
+    failed: list[int] = []
+
+    class SlowSetUp(RandomSampler):
+        def before_trial(self, study: ferrotune.Study, trial: Any) -> None:
+            end = time.monotonic() + 1.0
+            while time.monotonic() < end:
+                failed.extend(watcher.fail_stale_trials(study._study_id))
+                time.sleep(0.05)
+            engine = sa.create_engine(db_url)
+            with engine.connect() as conn:
+                seen.append(
+                    conn.execute(
+                        sa.select(_schema.trials.c.heartbeat).where(
+                            _schema.trials.c.number == trial.number
+                        )
+                    ).scalar()
+                )
+            engine.dispose()
+
+    study = ferrotune.create_study(storage=st, study_name="setup", sampler=SlowSetUp(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert seen and seen[0] is not None
+    assert failed == []
+    assert study.trials[0].state == TrialState.COMPLETE
+
+
 def test_choices_persist_without_trials(db_url: str) -> None:
     study = ferrotune.create_study(storage=RDBStorage(db_url), study_name="ch")
     trial = study.ask()

@@ -247,7 +247,8 @@ class AutoSampler(_DelegatingSampler):
         if self._kind in _FINAL:
             return self._kind
         core = study.core
-        if space is None and _changing_parameters(core):
+        held = getattr(study.sampler, "_held_params", ())
+        if space is None and _changing_parameters(core, held):
             return "tpe-conditional"
         dists = space.distributions if space is not None else study.intersection_search_space()
         if self._kind == _TRUST and self._trust_eligible(study, space, dists):
@@ -375,10 +376,11 @@ def _numeric(dists: Mapping[str, BaseDistribution]) -> bool:
     return all(isinstance(d, (FloatDistribution, IntDistribution)) for d in dists.values())
 
 
-def _changing_parameters(core: Any) -> bool:
+def _changing_parameters(core: Any, held: Sequence[str] = ()) -> bool:
     """Whether define-by-run trials differ in their parameters (names or distributions):
-    conditional parameters, or ranges that change."""
-    names = core.param_names()
+    conditional parameters, or ranges that change. ``held``: names a partially fixed
+    sampler holds, which the core's intersection space leaves out."""
+    names = [n for n in core.param_names() if n not in held]
     return bool(names) and len(core.intersection_space()) < len(names) and _any_complete(core)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import abc
+import functools
 import math
 import numbers
 import secrets
@@ -161,6 +162,15 @@ class _DelegatingSampler(BaseSampler):
         return self._delegate._rust
 
     @property
+    def _held_params(self) -> tuple[str, ...]:
+        return tuple(getattr(self._delegate, "_held_params", ()))
+
+    @property
+    def _auto_select(self) -> Any:
+        # A delegate that switches samplers (AutoSampler) is asked before each trial.
+        return getattr(self._delegate, "_auto_select", None)
+
+    @property
     def _fast_independent(self) -> bool:
         return bool(getattr(self._delegate, "_fast_independent", True))
 
@@ -269,6 +279,34 @@ def _seed_or_random(seed: int | None) -> int:
     return int(seed)
 
 
+def _overflow_checked(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``build`` (a sampler's ``_build``) with an int argument too large for the Rust
+    core (an OverflowError of the binding) raised as an InvalidArgumentError naming it."""
+
+    @functools.wraps(build)
+    def checked(self: Any) -> Any:
+        try:
+            return build(self)
+        except OverflowError as e:
+            from ferrotune.exceptions import InvalidArgumentError
+
+            def big(v: Any) -> bool:
+                return isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 2**63
+
+            # Seeds are checked on their own (up to 2**64 - 1).
+            found = [k.lstrip("_") for k, v in vars(self).items() if big(v) and k != "_seed"]
+            for v in vars(self).values():
+                if isinstance(v, dict):
+                    found += [str(k) for k, x in v.items() if big(x) and k != "seed"]
+            names = ", ".join(found) or "an int argument"
+            raise InvalidArgumentError(
+                f"{type(self).__name__}: {names}: too large (at most {2**63 - 1:,}): {e}"
+            ) from None
+
+    checked._checked = True  # type: ignore[attr-defined]
+    return checked
+
+
 class _RustSampler(BaseSampler):
     """Base of the samplers whose algorithm runs in a Rust core (``_core.*SamplerCore``).
 
@@ -284,6 +322,12 @@ class _RustSampler(BaseSampler):
     _seed: int
     #: Attributes not pickled (made again by :meth:`_init_transient`).
     _transient: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("_build")
+        if build is not None and not getattr(build, "_checked", False):
+            cls._build = _overflow_checked(build)  # type: ignore[method-assign,assignment]
 
     def _build(self) -> Any:
         """The Rust core for this sampler's configuration and seed."""

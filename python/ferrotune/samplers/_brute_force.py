@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ferrotune import _core
 from ferrotune.distributions import BaseDistribution
 from ferrotune.exceptions import InvalidDistributionError
-from ferrotune.samplers._base import BaseSampler, _seed_or_random
+from ferrotune.samplers._base import BaseSampler, _seed_or_random, check_flag
 from ferrotune.trial import TrialState
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class BruteForceSampler(BaseSampler):
 
     def __init__(self, seed: int | None = None, avoid_premature_stop: bool = False) -> None:
         self._seed = _seed_or_random(seed)
-        self._avoid_premature_stop = bool(avoid_premature_stop)
+        self._avoid_premature_stop = check_flag("avoid_premature_stop", avoid_premature_stop)
         self._rng = _core.RandomSamplerCore(self._seed)
         self._reset()
 

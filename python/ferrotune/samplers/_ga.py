@@ -130,6 +130,11 @@ class GASampler(_RustModelSampler):
             if v is not None:
                 check_size(name, v, least)
         pop = population_size or (100 if mode == "aging" else 50)
+        if n_elites is not None and mode == "aging":
+            raise InvalidArgumentError(
+                "n_elites applies to generational replacement; mode='aging' replaces the "
+                "oldest individual and keeps no elites (leave n_elites None)"
+            )
         if n_elites is not None and n_elites > pop:
             raise InvalidArgumentError(
                 f"n_elites must be at most the population size ({pop}), got {n_elites}"

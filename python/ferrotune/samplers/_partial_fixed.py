@@ -24,10 +24,12 @@ class PartialFixedSampler(_DelegatingSampler):
     nearest value of the distribution (a sampled one for a choice that is not among the
     categorical choices) where Optuna records the value as given.
 
-    Unlike Optuna, a base TPE or GP sampler keeps the fixed parameters in the joint
-    (relative) space its model is fitted on, where their constant values carry no
-    information; Optuna removes them from it. The other parameters are sampled by the
-    base sampler as usual.
+    As Optuna's, the fixed parameters are left out of the base sampler's joint
+    (relative) space, so its model is fitted on the free parameters only (a constant
+    coordinate carries no information, and it stalled the trust region's geometry).
+    On a declared :class:`~ferrotune.SearchSpace` the base sampler proposes the whole
+    configuration jointly and the fixed values replace its own; the space's conditions
+    and constraints are checked on the result.
 
     Args:
         fixed_params: Parameter name -> the value every trial takes.
@@ -62,6 +64,11 @@ class PartialFixedSampler(_DelegatingSampler):
     @property
     def _delegate(self) -> BaseSampler:
         return self._base_sampler
+
+    @property
+    def _held_params(self) -> tuple[str, ...]:
+        inner = tuple(getattr(self._base_sampler, "_held_params", ()))
+        return tuple(self._fixed_params) + inner
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         self._base_sampler.before_trial(study, trial)

@@ -80,7 +80,7 @@ class QMCSampler(_RustSampler):
         self._qmc_type = qmc_type
         self._scramble = check_flag("scramble", scramble)
         self._seed = _seed_or_random(seed)
-        self._warn = warn_independent_sampling
+        self._warn = check_flag("warn_independent_sampling", warn_independent_sampling)
         self._rust = self._build()
         self._initial_space: dict[str, BaseDistribution] | None = None
         self._init_transient()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import datetime
 import inspect
 import logging
@@ -241,7 +242,7 @@ class Study:
         self._sampler = sampler
         # A sampler that delegates to one of several samplers (AutoSampler) is asked
         # before each trial whether it switched; the study then binds again.
-        self._auto_select = getattr(sampler, "_auto_select", None)
+        self._switching_sampler = getattr(sampler, "_auto_select", None)
         self._bind_sampler()
 
     def _bind_sampler(self) -> None:
@@ -251,6 +252,10 @@ class Study:
         self._fast = rust is not None and bool(self._core.set_sampler(rust, self.study_name))
         if not self._fast:
             self._core.set_sampler(None)
+        # Parameters a partially fixed sampler holds: the Rust sampler's joint space
+        # leaves them out (Python samplers see PartialFixedSampler's own relative space).
+        held = getattr(sampler, "_held_params", ()) if self._fast else ()
+        self._core.set_held_params(list(held))
         self._owner_map[self._sampler_key] = self._token
         # Whether `suggest_*` may sample in Rust directly (a sampler can keep its
         # Python `sample_independent`, for example to warn).
@@ -329,21 +334,29 @@ class Study:
         fixed_distributions: Mapping[str, BaseDistribution] | None,
         *,
         write_through: bool,
+        heartbeat: contextlib.ExitStack[Any] | None = None,
     ) -> Trial:
         """``ask`` after its arguments are checked. ``write_through``: write each
         parameter to a database storage as soon as it is recorded. The trials of
         :meth:`optimize` are told through this Study object, which writes their
         parameters with the trial's next change; a trial handed out by :meth:`ask` may
         be told through another Study object (another worker, a web request), so its
-        parameters must not wait in this one."""
+        parameters must not wait in this one. ``heartbeat``: :meth:`optimize`'s trials
+        start beating into it before the sampler sets them up, so that a worker lost
+        during a long set-up leaves a trial the stale check fails, not one RUNNING for
+        good (and a long set-up never looks stale)."""
         number, fixed = self._start_trial()
         try:
+            if heartbeat is not None:
+                heartbeat.enter_context(self._storage.heartbeat(self._study_id, number))
             trial = self._set_up_trial(number, fixed, space, fixed_distributions)
             if write_through:
                 trial._write_through = True
                 self._storage.flush(self._study_id, number)
             return trial
         except BaseException as e:
+            if heartbeat is not None:
+                heartbeat.close()
             self._fail_started_trial(number, e)
             raise
 
@@ -426,7 +439,7 @@ class Study:
         space: SearchSpace | None,
         fixed_distributions: Mapping[str, BaseDistribution] | None,
     ) -> Trial:
-        if self._auto_select is not None and self._auto_select(self, space):
+        if self._switching_sampler is not None and self._switching_sampler(self, space):
             with self._bind_lock:
                 self._bind_sampler()
         else:
@@ -692,10 +705,19 @@ class Study:
                 if len(last_vals) == self._n_objectives and not any(map(math.isnan, last_vals)):
                     vals = last_vals
         if self._hook_after:
-            # As Optuna: the sampler sees the trial before its state is final.
-            self.sampler.after_trial(
-                self, self._frozen(number), state, vals if state == TrialState.COMPLETE else None
-            )
+            # As Optuna: the sampler sees the trial before its state is final; if it
+            # raises (a constraints_func that fails, say), the trial is still recorded
+            # with its values before the error goes on, so the evaluation is not lost.
+            try:
+                self.sampler.after_trial(
+                    self,
+                    self._frozen(number),
+                    state,
+                    vals if state == TrialState.COMPLETE else None,
+                )
+            except BaseException:
+                self._storage.finish_trial(self._study_id, number, state, vals)
+                raise
         # A database storage decides (exactly one RUNNING -> finished transition);
         # the core follows.
         self._storage.finish_trial(self._study_id, number, state, vals)
@@ -1051,9 +1073,10 @@ class Study:
         catch: tuple[type[Exception], ...],
         space: SearchSpace | None,
     ) -> FrozenTrial:
-        trial = self._ask(space, None, write_through=False)
+        beating = contextlib.ExitStack()
+        trial = self._ask(space, None, write_through=False, heartbeat=beating)
         try:
-            with self._storage.heartbeat(self._study_id, trial.number):
+            with beating:
                 value = func(trial)
         except TrialPruned:
             return self._tell_or_fail(trial, None, TrialState.PRUNED)

@@ -238,6 +238,16 @@ pub struct History {
     /// True once a trial came from another copy of the study
     /// ([`History::apply_remote`]): see [`History::is_mirror`].
     mirror: bool,
+    /// Names of parameters the study holds fixed for every trial (a partially
+    /// fixed sampler): left out of the intersection space and its groups, so
+    /// joint samplers model the free parameters only, as Optuna's
+    /// `PartialFixedSampler` removes them from the relative search space.
+    held: Vec<String>,
+    /// While a declared space is sampled with fixed values (enqueued, grid
+    /// points, partially fixed): the fixed internal value of each of the
+    /// space's parameters (None = free), for samplers that leave them out of
+    /// their model (see [`History::space_fixed`]).
+    space_fixed: Option<Vec<Option<f64>>>,
 }
 
 fn now() -> f64 {
@@ -381,9 +391,55 @@ impl History {
         self.trials.get(number).map_or(&[], |t| t.tag.as_slice())
     }
 
-    /// The group decomposition of the COMPLETE trials' search spaces.
-    pub fn groups(&self) -> &[Vec<(u32, u32)>] {
-        &self.groups
+    /// The group decomposition of the COMPLETE trials' search spaces, without
+    /// the held parameters (see [`History::set_held`]).
+    pub fn groups(&self) -> Vec<Vec<(u32, u32)>> {
+        if self.held.is_empty() {
+            return self.groups.clone();
+        }
+        self.groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .copied()
+                    .filter(|&(p, _)| !self.is_held(p))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|g| !g.is_empty())
+            .collect()
+    }
+
+    /// Names of parameters the study holds fixed for every trial: the
+    /// intersection space and its groups leave them out from now on.
+    pub fn set_held(&mut self, names: Vec<String>) {
+        self.held = names;
+    }
+
+    /// Whether parameter `p` is held fixed (see [`History::set_held`]).
+    pub fn is_held(&self, p: u32) -> bool {
+        !self.held.is_empty()
+            && self
+                .params
+                .get(p as usize)
+                .is_some_and(|c| self.holds(&c.name))
+    }
+
+    /// Whether the parameter named `name` is held fixed (see [`History::set_held`]).
+    pub fn holds(&self, name: &str) -> bool {
+        self.held.iter().any(|n| n == name)
+    }
+
+    /// Sets (or, with None, clears) the fixed values of the declared space
+    /// being sampled: one entry per parameter of that space, None = free.
+    pub fn set_space_fixed(&mut self, fixed: Option<Vec<Option<f64>>>) {
+        self.space_fixed = fixed;
+    }
+
+    /// The fixed values of the declared space being sampled now, when some
+    /// are fixed: a sampler's `sample_space` may leave those parameters out
+    /// of its model (they take these values whatever it proposes).
+    pub fn space_fixed(&self) -> Option<&[Option<f64>]> {
+        self.space_fixed.as_deref()
     }
 
     /// Number of objectives.
@@ -954,7 +1010,11 @@ impl History {
     /// Parameters present, with the same distribution, in every COMPLETE or
     /// PRUNED trial (Optuna's intersection search space), in first-seen order.
     pub fn intersection_space(&self) -> Vec<(u32, u32)> {
-        self.intersection.clone().unwrap_or_default()
+        let mut out = self.intersection.clone().unwrap_or_default();
+        if !self.held.is_empty() {
+            out.retain(|&(p, _)| !self.is_held(p));
+        }
+        out
     }
 }
 
@@ -1351,6 +1411,32 @@ mod tests {
         let s = h.intersection_space();
         assert_eq!(s.len(), 1);
         assert_eq!(h.params()[s[0].0 as usize].name, "b");
+    }
+
+    #[test]
+    fn held_parameters_leave_the_intersection_space_and_its_groups() {
+        let mut h = History::new(1);
+        let d = Distribution::float("x", 0.0, 1.0, None, false).unwrap();
+        for i in 0..2 {
+            let t = h.create_trial(TrialState::Running);
+            for n in ["a", "held", "b"] {
+                h.set_param(t, n, &d, 0.1).unwrap();
+            }
+            h.finish(t, TrialState::Complete, vec![i as f64]).unwrap();
+        }
+        fn names(h: &History, s: Vec<(u32, u32)>) -> Vec<String> {
+            s.iter()
+                .map(|&(p, _)| h.params()[p as usize].name.clone())
+                .collect()
+        }
+        assert_eq!(names(&h, h.intersection_space()), ["a", "held", "b"]);
+        h.set_held(vec!["held".into(), "never seen".into()]);
+        assert!(h.holds("held") && !h.holds("a"));
+        assert_eq!(names(&h, h.intersection_space()), ["a", "b"]);
+        let groups: Vec<Vec<String>> = h.groups().into_iter().map(|g| names(&h, g)).collect();
+        assert_eq!(groups, [["a", "b"]]);
+        h.set_held(Vec::new());
+        assert_eq!(names(&h, h.intersection_space()), ["a", "held", "b"]);
     }
 
     #[test]

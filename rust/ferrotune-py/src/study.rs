@@ -469,6 +469,15 @@ impl StudyCore {
         })
     }
 
+    /// Names of parameters a partially fixed sampler holds for every trial:
+    /// the joint samplers leave them out of their space (empty: none).
+    fn set_held_params(&self, py: Python<'_>, names: Vec<String>) -> PyRes<()> {
+        guard(py, || {
+            self.hold_py(py)?.history.set_held(names);
+            Ok(())
+        })
+    }
+
     /// Lets the Rust sampler choose values jointly for a new trial (TPE's
     /// multivariate mode); they are used when the objective suggests them.
     /// Returns how many parameters were chosen.
@@ -1018,7 +1027,35 @@ impl StudyCore {
                     history, sampler, ..
                 } = &mut *g;
                 let sampler = sampler.as_ref().ok_or_else(not_rust)?;
-                let mut from_rust = |_: usize, p: &Param| -> ferrotune_core::Result<f64> {
+                // The sampler's joint proposal gives the free values of the first
+                // candidate (its model sees which values are fixed); later ones
+                // come from its independent draws, then uniform ones.
+                history.set_space_fixed(Some(fixed.clone()));
+                let proposal = if fixed.iter().all(Option::is_some) {
+                    history.set_space_fixed(None);
+                    None
+                } else {
+                    let mut s = lock(sampler);
+                    let row =
+                        s.sample_space(history, number, &space.inner, max_draws, &mut |_| Ok(true));
+                    history.set_space_fixed(None);
+                    match row {
+                        Ok(row) => {
+                            keep_tag(history, &mut *s, number)?;
+                            Some(row)
+                        }
+                        Err(Error::Infeasible(_)) => None,
+                        Err(e) => return Err(e),
+                    }
+                };
+                let history: &History = history;
+                let mut first = vec![true; fixed.len()];
+                let mut from_rust = |i: usize, p: &Param| -> ferrotune_core::Result<f64> {
+                    if std::mem::take(&mut first[i]) {
+                        if let Some(v) = proposal.as_ref().map(|r| r[i]).filter(|v| !v.is_nan()) {
+                            return Ok(v);
+                        }
+                    }
                     lock(sampler).sample_independent(history, number, &p.name, &p.dist)
                 };
                 space.inner.sample_with_fixed(

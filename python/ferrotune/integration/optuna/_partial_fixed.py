@@ -59,6 +59,10 @@ class PartialFixedSampler(optuna.samplers.BaseSampler):
             )
         self._fixed_params = dict(fixed_params)
         self._base_sampler = base_sampler
+        hold = getattr(base_sampler, "_hold", None)
+        if hold is not None:
+            # A ferrotune adapter's joint model leaves the fixed parameters out.
+            hold(tuple(self._fixed_params))
 
     def reseed_rng(self) -> None:
         self._base_sampler.reseed_rng()

@@ -126,14 +126,23 @@ class _MirrorAdapter(_Adapter):
 
     #: Whether the sampler refuses studies with several objectives.
     _single_objective: ClassVar[bool] = False
+    #: Parameters a PartialFixedSampler around this one holds fixed: the mirror's joint
+    #: space leaves them out, as the native study's does.
+    _held: tuple[str, ...] = ()
 
     def _init_transient(self) -> None:
         rust = self._native._rust
 
         def attach(core: Any, study_name: str) -> None:
             core.set_sampler(rust, study_name)
+            core.set_held_params(list(self._held))
 
         self._mirrors = Mirrors(attach)
+
+    def _hold(self, names: Sequence[str]) -> None:
+        """Leaves ``names`` out of the joint space from the next study on (called by
+        PartialFixedSampler when it wraps this sampler)."""
+        self._held = tuple(names)
 
     def _check_study(self, study: Study) -> None:
         if self._single_objective and len(study.directions) > 1:

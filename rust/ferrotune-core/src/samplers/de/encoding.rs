@@ -80,6 +80,9 @@ pub(crate) struct TagReader {
     untagged: Vec<usize>,
     next_finished: usize,
     known: Vec<bool>,
+    /// The history read (`History::id`): one sampler object may serve several
+    /// studies, whose trials must not mix.
+    history: Option<u64>,
 }
 
 impl TagReader {
@@ -90,15 +93,19 @@ impl TagReader {
         }
     }
 
-    /// True when `h` cannot be the history this reader has read (it has
-    /// fewer trials or finished trials than already read).
+    /// True when `h` is not the history this reader has read: another study's
+    /// (the sampler object serves several), or fewer trials or finished trials
+    /// than already read.
     pub(crate) fn is_stale(&self, h: &History) -> bool {
-        h.trials().len() < self.next_trial || h.finished_order().len() < self.next_finished
+        self.history.is_some_and(|id| id != h.id())
+            || h.trials().len() < self.next_trial
+            || h.finished_order().len() < self.next_finished
     }
 
     /// Reports what changed since the last call, in trial order within each
     /// kind: new tags first, then finishes.
     pub(crate) fn update(&mut self, h: &History, mut on: impl FnMut(TagEvent<'_>)) {
+        self.history = Some(h.id());
         let n = h.trials().len();
         self.known.resize(n, false);
         let mut fresh: Vec<usize> = Vec::new();

@@ -231,7 +231,11 @@ impl Sampler for RfSampler {
     /// space), modelled jointly; nothing until the initial design is complete.
     fn relative_values(&mut self, h: &History, trial: usize) -> Result<Vec<(u32, u32, f64)>> {
         if h.n_objectives() != 1 {
-            return Ok(Vec::new());
+            // As the declared-space path and the other single-objective samplers:
+            // a study with several objectives would otherwise run without a model.
+            return Err(Error::InvalidArgument(
+                "RFSampler optimises one objective; this study has several".into(),
+            ));
         }
         let dims = h.intersection_space();
         if dims.is_empty() || h.n_complete_or_pruned() < self.n_startup(dims.len()) {

@@ -329,7 +329,7 @@ impl Sampler for TpeSampler {
             return Ok(Vec::new());
         }
         let spaces: Vec<Vec<(u32, u32)>> = if self.cfg.group {
-            h.groups().to_vec()
+            h.groups()
         } else {
             vec![h.intersection_space()]
         };

@@ -1184,17 +1184,30 @@ impl Sampler for TrustSampler {
         if h.n_objectives() > 1 {
             return space.sample_uniform(&mut self.rng, max_draws, accept);
         }
-        let dims: Dims = space
-            .params()
+        // Parameters held fixed for every trial (a partially fixed sampler) are
+        // not dimensions: a constant coordinate would leave the model's geometry
+        // flat along it, and every step along it would come back as the same
+        // point. (A value fixed for one trial, an enqueued one, stays a
+        // dimension: the run keeps its dimensions.)
+        let params = space.params();
+        let fixed: Vec<Option<f64>> = match h.space_fixed() {
+            Some(f) if f.len() == params.len() => params
+                .iter()
+                .zip(f)
+                .map(|(p, &v)| v.filter(|_| h.holds(&p.name)))
+                .collect(),
+            _ => vec![None; params.len()],
+        };
+        let free: Vec<usize> = (0..fixed.len()).filter(|&i| fixed[i].is_none()).collect();
+        let dims: Dims = free
             .iter()
-            .map(|p| (h.param_index(&p.name), p.dist.clone()))
+            .map(|&i| (h.param_index(&params[i].name), params[i].dist.clone()))
             .collect();
         let decode = |u: &[f64]| -> Vec<f64> {
-            let mut row: Vec<f64> = dims
-                .iter()
-                .zip(u)
-                .map(|((_, d), &x)| d.from_unit(x))
-                .collect();
+            let mut row: Vec<f64> = fixed.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+            for ((&i, (_, d)), &x) in free.iter().zip(&dims).zip(u) {
+                row[i] = d.from_unit(x);
+            }
             space.apply_conditions(&mut row);
             row
         };
@@ -1209,9 +1222,10 @@ impl Sampler for TrustSampler {
         };
         // Inactive parameters where the history reads them (the middle).
         let canon = |u: &[f64]| -> Vec<f64> {
+            let row = decode(u);
             u.iter()
-                .zip(decode(u))
-                .map(|(&x, v)| if v.is_nan() { 0.5 } else { x })
+                .zip(&free)
+                .map(|(&x, &i)| if row[i].is_nan() { 0.5 } else { x })
                 .collect()
         };
         let u = self.ask(h, trial, &dims, &mut check, &canon)?;
