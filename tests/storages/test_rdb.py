@@ -217,6 +217,33 @@ def test_a_trial_beats_while_its_sampler_sets_it_up(db_url: str) -> None:
     assert study.trials[0].state == TrialState.COMPLETE
 
 
+def test_heartbeats_on_postgresql_follow_the_servers_clock(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker whose clock runs 10 s ahead never fails another worker's live trial:
+    heartbeats and the stale check read the server's clock, as Optuna's storage does
+    (each worker's own clock decided before)."""
+    st = RDBStorage(postgres_url, heartbeat_interval=0.05, grace_period=0.5)
+    watcher = RDBStorage(postgres_url, heartbeat_interval=0.05, grace_period=0.5)
+    study = ferrotune.create_study(storage=st, study_name="skew")
+    failed: list[int] = []
+    real = time.time
+
+    def objective(trial: ferrotune.Trial) -> float:
+        trial.suggest_float("x", 0, 1)
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            with monkeypatch.context() as m:
+                m.setattr(time, "time", lambda: real() + 10.0)
+                failed.extend(watcher.fail_stale_trials(study._study_id))
+            time.sleep(0.05)
+        return 0.0
+
+    study.optimize(objective, n_trials=1)
+    assert failed == []
+    assert study.trials[0].state == TrialState.COMPLETE
+
+
 def test_choices_persist_without_trials(db_url: str) -> None:
     study = ferrotune.create_study(storage=RDBStorage(db_url), study_name="ch")
     trial = study.ask()

@@ -7,7 +7,9 @@ unloadable, attributes a database cannot hold, and pickling a database study.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import math
 import pickle
 import sqlite3
 import warnings
@@ -382,3 +384,45 @@ def test_a_trial_told_by_another_worker_is_seen_finished_by_the_one_that_asked_i
     a.tell(a.ask(), 0.25)
     assert a.best_value == 0.25
     assert [t.state for t in b.trials] == [TrialState.COMPLETE] * 3
+
+
+# ------------------------------------------------ storage input (lifecycle pass)
+
+
+def test_bad_storage_input_gets_ferrotune_errors(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgumentError, match="is a folder, not a SQLite file"):
+        ferrotune.create_study(storage=f"sqlite:///{tmp_path}")
+    with pytest.raises(InvalidArgumentError, match="heartbeat_interval"):
+        RDBStorage(f"sqlite:///{tmp_path / 'a.db'}", heartbeat_interval="5")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="grace_period"):
+        RDBStorage(f"sqlite:///{tmp_path / 'a.db'}", grace_period=math.inf)
+    if importlib.util.find_spec("pymysql") is None:
+        with pytest.raises(
+            ferrotune.exceptions.MissingDependencyError, match="pip install pymysql"
+        ):
+            RDBStorage("mysql+pymysql://u:p@127.0.0.1/db")
+    # A URL RDBStorage takes is taken as a string too.
+    study = ferrotune.create_study(storage=f"sqlite+pysqlite:///{tmp_path / 'b.db'}")
+    study.optimize(_x, n_trials=1)
+    # A server that does not answer: one error, password hidden.
+    with pytest.raises(ferrotune.exceptions.StorageInternalError, match="u:\\*\\*\\*@") as info:
+        ferrotune.create_study(storage="postgresql+psycopg://u:secret@127.0.0.1:1/db")
+    assert "secret" not in str(info.value)
+
+
+def test_loading_with_other_directions_warns(tmp_path: Path) -> None:
+    """create_study(load_if_exists=True) with directions unlike the stored study's kept
+    the stored ones silently (as Optuna): a maximised accuracy came out minimised."""
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    ferrotune.create_study(study_name="acc", storage=url)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ferrotune.create_study(study_name="acc", storage=url, load_if_exists=True)
+        ferrotune.create_study(
+            study_name="acc", storage=url, load_if_exists=True, direction="minimize"
+        )
+    with pytest.warns(UserWarning, match=r"exists with directions \['minimize'\]"):
+        study = ferrotune.create_study(
+            study_name="acc", storage=url, load_if_exists=True, direction="maximize"
+        )
+    assert study.direction == ferrotune.StudyDirection.MINIMIZE

@@ -71,7 +71,7 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage:
     if isinstance(storage, BaseStorage):
         return storage
     if isinstance(storage, str):
-        if not storage.startswith(("sqlite:", "postgresql", "postgres:")):
+        if not storage.startswith(("sqlite:", "sqlite+", "postgresql", "postgres:")):
             raise InvalidArgumentError(
                 f"storage URL {storage!r}: use sqlite:///path/study.db or "
                 "postgresql+psycopg://user:password@host/db"

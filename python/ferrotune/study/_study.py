@@ -10,6 +10,7 @@ import operator
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
@@ -1780,7 +1781,19 @@ def create_study(
     except DuplicatedStudyError:
         if not load_if_exists or study_name is None:
             raise
-        return load_study(study_name=study_name, storage=st, sampler=sampler, pruner=pruner)
+        loaded = load_study(study_name=study_name, storage=st, sampler=sampler, pruner=pruner)
+        if (direction is not None or directions is not None) and loaded.directions != dirs:
+            # Optuna keeps the stored directions silently; a maximised accuracy then
+            # came out minimised.
+            shown = [d.name.lower() for d in loaded.directions]
+            asked = [d.name.lower() for d in dirs]
+            warnings.warn(
+                f"create_study(load_if_exists=True): study {study_name!r} exists with "
+                f"directions {shown}; the directions given ({asked}) are ignored",
+                UserWarning,
+                stacklevel=2,
+            )
+        return loaded
     name = st.get_study_name_from_id(sid)
     if _logger.isEnabledFor(logging.INFO):
         # Optuna's line, with its names of the storage kinds.

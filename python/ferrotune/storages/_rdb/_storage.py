@@ -33,12 +33,14 @@ from ferrotune.exceptions import (
     DuplicatedStudyError,
     IncompatibleDistributionError,
     InvalidArgumentError,
+    StorageInternalError,
 )
 from ferrotune.storages._base import to_json
 from ferrotune.storages._rdb import _schema as S  # noqa: N812
 from ferrotune.storages._rdb._sync import _StudyCache
 from ferrotune.storages._rdb._transactions import (
     DEFAULT_LOCK_TIMEOUT,
+    _is_locked,
     _normalise_url,
 )
 from ferrotune.storages._rdb._writes import _TrialWrites
@@ -166,12 +168,13 @@ class RDBStorage(_TrialWrites):
                 FutureWarning,
                 stacklevel=2,
             )
-        if heartbeat_interval is not None and not heartbeat_interval > 0:
-            raise InvalidArgumentError(
-                f"heartbeat_interval must be > 0 or None, got {heartbeat_interval!r}"
-            )
-        if grace_period is not None and not grace_period > 0:
-            raise InvalidArgumentError(f"grace_period must be > 0 or None, got {grace_period!r}")
+        for name, v in (("heartbeat_interval", heartbeat_interval), ("grace_period", grace_period)):
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf
+            ):
+                raise InvalidArgumentError(
+                    f"{name} must be a finite number of seconds > 0 or None, got {v!r}"
+                )
         if isinstance(lock_timeout, bool) or not (
             isinstance(lock_timeout, (int, float)) and 0 < lock_timeout < math.inf
         ):
@@ -211,7 +214,15 @@ class RDBStorage(_TrialWrites):
         # checked against Optuna's, so that an Optuna study is never silently new.
         self._optuna_beside = False
         if _engine is None:
-            self._migrate()
+            try:
+                self._migrate()
+            except sa.exc.OperationalError as e:
+                if _is_locked(e):
+                    raise
+                shown = sa.engine.make_url(self.url).render_as_string(hide_password=True)
+                raise StorageInternalError(
+                    f"cannot open the database {shown}: {e.orig}".strip()
+                ) from e
             # A forked child must not share the parent's pooled connections.
             ref = weakref.ref(self)
 

@@ -83,6 +83,11 @@ def _check_sqlite_folder(url: str) -> None:
         raise InvalidArgumentError(
             f"storage URL {url!r}: the folder {folder!r} of the SQLite file does not exist"
         )
+    if os.path.isdir(path):
+        raise InvalidArgumentError(
+            f"storage URL {url!r}: {path!r} is a folder, not a SQLite file "
+            "(sqlite:///folder/study.db)"
+        )
 
 
 def _optuna_tables(names: set[str]) -> list[str]:
@@ -118,8 +123,14 @@ def _driver_hint(url: str, e: ImportError) -> ImportError:
             f"pip install {driver}, or use a postgresql+psycopg:// URL after "
             "pip install 'ferrotune[postgres]'"
         )
-    else:
+    elif scheme.startswith("sqlite"):
         hint = "pip install 'ferrotune[sqlite]'"
+    else:
+        driver = scheme.split("+", 1)[-1]
+        hint = (
+            f"pip install {driver} (ferrotune is tested on SQLite and PostgreSQL: "
+            "sqlite:///path/study.db or postgresql+psycopg://user:password@host/db)"
+        )
     err = MissingDependencyError(
         f"the database driver for {scheme}:// URLs is missing ({e}): {hint}"
     )

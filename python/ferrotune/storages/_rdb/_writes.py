@@ -613,9 +613,18 @@ class _TrialWrites(_Sync):
             return super().heartbeat(study_id, number)
         return _Heartbeat(self, study_id, number, self.heartbeat_interval)
 
+    def _clock(self) -> Any:
+        """Now, in seconds since the epoch, for heartbeats and their stale check: the
+        server's clock on PostgreSQL (as Optuna's storage reads it), so that workers on
+        machines whose clocks differ never fail each other's live trials; this
+        machine's for a SQLite file (one machine)."""
+        if self._postgres:
+            return sa.func.extract("epoch", sa.func.clock_timestamp())
+        return time.time()
+
     def _beat(self, study_id: int, number: int) -> None:
         tid = self._trial_id(study_id, number)
-        now = time.time()
+        now = self._clock()
 
         def tx(conn: Connection, rows: list[dict[str, Any]]) -> None:
             if rows:
@@ -640,7 +649,7 @@ class _TrialWrites(_Sync):
         """
         if self.heartbeat_interval is None or self.grace_period is None:
             return []
-        deadline = time.time() - self.grace_period
+        deadline = self._clock() - self.grace_period
         t = S.trials
         stale = self._read(
             lambda c: c.execute(

@@ -98,7 +98,7 @@ class _LockFile(BaseJournalFileLock):
                 )
             if self.grace_period is not None:
                 try:
-                    mtime = os.stat(self._lock_file).st_mtime
+                    mtime = os.lstat(self._lock_file).st_mtime
                 except OSError:
                     continue  # released meanwhile
                 if mtime != seen_mtime:
