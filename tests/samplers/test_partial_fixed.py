@@ -244,3 +244,23 @@ def test_a_declared_space_keeps_the_base_samplers_model(base: str) -> None:
     assert all(t.params["fixed"] == 0.3 for t in study.trials)
     assert all(t.params["x"] + t.params["y"] <= 4.0 for t in study.trials)
     assert study.best_value < random.best_value / 3
+
+
+def test_population_tags_of_a_declared_space_reach_the_storage(tmp_path: Path) -> None:
+    """A population sampler behind the wrapper tags its trials in the storage too, so
+    another worker or a reloaded study sees its generations (they stayed in one
+    process); a trial enqueued with a value of its own is not a member."""
+    from ferrotune import SearchSpace
+    from ferrotune.samplers import DESampler
+
+    url = f"sqlite:///{tmp_path / 'tags.db'}"
+    space = SearchSpace({"x": FloatDistribution(0, 1), "y": FloatDistribution(0, 1)})
+    study = ferrotune.create_study(
+        study_name="t", storage=url, sampler=PartialFixedSampler({"x": 0.25}, DESampler(seed=0))
+    )
+    study.enqueue_trial({"y": 0.5})
+    study.optimize(lambda t: t.params["x"] + t.params["y"], n_trials=12, space=space)
+    reloaded = ferrotune.load_study(study_name="t", storage=url)
+    tags = [t.system_attrs.get("ferrotune:tag") for t in reloaded.trials]
+    assert tags[0] is None
+    assert all(tag for tag in tags[1:])

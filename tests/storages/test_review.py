@@ -380,10 +380,17 @@ def test_a_trial_told_by_another_worker_is_seen_finished_by_the_one_that_asked_i
     assert len(a.get_trials(states=(TrialState.COMPLETE,))) == 2
     with pytest.raises(ferrotune.exceptions.UpdateFinishedTrialError):
         a.tell(trial.number, 0.7)
+    # Told again with skip_if_finished: quietly, as Optuna (it raised while A's view
+    # was stale).
+    c = ferrotune.load_study(study_name="s", storage=make_storage())
+    late = a.ask()
+    c.tell(late.number, 0.9)
+    a.tell(late.number, 0.1, skip_if_finished=True)
+    assert a.trials[late.number].values == [0.9]
     # A's own trials still finish through A.
     a.tell(a.ask(), 0.25)
     assert a.best_value == 0.25
-    assert [t.state for t in b.trials] == [TrialState.COMPLETE] * 3
+    assert [t.state for t in b.trials] == [TrialState.COMPLETE] * 4
 
 
 # ------------------------------------------------ storage input (lifecycle pass)
@@ -396,6 +403,11 @@ def test_bad_storage_input_gets_ferrotune_errors(tmp_path: Path) -> None:
         RDBStorage(f"sqlite:///{tmp_path / 'a.db'}", heartbeat_interval="5")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="grace_period"):
         RDBStorage(f"sqlite:///{tmp_path / 'a.db'}", grace_period=math.inf)
+    np = pytest.importorskip("numpy")
+    st = RDBStorage(
+        f"sqlite:///{tmp_path / 'a.db'}", heartbeat_interval=np.float32(5), grace_period=np.int64(9)
+    )
+    assert (st.heartbeat_interval, st.grace_period) == (5.0, 9.0)
     if importlib.util.find_spec("pymysql") is None:
         with pytest.raises(
             ferrotune.exceptions.MissingDependencyError, match="pip install pymysql"

@@ -247,8 +247,7 @@ class AutoSampler(_DelegatingSampler):
         if self._kind in _FINAL:
             return self._kind
         core = study.core
-        held = getattr(study.sampler, "_held_params", ())
-        if space is None and _changing_parameters(core, held):
+        if space is None and _changing_parameters(core):
             return "tpe-conditional"
         dists = space.distributions if space is not None else study.intersection_search_space()
         if self._kind == _TRUST and self._trust_eligible(study, space, dists):
@@ -376,11 +375,10 @@ def _numeric(dists: Mapping[str, BaseDistribution]) -> bool:
     return all(isinstance(d, (FloatDistribution, IntDistribution)) for d in dists.values())
 
 
-def _changing_parameters(core: Any, held: Sequence[str] = ()) -> bool:
+def _changing_parameters(core: Any) -> bool:
     """Whether define-by-run trials differ in their parameters (names or distributions):
-    conditional parameters, or ranges that change. ``held``: names a partially fixed
-    sampler holds, which the core's intersection space leaves out."""
-    names = [n for n in core.param_names() if n not in held]
+    conditional parameters, or ranges that change."""
+    names = core.param_names()
     return bool(names) and len(core.intersection_space()) < len(names) and _any_complete(core)
 
 

@@ -591,6 +591,8 @@ class Study:
                 propose,
                 seed & 0xFFFF_FFFF_FFFF_FFFF if type(seed) is int else 0,
             )
+            # The Rust sampler's joint proposal (held values only) tags the trial.
+            self._store_tag(number)
         except InfeasibleSpaceError:
             if len(fixed_names) == len(space.names):
                 raise InfeasibleSpaceError(
@@ -669,6 +671,9 @@ class Study:
                 state = TrialState(state)
             except ValueError:
                 raise InvalidArgumentError(f"tell(): {state!r} is not a TrialState") from None
+        if skip_if_finished and self._core.is_running(number):
+            # Another worker may have finished it: skipped quietly then, as Optuna.
+            self._storage.sync(self._study_id)
         if not self._core.is_running(number):
             self._not_running(number, FROM_CORE[self._core.state(number)], skip_if_finished)
             return _LazyFrozenTrial(self, number)

@@ -1009,12 +1009,20 @@ impl History {
 
     /// Parameters present, with the same distribution, in every COMPLETE or
     /// PRUNED trial (Optuna's intersection search space), in first-seen order.
+    /// Without the held parameters (see [`History::set_held`]): the joint space
+    /// the samplers model; [`History::full_intersection_space`] keeps them.
     pub fn intersection_space(&self) -> Vec<(u32, u32)> {
-        let mut out = self.intersection.clone().unwrap_or_default();
+        let mut out = self.full_intersection_space();
         if !self.held.is_empty() {
             out.retain(|&(p, _)| !self.is_held(p));
         }
         out
+    }
+
+    /// Optuna's intersection search space with the held parameters too (what a
+    /// study reports as its intersection search space).
+    pub fn full_intersection_space(&self) -> Vec<(u32, u32)> {
+        self.intersection.clone().unwrap_or_default()
     }
 }
 
@@ -1433,6 +1441,7 @@ mod tests {
         h.set_held(vec!["held".into(), "never seen".into()]);
         assert!(h.holds("held") && !h.holds("a"));
         assert_eq!(names(&h, h.intersection_space()), ["a", "b"]);
+        assert_eq!(names(&h, h.full_intersection_space()), ["a", "held", "b"]);
         let groups: Vec<Vec<String>> = h.groups().into_iter().map(|g| names(&h, g)).collect();
         assert_eq!(groups, [["a", "b"]]);
         h.set_held(Vec::new());

@@ -1030,8 +1030,18 @@ impl StudyCore {
                 // The sampler's joint proposal gives the free values of the first
                 // candidate (its model sees which values are fixed); later ones
                 // come from its independent draws, then uniform ones.
+                // Only when every fixed value is held for every trial (a partially
+                // fixed sampler): a value fixed for this trial alone (enqueued) would
+                // replace a coordinate of the proposal, and a population sampler's tag
+                // would record a position never evaluated.
+                let held_only = space
+                    .inner
+                    .params()
+                    .iter()
+                    .zip(&fixed)
+                    .all(|(p, v)| v.is_none() || history.holds(&p.name));
                 history.set_space_fixed(Some(fixed.clone()));
-                let proposal = if fixed.iter().all(Option::is_some) {
+                let proposal = if !held_only || fixed.iter().all(Option::is_some) {
                     history.set_space_fixed(None);
                     None
                 } else {
@@ -1230,7 +1240,7 @@ impl StudyCore {
             let g = self.hold_py(py)?;
             let cols = g.history.params();
             Ok(g.history
-                .intersection_space()
+                .full_intersection_space()
                 .into_iter()
                 .map(|(p, d)| {
                     let c = &cols[p as usize];

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from collections.abc import Mapping, Sequence
@@ -59,16 +60,21 @@ class PartialFixedSampler(optuna.samplers.BaseSampler):
             )
         self._fixed_params = dict(fixed_params)
         self._base_sampler = base_sampler
-        hold = getattr(base_sampler, "_hold", None)
-        if hold is not None:
-            # A ferrotune adapter's joint model leaves the fixed parameters out.
-            hold(tuple(self._fixed_params))
+
+    def _held(self) -> Any:
+        """A ferrotune adapter's joint model leaves the fixed parameters out while it
+        works for this wrapper (a null context for another base sampler)."""
+        holding = getattr(self._base_sampler, "_holding", None)
+        if holding is None:
+            return contextlib.nullcontext()
+        return holding(tuple(self._fixed_params))
 
     def reseed_rng(self) -> None:
         self._base_sampler.reseed_rng()
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        self._base_sampler.before_trial(study, trial)
+        with self._held():
+            self._base_sampler.before_trial(study, trial)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
@@ -79,7 +85,8 @@ class PartialFixedSampler(optuna.samplers.BaseSampler):
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        return self._base_sampler.sample_relative(study, trial, search_space)
+        with self._held():
+            return self._base_sampler.sample_relative(study, trial, search_space)
 
     def sample_independent(
         self,

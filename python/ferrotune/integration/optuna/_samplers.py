@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import optuna
@@ -135,14 +136,19 @@ class _MirrorAdapter(_Adapter):
 
         def attach(core: Any, study_name: str) -> None:
             core.set_sampler(rust, study_name)
-            core.set_held_params(list(self._held))
 
         self._mirrors = Mirrors(attach)
 
-    def _hold(self, names: Sequence[str]) -> None:
-        """Leaves ``names`` out of the joint space from the next study on (called by
-        PartialFixedSampler when it wraps this sampler)."""
-        self._held = tuple(names)
+    @contextlib.contextmanager
+    def _holding(self, names: Sequence[str]) -> Iterator[None]:
+        """Within the block, the joint values this sampler chooses leave ``names`` out
+        (a PartialFixedSampler around it holds them); this sampler alone, in another
+        study, keeps them."""
+        before, self._held = self._held, tuple(names)
+        try:
+            yield
+        finally:
+            self._held = before
 
     def _check_study(self, study: Study) -> None:
         if self._single_objective and len(study.directions) > 1:
@@ -175,6 +181,7 @@ class _MirrorAdapter(_Adapter):
         """Asks the Rust sampler for trial's joint values once, and stores its tag."""
         if not m.take_relative(trial.number):
             return
+        m.core.set_held_params(list(self._held))
         m.core.relative(trial.number)
         tag = m.core.tag(trial.number)
         if tag and trial.system_attrs.get(TAG_KEY) != tag:

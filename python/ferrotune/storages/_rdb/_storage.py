@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import threading
 import uuid
@@ -170,7 +171,7 @@ class RDBStorage(_TrialWrites):
             )
         for name, v in (("heartbeat_interval", heartbeat_interval), ("grace_period", grace_period)):
             if v is not None and (
-                isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf
+                isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v < math.inf
             ):
                 raise InvalidArgumentError(
                     f"{name} must be a finite number of seconds > 0 or None, got {v!r}"
@@ -182,6 +183,9 @@ class RDBStorage(_TrialWrites):
                 f"lock_timeout must be a finite number of seconds > 0, got {lock_timeout!r}"
             )
         self.url = _normalise_url(url)
+        # numpy numbers too, as plain floats.
+        heartbeat_interval = None if heartbeat_interval is None else float(heartbeat_interval)
+        grace_period = None if grace_period is None else float(grace_period)
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = (
             grace_period
