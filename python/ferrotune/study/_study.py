@@ -750,12 +750,10 @@ class Study:
             return
         shown = vals[0] if names is None else {names[0]: vals[0]}
         message = f"Trial {number} finished with value: {shown} and parameters: {params}."
-        try:
-            best = self.best_trial
-        except ValueError:  # no feasible complete trial yet
-            pass
-        else:
-            message += f" Best is trial {best.number} with value: {best.value}."
+        # The best trial this process knows (no storage round trip for a log line).
+        best = self._core.best_trial(self._directions[0] == StudyDirection.MAXIMIZE)
+        if best is not None:
+            message += f" Best is trial {best} with value: {self._core.record(best).values[0]}."
         _logger.info(message)
 
     def _record_gradient(self, number: int, gradient: Mapping[str, float]) -> None:
