@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import ferrotune
 from ferrotune.distributions import (
     CategoricalDistribution,
     FloatDistribution,
@@ -213,3 +214,35 @@ def test_json_to_distribution_reads_optunas_old_names_and_abbreviated_form() -> 
     ):
         with pytest.raises(InvalidDistributionError):
             json_to_distribution(bad)
+
+
+def test_a_value_far_from_low_must_lie_on_the_step_grid() -> None:
+    """The grid check's tolerance grew with the step count, so far from ``low`` nearly a
+    whole step of error passed: high stayed 1e8 + 0.4 for step 1, and an enqueued
+    1e6 + 0.005 was kept as given."""
+    import warnings as _w
+
+    from ferrotune.distributions import FloatDistribution
+
+    with pytest.warns(UserWarning, match="high is lowered"):
+        assert FloatDistribution(0, 1e8 + 0.4, step=1).high == 1e8
+    study = ferrotune.create_study()
+    study.enqueue_trial({"x": 1e6 + 0.005})
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        trial = study.ask()
+        assert trial.suggest_float("x", 0, 2e6, step=1) == 1e6
+    # Grid points themselves, far from zero, still pass.
+    assert FloatDistribution(131072, 131072.001, step=0.001).high == 131072.001
+
+
+def test_a_stepped_int_grid_wider_than_2_to_53_is_refused() -> None:
+    """Samplers computed such grids in doubles and proposed values off the grid, which
+    the suggest then refused partway through a study."""
+    from ferrotune.exceptions import InvalidDistributionError
+
+    study = ferrotune.create_study()
+    trial = study.ask()
+    with pytest.raises(InvalidDistributionError, match="at most 2\\^53"):
+        trial.suggest_int("x", -(2**53) + 1, 2**53 - 2, step=3)
+    assert trial.suggest_int("y", -(2**53) + 1, 2**53 - 1) % 1 == 0

@@ -102,7 +102,7 @@ def _last_grid_point(low: float, high: float, step: float) -> float:
             "distinct floats"
         )
     scale = max(abs(low), abs(high))
-    if abs(ratio - round(ratio)) <= _STEP_TOL * max(ratio, 1.0) + 8 * _EPS * scale / step:
+    if abs(ratio - round(ratio)) <= _STEP_TOL + 8 * _EPS * scale / step:
         return high
     k = math.floor(ratio)
     return min(float(decimal.Decimal(str(low)) + k * decimal.Decimal(str(step))), high)

@@ -27,16 +27,18 @@ pub fn fit_in(x: f64, lo: f64, hi: f64) -> f64 {
     }
 }
 
-/// Relative tolerance used to decide whether a step divides a float range.
+/// Tolerance, in steps, used to decide whether a step divides a float range (as
+/// Optuna's 1e-8 on the step count).
 const STEP_TOL: f64 = 1e-8;
 
 /// Whether `k` (a step count computed as `(x - low) / step`) is an integer, within
-/// `STEP_TOL` relative to `k` plus the rounding error of `x - low` itself (a few ulps
-/// of the bounds' magnitude `scale`, in steps): a grid far from zero with a small
-/// step, such as [131072, 131072.001] with step 0.001, is still a grid.
+/// `STEP_TOL` steps plus the rounding error of `x - low` itself (a few ulps of the
+/// bounds' magnitude `scale`, in steps): a grid far from zero with a small step, such
+/// as [131072, 131072.001] with step 0.001, is still a grid. (A tolerance relative to
+/// `k` let a value almost a step off count as on the grid far from `low`.)
 #[inline]
 fn whole_steps(k: f64, scale: f64, step: f64) -> bool {
-    (k - k.round()).abs() <= STEP_TOL * k.abs().max(1.0) + 8.0 * f64::EPSILON * scale / step
+    (k - k.round()).abs() <= STEP_TOL + 8.0 * f64::EPSILON * scale / step
 }
 
 /// The most steps a stepped float range may hold: beyond 2^53 neighbouring grid
@@ -145,6 +147,17 @@ impl Distribution {
             return Err(Error::dist(
                 name,
                 format!("int bounds must lie within ±2^53 (exact as floats), got [{low}, {high}]"),
+            ));
+        }
+        if step > 1 && high - low > EXACT {
+            // The samplers place values on the grid in doubles: beyond 2^53 steps of
+            // one, low + k * step is no longer exact and lands off the grid.
+            return Err(Error::dist(
+                name,
+                format!(
+                    "with step={step} the range [{low}, {high}] may span at most 2^53 \
+                     (its grid is computed in doubles)"
+                ),
             ));
         }
         if log && step != 1 {
@@ -329,9 +342,9 @@ impl Distribution {
                     let v = (a + u * (b - a)).exp().round();
                     fit_in(v, low as f64, high as f64)
                 } else {
-                    let n = ((high - low) / step) as f64;
-                    let k = (u * (n + 1.0)).floor().min(n);
-                    (low as f64 + k * step as f64).min(high as f64)
+                    let n = (high - low) / step;
+                    let k = ((u * (n as f64 + 1.0)).floor() as i64).clamp(0, n);
+                    (low + k * step) as f64
                 }
             }
             Distribution::Categorical { n } => ((u * n as f64).floor() as usize).min(n - 1) as f64,
@@ -559,6 +572,20 @@ mod tests {
         assert!(Distribution::int("n", 1, 9, 2, true).is_err());
         assert!(Distribution::int("n", 1, 9, 0, false).is_err());
         assert!(Distribution::categorical("c", 0).is_err());
+        // A stepped grid wider than 2^53 is refused (its values would be computed
+        // off the grid in doubles); step 1 is exact there.
+        let wide = (-(1i64 << 53) + 1, (1i64 << 53) - 1);
+        let e = Distribution::int("n", wide.0, wide.1, 3, false).unwrap_err();
+        assert!(e.to_string().contains("at most 2^53"), "{e}");
+        let d = Distribution::int("n", wide.0, wide.1, 1, false).unwrap();
+        for i in 0..=100 {
+            assert!(d.contains(d.from_unit(i as f64 / 100.0)));
+        }
+        let d = Distribution::int("n", -(1i64 << 52), 1i64 << 52, 4, false).unwrap();
+        for i in 0..=1000 {
+            let x = d.from_unit(i as f64 / 1000.0);
+            assert!(d.contains(x), "{x}");
+        }
     }
 
     #[test]
