@@ -3,11 +3,18 @@
 //! the stable rotation of Algorithm 8.5.1): CMA-ES needs C = B D² Bᵀ once a
 //! generation (tutorial, eq. 14-15), for dimensions of a few dozen, where
 //! Jacobi is accurate (small eigenvalues to high relative accuracy) and short.
+//! Above [`JACOBI_MAX`] dimensions its sweeps (each ~n³ flops through
+//! strided columns) took over a minute at n = 1,000: there the matrix is
+//! reduced to tridiagonal form by Householder reflections and diagonalised
+//! by the implicit QL method (Golub & Van Loan, sections 8.3.1 and 8.3.5).
 
 /// Eigenvalues `w` and orthonormal eigenvectors `b` (column `k` is
 /// `b[i * n + k]`, row-major) of the symmetric `n`×`n` matrix `a` (row-major;
 /// only its symmetric part is used), so that `a = b diag(w) bᵀ`.
 pub fn sym_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    if n > JACOBI_MAX {
+        return householder_ql(a, n);
+    }
     let mut m: Vec<f64> = (0..n * n)
         .map(|k| 0.5 * (a[k] + a[(k % n) * n + k / n]))
         .collect();
@@ -40,6 +47,9 @@ pub fn sym_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
 /// (Golub & Van Loan, section 8.5.5, on Jacobi's quadratic convergence from
 /// a nearly diagonal start); the eigenvectors are `b0` times its rotations.
 pub fn sym_eigen_from(a: &[f64], n: usize, b0: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    if n > JACOBI_MAX {
+        return householder_ql(a, n);
+    }
     // t = a b0, then m = b0ᵀ t.
     let mut t = vec![0.0; n * n];
     for i in 0..n {
@@ -72,6 +82,151 @@ pub fn sym_eigen_from(a: &[f64], n: usize, b0: &[f64]) -> (Vec<f64>, Vec<f64>) {
         }
     }
     (w, b)
+}
+
+/// The largest dimension decomposed by Jacobi sweeps (see the module notes).
+pub const JACOBI_MAX: usize = 64;
+
+/// [`sym_eigen`] for larger matrices: Householder tridiagonalisation, then
+/// QL iterations with implicit Wilkinson shifts on the tridiagonal matrix,
+/// the rotations accumulated into the Householder basis. The basis is kept
+/// transposed (row `k` holds eigenvector `k`) so every update runs along
+/// contiguous rows.
+fn householder_ql(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut m: Vec<f64> = (0..n * n)
+        .map(|k| 0.5 * (a[k] + a[(k % n) * n + k / n]))
+        .collect();
+    // Reflections H_k = I - 2 v vᵀ, v zero above row k + 1, one per column.
+    let mut reflections: Vec<(usize, Vec<f64>)> = Vec::with_capacity(n);
+    let mut p = vec![0.0; n];
+    for k in 0..n.saturating_sub(2) {
+        let lo = k + 1;
+        let norm = (lo..n)
+            .map(|i| m[i * n + k] * m[i * n + k])
+            .sum::<f64>()
+            .sqrt();
+        if norm == 0.0 {
+            continue;
+        }
+        let x0 = m[lo * n + k];
+        let alpha = if x0 > 0.0 { -norm } else { norm };
+        let mut v: Vec<f64> = (lo..n).map(|i| m[i * n + k]).collect();
+        v[0] -= alpha;
+        let vn = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if vn == 0.0 {
+            continue;
+        }
+        v.iter_mut().for_each(|x| *x /= vn);
+        // Trailing block S <- H S H = S - 2 (v qᵀ + q vᵀ), p = S v, q = p - (vᵀp) v.
+        for (pi, i) in p[lo..n].iter_mut().zip(lo..n) {
+            *pi = m[i * n + lo..i * n + n]
+                .iter()
+                .zip(&v)
+                .map(|(x, y)| x * y)
+                .sum();
+        }
+        let vp: f64 = v.iter().zip(&p[lo..n]).map(|(x, y)| x * y).sum();
+        for (j, vj) in v.iter().enumerate() {
+            p[lo + j] -= vp * vj;
+        }
+        for (ii, i) in (lo..n).enumerate() {
+            let (vi, qi) = (v[ii], p[i]);
+            let row = &mut m[i * n + lo..i * n + n];
+            for (jj, x) in row.iter_mut().enumerate() {
+                *x -= 2.0 * (vi * p[lo + jj] + qi * v[jj]);
+            }
+        }
+        // Column and row k: alpha below the diagonal, zeros under it.
+        for i in lo..n {
+            m[i * n + k] = 0.0;
+            m[k * n + i] = 0.0;
+        }
+        m[lo * n + k] = alpha;
+        m[k * n + lo] = alpha;
+        reflections.push((lo, v));
+    }
+    let mut d: Vec<f64> = (0..n).map(|i| m[i * n + i]).collect();
+    // e[i] couples rows i and i + 1.
+    let mut e: Vec<f64> = (0..n)
+        .map(|i| if i + 1 < n { m[(i + 1) * n + i] } else { 0.0 })
+        .collect();
+    // qt = Qᵀ for Q = H_0 H_1 ...: from I, qt <- qt H_k for k from the last
+    // reflection to the first (qt H_k = (H_k Q)ᵀ). Row c of qt is column c of
+    // Q, the basis the QL rotations turn.
+    let mut qt = vec![0.0; n * n];
+    for i in 0..n {
+        qt[i * n + i] = 1.0;
+    }
+    for (lo, v) in reflections.iter().rev() {
+        for r in 0..n {
+            let row = &mut qt[r * n + lo..r * n + n];
+            let dot: f64 = row.iter().zip(v).map(|(x, y)| x * y).sum();
+            for (x, y) in row.iter_mut().zip(v) {
+                *x -= 2.0 * dot * y;
+            }
+        }
+    }
+    for l in 0..n {
+        for _iteration in 0..64 {
+            let mut mm = l;
+            while mm + 1 < n {
+                let dd = d[mm].abs() + d[mm + 1].abs();
+                if e[mm].abs() <= f64::EPSILON * dd {
+                    break;
+                }
+                mm += 1;
+            }
+            if mm == l {
+                break;
+            }
+            let mut g = (d[l + 1] - d[l]) / (2.0 * e[l]);
+            let mut r = g.hypot(1.0);
+            g = d[mm] - d[l] + e[l] / (g + r.copysign(g));
+            let (mut s, mut c, mut shift) = (1.0, 1.0, 0.0);
+            let mut underflow = false;
+            for i in (l..mm).rev() {
+                let f = s * e[i];
+                let b = c * e[i];
+                r = f.hypot(g);
+                e[i + 1] = r;
+                if r == 0.0 {
+                    d[i + 1] -= shift;
+                    e[mm] = 0.0;
+                    underflow = true;
+                    break;
+                }
+                s = f / r;
+                c = g / r;
+                g = d[i + 1] - shift;
+                r = (d[i] - g) * s + 2.0 * c * b;
+                shift = s * r;
+                d[i + 1] = g + shift;
+                g = c * r - b;
+                // Columns i and i + 1 of the basis: rows i and i + 1 of qt.
+                let (head, tail) = qt.split_at_mut((i + 1) * n);
+                let (ri, rj) = (&mut head[i * n..], &mut tail[..n]);
+                for (x, y) in ri.iter_mut().zip(rj.iter_mut()) {
+                    let (xi, yj) = (*x, *y);
+                    *y = s * xi + c * yj;
+                    *x = c * xi - s * yj;
+                }
+            }
+            if underflow {
+                continue;
+            }
+            d[l] -= shift;
+            e[l] = g;
+            e[mm] = 0.0;
+        }
+    }
+    // b[i][k] = component i of eigenvector k = qt[k][i].
+    let mut b = vec![0.0; n * n];
+    for k in 0..n {
+        for i in 0..n {
+            b[i * n + k] = qt[k * n + i];
+        }
+    }
+    (d, b)
 }
 
 /// One Jacobi rotation zeroing `m[p][q]` (Golub & Van Loan, Alg. 8.5.1),
@@ -174,6 +329,57 @@ mod tests {
                 assert!((x - y).abs() < 1e-10 * (1.0 + x.abs()));
             }
         }
+    }
+
+    #[test]
+    fn householder_ql_reconstructs_large_matrices() {
+        let mut rng = Rng::new(5);
+        for n in [JACOBI_MAX + 1, 90, 130] {
+            let mut a = random_spd(&mut rng, n);
+            // An ill-conditioned direction, as CMA-ES meets late in a run.
+            for i in 0..n {
+                a[i * n + i] += if i % 17 == 0 { 1e4 } else { 0.0 };
+            }
+            let (w, b) = sym_eigen(&a, n);
+            let mut worst = 0.0f64;
+            for i in 0..n {
+                for j in 0..n {
+                    let r: f64 = (0..n).map(|k| b[i * n + k] * w[k] * b[j * n + k]).sum();
+                    worst = worst.max((r - a[i * n + j]).abs());
+                    let o: f64 = (0..n).map(|k| b[k * n + i] * b[k * n + j]).sum();
+                    assert!((o - f64::from(u8::from(i == j))).abs() < 1e-10, "n={n}");
+                }
+            }
+            assert!(worst < 1e-8 * 1e4, "n={n}: {worst}");
+            // The same spectrum as Jacobi's on this matrix.
+            let mut jac = {
+                let mut m = a.clone();
+                let mut bb = vec![0.0; n * n];
+                for i in 0..n {
+                    bb[i * n + i] = 1.0;
+                }
+                for _ in 0..64 {
+                    for p in 0..n {
+                        for q in p + 1..n {
+                            rotate(&mut m, &mut bb, n, p, q);
+                        }
+                    }
+                }
+                (0..n).map(|i| m[i * n + i]).collect::<Vec<f64>>()
+            };
+            let mut ql = w.clone();
+            jac.sort_by(f64::total_cmp);
+            ql.sort_by(f64::total_cmp);
+            for (x, y) in jac.iter().zip(&ql) {
+                assert!((x - y).abs() < 1e-8 * (1.0 + x.abs()), "n={n}: {x} {y}");
+            }
+        }
+        // Diagonal and 1x1 edge cases.
+        let (w, b) = householder_ql(&[3.0], 1);
+        assert_eq!((w, b), (vec![3.0], vec![1.0]));
+        let (mut w, _) = householder_ql(&[2.0, 1.0, 1.0, 2.0], 2);
+        w.sort_by(f64::total_cmp);
+        assert!((w[0] - 1.0).abs() < 1e-14 && (w[1] - 3.0).abs() < 1e-14);
     }
 
     #[test]
