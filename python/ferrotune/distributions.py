@@ -42,6 +42,9 @@ _MAX_STEPS = 2.0**53
 #: Tolerance within which a step divides a float range (as in the Rust core): relative
 #: to the step count, plus a few ulps of the bounds for the rounding of ``high - low``.
 _STEP_TOL = 1e-8
+# At most this much of a step (as the Rust check): far from low, 1e-8 * k alone let a
+# value almost a step off count as a grid point.
+_MAX_STEP_TOL = 1e-4
 _EPS = sys.float_info.epsilon
 
 
@@ -102,7 +105,8 @@ def _last_grid_point(low: float, high: float, step: float) -> float:
             "distinct floats"
         )
     scale = max(abs(low), abs(high))
-    if abs(ratio - round(ratio)) <= _STEP_TOL + 8 * _EPS * scale / step:
+    relative = min(_STEP_TOL * max(ratio, 1.0), _MAX_STEP_TOL)
+    if abs(ratio - round(ratio)) <= relative + 8 * _EPS * scale / step:
         return high
     k = math.floor(ratio)
     return min(float(decimal.Decimal(str(low)) + k * decimal.Decimal(str(step))), high)

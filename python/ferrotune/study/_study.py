@@ -750,7 +750,8 @@ class Study:
             return
         shown = vals[0] if names is None else {names[0]: vals[0]}
         message = f"Trial {number} finished with value: {shown} and parameters: {params}."
-        # The best trial this process knows (no storage round trip for a log line).
+        # The best trial this Study object knows as of its last sync (no storage round
+        # trip per log line: another worker's better trial shows once this one syncs).
         best = self._core.best_trial(self._directions[0] == StudyDirection.MAXIMIZE)
         if best is not None:
             message += f" Best is trial {best} with value: {self._core.record(best).values[0]}."

@@ -27,18 +27,22 @@ pub fn fit_in(x: f64, lo: f64, hi: f64) -> f64 {
     }
 }
 
-/// Tolerance, in steps, used to decide whether a step divides a float range (as
-/// Optuna's 1e-8 on the step count).
+/// Relative tolerance used to decide whether a step divides a float range.
 const STEP_TOL: f64 = 1e-8;
 
+/// The most of a step that tolerance allows (far from `low`, `STEP_TOL * k`
+/// alone let a value almost a whole step off count as a grid point).
+const MAX_STEP_TOL: f64 = 1e-4;
+
 /// Whether `k` (a step count computed as `(x - low) / step`) is an integer, within
-/// `STEP_TOL` steps plus the rounding error of `x - low` itself (a few ulps of the
-/// bounds' magnitude `scale`, in steps): a grid far from zero with a small step, such
-/// as [131072, 131072.001] with step 0.001, is still a grid. (A tolerance relative to
-/// `k` let a value almost a step off count as on the grid far from `low`.)
+/// `STEP_TOL` relative to `k` (at most `MAX_STEP_TOL` steps) plus the rounding error
+/// of `x - low` itself (a few ulps of the bounds' magnitude `scale`, in steps): a grid
+/// far from zero with a small step, such as [131072, 131072.001] with step 0.001, is
+/// still a grid.
 #[inline]
 fn whole_steps(k: f64, scale: f64, step: f64) -> bool {
-    (k - k.round()).abs() <= STEP_TOL + 8.0 * f64::EPSILON * scale / step
+    let relative = (STEP_TOL * k.abs().max(1.0)).min(MAX_STEP_TOL);
+    (k - k.round()).abs() <= relative + 8.0 * f64::EPSILON * scale / step
 }
 
 /// The most steps a stepped float range may hold: beyond 2^53 neighbouring grid

@@ -101,17 +101,17 @@ fn householder_ql(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
     let mut p = vec![0.0; n];
     for k in 0..n.saturating_sub(2) {
         let lo = k + 1;
-        let norm = (lo..n)
-            .map(|i| m[i * n + k] * m[i * n + k])
-            .sum::<f64>()
-            .sqrt();
-        if norm == 0.0 {
+        // The column scaled by its largest entry before squaring (as LAPACK's
+        // dlarfg): tiny entries would square to subnormals, huge ones overflow.
+        let big = (lo..n).map(|i| m[i * n + k].abs()).fold(0.0, f64::max);
+        if big == 0.0 || !big.is_finite() {
             continue;
         }
-        let x0 = m[lo * n + k];
-        let alpha = if x0 > 0.0 { -norm } else { norm };
-        let mut v: Vec<f64> = (lo..n).map(|i| m[i * n + k]).collect();
-        v[0] -= alpha;
+        let mut v: Vec<f64> = (lo..n).map(|i| m[i * n + k] / big).collect();
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let alpha_scaled = if v[0] > 0.0 { -norm } else { norm };
+        let alpha = alpha_scaled * big;
+        v[0] -= alpha_scaled;
         let vn = v.iter().map(|x| x * x).sum::<f64>().sqrt();
         if vn == 0.0 {
             continue;
@@ -372,6 +372,29 @@ mod tests {
             ql.sort_by(f64::total_cmp);
             for (x, y) in jac.iter().zip(&ql) {
                 assert!((x - y).abs() < 1e-8 * (1.0 + x.abs()), "n={n}: {x} {y}");
+            }
+        }
+        // Entries whose squares are subnormal: scaled before the norm.
+        let n = 70;
+        let mut a = vec![0.0; n * n];
+        for i in 0..n {
+            a[i * n + i] = 1.0 + i as f64;
+            for j in 1..4 {
+                if i + j < n {
+                    a[i * n + i + j] = 0.3;
+                    a[(i + j) * n + i] = 0.3;
+                }
+            }
+        }
+        for j in [5, 9, 13] {
+            a[j * n] = 1e-160;
+            a[j] = 1e-160;
+        }
+        let (w, b) = sym_eigen(&a, n);
+        for i in 0..n {
+            for j in 0..n {
+                let r: f64 = (0..n).map(|k| b[i * n + k] * w[k] * b[j * n + k]).sum();
+                assert!((r - a[i * n + j]).abs() < 1e-10, "({i},{j}) {r}");
             }
         }
         // Diagonal and 1x1 edge cases.
