@@ -146,6 +146,17 @@ def test_pickle_and_bad_arguments() -> None:
         PartialFixedSampler({"y": 1.0}, "tpe")  # type: ignore[arg-type]
 
 
+# Base samplers of the tests below, by name.
+_BASES: dict[str, Any] = {
+    "trust": ferrotune.samplers.TrustRegionSampler,
+    "auto": ferrotune.samplers.AutoSampler,
+    "cmaes": ferrotune.samplers.CmaEsSampler,
+    "tpe": ferrotune.samplers.TPESampler,
+    "gp": ferrotune.samplers.GPSampler,
+    "de": ferrotune.samplers.DESampler,
+}
+
+
 def _xy(trial: ferrotune.Trial) -> float:
     x = trial.suggest_float("x", -5, 5)
     y = trial.suggest_float("y", -5, 5)
@@ -160,13 +171,7 @@ def test_a_fixed_parameter_leaves_the_joint_space(base: str, fixed: float) -> No
     Optuna's PartialFixedSampler removes it: the trust region (and AutoSampler, which
     starts numeric spaces on it) proposed steps along the fixed coordinate, got the same
     point back and repeated the space's centre forever (3 distinct points in 60)."""
-    samplers = ferrotune.samplers
-    inner = {
-        "trust": samplers.TrustRegionSampler(seed=0),
-        "auto": samplers.AutoSampler(seed=0),
-        "cmaes": samplers.CmaEsSampler(seed=0),
-        "tpe": samplers.TPESampler(seed=0),
-    }[base]
+    inner = _BASES[base](seed=0)
     study = ferrotune.create_study(sampler=PartialFixedSampler({"fixed": fixed}, inner))
     study.optimize(_xy, n_trials=60)
     points = {(t.params["x"], t.params["y"]) for t in study.trials}
@@ -207,7 +212,6 @@ def test_a_declared_space_keeps_the_base_samplers_model(base: str) -> None:
     space holds on every trial."""
     from ferrotune import SearchSpace
 
-    samplers = ferrotune.samplers
     space = SearchSpace(
         {
             "x": FloatDistribution(-5, 5),
@@ -232,13 +236,7 @@ def test_a_declared_space_keeps_the_base_samplers_model(base: str) -> None:
         )
         return study
 
-    inner = {
-        "cmaes": samplers.CmaEsSampler(seed=0),
-        "gp": samplers.GPSampler(seed=0),
-        "de": samplers.DESampler(seed=0),
-        "trust": samplers.TrustRegionSampler(seed=0),
-    }[base]
-    study = run(inner)
+    study = run(_BASES[base](seed=0))
     random = run(RandomSampler(seed=0))
     assert [t.params for t in study.trials] != [t.params for t in random.trials]
     assert all(t.params["fixed"] == 0.3 for t in study.trials)
