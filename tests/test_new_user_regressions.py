@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 
 import ferrotune
@@ -597,3 +598,91 @@ def test_rf_sampler_refuses_several_objectives_as_the_others_do() -> None:
     study = ferrotune.create_study(directions=["minimize", "maximize"], sampler=RFSampler(seed=0))
     with pytest.raises(InvalidArgumentError, match="one objective"):
         study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=1)
+
+
+# --- gradient-based and reinforcement-learning search, importance (a new-user pass) ------
+def _quadratic_with_gradient(trial: ferrotune.Trial) -> float:
+    x = trial.suggest_float("x", -10.0, 10.0)
+    trial.report_gradient({"x": 2.0 * (x - 3.0)})
+    return (x - 3.0) ** 2
+
+
+def test_a_hypergradient_sampler_reused_by_a_second_study_descends_there_too() -> None:
+    """The second study's first 20 trials all repeated one point: the scan position was
+    the first study's, so their gradients were never read."""
+    from ferrotune.samplers import HypergradientSampler
+
+    sampler = HypergradientSampler(seed=0)
+    first = ferrotune.create_study(sampler=sampler)
+    first.optimize(_quadratic_with_gradient, n_trials=20)
+    second = ferrotune.create_study(sampler=sampler)
+    second.optimize(_quadratic_with_gradient, n_trials=20)
+    xs = [t.params["x"] for t in second.trials]
+    assert len(set(xs)) == 20
+    # A fresh descent from the same start, as a new sampler with the seed gives.
+    fresh = ferrotune.create_study(sampler=HypergradientSampler(seed=0))
+    fresh.optimize(_quadratic_with_gradient, n_trials=20)
+    assert xs == [t.params["x"] for t in fresh.trials]
+    assert abs(xs[-1] - 3.0) < abs(xs[0] - 3.0)
+
+
+@pytest.mark.parametrize("bad", ["1e3", b"1", "nan"])
+def test_a_gradient_given_as_a_string_is_refused(bad: Any) -> None:
+    study = ferrotune.create_study()
+    trial = study.ask()
+    trial.suggest_float("x", 0.0, 1.0)
+    with pytest.raises(InvalidArgumentError, match=r"gradient for parameter 'x'.*not a number"):
+        trial.report_gradient({"x": bad})
+
+
+def test_rewards_at_the_float_limit_leave_the_controller_learning() -> None:
+    """Values of 1e308 and -1e308 overflowed the reward statistics to NaN: the controller
+    then drew the first choice of every parameter for good."""
+    from ferrotune.distributions import CategoricalDistribution
+    from ferrotune.samplers import ReinforceSampler
+
+    space = ferrotune.SearchSpace(
+        {f"op{i}": CategoricalDistribution(["conv", "pool", "skip"]) for i in range(4)}
+    )
+    study = ferrotune.create_study(sampler=ReinforceSampler(seed=0))
+    study.optimize(lambda t: [1e308, -1e308][t.number % 2], n_trials=4, space=space)
+    study.optimize(lambda t: 0.0, n_trials=30, space=space)
+    assert len({tuple(t.params.values()) for t in study.trials[4:]}) > 5
+
+
+def test_logistic_hypergradient_checks_max_iter_and_warns_when_it_stops_early() -> None:
+    from ferrotune.hypergradient import logistic_hypergradient
+
+    rng = np.random.default_rng(0)
+    x, xv = rng.normal(size=(80, 3)), rng.normal(size=(40, 3))
+    y = (x[:, 0] + 0.5 * rng.normal(size=80) > 0).astype(float)
+    yv = (xv[:, 0] + 0.5 * rng.normal(size=40) > 0).astype(float)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(InvalidArgumentError, match="max_iter"):
+            logistic_hypergradient(x, y, xv, yv, 1.0, solver="newton", max_iter=bad)
+    with pytest.warns(RuntimeWarning, match="max_iter=1"):
+        logistic_hypergradient(x, y, xv, yv, 1.0, solver="newton", max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        logistic_hypergradient(x, y, xv, yv, 1.0, solver="newton")
+
+
+def test_ridge_hypergradient_refuses_collinear_features_without_penalty_either_way() -> None:
+    """With an intercept (centred features) rounding let the factorisation through."""
+    from ferrotune.hypergradient import ridge_hypergradient
+
+    rng = np.random.default_rng(0)
+    x, xv = rng.normal(size=(50, 3)), rng.normal(size=(20, 3))
+    y, yv = x @ [1.0, -2.0, 0.5], xv @ [1.0, -2.0, 0.5]
+    xd, xvd = np.c_[x, x[:, 0]], np.c_[xv, xv[:, 0]]
+    for intercept in (True, False):
+        with pytest.raises(InvalidArgumentError, match="singular"):
+            ridge_hypergradient(xd, y, xvd, yv, np.zeros(4), fit_intercept=intercept)
+    ridge_hypergradient(x, y, xv, yv, np.zeros(3))  # independent features: fine
+
+
+def test_importance_params_that_are_not_a_list_raise_type_error_as_optuna() -> None:
+    study = ferrotune.create_study(sampler=RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1), 10)
+    with pytest.raises(TypeError, match="params"):
+        ferrotune.importance.get_param_importances(study, params="x")  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import numbers
 import sys
 import threading
 from logging import CRITICAL, DEBUG, ERROR, FATAL, INFO, WARN, WARNING
@@ -104,12 +105,12 @@ def set_verbosity(verbosity: int | str) -> None:
                 "ERROR or CRITICAL)"
             )
         verbosity = level
-    if isinstance(verbosity, bool) or not isinstance(verbosity, int):
+    if isinstance(verbosity, bool) or not isinstance(verbosity, numbers.Integral):
         raise InvalidArgumentError(
             f"verbosity must be a level such as ferrotune.logging.WARNING, got {verbosity!r}"
         )
     _configure()
-    _root().setLevel(verbosity)
+    _root().setLevel(int(verbosity))
 
 
 def disable_default_handler() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import numbers
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -154,7 +155,7 @@ class MultiFidelityProblem:
 
 def _check_budgets(name: str, min_budget: float, max_budget: float) -> None:
     for arg, v in (("min_budget", min_budget), ("max_budget", max_budget)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= 0:
             raise InvalidArgumentError(f"{name}: {arg} must be a positive number, got {v!r}")
     if not min_budget < max_budget:
         raise InvalidArgumentError(
@@ -163,7 +164,7 @@ def _check_budgets(name: str, min_budget: float, max_budget: float) -> None:
 
 
 def _check_nonnegative(name: str, arg: str, v: float) -> None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0.0 <= v < math.inf):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (0.0 <= v < math.inf):
         raise InvalidArgumentError(f"{name}: {arg} must be a finite number >= 0, got {v!r}")
 
 

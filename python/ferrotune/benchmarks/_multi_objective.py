@@ -16,6 +16,7 @@ Each problem documents a reference point and the hypervolume of its true front f
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -112,7 +113,7 @@ def _zdt(
 
 
 def _check_n(name: str, n: int, minimum: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
         raise ValueError(f"{name}: n_variables must be an integer >= {minimum}, got {n!r}")
 
 

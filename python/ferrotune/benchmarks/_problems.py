@@ -8,6 +8,7 @@ The objective functions are plain numpy code; the known optima below were checke
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -213,7 +214,7 @@ def _vector_problem(
 
 
 def _check_dim(name: str, dim: int, minimum: int) -> None:
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < minimum:
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim < minimum:
         raise ValueError(f"{name}: dim must be an integer >= {minimum}, got {dim!r}")
 
 
@@ -552,7 +553,7 @@ def michalewicz(dim: int = 10) -> Problem:
     """Michalewicz (``m = 10``) on ``[0, pi]^dim`` for ``dim`` from 2 to 10 (Surjanovic &
     Bingham): steep, narrow valleys; ``d!`` local minima.  Minimum ``-1.8013`` (d = 2),
     ``-4.687658`` (d = 5), ``-9.66015`` (d = 10)."""
-    if isinstance(dim, bool) or not isinstance(dim, int) or not 2 <= dim <= 10:
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or not 2 <= dim <= 10:
         raise ValueError(f"michalewicz: dim must be an integer in [2, 10], got {dim!r}")
     x_opt = _MICHALEWICZ_XOPT[:dim]
     optimum = _michalewicz(np.array(x_opt))

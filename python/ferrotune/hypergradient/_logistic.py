@@ -3,6 +3,8 @@ tolerance, inverse-Hessian-vector product by conjugate gradients or a Neumann se
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -39,8 +41,9 @@ def _design(x: FloatArray, fit_intercept: bool) -> FloatArray:
 
 def _fit(
     xd: FloatArray, y: FloatArray, lam: FloatArray, solver: str, tol: float, max_iter: int
-) -> FloatArray:
-    """The minimiser of ``sum_i log(1 + e^{z_i}) - y_i z_i + 1/2 sum_j lam_j w_j^2``."""
+) -> tuple[FloatArray, bool]:
+    """The minimiser of ``sum_i log(1 + e^{z_i}) - y_i z_i + 1/2 sum_j lam_j w_j^2``, and
+    whether the solver reached ``tol`` within ``max_iter`` iterations."""
 
     def fun(w: FloatArray) -> tuple[float, FloatArray]:
         z = xd @ w
@@ -57,9 +60,8 @@ def _fit(
             options={"gtol": tol, "ftol": 0.0, "maxiter": max_iter, "maxcor": 20},
         )
         w[:] = res.x
-    else:
-        w = _newton(fun, xd, lam, tol, max_iter)
-    return w
+        return w, bool(res.success) or float(np.max(np.abs(fun(w)[1]))) <= tol
+    return _newton(fun, xd, lam, tol, max_iter)
 
 
 def _newton(
@@ -68,13 +70,14 @@ def _newton(
     lam: FloatArray,
     tol: float,
     max_iter: int,
-) -> FloatArray:
-    """Newton's method with a backtracking line search (Nocedal & Wright 2006, Alg. 3.1)."""
+) -> tuple[FloatArray, bool]:
+    """Newton's method with a backtracking line search (Nocedal & Wright 2006, Alg. 3.1);
+    the weights and whether the gradient reached ``tol``."""
     w = np.zeros(xd.shape[1])
     for _ in range(max_iter):
         f, grad = fun(w)
         if np.max(np.abs(grad)) <= tol:
-            break
+            return w, True
         p = _sigmoid(xd @ w)
         h = (xd.T * (p * (1.0 - p))) @ xd + np.diag(lam)
         step = np.linalg.solve(h, grad)
@@ -85,12 +88,13 @@ def _newton(
         while fun(w - t * step)[0] > f - 1e-4 * t * (grad @ step) + slack and t > 1e-10:
             t *= 0.5
         w = w - t * step
-    return w
+    return w, bool(np.max(np.abs(fun(w)[1])) <= tol)
 
 
-def _cg(hvp: HessVec, b: FloatArray, tol: float, max_iter: int) -> FloatArray:
+def _cg(hvp: HessVec, b: FloatArray, tol: float, max_iter: int) -> tuple[FloatArray, bool]:
     """Conjugate gradients for ``H v = b`` with ``H`` symmetric positive definite
-    (Nocedal & Wright 2006, Algorithm 5.2), using Hessian-vector products only."""
+    (Nocedal & Wright 2006, Algorithm 5.2), using Hessian-vector products only; the
+    solution and whether the residual reached ``tol``."""
     v = np.zeros_like(b)
     r = b.copy()
     p = r.copy()
@@ -98,7 +102,7 @@ def _cg(hvp: HessVec, b: FloatArray, tol: float, max_iter: int) -> FloatArray:
     stop = (tol * float(np.linalg.norm(b))) ** 2
     for _ in range(max_iter):
         if rr <= stop:
-            break
+            return v, True
         hp = hvp(p)
         step = rr / float(p @ hp)
         v += step * p
@@ -106,12 +110,12 @@ def _cg(hvp: HessVec, b: FloatArray, tol: float, max_iter: int) -> FloatArray:
         rr_new = float(r @ r)
         p = r + (rr_new / rr) * p
         rr = rr_new
-    return v
+    return v, rr <= stop
 
 
 def _neumann(
     hvp: HessVec, b: FloatArray, lipschitz: float, tol: float, max_iter: int
-) -> FloatArray:
+) -> tuple[FloatArray, bool]:
     """``H^-1 b`` as the Neumann series ``eta sum_k (I - eta H)^k b`` with ``eta = 1/L``
     (Lorraine, Vicol & Duvenaud 2020, Eq. 9 and Algorithm 3), summed until a term is
     below ``tol`` times the first."""
@@ -123,17 +127,19 @@ def _neumann(
         term = term - eta * hvp(term)
         v += term
         if float(np.linalg.norm(term)) <= tol * first:
-            break
-    return v
+            return v, True
+    return v, False
 
 
-def _check_options(solver: str, ihvp: str, tol: float) -> None:
+def _check_options(solver: str, ihvp: str, tol: float, max_iter: int) -> None:
     if solver not in ("auto", "lbfgs", "newton"):
         raise InvalidArgumentError(f"solver must be 'auto', 'lbfgs' or 'newton', got {solver!r}")
     if ihvp not in ("cg", "neumann"):
         raise InvalidArgumentError(f"ihvp must be 'cg' or 'neumann', got {ihvp!r}")
-    if not (np.isfinite(tol) and tol > 0):
+    if not (isinstance(tol, numbers.Real) and np.isfinite(tol) and tol > 0):
         raise InvalidArgumentError(f"tol must be a finite number > 0, got {tol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise InvalidArgumentError(f"max_iter must be an int >= 1, got {max_iter!r}")
 
 
 def logistic_hypergradient(
@@ -180,7 +186,10 @@ def logistic_hypergradient(
             features, L-BFGS-B beyond.
         ihvp: ``"cg"`` (default) or ``"neumann"``.
         tol: Tolerance of the inner solver (gradient norm) and of the linear solve.
-        max_iter: Iteration limit of the inner solver and of the linear solve.
+        max_iter: Iteration limit of the inner solver and of the linear solve (the
+            Neumann series takes 100 times as many terms), an int >= 1. Default 1000.
+            Either one stopping there before ``tol`` warns (``RuntimeWarning``): the
+            hypergradient is then biased.
 
     Returns:
         Hypergradient: the mean validation log-loss, its gradient with respect to
@@ -188,10 +197,11 @@ def logistic_hypergradient(
 
     Raises:
         InvalidArgumentError: bad shapes, labels other than 0/1, negative penalties,
-            or an unknown ``solver`` / ``ihvp``.
+            an unknown ``solver`` / ``ihvp``, or a ``tol`` / ``max_iter`` out of range.
         MissingDependencyError: scipy is not installed.
     """
-    _check_options(solver, ihvp, tol)
+    _check_options(solver, ihvp, tol, max_iter)
+    max_iter = int(max_iter)
     x, xv = matrix(x_train, "x_train"), matrix(x_val, "x_val")
     y, yv = targets(y_train, x.shape[0], "y_train"), targets(y_val, xv.shape[0], "y_val")
     if xv.shape[1] != x.shape[1]:
@@ -206,7 +216,7 @@ def logistic_hypergradient(
     xd, xvd = _design(x, fit_intercept), _design(xv, fit_intercept)
     if solver == "auto":
         solver = "newton" if xd.shape[1] <= 500 else "lbfgs"
-    w = _fit(xd, y, lam, solver, tol, max_iter)
+    w, fitted = _fit(xd, y, lam, solver, tol, max_iter)
     zv = xvd @ w
     loss = _log_loss(zv, yv)
     grad_w = xvd.T @ (_sigmoid(zv) - yv) / xv.shape[0]
@@ -218,10 +228,18 @@ def logistic_hypergradient(
         return out
 
     if ihvp == "cg":
-        q = _cg(hvp, grad_w, tol, max_iter)
+        q, solved = _cg(hvp, grad_w, tol, max_iter)
     else:
         # L bounds H's largest eigenvalue: 1/4 ||X||_2^2 + max alpha.
         lipschitz = 0.25 * float(np.linalg.norm(xd, 2)) ** 2 + float(lam.max())
-        q = _neumann(hvp, grad_w, lipschitz, tol, 100 * max_iter)
+        q, solved = _neumann(hvp, grad_w, lipschitz, tol, 100 * max_iter)
+    if not (fitted and solved):
+        step = "the fit" if not fitted else f"the linear solve ({ihvp})"
+        warnings.warn(
+            f"logistic_hypergradient: {step} stopped at max_iter={max_iter} before reaching "
+            f"tol={tol}; the hypergradient is biased (raise max_iter or tol)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     grad = -(w * q)[: x.shape[1]]
     return result(loss, per_group(grad, g, alpha), alpha)

@@ -72,12 +72,17 @@ def ridge_hypergradient(
     lam, g, _ = penalties(alpha, x.shape[1], groups, "alpha")
     xc, yc, xm, ym = center(x, y, fit_intercept)
     a = xc.T @ xc + np.diag(lam)
+    singular = "X^T X + diag(alpha) is singular: use alpha > 0 or independent features"
     try:
         factor = linalg.cho_factor(a)
     except linalg.LinAlgError as e:
-        raise InvalidArgumentError(
-            "X^T X + diag(alpha) is singular: use alpha > 0 or independent features"
-        ) from e
+        raise InvalidArgumentError(singular) from e
+    # Rounding can let the factorisation of a singular matrix through (collinear features
+    # after centring): a pivot at the level of rounding error means singular.
+    pivots = np.abs(np.diag(factor[0]))
+    scale = float(np.max(np.diag(a), initial=0.0))
+    if pivots.size and float(np.min(pivots)) ** 2 <= a.shape[0] * np.finfo(float).eps * scale:
+        raise InvalidArgumentError(singular)
     w = linalg.cho_solve(factor, xc.T @ yc)
     xvc = xv - xm
     resid = xvc @ w + ym - yv

@@ -7,8 +7,6 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ferrotune.exceptions import InvalidArgumentError
-
 if TYPE_CHECKING:
     from ferrotune.study import Study
     from ferrotune.trial import FrozenTrial
@@ -69,7 +67,8 @@ def get_param_importances(
             is zero).
 
     Raises:
-        TypeError: ``evaluator`` is not a :class:`BaseImportanceEvaluator`.
+        TypeError: ``evaluator`` is not a :class:`BaseImportanceEvaluator`, or ``params``
+            not a list of names.
     """
     if evaluator is None:
         evaluator = _default_evaluator()
@@ -78,7 +77,8 @@ def get_param_importances(
             f"evaluator must be a BaseImportanceEvaluator, got {type(evaluator).__name__}"
         )
     if params is not None and not isinstance(params, (list, tuple)):
-        raise InvalidArgumentError(f"params must be a list of parameter names, got {params!r}")
+        # TypeError, as the evaluators' evaluate() and Optuna raise.
+        raise TypeError(f"params must be a list of parameter names, got {params!r}")
     scores = evaluator.evaluate(
         study, params=None if params is None else list(params), target=target
     )

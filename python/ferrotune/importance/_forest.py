@@ -27,14 +27,14 @@ class ForestArguments:
 
     def __init__(self, n_trees: Any, max_depth: Any, seed: Any) -> None:
         for name, value in (("n_trees", n_trees), ("max_depth", max_depth)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise InvalidArgumentError(f"{name} must be an int >= 1, got {value!r}")
         if seed is not None and (
             isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
         ):
             raise InvalidArgumentError(f"seed must be None or an int >= 0, got {seed!r}")
-        self.n_trees = n_trees
-        self.max_depth = max_depth
+        self.n_trees = int(n_trees)
+        self.max_depth = int(max_depth)
         self.seed = seed
 
     def draw_seed(self) -> int:

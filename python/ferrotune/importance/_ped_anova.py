@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -77,6 +78,9 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         region_quantile: float = 1.0,
         evaluate_on_local: bool = True,
     ) -> None:
+        for name, q in (("target_quantile", target_quantile), ("region_quantile", region_quantile)):
+            if isinstance(q, bool) or not isinstance(q, numbers.Real):
+                raise InvalidArgumentError(f"{name} must be a number, got {q!r}")
         if not 0.0 < target_quantile < region_quantile <= 1.0:
             raise InvalidArgumentError(
                 "target_quantile and region_quantile must satisfy 0 < target_quantile < "

@@ -8,6 +8,7 @@ Needs ``pip install 'ferrotune[dask]'`` (``dask[distributed]``).
 
 from __future__ import annotations
 
+import numbers
 import time
 import uuid
 import warnings
@@ -129,7 +130,7 @@ def _check_arguments(
     """The shared storage, after the arguments are checked."""
     for name, value in (("n_trials", n_trials), ("n_workers", n_workers)):
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
+            isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1
         ):
             raise InvalidArgumentError(f"{name} must be an int >= 1 or None, got {value!r}")
     if n_trials is None and timeout is None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -192,15 +193,15 @@ class AutoSampler(_DelegatingSampler):
             )
         for name, value in (("gp_trials", gp_trials), ("patience", patience)):
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
+                isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1
             ):
                 raise InvalidArgumentError(f"{name} must be an int >= 1 or None, got {value!r}")
         if not isinstance(trust_region, bool):
             raise InvalidArgumentError(f"trust_region must be a bool, got {trust_region!r}")
         self._seed = _seed_or_random(seed)
         self._constraints_func = constraints_func
-        self._gp_trials = gp_trials
-        self._patience = patience
+        self._gp_trials = None if gp_trials is None else int(gp_trials)
+        self._patience = None if patience is None else int(patience)
         self._trust_region = trust_region
         self._lock = threading.Lock()
         self._kind = _TRUST if trust_region else "gp"

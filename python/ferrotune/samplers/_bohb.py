@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from ferrotune import _core
@@ -114,14 +115,14 @@ class BOHBSampler(_RustModelSampler):
     ) -> None:
         if min_points_in_model is not None and (
             isinstance(min_points_in_model, bool)
-            or not isinstance(min_points_in_model, int)
+            or not isinstance(min_points_in_model, numbers.Integral)
             or min_points_in_model < 1
         ):
             raise InvalidArgumentError(
                 f"min_points_in_model must be an int >= 1 or None, got {min_points_in_model!r}"
             )
         check_size("num_samples", num_samples, 1)
-        floats = {}
+        floats: dict[str, float] = {}
         for name, v in (
             ("top_n_percent", top_n_percent),
             ("random_fraction", random_fraction),
@@ -129,14 +130,16 @@ class BOHBSampler(_RustModelSampler):
             ("min_bandwidth", min_bandwidth),
             ("prior_weight", prior_weight),
         ):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(v):
                 raise InvalidArgumentError(f"{name} must be a number, got {v!r}")
             floats[name] = float(v)
         for name, flag in (("magic_clip", magic_clip), ("pruned_in_bad", pruned_in_bad)):
             if not isinstance(flag, bool):
                 raise InvalidArgumentError(f"{name} must be a bool, got {flag!r}")
         self._config: dict[str, Any] = {
-            "min_points_in_model": min_points_in_model,
+            "min_points_in_model": None
+            if min_points_in_model is None
+            else int(min_points_in_model),
             "num_samples": num_samples,
             "magic_clip": magic_clip,
             "pruned_in_bad": pruned_in_bad,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,9 +14,9 @@ __all__ = ["CmaEsSampler"]
 
 
 def _positive_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise InvalidArgumentError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
+    return int(value)
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -139,7 +140,7 @@ class CmaEsSampler(_RustModelSampler):
             raise InvalidArgumentError(f"x0 must be a mapping name -> value, got {x0!r}")
         self._x0: list[tuple[str, float]] = []
         for name, v in (x0 or {}).items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
                 raise InvalidArgumentError(f"x0[{name!r}] must be a finite number, got {v!r}")
             self._x0.append((str(name), float(v)))
         if sigma0 is not None and (

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Literal
 
 from ferrotune import _core
@@ -14,13 +15,13 @@ _ADAPTATIONS = ("shade", "jade", "none")
 
 
 def _check_int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise InvalidArgumentError(f"{name} must be an int >= {low}, got {value!r}")
-    return value
+    return int(value)
 
 
 def _check_float(name: str, value: object, low: float, high: float, *, open_low: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidArgumentError(f"{name} must be a number, got {value!r}")
     v = float(value)
     inside = (v > low if open_low else v >= low) and v <= high

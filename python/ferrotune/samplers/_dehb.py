@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from ferrotune import _core
@@ -95,15 +96,15 @@ class DEHBSampler(_RustModelSampler):
         crossover_prob: float = 0.5,
         seed: int | None = None,
     ) -> None:
-        check_int("min_resource", min_resource, 1)
+        min_resource = check_int("min_resource", min_resource, 1)
         if isinstance(max_resource, str):
             if max_resource != "auto":
                 raise InvalidArgumentError(
                     f"max_resource must be an int >= 1 or 'auto', got {max_resource!r:.80}"
                 )
         else:
-            check_int("max_resource", max_resource, 1)
-        check_int("reduction_factor", reduction_factor, 2)
+            max_resource = check_int("max_resource", max_resource, 1)
+        reduction_factor = check_int("reduction_factor", reduction_factor, 2)
         if isinstance(max_resource, int) and max_resource > _MAX_RATIO * min_resource:
             # A bracket holds up to max / min configurations.
             raise InvalidArgumentError(
@@ -116,7 +117,7 @@ class DEHBSampler(_RustModelSampler):
         ):
             if (
                 isinstance(v, bool)
-                or not isinstance(v, (int, float))
+                or not isinstance(v, numbers.Real)
                 or not (low <= v <= high)
                 or math.isinf(v)
                 or (name == "mutation_factor" and v <= 0)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from ferrotune import _core
@@ -15,9 +16,9 @@ def _number(name: str, value: Any, low: float, high: float, allow_none: bool = F
         return
     if (
         isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or math.isnan(value)
-        or not low <= value <= high
+        or not isinstance(value, numbers.Real)
+        or math.isnan(float(value))
+        or not low <= float(value) <= high
     ):
         raise InvalidArgumentError(f"{name} must be a number in [{low}, {high}], got {value!r}")
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import struct
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -234,7 +235,7 @@ class GPSampler(_RustModelSampler):
         if beta is not None:
             if acquisition != "ucb":
                 raise InvalidArgumentError("beta is only used with acquisition='ucb'")
-            if isinstance(beta, bool) or not isinstance(beta, (int, float)):
+            if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
                 raise InvalidArgumentError(f"beta must be a number or None, got {beta!r}")
             if not (math.isfinite(beta) and beta >= 0):
                 raise InvalidArgumentError(f"beta must be finite and >= 0, got {beta!r}")

@@ -80,7 +80,10 @@ class HypergradientSampler(_RustSampler):
       guarantee their constraints.
 
     Single-objective studies only (a study with several objectives is refused at the
-    ask). Not in Optuna, which has no gradient-based sampler.
+    ask). Not in Optuna, which has no gradient-based sampler. One sampler object
+    follows one study (by name): given to another study, it starts a fresh descent
+    there, as a new sampler with the same arguments would (so alternating between two
+    studies restarts each time; give each study its own sampler).
 
     Adam's second moment remembers past gradient magnitudes (``beta2``): when the
     gradient's scale changes by orders of magnitude along the path (a loss that is
@@ -146,6 +149,8 @@ class HypergradientSampler(_RustSampler):
         # seen without a gradient that have not finished.
         self._next = 0
         self._waiting: set[int] = set()
+        # The study served: another one (the object reused) starts a fresh descent.
+        self._study_name: str | None = None
         self._init_transient()
         self._rust = self._build()
 
@@ -182,6 +187,12 @@ class HypergradientSampler(_RustSampler):
                 f"has {len(study.directions)}"
             )
         with self._lock:
+            if self._study_name != study.study_name:
+                if self._study_name is not None:
+                    self._next, self._waiting = 0, set()
+                    # In place: the study's core may hold this object already.
+                    self._rust.set_state(self._build().get_state())
+                self._study_name = study.study_name
             entries, no_grad, done, pending = self._scan(study, trial.number)
             maximize = study.directions[0].name == "MAXIMIZE"
             self._rust.prepare(trial.number, entries, maximize, no_grad, done, pending)

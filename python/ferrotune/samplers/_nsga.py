@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import TYPE_CHECKING, Any
 
 from ferrotune import _core
@@ -20,7 +21,7 @@ __all__ = ["NSGAIIISampler", "NSGAIISampler"]
 def _check_prob(name: str, value: Any, *, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidArgumentError(f"{name} must be a number in [0, 1], got {value!r}")
     if not 0.0 <= float(value) <= 1.0:
         raise InvalidArgumentError(f"{name} must be in [0, 1], got {value!r}")
@@ -140,7 +141,7 @@ class NSGAIISampler(_RustModelSampler):
     ) -> None:
         if (
             isinstance(population_size, bool)
-            or not isinstance(population_size, int)
+            or not isinstance(population_size, numbers.Integral)
             or population_size < 2
         ):
             raise InvalidArgumentError(
@@ -155,7 +156,7 @@ class NSGAIISampler(_RustModelSampler):
         if isinstance(op, UniformCrossover):
             swap = op.swapping_prob
         self._config: dict[str, Any] = {
-            "population_size": population_size,
+            "population_size": int(population_size),
             "mutation_prob": _check_prob("mutation_prob", mutation_prob, allow_none=True),
             "crossover_prob": _check_prob("crossover_prob", crossover_prob),
             "swapping_prob": swap,
@@ -233,14 +234,14 @@ class NSGAIIISampler(NSGAIISampler):
         )
         if (
             isinstance(dividing_parameter, bool)
-            or not isinstance(dividing_parameter, int)
+            or not isinstance(dividing_parameter, numbers.Integral)
             or dividing_parameter < 1
         ):
             raise InvalidArgumentError(
                 f"dividing_parameter must be an int >= 1, got {dividing_parameter!r}"
             )
         self._config["nsga3"] = True
-        self._config["dividing_parameter"] = dividing_parameter
+        self._config["dividing_parameter"] = int(dividing_parameter)
         self._config["reference_points"] = _reference_points(reference_points)
         self._set_constraints_func(constraints_func)
         self._rust = self._build()

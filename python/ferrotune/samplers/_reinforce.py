@@ -14,10 +14,10 @@ __all__ = ["ReinforceSampler"]
 def _number(name: str, value: Any, low: float, high: float, *, open_low: bool = False) -> float:
     ok = (
         not isinstance(value, bool)
-        and isinstance(value, (int, float))
-        and not math.isnan(value)
-        and (low < value if open_low else low <= value)
-        and value <= high
+        and isinstance(value, numbers.Real)
+        and not math.isnan(float(value))
+        and (low < float(value) if open_low else low <= float(value))
+        and float(value) <= high
     )
     if not ok:
         interval = f"{'(' if open_low else '['}{low}, {high}]"

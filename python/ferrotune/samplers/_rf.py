@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from ferrotune import _core
@@ -10,9 +11,9 @@ __all__ = ["RFSampler"]
 
 
 def _int_arg(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise InvalidArgumentError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
+    return int(value)
 
 
 class RFSampler(_RustModelSampler):
@@ -142,7 +143,7 @@ class RFSampler(_RustModelSampler):
             ("ratio_features", ratio_features),
             ("min_distance", min_distance),
         ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise InvalidArgumentError(f"{name} must be a number, got {value!r}")
         if not 0.0 <= random_fraction <= 1.0:
             raise InvalidArgumentError(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -173,14 +174,14 @@ class TrustRegionSampler(_RustModelSampler):
             raise InvalidArgumentError(f"x0 must be a mapping name -> value, got {x0!r}")
         start: list[tuple[str, float]] = []
         for name, v in (x0 or {}).items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
                 raise InvalidArgumentError(f"x0[{name!r}] must be a finite number, got {v!r}")
             start.append((str(name), float(v)))
         r0 = _check_float("radius0", radius0, 0.0, 1.0, open_low=True)
         rmin = radius_min
         if (
             isinstance(rmin, bool)
-            or not isinstance(rmin, (int, float))
+            or not isinstance(rmin, numbers.Real)
             or not (math.isfinite(rmin) and 0.0 < rmin < r0)
         ):
             raise InvalidArgumentError(

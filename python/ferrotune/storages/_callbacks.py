@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +29,15 @@ class RetryHeartbeatStaleTrialCallback:
     """
 
     def __init__(self, max_retry: int | None = None, inherit_intermediate_values: bool = False):
-        if max_retry is not None and (not isinstance(max_retry, int) or max_retry < 0):
+        if max_retry is not None and (
+            isinstance(max_retry, bool)
+            or not isinstance(max_retry, numbers.Integral)
+            or max_retry < 0
+        ):
             from ferrotune.exceptions import InvalidArgumentError
 
             raise InvalidArgumentError(f"max_retry must be an int >= 0 or None, got {max_retry!r}")
-        self._max_retry = max_retry
+        self._max_retry = None if max_retry is None else int(max_retry)
         self._inherit_intermediate_values = inherit_intermediate_values
 
     def __call__(self, study: Study, trial: FrozenTrial) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import threading
 import weakref
 from collections.abc import Container
@@ -43,9 +44,13 @@ class MaxTrialsCallback:
     def __init__(
         self, n_trials: int, states: Container[TrialState] | None = (TrialState.COMPLETE,)
     ) -> None:
-        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0:
+        if (
+            isinstance(n_trials, bool)
+            or not isinstance(n_trials, (int, numbers.Integral))
+            or int(n_trials) < 0
+        ):
             raise InvalidArgumentError(f"n_trials must be an int >= 0, got {n_trials!r}")
-        self._n_trials = n_trials
+        self._n_trials = int(n_trials)
         self._states = states
         self._init_progress()
 

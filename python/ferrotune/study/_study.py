@@ -1305,7 +1305,11 @@ class Study:
         n = len(self.directions)
         out: dict[int, Any] = {}
         for step, v in values.items():
-            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < 2**63:
+            if (
+                isinstance(step, bool)
+                or not isinstance(step, numbers.Integral)
+                or not 0 <= int(step) < 2**63
+            ):
                 raise InvalidArgumentError(
                     f"add_trial: intermediate step must be an int in [0, 2**63), got {step!r:.80}"
                 )
@@ -1313,7 +1317,7 @@ class Study:
                 # A plain number in a study with several objectives: Optuna's kind of
                 # intermediate value (one float), kept as it is.
                 vector = n > 1 and not isinstance(v, (int, float, np.number))
-                out[step] = _report_vector(v, n) if vector else float(v)
+                out[int(step)] = _report_vector(v, n) if vector else float(v)
             except (InvalidArgumentError, TypeError, ValueError, OverflowError) as e:
                 raise InvalidArgumentError(
                     f"add_trial: intermediate value at step {step}: "
@@ -1430,9 +1434,9 @@ class Study:
         """
         if not isinstance(key, str):
             raise InvalidArgumentError(f"key must be a str, got {key!r} ({type(key).__name__})")
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
             raise InvalidArgumentError(f"count must be an int >= 1, got {count!r}")
-        return self._storage.next_study_counter(self._study_id, key, count)
+        return self._storage.next_study_counter(self._study_id, key, int(count))
 
     def get_fixed_params(self, number: int) -> dict[str, Any] | None:
         """The values a sampler's ``before_trial`` fixed for trial ``number`` while it

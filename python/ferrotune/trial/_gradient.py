@@ -47,7 +47,8 @@ def check_gradient(
                 f"gradient for parameter {name!r}: it is {kind}; gradients are reported "
                 "for continuous float parameters only"
             )
-        if isinstance(g, bool):
+        # float() would parse a string; a 0-d array or tensor (torch, jax) is welcome.
+        if isinstance(g, (bool, str, bytes, bytearray)):
             raise InvalidArgumentError(f"gradient for parameter {name!r}: {g!r} is not a number")
         try:
             v = float(g)

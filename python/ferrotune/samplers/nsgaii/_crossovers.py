@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from ferrotune.exceptions import InvalidArgumentError
@@ -17,7 +18,7 @@ __all__ = [
 
 
 def _prob(name: str, value: Any, *, open_low: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidArgumentError(f"{name} must be a number, got {value!r}")
     v = float(value)
     ok = (0.0 < v <= 1.0) if open_low else (0.0 <= v <= 1.0)
@@ -86,10 +87,10 @@ def _scale(name: str, value: Any, *, allow_none: bool) -> float | None:
     """``value`` as a finite float >= 0 (None passes when allowed)."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         kind = "a number or None" if allow_none else "a number"
         raise InvalidArgumentError(f"{name} must be {kind}, got {value!r}")
-    if not (math.isfinite(value) and value >= 0):
+    if not (math.isfinite(float(value)) and float(value) >= 0):
         raise InvalidArgumentError(f"{name} must be finite and >= 0, got {value!r}")
     return float(value)
 

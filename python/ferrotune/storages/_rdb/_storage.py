@@ -177,7 +177,8 @@ class RDBStorage(_TrialWrites):
                     f"{name} must be a finite number of seconds > 0 or None, got {v!r}"
                 )
         if isinstance(lock_timeout, bool) or not (
-            isinstance(lock_timeout, (int, float)) and 0 < lock_timeout < math.inf
+            isinstance(lock_timeout, (int, float, numbers.Real))
+            and 0 < float(lock_timeout) < math.inf
         ):
             raise InvalidArgumentError(
                 f"lock_timeout must be a finite number of seconds > 0, got {lock_timeout!r}"

@@ -9,6 +9,7 @@ import contextlib
 import errno
 import json
 import logging
+import numbers
 import os
 import threading
 import time
@@ -53,7 +54,7 @@ def _check_grace(grace_period: float | None) -> float | None:
     if grace_period is None:
         return None
     if isinstance(grace_period, bool) or not (
-        isinstance(grace_period, (int, float)) and grace_period > 0
+        isinstance(grace_period, numbers.Real) and grace_period > 0
     ):
         raise InvalidArgumentError(
             f"grace_period must be a number of seconds > 0 or None, got {grace_period!r}"

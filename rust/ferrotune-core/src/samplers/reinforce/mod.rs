@@ -324,6 +324,9 @@ impl ReinforceSampler {
             let cfg = &self.config;
             let beta = cfg.entropy_weight * cfg.entropy_decay.powf(m.updates.min(1 << 40) as f64);
             let a = m.advantage(if maximize { v } else { -v }, cfg.baseline_decay);
+            if !a.is_finite() {
+                continue;
+            }
             // Epoch 1 is REINFORCE's step (rho = 1); later epochs follow the
             // clipped surrogate against the controller before this sample.
             let log_old = m.policy.log_prob(&steps);
@@ -390,10 +393,17 @@ fn new_model(names: u64, decisions: Vec<Decision>, n_params: usize, policy: Poli
     }
 }
 
+/// The largest reward magnitude the statistics take (see [`Model::advantage`]).
+const REWARD_LIMIT: f64 = 1e300;
+
 impl Model {
     /// The normalised advantage of reward `r`, updating the reward
     /// statistics and the baseline.
     fn advantage(&mut self, r: f64, decay: f64) -> f64 {
+        // Rewards near the float limit would overflow r - mean to ±inf and turn
+        // the statistics (and the controller's weights) into NaN for good; at
+        // ±1e300 every difference stays finite and m2 at worst +inf (sigma 1).
+        let r = r.clamp(-REWARD_LIMIT, REWARD_LIMIT);
         self.n += 1.0;
         let delta = r - self.mean;
         self.mean += delta / self.n;
