@@ -215,3 +215,66 @@ def test_a_missing_optuna_study_is_named(tmp_path: Path) -> None:
         ferrotune.exceptions.InvalidArgumentError, match="no study named 'not-there'"
     ):
         import_study(url, study_name="not-there")
+
+
+def _halving_objective(lib: Any) -> Any:
+    def objective(trial: Any) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        for step in range(1, 9):
+            trial.report(x + 1.0 / step, step)
+            if trial.should_prune():
+                raise lib.TrialPruned()
+        return x
+
+    return objective
+
+
+def test_rung_records_go_on_in_optuna_after_export(tmp_path: Path) -> None:
+    """Optuna's successive halving failed on ferrotune's records (dict < dict)."""
+    study = ferrotune.create_study(
+        study_name="halving",
+        sampler=RandomSampler(seed=0),
+        pruner=ferrotune.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2),
+    )
+    study.optimize(_halving_objective(ferrotune), n_trials=12)
+    pruned = sum(t.state == ferrotune.TrialState.PRUNED for t in study.trials)
+    assert pruned > 0
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    export_study(study, url)
+    loaded = optuna.load_study(
+        study_name="halving",
+        storage=url,
+        sampler=optuna.samplers.RandomSampler(seed=1),
+        pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2),
+    )
+    rung0 = loaded.trials[0].system_attrs["completed_rung_0"]
+    assert rung0 == study.trials[0].intermediate_values[1]
+    loaded.optimize(_halving_objective(optuna), n_trials=4)
+    assert len(loaded.trials) == 16
+
+
+@pytest.mark.parametrize("to_sqlite", [False, True])
+def test_imported_optuna_rung_records_rank_new_trials(tmp_path: Path, to_sqlite: bool) -> None:
+    """A ferrotune pruner ignored Optuna's records: a bad trial went on after import."""
+    source = optuna.create_study(
+        pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
+    )
+    for i in range(8):
+        t = source.ask()
+        for step in (1, 2, 4):
+            t.report(0.1 * i, step)
+            t.should_prune()
+        source.tell(t, 0.1 * i)
+    storage = f"sqlite:///{tmp_path / 'ft.db'}" if to_sqlite else None
+    study = import_study(source, storage=storage)
+    study.pruner = ferrotune.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
+    record = study.trials[3].system_attrs["completed_rung_0"]
+    assert record["values"] == [pytest.approx(0.3)] and record["promoted"] is True
+
+    def bad_then_good(target: Any, value: float) -> bool:
+        trial = target.ask()
+        trial.report(value, 1)
+        return bool(trial.should_prune())
+
+    assert bad_then_good(source, 5.0) and bad_then_good(study, 5.0)
+    assert not bad_then_good(source, -1.0) and not bad_then_good(study, -1.0)

@@ -32,7 +32,13 @@ from ferrotune.distributions import (
 )
 from ferrotune.exceptions import InvalidArgumentError, MissingDependencyError
 from ferrotune.storages import BaseStorage, InMemoryStorage, get_storage
-from ferrotune.storages._base import CONSTRAINT_PREFIX, split_constraint_attrs
+from ferrotune.storages._base import (
+    _RUNG_PREFIX,
+    CONSTRAINT_PREFIX,
+    RUNG_KEY,
+    rung_records,
+    split_constraint_attrs,
+)
 from ferrotune.study._direction import StudyDirection
 from ferrotune.trial._state import TO_CORE, TrialState
 
@@ -116,8 +122,12 @@ def import_study(
             of the import.)
 
     Returns:
-        The ferrotune :class:`~ferrotune.Study` (with a ``TPESampler``; set another with
-        ``study.sampler = ...``), its trials numbered as in Optuna.
+        The ferrotune :class:`~ferrotune.Study` (with the default sampler,
+        :class:`~ferrotune.samplers.AutoSampler`; set another with ``study.sampler =
+        ...``), its trials numbered as in Optuna. Successive halving's rung records
+        (``completed_rung_{k}``) are translated both ways, so that either library's
+        pruner goes on ranking against them (:func:`export_study` writes Optuna's form
+        for one objective).
 
     Raises:
         MissingDependencyError: Optuna is not installed.
@@ -138,8 +148,12 @@ def import_study(
         for key, value in source.user_attrs.items():
             target.set_study_user_attr(sid, key, value)
         trials = [_Imported(t, len(directions)) for t in source.get_trials(deepcopy=False)]
+        _rung_records_from_optuna(trials)
         if isinstance(target, InMemoryStorage):
             _load_in_memory(target, sid, trials)
+            found = [r for t in trials for r in rung_records(t.number, t.system)]
+            if found:
+                target.get_core(sid).add_rung_records(sorted(found, key=lambda r: r[4]))
         else:
             for t in trials:
                 _write_trial(target, sid, t)
@@ -150,6 +164,28 @@ def import_study(
         target.delete_study(sid)
         raise
     return Study(name, target)
+
+
+def _rung_records_from_optuna(trials: list[_Imported]) -> None:
+    """Optuna's successive-halving records (``completed_rung_{k}``: the value alone) in
+    ferrotune's form (the value, the decision, the place in the study's order), so that
+    a ferrotune pruner ranks new trials against them. The decision: promoted, but at the
+    last rung of a PRUNED trial; the order: by trial number, then rung (Optuna keeps no
+    time of a record)."""
+    found = []
+    for t in trials:
+        rungs = sorted(
+            int(k[len(_RUNG_PREFIX) :])
+            for k, v in t.system.items()
+            if k.startswith(_RUNG_PREFIX)
+            and k[len(_RUNG_PREFIX) :].isdigit()
+            and isinstance(v, (int, float))
+            and not isinstance(v, bool)
+        )
+        found.extend((t, k, k != rungs[-1] or t.state != TrialState.PRUNED) for k in rungs)
+    for order, (t, k, promoted) in enumerate(found):
+        key = RUNG_KEY.format(k)
+        t.system[key] = {"values": [float(t.system[key])], "promoted": promoted, "order": order}
 
 
 def _optuna_study(source: Any, study_name: str | None) -> Any:
@@ -326,6 +362,14 @@ def export_study(study: Study, optuna_storage_url: Any, study_name: str | None =
 def _optuna_trial(t: FrozenTrial, multi: bool) -> Any:
     optuna = _optuna()
     system = {k: v for k, v in t.system_attrs.items() if k != "constraints"}
+    if not multi:
+        # Optuna's successive halving reads a rung record as the value alone (and fails
+        # on ferrotune's dict: value, decision, order).
+        for key, value in list(system.items()):
+            if key.startswith(_RUNG_PREFIX) and isinstance(value, dict):
+                values = value.get("values")
+                if isinstance(values, list) and len(values) == 1:
+                    system[key] = float(values[0])
     for key, value in t.constraints.items():
         system[CONSTRAINT_PREFIX + key] = value
     intermediate = t.intermediate_values
