@@ -634,3 +634,15 @@ def test_tell_without_value_or_state_fails_the_trial_as_optuna(
     assert "None" in caplog.text
     study.tell(study.ask(), 1.0)
     assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.COMPLETE]
+
+
+def test_the_default_sampler_is_auto_sampler_and_finds_the_optimum() -> None:
+    from ferrotune.samplers import AutoSampler
+
+    storage = ferrotune.storages.InMemoryStorage()
+    study = ferrotune.create_study(storage=storage)
+    assert isinstance(study.sampler, AutoSampler)
+    study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1.0) ** 2, n_trials=30)
+    assert study.best_value < 1e-3
+    again = ferrotune.load_study(study_name=study.study_name, storage=storage)
+    assert isinstance(again.sampler, AutoSampler)

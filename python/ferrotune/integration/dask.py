@@ -83,7 +83,7 @@ def optimize(
             :class:`~ferrotune.storages.JournalStorage`), pickled to the workers with its
             settings; not an in-memory storage.
         client: The Dask client; default: the current one (``distributed.get_client``).
-        sampler: The workers' sampler (default: TPE, as for ``load_study``).
+        sampler: The workers' sampler (default: AutoSampler, as for ``load_study``).
         pruner: The workers' pruner (default: median, as for ``load_study``).
         n_workers: Concurrent ``optimize`` loops; default: one per Dask worker thread.
         catch: Exceptions of ``func`` that fail the trial and go on (as in ``optimize``).

@@ -64,6 +64,8 @@ class AutoSampler(_DelegatingSampler):
     Each trial is sampled by one inner sampler, chosen before the trial from what the
     study shows at that moment (the rules below, in order; the first that applies wins).
     ``d`` is the number of parameters, ``n`` the number of trials started so far.
+    It is the study's default sampler (``create_study()`` without ``sampler=``; Optuna's
+    default is TPE).
 
     1. **Define-by-run conditional or changing parameters** (trials whose parameter names
        or distributions differ): :class:`TPESampler` (multivariate, constant liar), kept
