@@ -168,6 +168,12 @@ def ask_tell_sampler(library: str, sampler: str, seed: int) -> Any | None:
     samplers = mod.samplers
     if sampler == "random":
         return samplers.RandomSampler(seed=seed)
+    if sampler == "default":
+        # What create_study() uses without a sampler: ferrotune's AutoSampler, TPE for
+        # Optuna and rustuna.
+        if library == "ferrotune":
+            return samplers.AutoSampler(seed=seed)
+        return samplers.TPESampler(seed=seed) if hasattr(samplers, "TPESampler") else None
     if sampler == "tpe" and hasattr(samplers, "TPESampler"):
         return samplers.TPESampler(seed=seed)
     if sampler == "qmc" and hasattr(samplers, "QMCSampler") and library != "rustuna":

@@ -6,7 +6,10 @@ library the trials run in one loop up to the largest ``n``; the mean time per tr
 window of trials ``(n - window, n]`` is reported for each ``n``.  Libraries are interleaved and
 the whole thing repeated; the table shows the median over repeats and ratios against ferrotune.
 
-    python benches/overhead.py [--sampler random|tpe] [--quick] [--out results.jsonl]
+    python benches/overhead.py [--sampler random|tpe|default] [--quick] [--out results.jsonl]
+
+``--sampler default`` times each library's default sampler (what ``create_study()`` uses:
+ferrotune's AutoSampler, Optuna's and rustuna's TPE; hyperopt's TPE).
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ def hyperopt_runner(sampler_name: str) -> Runner | None:
         return None
     from hyperopt import Trials, fmin, hp, rand, tpe
 
-    algo = {"random": rand.suggest, "tpe": tpe.suggest}[sampler_name]
+    algo = {"random": rand.suggest, "tpe": tpe.suggest, "default": tpe.suggest}[sampler_name]
     space: dict[str, Any] = {}
     for i in range(4):
         space[f"f{i}"] = hp.uniform(f"f{i}", 0.0, 1.0)
@@ -161,7 +164,7 @@ def make_runner(library: str, sampler_name: str) -> Runner | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sampler", choices=["random", "tpe"], default="random")
+    parser.add_argument("--sampler", choices=["random", "tpe", "default"], default="random")
     parser.add_argument("--quick", action="store_true", help="n up to 1000, 2 repeats")
     parser.add_argument("--out", help="append the JSON lines to this file")
     parser.add_argument("--ns", help="comma-separated trial counts (default 100,300,1000,3000)")
