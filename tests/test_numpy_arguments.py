@@ -141,3 +141,16 @@ def test_numpy_ints_keep_the_checks_that_python_ints_get() -> None:
         samplers.DEHBSampler(min_resource=np.int64(1), max_resource=np.int64(10**12))
     with pytest.raises(InvalidArgumentError, match="max_retry"):
         ferrotune.storages.RetryHeartbeatStaleTrialCallback(max_retry=True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: pruners.HyperbandPruner(min_resource=10, max_resource=5),
+        lambda: samplers.DEHBSampler(min_resource=10, max_resource=5),
+    ],
+)
+def test_a_max_resource_below_min_resource_is_refused_when_built(build: Any) -> None:
+    """Hyperband took it and never pruned (its docstring: checked when built)."""
+    with pytest.raises(InvalidArgumentError, match=r"max_resource \(5\) must be at least"):
+        build()

@@ -52,9 +52,9 @@ class HyperbandPruner(_RustPruner):
 
     Args:
         min_resource: The step of the first rung of bracket 0, at least 1. Default 1.
-        max_resource: The largest step a trial reaches, at least 1, or ``"auto"``
-            (default): the largest last step of the COMPLETE trials plus one, once the
-            first trial completes (no pruning before).
+        max_resource: The largest step a trial reaches, at least ``min_resource``, or
+            ``"auto"`` (default): the largest last step of the COMPLETE trials plus one,
+            once the first trial completes (no pruning before).
         reduction_factor: ``eta``, at least 2. Default 3.
         bootstrap_count: Passed to every bracket; needs an explicit ``max_resource``.
             Default 0.
@@ -79,7 +79,14 @@ class HyperbandPruner(_RustPruner):
                     f"max_resource must be an int >= 1 or 'auto', got {max_resource!r:.80}"
                 )
         else:
-            check_int("max_resource", max_resource, 1)
+            max_resource = check_int("max_resource", max_resource, 1)
+            if max_resource < self._min_resource:
+                # Optuna takes it and never prunes (one bracket whose first rung is past
+                # the last step).
+                raise InvalidArgumentError(
+                    f"max_resource ({max_resource}) must be at least min_resource "
+                    f"({self._min_resource})"
+                )
         self._max_resource = max_resource
         self._reduction_factor = check_int("reduction_factor", reduction_factor, 2)
         self._bootstrap_count = check_int("bootstrap_count", bootstrap_count, 0)

@@ -69,8 +69,9 @@ class DEHBSampler(_RustModelSampler):
 
     Args:
         min_resource: The smallest budget, as the pruner's (1).
-        max_resource: The largest budget, as the pruner's (``"auto"``; at most 10^9
-            times ``min_resource``: a bracket holds up to their ratio of configurations).
+        max_resource: The largest budget, as the pruner's (``"auto"``; at least
+            ``min_resource`` and at most 10^9 times it: a bracket holds up to their ratio
+            of configurations).
         reduction_factor: ``eta``, as the pruner's (3).
         mutation_factor: DE's ``F`` (0.5).
         crossover_prob: DE's ``CR`` (0.5).
@@ -104,6 +105,10 @@ class DEHBSampler(_RustModelSampler):
                 )
         else:
             max_resource = check_int("max_resource", max_resource, 1)
+            if max_resource < min_resource:
+                raise InvalidArgumentError(
+                    f"max_resource ({max_resource}) must be at least min_resource ({min_resource})"
+                )
         reduction_factor = check_int("reduction_factor", reduction_factor, 2)
         if isinstance(max_resource, int) and max_resource > _MAX_RATIO * min_resource:
             # A bracket holds up to max / min configurations.
