@@ -686,3 +686,42 @@ def test_importance_params_that_are_not_a_list_raise_type_error_as_optuna() -> N
     study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1), 10)
     with pytest.raises(TypeError, match="params"):
         ferrotune.importance.get_param_importances(study, params="x")  # type: ignore[arg-type]
+
+
+def test_a_hypergradient_sampler_given_a_new_study_of_the_same_name_starts_again() -> None:
+    """Keyed by name, a re-created study (a notebook cell run again) repeated one point."""
+    import pickle
+
+    from ferrotune.samplers import HypergradientSampler
+
+    sampler = HypergradientSampler(seed=0)
+    ferrotune.create_study(study_name="exp", sampler=sampler).optimize(
+        _quadratic_with_gradient, n_trials=10
+    )
+    again = ferrotune.create_study(study_name="exp", sampler=sampler)
+    again.optimize(_quadratic_with_gradient, n_trials=10)
+    assert len({t.params["x"] for t in again.trials}) == 10
+    # A pickled study goes on with its sampler's descent (no restart).
+    restored = pickle.loads(pickle.dumps(again))
+    restored.optimize(_quadratic_with_gradient, n_trials=1)
+    fresh = ferrotune.create_study(sampler=HypergradientSampler(seed=0))
+    fresh.optimize(_quadratic_with_gradient, n_trials=11)
+    assert restored.trials[-1].params["x"] == fresh.trials[-1].params["x"]
+
+
+def test_hypergradient_helpers_on_badly_scaled_but_well_posed_data() -> None:
+    """The singularity check compared pivots with the largest diagonal entry (features of
+    scale 1e8 and 1 were refused); Newton warned at the rounding floor of large sums."""
+    from ferrotune.hypergradient import logistic_hypergradient, ridge_hypergradient
+
+    rng = np.random.default_rng(1)
+    x, xv = rng.normal(size=(200, 2)) * [1e8, 1.0], rng.normal(size=(50, 2)) * [1e8, 1.0]
+    y, yv = x @ [1e-8, 2.0], xv @ [1e-8, 2.0]
+    for alpha in (np.full(2, 1e-3), np.zeros(2)):
+        hg = ridge_hypergradient(x, y, xv, yv, alpha)
+        assert np.all(np.isfinite(hg.gradient))
+    x = rng.normal(size=(20000, 3)) * 1e3
+    labels = (x[:, 0] + 300.0 * rng.normal(size=20000) > 0).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        logistic_hypergradient(x, labels, x[:500], labels[:500], 1.0, solver="newton")

@@ -128,6 +128,10 @@ def test_importance_evaluators_take_numpy_numbers(name: str) -> None:
         (lambda: importance.FanovaImportanceEvaluator(n_trees="8"), "n_trees"),
         (lambda: importance.PedAnovaImportanceEvaluator(target_quantile="0.1"), "target_quantile"),
         (lambda: ferrotune.study.MaxTrialsCallback(np.float64(3.0)), "n_trials"),
+        (lambda: pruners.ThresholdPruner(upper="1.5"), "upper"),
+        (lambda: pruners.PercentilePruner(percentile="50"), "percentile"),
+        (lambda: samplers.HypergradientSampler(lr="0.01"), "lr"),
+        (lambda: samplers.HypergradientSampler(lr=np.bool_(True)), "lr"),
     ],
 )
 def test_a_string_where_a_number_belongs_names_the_argument(build: Any, name: str) -> None:

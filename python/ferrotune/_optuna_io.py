@@ -172,7 +172,7 @@ def _rung_records_from_optuna(trials: list[_Imported]) -> None:
     a ferrotune pruner ranks new trials against them. The decision: promoted, but at the
     last rung of a PRUNED trial; the order: by trial number, then rung (Optuna keeps no
     time of a record)."""
-    found = []
+    found: list[tuple[_Imported, int, bool]] = []
     for t in trials:
         rungs = sorted(
             int(k[len(_RUNG_PREFIX) :])

@@ -3,6 +3,7 @@ tolerance, inverse-Hessian-vector product by conjugate gradients or a Neumann se
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from collections.abc import Callable
@@ -60,8 +61,16 @@ def _fit(
             options={"gtol": tol, "ftol": 0.0, "maxiter": max_iter, "maxcor": 20},
         )
         w[:] = res.x
-        return w, bool(res.success) or float(np.max(np.abs(fun(w)[1]))) <= tol
-    return _newton(fun, xd, lam, tol, max_iter)
+        # res.success also means "f stopped decreasing" (ftol 0): judge by the gradient.
+        return w, _small(fun(w)[1], tol, xd, y)
+    return _newton(fun, xd, lam, tol, max_iter, y)
+
+
+def _small(grad: FloatArray, tol: float, xd: FloatArray, y: FloatArray) -> bool:
+    """Whether the gradient is at ``tol`` or at the rounding level of its sums (1e-12 of
+    ``max |X^T y|``, where a solver stalls on large or badly scaled data)."""
+    floor = 1e-12 * max(1.0, float(np.max(np.abs(xd.T @ y), initial=0.0)))
+    return bool(np.max(np.abs(grad), initial=0.0) <= max(tol, floor))
 
 
 def _newton(
@@ -70,9 +79,11 @@ def _newton(
     lam: FloatArray,
     tol: float,
     max_iter: int,
+    y: FloatArray,
 ) -> tuple[FloatArray, bool]:
     """Newton's method with a backtracking line search (Nocedal & Wright 2006, Alg. 3.1);
-    the weights and whether the gradient reached ``tol``."""
+    the weights and whether the gradient reached ``tol`` (or its rounding level, where
+    the line search stalls)."""
     w = np.zeros(xd.shape[1])
     for _ in range(max_iter):
         f, grad = fun(w)
@@ -87,8 +98,10 @@ def _newton(
         slack = 1e-12 * (abs(f) + 1.0)
         while fun(w - t * step)[0] > f - 1e-4 * t * (grad @ step) + slack and t > 1e-10:
             t *= 0.5
+        if t <= 1e-10:
+            break  # no decrease left: rounding decides from here
         w = w - t * step
-    return w, bool(np.max(np.abs(fun(w)[1])) <= tol)
+    return w, _small(fun(w)[1], tol, xd, y)
 
 
 def _cg(hvp: HessVec, b: FloatArray, tol: float, max_iter: int) -> tuple[FloatArray, bool]:
@@ -136,7 +149,11 @@ def _check_options(solver: str, ihvp: str, tol: float, max_iter: int) -> None:
         raise InvalidArgumentError(f"solver must be 'auto', 'lbfgs' or 'newton', got {solver!r}")
     if ihvp not in ("cg", "neumann"):
         raise InvalidArgumentError(f"ihvp must be 'cg' or 'neumann', got {ihvp!r}")
-    if not (isinstance(tol, numbers.Real) and np.isfinite(tol) and tol > 0):
+    try:
+        ok = not isinstance(tol, (bool, str, bytes)) and math.isfinite(tol) and float(tol) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
         raise InvalidArgumentError(f"tol must be a finite number > 0, got {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise InvalidArgumentError(f"max_iter must be an int >= 1, got {max_iter!r}")
@@ -201,7 +218,7 @@ def logistic_hypergradient(
         MissingDependencyError: scipy is not installed.
     """
     _check_options(solver, ihvp, tol, max_iter)
-    max_iter = int(max_iter)
+    tol, max_iter = float(tol), int(max_iter)
     x, xv = matrix(x_train, "x_train"), matrix(x_val, "x_val")
     y, yv = targets(y_train, x.shape[0], "y_train"), targets(y_val, xv.shape[0], "y_val")
     if xv.shape[1] != x.shape[1]:
@@ -235,9 +252,11 @@ def logistic_hypergradient(
         q, solved = _neumann(hvp, grad_w, lipschitz, tol, 100 * max_iter)
     if not (fitted and solved):
         step = "the fit" if not fitted else f"the linear solve ({ihvp})"
+        limit = 100 * max_iter if fitted and ihvp == "neumann" else max_iter
         warnings.warn(
-            f"logistic_hypergradient: {step} stopped at max_iter={max_iter} before reaching "
-            f"tol={tol}; the hypergradient is biased (raise max_iter or tol)",
+            f"logistic_hypergradient: {step} stopped after {limit} iterations (max_iter="
+            f"{max_iter}) before reaching tol={tol}; the hypergradient is biased (raise "
+            "max_iter or tol)",
             RuntimeWarning,
             stacklevel=2,
         )

@@ -78,10 +78,14 @@ def ridge_hypergradient(
     except linalg.LinAlgError as e:
         raise InvalidArgumentError(singular) from e
     # Rounding can let the factorisation of a singular matrix through (collinear features
-    # after centring): a pivot at the level of rounding error means singular.
-    pivots = np.abs(np.diag(factor[0]))
-    scale = float(np.max(np.diag(a), initial=0.0))
-    if pivots.size and float(np.min(pivots)) ** 2 <= a.shape[0] * np.finfo(float).eps * scale:
+    # after centring): a pivot at the level of rounding error of its own diagonal entry
+    # (pivot^2 / a_jj is 1 - R^2 of feature j on the ones before it: scale-free) means
+    # singular.
+    pivots = np.diag(factor[0]) ** 2
+    diag = np.diag(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        left = np.where(diag > 0.0, pivots / diag, 0.0)
+    if left.size and float(np.min(left)) <= a.shape[0] * np.finfo(float).eps:
         raise InvalidArgumentError(singular)
     w = linalg.cho_solve(factor, xc.T @ yc)
     xvc = xv - xm

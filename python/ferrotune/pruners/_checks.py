@@ -7,6 +7,8 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from ferrotune.exceptions import InvalidArgumentError
 
 
@@ -22,7 +24,8 @@ def check_int(name: str, value: Any, minimum: int) -> int:
 
 def check_float(name: str, value: Any) -> float:
     """``value`` as a float that is not NaN, or an error naming ``name``."""
-    if isinstance(value, bool):
+    # float() would parse a string and take numpy's bool; a 0-d array passes.
+    if isinstance(value, (bool, str, bytes, bytearray, np.bool_)):
         raise InvalidArgumentError(f"{name} must be a number, got {value!r}")
     try:
         v = float(value)

@@ -5,6 +5,8 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+import numpy as np
+
 from ferrotune import _core
 from ferrotune.distributions import FloatDistribution
 from ferrotune.exceptions import InvalidArgumentError
@@ -31,7 +33,8 @@ def _entry(
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool):
+    # float() would parse a string and take numpy's bool; a 0-d array passes.
+    if isinstance(value, (bool, str, bytes, bytearray, np.bool_)):
         raise InvalidArgumentError(f"{name} must be a number, got {value!r}")
     try:
         return float(value)
@@ -81,9 +84,9 @@ class HypergradientSampler(_RustSampler):
 
     Single-objective studies only (a study with several objectives is refused at the
     ask). Not in Optuna, which has no gradient-based sampler. One sampler object
-    follows one study (by name): given to another study, it starts a fresh descent
-    there, as a new sampler with the same arguments would (so alternating between two
-    studies restarts each time; give each study its own sampler).
+    follows one study: given to another study (even one of the same name), it starts a
+    fresh descent there, as a new sampler with the same arguments would (so alternating
+    between two studies restarts each time; give each study its own sampler).
 
     Adam's second moment remembers past gradient magnitudes (``beta2``): when the
     gradient's scale changes by orders of magnitude along the path (a loss that is
@@ -114,7 +117,7 @@ class HypergradientSampler(_RustSampler):
         >>> study.optimize(objective, n_trials=100)  # doctest: +SKIP
     """
 
-    _transient = ("_lock",)
+    _transient = ("_lock", "_served")
 
     def __init__(
         self,
@@ -156,6 +159,9 @@ class HypergradientSampler(_RustSampler):
 
     def _init_transient(self) -> None:
         self._lock = threading.Lock()
+        # The core of the study served (not pickled: an unpickled sampler takes the
+        # study it meets next as its own when the name matches).
+        self._served: Any = None
 
     def _build(self) -> _core.HypergradientSamplerCore:
         return _core.HypergradientSamplerCore(
@@ -187,12 +193,15 @@ class HypergradientSampler(_RustSampler):
                 f"has {len(study.directions)}"
             )
         with self._lock:
-            if self._study_name != study.study_name:
-                if self._study_name is not None:
+            core = study.core
+            if self._served is not core:
+                unpickled = self._served is None and self._study_name == study.study_name
+                if self._study_name is not None and not unpickled:
+                    # Another study (a new one may reuse a name): a fresh descent.
                     self._next, self._waiting = 0, set()
                     # In place: the study's core may hold this object already.
                     self._rust.set_state(self._build().get_state())
-                self._study_name = study.study_name
+                self._served, self._study_name = core, study.study_name
             entries, no_grad, done, pending = self._scan(study, trial.number)
             maximize = study.directions[0].name == "MAXIMIZE"
             self._rust.prepare(trial.number, entries, maximize, no_grad, done, pending)

@@ -64,7 +64,9 @@ class ReinforceSampler(_RustModelSampler):
     them, on ``-A log p(configuration) - beta H(policy)``. The advantage is
     ``A = (r - b) / sigma``: the reward ``r`` is the objective value (negated when
     minimising), ``b`` an exponential moving average of earlier rewards (decay
-    ``baseline_decay``) and ``sigma`` the standard deviation of all rewards seen. The
+    ``baseline_decay``) and ``sigma`` the standard deviation of all rewards seen; ``A``
+    is clipped to ``[-10, 10]`` and rewards to ``[-1e300, 1e300]`` (our guards: an
+    outlier reward otherwise froze the controller through Adam's second moment). The
     entropy weight is ``entropy_weight * entropy_decay ** updates``. Each worker process
     trains its own copy of the controller on the study's trials, so a resumed study or a
     new worker replays them one by one.

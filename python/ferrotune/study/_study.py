@@ -138,6 +138,9 @@ class Study:
         self._stop_flag = False
         # Whether this thread is inside optimize (nested calls are refused, as Optuna's).
         self._in_optimize = threading.local()
+        # The trials this object's optimize loops run now (their parameters are in this
+        # process's core, where its sampler sees them).
+        self._optimizing: set[int] = set()
         self._token = object()
         self._sampler_key = (self._study_id, "sampler")
         self._owner_map = self._owners()
@@ -334,7 +337,7 @@ class Study:
         space: SearchSpace | None,
         fixed_distributions: Mapping[str, BaseDistribution] | None,
         *,
-        write_through: bool,
+        write_through: bool | None,
         heartbeat: contextlib.ExitStack[Any] | None = None,
     ) -> Trial:
         """``ask`` after its arguments are checked. ``write_through``: write each
@@ -342,12 +345,15 @@ class Study:
         :meth:`optimize` are told through this Study object, which writes their
         parameters with the trial's next change; a trial handed out by :meth:`ask` may
         be told through another Study object (another worker, a web request), so its
-        parameters must not wait in this one. ``heartbeat``: :meth:`optimize`'s trials
-        start beating into it before the sampler sets them up, so that a worker lost
-        during a long set-up leaves a trial the stale check fails, not one RUNNING for
-        good (and a long set-up never looks stale)."""
+        parameters must not wait in this one. None (optimize's trials): write through
+        while other workers' trials run (see :meth:`_others_running`). ``heartbeat``:
+        :meth:`optimize`'s trials start beating into it before the sampler sets them
+        up, so that a worker lost during a long set-up leaves a trial the stale check
+        fails, not one RUNNING for good (and a long set-up never looks stale)."""
         number, fixed = self._start_trial()
         try:
+            if write_through is None:
+                write_through = self._others_running(number)
             if heartbeat is not None:
                 heartbeat.enter_context(self._storage.heartbeat(self._study_id, number))
             trial = self._set_up_trial(number, fixed, space, fixed_distributions)
@@ -413,6 +419,22 @@ class Study:
             alive = False
         if not alive:
             raise self._not_found()
+
+    def _others_running(self, number: int) -> bool:
+        """Whether a trial of another worker (not one of this object's optimize loops)
+        runs among the 64 trials before ``number``, on a storage that writes parameters.
+
+        Then optimize writes its trial's parameters as they are suggested, as Optuna
+        always does, rather than with the trial's next change: a model-based sampler in
+        the other workers (the GP of the default AutoSampler) counts a running trial
+        whose parameters it sees as a point being evaluated, and otherwise proposes the
+        same point again (a new-user run: 13 repeats in 90 trials of three processes).
+        Alone, a worker keeps the faster deferred writes."""
+        if not self._storage.writes_params:
+            return False
+        own = self._optimizing
+        is_running = self._core.is_running
+        return any(n not in own and is_running(n) for n in range(max(0, number - 64), number))
 
     def _start_trial(self) -> tuple[int, dict[str, Any]]:
         """A new RUNNING trial (or the oldest enqueued one): its number and the values
@@ -1079,33 +1101,37 @@ class Study:
         space: SearchSpace | None,
     ) -> FrozenTrial:
         beating = contextlib.ExitStack()
-        trial = self._ask(space, None, write_through=False, heartbeat=beating)
+        trial = self._ask(space, None, write_through=None, heartbeat=beating)
+        self._optimizing.add(trial.number)
         try:
-            with beating:
-                value = func(trial)
-        except TrialPruned:
-            return self._tell_or_fail(trial, None, TrialState.PRUNED)
-        except Exception as e:
-            if _is_optunas_trial_pruned(e):
-                # Optuna's TrialPruned (a pruning callback written for Optuna, or code
-                # moved over): the same meaning as ours.
+            try:
+                with beating:
+                    value = func(trial)
+            except TrialPruned:
                 return self._tell_or_fail(trial, None, TrialState.PRUNED)
-            _logger.warning(
-                "Trial %d failed with %s: %s", trial.number, type(e).__name__, e, exc_info=True
-            )
-            frozen = self._tell_or_fail(trial, None, TrialState.FAIL)
-            if isinstance(e, catch):
-                return frozen
-            raise
-        except BaseException:
-            # Ctrl-C, SystemExit, ...: the trial is recorded FAIL and the study stops.
-            self._tell_or_fail(trial, None, TrialState.FAIL)
-            self._stop_flag = True
-            raise
-        if value is None:
-            _logger.warning("Trial %d failed: the objective returned None", trial.number)
-            return self._tell_or_fail(trial, None, TrialState.FAIL)
-        return self._tell_or_fail(trial, value, None)
+            except Exception as e:
+                if _is_optunas_trial_pruned(e):
+                    # Optuna's TrialPruned (a pruning callback written for Optuna, or code
+                    # moved over): the same meaning as ours.
+                    return self._tell_or_fail(trial, None, TrialState.PRUNED)
+                _logger.warning(
+                    "Trial %d failed with %s: %s", trial.number, type(e).__name__, e, exc_info=True
+                )
+                frozen = self._tell_or_fail(trial, None, TrialState.FAIL)
+                if isinstance(e, catch):
+                    return frozen
+                raise
+            except BaseException:
+                # Ctrl-C, SystemExit, ...: the trial is recorded FAIL and the study stops.
+                self._tell_or_fail(trial, None, TrialState.FAIL)
+                self._stop_flag = True
+                raise
+            if value is None:
+                _logger.warning("Trial %d failed: the objective returned None", trial.number)
+                return self._tell_or_fail(trial, None, TrialState.FAIL)
+            return self._tell_or_fail(trial, value, None)
+        finally:
+            self._optimizing.discard(trial.number)
 
     def _tell_or_fail(self, trial: Trial, value: Any, state: TrialState | None) -> FrozenTrial:
         """``tell`` for a trial of :meth:`optimize`; if telling raises (a sampler's
@@ -1769,7 +1795,8 @@ def create_study(
             default is :class:`~ferrotune.samplers.TPESampler`: pass ``TPESampler()`` for
             its behaviour, or for the least time per trial when the objective is cheap
             (AutoSampler's GP costs milliseconds per trial, up to about 0.2 s at 1,000
-            trials on a space with categorical parameters).
+            trials on a space with categorical parameters, and 2-3 s for the first ask of
+            a process there), or for very noisy objectives (see AutoSampler's limits).
         pruner: Defaults to :class:`~ferrotune.pruners.MedianPruner`, as in Optuna (it
             acts only when the objective calls ``trial.should_prune()``; pass
             :class:`~ferrotune.pruners.NopPruner` to never prune).

@@ -472,7 +472,7 @@ impl GpSampler {
             return Ok(None);
         };
         let dists: Vec<Distribution> = dims.iter().map(|p| p.1.clone()).collect();
-        let v = self.optimise_box(&prep, &dists)?;
+        let v = self.optimise_box(&prep, &dists, others_unseen(h, trial))?;
         // Internal values always inside their distribution.
         Ok(Some(
             v.iter()
@@ -487,6 +487,16 @@ impl GpSampler {
                 .collect(),
         ))
     }
+}
+
+/// Whether a trial other than `trial` runs with no parameter known yet:
+/// another worker's, being set up at the same moment (its values are written
+/// once they are suggested), which the Kriging believer cannot place.
+fn others_unseen(h: &History, trial: usize) -> bool {
+    h.trials()
+        .iter()
+        .enumerate()
+        .any(|(i, t)| i != trial && t.state == TrialState::Running && t.params.is_empty())
 }
 
 /// The fits of [`Sampler::state`] after the generator's words, or None when
@@ -1232,7 +1242,7 @@ mod tests {
                 .collect();
             let prep = s.prepare(&h, t, &keyed, false).unwrap().expect("a model");
             let r = prep.region.clone().expect("a trust region");
-            let v = s.optimise_box(&prep, &dims).unwrap();
+            let v = s.optimise_box(&prep, &dims, false).unwrap();
             // The box is centred at the run's best observation.
             let best = h.best_trial(false).unwrap();
             for (j, n) in names.iter().enumerate() {

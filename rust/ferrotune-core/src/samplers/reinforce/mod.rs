@@ -35,7 +35,9 @@
 //! minimising), normalised: the advantage is `A = (r - b) / sigma` with `b`
 //! an exponential moving average of the rewards (decay `baseline_decay`;
 //! Zoph and Le 2017, section 3.2) taken before `r` joins it and `sigma` the
-//! standard deviation of all rewards seen (1 until there are two). Each
+//! standard deviation of all rewards seen (1 until there are two), clipped
+//! to +-10 (our guard: an outlier reward gave steps whose squares overflowed
+//! Adam's second moment; rewards beyond +-1e300 are clamped there). Each
 //! sample's loss `-A log pi(episode) - beta H(pi)`, with the entropy bonus
 //! of Williams and Peng (1991) weighted
 //! `beta = entropy_weight * entropy_decay^updates`, takes one Adam step
@@ -395,6 +397,8 @@ fn new_model(names: u64, decisions: Vec<Decision>, n_params: usize, policy: Poli
 
 /// The largest reward magnitude the statistics take (see [`Model::advantage`]).
 const REWARD_LIMIT: f64 = 1e300;
+/// The largest normalised advantage (in reward standard deviations) a step takes.
+const ADVANTAGE_LIMIT: f64 = 10.0;
 
 impl Model {
     /// The normalised advantage of reward `r`, updating the reward
@@ -420,7 +424,10 @@ impl Model {
             self.baseline
         };
         self.baseline = decay * b + (1.0 - decay) * r;
-        (r - b) / sigma
+        // Clipped: one outlier (a reward far beyond the others, whose variance
+        // then stays dominated by it) would otherwise give a step whose square
+        // overflows Adam's second moment and freezes the controller for good.
+        ((r - b) / sigma).clamp(-ADVANTAGE_LIMIT, ADVANTAGE_LIMIT)
     }
 }
 

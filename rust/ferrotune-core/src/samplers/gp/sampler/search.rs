@@ -92,13 +92,24 @@ pub(super) fn selection_weights(scores: &[f64], top: f64, log_scale: bool) -> Ve
         .collect()
 }
 
+/// Candidates (the best by acquisition) joining the local maxima in the
+/// Thompson draw of [`GpSampler::optimise_box`] with `diversify`.
+const N_DIVERSE: usize = 64;
+
 impl GpSampler {
     /// Optimises the acquisition over the box of `dists` (no constraints):
-    /// internal values of the best point found.
+    /// internal values of the best point found. With `diversify` (another
+    /// worker's trial runs with none of its values known yet, so the
+    /// acquisition's maximiser would be its point too), the point is chosen
+    /// by one posterior draw (Thompson sampling, as asynchronous parallel BO
+    /// does: Kandasamy, Krishnamurthy, Schneider & Poczos 2018) among the
+    /// local maxima found and the [`N_DIVERSE`] best candidates, so that
+    /// workers with their own generators part.
     pub(super) fn optimise_box(
         &mut self,
         prep: &Prepared,
         dists: &[Distribution],
+        diversify: bool,
     ) -> Result<Vec<f64>> {
         let (scorer, inc) = (&prep.scorer, &prep.inc[..]);
         let region = prep.region.as_ref();
@@ -121,6 +132,16 @@ impl GpSampler {
         scores.extend(scorer.value_batch(&enc, m - n_sobol)?);
         let cont: Vec<usize> = (0..d).filter(|&j| is_continuous(&dists[j])).collect();
         let mut starts = self.local_search_starts(scorer, &vals, &scores, d);
+        let mut pool: Vec<Vec<f64>> = Vec::new();
+        if diversify {
+            let mut idx: Vec<usize> = (0..scores.len()).collect();
+            idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+            pool = idx
+                .iter()
+                .take(N_DIVERSE)
+                .map(|&i| vals[i * d..(i + 1) * d].to_vec())
+                .collect();
+        }
         if !cont.is_empty() {
             let (lo, hi) = match region {
                 Some(r) => (r.lo.clone(), r.hi.clone()),
@@ -134,6 +155,16 @@ impl GpSampler {
             let e: Vec<f64> = (0..d).map(|j| encode(&dists[j], v[j])).collect();
             let s = scorer.value_batch(&e, 1)?[0];
             finals.push((s, v));
+        }
+        if diversify {
+            pool.extend(finals.into_iter().map(|f| f.1));
+            let m = pool.len();
+            let enc: Vec<f64> = pool
+                .iter()
+                .flat_map(|v| (0..d).map(move |j| encode(&dists[j], v[j])))
+                .collect();
+            let k = self.thompson_choice(scorer, &enc, m)?;
+            return Ok(pool.swap_remove(k));
         }
         let scores: Vec<f64> = finals.iter().map(|f| f.0).collect();
         Ok(finals.swap_remove(argmax(&scores)).1)
