@@ -36,6 +36,8 @@ def demo(args: argparse.Namespace) -> int:
         sampler = ferrotune.samplers.QMCSampler(seed=args.seed)
     elif args.sampler == "random":
         sampler = ferrotune.samplers.RandomSampler(seed=args.seed)
+    elif args.sampler == "auto":
+        sampler = ferrotune.samplers.AutoSampler(seed=args.seed)
     else:
         sampler = ferrotune.samplers.TPESampler(seed=args.seed)
     study = ferrotune.create_study(
@@ -124,7 +126,9 @@ def worker(args: argparse.Namespace) -> int:
             return ferrotune.samplers.RandomSampler(seed=seed)
         if args.sampler == "qmc":
             return ferrotune.samplers.QMCSampler(seed=seed)
-        return ferrotune.samplers.TPESampler(seed=seed)
+        if args.sampler == "tpe":
+            return ferrotune.samplers.TPESampler(seed=seed)
+        return ferrotune.samplers.AutoSampler(seed=seed)
 
     sampler = make_sampler(args.seed)
     if args.direction is not None:
@@ -164,7 +168,12 @@ def worker(args: argparse.Namespace) -> int:
 
 def add_demo_arguments(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--trials", type=int, default=500, help="number of trials (500)")
-    demo.add_argument("--sampler", choices=["tpe", "random", "qmc"], default="tpe")
+    demo.add_argument(
+        "--sampler",
+        choices=["tpe", "random", "qmc", "auto"],
+        default="tpe",
+        help="sampler (tpe: the fastest per trial, for a quick demo)",
+    )
     demo.add_argument("--seed", type=int, default=0)
 
 
@@ -181,7 +190,12 @@ def add_worker_arguments(w: argparse.ArgumentParser) -> None:
         default=None,
         help="create the study with this direction when it does not exist",
     )
-    w.add_argument("--sampler", choices=["tpe", "random", "qmc"], default="tpe")
+    w.add_argument(
+        "--sampler",
+        choices=["auto", "tpe", "random", "qmc"],
+        default="auto",
+        help="sampler (auto: AutoSampler, the library's default)",
+    )
     w.add_argument(
         "--seed",
         type=int,
