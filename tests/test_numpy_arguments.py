@@ -18,8 +18,6 @@ import ferrotune.pruners as pruners
 import ferrotune.samplers as samplers
 from ferrotune.exceptions import InvalidArgumentError
 
-ferrotune.logging.set_verbosity(ferrotune.logging.ERROR)
-
 
 def _numpy_defaults(cls: type) -> dict[str, Any]:
     """The class's int and float defaults as np.int64 and np.float32."""

@@ -12,8 +12,6 @@ import ferrotune
 from ferrotune.samplers import GPSampler, RandomSampler
 from ferrotune.storages import RDBStorage
 
-ferrotune.logging.set_verbosity(ferrotune.logging.ERROR)
-
 
 def _params_seen_elsewhere(url: str, number: int) -> dict[str, Any]:
     return ferrotune.load_study(study_name="w", storage=RDBStorage(url)).trials[number].params
@@ -56,9 +54,7 @@ def test_gp_workers_that_ask_at_once_propose_different_points(db_url: str) -> No
 
     first.optimize(lambda t: value(suggest(t)), n_trials=20)
     workers = [
-        ferrotune.load_study(
-            study_name="w", storage=RDBStorage(db_url), sampler=GPSampler(seed=i)
-        )
+        ferrotune.load_study(study_name="w", storage=RDBStorage(db_url), sampler=GPSampler(seed=i))
         for i in range(3)
     ]
     for _ in range(3):
