@@ -81,6 +81,11 @@ class BaseSampler(abc.ABC):
     - ``_needs_before_trial`` / ``_needs_relative``: whether the study must call
       :meth:`before_trial` / the relative hooks; by default, whether the class overrides
       them (a wrapper that delegates sets them from the sampler it wraps).
+    - ``_uses_running_params``: whether the sampler places the points of other workers'
+      running trials (the GP's Kriging believer): :meth:`Study.optimize
+      <ferrotune.Study.optimize>` then writes its trials' parameters to a shared storage
+      as they are suggested while another worker's trial runs, rather than with the
+      trial's next change (default False: the faster deferred writes).
     - ``_auto_select(study, space)``: called before each trial is set up by a sampler
       that delegates to one of several samplers (AutoSampler); it returns True when it
       switched, and the study then reads the hooks above again.
@@ -97,6 +102,8 @@ class BaseSampler(abc.ABC):
 
     #: The Rust sampler core used on the fast path, if any.
     _rust: Any = None
+    #: Whether other workers' running trials must show their parameters (see above).
+    _uses_running_params: bool = False
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
@@ -164,6 +171,10 @@ class _DelegatingSampler(BaseSampler):
     @property
     def _held_params(self) -> tuple[str, ...]:
         return tuple(getattr(self._delegate, "_held_params", ()))
+
+    @property
+    def _uses_running_params(self) -> bool:  # type: ignore[override]
+        return bool(getattr(self._delegate, "_uses_running_params", False))
 
     @property
     def _auto_select(self) -> Any:

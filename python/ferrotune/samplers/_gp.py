@@ -214,6 +214,9 @@ class GPSampler(_RustModelSampler):
         >>> study = ferrotune.create_study(sampler=sampler)  # doctest: +SKIP
     """
 
+    # Its Kriging believer places other workers' running trials: optimize shows them.
+    _uses_running_params = True
+
     def __init__(
         self,
         *,
