@@ -68,3 +68,20 @@ def test_gp_workers_that_ask_at_once_propose_different_points(db_url: str) -> No
         assert len({(round(p[0], 6), p[1], p[2]) for p in points}) == 3
         for w, t, p in zip(workers, trials, points, strict=True):
             w.tell(t, value(p))
+
+
+def test_one_worker_with_threads_keeps_the_deferred_writes(db_url: str) -> None:
+    """Its threads' trials are its own: a sibling's trial being set up did not count as
+    another worker's (a review measured 9-29 of 40 trials written through)."""
+    study = ferrotune.create_study(
+        study_name="w", storage=RDBStorage(db_url), sampler=GPSampler(seed=0)
+    )
+    seen: list[dict[str, Any]] = []
+
+    def objective(trial: ferrotune.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        seen.append(_params_seen_elsewhere(db_url, trial.number))
+        return (x - 0.3) ** 2
+
+    study.optimize(objective, n_trials=24, n_jobs=2)
+    assert len(seen) == 24 and all(p == {} for p in seen)

@@ -100,6 +100,19 @@ def _load_objective(spec: str) -> Callable[..., Any]:
 
 # Between the seeds of workers started with one --seed (the golden ratio's 64-bit stride).
 _SEED_STRIDE = 0x9E37_79B9_7F4A_7C15
+_MASK = 2**64 - 1
+
+
+def _worker_seed(seed: int, index: int) -> int:
+    """Worker ``index``'s seed: ``seed`` for the first, else a splitmix64 mix of the two
+    (a plain stride would meet AutoSampler's, which strides its inner samplers' seeds by
+    the same constant: one worker's third sampler had another's second one's seed)."""
+    if index == 0:
+        return seed % 2**64
+    z = (seed + _SEED_STRIDE * (index + 1)) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D0_49BB_1331_11EB) & _MASK
+    return z ^ (z >> 31)
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -146,7 +159,7 @@ def worker(args: argparse.Namespace) -> int:
         # of a study counter and derives its own seed (the first worker keeps --seed; QMC
         # workers share one sequence through a counter already).
         index = study.next_study_counter("ferrotune:worker_seed")
-        study.sampler = make_sampler((args.seed + _SEED_STRIDE * index) % 2**64)
+        study.sampler = make_sampler(_worker_seed(args.seed, index))
     done = 0
 
     def count(study: ferrotune.Study, trial: ferrotune.FrozenTrial) -> None:

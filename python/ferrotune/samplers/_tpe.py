@@ -76,7 +76,9 @@ class TPESampler(_RustModelSampler):
         group: Split define-by-run spaces into groups of parameters that always appear
             together and model each jointly (False; needs ``multivariate``).
         constant_liar: Count RUNNING trials in the bad set so parallel workers spread
-            out (True, as Optuna 5).
+            out (True, as Optuna 5). Threads of one process see each other's running
+            trials; another process's show their parameters with their next change
+            (report or tell), as ferrotune defers those writes for speed.
         gamma: ``n_finished -> size of the good set``; default ``min(ceil(0.1 n), 25)``
             (``ceil(0.1 n)`` for several objectives).
         weights: ``n -> weights`` of the observations, oldest first; default 1 for the

@@ -141,6 +141,7 @@ class Study:
         # The trials this object's optimize loops run now (their parameters are in this
         # process's core, where its sampler sees them).
         self._optimizing: set[int] = set()
+        self._optimizing_lock = threading.Lock()
         self._token = object()
         self._sampler_key = (self._study_id, "sampler")
         self._owner_map = self._owners()
@@ -350,10 +351,16 @@ class Study:
         :meth:`optimize`'s trials start beating into it before the sampler sets them
         up, so that a worker lost during a long set-up leaves a trial the stale check
         fails, not one RUNNING for good (and a long set-up never looks stale)."""
-        number, fixed = self._start_trial()
-        try:
-            if write_through is None:
+        if write_through is None:
+            # optimize's trial is its own from its start: a sibling thread's check must
+            # not take it for another worker's (hence the lock around start and check).
+            with self._optimizing_lock:
+                number, fixed = self._start_trial()
+                self._optimizing.add(number)
                 write_through = self._others_running(number)
+        else:
+            number, fixed = self._start_trial()
+        try:
             if heartbeat is not None:
                 heartbeat.enter_context(self._storage.heartbeat(self._study_id, number))
             trial = self._set_up_trial(number, fixed, space, fixed_distributions)
@@ -364,6 +371,7 @@ class Study:
         except BaseException as e:
             if heartbeat is not None:
                 heartbeat.close()
+            self._optimizing.discard(number)
             self._fail_started_trial(number, e)
             raise
 
