@@ -218,6 +218,36 @@ def test_seeds_reproduce_and_pickles_continue_across_a_switch() -> None:
     assert _names(loaded.sampler) == ["CmaEsSampler"]
 
 
+def test_one_object_reused_for_another_study_starts_afresh_there() -> None:
+    def conditional(trial: Any) -> float:
+        if trial.suggest_categorical("a", ["p", "q"]) == "p":
+            return float(trial.suggest_float("x", -5, 5) ** 2)
+        return trial.suggest_int("n", 0, 10) + 0.5
+
+    def two(trial: Any) -> tuple[float, float]:
+        x, y = trial.suggest_float("x", -5, 5), trial.suggest_float("y", -5, 5)
+        return x * x, (x - 1) ** 2 + y * y
+
+    # A conditional study hands the object to TPE for good; a numeric study after it is
+    # the trust region's again, as with a new object.
+    sampler = AutoSampler(seed=0)
+    ferrotune.create_study(sampler=sampler).optimize(conditional, n_trials=10)
+    assert isinstance(sampler.current_sampler, TPESampler)
+    numeric = ferrotune.create_study(sampler=sampler)
+    numeric.optimize(_sphere, n_trials=30)
+    assert isinstance(sampler.current_sampler, TrustRegionSampler)
+    assert sampler.switches == []
+    assert numeric.best_value < 1e-6
+    # A CMA-ES phase carried over refused a study with two objectives.
+    sampler = AutoSampler(seed=0, gp_trials=5, trust_region=False)
+    ferrotune.create_study(sampler=sampler).optimize(_sphere, n_trials=10)
+    assert isinstance(sampler.current_sampler, CmaEsSampler)
+    multi = ferrotune.create_study(sampler=sampler, directions=["minimize", "minimize"])
+    multi.optimize(two, n_trials=8)
+    assert [t.state for t in multi.trials] == [TrialState.COMPLETE] * 8
+    assert isinstance(sampler.current_sampler, NSGAIISampler)
+
+
 def test_threads_share_one_switch_and_lose_no_trial() -> None:
     sampler = AutoSampler(seed=5, gp_trials=10, trust_region=False)
     study = ferrotune.create_study(sampler=sampler)
