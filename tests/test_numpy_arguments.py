@@ -156,3 +156,38 @@ def test_a_max_resource_below_min_resource_is_refused_when_built(build: Any) -> 
     """Hyperband took it and never pruned (its docstring: checked when built)."""
     with pytest.raises(InvalidArgumentError, match=r"max_resource \(5\) must be at least"):
         build()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda b: samplers.AutoSampler(trust_region=b),
+        lambda b: samplers.GPSampler(deterministic_objective=b),
+        lambda b: samplers.GPSampler(input_warping=b),
+        lambda b: samplers.GPSampler(trust_region=b),
+        lambda b: samplers.RFSampler(log_y=b),
+        lambda b: samplers.CmaEsSampler(with_margin=b),
+        lambda b: samplers.BOHBSampler(magic_clip=b),
+        lambda b: samplers.TPESampler(multivariate=b),
+    ],
+)
+def test_numpy_booleans_are_taken_as_flags_by_every_sampler(make: Any) -> None:
+    # One sampler refused np.bool_(True) with "must be a bool, got True" while another
+    # took it.
+    make(np.bool_(True))
+    make(np.bool_(False))
+    with pytest.raises(InvalidArgumentError):
+        make("yes")
+
+
+@pytest.mark.parametrize("step", [np.float16(5.0), np.float32(5.0), np.float64(5.0), np.int8(5)])
+def test_report_takes_a_whole_numpy_float_of_any_width_as_its_step(step: Any) -> None:
+    # np.float32(5.0) was refused ("step must be an int") where np.float64(5.0) was taken.
+    study = ferrotune.create_study()
+    trial = study.ask()
+    trial.report(1.0, step)
+    assert trial.should_prune() is False
+    study.tell(trial, 1.0)
+    assert study.trials[0].intermediate_values == {5: 1.0}
+    with pytest.raises(InvalidArgumentError, match="step"):
+        study.ask().report(1.0, np.float32(4.5))

@@ -44,7 +44,7 @@ from tests.samplers.test_tpe import _SPACE, _space_loss, _space_violations
         ({"min_bandwidth": math.nan}, "min_bandwidth"),
         ({"prior_weight": -1.0}, "prior_weight"),
         ({"prior_weight": math.inf}, "prior_weight"),
-        ({"magic_clip": 1}, "magic_clip"),
+        ({"magic_clip": "yes"}, "magic_clip"),
         ({"pruned_in_bad": None}, "pruned_in_bad"),
         ({"seed": 1.5}, "seed"),
     ],

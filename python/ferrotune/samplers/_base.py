@@ -18,16 +18,16 @@ from ferrotune.storages._base import TAG_KEY
 MAX_SIZE = 100_000
 
 
-def check_flag(name: str, value: object) -> bool:
-    """``value`` as a bool (numpy's too, and the ints 0 and 1), else an
-    InvalidArgumentError naming it: a string such as ``"no"`` would otherwise count as
-    True."""
+def check_flag(name: str, value: object, *, ints: bool = True) -> bool:
+    """``value`` as a bool (numpy's too, and the ints 0 and 1 unless ``ints`` is False),
+    else an InvalidArgumentError naming it: a string such as ``"no"`` would otherwise
+    count as True."""
     kind = type(value)
     if isinstance(value, bool) or (
         kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
     ):
         return bool(value)
-    if isinstance(value, numbers.Integral) and value in (0, 1):
+    if ints and isinstance(value, numbers.Integral) and value in (0, 1):
         return bool(value)
     from ferrotune.exceptions import InvalidArgumentError
 

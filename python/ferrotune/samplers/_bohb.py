@@ -6,7 +6,7 @@ from typing import Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import _RustModelSampler, _seed_or_random, check_size
+from ferrotune.samplers._base import _RustModelSampler, _seed_or_random, check_flag, check_size
 
 __all__ = ["BOHBSampler"]
 
@@ -133,9 +133,8 @@ class BOHBSampler(_RustModelSampler):
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(v):
                 raise InvalidArgumentError(f"{name} must be a number, got {v!r}")
             floats[name] = float(v)
-        for name, flag in (("magic_clip", magic_clip), ("pruned_in_bad", pruned_in_bad)):
-            if not isinstance(flag, bool):
-                raise InvalidArgumentError(f"{name} must be a bool, got {flag!r}")
+        magic_clip = check_flag("magic_clip", magic_clip)
+        pruned_in_bad = check_flag("pruned_in_bad", pruned_in_bad)
         self._config: dict[str, Any] = {
             "min_points_in_model": None
             if min_points_in_model is None

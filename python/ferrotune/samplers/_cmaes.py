@@ -7,7 +7,13 @@ from typing import Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import BaseSampler, _RustModelSampler, _seed_or_random, check_size
+from ferrotune.samplers._base import (
+    BaseSampler,
+    _RustModelSampler,
+    _seed_or_random,
+    check_flag,
+    check_size,
+)
 from ferrotune.samplers._random import RandomSampler
 
 __all__ = ["CmaEsSampler"]
@@ -20,9 +26,7 @@ def _positive_int(name: str, value: Any, minimum: int) -> int:
 
 
 def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidArgumentError(f"{name} must be a bool, got {value!r}")
-    return value
+    return check_flag(name, value)
 
 
 class CmaEsSampler(_RustModelSampler):

@@ -11,6 +11,7 @@ from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.samplers._base import (
     _RustModelSampler,
     _seed_or_random,
+    check_flag,
     check_size,
 )
 
@@ -243,22 +244,25 @@ class GPSampler(_RustModelSampler):
             if not (math.isfinite(beta) and beta >= 0):
                 raise InvalidArgumentError(f"beta must be finite and >= 0, got {beta!r}")
         check_size("n_startup_trials", n_startup_trials, 0, None)
-        if not isinstance(deterministic_objective, bool):
-            raise InvalidArgumentError(
-                f"deterministic_objective must be a bool, got {deterministic_objective!r}"
-            )
+        deterministic_objective = check_flag("deterministic_objective", deterministic_objective)
         if output_transform not in _OUTPUT_TRANSFORMS:
             raise InvalidArgumentError(
                 f"output_transform must be None, 'power' or 'auto', got {output_transform!r}"
             )
-        if not (isinstance(input_warping, bool) or input_warping == "auto"):
-            raise InvalidArgumentError(
-                f"input_warping must be True, False or 'auto', got {input_warping!r}"
-            )
-        if not (isinstance(trust_region, bool) or trust_region == "thompson"):
-            raise InvalidArgumentError(
-                f"trust_region must be a bool or 'thompson', got {trust_region!r}"
-            )
+        if not (isinstance(input_warping, str) and input_warping == "auto"):
+            try:
+                input_warping = check_flag("input_warping", input_warping, ints=False)
+            except InvalidArgumentError:
+                raise InvalidArgumentError(
+                    f"input_warping must be True, False or 'auto', got {input_warping!r}"
+                ) from None
+        if not (isinstance(trust_region, str) and trust_region == "thompson"):
+            try:
+                trust_region = check_flag("trust_region", trust_region, ints=False)
+            except InvalidArgumentError:
+                raise InvalidArgumentError(
+                    f"trust_region must be a bool or 'thompson', got {trust_region!r}"
+                ) from None
         self._config: dict[str, Any] = {
             "acquisition": acquisition,
             "beta": None if beta is None else float(beta),

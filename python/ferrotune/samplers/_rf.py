@@ -5,7 +5,13 @@ from typing import Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import MAX_SIZE, _RustModelSampler, _seed_or_random, check_size
+from ferrotune.samplers._base import (
+    MAX_SIZE,
+    _RustModelSampler,
+    _seed_or_random,
+    check_flag,
+    check_size,
+)
 
 __all__ = ["RFSampler"]
 
@@ -153,13 +159,9 @@ class RFSampler(_RustModelSampler):
             raise InvalidArgumentError(f"min_distance must be in [0, 1), got {min_distance!r}")
         if not 0.0 < ratio_features <= 1.0:
             raise InvalidArgumentError(f"ratio_features must be in (0, 1], got {ratio_features!r}")
-        for name, value in (
-            ("bootstrapping", bootstrapping),
-            ("log_y", log_y),
-            ("constant_liar", constant_liar),
-        ):
-            if not isinstance(value, bool):
-                raise InvalidArgumentError(f"{name} must be a bool, got {value!r}")
+        bootstrapping = check_flag("bootstrapping", bootstrapping)
+        log_y = check_flag("log_y", log_y)
+        constant_liar = check_flag("constant_liar", constant_liar)
         self._config: dict[str, Any] = {
             "n_startup_trials": n_startup_trials,
             "random_fraction": float(random_fraction),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import numbers
 import operator
 import warnings
 from collections.abc import Mapping, Sequence, Set
@@ -656,9 +657,15 @@ def _index(value: Any) -> int | None:
     step."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, float) and value.is_integer():  # numpy floats are floats too
+    if isinstance(value, float) and value.is_integer():  # numpy's float64 is a float
         return int(value)
     try:
         return operator.index(value)
     except TypeError:
-        return None
+        pass
+    # numpy's float32 and float16 are not Python floats, but are reals.
+    if isinstance(value, numbers.Real):
+        as_float = float(value)
+        if as_float.is_integer():
+            return int(as_float)
+    return None
