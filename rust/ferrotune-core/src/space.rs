@@ -323,7 +323,16 @@ impl Distribution {
                     // low * (high / low)^u: exactly `low` at u = 0, and every double of
                     // a range only a few ulps wide is reachable (exp(ln(low)) can miss
                     // `low` itself, which made such a range look infeasible).
-                    fit_in(low * (u * log_ratio(low, high)).exp(), low, high)
+                    // Past exp's range (a range over ~1.8e308 wide, u near 1) the
+                    // product is taken in log space, or every such draw would be `high`.
+                    let e = u * log_ratio(low, high);
+                    let t = e.exp();
+                    let x = if t.is_finite() {
+                        low * t
+                    } else {
+                        (low.ln() + e).exp()
+                    };
+                    fit_in(x, low, high)
                 } else if let Some(s) = step {
                     let n = ((high - low) / s).round();
                     let k = (u * (n + 1.0)).floor().min(n);
@@ -369,7 +378,13 @@ impl Distribution {
                     return 0.5;
                 }
                 if log {
-                    (x / low).ln() / log_ratio(low, high)
+                    let q = x / low;
+                    let l = if q.is_finite() && q > 0.0 {
+                        q.ln()
+                    } else {
+                        x.ln() - low.ln()
+                    };
+                    l / log_ratio(low, high)
                 } else if let Some(s) = step {
                     let n = ((high - low) / s).round();
                     ((x - low) / s + 0.5) / (n + 1.0)
@@ -527,6 +542,11 @@ mod tests {
         let x = wide.from_unit(0.5);
         assert!(wide.contains(x) && (x.log10()).abs() < 1e-9, "{x}");
         assert!((wide.to_unit(x) - 0.5).abs() < 1e-12);
+        // Past exp's range: 1e150 at u = 0.75, not `high` (the product overflowed).
+        let x = wide.from_unit(0.75);
+        assert!((x.log10() - 150.0).abs() < 1e-9, "{x}");
+        assert!((wide.to_unit(x) - 0.75).abs() < 1e-12);
+        assert!((wide.to_unit(1e300) - 1.0).abs() < 1e-12);
     }
     use super::*;
 
