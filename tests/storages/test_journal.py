@@ -332,6 +332,58 @@ def test_optuna_reads_a_ferrotune_journal_and_ferrotune_continues_optunas(
     assert len(again.trials) == 8
 
 
+def test_optunas_successive_halving_continues_a_ferrotune_journal(tmp_path: Path) -> None:
+    # ferrotune's rung records sat under Optuna's key as dicts, and Optuna's pruner, sorting
+    # them as floats, raised TypeError on the first rung.
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    path = tmp_path / "rungs.log"
+
+    def objective(lib: object) -> Callable[[object], float]:
+        def run(trial: object) -> float:
+            x = trial.suggest_float("x", 0, 1)  # type: ignore[attr-defined]
+            for step in range(1, 9):
+                trial.report(x + 1 / step, step)  # type: ignore[attr-defined]
+                if trial.should_prune():  # type: ignore[attr-defined]
+                    raise lib.TrialPruned()  # type: ignore[attr-defined]
+            return float(x)
+
+        return run
+
+    ours = ferrotune.create_study(
+        study_name="s",
+        storage=_storage(path),
+        sampler=RandomSampler(seed=0),
+        pruner=ferrotune.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2),
+    )
+    ours.optimize(objective(ferrotune), n_trials=6)
+    records = {n: r for n, r in ((t.number, t.system_attrs) for t in ours.trials)}
+    assert any("completed_rung_0" in r for r in records.values())
+    theirs = optuna.load_study(
+        study_name="s",
+        storage=optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(path))
+        ),
+        pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2),
+    )
+    for t in theirs.trials:
+        for k in range(3):
+            v = t.system_attrs.get(f"completed_rung_{k}")
+            assert v is None or isinstance(v, float)
+            if v is not None:
+                # The value at the rung's step (min_resource 1, factor 2: steps 1, 2, 4).
+                assert v == t.intermediate_values[2**k]
+    theirs.optimize(objective(optuna), n_trials=6)
+    assert len(theirs.trials) == 12
+    # ferrotune reads its own records back (one per rung, not two) and goes on pruning.
+    again = ferrotune.load_study(study_name="s", storage=_storage(path))
+    core_records = again._storage.get_core(again._study_id).rung_records()
+    assert len({(r[0], r[1]) for r in core_records}) == len(core_records)
+    assert {r[0] for r in core_records} >= set(range(6))
+    again.optimize(objective(ferrotune), n_trials=3)
+    assert len(again.trials) == 15
+
+
 def test_constraints_travel_between_optuna_and_ferrotune_journals(tmp_path: Path) -> None:
     # ferrotune wrote a "constraints" dict, which Optuna reads as its old list form (its
     # best_trials then raised TypeError), and ignored Optuna 5's "constraints:<name>".

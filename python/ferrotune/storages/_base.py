@@ -73,6 +73,12 @@ FIXED_PARAMS_KEY = "fixed_params"
 #: in the study's serialized order of records.
 RUNG_KEY = "completed_rung_{}"
 _RUNG_PREFIX = "completed_rung_"
+#: Where a journal keeps ferrotune's form of a rung record: a journal is also Optuna's
+#: file, and Optuna's pruners sort the values under ``RUNG_KEY`` as floats, so the journal
+#: writes Optuna's form there (the trial's first value) and ferrotune's under this key.
+#: Readers take a record here before one under ``RUNG_KEY``.
+JOURNAL_RUNG_KEY = "ferrotune:completed_rung_{}"
+_JOURNAL_RUNG_PREFIX = "ferrotune:completed_rung_"
 
 #: A rung record as the core takes and gives it: (trial, rung, values, promoted, order).
 RungRecord = tuple[int, int, list[float], bool, int]
@@ -109,23 +115,33 @@ def rung_attr(record: RungRecord) -> tuple[str, dict[str, Any]]:
     return RUNG_KEY.format(rung), {"values": values, "promoted": promoted, "order": order}
 
 
+def journal_rung_attrs(record: RungRecord) -> list[tuple[str, Any]]:
+    """The system attributes (key, value) a journal stores a rung record as: Optuna's
+    form (the first value alone, which Optuna's pruners read) and ferrotune's."""
+    key, value = rung_attr(record)
+    return [(key, value["values"][0]), (JOURNAL_RUNG_KEY.format(record[1]), value)]
+
+
 def rung_records(number: int, attrs: Mapping[str, Any]) -> list[RungRecord]:
     """The rung records stored in the system attributes ``attrs`` of trial ``number``
-    (attributes that do not hold one as ferrotune writes it are skipped)."""
-    out: list[RungRecord] = []
+    (attributes that do not hold one as ferrotune writes it are skipped; a rung stored
+    under both keys counts once, from :data:`JOURNAL_RUNG_KEY`)."""
+    found: dict[int, RungRecord] = {}
     for key, v in attrs.items():
-        if not key.startswith(_RUNG_PREFIX) or not isinstance(v, dict):
+        journal = key.startswith(_JOURNAL_RUNG_PREFIX)
+        if not (journal or key.startswith(_RUNG_PREFIX)) or not isinstance(v, dict):
             continue
         try:
-            rung = int(key[len(_RUNG_PREFIX) :])
+            rung = int(key[len(_JOURNAL_RUNG_PREFIX if journal else _RUNG_PREFIX) :])
             values = [float(x) for x in v["values"]]
             order = int(v["order"])
             promoted = v["promoted"]
         except (KeyError, TypeError, ValueError):
             continue
-        if rung >= 0 and order >= 0 and isinstance(promoted, bool):
-            out.append((number, rung, values, promoted, order))
-    return out
+        valid = rung >= 0 and order >= 0 and isinstance(promoted, bool)
+        if valid and (journal or rung not in found):
+            found[rung] = (number, rung, values, promoted, order)
+    return list(found.values())
 
 
 def check_fixed_params(params: Mapping[str, Any]) -> None:

@@ -29,11 +29,13 @@ from ferrotune.exceptions import (
     UpdateFinishedTrialError,
 )
 from ferrotune.storages._base import (
+    _RUNG_PREFIX,
     CONSTRAINT_PREFIX,
     FIXED_PARAMS_KEY,
     BaseStorage,
     check_fixed_params,
-    rung_attr,
+    journal_rung_attrs,
+    rung_records,
     to_json,
 )
 from ferrotune.storages.journal._base import BaseJournalBackend
@@ -621,11 +623,12 @@ class JournalStorage(BaseStorage):
             self._unwritten_rungs = []
             logs = []
             for record in records:
-                key, value = rung_attr(record)
                 tid = self._trial_id(study, record[0])
-                logs.append(
-                    self._log(_Op.SET_TRIAL_SYSTEM_ATTR, trial_id=tid, system_attr={key: value})
-                )
+                # One record per attribute: Optuna's replay takes one attribute per record.
+                for key, value in journal_rung_attrs(record):
+                    logs.append(
+                        self._log(_Op.SET_TRIAL_SYSTEM_ATTR, trial_id=tid, system_attr={key: value})
+                    )
             try:
                 self._append(logs)
             except BaseException:
@@ -637,10 +640,19 @@ class JournalStorage(BaseStorage):
     def _set_trial_attr(self, study_id: int, number: int, kind: str, key: str, value: Any) -> None:
         to_json(value, f"trial {kind} attribute {key!r}")
         op = _Op.SET_TRIAL_USER_ATTR if kind == "user" else _Op.SET_TRIAL_SYSTEM_ATTR
+        attrs = [(key, value)]
+        if kind == "system":
+            # A rung record in ferrotune's form (copy_study, add_trial): stored as
+            # should_prune stores one, Optuna's form under Optuna's key.
+            record = rung_records(number, {key: value})
+            if record and key.startswith(_RUNG_PREFIX):
+                attrs = journal_rung_attrs(record[0])
         self._write_trial(
             study_id,
             number,
-            lambda s, tid: [self._log(op, trial_id=tid, **{f"{kind}_attr": {key: value}})],
+            lambda s, tid: [
+                self._log(op, trial_id=tid, **{f"{kind}_attr": {k: v}}) for k, v in attrs
+            ],
             running=False,
         )
 
