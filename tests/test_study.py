@@ -369,6 +369,17 @@ def test_add_trial_keeps_times_pruned_values_and_enqueues_waiting(kind: str, tmp
     copied = ferrotune.load_study(study_name="s", storage=copy)
     assert copied.trials[-1].state == TrialState.WAITING
     assert copied.ask().suggest_float("x", 0, 1) == 0.3
+    # A WAITING trial's intermediate values are not kept: said, not dropped silently.
+    reported = create_trial(
+        state=TrialState.WAITING,
+        params={"x": 0.25},
+        distributions={"x": dist},
+        intermediate_values={1: 0.5},
+    )
+    with pytest.warns(UserWarning, match="1 intermediate values are not kept"):
+        study.add_trial(reported)
+    assert study.trials[-1].state == TrialState.WAITING
+    assert study.trials[-1].intermediate_values == {}
     # No start time: a trial of no duration; an end before the start: refused.
     timeless = create_trial(value=1.0)
     timeless.datetime_start = None

@@ -1214,8 +1214,9 @@ class Study:
         A finished trial (COMPLETE, PRUNED, FAIL) keeps its parameters, values (a PRUNED
         trial's too), intermediate values, attributes and its start and completion
         times. A WAITING trial is enqueued with its parameters (the next ``ask`` runs
-        it, as :meth:`enqueue_trial`), keeping its attributes. A RUNNING trial is
-        refused: no worker would ever finish it.
+        it, as :meth:`enqueue_trial`), keeping its attributes but not its intermediate
+        values, with a warning (a trial holds reports only from when it runs; Optuna
+        keeps them). A RUNNING trial is refused: no worker would ever finish it.
 
         An Optuna ``FrozenTrial`` is taken too (its distributions become ferrotune's).
 
@@ -1327,6 +1328,14 @@ class Study:
                 )
         to_json(dict(trial.user_attrs), "add_trial's user_attrs")
         to_json(dict(trial.system_attrs), "add_trial's system_attrs")
+        if trial.intermediate_values:
+            warnings.warn(
+                f"add_trial: the WAITING trial's {len(trial.intermediate_values)} "
+                "intermediate values are not kept (a trial holds reports only from when "
+                "it runs)",
+                UserWarning,
+                stacklevel=3,
+            )
         sid = self._study_id
         number = self._storage.enqueue_trial(sid, params)
         for k, v in trial.user_attrs.items():
