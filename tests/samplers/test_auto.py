@@ -248,6 +248,33 @@ def test_one_object_reused_for_another_study_starts_afresh_there() -> None:
     assert isinstance(sampler.current_sampler, NSGAIISampler)
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_two_study_objects_of_one_study_share_the_object_without_restarts(
+    kind: str, tmp_path: Any
+) -> None:
+    # load_study of one URL (or journal file) twice makes two cores: taken for two
+    # studies, each turn restarted the object (69 inner samplers in 40 trials).
+    from ferrotune.storages import JournalStorage
+    from ferrotune.storages.journal import JournalFileBackend
+
+    def storage() -> Any:
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / 'one.db'}"
+        return JournalStorage(JournalFileBackend(str(tmp_path / "one.log")))
+
+    sampler = AutoSampler(seed=0, gp_trials=5, trust_region=False)
+    ferrotune.create_study(study_name="one", storage=storage())
+    a = ferrotune.load_study(study_name="one", storage=storage(), sampler=sampler)
+    b = ferrotune.load_study(study_name="one", storage=storage(), sampler=sampler)
+    assert a.core is not b.core
+    for _ in range(10):
+        a.optimize(_sphere, n_trials=1)
+        b.optimize(_sphere, n_trials=1)
+    assert sampler.switches == [(5, "CmaEsSampler")]
+    assert sampler._n_made == 2  # the GP, then CMA-ES: nothing remade
+    assert len(a.trials) == 20
+
+
 def test_threads_share_one_switch_and_lose_no_trial() -> None:
     sampler = AutoSampler(seed=5, gp_trials=10, trust_region=False)
     study = ferrotune.create_study(sampler=sampler)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -161,7 +162,8 @@ class AutoSampler(_DelegatingSampler):
     Which sampler ran from which trial on is logged at INFO level and kept in
     :attr:`switches`. One object passed to another study starts afresh there, as a new
     one would (its phase and inner sampler belong to the study it served; two studies
-    taking turns with one object each restart it). Every worker sharing a study decides
+    taking turns with one object each restart it; two Study objects of one study do
+    not). Every worker sharing a study decides
     from the same trials, so workers agree up to trials still running, with one
     exception: the GP phase's early end (``patience``) is kept by the worker that saw the
     stall, while a worker started later decides from the trials then (and may be in the
@@ -239,6 +241,7 @@ class AutoSampler(_DelegatingSampler):
         # it meets next as its own when the name matches) and that study's name.
         self._served: Any = None
         self._study_name: str | None = None
+        self._where: Any = None
         self._kind = self._first_kind()
         # Inner samplers made so far: each gets its own seed from it (the first choice at
         # trial 0 is not a switch, so the switches alone do not tell them apart).
@@ -293,13 +296,18 @@ class AutoSampler(_DelegatingSampler):
         with self._lock:
             if self._served is core:
                 return False
-            unpickled = self._served is None and self._study_name == study.study_name
-            fresh = self._study_name is not None and not unpickled
+            where = _where(study)
+            # The same study through another Study object (load_study of the same URL
+            # or file makes another core), or met again after unpickling, goes on.
+            same = self._study_name == study.study_name and (
+                self._served is None or self._where == where
+            )
+            fresh = self._study_name is not None and not same
             if fresh:
                 self._kind = self._first_kind()
                 self._inner = self._make(self._kind, None)
                 self.switches = []
-            self._served, self._study_name = core, study.study_name
+            self._served, self._study_name, self._where = core, study.study_name, where
             return fresh
 
     # ------------------------------------------------------------------- the rules
@@ -428,9 +436,23 @@ class AutoSampler(_DelegatingSampler):
         self._lock = threading.Lock()
         self._served = None
         self.__dict__.setdefault("_study_name", None)
+        self.__dict__.setdefault("_where", None)
 
     def __repr__(self) -> str:
         return f"AutoSampler(current={type(self._inner).__name__})"
+
+
+def _where(study: Study) -> Any:
+    """Where ``study`` lives: its database URL, its journal file, else its storage object
+    (an in-memory study is reached through one storage object)."""
+    storage = study._storage
+    url = getattr(storage, "url", None)
+    if isinstance(url, str):
+        return url
+    path = getattr(getattr(storage, "_backend", None), "_file_path", None)
+    if isinstance(path, str):
+        return os.path.realpath(path)
+    return id(storage)
 
 
 def _numeric(dists: Mapping[str, BaseDistribution]) -> bool:

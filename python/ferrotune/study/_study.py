@@ -248,6 +248,11 @@ class Study:
         # A sampler that delegates to one of several samplers (AutoSampler) is asked
         # before each trial whether it switched; the study then binds again.
         self._switching_sampler = getattr(sampler, "_auto_select", None)
+        # One reused from another study restarts before it is bound (not at the first
+        # trial, where another thread could sample with the other study's choice).
+        serve = getattr(sampler, "_serve", None)
+        if serve is not None:
+            serve(self)
         self._bind_sampler()
 
     def _bind_sampler(self) -> None:
