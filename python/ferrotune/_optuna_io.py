@@ -181,6 +181,8 @@ def _rung_records_from_optuna(trials: list[_Imported]) -> None:
             and k[len(_RUNG_PREFIX) :].isdigit()
             and isinstance(v, (int, float))
             and not isinstance(v, bool)
+            # ferrotune's own record of the rung, kept beside Optuna's form, is read as it is
+            and not isinstance(t.system.get("ferrotune:" + k), dict)
         )
         found.extend((t, k, k != rungs[-1] or t.state != TrialState.PRUNED) for k in rungs)
     for order, (t, k, promoted) in enumerate(found):

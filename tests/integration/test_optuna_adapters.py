@@ -510,12 +510,19 @@ def test_rung_records_are_stored_as_trial_attributes() -> None:
         (t.number, k, v)
         for t in study.trials
         for k, v in t.system_attrs.items()
-        if k.startswith("completed_rung_")
+        if k.startswith("ferrotune:completed_rung_")
     ]
     assert records
-    for number, _, value in records:
+    for number, key, value in records:
         assert set(value) == {"values", "promoted", "order"}
         assert value["values"][0] in study.trials[number].intermediate_values.values()
+        # Optuna's form under Optuna's key: the value alone.
+        plain = study.trials[number].system_attrs[key.removeprefix("ferrotune:")]
+        assert plain == value["values"][0]
+    # Optuna's own pruner takes the study over (it sorted ferrotune's dicts: TypeError).
+    study.pruner = optuna.pruners.SuccessiveHalvingPruner()
+    study.optimize(_pruned_objective(optuna.TrialPruned), n_trials=10)
+    assert len(study.trials) == 20
 
 
 def test_patient_pruner_refuses_an_optuna_pruner() -> None:
@@ -559,3 +566,30 @@ def test_seeds_reproduce_in_two_processes() -> None:
         runs.append(json.loads(out.stdout))
     assert set(runs[0]) == {*SAMPLERS, *FINITE, *PARTIAL}
     assert runs[0] == runs[1]
+
+
+def test_constraints_set_by_the_trial_reach_the_samplers() -> None:
+    # Trial.set_constraint (Optuna 5's way) stores "constraints:<name>" attributes, which
+    # the mirror did not read: the TPE plugin sampled as if unconstrained (20 of 20 late
+    # trials infeasible, against 8 with Optuna's TPE). Now it samples as with
+    # constraints_func, draw for draw.
+    def by_trial(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        trial.set_constraint("c", x - 0.5)
+        return -x
+
+    def by_attr(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        trial.set_user_attr("c", x - 0.5)
+        return -x
+
+    a = optuna.create_study(sampler=fo.TPESampler(seed=0, n_startup_trials=5))
+    a.optimize(by_trial, n_trials=30)
+    b = optuna.create_study(
+        sampler=fo.TPESampler(
+            seed=0, n_startup_trials=5, constraints_func=lambda t: [t.user_attrs["c"]]
+        )
+    )
+    b.optimize(by_attr, n_trials=30)
+    assert [t.params for t in a.trials] == [t.params for t in b.trials]
+    assert sum(t.params["x"] > 0.5 for t in a.trials[10:]) <= 12

@@ -73,10 +73,11 @@ FIXED_PARAMS_KEY = "fixed_params"
 #: in the study's serialized order of records.
 RUNG_KEY = "completed_rung_{}"
 _RUNG_PREFIX = "completed_rung_"
-#: Where a journal keeps ferrotune's form of a rung record: a journal is also Optuna's
-#: file, and Optuna's pruners sort the values under ``RUNG_KEY`` as floats, so the journal
-#: writes Optuna's form there (the trial's first value) and ferrotune's under this key.
-#: Readers take a record here before one under ``RUNG_KEY``.
+#: Where ferrotune's form of a rung record goes in a storage Optuna also reads (a journal
+#: file, an Optuna study through ``ferrotune.integration.optuna``'s pruners): Optuna's
+#: pruners sort the values under ``RUNG_KEY`` as floats, so Optuna's form (the trial's
+#: first value) goes there and ferrotune's under this key. Readers take a record here
+#: before one under ``RUNG_KEY``.
 JOURNAL_RUNG_KEY = "ferrotune:completed_rung_{}"
 _JOURNAL_RUNG_PREFIX = "ferrotune:completed_rung_"
 
@@ -116,8 +117,9 @@ def rung_attr(record: RungRecord) -> tuple[str, dict[str, Any]]:
 
 
 def journal_rung_attrs(record: RungRecord) -> list[tuple[str, Any]]:
-    """The system attributes (key, value) a journal stores a rung record as: Optuna's
-    form (the first value alone, which Optuna's pruners read) and ferrotune's."""
+    """The system attributes (key, value) a rung record is stored as where Optuna reads
+    it too (see :data:`JOURNAL_RUNG_KEY`): Optuna's form (the first value alone, which
+    Optuna's pruners read) and ferrotune's."""
     key, value = rung_attr(record)
     return [(key, value["values"][0]), (JOURNAL_RUNG_KEY.format(record[1]), value)]
 

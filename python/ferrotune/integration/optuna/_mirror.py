@@ -22,7 +22,7 @@ from optuna.trial import FrozenTrial, TrialState
 from ferrotune import _core
 from ferrotune.exceptions import InvalidDistributionError
 from ferrotune.integration.optuna._access import all_trials, storage_of, study_id_of
-from ferrotune.storages._base import rung_records, sampler_tags
+from ferrotune.storages._base import rung_records, sampler_tags, split_constraint_attrs
 
 __all__ = ["CONSTRAINTS_KEY", "Mirror", "Mirrors", "core_dist"]
 
@@ -197,7 +197,10 @@ class Mirror:
             started, completed = _timestamp(t.datetime_start), _timestamp(t.datetime_complete)
             rows.append((num, num, int(t.state.value), started, completed))
             values.append(list(t.values) if t.values is not None else [])
-            cons.append(_floats(t.system_attrs.get(CONSTRAINTS_KEY)))
+            # Every form: constraints_func's list and Trial.set_constraint's
+            # "constraints:<name>" attributes (Optuna 5's way), in name order.
+            named = split_constraint_attrs(t.system_attrs)[1] or {}
+            cons.append([named[k] for k in sorted(named)])
             for name, d in t.distributions.items():
                 got = self.dist(name, d)
                 if got is not None:

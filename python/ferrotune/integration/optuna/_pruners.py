@@ -13,7 +13,7 @@ from ferrotune import pruners as _native
 from ferrotune.exceptions import InvalidArgumentError
 from ferrotune.integration.optuna._access import storage_of
 from ferrotune.integration.optuna._mirror import Mirrors
-from ferrotune.storages._base import rung_attr
+from ferrotune.storages._base import journal_rung_attrs
 
 __all__ = [
     "HyperbandPruner",
@@ -31,8 +31,10 @@ class _PrunerAdapter(optuna.pruners.BasePruner):
     """An Optuna pruner whose rule runs in Rust: ``prune(study, trial)`` brings a private
     core mirroring the study up to date (the trials new or changed since the last call)
     and asks the ferrotune pruner. Successive halving's rung records are stored as the
-    trials' ``completed_rung_{k}`` system attributes (ferrotune's format) and read back by
-    every worker's mirror; a worker decides from the records it has synced (Optuna's
+    trials' system attributes ``completed_rung_{k}`` (Optuna's form, the value alone, so
+    that Optuna's own pruners can take over the study) and
+    ``ferrotune:completed_rung_{k}`` (ferrotune's), read back by every worker's mirror;
+    a worker decides from the records it has synced (Optuna's
     storages offer no serialized step, so two workers can decide one rung at once)."""
 
     _native_class: ClassVar[type[_native.BasePruner]]
@@ -74,8 +76,8 @@ class _PrunerAdapter(optuna.pruners.BasePruner):
             m = self._mirrors.get(study)
             pruned, records = m.core.prune(trial.number)
             for record in records:
-                key, value = rung_attr(record)
-                storage_of(study).set_trial_system_attr(m.trial_ids[record[0]], key, value)
+                for key, value in journal_rung_attrs(record):
+                    storage_of(study).set_trial_system_attr(m.trial_ids[record[0]], key, value)
         return bool(pruned)
 
 
