@@ -78,7 +78,10 @@ class GridSampler(BaseSampler):
 
     Deviations from Optuna's ``GridSampler``: a declared space is accepted (only its
     feasible points are visited); the order is a seeded permutation computed by
-    arithmetic rather than a shuffled list, so grids of any size cost no memory.
+    arithmetic rather than a shuffled list, so grids of any size cost no memory; a grid
+    value outside the range its ``suggest_*`` call declares is replaced by the nearest
+    valid value, with a warning (Optuna warns and returns it as given), so two such
+    values run as the same point.
 
     Args:
         search_space: Either Optuna's form, a mapping from parameter name to the list of
