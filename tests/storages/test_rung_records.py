@@ -206,6 +206,25 @@ def _sh() -> SuccessiveHalvingPruner:
     return SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
 
 
+def test_a_copy_into_memory_ranks_against_the_copied_records(tmp_path: Path) -> None:
+    # copy_study into an InMemoryStorage stored the records as attributes only: the
+    # copy's pruner ranked without them (0 records in its core against 19).
+    from ferrotune.storages import InMemoryStorage
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    source = ferrotune.create_study(study_name="s", storage=url, pruner=_sh())
+    assert _run_curve(source, 0.1) == (MAX_STEP, False)
+    memory = InMemoryStorage()
+    ferrotune.copy_study(from_study_name="s", from_storage=url, to_storage=memory)
+    copy = ferrotune.load_study(study_name="s", storage=memory, pruner=_sh())
+    core = memory.get_core(copy._study_id)
+    assert sorted(r[:4] for r in core.rung_records()) == sorted(
+        r[:4] for r in source._storage.get_core(source._study_id).rung_records()
+    )
+    # 0.5 at rung 0 beside 0.1's copied record: only the best of the two goes on.
+    assert _run_curve(copy, 0.5) == (1, True)
+
+
 def test_pickled_study_keeps_its_rung_records() -> None:
     study = ferrotune.create_study(pruner=_sh())
     assert _run_curve(study, 0.1) == (MAX_STEP, False)

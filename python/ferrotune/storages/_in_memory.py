@@ -211,6 +211,11 @@ class InMemoryStorage(BaseStorage):
         attrs[key] = copy.deepcopy(value)
         if key == TAG_KEY:
             rec.core.set_tags(sampler_tags({number: attrs}, [number]))
+        # A rung record written from outside (copy_study, add_trial, import_study) goes to
+        # the core too, as a database's sync takes it: the pruner ranks against it.
+        found = rung_records(number, {key: value})
+        if found:
+            rec.core.add_rung_records(found)
 
     def get_trial_user_attrs(self, study_id: int, number: int) -> dict[str, Any]:
         return copy.deepcopy(self._study(study_id).trial_user_attrs.get(number, {}))
