@@ -169,6 +169,7 @@ def test_a_max_resource_below_min_resource_is_refused_when_built(build: Any) -> 
         lambda b: samplers.CmaEsSampler(with_margin=b),
         lambda b: samplers.BOHBSampler(magic_clip=b),
         lambda b: samplers.TPESampler(multivariate=b),
+        lambda b: samplers.TPESampler(warn_independent_sampling=b),
     ],
 )
 def test_numpy_booleans_are_taken_as_flags_by_every_sampler(make: Any) -> None:

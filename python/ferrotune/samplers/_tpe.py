@@ -158,7 +158,9 @@ class TPESampler(_RustModelSampler):
             "budget_aware": check_flag("budget_aware", budget_aware),
         }
         self._set_constraints_func(constraints_func)
-        self._warn_independent_sampling = warn_independent_sampling
+        self._warn_independent_sampling = check_flag(
+            "warn_independent_sampling", warn_independent_sampling
+        )
         self._seed = _seed_or_random(seed)
         self._rust = self._build()
 

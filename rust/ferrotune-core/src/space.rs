@@ -519,7 +519,7 @@ impl Param {
 
 /// ln(high / low) of a log-scaled range (0 < low < high), accurate for ranges a
 /// few ulps wide; ln(high) - ln(low) where the ratio overflows.
-fn log_ratio(low: f64, high: f64) -> f64 {
+pub(crate) fn log_ratio(low: f64, high: f64) -> f64 {
     let r = high / low;
     if r.is_finite() {
         r.ln()

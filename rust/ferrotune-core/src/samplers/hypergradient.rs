@@ -141,7 +141,7 @@ fn dx_dz(dist: &Distribution, x: f64) -> f64 {
             high,
             log: true,
             ..
-        } => x * (high / low).ln(),
+        } => x * crate::space::log_ratio(low, high), // finite past exp's range too
         Distribution::Float { low, high, .. } => high - low,
         _ => 0.0,
     }
@@ -520,6 +520,18 @@ impl StateReader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dx_dz_is_finite_for_log_ranges_past_exps_range() {
+        // ln(high / low) overflowed to infinity for a range wider than ~1.8e308.
+        let d = Distribution::float("x", 1e-300, 1e300, None, true).unwrap();
+        let want = 600.0 * std::f64::consts::LN_10;
+        assert!(
+            (dx_dz(&d, 1.0) - want).abs() < 1e-9 * want,
+            "{}",
+            dx_dz(&d, 1.0)
+        );
+    }
     use crate::history::TrialState;
 
     fn float(low: f64, high: f64, log: bool) -> Distribution {
