@@ -403,3 +403,22 @@ def test_a_subclass_hook_sees_the_values_and_changes_nothing(base: Any) -> None:
     assert modelled, "the model chose joint values after the start-up trials"
     for number, values in modelled:
         assert {k: runs[1][number][k] for k in values} == values
+
+
+def test_optunas_own_distributions_and_directions_from_a_half_moved_script() -> None:
+    # `import ferrotune as optuna` with a leftover `from optuna.distributions import ...`:
+    # ask() said "expected a distribution, got FloatDistribution" of the class it was given.
+    real = pytest.importorskip("optuna")
+    study = ferrotune.create_study(direction=real.study.StudyDirection.MAXIMIZE)
+    assert study.direction == ferrotune.study.StudyDirection.MAXIMIZE
+    trial = study.ask({"x": real.distributions.FloatDistribution(0, 1, log=False)})
+    assert isinstance(trial.distributions["x"], ferrotune.distributions.FloatDistribution)
+    assert 0 <= trial.params["x"] <= 1
+    frozen = ferrotune.create_trial(
+        params={"n": 3},
+        distributions={"n": real.distributions.IntDistribution(1, 5)},
+        value=1.0,
+    )
+    assert frozen.distributions == {"n": ferrotune.distributions.IntDistribution(1, 5)}
+    with pytest.raises(ex.InvalidArgumentError, match=r"builtins\.int"):
+        study.ask({"x": 3})

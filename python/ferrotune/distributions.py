@@ -558,3 +558,13 @@ def check_distribution_compatibility(
         raise IncompatibleDistributionError(
             f"a categorical parameter keeps its choices: {dist_old!r} cannot become {dist_new!r}"
         )
+
+
+def _from_optuna(name: str, dist: Any) -> BaseDistribution | None:
+    """Optuna's distribution ``dist`` as ferrotune's (a script half moved over still
+    imports some of Optuna's classes), else None when ``dist`` is not Optuna's."""
+    if not type(dist).__module__.startswith("optuna."):
+        return None
+    from ferrotune._optuna_io import _from_optuna_dist
+
+    return _from_optuna_dist(name, dist)

@@ -404,16 +404,23 @@ class Study:
                     "ask(): fixed_distributions must be a mapping name -> distribution, "
                     f"got {type(fixed_distributions).__name__}"
                 )
+            from ferrotune.distributions import _from_optuna
+
+            converted: dict[str, BaseDistribution] = {}
             for name, dist in fixed_distributions.items():
                 if not isinstance(name, str):
                     raise InvalidArgumentError(
                         f"ask(): parameter names must be strings, got {name!r}"
                     )
                 if not isinstance(dist, BaseDistribution):
+                    dist = _from_optuna(name, dist) or dist  # Optuna's class: converted
+                if not isinstance(dist, BaseDistribution):
                     raise InvalidArgumentError(
                         f"ask(): parameter {name!r}: expected a distribution, "
-                        f"got {type(dist).__name__}"
+                        f"got {type(dist).__module__}.{type(dist).__name__}"
                     )
+                converted[name] = dist
+            fixed_distributions = converted
         return space, fixed_distributions
 
     def _not_found(self) -> FerrotuneError:
@@ -1794,6 +1801,12 @@ def _parse_directions(
             out.append(d)
         elif d in ("minimize", "maximize"):
             out.append(StudyDirection.MINIMIZE if d == "minimize" else StudyDirection.MAXIMIZE)
+        elif type(d).__module__.startswith("optuna.") and getattr(d, "name", None) in (
+            "MINIMIZE",
+            "MAXIMIZE",
+        ):
+            # Optuna's StudyDirection (a script half moved over)
+            out.append(StudyDirection[d.name])
         else:
             raise InvalidArgumentError(f"direction must be 'minimize' or 'maximize', got {d!r}")
     return out

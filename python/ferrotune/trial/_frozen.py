@@ -335,6 +335,11 @@ def create_trial(
     for name, v in params.items():
         dist = distributions[name]
         if not isinstance(dist, BaseDistribution):
+            from ferrotune.distributions import _from_optuna
+
+            # Optuna's class (a script half moved over): converted.
+            dist = distributions[name] = _from_optuna(name, dist) or dist
+        if not isinstance(dist, BaseDistribution):
             raise InvalidArgumentError(
                 f"parameter {name!r}: {dist!r} is not a ferrotune distribution"
             )
