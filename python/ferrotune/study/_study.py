@@ -1801,12 +1801,12 @@ def _parse_directions(
             out.append(d)
         elif d in ("minimize", "maximize"):
             out.append(StudyDirection.MINIMIZE if d == "minimize" else StudyDirection.MAXIMIZE)
-        elif type(d).__module__.startswith("optuna.") and getattr(d, "name", None) in (
+        elif type(d).__module__.startswith("optuna.") and str(getattr(d, "name", "")) in (
             "MINIMIZE",
             "MAXIMIZE",
         ):
             # Optuna's StudyDirection (a script half moved over)
-            out.append(StudyDirection[d.name])
+            out.append(StudyDirection[str(getattr(d, "name", ""))])
         else:
             raise InvalidArgumentError(f"direction must be 'minimize' or 'maximize', got {d!r}")
     return out
