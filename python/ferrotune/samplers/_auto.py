@@ -3,7 +3,6 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -296,7 +295,7 @@ class AutoSampler(_DelegatingSampler):
         with self._lock:
             if self._served is core:
                 return False
-            where = _where(study)
+            where = study.location
             # The same study through another Study object (load_study of the same URL
             # or file makes another core), or met again after unpickling, goes on.
             same = self._study_name == study.study_name and (
@@ -440,19 +439,6 @@ class AutoSampler(_DelegatingSampler):
 
     def __repr__(self) -> str:
         return f"AutoSampler(current={type(self._inner).__name__})"
-
-
-def _where(study: Study) -> Any:
-    """Where ``study`` lives: its database URL, its journal file, else its storage object
-    (an in-memory study is reached through one storage object)."""
-    storage = study._storage
-    url = getattr(storage, "url", None)
-    if isinstance(url, str):
-        return url
-    path = getattr(getattr(storage, "_backend", None), "_file_path", None)
-    if isinstance(path, str):
-        return os.path.realpath(path)
-    return id(storage)
 
 
 def _numeric(dists: Mapping[str, BaseDistribution]) -> bool:

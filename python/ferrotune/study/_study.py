@@ -1407,6 +1407,21 @@ class Study:
         methods. Not part of Optuna's API; its methods may change between versions."""
         return self._core
 
+    @property
+    def location(self) -> str | int:
+        """Where the study's trials live: its database URL, its journal file, else the
+        id of its storage object (an in-memory study is reached through that object).
+        Two Study objects of one study share it while they have different cores (two
+        ``load_study`` of one URL). Not part of Optuna's API."""
+        storage = self._storage
+        url = getattr(storage, "url", None)
+        if isinstance(url, str):
+            return url
+        path = getattr(getattr(storage, "_backend", None), "_file_path", None)
+        if isinstance(path, str):
+            return os.path.realpath(path)
+        return id(storage)
+
     def get_trial(self, number: int) -> FrozenTrial:
         """A snapshot of trial ``number``, as this Study object holds it.
 
