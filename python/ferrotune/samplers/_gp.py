@@ -20,6 +20,20 @@ if TYPE_CHECKING:
 
 __all__ = ["GPSampler"]
 
+
+def _flag_or_word(name: str, value: Any, word: str) -> Any:
+    """``value`` when it is ``word``, else as a bool (numpy's too; not the ints 0 and 1),
+    else an InvalidArgumentError naming ``name``."""
+    if isinstance(value, str) and value == word:
+        return value
+    try:
+        return check_flag(name, value, ints=False)
+    except InvalidArgumentError:
+        raise InvalidArgumentError(
+            f"{name} must be True, False or {word!r}, got {value!r}"
+        ) from None
+
+
 _ACQUISITIONS = ("logei", "ei", "pi", "ucb")
 _OUTPUT_TRANSFORMS = (None, "power", "auto")
 # input_warping's values as the core spells them.
@@ -249,20 +263,8 @@ class GPSampler(_RustModelSampler):
             raise InvalidArgumentError(
                 f"output_transform must be None, 'power' or 'auto', got {output_transform!r}"
             )
-        if not (isinstance(input_warping, str) and input_warping == "auto"):
-            try:
-                input_warping = check_flag("input_warping", input_warping, ints=False)
-            except InvalidArgumentError:
-                raise InvalidArgumentError(
-                    f"input_warping must be True, False or 'auto', got {input_warping!r}"
-                ) from None
-        if not (isinstance(trust_region, str) and trust_region == "thompson"):
-            try:
-                trust_region = check_flag("trust_region", trust_region, ints=False)
-            except InvalidArgumentError:
-                raise InvalidArgumentError(
-                    f"trust_region must be a bool or 'thompson', got {trust_region!r}"
-                ) from None
+        input_warping = _flag_or_word("input_warping", input_warping, "auto")
+        trust_region = _flag_or_word("trust_region", trust_region, "thompson")
         self._config: dict[str, Any] = {
             "acquisition": acquisition,
             "beta": None if beta is None else float(beta),
