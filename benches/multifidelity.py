@@ -14,6 +14,10 @@ task; see ``DEFAULT_BUDGETS``).  The default run: ``mf_hartmann6`` and ``digits_
   TPESampler + HyperbandPruner (``ft-hb-tpe-ba``: ``TPESampler(budget_aware=True)``),
   BOHBSampler + HyperbandPruner, DEHBSampler + HyperbandPruner (the same resources);
 - ``optuna-hb-random``, ``optuna-hb-tpe``: the same with Optuna (same pruner arguments);
+- ``ft-hb-oracle``, ``ft-sh-oracle``: ``ft-hb-random`` and ``ft-sh-random`` where every report
+  is the configuration's *full-budget* value, so the pruner ranks perfectly: a bound on what
+  any low-fidelity signal could give the same schedule with random sampling (compute is still
+  the steps trained; on request only);
 - ``dehb``: DEHB (``pip install dehb``) through its ask/tell interface;
 - ``smac-mf``: SMAC3's MultiFidelityFacade (random forest + Hyperband intensifier).
 
@@ -27,15 +31,15 @@ the literature, never a low-fidelity value.  The tables give the median [25%, 75
 search's final median regret (as a fraction of random's), and the best full-budget value at 300
 full-budget equivalents beside DEHB's published table.
 
-All pruners use ``min_resource = min_budget``, ``reduction_factor = 3``; Hyperband has
-``max_resource = max_budget``.  The pruners decide only at rung steps (``min_resource * 3^k``),
-so by default a trial evaluates the problem and reports only at those steps and at the full
-budget; its compute is still every step up to where it stopped.  ``--every-step`` reports every
-step instead (slower; the same decisions).
+All pruners use ``min_resource = min_budget`` (``--min-resource`` sets another),
+``reduction_factor = 3``; Hyperband has ``max_resource = max_budget``.  The pruners decide
+only at rung steps (``min_resource * 3^k``), so by default a trial evaluates the problem and
+reports only at those steps and at the full budget; its compute is still every step up to
+where it stopped.  ``--every-step`` reports every step instead (slower; the same decisions).
 
     python benches/multifidelity.py [--quick] [--problems mf_hartmann6,digits_mlp_tabular]
         [--methods random,ft-hb-random,dehb] [--seeds 20] [--budget 300] [--jobs 2]
-        [--out results.json]
+        [--min-resource 3] [--out results.json]
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ METHODS = (
     "random",
     "ft-hb-random",
     "ft-sh-random",
+    "ft-hb-oracle",
+    "ft-sh-oracle",
     "ft-hb-tpe",
     "ft-hb-tpe-ba",
     "ft-bohb",
@@ -70,8 +76,9 @@ METHODS = (
     "dehb",
     "smac-mf",
 )
-#: SMAC3 takes about 0.1 s per trial here (minutes per run): run it on request only.
-DEFAULT_METHODS = tuple(m for m in METHODS if m != "smac-mf")
+#: SMAC3 takes about 0.1 s per trial here (minutes per run): run it on request only.  The
+#: oracles are bounds, not methods: also on request.
+DEFAULT_METHODS = tuple(m for m in METHODS if m != "smac-mf" and not m.endswith("oracle"))
 #: The headline problems; mf_hartmann3 completes the DEHB table (README: its own command).
 DEFAULT_PROBLEMS = ("mf_hartmann6", "digits_mlp_tabular")
 #: Full-budget-equivalent evaluations per problem unless --budget is given.  At 300 on the
@@ -89,6 +96,18 @@ REDUCTION_FACTOR = 3
 #: BOHBSampler's keyword arguments for ``ft-bohb`` as JSON (``--bohb-args``; through the
 #: environment so that the worker processes see them).
 BOHB_ARGS_ENV = "FERROTUNE_BENCH_BOHB_ARGS"
+#: The pruners' ``min_resource`` when not the problem's least budget (``--min-resource``;
+#: through the environment for the worker processes).
+MIN_RESOURCE_ENV = "FERROTUNE_BENCH_MIN_RESOURCE"
+
+
+def min_resource(problem: Any) -> int:
+    """The pruners' (and DEHBSampler's) least resource: ``--min-resource`` or the problem's
+    least whole budget."""
+    least = max(1, math.ceil(problem.min_budget))
+    return max(least, int(os.environ.get(MIN_RESOURCE_ENV, least)))
+
+
 FRACTIONS = (1 / 9, 1 / 3, 1.0)
 #: Regret read off every run at these fractions of random search's compute (for --out).
 GRID = tuple(float(x) for x in np.geomspace(1 / 81, 1.0, 33))
@@ -124,8 +143,9 @@ def checkpoints(problem: Any, every_step: bool) -> list[int]:
     """The steps at which a pruned trial evaluates the problem and reports: the rung steps
     ``min_budget * 3^k`` below the full budget and the full budget (every step with
     ``every_step``)."""
-    first, last = max(1, math.ceil(problem.min_budget)), math.floor(problem.max_budget)
+    first, last = min_resource(problem), math.floor(problem.max_budget)
     if every_step:
+        first = max(1, math.ceil(problem.min_budget))
         return list(range(first, last + 1))
     steps, s = [], first
     while s < last:
@@ -146,7 +166,7 @@ def values_at(problem: Any, params: Mapping[str, Any], steps: Sequence[int]) -> 
 
 
 def _pruner(lib: Any, kind: str, problem: Any) -> Any:
-    r = max(1, math.ceil(problem.min_budget))
+    r = min_resource(problem)
     if kind == "hb":
         return lib.pruners.HyperbandPruner(
             min_resource=r,
@@ -167,7 +187,7 @@ def _sampler(lib: Any, kind: str, seed: int, problem: Any) -> Any:
         # DEHB follows HyperbandPruner's brackets: the same resources as _pruner's.
         return lib.samplers.DEHBSampler(
             seed=seed,
-            min_resource=max(1, math.ceil(problem.min_budget)),
+            min_resource=min_resource(problem),
             max_resource=math.floor(problem.max_budget),
             reduction_factor=REDUCTION_FACTOR,
         )
@@ -182,10 +202,12 @@ def run_pruned(
     total_steps: float,
     seed: int,
     every_step: bool = False,
+    oracle: bool = False,
 ) -> Run:
     """Ask/tell with an Optuna-style library until ``total_steps`` steps are trained.
 
-    Without a pruner every trial is trained to the full budget in one evaluation.
+    Without a pruner every trial is trained to the full budget in one evaluation.  With
+    ``oracle`` every report is the full-budget value (a perfect ranking at every rung).
     """
     lib = load(library)
     if lib is None:
@@ -205,7 +227,11 @@ def run_pruned(
     while run.total < total_steps:
         trial = study.ask()
         params = suggest_all(trial, problem.params)
-        for step, value in values_at(problem, params, steps):
+        reports = values_at(problem, params, steps)
+        if oracle:
+            final = problem.evaluate(params, last)
+            reports = ((s, final) for s in steps)
+        for step, value in reports:
             if step == last:
                 study.tell(trial, value)
                 run.add(step, value)
@@ -318,12 +344,15 @@ def run_method(method: str, problem: Any, total_steps: float, seed: int, every_s
     if method == "smac-mf":
         return run_smac(problem, total_steps, seed)
     library, pruner, sampler = _SPEC[method]
-    return run_pruned(library, sampler, pruner, problem, total_steps, seed, every_step)
+    oracle = method.endswith("oracle")
+    return run_pruned(library, sampler, pruner, problem, total_steps, seed, every_step, oracle)
 
 
 _SPEC = {
     "ft-hb-random": ("ferrotune", "hb", "random"),
     "ft-sh-random": ("ferrotune", "sh", "random"),
+    "ft-hb-oracle": ("ferrotune", "hb", "random"),
+    "ft-sh-oracle": ("ferrotune", "sh", "random"),
     "ft-hb-tpe": ("ferrotune", "hb", "tpe"),
     "ft-hb-tpe-ba": ("ferrotune", "hb", "tpe-ba"),
     "ft-bohb": ("ferrotune", "hb", "bohb"),
@@ -577,7 +606,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--bohb-args",
         help="BOHBSampler keyword arguments for ft-bohb as JSON, e.g. '{\"min_bandwidth\": 0.02}'",
     )
+    ap.add_argument(
+        "--min-resource",
+        type=int,
+        help="the pruners' min_resource (default: the problem's least budget); the rungs "
+        "start there (DEHB and SMAC keep the problem's range)",
+    )
     args = ap.parse_args(argv)
+    if args.min_resource is not None:
+        os.environ[MIN_RESOURCE_ENV] = str(args.min_resource)
     if args.bohb_args:
         if not isinstance(json.loads(args.bohb_args), dict):
             ap.error("--bohb-args must be a JSON object")
@@ -611,6 +648,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "seeds": args.seeds,
             "methods": runnable,
             "bohb_args": json.loads(args.bohb_args or "{}"),
+            "min_resource": args.min_resource,
         }
         with open(args.out, "w", encoding="utf-8") as fh:
             json.dump({"config": meta, "summary": summary}, fh)

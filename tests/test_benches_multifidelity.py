@@ -78,6 +78,38 @@ def test_checkpoints_are_the_rungs_and_the_full_budget(mf: Any) -> None:
     assert mf.checkpoints(digits, True) == list(range(1, 28))
 
 
+def test_the_oracle_reports_full_budget_values(mf: Any) -> None:
+    """ft-hb-oracle's pruner sees each configuration's full-budget value at every rung: its
+    reports are those values, and its compute is still every step trained."""
+    problem = get_multi_fidelity_problem("mf_hartmann3")
+    reports: list[tuple[float, float]] = []
+
+    def recording(params: Mapping[str, Any], budget: float) -> float:
+        value = float(problem.fn(params, budget))
+        reports.append((budget, value))
+        return value
+
+    counted = dataclasses.replace(problem, fn=recording)
+    run = mf.run_method("ft-hb-oracle", counted, 6 * problem.max_budget, 3, False)
+    assert run.compute == pytest.approx(np.cumsum(run.reported_steps).tolist())
+    # Every configuration is evaluated at the full budget, and only there.
+    assert {b for b, _ in reports} == {problem.max_budget}
+    assert any(s < problem.max_budget for s in run.reported_steps), "nothing was pruned"
+    # Some trials finish, the others stop at a rung: their value there is not an incumbent.
+    finished = [v for v in run.full_values if not math.isnan(v)]
+    assert finished and len(finished) < len(run.full_values)
+
+
+def test_min_resource_moves_the_rungs(mf: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    digits = get_multi_fidelity_problem("digits_mlp_tabular")
+    monkeypatch.setenv(mf.MIN_RESOURCE_ENV, "3")
+    assert mf.min_resource(digits) == 3
+    assert mf.checkpoints(digits, False) == [3, 9, 27]
+    run = mf.run_method("ft-sh-random", digits, 10 * digits.max_budget, 0, False)
+    assert set(run.reported_steps) <= {3, 9, 27}
+    assert 3 in run.reported_steps
+
+
 @pytest.mark.parametrize("method", PRUNED)
 def test_a_seed_repeats(mf: Any, method: str) -> None:
     problem = get_multi_fidelity_problem("mf_hartmann3")
