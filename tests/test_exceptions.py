@@ -52,6 +52,14 @@ def test_core_errors_are_the_python_classes() -> None:
     with pytest.raises(exceptions.InvalidTrialError) as info2:
         study.tell(trial, 0.0)
     assert type(info2.value) is exceptions.UpdateFinishedTrialError
+    # The state is named as Python's TrialState names it, whichever layer refuses.
+    assert "(COMPLETE)" in str(info2.value)
+    with pytest.raises(exceptions.UpdateFinishedTrialError, match=r"\(COMPLETE\)"):
+        trial.report(0.5, 1)
+    pruned = study.ask()
+    study.tell(pruned, state=ferrotune.TrialState.PRUNED)
+    with pytest.raises(exceptions.UpdateFinishedTrialError, match=r"\(PRUNED\)"):
+        pruned.set_user_attr("a", 1)
 
 
 def _trial() -> ferrotune.Trial:

@@ -32,6 +32,17 @@ impl TrialState {
         })
     }
 
+    /// The name Python's `TrialState` gives it ("COMPLETE", ...), for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrialState::Running => "RUNNING",
+            TrialState::Complete => "COMPLETE",
+            TrialState::Pruned => "PRUNED",
+            TrialState::Fail => "FAIL",
+            TrialState::Waiting => "WAITING",
+        }
+    }
+
     /// True for COMPLETE, PRUNED and FAIL.
     pub fn is_finished(self) -> bool {
         matches!(
@@ -476,14 +487,14 @@ impl History {
             .ok_or_else(|| Error::InvalidTrial(format!("no trial with number {number}")))?;
         if t.state.is_finished() {
             return Err(Error::UpdateFinishedTrial(format!(
-                "trial {number} has already finished ({:?}): it cannot be changed",
-                t.state
+                "trial {number} has already finished ({}): it cannot be changed",
+                t.state.name()
             )));
         }
         if t.state != TrialState::Running {
             return Err(Error::InvalidTrial(format!(
-                "trial {number} is {:?}, not RUNNING: it cannot be changed",
-                t.state
+                "trial {number} is {}, not RUNNING: it cannot be changed",
+                t.state.name()
             )));
         }
         Ok(t)
@@ -695,7 +706,8 @@ impl History {
         let n_obj = self.n_objectives;
         if !state.is_finished() {
             return Err(Error::InvalidArgument(format!(
-                "a trial can only be finished as COMPLETE, PRUNED or FAIL, not {state:?}"
+                "a trial can only be finished as COMPLETE, PRUNED or FAIL, not {}",
+                state.name()
             )));
         }
         if state == TrialState::Complete {
