@@ -134,3 +134,22 @@ def test_optunas_logger_name_reaches_ferrotunes_records() -> None:
         logger.removeHandler(handler)
         ferrotune.logging.set_verbosity(level)
     assert "Trial 1 finished" in stream.getvalue()
+
+
+def test_a_pruned_trial_logs_its_trialpruned_message(capsys: pytest.CaptureFixture[str]) -> None:
+    """As Optuna: ``Trial N pruned. <message>`` with the message the objective raised."""
+    study = ferrotune.create_study(sampler=ferrotune.samplers.RandomSampler(seed=0))
+
+    def objective(trial: ferrotune.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number == 0:
+            raise ferrotune.TrialPruned("too slow at epoch 0")
+        if trial.number == 1:
+            raise ferrotune.TrialPruned()
+        return x
+
+    study.optimize(objective, n_trials=3)
+    err = capsys.readouterr().err
+    assert "Trial 0 pruned. too slow at epoch 0" in err
+    assert "Trial 1 pruned.\n" in err
+    assert "Trial 2 finished" in err

@@ -15,7 +15,9 @@ class BasePruner(abc.ABC):
 
     Subclass it and write :meth:`prune` for a pruner of your own: ``trial.should_prune()``
     calls it with the study and a snapshot of the running trial. The pruners shipped with
-    ferrotune run their rule in Rust instead, in one call per ``should_prune``.
+    ferrotune run their rule in Rust instead, in one call per ``should_prune``; a subclass
+    of one that overrides ``prune`` (to log, veto or add a rule) is asked through its
+    ``prune``, and ``super().prune(study, trial)`` gives the shipped rule's decision.
     """
 
     _is_nop = False
@@ -27,6 +29,22 @@ class BasePruner(abc.ABC):
     @abc.abstractmethod
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         """True when ``trial`` should stop now, judged from its intermediate values."""
+
+    def _own_prune(self) -> bool:
+        """Whether :meth:`prune` is written outside ferrotune: a Python pruner, or a
+        subclass of a shipped pruner that overrides it (to log, veto or add a rule, as
+        Optuna users do), whose ``prune`` must then be asked."""
+        return not type(self).prune.__module__.startswith("ferrotune.pruners")
+
+    def _rust_for_checks(self) -> Any:
+        """The Rust core ``should_prune`` calls in place of :meth:`prune`; None when
+        ``prune`` must be asked (see :meth:`_own_prune`)."""
+        return None if self._own_prune() else self._rust
+
+    def _never_prunes(self) -> bool:
+        """Whether ``should_prune`` may answer False without asking (a NopPruner whose
+        ``prune`` is its own)."""
+        return self._is_nop and not self._own_prune()
 
 
 class NopPruner(BasePruner):

@@ -60,11 +60,10 @@ class PatientPruner(_RustPruner):
 
     def _build(self) -> Any:
         w = self._wrapped_pruner
-        if w is not None and w._rust is None:
-            return None  # a Python pruner inside: the rule runs in Python
-        return _core.PatientPrunerCore(
-            None if w is None else w._rust, self._patience, self._min_delta
-        )
+        inner = None if w is None else w._rust_for_checks()
+        if w is not None and inner is None:
+            return None  # a Python pruner inside (or an own prune()): the rule runs in Python
+        return _core.PatientPrunerCore(inner, self._patience, self._min_delta)
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         if trial.last_step is None:

@@ -119,6 +119,13 @@ class SuccessiveHalvingPruner(_RustPruner):
         )
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
-        raise NotImplementedError(
-            "SuccessiveHalvingPruner keeps its rungs in the study: ask trial.should_prune()"
-        )
+        """The rule's decision for the running ``trial`` of ``study`` whose pruner this
+        is (from a subclass's own ``prune``, through ``super().prune``): the rungs live
+        in the study, so a study of another pruner cannot be asked."""
+        decided = study.pruned_in_core(self, trial.number)
+        if decided is None:
+            raise NotImplementedError(
+                "SuccessiveHalvingPruner keeps its rungs in the study: ask trial.should_prune() "
+                "of a study whose pruner it is"
+            )
+        return decided

@@ -61,7 +61,9 @@ class BaseSampler(abc.ABC):
     A subclass implements :meth:`sample_independent` and, for a joint model,
     :meth:`infer_relative_search_space` and :meth:`sample_relative`. ferrotune's own
     samplers also carry a Rust core (``_rust``) that the study calls directly on the
-    hot path; a Python subclass without one is called through these hooks.
+    hot path; a Python subclass without one is called through these hooks, and so is a
+    subclass of a ferrotune sampler for each hook it overrides (``super()`` gives the
+    sampler's own answer).
 
     Optional private hooks. A study reads these attributes of its sampler, when they
     exist, to choose its paths; ferrotune's samplers use them, and a new sampler
@@ -146,6 +148,16 @@ class BaseSampler(abc.ABC):
 def _overrides(sampler: BaseSampler, name: str) -> bool:
     """Whether ``sampler``'s class overrides BaseSampler's method ``name``."""
     return getattr(type(sampler), name) is not getattr(BaseSampler, name)
+
+
+def _user_overrides(sampler: BaseSampler, name: str) -> bool:
+    """Whether the method ``name`` of ``sampler`` is written outside ferrotune: a
+    subclass of one of its samplers that overrides the hook (to log, constrain or veto,
+    as Optuna users do), which the study must then call instead of the Rust path."""
+    for cls in type(sampler).__mro__:
+        if name in cls.__dict__:
+            return not cls.__module__.startswith("ferrotune.")
+    return False
 
 
 class _DelegatingSampler(BaseSampler):

@@ -39,7 +39,7 @@ from ferrotune.exceptions import (
 )
 from ferrotune.pruners import BasePruner, MedianPruner
 from ferrotune.samplers import AutoSampler, BaseSampler
-from ferrotune.samplers._base import _overrides
+from ferrotune.samplers._base import _overrides, _user_overrides
 from ferrotune.storages import BaseStorage, get_storage
 from ferrotune.storages._base import (
     FIXED_PARAMS_KEY,
@@ -136,6 +136,8 @@ class Study:
         self._fixed: dict[int, dict[str, Any]] = {}
         self._fixed_lock = threading.Lock()
         self._stop_flag = False
+        # The message of the TrialPruned each optimize() trial raised, for its log line.
+        self._pruned_reasons: dict[int, str] = {}
         # Whether this thread is inside optimize (nested calls are refused, as Optuna's).
         self._in_optimize = threading.local()
         # The trials this object's optimize loops run now (their parameters are in this
@@ -193,11 +195,14 @@ class Study:
 
     def _bind_pruner(self) -> None:
         # A Rust pruner gets a copy of its own in the study's record: one call per check.
+        # A subclass that overrides prune() is asked through it, and its core stays bound
+        # for the rung bookkeeping its super().prune() reads (pruned_in_core).
         rust = self._pruner._rust
-        fast = rust is not None and bool(self._core.set_pruner(rust, self.study_name))
-        if not fast:
+        bound = rust is not None and bool(self._core.set_pruner(rust, self.study_name))
+        if not bound:
             self._core.set_pruner(None)
-        self._trial_context.rust_pruner = fast
+        self._trial_context.rust_pruner = bound and self._pruner._rust_for_checks() is not None
+        self._pruner_in_core = bound
         self._owner_map[self._study_id, "pruner"] = self._token
 
     def _owners(self) -> dict[tuple[int, str], object]:
@@ -269,16 +274,22 @@ class Study:
         self._owner_map[self._sampler_key] = self._token
         # Whether `suggest_*` may sample in Rust directly (a sampler can keep its
         # Python `sample_independent`, for example to warn).
-        self._rust_independent = self._fast and bool(getattr(sampler, "_fast_independent", True))
+        # A subclass's own `sample_independent`, `before_trial` or `after_trial` is called
+        # (as Optuna's study calls them), whatever the core could do instead.
+        self._rust_independent = (
+            self._fast
+            and bool(getattr(sampler, "_fast_independent", True))
+            and not _user_overrides(sampler, "sample_independent")
+        )
         # A storage that writes every parameter gets each value through its trial
         # methods, not from the core's one-call suggest.
         self._fast_suggest = self._rust_independent and not self._storage.writes_params
         self._trial_context.fast_suggest = self._fast_suggest
         self._trial_context.rust_independent = self._rust_independent
-        self._hook_before = bool(
+        self._hook_before = _user_overrides(sampler, "before_trial") or bool(
             getattr(sampler, "_needs_before_trial", _overrides(sampler, "before_trial"))
         )
-        self._hook_after = bool(
+        self._hook_after = _user_overrides(sampler, "after_trial") or bool(
             getattr(sampler, "_needs_after_trial", _overrides(sampler, "after_trial"))
         )
         # Rust samplers with a joint model choose relative values inside the core.
@@ -782,7 +793,9 @@ class Study:
         objective); a pruned trial gets a short line, a failed one none here (its
         warning is logged where it fails)."""
         if state == TrialState.PRUNED:
-            _logger.info("Trial %d pruned.", number)
+            # With the TrialPruned message an objective of optimize() raised, as Optuna.
+            reason = self._pruned_reasons.pop(number, "")
+            _logger.info("Trial %d pruned.%s", number, f" {reason}" if reason else "")
             return
         if state != TrialState.COMPLETE:
             return
@@ -1131,12 +1144,14 @@ class Study:
             try:
                 with beating:
                     value = func(trial)
-            except TrialPruned:
+            except TrialPruned as e:
+                self._pruned_reasons[trial.number] = str(e)
                 return self._tell_or_fail(trial, None, TrialState.PRUNED)
             except Exception as e:
                 if _is_optunas_trial_pruned(e):
                     # Optuna's TrialPruned (a pruning callback written for Optuna, or code
                     # moved over): the same meaning as ours.
+                    self._pruned_reasons[trial.number] = str(e)
                     return self._tell_or_fail(trial, None, TrialState.PRUNED)
                 _logger.warning(
                     "Trial %d failed with %s: %s", trial.number, type(e).__name__, e, exc_info=True
@@ -1421,6 +1436,20 @@ class Study:
         if isinstance(path, str):
             return os.path.realpath(path)
         return id(storage)
+
+    def pruned_in_core(self, pruner: BasePruner, number: int) -> bool | None:
+        """The Rust rule's decision on running trial ``number``, for ``pruner`` bound to
+        this study: what a rung pruner's ``prune`` returns when a subclass's own
+        ``prune`` calls it through ``super()`` (the rungs live in the study, and the
+        decision records the trial's rung as ``should_prune`` does). None when
+        ``pruner`` is not this study's pruner or has no Rust rule. Not part of Optuna's
+        API."""
+        if pruner is not self._pruner:
+            return None
+        self._claim_pruner()
+        if not self._pruner_in_core:
+            return None
+        return bool(self._storage.should_prune(self._study_id, number))
 
     def get_trial(self, number: int) -> FrozenTrial:
         """A snapshot of trial ``number``, as this Study object holds it.

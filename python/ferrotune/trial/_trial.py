@@ -468,7 +468,7 @@ class Trial(BaseTrial):
         """
         ctx = self._ctx
         pruner = self.study.pruner
-        if pruner._is_nop:
+        if pruner._never_prunes():
             return False
         if ctx.n_objectives > 1 and not pruner._multi_objective:
             raise NotImplementedError(
