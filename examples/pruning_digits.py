@@ -73,6 +73,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.trials < 1:
         parser.error(f"--trials must be at least 1, got {args.trials}")
+    if not 0 <= args.seed < 2**64:
+        # The samplers' seeds are unsigned 64-bit integers.
+        parser.error(f"--seed must be in [0, 2**64), got {args.seed}")
     return args
 
 

@@ -99,9 +99,10 @@ def test_same_seed_reproduces_the_table(script: ModuleType, rows: list[Any]) -> 
     assert ferrotune.logging.get_verbosity() == verbosity  # quiet during the runs only
 
 
-def test_bad_trial_count_is_a_usage_error(script: ModuleType) -> None:
+@pytest.mark.parametrize("bad", [["--trials", "0"], ["--seed", "-1"]])
+def test_bad_arguments_are_a_usage_error(script: ModuleType, bad: list[str]) -> None:
     with pytest.raises(SystemExit) as info:
-        script.main(["--tabular", "--trials", "0"])
+        script.main(["--tabular", *bad])
     assert info.value.code == 2
 
 
