@@ -149,13 +149,15 @@ class GPSampler(_RustModelSampler):
             none conditional), has fewer than 10 parameters, and the study has one
             objective, no black-box constraint and no ``trust_region``; no transform
             elsewhere (the same rule as ``input_warping="auto"``; see "Defaults" below).
-            Caution: on an objective whose minimum is 0 (a squared error, a distance)
-            Box-Cox with λ < 1 makes the minimum a cusp that the smooth kernel models
-            badly: a 2-D quadratic reached 3.7e-3 after 60 trials with the default
-            and 8.4e-6 with ``output_transform=None`` (the same quadratic plus 100:
-            3.7e-7 with the default). Pass ``None`` for such objectives;
-            ``benches/README.md`` ("the power transform near a zero minimum") has
-            the alternatives measured.
+            One deviation from HEBO: when the positive values reach near 0 (their 10%
+            quantile more than 10 times their minimum, as a squared error or a distance
+            sampled near its minimum 0 gives), Yeo-Johnson is fitted to
+            ``(y - min) / sd`` instead of Box-Cox to ``y / sd``. Box-Cox with λ < 1
+            acts as a logarithm there and makes the minimum a cusp that the smooth
+            kernel models badly: on a 2-D quadratic (8 seeds, 60 trials) the median
+            best was 3.7e-3 with Box-Cox, 8.4e-6 untransformed and 6.9e-7 with the
+            shift. ``benches/README.md`` ("the power transform near a zero minimum")
+            has what it costs elsewhere.
         input_warping: Warp each float and int parameter (in its ``[0, 1]`` scale, log
             scale for log parameters; not categoricals) by a Kumaraswamy CDF
             ``w(x) = 1 - (1 - x^a)^b`` before the kernel sees it, as in Snoek et al. 2014,
