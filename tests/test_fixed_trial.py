@@ -95,6 +95,18 @@ def test_fixed_trial_constraints() -> None:
     assert t.constraints == {"c0": -1.0}
     with pytest.raises(InvalidArgumentError):
         t.set_constraint("c1", math.nan)
+    with pytest.raises(InvalidArgumentError, match="must be a str"):
+        t.set_constraint(1, 0.5)  # type: ignore[arg-type]
+
+
+def test_trial_constraint_names_are_strings() -> None:
+    study = ferrotune.create_study()
+    trial = study.ask()
+    with pytest.raises(InvalidArgumentError, match="must be a str, got int"):
+        trial.set_constraint(1, 0.5)  # type: ignore[arg-type]
+    trial.set_constraint("c", 0.5)
+    study.tell(trial, 1.0)
+    assert study.trials[0].system_attrs["constraints"] == {"c": 0.5}
 
 
 # ------------------------------------------------------------ FrozenTrial re-evaluation

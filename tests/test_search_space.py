@@ -292,6 +292,11 @@ def test_enumerated_constraints_cover_every_feasible_combination() -> None:
         ),
         (lambda: SearchSpace({"x": F(0, 1)}, constraints=["x < 1"]), "constraint"),  # type: ignore[list-item]
         (lambda: Linear({"x": 1.0}), "upper"),
+        (lambda: Linear({"x": 1.0}, lower=0.8, upper=0.2), "lower=0.8"),
+        (
+            lambda: SearchSpace({"a": F(0, 1), "b": F(0, 1)}, conditions={"b": ("a", [0.5])}),
+            "'a', a float without a step",
+        ),
     ],
     ids=[
         "no-params",
@@ -309,6 +314,8 @@ def test_enumerated_constraints_cover_every_feasible_combination() -> None:
         "linear-on-strings",
         "unknown-constraint-type",
         "linear-without-bounds",
+        "linear-lower-above-upper",
+        "condition-on-a-continuous-float",
     ],
 )
 def test_malformed_spaces_are_rejected(make: Any, needle: str) -> None:

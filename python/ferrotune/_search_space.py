@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ferrotune import _core
-from ferrotune.distributions import BaseDistribution, CategoricalDistribution
+from ferrotune.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution
 from ferrotune.exceptions import InvalidDistributionError, InvalidSpaceError
 
 __all__ = [
@@ -89,6 +89,11 @@ class Linear:
         object.__setattr__(self, "coefficients", coefs)
         object.__setattr__(self, "upper", None if upper is None else _finite(upper, "upper"))
         object.__setattr__(self, "lower", None if lower is None else _finite(lower, "lower"))
+        if self.upper is not None and self.lower is not None and self.lower > self.upper:
+            raise InvalidSpaceError(
+                f"Linear constraint: lower={self.lower} is above upper={self.upper}: "
+                "no point satisfies it"
+            )
 
 
 def _finite(v: Any, what: str) -> float:
@@ -206,6 +211,13 @@ class SearchSpace:
             if cond.parent not in params:
                 raise InvalidSpaceError(
                     f"parameter {child!r}: its condition names unknown parent {cond.parent!r}"
+                )
+            parent = params[cond.parent]
+            if isinstance(parent, FloatDistribution) and parent.step is None:
+                raise InvalidSpaceError(
+                    f"parameter {child!r}: its condition lists values of {cond.parent!r}, a "
+                    "float without a step, which takes any one value with probability 0 "
+                    "(condition on an int, a stepped float or a categorical instead)"
                 )
             conds[child] = cond
         self.conditions: dict[str, Condition] = conds

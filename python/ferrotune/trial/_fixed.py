@@ -199,6 +199,10 @@ class FixedTrial(_AnswersSuggest):
 
     def set_constraint(self, key: str, value: float) -> None:
         """Records a black-box constraint value, as :meth:`Trial.set_constraint`."""
+        if not isinstance(key, str):
+            raise InvalidArgumentError(
+                f"constraint name must be a str, got {type(key).__name__} {key!r:.40}"
+            )
         try:
             v = float(value)
         except (TypeError, ValueError) as e:

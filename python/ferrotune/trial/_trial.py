@@ -493,6 +493,10 @@ class Trial(BaseTrial):
         ones, GPSampler models each constraint and seeks feasible improvement. The
         values are stored on the trial (system attribute ``"constraints"``).
         """
+        if not isinstance(key, str):
+            raise InvalidArgumentError(
+                f"constraint name must be a str, got {type(key).__name__} {key!r:.40}"
+            )
         try:
             v = float(value)
         except (TypeError, ValueError) as e:
