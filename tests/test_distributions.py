@@ -7,6 +7,7 @@ import math
 import pickle
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,7 +20,7 @@ from ferrotune.distributions import (
     distribution_to_json,
     json_to_distribution,
 )
-from ferrotune.exceptions import InvalidDistributionError
+from ferrotune.exceptions import InvalidArgumentError, InvalidDistributionError
 from tests._support import distributions, in_distribution, same_choice
 
 
@@ -76,6 +77,47 @@ def test_categorical_choices_of_equal_value_but_different_type_are_distinct() ->
     assert indices == [0.0, 1.0, 2.0, 3.0, 4.0]
     for c in d.choices:
         assert same_choice(d.to_external_repr(d.to_internal_repr(c)), c)
+
+
+def test_a_value_equal_to_one_choice_stands_for_it() -> None:
+    """As Optuna's ``choices.index(v)``: 64.0 (a DataFrame column with NaN, a numpy float)
+    is the choice 64 when no choice has its type; a value equal to several choices, or
+    only of another kind (strings against numbers), is not a choice."""
+    d = CategoricalDistribution([32, 64, 128])
+    assert d.to_internal_repr(64.0) == 1.0
+    assert d.to_internal_repr(np.float64(128.0)) == 2.0
+    assert CategoricalDistribution([10, 100]).to_internal_repr(1e2) == 1.0
+    # Of its own type first: True is the choice True, not 1.
+    both = CategoricalDistribution([1, True])
+    assert both.to_internal_repr(True) == 1.0 and both.to_internal_repr(1) == 0.0
+    with pytest.raises(InvalidDistributionError, match=r"1\.0 is not one of the choices"):
+        both.to_internal_repr(1.0)
+    with pytest.raises(InvalidDistributionError):
+        CategoricalDistribution(["1", "2"]).to_internal_repr(1)
+    with pytest.raises(InvalidDistributionError):
+        CategoricalDistribution([1, 2]).to_internal_repr("1")
+
+
+def test_enqueued_and_grid_values_equal_to_a_choice_are_that_choice() -> None:
+    choices = [32, 64, 128]
+    study = ferrotune.create_study(sampler=ferrotune.samplers.RandomSampler(seed=0))
+    for _ in range(5):
+        study.enqueue_trial({"u": 64.0})
+    study.optimize(lambda t: float(t.suggest_categorical("u", choices)), n_trials=5)
+    assert [t.params["u"] for t in study.trials] == [64] * 5
+    assert all(type(t.params["u"]) is int for t in study.trials)
+    grid = ferrotune.create_study(sampler=ferrotune.samplers.GridSampler({"u": [32.0, 64.0]}))
+    grid.optimize(lambda t: float(t.suggest_categorical("u", [32, 64])), n_trials=4)
+    assert sorted(t.params["u"] for t in grid.trials) == [32, 64]
+
+
+def test_a_grid_value_that_is_no_choice_is_named() -> None:
+    grid = ferrotune.create_study(sampler=ferrotune.samplers.GridSampler({"u": ["z", "a"]}))
+    with (
+        pytest.warns(UserWarning),
+        pytest.raises(InvalidArgumentError, match="grid value is not a value of"),
+    ):
+        grid.optimize(lambda t: len(t.suggest_categorical("u", ["a", "b"])), n_trials=2)
 
 
 def test_categorical_nan_choice() -> None:

@@ -312,6 +312,17 @@ def _choice_key(c: CategoricalChoiceType) -> tuple[str, Any]:
     return (type(c).__name__, c)
 
 
+def _loosely_equal(choice: CategoricalChoiceType, v: Any) -> bool:
+    """``choice == v`` for a number against a number (bools included, as Python
+    compares them), never across strings and numbers; False where ``==`` fails."""
+    if isinstance(choice, str) or isinstance(v, str) or choice is None or v is None:
+        return False
+    try:
+        return bool(choice == v)
+    except Exception:
+        return False
+
+
 class CategoricalDistribution(BaseDistribution):
     """One of a fixed sequence of choices (``None``, ``bool``, ``int``, ``float`` or ``str``).
 
@@ -370,10 +381,16 @@ class CategoricalDistribution(BaseDistribution):
             v = v.item()  # a numpy scalar stands for the Python value it holds
         try:
             return float(self._index[_choice_key(v)])
-        except (KeyError, TypeError) as e:
-            raise InvalidDistributionError(
-                f"{param_value_in_external_repr!r} is not one of the choices {self.choices}"
-            ) from e
+        except (KeyError, TypeError):
+            pass
+        # A value of another type equal to one choice (64.0 for 64, as a DataFrame column
+        # with NaN gives back): that choice, as Optuna's choices.index(v) finds it.
+        equal = [i for i, c in enumerate(self.choices) if _loosely_equal(c, v)]
+        if len(equal) == 1:
+            return float(equal[0])
+        raise InvalidDistributionError(
+            f"{param_value_in_external_repr!r} is not one of the choices {self.choices}"
+        )
 
     def to_external_repr(self, param_value_in_internal_repr: float) -> CategoricalChoiceType:
         return self.choices[int(param_value_in_internal_repr)]

@@ -401,6 +401,11 @@ class GridSampler(BaseSampler):
                 "GridSampler gives an enqueued trial no grid point, so enqueue every "
                 "parameter of the grid"
             )
+        if param_name in self._names:
+            raise InvalidArgumentError(
+                f"parameter {param_name!r}: this trial's grid value is not a value of "
+                f"{param_distribution!r} (a categorical grid value must equal a choice)"
+            )
         raise InvalidArgumentError(
             f"parameter {param_name!r} is not in the GridSampler's search space ({self._names})"
         )
