@@ -321,3 +321,70 @@ def test_reading_trials_fails_stale_ones(sqlite_url: str) -> None:
     while reader.trials[0].state == TrialState.RUNNING and time.monotonic() < deadline:
         time.sleep(0.05)
     assert reader.trials[0].state == TrialState.FAIL
+
+
+def test_delete_study_while_workers_run(db_url: str) -> None:
+    """Deleting a study that workers are still optimizing removes it whole (no foreign-key
+    error from rows they insert meanwhile, as PostgreSQL raised), and each worker stops
+    with StudyNotFoundError."""
+    from ferrotune.exceptions import StudyNotFoundError
+
+    ferrotune.create_study(study_name="race", storage=db_url)
+    outcomes: list[str] = []
+    stop = threading.Event()
+
+    def work() -> None:
+        study = ferrotune.load_study(
+            study_name="race", storage=RDBStorage(db_url), sampler=RandomSampler(seed=0)
+        )
+        try:
+            while not stop.is_set():
+                study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=10)
+            outcomes.append("still running")
+        except StudyNotFoundError:
+            outcomes.append("gone")
+        except Exception as e:  # any other error is this test's failure
+            outcomes.append(f"{type(e).__name__}: {e}")
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for w in workers:
+        w.start()
+    error = None
+    try:
+        probe = RDBStorage(db_url)
+        sid = probe.get_study_id_from_name("race")
+        deadline = time.monotonic() + 30
+        while len(probe.get_all_trials(sid)) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ferrotune.delete_study(study_name="race", storage=db_url)
+    except Exception as e:
+        error = e
+    finally:
+        time.sleep(0.5)  # the workers' next write finds the study gone
+        stop.set()
+        for w in workers:
+            w.join(timeout=60)
+    assert error is None, repr(error)
+    assert not any(w.is_alive() for w in workers)
+    assert outcomes == ["gone", "gone"]
+    assert "race" not in ferrotune.get_all_study_names(storage=db_url)
+
+
+def test_names_a_database_cannot_hold_are_refused_cleanly(db_url: str) -> None:
+    """A name over 512 characters or holding NUL raises InvalidArgumentError naming it
+    (PostgreSQL raised a bare DataError, and a parameter's left its trial RUNNING)."""
+    study = ferrotune.create_study(study_name="names", storage=db_url)
+    study.optimize(lambda t: t.suggest_float("p" * 600, 0, 1), n_trials=1, catch=(Exception,))
+    reloaded = ferrotune.load_study(study_name="names", storage=db_url)
+    assert [t.state for t in reloaded.trials] == [TrialState.FAIL]
+    with pytest.raises(InvalidArgumentError, match=r"study name 'n+'\.\.\. is 600 characters"):
+        ferrotune.create_study(study_name="n" * 600, storage=db_url)
+    with pytest.raises(InvalidArgumentError, match="study user attribute"):
+        study.set_user_attr("k" * 513, 1)
+    trial = study.ask()
+    with pytest.raises(InvalidArgumentError, match="holds a NUL character"):
+        trial.set_user_attr("a\x00b", 1)
+    trial.set_user_attr("k" * 512, 1)  # the longest name is fine
+    study.tell(trial, 1.0)
+    states = [t.state for t in ferrotune.load_study(study_name="names", storage=db_url).trials]
+    assert states == [TrialState.FAIL, TrialState.COMPLETE]

@@ -23,6 +23,23 @@ version_table = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
 )
 
+#: The longest study name, parameter name or attribute key the tables hold.
+NAME_LENGTH = 512
+
+
+def check_name(what: str, name: str) -> None:
+    """Refuses a name the database cannot store (PostgreSQL raises a bare DataError on
+    one too long or holding NUL; SQLite would take it, and a copy to PostgreSQL fail)."""
+    if len(name) > NAME_LENGTH or "\x00" in name:
+        from ferrotune.exceptions import InvalidArgumentError
+
+        why = "holds a NUL character" if "\x00" in name else f"is {len(name)} characters long"
+        raise InvalidArgumentError(
+            f"{what} {name[:40]!r}... {why}: a database storage holds names of at most "
+            f"{NAME_LENGTH} characters, without NUL"
+        )
+
+
 studies = sa.Table(
     "ft_studies",
     metadata,

@@ -279,6 +279,7 @@ class RDBStorage(_TrialWrites):
         name = study_name if study_name is not None else f"no-name-{uuid.uuid4()}"
         dirs = json.dumps([int(d) for d in directions])
         if study_name is not None:
+            S.check_name("study name", study_name)
             self._refuse_optuna_study(study_name)
 
         def tx(conn: Connection) -> int:
@@ -299,7 +300,16 @@ class RDBStorage(_TrialWrites):
 
     def delete_study(self, study_id: int) -> None:
         def tx(conn: Connection) -> None:
-            self._check_study(conn, study_id)
+            # Takes the study row's lock first, as every trial write does: a worker still
+            # running the study (PostgreSQL) then waits, and finds the study gone, instead
+            # of inserting rows between these deletes (a foreign-key error here).
+            self._bump(conn, study_id)
+            if self._postgres:
+                # The update's lock lets foreign-key checks through (a study attribute or
+                # choice inserted meanwhile); FOR UPDATE holds them off too.
+                self._driver(
+                    conn, "SELECT 1 FROM ft_studies WHERE study_id = ? FOR UPDATE", (study_id,)
+                )
             ids = sa.select(S.trials.c.trial_id).where(S.trials.c.study_id == study_id)
             for t in (S.trial_params, S.trial_intermediate, S.trial_attrs):
                 conn.execute(sa.delete(t).where(t.c.trial_id.in_(ids)))
@@ -450,6 +460,7 @@ class RDBStorage(_TrialWrites):
         return held
 
     def _set_study_attr(self, study_id: int, kind: str, key: str, value: Any) -> None:
+        S.check_name(f"study {kind} attribute", key)
         vj = to_json(value, f"study {kind} attribute {key!r}")
         stmt = self._upsert(
             S.study_attrs,

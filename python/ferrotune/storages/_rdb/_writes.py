@@ -326,6 +326,7 @@ class _TrialWrites(_Sync):
         """Keeps a parameter row for the database: it is written with the trial's next
         change (a report, an attribute, a heartbeat or the finish; at the latest one
         heartbeat interval after it was suggested), in one transaction with that change."""
+        S.check_name("parameter", name)
         tid = self._trial_id(study_id, number)
         row = {
             "trial_id": tid,
@@ -541,6 +542,7 @@ class _TrialWrites(_Sync):
 
     # ------------------------------------------------------------------ trial attrs
     def _set_trial_attr(self, study_id: int, number: int, kind: str, key: str, value: Any) -> None:
+        S.check_name(f"trial {kind} attribute", key)
         cache = self._cache(study_id)
         vj = to_json(value, f"trial {kind} attribute {key!r}")
         tid = self._trial_id(study_id, number)
