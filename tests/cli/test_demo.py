@@ -40,3 +40,22 @@ def test_demo_resumes_a_study_in_a_database(
     study = ferrotune.load_study(study_name="demo", storage=url)
     assert len(study.trials) == 35
     assert all(t.params["d_model"] % t.params["n_heads"] == 0 for t in study.trials)
+
+
+def test_demo_takes_a_journal_path_and_ignores_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As its --help says: a path is a journal file (as for the other commands), and
+    without --storage the demo runs in memory even when FERROTUNE_STORAGE is set."""
+    path = tmp_path / "demo.log"
+    assert main(["demo", "--trials", "10", "--storage", str(path)]) == 0
+    assert main(["demo", "--trials", "5", "--storage", str(path)]) == 0
+    assert "15 trials in" in capsys.readouterr().out
+    journal = ferrotune.storages.JournalStorage(
+        ferrotune.storages.journal.JournalFileBackend(str(path))
+    )
+    assert len(ferrotune.load_study(study_name="demo", storage=journal).trials) == 15
+    monkeypatch.setenv("FERROTUNE_STORAGE", f"sqlite:///{tmp_path / 'env.db'}")
+    assert main(["demo", "--trials", "5"]) == 0
+    assert "storage: in memory" in capsys.readouterr().out
+    assert not (tmp_path / "env.db").exists()

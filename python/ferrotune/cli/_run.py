@@ -40,12 +40,19 @@ def demo(args: argparse.Namespace) -> int:
         sampler = ferrotune.samplers.AutoSampler(seed=args.seed)
     else:
         sampler = ferrotune.samplers.TPESampler(seed=args.seed)
+    # In memory unless --storage names one (FERROTUNE_STORAGE is not read: the demo runs
+    # on the embedded default storage); a path is a journal file, as for other commands.
+    storage = (
+        None
+        if args.storage is None
+        else open_storage(args.storage, args.storage_class, create=True)
+    )
     study = ferrotune.create_study(
         direction="minimize",
         sampler=sampler,
         study_name="demo",
-        storage=args.storage,
-        load_if_exists=args.storage is not None,
+        storage=storage,
+        load_if_exists=storage is not None,
     )
     print(
         f"ferrotune {ferrotune.__version__} demo: tuning a Transformer ({len(space.names)} "
@@ -71,6 +78,8 @@ def demo(args: argparse.Namespace) -> int:
     for k, v in best.params.items():
         print(f"  {k:>20} = {v}")
     print(f"{len(study.trials)} trials in {elapsed:.2f} s")
+    if storage is not None:
+        close_storage(storage)
     return 0
 
 
@@ -180,6 +189,12 @@ def worker(args: argparse.Namespace) -> int:
 
 
 def add_demo_arguments(demo: argparse.ArgumentParser) -> None:
+    for action in demo._actions:
+        if "--storage" in action.option_strings:
+            action.help = (
+                "database URL (sqlite:///demo.db, postgresql+psycopg://user:pw@host/db) or a "
+                "journal file's path; default: in memory (FERROTUNE_STORAGE is not read)"
+            )
     demo.add_argument("--trials", type=int, default=500, help="number of trials (500)")
     demo.add_argument(
         "--sampler",
