@@ -476,6 +476,20 @@ def test_worker_runs_without_quiet(
     assert [t.state for t in study.trials] == [ferrotune.TrialState.COMPLETE] * 3
 
 
+def test_worker_warns_that_retry_needs_heartbeats(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    objective = tmp_path / "robj.py"
+    objective.write_text("def objective(trial):\n    return trial.suggest_float('x', -5, 5) ** 2\n")
+    args = ("worker", "--storage", url, "--study", "r", "--objective", f"{objective}:objective",
+            "--n-trials", "1", "--quiet", "--direction", "minimize")  # fmt: skip
+    code, _, err = run(capsys, *args, "--retry-failed", "--max-retry", "2")
+    assert code == 0
+    assert "--retry-failed, --max-retry need --heartbeat-interval" in err
+    code, _, err = run(capsys, *args, "--retry-failed", "--heartbeat-interval", "60")
+    assert code == 0 and "need --heartbeat-interval" not in err
+
+
 def test_workers_given_one_seed_draw_their_own_values(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -134,6 +134,23 @@ def worker(args: argparse.Namespace) -> int:
 
         set_verbosity(WARNING)
     objective = _load_objective(args.objective)
+    if args.heartbeat_interval is None:
+        unused = [
+            flag
+            for flag, given in (
+                ("--retry-failed", args.retry_failed),
+                ("--max-retry", args.max_retry is not None),
+                ("--grace-period", args.grace_period is not None),
+            )
+            if given
+        ]
+        if unused:
+            # Stale trials are found through heartbeats: without them these do nothing.
+            print(
+                f"ferrotune worker: warning: {', '.join(unused)} need --heartbeat-interval; "
+                "without heartbeats no trial is found stale",
+                file=sys.stderr,
+            )
     settings: dict[str, Any] = {
         "heartbeat_interval": args.heartbeat_interval,
         "grace_period": args.grace_period,

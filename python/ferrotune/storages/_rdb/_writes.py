@@ -161,8 +161,8 @@ class _TrialWrites(_Sync):
         name = self._names.get(study_id)
         what = f"id {study_id}" if name is None else f"{name!r} (id {study_id})"
         return StudyNotFoundError(
-            f"no study {what} in {self._where()}: it was deleted (a study created since "
-            "may have been given its id; this study's object cannot be used any more)"
+            f"no study {what} in {self._where()}: it was deleted, and this study's object "
+            "cannot be used any more"
         )
 
     def _check_study(self, conn: Connection, study_id: int) -> None:
