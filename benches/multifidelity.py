@@ -141,8 +141,8 @@ class Run:
 
 def checkpoints(problem: Any, every_step: bool) -> list[int]:
     """The steps at which a pruned trial evaluates the problem and reports: the rung steps
-    ``min_budget * 3^k`` below the full budget and the full budget (every step with
-    ``every_step``)."""
+    ``min_resource(problem) * 3^k`` below the full budget and the full budget (every step
+    with ``every_step``)."""
     first, last = min_resource(problem), math.floor(problem.max_budget)
     if every_step:
         first = max(1, math.ceil(problem.min_budget))

@@ -153,3 +153,16 @@ def test_a_pruned_trial_logs_its_trialpruned_message(capsys: pytest.CaptureFixtu
     assert "Trial 0 pruned. too slow at epoch 0" in err
     assert "Trial 1 pruned.\n" in err
     assert "Trial 2 finished" in err
+
+
+def test_pruned_messages_are_not_kept_when_info_is_off() -> None:
+    flog.set_verbosity(flog.WARNING)
+    study = ferrotune.create_study(sampler=ferrotune.samplers.RandomSampler(seed=0))
+
+    def objective(trial: ferrotune.Trial) -> float:
+        trial.suggest_float("x", 0, 1)
+        raise ferrotune.TrialPruned("stop")
+
+    study.optimize(objective, n_trials=20)
+    assert len(study.trials) == 20
+    assert study._pruned_reasons == {}

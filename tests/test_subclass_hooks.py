@@ -166,3 +166,22 @@ def test_overridden_sampler_hooks_are_called(make: Any) -> None:
     assert [t.params["x"] for t in study.trials] == [0.123] * 5
     assert calls.count("before") == 5 and calls.count("after") == 5
     assert calls.count("independent") >= 5
+
+
+def test_overridden_hooks_are_called_behind_partial_fixed_sampler() -> None:
+    calls: list[str] = []
+
+    class Logged(TPESampler):
+        def sample_independent(self, study: Any, trial: Any, name: str, dist: Any) -> Any:
+            calls.append("independent")
+            return super().sample_independent(study, trial, name, dist)
+
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            calls.append("after")
+            super().after_trial(study, trial, state, values)
+
+    sampler = ferrotune.samplers.PartialFixedSampler({"y": 0.5}, Logged(seed=0))
+    study = ferrotune.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1), n_trials=4)
+    assert all(t.params["y"] == 0.5 for t in study.trials)
+    assert calls.count("after") == 4 and calls.count("independent") >= 4

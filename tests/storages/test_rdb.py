@@ -388,3 +388,18 @@ def test_names_a_database_cannot_hold_are_refused_cleanly(db_url: str) -> None:
     study.tell(trial, 1.0)
     states = [t.state for t in ferrotune.load_study(study_name="names", storage=db_url).trials]
     assert states == [TrialState.FAIL, TrialState.COMPLETE]
+    # Checked before a trial is created: nothing is left behind.
+    long = "q" * 600
+    frozen = ferrotune.trial.create_trial(
+        params={long: 0.5}, distributions={long: ferrotune.distributions.FloatDistribution(0, 1)},
+        value=1.0,
+    )  # fmt: skip
+    with pytest.raises(InvalidArgumentError, match=r"parameter 'q+'"):
+        study.add_trial(frozen)
+    with pytest.raises(InvalidArgumentError, match="trial user attribute"):
+        study.enqueue_trial({"x": 0.5}, user_attrs={long: 1})
+    cat = study.ask()
+    with pytest.raises(InvalidArgumentError, match=r"parameter 'q+'"):
+        cat.suggest_categorical(long, ["a", "b"])
+    study.tell(cat, state=TrialState.FAIL)
+    assert len(ferrotune.load_study(study_name="names", storage=db_url).trials) == 3

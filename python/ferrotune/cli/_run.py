@@ -151,6 +151,12 @@ def worker(args: argparse.Namespace) -> int:
                 "without heartbeats no trial is found stale",
                 file=sys.stderr,
             )
+    if args.max_retry is not None and not args.retry_failed:
+        print(
+            "ferrotune worker: warning: --max-retry needs --retry-failed; without it no "
+            "trial is retried",
+            file=sys.stderr,
+        )
     settings: dict[str, Any] = {
         "heartbeat_interval": args.heartbeat_interval,
         "grace_period": args.grace_period,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import abc
+import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -10,6 +11,12 @@ if TYPE_CHECKING:
 __all__ = ["BasePruner", "NopPruner"]
 
 
+@functools.cache
+def _prune_written_outside(cls: type[BasePruner]) -> bool:
+    """:meth:`BasePruner._own_prune` of a class (once per class: ``should_prune`` asks)."""
+    return not cls.prune.__module__.startswith("ferrotune.pruners")
+
+
 class BasePruner(abc.ABC):
     """Base class of pruners, with Optuna's interface.
 
@@ -17,7 +24,9 @@ class BasePruner(abc.ABC):
     calls it with the study and a snapshot of the running trial. The pruners shipped with
     ferrotune run their rule in Rust instead, in one call per ``should_prune``; a subclass
     of one that overrides ``prune`` (to log, veto or add a rule) is asked through its
-    ``prune``, and ``super().prune(study, trial)`` gives the shipped rule's decision.
+    ``prune``, and ``super().prune(study, trial)`` gives the shipped rule's decision
+    (for ``SuccessiveHalvingPruner`` and ``HyperbandPruner``, whose rungs live in the
+    study, only as the study's own pruner: not inside a ``PatientPruner``).
     """
 
     _is_nop = False
@@ -34,7 +43,7 @@ class BasePruner(abc.ABC):
         """Whether :meth:`prune` is written outside ferrotune: a Python pruner, or a
         subclass of a shipped pruner that overrides it (to log, veto or add a rule, as
         Optuna users do), whose ``prune`` must then be asked."""
-        return not type(self).prune.__module__.startswith("ferrotune.pruners")
+        return _prune_written_outside(type(self))
 
     def _rust_for_checks(self) -> Any:
         """The Rust core ``should_prune`` calls in place of :meth:`prune`; None when

@@ -195,7 +195,11 @@ class _DelegatingSampler(BaseSampler):
 
     @property
     def _fast_independent(self) -> bool:
-        return bool(getattr(self._delegate, "_fast_independent", True))
+        # A delegate of the user's own class (a subclass overriding the hook) is asked.
+        d = self._delegate
+        return bool(getattr(d, "_fast_independent", True)) and not _user_overrides(
+            d, "sample_independent"
+        )
 
     @property
     def _rust_relative(self) -> bool:
@@ -204,12 +208,16 @@ class _DelegatingSampler(BaseSampler):
     @property
     def _needs_before_trial(self) -> bool:
         d = self._delegate
-        return bool(getattr(d, "_needs_before_trial", _overrides(d, "before_trial")))
+        return _user_overrides(d, "before_trial") or bool(
+            getattr(d, "_needs_before_trial", _overrides(d, "before_trial"))
+        )
 
     @property
     def _needs_after_trial(self) -> bool:
         d = self._delegate
-        return bool(getattr(d, "_needs_after_trial", _overrides(d, "after_trial")))
+        return _user_overrides(d, "after_trial") or bool(
+            getattr(d, "_needs_after_trial", _overrides(d, "after_trial"))
+        )
 
     @property
     def _needs_relative(self) -> bool:

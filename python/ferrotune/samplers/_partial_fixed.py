@@ -4,7 +4,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.samplers._base import BaseSampler, _DelegatingSampler, _RustModelSampler
+from ferrotune.samplers._base import (
+    BaseSampler,
+    _DelegatingSampler,
+    _RustModelSampler,
+    _user_overrides,
+)
 from ferrotune.storages._base import FIXED_PARAMS_KEY
 
 if TYPE_CHECKING:
@@ -95,7 +100,7 @@ class PartialFixedSampler(_DelegatingSampler):
         param_distribution: BaseDistribution,
     ) -> Any:
         base = self._base_sampler
-        if isinstance(base, _RustModelSampler):
+        if isinstance(base, _RustModelSampler) and not _user_overrides(base, "sample_independent"):
             # The model lives in the study's core (it is the core's sampler).
             internal = study.core.sample_independent(
                 trial.number, param_name, param_distribution._core

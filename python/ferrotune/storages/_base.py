@@ -232,6 +232,11 @@ class BaseStorage(abc.ABC):
         self.set_trial_system_attr(study_id, number, FIXED_PARAMS_KEY, dict(params))
         return number
 
+    def check_name(self, what: str, name: str) -> None:
+        """Raises InvalidArgumentError for a name (of a parameter, an attribute, a study)
+        this storage cannot hold; every name by default (the database storages limit
+        them)."""
+
     def record_param(
         self, study_id: int, number: int, name: str, dist: BaseDistribution, internal: float
     ) -> None:

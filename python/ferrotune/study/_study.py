@@ -1145,14 +1145,12 @@ class Study:
                 with beating:
                     value = func(trial)
             except TrialPruned as e:
-                self._pruned_reasons[trial.number] = str(e)
-                return self._tell_or_fail(trial, None, TrialState.PRUNED)
+                return self._tell_pruned(trial, e)
             except Exception as e:
                 if _is_optunas_trial_pruned(e):
                     # Optuna's TrialPruned (a pruning callback written for Optuna, or code
                     # moved over): the same meaning as ours.
-                    self._pruned_reasons[trial.number] = str(e)
-                    return self._tell_or_fail(trial, None, TrialState.PRUNED)
+                    return self._tell_pruned(trial, e)
                 _logger.warning(
                     "Trial %d failed with %s: %s", trial.number, type(e).__name__, e, exc_info=True
                 )
@@ -1171,6 +1169,16 @@ class Study:
             return self._tell_or_fail(trial, value, None)
         finally:
             self._optimizing.discard(trial.number)
+
+    def _tell_pruned(self, trial: Trial, pruned: Exception) -> FrozenTrial:
+        """Tells a trial of :meth:`optimize` PRUNED, its log line with the message of the
+        TrialPruned its objective raised (as Optuna's)."""
+        self._pruned_reasons[trial.number] = str(pruned)
+        try:
+            return self._tell_or_fail(trial, None, TrialState.PRUNED)
+        finally:
+            # Read by the log line when INFO is on; never kept past the tell.
+            self._pruned_reasons.pop(trial.number, None)
 
     def _tell_or_fail(self, trial: Trial, value: Any, state: TrialState | None) -> FrozenTrial:
         """``tell`` for a trial of :meth:`optimize`; if telling raises (a sampler's
@@ -1229,6 +1237,9 @@ class Study:
             )
         for k, v in (user_attrs or {}).items():  # checked before anything is written
             to_json(v, f"trial user attribute {k!r}")
+            self._storage.check_name("trial user attribute", k)
+        for k in params:
+            self._storage.check_name("parameter", k)
         # The storage keeps the values; start_trial returns them with the trial.
         number = self._storage.enqueue_trial(self._study_id, dict(params))
         for k, v in (user_attrs or {}).items():
@@ -1272,6 +1283,7 @@ class Study:
             )
         # Check everything before a trial is created, so bad input leaves nothing behind
         # (against the storage as it is now: other workers may have added parameters).
+        self._check_names_storable(trial)
         self._storage.sync(self._study_id)
         vals: list[float] = []
         if trial.state == TrialState.COMPLETE:
@@ -1341,10 +1353,22 @@ class Study:
         else:
             storage.finish_trial(sid, number, trial.state, vals)
 
+    def _check_names_storable(self, trial: FrozenTrial) -> None:
+        """Refuses, before anything is written, a name of ``trial`` its storage cannot
+        hold (a database's: at most 512 characters, no NUL)."""
+        check = self._storage.check_name
+        for name in trial.params:
+            check("parameter", name)
+        for key in trial.user_attrs:
+            check("trial user attribute", key)
+        for key in trial.system_attrs:
+            check("trial system attribute", key)
+
     def _add_waiting(self, trial: FrozenTrial) -> None:
         """``add_trial`` of a WAITING trial: enqueued with its parameters and attributes.
         A trial that ``enqueue_trial`` made holds its values in the system attribute
         ``fixed_params`` (its ``params`` are empty until it runs): those are kept too."""
+        self._check_names_storable(trial)
         fixed = trial.system_attrs.get(FIXED_PARAMS_KEY)
         params = {**(fixed if isinstance(fixed, Mapping) else {}), **trial.params}
         for name, value in trial.params.items():

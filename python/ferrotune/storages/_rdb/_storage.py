@@ -411,6 +411,9 @@ class RDBStorage(_TrialWrites):
         for name, dj in rows:
             choices._load(name, self._dist(dj)[0])
 
+    def check_name(self, what: str, name: str) -> None:
+        S.check_name(what, name)
+
     def _save_choices(self, study_id: int, name: str, dist: Any) -> Any:
         """Records the categorical choices of ``name`` unless the study has some already
         (another worker's); returns the distribution the study holds.
@@ -419,6 +422,7 @@ class RDBStorage(_TrialWrites):
             IncompatibleDistributionError: The study holds other choices for ``name``
                 (Optuna's storages refuse them in the same way).
         """
+        S.check_name("parameter", name)
         dj = distribution_to_json(dist)
         t = S.study_choices
         where = (t.c.study_id == study_id, t.c.name == name)

@@ -149,9 +149,9 @@ fn variance(t: &[f64]) -> f64 {
     t.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n
 }
 
-/// The shift of positive values `y` (module docs): 2 min - q10 when their
-/// 10% quantile q10 (by rank, rounded down) is above [`NEAR_ZERO_RATIO`]
-/// times their minimum, so that the minimum lands at q10 - min; else 0.
+/// The shift of positive values `y` (module docs): their minimum when their
+/// 10% quantile (by rank, rounded down) is above [`NEAR_ZERO_RATIO`] times
+/// it, so that the minimum lands at 0; else 0.
 fn near_zero_shift(y: &[f64]) -> f64 {
     let mut sorted = y.to_vec();
     sorted.sort_by(f64::total_cmp);
