@@ -460,13 +460,18 @@ def test_flattened_multi_objective_trials_without_values_keep_the_values_columns
     assert rows[1]["values_0"] is None and rows[0]["values_1"] == 2.0
 
 
+def _quadratic_objective(path: Path) -> Path:
+    """A module file whose ``objective`` is x² over [-5, 5], for ``worker --objective``."""
+    path.write_text("def objective(trial):\n    return trial.suggest_float('x', -5, 5) ** 2\n")
+    return path
+
+
 def test_worker_runs_without_quiet(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """'ferrotune worker' in its default (logging) form runs its trials: a function-level
     import once made 'ferrotune' unbound there unless --quiet was given."""
-    objective = tmp_path / "wobj.py"
-    objective.write_text("def objective(trial):\n    return trial.suggest_float('x', -5, 5) ** 2\n")
+    objective = _quadratic_objective(tmp_path / "wobj.py")
     code, _, err = run(
         capsys, "worker", "--storage", url, "--study", "w",
         "--objective", f"{objective}:objective", "--n-trials", "3", "--direction", "minimize",
@@ -479,8 +484,7 @@ def test_worker_runs_without_quiet(
 def test_worker_warns_that_retry_needs_heartbeats(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    objective = tmp_path / "robj.py"
-    objective.write_text("def objective(trial):\n    return trial.suggest_float('x', -5, 5) ** 2\n")
+    objective = _quadratic_objective(tmp_path / "robj.py")
     args = ("worker", "--storage", url, "--study", "r", "--objective", f"{objective}:objective",
             "--n-trials", "1", "--quiet", "--direction", "minimize")  # fmt: skip
     code, _, err = run(capsys, *args, "--retry-failed", "--max-retry", "2")
@@ -494,8 +498,7 @@ def test_workers_given_one_seed_draw_their_own_values(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Two workers with --seed 7 drew the same values (20 of 40 x repeated with random).
-    objective = tmp_path / "sobj.py"
-    objective.write_text("def objective(trial):\n    return trial.suggest_float('x', -5, 5) ** 2\n")
+    objective = _quadratic_objective(tmp_path / "sobj.py")
     args = ("worker", "--storage", url, "--study", "s", "--objective", f"{objective}:objective",
             "--direction", "minimize", "--sampler", "random", "--seed", "7", "--quiet")  # fmt: skip
     for _ in range(2):

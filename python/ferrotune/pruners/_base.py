@@ -90,3 +90,21 @@ class _RustPruner(BasePruner):
     def __repr__(self) -> str:
         args = ", ".join(f"{k.lstrip('_')}={v!r}" for k, v in self.__getstate__().items())
         return f"{type(self).__name__}({args})"
+
+
+class _RungPruner(_RustPruner):
+    """Base of the pruners whose rungs live in the study (successive halving, Hyperband):
+    :meth:`prune` can only ask the study's core, so it answers for a study whose pruner
+    this is (a subclass's own ``prune`` calling ``super().prune``)."""
+
+    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+        """The rule's decision for the running ``trial`` of ``study`` whose pruner this
+        is (from a subclass's own ``prune``, through ``super().prune``): the rungs live
+        in the study, so a study of another pruner cannot be asked."""
+        decided = study.pruned_in_core(self, trial.number)
+        if decided is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} keeps its rungs in the study: ask "
+                "trial.should_prune() of a study whose pruner it is"
+            )
+        return decided

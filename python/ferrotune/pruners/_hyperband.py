@@ -1,20 +1,16 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.pruners._base import _RustPruner
+from ferrotune.pruners._base import _RungPruner
 from ferrotune.pruners._checks import check_int
-
-if TYPE_CHECKING:
-    from ferrotune.study._study import Study
-    from ferrotune.trial import FrozenTrial
 
 __all__ = ["HyperbandPruner"]
 
 
-class HyperbandPruner(_RustPruner):
+class HyperbandPruner(_RungPruner):
     """Hyperband over asynchronous successive halving, with Optuna's arguments.
 
     There are ``floor(log_eta(max_resource / min_resource)) + 1`` brackets (``eta`` the
@@ -106,15 +102,3 @@ class HyperbandPruner(_RustPruner):
             self._reduction_factor,
             self._bootstrap_count,
         )
-
-    def prune(self, study: Study, trial: FrozenTrial) -> bool:
-        """The rule's decision for the running ``trial`` of ``study`` whose pruner this
-        is (from a subclass's own ``prune``, through ``super().prune``): the rungs live
-        in the study, so a study of another pruner cannot be asked."""
-        decided = study.pruned_in_core(self, trial.number)
-        if decided is None:
-            raise NotImplementedError(
-                "HyperbandPruner keeps its rungs in the study: ask trial.should_prune() "
-                "of a study whose pruner it is"
-            )
-        return decided

@@ -1,20 +1,16 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ferrotune import _core
 from ferrotune.exceptions import InvalidArgumentError
-from ferrotune.pruners._base import _RustPruner
+from ferrotune.pruners._base import _RungPruner
 from ferrotune.pruners._checks import check_int
-
-if TYPE_CHECKING:
-    from ferrotune.study._study import Study
-    from ferrotune.trial import FrozenTrial
 
 __all__ = ["SuccessiveHalvingPruner"]
 
 
-class SuccessiveHalvingPruner(_RustPruner):
+class SuccessiveHalvingPruner(_RungPruner):
     """Asynchronous successive halving (ASHA), with Optuna's arguments and promotion rule.
 
     Rung ``k`` is reached at step ``min_resource * reduction_factor **
@@ -117,15 +113,3 @@ class SuccessiveHalvingPruner(_RustPruner):
             self._min_early_stopping_rate,
             self._bootstrap_count,
         )
-
-    def prune(self, study: Study, trial: FrozenTrial) -> bool:
-        """The rule's decision for the running ``trial`` of ``study`` whose pruner this
-        is (from a subclass's own ``prune``, through ``super().prune``): the rungs live
-        in the study, so a study of another pruner cannot be asked."""
-        decided = study.pruned_in_core(self, trial.number)
-        if decided is None:
-            raise NotImplementedError(
-                "SuccessiveHalvingPruner keeps its rungs in the study: ask trial.should_prune() "
-                "of a study whose pruner it is"
-            )
-        return decided
